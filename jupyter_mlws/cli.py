@@ -1,0 +1,343 @@
+"""The ``mlws`` command: a thin adapter over the public API.
+
+Errors print one line on stderr and exit 1 (2 for usage errors); never a traceback unless
+``MLWS_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .core.experiment import Experiment
+from .core.model import Model
+from .core.run import Run
+from .core.workspace import Workspace
+from .errors import MlwsError, NotFoundError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2
+        self.exit(2, f"{self.prog}: usage error: {message} (see {self.prog} --help)\n")
+
+
+def _workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace(args.workspace) if args.workspace else Workspace.from_config()
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
+    text = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in text]
+    return "\n".join(out)
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, default=str, allow_nan=True))
+
+
+def _latest_metrics(run: Run) -> dict[str, float | None]:
+    out: dict[str, float | None] = {}
+    for series in run.workspace.metadata.list_metric_series(run.id):
+        if series.kind == "scalar":
+            value = series.last_value
+            out[series.name] = value if series.count and value is not None else (float("nan") if series.count else None)
+    return out
+
+
+def _run_summary(run: Run) -> dict[str, Any]:
+    record = run._record
+    return {
+        "id": run.id,
+        "experiment": run.experiment.name,
+        "number": record.number,
+        "status": record.status.value,
+        "display_name": record.display_name,
+        "start_time": _iso(record.start_time),
+        "end_time": _iso(record.end_time),
+        "metrics": _latest_metrics(run),
+    }
+
+
+def _fmt_metric(value: float | None) -> str:
+    return "" if value is None else f"{value:.4g}"
+
+
+# -- commands ---------------------------------------------------------------------------------------
+def cmd_init(args: argparse.Namespace) -> int:
+    ws = Workspace.create(
+        args.path,
+        name=args.name,
+        metadata_url=args.metadata_url,
+        artifact_url=args.artifact_url,
+        exist_ok=True,
+    )
+    metadata = ws.get_details()["metadata_url"]
+    print(f"workspace {ws.name!r} at {ws.root} (metadata: {metadata}, artifacts: {ws.artifact_url})")
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    from .quickstart import train
+
+    folder = args.path or tempfile.mkdtemp(prefix="mlws-quickstart-")
+    ws = Workspace.create(folder)
+    exp = Experiment(ws, "quickstart")
+    print(f"Workspace: {ws.root}  ({ws.path})")
+    with exp.start_logging(display_name="quickstart training") as run:
+        train(run, epochs=args.epochs, output_dir=os.path.join(ws.root, "outputs"))
+    model = run.register_model("quickstart-model", "outputs/model.json", tags={"source": "quickstart"})
+    metrics = run.get_metrics()
+    print(f"Run:       {run.id} in experiment {exp.name!r}: {run.get_status()}")
+    print(
+        f"Metrics:   loss {metrics['loss'][-1]:.4f}, accuracy {metrics['accuracy'][-1]:.3f} after {args.epochs} epochs"
+    )
+    print(f"Model:     {model.id} ({', '.join(model.get_file_names())})")
+    print(f"Database:  {ws.get_details()['metadata_url']}")
+    print(f"Artifacts: {ws.artifact_url}")
+    print(f"Next:      mlws --workspace {ws.root} runs list")
+    return 0
+
+
+def cmd_experiments_list(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    experiments = ws.metadata.list_experiments()
+    items = [{"name": e.name, "id": e.id, "created_time": _iso(e.created_time)} for e in experiments]
+    if args.json:
+        _print_json(items)
+    else:
+        print(_table([(i["name"], i["created_time"]) for i in items], ["NAME", "CREATED"]))
+    return 0
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    filters = [args.filter] if args.filter else []
+    if args.status:
+        from .core.status import RunStatus
+
+        filters.append(f"attributes.status = '{RunStatus.parse(args.status).value}'")
+    text = " and ".join(f"({f})" for f in filters) or None
+    if args.experiment:
+        try:
+            ws.metadata.get_experiment(args.experiment)
+        except NotFoundError:
+            raise NotFoundError(f"experiment {args.experiment!r} not found; see `mlws experiments list`") from None
+        page = Experiment(ws, args.experiment).search_runs(filter=text, max_results=args.max)
+    else:
+        page = ws.search_runs(filter=text, max_results=args.max)
+    items = [_run_summary(r) for r in page.runs]
+    if args.json:
+        _print_json(items)
+        return 0
+    keys: list[str] = []
+    for item in items:
+        keys.extend(k for k in item["metrics"] if k not in keys)
+    keys = keys[:4]
+    rows = [
+        (
+            i["id"],
+            i["experiment"],
+            i["status"],
+            i["display_name"],
+            i["start_time"],
+            *(_fmt_metric(i["metrics"].get(k)) for k in keys),
+        )
+        for i in items
+    ]
+    print(_table(rows, ["RUN", "EXPERIMENT", "STATUS", "NAME", "STARTED", *keys]))
+    return 0
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    run = ws.get_run(args.run)
+    details = run.get_details()
+    metrics = run.get_metrics()
+    files = run.get_file_names()
+    if args.json:
+        _print_json({**details, "metrics": metrics, "files": files})
+        return 0
+    for key in ("runId", "experiment", "displayName", "status", "startTimeUtc", "endTimeUtc", "parentRunId"):
+        if details.get(key) is not None:
+            print(f"{key + ':':16}{details[key]}")
+    for section in ("params", "tags", "properties"):
+        if details[section]:
+            print(f"{section}:")
+            for k, v in details[section].items():
+                print(f"  {k} = {v}")
+    if metrics:
+        print("metrics:")
+        for name, value in metrics.items():
+            if isinstance(value, list):
+                shown = f"{len(value)} values, last {_fmt_metric(value[-1]) if value else ''}"
+            elif isinstance(value, dict):
+                shown = f"table with columns {', '.join(value)}"
+            else:
+                shown = value if isinstance(value, str) else _fmt_metric(value)
+            print(f"  {name}: {shown}")
+    if files:
+        print("files:")
+        for name in files:
+            print(f"  {name}")
+    if "error" in details:
+        print(f"error:          {details['error'].get('message')}")
+    return 0
+
+
+def _model_from_args(ws: Workspace, spec: str, version: int | None) -> Model:
+    name, _, v = spec.partition(":")
+    if v:
+        if not v.isdigit():
+            return Model(ws, name, alias=v)
+        version = int(v)
+    return Model(ws, name, version=version)
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    ws = _workspace(args)
+    models = Model.list(ws, name=args.name, latest=args.latest)
+    if args.json:
+        _print_json([m.serialize() for m in models])
+        return 0
+    rows = [
+        (
+            m.name,
+            m.version,
+            ",".join(m.aliases),
+            ",".join(f"{k}={v}" for k, v in m.tags.items()),
+            m.run_id,
+            m.created_time.isoformat(timespec="seconds"),
+        )
+        for m in models
+    ]
+    print(_table(rows, ["NAME", "VERSION", "ALIASES", "TAGS", "RUN", "CREATED"]))
+    return 0
+
+
+def cmd_models_show(args: argparse.Namespace) -> int:
+    model = _model_from_args(_workspace(args), args.model, args.version)
+    data = model.serialize()
+    if args.json:
+        _print_json(data)
+        return 0
+    for key in ("id", "description", "run_id", "created_time"):
+        if data[key] is not None:
+            print(f"{key + ':':14}{data[key]}")
+    for key in ("aliases",):
+        if data[key]:
+            print(f"{key + ':':14}{', '.join(data[key])}")
+    for section in ("tags", "properties"):
+        if data[section]:
+            print(f"{section}:")
+            for k, v in data[section].items():
+                print(f"  {k} = {v}")
+    print("files:")
+    for f in data["files"]:
+        print(f"  {f['path']}  ({f['size']} bytes)")
+    return 0
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    model = _model_from_args(_workspace(args), args.model, args.version)
+    path = model.download(args.output, exist_ok=args.overwrite)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlws", description="jupyter-mlws: a local-first machine-learning workspace")
+    parser.add_argument(
+        "--workspace", "-w", help="workspace folder (default: MLWS_WORKSPACE or the nearest .mlws/ upward)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("init", help="create a workspace")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("--name")
+    p.add_argument("--metadata-url", help="e.g. postgresql+psycopg://user:password@host/db (default: SQLite)")
+    p.add_argument("--artifact-url", help="a folder or fsspec URL (default: .mlws/artifacts)")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("quickstart", help="create a workspace, log a training run, register a model")
+    p.add_argument("path", nargs="?", help="folder for the workspace (default: a new temporary folder)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.set_defaults(func=cmd_quickstart)
+
+    exps = sub.add_parser("experiments", help="experiments").add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    p = exps.add_parser("list", help="list experiments")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_experiments_list)
+
+    runs = sub.add_parser("runs", help="runs").add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = runs.add_parser("list", help="list runs, newest first")
+    p.add_argument("--experiment", "-e")
+    p.add_argument("--status")
+    p.add_argument("--filter", help="e.g. \"metrics.acc > 0.5 and params.lr = '0.01'\"")
+    p.add_argument("--max", type=int, default=100, help="at most this many runs (default 100)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs_list)
+    p = runs.add_parser("show", help="details, metrics and files of a run")
+    p.add_argument("run")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs_show)
+
+    models = sub.add_parser("models", help="model registry").add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    p = models.add_parser("list", help="list model versions, newest first")
+    p.add_argument("--name")
+    p.add_argument("--latest", action="store_true", help="only the newest version of each model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_list)
+    p = models.add_parser("show", help="one model version (NAME, NAME:VERSION or NAME:ALIAS)")
+    p.add_argument("model")
+    p.add_argument("--version", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models_show)
+    p = models.add_parser("download", help="download a model version's files")
+    p.add_argument("model")
+    p.add_argument("--version", type=int)
+    p.add_argument("--output", "-o", default=".")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_models_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except MlwsError as exc:
+        print(f"mlws: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mlws: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("MLWS_DEBUG"):
+            raise
+        print(f"mlws: error: {type(exc).__name__}: {exc} (set MLWS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The object model and its services. Imports no web framework, database driver or IPython."""

@@ -1,0 +1,102 @@
+"""Plain, frozen records that cross the store interface. Database rows never leave the store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from .status import RunStatus
+
+__all__ = [
+    "ExperimentRecord",
+    "FileRecord",
+    "MetricPoint",
+    "MetricRecordEntry",
+    "MetricSeriesInfo",
+    "ModelVersionRecord",
+    "RunRecord",
+    "RunSearchResult",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentRecord:
+    id: int
+    name: str
+    created_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    run_id: str
+    experiment_id: int
+    experiment_name: str
+    number: int
+    status: RunStatus
+    created_time: float
+    parent_run_id: str | None = None
+    display_name: str | None = None
+    run_type: str = "interactive"
+    start_time: float | None = None
+    end_time: float | None = None
+    error: dict[str, Any] | None = None
+
+
+class MetricPoint(NamedTuple):
+    """One point of a numeric series; ``value`` may be NaN or +/-inf.
+
+    A named tuple rather than a dataclass: the logging hot path creates millions of them.
+    """
+
+    name: str
+    value: float
+    step: int | None
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeriesInfo:
+    """What a run has logged under one name: ``kind`` is ``scalar``, ``table`` or ``image``."""
+
+    name: str
+    kind: str
+    count: int
+    last_value: float | None = None
+    last_step: int | None = None
+    last_time: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRecordEntry:
+    """One row of a table metric, or one image reference: a JSON-able payload."""
+
+    payload: Any
+    timestamp: float
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A named file of a run or a model version, pointing at a content-addressed blob."""
+
+    path: str
+    digest: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionRecord:
+    name: str
+    version: int
+    created_time: float
+    description: str | None = None
+    run_id: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    properties: dict[str, str] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    datasets: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RunSearchResult:
+    runs: list[RunRecord]
+    next_offset: int | None

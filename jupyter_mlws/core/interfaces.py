@@ -1,0 +1,274 @@
+"""The small interfaces that stores implement. The core talks only to these.
+
+Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme through the registry in
+:mod:`jupyter_mlws.core.registry`, so the core never imports a database driver.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from .entities import (
+    ExperimentRecord,
+    FileRecord,
+    MetricPoint,
+    MetricRecordEntry,
+    MetricSeriesInfo,
+    ModelVersionRecord,
+    RunRecord,
+    RunSearchResult,
+)
+from .search import FilterExpr, OrderKey
+from .status import RunStatus
+
+__all__ = ["ArtifactStore", "MetadataStore", "MetricTuple"]
+
+# (name, value, step, timestamp): MetricPoint or a plain tuple (the writer's hot path uses tuples).
+MetricTuple = tuple[str, float, int | None, float]
+
+
+class ArtifactStore(ABC):
+    """Content-addressed blobs (sha256). Identical bytes are stored once; a blob never changes."""
+
+    url: str
+
+    @abstractmethod
+    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
+        """Store the bytes read from ``stream``; return ``(sha256 hex digest, size)``. Atomic."""
+
+    @abstractmethod
+    def open(self, digest: str) -> BinaryIO:
+        """A binary reader over the blob; :class:`NotFoundError` if it is absent."""
+
+    @abstractmethod
+    def exists(self, digest: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, digest: str) -> None:
+        """Remove a blob (garbage collection only: blobs are shared between runs and models)."""
+
+    @abstractmethod
+    def iter_digests(self) -> Iterator[str]: ...
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        with open(path, "rb") as stream:
+            return self.put_stream(stream)
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        import io
+
+        return self.put_stream(io.BytesIO(data))
+
+    def read_bytes(self, digest: str) -> bytes:
+        with self.open(digest) as stream:
+            return stream.read()
+
+    def copy_to(self, digest: str, target: str | os.PathLike[str]) -> None:
+        """Write the blob to ``target`` atomically (temporary file in the same folder, then rename)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, self.open(digest) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; most stores hold none."""
+
+
+class MetadataStore(ABC):
+    """Experiments, runs, metrics, params, tags, file indexes and the model registry.
+
+    ``log_batch`` is the one write primitive for metrics, params and tags (as in MLflow).
+    """
+
+    url: str
+
+    # -- experiments --------------------------------------------------------------------------------
+    @abstractmethod
+    def get_or_create_experiment(self, name: str) -> ExperimentRecord: ...
+
+    @abstractmethod
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        """:class:`NotFoundError` when there is no such experiment."""
+
+    @abstractmethod
+    def list_experiments(self) -> list[ExperimentRecord]: ...
+
+    # -- runs -----------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        experiment_id: int,
+        status: RunStatus,
+        run_type: str,
+        created_time: float,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        start_time: float | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> RunRecord:
+        """Insert a run; its ``number`` is the experiment's next run number."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> RunRecord:
+        """:class:`NotFoundError` when there is no such run."""
+
+    @abstractmethod
+    def transition_run(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        new: RunStatus,
+        *,
+        start_time: float | None = None,
+        end_time: float | None = None,
+        error: Mapping[str, object] | None = None,
+    ) -> bool:
+        """Compare-and-set the status: ``False`` if the run was no longer ``expected``."""
+
+    @abstractmethod
+    def set_display_name(self, run_id: str, display_name: str | None) -> None: ...
+
+    @abstractmethod
+    def search_runs(
+        self,
+        *,
+        experiment_ids: Sequence[int] | None,
+        filter: FilterExpr | None,
+        order_by: Sequence[OrderKey],
+        max_results: int,
+        offset: int = 0,
+        include_children: bool = False,
+        parent_run_id: str | None = None,
+    ) -> RunSearchResult: ...
+
+    @abstractmethod
+    def get_child_runs(self, run_id: str, recursive: bool = False) -> list[RunRecord]: ...
+
+    # -- tracking -----------------------------------------------------------------------------------
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[MetricTuple] = (),
+        params: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        """Write metrics ``(name, value, step, timestamp)``, params and tags in one transaction.
+
+        Params are immutable: a key already set to another value raises :class:`InvalidStateError`
+        and nothing of the batch is written. Metric names already used for a table or image raise
+        :class:`InvalidArgumentError`.
+        """
+
+    @abstractmethod
+    def log_records(self, run_id: str, name: str, kind: str, entries: Sequence[MetricRecordEntry]) -> None:
+        """Append rows of a table metric (``kind='table'``) or image references (``kind='image'``)."""
+
+    @abstractmethod
+    def delete_tags(self, run_id: str, keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def add_properties(self, run_id: str, properties: Mapping[str, str]) -> None:
+        """Immutable: a key already set to another value raises :class:`InvalidStateError`."""
+
+    @abstractmethod
+    def get_params(self, run_id: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def get_tags(self, run_id: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def get_properties(self, run_id: str) -> dict[str, str]: ...
+
+    @abstractmethod
+    def list_metric_series(self, run_id: str) -> list[MetricSeriesInfo]: ...
+
+    @abstractmethod
+    def get_metric_history(self, run_id: str, name: str) -> list[MetricPoint]:
+        """Every point of a numeric series in the order it was logged."""
+
+    @abstractmethod
+    def get_metric_values(self, run_id: str, name: str) -> list[float]:
+        """Only the values of a numeric series, in order (the fast path of ``get_metrics``)."""
+
+    @abstractmethod
+    def get_metric_records(self, run_id: str, name: str) -> list[MetricRecordEntry]: ...
+
+    # -- run files ----------------------------------------------------------------------------------
+    @abstractmethod
+    def add_run_files(self, run_id: str, files: Sequence[FileRecord], overwrite: bool = False) -> None:
+        """Index files of a run. An existing name raises :class:`AlreadyExistsError` unless ``overwrite``."""
+
+    @abstractmethod
+    def list_run_files(self, run_id: str, prefix: str | None = None) -> list[FileRecord]: ...
+
+    @abstractmethod
+    def get_run_file(self, run_id: str, path: str) -> FileRecord: ...
+
+    # -- model registry -----------------------------------------------------------------------------
+    @abstractmethod
+    def register_model_version(
+        self,
+        *,
+        name: str,
+        files: Sequence[FileRecord],
+        created_time: float,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        datasets: Sequence[tuple[str, str]] = (),
+    ) -> ModelVersionRecord:
+        """Atomically create the next version of ``name`` (versions are never reused)."""
+
+    @abstractmethod
+    def get_model_version(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> ModelVersionRecord: ...
+
+    @abstractmethod
+    def list_model_versions(
+        self,
+        name: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        latest: bool = False,
+    ) -> list[ModelVersionRecord]:
+        """Newest first. A ``None`` value in ``tags``/``properties`` means "has the key"."""
+
+    @abstractmethod
+    def list_model_files(self, name: str, version: int) -> list[FileRecord]: ...
+
+    @abstractmethod
+    def set_model_tags(self, name: str, version: int, tags: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    def remove_model_tags(self, name: str, version: int, keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def add_model_properties(self, name: str, version: int, properties: Mapping[str, str]) -> None: ...
+
+    @abstractmethod
+    def set_model_alias(self, name: str, version: int, alias: str) -> None:
+        """Point ``alias`` at this version, moving it from any other version of the same name."""
+
+    @abstractmethod
+    def delete_model_version(self, name: str, version: int) -> None: ...
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

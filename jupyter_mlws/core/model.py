@@ -1,0 +1,308 @@
+"""The model registry: named, versioned, immutable sets of files with tags, properties and aliases."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from .entities import FileRecord, ModelVersionRecord
+from .names import validate_entity_name, validate_file_name, validate_key
+
+if TYPE_CHECKING:
+    from .run import Run
+    from .workspace import Workspace
+
+__all__ = ["Model"]
+
+# ``Model.list`` shadows the builtin inside the class body, so annotations there use these names.
+FileRecords = list[FileRecord]
+Models = list["Model"]
+Names = list[str]
+
+
+class Model:
+    """``Model(ws, name, version=None, alias=None)`` — the newest version unless one is named."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        name: str | None = None,
+        version: int | None = None,
+        alias: str | None = None,
+        id: str | None = None,
+        *,
+        _record: ModelVersionRecord | None = None,
+    ) -> None:
+        self._workspace = workspace
+        if _record is None:
+            if id is not None:
+                name, version = _parse_id(id)
+            if name is None:
+                raise InvalidArgumentError("Model(ws, name) needs a model name (or id='name:version')")
+            validate_entity_name("model", name)
+            if version is not None and alias is not None:
+                raise InvalidArgumentError("give a model version or an alias, not both")
+            if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
+                raise InvalidArgumentError(f"model version must be a positive integer, got {version!r}")
+            _record = workspace.metadata.get_model_version(name, version=version, alias=alias)
+        self._record = _record
+
+    # -- attributes ---------------------------------------------------------------------------------------
+    @property
+    def workspace(self) -> Workspace:
+        return self._workspace
+
+    @property
+    def name(self) -> str:
+        return self._record.name
+
+    @property
+    def version(self) -> int:
+        return self._record.version
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.version}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self._record.tags)
+
+    @property
+    def properties(self) -> dict[str, str]:
+        return dict(self._record.properties)
+
+    @property
+    def description(self) -> str | None:
+        return self._record.description
+
+    @property
+    def run_id(self) -> str | None:
+        return self._record.run_id
+
+    @property
+    def created_time(self) -> datetime:
+        return datetime.fromtimestamp(self._record.created_time, UTC)
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(self._record.aliases)
+
+    @property
+    def datasets(self) -> list[tuple[str, str]]:
+        return list(self._record.datasets)
+
+    @property
+    def run(self) -> Run | None:
+        return None if self.run_id is None else self._workspace.get_run(self.run_id)
+
+    def __repr__(self) -> str:
+        return f"Model(name={self.name!r}, version={self.version})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Model) and other.id == self.id and other.workspace == self.workspace
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    def serialize(self) -> dict[str, Any]:
+        """A JSON-able description (CLI ``--json``, REST)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "tags": self.tags,
+            "properties": self.properties,
+            "aliases": self.aliases,
+            "run_id": self.run_id,
+            "created_time": self.created_time.isoformat().replace("+00:00", "Z"),
+            "files": [{"path": f.path, "size": f.size} for f in self.files()],
+        }
+
+    def _refresh(self) -> None:
+        self._record = self._workspace.metadata.get_model_version(self.name, self.version)
+
+    # -- registration -------------------------------------------------------------------------------------
+    @staticmethod
+    def register(
+        workspace: Workspace,
+        model_path: str | os.PathLike[str],
+        model_name: str,
+        tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        run: Run | None = None,
+        datasets: Sequence[tuple[str, Any]] | None = None,
+    ) -> Model:
+        """Register a new version of ``model_name`` from a file or folder.
+
+        Without ``run`` the path is local; with ``run`` it names the run's file or folder
+        (e.g. ``outputs/model.pkl``). Files keep their base name (a folder keeps its own name as
+        the top level). Versions count up from 1 and are never reused.
+        """
+        from .run import _str_map
+
+        validate_entity_name("model", model_name)
+        if run is not None:
+            files = _files_from_run(run, str(model_path))
+        else:
+            files = _files_from_disk(workspace, Path(model_path))
+        record = workspace.metadata.register_model_version(
+            name=model_name,
+            files=files,
+            created_time=time.time(),
+            description=description,
+            tags=_str_map("tag", tags),
+            properties=_str_map("property", properties),
+            run_id=run.id if run is not None else None,
+            datasets=[(str(purpose), _dataset_id(ds)) for purpose, ds in (datasets or [])],
+        )
+        return Model(workspace, _record=record)
+
+    @staticmethod
+    def list(
+        workspace: Workspace,
+        name: str | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        properties: Mapping[str, Any] | Iterable[Any] | None = None,
+        latest: bool = False,
+        run_id: str | None = None,
+    ) -> Models:
+        """Versions newest first. ``tags``: ``{"k": "v"}``, ``["k"]`` (has the key) or ``[["k", "v"]]``."""
+        if name is not None:
+            validate_entity_name("model", name)
+        records = workspace.metadata.list_model_versions(
+            name=name,
+            tags=_filters("tags", tags),
+            properties=_filters("properties", properties),
+            latest=latest,
+        )
+        if run_id is not None:
+            records = [r for r in records if r.run_id == run_id]
+        return [Model(workspace, _record=r) for r in records]
+
+    # -- files --------------------------------------------------------------------------------------------
+    def files(self) -> FileRecords:
+        return self._workspace.metadata.list_model_files(self.name, self.version)
+
+    def get_file_names(self) -> Names:
+        return [f.path for f in self.files()]
+
+    def download(self, target_dir: str | os.PathLike[str] = ".", exist_ok: bool = False) -> str:
+        """Write the model's files below ``target_dir``; returns the path of the model (file or folder)."""
+        target = Path(target_dir)
+        files = self.files()
+        tops = {f.path.split("/", 1)[0] for f in files}
+        if not exist_ok:
+            clash = sorted(t for t in tops if (target / t).exists())
+            if clash:
+                raise AlreadyExistsError(
+                    f"{target / clash[0]} exists already; pass exist_ok=True to overwrite or choose another target_dir"
+                )
+        blobs = self._workspace.artifacts
+        for record in files:
+            blobs.copy_to(record.digest, target / record.path)
+        return str(target / tops.pop()) if len(tops) == 1 else str(target)
+
+    # -- metadata -----------------------------------------------------------------------------------------
+    def add_tags(self, tags: Mapping[str, Any]) -> None:
+        from .run import _str_map
+
+        self._workspace.metadata.set_model_tags(self.name, self.version, _str_map("tag", tags))
+        self._refresh()
+
+    def remove_tags(self, keys: Iterable[str]) -> None:
+        self._workspace.metadata.remove_model_tags(self.name, self.version, [validate_key("tag", k) for k in keys])
+        self._refresh()
+
+    def add_properties(self, properties: Mapping[str, Any]) -> None:
+        """Immutable: re-setting a key to another value raises."""
+        from .run import _str_map
+
+        self._workspace.metadata.add_model_properties(self.name, self.version, _str_map("property", properties))
+        self._refresh()
+
+    def set_alias(self, alias: str) -> None:
+        """Point ``alias`` (e.g. ``production``) at this version, moving it from any other."""
+        validate_entity_name("alias", alias)
+        if alias.isdigit():
+            raise InvalidArgumentError(f"alias {alias!r} looks like a version number; use a word like 'production'")
+        self._workspace.metadata.set_model_alias(self.name, self.version, alias)
+        self._refresh()
+
+    def delete(self) -> None:
+        """Delete this version. Its number is never given out again."""
+        self._workspace.metadata.delete_model_version(self.name, self.version)
+
+
+def _parse_id(model_id: str) -> tuple[str, int]:
+    name, sep, version = str(model_id).rpartition(":")
+    if not sep or not version.isdigit():
+        raise InvalidArgumentError(f"model id {model_id!r} must look like 'name:version', e.g. 'churn:3'")
+    return name, int(version)
+
+
+def _dataset_id(dataset: Any) -> str:
+    for attr in ("id", "name"):
+        value = getattr(dataset, attr, None)
+        if value:
+            return str(value)
+    return str(dataset)
+
+
+def _filters(kind: str, wanted: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str | None] | None:
+    if wanted is None:
+        return None
+    if isinstance(wanted, Mapping):
+        return {validate_key(kind[:-1], k): None if v is None else str(v) for k, v in wanted.items()}
+    if isinstance(wanted, str):
+        return {validate_key(kind[:-1], wanted): None}
+    result: dict[str, str | None] = {}
+    for item in wanted:
+        if isinstance(item, str):
+            result[validate_key(kind[:-1], item)] = None
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            result[validate_key(kind[:-1], item[0])] = str(item[1])
+        else:
+            raise InvalidArgumentError(f"{kind} filter items are 'key' or ['key', 'value'], got {item!r}")
+    return result
+
+
+def _files_from_disk(workspace: Workspace, path: Path) -> list[FileRecord]:
+    blobs = workspace.artifacts
+    if path.is_file():
+        return [FileRecord(path.name, *blobs.put_file(path))]
+    if not path.is_dir():
+        raise NotFoundError(f"no model file or folder at {path}")
+    records = []
+    for dirpath, _dirs, names in os.walk(path):
+        for file_name in sorted(names):
+            source = Path(dirpath) / file_name
+            if source.is_symlink() or not source.is_file():
+                continue
+            rel = f"{path.resolve().name}/{source.relative_to(path).as_posix()}"
+            records.append(FileRecord(rel, *blobs.put_file(source)))
+    if not records:
+        raise InvalidArgumentError(f"the model folder {path} holds no files")
+    return records
+
+
+def _files_from_run(run: Run, model_path: str) -> list[FileRecord]:
+    clean = validate_file_name(model_path, "model path")
+    files = run.workspace.metadata.list_run_files(run.id, clean)
+    exact = [f for f in files if f.path == clean]
+    if exact:
+        return [FileRecord(clean.rsplit("/", 1)[-1], exact[0].digest, exact[0].size)]
+    below = [f for f in files if f.path.startswith(clean + "/")]
+    if not below:
+        names = ", ".join(run.get_file_names()[:10]) or "none"
+        raise NotFoundError(f"run {run.id} has no file or folder {clean!r} (its files: {names})")
+    top = clean.rsplit("/", 1)[-1]
+    # The blobs are the run's own: registering copies no bytes.
+    return [FileRecord(f"{top}/{f.path[len(clean) + 1 :]}", f.digest, f.size) for f in below]

@@ -1,0 +1,125 @@
+"""Store back ends by URL scheme, loaded lazily (STYLE 1: named plug-ins through entry points).
+
+The core never imports a store module directly: it names them here as strings, and third parties add
+more with the entry-point groups ``jupyter_mlws.metadata_stores`` and ``jupyter_mlws.artifact_stores``.
+A plug-in that fails to import gives a warning naming it and never breaks ``import jupyter_mlws``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from importlib.metadata import entry_points
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import BackendUnavailableError, InvalidArgumentError
+from .interfaces import ArtifactStore, MetadataStore
+
+__all__ = [
+    "PluginRegistry",
+    "artifact_stores",
+    "metadata_stores",
+    "open_artifact_store",
+    "open_metadata_store",
+]
+
+
+class PluginRegistry:
+    """Name -> ``"module:attribute"`` with entry points merged in on first use."""
+
+    def __init__(self, kind: str, group: str, builtins: dict[str, str], extras: dict[str, str]) -> None:
+        self.kind = kind
+        self.group = group
+        self._specs = dict(builtins)
+        self._extras = extras  # module prefix -> pip extra that provides its driver
+        self._loaded: dict[str, Any] = {}
+        self._scanned = False
+
+    def register(self, name: str, target: Any) -> None:
+        """Register a class (or a ``"module:attr"`` string) under ``name``."""
+        if isinstance(target, str):
+            self._specs[name] = target
+            self._loaded.pop(name, None)
+        else:
+            self._loaded[name] = target
+            self._specs[name] = f"{target.__module__}:{target.__qualname__}"
+
+    def _scan(self) -> None:
+        if self._scanned:
+            return
+        self._scanned = True
+        try:
+            for ep in entry_points(group=self.group):
+                self._specs.setdefault(ep.name, ep.value)
+        except Exception as exc:  # a broken distribution must not break us
+            warnings.warn(f"could not read {self.group} entry points: {exc}", RuntimeWarning, stacklevel=2)
+
+    def names(self) -> list[str]:
+        self._scan()
+        return sorted(self._specs)
+
+    def get(self, name: str) -> Any:
+        self._scan()
+        if name in self._loaded:
+            return self._loaded[name]
+        spec = self._specs.get(name)
+        if spec is None:
+            known = ", ".join(self.names())
+            raise InvalidArgumentError(f"unknown {self.kind} {name!r}; known: {known}")
+        module_name, _, attr = spec.partition(":")
+        try:
+            obj: Any = importlib.import_module(module_name)
+            for part in attr.split("."):
+                obj = getattr(obj, part)
+        except ImportError as exc:
+            extra = next((e for prefix, e in self._extras.items() if name.startswith(prefix)), None)
+            fix = f'; install it with pip install "jupyter-mlws[{extra}]"' if extra else ""
+            raise BackendUnavailableError(f"the {self.kind} {name!r} cannot be loaded ({exc}){fix}") from None
+        self._loaded[name] = obj
+        return obj
+
+
+metadata_stores = PluginRegistry(
+    "metadata store",
+    "jupyter_mlws.metadata_stores",
+    {
+        "sqlite": "jupyter_mlws.stores.metadata.sql:SqlMetadataStore",
+        "postgresql": "jupyter_mlws.stores.metadata.sql:SqlMetadataStore",
+    },
+    {"postgresql": "postgres"},
+)
+artifact_stores = PluginRegistry(
+    "artifact store",
+    "jupyter_mlws.artifact_stores",
+    {
+        "file": "jupyter_mlws.stores.artifacts.local:LocalArtifactStore",
+        "fsspec": "jupyter_mlws.stores.artifacts.fsspec_store:FsspecArtifactStore",
+    },
+    {},
+)
+
+
+def _scheme(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    return scheme.split("+", 1)[0]  # postgresql+psycopg -> postgresql
+
+
+def open_metadata_store(url: str) -> MetadataStore:
+    """Open the metadata store for a SQLAlchemy-style URL (``sqlite:///…``, ``postgresql+psycopg://…``)."""
+    scheme = _scheme(url)
+    if not scheme:
+        raise InvalidArgumentError(f"metadata_url {url!r} has no scheme; use e.g. sqlite:///path/mlws.db")
+    store: MetadataStore = metadata_stores.get(scheme)(url)
+    return store
+
+
+def open_artifact_store(url: str) -> ArtifactStore:
+    """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL."""
+    scheme = _scheme(url)
+    if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
+        store: ArtifactStore = artifact_stores.get("file")(url)
+        return store
+    name = scheme if scheme in artifact_stores.names() else "fsspec"
+    store = artifact_stores.get(name)(url)
+    return store

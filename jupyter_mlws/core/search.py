@@ -1,0 +1,322 @@
+"""The run filter language, parsed into a small tree that stores compile to queries.
+
+``metrics.acc > 0.5 and params.lr = '0.01' or tags.best = 'yes'`` — identifiers ``metrics.``,
+``params.``, ``tags.``, ``properties.`` and ``attributes.`` (``status``, ``display_name``,
+``start_time``, ``end_time``, ``run_number``, ``run_id``, ``created_time``); comparators
+``= != < <= > >= LIKE ILIKE IN NOT IN``; ``and``/``or``/parentheses (``and`` binds tighter).
+Names with spaces or odd characters are quoted with backticks: ``metrics.`val loss` < 1``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "ATTRIBUTES",
+    "BoolOp",
+    "Comparison",
+    "FilterExpr",
+    "OrderKey",
+    "decode_page_token",
+    "encode_page_token",
+    "parse_filter",
+    "parse_order_by",
+]
+
+KINDS = {
+    "metrics": "metrics", "metric": "metrics",
+    "params": "params", "param": "params", "parameters": "params",
+    "tags": "tags", "tag": "tags",
+    "properties": "properties", "property": "properties",
+    "attributes": "attributes", "attribute": "attributes", "attr": "attributes", "run": "attributes",
+}  # fmt: skip
+# Attribute name -> value type ("str", "num" or "time").
+ATTRIBUTES = {
+    "status": "str",
+    "display_name": "str",
+    "run_id": "str",
+    "start_time": "time",
+    "end_time": "time",
+    "created_time": "time",
+    "run_number": "num",
+}
+STRING_OPS = frozenset({"=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"})
+NUMERIC_OPS = frozenset({"=", "!=", "<", "<=", ">", ">=", "IN", "NOT IN"})
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    kind: str  # metrics | params | tags | properties | attributes
+    key: str
+    op: str  # = != < <= > >= LIKE ILIKE IN "NOT IN" EXISTS
+    value: float | str | tuple[float | str, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class BoolOp:
+    op: str  # "and" | "or"
+    items: tuple[FilterExpr, ...]
+
+
+FilterExpr = Comparison | BoolOp
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    kind: str
+    key: str
+    ascending: bool
+
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|inf|nan)(?![\w.]))
+      | (?P<str>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
+      | (?P<op>!=|<>|<=|>=|==|=|<|>)
+      | (?P<lp>\()
+      | (?P<rp>\))
+      | (?P<comma>,)
+      | (?P<ident>(?:[A-Za-z_][\w]*\.)?(?:`[^`]+`|[\w][\w.\-/:]*))
+    )""",
+    re.VERBOSE,
+)
+
+
+def _tokenize(text: str) -> list[tuple[str, str]]:
+    tokens: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        if text[pos:].strip() == "":
+            break
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            bad = text[pos:].strip()[:20]
+            raise InvalidArgumentError(f"bad filter near {bad!r}: expected e.g. metrics.acc > 0.5")
+        kind = m.lastgroup or ""
+        tokens.append((kind, m.group(kind)))
+        pos = m.end()
+    return tokens
+
+
+def _unquote(raw: str) -> str:
+    quote = raw[0]
+    body = raw[1:-1]
+    if quote == "'":
+        body = body.replace("''", "'")
+    return re.sub(r"\\(.)", r"\1", body)
+
+
+def _split_identifier(raw: str) -> tuple[str, str]:
+    if "." in raw.split("`")[0]:
+        prefix, _, name = raw.partition(".")
+        kind = KINDS.get(prefix.lower())
+        if kind is None:
+            raise InvalidArgumentError(
+                f"unknown identifier {raw!r}: start it with metrics., params., tags., properties. or attributes."
+            )
+    elif raw.lower() in ATTRIBUTES:
+        kind, name = "attributes", raw
+    else:
+        raise InvalidArgumentError(
+            f"unknown identifier {raw!r}: write metrics.{raw}, params.{raw}, tags.{raw} or attributes.<name>"
+        )
+    if name.startswith("`") and name.endswith("`"):
+        name = name[1:-1]
+    if not name:
+        raise InvalidArgumentError(f"identifier {raw!r} has no name after the dot")
+    if kind == "attributes":
+        name = name.lower()
+        if name not in ATTRIBUTES:
+            known = ", ".join(sorted(ATTRIBUTES))
+            raise InvalidArgumentError(f"unknown attribute {name!r}; known attributes: {known}")
+    return kind, name
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.pos = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None:
+            raise InvalidArgumentError(f"filter {self.text!r} ends too early: expected a comparison")
+        self.pos += 1
+        return tok
+
+    def is_word(self, word: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok[0] == "ident" and tok[1].lower() == word
+
+    def parse(self) -> FilterExpr:
+        expr = self.parse_or()
+        if self.peek() is not None:
+            raise InvalidArgumentError(f"unexpected {self.peek()[1]!r} in filter {self.text!r}")  # type: ignore[index]
+        return expr
+
+    def parse_or(self) -> FilterExpr:
+        items = [self.parse_and()]
+        while self.is_word("or"):
+            self.take()
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else BoolOp("or", tuple(items))
+
+    def parse_and(self) -> FilterExpr:
+        items = [self.parse_primary()]
+        while self.is_word("and"):
+            self.take()
+            items.append(self.parse_primary())
+        return items[0] if len(items) == 1 else BoolOp("and", tuple(items))
+
+    def parse_primary(self) -> FilterExpr:
+        tok = self.take()
+        if tok[0] == "lp":
+            expr = self.parse_or()
+            if self.take()[0] != "rp":
+                raise InvalidArgumentError(f"missing ')' in filter {self.text!r}")
+            return expr
+        if tok[0] != "ident":
+            raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.text!r}, got {tok[1]!r}")
+        kind, key = _split_identifier(tok[1])
+        op = self.parse_operator()
+        value = self.parse_value(op)
+        return _checked(Comparison(kind, key, op, value))
+
+    def parse_operator(self) -> str:
+        tok = self.take()
+        if tok[0] == "op":
+            return {"==": "=", "<>": "!="}.get(tok[1], tok[1])
+        word = tok[1].upper() if tok[0] == "ident" else ""
+        if word in ("LIKE", "ILIKE", "IN"):
+            return word
+        if word == "NOT" and self.is_word("in"):
+            self.take()
+            return "NOT IN"
+        raise InvalidArgumentError(
+            f"expected a comparator (= != < <= > >= LIKE ILIKE IN) in filter {self.text!r}, got {tok[1]!r}"
+        )
+
+    def parse_scalar(self) -> float | str:
+        tok = self.take()
+        if tok[0] == "num":
+            return float(tok[1])
+        if tok[0] == "str":
+            return _unquote(tok[1])
+        raise InvalidArgumentError(
+            f"expected a number or a quoted string in filter {self.text!r}, got {tok[1]!r} "
+            "(quote strings: params.lr = '0.01')"
+        )
+
+    def parse_value(self, op: str) -> float | str | tuple[float | str, ...]:
+        if op not in ("IN", "NOT IN"):
+            return self.parse_scalar()
+        if self.take()[0] != "lp":
+            raise InvalidArgumentError(f"{op} takes a list in parentheses, e.g. status IN ('Failed', 'Canceled')")
+        values = [self.parse_scalar()]
+        while (tok := self.take())[0] == "comma":
+            values.append(self.parse_scalar())
+        if tok[0] != "rp":
+            raise InvalidArgumentError(f"missing ')' after the {op} list in filter {self.text!r}")
+        return tuple(values)
+
+
+def _parse_time(value: float | str, key: str) -> float:
+    """A time literal: epoch milliseconds (as MLflow) or an ISO date/time (UTC unless it says)."""
+    if isinstance(value, float):
+        return value / 1000.0
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"attributes.{key} compares with epoch milliseconds or an ISO time like '2026-01-31T12:00', not {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def _checked(c: Comparison) -> Comparison:
+    values = c.value if isinstance(c.value, tuple) else (c.value,)
+    if c.kind == "metrics" or (c.kind == "attributes" and ATTRIBUTES[c.key] != "str"):
+        if c.op not in NUMERIC_OPS:
+            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: {c.op} does not apply (use = != < <= > >=)")
+        if c.kind == "attributes" and ATTRIBUTES[c.key] == "time":
+            converted = tuple(_parse_time(v, c.key) for v in values)  # type: ignore[arg-type]
+            return Comparison(c.kind, c.key, c.op, converted if isinstance(c.value, tuple) else converted[0])
+        if any(not isinstance(v, float) for v in values):
+            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: compare it with a number, not {c.value!r}")
+        return c
+    if c.op not in STRING_OPS:
+        raise InvalidArgumentError(
+            f"{c.kind}.{c.key} holds text: use = != LIKE ILIKE IN, not {c.op} "
+            "(numbers you want to compare belong in metrics)"
+        )
+    # Params and tags are strings: a bare number means its text (params.epochs = 10 -> '10').
+    texts = tuple(v if isinstance(v, str) else _number_text(v) for v in values)
+    return Comparison(c.kind, c.key, c.op, texts if isinstance(c.value, tuple) else texts[0])
+
+
+def _number_text(v: float | str | None) -> str:
+    assert isinstance(v, float)
+    return str(int(v)) if v.is_integer() else repr(v)
+
+
+def parse_filter(text: str | None) -> FilterExpr | None:
+    """Parse a filter string; ``None`` or blank means no filter. Errors name the problem."""
+    if text is None or not str(text).strip():
+        return None
+    if not isinstance(text, str):
+        raise InvalidArgumentError(f"filter must be a string, got {type(text).__name__}")
+    return _Parser(text).parse()
+
+
+def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
+    """``["metrics.acc DESC", "attributes.start_time"]``: ascending unless ``DESC`` follows."""
+    if items is None:
+        return []
+    if isinstance(items, str):
+        items = [part for part in items.split(",") if part.strip()]
+    keys: list[OrderKey] = []
+    for item in items:
+        words = str(item).strip().rsplit(None, 1)
+        ascending = True
+        if len(words) == 2 and words[1].upper() in ("ASC", "DESC"):
+            ascending = words[1].upper() == "ASC"
+            ident = words[0]
+        else:
+            ident = str(item).strip()
+        if not ident:
+            raise InvalidArgumentError(f"empty order_by item {item!r}: write e.g. 'metrics.acc DESC'")
+        kind, key = _split_identifier(ident)
+        keys.append(OrderKey(kind, key, ascending))
+    return keys
+
+
+def encode_page_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["offset"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError(offset)
+    except Exception:
+        raise InvalidArgumentError(
+            f"invalid page_token {token!r}: pass the next_page_token of a previous page"
+        ) from None
+    return offset

@@ -1,0 +1,202 @@
+"""Background writer: ``run.log`` appends to a queue in about a microsecond; a thread writes batches.
+
+Guarantees: points are written in the order they were logged; ``flush()`` returns only after every
+point logged before it is committed (or raises the store's error); queues are flushed at
+interpreter exit and on SIGTERM. Points stay queued (never dropped) while the store is unavailable.
+
+The hot path is a single ``deque.append`` (atomic under the GIL, no lock). Consumers (the thread,
+``flush``) take turns under one lock; a flush drops a marker into the queue and waits until the
+batch holding it is committed, which is how "everything logged before the call" is defined.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import sys
+import threading
+import weakref
+from collections import defaultdict, deque
+from operator import itemgetter
+from types import FrameType
+from typing import Any
+
+from ..errors import BackendUnavailableError, InvalidArgumentError, MlwsError
+from .interfaces import MetadataStore
+
+__all__ = ["MetricWriter", "QueuedPoint", "flush_all"]
+
+FLUSH_INTERVAL_S = 0.2
+MAX_BATCH = 200_000  # points per transaction
+QueuedPoint = tuple[str, str, float, int | None, float]  # run_id, name, value, step, timestamp
+_RUN_ID, _POINT = itemgetter(0), itemgetter(1, 2, 3, 4)
+_writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()
+
+
+class _Marker:
+    __slots__ = ("done", "error")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+
+
+class MetricWriter:
+    """One per metadata store per process."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self.store = store
+        self.queue: deque[QueuedPoint | _Marker] = deque()
+        self.append = self.queue.append  # the hot path, bound once
+        self._consume_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._rejected: list[str] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        _writers.add(self)
+        self.start()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._thread = threading.Thread(target=self._loop, name="mlws-metric-writer", daemon=True)
+        self._thread.start()
+        _install_sigterm_handler()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.clear()
+            try:
+                self.write_pending()
+            except Exception:  # noqa: S112 - retried next round; flush() reports it to the caller
+                continue
+
+    def write_pending(self) -> None:
+        """Commit everything queued now, in order, batch by batch."""
+        with self._consume_lock:
+            queue = self.queue
+            while queue:
+                batch: list[QueuedPoint] = []
+                markers: list[_Marker] = []
+                popleft = queue.popleft
+                while queue and len(batch) < MAX_BATCH:
+                    item = popleft()
+                    if type(item) is tuple:
+                        batch.append(item)
+                    else:
+                        markers.append(item)  # type: ignore[arg-type]
+                try:
+                    if batch:
+                        self._write(batch)
+                except BaseException as exc:
+                    # Put the points back in front, in order; the markers learn why.
+                    queue.extendleft(reversed(batch))
+                    for marker in markers:
+                        marker.error = exc
+                        marker.done.set()
+                    raise
+                for marker in markers:
+                    marker.done.set()
+
+    def _write(self, batch: list[QueuedPoint]) -> None:
+        run_ids = list(map(_RUN_ID, batch))
+        if run_ids.count(run_ids[0]) == len(run_ids):  # the common case: one run logging
+            by_run = {run_ids[0]: list(map(_POINT, batch))}
+        else:
+            by_run = defaultdict(list)
+            for item in batch:
+                by_run[item[0]].append(item[1:])
+        for run_id, points in by_run.items():
+            try:
+                self.store.log_batch(run_id, points)
+            except BackendUnavailableError:
+                raise  # transient: the batch stays queued and is retried
+            except MlwsError as exc:
+                # Deterministic (a deleted run, a name used for a table): retrying cannot help and
+                # would block every other run's points, so these are reported by the next flush().
+                self._rejected.append(f"{len(points)} points of run {run_id}: {exc}")
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every point appended before this call is committed."""
+        if self.queue:
+            marker = _Marker()
+            self.append(marker)
+            try:
+                self.write_pending()
+            except MlwsError:
+                raise
+            except Exception as exc:
+                raise BackendUnavailableError(f"could not write metrics to {self.store!r}: {exc}") from exc
+            if not marker.done.wait(timeout):
+                raise BackendUnavailableError(f"metrics were not written within {timeout} s")
+            if marker.error is not None:
+                raise BackendUnavailableError(f"could not write metrics: {marker.error}") from marker.error
+        if self._rejected:
+            rejected, self._rejected = self._rejected, []
+            raise InvalidArgumentError("the store refused metrics: " + "; ".join(rejected))
+
+    def close(self) -> None:
+        """Write what is queued and stop the thread."""
+        try:
+            self.write_pending()
+        finally:
+            self._stopping = True
+            self._wake.set()
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(timeout=10)
+            _writers.discard(self)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for item in self.queue if type(item) is tuple)
+
+    def _after_fork(self) -> None:
+        # The parent's thread does not exist in a forked child; the queue's contents belong to the
+        # parent, which writes them itself.
+        self.queue.clear()
+        self._consume_lock = threading.Lock()
+        self._thread = None
+        self.start()
+
+
+def flush_all() -> None:
+    """Flush every writer of this process (at exit, on SIGTERM). Errors are reported, not raised."""
+    for writer in list(_writers):
+        try:
+            writer.write_pending()
+        except Exception as exc:
+            print(f"jupyter-mlws: {writer.pending} metric points could not be written: {exc}", file=sys.stderr)
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_writers):
+        writer._after_fork()
+
+
+atexit.register(flush_all)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+_sigterm_installed = False
+
+
+def _install_sigterm_handler() -> None:
+    """Flush on SIGTERM, then die as SIGTERM would have. Only when nobody else handles SIGTERM."""
+    global _sigterm_installed
+    if _sigterm_installed or threading.current_thread() is not threading.main_thread():
+        return
+    _sigterm_installed = True
+    try:
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not allowed here (embedded interpreter, odd platform)
+        pass
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> Any:
+    flush_all()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)

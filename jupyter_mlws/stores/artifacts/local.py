@@ -1,0 +1,154 @@
+"""The default artifact store: a folder on the local filesystem (layout in :mod:`..artifacts`).
+
+How a put stays atomic and cheap:
+
+1. the bytes stream into a fresh temporary file in ``<root>/tmp/`` while being hashed, so the data is
+   read exactly once and the temporary file is on the same filesystem as the blobs;
+2. the file is fsync'ed ("nothing acknowledged is ever lost", DESIGN §5) and made read-only, because a
+   blob never changes;
+3. if a blob with that digest exists already the temporary file is simply dropped (deduplication
+   costs one ``stat``); otherwise ``os.replace`` moves it into place in one atomic step and the folder
+   is fsync'ed so the new name survives a power cut.
+
+Concurrent puts of the same bytes, from threads or processes, each write their own temporary file and
+rename it onto the same name: both carry identical bytes, so whichever lands last is still correct.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from ...core.interfaces import ArtifactStore
+from ...errors import BackendUnavailableError, InvalidArgumentError, NotFoundError
+from . import BLOBS_DIR, TMP_DIR, blob_key, copy_and_hash, is_digest
+
+__all__ = ["LocalArtifactStore"]
+
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0o444
+
+
+def _path_from_url(url: str | os.PathLike[str]) -> Path:
+    """A plain path, or a ``file://`` URL (``file:///abs``, ``file://localhost/abs``), as a Path."""
+    text = os.fspath(url)
+    parts = urlsplit(text)
+    if parts.scheme.lower() != "file":
+        return Path(text)  # a plain path (including Windows ``C:\\…``, whose "scheme" is the drive)
+    if parts.netloc not in ("", "localhost"):
+        raise InvalidArgumentError(
+            f"artifact_url {text!r} names the remote host {parts.netloc!r}; a file:// URL must be "
+            f"local (file:///path) — use an fsspec URL such as sftp:// for remote folders"
+        )
+    return Path(url2pathname(parts.path))
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes a rename durable on POSIX; Windows cannot open folders, and NTFS journals renames anyway.
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _unlink(path: str | Path) -> None:
+    """Remove a file even if it is read-only (Windows refuses to delete read-only files)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        os.chmod(path, stat.S_IWUSR | stat.S_IRUSR)
+        os.unlink(path)
+
+
+class LocalArtifactStore(ArtifactStore):
+    """Content-addressed blobs in a local folder, given as a path or a ``file://`` URL."""
+
+    def __init__(self, url: str | os.PathLike[str]) -> None:
+        self.root = _path_from_url(url).expanduser().absolute()
+        self.url = self.root.as_uri()
+        self._blobs = self.root / BLOBS_DIR
+        self._tmp = self.root / TMP_DIR
+        try:
+            self._blobs.mkdir(parents=True, exist_ok=True)
+            self._tmp.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise BackendUnavailableError(f"cannot create the artifact store at {self.root}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self.root)!r})"
+
+    def _path(self, digest: str) -> Path:
+        return self.root / blob_key(digest)
+
+    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
+        fd, tmp = tempfile.mkstemp(prefix="put-", suffix=".part", dir=self._tmp)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                digest, size = copy_and_hash(stream, out)
+                out.flush()
+                os.fsync(out.fileno())
+            final = self._path(digest)
+            if final.exists():
+                return digest, size  # deduplicated: the finally clause drops the temporary file
+            if not final.parent.is_dir():
+                final.parent.mkdir(exist_ok=True)
+                _fsync_dir(self._blobs)  # the new fan-out folder must survive a power cut too
+            os.chmod(tmp, _READ_ONLY)  # read-only before it gets its name: no writable window
+            try:
+                os.replace(tmp, final)
+            except PermissionError:
+                # Windows will not replace a read-only file: a concurrent put of the same bytes won.
+                if not final.exists():
+                    raise
+            _fsync_dir(final.parent)
+            return digest, size
+        finally:
+            _unlink(tmp)
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self._path(digest), "rb")  # the caller closes it
+        except FileNotFoundError:
+            raise NotFoundError(f"artifact blob {digest} not found in {self.url}") from None
+
+    def exists(self, digest: str) -> bool:
+        return self._path(digest).is_file()
+
+    def delete(self, digest: str) -> None:
+        _unlink(self._path(digest))
+
+    def iter_digests(self) -> Iterator[str]:
+        # Sorted for stable output; only names that form a valid digest count (ignores e.g. .DS_Store).
+        for fan in sorted(self._blobs.iterdir()):
+            if len(fan.name) != 2 or not fan.is_dir():
+                continue
+            for blob in sorted(fan.iterdir()):
+                if is_digest(fan.name + blob.name):
+                    yield fan.name + blob.name
+
+    def remove_stale_temp_files(self, older_than: float = 24 * 3600) -> int:
+        """Delete temporary files left in ``tmp/`` by writers killed mid-put; return how many.
+
+        Only files older than ``older_than`` seconds go, so puts still in progress are left alone.
+        Meant for garbage collection (``mlws gc``); a stray temporary file is never read.
+        """
+        cutoff = time.time() - older_than
+        removed = 0
+        for entry in self._tmp.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if entry.stat().st_mtime < cutoff:
+                    _unlink(entry)
+                    removed += 1
+        return removed

@@ -1,0 +1,139 @@
+"""Shared plumbing of the SQL store's parts: the engine, id caches, dialect-specific upserts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from ....core.entities import RunRecord
+from ....core.status import RunStatus
+from ....errors import InvalidStateError, NotFoundError
+from .engine import SqlEngine
+from .schema import experiments, runs
+
+__all__ = ["SqlStoreBase", "chunks"]
+
+parent_runs = runs.alias("parent_runs")
+RUN_COLUMNS = (
+    runs.c.run_id,
+    runs.c.experiment_id,
+    experiments.c.name,
+    runs.c.number,
+    runs.c.status,
+    runs.c.created_time,
+    parent_runs.c.run_id,
+    runs.c.display_name,
+    runs.c.run_type,
+    runs.c.start_time,
+    runs.c.end_time,
+    runs.c.error,
+)
+RUNS_JOINED = runs.join(experiments, experiments.c.id == runs.c.experiment_id).outerjoin(
+    parent_runs, parent_runs.c.key == runs.c.parent_key
+)
+# SQLite's default limit on bound parameters in one statement was 999 in older builds.
+CHUNK = 500
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def run_record(row: Sequence[Any]) -> RunRecord:
+    return RunRecord(
+        run_id=row[0],
+        experiment_id=row[1],
+        experiment_name=row[2],
+        number=row[3],
+        status=RunStatus(row[4]),
+        created_time=row[5],
+        parent_run_id=row[6],
+        display_name=row[7],
+        run_type=row[8],
+        start_time=row[9],
+        end_time=row[10],
+        error=json.loads(row[11]) if row[11] else None,
+    )
+
+
+class SqlStoreBase:
+    sql: SqlEngine
+
+    def __init__(self, url: str) -> None:
+        self.sql = SqlEngine(url)
+        self.url = url
+        # Ids never change once committed, so they are cached for the hot paths (log_batch).
+        self._run_keys: dict[str, int] = {}
+        self._series: dict[tuple[int, str], tuple[int, str]] = {}
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT that understands ``on_conflict_do_nothing/update`` on both dialects."""
+        module = postgresql if self.sql.dialect == "postgresql" else sqlite
+        return module.insert(table)
+
+    def placeholder(self) -> str:
+        return "?" if self.sql.engine.dialect.paramstyle == "qmark" else "%s"
+
+    def run_key(self, conn: Connection, run_id: str) -> int:
+        key = self._run_keys.get(run_id)
+        if key is None:
+            key = conn.execute(select(runs.c.key).where(runs.c.run_id == run_id)).scalar()
+            if key is None:
+                raise NotFoundError(f"run {run_id!r} not found in this workspace")
+            self._run_keys[run_id] = key
+        return key
+
+    def insert_immutable(
+        self,
+        conn: Connection,
+        table: Table,
+        owner_column: str,
+        owner_key: int,
+        values: Mapping[str, str],
+        what: str,
+    ) -> None:
+        """Insert key/values that may be set once: the same value again is fine, another raises."""
+        if not values:
+            return
+        owner = table.c[owner_column]
+        conn.execute(
+            self.insert(table).on_conflict_do_nothing(),
+            [{owner_column: owner_key, "key": k, "value": v} for k, v in values.items()],
+        )
+        keys = list(values)
+        for part in chunks(keys):
+            stored = conn.execute(
+                select(table.c.key, table.c.value).where(owner == owner_key, table.c.key.in_(part))
+            ).all()
+            for key, value in stored:
+                if value != values[key]:
+                    raise InvalidStateError(
+                        f"{what} {key!r} is already set to {value!r} and cannot change "
+                        f"(tried {values[key]!r}); {what}s are immutable, use a tag for values that change"
+                    )
+
+    def upsert_values(
+        self, conn: Connection, table: Table, owner_column: str, owner_key: int, values: Mapping[str, str]
+    ) -> None:
+        if not values:
+            return
+        stmt = self.insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c[owner_column], table.c.key], set_={"value": stmt.excluded.value}
+        )
+        conn.execute(stmt, [{owner_column: owner_key, "key": k, "value": v} for k, v in values.items()])
+
+    def read_values(self, table: Table, owner_column: str, owner_key: int, conn: Connection) -> dict[str, str]:
+        rows = conn.execute(
+            select(table.c.key, table.c.value).where(table.c[owner_column] == owner_key).order_by(table.c.key)
+        )
+        return dict(rows.tuples().all())
+
+    def close(self) -> None:
+        self.sql.dispose()

@@ -1,0 +1,140 @@
+"""Engines, transactions and the one place where database errors become MlwsErrors.
+
+SQLite runs in WAL mode so readers never block the writer, and every write transaction starts with
+``BEGIN IMMEDIATE``: a writer waits for the lock up front (up to the busy timeout) instead of failing
+with "database is locked" when it upgrades a read lock, which is what makes several processes logging
+to one workspace safe.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from ....errors import BackendUnavailableError, InvalidArgumentError, MlwsError
+
+__all__ = ["SqlEngine"]
+
+SQLITE_BUSY_TIMEOUT_S = 120.0
+_live_engines: weakref.WeakSet[SqlEngine] = weakref.WeakSet()
+
+
+class SqlEngine:
+    """One SQLAlchemy engine plus read/write transaction helpers."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parsed = make_url(url)
+        except Exception:
+            raise InvalidArgumentError(
+                f"invalid metadata_url {url!r}: use sqlite:///path/to/mlws.db or "
+                "postgresql+psycopg://user:password@host/dbname"
+            ) from None
+        self.url = url
+        self.dialect = parsed.get_backend_name()
+        self.safe_url = parsed.render_as_string(hide_password=True)
+        if self.dialect == "sqlite":
+            self.engine = self._sqlite_engine(parsed)
+        elif self.dialect == "postgresql":
+            if parsed.drivername == "postgresql":
+                parsed = parsed.set(drivername="postgresql+psycopg")
+            try:
+                import psycopg  # noqa: F401
+            except ImportError:
+                raise BackendUnavailableError(
+                    'PostgreSQL needs the psycopg driver: pip install "jupyter-mlws[postgres]"'
+                ) from None
+            self.engine = create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=20)
+        else:
+            raise InvalidArgumentError(
+                f"unsupported database {self.dialect!r} in metadata_url; use sqlite or postgresql"
+            )
+        _live_engines.add(self)
+
+    @staticmethod
+    def _sqlite_engine(parsed: Any) -> Engine:
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+            # Take transaction control away from the driver: SQLAlchemy's "begin" event below does it.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives any process crash; only an OS crash may lose the last commits.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # LIKE is case-sensitive, as on PostgreSQL; ILIKE is the case-insensitive one.
+            cursor.execute("PRAGMA case_sensitive_like=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            immediate = conn.get_execution_options().get("mlws_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One write transaction: committed on success, rolled back on any error."""
+        with self.translate_errors(), self.engine.connect() as conn:
+            conn.execution_options(mlws_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction (a consistent snapshot)."""
+        with self.translate_errors(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except MlwsError:
+            raise
+        except OperationalError as exc:
+            raise BackendUnavailableError(
+                f"the metadata store {self.safe_url} is unavailable: {_first_line(exc)}"
+            ) from exc
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                raise BackendUnavailableError(
+                    f"lost the connection to the metadata store {self.safe_url}: {_first_line(exc)}"
+                ) from exc
+            raise
+        except SQLAlchemyError:
+            raise
+
+    def dispose(self, close: bool = True) -> None:
+        self.engine.dispose(close=close)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def _after_fork_in_child() -> None:
+    # Pooled connections must never be shared with a forked child: drop them without closing.
+    for engine in list(_live_engines):
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -1,0 +1,215 @@
+"""The model registry: versions from a never-decreasing counter, files, tags, properties, aliases."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.engine import Connection
+
+from ....core.entities import FileRecord, ModelVersionRecord
+from ....errors import NotFoundError
+from .base import SqlStoreBase, chunks
+from .schema import model_aliases, model_files, model_names, model_properties, model_tags, model_versions
+
+__all__ = ["RegistryMixin"]
+
+_VERSION_COLUMNS = (
+    model_versions.c.key,
+    model_versions.c.name,
+    model_versions.c.version,
+    model_versions.c.created_time,
+    model_versions.c.description,
+    model_versions.c.run_id,
+    model_versions.c.datasets,
+)
+
+
+class RegistryMixin(SqlStoreBase):
+    def register_model_version(
+        self,
+        *,
+        name: str,
+        files: Sequence[FileRecord],
+        created_time: float,
+        description: str | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        run_id: str | None = None,
+        datasets: Sequence[tuple[str, str]] = (),
+    ) -> ModelVersionRecord:
+        # One transaction: a crash before commit leaves no version visible (its blobs are orphans
+        # that garbage collection may remove).
+        with self.sql.write() as conn:
+            bump = self.insert(model_names).values(name=name, last_version=1, created_time=created_time)
+            version = conn.execute(
+                bump.on_conflict_do_update(
+                    index_elements=[model_names.c.name], set_={"last_version": model_names.c.last_version + 1}
+                ).returning(model_names.c.last_version)
+            ).scalar_one()
+            key = conn.execute(
+                model_versions.insert()
+                .values(
+                    name=name,
+                    version=version,
+                    description=description,
+                    run_id=run_id,
+                    datasets=json.dumps([list(d) for d in datasets]) if datasets else None,
+                    created_time=created_time,
+                )
+                .returning(model_versions.c.key)
+            ).scalar_one()
+            if files:
+                conn.execute(
+                    model_files.insert(),
+                    [{"model_key": key, "path": f.path, "digest": f.digest, "size": f.size} for f in files],
+                )
+            self.upsert_values(conn, model_tags, "model_key", key, tags or {})
+            self.upsert_values(conn, model_properties, "model_key", key, properties or {})
+            return self._records(conn, [(key, name, version, created_time, description, run_id, None)])[0]
+
+    def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:
+        keys = [row[0] for row in rows]
+        tags: dict[int, dict[str, str]] = defaultdict(dict)
+        props: dict[int, dict[str, str]] = defaultdict(dict)
+        aliases: dict[int, list[str]] = defaultdict(list)
+        for part in chunks(keys):
+            for k, key, value in conn.execute(
+                select(model_tags.c.model_key, model_tags.c.key, model_tags.c.value).where(
+                    model_tags.c.model_key.in_(part)
+                )
+            ):
+                tags[k][key] = value
+            for k, key, value in conn.execute(
+                select(model_properties.c.model_key, model_properties.c.key, model_properties.c.value).where(
+                    model_properties.c.model_key.in_(part)
+                )
+            ):
+                props[k][key] = value
+            for k, alias in conn.execute(
+                select(model_aliases.c.model_key, model_aliases.c.alias).where(model_aliases.c.model_key.in_(part))
+            ):
+                aliases[k].append(alias)
+        return [
+            ModelVersionRecord(
+                name=row[1],
+                version=row[2],
+                created_time=row[3],
+                description=row[4],
+                run_id=row[5],
+                tags=dict(sorted(tags[row[0]].items())),
+                properties=dict(sorted(props[row[0]].items())),
+                aliases=tuple(sorted(aliases[row[0]])),
+                datasets=tuple(tuple(d) for d in json.loads(row[6])) if row[6] else (),
+            )
+            for row in rows
+        ]
+
+    def _key_of(self, conn: Connection, name: str, version: int) -> int:
+        key = conn.execute(
+            select(model_versions.c.key).where(model_versions.c.name == name, model_versions.c.version == version)
+        ).scalar()
+        if key is None:
+            raise NotFoundError(self._missing(conn, name, f"version {version}"))
+        return int(key)
+
+    def _missing(self, conn: Connection, name: str, what: str) -> str:
+        versions = (
+            conn.execute(
+                select(model_versions.c.version).where(model_versions.c.name == name).order_by(model_versions.c.version)
+            )
+            .scalars()
+            .all()
+        )
+        if not versions:
+            return f"model {name!r} is not registered in this workspace"
+        listed = ", ".join(str(v) for v in versions[-10:])
+        return f"model {name!r} has no {what}; its versions are: {listed}"
+
+    def get_model_version(self, name: str, version: int | None = None, alias: str | None = None) -> ModelVersionRecord:
+        with self.sql.read() as conn:
+            query = select(*_VERSION_COLUMNS).where(model_versions.c.name == name)
+            if alias is not None:
+                query = query.join(model_aliases, model_aliases.c.model_key == model_versions.c.key).where(
+                    model_aliases.c.alias == alias
+                )
+                what = f"alias {alias!r}"
+            elif version is not None:
+                query = query.where(model_versions.c.version == version)
+                what = f"version {version}"
+            else:
+                query = query.order_by(model_versions.c.version.desc()).limit(1)
+                what = "versions"
+            row = conn.execute(query).first()
+            if row is None:
+                raise NotFoundError(self._missing(conn, name, what))
+            return self._records(conn, [row])[0]
+
+    def list_model_versions(
+        self,
+        name: str | None = None,
+        tags: Mapping[str, str | None] | None = None,
+        properties: Mapping[str, str | None] | None = None,
+        latest: bool = False,
+    ) -> list[ModelVersionRecord]:
+        query = select(*_VERSION_COLUMNS)
+        if name is not None:
+            query = query.where(model_versions.c.name == name)
+        for table, wanted in ((model_tags, tags), (model_properties, properties)):
+            for key, value in (wanted or {}).items():
+                cond = [table.c.model_key == model_versions.c.key, table.c.key == key]
+                if value is not None:
+                    cond.append(table.c.value == value)
+                query = query.where(exists(select(1).where(*cond)))
+        query = query.order_by(model_versions.c.name, model_versions.c.version.desc())
+        with self.sql.read() as conn:
+            rows = conn.execute(query).all()
+            if latest:
+                seen: set[str] = set()
+                rows = [r for r in rows if not (r[1] in seen or seen.add(r[1]))]  # type: ignore[func-returns-value]
+            return self._records(conn, rows)
+
+    def list_model_files(self, name: str, version: int) -> list[FileRecord]:
+        with self.sql.read() as conn:
+            key = self._key_of(conn, name, version)
+            rows = conn.execute(
+                select(model_files.c.path, model_files.c.digest, model_files.c.size)
+                .where(model_files.c.model_key == key)
+                .order_by(model_files.c.path)
+            ).all()
+        return [FileRecord(*row) for row in rows]
+
+    def set_model_tags(self, name: str, version: int, tags: Mapping[str, str]) -> None:
+        with self.sql.write() as conn:
+            self.upsert_values(conn, model_tags, "model_key", self._key_of(conn, name, version), tags)
+
+    def remove_model_tags(self, name: str, version: int, keys: Sequence[str]) -> None:
+        with self.sql.write() as conn:
+            key = self._key_of(conn, name, version)
+            conn.execute(delete(model_tags).where(model_tags.c.model_key == key, model_tags.c.key.in_(list(keys))))
+
+    def add_model_properties(self, name: str, version: int, properties: Mapping[str, str]) -> None:
+        with self.sql.write() as conn:
+            key = self._key_of(conn, name, version)
+            self.insert_immutable(conn, model_properties, "model_key", key, properties, "property")
+
+    def set_model_alias(self, name: str, version: int, alias: str) -> None:
+        with self.sql.write() as conn:
+            key = self._key_of(conn, name, version)
+            stmt = self.insert(model_aliases).values(name=name, alias=alias, model_key=key)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[model_aliases.c.name, model_aliases.c.alias], set_={"model_key": key}
+                )
+            )
+
+    def delete_model_version(self, name: str, version: int) -> None:
+        with self.sql.write() as conn:
+            key = self._key_of(conn, name, version)
+            # Children first: SQLite only cascades with foreign_keys on, and we do not rely on it.
+            for table in (model_aliases, model_files, model_tags, model_properties):
+                conn.execute(delete(table).where(table.c.model_key == key))
+            conn.execute(delete(model_versions).where(model_versions.c.key == key))

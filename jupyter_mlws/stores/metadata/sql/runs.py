@@ -1,0 +1,196 @@
+"""Experiments and runs: creation, status changes (compare-and-set), children and search."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from ....core.entities import ExperimentRecord, RunRecord, RunSearchResult
+from ....core.search import FilterExpr, OrderKey
+from ....core.status import RunStatus
+from ....errors import AlreadyExistsError, NotFoundError
+from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
+from .run_search import compile_filter, compile_order
+from .schema import experiments, run_properties, run_tags, runs
+
+__all__ = ["RunsMixin"]
+
+
+class RunsMixin(SqlStoreBase):
+    def get_or_create_experiment(self, name: str) -> ExperimentRecord:
+        try:
+            return self.get_experiment(name)
+        except NotFoundError:
+            pass
+        import time
+
+        try:
+            with self.sql.write() as conn:
+                conn.execute(
+                    self.insert(experiments)
+                    .values(name=name, created_time=time.time(), last_run_number=0)
+                    .on_conflict_do_nothing()
+                )
+        except IntegrityError:  # created concurrently
+            pass
+        return self.get_experiment(name)
+
+    def get_experiment(self, name: str) -> ExperimentRecord:
+        with self.sql.read() as conn:
+            row = conn.execute(
+                select(experiments.c.id, experiments.c.name, experiments.c.created_time).where(
+                    experiments.c.name == name
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"experiment {name!r} not found in this workspace")
+        return ExperimentRecord(id=row[0], name=row[1], created_time=row[2])
+
+    def list_experiments(self) -> list[ExperimentRecord]:
+        with self.sql.read() as conn:
+            rows = conn.execute(
+                select(experiments.c.id, experiments.c.name, experiments.c.created_time).order_by(experiments.c.name)
+            ).all()
+        return [ExperimentRecord(id=r[0], name=r[1], created_time=r[2]) for r in rows]
+
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        experiment_id: int,
+        status: RunStatus,
+        run_type: str,
+        created_time: float,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        start_time: float | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+    ) -> RunRecord:
+        with self.sql.write() as conn:
+            bumped = conn.execute(
+                update(experiments)
+                .where(experiments.c.id == experiment_id)
+                .values(last_run_number=experiments.c.last_run_number + 1)
+                .returning(experiments.c.last_run_number, experiments.c.name)
+            ).first()
+            if bumped is None:
+                raise NotFoundError(f"experiment id {experiment_id} not found in this workspace")
+            number, experiment_name = bumped
+            parent_key = self.run_key(conn, parent_run_id) if parent_run_id else None
+            try:
+                key = conn.execute(
+                    runs.insert()
+                    .values(
+                        run_id=run_id,
+                        experiment_id=experiment_id,
+                        number=number,
+                        parent_key=parent_key,
+                        display_name=display_name,
+                        status=status.value,
+                        run_type=run_type,
+                        created_time=created_time,
+                        start_time=start_time,
+                    )
+                    .returning(runs.c.key)
+                ).scalar_one()
+            except IntegrityError:
+                raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
+            self.upsert_values(conn, run_tags, "run_key", key, tags or {})
+            self.upsert_values(conn, run_properties, "run_key", key, properties or {})
+        self._run_keys[run_id] = key
+        return RunRecord(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            experiment_name=experiment_name,
+            number=number,
+            status=status,
+            created_time=created_time,
+            parent_run_id=parent_run_id,
+            display_name=display_name,
+            run_type=run_type,
+            start_time=start_time,
+        )
+
+    def get_run(self, run_id: str) -> RunRecord:
+        with self.sql.read() as conn:
+            row = conn.execute(select(*RUN_COLUMNS).select_from(RUNS_JOINED).where(runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} not found in this workspace")
+        return run_record(row)
+
+    def transition_run(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        new: RunStatus,
+        *,
+        start_time: float | None = None,
+        end_time: float | None = None,
+        error: Mapping[str, object] | None = None,
+    ) -> bool:
+        values: dict[str, object] = {"status": new.value}
+        if start_time is not None:
+            values["start_time"] = start_time
+        if end_time is not None:
+            values["end_time"] = end_time
+        if error is not None:
+            values["error"] = json.dumps(dict(error), default=str)
+        with self.sql.write() as conn:
+            result = conn.execute(
+                update(runs).where(runs.c.run_id == run_id, runs.c.status == expected.value).values(**values)
+            )
+            return bool(result.rowcount == 1)
+
+    def set_display_name(self, run_id: str, display_name: str | None) -> None:
+        with self.sql.write() as conn:
+            result = conn.execute(update(runs).where(runs.c.run_id == run_id).values(display_name=display_name))
+            if result.rowcount != 1:
+                raise NotFoundError(f"run {run_id!r} not found in this workspace")
+
+    def search_runs(
+        self,
+        *,
+        experiment_ids: Sequence[int] | None,
+        filter: FilterExpr | None,
+        order_by: Sequence[OrderKey],
+        max_results: int,
+        offset: int = 0,
+        include_children: bool = False,
+        parent_run_id: str | None = None,
+    ) -> RunSearchResult:
+        query = select(*RUN_COLUMNS).select_from(RUNS_JOINED)
+        with self.sql.read() as conn:
+            if parent_run_id is not None:
+                query = query.where(runs.c.parent_key == self.run_key(conn, parent_run_id))
+            elif not include_children:
+                query = query.where(runs.c.parent_key.is_(None))
+            if experiment_ids is not None:
+                query = query.where(runs.c.experiment_id.in_(list(experiment_ids)))
+            if filter is not None:
+                query = query.where(compile_filter(filter))
+            query = query.order_by(*compile_order(order_by)).offset(offset).limit(max_results + 1)
+            rows = conn.execute(query).all()
+        more = len(rows) > max_results
+        return RunSearchResult(
+            runs=[run_record(r) for r in rows[:max_results]],
+            next_offset=offset + max_results if more else None,
+        )
+
+    def get_child_runs(self, run_id: str, recursive: bool = False) -> list[RunRecord]:
+        found: list[RunRecord] = []
+        with self.sql.read() as conn:
+            frontier = [self.run_key(conn, run_id)]
+            while frontier:
+                rows = conn.execute(
+                    select(runs.c.key, *RUN_COLUMNS)
+                    .select_from(RUNS_JOINED)
+                    .where(runs.c.parent_key.in_(frontier))
+                    .order_by(runs.c.created_time, runs.c.number)
+                ).all()
+                found.extend(run_record(r[1:]) for r in rows)
+                frontier = [r[0] for r in rows] if recursive else []
+        return found

@@ -1,0 +1,172 @@
+"""Tables of the SQL metadata store (SQLAlchemy Core). Alembic migrations must match this exactly.
+
+Numbers that matter for speed:
+- metric points are narrow rows keyed by (series id, sequence number), inserted with ``executemany``;
+- each series keeps its latest value, so searches over metrics never scan the points.
+NaN: SQLite stores it as NULL, PostgreSQL as NaN; readers turn NULL back into NaN (NULL means nothing
+else there). ``metric_series.last_value`` always holds NULL for NaN, so comparisons agree on both.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = ["metadata"]
+
+# SQLite makes "INTEGER PRIMARY KEY" the rowid (fast appends); PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("created_time", Float, nullable=False),
+    # Run numbers are handed out from this counter inside the transaction that creates the run.
+    Column("last_run_number", Integer, nullable=False, server_default="0"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("key", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(255), nullable=False, unique=True),
+    Column("experiment_id", Integer, ForeignKey("experiments.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("parent_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), nullable=True),
+    Column("display_name", String(255), nullable=True),
+    Column("status", String(32), nullable=False),
+    Column("run_type", String(32), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("start_time", Float, nullable=True),
+    Column("end_time", Float, nullable=True),
+    Column("error", Text, nullable=True),  # JSON
+    Index(None, "experiment_id", "created_time"),
+    Index(None, "parent_key"),
+)
+
+
+def _key_value_table(name: str, owner: str, owner_column: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column(owner_column, BigId, ForeignKey(f"{owner}.key", ondelete="CASCADE"), primary_key=True),
+        Column("key", String(255), primary_key=True),
+        Column("value", Text, nullable=False),
+    )
+
+
+run_params = _key_value_table("run_params", "runs", "run_key")
+run_tags = _key_value_table("run_tags", "runs", "run_key")
+run_properties = _key_value_table("run_properties", "runs", "run_key")
+
+metric_series = Table(
+    "metric_series",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("run_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),  # scalar | table | image
+    Column("count", BigInteger, nullable=False, server_default="0"),
+    Column("last_value", Float, nullable=True),
+    Column("last_step", BigInteger, nullable=True),
+    Column("last_time", Float, nullable=True),
+    UniqueConstraint("run_key", "name"),
+    Index(None, "name", "last_value"),
+)
+
+metric_points = Table(
+    "metric_points",
+    metadata,
+    # Clustered by series and sequence number: one B-tree insert per point, appended in order, and
+    # reading a series is one range scan. ``seq`` is handed out from ``metric_series.count``.
+    Column("series_id", BigId, ForeignKey("metric_series.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("step", BigInteger, nullable=True),
+    Column("value", Float, nullable=True),
+    Column("timestamp", Float, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+metric_records = Table(
+    "metric_records",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("series_id", BigId, ForeignKey("metric_series.id", ondelete="CASCADE"), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON
+    Column("timestamp", Float, nullable=False),
+    Index(None, "series_id", "id"),
+)
+
+run_files = Table(
+    "run_files",
+    metadata,
+    Column("run_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+model_names = Table(
+    "model_names",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    # Versions come from this counter and are never reused, even after a delete.
+    Column("last_version", Integer, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("key", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(255), ForeignKey("model_names.name", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("run_id", String(255), nullable=True),
+    Column("datasets", Text, nullable=True),  # JSON list of [purpose, dataset id]
+    Column("created_time", Float, nullable=False),
+    UniqueConstraint("name", "version"),
+)
+
+model_tags = _key_value_table("model_tags", "model_versions", "model_key")
+model_properties = _key_value_table("model_properties", "model_versions", "model_key")
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("name", String(255), ForeignKey("model_names.name", ondelete="CASCADE"), primary_key=True),
+    Column("alias", String(255), primary_key=True),
+    Column("model_key", BigId, ForeignKey("model_versions.key", ondelete="CASCADE"), nullable=False),
+)
+
+model_files = Table(
+    "model_files",
+    metadata,
+    Column("model_key", BigId, ForeignKey("model_versions.key", ondelete="CASCADE"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+)
