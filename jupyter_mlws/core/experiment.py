@@ -99,6 +99,7 @@ class Experiment:
         if conditions:
             expr = conditions[0] if len(conditions) == 1 else BoolOp("and", tuple(conditions))
         store = self.workspace.metadata
+        self.workspace.flush()
         offset: int | None = 0
         while offset is not None:
             page = store.search_runs(

@@ -33,6 +33,12 @@ __all__ = ["ArtifactStore", "MetadataStore", "MetricTuple"]
 MetricTuple = tuple[str, float, int | None, float]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class ArtifactStore(ABC):
     """Content-addressed blobs (sha256). Identical bytes are stored once; a blob never changes."""
 
@@ -77,6 +83,10 @@ class ArtifactStore(ABC):
         try:
             with os.fdopen(fd, "wb") as out, self.open(digest) as src:
                 shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            # mkstemp makes 0600 files; a downloaded file gets the usual permissions instead.
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -106,6 +106,7 @@ def search_runs(
         raise InvalidArgumentError(f"max_results must be an integer from 1 to 50000, got {max_results!r}")
     from .experiment import Experiment
 
+    workspace.flush()  # read your own writes: buffered metrics count in the search
     result = workspace.metadata.search_runs(
         experiment_ids=experiment_ids,
         filter=parse_filter(filter),

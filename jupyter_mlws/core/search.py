@@ -183,8 +183,10 @@ class _Parser:
         tok = self.take()
         if tok[0] == "lp":
             expr = self.parse_or()
-            if self.take()[0] != "rp":
+            closing = self.peek()
+            if closing is None or closing[0] != "rp":
                 raise InvalidArgumentError(f"missing ')' in filter {self.text!r}")
+            self.take()
             return expr
         if tok[0] != "ident":
             raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.text!r}, got {tok[1]!r}")

@@ -133,7 +133,7 @@ class SqlStoreBase:
         rows = conn.execute(
             select(table.c.key, table.c.value).where(table.c[owner_column] == owner_key).order_by(table.c.key)
         )
-        return dict(rows.tuples().all())
+        return {row[0]: row[1] for row in rows}
 
     def close(self) -> None:
         self.sql.dispose()
