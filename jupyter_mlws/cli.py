@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .core.experiment import Experiment
+from .core.jsonable import json_safe
 from .core.model import Model
 from .core.run import Run
 from .core.workspace import Workspace
-from .errors import MlwsError, NotFoundError
+from .errors import AlreadyExistsError, MlwsError, NotFoundError
 
 __all__ = ["main"]
 
@@ -47,7 +48,7 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=str, allow_nan=True))
+    print(json.dumps(json_safe(value), indent=2, default=str, allow_nan=False))
 
 
 def _latest_metrics(run: Run) -> dict[str, float | None]:
@@ -254,7 +255,12 @@ def cmd_models_show(args: argparse.Namespace) -> int:
 
 def cmd_models_download(args: argparse.Namespace) -> int:
     model = _model_from_args(_workspace(args), args.model, args.version)
-    path = model.download(args.output, exist_ok=args.overwrite)
+    try:
+        path = model.download(args.output, exist_ok=args.overwrite)
+    except AlreadyExistsError as exc:
+        raise AlreadyExistsError(
+            f"{str(exc).split(';')[0]}; pass --overwrite to replace it or choose another folder with -o DIR"
+        ) from None
     print(path)
     return 0
 

@@ -33,10 +33,14 @@ __all__ = ["ArtifactStore", "MetadataStore", "MetricTuple"]
 MetricTuple = tuple[str, float, int | None, float]
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do it once, at import (before threads start).
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+_UMASK = _read_umask()
 
 
 class ArtifactStore(ABC):
@@ -66,6 +70,10 @@ class ArtifactStore(ABC):
         with open(path, "rb") as stream:
             return self.put_stream(stream)
 
+    def put_files(self, paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:
+        """Store several files; stores may make this faster than one ``put_file`` each."""
+        return [self.put_file(path) for path in paths]
+
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         import io
 
@@ -86,7 +94,7 @@ class ArtifactStore(ABC):
                 out.flush()
                 os.fsync(out.fileno())
             # mkstemp makes 0600 files; a downloaded file gets the usual permissions instead.
-            os.chmod(tmp, 0o666 & ~_umask())
+            os.chmod(tmp, 0o666 & ~_UMASK)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -128,3 +128,22 @@ def test_registered_files_are_immutable_blobs(ws: Workspace, model_dir: Path, tm
     m = Model.register(ws, model_dir / "weights.bin", "m")
     (model_dir / "weights.bin").write_bytes(b"changed")  # the source changes after registration
     assert Path(m.download(tmp_path / "d")).read_bytes() == b"w" * 1000
+
+
+def test_a_failure_mid_registration_leaves_no_version(
+    ws: Workspace, model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jupyter_mlws.stores.metadata.sql.base import SqlStoreBase
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("power cut")
+
+    # The version row and its files are written; then the transaction dies before tags land.
+    monkeypatch.setattr(SqlStoreBase, "upsert_values", crash)
+    with pytest.raises(RuntimeError, match="power cut"):
+        Model.register(ws, model_dir, "m", tags={"a": "b"})
+    monkeypatch.undo()
+    assert Model.list(ws) == []
+    with pytest.raises(NotFoundError):
+        Model(ws, "m")
+    assert Model.register(ws, model_dir, "m").get_file_names() == ["model/sub/config.json", "model/weights.bin"]

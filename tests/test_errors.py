@@ -1,0 +1,199 @@
+"""The exception tree (jupyter_mlws/errors.py) and clear errors from the public entry points (DESIGN §5)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import inspect
+import json
+import multiprocessing
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import Experiment, Model, Workspace, errors
+from jupyter_mlws.errors import (
+    AlreadyExistsError,
+    BackendUnavailableError,
+    InvalidArgumentError,
+    InvalidStateError,
+    MlwsError,
+    NotFoundError,
+    RunFailedError,
+)
+
+DOCUMENTED_STATUS: dict[type[MlwsError], int] = {
+    NotFoundError: 404,
+    AlreadyExistsError: 409,
+    InvalidArgumentError: 400,
+    InvalidStateError: 409,
+    BackendUnavailableError: 503,
+    RunFailedError: 409,
+}
+
+
+def all_error_classes() -> list[type[MlwsError]]:
+    """Every exception class the module defines besides the base (new ones are covered automatically)."""
+    found: list[Any] = [
+        obj
+        for _, obj in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(obj, BaseException) and obj.__module__ == errors.__name__ and obj is not MlwsError
+    ]
+    return sorted(found, key=lambda cls: cls.__name__)
+
+
+# -- the tree -------------------------------------------------------------------------------------------
+def test_every_documented_class_is_exported() -> None:
+    classes: list[type[MlwsError]] = [MlwsError, *DOCUMENTED_STATUS]
+    for cls in classes:
+        assert cls.__name__ in errors.__all__
+        assert getattr(errors, cls.__name__) is cls
+
+
+@pytest.mark.parametrize(("cls", "status"), DOCUMENTED_STATUS.items(), ids=lambda x: getattr(x, "__name__", str(x)))
+def test_documented_http_status(cls: type[MlwsError], status: int) -> None:
+    assert issubclass(cls, MlwsError)
+    assert cls.http_status == status
+    assert cls("x").http_status == status
+
+
+@pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.__name__)
+def test_every_error_class_is_an_mlws_error_with_a_status(cls: type[MlwsError]) -> None:
+    assert issubclass(cls, MlwsError), f"{cls.__name__} must subclass MlwsError (one exception tree)"
+    assert isinstance(cls.http_status, int)
+    assert 400 <= cls.http_status <= 599
+
+
+@pytest.mark.parametrize("cls", [MlwsError, *all_error_classes()], ids=lambda c: c.__name__)
+def test_pickle_round_trip(cls: type[MlwsError]) -> None:
+    original = cls("model 'churn' — version 3 ünïcode")
+    copy = pickle.loads(pickle.dumps(original))
+    assert type(copy) is cls
+    assert str(copy) == str(original) == "model 'churn' — version 3 ünïcode"
+    assert copy.message == original.message
+    assert copy.http_status == original.http_status
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert type(pickle.loads(pickle.dumps(original, protocol=protocol))) is cls
+
+
+@pytest.mark.parametrize("cls", [MlwsError, *all_error_classes()], ids=lambda c: c.__name__)
+def test_to_dict(cls: type[MlwsError]) -> None:
+    body = cls("run 'x' not found").to_dict()
+    assert body == {"type": cls.__name__, "message": "run 'x' not found"}
+    assert json.loads(json.dumps(body)) == body
+
+
+def test_errors_are_caught_as_the_base() -> None:
+    with pytest.raises(MlwsError) as info:
+        raise NotFoundError("nothing here")
+    assert info.value.http_status == 404
+    assert str(info.value) == "nothing here"
+
+
+def _raise_in_child(kind: str) -> None:
+    raise getattr(errors, kind)(f"{kind} raised in a child process")
+
+
+def test_errors_cross_a_process_boundary() -> None:
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        future = pool.submit(_raise_in_child, "InvalidStateError")
+        with pytest.raises(InvalidStateError, match="raised in a child process") as info:
+            future.result(timeout=120)
+    assert type(info.value) is InvalidStateError
+    assert info.value.http_status == 409
+
+
+# -- public entry points give clear errors ---------------------------------------------------------------------
+def names(value: str, error: BaseException) -> bool:
+    """The message names the bad value (as typed, or quoted with repr)."""
+    message = str(error)
+    return value in message or repr(value) in message
+
+
+def test_from_config_without_a_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    if any((folder / ".mlws" / "config.json").exists() for folder in (empty, *empty.parents)):
+        pytest.skip("a workspace exists above the temporary folder")
+    with pytest.raises(NotFoundError, match="mlws init"):
+        Workspace.from_config(empty)
+    monkeypatch.chdir(empty)
+    with pytest.raises(NotFoundError, match="mlws init") as info:
+        Workspace.from_config()
+    assert str(empty.resolve()) in str(info.value)
+
+
+def test_env_var_naming_no_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLWS_WORKSPACE", str(tmp_path / "nowhere"))
+    with pytest.raises(NotFoundError, match="mlws init") as info:
+        Workspace.from_config()
+    assert "nowhere" in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["bad name!", "", "-leading-dash", "a/b", "x" * 256])
+def test_bad_experiment_name(ws: Workspace, name: str) -> None:
+    with pytest.raises(InvalidArgumentError) as info:
+        Experiment(ws, name)
+    assert names(name, info.value)
+    assert info.value.http_status == 400
+
+
+def test_bad_experiment_name_creates_nothing(ws: Workspace) -> None:
+    with pytest.raises(InvalidArgumentError, match="bad name!"):
+        Experiment(ws, "bad name!")
+    assert Experiment.list(ws) == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["../escape.txt", "outputs/../../escape.txt", "..", "/etc/passwd", "/abs/file.txt", "C:\\Windows\\x.txt"],
+)
+def test_upload_file_refuses_escaping_and_absolute_names(ws: Workspace, tmp_path: Path, name: str) -> None:
+    source = tmp_path / "payload.txt"
+    source.write_text("payload")
+    run = Experiment(ws, "e").start_logging()
+    with pytest.raises(InvalidArgumentError) as info:
+        run.upload_file(name, source)
+    assert names(name, info.value)
+    assert run.get_file_names() == []
+    run.complete()
+
+
+def test_log_text_value_names_the_metric(ws: Workspace) -> None:
+    run = Experiment(ws, "e").start_logging()
+    with pytest.raises(InvalidArgumentError, match="val_loss"):
+        run.log("val_loss", "text")
+    run.log("val_loss", 0.5)  # the series still takes numbers
+    with pytest.raises(InvalidArgumentError, match="val_loss"):
+        run.log("val_loss", "0.4 or so")
+    run.complete()
+    assert run.get_metrics("val_loss") == {"val_loss": 0.5}
+
+
+def test_missing_model(ws: Workspace) -> None:
+    with pytest.raises(NotFoundError, match="missing") as info:
+        Model(ws, "missing")
+    assert info.value.http_status == 404
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "nothing-like-a-url"])
+def test_create_with_unknown_metadata_url_leaves_no_workspace(tmp_path: Path, url: str) -> None:
+    target = tmp_path / "bad"
+    with pytest.raises(InvalidArgumentError) as info:
+        Workspace.create(target, metadata_url=url)
+    assert url.split(":")[0] in str(info.value)
+    assert not (target / ".mlws" / "config.json").exists()
+    with pytest.raises(NotFoundError):
+        Workspace(target)
+
+
+def test_create_with_unreachable_postgres_is_backend_unavailable(tmp_path: Path) -> None:
+    target = tmp_path / "pg"
+    url = "postgresql+psycopg://someone:s3cret-pw@127.0.0.1:1/nodb"
+    with pytest.raises(BackendUnavailableError) as info:
+        Workspace.create(target, metadata_url=url)
+    assert info.value.http_status == 503
+    assert "s3cret-pw" not in str(info.value), "the password must not leak into error messages"
+    assert not (target / ".mlws" / "config.json").exists()
