@@ -118,7 +118,7 @@ class LocalArtifactStore(ArtifactStore):
         return self.root / blob_key(digest)
 
     def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
-        digest, size, final = self._put(stream, sync=True)
+        digest, size, _final = self._put(stream, sync=True)
         return digest, size
 
     def put_files(self, paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:
