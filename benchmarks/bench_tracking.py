@@ -177,6 +177,11 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
     return statistics.median(samples)
 
 
+def load_average() -> float | None:
+    """The 1-minute load average (None where the OS has none): other work skews the figures."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -235,7 +240,8 @@ class MlflowSide:
         )
         from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
 
-        store = SqlAlchemyStore(self.uri, self.artifacts.as_uri())
+        store_class: Any = SqlAlchemyStore  # untyped
+        store = store_class(self.uri, self.artifacts.as_uri())
         location = self.client.get_experiment(experiment_id).artifact_location
         now = int(time.time() * 1000)
         with store.ManagedSessionMaker() as session:
@@ -348,7 +354,7 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
         f"(jupyter-mlws), {s.mlflow_points:,} and {s.mlflow_batch_points:,} (MLflow)"
     )
     rng = random.Random(s.seed)
-    values = [rng.random() for _ in range(max(s.points, s.batch_points, s.mlflow_batch_points))]
+    values = [rng.random() for _ in range(max(s.points, s.mlflow_points, s.batch_points, s.mlflow_batch_points))]
     exp = Experiment(ws, "bench-logging")
 
     # jupyter-mlws, one point per call. Call rate: until the last call returns; durable rate: until
@@ -426,7 +432,6 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
     say(f"      raw sqlite3.executemany floor: {s.points:,} rows")
     raw_rate = raw_executemany_rate(root, s.points, s.trials)
 
-    common = {"unit": "points/s", "higher_is_better": True}
     return [
         Figure(
             key="log_one_point",
@@ -438,7 +443,8 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
             baseline_count=s.mlflow_points,
             min_speedup=1_000,
             target_text="≥ 1,000×",
-            **common,
+            unit="points/s",
+            higher_is_better=True,
         ),
         Figure(
             key="log_one_point_durable",
@@ -450,7 +456,8 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
             baseline_count=s.mlflow_points,
             min_speedup=None,
             target_text="— (context)",
-            **common,
+            unit="points/s",
+            higher_is_better=True,
         ),
         Figure(
             key="log_batch",
@@ -462,7 +469,8 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
             baseline_count=s.mlflow_batch_points,
             min_speedup=None,
             target_text="— (context)",
-            **common,
+            unit="points/s",
+            higher_is_better=True,
         ),
         Figure(
             key="durable_vs_executemany",
@@ -474,7 +482,8 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
             baseline_count=s.points,
             min_speedup=0.5,
             target_text="within 2× (≥ 0.50×)",
-            **common,
+            unit="points/s",
+            higher_is_better=True,
         ),
     ]
 
@@ -590,7 +599,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, argparse.Namespace
         description="Benchmark jupyter-mlws tracking against MLflow (SQLite backend), side by side."
     )
     p.add_argument("--quick", action="store_true", help="small counts: a smoke run of well under a minute")
-    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file (default: %(default)s)")
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_OUTPUT,
+        help="JSON results file (default: results/tracking.json next to this script)",
+    )
     p.add_argument("--tmpdir", type=Path, default=None, help="where to put the temporary stores")
     p.add_argument(
         "--mlflow-seed",
@@ -629,6 +643,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, argparse.Namespace
 def main(argv: Sequence[str] | None = None) -> int:
     settings, args = parse_args(argv)
     mlflow = import_mlflow()
+    load_before = load_average()
     started = time.perf_counter()
     root = Path(tempfile.mkdtemp(prefix="mlws-bench-", dir=args.tmpdir))
     try:
@@ -656,12 +671,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
     print()
     print(
         f"jupyter-mlws {env['jupyter_mlws']} vs MLflow {env['mlflow']} (SQLite {env['sqlite']}), "
         f"Python {env['python']}, {env['platform']}, {env['cpus']} CPUs"
     )
+    cpus = os.cpu_count() or 1
+    if load_before is not None and load_before > 0.5 * cpus:
+        print(
+            f"warning: the machine was busy before the start (load average {load_before:.1f} on {cpus} "
+            "CPUs); figures are noisier than on an idle machine"
+        )
     print()
     print(render_table(figures))
     print()

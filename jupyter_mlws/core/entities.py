@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from .status import RunStatus
 
 __all__ = [
+    "ComputeTargetRecord",
     "ExperimentRecord",
     "FileRecord",
     "MetricPoint",
@@ -16,6 +17,7 @@ __all__ = [
     "ModelVersionRecord",
     "RunRecord",
     "RunSearchResult",
+    "SnapshotRecord",
 ]
 
 
@@ -40,6 +42,11 @@ class RunRecord:
     start_time: float | None = None
     end_time: float | None = None
     error: dict[str, Any] | None = None
+    compute_target: str | None = None
+    snapshot_id: str | None = None
+    supervisor_pid: int | None = None
+    supervisor_host: str | None = None
+    heartbeat_time: float | None = None
 
 
 class MetricPoint(NamedTuple):
@@ -94,6 +101,23 @@ class ModelVersionRecord:
     properties: dict[str, str] = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     datasets: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotRecord:
+    id: str
+    created_time: float
+    file_count: int
+    total_size: int
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ComputeTargetRecord:
+    name: str
+    type: str
+    config: dict[str, Any]
+    created_time: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,16 @@ class Experiment:
 
         return Run.create(self, display_name=display_name, tags=tags, properties=properties)
 
+    def submit(self, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
+        """Snapshot the config's source folder and run it as a job on its compute target.
+
+        Returns at once with the run Queued; the job is owned by a supervisor process, so it goes on
+        when the submitting kernel or command exits.
+        """
+        from .jobs import submit
+
+        return submit(self, config, tags=tags)
+
     def search_runs(
         self,
         filter: str | None = None,

@@ -12,9 +12,10 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from .entities import (
+    ComputeTargetRecord,
     ExperimentRecord,
     FileRecord,
     MetricPoint,
@@ -23,6 +24,7 @@ from .entities import (
     ModelVersionRecord,
     RunRecord,
     RunSearchResult,
+    SnapshotRecord,
 )
 from .search import FilterExpr, OrderKey
 from .status import RunStatus
@@ -83,16 +85,20 @@ class ArtifactStore(ABC):
         with self.open(digest) as stream:
             return stream.read()
 
-    def copy_to(self, digest: str, target: str | os.PathLike[str]) -> None:
-        """Write the blob to ``target`` atomically (temporary file in the same folder, then rename)."""
+    def copy_to(self, digest: str, target: str | os.PathLike[str], durable: bool = True) -> None:
+        """Write the blob to ``target`` atomically (temporary file in the same folder, then rename).
+
+        ``durable=False`` skips the fsync, for scratch copies such as a job's working folder.
+        """
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as out, self.open(digest) as src:
                 shutil.copyfileobj(src, out, 1 << 20)
-                out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    out.flush()
+                    os.fsync(out.fileno())
             # mkstemp makes 0600 files; a downloaded file gets the usual permissions instead.
             os.chmod(tmp, 0o666 & ~_UMASK)
             os.replace(tmp, target)
@@ -138,6 +144,9 @@ class MetadataStore(ABC):
         start_time: float | None = None,
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
+        compute_target: str | None = None,
+        snapshot_id: str | None = None,
+        job_spec: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         """Insert a run; its ``number`` is the experiment's next run number."""
 
@@ -287,6 +296,45 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def delete_model_version(self, name: str, version: int) -> None: ...
+
+    # -- jobs, snapshots, compute targets --------------------------------------------------------------
+    @abstractmethod
+    def get_job_spec(self, run_id: str) -> dict[str, Any]:
+        """The job definition a run was submitted with (:class:`NotFoundError` for interactive runs)."""
+
+    @abstractmethod
+    def update_job(
+        self,
+        run_id: str,
+        *,
+        heartbeat_time: float | None = None,
+        supervisor_pid: int | None = None,
+        supervisor_host: str | None = None,
+    ) -> None:
+        """Record which process supervises the job, and its latest heartbeat."""
+
+    @abstractmethod
+    def list_job_runs(self, compute_target: str | None, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+        """Job runs in these statuses (on one target, or all), oldest first: the queue order."""
+
+    @abstractmethod
+    def add_snapshot(self, record: SnapshotRecord) -> None:
+        """Record a snapshot (its manifest is a blob named by ``record.id``); idempotent."""
+
+    @abstractmethod
+    def get_snapshot(self, snapshot_id: str) -> SnapshotRecord: ...
+
+    @abstractmethod
+    def save_compute_target(self, name: str, type: str, config: Mapping[str, Any], created_time: float) -> None: ...
+
+    @abstractmethod
+    def get_compute_target(self, name: str) -> ComputeTargetRecord: ...
+
+    @abstractmethod
+    def list_compute_targets(self) -> list[ComputeTargetRecord]: ...
+
+    @abstractmethod
+    def delete_compute_target(self, name: str) -> None: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

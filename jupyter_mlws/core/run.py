@@ -19,7 +19,7 @@ from ..errors import InvalidArgumentError, InvalidStateError, NotFoundError, Run
 from .entities import FileRecord, MetricPoint, MetricRecordEntry, RunRecord
 from .names import validate_file_name, validate_key
 from .search import decode_page_token, encode_page_token, parse_filter, parse_order_by
-from .status import TERMINAL_STATUSES, RunStatus, check_transition
+from .status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus, check_transition
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunPage", "search_runs"]
 
 ENV_RUN_ID = "MLWS_RUN_ID"
+DRIVER_LOG = "user_logs/std_log.txt"
 _now = time.time
 
 
@@ -140,9 +141,16 @@ class Run:
             )
         self._record = record
         self._id = record.run_id
-        self._writer = self._workspace.writer
-        self._enqueue = self._writer.append
         self._kinds: dict[str, str] = {}  # metric name -> kind, for errors at the call site
+
+    def __getattr__(self, name: str) -> Any:
+        # The writer (and its thread) exists only once a run logs: listing runs starts no thread.
+        if name in ("_writer", "_enqueue"):
+            writer = self._workspace.writer
+            self._writer = writer
+            self._enqueue = writer.append
+            return getattr(self, name)
+        raise AttributeError(name)
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod
@@ -164,6 +172,9 @@ class Run:
         tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
         run_id: str | None = None,
+        compute_target: str | None = None,
+        snapshot_id: str | None = None,
+        job_spec: Mapping[str, Any] | None = None,
     ) -> Run:
         now = time.time()
         record = experiment.workspace.metadata.create_run(
@@ -177,6 +188,9 @@ class Run:
             start_time=now if status == RunStatus.RUNNING else None,
             tags=_str_map("tag", tags),
             properties=_str_map("property", properties),
+            compute_target=compute_target,
+            snapshot_id=snapshot_id,
+            job_spec=job_spec,
         )
         return cls(experiment, record.run_id, _record=record)
 
@@ -219,8 +233,16 @@ class Run:
     @property
     def status(self) -> RunStatus:
         """The current status, read from the store (another process may have changed it)."""
-        self._record = self._store.get_run(self._id)
+        self._record = self._fresh_record()
         return self._record.status
+
+    def _fresh_record(self) -> RunRecord:
+        record = self._store.get_run(self._id)
+        if record.compute_target is not None and record.status in ACTIVE_STATUSES:
+            from .jobs import reconcile
+
+            record = reconcile(self._workspace, record)
+        return record
 
     def get_status(self) -> str:
         return self.status.value
@@ -369,18 +391,18 @@ class Run:
             self._claim(name, "scalar")
             points.append(MetricPoint(name, _number(name, value), _step(step), now))
         # Buffered points first, so every series stays in the order it was logged.
-        self._writer.flush()
+        self._workspace.flush()
         self._store.log_batch(self._id, points, _str_map("param", params), _str_map("tag", tags))
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once every point logged so far is on disk."""
-        self._writer.flush(timeout)
+        self._workspace.flush(timeout)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
         """``{name: value}``: one value -> scalar, several -> list, tables -> dict of columns,
         images -> file name(s). ``recursive=True`` answers ``{run_id: {...}}`` for this run and
         all its descendants."""
-        self._writer.flush()
+        self._workspace.flush()
         if recursive:
             runs = [self, *self.get_children(recursive=True)]
             return {run.id: run.get_metrics(name) for run in runs}
@@ -402,7 +424,7 @@ class Run:
 
     def get_metric_history(self, name: str) -> list[MetricPoint]:
         """Every point of a numeric series, with step and timestamp."""
-        self._writer.flush()
+        self._workspace.flush()
         return self._store.get_metric_history(self._id, name)
 
     # -- tags and properties ------------------------------------------------------------------------------
@@ -440,7 +462,7 @@ class Run:
             raise InvalidArgumentError("upload_files takes as many names as paths")
         return self._upload_many([(validate_file_name(n), Path(p)) for n, p in zip(names, paths, strict=True)])
 
-    def upload_folder(self, name: str, path: str | os.PathLike[str]) -> list[str]:
+    def upload_folder(self, name: str, path: str | os.PathLike[str], overwrite: bool = False) -> list[str]:
         """Store every file below ``path`` as ``name/<relative path>`` (symlinks are not followed)."""
         prefix = validate_file_name(name)
         folder = Path(path)
@@ -453,16 +475,16 @@ class Run:
                 if source.is_symlink() or not source.is_file():
                     continue
                 pairs.append((f"{prefix}/{source.relative_to(folder).as_posix()}", source))
-        return self._upload_many(pairs)
+        return self._upload_many(pairs, overwrite)
 
-    def _upload_many(self, pairs: Sequence[tuple[str, Path]]) -> list[str]:
+    def _upload_many(self, pairs: Sequence[tuple[str, Path]], overwrite: bool = False) -> list[str]:
         for _, source in pairs:
             if not source.is_file():
                 raise NotFoundError(f"no file at {source}")
-        blobs = self._workspace.artifacts
+        stored = self._workspace.artifacts.put_files([source for _, source in pairs])
         # Blobs first, then one index transaction: either every name appears or none does.
-        records = [FileRecord(name, *blobs.put_file(source)) for name, source in pairs]
-        self._store.add_run_files(self._id, records)
+        records = [FileRecord(name, digest, size) for (name, _), (digest, size) in zip(pairs, stored, strict=True)]
+        self._store.add_run_files(self._id, records, overwrite=overwrite)
         return [r.path for r in records]
 
     def get_file_names(self) -> list[str]:
@@ -540,12 +562,12 @@ class Run:
 
     def complete(self) -> None:
         """Flush every logged point, then mark the run Completed."""
-        self._writer.flush()
+        self._workspace.flush()
         self._transition(RunStatus.COMPLETED, end_time=time.time())
 
     def fail(self, error: BaseException | str | None = None, error_details: Any = None) -> None:
         """Mark the run Failed; ``error`` (an exception or a message) goes into its details."""
-        self._writer.flush()
+        self._workspace.flush()
         details: dict[str, Any] = {"message": "the run failed"}
         if isinstance(error, BaseException):
             details = {
@@ -560,36 +582,108 @@ class Run:
         self._transition(RunStatus.FAILED, end_time=time.time(), error=details)
 
     def cancel(self) -> None:
-        """Cancel the run. An interactive run ends Canceled at once; a job is asked to stop."""
-        self._writer.flush()
-        if self._record.run_type == "interactive":
+        """Cancel the run from any process.
+
+        An interactive run, or a job nobody has picked up yet, ends Canceled at once; a job that is
+        executing is asked to stop (CancelRequested) and its supervisor stops it (SIGTERM, then
+        SIGKILL after a grace period) and marks it Canceled.
+        """
+        self._workspace.flush()
+        record = self._fresh_record()
+        waiting = record.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED) and record.supervisor_pid is None
+        if record.compute_target is None or waiting:
+            now = time.time()
+            if self._store.transition_run(self._id, record.status, RunStatus.CANCELED, end_time=now):
+                self._record = self._store.get_run(self._id)
+                return
+        if record.compute_target is None:
             self._transition(RunStatus.CANCELED, end_time=time.time())
-        else:
+        elif self.status != RunStatus.CANCEL_REQUESTED:
             self._transition(RunStatus.CANCEL_REQUESTED)
+
+    def read_log(self, offset: int = 0, name: str = DRIVER_LOG, max_bytes: int = 1 << 20) -> tuple[bytes, int]:
+        """Bytes of a log from ``offset`` (at most ``max_bytes``) and the offset to read on from.
+
+        While a job runs its logs are read live; once it has finished, from the run's files.
+        """
+        clean = validate_file_name(name, "log")
+        try:
+            record = self._store.get_run_file(self._id, clean)
+            with self._workspace.artifacts.open(record.digest) as f:
+                f.seek(offset)
+                data = f.read(max_bytes)
+        except NotFoundError:
+            from .jobs import live_dir
+
+            try:
+                with open(live_dir(self._workspace, self._id) / clean, "rb") as f:
+                    f.seek(offset)
+                    data = f.read(max_bytes)
+            except FileNotFoundError:
+                data = b""
+        return data, offset + len(data)
 
     def wait_for_completion(
         self, show_output: bool = False, timeout: float | None = None, raise_on_error: bool = True
     ) -> dict[str, Any]:
-        """Block until the run is Completed, Failed or Canceled; returns ``get_details()``."""
+        """Block until the run is Completed, Failed or Canceled; returns ``get_details()``.
+
+        ``show_output=True`` streams the driver log as it grows and ends with a summary. Ctrl-C
+        stops only the waiting: the run goes on (``run.cancel()`` stops it).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.05
+        delay = 0.02
+        begun = time.monotonic()
+        offset = 0
         last = None
-        while True:
-            status = self.status
-            if show_output and status != last:
-                print(f"Run {self._id}: {status.value}", flush=True)
-                last = status
-            if status in TERMINAL_STATUSES:
-                break
-            if deadline is not None and time.monotonic() >= deadline:
-                raise TimeoutError(f"run {self._id} is still {status.value} after {timeout} s")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 1.0)
+        try:
+            while True:
+                status = self.status
+                if show_output:
+                    if status != last:
+                        print(f"RunId: {self._id}  Status: {status.value}", flush=True)
+                        last = status
+                    offset = self._print_log(offset)
+                if status in TERMINAL_STATUSES:
+                    if show_output:
+                        offset = self._print_log(offset)
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(f"run {self._id} is still {status.value} after {timeout} s")
+                time.sleep(delay)
+                # Quick answers for short jobs, then gentler polling for long ones.
+                delay = 0.02 if time.monotonic() - begun < 5 else min(delay * 1.5, 0.5)
+        except KeyboardInterrupt:
+            print(f"\nStopped waiting; run {self._id} goes on (run.cancel() stops it).", flush=True)
+            return self.get_details()
         details = self.get_details()
+        if show_output:
+            self._print_summary(details)
         if raise_on_error and status in (RunStatus.FAILED, RunStatus.CANCELED):
             message = (details.get("error") or {}).get("message", "")
             raise RunFailedError(f"run {self._id} ended {status.value}" + (f": {message}" if message else ""))
         return details
+
+    def _print_log(self, offset: int) -> int:
+        import sys
+
+        while True:
+            data, new_offset = self.read_log(offset)
+            if not data:
+                return offset
+            sys.stdout.write(data.decode("utf-8", errors="replace"))
+            sys.stdout.flush()
+            offset = new_offset
+
+    @staticmethod
+    def _print_summary(details: dict[str, Any]) -> None:
+        lines = ["", "Execution Summary", "=================", f"RunId: {details['runId']}"]
+        lines.append(f"Status: {details['status']}")
+        if details.get("startTimeUtc") and details.get("endTimeUtc"):
+            lines.append(f"Started: {details['startTimeUtc']}  Ended: {details['endTimeUtc']}")
+        if "error" in details:
+            lines.append(f"Error: {details['error'].get('message')}")
+        print("\n".join(lines), flush=True)
 
     def __enter__(self) -> Run:
         return self
@@ -604,7 +698,7 @@ class Run:
 
     # -- details ------------------------------------------------------------------------------------------
     def get_details(self) -> dict[str, Any]:
-        record = self._store.get_run(self._id)
+        record = self._fresh_record()
         self._record = record
         files = self.get_file_names()
         details: dict[str, Any] = {
@@ -624,9 +718,34 @@ class Run:
             "inputDatasets": [],
             "logFiles": {f: f for f in files if f.startswith(("logs/", "user_logs/"))},
         }
+        if record.compute_target is not None:
+            details["target"] = record.compute_target
+            details["snapshotId"] = record.snapshot_id
+            if record.status in ACTIVE_STATUSES:
+                from .jobs import live_dir
+
+                live = live_dir(self._workspace, self._id)
+                if live.is_dir():
+                    for path in sorted(live.rglob("*")):
+                        if path.is_file():
+                            rel = path.relative_to(live).as_posix()
+                            details["logFiles"].setdefault(rel, rel)
         if record.error is not None:
             details["error"] = record.error
         return details
+
+    def download_snapshot(self, output_file_path: str | os.PathLike[str] | None = None) -> str:
+        """Write the code snapshot taken before this run as a zip; returns its path."""
+        from ..snapshots import load_manifest, write_zip
+
+        record = self._store.get_run(self._id)
+        if record.snapshot_id is None:
+            raise NotFoundError(f"run {self._id} has no snapshot (interactive runs are not snapshotted)")
+        target = Path(output_file_path) if output_file_path is not None else Path(f"{self._id}-snapshot.zip")
+        if target.is_dir():
+            target = target / f"{self._id}-snapshot.zip"
+        artifacts = self._workspace.artifacts
+        return str(write_zip(load_manifest(artifacts, record.snapshot_id), artifacts, target))
 
     def register_model(
         self,

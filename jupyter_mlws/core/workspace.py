@@ -183,9 +183,11 @@ class Workspace:
                     writer = _writers[self._metadata_url] = MetricWriter(metadata)
         return writer
 
-    def flush(self) -> None:
-        """Write every buffered metric point of this workspace now."""
-        self.writer.flush()
+    def flush(self, timeout: float | None = None) -> None:
+        """Write every buffered metric point of this workspace now (nothing to do if none was logged)."""
+        writer = _writers.get(self._metadata_url)
+        if writer is not None:
+            writer.flush(timeout)
 
     # -- contents -----------------------------------------------------------------------------------------
     def experiment_record(self, name: str) -> Any:

@@ -434,3 +434,52 @@ def test_unreachable_postgres_is_backend_unavailable() -> None:
     engine.dispose()
     with pytest.raises(BackendUnavailableError, match="unavailable"):
         SqlMetadataStore("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_upgrade_from_the_first_schema_keeps_data(metadata_url: str) -> None:
+    from jupyter_mlws.stores.metadata.sql.migrate import upgrade
+
+    old = SqlMetadataStore(metadata_url, migrate=False)
+    upgrade(old.sql, "0001")
+    with old.sql.write() as conn:
+        conn.exec_driver_sql("INSERT INTO experiments (name, created_time, last_run_number) VALUES ('e', 1.0, 1)")
+        conn.exec_driver_sql(
+            "INSERT INTO runs (run_id, experiment_id, number, status, run_type, created_time) "
+            "VALUES ('old', 1, 1, 'Completed', 'interactive', 1.0)"
+        )
+    old.close()
+    new = SqlMetadataStore(metadata_url)
+    record = new.get_run("old")
+    assert (record.status, record.compute_target, record.snapshot_id) == (RunStatus.COMPLETED, None, None)
+    _run(new, "fresh", "e", compute_target="local", snapshot_id="ab" * 32, job_spec={"script": "x.py"})
+    assert new.get_run("fresh").number == 2
+    assert new.get_job_spec("fresh") == {"script": "x.py"}
+    new.close()
+
+
+def test_jobs_snapshots_and_compute_targets(store: SqlMetadataStore) -> None:
+    from jupyter_mlws.core.entities import SnapshotRecord
+
+    _run(store, "job", compute_target="local", job_spec={"a": 1}, status=RunStatus.QUEUED)
+    _run(store, "job2", compute_target="docker", status=RunStatus.QUEUED)
+    _run(store, "interactive")
+    store.update_job("job", heartbeat_time=5.0, supervisor_pid=42, supervisor_host="h")
+    rec = store.get_run("job")
+    assert (rec.heartbeat_time, rec.supervisor_pid, rec.supervisor_host) == (5.0, 42, "h")
+    assert [r.run_id for r in store.list_job_runs("local", [RunStatus.QUEUED])] == ["job"]
+    assert [r.run_id for r in store.list_job_runs(None, [RunStatus.QUEUED, RunStatus.RUNNING])] == ["job", "job2"]
+    with pytest.raises(NotFoundError, match="not a job"):
+        store.get_job_spec("interactive")
+    snap = SnapshotRecord("cd" * 32, 1.0, 3, 100, "/src")
+    store.add_snapshot(snap)
+    store.add_snapshot(snap)
+    assert store.get_snapshot("cd" * 32) == snap
+    with pytest.raises(NotFoundError):
+        store.get_snapshot("ef" * 32)
+    store.save_compute_target("gpu", "docker", {"image": "x"}, 1.0)
+    store.save_compute_target("gpu", "docker", {"image": "y"}, 2.0)
+    assert store.get_compute_target("gpu").config == {"image": "y"}
+    assert [t.name for t in store.list_compute_targets()] == ["gpu"]
+    store.delete_compute_target("gpu")
+    with pytest.raises(NotFoundError, match="not attached"):
+        store.get_compute_target("gpu")

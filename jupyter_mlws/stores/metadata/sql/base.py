@@ -32,6 +32,11 @@ RUN_COLUMNS = (
     runs.c.start_time,
     runs.c.end_time,
     runs.c.error,
+    runs.c.compute_target,
+    runs.c.snapshot_id,
+    runs.c.supervisor_pid,
+    runs.c.supervisor_host,
+    runs.c.heartbeat_time,
 )
 RUNS_JOINED = runs.join(experiments, experiments.c.id == runs.c.experiment_id).outerjoin(
     parent_runs, parent_runs.c.key == runs.c.parent_key
@@ -59,6 +64,11 @@ def run_record(row: Sequence[Any]) -> RunRecord:
         start_time=row[9],
         end_time=row[10],
         error=json.loads(row[11]) if row[11] else None,
+        compute_target=row[12],
+        snapshot_id=row[13],
+        supervisor_pid=row[14],
+        supervisor_host=row[15],
+        heartbeat_time=row[16],
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -69,6 +70,9 @@ class RunsMixin(SqlStoreBase):
         start_time: float | None = None,
         tags: Mapping[str, str] | None = None,
         properties: Mapping[str, str] | None = None,
+        compute_target: str | None = None,
+        snapshot_id: str | None = None,
+        job_spec: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         with self.sql.write() as conn:
             bumped = conn.execute(
@@ -94,6 +98,9 @@ class RunsMixin(SqlStoreBase):
                         run_type=run_type,
                         created_time=created_time,
                         start_time=start_time,
+                        compute_target=compute_target,
+                        snapshot_id=snapshot_id,
+                        job_spec=json.dumps(dict(job_spec)) if job_spec is not None else None,
                     )
                     .returning(runs.c.key)
                 ).scalar_one()
@@ -113,6 +120,8 @@ class RunsMixin(SqlStoreBase):
             display_name=display_name,
             run_type=run_type,
             start_time=start_time,
+            compute_target=compute_target,
+            snapshot_id=snapshot_id,
         )
 
     def get_run(self, run_id: str) -> RunRecord:

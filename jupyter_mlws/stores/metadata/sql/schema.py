@@ -62,8 +62,35 @@ runs = Table(
     Column("start_time", Float, nullable=True),
     Column("end_time", Float, nullable=True),
     Column("error", Text, nullable=True),  # JSON
+    # Jobs (runs submitted to a compute target); interactive runs leave these empty.
+    Column("compute_target", String(255), nullable=True),
+    Column("snapshot_id", String(64), nullable=True),
+    Column("job_spec", Text, nullable=True),  # JSON
+    Column("supervisor_pid", Integer, nullable=True),
+    Column("supervisor_host", String(255), nullable=True),
+    Column("heartbeat_time", Float, nullable=True),
     Index(None, "experiment_id", "created_time"),
     Index(None, "parent_key"),
+    Index(None, "compute_target", "status"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 of the manifest blob
+    Column("created_time", Float, nullable=False),
+    Column("file_count", Integer, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("source", Text, nullable=True),
+)
+
+compute_targets = Table(
+    "compute_targets",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("type", String(64), nullable=False),
+    Column("config", Text, nullable=False),  # JSON
+    Column("created_time", Float, nullable=False),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ....core.interfaces import MetadataStore
+from .jobs import JobsMixin
 from .migrate import ensure_schema
 from .registry import RegistryMixin
 from .runs import RunsMixin
@@ -11,7 +12,7 @@ from .tracking import TrackingMixin
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(RunsMixin, TrackingMixin, RegistryMixin, MetadataStore):
+class SqlMetadataStore(RunsMixin, TrackingMixin, RegistryMixin, JobsMixin, MetadataStore):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open."""
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:

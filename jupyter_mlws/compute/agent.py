@@ -1,0 +1,280 @@
+"""The local agent: one long-lived dispatcher per workspace and machine.
+
+It keeps the ``local``-type targets' queues: it starts queued runs first in, first out, never more
+than each target's ``max_concurrent_runs``, and forks a supervisor for each. Forking a warm process
+(its imports done, its database ready) is what keeps the job overhead small. The agent is started on
+demand by the first submit, is woken through a Unix socket, rescans the queue every second anyway,
+and exits after a while with nothing to do.
+
+Run as ``python -m jupyter_mlws.compute.agent WORKSPACE_ROOT``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ..core.compute import ComputeTarget
+from ..core.status import RunStatus
+from ..core.workspace import Workspace
+
+__all__ = ["Agent", "ensure_running", "notify", "socket_path"]
+
+IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
+RESCAN_S = 1.0
+LOCK_WAIT_S = 10.0
+
+
+def _agent_dir(ws: Workspace) -> Path:
+    path = ws.path / "agent"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def socket_path(ws: Workspace) -> str:
+    # Unix socket paths are limited to ~100 bytes, so the name is a hash of the workspace path.
+    digest = hashlib.sha256(str(ws.root).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"mlws-{os.getuid()}-{digest}.sock")
+
+
+def notify(ws: Workspace) -> None:
+    """Wake the agent so it dispatches now; start it if it is not running."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.connect(socket_path(ws))
+            s.sendall(b"wake\n")
+    except OSError:
+        spawn(ws)
+
+
+def _lock_is_free(ws: Workspace) -> bool:
+    fd = os.open(_agent_dir(ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock if we took it
+    return True
+
+
+def ensure_running(ws: Workspace) -> None:
+    if _lock_is_free(ws):
+        spawn(ws)
+
+
+def spawn(ws: Workspace) -> None:
+    """Start an agent detached from the caller (its own session: it outlives a killed submitter)."""
+    log = open(_agent_dir(ws) / "agent.log", "ab")
+    try:
+        subprocess.Popen(
+            [sys.executable, "-m", "jupyter_mlws.compute.agent", str(ws.root)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            cwd=ws.root,
+        )
+    finally:
+        log.close()
+
+
+def _log(message: str) -> None:
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{os.getpid()}] {message}", flush=True)
+
+
+def run_supervisor(ws: Workspace, run_id: str, config: dict[str, Any]) -> RunStatus:
+    from ..core.jobs import StoreReporter
+    from .local import LocalJob
+
+    reporter = StoreReporter(ws, run_id)
+    return LocalJob(reporter, reporter.job_spec(), config).process()
+
+
+class Agent:
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.children: dict[int, tuple[str, str]] = {}  # pid -> (run id, target)
+        self.started: set[str] = set()
+        self.idle_since = time.monotonic()
+        self.sock: socket.socket | None = None
+        self.lock_fd: int | None = None
+
+    def _take_lock(self) -> bool:
+        fd = os.open(_agent_dir(self.ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                self.lock_fd = fd
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:
+                    os.close(fd)
+                    return False
+                time.sleep(0.05)
+
+    def _bind(self) -> None:
+        path = socket_path(self.ws)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)  # left by an agent that died; we hold the lock, so it is not live
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(path)
+        os.chmod(path, 0o600)
+        sock.listen(64)
+        sock.setblocking(False)
+        self.sock = sock
+
+    def _unbind(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(socket_path(self.ws))
+
+    def run(self) -> int:
+        if not self._take_lock():
+            return 0  # another agent serves this workspace
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)  # a finished supervisor wakes select()
+        self._warm_up()
+        self._bind()
+        _log(f"agent for {self.ws.root} listening")
+        try:
+            while True:
+                self._reap()
+                self._dispatch()
+                if self.children:
+                    self.idle_since = time.monotonic()
+                elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
+                    return 0
+                assert self.sock is not None
+                ready, _, _ = select.select([self.sock.fileno(), wake_r], [], [], RESCAN_S)
+                if wake_r in ready:
+                    with contextlib.suppress(BlockingIOError):
+                        os.read(wake_r, 4096)
+                if self.sock.fileno() in ready:
+                    self._drain()
+        finally:
+            self._unbind()
+
+    def _warm_up(self) -> None:
+        """Import and open now what every supervisor needs: forked children then start warm."""
+        from .. import snapshots  # noqa: F401
+        from ..core import jobs  # noqa: F401
+        from . import lifecycle, local  # noqa: F401
+
+        self.ws.metadata  # noqa: B018
+        self.ws.artifacts  # noqa: B018
+        self._targets()
+
+    def _quit_if_idle(self) -> bool:
+        # Stop accepting first, then look once more: a run queued meanwhile keeps us alive.
+        self._unbind()
+        if self._queued():
+            self._bind()
+            return False
+        _log("idle: exiting")
+        return True
+
+    def _drain(self) -> None:
+        assert self.sock is not None
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            with conn:
+                conn.settimeout(0.5)
+                with contextlib.suppress(OSError):
+                    conn.recv(64)
+
+    def _reap(self) -> None:
+        while self.children:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            run_id, _target = self.children.pop(pid, ("?", "?"))
+            _log(f"supervisor {pid} of {run_id} finished")
+
+    def _targets(self) -> dict[str, dict[str, Any]]:
+        return {t.name: t.config for t in ComputeTarget.list(self.ws) if t.type == "local"}
+
+    def _queued(self) -> list[Any]:
+        targets = self._targets()
+        return [
+            r
+            for r in self.ws.metadata.list_job_runs(None, [RunStatus.QUEUED])
+            if r.compute_target in targets and r.run_id not in self.started
+        ]
+
+    def _dispatch(self) -> None:
+        targets = self._targets()
+        queued = self._queued()
+        if queued:
+            self.idle_since = time.monotonic()
+        active: dict[str, int] = {}
+        for _run_id, target in self.children.values():
+            active[target] = active.get(target, 0) + 1
+        for record in queued:  # oldest first
+            target = record.compute_target
+            limit = int(targets[target].get("max_concurrent_runs", 1))
+            if active.get(target, 0) >= limit:
+                continue
+            pid = self._fork(record.run_id, targets[target])
+            self.children[pid] = (record.run_id, target)
+            self.started.add(record.run_id)
+            active[target] = active.get(target, 0) + 1
+
+    def _fork(self, run_id: str, config: dict[str, Any]) -> int:
+        pid = os.fork()
+        if pid:
+            _log(f"supervisor {pid} started for {run_id}")
+            return pid
+        code = 1
+        try:  # the supervisor: never returns into the agent's loop
+            os.setsid()
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            if self.sock is not None:
+                self.sock.close()
+            if self.lock_fd is not None:
+                os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
+            run_supervisor(self.ws, run_id, config)
+            code = 0
+        except BaseException as exc:
+            _log(f"supervisor of {run_id} crashed: {type(exc).__name__}: {exc}")
+        finally:
+            os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m jupyter_mlws.compute.agent WORKSPACE_ROOT", file=sys.stderr)
+        return 2
+    return Agent(Workspace(args[0])).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""The job lifecycle, owned by a base class (as jupyter-scheduler's ExecutionManager does):
+
+    Queued -> Preparing (materialise the snapshot) -> Starting -> Running (watch: exit, cancel,
+    deadline, heartbeat) -> Finalizing (collect outputs and logs) -> Completed | Failed | Canceled
+
+Subclasses say how to start, poll and stop the job's process on their target. Everything they learn
+goes through a :class:`JobReporter`; nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import tempfile
+import time
+import traceback
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.compute import JobReporter
+from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME
+from ..core.run import DRIVER_LOG
+from ..core.status import TERMINAL_STATUSES, RunStatus
+
+__all__ = ["JobExecution", "Outcome"]
+
+STATUS_CHECK_INTERVAL_S = 0.25
+DEFAULT_CANCEL_GRACE_S = 10.0
+LOG_TAIL_BYTES = 64 * 1024
+LOG_TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: RunStatus
+    error: dict[str, Any] | None = None
+
+
+class JobExecution(ABC):
+    """Runs one job inside its supervisor process."""
+
+    def __init__(self, reporter: JobReporter, spec: dict[str, Any], config: dict[str, Any]) -> None:
+        self.reporter = reporter
+        self.spec = spec
+        self.config = config
+        self.live = reporter.live_dir()
+        self.driver_log = self.live / DRIVER_LOG
+        self.grace = float(config.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_S))
+
+    # -- what a target provides ------------------------------------------------------------------------
+    @abstractmethod
+    def start(self, workdir: Path) -> None:
+        """Start the job's process with ``workdir`` as its working folder."""
+
+    @abstractmethod
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to ``timeout`` seconds; the exit code (negative: killed by that signal) or None."""
+
+    @abstractmethod
+    def terminate(self) -> None:
+        """Ask the job to stop (SIGTERM)."""
+
+    @abstractmethod
+    def kill(self) -> None:
+        """Stop the job now (SIGKILL), with everything it started."""
+
+    # -- the lifecycle ---------------------------------------------------------------------------------
+    def process(self) -> RunStatus:
+        reporter = self.reporter
+        reporter.supervisor(os.getpid(), HOSTNAME)
+        if not reporter.transition(RunStatus.PREPARING):
+            return reporter.status()  # canceled (or taken) before it started
+        workdir: Path | None = None
+        try:
+            workdir = self.prepare()
+            if reporter.status() == RunStatus.CANCEL_REQUESTED:
+                outcome = Outcome(RunStatus.CANCELED, {"message": "canceled before it started", "reason": "canceled"})
+            else:
+                reporter.transition(RunStatus.STARTING)
+                self.start(workdir)
+                reporter.transition(RunStatus.RUNNING)
+                outcome = self.watch()
+            if outcome.status == RunStatus.COMPLETED or reporter.status() == RunStatus.RUNNING:
+                reporter.transition(RunStatus.FINALIZING)
+            self.collect(workdir)
+        except Exception as exc:
+            outcome = Outcome(
+                RunStatus.FAILED,
+                {
+                    "message": f"the job could not run: {type(exc).__name__}: {exc}",
+                    "traceback": "".join(traceback.format_exception(exc)),
+                },
+            )
+            try:
+                self.collect(workdir)
+            except Exception:  # noqa: S110 - the first error is the one to report
+                pass
+        finally:
+            self.cleanup(workdir)
+        reporter.transition(outcome.status, error=outcome.error)
+        return outcome.status
+
+    def prepare(self) -> Path:
+        """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``."""
+        workdir = Path(tempfile.mkdtemp(prefix=f"mlws-{self.reporter.run_id[-8:]}-"))
+        self.reporter.restore_snapshot(workdir)
+        (workdir / "outputs").mkdir(exist_ok=True)
+        live_logs = self.live / "logs"
+        live_logs.mkdir(parents=True, exist_ok=True)
+        self.driver_log.parent.mkdir(parents=True, exist_ok=True)
+        snapshot_logs = workdir / "logs"
+        if snapshot_logs.is_dir() and not snapshot_logs.is_symlink():
+            shutil.copytree(snapshot_logs, live_logs, dirs_exist_ok=True)
+            shutil.rmtree(snapshot_logs)
+        elif snapshot_logs.exists() or snapshot_logs.is_symlink():
+            snapshot_logs.unlink()
+        # ./logs is the live folder itself, so readers see log files as the job writes them.
+        os.symlink(live_logs, snapshot_logs)
+        return workdir
+
+    def watch(self) -> Outcome:
+        reporter = self.reporter
+        started = time.monotonic()
+        limit = self.spec.get("max_run_duration_seconds")
+        deadline = started + float(limit) if limit else None
+        next_check = next_beat = started
+        while True:
+            code = self.wait(0.05)
+            if code is not None:
+                return self._exited(code)
+            now = time.monotonic()
+            if now >= next_beat:
+                reporter.heartbeat()
+                next_beat = now + HEARTBEAT_INTERVAL_S
+            if now >= next_check:
+                next_check = now + STATUS_CHECK_INTERVAL_S
+                status = reporter.status()
+                if status == RunStatus.CANCEL_REQUESTED:
+                    self.stop()
+                    return Outcome(RunStatus.CANCELED, {"message": "canceled on request", "reason": "canceled"})
+                if status in TERMINAL_STATUSES:  # someone else ended it (e.g. judged it stale)
+                    self.stop()
+                    return Outcome(status)
+            if deadline is not None and now >= deadline:
+                self.stop()
+                return Outcome(
+                    RunStatus.CANCELED,
+                    {
+                        "message": f"the run exceeded max_run_duration_seconds={limit} and was canceled",
+                        "reason": "max_run_duration_seconds",
+                    },
+                )
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after the grace period."""
+        self.terminate()
+        if self.wait(self.grace) is None:
+            self.kill()
+            self.wait(30)
+
+    def _exited(self, code: int) -> Outcome:
+        if code == 0:
+            return Outcome(RunStatus.COMPLETED)
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            message = f"the job's process was killed by {name}"
+        else:
+            message = f"the job's process exited with code {code}"
+        tail = self._log_tail()
+        error: dict[str, Any] = {"message": message, "exit_code": code, "log_tail": tail}
+        found = _last_traceback(tail)
+        if found:
+            error["traceback"] = found
+            error["message"] = f"{message}: {found.strip().splitlines()[-1]}"
+        return Outcome(RunStatus.FAILED, error)
+
+    def _log_tail(self) -> str:
+        try:
+            with open(self.driver_log, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - LOG_TAIL_BYTES))
+                text = f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+
+    def collect(self, workdir: Path | None) -> None:
+        if workdir is not None:
+            self.reporter.collect(workdir / "outputs", "outputs")
+        self.reporter.collect(self.live / "logs", "logs")
+        self.reporter.collect(self.driver_log.parent, DRIVER_LOG.rsplit("/", 1)[0])
+
+    def cleanup(self, workdir: Path | None) -> None:
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(self.live, ignore_errors=True)
+
+
+_TRACEBACK = re.compile(r"^Traceback \(most recent call last\):$", re.MULTILINE)
+
+
+def _last_traceback(text: str) -> str | None:
+    """The last Python traceback in ``text`` (header to the exception line), if any."""
+    starts = [m.start() for m in _TRACEBACK.finditer(text)]
+    if not starts:
+        return None
+    block = text[starts[-1] :].splitlines()
+    lines = [block[0]]
+    for line in block[1:]:
+        lines.append(line)
+        if line and not line.startswith((" ", "\t")):
+            break  # the "ValueError: ..." line ends the traceback
+    return "\n".join(lines)

@@ -1,0 +1,153 @@
+"""The ``local`` compute target: jobs as processes on this machine, at most N at a time.
+
+Submitting wakes the workspace's local agent (see :mod:`.agent`), which dispatches queued runs in
+order and forks one supervisor per job; the supervisor runs the :class:`LocalJob` lifecycle.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..core.compute import ComputeBackend, default_concurrency
+from ..core.jobs import live_dir
+from ..errors import InvalidArgumentError
+from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+
+__all__ = ["LocalCompute", "LocalJob"]
+
+_SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds"}
+
+
+class LocalCompute(ComputeBackend):
+    """Processes on this machine. Settings: ``max_concurrent_runs`` (default: the number of cores),
+    ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10)."""
+
+    type = "local"
+
+    @staticmethod
+    def attach_configuration(
+        max_concurrent_runs: int | None = None, cancel_grace_seconds: float = DEFAULT_CANCEL_GRACE_S
+    ) -> dict[str, Any]:
+        config: dict[str, Any] = {"type": "local", "cancel_grace_seconds": cancel_grace_seconds}
+        if max_concurrent_runs is not None:
+            config["max_concurrent_runs"] = max_concurrent_runs
+        return config
+
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return {"max_concurrent_runs": default_concurrency(), "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S}
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(config) - _SETTINGS
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown local compute setting(s) {sorted(unknown)}; known: {sorted(_SETTINGS)}"
+            )
+        result = cls.default_config()
+        result.update(config)
+        limit = result["max_concurrent_runs"]
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidArgumentError(f"max_concurrent_runs must be an integer >= 1, got {limit!r}")
+        grace = result["cancel_grace_seconds"]
+        if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
+            raise InvalidArgumentError(f"cancel_grace_seconds must be a number >= 0, got {grace!r}")
+        return result
+
+    def submit(self, run_id: str) -> None:
+        from .agent import notify
+
+        notify(self.workspace)
+
+    def ensure_dispatching(self) -> None:
+        from .agent import ensure_running
+
+        ensure_running(self.workspace)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    # If the supervisor dies, the job must not run on unsupervised (Linux: PR_SET_PDEATHSIG).
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None)
+        libc.prctl(1, signal.SIGKILL)
+
+
+class LocalJob(JobExecution):
+    """A script or command as a child process group of the supervisor."""
+
+    proc: subprocess.Popen[bytes] | None = None
+
+    def argv(self) -> list[str]:
+        spec = self.spec
+        if "script" in spec:
+            return [spec["python"], spec["script"], *spec["arguments"]]
+        command = spec["command"]
+        if isinstance(command, str):
+            return ["/bin/sh", "-c", command]
+        return [*command, *spec["arguments"]]
+
+    def environment(self, workdir: Path) -> dict[str, str]:
+        env = dict(os.environ)
+        ws = self.reporter.workspace  # type: ignore[attr-defined]
+        python_dir = str(Path(self.spec["python"]).parent)
+        env.update(
+            {
+                "MLWS_RUN_ID": self.reporter.run_id,
+                "MLWS_WORKSPACE": str(ws.root),
+                "MLWS_OUTPUTS": str(workdir / "outputs"),
+                "PYTHONUNBUFFERED": "1",  # logs stream as they are written
+                # `python` in a command means the interpreter that submitted the job.
+                "PATH": python_dir + os.pathsep + env.get("PATH", ""),
+            }
+        )
+        return env
+
+    def start(self, workdir: Path) -> None:
+        with open(self.driver_log, "ab") as log:
+            # Output goes straight to the file: a job printing megabytes costs the supervisor nothing.
+            self.proc = subprocess.Popen(
+                self.argv(),
+                cwd=workdir,
+                env=self.environment(workdir),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+
+    def wait(self, timeout: float) -> int | None:
+        assert self.proc is not None
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _signal_group(self, sig: int) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def terminate(self) -> None:
+        self._signal_group(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self._signal_group(signal.SIGKILL)
+
+    def cleanup(self, workdir: Path | None) -> None:
+        self.kill()  # nothing the job started outlives it
+        super().cleanup(workdir)
+
+
+def live_logs(workspace: Any, run_id: str) -> Path:
+    return live_dir(workspace, run_id)

@@ -1,0 +1,99 @@
+"""What to run: ``ScriptRunConfig`` (a script or a command in a source folder, on a compute target)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError, NotFoundError
+from .names import validate_file_name
+
+__all__ = ["ScriptRunConfig"]
+
+
+def _target_name(compute_target: Any) -> str:
+    name = compute_target if isinstance(compute_target, str) else getattr(compute_target, "name", None)
+    if not isinstance(name, str) or not name:
+        raise InvalidArgumentError(
+            f"compute_target must be a target name like 'local' or a ComputeTarget, got {compute_target!r}"
+        )
+    return name
+
+
+class ScriptRunConfig:
+    """A script (or command) run from a snapshot of ``source_directory``.
+
+    ``environment=None`` runs with the interpreter that submits the run.
+    ``max_run_duration_seconds`` cancels the run when exceeded (Azure ML v1's behaviour).
+    """
+
+    def __init__(
+        self,
+        source_directory: str | os.PathLike[str] = ".",
+        script: str | None = None,
+        arguments: Sequence[Any] = (),
+        compute_target: Any = "local",
+        environment: Any = None,
+        command: str | Sequence[Any] | None = None,
+        max_run_duration_seconds: int | float | None = None,
+    ) -> None:
+        self.source_directory = str(source_directory)
+        self.script = script
+        self.arguments = list(arguments)
+        self.compute_target = compute_target
+        self.environment = environment
+        self.command = command
+        self.max_run_duration_seconds = max_run_duration_seconds
+
+    def __repr__(self) -> str:
+        what = f"script={self.script!r}" if self.script else f"command={self.command!r}"
+        return f"ScriptRunConfig(source_directory={self.source_directory!r}, {what}, compute_target={self.target!r})"
+
+    @property
+    def target(self) -> str:
+        return _target_name(self.compute_target)
+
+    def job_spec(self) -> dict[str, Any]:
+        """Validate and describe the job as JSON-able data (stored with the run)."""
+        source = Path(self.source_directory).expanduser()
+        if not source.is_dir():
+            raise NotFoundError(f"source_directory {str(source)!r} does not exist or is not a folder")
+        if (self.script is None) == (self.command is None):
+            raise InvalidArgumentError("ScriptRunConfig takes a script or a command (exactly one of them)")
+        duration = self.max_run_duration_seconds
+        bad_duration = isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0
+        if duration is not None and bad_duration:
+            raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+        if not isinstance(self.arguments, list):
+            raise InvalidArgumentError("arguments must be a list")
+        spec: dict[str, Any] = {
+            "kind": "script",
+            "source_directory": str(source.resolve()),
+            "arguments": [str(a) for a in self.arguments],
+            "compute_target": self.target,
+            "max_run_duration_seconds": duration,
+            "python": sys.executable,
+        }
+        if self.script is not None:
+            script = validate_file_name(self.script, "script")
+            if not (source / script).is_file():
+                raise NotFoundError(f"script {self.script!r} not found in source_directory {str(source.resolve())!r}")
+            spec["script"] = script
+        else:
+            command = self.command
+            if isinstance(command, str):
+                if not command.strip():
+                    raise InvalidArgumentError("command must not be empty")
+                spec["command"] = command
+            elif isinstance(command, Sequence) and command:
+                spec["command"] = [str(part) for part in command]
+            else:
+                raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
+        if self.environment is not None:
+            raise InvalidArgumentError(
+                "this version runs jobs with the submitting interpreter only: pass environment=None"
+            )
+        return spec

@@ -1,0 +1,23 @@
+"""Snapshots: a run's code, captured before it runs (ignore rules, content-addressed, zip export)."""
+
+from .archive import extract_zip, load_manifest, restore_snapshot, write_zip
+from .capture import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, Snapshot, capture_snapshot
+from .git import GIT_PROPERTIES, git_properties
+from .ignore import IgnoreRules
+from .manifest import Manifest, ManifestEntry
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_MAX_FILES",
+    "GIT_PROPERTIES",
+    "IgnoreRules",
+    "Manifest",
+    "ManifestEntry",
+    "Snapshot",
+    "capture_snapshot",
+    "extract_zip",
+    "git_properties",
+    "load_manifest",
+    "restore_snapshot",
+    "write_zip",
+]

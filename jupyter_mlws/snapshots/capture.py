@@ -1,0 +1,204 @@
+"""Capture a source folder into the artifact store as a content-addressed snapshot.
+
+Fast on re-capture: a stat cache (path -> size, mtime, inode, ctime, digest) lets unchanged files
+skip hashing. A changed file is never missed: any change of content moves mtime and ctime, and an
+entry is only trusted if the file had not been modified within ``RACY_WINDOW_NS`` of when it was
+hashed (the "racily clean" problem git solves the same way), so coarse timestamps cannot hide an
+edit made right after hashing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core.interfaces import ArtifactStore
+from ..errors import InvalidArgumentError, NotFoundError
+from .ignore import IgnoreRules
+from .manifest import Manifest, ManifestEntry
+
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "Snapshot", "capture_snapshot"]
+
+DEFAULT_MAX_FILES = 2000  # Azure ML's limits
+DEFAULT_MAX_BYTES = 300 * 1024 * 1024
+RACY_WINDOW_NS = 2_000_000_000
+ENV_MAX_FILES = "MLWS_SNAPSHOT_MAX_FILES"
+ENV_MAX_MB = "MLWS_SNAPSHOT_MAX_MB"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    id: str  # sha256 of the manifest
+    manifest: Manifest
+    source: Path
+    hashed_files: int  # files read this time (the rest came from the stat cache)
+    new_bytes: int  # bytes of files read this time
+
+    @property
+    def file_count(self) -> int:
+        return len(self.manifest.files)
+
+    @property
+    def total_size(self) -> int:
+        return self.manifest.total_size
+
+
+@dataclass
+class _Found:
+    rel: str
+    path: Path
+    st: os.stat_result
+
+
+def _limits(max_files: int | None, max_bytes: int | None) -> tuple[int, int]:
+    if max_files is None:
+        max_files = int(os.environ.get(ENV_MAX_FILES, DEFAULT_MAX_FILES))
+    if max_bytes is None:
+        mb = os.environ.get(ENV_MAX_MB)
+        max_bytes = int(float(mb) * 1024 * 1024) if mb else DEFAULT_MAX_BYTES
+    return max_files, max_bytes
+
+
+def _walk(root: Path) -> tuple[list[_Found], list[tuple[str, str]], list[str]]:
+    """Files, in-tree symlinks ``(rel, target)`` and skipped out-of-tree symlinks, ignore rules applied."""
+    files: list[_Found] = []
+    links: list[tuple[str, str]] = []
+    skipped: list[str] = []
+    stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", IgnoreRules())]
+    while stack:
+        folder, rel, parent_rules = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except PermissionError as exc:
+            raise InvalidArgumentError(f"cannot read {folder} for the snapshot: {exc.strerror}") from None
+        rules = parent_rules.descend(folder, rel, {e.name for e in entries})
+        for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
+            if entry.is_symlink():
+                if rules.is_ignored(child, is_dir=False):
+                    continue
+                target = os.readlink(entry.path)
+                if _link_stays_inside(root, Path(entry.path), target):
+                    links.append((child, target))
+                else:
+                    skipped.append(child)  # never followed outside the source folder
+                continue
+            if entry.is_dir():
+                if not rules.is_ignored(child, is_dir=True):
+                    stack.append((Path(entry.path), child, rules))
+            elif entry.is_file() and not rules.is_ignored(child, is_dir=False):
+                files.append(_Found(child, Path(entry.path), entry.stat()))
+    return files, links, skipped
+
+
+def _link_stays_inside(root: Path, link: Path, target: str) -> bool:
+    if os.path.isabs(target):
+        return False
+    resolved = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    return resolved == str(root) or resolved.startswith(str(root) + os.sep)
+
+
+def _check_limits(root: Path, files: list[_Found], max_files: int, max_bytes: int) -> None:
+    total = sum(f.st.st_size for f in files)
+    if len(files) <= max_files and total <= max_bytes:
+        return
+    biggest = sorted(files, key=lambda f: f.st.st_size, reverse=True)[:5]
+    by_folder: dict[str, list[int]] = {}
+    for f in files:
+        top = f.rel.split("/", 1)[0] + ("/" if "/" in f.rel else "")
+        entry = by_folder.setdefault(top, [0, 0])
+        entry[0] += 1
+        entry[1] += f.st.st_size
+    folders = sorted(by_folder.items(), key=lambda kv: (kv[1][1], kv[1][0]), reverse=True)[:5]
+    largest = ", ".join(f"{f.rel} ({_mb(f.st.st_size)})" for f in biggest)
+    heavy = ", ".join(f"{name} ({count} files, {_mb(size)})" for name, (count, size) in folders)
+    raise InvalidArgumentError(
+        f"the snapshot of {root} has {len(files)} files and {_mb(total)}, over the limit of {max_files} files "
+        f"and {_mb(max_bytes)}. Largest files: {largest}. Largest folders: {heavy}. "
+        f"List what the job does not need in {root / '.amlignore'} (gitignore syntax, e.g. 'data/'), "
+        f"or raise the limits with {ENV_MAX_FILES} / {ENV_MAX_MB}"
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def _load_cache(path: Path | None) -> dict[str, list[int | str]]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}  # a cache is only ever an optimisation
+
+
+def _save_cache(path: Path | None, cache: dict[str, list[int | str]]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(cache, separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _key(st: os.stat_result) -> list[int]:
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+def capture_snapshot(
+    source: str | os.PathLike[str],
+    artifacts: ArtifactStore,
+    *,
+    cache_file: str | os.PathLike[str] | None = None,
+    max_files: int | None = None,
+    max_bytes: int | None = None,
+) -> Snapshot:
+    """Capture ``source`` (ignore files honoured) and store its files and manifest in ``artifacts``."""
+    root = Path(source).expanduser().resolve()
+    if not root.is_dir():
+        raise NotFoundError(f"the snapshot source folder {root} does not exist")
+    max_files, max_bytes = _limits(max_files, max_bytes)
+    files, links, skipped = _walk(root)
+    _check_limits(root, files, max_files, max_bytes)
+
+    cache_path = Path(cache_file) if cache_file is not None else None
+    cache = _load_cache(cache_path)
+    digests: dict[str, str] = {}
+    to_hash: list[_Found] = []
+    for found in files:
+        cached = cache.get(str(found.path))
+        if cached is not None and cached[:4] == _key(found.st) and artifacts.exists(str(cached[4])):
+            digests[found.rel] = str(cached[4])
+        else:
+            to_hash.append(found)
+    hashed_at = time.time_ns()
+    stored = artifacts.put_files([f.path for f in to_hash])
+    new_bytes = 0
+    sizes: dict[str, int] = {}
+    for found, (digest, size) in zip(to_hash, stored, strict=True):
+        digests[found.rel] = digest
+        sizes[found.rel] = size
+        new_bytes += size
+        if size == found.st.st_size and found.st.st_mtime_ns < hashed_at - RACY_WINDOW_NS:
+            cache[str(found.path)] = [*_key(found.st), digest]
+        else:
+            cache.pop(str(found.path), None)  # changed while read, or too fresh to trust
+
+    entries = [
+        ManifestEntry(f.rel, "file", sizes.get(f.rel, f.st.st_size), stat.S_IMODE(f.st.st_mode), digest=digests[f.rel])
+        for f in files
+    ]
+    entries += [ManifestEntry(rel, "link", target=target) for rel, target in links]
+    manifest = Manifest(tuple(entries), tuple(skipped))
+    snapshot_id, _ = artifacts.put_bytes(manifest.to_bytes())
+    _save_cache(cache_path, cache)
+    return Snapshot(snapshot_id, manifest, root, len(to_hash), new_bytes)

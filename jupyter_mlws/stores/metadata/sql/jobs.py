@@ -1,0 +1,137 @@
+"""Jobs: job specs, supervisor heartbeats, the per-target queue, snapshots and compute targets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ....core.entities import ComputeTargetRecord, RunRecord, SnapshotRecord
+from ....core.status import RunStatus
+from ....errors import NotFoundError
+from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
+from .schema import compute_targets, runs, snapshots
+
+__all__ = ["JobsMixin"]
+
+
+class JobsMixin(SqlStoreBase):
+    def get_job_spec(self, run_id: str) -> dict[str, Any]:
+        with self.sql.read() as conn:
+            row = conn.execute(select(runs.c.job_spec).where(runs.c.run_id == run_id)).first()
+        if row is None:
+            raise NotFoundError(f"run {run_id!r} not found in this workspace")
+        if row[0] is None:
+            raise NotFoundError(f"run {run_id!r} is not a job (it has no job definition)")
+        spec: dict[str, Any] = json.loads(row[0])
+        return spec
+
+    def update_job(
+        self,
+        run_id: str,
+        *,
+        heartbeat_time: float | None = None,
+        supervisor_pid: int | None = None,
+        supervisor_host: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {}
+        if heartbeat_time is not None:
+            values["heartbeat_time"] = heartbeat_time
+        if supervisor_pid is not None:
+            values["supervisor_pid"] = supervisor_pid
+        if supervisor_host is not None:
+            values["supervisor_host"] = supervisor_host
+        if not values:
+            return
+        with self.sql.write() as conn:
+            result = conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
+            if result.rowcount != 1:
+                raise NotFoundError(f"run {run_id!r} not found in this workspace")
+
+    def list_job_runs(self, compute_target: str | None, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+        query = (
+            select(*RUN_COLUMNS)
+            .select_from(RUNS_JOINED)
+            .where(runs.c.status.in_([s.value for s in statuses]), runs.c.compute_target.is_not(None))
+        )
+        if compute_target is not None:
+            query = query.where(runs.c.compute_target == compute_target)
+        with self.sql.read() as conn:
+            rows = conn.execute(query.order_by(runs.c.key)).all()  # first in, first out
+        return [run_record(r) for r in rows]
+
+    # -- snapshots ------------------------------------------------------------------------------------
+    def add_snapshot(self, record: SnapshotRecord) -> None:
+        with self.sql.write() as conn:
+            conn.execute(
+                self.insert(snapshots)
+                .values(
+                    id=record.id,
+                    created_time=record.created_time,
+                    file_count=record.file_count,
+                    total_size=record.total_size,
+                    source=record.source,
+                )
+                .on_conflict_do_nothing()
+            )
+
+    def get_snapshot(self, snapshot_id: str) -> SnapshotRecord:
+        with self.sql.read() as conn:
+            row = conn.execute(
+                select(
+                    snapshots.c.id,
+                    snapshots.c.created_time,
+                    snapshots.c.file_count,
+                    snapshots.c.total_size,
+                    snapshots.c.source,
+                ).where(snapshots.c.id == snapshot_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"snapshot {snapshot_id!r} not found in this workspace")
+        return SnapshotRecord(*row)
+
+    # -- compute targets ------------------------------------------------------------------------------
+    def save_compute_target(self, name: str, type: str, config: Mapping[str, Any], created_time: float) -> None:
+        stmt = self.insert(compute_targets).values(
+            name=name, type=type, config=json.dumps(dict(config)), created_time=created_time
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[compute_targets.c.name],
+            set_={"type": stmt.excluded.type, "config": stmt.excluded.config},
+        )
+        with self.sql.write() as conn:
+            conn.execute(stmt)
+
+    def get_compute_target(self, name: str) -> ComputeTargetRecord:
+        with self.sql.read() as conn:
+            row = conn.execute(
+                select(
+                    compute_targets.c.name,
+                    compute_targets.c.type,
+                    compute_targets.c.config,
+                    compute_targets.c.created_time,
+                ).where(compute_targets.c.name == name)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"compute target {name!r} is not attached to this workspace")
+        return ComputeTargetRecord(row[0], row[1], json.loads(row[2]), row[3])
+
+    def list_compute_targets(self) -> list[ComputeTargetRecord]:
+        with self.sql.read() as conn:
+            rows = conn.execute(
+                select(
+                    compute_targets.c.name,
+                    compute_targets.c.type,
+                    compute_targets.c.config,
+                    compute_targets.c.created_time,
+                ).order_by(compute_targets.c.name)
+            ).all()
+        return [ComputeTargetRecord(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    def delete_compute_target(self, name: str) -> None:
+        with self.sql.write() as conn:
+            result = conn.execute(delete(compute_targets).where(compute_targets.c.name == name))
+            if result.rowcount != 1:
+                raise NotFoundError(f"compute target {name!r} is not attached to this workspace")
