@@ -590,15 +590,15 @@ class Run:
         """
         self._workspace.flush()
         record = self._fresh_record()
-        waiting = record.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED) and record.supervisor_pid is None
-        if record.compute_target is None or waiting:
-            now = time.time()
-            if self._store.transition_run(self._id, record.status, RunStatus.CANCELED, end_time=now):
-                self._record = self._store.get_run(self._id)
-                return
         if record.compute_target is None:
             self._transition(RunStatus.CANCELED, end_time=time.time())
-        elif self.status != RunStatus.CANCEL_REQUESTED:
+            return
+        if record.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED) and record.supervisor_pid is None:
+            # Nobody has picked it up: end it here. If a supervisor claims it first, ask it instead.
+            if self._store.transition_run(self._id, record.status, RunStatus.CANCELED, end_time=time.time()):
+                self._record = self._store.get_run(self._id)
+                return
+        if self.status != RunStatus.CANCEL_REQUESTED:
             self._transition(RunStatus.CANCEL_REQUESTED)
 
     def read_log(self, offset: int = 0, name: str = DRIVER_LOG, max_bytes: int = 1 << 20) -> tuple[bytes, int]:
