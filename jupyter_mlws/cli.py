@@ -11,8 +11,10 @@ import json
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from .core.experiment import Experiment
@@ -93,6 +95,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:
+    import shutil
+
+    from . import quickstart
+    from .core.run_config import ScriptRunConfig
     from .quickstart import train
 
     folder = args.path or tempfile.mkdtemp(prefix="mlws-quickstart-")
@@ -108,6 +114,18 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
         f"Metrics:   loss {metrics['loss'][-1]:.4f}, accuracy {metrics['accuracy'][-1]:.3f} after {args.epochs} epochs"
     )
     print(f"Model:     {model.id} ({', '.join(model.get_file_names())})")
+    # The same training as a job: a snapshot of a folder, run by a supervisor on the local target.
+    job_dir = ws.root / "quickstart_job"
+    job_dir.mkdir(exist_ok=True)
+    shutil.copyfile(quickstart.__file__, job_dir / "train.py")
+    job = exp.submit(
+        ScriptRunConfig(source_directory=job_dir, script="train.py", arguments=["--epochs", str(args.epochs)]),
+        tags={"source": "quickstart"},
+    )
+    job.wait_for_completion()
+    job_metrics = job.get_metrics()
+    print(f"Job:       {job.id}: {job.get_status()}, accuracy {job_metrics['accuracy'][-1]:.3f}")
+    print(f"           files: {', '.join(job.get_file_names())}")
     print(f"Database:  {ws.get_details()['metadata_url']}")
     print(f"Artifacts: {ws.artifact_url}")
     print(f"Next:      mlws --workspace {ws.root} runs list")
@@ -197,6 +215,82 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
             print(f"  {name}")
     if "error" in details:
         print(f"error:          {details['error'].get('message')}")
+    return 0
+
+
+def _default_experiment(source: Path) -> str:
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.resolve().name).strip("-._")
+    return name or "default"
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from .core.run_config import ScriptRunConfig
+
+    ws = _workspace(args)
+    source = Path(args.source)
+    experiment = Experiment(ws, args.experiment or _default_experiment(source))
+    config = ScriptRunConfig(
+        source_directory=source,
+        script=args.script,
+        arguments=args.args,
+        compute_target=args.compute,
+        max_run_duration_seconds=args.max_seconds,
+    )
+    run = experiment.submit(config)
+    print(f"Submitted {run.id} to {args.compute} (experiment {experiment.name!r})", flush=True)
+    if not args.wait:
+        print(f"Follow it with: mlws runs logs {run.id} --follow")
+        return 0
+    details = run.wait_for_completion(show_output=True, raise_on_error=False)
+    return 0 if details["status"] == "Completed" else 1
+
+
+def cmd_runs_logs(args: argparse.Namespace) -> int:
+    from .core.status import TERMINAL_STATUSES
+
+    run = _workspace(args).get_run(args.run)
+    offset = 0
+    delay = 0.05
+    try:
+        while True:
+            data, offset = run.read_log(offset, name=args.name)
+            if data:
+                sys.stdout.write(data.decode("utf-8", errors="replace"))
+                sys.stdout.flush()
+                delay = 0.05
+                continue
+            if not args.follow or run.status in TERMINAL_STATUSES:
+                data, offset = run.read_log(offset, name=args.name)  # what came in before the end
+                sys.stdout.write(data.decode("utf-8", errors="replace"))
+                return 0
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_runs_cancel(args: argparse.Namespace) -> int:
+    run = _workspace(args).get_run(args.run)
+    run.cancel()
+    print(f"{run.id}: {run.get_status()}")
+    return 0
+
+
+def cmd_runs_snapshot(args: argparse.Namespace) -> int:
+    run = _workspace(args).get_run(args.run)
+    print(run.download_snapshot(args.output))
+    return 0
+
+
+def cmd_compute_list(args: argparse.Namespace) -> int:
+    from .core.compute import ComputeTarget
+
+    targets = [t.serialize() for t in ComputeTarget.list(_workspace(args))]
+    if args.json:
+        _print_json(targets)
+    else:
+        rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
+        print(_table(rows, ["NAME", "TYPE", "SETTINGS"]))
     return 0
 
 
@@ -303,6 +397,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs_show)
+    p = runs.add_parser("logs", help="a run's driver log (user_logs/std_log.txt)")
+    p.add_argument("run")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing until the run ends")
+    p.add_argument("--name", default="user_logs/std_log.txt", help="another log file of the run")
+    p.set_defaults(func=cmd_runs_logs)
+    p = runs.add_parser("cancel", help="cancel a run (a job gets SIGTERM, then SIGKILL)")
+    p.add_argument("run")
+    p.set_defaults(func=cmd_runs_cancel)
+    p = runs.add_parser("snapshot", help="download the code snapshot of a job as a zip")
+    p.add_argument("run")
+    p.add_argument("--output", "-o", default=None, help="zip file or folder (default: RUN-snapshot.zip here)")
+    p.set_defaults(func=cmd_runs_snapshot)
+
+    p = sub.add_parser("submit", help="run a script as a job: snapshot, queue, supervise")
+    p.add_argument("script", help="the script, relative to --source")
+    p.add_argument(
+        "args", nargs="*", help="arguments for the script (after `--`, even ones that look like mlws options)"
+    )
+    p.add_argument("--experiment", "-e", help="experiment name (default: the source folder's name)")
+    p.add_argument("--source", default=".", help="the folder to snapshot (default: here)")
+    p.add_argument("--compute", "-c", default="local", help="compute target (default: local)")
+    p.add_argument("--max-seconds", type=float, default=None, help="cancel the run after this long")
+    p.add_argument("--wait", action="store_true", help="stream the log and wait for the end")
+    p.set_defaults(func=cmd_submit)
+
+    computes = sub.add_parser("compute", help="compute targets").add_subparsers(
+        dest="action", required=True, parser_class=_Parser
+    )
+    p = computes.add_parser("list", help="list compute targets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_compute_list)
 
     models = sub.add_parser("models", help="model registry").add_subparsers(
         dest="action", required=True, parser_class=_Parser
@@ -326,9 +451,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_SUBMIT_OPTIONS = {"--experiment": 1, "-e": 1, "--source": 1, "--compute": 1, "-c": 1, "--max-seconds": 1, "--wait": 0}
+
+
+def _split_submit(argv: list[str]) -> list[str]:
+    """``mlws submit train.py --epochs 3 --wait``: mlws takes its own options wherever they stand;
+    everything else (and all after ``--``) goes to the script, in order."""
+    if "submit" not in argv:
+        return argv
+    at = argv.index("submit")
+    head, rest = argv[: at + 1], argv[at + 1 :]
+    ours: list[str] = []
+    theirs: list[str] = []
+    script = ""
+    script_seen = False
+    i = 0
+    while i < len(rest):
+        token = rest[i]  # a command-line word
+        name = token.split("=", 1)[0]
+        if token == "--":  # noqa: S105 - the end-of-options marker, not a password
+            theirs.extend(rest[i + 1 :])
+            break
+        if name in _SUBMIT_OPTIONS or (not script_seen and token.startswith("-")):
+            width = 0 if "=" in token else _SUBMIT_OPTIONS.get(name, 0)
+            ours.extend(rest[i : i + 1 + width])
+            i += 1 + width
+            continue
+        if not script_seen:
+            script_seen = True
+            script = token
+        else:
+            theirs.append(token)
+        i += 1
+    if not script_seen:
+        return argv
+    # The script and its arguments last, behind "--", so argparse reads them as positionals.
+    return [*head, *ours, "--", script, *theirs]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_split_submit(list(sys.argv[1:] if argv is None else argv)))
     try:
         code: int = args.func(args)
         return code
@@ -338,6 +501,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mlws: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`mlws runs list | head`): not an error; keep Python quiet at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         if os.environ.get("MLWS_DEBUG"):
             raise

@@ -30,7 +30,7 @@ from ..core.compute import ComputeTarget
 from ..core.status import RunStatus
 from ..core.workspace import Workspace
 
-__all__ = ["Agent", "ensure_running", "notify", "socket_path"]
+__all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "stop"]
 
 IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
 RESCAN_S = 1.0
@@ -74,6 +74,29 @@ def _lock_is_free(ws: Workspace) -> bool:
 def ensure_running(ws: Workspace) -> None:
     if _lock_is_free(ws):
         spawn(ws)
+
+
+def running_pid(ws: Workspace) -> int | None:
+    """The pid of this workspace's agent, or None if none is running."""
+    if _lock_is_free(ws):
+        return None
+    try:
+        return int((_agent_dir(ws) / "agent.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def stop(ws: Workspace, timeout: float = 10.0) -> bool:
+    """Stop the agent (running jobs go on: their supervisors are separate processes)."""
+    pid = running_pid(ws)
+    if pid is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not _lock_is_free(ws):
+        time.sleep(0.02)
+    return True
 
 
 def spawn(ws: Workspace) -> None:
@@ -121,6 +144,7 @@ class Agent:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 self.lock_fd = fd
+                (_agent_dir(self.ws) / "agent.pid").write_text(f"{os.getpid()}\n")
                 return True
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES) or time.monotonic() > deadline:

@@ -73,7 +73,9 @@ class JobExecution(ABC):
         reporter = self.reporter
         reporter.supervisor(os.getpid(), HOSTNAME)
         if not reporter.transition(RunStatus.PREPARING):
-            return reporter.status()  # canceled (or taken) before it started
+            if reporter.status() == RunStatus.CANCEL_REQUESTED:  # canceled just as it was picked up
+                reporter.transition(RunStatus.CANCELED, error={"message": "canceled before it started"})
+            return reporter.status()
         workdir: Path | None = None
         try:
             workdir = self.prepare()
