@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from .compute.local import LocalCompute
+from .core.compute import ComputeTarget
 from .core.experiment import Experiment
 from .core.model import Model
 from .core.run import Run, RunPage
+from .core.run_config import ScriptRunConfig
 from .core.status import RunStatus
 from .core.workspace import Workspace
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ComputeTarget",
     "Experiment",
+    "LocalCompute",
     "Model",
     "Run",
     "RunPage",
     "RunStatus",
+    "ScriptRunConfig",
     "Workspace",
     "__version__",
 ]
