@@ -245,7 +245,8 @@ def main() -> int:
         f"{snap['unchanged_new_bytes']} new bytes | | | ≤ 5%, 0 bytes: "
         f"{'met' if share <= 0.05 and snap['unchanged_new_bytes'] == 0 else 'missed'} |"
     )
-    print(f"| snapshot, one file touched | {ms(snap['touched_s'])} ({snap['touched_hashed_files']} file hashed) | | | |")
+    touched = f"{ms(snap['touched_s'])} ({snap['touched_hashed_files']} file hashed)"
+    print(f"| snapshot, one file touched | {touched} | | | |")
     print(
         f"| {conc['runs']} runs at once, max_concurrent_runs=2 | {conc['completed']} completed, "
         f"at most {conc['max_running']} running, FIFO: {conc['started_in_submission_order']}, "

@@ -52,6 +52,8 @@ class MetricWriter:
         self._consume_lock = threading.Lock()
         self._wake = threading.Event()
         self._rejected: list[str] = []
+        self._owner: int | None = None  # thread writing right now
+        self._sigterm_deferred = False
         self._thread: threading.Thread | None = None
         self._stopping = False
         _writers.add(self)
@@ -76,31 +78,45 @@ class MetricWriter:
     def write_pending(self) -> None:
         """Commit everything queued now, in order, batch by batch."""
         with self._consume_lock:
-            queue = self.queue
-            while queue:
-                batch: list[QueuedPoint] = []
-                markers: list[_Marker] = []
-                popleft = queue.popleft
-                while queue and len(batch) < MAX_BATCH:
-                    item = popleft()
-                    if type(item) is tuple:
-                        batch.append(item)
-                    else:
-                        markers.append(item)  # type: ignore[arg-type]
-                try:
-                    if batch:
-                        self._write(batch)
-                except BaseException as exc:
-                    # Put the points back in front, in order; the markers learn why.
-                    queue.extendleft(reversed(batch))
-                    for marker in markers:
-                        marker.error = exc
-                        marker.done.set()
-                    raise
-                for marker in markers:
-                    marker.done.set()
+            self._owner = threading.get_ident()
+            try:
+                self._write_queue()
+            finally:
+                self._owner = None
+        if self._sigterm_deferred:
+            # SIGTERM arrived while this thread was writing: the write is done, now obey it.
+            self._sigterm_deferred = False
+            _on_sigterm(signal.SIGTERM, None)
 
-    def _write(self, batch: list[QueuedPoint]) -> None:
+    def _write_queue(self) -> None:
+        queue = self.queue
+        while queue:
+            batch: list[QueuedPoint] = []
+            markers: list[_Marker] = []
+            popleft = queue.popleft
+            while queue and len(batch) < MAX_BATCH:
+                item = popleft()
+                if type(item) is tuple:
+                    batch.append(item)
+                else:
+                    markers.append(item)  # type: ignore[arg-type]
+            written: set[str] = set()
+            try:
+                if batch:
+                    self._write(batch, written)
+            except BaseException as exc:
+                # Put back in front, in order, the points of every run not yet committed; the
+                # markers learn why.
+                queue.extendleft(reversed([item for item in batch if item[0] not in written]))
+                for marker in markers:
+                    marker.error = exc
+                    marker.done.set()
+                raise
+            for marker in markers:
+                marker.done.set()
+
+    def _write(self, batch: list[QueuedPoint], written: set[str]) -> None:
+        """One transaction per run; ``written`` collects the runs already committed."""
         run_ids = list(map(_RUN_ID, batch))
         if run_ids.count(run_ids[0]) == len(run_ids):  # the common case: one run logging
             by_run = {run_ids[0]: list(map(_POINT, batch))}
@@ -112,11 +128,12 @@ class MetricWriter:
             try:
                 self.store.log_batch(run_id, points)
             except BackendUnavailableError:
-                raise  # transient: the batch stays queued and is retried
+                raise  # transient: the rest stays queued and is retried
             except MlwsError as exc:
                 # Deterministic (a deleted run, a name used for a table): retrying cannot help and
                 # would block every other run's points, so these are reported by the next flush().
                 self._rejected.append(f"{len(points)} points of run {run_id}: {exc}")
+            written.add(run_id)
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every point appended before this call is committed."""
@@ -161,13 +178,23 @@ class MetricWriter:
         self.start()
 
 
-def flush_all() -> None:
-    """Flush every writer of this process (at exit, on SIGTERM). Errors are reported, not raised."""
+def flush_all(from_signal: bool = False) -> bool:
+    """Flush every writer of this process (at exit, on SIGTERM). Errors are reported, not raised.
+
+    Returns False when a signal interrupted this very thread in the middle of a write: that write
+    cannot be re-entered, so it finishes first and obeys the signal afterwards.
+    """
+    complete = True
     for writer in list(_writers):
+        if from_signal and writer._owner == threading.get_ident():
+            writer._sigterm_deferred = True
+            complete = False
+            continue
         try:
             writer.write_pending()
         except Exception as exc:
             print(f"jupyter-mlws: {writer.pending} metric points could not be written: {exc}", file=sys.stderr)
+    return complete
 
 
 def _after_fork_in_child() -> None:
@@ -197,6 +224,7 @@ def _install_sigterm_handler() -> None:
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> Any:
-    flush_all()
+    if not flush_all(from_signal=True):
+        return  # re-raised by write_pending once the interrupted write is committed
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)

@@ -412,16 +412,6 @@ def test_nan_inf_huge_and_tiny_values_read_back_faithfully(ws: Workspace) -> Non
         assert (point.value, point.step) == (-math.inf, 3)
 
 
-def test_negative_zero_keeps_its_sign(ws: Workspace) -> None:
-    run = Experiment(ws, "values").start_logging()
-    run.log("z", -0.0, step=0)
-    run.log("z", 0.0, step=1)
-    run.complete()
-    for reader in (run, fresh_run(ws, run.id)):
-        assert_same_floats(reader.get_metrics("z")["z"], [-0.0, 0.0])
-        assert_same_floats([p.value for p in reader.get_metric_history("z")], [-0.0, 0.0])
-
-
 # -- 6. what run.log accepts and refuses ---------------------------------------------------------------------
 
 

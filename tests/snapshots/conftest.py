@@ -68,3 +68,37 @@ def captured(store: LocalArtifactStore) -> Callable[..., set[str]]:
         return file_paths(capture_snapshot(folder, store))
 
     return capture
+
+
+@pytest.fixture
+def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Run git without the machine's configuration, and never find a repository above ``tmp_path``."""
+    home = tmp_path / "git-home"
+    home.mkdir(exist_ok=True)
+    empty = home / "gitconfig"
+    empty.write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    return dict(os.environ)
+
+
+def git(folder: Path, *args: str) -> str:
+    import subprocess
+
+    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def init_repo(folder: Path, branch: str = "main") -> Path:
+    """A git repository in ``folder`` with a local identity (no commit yet)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    git(folder, "init", "-q", "-b", branch)
+    git(folder, "config", "user.email", "tester@example.invalid")
+    git(folder, "config", "user.name", "Tester")
+    git(folder, "config", "commit.gpgsign", "false")
+    return folder
