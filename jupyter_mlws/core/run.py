@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import numbers
@@ -548,12 +549,15 @@ class Run:
 
     # -- lifecycle ----------------------------------------------------------------------------------------
     def _transition(self, new: RunStatus, **fields: Any) -> None:
+        # Optimistic: try from the status we last saw; on a conflict read the truth and re-check.
+        current = self._record.status
         for _ in range(20):
-            current = self.status
             check_transition(current, new, self._id)
             if self._store.transition_run(self._id, current, new, **fields):
-                self._record = self._store.get_run(self._id)
+                changed = {k: v for k, v in fields.items() if v is not None}
+                self._record = dataclasses.replace(self._record, status=new, **changed)
                 return
+            current = self.status
         raise InvalidStateError(f"run {self._id} keeps changing status; try again")
 
     def start(self) -> None:

@@ -52,7 +52,7 @@ class MetricWriter:
         self._consume_lock = threading.Lock()
         self._wake = threading.Event()
         self._rejected: list[str] = []
-        self._owner: int | None = None  # thread writing right now
+        self._inside = threading.local()  # .active: this thread is in write_pending
         self._sigterm_deferred = False
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -77,16 +77,18 @@ class MetricWriter:
 
     def write_pending(self) -> None:
         """Commit everything queued now, in order, batch by batch."""
-        with self._consume_lock:
-            self._owner = threading.get_ident()
-            try:
+        # Marked before taking the lock and cleared after releasing it: a signal handler running in
+        # this thread anywhere in between must not wait for the lock (it would wait for itself).
+        self._inside.active = True
+        try:
+            with self._consume_lock:
                 self._write_queue()
-            finally:
-                self._owner = None
-        if self._sigterm_deferred:
-            # SIGTERM arrived while this thread was writing: the write is done, now obey it.
-            self._sigterm_deferred = False
-            _on_sigterm(signal.SIGTERM, None)
+        finally:
+            self._inside.active = False
+            if self._sigterm_deferred:
+                # SIGTERM arrived while this thread was writing: the write is done, now obey it.
+                self._sigterm_deferred = False
+                _on_sigterm(signal.SIGTERM, None)
 
     def _write_queue(self) -> None:
         queue = self.queue
@@ -174,6 +176,7 @@ class MetricWriter:
         # parent, which writes them itself.
         self.queue.clear()
         self._consume_lock = threading.Lock()
+        self._inside = threading.local()
         self._thread = None
         self.start()
 
@@ -186,7 +189,7 @@ def flush_all(from_signal: bool = False) -> bool:
     """
     complete = True
     for writer in list(_writers):
-        if from_signal and writer._owner == threading.get_ident():
+        if from_signal and getattr(writer._inside, "active", False):
             writer._sigterm_deferred = True
             complete = False
             continue

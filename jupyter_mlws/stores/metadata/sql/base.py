@@ -90,6 +90,10 @@ class SqlStoreBase:
     def placeholder(self) -> str:
         return "?" if self.sql.engine.dialect.paramstyle == "qmark" else "%s"
 
+    def raw(self, statement: str) -> str:
+        """Hand-written SQL (``?`` placeholders) in this driver's parameter style."""
+        return statement if self.placeholder() == "?" else statement.replace("?", "%s")
+
     def run_key(self, conn: Connection, run_id: str) -> int:
         key = self._run_keys.get(run_id)
         if key is None:

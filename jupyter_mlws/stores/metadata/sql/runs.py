@@ -19,6 +19,24 @@ from .schema import experiments, run_properties, run_tags, runs
 
 __all__ = ["RunsMixin"]
 
+_BUMP_RUN_NUMBER = (
+    "UPDATE experiments SET last_run_number = last_run_number + 1 WHERE id = ? RETURNING last_run_number, name"
+)
+_INSERT_RUN = (
+    "INSERT INTO runs (run_id, experiment_id, number, parent_key, display_name, status, run_type, created_time, "
+    "start_time, compute_target, snapshot_id, job_spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING key"
+)
+_GET_RUN = (
+    "SELECT r.run_id, r.experiment_id, e.name, r.number, r.status, r.created_time, p.run_id, r.display_name, "
+    "r.run_type, r.start_time, r.end_time, r.error, r.compute_target, r.snapshot_id, r.supervisor_pid, "
+    "r.supervisor_host, r.heartbeat_time FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+    "LEFT OUTER JOIN runs p ON p.key = r.parent_key WHERE r.run_id = ?"
+)
+_TRANSITION = (
+    "UPDATE runs SET status = ?, start_time = COALESCE(?, start_time), end_time = COALESCE(?, end_time), "
+    "error = COALESCE(?, error) WHERE run_id = ? AND status = ?"
+)
+
 
 class RunsMixin(SqlStoreBase):
     def get_or_create_experiment(self, name: str) -> ExperimentRecord:
@@ -74,36 +92,19 @@ class RunsMixin(SqlStoreBase):
         snapshot_id: str | None = None,
         job_spec: Mapping[str, Any] | None = None,
     ) -> RunRecord:
+        # Hand-written SQL on the hot paths (run creation, status reads and changes): building
+        # SQLAlchemy statements costs more than the database work itself here.
         with self.sql.write() as conn:
-            bumped = conn.execute(
-                update(experiments)
-                .where(experiments.c.id == experiment_id)
-                .values(last_run_number=experiments.c.last_run_number + 1)
-                .returning(experiments.c.last_run_number, experiments.c.name)
-            ).first()
+            bumped = conn.exec_driver_sql(self.raw(_BUMP_RUN_NUMBER), (experiment_id,)).first()
             if bumped is None:
                 raise NotFoundError(f"experiment id {experiment_id} not found in this workspace")
             number, experiment_name = bumped
             parent_key = self.run_key(conn, parent_run_id) if parent_run_id else None
+            spec = json.dumps(dict(job_spec)) if job_spec is not None else None
+            values: tuple[Any, ...] = (run_id, experiment_id, number, parent_key, display_name, status.value)
+            values += (run_type, created_time, start_time, compute_target, snapshot_id, spec)
             try:
-                key = conn.execute(
-                    runs.insert()
-                    .values(
-                        run_id=run_id,
-                        experiment_id=experiment_id,
-                        number=number,
-                        parent_key=parent_key,
-                        display_name=display_name,
-                        status=status.value,
-                        run_type=run_type,
-                        created_time=created_time,
-                        start_time=start_time,
-                        compute_target=compute_target,
-                        snapshot_id=snapshot_id,
-                        job_spec=json.dumps(dict(job_spec)) if job_spec is not None else None,
-                    )
-                    .returning(runs.c.key)
-                ).scalar_one()
+                key = conn.exec_driver_sql(self.raw(_INSERT_RUN), values).scalar_one()
             except IntegrityError:
                 raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
             self.upsert_values(conn, run_tags, "run_key", key, tags or {})
@@ -126,7 +127,7 @@ class RunsMixin(SqlStoreBase):
 
     def get_run(self, run_id: str) -> RunRecord:
         with self.sql.read() as conn:
-            row = conn.execute(select(*RUN_COLUMNS).select_from(RUNS_JOINED).where(runs.c.run_id == run_id)).first()
+            row = conn.exec_driver_sql(self.raw(_GET_RUN), (run_id,)).first()
         if row is None:
             raise NotFoundError(f"run {run_id!r} not found in this workspace")
         return run_record(row)
@@ -141,17 +142,10 @@ class RunsMixin(SqlStoreBase):
         end_time: float | None = None,
         error: Mapping[str, object] | None = None,
     ) -> bool:
-        values: dict[str, object] = {"status": new.value}
-        if start_time is not None:
-            values["start_time"] = start_time
-        if end_time is not None:
-            values["end_time"] = end_time
-        if error is not None:
-            values["error"] = json.dumps(dict(error), default=str)
+        error_json = json.dumps(dict(error), default=str) if error is not None else None
+        values = (new.value, start_time, end_time, error_json, run_id, expected.value)
         with self.sql.write() as conn:
-            result = conn.execute(
-                update(runs).where(runs.c.run_id == run_id, runs.c.status == expected.value).values(**values)
-            )
+            result = conn.exec_driver_sql(self.raw(_TRANSITION), values)
             return bool(result.rowcount == 1)
 
     def set_display_name(self, run_id: str, display_name: str | None) -> None:
