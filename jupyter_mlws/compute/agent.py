@@ -99,21 +99,29 @@ def stop(ws: Workspace, timeout: float = 10.0) -> bool:
     return True
 
 
+# Double fork: the launcher exits at once (and is reaped), the agent is re-parented to init. Nothing
+# is left for the submitting process to wait for, however long it lives (a notebook kernel).
+_LAUNCHER = (
+    "import os, sys\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    os.execv(sys.executable, [sys.executable, '-m', 'jupyter_mlws.compute.agent', sys.argv[1]])\n"
+)
+
+
 def spawn(ws: Workspace) -> None:
     """Start an agent detached from the caller (its own session: it outlives a killed submitter)."""
-    log = open(_agent_dir(ws) / "agent.log", "ab")
-    try:
-        subprocess.Popen(
-            [sys.executable, "-m", "jupyter_mlws.compute.agent", str(ws.root)],
+    with open(_agent_dir(ws) / "agent.log", "ab") as log:
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(ws.root)],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
             close_fds=True,
             cwd=ws.root,
+            check=True,
+            timeout=60,
         )
-    finally:
-        log.close()
 
 
 def _log(message: str) -> None:

@@ -72,6 +72,41 @@ def _check_link(target: Path, rel: str, link_target: str) -> None:
         raise InvalidArgumentError(f"snapshot symlink {rel!r} -> {link_target!r} points outside; refusing it")
 
 
+def _resolve(rel: str, links: dict[str, str]) -> list[str] | None:
+    """Where ``rel`` leads inside the tree once every link in ``links`` is followed, as path parts;
+    ``None`` if it leaves the tree. Works on the link table alone, before anything is written."""
+    parts: list[str] = []
+    pending = rel.split("/")
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+            continue
+        here = "/".join([*parts, part])
+        if here in links:
+            hops += 1
+            if hops > 40:  # a loop of links goes nowhere, and nowhere outside
+                return parts
+            target = links[here]
+            if target.startswith("/"):
+                return None
+            pending = target.split("/") + pending  # relative to the link's folder: `parts`
+            continue
+        parts.append(part)
+    return parts
+
+
+def _check_links(links: dict[str, str]) -> None:
+    for rel, link_target in links.items():
+        if os.path.isabs(link_target) or _resolve(rel, links) is None:
+            raise InvalidArgumentError(f"snapshot symlink {rel!r} -> {link_target!r} leads outside; refusing it")
+
+
 def restore_snapshot(
     manifest: Manifest, artifacts: ArtifactStore, target: str | os.PathLike[str], durable: bool = False
 ) -> Path:
@@ -83,17 +118,37 @@ def restore_snapshot(
         validate_file_name(entry.path, "snapshot entry")
         if entry.kind == "link":
             _check_link(root, entry.path, entry.target or "")
+    _check_links({e.path: e.target or "" for e in manifest.entries if e.kind == "link"})
     for entry in manifest.files:
         dest = _inside(root, entry.path)
         assert entry.digest is not None
         artifacts.copy_to(entry.digest, dest, durable=durable)
         os.chmod(dest, entry.mode & 0o7777)
-    for entry in manifest.entries:
-        if entry.kind == "link":
-            dest = _inside(root, entry.path)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(entry.target or "", dest)
+    _make_links(root, [(e.path, e.target or "") for e in manifest.entries if e.kind == "link"])
     return root
+
+
+def _make_links(root: Path, links: list[tuple[str, str]]) -> None:
+    """Create the links, then check where each really leads (a chain of links can escape even when
+    every target looks inside on its own); on any escape remove them all and refuse."""
+    made: list[Path] = []
+    try:
+        for rel, link_target in links:
+            dest = _inside(root, rel)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(link_target, dest)
+            made.append(dest)
+        for dest in made:
+            resolved = os.path.realpath(dest)
+            if not (resolved == str(root) or resolved.startswith(str(root) + os.sep)):
+                raise InvalidArgumentError(
+                    f"snapshot symlink {dest.relative_to(root).as_posix()!r} leads outside through other links; "
+                    "refusing it"
+                )
+    except BaseException:
+        for dest in made:
+            dest.unlink(missing_ok=True)
+        raise
 
 
 def extract_zip(archive: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
@@ -108,19 +163,20 @@ def extract_zip(archive: str | os.PathLike[str], target: str | os.PathLike[str])
                 link_target = zf.read(info).decode()
                 _check_link(root, info.filename, link_target)
                 links.append((info.filename, link_target))
+        _check_links(dict(links))
         root.mkdir(parents=True, exist_ok=True)
         for info in members:
             if info.is_dir() or stat.S_ISLNK(info.external_attr >> 16):
                 continue
             dest = _inside(root, info.filename)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(dest, "wb") as out:
+            # A new file renamed into place: never written through a link already at that name.
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+            with zf.open(info) as src, open(tmp, "xb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
             mode = (info.external_attr >> 16) & 0o7777
             if mode:
-                os.chmod(dest, mode)
-        for name, link_target in links:
-            dest = _inside(root, name)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(link_target, dest)
+                os.chmod(tmp, mode)
+            os.replace(tmp, dest)
+        _make_links(root, links)
     return root

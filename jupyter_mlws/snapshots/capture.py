@@ -98,7 +98,8 @@ def _walk(root: Path) -> tuple[list[_Found], list[tuple[str, str]], list[str]]:
 def _link_stays_inside(root: Path, link: Path, target: str) -> bool:
     if os.path.isabs(target):
         return False
-    resolved = os.path.normpath(os.path.join(os.path.dirname(link), target))
+    # Resolve the whole chain (a link may point through other links), not just the text.
+    resolved = os.path.realpath(link)
     return resolved == str(root) or resolved.startswith(str(root) + os.sep)
 
 
@@ -133,9 +134,19 @@ def _load_cache(path: Path | None) -> dict[str, list[int | str]]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}  # a cache is only ever an optimisation
+    if not isinstance(data, dict):
+        return {}
+    # Keep only well-formed entries: [size, mtime_ns, inode, ctime_ns, digest].
+    return {
+        key: entry
+        for key, entry in data.items()
+        if isinstance(entry, list)
+        and len(entry) == 5
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in entry[:4])
+        and isinstance(entry[4], str)
+    }
 
 
 def _save_cache(path: Path | None, cache: dict[str, list[int | str]]) -> None:

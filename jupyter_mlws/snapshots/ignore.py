@@ -60,7 +60,16 @@ class IgnoreRules:
                 local = rel[len(level.base) + 1 :]
             else:
                 local = rel
-            result = level.spec.check_file(local + "/" if is_dir else local)
-            if result.include is not None:
-                ignored = bool(result.include)
+            for pattern in level.spec.patterns:
+                if pattern.include is None or pattern.regex is None:
+                    continue  # comments and blank lines
+                if is_dir:
+                    # git matches a folder by its name; only a pattern ending in "/" needs the slash,
+                    # so "logs/**" (the contents) does not exclude the folder "logs" itself.
+                    source = str(pattern.pattern).rstrip()
+                    candidate = local + "/" if source.endswith("/") else local
+                else:
+                    candidate = local
+                if pattern.regex.match(candidate):
+                    ignored = bool(pattern.include)  # the last match wins
         return ignored
