@@ -21,6 +21,7 @@ import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
 from jupyter_mlws.cli import main
+from jupyter_mlws.compute import agent
 from jupyter_mlws.core.workspace import close_backends
 
 RUN_KEYS = {"id", "experiment", "status", "display_name", "start_time", "end_time", "metrics"}
@@ -193,16 +194,24 @@ def test_init_defaults_to_the_working_directory(
 
 
 # -- quickstart -------------------------------------------------------------------------------------------
-def test_quickstart_logs_a_run_and_registers_a_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_quickstart_logs_a_run_and_registers_a_model(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     target = tmp_path / "qs"
     result = mlws(capsys, "quickstart", str(target), "--epochs", "3")
+    ws = Workspace(target)
+    agent.stop(ws)
     assert result.code == 0, result
     assert result.err == ""
 
-    ws = Workspace(target)
     runs = list(Experiment(ws, "quickstart").get_runs())
-    assert len(runs) == 1
-    run = runs[0]
+    assert len(runs) == 2  # the interactive run and the same training as a job
+    run = next(r for r in runs if r.type == "interactive")
+    job = next(r for r in runs if r.type == "script")
+    assert job.id in result.out and job.get_status() == "Completed"
+    assert len(job.get_metrics()["accuracy"]) == 3
+    assert "outputs/model.json" in job.get_file_names()
     assert run.id in result.out
     assert "quickstart-model:1" in result.out
     assert str(target) in result.out  # where everything is
@@ -231,7 +240,9 @@ def test_quickstart_without_path_uses_a_new_folder(
         return str(made)
 
     monkeypatch.setattr("jupyter_mlws.cli.tempfile.mkdtemp", fake_mkdtemp)
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     result = mlws(capsys, "quickstart", "--epochs", "2")
+    agent.stop(Workspace(made))
     assert result.code == 0, result
     assert (made / ".mlws" / "config.json").is_file()
     assert str(made) in result.out
