@@ -87,7 +87,7 @@ DEFAULTS = Settings(
     mlflow_batch_points=20_000,
     search_runs=10_000,
     series_points=100_000,
-    trials=3,
+    trials=5,
     mlflow_trials=1,
     repeats=15,
     mlflow_repeats=3,
@@ -321,13 +321,21 @@ def bench_run_creation(ws: Workspace, ml: MlflowSide, s: Settings) -> Figure:
     )
 
 
-def raw_executemany_rate(root: Path, n: int, trials: int) -> float:
-    """Rows/s of one executemany of ``n`` metric rows in one transaction: the SQLite floor."""
-    rows = [(1, i, i, random.random(), time.time()) for i in range(n)]
+class RawFloor:
+    """One ``executemany`` of ``n`` metric rows into a fresh table, in one transaction: the SQLite floor.
 
-    def trial(count: int, index: int) -> float:
-        path = root / f"raw-{index}.db"
-        con = sqlite3.connect(path, isolation_level=None)
+    The rows are built once, before any timing; each trial uses a new database file."""
+
+    def __init__(self, root: Path, n: int) -> None:
+        self.root = root
+        self.rows = [(1, i, i, random.random(), time.time()) for i in range(n)]
+        self.trials = 0
+
+    def trial(self, count: int | None = None) -> float:
+        """Rows per second of one trial."""
+        self.trials += 1
+        rows = self.rows if count is None else self.rows[:count]
+        con = sqlite3.connect(self.root / f"raw-{self.trials}.db", isolation_level=None)
         try:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute("PRAGMA synchronous=NORMAL")
@@ -335,23 +343,20 @@ def raw_executemany_rate(root: Path, n: int, trials: int) -> float:
                 "CREATE TABLE points (series_id INTEGER NOT NULL, seq INTEGER NOT NULL, step INTEGER,"
                 " value REAL NOT NULL, timestamp REAL NOT NULL, PRIMARY KEY (series_id, seq)) WITHOUT ROWID"
             )
-            batch = rows[:count]
             t0 = time.perf_counter()
             con.execute("BEGIN")
-            con.executemany("INSERT INTO points VALUES (?, ?, ?, ?, ?)", batch)
+            con.executemany("INSERT INTO points VALUES (?, ?, ?, ?, ?)", rows)
             con.execute("COMMIT")
-            return count / (time.perf_counter() - t0)
+            return len(rows) / (time.perf_counter() - t0)
         finally:
             con.close()
-
-    trial(min(n, 1_000), 0)
-    return statistics.median(trial(n, i + 1) for i in range(trials))
 
 
 def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> list[Figure]:
     say(
         f"[2/4] metric logging: {s.points:,} one-point calls and {s.batch_points:,} batched points "
-        f"(jupyter-mlws), {s.mlflow_points:,} and {s.mlflow_batch_points:,} (MLflow)"
+        f"(jupyter-mlws), {s.mlflow_points:,} and {s.mlflow_batch_points:,} (MLflow), "
+        f"{s.points:,} rows through raw sqlite3.executemany"
     )
     rng = random.Random(s.seed)
     values = [rng.random() for _ in range(max(s.points, s.mlflow_points, s.batch_points, s.mlflow_batch_points))]
@@ -371,8 +376,16 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
         run.complete()
         return n / (t1 - t0), n / (t2 - t0)
 
+    # Trials alternate with the raw executemany floor, so both see the same machine conditions.
+    floor = RawFloor(root, s.points)
     mlws_one_point(min(s.points, 1_000))
-    samples = [mlws_one_point(s.points) for _ in range(s.trials)]
+    floor.trial(min(s.points, 1_000))
+    samples: list[tuple[float, float]] = []
+    raw_samples: list[float] = []
+    for _ in range(s.trials):
+        samples.append(mlws_one_point(s.points))
+        raw_samples.append(floor.trial())
+    raw_rate = statistics.median(raw_samples)
     mlws_call_rate = statistics.median(c for c, _ in samples)
     mlws_durable_rate = statistics.median(d for _, d in samples)
 
@@ -428,9 +441,6 @@ def bench_logging(ws: Workspace, ml: MlflowSide, s: Settings, root: Path) -> lis
     mlflow_batch(mlflow_batches(min(s.mlflow_batch_points, 2 * BATCH_SIZE)))
     mlflow_chunks = mlflow_batches(s.mlflow_batch_points)
     mlflow_batch_rate = statistics.median(mlflow_batch(mlflow_chunks) for _ in range(s.mlflow_trials))
-
-    say(f"      raw sqlite3.executemany floor: {s.points:,} rows")
-    raw_rate = raw_executemany_rate(root, s.points, s.trials)
 
     return [
         Figure(

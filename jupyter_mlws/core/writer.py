@@ -27,7 +27,8 @@ from .interfaces import MetadataStore
 
 __all__ = ["MetricWriter", "QueuedPoint", "flush_all"]
 
-FLUSH_INTERVAL_S = 0.2
+# Short, so a burst of logging is written while it happens (SQLite releases the GIL as it inserts).
+FLUSH_INTERVAL_S = 0.05
 MAX_BATCH = 200_000  # points per transaction
 QueuedPoint = tuple[str, str, float, int | None, float]  # run_id, name, value, step, timestamp
 _RUN_ID, _POINT = itemgetter(0), itemgetter(1, 2, 3, 4)
@@ -53,6 +54,8 @@ class MetricWriter:
         self._wake = threading.Event()
         self._rejected: list[str] = []
         self._inside = threading.local()  # .active: this thread is in write_pending
+        self._marker_lock = threading.Lock()
+        self._markers_queued = 0  # flush markers in the queue (none: no per-item type checks)
         self._sigterm_deferred = False
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -93,15 +96,17 @@ class MetricWriter:
     def _write_queue(self) -> None:
         queue = self.queue
         while queue:
-            batch: list[QueuedPoint] = []
-            markers: list[_Marker] = []
             popleft = queue.popleft
-            while queue and len(batch) < MAX_BATCH:
-                item = popleft()
-                if type(item) is tuple:
-                    batch.append(item)
-                else:
-                    markers.append(item)  # type: ignore[arg-type]
+            items = [popleft() for _ in range(min(len(queue), MAX_BATCH))]
+            batch: list[QueuedPoint]
+            markers: list[_Marker] = []
+            if self._markers_queued:  # a flush is waiting: separate its marker(s) out
+                batch = [item for item in items if type(item) is tuple]
+                markers = [item for item in items if type(item) is not tuple]  # type: ignore[misc]
+                with self._marker_lock:
+                    self._markers_queued -= len(markers)
+            else:
+                batch = items  # type: ignore[assignment]
             written: set[str] = set()
             try:
                 if batch:
@@ -141,6 +146,8 @@ class MetricWriter:
         """Block until every point appended before this call is committed."""
         if self.queue:
             marker = _Marker()
+            with self._marker_lock:
+                self._markers_queued += 1
             self.append(marker)
             try:
                 self.write_pending()
