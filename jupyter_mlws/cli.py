@@ -285,12 +285,16 @@ def cmd_runs_snapshot(args: argparse.Namespace) -> int:
 def cmd_compute_list(args: argparse.Namespace) -> int:
     from .core.compute import ComputeTarget
 
+    from .core.compute import compute_target_types
+
     targets = [t.serialize() for t in ComputeTarget.list(_workspace(args))]
     if args.json:
         _print_json(targets)
     else:
         rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
         print(_table(rows, ["NAME", "TYPE", "SETTINGS"]))
+        # Broken plug-ins warn here (on stderr) and are left out.
+        print(f"\ntarget types available: {', '.join(sorted(compute_target_types.available()))}")
     return 0
 
 

@@ -35,6 +35,7 @@ __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "s
 IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
 RESCAN_S = 1.0
 LOCK_WAIT_S = 10.0
+SPAWN_WAIT_S = 15.0
 
 
 def _agent_dir(ws: Workspace) -> Path:
@@ -110,18 +111,33 @@ _LAUNCHER = (
 
 
 def spawn(ws: Workspace) -> None:
-    """Start an agent detached from the caller (its own session: it outlives a killed submitter)."""
-    with open(_agent_dir(ws) / "agent.log", "ab") as log:
-        subprocess.run(
-            [sys.executable, "-c", _LAUNCHER, str(ws.root)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            close_fds=True,
-            cwd=ws.root,
-            check=True,
-            timeout=60,
-        )
+    """Start an agent detached from the caller (its own session: it outlives a killed submitter).
+
+    Many processes may want an agent at the same moment (a burst of submits, readers of queued
+    runs): they take turns on a spawn lock, and only the first, finding no agent, starts one and
+    waits until it holds the workspace's agent lock. The others then find it running.
+    """
+    fd = os.open(_agent_dir(ws) / "spawn.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if not _lock_is_free(ws):
+            return  # an agent is up (or just starting): it scans the queue once it listens
+        with open(_agent_dir(ws) / "agent.log", "ab") as log:
+            subprocess.run(
+                [sys.executable, "-c", _LAUNCHER, str(ws.root)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                close_fds=True,
+                cwd=ws.root,
+                check=True,
+                timeout=60,
+            )
+        deadline = time.monotonic() + SPAWN_WAIT_S
+        while _lock_is_free(ws) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        os.close(fd)
 
 
 def _log(message: str) -> None:
@@ -181,6 +197,9 @@ class Agent:
     def run(self) -> int:
         if not self._take_lock():
             return 0  # another agent serves this workspace
+        # `stop()` and a system shutdown send SIGTERM: leave through the finally clause below, which
+        # removes the socket. Running jobs go on (their supervisors are separate processes).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         wake_r, wake_w = os.pipe()
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
@@ -288,6 +307,7 @@ class Agent:
             os.setsid()
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             if self.sock is not None:
                 self.sock.close()
             if self.lock_fd is not None:

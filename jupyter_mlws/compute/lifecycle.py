@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import JobReporter
-from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME
+from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
 from ..core.run import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 
@@ -108,7 +107,9 @@ class JobExecution(ABC):
 
     def prepare(self) -> Path:
         """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``."""
-        workdir = Path(tempfile.mkdtemp(prefix=f"mlws-{self.reporter.run_id[-8:]}-"))
+        workdir = job_workdir(self.reporter.run_id)
+        shutil.rmtree(workdir, ignore_errors=True)  # left by an earlier attempt
+        workdir.mkdir(parents=True)
         self.reporter.restore_snapshot(workdir)
         (workdir / "outputs").mkdir(exist_ok=True)
         live_logs = self.live / "logs"

@@ -30,6 +30,7 @@ __all__ = ["HEARTBEAT_INTERVAL_S", "STALE_AFTER_S", "StoreReporter", "live_dir",
 HEARTBEAT_INTERVAL_S = 5.0
 STALE_AFTER_S = 30.0
 HOSTNAME = socket.gethostname()
+_last_dispatch_check: dict[str, float] = {}
 
 
 def live_dir(workspace: Workspace, run_id: str) -> Path:
@@ -167,15 +168,43 @@ def reconcile(workspace: Workspace, record: RunRecord) -> RunRecord:
     """Fail a job whose supervisor is gone; restart a dispatcher for runs still queued."""
     reason = stale_reason(record)
     if reason is None:
-        if record.status == RunStatus.QUEUED and record.compute_target and time.time() - record.created_time > 2:
+        now = time.monotonic()
+        waiting = record.status == RunStatus.QUEUED and time.time() - record.created_time > 2
+        if waiting and record.compute_target and now - _last_dispatch_check.get(record.compute_target, 0.0) > 5:
+            # At most every few seconds per target: readers poll status often.
+            _last_dispatch_check[record.compute_target] = now
             try:
                 ComputeTarget(workspace, record.compute_target).backend().ensure_dispatching()
-            except Exception:  # noqa: S110 - best effort; the run stays Queued and is retried on the next read
+            except Exception:  # noqa: S110 - best effort; the run stays Queued and is retried on a later read
                 pass
         return record
     store = workspace.metadata
     new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
-    store.transition_run(
+    if store.transition_run(
         record.run_id, record.status, new, end_time=time.time(), error={"message": reason, "reason": "stale"}
-    )
+    ):
+        _salvage(workspace, record.run_id)
     return store.get_run(record.run_id)
+
+
+def _salvage(workspace: Workspace, run_id: str) -> None:
+    """Keep what a dead job left on this machine (its logs so far) and remove its scratch folders."""
+    import shutil
+
+    live = live_dir(workspace, run_id)
+    if live.is_dir():
+        reporter = StoreReporter(workspace, run_id)
+        try:
+            reporter.collect(live / "logs", "logs")
+            reporter.collect(live / "user_logs", "user_logs")
+        except Exception:  # noqa: S110 - the failure is recorded already; the logs are a bonus
+            pass
+        shutil.rmtree(live, ignore_errors=True)
+    shutil.rmtree(job_workdir(run_id), ignore_errors=True)
+
+
+def job_workdir(run_id: str) -> Path:
+    """The scratch folder a job runs in on this machine (known, so a dead job's can be removed)."""
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "mlws-jobs" / run_id

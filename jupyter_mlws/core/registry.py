@@ -76,8 +76,22 @@ class PluginRegistry:
             extra = next((e for prefix, e in self._extras.items() if name.startswith(prefix)), None)
             fix = f'; install it with pip install "jupyter-mlws[{extra}]"' if extra else ""
             raise BackendUnavailableError(f"the {self.kind} {name!r} cannot be loaded ({exc}){fix}") from None
+        except Exception as exc:  # a broken plug-in: its own error, named, never a raw crash
+            raise BackendUnavailableError(
+                f"the {self.kind} {name!r} ({spec}) is broken: {type(exc).__name__}: {exc}"
+            ) from None
         self._loaded[name] = obj
         return obj
+
+    def available(self) -> dict[str, Any]:
+        """Every plug-in that loads; each broken one gives a warning naming it and is left out."""
+        loaded: dict[str, Any] = {}
+        for name in self.names():
+            try:
+                loaded[name] = self.get(name)
+            except Exception as exc:
+                warnings.warn(f"skipping {self.kind} {name!r}: {exc}", RuntimeWarning, stacklevel=2)
+        return loaded
 
 
 metadata_stores = PluginRegistry(

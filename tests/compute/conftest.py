@@ -176,12 +176,21 @@ def _job_processes(monkeypatch: pytest.MonkeyPatch, ws: Workspace, tmp_path: Pat
     """Agents exit after 5 idle seconds; after each test its agent, supervisors and jobs are gone."""
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     yield
+    # Supervisors (forked from the agent: their command line names the workspace), jobs (their
+    # environment holds MLWS_WORKSPACE) and extra agents still waiting for the workspace's lock go
+    # first, so that none of them takes over from the agent stopped next.
+    holder = agent.running_pid(ws)
+    marker = f"{tmp_path}{os.sep}"
+    for pid in _processes_of(marker):
+        if pid != holder:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
     agent.stop(ws)
-    # Supervisors (forked from the agent: its command line names the workspace) and jobs (their
-    # environment holds MLWS_WORKSPACE) of this test, and anything else started below tmp_path.
-    for pid in _processes_of(str(tmp_path)):
+    for pid in _processes_of(marker):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(agent.socket_path(ws))  # a stopped agent leaves its socket behind
 
 
 @pytest.fixture

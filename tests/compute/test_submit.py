@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from jupyter_mlws.core.status import ACTIVE_STATUSES
 from jupyter_mlws.errors import InvalidArgumentError, MlwsError, NotFoundError, RunFailedError
 
 TIMEOUT = 60.0  # generous: a loaded 2-core machine
+
 ACTIVE = {s.value for s in ACTIVE_STATUSES}
 
 
@@ -63,6 +65,8 @@ info = {
     "run_id": run.id,
     "env_run_id": os.environ["MLWS_RUN_ID"],
     "run_type": type(run).__name__,
+    "env_workspace": os.environ["MLWS_WORKSPACE"],
+    "python": sys.executable,
 }
 print("INFO " + json.dumps(info), flush=True)
 with open("logs/x.log", "a") as f:
@@ -104,6 +108,8 @@ def test_script_job_runs_from_its_snapshot_with_live_logs_and_collected_outputs(
     assert info["argv"] == ["--lr", "0.5", "two words"]
     assert info["run_id"] == info["env_run_id"] == run.id
     assert info["run_type"] == "Run"  # not an offline run
+    assert Path(info["env_workspace"]) == kit.ws.root
+    assert info["python"] == sys.executable  # environment=None: the submitting interpreter
     assert info["config"] == "from-the-snapshot"
     assert {"train.py", "config.txt", "outputs", "logs"} <= set(info["listing"])
     assert ".mlws" not in info["listing"]
