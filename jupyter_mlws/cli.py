@@ -283,9 +283,7 @@ def cmd_runs_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_compute_list(args: argparse.Namespace) -> int:
-    from .core.compute import ComputeTarget
-
-    from .core.compute import compute_target_types
+    from .core.compute import ComputeTarget, compute_target_types
 
     targets = [t.serialize() for t in ComputeTarget.list(_workspace(args))]
     if args.json:
