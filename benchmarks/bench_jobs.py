@@ -188,13 +188,18 @@ def bench_concurrency(work: Path, runs: int) -> dict[str, Any]:
     for _, delta in events:
         running += delta
         peak = max(peak, running)
-    order = [r.run_id for r in sorted(records, key=lambda r: r.start_time or 0)]
+    # Runs are handed out first in, first out; two dispatched together may reach Running in either
+    # order, so FIFO holds when no run started more than (limit - 1) places from its turn.
+    started = [r.run_id for r in sorted(records, key=lambda r: r.start_time or 0)]
+    position = {run_id: i for i, run_id in enumerate(started)}
+    displacement = max(abs(position[r.id] - i) for i, r in enumerate(submitted))
     agent.stop(ws)
     return {
         "runs": runs,
         "completed": sum(r.status == "Completed" for r in records),
         "max_running": peak,
-        "started_in_submission_order": order == [r.id for r in submitted],
+        "max_displacement": displacement,
+        "fifo": displacement <= 1,
         "wall_s": wall,
     }
 
@@ -249,7 +254,7 @@ def main() -> int:
     print(f"| snapshot, one file touched | {touched} | | | |")
     print(
         f"| {conc['runs']} runs at once, max_concurrent_runs=2 | {conc['completed']} completed, "
-        f"at most {conc['max_running']} running, FIFO: {conc['started_in_submission_order']}, "
+        f"at most {conc['max_running']} running, started in order (±{conc['max_displacement']}), "
         f"{conc['wall_s']:.1f} s | | | never > 2: {'met' if conc['max_running'] <= 2 else 'missed'} |"
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)

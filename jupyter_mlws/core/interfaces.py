@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -72,13 +72,21 @@ class ArtifactStore(ABC):
         with open(path, "rb") as stream:
             return self.put_stream(stream)
 
+    def missing(self, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` are not stored (stores may answer many at once cheaply)."""
+        return {digest for digest in set(digests) if not self.exists(digest)}
+
     def put_files(self, paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:
         """Store several files; stores may make this faster than one ``put_file`` each."""
         return [self.put_file(path) for path in paths]
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
+        import hashlib
         import io
 
+        digest = hashlib.sha256(data).hexdigest()
+        if self.exists(digest):  # small and in memory: cheaper to look first than to write and drop
+            return digest, len(data)
         return self.put_stream(io.BytesIO(data))
 
     def read_bytes(self, digest: str) -> bytes:

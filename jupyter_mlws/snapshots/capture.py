@@ -50,7 +50,7 @@ class Snapshot:
 @dataclass
 class _Found:
     rel: str
-    path: Path
+    path: str  # a plain string: pathlib costs more than the stat on this path
     st: os.stat_result
 
 
@@ -91,7 +91,7 @@ def _walk(root: Path) -> tuple[list[_Found], list[tuple[str, str]], list[str]]:
                 if not rules.is_ignored(child, is_dir=True):
                     stack.append((Path(entry.path), child, rules))
             elif entry.is_file() and not rules.is_ignored(child, is_dir=False):
-                files.append(_Found(child, Path(entry.path), entry.stat()))
+                files.append(_Found(child, entry.path, entry.stat()))
     return files, links, skipped
 
 
@@ -136,17 +136,16 @@ def _load_cache(path: Path | None) -> dict[str, list[int | str]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}  # a cache is only ever an optimisation
-    if not isinstance(data, dict):
-        return {}
-    # Keep only well-formed entries: [size, mtime_ns, inode, ctime_ns, digest].
-    return {
-        key: entry
-        for key, entry in data.items()
-        if isinstance(entry, list)
-        and len(entry) == 5
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in entry[:4])
-        and isinstance(entry[4], str)
-    }
+    # Entries are checked where they are used (see _cached): a damaged one is simply not trusted.
+    return data if isinstance(data, dict) else {}
+
+
+def _cached(entry: object, key: list[int]) -> str | None:
+    """The digest of a well-formed cache entry ``[size, mtime_ns, inode, ctime_ns, digest]`` whose
+    stat key matches, else None."""
+    if type(entry) is list and len(entry) == 5 and entry[:4] == key and type(entry[4]) is str:
+        return entry[4]
+    return None
 
 
 def _save_cache(path: Path | None, cache: dict[str, list[int | str]]) -> None:
@@ -186,11 +185,19 @@ def capture_snapshot(
     digests: dict[str, str] = {}
     to_hash: list[_Found] = []
     for found in files:
-        cached = cache.get(str(found.path))
-        if cached is not None and cached[:4] == _key(found.st) and artifacts.exists(str(cached[4])):
-            digests[found.rel] = str(cached[4])
+        digest = _cached(cache.get(found.path), _key(found.st))
+        if digest is not None:
+            digests[found.rel] = digest
         else:
             to_hash.append(found)
+    # A cached digest counts only while its blob is still stored (garbage collection may remove it).
+    gone = artifacts.missing(set(digests.values()))
+    if gone:
+        by_rel = {f.rel: f for f in files}
+        for rel in [rel for rel, digest in digests.items() if digest in gone]:
+            del digests[rel]
+            to_hash.append(by_rel[rel])
+    cache_changed = bool(to_hash)
     hashed_at = time.time_ns()
     stored = artifacts.put_files([f.path for f in to_hash])
     new_bytes = 0
@@ -200,9 +207,9 @@ def capture_snapshot(
         sizes[found.rel] = size
         new_bytes += size
         if size == found.st.st_size and found.st.st_mtime_ns < hashed_at - RACY_WINDOW_NS:
-            cache[str(found.path)] = [*_key(found.st), digest]
+            cache[found.path] = [*_key(found.st), digest]
         else:
-            cache.pop(str(found.path), None)  # changed while read, or too fresh to trust
+            cache.pop(found.path, None)  # changed while read, or too fresh to trust
 
     entries = [
         ManifestEntry(f.rel, "file", sizes.get(f.rel, f.st.st_size), stat.S_IMODE(f.st.st_mode), digest=digests[f.rel])
@@ -211,5 +218,6 @@ def capture_snapshot(
     entries += [ManifestEntry(rel, "link", target=target) for rel, target in links]
     manifest = Manifest(tuple(entries), tuple(skipped))
     snapshot_id, _ = artifacts.put_bytes(manifest.to_bytes())
-    _save_cache(cache_path, cache)
+    if cache_changed:
+        _save_cache(cache_path, cache)
     return Snapshot(snapshot_id, manifest, root, len(to_hash), new_bytes)

@@ -23,7 +23,7 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlsplit
@@ -176,6 +176,12 @@ class LocalArtifactStore(ArtifactStore):
 
     def exists(self, digest: str) -> bool:
         return self._path(digest).is_file()
+
+    def missing(self, digests: Iterable[str]) -> set[str]:
+        # Plain strings and os.path: a snapshot re-capture asks about thousands of blobs at once.
+        base = os.fspath(self._blobs)
+        isfile = os.path.isfile
+        return {d for d in set(digests) if not (is_digest(d) and isfile(f"{base}/{d[:2]}/{d[2:]}"))}
 
     def delete(self, digest: str) -> None:
         _unlink(self._path(digest))
