@@ -9,6 +9,7 @@ from .status import RunStatus
 
 __all__ = [
     "ComputeTargetRecord",
+    "EventRecord",
     "ExperimentRecord",
     "FileRecord",
     "MetricPoint",
@@ -118,6 +119,16 @@ class ComputeTargetRecord:
     type: str
     config: dict[str, Any]
     created_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One entry of the change feed: ``kind`` is run.created, run.status, model.version.created..."""
+
+    id: int
+    time: float
+    kind: str
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from .entities import (
     ComputeTargetRecord,
+    EventRecord,
     ExperimentRecord,
     FileRecord,
     MetricPoint,
@@ -343,6 +344,18 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def delete_compute_target(self, name: str) -> None: ...
+
+    # -- change feed ------------------------------------------------------------------------------------
+    @abstractmethod
+    def read_events(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
+        """Changes after ``after_id``, oldest first (run.created, run.status, model.version.created)."""
+
+    @abstractmethod
+    def latest_event_id(self) -> int: ...
+
+    @abstractmethod
+    def prune_events(self, before_time: float) -> int:
+        """Forget changes older than ``before_time``; returns how many."""
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -89,6 +90,20 @@ class SqlStoreBase:
 
     def placeholder(self) -> str:
         return "?" if self.sql.engine.dialect.paramstyle == "qmark" else "%s"
+
+    def emit(
+        self,
+        conn: Connection,
+        kind: str,
+        payload: Mapping[str, Any],
+        run_id: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
+        """Append to the change feed inside the caller's transaction."""
+        conn.exec_driver_sql(
+            self.raw("INSERT INTO events (time, kind, run_id, experiment, payload) VALUES (?, ?, ?, ?, ?)"),
+            (time.time(), kind, run_id, experiment, json.dumps(dict(payload))),
+        )
 
     def raw(self, statement: str) -> str:
         """Hand-written SQL (``?`` placeholders) in this driver's parameter style."""

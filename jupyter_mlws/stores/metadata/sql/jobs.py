@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from ....core.entities import ComputeTargetRecord, RunRecord, SnapshotRecord
+from ....core.entities import ComputeTargetRecord, EventRecord, RunRecord, SnapshotRecord
 from ....core.status import RunStatus
 from ....errors import NotFoundError
 from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
@@ -135,3 +135,31 @@ class JobsMixin(SqlStoreBase):
             result = conn.execute(delete(compute_targets).where(compute_targets.c.name == name))
             if result.rowcount != 1:
                 raise NotFoundError(f"compute target {name!r} is not attached to this workspace")
+
+    # -- change feed ----------------------------------------------------------------------------------
+    def read_events(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
+        p = self.placeholder()
+        with self.sql.read() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT id, time, kind, run_id, experiment, payload FROM events WHERE id > {p} ORDER BY id LIMIT {p}",
+                (after_id, limit),
+            ).all()
+        records = []
+        for event_id, when, kind, run_id, experiment, payload in rows:
+            data: dict[str, Any] = json.loads(payload)
+            if run_id is not None:
+                data["run_id"] = run_id
+            if experiment is not None:
+                data["experiment"] = experiment
+            records.append(EventRecord(event_id, when, kind, data))
+        return records
+
+    def latest_event_id(self) -> int:
+        with self.sql.read() as conn:
+            value = conn.exec_driver_sql("SELECT MAX(id) FROM events").scalar()
+        return int(value or 0)
+
+    def prune_events(self, before_time: float) -> int:
+        with self.sql.write() as conn:
+            result = conn.exec_driver_sql(self.raw("DELETE FROM events WHERE time < ?"), (before_time,))
+            return int(result.rowcount or 0)

@@ -69,6 +69,7 @@ class RegistryMixin(SqlStoreBase):
                 )
             self.upsert_values(conn, model_tags, "model_key", key, tags or {})
             self.upsert_values(conn, model_properties, "model_key", key, properties or {})
+            self.emit(conn, "model.version.created", {"name": name, "version": version}, run_id)
             return self._records(conn, [(key, name, version, created_time, description, run_id, None)])[0]
 
     def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:

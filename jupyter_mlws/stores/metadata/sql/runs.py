@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,10 @@ _GET_RUN = (
     "r.supervisor_host, r.heartbeat_time FROM runs r JOIN experiments e ON e.id = r.experiment_id "
     "LEFT OUTER JOIN runs p ON p.key = r.parent_key WHERE r.run_id = ?"
 )
+_STATUS_EVENT = (
+    "INSERT INTO events (time, kind, run_id, experiment, payload) SELECT ?, 'run.status', r.run_id, e.name, ? "
+    "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.run_id = ?"
+)
 _TRANSITION = (
     "UPDATE runs SET status = ?, start_time = COALESCE(?, start_time), end_time = COALESCE(?, end_time), "
     "error = COALESCE(?, error) WHERE run_id = ? AND status = ?"
@@ -44,8 +49,6 @@ class RunsMixin(SqlStoreBase):
             return self.get_experiment(name)
         except NotFoundError:
             pass
-        import time
-
         try:
             with self.sql.write() as conn:
                 conn.execute(
@@ -109,6 +112,8 @@ class RunsMixin(SqlStoreBase):
                 raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
             self.upsert_values(conn, run_tags, "run_key", key, tags or {})
             self.upsert_values(conn, run_properties, "run_key", key, properties or {})
+            event = {"status": status.value, "parent_run_id": parent_run_id, "display_name": display_name}
+            self.emit(conn, "run.created", event, run_id, experiment_name)
         self._run_keys[run_id] = key
         return RunRecord(
             run_id=run_id,
@@ -146,7 +151,11 @@ class RunsMixin(SqlStoreBase):
         values = (new.value, start_time, end_time, error_json, run_id, expected.value)
         with self.sql.write() as conn:
             result = conn.exec_driver_sql(self.raw(_TRANSITION), values)
-            return bool(result.rowcount == 1)
+            if result.rowcount != 1:
+                return False
+            event = json.dumps({"status": new.value, "previous": expected.value})
+            conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
+            return True
 
     def set_display_name(self, run_id: str, display_name: str | None) -> None:
         with self.sql.write() as conn:

@@ -197,3 +197,17 @@ model_files = Table(
     Column("digest", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
 )
+
+events = Table(
+    "events",
+    metadata,
+    # A change feed, written in the same transaction as the change: the server streams it to
+    # browsers (server-sent events, resumable by id), whichever process made the change.
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("kind", String(64), nullable=False),  # run.created | run.status | model.version.created | ...
+    Column("run_id", String(255), nullable=True),
+    Column("experiment", String(255), nullable=True),
+    Column("payload", Text, nullable=False),  # JSON
+    Index(None, "time"),
+)
