@@ -13,6 +13,14 @@ from .core.workspace import Workspace
 
 __version__ = "0.1.0"
 
+
+def _jupyter_server_extension_points() -> list[dict[str, object]]:
+    """The Jupyter Server extension (enabled on install by jupyter-config/)."""
+    from .server import _jupyter_server_extension_points as points
+
+    return points()
+
+
 __all__ = [
     "ComputeTarget",
     "Experiment",

@@ -245,6 +245,10 @@ class MetadataStore(ABC):
     @abstractmethod
     def get_metric_records(self, run_id: str, name: str) -> list[MetricRecordEntry]: ...
 
+    @abstractmethod
+    def summarize_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """``{run_id: {"metrics": {name: latest value}, "params": {...}, "tags": {...}}}`` at once."""
+
     # -- run files ----------------------------------------------------------------------------------
     @abstractmethod
     def add_run_files(self, run_id: str, files: Sequence[FileRecord], overwrite: bool = False) -> None:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
@@ -24,6 +25,7 @@ from .schema import (
     run_params,
     run_properties,
     run_tags,
+    runs,
 )
 
 __all__ = ["TrackingMixin"]
@@ -237,6 +239,34 @@ class TrackingMixin(SqlStoreBase):
                 .order_by(metric_records.c.id)
             ).all()
         return [MetricRecordEntry(json.loads(payload), ts) for payload, ts in rows]
+
+    def summarize_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
+        """Latest metric values, params and tags of many runs in three queries (list pages)."""
+        result: dict[str, dict[str, dict[str, Any]]] = {
+            rid: {"metrics": {}, "params": {}, "tags": {}} for rid in run_ids
+        }
+        if not run_ids:
+            return result
+        with self.sql.read() as conn:
+            keys: dict[int, str] = {}
+            for part in chunks(list(run_ids)):
+                for key, rid in conn.execute(select(runs.c.key, runs.c.run_id).where(runs.c.run_id.in_(part))):
+                    keys[key] = rid
+            key_list = list(keys)
+            for part in chunks(key_list):
+                rows = conn.execute(
+                    select(metric_series.c.run_key, metric_series.c.name, metric_series.c.last_value).where(
+                        metric_series.c.run_key.in_(part), metric_series.c.kind == "scalar"
+                    )
+                )
+                for key, name, value in rows:
+                    result[keys[key]]["metrics"][name] = math.nan if value is None else value
+                for table, section in ((run_params, "params"), (run_tags, "tags")):
+                    for key, name, value in conn.execute(
+                        select(table.c.run_key, table.c.key, table.c.value).where(table.c.run_key.in_(part))
+                    ):
+                        result[keys[key]][section][name] = value
+        return result
 
     # -- run files ------------------------------------------------------------------------------------
     def add_run_files(self, run_id: str, files: Sequence[FileRecord], overwrite: bool = False) -> None:

@@ -1,0 +1,142 @@
+"""The handler base: authentication, JSON in and out, paging, and the one error translator."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..core.jsonable import json_safe
+from ..core.workspace import Workspace
+from ..errors import InvalidArgumentError, MlwsError, NotFoundError
+from .events import EventHub
+from .state import ServerState
+
+__all__ = ["MlwsHandler"]
+
+T = TypeVar("T")
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+
+
+class MlwsHandler(APIHandler):
+    """Every route derives from this. Handlers translate; the core decides."""
+
+    auth_resource = "mlws"
+
+    @property
+    def state(self) -> ServerState:
+        state: ServerState = self.settings["mlws_state"]
+        return state
+
+    @property
+    def hub(self) -> EventHub:
+        hub: EventHub = self.settings["mlws_events"]
+        return hub
+
+    def workspace(self, create: bool = False) -> Workspace | None:
+        return self.state.workspace(create=create)
+
+    def require_workspace(self) -> Workspace:
+        ws = self.workspace()
+        if ws is None:
+            raise NotFoundError(
+                f"no workspace yet under {self.state.root_dir}: it is created by the first submission, "
+                "or with `mlws init`"
+            )
+        return ws
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a (blocking) core call off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(None, lambda: fn(*args, **kwargs))
+
+    # -- input --------------------------------------------------------------------------------------------
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError as exc:
+            raise InvalidArgumentError(f"the request body is not valid JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise InvalidArgumentError("the request body must be a JSON object")
+        return body
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.get_query_argument(name, None)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes"):
+            return True
+        if value.lower() in ("0", "false", "no"):
+            return False
+        raise InvalidArgumentError(f"query parameter {name!r} must be true or false, not {value!r}")
+
+    def integer(self, name: str, default: int, low: int, high: int) -> int:
+        value = self.get_query_argument(name, None)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidArgumentError(f"query parameter {name!r} must be an integer, not {value!r}") from None
+        if not low <= number <= high:
+            raise InvalidArgumentError(f"query parameter {name!r} must be between {low} and {high}, got {number}")
+        return number
+
+    def page_args(self) -> dict[str, Any]:
+        order = [o for value in self.get_query_arguments("order_by") for o in value.split(",") if o.strip()]
+        return {
+            "filter": self.get_query_argument("filter", None),
+            "order_by": order or None,
+            "max_results": self.integer("page_size", DEFAULT_PAGE, 1, MAX_PAGE),
+            "page_token": self.get_query_argument("page_token", None) or None,
+            "include_children": self.flag("include_children"),
+        }
+
+    def confined(self, relative: str, what: str) -> Path:
+        """A path below the server's root; anything that escapes it is refused."""
+        if not isinstance(relative, str) or not relative.strip():
+            raise InvalidArgumentError(f"{what} must be a path relative to the server root")
+        root = self.state.root_dir
+        path = (root / relative.lstrip("/")).resolve()
+        if path != root and root not in path.parents:
+            raise InvalidArgumentError(f"{what} {relative!r} is outside the server root")
+        return path
+
+    # -- output -------------------------------------------------------------------------------------------
+    def send(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(json_safe(data), allow_nan=False, default=str))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """The one error translator: MlwsError -> its status; everything answers JSON, no traceback."""
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, MlwsError):
+            status_code, kind, message = exc.http_status, type(exc).__name__, exc.message
+        elif isinstance(exc, web.HTTPError):
+            kind, message = "HTTPError", exc.log_message or self._reason
+        else:
+            kind, message = "InternalError", "the server failed to answer; see its log"
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"error": {"type": kind, "message": message}}))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, MlwsError):
+            self.log.info("%s %s: %s", self.request.method, self.request.uri, value)
+            return
+        super().log_exception(typ, value, tb)
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, MlwsError):
+            self.log_exception(type(e), e, e.__traceback__)
+            if not self._finished:
+                self.send_error(e.http_status, exc_info=(type(e), e, e.__traceback__))
+            return
+        super()._handle_request_exception(e)

@@ -1,0 +1,519 @@
+"""REST routes under /mlws/api/v1/ (described in openapi.yaml). Each translates one request into
+calls on the core; errors are translated once, in MlwsHandler."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+import os
+import tempfile
+import time
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from .. import __version__
+from ..core.compute import ComputeTarget
+from ..core.entities import SnapshotRecord
+from ..core.experiment import Experiment
+from ..core.model import Model
+from ..core.run import Run, RunPage
+from ..core.run_config import ScriptRunConfig
+from ..core.status import TERMINAL_STATUSES
+from ..core.workspace import Workspace
+from ..errors import InvalidArgumentError, NotFoundError
+from .base import MlwsHandler
+from .serialize import downsample, iso, model_json, run_json
+
+__all__ = ["handlers"]
+
+API = "/mlws/api/v1"
+CAPABILITIES = ["script-jobs", "snapshots", "events", "metric-downsampling", "run-search", "model-registry"]
+MAX_POINTS = 100_000
+
+
+def _page(ws: Workspace, page: RunPage) -> dict[str, Any]:
+    summaries = ws.metadata.summarize_runs([r.id for r in page.runs])
+    return {
+        "items": [run_json(r._record, summaries.get(r.id)) for r in page.runs],
+        "next_page_token": page.next_page_token,
+    }
+
+
+def _empty() -> dict[str, Any]:
+    return {"items": [], "next_page_token": None}
+
+
+class WorkspaceHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        targets: list[dict[str, Any]] = []
+        if ws is not None:
+            targets = await self.call(lambda: [t.serialize() for t in ComputeTarget.list(ws)])
+        self.send(
+            {
+                "name": ws.name if ws else self.state.root_dir.name,
+                "root": str(ws.root if ws else self.state.root_dir),
+                "exists": ws is not None,
+                "metadata_backend": (ws.metadata_url.split(":", 1)[0].split("+", 1)[0] if ws else "sqlite"),
+                "artifact_store": ws.artifact_url if ws else None,
+                "version": __version__,
+                "capabilities": CAPABILITIES,
+                "default_compute_target": self.state.default_compute_target,
+                "compute_targets": targets or [{"name": "local", "type": "local", "config": {}}],
+            }
+        )
+
+
+class ExperimentsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        if ws is None:
+            return self.send(_empty())
+        records = await self.call(ws.metadata.list_experiments)
+        items = [{"name": e.name, "id": e.id, "created_time": iso(e.created_time)} for e in records]
+        self.send({"items": items, "next_page_token": None})
+
+
+class ExperimentRunsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        ws = self.require_workspace()
+        args = self.page_args()
+
+        def search() -> dict[str, Any]:
+            ws.metadata.get_experiment(name)  # 404 for an unknown experiment, never created by a GET
+            return _page(ws, Experiment(ws, name).search_runs(**args))
+
+        self.send(await self.call(search))
+
+
+class RunsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        args = self.page_args()
+        experiments = [e for value in self.get_query_arguments("experiment") for e in value.split(",") if e]
+        if ws is None:
+            from ..core.search import parse_filter, parse_order_by
+
+            parse_filter(args["filter"])  # bad input is still a 400
+            parse_order_by(args["order_by"])
+            return self.send(_empty())
+        self.send(await self.call(lambda: _page(ws, ws.search_runs(**args, experiments=experiments or None))))
+
+
+class RunHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+
+        def detail() -> dict[str, Any]:
+            run = ws.get_run(run_id)
+            details = run.get_details()
+            summary = ws.metadata.summarize_runs([run.id])[run.id]
+            data = run_json(run._record, summary)
+            children = run.get_children()
+            kids = ws.metadata.summarize_runs([c.id for c in children])
+            data.update(
+                {
+                    "properties": details["properties"],
+                    "error": details.get("error"),
+                    "log_files": sorted(details["logFiles"]),
+                    "snapshot_id": details.get("snapshotId"),
+                    "git": {
+                        k.rsplit(".", 1)[-1]: v
+                        for k, v in details["properties"].items()
+                        if k.startswith("azureml.git.")
+                    },
+                    "children": [run_json(c._record, kids.get(c.id)) for c in children],
+                    "series": [
+                        {"name": s.name, "kind": s.kind, "count": s.count}
+                        for s in ws.metadata.list_metric_series(run.id)
+                    ],
+                }
+            )
+            return data
+
+        self.send(await self.call(detail))
+
+
+class RunMetricsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+        name = self.get_query_argument("name", None)
+        max_points = self.integer("max_points", 1000, 2, MAX_POINTS)
+
+        def series() -> dict[str, Any]:
+            run = ws.get_run(run_id)
+            infos = {s.name: s for s in ws.metadata.list_metric_series(run.id)}
+            if name is None:
+                items = [
+                    {
+                        "name": s.name,
+                        "kind": s.kind,
+                        "count": s.count,
+                        "last_value": s.last_value,
+                        "last_step": s.last_step,
+                    }
+                    for s in infos.values()
+                ]
+                return {"items": items, "next_page_token": None}
+            info = infos.get(name)
+            if info is None:
+                raise NotFoundError(f"run {run_id!r} has no metric {name!r}")
+            if info.kind != "scalar":
+                return {"name": name, "kind": info.kind, "total": info.count, "value": run.get_metrics(name)[name]}
+            points = run.get_metric_history(name)
+            return {
+                "name": name,
+                "kind": "scalar",
+                "total": len(points),
+                "downsampled": len(points) > max_points,
+                "points": downsample(points, max_points),
+            }
+
+        self.send(await self.call(series))
+
+
+class RunFilesHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+        records = await self.call(lambda: ws.metadata.list_run_files(ws.get_run(run_id).id))
+        self.send({"items": [{"path": f.path, "size": f.size} for f in records], "next_page_token": None})
+
+
+class RunFileHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str, path: str) -> None:
+        ws = self.require_workspace()
+        record = await self.call(lambda: ws.metadata.get_run_file(ws.get_run(run_id).id, _clean(path)))
+        await self.stream_blob(ws, record.digest, record.path)
+
+    async def stream_blob(self, ws: Workspace, digest: str, path: str) -> None:
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        self.set_header("Content-Type", kind)
+        name = path.rsplit("/", 1)[-1]
+        disposition = "attachment" if self.flag("download") else "inline"
+        self.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
+        stream = await self.call(ws.artifacts.open, digest)
+        try:
+            while chunk := await self.call(stream.read, 1 << 20):
+                self.write(chunk)
+                await self.flush()
+        finally:
+            stream.close()
+        self.finish()
+
+
+def _clean(path: str) -> str:
+    from ..core.names import validate_file_name
+
+    return validate_file_name(path)
+
+
+class RunLogsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+        name = self.get_query_argument("name", "user_logs/std_log.txt")
+        offset = self.integer("offset", 0, 0, 2**62)
+
+        def read() -> dict[str, Any]:
+            run = ws.get_run(run_id)
+            data, next_offset = run.read_log(offset, name=name)
+            status = run.status
+            return {
+                "name": name,
+                "offset": offset,
+                "next_offset": next_offset,
+                "data": data.decode("utf-8", errors="replace"),
+                "status": status.value,
+                "complete": status in TERMINAL_STATUSES and not data,
+            }
+
+        self.send(await self.call(read))
+
+
+class RunSnapshotHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+        folder = tempfile.mkdtemp(prefix="mlws-snapshot-")
+        target = os.path.join(folder, f"{run_id}-snapshot.zip")
+        try:
+            await self.call(lambda: ws.get_run(run_id).download_snapshot(target))
+            self.set_header("Content-Type", "application/zip")
+            self.set_header("Content-Disposition", f'attachment; filename="{run_id}-snapshot.zip"')
+            with open(target, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    self.write(chunk)
+                    await self.flush()
+            self.finish()
+        finally:
+            if os.path.exists(target):
+                os.unlink(target)
+            os.rmdir(folder)
+
+
+class RunCancelHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, run_id: str) -> None:
+        ws = self.require_workspace()
+
+        def cancel() -> dict[str, Any]:
+            run = ws.get_run(run_id)
+            run.cancel()
+            return run_json(ws.metadata.get_run(run.id))
+
+        self.send(await self.call(cancel))
+
+
+class SnapshotsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        folder = self.confined(str(body.get("path", ".")), "path")
+        if not folder.is_dir():
+            raise NotFoundError(f"no folder {body.get('path')!r} under the server root")
+        ws = self.state.require()
+
+        def capture() -> dict[str, Any]:
+            from ..snapshots import capture_snapshot
+
+            snap = capture_snapshot(folder, ws.artifacts, cache_file=ws.path / "cache" / "snapshot-stat-cache.json")
+            ws.metadata.add_snapshot(
+                SnapshotRecord(snap.id, time.time(), snap.file_count, snap.total_size, str(folder))
+            )
+            return {
+                "id": snap.id,
+                "file_count": snap.file_count,
+                "total_size": snap.total_size,
+                "source": str(folder.relative_to(self.state.root_dir)),
+            }
+
+        self.send(await self.call(capture), status=201)
+
+
+class SubmissionsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.json_body()
+        script_arg = body.get("script") or body.get("notebook")
+        if not isinstance(script_arg, str):
+            raise InvalidArgumentError("a submission needs 'script': a path relative to the server root")
+        script = self.confined(script_arg, "script")
+        if script.suffix == ".ipynb":
+            raise InvalidArgumentError(
+                "this server runs scripts only (capability 'script-jobs'); notebook jobs are not available here"
+            )
+        source = (
+            self.confined(str(body["source_directory"]), "source_directory")
+            if body.get("source_directory")
+            else script.parent
+        )
+        if source not in script.parents:
+            raise InvalidArgumentError("the script must be inside source_directory")
+        arguments = body.get("arguments", [])
+        if not isinstance(arguments, list):
+            raise InvalidArgumentError("'arguments' must be a list")
+        tags = body.get("tags") or {}
+        if not isinstance(tags, dict):
+            raise InvalidArgumentError("'tags' must be an object")
+        experiment = body.get("experiment") or source.name or "default"
+        if not isinstance(experiment, str):
+            raise InvalidArgumentError("'experiment' must be a string")
+        config = ScriptRunConfig(
+            source_directory=source,
+            script=script.relative_to(source).as_posix(),
+            arguments=arguments,
+            compute_target=body.get("compute_target") or self.state.default_compute_target,
+            environment=body.get("environment"),
+            max_run_duration_seconds=body.get("max_run_duration_seconds"),
+        )
+        config.job_spec()  # validate before a workspace is created for it
+        ws = self.state.require()
+
+        def submit() -> dict[str, Any]:
+            run: Run = Experiment(ws, experiment).submit(config, tags=tags)
+            return run_json(ws.metadata.get_run(run.id))
+
+        self.send(await self.call(submit), status=201)
+
+
+class ModelsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        if ws is None:
+            return self.send(_empty())
+        name = self.get_query_argument("name", None)
+        latest = self.flag("latest")
+        tags = {}
+        for item in self.get_query_arguments("tag"):
+            key, _, value = item.partition("=")
+            tags[key] = value if _ else None
+        models = await self.call(lambda: Model.list(ws, name=name, latest=latest, tags=tags or None))
+        self.send({"items": [model_json(m) for m in models], "next_page_token": None})
+
+
+class ModelHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        ws = self.require_workspace()
+        versions = await self.call(lambda: Model.list(ws, name=name))
+        if not versions:
+            raise NotFoundError(f"model {name!r} is not registered in this workspace")
+        aliases = {alias: m.version for m in versions for alias in m.aliases}
+        self.send({"name": name, "latest_version": versions[0].version, "aliases": aliases,
+                   "versions": [model_json(m) for m in versions]})  # fmt: skip
+
+
+def _model(ws: Workspace, name: str, version: str) -> Model:
+    if version == "latest":
+        return Model(ws, name)
+    if version.isdigit():
+        return Model(ws, name, version=int(version))
+    return Model(ws, name, alias=version)
+
+
+class ModelVersionHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str) -> None:
+        ws = self.require_workspace()
+        self.send(await self.call(lambda: model_json(_model(ws, name, version), files=True)))
+
+
+class ModelFilesHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str) -> None:
+        ws = self.require_workspace()
+        files = await self.call(lambda: _model(ws, name, version).files())
+        self.send({"items": [{"path": f.path, "size": f.size} for f in files], "next_page_token": None})
+
+
+class ModelFileHandler(RunFileHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str, version: str, path: str) -> None:
+        ws = self.require_workspace()
+        wanted = _clean(path)
+
+        def find() -> Any:
+            for record in _model(ws, name, version).files():
+                if record.path == wanted:
+                    return record
+            raise NotFoundError(f"model {name}:{version} has no file {wanted!r}")
+
+        record = await self.call(find)
+        await self.stream_blob(ws, record.digest, record.path)
+
+
+class ComputesHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        if ws is None:
+            return self.send({"items": [{"name": "local", "type": "local", "config": {}}], "next_page_token": None})
+        targets = await self.call(lambda: [t.serialize() for t in ComputeTarget.list(ws)])
+        self.send({"items": targets, "next_page_token": None})
+
+
+class EventsHandler(MlwsHandler):
+    """Server-sent events: ``event: run.status`` and a JSON ``data:`` line; ``Last-Event-ID`` resumes."""
+
+    KEEPALIVE_S = 15.0
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        hub = self.hub
+        resume = self.request.headers.get("Last-Event-ID") or self.get_query_argument("last_event_id", None)
+        if resume is not None:
+            try:
+                after = int(resume)
+            except ValueError:
+                raise InvalidArgumentError(f"Last-Event-ID must be an event id (an integer), not {resume!r}") from None
+        else:
+            after = await hub.latest_id()
+        self.set_header("Content-Type", "text/event-stream")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        queue = hub.subscribe(after)
+        last = after
+        try:
+            self.write("retry: 2000\n\n")
+            await self.flush()
+            for event in await hub.backlog(after):
+                last = await self._send(event, last)
+            while True:
+                try:
+                    event = await asyncio.wait_for(queue.get(), timeout=self.KEEPALIVE_S)
+                except TimeoutError:
+                    self.write(": keep-alive\n\n")
+                    await self.flush()
+                    continue
+                last = await self._send(event, last)
+        except StreamClosedError:
+            pass
+        finally:
+            hub.unsubscribe(queue)
+
+    async def _send(self, event: Any, last: int) -> int:
+        if event.id <= last:
+            return last  # already sent from the backlog
+        self.write(f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.data, default=str)}\n\n")
+        await self.flush()
+        return int(event.id)
+
+
+def handlers() -> list[tuple[str, type]]:
+    run = rf"{API}/runs/(?P<run_id>[^/]+)"
+    model = rf"{API}/models/(?P<name>[^/]+)"
+    return [
+        (rf"{API}/workspace", WorkspaceHandler),
+        (rf"{API}/experiments", ExperimentsHandler),
+        (rf"{API}/experiments/(?P<name>[^/]+)/runs", ExperimentRunsHandler),
+        (rf"{API}/runs", RunsHandler),
+        (run, RunHandler),
+        (rf"{run}/metrics", RunMetricsHandler),
+        (rf"{run}/files", RunFilesHandler),
+        (rf"{run}/files/(?P<path>.+)", RunFileHandler),
+        (rf"{run}/logs", RunLogsHandler),
+        (rf"{run}/snapshot", RunSnapshotHandler),
+        (rf"{run}/cancel", RunCancelHandler),
+        (rf"{API}/snapshots", SnapshotsHandler),
+        (rf"{API}/submissions", SubmissionsHandler),
+        (rf"{API}/models", ModelsHandler),
+        (model, ModelHandler),
+        (rf"{model}/versions/(?P<version>[^/]+)", ModelVersionHandler),
+        (rf"{model}/versions/(?P<version>[^/]+)/files", ModelFilesHandler),
+        (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),
+        (rf"{API}/computes", ComputesHandler),
+        (rf"{API}/events", EventsHandler),
+    ]
