@@ -14,6 +14,13 @@ from .core.workspace import Workspace
 __version__ = "0.1.0"
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext jupyter_mlws``: the ``%%submit``, ``%register`` and ``%mlws`` magics."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, object]]:
     """The Jupyter Server extension (enabled on install by jupyter-config/)."""
     from .server import _jupyter_server_extension_points as points

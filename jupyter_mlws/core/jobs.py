@@ -52,7 +52,10 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
     target = ComputeTarget(ws, spec["compute_target"])
     backend = target.backend()
     snapshot = capture_snapshot(
-        spec["source_directory"], ws.artifacts, cache_file=ws.path / "cache" / "snapshot-stat-cache.json"
+        spec["source_directory"],
+        ws.artifacts,
+        cache_file=ws.path / "cache" / "snapshot-stat-cache.json",
+        extra_files=getattr(config, "extra_files", None),
     )
     ws.metadata.add_snapshot(
         SnapshotRecord(snapshot.id, time.time(), snapshot.file_count, snapshot.total_size, spec["source_directory"])

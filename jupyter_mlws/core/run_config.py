@@ -47,6 +47,8 @@ class ScriptRunConfig:
         self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
+        # Generated files added to the snapshot (name -> bytes): a notebook cell run as a script.
+        self.extra_files: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         what = f"script={self.script!r}" if self.script else f"command={self.command!r}"
@@ -79,7 +81,7 @@ class ScriptRunConfig:
         }
         if self.script is not None:
             script = validate_file_name(self.script, "script")
-            if not (source / script).is_file():
+            if script not in self.extra_files and not (source / script).is_file():
                 raise NotFoundError(f"script {self.script!r} not found in source_directory {str(source.resolve())!r}")
             spec["script"] = script
         else:

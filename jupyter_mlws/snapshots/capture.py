@@ -13,10 +13,12 @@ import json
 import os
 import stat
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.interfaces import ArtifactStore
+from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError, NotFoundError
 from .ignore import IgnoreRules
 from .manifest import Manifest, ManifestEntry
@@ -171,8 +173,13 @@ def capture_snapshot(
     cache_file: str | os.PathLike[str] | None = None,
     max_files: int | None = None,
     max_bytes: int | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> Snapshot:
-    """Capture ``source`` (ignore files honoured) and store its files and manifest in ``artifacts``."""
+    """Capture ``source`` (ignore files honoured) and store its files and manifest in ``artifacts``.
+
+    ``extra_files`` adds generated files (e.g. a notebook cell run as a script) to the snapshot;
+    they replace a file of the same name in the folder.
+    """
     root = Path(source).expanduser().resolve()
     if not root.is_dir():
         raise NotFoundError(f"the snapshot source folder {root} does not exist")
@@ -216,6 +223,12 @@ def capture_snapshot(
         for f in files
     ]
     entries += [ManifestEntry(rel, "link", target=target) for rel, target in links]
+    if extra_files:
+        names = {validate_file_name(name, "extra file"): data for name, data in extra_files.items()}
+        entries = [e for e in entries if e.path not in names]
+        for name, data in names.items():
+            digest, size = artifacts.put_bytes(data)
+            entries.append(ManifestEntry(name, "file", size, 0o644, digest=digest))
     manifest = Manifest(tuple(entries), tuple(skipped))
     snapshot_id, _ = artifacts.put_bytes(manifest.to_bytes())
     if cache_changed:

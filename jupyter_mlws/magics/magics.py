@@ -1,0 +1,286 @@
+"""IPython magics: ``%%submit``, ``%register`` and ``%mlws``. Thin: they parse, call the core, show.
+
+Errors are one line (IPython's UsageError), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+
+from ..core.experiment import Experiment
+from ..core.model import Model
+from ..core.run import Run
+from ..core.run_config import ScriptRunConfig
+from ..core.workspace import Workspace
+from ..errors import MlwsError, NotFoundError
+from .params import parse_assignment, typed_value
+
+__all__ = ["MlwsMagics", "Table"]
+
+CELL_SCRIPT = "__mlws_cell__.py"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{self.prog}: {message} (usage: {self.format_usage().strip().removeprefix('usage: ')})")
+
+    def exit(self, status: int = 0, message: str | None = None) -> Any:
+        if message:
+            raise UsageError(message.strip())
+        raise UsageError(self.format_help())
+
+
+class Table:
+    """Rows shown as an HTML table in a notebook and as aligned text in a terminal."""
+
+    def __init__(self, headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> None:
+        self.headers = list(headers)
+        self.rows = [["" if v is None else str(v) for v in row] for row in rows]
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in self.headers)
+        body = "".join(
+            "<tr>" + "".join(f"<td style='text-align:left'>{html.escape(v)}</td>" for v in row) + "</tr>"
+            for row in self.rows
+        )
+        caption = f"<caption style='text-align:left'><b>{html.escape(self.title)}</b></caption>" if self.title else ""
+        return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def __repr__(self) -> str:
+        widths = [max([len(h), *(len(r[i]) for r in self.rows)]) for i, h in enumerate(self.headers)]
+        lines = [self.title] if self.title else []
+        lines.append("  ".join(h.ljust(w) for h, w in zip(self.headers, widths, strict=True)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in self.rows]
+        if not self.rows:
+            lines.append("(none)")
+        return "\n".join(lines)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+@magics_class
+class MlwsMagics(Magics):
+    """``%load_ext jupyter_mlws`` registers these."""
+
+    def __init__(self, shell: Any = None) -> None:
+        super().__init__(shell)
+        self._workspace: Workspace | None = None
+        self.last_run: Run | None = None
+
+    # -- workspace ----------------------------------------------------------------------------------------
+    def workspace(self, create: bool = False) -> Workspace:
+        """The selected workspace, else the nearest one upward; created here on the first write."""
+        if self._workspace is not None:
+            return self._workspace
+        try:
+            self._workspace = Workspace.from_config()
+        except NotFoundError:
+            if not create:
+                raise
+            self._workspace = Workspace.create(os.getcwd())
+            print(f"Created a workspace in {self._workspace.path}")
+        return self._workspace
+
+    def _guard(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except MlwsError as exc:
+            raise UsageError(str(exc)) from None
+
+    # -- %%submit -------------------------------------------------------------------------------------------
+    @cell_magic
+    def submit(self, line: str, cell: str) -> Any:
+        """Run the cell as the entry script of a job; its snapshot is the notebook's folder.
+
+        %%submit [--experiment E] [--compute T] [--environment N[:V]] [--param k=v]... [--no-wait] [--as NAME]
+        """
+        parser = _Parser(prog="%%submit", add_help=False)
+        parser.add_argument("--experiment", "-e")
+        parser.add_argument("--compute", "-c", default="local")
+        parser.add_argument("--environment")
+        parser.add_argument("--param", "-p", action="append", default=[])
+        parser.add_argument("--no-wait", action="store_true")
+        parser.add_argument("--as", dest="name", default="_run")
+        args = parser.parse_args(_split(line))
+        if not args.name.isidentifier():
+            raise UsageError(f"%%submit: --as takes a Python name, got {args.name!r}")
+        return self._guard(self._submit, args, cell)
+
+    def _submit(self, args: argparse.Namespace, cell: str) -> None:
+        params = {}
+        for item in args.param:
+            key, value = parse_assignment(item, "--param")
+            params[key] = typed_value(value)
+        if args.environment:
+            raise UsageError("%%submit: this version runs jobs with the notebook's own interpreter; drop --environment")
+        folder = Path.cwd()
+        header = "".join(f"{key} = {value!r}\n" for key, value in params.items())
+        script = f"# generated by %%submit from a notebook cell\n{header}{cell}"
+        config = ScriptRunConfig(source_directory=folder, script=CELL_SCRIPT, compute_target=args.compute)
+        config.extra_files = {CELL_SCRIPT: script.encode()}
+        ws = self.workspace(create=True)
+        name = args.experiment or _experiment_name(folder)
+        run = Experiment(ws, name).submit(config, tags={"mlws.source": "%%submit"})
+        if params:
+            run.log_params(params)
+        self.last_run = run
+        if self.shell is not None:
+            self.shell.user_ns[args.name] = run
+        print(f"Submitted {run.id} to {args.compute} (experiment {name!r}); bound to `{args.name}`")
+        if not args.no_wait:
+            from ..widgets import RunDetails
+
+            RunDetails(run).show()
+        return None
+
+    # -- %register -----------------------------------------------------------------------------------------
+    @line_magic
+    def register(self, line: str) -> Any:
+        """Register a model version from a local path or from a run's files.
+
+        %register NAME PATH [--tag k=v]... [--property k=v]... [--description TEXT] [--run ID|last]
+        """
+        parser = _Parser(prog="%register", add_help=False)
+        parser.add_argument("name")
+        parser.add_argument("path")
+        parser.add_argument("--tag", action="append", default=[])
+        parser.add_argument("--property", action="append", default=[])
+        parser.add_argument("--description")
+        parser.add_argument("--run")
+        args = parser.parse_args(_split(line))
+        return self._guard(self._register, args)
+
+    def _register(self, args: argparse.Namespace) -> Model:
+        tags = dict(parse_assignment(t, "--tag") for t in args.tag)
+        props = dict(parse_assignment(p, "--property") for p in args.property)
+        ws = self.workspace(create=args.run is None)
+        run = None
+        if args.run == "last":
+            run = self.last_run or next(iter(ws.search_runs(max_results=1).runs), None)
+            if run is None:
+                raise UsageError("%register: --run last, but no run exists yet")
+        elif args.run:
+            run = ws.get_run(args.run)
+        model = Model.register(
+            ws, args.path, args.name, tags=tags, properties=props, description=args.description, run=run
+        )
+        where = f"from run {run.id}" if run else f"from {args.path}"
+        print(
+            f"Registered {model.name} version {model.version} ({model.id}) {where}: "
+            f"{', '.join(model.get_file_names())}; stored in {ws.artifact_url}"
+        )
+        return model
+
+    # -- %mlws --------------------------------------------------------------------------------------------
+    @line_magic
+    def mlws(self, line: str) -> Any:
+        """Tables of the workspace.
+
+        %mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | workspace [PATH]
+        """
+        words = _split(line)
+        if not words:
+            raise UsageError("%mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | workspace [PATH]")
+        command, rest = words[0], words[1:]
+        handlers = {
+            "experiments": (self._experiments, 0, 0),
+            "runs": (self._runs, 0, 1),
+            "run": (self._run, 1, 1),
+            "models": (self._models, 0, 0),
+            "model": (self._model, 1, 1),
+            "workspace": (self._select, 0, 1),
+        }
+        if command not in handlers:
+            raise UsageError(f"%mlws: unknown command {command!r}; use one of: {', '.join(handlers)}")
+        fn, low, high = handlers[command]
+        if not low <= len(rest) <= high:
+            raise UsageError(f"%mlws {command}: takes {low}-{high} argument(s), got {len(rest)}")
+        return self._guard(fn, *rest)
+
+    def _experiments(self) -> Table:
+        ws = self.workspace()
+        rows = [[e.name, e.id] for e in ws.metadata.list_experiments()]
+        return Table(["Experiment", "Id"], rows, f"Experiments in {ws.name}")
+
+    def _runs(self, experiment: str | None = None) -> Table:
+        ws = self.workspace()
+        if experiment is not None:
+            ws.metadata.get_experiment(experiment)
+            page = Experiment(ws, experiment).search_runs(max_results=50)
+        else:
+            page = ws.search_runs(max_results=50)
+        summaries = ws.metadata.summarize_runs([r.id for r in page.runs])
+        names: list[str] = []
+        for r in page.runs:
+            names.extend(n for n in summaries[r.id]["metrics"] if n not in names)
+        names = names[:4]
+        rows = [
+            [r.id, r._record.experiment_name, r._record.status.value, r._record.display_name or "",
+             *(_fmt(summaries[r.id]["metrics"].get(n, "")) for n in names)]
+            for r in page.runs
+        ]  # fmt: skip
+        return Table(["Run", "Experiment", "Status", "Name", *names], rows, "Runs, newest first")
+
+    def _run(self, run_id: str) -> Table:
+        run = self.workspace().get_run(run_id)
+        details = run.get_details()
+        rows: list[list[Any]] = [["status", details["status"]], ["experiment", details["experiment"]]]
+        rows += [["started", details["startTimeUtc"]], ["ended", details["endTimeUtc"]]]
+        for name, value in run.get_metrics().items():
+            shown = f"{len(value)} values, last {_fmt(value[-1])}" if isinstance(value, list) and value else value
+            rows.append([f"metric {name}", _fmt(shown)])
+        rows += [[f"param {k}", v] for k, v in details["params"].items()]
+        rows += [[f"tag {k}", v] for k, v in details["tags"].items()]
+        rows += [["file", f] for f in run.get_file_names()]
+        if details.get("error"):
+            rows.append(["error", details["error"].get("message")])
+        return Table(["Field", "Value"], rows, f"Run {run.id}")
+
+    def _models(self) -> Table:
+        models = Model.list(self.workspace(), latest=True)
+        rows = [[m.name, m.version, ", ".join(m.aliases), m.run_id or ""] for m in models]
+        return Table(["Model", "Latest version", "Aliases", "Run"], rows, "Models")
+
+    def _model(self, name: str) -> Table:
+        versions = Model.list(self.workspace(), name=name)
+        if not versions:
+            raise NotFoundError(f"model {name!r} is not registered in this workspace")
+        rows = [
+            [m.version, ", ".join(m.aliases), ", ".join(f"{k}={v}" for k, v in m.tags.items()), m.run_id or "",
+             m.created_time.isoformat(timespec="seconds")]
+            for m in versions
+        ]  # fmt: skip
+        return Table(["Version", "Aliases", "Tags", "Run", "Created"], rows, f"Model {name}")
+
+    def _select(self, path: str | None = None) -> Table:
+        if path is not None:
+            self._workspace = Workspace(path)
+        ws = self.workspace()
+        details = ws.get_details()
+        return Table(["Setting", "Value"], [[k, v] for k, v in details.items()], f"Workspace {ws.name}")
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot read the arguments: {exc}") from None
+
+
+def _experiment_name(folder: Path) -> str:
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in folder.name).strip("-._")
+    return name or "notebook"
+

@@ -1,0 +1,5 @@
+"""Notebook widgets (ipywidgets + plotly): ``RunDetails(run).show()``."""
+
+from .run_details import RunDetails
+
+__all__ = ["RunDetails"]

@@ -1,0 +1,213 @@
+"""``RunDetails(run).show()``: a live view of a run in the notebook.
+
+Status with elapsed time, a tail of the driver log, a plotly chart per metric series, params, tags,
+properties, files and child runs. A background thread refreshes it about once a second while the run
+is active (the kernel stays free), does a last refresh when the run ends, and then stops.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import ipywidgets as widgets
+import plotly.graph_objects as go
+
+from ..core.run import Run
+from ..core.status import TERMINAL_STATUSES, RunStatus
+
+__all__ = ["RunDetails"]
+
+_COLORS = {
+    "Completed": "#1a7f37",
+    "Failed": "#cf222e",
+    "Canceled": "#6e7781",
+    "CancelRequested": "#9a6700",
+    "Running": "#0969da",
+}
+
+
+def _table(rows: dict[str, Any] | list[list[Any]], headers: list[str] | None = None) -> str:
+    if isinstance(rows, dict):
+        rows = [[k, v] for k, v in rows.items()]
+    if not rows:
+        return "<i>none</i>"
+    head = "".join(f"<th style='text-align:left'>{html.escape(h)}</th>" for h in headers or [])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table>{f'<tr>{head}</tr>' if head else ''}{body}</table>"
+
+
+def _elapsed(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class RunDetails:
+    """A live widget for a run (script, notebook or pipeline run; children included)."""
+
+    def __init__(self, run: Run, refresh_seconds: float = 1.0, log_lines: int = 200, max_points: int = 2000) -> None:
+        self.run = run
+        self.refresh_seconds = refresh_seconds
+        self.max_points = max_points
+        self._log_offset = 0
+        self._log: deque[str] = deque(maxlen=log_lines)
+        self._partial = ""
+        self._counts: dict[str, int] = {}
+        self._figures: dict[str, go.FigureWidget] = {}
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.status: RunStatus | None = None
+
+        self.header = widgets.HTML()
+        self.charts = widgets.VBox()
+        self.log_view = widgets.HTML()
+        self.info = widgets.HTML()
+        self.files = widgets.HTML()
+        self.children = widgets.HTML()
+        self.tabs = widgets.Tab(children=[self.charts, self.log_view, self.info, self.files, self.children])
+        for i, title in enumerate(["Metrics", "Log", "Params & tags", "Files", "Child runs"]):
+            self.tabs.set_title(i, title)
+        self.widget = widgets.VBox([self.header, self.tabs])
+
+    # -- display ----------------------------------------------------------------------------------------
+    def show(self) -> None:
+        """Display the widget and keep it up to date while the run is active."""
+        from IPython.display import display
+
+        self.refresh()
+        display(self.widget)  # type: ignore[no-untyped-call]
+        self.start()
+
+    def _ipython_display_(self) -> None:  # `RunDetails(run)` as a cell's last line shows it too
+        self.show()
+
+    def start(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        if self.status in TERMINAL_STATUSES:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"mlws-run-details-{self.run.id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop refreshing (the run itself goes on)."""
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
+
+    @property
+    def updating(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.refresh_seconds):
+            try:
+                if self.refresh():
+                    return  # the run ended: one last refresh was made, nothing more will change
+            except Exception as exc:  # the view shows the problem instead of dying silently
+                self.header.value += f"<br><span style='color:#cf222e'>refresh failed: {html.escape(str(exc))}</span>"
+
+    # -- one refresh --------------------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Update every part once; True when the run has ended."""
+        run = self.run
+        run.workspace.flush()  # points this kernel logged are shown too
+        details = run.get_details()
+        self.status = RunStatus(details["status"])
+        self._header(details)
+        self._metrics()
+        self._log_tail()
+        sections = [
+            f"<h4>{title}</h4>{_table(details[key])}"
+            for title, key in (("Params", "params"), ("Tags", "tags"), ("Properties", "properties"))
+        ]
+        error = details.get("error")
+        if error:
+            text = error.get("traceback") or error.get("message")
+            sections.append(f"<h4>Error</h4><pre>{html.escape(str(text))}</pre>")
+        self.info.value = "".join(sections)
+        self.files.value = _table([[name] for name in run.get_file_names()], ["File"])
+        self._children()
+        return self.status in TERMINAL_STATUSES
+
+    def _header(self, details: dict[str, Any]) -> None:
+        record = self.run._record
+        status = details["status"]
+        start = record.start_time or record.created_time
+        end = record.end_time if record.end_time is not None else time.time()
+        color = _COLORS.get(status, "#57606a")
+        name = html.escape(record.display_name or record.run_id)
+        progress = details.get("properties", {}).get("mlws.progress", "")
+        self.header.value = (
+            f"<b>{name}</b> &nbsp; <span style='background:{color};color:white;padding:1px 6px;border-radius:8px'>"
+            f"{html.escape(status)}</span> &nbsp; elapsed {_elapsed(end - start)}"
+            f"{' &nbsp; ' + html.escape(progress) if progress else ''}"
+            f"<br><small>{html.escape(record.run_id)} in experiment {html.escape(record.experiment_name)}</small>"
+        )
+
+    def _metrics(self) -> None:
+        store = self.run.workspace.metadata
+        for series in store.list_metric_series(self.run.id):
+            if series.kind != "scalar" or self._counts.get(series.name) == series.count:
+                continue
+            points = self.run.get_metric_history(series.name)
+            if len(points) > self.max_points:
+                stride = len(points) / self.max_points
+                points = [points[int(i * stride)] for i in range(self.max_points - 1)] + [points[-1]]
+            x = [p.step if p.step is not None else i for i, p in enumerate(points)]
+            y = [p.value for p in points]
+            figure = self._figures.get(series.name)
+            if figure is None:
+                figure = go.FigureWidget(
+                    data=[go.Scatter(x=x, y=y, mode="lines+markers", name=series.name)],
+                    layout=go.Layout(title=series.name, height=260, margin={"l": 40, "r": 10, "t": 40, "b": 30}),
+                )
+                self._figures[series.name] = figure
+                self.charts.children = (*self.charts.children, figure)
+            else:
+                with figure.batch_update():
+                    figure.data[0].x = x
+                    figure.data[0].y = y
+            self._counts[series.name] = series.count
+
+    def _log_tail(self) -> None:
+        while True:
+            data, self._log_offset = self.run.read_log(self._log_offset)
+            if not data:
+                break
+            text = self._partial + data.decode("utf-8", errors="replace")
+            lines = text.split("\n")
+            self._partial = lines.pop()
+            self._log.extend(lines)
+        shown = [*self._log, self._partial] if self._partial else list(self._log)
+        self.log_view.value = (
+            "<pre style='max-height:300px;overflow:auto'>" + html.escape("\n".join(shown)) + "</pre>"
+            if shown
+            else "<i>no output yet</i>"
+        )
+
+    def _children(self) -> None:
+        kids = self.run.get_children()
+        if not kids:
+            self.children.value = "<i>no child runs</i>"
+            return
+        summaries = self.run.workspace.metadata.summarize_runs([k.id for k in kids])
+        names: list[str] = []
+        for kid in kids:
+            names.extend(n for n in summaries[kid.id]["metrics"] if n not in names)
+        names = names[:4]
+        rows = [
+            [
+                k._record.display_name or k.id,
+                k._record.status.value,
+                *(f"{summaries[k.id]['metrics'][n]:.4g}" if n in summaries[k.id]["metrics"] else "" for n in names),
+            ]
+            for k in kids
+        ]
+        self.children.value = _table(rows, ["Run", "Status", *names])

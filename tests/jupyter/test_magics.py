@@ -1,0 +1,166 @@
+"""The magics in a real IPython shell: %%submit, %register, %mlws and their errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.testing.globalipapp import start_ipython
+
+from jupyter_mlws import Model, Workspace
+from jupyter_mlws.compute import agent
+from jupyter_mlws.magics.magics import Table
+from jupyter_mlws.magics.params import typed_value
+
+
+@pytest.fixture(scope="module")
+def shell() -> InteractiveShell:
+    ip = start_ipython()
+    assert ip is not None
+    ip.run_line_magic("load_ext", "jupyter_mlws")
+    return ip
+
+
+@pytest.fixture
+def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shell: InteractiveShell) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
+    magics: Any = shell.magics_manager.registry["MlwsMagics"]
+    magics._workspace = None
+    magics.last_run = None
+    (tmp_path / "helper.py").write_text("SCALE = 3\n")
+    (tmp_path / ".gitignore").write_text("data/\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "big.bin").write_bytes(b"x" * 1000)
+    yield tmp_path
+    if (tmp_path / ".mlws").exists():
+        agent.stop(Workspace(tmp_path))
+
+
+def run_cell(shell: InteractiveShell, source: str) -> Any:
+    result = shell.run_cell(source)
+    return result
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("3", 3), ("0.5", 0.5), ("true", True), ("False", False), ("[1, 2]", [1, 2]), ('{"a": 1}', {"a": 1}),
+     ("'quoted'", "quoted"), ("plain", "plain"), ("none", None), ("1e3", 1000.0)],
+)  # fmt: skip
+def test_param_values_are_typed(text: str, value: Any) -> None:
+    assert typed_value(text) == value and type(typed_value(text)) is type(value)
+
+
+def test_submit_runs_the_cell_as_a_job_with_typed_params(
+    shell: InteractiveShell, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cell = (
+        "%%submit --experiment nb --param lr=0.25 --param layers=[8,4] --param tag=big --no-wait --as job\n"
+        "import os, helper\n"
+        "from jupyter_mlws import Run\n"
+        "run = Run.get_context()\n"
+        "run.log('lr', lr * helper.SCALE)\n"
+        "run.log('layers', len(layers))\n"
+        "print('tag', tag, 'data here:', os.path.exists('data'))\n"
+    )
+    assert run_cell(shell, cell).success
+    job = shell.user_ns["job"]
+    details = job.wait_for_completion(timeout=90)
+    assert details["status"] == "Completed"
+    assert job.get_metrics() == {"lr": 0.75, "layers": 2.0}
+    assert job.get_params() == {"lr": "0.25", "layers": "[8, 4]", "tag": "big"}
+    log = job.read_log()[0].decode()
+    assert "tag big data here: False" in log  # ignored folder left out of the snapshot
+    assert "Submitted" in capsys.readouterr().out
+    assert (folder / ".mlws").is_dir()  # created on the first write
+
+
+def test_submit_waits_with_a_live_widget_and_binds_the_default_name(shell: InteractiveShell, folder: Path) -> None:
+    assert run_cell(shell, "%%submit\nprint('hi')\n").success
+    run = shell.user_ns["_run"]
+    assert run.wait_for_completion(timeout=90)["status"] == "Completed"
+
+
+def test_register_from_a_path_and_from_the_last_run(shell: InteractiveShell, folder: Path) -> None:
+    (folder / "model.bin").write_bytes(b"weights")
+    result = run_cell(shell, "%register clf model.bin --tag stage=dev --property acc=0.9 --description 'first'")
+    assert result.success
+    model = result.result
+    assert isinstance(model, Model) and (model.version, model.tags, model.properties) == (
+        1,
+        {"stage": "dev"},
+        {"acc": "0.9"},
+    )
+    assert model.description == "first"
+    cell = (
+        "%%submit --no-wait --as trained\n"
+        "import os\nos.makedirs('outputs', exist_ok=True)\nopen('outputs/m.txt', 'w').write('m')\n"
+    )
+    assert run_cell(shell, cell).success
+    trained = shell.user_ns["trained"]
+    trained.wait_for_completion(timeout=90)
+    result = run_cell(shell, "%register clf outputs/m.txt --run last")
+    assert result.success and result.result.version == 2 and result.result.run_id == trained.id
+    result = run_cell(shell, f"%register clf outputs --run {trained.id}")
+    assert result.success and result.result.get_file_names() == ["outputs/m.txt"]
+
+
+def test_mlws_tables(shell: InteractiveShell, folder: Path) -> None:
+    ws = Workspace.create(folder)
+    from jupyter_mlws import Experiment
+
+    with Experiment(ws, "tab").start_logging(display_name="one") as run:
+        run.log("acc", 0.5)
+        run.log_param("lr", 0.1)
+    (folder / "w.bin").write_bytes(b"1")
+    Model.register(ws, folder / "w.bin", "m")
+    for line, needle in [
+        ("experiments", "tab"),
+        ("runs", run.id),
+        ("runs tab", "0.5"),
+        (f"run {run.id}", "param lr"),
+        ("models", "m"),
+        ("model m", "1"),
+        (f"workspace {folder}", str(folder)),
+    ]:
+        table = shell.run_line_magic("mlws", line)
+        assert isinstance(table, Table)
+        assert needle in repr(table) and needle in table._repr_html_()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "%mlws",
+        "%mlws nonsense",
+        "%mlws run",
+        "%mlws run no-such-run",
+        "%mlws model missing",
+        "%register onlyname",
+        "%register bad name!  x",
+        "%register m missing-file.bin",
+        "%register m x --run last",
+        "%%submit --bogus\nprint(1)",
+        "%%submit --param novalue\nprint(1)",
+        "%%submit --param 1x=2\nprint(1)",
+        "%%submit --as 'not a name'\nprint(1)",
+        "%%submit --compute nowhere\nprint(1)",
+        "%%submit --environment env:1\nprint(1)",
+        "%mlws runs 'unterminated",
+    ],
+)
+def test_bad_arguments_print_one_line_without_traceback(
+    shell: InteractiveShell, folder: Path, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    if "no-such-run" in source or "missing" in source or "--run last" in source:
+        Workspace.create(folder)
+    result = run_cell(shell, source)
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert not result.success or "UsageError" in text
+    assert "Traceback" not in text
+    assert "UsageError" in text
+    assert len([line for line in text.splitlines() if line.strip()]) <= 3
