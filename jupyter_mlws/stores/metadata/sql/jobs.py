@@ -16,6 +16,17 @@ from .schema import compute_targets, runs, snapshots
 
 __all__ = ["JobsMixin"]
 
+_TARGET_COLUMNS = (
+    compute_targets.c.name,
+    compute_targets.c.type,
+    compute_targets.c.config,
+    compute_targets.c.created_time,
+)
+
+
+def _target(row: Sequence[Any]) -> ComputeTargetRecord:
+    return ComputeTargetRecord(row[0], row[1], json.loads(row[2]), row[3])
+
 
 class JobsMixin(SqlStoreBase):
     def get_job_spec(self, run_id: str) -> dict[str, Any]:
@@ -106,29 +117,15 @@ class JobsMixin(SqlStoreBase):
 
     def get_compute_target(self, name: str) -> ComputeTargetRecord:
         with self.sql.read() as conn:
-            row = conn.execute(
-                select(
-                    compute_targets.c.name,
-                    compute_targets.c.type,
-                    compute_targets.c.config,
-                    compute_targets.c.created_time,
-                ).where(compute_targets.c.name == name)
-            ).first()
+            row = conn.execute(select(*_TARGET_COLUMNS).where(compute_targets.c.name == name)).first()
         if row is None:
             raise NotFoundError(f"compute target {name!r} is not attached to this workspace")
-        return ComputeTargetRecord(row[0], row[1], json.loads(row[2]), row[3])
+        return _target(row)
 
     def list_compute_targets(self) -> list[ComputeTargetRecord]:
         with self.sql.read() as conn:
-            rows = conn.execute(
-                select(
-                    compute_targets.c.name,
-                    compute_targets.c.type,
-                    compute_targets.c.config,
-                    compute_targets.c.created_time,
-                ).order_by(compute_targets.c.name)
-            ).all()
-        return [ComputeTargetRecord(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+            rows = conn.execute(select(*_TARGET_COLUMNS).order_by(compute_targets.c.name)).all()
+        return [_target(r) for r in rows]
 
     def delete_compute_target(self, name: str) -> None:
         with self.sql.write() as conn:
