@@ -283,4 +283,3 @@ def _split(line: str) -> list[str]:
 def _experiment_name(folder: Path) -> str:
     name = "".join(c if c.isalnum() or c in "-_." else "-" for c in folder.name).strip("-._")
     return name or "notebook"
-

@@ -24,6 +24,15 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 
 
+def encode(data: Any) -> str:
+    """Strict JSON. Non-finite floats (metric values) become "NaN"/"Infinity" strings; the common
+    case (there are none) costs one C-speed pass."""
+    try:
+        return json.dumps(data, allow_nan=False, default=str)
+    except ValueError:
+        return json.dumps(json_safe(data), allow_nan=False, default=str)
+
+
 class MlwsHandler(APIHandler):
     """Every route derives from this. Handlers translate; the core decides."""
 
@@ -112,7 +121,14 @@ class MlwsHandler(APIHandler):
     def send(self, data: Any, status: int = 200) -> None:
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(json_safe(data), allow_nan=False, default=str))
+        self.finish(encode(data))
+
+    async def reply(self, fn: Callable[[], Any], status: int = 200) -> None:
+        """Run a core call and encode its answer off the event loop, then send it."""
+        body = await self.call(lambda: encode(fn()))
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(body)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """The one error translator: MlwsError -> its status; everything answers JSON, no traceback."""

@@ -93,7 +93,7 @@ class ExperimentRunsHandler(MlwsHandler):
             ws.metadata.get_experiment(name)  # 404 for an unknown experiment, never created by a GET
             return _page(ws, Experiment(ws, name).search_runs(**args))
 
-        self.send(await self.call(search))
+        await self.reply(search)
 
 
 class RunsHandler(MlwsHandler):
@@ -109,7 +109,7 @@ class RunsHandler(MlwsHandler):
             parse_filter(args["filter"])  # bad input is still a 400
             parse_order_by(args["order_by"])
             return self.send(_empty())
-        self.send(await self.call(lambda: _page(ws, ws.search_runs(**args, experiments=experiments or None))))
+        await self.reply(lambda: _page(ws, ws.search_runs(**args, experiments=experiments or None)))
 
 
 class RunHandler(MlwsHandler):
@@ -145,7 +145,7 @@ class RunHandler(MlwsHandler):
             )
             return data
 
-        self.send(await self.call(detail))
+        await self.reply(detail)
 
 
 class RunMetricsHandler(MlwsHandler):
@@ -185,7 +185,7 @@ class RunMetricsHandler(MlwsHandler):
                 "points": downsample(points, max_points),
             }
 
-        self.send(await self.call(series))
+        await self.reply(series)
 
 
 class RunFilesHandler(MlwsHandler):
@@ -248,7 +248,7 @@ class RunLogsHandler(MlwsHandler):
                 "complete": status in TERMINAL_STATUSES and not data,
             }
 
-        self.send(await self.call(read))
+        await self.reply(read)
 
 
 class RunSnapshotHandler(MlwsHandler):
@@ -284,7 +284,7 @@ class RunCancelHandler(MlwsHandler):
             run.cancel()
             return run_json(ws.metadata.get_run(run.id))
 
-        self.send(await self.call(cancel))
+        await self.reply(cancel)
 
 
 class SnapshotsHandler(MlwsHandler):
@@ -311,7 +311,7 @@ class SnapshotsHandler(MlwsHandler):
                 "source": str(folder.relative_to(self.state.root_dir)),
             }
 
-        self.send(await self.call(capture), status=201)
+        await self.reply(capture, status=201)
 
 
 class SubmissionsHandler(MlwsHandler):
@@ -358,7 +358,7 @@ class SubmissionsHandler(MlwsHandler):
             run: Run = Experiment(ws, experiment).submit(config, tags=tags)
             return run_json(ws.metadata.get_run(run.id))
 
-        self.send(await self.call(submit), status=201)
+        await self.reply(submit, status=201)
 
 
 class ModelsHandler(MlwsHandler):
@@ -404,7 +404,7 @@ class ModelVersionHandler(MlwsHandler):
     @authorized
     async def get(self, name: str, version: str) -> None:
         ws = self.require_workspace()
-        self.send(await self.call(lambda: model_json(_model(ws, name, version), files=True)))
+        await self.reply(lambda: model_json(_model(ws, name, version), files=True))
 
 
 class ModelFilesHandler(MlwsHandler):

@@ -21,25 +21,23 @@ def run_json(record: RunRecord, summary: dict[str, Any] | None = None) -> dict[s
     summary = summary or {}
     end = record.end_time
     start = record.start_time
-    data: dict[str, Any] = json_safe(
-        {
-            "id": record.run_id,
-            "number": record.number,
-            "experiment": record.experiment_name,
-            "status": record.status.value,
-            "display_name": record.display_name,
-            "parent_run_id": record.parent_run_id,
-            "run_type": record.run_type,
-            "compute_target": record.compute_target,
-            "created_time": iso(record.created_time),
-            "start_time": iso(start),
-            "end_time": iso(end),
-            "duration_seconds": (end - start) if (start is not None and end is not None) else None,
-            "metrics": summary.get("metrics", {}),
-            "params": summary.get("params", {}),
-            "tags": summary.get("tags", {}),
-        }
-    )
+    data: dict[str, Any] = {
+        "id": record.run_id,
+        "number": record.number,
+        "experiment": record.experiment_name,
+        "status": record.status.value,
+        "display_name": record.display_name,
+        "parent_run_id": record.parent_run_id,
+        "run_type": record.run_type,
+        "compute_target": record.compute_target,
+        "created_time": iso(record.created_time),
+        "start_time": iso(start),
+        "end_time": iso(end),
+        "duration_seconds": (end - start) if (start is not None and end is not None) else None,
+        "metrics": summary.get("metrics", {}),
+        "params": summary.get("params", {}),
+        "tags": summary.get("tags", {}),
+    }
     return data
 
 

@@ -25,7 +25,6 @@ from .schema import (
     run_params,
     run_properties,
     run_tags,
-    runs,
 )
 
 __all__ = ["TrackingMixin"]
@@ -247,25 +246,32 @@ class TrackingMixin(SqlStoreBase):
         }
         if not run_ids:
             return result
+        nan = math.nan
         with self.sql.read() as conn:
-            keys: dict[int, str] = {}
+            # Hand-written SQL: this runs for every page of every list, and SQLAlchemy's rendering of
+            # the IN lists cost more than the queries.
             for part in chunks(list(run_ids)):
-                for key, rid in conn.execute(select(runs.c.key, runs.c.run_id).where(runs.c.run_id.in_(part))):
-                    keys[key] = rid
-            key_list = list(keys)
-            for part in chunks(key_list):
-                rows = conn.execute(
-                    select(metric_series.c.run_key, metric_series.c.name, metric_series.c.last_value).where(
-                        metric_series.c.run_key.in_(part), metric_series.c.kind == "scalar"
-                    )
+                marks = ", ".join("?" * len(part))
+                rows = conn.exec_driver_sql(
+                    self.raw(
+                        "SELECT r.run_id, s.name, s.last_value, s.count FROM metric_series s "
+                        f"JOIN runs r ON r.key = s.run_key WHERE r.run_id IN ({marks}) AND s.kind = 'scalar'"
+                    ),
+                    tuple(part),
                 )
-                for key, name, value in rows:
-                    result[keys[key]]["metrics"][name] = math.nan if value is None else value
-                for table, section in ((run_params, "params"), (run_tags, "tags")):
-                    for key, name, value in conn.execute(
-                        select(table.c.run_key, table.c.key, table.c.value).where(table.c.run_key.in_(part))
-                    ):
-                        result[keys[key]][section][name] = value
+                for rid, name, value, count in rows:
+                    if count:
+                        result[rid]["metrics"][name] = nan if value is None else value
+                for table, section in (("run_params", "params"), ("run_tags", "tags")):
+                    rows = conn.exec_driver_sql(
+                        self.raw(
+                            f"SELECT r.run_id, t.key, t.value FROM {table} t "
+                            f"JOIN runs r ON r.key = t.run_key WHERE r.run_id IN ({marks})"
+                        ),
+                        tuple(part),
+                    )
+                    for rid, key, value in rows:
+                        result[rid][section][key] = value
         return result
 
     # -- run files ------------------------------------------------------------------------------------
