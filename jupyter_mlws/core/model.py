@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Model"]
 
+MAX_VERSION = 2**31 - 1  # versions are 32-bit in the registry
+
 # ``Model.list`` shadows the builtin inside the class body, so annotations there use these names.
 FileRecords = list[FileRecord]
 Models = list["Model"]
@@ -47,8 +49,10 @@ class Model:
             validate_entity_name("model", name)
             if version is not None and alias is not None:
                 raise InvalidArgumentError("give a model version or an alias, not both")
-            if version is not None and (not isinstance(version, int) or isinstance(version, bool) or version < 1):
-                raise InvalidArgumentError(f"model version must be a positive integer, got {version!r}")
+            if version is not None and (
+                not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION
+            ):
+                raise InvalidArgumentError(f"model version must be an integer from 1 to {MAX_VERSION}, got {version!r}")
             _record = workspace.metadata.get_model_version(name, version=version, alias=alias)
         self._record = _record
 

@@ -305,6 +305,9 @@ def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
     return keys
 
 
+MAX_OFFSET = 2**62  # databases take 64-bit offsets; larger tokens were never issued
+
+
 def encode_page_token(offset: int) -> str:
     return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
 
@@ -315,7 +318,7 @@ def decode_page_token(token: str | None) -> int:
     try:
         padded = token + "=" * (-len(token) % 4)
         offset = json.loads(base64.urlsafe_b64decode(padded.encode()))["offset"]
-        if not isinstance(offset, int) or offset < 0:
+        if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset <= MAX_OFFSET:
             raise ValueError(offset)
     except Exception:
         raise InvalidArgumentError(

@@ -20,6 +20,7 @@ from ..core.compute import ComputeTarget
 from ..core.entities import SnapshotRecord
 from ..core.experiment import Experiment
 from ..core.model import Model
+from ..core.names import validate_entity_name
 from ..core.run import Run, RunPage
 from ..core.run_config import ScriptRunConfig
 from ..core.status import TERMINAL_STATUSES
@@ -41,6 +42,10 @@ def _page(ws: Workspace, page: RunPage) -> dict[str, Any]:
         "items": [run_json(r._record, summaries.get(r.id)) for r in page.runs],
         "next_page_token": page.next_page_token,
     }
+
+
+def _run_reply(ws: Workspace, run_id: str) -> dict[str, Any]:
+    return run_json(ws.metadata.get_run(run_id), ws.metadata.summarize_runs([run_id])[run_id])
 
 
 def _empty() -> dict[str, Any]:
@@ -282,7 +287,7 @@ class RunCancelHandler(MlwsHandler):
         def cancel() -> dict[str, Any]:
             run = ws.get_run(run_id)
             run.cancel()
-            return run_json(ws.metadata.get_run(run.id))
+            return _run_reply(ws, run.id)
 
         await self.reply(cancel)
 
@@ -292,7 +297,10 @@ class SnapshotsHandler(MlwsHandler):
     @authorized
     async def post(self) -> None:
         body = self.json_body()
-        folder = self.confined(str(body.get("path", ".")), "path")
+        path = body.get("path", ".")
+        if not isinstance(path, str):
+            raise InvalidArgumentError(f"'path' must be a string (a folder relative to the server root), got {path!r}")
+        folder = self.confined(path, "path")
         if not folder.is_dir():
             raise NotFoundError(f"no folder {body.get('path')!r} under the server root")
         ws = self.state.require()
@@ -343,6 +351,7 @@ class SubmissionsHandler(MlwsHandler):
         experiment = body.get("experiment") or source.name or "default"
         if not isinstance(experiment, str):
             raise InvalidArgumentError("'experiment' must be a string")
+        validate_entity_name("experiment", experiment)
         config = ScriptRunConfig(
             source_directory=source,
             script=script.relative_to(source).as_posix(),
@@ -352,11 +361,19 @@ class SubmissionsHandler(MlwsHandler):
             max_run_duration_seconds=body.get("max_run_duration_seconds"),
         )
         config.job_spec()  # validate before a workspace is created for it
+        existing = self.workspace()
+        if existing is not None:
+            ComputeTarget(existing, config.target)  # 404 naming the attached targets
+        elif config.target != "local":
+            raise NotFoundError(
+                f"compute target {config.target!r} is not attached (this server has no workspace yet; "
+                "only 'local' exists)"
+            )
         ws = self.state.require()
 
         def submit() -> dict[str, Any]:
             run: Run = Experiment(ws, experiment).submit(config, tags=tags)
-            return run_json(ws.metadata.get_run(run.id))
+            return _run_reply(ws, run.id)
 
         await self.reply(submit, status=201)
 
@@ -448,6 +465,12 @@ class EventsHandler(MlwsHandler):
     """Server-sent events: ``event: run.status`` and a JSON ``data:`` line; ``Last-Event-ID`` resumes."""
 
     KEEPALIVE_S = 15.0
+    _closed: asyncio.Event | None = None
+
+    def on_connection_close(self) -> None:
+        # Wake the stream at once so a departed client stops costing a subscription (and a poller).
+        if self._closed is not None:
+            self._closed.set()
 
     @web.authenticated
     @authorized
@@ -465,20 +488,28 @@ class EventsHandler(MlwsHandler):
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         queue = hub.subscribe(after)
+        self._closed = asyncio.Event()
         last = after
         try:
             self.write("retry: 2000\n\n")
             await self.flush()
             for event in await hub.backlog(after):
                 last = await self._send(event, last)
-            while True:
-                try:
-                    event = await asyncio.wait_for(queue.get(), timeout=self.KEEPALIVE_S)
-                except TimeoutError:
+            closed = asyncio.ensure_future(self._closed.wait())
+            while not self._closed.is_set():
+                getter = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {getter, closed}, timeout=self.KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                )
+                if getter not in done:
+                    getter.cancel()
+                    if closed in done:
+                        break
                     self.write(": keep-alive\n\n")
                     await self.flush()
                     continue
-                last = await self._send(event, last)
+                last = await self._send(getter.result(), last)
+            closed.cancel()
         except StreamClosedError:
             pass
         finally:
@@ -490,6 +521,15 @@ class EventsHandler(MlwsHandler):
         self.write(f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(event.data, default=str)}\n\n")
         await self.flush()
         return int(event.id)
+
+
+class UnknownRouteHandler(MlwsHandler):
+    """Anything else under the API answers a JSON 404, not an HTML page."""
+
+    def _unknown(self, *args: Any) -> None:
+        raise NotFoundError(f"no such API route: {self.request.method} {self.request.path}")
+
+    get = post = put = patch = delete = web.authenticated(_unknown)
 
 
 def handlers() -> list[tuple[str, type]]:
@@ -516,4 +556,5 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),
         (rf"{API}/computes", ComputesHandler),
         (rf"{API}/events", EventsHandler),
+        (rf"{API}(?:/.*)?", UnknownRouteHandler),
     ]

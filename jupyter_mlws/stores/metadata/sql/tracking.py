@@ -185,7 +185,13 @@ class TrackingMixin(SqlStoreBase):
                 .where(metric_series.c.run_key == self.run_key(conn, run_id))
                 .order_by(metric_series.c.id)
             ).all()
-        return [MetricSeriesInfo(*row) for row in rows]
+        # A numeric series whose last value is NaN keeps NULL in last_value (as SQLite must).
+        return [
+            MetricSeriesInfo(
+                *row[:3], math.nan if row[1] == "scalar" and row[2] and row[3] is None else row[3], *row[4:]
+            )
+            for row in rows
+        ]
 
     def _series_for_read(self, conn: Connection, run_id: str, name: str, kind: str) -> int | None:
         run_key = self.run_key(conn, run_id)

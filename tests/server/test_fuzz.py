@@ -1,0 +1,220 @@
+"""A bounded property-based fuzz run: schemathesis generates requests from openapi.yaml (valid ones and,
+in negative mode, invalid ones) against a real ``jupyter server`` process with a seeded workspace, and
+checks that no response is a server error and every response conforms to the file (status code,
+content type, body schema). The events stream never ends, so it is tested directly (test_events.py).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from jupyter_mlws.core.workspace import close_backends
+from tests.server.apispec import SPEC
+from tests.server.conftest import Seed, seed_workspace, stop_jobs
+
+MAX_EXAMPLES = 25  # per operation and strategy
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
+NOT_FUZZED = {"/events"}  # an endless text/event-stream: tested directly
+
+
+@dataclass
+class LiveServer:
+    url: str  # the API root: http://127.0.0.1:<port>/mlws/api/v1
+    token: str
+    seed: Seed
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """``python -m jupyter_server`` on a free loopback port, its root a seeded workspace; stopped by pid."""
+    root = tmp_path / "root"
+    root.mkdir()
+    seed = seed_workspace(root)
+    (root / "job.py").write_text("print('a fuzzed submission')\n")
+    close_backends()  # the server process owns the database from now on
+    token = secrets.token_hex(16)
+    port = _free_port()
+    home = tmp_path / "home"
+    env = {
+        **os.environ,
+        "MLWS_AGENT_IDLE_SECONDS": "5",
+        "HOME": str(home),
+        "JUPYTER_CONFIG_DIR": str(home / "config"),
+        "JUPYTER_DATA_DIR": str(home / "data"),
+        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+        "IPYTHONDIR": str(home / "ipython"),
+    }
+    env.pop("MLWS_WORKSPACE", None)
+    log = tmp_path / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter_server",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.open_browser=False",
+        "--ServerApp.allow_root=True",
+        f"--IdentityProvider.token={token}",
+    ]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
+    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the server exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            with contextlib.suppress(requests.ConnectionError):
+                reply = requests.get(f"{server.url}/workspace", headers=_auth(token), timeout=5)
+                if reply.status_code == 200 and reply.json()["exists"]:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer within 90 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        stop_jobs(root)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"token {token}"}
+
+
+def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
+    """Path parameters naming things that exist, so generated queries reach real data."""
+    run = {"run_id": seed.files_run}
+    model = {"name": "clf", "version": "1"}
+    return {
+        "/experiments/{name}/runs": [{"name": "train"}],
+        "/runs/{run_id}": [run],
+        "/runs/{run_id}/metrics": [run, {"run_id": seed.special_run}],
+        "/runs/{run_id}/files": [run],
+        "/runs/{run_id}/files/{path}": [run, {**run, "path": "outputs/model.txt"}],
+        "/runs/{run_id}/logs": [run],
+        "/runs/{run_id}/snapshot": [run],
+        "/runs/{run_id}/cancel": [run],
+        "/models/{name}": [{"name": "clf"}],
+        "/models/{name}/versions/{version}": [{"name": "clf"}, model, {"name": "clf", "version": "prod"}],
+        "/models/{name}/versions/{version}/files": [model],
+        "/models/{name}/versions/{version}/files/{path}": [model, {**model, "path": "clf/model.pkl"}],
+    }.get(path, [])
+
+
+def _token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
+
+
+def _with(case: Any, location: str, name: str, value: str) -> Any:
+    if location == "path":
+        case.path_parameters = {**(case.path_parameters or {}), name: value}
+    else:
+        case.query = {**(case.query or {}), name: value}
+    return case
+
+
+def _tuned(op: Any, seed: Seed) -> list[Any]:
+    """Values the generic generator rarely makes: numbers inside strings (versions, page tokens), big and small."""
+    edges = st.sampled_from([0, 1, 2**31, 2**53 + 1, 2**63 - 1, 2**63, 10**30])
+    numbers = st.one_of(st.integers(-3, 1000), edges, st.integers(2**31, 10**30))
+    strategies = []
+    if op.path.startswith("/models/{name}/versions/{version}"):
+        cases = op.as_strategy(path_parameters={"name": "clf"})
+        strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "path", "version", str(cv[1]))))
+    if op.path in ("/runs", "/experiments/{name}/runs"):
+        cases = op.as_strategy(path_parameters={"name": "train"}) if "{name}" in op.path else op.as_strategy()
+        strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "query", "page_token", _token(cv[1]))))
+    return strategies
+
+
+@pytest.mark.slow
+def test_fuzz_every_operation(live_server: LiveServer) -> None:
+    schema = schemathesis.openapi.from_dict(SPEC)
+    # Show page tokens in failure reports (the default hides anything named like a token).
+    schema.config.output.sanitization.keys_to_sanitize = ("authorization", "cookie", "set-cookie", "token")
+    schema.config.output.sanitization.sensitive_markers = ("authorization",)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    fuzzed = [op for op in operations if op.path not in NOT_FUZZED]
+    assert len(fuzzed) == sum(len([m for m in item if m in ("get", "post")]) for item in SPEC["paths"].values()) - 1
+    headers = _auth(live_server.token)
+    session = requests.Session()
+    failures: list[str] = []
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)
+    calls = 0
+    started = time.monotonic()
+    for op in fuzzed:
+        strategies = [op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
+        strategies += [op.as_strategy(path_parameters=p) for p in _pinned(op.path, live_server.seed)]
+        strategies += _tuned(op, live_server.seed)
+        strategy = st.one_of(strategies)
+
+        @settings(
+            max_examples=MAX_EXAMPLES * len(strategies),
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],  # no shrinking: report the first failing example
+            suppress_health_check=list(HealthCheck),
+            print_blob=False,
+        )
+        @given(case=strategy)
+        def check(case: Any) -> None:
+            nonlocal calls
+            calls += 1
+            response = case.call(base_url=live_server.url, headers=headers, session=session, timeout=30)
+            seen[case.operation.method.upper(), case.operation.path].add(response.status_code)
+            case.validate_response(response, checks=CHECKS)
+
+        try:
+            check()
+        except (Exception, BaseExceptionGroup) as exc:  # collect every operation's failure, then report them all
+            failures.append(f"{op.method.upper()} {op.path}: {type(exc).__name__}: {str(exc)[:3000]}")
+    elapsed = time.monotonic() - started
+    assert not failures, f"{len(failures)} operation(s) failed after {calls} calls:\n\n" + "\n\n".join(failures)
+    assert calls >= len(fuzzed) * MAX_EXAMPLES // 2, calls
+    # Real data was reached (and validated) on every read but the snapshot (seeded runs have none).
+    unreached = [k for k, v in seen.items() if k[0] == "GET" and k[1] != "/runs/{run_id}/snapshot" and 200 not in v]
+    assert not unreached, {k: seen[k] for k in unreached}
+    assert 201 in seen["POST", "/snapshots"], seen["POST", "/snapshots"]
+    assert elapsed < 110, f"the fuzz run took {elapsed:.0f} s"
