@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ....core.entities import RunRecord
+from ....core.entities import ExperimentRecord, RunRecord
 from ....core.status import RunStatus
 from ....errors import InvalidStateError, NotFoundError
 from .engine import SqlEngine
@@ -82,6 +82,7 @@ class SqlStoreBase:
         # Ids never change once committed, so they are cached for the hot paths (log_batch).
         self._run_keys: dict[str, int] = {}
         self._series: dict[tuple[int, str], tuple[int, str]] = {}
+        self._experiments: dict[str, ExperimentRecord] = {}
 
     def insert(self, table: Table) -> Any:
         """An INSERT that understands ``on_conflict_do_nothing/update`` on both dialects."""

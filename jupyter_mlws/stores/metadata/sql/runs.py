@@ -61,6 +61,9 @@ class RunsMixin(SqlStoreBase):
         return self.get_experiment(name)
 
     def get_experiment(self, name: str) -> ExperimentRecord:
+        cached = self._experiments.get(name)
+        if cached is not None:
+            return cached  # experiments are never renamed or deleted
         with self.sql.read() as conn:
             row = conn.execute(
                 select(experiments.c.id, experiments.c.name, experiments.c.created_time).where(
@@ -69,7 +72,8 @@ class RunsMixin(SqlStoreBase):
             ).first()
         if row is None:
             raise NotFoundError(f"experiment {name!r} not found in this workspace")
-        return ExperimentRecord(id=row[0], name=row[1], created_time=row[2])
+        record = self._experiments[name] = ExperimentRecord(id=row[0], name=row[1], created_time=row[2])
+        return record
 
     def list_experiments(self) -> list[ExperimentRecord]:
         with self.sql.read() as conn:
