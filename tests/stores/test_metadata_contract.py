@@ -177,7 +177,7 @@ def test_series_summary_tracks_latest_and_count(store: SqlMetadataStore) -> None
     assert (series["a"].count, series["a"].last_value, series["a"].last_step) == (3, 3.0, None)
     assert (series["b"].count, series["b"].kind) == (1, "scalar")
     store.log_batch("r1", [MetricPoint("a", math.nan, 9, 6.0)])
-    assert {s.name: s for s in store.list_metric_series("r1")}["a"].last_value is None
+    assert math.isnan({s.name: s for s in store.list_metric_series("r1")}["a"].last_value)  # NaN, not missing
 
 
 def test_unknown_series_reads_empty(store: SqlMetadataStore) -> None:
