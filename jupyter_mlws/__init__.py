@@ -7,7 +7,7 @@ from .core.compute import ComputeTarget
 from .core.experiment import Experiment
 from .core.model import Model
 from .core.run import Run, RunPage
-from .core.run_config import ScriptRunConfig
+from .core.run_config import NotebookRunConfig, ScriptRunConfig
 from .core.status import RunStatus
 from .core.workspace import Workspace
 
@@ -33,6 +33,7 @@ __all__ = [
     "Experiment",
     "LocalCompute",
     "Model",
+    "NotebookRunConfig",
     "Run",
     "RunPage",
     "RunStatus",

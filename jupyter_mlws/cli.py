@@ -22,7 +22,7 @@ from .core.jsonable import json_safe
 from .core.model import Model
 from .core.run import Run
 from .core.workspace import Workspace
-from .errors import AlreadyExistsError, MlwsError, NotFoundError
+from .errors import AlreadyExistsError, InvalidArgumentError, MlwsError, NotFoundError
 
 __all__ = ["main"]
 
@@ -224,18 +224,39 @@ def _default_experiment(source: Path) -> str:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
-    from .core.run_config import ScriptRunConfig
+    from .core.run_config import NotebookRunConfig, ScriptRunConfig
 
     ws = _workspace(args)
     source = Path(args.source)
     experiment = Experiment(ws, args.experiment or _default_experiment(source))
-    config = ScriptRunConfig(
-        source_directory=source,
-        script=args.script,
-        arguments=args.args,
-        compute_target=args.compute,
-        max_run_duration_seconds=args.max_seconds,
-    )
+    config: ScriptRunConfig | NotebookRunConfig
+    if args.script.endswith(".ipynb"):
+        if args.args:
+            raise InvalidArgumentError("a notebook takes --param name=value, not command-line arguments")
+        parameters = {}
+        for item in args.param:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise InvalidArgumentError(f"--param takes name=value, got {item!r}")
+            parameters[name.strip()] = value  # converted to the type of the notebook's default
+        config = NotebookRunConfig(
+            source_directory=source,
+            notebook=args.script,
+            parameters=parameters,
+            compute_target=args.compute,
+            kernel_name=args.kernel,
+            max_run_duration_seconds=args.max_seconds,
+        )
+    else:
+        if args.param or args.kernel:
+            raise InvalidArgumentError("--param and --kernel are for notebooks (.ipynb); pass script arguments")
+        config = ScriptRunConfig(
+            source_directory=source,
+            script=args.script,
+            arguments=args.args,
+            compute_target=args.compute,
+            max_run_duration_seconds=args.max_seconds,
+        )
     run = experiment.submit(config)
     print(f"Submitted {run.id} to {args.compute} (experiment {experiment.name!r})", flush=True)
     if not args.wait:
@@ -412,8 +433,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default=None, help="zip file or folder (default: RUN-snapshot.zip here)")
     p.set_defaults(func=cmd_runs_snapshot)
 
-    p = sub.add_parser("submit", help="run a script as a job: snapshot, queue, supervise")
-    p.add_argument("script", help="the script, relative to --source")
+    p = sub.add_parser("submit", help="run a script or a notebook as a job: snapshot, queue, supervise")
+    p.add_argument("script", help="the script or notebook (.ipynb), relative to --source")
     p.add_argument(
         "args", nargs="*", help="arguments for the script (after `--`, even ones that look like mlws options)"
     )
@@ -421,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default=".", help="the folder to snapshot (default: here)")
     p.add_argument("--compute", "-c", default="local", help="compute target (default: local)")
     p.add_argument("--max-seconds", type=float, default=None, help="cancel the run after this long")
+    p.add_argument("--param", "-p", action="append", default=[], help="a notebook parameter name=value")
+    p.add_argument("--kernel", help="the notebook's kernel (default: its own kernelspec)")
     p.add_argument("--wait", action="store_true", help="stream the log and wait for the end")
     p.set_defaults(func=cmd_submit)
 
@@ -453,7 +476,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SUBMIT_OPTIONS = {"--experiment": 1, "-e": 1, "--source": 1, "--compute": 1, "-c": 1, "--max-seconds": 1, "--wait": 0}
+_SUBMIT_OPTIONS = {
+    "--experiment": 1, "-e": 1, "--source": 1, "--compute": 1, "-c": 1, "--max-seconds": 1, "--wait": 0,
+    "--param": 1, "-p": 1, "--kernel": 1,
+}  # fmt: skip
 
 
 def _split_submit(argv: list[str]) -> list[str]:

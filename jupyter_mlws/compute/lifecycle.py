@@ -9,6 +9,7 @@ goes through a :class:`JobReporter`; nothing here touches the database.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -48,6 +49,8 @@ class JobExecution(ABC):
         self.config = config
         self.live = reporter.live_dir()
         self.driver_log = self.live / DRIVER_LOG
+        # A job may leave structured error details here (the notebook runner names the cell).
+        self.error_file = self.live / "error.json"
         self.grace = float(config.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_S))
 
     # -- what a target provides ------------------------------------------------------------------------
@@ -182,6 +185,12 @@ class JobExecution(ABC):
         if found:
             error["traceback"] = found
             error["message"] = f"{message}: {found.strip().splitlines()[-1]}"
+        try:
+            reported = json.loads(self.error_file.read_text(encoding="utf-8"))
+            if isinstance(reported, dict):
+                error.update(reported)
+        except (OSError, ValueError):
+            pass
         return Outcome(RunStatus.FAILED, error)
 
     def _log_tail(self) -> str:

@@ -7,6 +7,7 @@ order and forks one supervisor per job; the supervisor runs the :class:`LocalJob
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -86,6 +87,10 @@ class LocalJob(JobExecution):
 
     def argv(self) -> list[str]:
         spec = self.spec
+        if spec.get("kind") == "notebook":
+            output = f"outputs/{spec['notebook'].rsplit('/', 1)[-1]}"
+            runner = "jupyter_mlws.compute.notebook_runner"
+            return [spec["python"], "-m", runner, spec["notebook"], output, "--kernel", spec["kernel_name"]]
         if "script" in spec:
             return [spec["python"], spec["script"], *spec["arguments"]]
         command = spec["command"]
@@ -102,6 +107,8 @@ class LocalJob(JobExecution):
                 "MLWS_RUN_ID": self.reporter.run_id,
                 "MLWS_WORKSPACE": str(ws.root),
                 "MLWS_OUTPUTS": str(workdir / "outputs"),
+                "MLWS_ERROR_FILE": str(self.error_file),
+                "MLWS_NOTEBOOK_PARAMETERS": json.dumps(self.spec.get("parameters", {})),
                 "PYTHONUNBUFFERED": "1",  # logs stream as they are written
                 # `python` in a command means the interpreter that submitted the job.
                 "PATH": python_dir + os.pathsep + env.get("PATH", ""),

@@ -99,3 +99,81 @@ class ScriptRunConfig:
                 "this version runs jobs with the submitting interpreter only: pass environment=None"
             )
         return spec
+
+
+class NotebookRunConfig:
+    """A notebook run as a job with papermill, parameters injected after its ``parameters`` cell.
+
+    Parameters are checked before the job starts against the literal defaults of that cell (an int
+    default refuses ``"abc"``); names the cell does not define are refused unless
+    ``allow_unknown_parameters``. ``kernel_name`` defaults to the notebook's own kernelspec.
+    """
+
+    def __init__(
+        self,
+        source_directory: str | os.PathLike[str] = ".",
+        notebook: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        compute_target: Any = "local",
+        environment: Any = None,
+        kernel_name: str | None = None,
+        allow_unknown_parameters: bool = False,
+        max_run_duration_seconds: int | float | None = None,
+    ) -> None:
+        self.source_directory = str(source_directory)
+        self.notebook = notebook
+        self.parameters = dict(parameters or {})
+        self.compute_target = compute_target
+        self.environment = environment
+        self.kernel_name = kernel_name
+        self.allow_unknown_parameters = allow_unknown_parameters
+        self.max_run_duration_seconds = max_run_duration_seconds
+        self.extra_files: dict[str, bytes] = {}
+
+    def __repr__(self) -> str:
+        return f"NotebookRunConfig(source_directory={self.source_directory!r}, notebook={self.notebook!r})"
+
+    @property
+    def target(self) -> str:
+        return _target_name(self.compute_target)
+
+    def job_spec(self) -> dict[str, Any]:
+        from .notebooks import check_kernel, parameter_defaults, read_notebook, validate_parameters
+
+        source = Path(self.source_directory).expanduser()
+        if not source.is_dir():
+            raise NotFoundError(f"source_directory {str(source)!r} does not exist or is not a folder")
+        if not isinstance(self.notebook, str):
+            raise InvalidArgumentError("NotebookRunConfig needs notebook='name.ipynb' (a path in source_directory)")
+        notebook = validate_file_name(self.notebook, "notebook")
+        if not notebook.endswith(".ipynb"):
+            raise InvalidArgumentError(f"notebook {notebook!r} is not a .ipynb file")
+        path = source / notebook
+        if not path.is_file():
+            raise NotFoundError(f"notebook {notebook!r} not found in source_directory {str(source.resolve())!r}")
+        if self.environment is not None:
+            raise InvalidArgumentError(
+                "this version runs jobs with the submitting interpreter only: pass environment=None"
+            )
+        content = read_notebook(path)
+        parameters = validate_parameters(
+            parameter_defaults(content), self.parameters, allow_unknown=self.allow_unknown_parameters
+        )
+        kernel = self.kernel_name or content.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
+        check_kernel(kernel)
+        duration = self.max_run_duration_seconds
+        if duration is not None and (
+            isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0
+        ):
+            raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+        return {
+            "kind": "notebook",
+            "source_directory": str(source.resolve()),
+            "notebook": notebook,
+            "parameters": parameters,
+            "kernel_name": kernel,
+            "arguments": [],
+            "compute_target": self.target,
+            "max_run_duration_seconds": duration,
+            "python": sys.executable,
+        }

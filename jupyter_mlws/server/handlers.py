@@ -22,7 +22,7 @@ from ..core.experiment import Experiment
 from ..core.model import Model
 from ..core.names import validate_entity_name
 from ..core.run import Run, RunPage
-from ..core.run_config import ScriptRunConfig
+from ..core.run_config import NotebookRunConfig, ScriptRunConfig
 from ..core.status import TERMINAL_STATUSES
 from ..core.workspace import Workspace
 from ..errors import InvalidArgumentError, NotFoundError
@@ -32,7 +32,15 @@ from .serialize import downsample, iso, model_json, run_json
 __all__ = ["handlers"]
 
 API = "/mlws/api/v1"
-CAPABILITIES = ["script-jobs", "snapshots", "events", "metric-downsampling", "run-search", "model-registry"]
+CAPABILITIES = [
+    "script-jobs",
+    "notebook-jobs",
+    "snapshots",
+    "events",
+    "metric-downsampling",
+    "run-search",
+    "model-registry",
+]
 MAX_POINTS = 100_000
 
 
@@ -329,17 +337,11 @@ class SubmissionsHandler(MlwsHandler):
         body = self.json_body()
         script_arg = body.get("script") or body.get("notebook")
         if not isinstance(script_arg, str):
-            raise InvalidArgumentError("a submission needs 'script': a path relative to the server root")
+            raise InvalidArgumentError("a submission needs 'script' or 'notebook': a path relative to the server root")
         script = self.confined(script_arg, "script")
-        if script.suffix == ".ipynb":
-            raise InvalidArgumentError(
-                "this server runs scripts only (capability 'script-jobs'); notebook jobs are not available here"
-            )
-        source = (
-            self.confined(str(body["source_directory"]), "source_directory")
-            if body.get("source_directory")
-            else script.parent
-        )
+        source = script.parent
+        if body.get("source_directory"):
+            source = self.confined(str(body["source_directory"]), "source_directory")
         if source not in script.parents:
             raise InvalidArgumentError("the script must be inside source_directory")
         arguments = body.get("arguments", [])
@@ -352,14 +354,35 @@ class SubmissionsHandler(MlwsHandler):
         if not isinstance(experiment, str):
             raise InvalidArgumentError("'experiment' must be a string")
         validate_entity_name("experiment", experiment)
-        config = ScriptRunConfig(
-            source_directory=source,
-            script=script.relative_to(source).as_posix(),
-            arguments=arguments,
-            compute_target=body.get("compute_target") or self.state.default_compute_target,
-            environment=body.get("environment"),
-            max_run_duration_seconds=body.get("max_run_duration_seconds"),
-        )
+        target = body.get("compute_target") or self.state.default_compute_target
+        relative = script.relative_to(source).as_posix()
+        config: ScriptRunConfig | NotebookRunConfig
+        if script.suffix == ".ipynb":
+            parameters = body.get("parameters") or {}
+            if not isinstance(parameters, dict):
+                raise InvalidArgumentError("'parameters' must be an object")
+            kernel = body.get("kernel_name")
+            if kernel is not None and not isinstance(kernel, str):
+                raise InvalidArgumentError("'kernel_name' must be a string")
+            config = NotebookRunConfig(
+                source_directory=source,
+                notebook=relative,
+                parameters=parameters,
+                compute_target=target,
+                environment=body.get("environment"),
+                kernel_name=kernel,
+                allow_unknown_parameters=bool(body.get("allow_unknown_parameters", False)),
+                max_run_duration_seconds=body.get("max_run_duration_seconds"),
+            )
+        else:
+            config = ScriptRunConfig(
+                source_directory=source,
+                script=relative,
+                arguments=arguments,
+                compute_target=target,
+                environment=body.get("environment"),
+                max_run_duration_seconds=body.get("max_run_duration_seconds"),
+            )
         config.job_spec()  # validate before a workspace is created for it
         existing = self.workspace()
         if existing is not None:

@@ -143,7 +143,7 @@ class RunDetails:
         end = record.end_time if record.end_time is not None else time.time()
         color = _COLORS.get(status, "#57606a")
         name = html.escape(record.display_name or record.run_id)
-        progress = details.get("properties", {}).get("mlws.progress", "")
+        progress = details.get("tags", {}).get("mlws.progress", "") if status not in TERMINAL_STATUSES else ""
         self.header.value = (
             f"<b>{name}</b> &nbsp; <span style='background:{color};color:white;padding:1px 6px;border-radius:8px'>"
             f"{html.escape(status)}</span> &nbsp; elapsed {_elapsed(end - start)}"

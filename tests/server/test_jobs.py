@@ -239,3 +239,38 @@ async def test_submission_and_cancel_replies_are_the_whole_run(api: Api, jobs: P
         if canceled.data[key] != listed[key]:
             problems.append(f"POST cancel answered {key} {canceled.data[key]}, GET runs says {listed[key]}")
     assert not problems, "\n".join(problems)
+
+
+NOTEBOOK_CELLS = [
+    ({"tags": ["parameters"]}, "epochs = 2\nlabel = 'default'"),
+    (
+        {},
+        "from jupyter_mlws import Run\nrun = Run.get_context()\n"
+        "for i in range(epochs):\n    run.log('loss', 1 / (i + 1))\nprint('label', label)",
+    ),
+]
+
+
+@pytest.mark.slow
+async def test_a_notebook_submission_runs_with_its_parameters(api: Api, jobs: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    for metadata, source in NOTEBOOK_CELLS:
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata.update(metadata)
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (jobs / "nbproj").mkdir()
+    nbformat.write(nb, jobs / "nbproj" / "train.ipynb")
+    body = {"notebook": "nbproj/train.ipynb", "parameters": {"epochs": "4", "label": "rest"}, "experiment": "nbs"}
+    reply = await api.post("submissions", body=body)
+    assert reply.status == 201, reply
+    run = await wait_for_status(api, reply.data["id"], TERMINAL)
+    assert run["status"] == "Completed", run
+    series = await api.ok(f"runs/{run['id']}/metrics", params={"name": "loss"})
+    assert series["total"] == 4
+    files = [f["path"] for f in (await api.ok(f"runs/{run['id']}/files"))["items"]]
+    assert "outputs/train.ipynb" in files
+    log = await api.ok(f"runs/{run['id']}/logs")
+    assert "label rest" in log["data"]

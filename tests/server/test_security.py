@@ -300,6 +300,14 @@ async def test_a_snapshot_path_that_is_not_a_string_is_400(api: Api, seed: Seed,
     expect_error(await api.post("snapshots", body={"path": path}), 400, "InvalidArgumentError", "path")
 
 
+NOTEBOOK = (
+    '{"cells": [{"cell_type": "code", "execution_count": null, "id": "p", '
+    '"metadata": {"tags": ["parameters"]}, "outputs": [], "source": "epochs = 3"}], '
+    '"metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}, '
+    '"nbformat": 4, "nbformat_minor": 5}'
+)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "named"),
     [
@@ -316,11 +324,16 @@ async def test_a_snapshot_path_that_is_not_a_string_is_400(api: Api, seed: Seed,
         ({"script": "job.py", "max_run_duration_seconds": "soon"}, 400, "max_run_duration_seconds"),
         ({"script": "job.py", "max_run_duration_seconds": -1}, 400, "max_run_duration_seconds"),
         ({"script": "missing.py"}, 404, "missing.py"),
-        ({"notebook": "nb.ipynb"}, 400, "notebook"),
+        ({"notebook": "missing.ipynb"}, 404, "missing.ipynb"),
+        ({"notebook": "nb.ipynb", "parameters": [1]}, 400, "parameters"),
+        ({"notebook": "nb.ipynb", "parameters": {"unknown": 1}}, 400, "unknown"),
+        ({"notebook": "nb.ipynb", "parameters": {"epochs": "abc"}}, 400, "epochs"),
+        ({"notebook": "nb.ipynb", "kernel_name": "no-such-kernel"}, 404, "no-such-kernel"),
     ],
 )
 async def test_bad_submissions(api: Api, jp_root_dir: Path, body: dict[str, Any], status: int, named: str) -> None:
     (Path(jp_root_dir) / "job.py").write_text("print('never run')\n")
+    (Path(jp_root_dir) / "nb.ipynb").write_text(NOTEBOOK)
     kind = "InvalidArgumentError" if status == 400 else "NotFoundError"
     expect_error(await api.post("submissions", body=body), status, kind, named)
     assert not (Path(jp_root_dir) / ".mlws").exists()  # validated before a workspace is made
