@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +34,13 @@ def _progress_engine(run: Any) -> type:
         def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
             start = nb_man.cell_start
             total = sum(1 for cell in nb_man.nb.cells if cell.cell_type == "code")
-            seen = {"n": 0, "last": 0.0}
+            seen = {"n": 0}
 
             def cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
                 if cell.cell_type == "code":
+                    # Every code cell: one small write, and the tag always names the cell running now.
                     seen["n"] += 1
-                    now = time.monotonic()
-                    if now - seen["last"] > 0.2 or seen["n"] in (1, total):  # at most 5 writes a second
-                        seen["last"] = now
-                        run.tag("mlws.progress", f"cell {seen['n']} of {total}")
+                    run.tag("mlws.progress", f"cell {seen['n']} of {total}")
                 return start(cell, cell_index, **kw)
 
             nb_man.cell_start = cell_start

@@ -122,7 +122,7 @@ class NotebookRunConfig:
     ) -> None:
         self.source_directory = str(source_directory)
         self.notebook = notebook
-        self.parameters = dict(parameters or {})
+        self.parameters = parameters if parameters is not None else {}  # checked by job_spec()
         self.compute_target = compute_target
         self.environment = environment
         self.kernel_name = kernel_name
