@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from ..core.experiment import Experiment
 from ..core.model import Model
@@ -101,12 +101,17 @@ class MlwsMagics(Magics):
             raise UsageError(str(exc)) from None
 
     # -- %%submit -------------------------------------------------------------------------------------------
-    @cell_magic
-    def submit(self, line: str, cell: str) -> Any:
-        """Run the cell as the entry script of a job; its snapshot is the notebook's folder.
+    @line_cell_magic
+    def submit(self, line: str, cell: str | None = None) -> Any:
+        """Run the cell (``%%submit``) or a notebook (``%submit NOTEBOOK.ipynb``) as a job.
 
         %%submit [--experiment E] [--compute T] [--environment N[:V]] [--param k=v]... [--no-wait] [--as NAME]
+        %submit NOTEBOOK.ipynb [--param k=v]... [--kernel K] [--experiment E] [--compute T] [--no-wait] [--as NAME]
+
+        The snapshot is the notebook's folder (this kernel's working directory).
         """
+        if cell is None:
+            return self._submit_notebook_line(line)
         parser = _Parser(prog="%%submit", add_help=False)
         parser.add_argument("--experiment", "-e")
         parser.add_argument("--compute", "-c", default="local")
@@ -118,6 +123,50 @@ class MlwsMagics(Magics):
         if not args.name.isidentifier():
             raise UsageError(f"%%submit: --as takes a Python name, got {args.name!r}")
         return self._guard(self._submit, args, cell)
+
+    def _submit_notebook_line(self, line: str) -> Any:
+        parser = _Parser(prog="%submit", add_help=False)
+        parser.add_argument("notebook")
+        parser.add_argument("--experiment", "-e")
+        parser.add_argument("--compute", "-c", default="local")
+        parser.add_argument("--kernel")
+        parser.add_argument("--param", "-p", action="append", default=[])
+        parser.add_argument("--no-wait", action="store_true")
+        parser.add_argument("--as", dest="name", default="_run")
+        args = parser.parse_args(_split(line))
+        if not args.notebook.endswith(".ipynb"):
+            raise UsageError("%submit runs a notebook (NAME.ipynb); use %%submit to run a cell")
+        if not args.name.isidentifier():
+            raise UsageError(f"%submit: --as takes a Python name, got {args.name!r}")
+        return self._guard(self._submit_notebook, args)
+
+    def _submit_notebook(self, args: argparse.Namespace) -> None:
+        from ..core.run_config import NotebookRunConfig
+
+        # Values as typed on the line; the notebook's parameters cell decides their types.
+        params = dict(parse_assignment(item, "--param") for item in args.param)
+        config = NotebookRunConfig(
+            source_directory=Path.cwd(),
+            notebook=args.notebook,
+            parameters=params,
+            compute_target=args.compute,
+            kernel_name=args.kernel,
+        )
+        config.job_spec()  # bad parameters or kernels fail here, before a workspace is made
+        ws = self.workspace(create=True)
+        name = args.experiment or _experiment_name(Path.cwd())
+        run = Experiment(ws, name).submit(config, tags={"mlws.source": "%submit"})
+        self._bind(run, args.name, args.compute, name, args.no_wait)
+
+    def _bind(self, run: Run, as_name: str, compute: str, experiment: str, no_wait: bool) -> None:
+        self.last_run = run
+        if self.shell is not None:
+            self.shell.user_ns[as_name] = run
+        print(f"Submitted {run.id} to {compute} (experiment {experiment!r}); bound to `{as_name}`")
+        if not no_wait:
+            from ..widgets import RunDetails
+
+            RunDetails(run).show()
 
     def _submit(self, args: argparse.Namespace, cell: str) -> None:
         params = {}
@@ -136,15 +185,7 @@ class MlwsMagics(Magics):
         run = Experiment(ws, name).submit(config, tags={"mlws.source": "%%submit"})
         if params:
             run.log_params(params)
-        self.last_run = run
-        if self.shell is not None:
-            self.shell.user_ns[args.name] = run
-        print(f"Submitted {run.id} to {args.compute} (experiment {name!r}); bound to `{args.name}`")
-        if not args.no_wait:
-            from ..widgets import RunDetails
-
-            RunDetails(run).show()
-        return None
+        self._bind(run, args.name, args.compute, name, args.no_wait)
 
     # -- %register -----------------------------------------------------------------------------------------
     @line_magic

@@ -164,3 +164,55 @@ def test_bad_arguments_print_one_line_without_traceback(
     assert "Traceback" not in text
     assert "UsageError" in text
     assert len([line for line in text.splitlines() if line.strip()]) <= 3
+
+
+def _parameterised_notebook(folder: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("epochs = 2\nlabel = 'default'")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        params,
+        nbformat.v4.new_code_cell(
+            "from jupyter_mlws import Run\nrun = Run.get_context()\n"
+            "for i in range(epochs):\n    run.log('loss', 1 / (i + 1))\nrun.tag('label', label)"
+        ),
+    ]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, folder / "train.ipynb")
+
+
+@pytest.mark.slow
+def test_submit_line_magic_runs_a_notebook_with_two_parameter_sets(shell: InteractiveShell, folder: Path) -> None:
+    _parameterised_notebook(folder)
+    assert run_cell(shell, "%submit train.ipynb --param epochs=3 --param label=first --no-wait --as one").success
+    assert run_cell(shell, "%submit train.ipynb -p epochs=1 -p label=second --no-wait --as two").success
+    one, two = shell.user_ns["one"], shell.user_ns["two"]
+    for run, count, label in ((one, 3, "first"), (two, 1, "second")):
+        assert run.wait_for_completion(timeout=120)["status"] == "Completed"
+        loss = run.get_metrics()["loss"]
+        assert (len(loss) if isinstance(loss, list) else 1) == count
+        assert run.tags["label"] == label
+        assert "outputs/train.ipynb" in run.get_file_names()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "%submit train.ipynb --param epochs=abc",
+        "%submit train.ipynb --param nope=1",
+        "%submit train.ipynb --kernel no-such-kernel",
+        "%submit train.py",
+        "%submit",
+    ],
+)
+def test_bad_notebook_submissions_are_one_line(
+    shell: InteractiveShell, folder: Path, capsys: pytest.CaptureFixture[str], source: str
+) -> None:
+    _parameterised_notebook(folder)
+    result = run_cell(shell, source)
+    text = "".join(capsys.readouterr())
+    assert not result.success or "UsageError" in text
+    assert "UsageError" in text and "Traceback" not in text
+    assert not (folder / ".mlws").exists()  # nothing made for a refused submission
