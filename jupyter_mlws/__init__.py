@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .compute.local import LocalCompute
 from .core.compute import ComputeTarget
+from .core.environment import Environment
 from .core.experiment import Experiment
 from .core.model import Model
 from .core.run import Run, RunPage
@@ -30,6 +31,7 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 __all__ = [
     "ComputeTarget",
+    "Environment",
     "Experiment",
     "LocalCompute",
     "Model",

@@ -9,6 +9,7 @@ from .status import RunStatus
 
 __all__ = [
     "ComputeTargetRecord",
+    "EnvironmentRecord",
     "EventRecord",
     "ExperimentRecord",
     "FileRecord",
@@ -118,6 +119,15 @@ class ComputeTargetRecord:
     name: str
     type: str
     config: dict[str, Any]
+    created_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class EnvironmentRecord:
+    name: str
+    version: int
+    content_hash: str
+    definition: dict[str, Any]
     created_time: float
 
 

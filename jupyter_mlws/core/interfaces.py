@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from .entities import (
     ComputeTargetRecord,
+    EnvironmentRecord,
     EventRecord,
     ExperimentRecord,
     FileRecord,
@@ -348,6 +349,20 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def delete_compute_target(self, name: str) -> None: ...
+
+    # -- environments -----------------------------------------------------------------------------------
+    @abstractmethod
+    def register_environment(
+        self, name: str, content_hash: str, definition: Mapping[str, Any], created_time: float
+    ) -> EnvironmentRecord:
+        """The version holding this exact definition, made (previous + 1) if there is none yet."""
+
+    @abstractmethod
+    def get_environment(self, name: str, version: int | None = None) -> EnvironmentRecord: ...
+
+    @abstractmethod
+    def list_environments(self) -> list[EnvironmentRecord]:
+        """Every version, by name, newest first."""
 
     # -- change feed ------------------------------------------------------------------------------------
     @abstractmethod

@@ -738,6 +738,17 @@ class Run:
             details["error"] = record.error
         return details
 
+    def get_environment(self) -> Any:
+        """The registered Environment this job ran with; None for the submitting interpreter."""
+        if self._record.compute_target is None:
+            return None
+        ref = self._store.get_job_spec(self._id).get("environment")
+        if not ref:
+            return None
+        from .environment import Environment
+
+        return Environment.get(self._workspace, ref["name"], ref.get("version"))
+
     def download_snapshot(self, output_file_path: str | os.PathLike[str] | None = None) -> str:
         """Write the code snapshot taken before this run as a zip; returns its path."""
         from ..snapshots import load_manifest, write_zip

@@ -503,3 +503,16 @@ def test_change_feed_records_runs_statuses_and_models(store: SqlMetadataStore) -
     assert store.latest_event_id() == events[-1].id
     assert store.prune_events(events[-1].time + 1) == 3
     assert store.read_events(start) == []
+
+
+def test_environment_versions_follow_content(store: SqlMetadataStore) -> None:
+    first = store.register_environment("env", "a" * 64, {"python": {"pip_packages": ["x"]}}, 1.0)
+    assert (first.version, first.definition) == (1, {"python": {"pip_packages": ["x"]}})
+    assert store.register_environment("env", "a" * 64, {"python": {"pip_packages": ["x"]}}, 2.0).version == 1
+    assert store.register_environment("env", "b" * 64, {"python": {}}, 3.0).version == 2
+    assert store.register_environment("other", "a" * 64, {}, 4.0).version == 1
+    assert store.get_environment("env").version == 2
+    assert store.get_environment("env", 1).content_hash == "a" * 64
+    assert [(e.name, e.version) for e in store.list_environments()] == [("env", 2), ("env", 1), ("other", 1)]
+    with pytest.raises(NotFoundError):
+        store.get_environment("env", 3)

@@ -211,3 +211,15 @@ events = Table(
     Column("payload", Text, nullable=False),  # JSON
     Index(None, "time"),
 )
+
+environments = Table(
+    "environments",
+    metadata,
+    # Versions by content: the same definition registered again is the same version.
+    Column("name", String(255), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("created_time", Float, nullable=False),
+    UniqueConstraint("name", "content_hash"),
+)
