@@ -484,6 +484,48 @@ class ComputesHandler(MlwsHandler):
         self.send({"items": targets, "next_page_token": None})
 
 
+def _environment_json(record: Any) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "version": record.version,
+        "content_hash": record.content_hash,
+        "definition": record.definition,
+        "created_time": iso(record.created_time),
+    }
+
+
+class EnvironmentsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        ws = self.workspace()
+        if ws is None:
+            return self.send(_empty())
+
+        def latest() -> dict[str, Any]:
+            newest: dict[str, Any] = {}
+            for record in ws.metadata.list_environments():
+                newest.setdefault(record.name, record)
+            return {"items": [_environment_json(r) for r in newest.values()], "next_page_token": None}
+
+        await self.reply(latest)
+
+
+class EnvironmentHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, name: str) -> None:
+        ws = self.require_workspace()
+
+        def versions() -> dict[str, Any]:
+            records = [r for r in ws.metadata.list_environments() if r.name == name]
+            if not records:
+                raise NotFoundError(f"environment {name!r} is not registered in this workspace")
+            return {"items": [_environment_json(r) for r in records], "next_page_token": None}
+
+        await self.reply(versions)
+
+
 class EventsHandler(MlwsHandler):
     """Server-sent events: ``event: run.status`` and a JSON ``data:`` line; ``Last-Event-ID`` resumes."""
 
@@ -578,6 +620,8 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{model}/versions/(?P<version>[^/]+)/files", ModelFilesHandler),
         (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),
         (rf"{API}/computes", ComputesHandler),
+        (rf"{API}/environments", EnvironmentsHandler),
+        (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),
     ]

@@ -23,7 +23,7 @@ import pytest
 from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures and the async test hooks)
 from tornado.httputil import HTTPHeaders
 
-from jupyter_mlws import Experiment, Model, Workspace
+from jupyter_mlws import Environment, Experiment, Model, Workspace
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 from tests.server.apispec import check_response
 
@@ -232,6 +232,11 @@ def seed_workspace(root: Path) -> Seed:
     single = scratch / "other.txt"
     single.write_bytes(b"other")
     Model.register(ws, str(single), "other-model")
+    env = Environment("train-env")
+    env.python.pip_packages = ["numpy==2.1.0"]
+    env.register(ws)
+    env.environment_variables = {"OMP_NUM_THREADS": "1"}
+    env.register(ws)
     return seed
 
 
