@@ -23,6 +23,24 @@ def _target_name(compute_target: Any) -> str:
     return name
 
 
+def _source_folder(source_directory: str) -> Path:
+    source = Path(source_directory).expanduser()
+    if not source.is_dir():
+        raise NotFoundError(f"source_directory {str(source)!r} does not exist or is not a folder")
+    return source
+
+
+def _duration(duration: Any) -> int | float | None:
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0):
+        raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+    return duration
+
+
+def _no_environment(environment: Any) -> None:
+    if environment is not None:
+        raise InvalidArgumentError("this version runs jobs with the submitting interpreter only: pass environment=None")
+
+
 class ScriptRunConfig:
     """A script (or command) run from a snapshot of ``source_directory``.
 
@@ -60,15 +78,10 @@ class ScriptRunConfig:
 
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""
-        source = Path(self.source_directory).expanduser()
-        if not source.is_dir():
-            raise NotFoundError(f"source_directory {str(source)!r} does not exist or is not a folder")
+        source = _source_folder(self.source_directory)
         if (self.script is None) == (self.command is None):
             raise InvalidArgumentError("ScriptRunConfig takes a script or a command (exactly one of them)")
-        duration = self.max_run_duration_seconds
-        bad_duration = isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0
-        if duration is not None and bad_duration:
-            raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+        duration = _duration(self.max_run_duration_seconds)
         if not isinstance(self.arguments, list):
             raise InvalidArgumentError("arguments must be a list")
         spec: dict[str, Any] = {
@@ -94,10 +107,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        if self.environment is not None:
-            raise InvalidArgumentError(
-                "this version runs jobs with the submitting interpreter only: pass environment=None"
-            )
+        _no_environment(self.environment)
         return spec
 
 
@@ -140,9 +150,7 @@ class NotebookRunConfig:
     def job_spec(self) -> dict[str, Any]:
         from .notebooks import check_kernel, parameter_defaults, read_notebook, validate_parameters
 
-        source = Path(self.source_directory).expanduser()
-        if not source.is_dir():
-            raise NotFoundError(f"source_directory {str(source)!r} does not exist or is not a folder")
+        source = _source_folder(self.source_directory)
         if not isinstance(self.notebook, str):
             raise InvalidArgumentError("NotebookRunConfig needs notebook='name.ipynb' (a path in source_directory)")
         notebook = validate_file_name(self.notebook, "notebook")
@@ -151,21 +159,14 @@ class NotebookRunConfig:
         path = source / notebook
         if not path.is_file():
             raise NotFoundError(f"notebook {notebook!r} not found in source_directory {str(source.resolve())!r}")
-        if self.environment is not None:
-            raise InvalidArgumentError(
-                "this version runs jobs with the submitting interpreter only: pass environment=None"
-            )
+        _no_environment(self.environment)
         content = read_notebook(path)
         parameters = validate_parameters(
             parameter_defaults(content), self.parameters, allow_unknown=self.allow_unknown_parameters
         )
         kernel = self.kernel_name or content.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
         check_kernel(kernel)
-        duration = self.max_run_duration_seconds
-        if duration is not None and (
-            isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0
-        ):
-            raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+        duration = _duration(self.max_run_duration_seconds)
         return {
             "kind": "notebook",
             "source_directory": str(source.resolve()),
