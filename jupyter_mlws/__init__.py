@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .compute.docker import DockerCompute
 from .compute.local import LocalCompute
 from .core.compute import ComputeTarget
 from .core.environment import Environment
@@ -31,6 +32,7 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 __all__ = [
     "ComputeTarget",
+    "DockerCompute",
     "Environment",
     "Experiment",
     "LocalCompute",

@@ -244,6 +244,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             notebook=args.script,
             parameters=parameters,
             compute_target=args.compute,
+            environment=args.environment,
             kernel_name=args.kernel,
             max_run_duration_seconds=args.max_seconds,
         )
@@ -255,6 +256,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
             script=args.script,
             arguments=args.args,
             compute_target=args.compute,
+            environment=args.environment,
             max_run_duration_seconds=args.max_seconds,
         )
     run = experiment.submit(config)
@@ -441,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--experiment", "-e", help="experiment name (default: the source folder's name)")
     p.add_argument("--source", default=".", help="the folder to snapshot (default: here)")
     p.add_argument("--compute", "-c", default="local", help="compute target (default: local)")
+    p.add_argument("--environment", help="a registered environment, NAME or NAME:VERSION (default: this interpreter)")
     p.add_argument("--max-seconds", type=float, default=None, help="cancel the run after this long")
     p.add_argument("--param", "-p", action="append", default=[], help="a notebook parameter name=value")
     p.add_argument("--kernel", help="the notebook's kernel (default: its own kernelspec)")
@@ -478,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 _SUBMIT_OPTIONS = {
     "--experiment": 1, "-e": 1, "--source": 1, "--compute": 1, "-c": 1, "--max-seconds": 1, "--wait": 0,
+    "--environment": 1,
     "--param": 1, "-p": 1, "--kernel": 1,
 }  # fmt: skip
 

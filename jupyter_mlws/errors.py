@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "AlreadyExistsError",
     "BackendUnavailableError",
+    "EnvironmentBuildError",
     "InvalidArgumentError",
     "InvalidStateError",
     "MlwsError",
@@ -72,3 +73,16 @@ class BackendUnavailableError(MlwsError):
 
 class RunFailedError(InvalidStateError):
     """``wait_for_completion(raise_on_error=True)`` on a run that ended Failed or Canceled."""
+
+
+class EnvironmentBuildError(InvalidStateError):
+    """An environment could not be built (a package pip cannot install, a base image without
+    Python). ``log`` holds the build's log; the message ends with its telling lines."""
+
+    def __init__(self, message: str, log: str = "", activity_id: str | None = None) -> None:
+        super().__init__(message)
+        self.log = log
+        self.activity_id = activity_id
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.log, self.activity_id))

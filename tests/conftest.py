@@ -62,6 +62,19 @@ def any_ws(tmp_path: Path, metadata_url: str) -> Workspace:
     return Workspace.create(tmp_path / "ws", metadata_url=metadata_url)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _environment_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Environment builds (venvs, images' lock files) go to one cache per test session, shared by its
+    tests (a second build of the same environment is a cache hit, as it is for users)."""
+    previous = os.environ.get("MLWS_ENV_CACHE")
+    os.environ["MLWS_ENV_CACHE"] = str(tmp_path_factory.mktemp("environment-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("MLWS_ENV_CACHE", None)
+    else:
+        os.environ["MLWS_ENV_CACHE"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _isolate_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never see a workspace or run of the developer's shell."""

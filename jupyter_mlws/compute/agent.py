@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..core.compute import ComputeTarget
+from ..core.compute import ComputeTarget, compute_target_types
 from ..core.status import RunStatus
 from ..core.workspace import Workspace
 
@@ -144,12 +144,13 @@ def _log(message: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{os.getpid()}] {message}", flush=True)
 
 
-def run_supervisor(ws: Workspace, run_id: str, config: dict[str, Any]) -> RunStatus:
+def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget) -> RunStatus:
     from ..core.jobs import StoreReporter
-    from .local import LocalJob
 
     reporter = StoreReporter(ws, run_id)
-    return LocalJob(reporter, reporter.job_spec(), config).process()
+    execution = compute_target_types.get(target.type).execution()
+    status: RunStatus = execution(reporter, reporter.job_spec(), target.config).process()
+    return status
 
 
 class Agent:
@@ -268,8 +269,16 @@ class Agent:
             run_id, _target = self.children.pop(pid, ("?", "?"))
             _log(f"supervisor {pid} of {run_id} finished")
 
-    def _targets(self) -> dict[str, dict[str, Any]]:
-        return {t.name: t.config for t in ComputeTarget.list(self.ws) if t.type == "local"}
+    def _targets(self) -> dict[str, ComputeTarget]:
+        targets = {}
+        for target in ComputeTarget.list(self.ws):
+            try:
+                dispatched = compute_target_types.get(target.type).dispatched_by_agent
+            except Exception:  # noqa: S112 - a target whose plug-in is missing is not ours to run
+                continue
+            if dispatched:
+                targets[target.name] = target
+        return targets
 
     def _queued(self) -> list[Any]:
         targets = self._targets()
@@ -289,7 +298,7 @@ class Agent:
             active[target] = active.get(target, 0) + 1
         for record in queued:  # oldest first
             target = record.compute_target
-            limit = int(targets[target].get("max_concurrent_runs", 1))
+            limit = int(targets[target].config.get("max_concurrent_runs", 1))
             if active.get(target, 0) >= limit:
                 continue
             pid = self._fork(record.run_id, targets[target])
@@ -297,7 +306,7 @@ class Agent:
             self.started.add(record.run_id)
             active[target] = active.get(target, 0) + 1
 
-    def _fork(self, run_id: str, config: dict[str, Any]) -> int:
+    def _fork(self, run_id: str, target: ComputeTarget) -> int:
         pid = os.fork()
         if pid:
             _log(f"supervisor {pid} started for {run_id}")
@@ -312,7 +321,7 @@ class Agent:
                 self.sock.close()
             if self.lock_fd is not None:
                 os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
-            run_supervisor(self.ws, run_id, config)
+            run_supervisor(self.ws, run_id, target)
             code = 0
         except BaseException as exc:
             _log(f"supervisor of {run_id} crashed: {type(exc).__name__}: {exc}")

@@ -9,22 +9,27 @@ goes through a :class:`JobReporter`; nothing here touches the database.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import signal
+import threading
 import time
 import traceback
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core.compute import JobReporter
+from ..core.environment_build import BuildResult
 from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
 from ..core.run import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
+from ..errors import EnvironmentBuildError
 
 __all__ = ["JobExecution", "Outcome"]
 
@@ -32,6 +37,7 @@ STATUS_CHECK_INTERVAL_S = 0.25
 DEFAULT_CANCEL_GRACE_S = 10.0
 LOG_TAIL_BYTES = 64 * 1024
 LOG_TAIL_LINES = 30
+BUILD_LOG = "environment_build.log"  # a run file under logs/ when the job has an environment
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class Outcome:
 class JobExecution(ABC):
     """Runs one job inside its supervisor process."""
 
+    target_type: ClassVar[str] = "local"  # which kind of target builds its environment (a venv here)
+
     def __init__(self, reporter: JobReporter, spec: dict[str, Any], config: dict[str, Any]) -> None:
         self.reporter = reporter
         self.spec = spec
@@ -52,6 +60,7 @@ class JobExecution(ABC):
         # A job may leave structured error details here (the notebook runner names the cell).
         self.error_file = self.live / "error.json"
         self.grace = float(config.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_S))
+        self.built: BuildResult | None = None  # the job's environment, once materialised
 
     # -- what a target provides ------------------------------------------------------------------------
     @abstractmethod
@@ -70,6 +79,10 @@ class JobExecution(ABC):
     def kill(self) -> None:
         """Stop the job now (SIGKILL), with everything it started."""
 
+    def default_environment(self) -> dict[str, Any] | None:
+        """The definition to build when the job names no environment (None: run as submitted)."""
+        return None
+
     # -- the lifecycle ---------------------------------------------------------------------------------
     def process(self) -> RunStatus:
         reporter = self.reporter
@@ -81,6 +94,10 @@ class JobExecution(ABC):
         workdir: Path | None = None
         try:
             workdir = self.prepare()
+            with self._heartbeats():  # a build may take minutes: the run must not look abandoned
+                self.built = reporter.build_environment(
+                    self.target_type, self.config, self.live / "logs" / BUILD_LOG, self.default_environment()
+                )
             if reporter.status() == RunStatus.CANCEL_REQUESTED:
                 outcome = Outcome(RunStatus.CANCELED, {"message": "canceled before it started", "reason": "canceled"})
             else:
@@ -91,6 +108,14 @@ class JobExecution(ABC):
             if outcome.status == RunStatus.COMPLETED or reporter.status() == RunStatus.RUNNING:
                 reporter.transition(RunStatus.FINALIZING)
             self.collect(workdir)
+        except EnvironmentBuildError as exc:
+            # A failed build explains itself: its message, its log's tail, the activity with the whole log.
+            tail = "\n".join(exc.log.splitlines()[-LOG_TAIL_LINES:])
+            error = {"message": exc.message, "reason": "environment_build", "build_log": tail}
+            if exc.activity_id:
+                error["activity_id"] = exc.activity_id
+            outcome = Outcome(RunStatus.FAILED, error)
+            self._collect_quietly(workdir)
         except Exception as exc:
             outcome = Outcome(
                 RunStatus.FAILED,
@@ -99,14 +124,36 @@ class JobExecution(ABC):
                     "traceback": "".join(traceback.format_exception(exc)),
                 },
             )
-            try:
-                self.collect(workdir)
-            except Exception:  # noqa: S110 - the first error is the one to report
-                pass
+            self._collect_quietly(workdir)
         finally:
             self.cleanup(workdir)
         reporter.transition(outcome.status, error=outcome.error)
         return outcome.status
+
+    @contextlib.contextmanager
+    def _heartbeats(self) -> Iterator[None]:
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(HEARTBEAT_INTERVAL_S):
+                try:
+                    self.reporter.heartbeat()
+                except Exception:  # noqa: S110 - a missed beat is retried; the store may be busy
+                    pass
+
+        thread = threading.Thread(target=beat, name="mlws-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
+    def _collect_quietly(self, workdir: Path | None) -> None:
+        try:
+            self.collect(workdir)
+        except Exception:  # noqa: S110 - the first error is the one to report
+            pass
 
     def prepare(self) -> Path:
         """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``."""

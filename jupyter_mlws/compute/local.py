@@ -6,6 +6,7 @@ order and forks one supervisor per job; the supervisor runs the :class:`LocalJob
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 import json
 import os
@@ -16,7 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..core.activities import ActivityRecorder
 from ..core.compute import ComputeBackend, default_concurrency
+from ..core.environment_build import BuildResult, build_venv
 from ..core.jobs import live_dir
 from ..errors import InvalidArgumentError
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
@@ -31,6 +34,7 @@ class LocalCompute(ComputeBackend):
     ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10)."""
 
     type = "local"
+    dispatched_by_agent = True
 
     @staticmethod
     def attach_configuration(
@@ -72,6 +76,48 @@ class LocalCompute(ComputeBackend):
 
         ensure_running(self.workspace)
 
+    @classmethod
+    def execution(cls) -> builtins.type[JobExecution]:
+        return LocalJob
+
+    @classmethod
+    def build_environment(
+        cls, name: str, definition: Mapping[str, Any], config: Mapping[str, Any], recorder: ActivityRecorder
+    ) -> BuildResult:
+        return build_venv(name, definition, recorder)
+
+
+def job_argv(spec: Mapping[str, Any], python: str) -> list[str]:
+    """The job's command line: the notebook runner, a script, or the user's command."""
+    if spec.get("kind") == "notebook":
+        output = f"outputs/{spec['notebook'].rsplit('/', 1)[-1]}"
+        runner = "jupyter_mlws.compute.notebook_runner"
+        return [python, "-m", runner, spec["notebook"], output, "--kernel", spec["kernel_name"]]
+    if "script" in spec:
+        return [python, spec["script"], *spec["arguments"]]
+    command = spec["command"]
+    if isinstance(command, str):
+        return ["/bin/sh", "-c", command]
+    return [*command, *spec["arguments"]]
+
+
+def job_variables(
+    spec: Mapping[str, Any], run_id: str, workspace_root: str, workdir: Path, error_file: Path
+) -> dict[str, str]:
+    """What a job finds in its environment: its run, its workspace, the environment's variables."""
+    variables = dict((spec.get("environment") or {}).get("definition", {}).get("environment_variables", {}))
+    variables.update(
+        {
+            "MLWS_RUN_ID": run_id,
+            "MLWS_WORKSPACE": workspace_root,
+            "MLWS_OUTPUTS": str(workdir / "outputs"),
+            "MLWS_ERROR_FILE": str(error_file),
+            "MLWS_NOTEBOOK_PARAMETERS": json.dumps(spec.get("parameters", {})),
+            "PYTHONUNBUFFERED": "1",  # logs stream as they are written
+        }
+    )
+    return variables
+
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     # If the supervisor dies, the job must not run on unsupervised (Linux: PR_SET_PDEATHSIG).
@@ -83,37 +129,23 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 class LocalJob(JobExecution):
     """A script or command as a child process group of the supervisor."""
 
+    target_type = "local"
     proc: subprocess.Popen[bytes] | None = None
 
     def argv(self) -> list[str]:
-        spec = self.spec
-        if spec.get("kind") == "notebook":
-            output = f"outputs/{spec['notebook'].rsplit('/', 1)[-1]}"
-            runner = "jupyter_mlws.compute.notebook_runner"
-            return [spec["python"], "-m", runner, spec["notebook"], output, "--kernel", spec["kernel_name"]]
-        if "script" in spec:
-            return [spec["python"], spec["script"], *spec["arguments"]]
-        command = spec["command"]
-        if isinstance(command, str):
-            return ["/bin/sh", "-c", command]
-        return [*command, *spec["arguments"]]
+        return job_argv(self.spec, self.python())
+
+    def python(self) -> str:
+        """The environment's interpreter, else the one that submitted the job."""
+        return self.built.location if self.built is not None else str(self.spec["python"])
 
     def environment(self, workdir: Path) -> dict[str, str]:
         env = dict(os.environ)
+        env.pop("VIRTUAL_ENV", None)  # the job's interpreter is its own
         ws = self.reporter.workspace  # type: ignore[attr-defined]
-        python_dir = str(Path(self.spec["python"]).parent)
-        env.update(
-            {
-                "MLWS_RUN_ID": self.reporter.run_id,
-                "MLWS_WORKSPACE": str(ws.root),
-                "MLWS_OUTPUTS": str(workdir / "outputs"),
-                "MLWS_ERROR_FILE": str(self.error_file),
-                "MLWS_NOTEBOOK_PARAMETERS": json.dumps(self.spec.get("parameters", {})),
-                "PYTHONUNBUFFERED": "1",  # logs stream as they are written
-                # `python` in a command means the interpreter that submitted the job.
-                "PATH": python_dir + os.pathsep + env.get("PATH", ""),
-            }
-        )
+        env.update(job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file))
+        # `python` in a command means the job's interpreter.
+        env["PATH"] = str(Path(self.python()).parent) + os.pathsep + env.get("PATH", "")
         return env
 
     def start(self, workdir: Path) -> None:

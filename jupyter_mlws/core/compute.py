@@ -4,6 +4,7 @@ interfaces, never a target's implementation."""
 
 from __future__ import annotations
 
+import builtins
 import os
 import time
 from abc import ABC, abstractmethod
@@ -17,6 +18,8 @@ from .registry import PluginRegistry
 from .status import RunStatus
 
 if TYPE_CHECKING:
+    from .activities import ActivityRecorder
+    from .environment_build import BuildResult
     from .workspace import Workspace
 
 __all__ = ["ComputeBackend", "ComputeTarget", "JobReporter", "compute_target_types"]
@@ -24,7 +27,7 @@ __all__ = ["ComputeBackend", "ComputeTarget", "JobReporter", "compute_target_typ
 compute_target_types = PluginRegistry(
     "compute target type",
     "jupyter_mlws.compute_targets",
-    {"local": "jupyter_mlws.compute.local:LocalCompute"},
+    {"local": "jupyter_mlws.compute.local:LocalCompute", "docker": "jupyter_mlws.compute.docker:DockerCompute"},
     {"docker": "docker", "dask": "dask"},
 )
 
@@ -66,11 +69,24 @@ class JobReporter(ABC):
     def live_dir(self) -> Path:
         """The folder where logs are written while the job runs (readable by any process)."""
 
+    @abstractmethod
+    def build_environment(
+        self,
+        target_type: str,
+        config: Mapping[str, Any],
+        log_file: Path,
+        default: Mapping[str, Any] | None = None,
+    ) -> BuildResult | None:
+        """Materialise the job's environment (else ``default``, a definition) for this target type,
+        its log also going to ``log_file``; ``None`` when the job runs with the submitting interpreter."""
+
 
 class ComputeBackend(ABC):
     """One compute target's implementation: hands queued runs to where they execute."""
 
     type: ClassVar[str]
+    # Targets whose jobs the workspace's agent dispatches and supervises on this machine.
+    dispatched_by_agent: ClassVar[bool] = False
 
     def __init__(self, workspace: Workspace, name: str, config: Mapping[str, Any]) -> None:
         self.workspace = workspace
@@ -92,6 +108,24 @@ class ComputeBackend(ABC):
 
     def ensure_dispatching(self) -> None:  # noqa: B027 - optional hook
         """Make sure queued runs will be picked up (e.g. restart a dispatcher that died)."""
+
+    def check(self) -> None:  # noqa: B027 - optional hook
+        """Raise a clear error now if the target cannot take jobs (e.g. its engine is not running)."""
+
+    def abandon(self, run_id: str) -> None:  # noqa: B027 - optional hook
+        """Stop what is left of a job whose supervisor died (e.g. its container)."""
+
+    @classmethod
+    def execution(cls) -> builtins.type[Any]:
+        """The job lifecycle class the agent's supervisors run for this target type."""
+        raise InvalidArgumentError(f"compute targets of type {cls.type!r} are not run by the local agent")
+
+    @classmethod
+    def build_environment(
+        cls, name: str, definition: Mapping[str, Any], config: Mapping[str, Any], recorder: ActivityRecorder
+    ) -> BuildResult:
+        """Materialise an environment for this kind of target (cached by content)."""
+        raise InvalidArgumentError(f"compute targets of type {cls.type!r} cannot build environments")
 
 
 class ComputeTarget:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from .status import RunStatus
 
 __all__ = [
+    "ActivityRecord",
     "ComputeTargetRecord",
     "EnvironmentRecord",
     "EventRecord",
@@ -129,6 +130,24 @@ class EnvironmentRecord:
     content_hash: str
     definition: dict[str, Any]
     created_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecord:
+    """A long operation (an environment build, later deployments and pipeline runs) with its
+    status (Running, Completed, Failed), a one-line progress text and its log."""
+
+    activity_id: str
+    kind: str
+    name: str
+    status: str
+    created_time: float
+    end_time: float | None = None
+    progress: str | None = None
+    run_id: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, Any] | None = None
+    log: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,15 @@ from importlib.metadata import distributions
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgumentError, NotFoundError
+from ..errors import InvalidArgumentError, MlwsError, NotFoundError
 from .entities import EnvironmentRecord
 from .names import validate_entity_name
 
 if TYPE_CHECKING:
+    from .environment_build import BuildResult
     from .workspace import Workspace
 
-__all__ = ["DEFAULT_BASE_IMAGE", "DockerSection", "Environment", "PythonSection"]
+__all__ = ["DEFAULT_BASE_IMAGE", "DockerSection", "Environment", "PythonSection", "build_environment"]
 
 # What users pull for Docker targets; a setting (an offline image can be named instead).
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
@@ -39,8 +40,34 @@ class PythonSection:
 
 @dataclass
 class DockerSection:
-    base_image: str = DEFAULT_BASE_IMAGE
+    base_image: str | None = None  # None: the Docker target's base_image setting
     enabled: bool = False
+
+
+def _installed_from_folder(dist: Any) -> bool:
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "{}")
+    except ValueError:
+        return False
+    return "dir_info" in direct
+
+
+def _requirement(line: str, where: str) -> str:
+    """A requirement pip can install, checked now so a typo is an error here, not a failed job later."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    if line.startswith("-"):
+        raise InvalidArgumentError(
+            f"{where}: pip options ({line.split()[0]}) are not taken from requirements files; "
+            "set index URLs and certificates in pip's own configuration, which environment builds use"
+        )
+    if "://" in line and "@" not in line:
+        return line  # a direct URL (git+https://..., a wheel URL)
+    try:
+        Requirement(line)
+    except InvalidRequirement as exc:
+        raise InvalidArgumentError(f"{where}: {line!r} is not a valid requirement ({exc})") from None
+    return line
 
 
 class Environment:
@@ -66,21 +93,24 @@ class Environment:
         except OSError as exc:
             raise NotFoundError(f"cannot read the requirements file {path}: {exc.strerror}") from None
         env = cls(name)
-        for raw in text.splitlines():
+        for number, raw in enumerate(text.splitlines(), start=1):
             line = raw.split(" #", 1)[0].strip()
             if line and not line.startswith("#"):
-                env.python.pip_packages.append(line)
+                env.python.pip_packages.append(_requirement(line, f"{path}, line {number}"))
         return env
 
     @classmethod
     def from_current_kernel(cls, name: str) -> Environment:
-        """Pins every package of the running interpreter (``name==version``)."""
+        """Pins every package of the running interpreter (``name==version``) that an index can
+        serve: jupyter-mlws itself is linked into every environment, and packages installed from a
+        local folder (editable installs) cannot be pinned by version."""
         env = cls(name)
         pins = {}
         for dist in distributions():
             dist_name = dist.metadata["Name"]
-            if dist_name:
-                pins[dist_name.lower()] = f"{dist_name}=={dist.version}"
+            if not dist_name or dist_name.lower() == "jupyter-mlws" or _installed_from_folder(dist):
+                continue
+            pins[dist_name.lower()] = f"{dist_name}=={dist.version}"
         env.python.pip_packages = [pins[k] for k in sorted(pins)]
         return env
 
@@ -107,6 +137,36 @@ class Environment:
     @property
     def content_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.definition(), sort_keys=True).encode()).hexdigest()
+
+    # -- building ------------------------------------------------------------------------------------------
+    def build(self, workspace: Workspace | None = None, compute_target: Any = "local") -> BuildResult:
+        """Materialise this environment for a compute target: a virtual environment for ``"local"``,
+        an image for a Docker target. Cached by content: the second call is a cache hit
+        (``result.cached``). With a workspace, a real build is recorded as an activity there and
+        ``compute_target`` may name an attached target (its settings, e.g. the Docker engine, apply)."""
+        from .compute import ComputeTarget
+
+        name = compute_target if isinstance(compute_target, str) else getattr(compute_target, "name", None)
+        if not isinstance(name, str):
+            raise InvalidArgumentError(
+                f"compute_target must be a target name or a ComputeTarget, got {compute_target!r}"
+            )
+        if workspace is not None:
+            target = ComputeTarget(workspace, name)
+            kind, config = target.type, target.config
+        else:
+            kind, config = name, {}
+        return build_environment(workspace, self.name, self.version, self.definition(), kind, config)
+
+    @staticmethod
+    def resolve(workspace: Workspace, reference: dict[str, Any]) -> Environment:
+        """A job's environment: a definition is registered (same definition, same version); a
+        ``{"name", "version"}`` reference must be registered already."""
+        if "definition" in reference:
+            env = Environment(reference["name"])
+            Environment._fill(env, reference["definition"])
+            return env.register(workspace)
+        return Environment.get(workspace, reference["name"], reference.get("version"))
 
     # -- registry --------------------------------------------------------------------------------------------
     def register(self, workspace: Workspace) -> Environment:
@@ -135,13 +195,56 @@ class Environment:
     def _from_record(record: EnvironmentRecord) -> Environment:
         env = Environment(record.name)
         env.version = record.version
-        python = record.definition.get("python", {})
+        Environment._fill(env, record.definition)
+        return env
+
+    @staticmethod
+    def _fill(env: Environment, definition: dict[str, Any]) -> None:
+        python = definition.get("python", {})
         env.python = PythonSection(
             list(python.get("pip_packages", [])),
             bool(python.get("user_managed_dependencies", False)),
             python.get("interpreter_path"),
         )
-        docker = record.definition.get("docker", {})
-        env.docker = DockerSection(docker.get("base_image", DEFAULT_BASE_IMAGE), bool(docker.get("enabled", False)))
-        env.environment_variables = dict(record.definition.get("environment_variables", {}))
-        return env
+        docker = definition.get("docker", {})
+        env.docker = DockerSection(docker.get("base_image"), bool(docker.get("enabled", False)))
+        env.environment_variables = dict(definition.get("environment_variables", {}))
+
+
+def build_environment(
+    workspace: Workspace | None,
+    name: str,
+    version: int | None,
+    definition: dict[str, Any],
+    target_type: str,
+    config: dict[str, Any],
+    run_id: str | None = None,
+    log_file: Path | None = None,
+) -> BuildResult:
+    """Build (or find in the cache) ``definition`` for a target type; a real build is an activity."""
+    from .activities import ActivityRecorder
+    from .compute import compute_target_types
+
+    backend = compute_target_types.get(target_type)
+    label = f"{name}:{version}" if version is not None else name
+    details = {"environment": name, "version": version, "target_type": target_type}
+    recorder = ActivityRecorder(workspace, "environment-build", label, run_id=run_id, details=details, lazy=True)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+
+        def to_file(line: str) -> None:
+            with open(log_file, "a", encoding="utf-8") as f:
+                f.write(line)
+
+        recorder.listeners.append(to_file)
+    try:
+        result: BuildResult = backend.build_environment(name, definition, config, recorder)
+    except MlwsError as exc:
+        recorder.fail(str(exc), details)
+        raise
+    except Exception as exc:
+        recorder.fail(f"{type(exc).__name__}: {exc}", details)
+        raise
+    summary = {**details, "cached": result.cached, "location": result.location, "seconds": result.seconds}
+    recorder.finish(summary, progress=f"built in {result.seconds:.1f} s")
+    return result

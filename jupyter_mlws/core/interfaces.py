@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .entities import (
+    ActivityRecord,
     ComputeTargetRecord,
     EnvironmentRecord,
     EventRecord,
@@ -363,6 +364,23 @@ class MetadataStore(ABC):
     @abstractmethod
     def list_environments(self) -> list[EnvironmentRecord]:
         """Every version, by name, newest first."""
+
+    # -- activities -------------------------------------------------------------------------------------
+    @abstractmethod
+    def create_activity(self, record: ActivityRecord) -> None: ...
+
+    @abstractmethod
+    def update_activity(self, activity_id: str, **fields: Any) -> None:
+        """Change ``status``, ``progress``, ``end_time``, ``error``, ``details`` or ``log``."""
+
+    @abstractmethod
+    def get_activity(self, activity_id: str) -> ActivityRecord: ...
+
+    @abstractmethod
+    def list_activities(
+        self, kind: str | None = None, status: str | None = None, limit: int = 100
+    ) -> list[ActivityRecord]:
+        """Newest first; the records carry no log (read one activity for it)."""
 
     # -- change feed ------------------------------------------------------------------------------------
     @abstractmethod

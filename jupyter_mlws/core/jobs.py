@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError
-from .compute import ComputeTarget, JobReporter
+from .compute import DEFAULT_TARGET, ComputeTarget, JobReporter
 from .entities import RunRecord, SnapshotRecord
 from .status import ACTIVE_STATUSES, RunStatus, check_transition
 
 if TYPE_CHECKING:
+    from .environment_build import BuildResult
     from .experiment import Experiment
     from .run import Run
     from .workspace import Workspace
@@ -51,6 +52,12 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
     ws = experiment.workspace
     target = ComputeTarget(ws, spec["compute_target"])
     backend = target.backend()
+    backend.check()
+    if spec.get("environment"):
+        from .environment import Environment
+
+        env = Environment.resolve(ws, spec["environment"])
+        spec["environment"] = {"name": env.name, "version": env.version, "definition": env.definition()}
     snapshot = capture_snapshot(
         spec["source_directory"],
         ws.artifacts,
@@ -136,6 +143,31 @@ class StoreReporter(JobReporter):
     def live_dir(self) -> Path:
         return live_dir(self.workspace, self.run_id)
 
+    def build_environment(
+        self,
+        target_type: str,
+        config: Mapping[str, Any],
+        log_file: Path,
+        default: Mapping[str, Any] | None = None,
+    ) -> BuildResult | None:
+        from .environment import build_environment
+
+        ref = self.job_spec().get("environment")
+        if not ref:
+            if default is None:
+                return None
+            ref = {"name": "default", "version": None, "definition": dict(default)}
+        return build_environment(
+            self.workspace,
+            ref["name"],
+            ref["version"],
+            ref["definition"],
+            target_type,
+            dict(config),
+            self.run_id,
+            log_file,
+        )
+
 
 def _process_alive(pid: int) -> bool:
     try:
@@ -187,6 +219,10 @@ def reconcile(workspace: Workspace, record: RunRecord) -> RunRecord:
         record.run_id, record.status, new, end_time=time.time(), error={"message": reason, "reason": "stale"}
     ):
         _salvage(workspace, record.run_id)
+        try:
+            ComputeTarget(workspace, record.compute_target or DEFAULT_TARGET).backend().abandon(record.run_id)
+        except Exception:  # noqa: S110 - best effort: the run's end is recorded already
+            pass
     return store.get_run(record.run_id)
 
 

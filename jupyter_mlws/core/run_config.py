@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError, NotFoundError
-from .names import validate_file_name
+from .names import validate_entity_name, validate_file_name
 
 __all__ = ["ScriptRunConfig"]
 
@@ -36,15 +36,30 @@ def _duration(duration: Any) -> int | float | None:
     return duration
 
 
-def _no_environment(environment: Any) -> None:
-    if environment is not None:
-        raise InvalidArgumentError("this version runs jobs with the submitting interpreter only: pass environment=None")
+def _environment(environment: Any) -> dict[str, Any] | None:
+    """An ``Environment`` (registered at submit if it is not yet) or a registered one by
+    ``"name"`` / ``"name:version"``; ``None`` runs with the submitting interpreter."""
+    from .environment import Environment
+
+    if environment is None:
+        return None
+    if isinstance(environment, Environment):
+        return {"name": environment.name, "version": environment.version, "definition": environment.definition()}
+    if isinstance(environment, str) and environment.strip():
+        name, _, version = environment.strip().partition(":")
+        if version and not version.isdigit():
+            raise InvalidArgumentError(f"environment {environment!r}: the version after ':' must be a number")
+        return {"name": validate_entity_name("environment", name), "version": int(version) if version else None}
+    raise InvalidArgumentError(
+        f"environment must be an Environment or a registered environment's 'name[:version]', got {environment!r}"
+    )
 
 
 class ScriptRunConfig:
     """A script (or command) run from a snapshot of ``source_directory``.
 
-    ``environment=None`` runs with the interpreter that submits the run.
+    ``environment=None`` runs with the interpreter that submits the run; an ``Environment`` (or a
+    registered one's ``"name[:version]"``) runs in that environment, built on first use.
     ``max_run_duration_seconds`` cancels the run when exceeded (Azure ML v1's behaviour).
     """
 
@@ -107,7 +122,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        _no_environment(self.environment)
+        spec["environment"] = _environment(self.environment)
         return spec
 
 
@@ -159,7 +174,7 @@ class NotebookRunConfig:
         path = source / notebook
         if not path.is_file():
             raise NotFoundError(f"notebook {notebook!r} not found in source_directory {str(source.resolve())!r}")
-        _no_environment(self.environment)
+        environment = _environment(self.environment)
         content = read_notebook(path)
         parameters = validate_parameters(
             parameter_defaults(content), self.parameters, allow_unknown=self.allow_unknown_parameters
@@ -177,4 +192,5 @@ class NotebookRunConfig:
             "compute_target": self.target,
             "max_run_duration_seconds": duration,
             "python": sys.executable,
+            "environment": environment,
         }

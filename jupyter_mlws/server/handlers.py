@@ -17,7 +17,8 @@ from tornado.iostream import StreamClosedError
 
 from .. import __version__
 from ..core.compute import ComputeTarget
-from ..core.entities import SnapshotRecord
+from ..core.entities import ActivityRecord, SnapshotRecord
+from ..core.environment import Environment
 from ..core.experiment import Experiment
 from ..core.model import Model
 from ..core.names import validate_entity_name
@@ -40,8 +41,18 @@ CAPABILITIES = [
     "metric-downsampling",
     "run-search",
     "model-registry",
+    "environments",
+    "activities",
 ]
 MAX_POINTS = 100_000
+
+
+def capabilities() -> list[str]:
+    """What this server can do; ``docker`` when the Docker client library is installed."""
+    import importlib.util
+
+    extra = ["docker"] if importlib.util.find_spec("docker") is not None else []
+    return [*CAPABILITIES, *extra]
 
 
 def _page(ws: Workspace, page: RunPage) -> dict[str, Any]:
@@ -76,7 +87,7 @@ class WorkspaceHandler(MlwsHandler):
                 "metadata_backend": (ws.metadata_url.split(":", 1)[0].split("+", 1)[0] if ws else "sqlite"),
                 "artifact_store": ws.artifact_url if ws else None,
                 "version": __version__,
-                "capabilities": CAPABILITIES,
+                "capabilities": capabilities(),
                 "default_compute_target": self.state.default_compute_target,
                 "compute_targets": targets or [{"name": "local", "type": "local", "config": {}}],
             }
@@ -383,14 +394,20 @@ class SubmissionsHandler(MlwsHandler):
                 environment=body.get("environment"),
                 max_run_duration_seconds=body.get("max_run_duration_seconds"),
             )
-        config.job_spec()  # validate before a workspace is created for it
+        environment = config.job_spec()["environment"]  # validate before a workspace is created for it
         existing = self.workspace()
         if existing is not None:
             ComputeTarget(existing, config.target)  # 404 naming the attached targets
+            if environment is not None:
+                Environment.get(existing, environment["name"], environment["version"])  # 404 if not registered
         elif config.target != "local":
             raise NotFoundError(
                 f"compute target {config.target!r} is not attached (this server has no workspace yet; "
                 "only 'local' exists)"
+            )
+        elif environment is not None:
+            raise NotFoundError(
+                f"environment {environment['name']!r} is not registered (this server has no workspace yet)"
             )
         ws = self.state.require()
 
@@ -492,6 +509,55 @@ def _environment_json(record: Any) -> dict[str, Any]:
         "definition": record.definition,
         "created_time": iso(record.created_time),
     }
+
+
+def _activity_json(record: ActivityRecord, with_log: bool = False) -> dict[str, Any]:
+    reply: dict[str, Any] = {
+        "activity_id": record.activity_id,
+        "kind": record.kind,
+        "name": record.name,
+        "status": record.status,
+        "progress": record.progress,
+        "run_id": record.run_id,
+        "created_time": iso(record.created_time),
+        "end_time": iso(record.end_time) if record.end_time is not None else None,
+        "details": record.details,
+        "error": record.error,
+    }
+    if with_log:
+        reply["log"] = record.log
+    return reply
+
+
+ACTIVITY_STATUSES = ("Running", "Completed", "Failed")
+
+
+class ActivitiesHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None)
+        if status is not None and status not in ACTIVITY_STATUSES:
+            raise InvalidArgumentError(f"status must be one of {', '.join(ACTIVITY_STATUSES)}, got {status!r}")
+        kind = self.get_query_argument("kind", None)
+        limit = self.integer("page_size", 100, 1, 1000)
+        ws = self.workspace()
+        if ws is None:
+            return self.send(_empty())
+
+        def page() -> dict[str, Any]:
+            records = ws.metadata.list_activities(kind=kind, status=status, limit=limit)
+            return {"items": [_activity_json(r) for r in records], "next_page_token": None}
+
+        await self.reply(page)
+
+
+class ActivityHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, activity_id: str) -> None:
+        ws = self.require_workspace()
+        await self.reply(lambda: _activity_json(ws.metadata.get_activity(activity_id), with_log=True))
 
 
 class EnvironmentsHandler(MlwsHandler):
@@ -620,6 +686,8 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{model}/versions/(?P<version>[^/]+)/files", ModelFilesHandler),
         (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),
         (rf"{API}/computes", ComputesHandler),
+        (rf"{API}/activities", ActivitiesHandler),
+        (rf"{API}/activities/(?P<activity_id>[^/]+)", ActivityHandler),
         (rf"{API}/environments", EnvironmentsHandler),
         (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
         (rf"{API}/events", EventsHandler),

@@ -8,22 +8,23 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import Environment, Experiment, Workspace
-from jupyter_mlws.core.environment import DEFAULT_BASE_IMAGE
 from jupyter_mlws.errors import InvalidArgumentError, NotFoundError
 
 
 def test_from_pip_requirements_keeps_packages_and_drops_comments(tmp_path: Path) -> None:
     req = tmp_path / "requirements.txt"
     req.write_text(
-        "# training\nnumpy==2.1.0\n\nscikit-learn>=1.5  # the model\n--index-url https://example.invalid/simple\n"
+        "# training\nnumpy==2.1.0\n\nscikit-learn>=1.5  # the model\n"
+        "mypkg @ https://example.invalid/mypkg-1.0-py3-none-any.whl\ngit+https://example.invalid/repo.git\n"
     )
     env = Environment.from_pip_requirements("train", req)
     assert env.python.pip_packages == [
         "numpy==2.1.0",
         "scikit-learn>=1.5",
-        "--index-url https://example.invalid/simple",
+        "mypkg @ https://example.invalid/mypkg-1.0-py3-none-any.whl",
+        "git+https://example.invalid/repo.git",
     ]
-    assert env.docker.base_image == DEFAULT_BASE_IMAGE and env.version is None
+    assert env.docker.base_image is None and env.version is None  # None: the Docker target's base image
     with pytest.raises(NotFoundError, match="requirements file"):
         Environment.from_pip_requirements("x", tmp_path / "missing.txt")
 
@@ -32,7 +33,8 @@ def test_from_current_kernel_pins_what_is_installed() -> None:
     env = Environment.from_current_kernel("kernel")
     pins = {p.split("==", 1)[0].lower(): p.split("==", 1)[1] for p in env.python.pip_packages}
     assert pins["sqlalchemy"] == importlib.metadata.version("sqlalchemy")
-    assert pins["jupyter-mlws"] == importlib.metadata.version("jupyter-mlws")
+    # Not pinned: jupyter-mlws itself (linked into every environment) and what is installed from a folder.
+    assert "jupyter-mlws" not in pins
     names = [p.split("==", 1)[0].lower() for p in env.python.pip_packages]
     assert names == sorted(names) and len(names) == len(set(names))
 
@@ -80,3 +82,20 @@ def test_bad_environments_are_clear_errors(ws: Workspace) -> None:
 def test_interactive_runs_and_plain_jobs_have_no_environment(ws: Workspace) -> None:
     run = Experiment(ws, "e").start_logging()
     assert run.get_environment() is None
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("--index-url https://example.invalid/simple", "pip options (--index-url)"),
+        ("-r other.txt", "pip options (-r)"),
+        ("numpy===", "not a valid requirement"),
+        ("scikit learn", "not a valid requirement"),
+    ],
+)
+def test_broken_requirements_files_are_refused_naming_the_line(tmp_path: Path, line: str, words: str) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text(f"numpy==2.1.0\n# ok so far\n{line}\n")
+    with pytest.raises(InvalidArgumentError) as caught:
+        Environment.from_pip_requirements("train", req)
+    assert f"{req}, line 3" in str(caught.value) and words in str(caught.value)

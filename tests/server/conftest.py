@@ -24,6 +24,7 @@ from pytest_jupyter.jupyter_server import *  # noqa: F403  (fixtures and the asy
 from tornado.httputil import HTTPHeaders
 
 from jupyter_mlws import Environment, Experiment, Model, Workspace
+from jupyter_mlws.core.activities import ActivityRecorder
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 from tests.server.apispec import check_response
 
@@ -177,6 +178,7 @@ class Seed:
     special_run: str = ""  # experiment "other": NaN/inf values, a table and an image
     files: dict[str, bytes] = field(default_factory=dict)
     model_files: dict[str, bytes] = field(default_factory=dict)  # clf v1 (a folder: clf/...), alias prod
+    activities: list[str] = field(default_factory=list)  # builds of train-env: v1 Completed, v2 Failed
 
 
 def seed_workspace(root: Path) -> Seed:
@@ -237,6 +239,16 @@ def seed_workspace(root: Path) -> Seed:
     env.register(ws)
     env.environment_variables = {"OMP_NUM_THREADS": "1"}
     env.register(ws)
+    details = {"environment": "train-env", "target_type": "local"}
+    built = ActivityRecorder(ws, "environment-build", "train-env:1", details={**details, "version": 1})
+    built.progress("installing 1 package(s)")
+    built.log("Successfully installed numpy-2.1.0")
+    built.finish({**details, "version": 1, "cached": False}, progress="built in 1.0 s")
+    broken = ActivityRecorder(ws, "environment-build", "train-env:2", run_id=seed.files_run, details=details)
+    broken.progress("installing 1 package(s)")
+    broken.log("ERROR: No matching distribution found for numpy==2.1.0")
+    broken.fail("environment 'train-env' failed to build: No matching distribution found for numpy==2.1.0")
+    seed.activities = [built.activity_id, broken.activity_id]
     return seed
 
 

@@ -137,6 +137,7 @@ def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
         "/runs/{run_id}/cancel": [run],
         "/models/{name}": [{"name": "clf"}],
         "/environments/{name}": [{"name": "train-env"}],
+        "/activities/{activity_id}": [{"activity_id": seed.activities[0]}],
         "/models/{name}/versions/{version}": [{"name": "clf"}, model, {"name": "clf", "version": "prod"}],
         "/models/{name}/versions/{version}/files": [model],
         "/models/{name}/versions/{version}/files/{path}": [model, {**model, "path": "clf/model.pkl"}],

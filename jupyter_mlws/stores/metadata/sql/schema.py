@@ -223,3 +223,21 @@ environments = Table(
     Column("created_time", Float, nullable=False),
     UniqueConstraint("name", "content_hash"),
 )
+
+activities = Table(
+    "activities",
+    metadata,
+    # Long operations (environment builds, ...) with progress and log, shown by the sidebar.
+    Column("activity_id", String(64), primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("end_time", Float, nullable=True),
+    Column("progress", Text, nullable=True),
+    Column("run_id", String(255), nullable=True),
+    Column("details", Text, nullable=False),  # JSON
+    Column("error", Text, nullable=True),  # JSON
+    Column("log", Text, nullable=False),
+    Index(None, "created_time"),
+)

@@ -1,0 +1,445 @@
+"""The ``docker`` compute target: each job in a container of a real Docker engine.
+
+Jobs are dispatched by the workspace's agent like local jobs (queue order, ``max_concurrent_runs``)
+and supervised by the same lifecycle; only starting, waiting and stopping happen in a container.
+
+- The image: the environment's (or the target's) base image plus a virtual environment at
+  ``/opt/mlws/venv`` holding the job runtime and the environment's pip packages, built once per content
+  hash (tagged ``mlws-env:<hash>``) by running pip in a container with this machine's pip settings
+  (index URLs, CA bundle, constraints: their files are mounted read-only) and committing it.
+- The job: the snapshot folder, the workspace's ``.mlws`` folder (and its stores when they live
+  elsewhere) are bind-mounted at the same paths, so the run's metrics and files reach the workspace
+  from inside; the running ``jupyter_mlws`` package is mounted read-only, so the job speaks the
+  workspace's schema. The container runs as the submitting user, with an init process forwarding
+  signals, labelled with the run id, and is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.activities import ActivityRecorder
+from ..core.compute import ComputeBackend, default_concurrency
+from ..core.environment import DEFAULT_BASE_IMAGE, Environment
+from ..core.environment_build import (
+    BuildResult,
+    build_key,
+    build_lock,
+    cache_root,
+    failure_summary,
+    host_pip_settings,
+    local_paths,
+    package_dir,
+    runtime_requirements,
+)
+from ..errors import BackendUnavailableError, EnvironmentBuildError, InvalidArgumentError, NotFoundError
+from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+from .local import job_argv, job_variables
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = ["DockerCompute", "DockerJob", "engine"]
+
+IMAGE_REPOSITORY = "mlws-env"
+IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
+PACKAGE_MOUNT = "/opt/mlws/lib"
+RUN_LABEL = "mlws.run_id"
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+_SETTINGS = {
+    "base_image",
+    "docker_host",
+    "cpus",
+    "memory",
+    "gpus",
+    "shm_size",
+    "network_mode",
+    "max_concurrent_runs",
+    "cancel_grace_seconds",
+}
+_MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
+# Build steps run by the base image's shell; packages arrive as "$@" (no quoting to get wrong).
+_BUILD_SCRIPT = """set -e
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 3)' || {
+  echo "ERROR: the base image's python3 is older than 3.11 (jobs need 3.11 or newer)"; exit 3; }
+echo "--- creating /opt/mlws/venv"
+python3 -m venv /opt/mlws/venv
+echo "--- installing packages"
+/opt/mlws/venv/bin/python -m pip install --no-input --progress-bar off --disable-pip-version-check "$@"
+echo "--- checking the environment"
+/opt/mlws/venv/bin/python -c 'import sqlalchemy, papermill, ipykernel'
+"""
+
+
+def engine(config: Mapping[str, Any]) -> docker.DockerClient:
+    """A client for the target's Docker engine, or a clear error saying how to get one running."""
+    try:
+        import docker
+    except ImportError:
+        raise BackendUnavailableError(
+            'the docker compute target needs the Docker client library: pip install "jupyter-mlws[docker]"'
+        ) from None
+    host = config.get("docker_host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    try:
+        return docker.DockerClient(base_url=host, version="auto", timeout=120)
+    except docker.errors.DockerException as exc:
+        reason = str(exc).split("(", 1)[0].strip() or type(exc).__name__
+        raise BackendUnavailableError(
+            f"the Docker engine at {host} does not answer ({reason}). Start it (`sudo systemctl start docker`, "
+            "or `sudo dockerd &`), or set the compute target's docker_host (or DOCKER_HOST) to a running engine"
+        ) from None
+
+
+class DockerCompute(ComputeBackend):
+    """Settings: ``base_image`` (default ``python:3.11-slim``; any image with Python 3.11+),
+    ``docker_host`` (default: ``DOCKER_HOST`` or the local socket), ``cpus`` (e.g. 1.5), ``memory``
+    (e.g. ``"2g"``), ``gpus`` (a count or ``"all"``: a GPU device request), ``shm_size``,
+    ``network_mode`` (default ``host``, so a job reaches a workspace database on 127.0.0.1),
+    ``max_concurrent_runs``, ``cancel_grace_seconds``."""
+
+    type = "docker"
+    dispatched_by_agent = True
+
+    @staticmethod
+    def attach_configuration(
+        base_image: str = DEFAULT_BASE_IMAGE,
+        cpus: float | None = None,
+        memory: str | None = None,
+        gpus: int | str | None = None,
+        **settings: Any,
+    ) -> dict[str, Any]:
+        config: dict[str, Any] = {"type": "docker", "base_image": base_image, **settings}
+        for key, value in (("cpus", cpus), ("memory", memory), ("gpus", gpus)):
+            if value is not None:
+                config[key] = value
+        return config
+
+    @classmethod
+    def default_config(cls) -> dict[str, Any]:
+        return {
+            "base_image": DEFAULT_BASE_IMAGE,
+            "network_mode": "host",
+            "max_concurrent_runs": default_concurrency(),
+            "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S,
+        }
+
+    @classmethod
+    def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(config) - _SETTINGS
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown docker compute setting(s) {sorted(unknown)}; known: {sorted(_SETTINGS)}"
+            )
+        result = cls.default_config()
+        result.update(config)
+        checks: dict[str, Callable[[Any], bool]] = {
+            "base_image": lambda v: isinstance(v, str) and v.strip() != "",
+            "docker_host": lambda v: v is None or (isinstance(v, str) and "://" in v),
+            "cpus": lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v > 0),
+            "memory": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
+            "shm_size": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
+            "gpus": lambda v: v is None or v == "all" or _positive_int(v),
+            "network_mode": lambda v: isinstance(v, str) and v.strip() != "",
+            "max_concurrent_runs": _positive_int,
+            "cancel_grace_seconds": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
+        }
+        expected = {
+            "base_image": "an image name like 'python:3.11-slim'",
+            "docker_host": "a URL like 'unix:///var/run/docker.sock' or 'tcp://host:2375'",
+            "cpus": "a positive number (cores)",
+            "memory": "bytes or a size like '512m' or '2g'",
+            "shm_size": "bytes or a size like '512m' or '2g'",
+            "gpus": "a positive number of GPUs or 'all'",
+            "network_mode": "a Docker network mode like 'host' or 'bridge'",
+            "max_concurrent_runs": "an integer >= 1",
+            "cancel_grace_seconds": "a number >= 0",
+        }
+        for key, check in checks.items():
+            if key in result and not check(result[key]):
+                raise InvalidArgumentError(f"docker setting {key} must be {expected[key]}, got {result[key]!r}")
+        return result
+
+    def check(self) -> None:
+        engine(self.config).close()
+
+    def submit(self, run_id: str) -> None:
+        from .agent import notify
+
+        notify(self.workspace)
+
+    def ensure_dispatching(self) -> None:
+        from .agent import ensure_running
+
+        ensure_running(self.workspace)
+
+    def abandon(self, run_id: str) -> None:
+        """Remove the containers of a run whose supervisor died (they must not run on unsupervised)."""
+        client = engine(self.config)
+        try:
+            for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+                container.remove(force=True)
+        finally:
+            client.close()
+
+    @classmethod
+    def execution(cls) -> builtins.type[JobExecution]:
+        return DockerJob
+
+    @classmethod
+    def build_environment(
+        cls, name: str, definition: Mapping[str, Any], config: Mapping[str, Any], recorder: ActivityRecorder
+    ) -> BuildResult:
+        return build_image(name, definition, config, recorder)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def base_image_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> str:
+    """The environment's base image, else the target's."""
+    image = definition.get("docker", {}).get("base_image") or config.get("base_image") or DEFAULT_BASE_IMAGE
+    return str(image)
+
+
+def build_image(
+    name: str, definition: Mapping[str, Any], config: Mapping[str, Any], recorder: ActivityRecorder
+) -> BuildResult:
+    """The environment's image, built unless the engine has it already."""
+    import time
+
+    import docker
+
+    started = time.monotonic()
+    base = base_image_of(definition, config)
+    client = engine(config)
+    try:
+        if definition.get("python", {}).get("user_managed_dependencies"):
+            _ensure_image(client, base, recorder)
+            return BuildResult("user-managed", base, True, time.monotonic() - started)
+        base_id = _ensure_image(client, base, recorder)
+        key = build_key("docker", definition, base_image=base, base_image_id=base_id)
+        tag = f"{IMAGE_REPOSITORY}:{key[:16]}"
+        with build_lock(cache_root() / "images", key, recorder):
+            try:
+                client.images.get(tag)
+                recorder.log(f"cache hit: image {tag}")
+                return BuildResult(key, tag, True, time.monotonic() - started, recorder.activity_id)
+            except docker.errors.ImageNotFound:
+                pass
+            _build(client, name, definition, base, tag, config, recorder)
+        return BuildResult(key, tag, False, time.monotonic() - started, recorder.activity_id)
+    finally:
+        client.close()
+
+
+def _ensure_image(client: docker.DockerClient, image: str, recorder: ActivityRecorder) -> str:
+    import docker
+
+    try:
+        return str(client.images.get(image).id)
+    except docker.errors.ImageNotFound:
+        pass
+    recorder.progress(f"pulling {image}")
+    try:
+        return str(client.images.pull(image).id)
+    except docker.errors.APIError as exc:
+        raise NotFoundError(
+            f"the base image {image!r} is not on the Docker engine and could not be pulled "
+            f"({exc.explanation or exc}); pull or build it, or name another base image"
+        ) from None
+
+
+def _build(
+    client: docker.DockerClient,
+    name: str,
+    definition: Mapping[str, Any],
+    base: str,
+    tag: str,
+    config: Mapping[str, Any],
+    recorder: ActivityRecorder,
+) -> None:
+    import docker
+
+    settings = host_pip_settings()
+    packages = [*runtime_requirements(), *definition.get("python", {}).get("pip_packages", [])]
+    recorder.progress(f"building image {tag} from {base}: {len(packages)} package(s)")
+    recorder.log("pip settings passed through: " + ", ".join(sorted(settings)) if settings else "no pip settings")
+    mounts = [docker.types.Mount(p, p, type="bind", read_only=True) for p in local_paths(settings)]
+    container = client.containers.create(
+        base,
+        ["/bin/sh", "-c", _BUILD_SCRIPT, "sh", *packages],
+        environment=settings,
+        mounts=mounts,
+        network_mode=str(config.get("network_mode") or "host"),
+        labels={"mlws.build": tag},
+    )
+    try:
+        container.start()
+        for chunk in container.logs(stream=True, follow=True):
+            for line in chunk.decode("utf-8", errors="replace").splitlines():
+                recorder.log(line)
+        code = int(container.wait().get("StatusCode", 1))
+        if code != 0:
+            recorder.flush()
+            raise EnvironmentBuildError(
+                f"environment {name!r} failed to build on {base}: {failure_summary(recorder.log_text)}",
+                recorder.log_text,
+                recorder.activity_id,
+            )
+        recorder.progress(f"committing {tag}")
+        image_env = [e for e in (client.images.get(base).attrs.get("Config", {}).get("Env") or []) if "=" in e]
+        path = next((e.split("=", 1)[1] for e in image_env if e.startswith("PATH=")), "/usr/local/bin:/usr/bin:/bin")
+        keep = [e for e in image_env if not e.startswith("PATH=")]
+        repository, _, version = tag.partition(":")
+        # The build's pip settings must not stay in the image: its environment is set afresh.
+        container.commit(
+            repository=repository,
+            tag=version,
+            conf={
+                "Env": [*keep, f"PATH=/opt/mlws/venv/bin:{path}"],
+                "Cmd": ["python"],
+                "Labels": {"mlws.environment": name},
+            },
+        )
+    finally:
+        container.remove(force=True)
+
+
+def _container_name(run_id: str) -> str:
+    return "mlws-" + re.sub(r"[^a-zA-Z0-9_.-]", "-", run_id)[:200]
+
+
+class DockerJob(JobExecution):
+    """The job's process as a container: start, wait, SIGTERM, SIGKILL, remove."""
+
+    target_type = "docker"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client: docker.DockerClient | None = None
+        self.container: Any = None
+        self._exit: int | None = None
+        self._done = threading.Event()
+
+    def default_environment(self) -> dict[str, Any]:
+        # Without an environment the job still needs its runtime in the image: the target's base image.
+        return Environment("mlws-runtime").definition()
+
+    def start(self, workdir: Path) -> None:
+        import docker
+
+        assert self.built is not None
+        self.client = engine(self.config)
+        ws = self.reporter.workspace  # type: ignore[attr-defined]
+        user_managed = self.built.key == "user-managed"
+        argv = job_argv(self.spec, "python3" if user_managed else IMAGE_PYTHON)
+        variables = job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file)
+        variables.update(
+            {
+                "MLWS_DRIVER_LOG": str(self.driver_log),
+                "PYTHONPATH": PACKAGE_MOUNT,
+                "HOME": "/tmp",  # noqa: S108 - the submitting user has no home inside the image
+            }
+        )
+        mounts = [docker.types.Mount(str(workdir), str(workdir), type="bind")]
+        mounts += [docker.types.Mount(p, p, type="bind") for p in _workspace_folders(ws)]
+        mounts.append(
+            docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True)
+        )
+        config = self.config
+        options: dict[str, Any] = {}
+        if config.get("cpus"):
+            options["nano_cpus"] = int(float(config["cpus"]) * 1e9)
+        if config.get("memory"):
+            options["mem_limit"] = config["memory"]
+        if config.get("shm_size"):
+            options["shm_size"] = config["shm_size"]
+        if config.get("gpus"):
+            count = -1 if config["gpus"] == "all" else int(config["gpus"])
+            options["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+        run_id = self.reporter.run_id
+        try:
+            self.container = self.client.containers.run(
+                self.built.location,
+                ["/bin/sh", "-c", 'exec "$@" >>"$MLWS_DRIVER_LOG" 2>&1', "sh", *argv],
+                detach=True,
+                name=_container_name(run_id),
+                working_dir=str(workdir),
+                environment=variables,
+                labels={RUN_LABEL: run_id, "mlws.workspace": str(ws.root)},
+                mounts=mounts,
+                user=f"{os.getuid()}:{os.getgid()}",
+                init=True,  # an init process as PID 1 passes SIGTERM on to the job
+                network_mode=str(config.get("network_mode") or "host"),
+                **options,
+            )
+        except docker.errors.APIError as exc:
+            raise BackendUnavailableError(
+                f"the Docker engine refused to start the job's container: {exc.explanation or exc}"
+            ) from None
+        threading.Thread(target=self._wait_for_exit, name="mlws-docker-wait", daemon=True).start()
+
+    def _wait_for_exit(self) -> None:
+        try:
+            result = self.container.wait()
+            code = int(result.get("StatusCode", 1))
+            self.container.reload()
+            if self.container.attrs.get("State", {}).get("OOMKilled"):
+                limit = self.config.get("memory")
+                message = f"the container ran out of memory (memory setting: {limit})"
+                self.error_file.write_text(json.dumps({"message": message, "reason": "oom"}))
+        except Exception as exc:  # the engine went away: the job cannot be followed any more
+            self.error_file.write_text(json.dumps({"message": f"lost the Docker engine: {exc}"}))
+            code = 1
+        if 128 < code < 128 + 65:
+            code = 128 - code  # killed by a signal: report it as a process would (-signal)
+        self._exit = code
+        self._done.set()
+
+    def wait(self, timeout: float) -> int | None:
+        return self._exit if self._done.wait(timeout) else None
+
+    def _signal(self, sig: str) -> None:
+        if self.container is None:
+            return
+        try:
+            self.container.kill(signal=sig)
+        except Exception:  # noqa: S110 - it ended meanwhile
+            pass
+
+    def terminate(self) -> None:
+        self._signal("SIGTERM")
+
+    def kill(self) -> None:
+        self._signal("SIGKILL")
+
+    def cleanup(self, workdir: Path | None) -> None:
+        if self.container is not None:
+            try:
+                self.container.remove(force=True)
+            except Exception:  # noqa: S110 - removed already (or the engine is gone; abandon() retries)
+                pass
+        if self.client is not None:
+            self.client.close()
+        super().cleanup(workdir)
+
+
+def _workspace_folders(ws: Any) -> list[str]:
+    """The workspace's folders a job writes to: ``.mlws`` and any local store outside it."""
+    folders = {str(ws.path)}
+    artifact_url = str(ws.artifact_url)
+    if "://" not in artifact_url or artifact_url.startswith("file://"):
+        folders.add(str(Path(artifact_url.removeprefix("file://")).resolve()))
+    metadata_url = str(ws.metadata_url)
+    if metadata_url.startswith("sqlite:///"):
+        folders.add(str(Path(metadata_url.removeprefix("sqlite:///")).resolve().parent))
+    nested = {f for f in folders if any(f != o and f.startswith(o.rstrip("/") + "/") for o in folders)}
+    return sorted(folders - nested)

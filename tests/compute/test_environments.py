@@ -1,0 +1,160 @@
+"""Jobs in environments on the local target: a venv built once per definition (an activity with its
+log), reused by later runs, a failed build failing the run with its log, and pip settings passed on."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import Environment, Run
+from jupyter_mlws.core.activities import Activity
+from jupyter_mlws.core.environment_build import host_pip_settings, local_paths
+from tests.compute.conftest import TIMEOUT, JobKit
+
+BUILD_TIMEOUT = 300.0  # a first build installs the job runtime from pip's cache or the index
+
+REPORT = """\
+import os
+import six
+from jupyter_mlws import Run
+
+run = Run.get_context()
+run.log("answer", 42)
+print("REPORT " + json.dumps({"python": sys.executable, "six": six.__version__, "flavour": os.environ.get("FLAVOUR")}))
+"""
+
+
+def report(run: Run) -> dict[str, Any]:
+    data, _ = run.read_log(max_bytes=1 << 30)
+    lines = [line for line in data.decode().splitlines() if line.startswith("REPORT ")]
+    assert len(lines) == 1, data.decode()
+    result: dict[str, Any] = json.loads(lines[0][7:])
+    return result
+
+
+def six_env(**variables: str) -> Environment:
+    env = Environment("six-env")
+    env.python.pip_packages = ["six==1.16.0"]
+    env.environment_variables = dict(variables)
+    return env
+
+
+def build_log(run: Run, tmp_path: Path) -> str:
+    return Path(run.download_file("logs/environment_build.log", tmp_path / f"{run.id}.log")).read_text()
+
+
+def test_a_job_runs_in_its_environment_built_once_then_reused(kit: JobKit, tmp_path: Path) -> None:
+    kit.script("report.py", REPORT)
+    first = kit.submit("report.py", environment=six_env(FLAVOUR="vanilla"))
+    first.wait_for_completion(timeout=BUILD_TIMEOUT)
+    seen = report(first)
+    assert seen["six"] == "1.16.0" and seen["flavour"] == "vanilla"
+    assert seen["python"] != sys.executable and "venvs" in seen["python"]  # not the submitting interpreter
+    assert first.get_metrics() == {"answer": 42}
+    assert first.get_environment().name == "six-env" and first.get_environment().version == 1
+    [activity] = Activity.list(kit.ws)
+    assert (activity.kind, activity.name, activity.status, activity.run_id) == (
+        "environment-build",
+        "six-env:1",
+        "Completed",
+        first.id,
+    )
+    assert activity.details["cached"] is False and activity.details["location"] == seen["python"]
+    full = Activity.get(kit.ws, activity.activity_id)
+    assert "--- installing 1 package(s)" in full.log and "six" in full.log
+    assert "--- installing" in build_log(first, tmp_path)
+
+    # Same definition, by name this time: the same venv, no build (no new activity).
+    second = kit.submit("report.py", environment="six-env")
+    second.wait_for_completion(timeout=TIMEOUT)
+    assert report(second)["python"] == seen["python"]
+    assert len(Activity.list(kit.ws)) == 1
+    assert "cache hit" in build_log(second, tmp_path)
+    built = Environment.get(kit.ws, "six-env").build(kit.ws)
+    assert built.cached and built.location == seen["python"] and built.seconds < 30
+
+
+def test_a_changed_environment_is_a_new_version_and_a_new_build(kit: JobKit) -> None:
+    kit.script("report.py", REPORT)
+    first = kit.submit("report.py", environment=six_env(FLAVOUR="a"))
+    first.wait_for_completion(timeout=BUILD_TIMEOUT)
+    # Variables do not change what is installed, but they are part of the definition: a new version.
+    changed = six_env(FLAVOUR="b")
+    changed.python.pip_packages.append("packaging")
+    second = kit.submit("report.py", environment=changed)
+    second.wait_for_completion(timeout=BUILD_TIMEOUT)
+    assert (first.get_environment().version, second.get_environment().version) == (1, 2)
+    assert report(first)["python"] != report(second)["python"]
+    assert report(second)["flavour"] == "b"
+    assert [a.name for a in Activity.list(kit.ws)] == ["six-env:2", "six-env:1"]
+
+
+def test_a_failed_build_fails_the_run_with_the_build_log(kit: JobKit, tmp_path: Path) -> None:
+    kit.script("report.py", REPORT)
+    env = Environment("broken")
+    env.python.pip_packages = ["mlws-no-such-package-anywhere==9.9.9"]
+    run = kit.submit("report.py", environment=env)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert run.status == "Failed"
+    error = run.get_details()["error"]
+    assert error["reason"] == "environment_build"
+    assert "environment 'broken' failed to build" in error["message"]
+    assert "mlws-no-such-package-anywhere" in error["message"]
+    assert "mlws-no-such-package-anywhere" in error["build_log"]
+    activity = Activity.get(kit.ws, error["activity_id"])
+    assert activity.status == "Failed" and activity.run_id == run.id
+    assert "mlws-no-such-package-anywhere" in activity.log and activity.error is not None
+    assert "mlws-no-such-package-anywhere" in build_log(run, tmp_path)
+    assert "user_logs/std_log.txt" not in run.get_file_names()  # the job never started
+
+
+def test_user_managed_dependencies_run_as_they_are(kit: JobKit) -> None:
+    kit.script("where.py", "print('REPORT ' + json.dumps({'python': sys.executable}))\n")
+    env = Environment("mine")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = sys.executable
+    run = kit.submit("where.py", environment=env)
+    run.wait_for_completion(timeout=TIMEOUT)
+    assert report(run)["python"] == sys.executable
+    assert Activity.list(kit.ws) == []  # nothing was built
+
+    env.python.interpreter_path = "/no/such/python"
+    broken = kit.submit("where.py", environment=env)
+    broken.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert broken.status == "Failed" and "/no/such/python" in broken.get_details()["error"]["message"]
+
+
+def test_the_cli_submits_with_a_registered_environment(kit: JobKit) -> None:
+    kit.script("report.py", REPORT)
+    six_env(FLAVOUR="cli").register(kit.ws)
+    done = kit.mlws(
+        "submit", "report.py", "--source", str(kit.src), "--environment", "six-env:1", "--wait", timeout=BUILD_TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr
+    [run] = kit.ws.search_runs().runs
+    assert report(run)["flavour"] == "cli"
+    missing = kit.mlws("submit", "report.py", "--source", str(kit.src), "--environment", "nope")
+    assert missing.returncode == 1 and "environment 'nope' is not registered" in missing.stderr
+    assert "Traceback" not in missing.stderr
+
+
+def test_pip_settings_of_this_machine_are_passed_on(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    index = tmp_path / "mirror" / "simple"
+    index.mkdir(parents=True)
+    for variable in ("PIP_CERT", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_CONSTRAINT"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    monkeypatch.setenv("PIP_INDEX_URL", f"file://{index}")
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.setattr("jupyter_mlws.core.environment_build._pip_config", dict)  # no config files
+    settings = host_pip_settings()
+    assert settings["PIP_CERT"] == str(bundle)  # a CA bundle known to requests is one pip must trust
+    assert settings["PIP_INDEX_URL"] == f"file://{index}" and settings["HTTPS_PROXY"] == "http://proxy.invalid:3128"
+    # A local "simple" index links to files beside it: its parent folder is what a container needs.
+    assert local_paths(settings) == sorted([str(bundle), str(index.parent)])
