@@ -212,6 +212,8 @@ class Agent:
             while True:
                 self._reap()
                 self._dispatch()
+                if "papermill.engines" not in sys.modules and not self.children and not self._queued():
+                    self._warm_notebook_runner()
                 if self.children:
                     self.idle_since = time.monotonic()
                 elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
@@ -235,6 +237,14 @@ class Agent:
         self.ws.metadata  # noqa: B018
         self.ws.artifacts  # noqa: B018
         self._targets()
+
+    def _warm_notebook_runner(self) -> None:
+        """Import papermill once, while idle (not at start: the first job must not wait for it).
+        Supervisors forked afterwards run notebook jobs without importing it again."""
+        with contextlib.suppress(Exception):
+            import papermill.engines  # noqa: F401
+
+            from . import notebook_runner  # noqa: F401
 
     def _quit_if_idle(self) -> bool:
         # Stop accepting first, then look once more: a run queued meanwhile keeps us alive.

@@ -20,6 +20,10 @@ import builtins
 import json
 import os
 import re
+import shlex
+import shutil
+import socket
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -67,6 +71,7 @@ _SETTINGS = {
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 # Build steps run by the base image's shell; packages arrive as "$@" (no quoting to get wrong).
 _BUILD_SCRIPT = """set -e
+. /opt/mlws-build/pip-settings.sh
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 3)' || {
   echo "ERROR: the base image's python3 is older than 3.11 (jobs need 3.11 or newer)"; exit 3; }
 echo "--- creating /opt/mlws/venv"
@@ -88,9 +93,15 @@ def engine(config: Mapping[str, Any]) -> docker.DockerClient:
         ) from None
     host = config.get("docker_host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
     try:
+        if host.startswith("unix://"):
+            # Probe the socket ourselves: the client leaks its socket when the connection fails.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(5)
+                probe.connect(host[len("unix://") :])
         return docker.DockerClient(base_url=host, version="auto", timeout=120)
-    except docker.errors.DockerException as exc:
-        reason = str(exc).split("(", 1)[0].strip() or type(exc).__name__
+    except (OSError, docker.errors.DockerException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("(", 1)[0].strip()
+        reason = reason or type(exc).__name__
         raise BackendUnavailableError(
             f"the Docker engine at {host} does not answer ({reason}). Start it (`sudo systemctl start docker`, "
             "or `sudo dockerd &`), or set the compute target's docker_host (or DOCKER_HOST) to a running engine"
@@ -272,11 +283,16 @@ def _build(
     packages = [*runtime_requirements(), *definition.get("python", {}).get("pip_packages", [])]
     recorder.progress(f"building image {tag} from {base}: {len(packages)} package(s)")
     recorder.log("pip settings passed through: " + ", ".join(sorted(settings)) if settings else "no pip settings")
+    # The settings reach the build through a mounted file, not the container's environment, which
+    # the committed image would keep (with this machine's paths and proxies in it).
+    scratch = Path(tempfile.mkdtemp(prefix="mlws-build-"))
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
+    (scratch / "pip-settings.sh").write_text(exports)
     mounts = [docker.types.Mount(p, p, type="bind", read_only=True) for p in local_paths(settings)]
+    mounts.append(docker.types.Mount("/opt/mlws-build", str(scratch), type="bind", read_only=True))
     container = client.containers.create(
         base,
         ["/bin/sh", "-c", _BUILD_SCRIPT, "sh", *packages],
-        environment=settings,
         mounts=mounts,
         network_mode=str(config.get("network_mode") or "host"),
         labels={"mlws.build": tag},
@@ -311,6 +327,7 @@ def _build(
         )
     finally:
         container.remove(force=True)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _container_name(run_id: str) -> str:
@@ -367,10 +384,10 @@ class DockerJob(JobExecution):
             options["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
         run_id = self.reporter.run_id
         try:
-            self.container = self.client.containers.run(
+            # Created, then started: a container the engine refuses to start is still ours to remove.
+            self.container = self.client.containers.create(
                 self.built.location,
                 ["/bin/sh", "-c", 'exec "$@" >>"$MLWS_DRIVER_LOG" 2>&1', "sh", *argv],
-                detach=True,
                 name=_container_name(run_id),
                 working_dir=str(workdir),
                 environment=variables,
@@ -381,6 +398,7 @@ class DockerJob(JobExecution):
                 network_mode=str(config.get("network_mode") or "host"),
                 **options,
             )
+            self.container.start()
         except docker.errors.APIError as exc:
             raise BackendUnavailableError(
                 f"the Docker engine refused to start the job's container: {exc.explanation or exc}"

@@ -103,8 +103,10 @@ def runtime_requirements() -> tuple[str, ...]:
 
 
 def build_key(kind: str, definition: Mapping[str, Any], **extra: Any) -> str:
-    """The cache key: what is built (``kind``), from what, for which runtime."""
-    payload = {"kind": kind, "definition": definition, "runtime": list(runtime_requirements()), **extra}
+    """The cache key: what is built (``kind``), from what, for which runtime. Environment variables
+    are set when a job starts, not built in: changing them makes a new version, not a new build."""
+    installed = {k: v for k, v in definition.items() if k != "environment_variables"}
+    payload = {"kind": kind, "definition": installed, "runtime": list(runtime_requirements()), **extra}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
 

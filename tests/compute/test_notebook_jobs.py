@@ -543,3 +543,58 @@ def test_max_run_duration_cancels_a_notebook_that_runs_too_long(exp: Experiment,
     assert "max_run_duration_seconds" in details["error"]["message"]
     assert run.get_details()["error"]["reason"] == "max_run_duration_seconds"
     assert not finished.exists()
+
+
+# -- the warm runner ----------------------------------------------------------------------------------------
+WHO_RUNS = """\
+import os
+runner = open(f"/proc/{os.getppid()}/cmdline", "rb").read().replace(b"\\0", b" ").decode()
+print("RUNNER", "forked" if "compute.agent" in runner else "process", n)
+"""
+
+
+def test_once_the_dispatcher_is_warm_notebooks_run_in_a_fork_of_it(exp: Experiment, src: Path) -> None:
+    # The first job's runner is a fresh process; the idle dispatcher then imports papermill, and the
+    # runners of later jobs are forks of it that skip those imports. Both give the same results.
+    _write_notebook(src / "who.ipynb", [("parameters", "n = 0"), ("code", WHO_RUNS)])
+    seen = []
+    for n in range(1, 4):
+        run = exp.submit(NotebookRunConfig(src, "who.ipynb", parameters={"n": n}))
+        run.wait_for_completion(timeout=120)
+        log = run.read_log()[0].decode()
+        [line] = [line for line in log.splitlines() if line.startswith("RUNNER")]
+        seen.append(line)
+        assert (
+            "outputs/who.ipynb" in run.get_file_names() and run.get_tags()["mlws.progress"] == "cell 3 of 3"
+        )  # with the injected parameters
+    assert seen[0] == "RUNNER process 1"
+    assert seen[-1] == "RUNNER forked 3"
+
+
+def test_a_forked_runner_has_its_own_folder_environment_log_and_exit_code(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from jupyter_mlws.compute.local import ForkedProcess
+
+    log = tmp_path / "driver.log"
+
+    def job() -> int:
+        print("in", os.getcwd(), os.environ.get("ONLY_HERE"), flush=True)
+        return 3
+
+    proc = ForkedProcess(job, tmp_path, {"ONLY_HERE": "yes"}, log)
+    assert proc.wait(60) == 3
+    assert log.read_text() == f"in {tmp_path} yes\n" and "ONLY_HERE" not in os.environ
+
+    def broken() -> int:
+        raise ValueError("the data is bad")
+
+    assert ForkedProcess(broken, tmp_path, {}, log).wait(60) == 1
+    assert "ValueError: the data is bad" in log.read_text()
+
+    sleeper = ForkedProcess(lambda: time.sleep(60) or 0, tmp_path, {}, log)
+    with pytest.raises(Exception, match="timed out"):
+        sleeper.wait(0.1)
+    os.killpg(sleeper.pid, signal.SIGTERM)  # its own process group, like a Popen job
+    assert sleeper.wait(30) == -signal.SIGTERM

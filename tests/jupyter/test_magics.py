@@ -10,7 +10,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.testing.globalipapp import start_ipython
 
-from jupyter_mlws import Model, Workspace
+from jupyter_mlws import Environment, Model, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.magics.magics import Table
 from jupyter_mlws.magics.params import typed_value
@@ -82,6 +82,20 @@ def test_submit_waits_with_a_live_widget_and_binds_the_default_name(shell: Inter
     assert run_cell(shell, "%%submit\nprint('hi')\n").success
     run = shell.user_ns["_run"]
     assert run.wait_for_completion(timeout=90)["status"] == "Completed"
+
+
+def test_submit_takes_a_registered_environment(shell: InteractiveShell, folder: Path) -> None:
+    ws = Workspace.create(folder)
+    env = Environment("kernel-env")
+    env.python.user_managed_dependencies = True  # this kernel's interpreter as it is: nothing to build
+    env.environment_variables = {"GREETING": "hello from the environment"}
+    env.register(ws)
+    cell = "%%submit --environment kernel-env:1 --no-wait --as job\nimport os\nprint(os.environ['GREETING'])\n"
+    assert run_cell(shell, cell).success
+    job = shell.user_ns["job"]
+    assert job.wait_for_completion(timeout=90)["status"] == "Completed"
+    assert job.get_environment().name == "kernel-env"
+    assert "hello from the environment" in job.read_log()[0].decode()
 
 
 def test_register_from_a_path_and_from_the_last_run(shell: InteractiveShell, folder: Path) -> None:

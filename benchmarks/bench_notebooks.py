@@ -1,0 +1,219 @@
+"""Notebook jobs, environment builds and the Docker target, side by side with what a user would run.
+
+Run from the repository root::
+
+    python benchmarks/bench_notebooks.py            # defaults (a few minutes; Docker parts need an engine)
+    python benchmarks/bench_notebooks.py --quick    # smoke run
+
+1. Notebook job overhead: a 3-cell parameterised notebook submitted as a job (``NotebookRunConfig``,
+   dispatcher warm), submit-to-Completed, next to ``papermill`` CLI on the same notebook with the
+   same parameter (the peer) and the same work as a plain ``python`` script (the floor).
+2. Environment build: ``Environment.build()`` of a one-package environment into an empty cache (the
+   first build: a venv with the job runtime), then again (the cache hit); on Docker the same for the
+   image, when an engine answers.
+3. Docker: submit-to-Running and submit-to-Completed of a trivial script on the docker target (image
+   cached), next to the local target and to ``docker run --rm IMAGE python3 -c pass`` (a bare
+   container's start and stop).
+
+Figures are medians; the markdown table goes to stdout, the JSON to ``benchmarks/results/notebooks.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from jupyter_mlws import ComputeTarget, DockerCompute, Environment, Experiment, NotebookRunConfig, Workspace
+from jupyter_mlws.compute import agent
+from jupyter_mlws.core.run_config import ScriptRunConfig
+
+HERE = Path(__file__).resolve().parent
+IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
+
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "n = 10", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "code", "metadata": {}, "source": "total = sum(i * i for i in range(n))", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "code", "metadata": {}, "source": "print(total)", "outputs": [], "execution_count": None},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}  # fmt: skip
+SCRIPT = "n = 1000\ntotal = sum(i * i for i in range(n))\nprint(total)\n"
+
+
+def _timed(argv: list[str], cwd: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - t
+
+
+def bench_notebook(work: Path, repeats: int) -> dict[str, Any]:
+    src = work / "nb"
+    src.mkdir()
+    (src / "three.ipynb").write_text(json.dumps(NOTEBOOK))
+    (src / "three.py").write_text(SCRIPT)
+    papermill = str(Path(sys.executable).parent / "papermill")
+    floor = [_timed([sys.executable, "three.py"], src) for _ in range(repeats)]
+    peer = [
+        _timed([papermill, "three.ipynb", str(work / "out.ipynb"), "-p", "n", "1000", "--log-level", "ERROR"], src)
+        for _ in range(repeats)
+    ]
+    ws = Workspace.create(work / "ws-nb")
+    exp = Experiment(ws, "nb")
+    config = NotebookRunConfig(source_directory=src, notebook="three.ipynb", parameters={"n": 1000})
+
+    def one() -> tuple[float, float]:
+        t0 = time.time()
+        run = exp.submit(config)
+        run.wait_for_completion(timeout=300)
+        record = ws.metadata.get_run(run.id)
+        assert record.start_time is not None and record.end_time is not None
+        return record.start_time - t0, record.end_time - t0
+
+    one()  # starts the dispatcher
+    ours = [one() for _ in range(repeats)]
+    agent.stop(ws)
+    return {
+        "script_s": statistics.median(floor),
+        "papermill_s": statistics.median(peer),
+        "job_to_running_s": statistics.median(o[0] for o in ours),
+        "job_to_completed_s": statistics.median(o[1] for o in ours),
+    }
+
+
+def _engine() -> Any:
+    try:
+        import docker
+
+        client = docker.from_env(version="auto")
+        client.images.get(IMAGE)
+        return client
+    except Exception as exc:
+        print(f"(no Docker engine with {IMAGE}: Docker figures skipped: {exc})", file=sys.stderr)
+        return None
+
+
+def bench_build(work: Path, engine: Any) -> dict[str, Any]:
+    os.environ["MLWS_ENV_CACHE"] = str(work / "env-cache")
+    env = Environment("bench")
+    env.python.pip_packages = ["six==1.16.0"]
+    first = env.build()
+    hits = [env.build() for _ in range(5)]
+    assert not first.cached and all(h.cached for h in hits)
+    result: dict[str, Any] = {
+        "venv_first_s": first.seconds,
+        "venv_hit_s": statistics.median(h.seconds for h in hits),
+    }
+    if engine is not None:
+        env.docker.base_image = IMAGE
+        for image in engine.images.list(filters={"label": "mlws.environment=bench"}):
+            engine.images.remove(image.id, force=True)  # a first build really builds
+        first = env.build(compute_target="docker")
+        hits = [env.build(compute_target="docker") for _ in range(5)]
+        assert not first.cached and all(h.cached for h in hits)
+        result["image_first_s"] = first.seconds
+        result["image_hit_s"] = statistics.median(h.seconds for h in hits)
+    return result
+
+
+def bench_docker(work: Path, engine: Any, repeats: int) -> dict[str, Any]:
+    src = work / "trivial"
+    src.mkdir()
+    (src / "job.py").write_text("print('hello')\n")
+    bare = [_timed(["docker", "run", "--rm", IMAGE, "python3", "-c", "pass"], src) for _ in range(repeats)]
+    ws = Workspace.create(work / "ws-docker")
+    ComputeTarget.attach(ws, "docker", DockerCompute.attach_configuration(base_image=IMAGE))
+    exp = Experiment(ws, "docker")
+    figures: dict[str, Any] = {"bare_container_s": statistics.median(bare)}
+    for target in ("local", "docker"):
+        config = ScriptRunConfig(source_directory=src, script="job.py", compute_target=target)
+
+        def one() -> tuple[float, float]:
+            t0 = time.time()
+            run = exp.submit(config)  # noqa: B023 - used at once
+            run.wait_for_completion(timeout=600)
+            record = ws.metadata.get_run(run.id)
+            assert record.start_time is not None and record.end_time is not None
+            return record.start_time - t0, record.end_time - t0
+
+        one()  # warms the dispatcher (and, on docker, builds the runtime image once)
+        times = [one() for _ in range(repeats)]
+        figures[f"{target}_to_running_s"] = statistics.median(t[0] for t in times)
+        figures[f"{target}_to_completed_s"] = statistics.median(t[1] for t in times)
+    agent.stop(ws)
+    return figures
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f} ms"
+
+
+def table(results: dict[str, Any]) -> str:
+    nb, build = results["notebook"], results["build"]
+    lines = [
+        "| Figure | jupyter-mlws | Peer | Ratio / target |",
+        "|---|---:|---:|---|",
+        f"| 3-cell notebook, submit → Completed (dispatcher warm) | {_ms(nb['job_to_completed_s'])} "
+        f"| `papermill` CLI: {_ms(nb['papermill_s'])} "
+        f"| {nb['job_to_completed_s'] / nb['papermill_s']:.2f}× of papermill (target ≤ 1×) |",
+        f"| Same work as a plain script (the floor) | | `python three.py`: {_ms(nb['script_s'])} | |",
+        f"| Environment build, venv: first build → cache hit | {build['venv_first_s']:.1f} s → "
+        f"{_ms(build['venv_hit_s'])} | | |",
+    ]
+    if "image_first_s" in build:
+        lines.append(
+            f"| Environment build, Docker image: first build → cache hit | {build['image_first_s']:.1f} s → "
+            f"{_ms(build['image_hit_s'])} | | |"
+        )
+    docker = results.get("docker")
+    if docker:
+        overhead = docker["docker_to_running_s"] - docker["local_to_running_s"]
+        lines += [
+            f"| Trivial script on Docker, submit → Running | {_ms(docker['docker_to_running_s'])} "
+            f"| local target: {_ms(docker['local_to_running_s'])} | container start adds {_ms(overhead)} |",
+            f"| Trivial script on Docker, submit → Completed | {_ms(docker['docker_to_completed_s'])} "
+            f"| `docker run --rm … python3 -c pass`: {_ms(docker['bare_container_s'])} "
+            f"| {docker['docker_to_completed_s'] / docker['bare_container_s']:.2f}× of a bare container |",
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="3 repeats")
+    parser.add_argument("--tmpdir", default=None)
+    args = parser.parse_args()
+    repeats = 3 if args.quick else args.repeats
+    work = Path(tempfile.mkdtemp(prefix="mlws-bench-nb-", dir=args.tmpdir))
+    os.environ.setdefault("MLWS_AGENT_IDLE_SECONDS", "30")
+    engine = _engine()
+    try:
+        results: dict[str, Any] = {"repeats": repeats, "notebook": bench_notebook(work, repeats)}
+        results["build"] = bench_build(work, engine)
+        if engine is not None:
+            results["docker"] = bench_docker(work, engine, repeats)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "notebooks.json").write_text(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""The docker compute target on a real Docker engine: jobs in containers built from an offline base
+image (CI builds it with .ci/docker-engine), metrics reaching the workspace from inside, cancel,
+limits, GPU requests, and containers removed after success, failure and cancel.
+
+Without an engine these tests are skipped locally; CI sets ``MLWS_REQUIRE_DOCKER=1`` so that a
+missing engine fails the run instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import ComputeTarget, DockerCompute, Environment, NotebookRunConfig, Run, Workspace
+from jupyter_mlws.compute.docker import RUN_LABEL
+from jupyter_mlws.core.activities import Activity
+from jupyter_mlws.core.jobs import live_dir
+from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
+from tests.compute.conftest import TIMEOUT, JobKit, wait_until
+
+REQUIRE_DOCKER = os.environ.get("MLWS_REQUIRE_DOCKER") == "1"
+TEST_IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
+BUILD_TIMEOUT = 600.0  # the first image build installs the job runtime with pip inside a container
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Any]:
+    try:
+        import docker
+
+        client = docker.from_env(version="auto")
+        client.images.get(TEST_IMAGE)
+    except Exception as exc:
+        if REQUIRE_DOCKER:
+            pytest.fail(f"a Docker engine with the image {TEST_IMAGE} is required (MLWS_REQUIRE_DOCKER=1): {exc}")
+        pytest.skip(f"no Docker engine with the image {TEST_IMAGE} (start one: bash .ci/docker-engine start): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def docker_target(engine: Any, ws: Workspace) -> str:
+    ComputeTarget.attach(ws, "docker", DockerCompute.attach_configuration(base_image=TEST_IMAGE))
+    return "docker"
+
+
+def containers_of(engine: Any, run: Run) -> list[Any]:
+    return list(engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run.id}"}))
+
+
+def driver_log(run: Run) -> str:
+    data, _ = run.read_log(max_bytes=1 << 30)
+    return data.decode()
+
+
+def live_log(ws: Workspace, run: Run) -> str:
+    try:
+        return (live_dir(ws, run.id) / "user_logs" / "std_log.txt").read_text()
+    except OSError:
+        return ""
+
+
+pytestmark = pytest.mark.docker
+
+
+def test_a_script_runs_in_a_container_and_reports_to_the_workspace(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    kit.script(
+        "train.py",
+        """\
+        from jupyter_mlws import Run
+        run = Run.get_context()
+        for step in range(3):
+            run.log("loss", 1.0 / (step + 1), step=step)
+        Path("outputs/model.txt").write_text("weights")
+        print("INSIDE " + json.dumps({"docker": Path("/.dockerenv").exists(), "uid": os.getuid(),
+                                      "flavour": os.environ.get("FLAVOUR"), "python": sys.executable}))
+        """,
+    )
+    for image in engine.images.list(filters={"label": "mlws.environment=dock"}):
+        engine.images.remove(image.id, force=True)  # left by an earlier session: this one must build
+    env = Environment("dock")
+    env.python.pip_packages = ["six==1.16.0"]
+    env.environment_variables = {"FLAVOUR": "docker"}
+    run = kit.submit("train.py", compute_target=docker_target, environment=env)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT)
+    inside = json.loads(next(line[7:] for line in driver_log(run).splitlines() if line.startswith("INSIDE ")))
+    assert inside == {"docker": True, "uid": os.getuid(), "flavour": "docker", "python": "/opt/mlws/venv/bin/python"}
+    assert [p.value for p in run.get_metric_history("loss")] == [1.0, 0.5, 1.0 / 3]
+    assert "outputs/model.txt" in run.get_file_names()
+    assert containers_of(engine, run) == []  # removed after success
+    [activity] = Activity.list(kit.ws)
+    assert activity.status == "Completed" and activity.details["location"].startswith("mlws-env:")
+    image = engine.images.get(activity.details["location"])
+    assert "PIP_CERT" not in json.dumps(image.attrs["Config"]["Env"])  # build settings do not stay in the image
+
+    # The same environment again (new variables: a new version, the same image): reused, no new activity.
+    env.environment_variables = {"FLAVOUR": "again"}
+    again = kit.submit("train.py", compute_target=docker_target, environment=env)
+    again.wait_for_completion(timeout=TIMEOUT)
+    assert again.get_environment().version == 2 and "again" in driver_log(again)
+    assert len(Activity.list(kit.ws)) == 1
+    log = Path(again.download_file("logs/environment_build.log", tmp_path / "build.log")).read_text()
+    assert "cache hit" in log
+
+
+def test_a_failing_job_fails_and_its_container_is_removed(engine: Any, docker_target: str, kit: JobKit) -> None:
+    kit.script("fail.py", "raise SystemExit('the data is bad')\n")
+    run = kit.submit("fail.py", compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert run.status == "Failed"
+    error = run.get_details()["error"]
+    assert error["exit_code"] == 1 and "the data is bad" in error["log_tail"]
+    assert containers_of(engine, run) == []
+
+
+def test_cancel_stops_the_container_with_sigterm(engine: Any, ws: Workspace, kit: JobKit) -> None:
+    ComputeTarget.attach(
+        ws, "docker", DockerCompute.attach_configuration(base_image=TEST_IMAGE, cancel_grace_seconds=60)
+    )
+    kit.script(
+        "wait.py",
+        """\
+        def stop(signum, frame):
+            print("got SIGTERM", flush=True)
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, stop)
+        print("ready", flush=True)
+        time.sleep(600)
+        """,
+    )
+    run = kit.submit("wait.py", compute_target="docker")
+    wait_until(lambda: "ready" in live_log(ws, run), BUILD_TIMEOUT, "the job to start in its container")
+    assert len(containers_of(engine, run)) == 1
+    started = time.monotonic()
+    run.cancel()
+    run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert run.status == "Canceled"
+    assert time.monotonic() - started < 50  # SIGTERM reached the job; it did not wait for the 60 s SIGKILL
+    assert "got SIGTERM" in driver_log(run)
+    assert containers_of(engine, run) == []
+
+
+def test_cpu_and_memory_limits_apply_and_gpu_requests_reach_the_engine(engine: Any, ws: Workspace, kit: JobKit) -> None:
+    config = DockerCompute.attach_configuration(base_image=TEST_IMAGE, cpus=0.5, memory="256m")
+    ComputeTarget.attach(ws, "small", config)
+    kit.script(
+        "limits.py",
+        """\
+        cgroup = Path("/sys/fs/cgroup")
+        if (cgroup / "memory.max").exists():  # cgroup v2
+            memory, cpu = (cgroup / "memory.max").read_text(), (cgroup / "cpu.max").read_text()
+        else:  # cgroup v1
+            memory = (cgroup / "memory/memory.limit_in_bytes").read_text()
+            cpu = " ".join((cgroup / f"cpu/cpu.cfs_{n}_us").read_text().strip() for n in ("quota", "period"))
+        print("LIMITS " + json.dumps({"memory": memory.strip(), "cpu": cpu.strip()}))
+        """,
+    )
+    run = kit.submit("limits.py", compute_target="small")
+    run.wait_for_completion(timeout=BUILD_TIMEOUT)
+    limits = json.loads(next(line[7:] for line in driver_log(run).splitlines() if line.startswith("LIMITS ")))
+    assert limits == {"memory": str(256 * 1024 * 1024), "cpu": "50000 100000"}
+
+    # No GPU here: the engine refuses the device request, and the run says why.
+    ComputeTarget.attach(ws, "gpu", DockerCompute.attach_configuration(base_image=TEST_IMAGE, gpus=1))
+    gpu = kit.submit("limits.py", compute_target="gpu")
+    gpu.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert gpu.status == "Failed"
+    message = gpu.get_details()["error"]["message"]
+    assert "refused to start the job's container" in message and "gpu" in message.lower()
+    assert containers_of(engine, gpu) == []
+
+
+def test_a_notebook_runs_on_docker(engine: Any, docker_target: str, kit: JobKit) -> None:
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "epochs = 1", "outputs": [],
+             "execution_count": None},
+            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+             "source": "from jupyter_mlws import Run\nrun = Run.get_context()\n"
+                       "for e in range(epochs):\n    run.log('acc', 0.5 + e / 10)\nprint('trained', epochs)"},
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }  # fmt: skip
+    (kit.src / "train.ipynb").write_text(json.dumps(notebook))
+    config = NotebookRunConfig(kit.src, "train.ipynb", parameters={"epochs": 3}, compute_target=docker_target)
+    run = kit.exp.submit(config)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT)
+    assert [p.value for p in run.get_metric_history("acc")] == [0.5, 0.6, 0.7]
+    assert run.get_tags()["mlws.progress"] == "cell 3 of 3"  # the injected parameters cell counts
+    executed = json.loads(Path(run.download_file("outputs/train.ipynb", kit.src.parent / "executed.ipynb")).read_text())
+    assert any("trained 3" in "".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    assert containers_of(engine, run) == []
+
+
+def test_a_missing_base_image_is_a_clear_failure(engine: Any, ws: Workspace, kit: JobKit) -> None:
+    ComputeTarget.attach(ws, "nowhere", DockerCompute.attach_configuration(base_image="mlws-no-such-image:never"))
+    kit.script("job.py", "print('never')\n")
+    run = kit.submit("job.py", compute_target="nowhere")
+    run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert run.status == "Failed"
+    message = run.get_details()["error"]["message"]
+    assert "mlws-no-such-image:never" in message and "could not be pulled" in message
+
+
+def test_abandon_removes_what_a_dead_supervisor_left(engine: Any, docker_target: str, ws: Workspace) -> None:
+    engine.containers.run(TEST_IMAGE, ["sleep", "600"], detach=True, labels={RUN_LABEL: "orphan-run"})
+    try:
+        ComputeTarget(ws, docker_target).backend().abandon("orphan-run")
+        assert engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}=orphan-run"}) == []
+    finally:
+        for container in engine.containers.list(all=True, filters={"label": f"{RUN_LABEL}=orphan-run"}):
+            container.remove(force=True)
+
+
+# -- no engine needed ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"memory": "lots"}, "memory"),
+        ({"cpus": 0}, "cpus"),
+        ({"gpus": "some"}, "gpus"),
+        ({"docker_host": "localhost"}, "docker_host"),
+        ({"base_image": ""}, "base_image"),
+        ({"volumes": ["/:/host"]}, "unknown docker compute setting"),
+    ],
+)
+def test_bad_settings_are_refused_at_attach(ws: Workspace, settings: dict[str, Any], words: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=words):
+        ComputeTarget.attach(ws, "docker", {"type": "docker", **settings})
+
+
+@pytest.mark.usefixtures("ws")
+def test_an_absent_engine_is_a_clear_error_and_creates_no_run(kit: JobKit, tmp_path: Path) -> None:
+    socket = tmp_path / "no-engine.sock"
+    ComputeTarget.attach(kit.ws, "docker", {"type": "docker", "docker_host": f"unix://{socket}"})
+    kit.script("job.py", "print('never')\n")
+    with pytest.raises(BackendUnavailableError) as caught:
+        kit.submit("job.py", compute_target="docker")
+    message = str(caught.value)
+    assert f"the Docker engine at unix://{socket} does not answer" in message
+    assert "dockerd" in message and "docker_host" in message
+    assert kit.ws.search_runs().runs == []
+    cli = kit.mlws("submit", "job.py", "--source", str(kit.src), "--compute", "docker")
+    assert cli.returncode == 1 and "does not answer" in cli.stderr and "Traceback" not in cli.stderr
