@@ -17,6 +17,7 @@ and supervised by the same lifecycle; only starting, waiting and stopping happen
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import os
 import re
@@ -286,23 +287,32 @@ def _build(
     # The settings reach the build through a mounted file, not the container's environment, which
     # the committed image would keep (with this machine's paths and proxies in it).
     scratch = Path(tempfile.mkdtemp(prefix="mlws-build-"))
-    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
-    (scratch / "pip-settings.sh").write_text(exports)
-    mounts = [docker.types.Mount(p, p, type="bind", read_only=True) for p in local_paths(settings)]
-    mounts.append(docker.types.Mount("/opt/mlws-build", str(scratch), type="bind", read_only=True))
-    container = client.containers.create(
-        base,
-        ["/bin/sh", "-c", _BUILD_SCRIPT, "sh", *packages],
-        mounts=mounts,
-        network_mode=str(config.get("network_mode") or "host"),
-        labels={"mlws.build": tag},
-    )
+    container: Any = None
+    labels = {"mlws.build": tag}
+    if recorder.run_id is not None:
+        labels[RUN_LABEL] = recorder.run_id  # so abandon() finds it if the supervisor dies
     try:
+        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
+        (scratch / "pip-settings.sh").write_text(exports)
+        os.chmod(scratch / "pip-settings.sh", 0o600)
+        mounts = [docker.types.Mount(p, p, type="bind", read_only=True) for p in local_paths(settings)]
+        mounts.append(docker.types.Mount("/opt/mlws-build", str(scratch), type="bind", read_only=True))
+        container = client.containers.create(
+            base,
+            ["/bin/sh", "-c", _BUILD_SCRIPT, "sh", *packages],
+            mounts=mounts,
+            network_mode=str(config.get("network_mode") or "host"),
+            labels=labels,
+        )
+        remove = recorder.on_cancel(lambda: container.kill())
         container.start()
         for chunk in container.logs(stream=True, follow=True):
             for line in chunk.decode("utf-8", errors="replace").splitlines():
                 recorder.log(line)
         code = int(container.wait().get("StatusCode", 1))
+        remove()
+        if recorder.canceled.is_set():
+            raise EnvironmentBuildError("the build was canceled", recorder.log_text, recorder.activity_id)
         if code != 0:
             recorder.flush()
             raise EnvironmentBuildError(
@@ -325,8 +335,16 @@ def _build(
                 "Labels": {"mlws.environment": name},
             },
         )
+    except docker.errors.APIError as exc:
+        raise EnvironmentBuildError(
+            f"environment {name!r} failed to build on {base}: the Docker engine said: {exc.explanation or exc}",
+            recorder.log_text,
+            recorder.activity_id,
+        ) from None
     finally:
-        container.remove(force=True)
+        if container is not None:
+            with contextlib.suppress(Exception):
+                container.remove(force=True)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -406,21 +424,24 @@ class DockerJob(JobExecution):
         threading.Thread(target=self._wait_for_exit, name="mlws-docker-wait", daemon=True).start()
 
     def _wait_for_exit(self) -> None:
+        code = 1
         try:
-            result = self.container.wait()
-            code = int(result.get("StatusCode", 1))
-            self.container.reload()
-            if self.container.attrs.get("State", {}).get("OOMKilled"):
-                limit = self.config.get("memory")
-                message = f"the container ran out of memory (memory setting: {limit})"
-                self.error_file.write_text(json.dumps({"message": message, "reason": "oom"}))
-        except Exception as exc:  # the engine went away: the job cannot be followed any more
-            self.error_file.write_text(json.dumps({"message": f"lost the Docker engine: {exc}"}))
-            code = 1
-        if 128 < code < 128 + 65:
-            code = 128 - code  # killed by a signal: report it as a process would (-signal)
-        self._exit = code
-        self._done.set()
+            try:
+                code = int(self.container.wait().get("StatusCode", 1))
+            except Exception as exc:  # the engine went away: the job cannot be followed any more
+                self.error_file.write_text(json.dumps({"message": f"lost the Docker engine: {exc}"}))
+                return
+            if 128 < code < 128 + 65:
+                code = 128 - code  # killed by a signal: report it as a process would (-signal)
+            with contextlib.suppress(Exception):
+                self.container.reload()
+                if self.container.attrs.get("State", {}).get("OOMKilled"):
+                    limit = self.config.get("memory")
+                    message = f"the container ran out of memory (memory setting: {limit})"
+                    self.error_file.write_text(json.dumps({"message": message, "reason": "oom"}))
+        finally:
+            self._exit = code
+            self._done.set()  # whatever happened, the lifecycle must learn the job is over
 
     def wait(self, timeout: float) -> int | None:
         return self._exit if self._done.wait(timeout) else None
@@ -443,7 +464,7 @@ class DockerJob(JobExecution):
         if self.container is not None:
             try:
                 self.container.remove(force=True)
-            except Exception:  # noqa: S110 - removed already (or the engine is gone; abandon() retries)
+            except Exception:  # noqa: S110 - removed already, or the engine is gone (it keeps the run-id label)
                 pass
         if self.client is not None:
             self.client.close()

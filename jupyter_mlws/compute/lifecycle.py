@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from ..core.activities import ActivityRecorder
 from ..core.compute import JobReporter
 from ..core.environment_build import BuildResult
 from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
 from ..core.run import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
-from ..errors import EnvironmentBuildError
+from ..errors import EnvironmentBuildError, MlwsError
 
 __all__ = ["JobExecution", "Outcome"]
 
@@ -94,14 +95,20 @@ class JobExecution(ABC):
         workdir: Path | None = None
         try:
             workdir = self.prepare()
-            with self._heartbeats():  # a build may take minutes: the run must not look abandoned
+            builds: list[ActivityRecorder] = []
+            with self._heartbeats(builds):  # a build may take minutes: the run must not look abandoned
                 self.built = reporter.build_environment(
-                    self.target_type, self.config, self.live / "logs" / BUILD_LOG, self.default_environment()
+                    self.target_type,
+                    self.config,
+                    self.live / "logs" / BUILD_LOG,
+                    self.default_environment(),
+                    builds.append,
                 )
             if reporter.status() == RunStatus.CANCEL_REQUESTED:
                 outcome = Outcome(RunStatus.CANCELED, {"message": "canceled before it started", "reason": "canceled"})
+            elif not reporter.transition(RunStatus.STARTING):
+                outcome = Outcome(reporter.status())  # ended meanwhile (e.g. judged stale): start nothing
             else:
-                reporter.transition(RunStatus.STARTING)
                 self.start(workdir)
                 reporter.transition(RunStatus.RUNNING)
                 outcome = self.watch()
@@ -114,7 +121,15 @@ class JobExecution(ABC):
             error = {"message": exc.message, "reason": "environment_build", "build_log": tail}
             if exc.activity_id:
                 error["activity_id"] = exc.activity_id
-            outcome = Outcome(RunStatus.FAILED, error)
+            if reporter.status() == RunStatus.CANCEL_REQUESTED:
+                error.update(message="canceled while its environment was being built", reason="canceled")
+                outcome = Outcome(RunStatus.CANCELED, error)
+            else:
+                outcome = Outcome(RunStatus.FAILED, error)
+            self._collect_quietly(workdir)
+        except MlwsError as exc:
+            # Ours, with a message that names the thing and the fix (a missing image, a stopped engine).
+            outcome = Outcome(RunStatus.FAILED, {"message": exc.message, "reason": type(exc).__name__})
             self._collect_quietly(workdir)
         except Exception as exc:
             outcome = Outcome(
@@ -131,13 +146,19 @@ class JobExecution(ABC):
         return outcome.status
 
     @contextlib.contextmanager
-    def _heartbeats(self) -> Iterator[None]:
+    def _heartbeats(self, builds: list[ActivityRecorder]) -> Iterator[None]:
+        """Heartbeats while the environment builds, and a cancel request stops the build."""
         stop = threading.Event()
 
         def beat() -> None:
-            while not stop.wait(HEARTBEAT_INTERVAL_S):
+            next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
+            while not stop.wait(STATUS_CHECK_INTERVAL_S * 2):
                 try:
-                    self.reporter.heartbeat()
+                    if time.monotonic() >= next_beat:
+                        self.reporter.heartbeat()
+                        next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
+                    if builds and self.reporter.status() in (RunStatus.CANCEL_REQUESTED, *TERMINAL_STATUSES):
+                        builds[-1].cancel()
                 except Exception:  # noqa: S110 - a missed beat is retried; the store may be busy
                     pass
 

@@ -116,14 +116,14 @@ class ForkedProcess:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 code = target()
             except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
             except BaseException:
                 traceback.print_exc()
             finally:
                 with contextlib.suppress(Exception):
                     sys.stdout.flush()
                     sys.stderr.flush()
-                os._exit(code)
+                os._exit(code if isinstance(code, int) else 1)  # never back into the supervisor's code
         self.pid = pid
         self.returncode: int | None = None
 
@@ -230,7 +230,8 @@ class LocalJob(JobExecution):
         return (
             self.spec.get("kind") == "notebook"
             and self.built is None
-            and os.path.realpath(self.python()) == os.path.realpath(sys.executable)
+            # Not resolved: two venvs' interpreters are links to the same base interpreter.
+            and os.path.abspath(self.python()) == os.path.abspath(sys.executable)
             and "papermill.engines" in sys.modules
         )
 

@@ -55,12 +55,16 @@ class ActivityRecorder:
             self.activity_id, kind, name, "Running", time.time(), run_id=run_id, details=details or {}
         )
         self.created = False
+        self.run_id = run_id
         self._lines: list[str] = []
         self._chars = 0
         self._dirty = False
         self._last_flush = 0.0
         self._lock = threading.Lock()
         self.listeners: list[Any] = []  # callables given each log line (e.g. a run's build log file)
+        # Cancel: set by whoever learns the build is no longer wanted; builders stop what runs.
+        self.canceled = threading.Event()
+        self._stoppers: list[Any] = []
         if not lazy:
             self._create()
 
@@ -69,6 +73,22 @@ class ActivityRecorder:
         if self.workspace is not None and not self.created:
             self.workspace.metadata.create_activity(self._record)
         self.created = True
+
+    def cancel(self) -> None:
+        """Stop the build: kill the step running now (a pip process, a build container)."""
+        self.canceled.set()
+        for stop in list(self._stoppers):
+            try:
+                stop()
+            except Exception:  # noqa: S110 - it ended meanwhile
+                pass
+
+    def on_cancel(self, stop: Any) -> Any:
+        """Register ``stop`` to be called on cancel (at once if canceled already); returns a remover."""
+        self._stoppers.append(stop)
+        if self.canceled.is_set():
+            stop()
+        return lambda: self._stoppers.remove(stop) if stop in self._stoppers else None
 
     @property
     def log_text(self) -> str:
@@ -87,7 +107,10 @@ class ActivityRecorder:
         for listener in self.listeners:
             listener(line)
         if time.monotonic() - self._last_flush >= LOG_FLUSH_S:
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # the lines stay here and go with the next flush
+                self._dirty = True
 
     def progress(self, text: str) -> None:
         self._create()

@@ -8,7 +8,7 @@ import builtins
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -76,9 +76,11 @@ class JobReporter(ABC):
         config: Mapping[str, Any],
         log_file: Path,
         default: Mapping[str, Any] | None = None,
+        on_start: Callable[[ActivityRecorder], None] | None = None,
     ) -> BuildResult | None:
         """Materialise the job's environment (else ``default``, a definition) for this target type,
-        its log also going to ``log_file``; ``None`` when the job runs with the submitting interpreter."""
+        its log also going to ``log_file``; ``None`` when the job runs with the submitting interpreter.
+        ``on_start`` receives the build's recorder (to cancel it)."""
 
 
 class ComputeBackend(ABC):

@@ -19,6 +19,9 @@ from .entities import EnvironmentRecord
 from .names import validate_entity_name
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .activities import ActivityRecorder
     from .environment_build import BuildResult
     from .workspace import Workspace
 
@@ -220,8 +223,10 @@ def build_environment(
     config: dict[str, Any],
     run_id: str | None = None,
     log_file: Path | None = None,
+    on_start: Callable[[ActivityRecorder], None] | None = None,
 ) -> BuildResult:
-    """Build (or find in the cache) ``definition`` for a target type; a real build is an activity."""
+    """Build (or find in the cache) ``definition`` for a target type; a real build is an activity.
+    ``on_start`` receives the recorder (a job's supervisor cancels the build through it)."""
     from .activities import ActivityRecorder
     from .compute import compute_target_types
 
@@ -229,6 +234,8 @@ def build_environment(
     label = f"{name}:{version}" if version is not None else name
     details = {"environment": name, "version": version, "target_type": target_type}
     recorder = ActivityRecorder(workspace, "environment-build", label, run_id=run_id, details=details, lazy=True)
+    if on_start is not None:
+        on_start(recorder)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
 
@@ -242,8 +249,8 @@ def build_environment(
     except MlwsError as exc:
         recorder.fail(str(exc), details)
         raise
-    except Exception as exc:
-        recorder.fail(f"{type(exc).__name__}: {exc}", details)
+    except BaseException as exc:  # an interrupt too: the activity must not stay Running
+        recorder.fail(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__, details)
         raise
     summary = {**details, "cached": result.cached, "location": result.location, "seconds": result.seconds}
     recorder.finish(summary, progress=f"built in {result.seconds:.1f} s")

@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -174,6 +175,8 @@ def local_paths(settings: Mapping[str, str]) -> list[str]:
 def run_logged(argv: Sequence[str], recorder: ActivityRecorder, env: Mapping[str, str] | None = None) -> int:
     """Run a build step, every output line going to the activity's log; its exit code."""
     recorder.log("$ " + " ".join(argv))
+    if recorder.canceled.is_set():
+        return -15
     proc = subprocess.Popen(
         list(argv),
         stdin=subprocess.DEVNULL,
@@ -182,11 +185,26 @@ def run_logged(argv: Sequence[str], recorder: ActivityRecorder, env: Mapping[str
         env=dict(env) if env is not None else None,
         text=True,
         errors="replace",
+        start_new_session=True,  # a group: pip re-runs itself under the venv's interpreter
     )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        recorder.log(line.rstrip("\n"))
-    return proc.wait()
+
+    def kill() -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    remove = recorder.on_cancel(kill)
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            recorder.log(line.rstrip("\n"))
+        return proc.wait()
+    finally:
+        # However this ends (an error, an interrupt), the step does not run on unwatched.
+        remove()
+        kill()  # whatever the step started goes with it
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def failure_summary(log: str) -> str:
@@ -201,11 +219,19 @@ def build_lock(root: Path, key: str, recorder: ActivityRecorder) -> Iterator[Non
     root.mkdir(parents=True, exist_ok=True)
     fd = os.open(root / f"{key[:16]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            recorder.progress("waiting for another build of the same environment")
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        waiting = False
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if not waiting:
+                    recorder.progress("waiting for another build of the same environment")
+                    waiting = True
+                if recorder.canceled.wait(0.5):
+                    raise EnvironmentBuildError(
+                        "the build was canceled", recorder.log_text, recorder.activity_id
+                    ) from None
         yield
     finally:
         os.close(fd)
@@ -230,7 +256,9 @@ def build_venv(name: str, definition: Mapping[str, Any], recorder: ActivityRecor
                 f"environment {name!r}: python.interpreter_path {interpreter!r} is not an executable file"
             )
         return BuildResult("user-managed", interpreter, True, 0.0)
-    key = build_key("venv", definition, python=sys.version, base=getattr(sys, "_base_executable", sys.executable))
+    # The running package is linked in: a venv is for one installation of it.
+    base = getattr(sys, "_base_executable", sys.executable)
+    key = build_key("venv", definition, python=sys.version, base=base, package=str(package_dir()))
     root = cache_root() / "venvs"
     folder = root / key[:16]
     with build_lock(root, key, recorder):
@@ -267,6 +295,8 @@ def _build(name: str, definition: Mapping[str, Any], folder: Path, recorder: Act
         code = run_logged([str(_venv_python(folder)), "-c", check], recorder, env)
     if code != 0:
         shutil.rmtree(folder, ignore_errors=True)
+        if recorder.canceled.is_set():
+            raise EnvironmentBuildError("the build was canceled", recorder.log_text, recorder.activity_id)
         recorder.flush()
         raise EnvironmentBuildError(
             f"environment {name!r} failed to build: {failure_summary(recorder.log_text)}",

@@ -21,6 +21,9 @@ from .entities import RunRecord, SnapshotRecord
 from .status import ACTIVE_STATUSES, RunStatus, check_transition
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .activities import ActivityRecorder
     from .environment_build import BuildResult
     from .experiment import Experiment
     from .run import Run
@@ -149,6 +152,7 @@ class StoreReporter(JobReporter):
         config: Mapping[str, Any],
         log_file: Path,
         default: Mapping[str, Any] | None = None,
+        on_start: Callable[[ActivityRecorder], None] | None = None,
     ) -> BuildResult | None:
         from .environment import build_environment
 
@@ -166,6 +170,7 @@ class StoreReporter(JobReporter):
             dict(config),
             self.run_id,
             log_file,
+            on_start,
         )
 
 
@@ -219,11 +224,25 @@ def reconcile(workspace: Workspace, record: RunRecord) -> RunRecord:
         record.run_id, record.status, new, end_time=time.time(), error={"message": reason, "reason": "stale"}
     ):
         _salvage(workspace, record.run_id)
+        _end_builds(workspace, record.run_id, reason)
         try:
             ComputeTarget(workspace, record.compute_target or DEFAULT_TARGET).backend().abandon(record.run_id)
         except Exception:  # noqa: S110 - best effort: the run's end is recorded already
             pass
     return store.get_run(record.run_id)
+
+
+def _end_builds(workspace: Workspace, run_id: str, reason: str) -> None:
+    """A build that died with its supervisor must not show as Running for ever."""
+    try:
+        for activity in workspace.metadata.list_activities(status="Running", limit=1000):
+            if activity.run_id == run_id:
+                message = f"the build stopped with its job: {reason}"
+                workspace.metadata.update_activity(
+                    activity.activity_id, status="Failed", end_time=time.time(), error={"message": message}
+                )
+    except Exception:  # noqa: S110 - best effort: the run's end is recorded already
+        pass
 
 
 def _salvage(workspace: Workspace, run_id: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,27 +179,16 @@ def test_cpu_and_memory_limits_apply_and_gpu_requests_reach_the_engine(engine: A
     assert containers_of(engine, gpu) == []
 
 
-def test_a_notebook_runs_on_docker(engine: Any, docker_target: str, kit: JobKit) -> None:
-    notebook = {
-        "cells": [
-            {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "epochs = 1", "outputs": [],
-             "execution_count": None},
-            {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-             "source": "from jupyter_mlws import Run\nrun = Run.get_context()\n"
-                       "for e in range(epochs):\n    run.log('acc', 0.5 + e / 10)\nprint('trained', epochs)"},
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }  # fmt: skip
-    (kit.src / "train.ipynb").write_text(json.dumps(notebook))
-    config = NotebookRunConfig(kit.src, "train.ipynb", parameters={"epochs": 3}, compute_target=docker_target)
-    run = kit.exp.submit(config)
+def test_the_example_notebook_runs_on_docker(engine: Any, docker_target: str, kit: JobKit) -> None:
+    shutil.copy(Path(__file__).resolve().parents[2] / "notebooks" / "train.ipynb", kit.src / "train.ipynb")
+    parameters = {"epochs": 15, "learning_rate": 0.4}
+    run = kit.exp.submit(NotebookRunConfig(kit.src, "train.ipynb", parameters=parameters, compute_target=docker_target))
     run.wait_for_completion(timeout=BUILD_TIMEOUT)
-    assert [p.value for p in run.get_metric_history("acc")] == [0.5, 0.6, 0.7]
-    assert run.get_tags()["mlws.progress"] == "cell 3 of 3"  # the injected parameters cell counts
-    executed = json.loads(Path(run.download_file("outputs/train.ipynb", kit.src.parent / "executed.ipynb")).read_text())
-    assert any("trained 3" in "".join(o.get("text", "")) for c in executed["cells"] for o in c.get("outputs", []))
+    assert len(run.get_metric_history("loss")) == 15 and run.get_metrics()["final_loss"] < 0.01
+    assert run.get_tags()["mlws.progress"] == "cell 4 of 4"  # with the injected parameters cell
+    executed = Path(run.download_file("outputs/train.ipynb", kit.src.parent / "executed.ipynb")).read_text()
+    assert "after 15 epochs at learning rate 0.4" in executed
+    assert "outputs/model.json" in run.get_file_names()
     assert containers_of(engine, run) == []
 
 

@@ -90,7 +90,8 @@ def test_a_changed_environment_is_a_new_version_and_a_new_build(kit: JobKit) -> 
     assert (first.get_environment().version, second.get_environment().version) == (1, 2)
     assert report(first)["python"] != report(second)["python"]
     assert report(second)["flavour"] == "b"
-    assert [a.name for a in Activity.list(kit.ws)] == ["six-env:2", "six-env:1"]
+    # The second definition installs more: it was built (the first may be a cache hit of an earlier test's).
+    assert Activity.list(kit.ws)[0].name == "six-env:2" and Activity.list(kit.ws)[0].status == "Completed"
 
 
 def test_a_failed_build_fails_the_run_with_the_build_log(kit: JobKit, tmp_path: Path) -> None:
@@ -158,3 +159,46 @@ def test_pip_settings_of_this_machine_are_passed_on(monkeypatch: pytest.MonkeyPa
     assert settings["PIP_INDEX_URL"] == f"file://{index}" and settings["HTTPS_PROXY"] == "http://proxy.invalid:3128"
     # A local "simple" index links to files beside it: its parent folder is what a container needs.
     assert local_paths(settings) == sorted([str(bundle), str(index.parent)])
+
+
+def test_cancel_stops_a_build_that_hangs(kit: JobKit) -> None:
+    # A package URL whose server accepts and never answers: pip waits (for minutes, as behind a
+    # stuck proxy). Cancel must stop the build, not wait for it.
+    import socket
+    import threading
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    held: list[socket.socket] = []
+    done = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not done.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        kit.script("report.py", REPORT)
+        env = Environment("stuck")
+        env.python.pip_packages = [f"mlws-stuck @ http://127.0.0.1:{port}/mlws_stuck-1.0-py3-none-any.whl"]
+        run = kit.submit("report.py", environment=env)
+        kit.wait_until(lambda: held, BUILD_TIMEOUT, "pip to connect to the stuck package server")
+        run.cancel()
+        run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+        assert run.status == "Canceled"
+        assert run.get_details()["error"]["message"] == "canceled while its environment was being built"
+        [activity] = Activity.list(kit.ws)
+        assert activity.status == "Failed" and "canceled" in activity.error["message"]
+    finally:
+        done.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()

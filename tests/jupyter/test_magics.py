@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from jupyter_mlws import Environment, Model, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.magics.magics import Table
 from jupyter_mlws.magics.params import typed_value
+from tests.compute.test_docker import TEST_IMAGE, engine  # noqa: F401 - the Docker engine fixture
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +200,14 @@ def _parameterised_notebook(folder: Path) -> None:
 
 
 @pytest.mark.slow
+def test_submit_line_magic_runs_the_example_notebook(shell: InteractiveShell, folder: Path) -> None:
+    shutil.copy(Path(__file__).resolve().parents[2] / "notebooks" / "train.ipynb", folder / "train.ipynb")
+    assert run_cell(shell, "%submit train.ipynb --param epochs=12 --param learning_rate=0.4 --no-wait --as job").success
+    job = shell.user_ns["job"]
+    assert job.wait_for_completion(timeout=120)["status"] == "Completed"
+    assert len(job.get_metrics()["loss"]) == 12 and "outputs/train.ipynb" in job.get_file_names()
+
+
 def test_submit_line_magic_runs_a_notebook_with_two_parameter_sets(shell: InteractiveShell, folder: Path) -> None:
     _parameterised_notebook(folder)
     assert run_cell(shell, "%submit train.ipynb --param epochs=3 --param label=first --no-wait --as one").success
@@ -230,3 +240,23 @@ def test_bad_notebook_submissions_are_one_line(
     assert not result.success or "UsageError" in text
     assert "UsageError" in text and "Traceback" not in text
     assert not (folder / ".mlws").exists()  # nothing made for a refused submission
+
+
+@pytest.mark.docker
+def test_submit_runs_a_cell_on_the_docker_target(
+    shell: InteractiveShell,
+    folder: Path,
+    engine: Any,  # noqa: F811 - the Docker engine fixture
+) -> None:
+    from jupyter_mlws import ComputeTarget, DockerCompute
+
+    ws = Workspace.create(folder)
+    ComputeTarget.attach(ws, "docker", DockerCompute.attach_configuration(base_image=TEST_IMAGE))
+    cell = (
+        "%%submit --compute docker --param n=4 --no-wait --as job\n"
+        "import os\nprint('in a container:', os.path.exists('/.dockerenv'), n)\n"
+    )
+    assert run_cell(shell, cell).success
+    job = shell.user_ns["job"]
+    assert job.wait_for_completion(timeout=600)["status"] == "Completed"
+    assert "in a container: True 4" in job.read_log()[0].decode()

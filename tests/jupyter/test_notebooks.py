@@ -48,3 +48,44 @@ def test_quickstart_notebook_runs_end_to_end(tmp_path: Path, monkeypatch: pytest
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
     assert len(widgets) >= 2  # the interactive run's and the job's RunDetails
+
+
+def _executed_text(run: object, target: Path) -> str:
+    path = Path(run.download_file("outputs/train.ipynb", target))  # type: ignore[attr-defined]
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+
+
+@pytest.mark.slow
+def test_the_example_notebook_runs_as_a_job_with_two_parameter_sets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the README says: `mlws submit notebooks/train.ipynb -p ...` twice, different parameters."""
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
+    project = tmp_path / "project"
+    shutil.copytree(NOTEBOOKS, project / "notebooks")
+    Workspace.create(project)
+    mlws = str(Path(sys.executable).parent / "mlws")
+    try:
+        for epochs, rate in ((30, "0.3"), (10, "0.8")):
+            argv = [mlws, "submit", "notebooks/train.ipynb", "--source", "notebooks", "-p", f"epochs={epochs}"]
+            done = subprocess.run(
+                [*argv, "-p", f"learning_rate={rate}", "--wait"],
+                cwd=project,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+    finally:
+        agent.stop(Workspace(project))
+    ws = Workspace(project)
+    runs = sorted(ws.search_runs().runs, key=lambda r: len(r.get_metrics()["loss"]))
+    assert [len(r.get_metrics()["loss"]) for r in runs] == [10, 30]
+    for run, epochs, rate in zip(runs, (10, 30), ("0.8", "0.3"), strict=True):
+        assert run.status == "Completed" and run.get_metrics()["final_loss"] < 0.01
+        assert f"after {epochs} epochs at learning rate {rate}" in _executed_text(run, tmp_path / f"{run.id}.ipynb")
+        assert "outputs/model.json" in run.get_file_names()
