@@ -223,11 +223,23 @@ def _default_experiment(source: Path) -> str:
     return name or "default"
 
 
+def _relative_to_source(script: str, source: Path) -> str:
+    """``mlws submit notebooks/train.ipynb --source notebooks``: a path from here that lies in the
+    source folder means that file (the job sees it relative to the snapshot)."""
+    if (source / script).exists() or not Path(script).exists():
+        return script
+    try:
+        return Path(script).resolve().relative_to(source.resolve()).as_posix()
+    except ValueError:
+        return script
+
+
 def cmd_submit(args: argparse.Namespace) -> int:
     from .core.run_config import NotebookRunConfig, ScriptRunConfig
 
     ws = _workspace(args)
     source = Path(args.source)
+    args.script = _relative_to_source(args.script, source)
     experiment = Experiment(ws, args.experiment or _default_experiment(source))
     config: ScriptRunConfig | NotebookRunConfig
     if args.script.endswith(".ipynb"):

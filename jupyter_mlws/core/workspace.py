@@ -16,6 +16,7 @@ from .registry import open_artifact_store, open_metadata_store
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
+    from .compute import ComputeTarget
     from .experiment import Experiment
     from .model import Model
     from .run import Run, RunPage
@@ -208,6 +209,13 @@ class Workspace:
         from .model import Model
 
         return {m.name: m for m in Model.list(self, latest=True)}
+
+    @property
+    def compute_targets(self) -> dict[str, ComputeTarget]:
+        """The attached compute targets by name (``local`` always among them)."""
+        from .compute import ComputeTarget
+
+        return {t.name: t for t in ComputeTarget.list(self)}
 
     def get_run(self, run_id: str) -> Run:
         from .run import Run

@@ -242,3 +242,12 @@ def test_an_absent_engine_is_a_clear_error_and_creates_no_run(kit: JobKit, tmp_p
     assert kit.ws.search_runs().runs == []
     cli = kit.mlws("submit", "job.py", "--source", str(kit.src), "--compute", "docker")
     assert cli.returncode == 1 and "does not answer" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_the_workspace_lists_its_compute_targets(ws: Workspace, tmp_path: Path) -> None:
+    assert list(ws.compute_targets) == ["local"]
+    ComputeTarget.attach(ws, "gpu-box", DockerCompute.attach_configuration(base_image="python:3.11-slim", gpus="all"))
+    targets = ws.compute_targets
+    assert sorted(targets) == ["gpu-box", "local"]
+    assert (targets["gpu-box"].type, targets["gpu-box"].config["gpus"]) == ("docker", "all")
+    assert targets["gpu-box"].config["network_mode"] == "host"  # defaults filled in at attach
