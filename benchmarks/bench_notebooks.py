@@ -158,7 +158,7 @@ def bench_docker(work: Path, engine: Any, repeats: int) -> dict[str, Any]:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:,.0f} ms"
+    return f"{seconds * 1000:,.0f} ms" if seconds >= 0.01 else f"{seconds * 1000:.2f} ms"
 
 
 def table(results: dict[str, Any]) -> str:
