@@ -23,6 +23,11 @@ def load_ipython_extension(ipython: object) -> None:
     load(ipython)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (the ML Workspace sidebar)."""
+    return [{"src": "labextension", "dest": "jupyter-mlws"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, object]]:
     """The Jupyter Server extension (enabled on install by jupyter-config/)."""
     from .server import _jupyter_server_extension_points as points
