@@ -11,6 +11,16 @@ export type ModelPage = components['schemas']['ModelPage'];
 export type Activity = components['schemas']['Activity'];
 export type ActivityPage = components['schemas']['ActivityPage'];
 export type WorkspaceInfo = components['schemas']['Workspace'];
+export type Run = components['schemas']['Run'];
+export type RunPage = components['schemas']['RunPage'];
+
+/** Query parameters of a run search (the names the REST API takes). */
+export interface IRunQuery {
+  filter?: string;
+  order_by?: string;
+  page_size?: number;
+  page_token?: string | null;
+}
 
 /** Base path of the jupyter-mlws REST API on the Jupyter server. */
 export const API_PREFIX = 'mlws/api/v1';
@@ -41,6 +51,21 @@ export async function requestAPI<T>(
 
 export function listExperiments(): Promise<ExperimentPage> {
   return requestAPI<ExperimentPage>('experiments');
+}
+
+export function listRuns(
+  experiment: string,
+  query: IRunQuery = {}
+): Promise<RunPage> {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') {
+      params.set(key, String(value));
+    }
+  }
+  const path = `experiments/${encodeURIComponent(experiment)}/runs`;
+  const search = params.toString();
+  return requestAPI<RunPage>(search ? `${path}?${search}` : path);
 }
 
 export function listModels(): Promise<ModelPage> {

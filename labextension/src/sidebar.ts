@@ -14,6 +14,7 @@ import {
   listModels,
   Model
 } from './request';
+import { RunList } from './runlist';
 
 /** How long to gather change events before one refresh (a burst of changes costs one fetch). */
 const REFRESH_DELAY_MS = 300;
@@ -68,8 +69,11 @@ export class WorkspaceSidebar extends Widget {
       this._trans.__('Activities'),
       'mlws-activities'
     );
+    this._runsSection = new Section(this._trans.__('Runs'), 'mlws-runs');
+    this._runsSection.node.hidden = true;
     this.node.append(
       this._experiments.node,
+      this._runsSection.node,
       this._models.node,
       this._activities.node
     );
@@ -90,7 +94,10 @@ export class WorkspaceSidebar extends Widget {
       return;
     }
     this._source = new EventSource(eventsURL());
-    const schedule = () => {
+    const schedule = (event: Event) => {
+      if (event.type.startsWith('run.')) {
+        this._runs?.changed();
+      }
       if (this._pending === null) {
         this._pending = window.setTimeout(() => {
           this._pending = null;
@@ -134,11 +141,37 @@ export class WorkspaceSidebar extends Widget {
   }
 
   private _experiment(item: Experiment): HTMLElement {
-    return row(
+    const element = row(
       'mlws-experiment-row',
       item.name,
       this._trans.__('created %1', item.created_time)
     );
+    element.classList.toggle(
+      'jp-mod-selected',
+      this._runs?.experiment === item.name
+    );
+    element.addEventListener('click', () => this.openRuns(item.name));
+    return element;
+  }
+
+  /** Show the runs of an experiment under the experiment list. */
+  openRuns(experiment: string): void {
+    if (this._runs?.experiment !== experiment) {
+      this._runs = new RunList(experiment, this._trans);
+      this._runsSection.list.replaceChildren(this._runs.node);
+      this._runsSection.node.querySelector('h3')!.textContent = this._trans.__(
+        'Runs of %1',
+        experiment
+      );
+      void this._runs.reload();
+    }
+    this._runsSection.node.hidden = false;
+    for (const element of this._experiments.list.children) {
+      element.classList.toggle(
+        'jp-mod-selected',
+        element.textContent === experiment
+      );
+    }
   }
 
   private _model(item: Model): HTMLElement {
@@ -159,6 +192,8 @@ export class WorkspaceSidebar extends Widget {
   private _experiments: Section;
   private _models: Section;
   private _activities: Section;
+  private _runsSection: Section;
+  private _runs: RunList | null = null;
   private _source: EventSource | null = null;
   private _pending: number | null = null;
 }

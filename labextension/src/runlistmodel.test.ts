@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+
+import {
+  formatDuration,
+  formatMetric,
+  metricNames,
+  needsMore,
+  visibleRange
+} from './runlistmodel';
+
+describe('visibleRange', () => {
+  it('draws the visible rows plus overscan, never past the ends', () => {
+    expect(visibleRange(0, 240, 24, 10000, 5)).toEqual({ start: 0, end: 16 });
+    expect(visibleRange(24 * 5000, 240, 24, 10000, 5)).toEqual({
+      start: 4995,
+      end: 5016
+    });
+    expect(visibleRange(24 * 9995, 240, 24, 10000, 5)).toEqual({
+      start: 9990,
+      end: 10000
+    });
+    expect(visibleRange(-50, 240, 24, 3, 5)).toEqual({ start: 0, end: 3 });
+  });
+
+  it('draws a bounded number of rows however long the list', () => {
+    const { start, end } = visibleRange(24 * 123456, 600, 24, 1_000_000);
+    expect(end - start).toBeLessThan(50);
+  });
+});
+
+describe('needsMore', () => {
+  it('asks for the next page near the loaded end only while there is one', () => {
+    expect(needsMore(160, 200, true)).toBe(true);
+    expect(needsMore(100, 200, true)).toBe(false);
+    expect(needsMore(199, 200, false)).toBe(false);
+  });
+});
+
+describe('formatDuration', () => {
+  it('reads like a person would say it', () => {
+    expect(formatDuration(0.85)).toBe('850 ms');
+    expect(formatDuration(12.34)).toBe('12.3 s');
+    expect(formatDuration(245)).toBe('4 min 05 s');
+    expect(formatDuration(7380)).toBe('2 h 03 min');
+    expect(formatDuration(null)).toBe('');
+  });
+});
+
+describe('formatMetric and metricNames', () => {
+  it('formats values and lists names in first-seen order', () => {
+    expect(formatMetric(0.123456)).toBe('0.1235');
+    expect(formatMetric(3)).toBe('3');
+    expect(formatMetric('NaN')).toBe('NaN');
+    expect(formatMetric(undefined)).toBe('');
+    expect(
+      metricNames([
+        { metrics: { acc: 1, loss: 2 } },
+        { metrics: { f1: 3, acc: 4 } }
+      ])
+    ).toEqual(['acc', 'loss', 'f1']);
+  });
+});
