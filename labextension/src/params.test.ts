@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
-import { parseParameters, stripComment } from './params';
+import {
+  coerceValue,
+  parametersCellSource,
+  parseParameters,
+  stripComment
+} from './params';
 
 describe('parseParameters', () => {
   it('parses ints and strings', () => {
@@ -36,5 +41,54 @@ describe('parseParameters', () => {
 describe('stripComment', () => {
   it('keeps hashes inside strings', () => {
     expect(stripComment("x = '#'  # c")).toBe("x = '#'  ");
+  });
+});
+
+describe('coerceValue', () => {
+  const field = (type: string) =>
+    ({ name: 'epochs', type, value: null, source: '' }) as never;
+  it('keeps the type of the default and refuses what does not fit', () => {
+    expect(coerceValue(field('int'), ' 7 ')).toEqual({ ok: true, value: 7 });
+    expect(coerceValue(field('int'), 'abc')).toEqual({
+      ok: false,
+      error: 'epochs must be a whole number'
+    });
+    expect(coerceValue(field('int'), '1.5').ok).toBe(false);
+    expect(coerceValue(field('float'), '1e-3')).toEqual({
+      ok: true,
+      value: 0.001
+    });
+    expect(coerceValue(field('float'), 'fast').ok).toBe(false);
+    expect(coerceValue(field('bool'), 'False')).toEqual({
+      ok: true,
+      value: false
+    });
+    expect(coerceValue(field('bool'), 'yes').ok).toBe(false);
+    expect(coerceValue(field('str'), ' a b ')).toEqual({
+      ok: true,
+      value: ' a b '
+    });
+  });
+});
+
+describe('parametersCellSource', () => {
+  it('finds the code cell tagged parameters', () => {
+    const notebook = {
+      cells: [
+        {
+          cell_type: 'markdown',
+          metadata: { tags: ['parameters'] },
+          source: 'x'
+        },
+        { cell_type: 'code', metadata: {}, source: 'a = 0' },
+        {
+          cell_type: 'code',
+          metadata: { tags: ['parameters'] },
+          source: ['epochs = 20\n', 'lr = 0.5']
+        }
+      ]
+    };
+    expect(parametersCellSource(notebook)).toBe('epochs = 20\nlr = 0.5');
+    expect(parametersCellSource({ cells: [] })).toBeNull();
   });
 });

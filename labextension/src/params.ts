@@ -78,3 +78,57 @@ export function parseParameters(cellSource: string): IParameterField[] {
   }
   return fields;
 }
+
+/** What a field's text becomes, or why it is refused (checked like the server checks it). */
+export type Coerced =
+  | { ok: true; value: number | string | boolean | null }
+  | { ok: false; error: string };
+
+/** Read a field's text as its default's type: an int default refuses "abc" (and 1.5). */
+export function coerceValue(field: IParameterField, text: string): Coerced {
+  const raw = text.trim();
+  switch (field.type) {
+    case 'int':
+      return INT.test(raw)
+        ? { ok: true, value: Number(raw.replace(/_/g, '')) }
+        : { ok: false, error: `${field.name} must be a whole number` };
+    case 'float':
+      return FLOAT.test(raw)
+        ? { ok: true, value: Number(raw) }
+        : { ok: false, error: `${field.name} must be a number` };
+    case 'bool':
+      return raw === 'true' || raw === 'True'
+        ? { ok: true, value: true }
+        : raw === 'false' || raw === 'False'
+          ? { ok: true, value: false }
+          : { ok: false, error: `${field.name} must be True or False` };
+    case 'str':
+      return { ok: true, value: text };
+    default:
+      // None or an expression default: the server judges the value it is given.
+      return { ok: true, value: raw };
+  }
+}
+
+/** The source of the cell tagged `parameters` in notebook JSON, or null without one. */
+export function parametersCellSource(notebook: {
+  cells?: ReadonlyArray<{
+    cell_type?: string;
+    metadata?: { tags?: unknown };
+    source?: string | string[];
+  }>;
+}): string | null {
+  for (const cell of notebook.cells ?? []) {
+    const tags = cell.metadata?.tags;
+    if (
+      cell.cell_type === 'code' &&
+      Array.isArray(tags) &&
+      tags.includes('parameters')
+    ) {
+      return Array.isArray(cell.source)
+        ? cell.source.join('')
+        : (cell.source ?? '');
+    }
+  }
+  return null;
+}

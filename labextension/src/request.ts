@@ -12,6 +12,9 @@ export type Activity = components['schemas']['Activity'];
 export type ActivityPage = components['schemas']['ActivityPage'];
 export type WorkspaceInfo = components['schemas']['Workspace'];
 export type Run = components['schemas']['Run'];
+export type RunDetail = components['schemas']['RunDetail'];
+export type EnvironmentPage = components['schemas']['EnvironmentPage'];
+export type SubmissionRequest = components['schemas']['SubmissionRequest'];
 export type RunPage = components['schemas']['RunPage'];
 
 /** Query parameters of a run search (the names the REST API takes). */
@@ -66,6 +69,25 @@ export function listRuns(
   const path = `experiments/${encodeURIComponent(experiment)}/runs`;
   const search = params.toString();
   return requestAPI<RunPage>(search ? `${path}?${search}` : path);
+}
+
+export function getWorkspace(): Promise<WorkspaceInfo> {
+  return requestAPI<WorkspaceInfo>('workspace');
+}
+
+export function listEnvironments(): Promise<EnvironmentPage> {
+  return requestAPI<EnvironmentPage>('environments');
+}
+
+export function getRun(runId: string): Promise<RunDetail> {
+  return requestAPI<RunDetail>(`runs/${encodeURIComponent(runId)}`);
+}
+
+export function submit(request: SubmissionRequest): Promise<RunDetail> {
+  return requestAPI<RunDetail>('submissions', {
+    method: 'POST',
+    body: JSON.stringify(request)
+  });
 }
 
 export function listModels(): Promise<ModelPage> {

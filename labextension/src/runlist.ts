@@ -67,7 +67,8 @@ export class RunList {
 
   /** Start again from the first page (a new filter or order, or news from the server). */
   async reload(): Promise<void> {
-    this._generation++;
+    this._generation++; // a fetch in flight is for the old list: its answer is dropped
+    this._loading = false;
     this._runs = [];
     this._next = null;
     this._more = true;
@@ -113,9 +114,13 @@ export class RunList {
       );
       this._more = false;
     } finally {
-      this._loading = false;
+      if (generation === this._generation) {
+        this._loading = false;
+      }
     }
-    this._draw(true);
+    if (generation === this._generation) {
+      this._draw(true);
+    }
   }
 
   private _updateMetrics(): void {

@@ -1,0 +1,60 @@
+"""Submit notebook as job, from JupyterLab: the notebook toolbar button opens a dialog built from the
+notebook's `parameters` cell, refuses a value of the wrong type, submits through the server, and the
+run appears in the sidebar and completes (with a notification)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import Workspace
+from tests.browser.conftest import screenshot, start_lab, stop_lab
+
+pytestmark = pytest.mark.browser
+TIMEOUT_MS = 120_000
+EXAMPLE = Path(__file__).resolve().parents[2] / "notebooks" / "train.ipynb"
+
+
+def test_submit_the_example_notebook_from_its_toolbar(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    Workspace.create(root)
+    shutil.copy(EXAMPLE, root / "train.ipynb")
+    lab, proc = start_lab(root, lab_home)
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{lab.url}/lab/tree/train.ipynb?token={lab.token}")
+        button = page.locator('[data-testid="mlws-submit-button"]')
+        button.wait_for(timeout=TIMEOUT_MS)
+        button.click()
+        dialog = page.locator('[data-testid="mlws-submit-dialog"]')
+        dialog.wait_for(timeout=TIMEOUT_MS)
+        epochs = dialog.locator('input[name="param-epochs"]')
+        assert epochs.input_value() == "20"  # the default, from the parameters cell
+        assert dialog.locator('input[name="param-learning_rate"]').input_value() == "0.5"
+        assert dialog.locator('select[name="compute_target"]').input_value() == "local"
+        screenshot(page, "submit-dialog")
+
+        epochs.fill("abc")
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        errors = page.locator('[data-testid="mlws-submit-errors"]')
+        errors.wait_for(timeout=TIMEOUT_MS)
+        assert "epochs must be a whole number" in errors.inner_text()
+        assert Workspace(root).search_runs().runs == []  # refused in the dialog: nothing submitted
+
+        page.locator('[data-testid="mlws-submit-dialog"] input[name="param-epochs"]').fill("7")
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        # The run shows in the sidebar at once, and its status follows it to the end.
+        row = page.locator('[data-testid="mlws-run-row"]')
+        row.first.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_selector('[data-testid="mlws-run-status"][data-status="Completed"]', timeout=TIMEOUT_MS)
+        page.get_by_text("completed", exact=False).first.wait_for(timeout=TIMEOUT_MS)  # the notification
+        screenshot(page, "submit-completed")
+        [run] = Workspace(root).search_runs().runs
+        assert run.status == "Completed" and len(run.get_metrics()["loss"]) == 7
+        assert "outputs/train.ipynb" in run.get_file_names()
+    finally:
+        stop_lab(proc, root)
