@@ -144,13 +144,7 @@ class DockerCompute(ComputeBackend):
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(config) - _SETTINGS
-        if unknown:
-            raise InvalidArgumentError(
-                f"unknown docker compute setting(s) {sorted(unknown)}; known: {sorted(_SETTINGS)}"
-            )
-        result = cls.default_config()
-        result.update(config)
+        result = cls.merged_config(config, _SETTINGS)
         checks: dict[str, Callable[[Any], bool]] = {
             "base_image": lambda v: isinstance(v, str) and v.strip() != "",
             "docker_host": lambda v: v is None or (isinstance(v, str) and "://" in v),

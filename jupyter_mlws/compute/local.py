@@ -54,13 +54,7 @@ class LocalCompute(ComputeBackend):
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
-        unknown = set(config) - _SETTINGS
-        if unknown:
-            raise InvalidArgumentError(
-                f"unknown local compute setting(s) {sorted(unknown)}; known: {sorted(_SETTINGS)}"
-            )
-        result = cls.default_config()
-        result.update(config)
+        result = cls.merged_config(config, _SETTINGS)
         limit = result["max_concurrent_runs"]
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidArgumentError(f"max_concurrent_runs must be an integer >= 1, got {limit!r}")

@@ -8,7 +8,7 @@ import builtins
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -103,6 +103,18 @@ class ComputeBackend(ABC):
     @classmethod
     def default_config(cls) -> dict[str, Any]:
         return {}
+
+    @classmethod
+    def merged_config(cls, config: Mapping[str, Any], known: Collection[str]) -> dict[str, Any]:
+        """The defaults updated with ``config``; a setting this type does not know is an error."""
+        unknown = set(config) - set(known)
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown {cls.type} compute setting(s) {sorted(unknown)}; known: {sorted(known)}"
+            )
+        result = cls.default_config()
+        result.update(config)
+        return result
 
     @abstractmethod
     def submit(self, run_id: str) -> None:

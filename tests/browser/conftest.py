@@ -27,6 +27,7 @@ import requests
 
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.workspace import Workspace, close_backends
+from tests.support.jupyter_env import isolated_server_env
 
 CHROMIUM = os.environ.get("MLWS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("MLWS_REQUIRE_BROWSER") == "1"
@@ -78,16 +79,7 @@ def start_lab(root: Path, home: Path) -> tuple[Lab, subprocess.Popen[bytes]]:
     (config / "labconfig" / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
-    env = {
-        **os.environ,
-        "MLWS_AGENT_IDLE_SECONDS": "5",
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(config),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
-    env.pop("MLWS_WORKSPACE", None)
+    env = isolated_server_env(home)
     log = home / "lab.log"
     command = [
         sys.executable,

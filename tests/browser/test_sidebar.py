@@ -15,6 +15,16 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
 
 
+def open_sidebar(browser: Any, lab: Any) -> Any:
+    """A page of the lab with the ML Workspace sidebar open."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(lab.page_url())
+    tab = page.locator('.jp-SideBar [title="ML Workspace"]')
+    tab.wait_for(timeout=TIMEOUT_MS)
+    tab.click()
+    return page
+
+
 def _seed(root: Path) -> Workspace:
     ws = Workspace.create(root)
     for name in ("mnist", "cifar"):
@@ -32,11 +42,7 @@ def test_the_sidebar_lists_the_workspace_and_follows_it_live(browser: Any, tmp_p
     ws = _seed(root)
     lab, proc = start_lab(root, lab_home)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(lab.page_url())
-        tab = page.locator('.jp-SideBar [title="ML Workspace"]')
-        tab.wait_for(timeout=TIMEOUT_MS)
-        tab.click()
+        page = open_sidebar(browser, lab)
         sidebar = page.locator("#mlws-sidebar")
         sidebar.wait_for(state="visible", timeout=TIMEOUT_MS)
         experiments = sidebar.locator('[data-testid="mlws-experiment-row"]')
@@ -83,11 +89,7 @@ def test_ten_thousand_runs_open_fast_and_scroll_with_a_bounded_dom(
     _seed_many(root, 10_000)
     lab, proc = start_lab(root, lab_home)
     try:
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(lab.page_url())
-        tab = page.locator('.jp-SideBar [title="ML Workspace"]')
-        tab.wait_for(timeout=TIMEOUT_MS)
-        tab.click()
+        page = open_sidebar(browser, lab)
         experiment = page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep")
         experiment.wait_for(timeout=TIMEOUT_MS)
         # Time to first rows, measured in the page: from the click to the first run row drawn.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import secrets
 import socket
 import subprocess
@@ -37,6 +36,7 @@ from schemathesis.specs.openapi.checks import (
 from jupyter_mlws.core.workspace import close_backends
 from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
+from tests.support.jupyter_env import isolated_server_env
 
 MAX_EXAMPLES = 25  # per operation and strategy
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -69,16 +69,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     token = secrets.token_hex(16)
     port = _free_port()
     home = tmp_path / "home"
-    env = {
-        **os.environ,
-        "MLWS_AGENT_IDLE_SECONDS": "5",
-        "HOME": str(home),
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_DATA_DIR": str(home / "data"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
-    env.pop("MLWS_WORKSPACE", None)
+    env = isolated_server_env(home)
     log = tmp_path / "server.log"
     command = [
         sys.executable,
