@@ -242,6 +242,7 @@ class Agent:
         """Import papermill once, while idle (not at start: the first job must not wait for it).
         Supervisors forked afterwards run notebook jobs without importing it again."""
         with contextlib.suppress(Exception):
+            # Imported for what forks inherit: the modules stay loaded in every later supervisor.
             import papermill.engines  # noqa: F401
 
             from . import notebook_runner  # noqa: F401

@@ -367,7 +367,7 @@ class DockerJob(JobExecution):
 
         assert self.built is not None
         self.client = engine(self.config)
-        ws = self.reporter.workspace  # type: ignore[attr-defined]
+        ws = self.reporter.workspace
         user_managed = self.built.key == "user-managed"
         argv = job_argv(self.spec, "python3" if user_managed else IMAGE_PYTHON)
         variables = job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file)

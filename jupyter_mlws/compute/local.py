@@ -189,7 +189,7 @@ class LocalJob(JobExecution):
     def environment(self, workdir: Path) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)  # the job's interpreter is its own
-        ws = self.reporter.workspace  # type: ignore[attr-defined]
+        ws = self.reporter.workspace
         env.update(job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file))
         # `python` in a command means the job's interpreter.
         env["PATH"] = str(Path(self.python()).parent) + os.pathsep + env.get("PATH", "")

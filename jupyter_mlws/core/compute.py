@@ -38,6 +38,7 @@ class JobReporter(ABC):
     """How compute code reports on a job. It never touches the database itself."""
 
     run_id: str
+    workspace: Workspace  # where the job's run lives (its root and stores: what a job is told or mounts)
 
     @abstractmethod
     def job_spec(self) -> dict[str, Any]: ...

@@ -32,10 +32,10 @@ BUILD_TIMEOUT = 600.0  # the first image build installs the job runtime with pip
 
 @pytest.fixture(scope="session")
 def engine() -> Iterator[Any]:
-    try:
-        import docker
+    from jupyter_mlws.compute.docker import engine as connect
 
-        client = docker.from_env(version="auto")
+    try:
+        client = connect({})  # probes the socket first: the docker client leaks one when it fails
         client.images.get(TEST_IMAGE)
     except Exception as exc:
         if REQUIRE_DOCKER:
