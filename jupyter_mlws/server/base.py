@@ -73,6 +73,12 @@ class MlwsHandler(APIHandler):
             raise InvalidArgumentError(f"the request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise InvalidArgumentError("the request body must be a JSON object")
+        try:
+            json.dumps(body, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # JSON allows lone surrogate escapes (\ud800); no store can keep them
+            raise InvalidArgumentError(
+                "the request body holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
+            ) from None
         return body
 
     def flag(self, name: str, default: bool = False) -> bool:

@@ -456,6 +456,64 @@ def _model(ws: Workspace, name: str, version: str) -> Model:
     return Model(ws, name, alias=version)
 
 
+REGISTRATION_FIELDS = ("run_id", "path", "description", "tags", "properties")
+
+
+def _string_map(body: dict[str, Any], field: str) -> dict[str, str]:
+    """``tags``/``properties`` of a request body: absent, or an object of strings."""
+    value = body.get(field, {})
+    if not isinstance(value, dict):
+        raise InvalidArgumentError(f'\'{field}\' must be an object of strings, e.g. {{"stage": "dev"}}; got {value!r}')
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise InvalidArgumentError(
+                f"'{field}' values must be strings: {key!r} is {item!r} (send it as {json.dumps(str(item))})"
+            )
+    return value
+
+
+class ModelVersionsHandler(MlwsHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, name: str) -> None:
+        """Register the next version of ``name`` from a run's file or folder."""
+        body = self.json_body()
+        unknown = sorted(set(body) - set(REGISTRATION_FIELDS))
+        if unknown:
+            raise InvalidArgumentError(
+                f"unknown field {unknown[0]!r} in the registration; the fields are {', '.join(REGISTRATION_FIELDS)}"
+            )
+        run_id = body.get("run_id")
+        if not isinstance(run_id, str) or not run_id:
+            raise InvalidArgumentError(
+                f"'run_id' must be a string: the id of the run whose file or folder becomes the model; got {run_id!r}"
+            )
+        path = body.get("path")
+        if not isinstance(path, str):
+            raise InvalidArgumentError(
+                f"'path' must be a string: a run file or folder such as outputs/model.pkl; got {path!r}"
+            )
+        try:
+            path = _clean(path)
+        except InvalidArgumentError as exc:
+            raise InvalidArgumentError(f"'path': {exc.message}") from None
+        description = body.get("description")
+        if description is not None and not isinstance(description, str):
+            raise InvalidArgumentError(f"'description' must be a string or null; got {description!r}")
+        tags = _string_map(body, "tags")
+        properties = _string_map(body, "properties")
+        validate_entity_name("model", name)  # a 400 before the run is looked up (Model.register checks it too)
+        ws = self.require_workspace()
+
+        def register() -> dict[str, Any]:
+            model = ws.get_run(run_id).register_model(
+                model_name=name, model_path=path, tags=tags, properties=properties, description=description
+            )
+            return model_json(model, files=True)
+
+        await self.reply(register, status=201)
+
+
 class ModelVersionHandler(MlwsHandler):
     @web.authenticated
     @authorized
@@ -682,6 +740,7 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{API}/submissions", SubmissionsHandler),
         (rf"{API}/models", ModelsHandler),
         (model, ModelHandler),
+        (rf"{model}/versions", ModelVersionsHandler),
         (rf"{model}/versions/(?P<version>[^/]+)", ModelVersionHandler),
         (rf"{model}/versions/(?P<version>[^/]+)/files", ModelFilesHandler),
         (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),

@@ -274,3 +274,11 @@ async def test_a_notebook_submission_runs_with_its_parameters(api: Api, jobs: Pa
     assert "outputs/train.ipynb" in files
     log = await api.ok(f"runs/{run['id']}/logs")
     assert "label rest" in log["data"]
+
+
+async def test_a_submission_with_text_no_store_can_keep_is_refused(api: Api, jp_root_dir: Path) -> None:
+    # JSON may escape a lone surrogate; no database can store it: a 400 naming it, and no run.
+    write(jp_root_dir, "proj/train.py", "print('hi')\n")
+    reply = await api.post("submissions", body=b'{"script": "proj/train.py", "tags": {"k": "\\ud800"}}')
+    expect_error(reply, 400, "InvalidArgumentError", "lone surrogate")
+    assert not (jp_root_dir / ".mlws").exists()  # nothing was created for it
