@@ -2,16 +2,27 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ToolbarButton } from '@jupyterlab/apputils';
+import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
 import { DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { LabIcon, runIcon } from '@jupyterlab/ui-components';
+import { Widget } from '@lumino/widgets';
+
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- one stream shared by the sidebar and pages
+import { WorkspaceEvents } from './events';
 
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar is on screen from the start
 import { WorkspaceSidebar } from './sidebar';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- small, and the toolbar button needs it
 import { submitNotebook } from './submit';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- small; plotly itself is loaded lazily
+import { ComparePage } from './comparepage';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- small
+import { ModelPage, registerFromRun } from './modelpage';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- small; plotly itself is loaded lazily
+import { IPageContext, RunPage } from './runpage';
 
 /** A flask: the workspace's experiments. */
 const workspaceIcon = new LabIcon({
@@ -21,23 +32,155 @@ const workspaceIcon = new LabIcon({
 });
 
 const SUBMIT_COMMAND = 'mlws:submit-notebook';
+const OPEN_RUN_COMMAND = 'mlws:open-run';
+const COMPARE_COMMAND = 'mlws:compare-runs';
+const OPEN_MODEL_COMMAND = 'mlws:open-model';
+const REGISTER_COMMAND = 'mlws:register-model';
+
+/** A page that reads its content from the server. */
+interface IPage extends Widget {
+  refresh(): Promise<void>;
+}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlws:sidebar',
   description:
     'The ML Workspace sidebar (experiments, runs, models, activities) and "Submit notebook as job".',
   autoStart: true,
-  optional: [ITranslator, IDefaultFileBrowser],
+  optional: [ITranslator, IDefaultFileBrowser, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
-    browser: IDefaultFileBrowser | null
+    browser: IDefaultFileBrowser | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_mlws');
-    const sidebar = new WorkspaceSidebar(translator ?? nullTranslator);
+    const events = new WorkspaceEvents();
+    const pages = new Map<string, MainAreaWidget<IPage>>();
+
+    /** Show a page in the main area, or bring it forward when it is already open. */
+    const show = (id: string, create: () => IPage) => {
+      let page = pages.get(id);
+      if (!page || page.isDisposed) {
+        const content = create();
+        // eslint-disable-next-line jupyter/require-disposable-ownership -- the shell owns it; `pages` forgets it on dispose
+        page = new MainAreaWidget<IPage>({ content });
+        page.id = id;
+        page.title.label = content.title.label;
+        page.title.icon = workspaceIcon;
+        page.title.closable = true;
+        content.title.changed.connect(() => {
+          page!.title.label = content.title.label;
+        });
+        pages.set(id, page);
+        page.disposed.connect(() => pages.delete(id));
+        app.shell.add(page, 'main');
+        void content.refresh();
+      } else {
+        void page.content.refresh();
+      }
+      app.shell.activateById(page.id);
+    };
+    const context: IPageContext = {
+      trans,
+      events,
+      rendermime,
+      openRun: runId => void app.commands.execute(OPEN_RUN_COMMAND, { runId }),
+      openModel: name => void app.commands.execute(OPEN_MODEL_COMMAND, { name })
+    };
+
+    app.commands.addCommand(OPEN_RUN_COMMAND, {
+      label: trans.__('Open Run'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { runId: { type: 'string' } },
+          required: ['runId']
+        }
+      },
+      execute: args => {
+        const runId = String(args.runId);
+        show(`mlws-run-${runId}`, () => new RunPage(runId, context));
+      }
+    });
+    app.commands.addCommand(COMPARE_COMMAND, {
+      label: trans.__('Compare Runs'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { runIds: { type: 'array', items: { type: 'string' } } },
+          required: ['runIds']
+        }
+      },
+      execute: args => {
+        const runIds = (args.runIds as string[]).map(String);
+        show(
+          `mlws-compare-${runIds.join('-')}`,
+          () => new ComparePage(runIds, context)
+        );
+      }
+    });
+    app.commands.addCommand(OPEN_MODEL_COMMAND, {
+      label: trans.__('Open Model'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { name: { type: 'string' } },
+          required: ['name']
+        }
+      },
+      execute: args => {
+        const name = String(args.name);
+        show(`mlws-model-${name}`, () => new ModelPage(name, context));
+      }
+    });
+    app.commands.addCommand(REGISTER_COMMAND, {
+      label: trans.__('Register as Model…'),
+      caption: trans.__('Register this run file as a new model version'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { runId: { type: 'string' }, path: { type: 'string' } }
+        }
+      },
+      execute: async args => {
+        let runId = args.runId as string | undefined;
+        let path = args.path as string | undefined;
+        if (!runId || !path) {
+          const row = app.contextMenuHitTest(node =>
+            node.classList.contains('jp-mlws-file-row')
+          );
+          runId = row?.dataset.runId;
+          path = row?.dataset.path;
+        }
+        if (runId && path) {
+          await registerFromRun(runId, path, trans, context.openModel);
+        }
+      }
+    });
+    app.contextMenu.addItem({
+      command: REGISTER_COMMAND,
+      selector: '.jp-mlws-file-row',
+      rank: 10
+    });
+
+    const sidebar = new WorkspaceSidebar(
+      events,
+      {
+        open: context.openRun,
+        compare: runIds =>
+          void app.commands.execute(COMPARE_COMMAND, { runIds }),
+        openModel: context.openModel
+      },
+      translator ?? nullTranslator
+    );
     sidebar.title.icon = workspaceIcon;
     app.shell.add(sidebar, 'left', { rank: 600 });
-    void sidebar.refresh();
+    // Marks for users' and our own measurements of how soon the sidebar has its first rows.
+    performance.mark('mlws:sidebar-start');
+    void sidebar
+      .refresh()
+      .then(() => performance.mark('mlws:sidebar-first-rows'));
     sidebar.listen();
 
     const showRuns = (experiment: string) => {
@@ -83,9 +226,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         if (content === undefined) {
           content = (await app.serviceManager.contents.get(path)).content;
         }
-        await submitNotebook(path, content as never, trans, run =>
-          showRuns(run.experiment)
-        );
+        await submitNotebook(path, content as never, trans, run => {
+          showRuns(run.experiment);
+          context.openRun(run.id);
+        });
       }
     });
 

@@ -16,6 +16,25 @@ export type RunDetail = components['schemas']['RunDetail'];
 export type EnvironmentPage = components['schemas']['EnvironmentPage'];
 export type SubmissionRequest = components['schemas']['SubmissionRequest'];
 export type RunPage = components['schemas']['RunPage'];
+export type RunError = components['schemas']['RunError'];
+export type FileEntry = components['schemas']['FileEntry'];
+export type FileEntryPage = components['schemas']['FileEntryPage'];
+export type LogChunk = components['schemas']['LogChunk'];
+export type MetricSeries = components['schemas']['MetricSeries'];
+export type ScalarMetricSeries = components['schemas']['ScalarMetricSeries'];
+export type RecordMetricSeries = components['schemas']['RecordMetricSeries'];
+export type Point = components['schemas']['Point'];
+export type ModelDetail = components['schemas']['ModelDetail'];
+export type ModelVersionDetail = components['schemas']['ModelVersionDetail'];
+export type ModelRegistrationRequest =
+  components['schemas']['ModelRegistrationRequest'];
+
+/** Statuses after which a run never changes again. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
+  'Completed',
+  'Failed',
+  'Canceled'
+]);
 
 /** Query parameters of a run search (the names the REST API takes). */
 export interface IRunQuery {
@@ -98,12 +117,117 @@ export function listActivities(): Promise<ActivityPage> {
   return requestAPI<ActivityPage>('activities?page_size=20');
 }
 
-/** The URL of the server-sent events stream (with the token when the server uses one). */
-export function eventsURL(
+export function getRunMetrics(
+  runId: string,
+  name: string,
+  maxPoints: number
+): Promise<MetricSeries> {
+  const query = new URLSearchParams({ name, max_points: String(maxPoints) });
+  return requestAPI<MetricSeries>(
+    `runs/${encodeURIComponent(runId)}/metrics?${query}`
+  );
+}
+
+export function listRunFiles(runId: string): Promise<FileEntryPage> {
+  return requestAPI<FileEntryPage>(`runs/${encodeURIComponent(runId)}/files`);
+}
+
+export function readRunLog(
+  runId: string,
+  offset: number,
+  name: string
+): Promise<LogChunk> {
+  const query = new URLSearchParams({ name, offset: String(offset) });
+  return requestAPI<LogChunk>(
+    `runs/${encodeURIComponent(runId)}/logs?${query}`
+  );
+}
+
+export function cancelRun(runId: string): Promise<Run> {
+  return requestAPI<Run>(`runs/${encodeURIComponent(runId)}/cancel`, {
+    method: 'POST'
+  });
+}
+
+export function getModel(name: string): Promise<ModelDetail> {
+  return requestAPI<ModelDetail>(`models/${encodeURIComponent(name)}`);
+}
+
+export function getModelVersion(
+  name: string,
+  version: number
+): Promise<ModelVersionDetail> {
+  return requestAPI<ModelVersionDetail>(
+    `models/${encodeURIComponent(name)}/versions/${version}`
+  );
+}
+
+export function registerModel(
+  name: string,
+  request: ModelRegistrationRequest
+): Promise<ModelVersionDetail> {
+  return requestAPI<ModelVersionDetail>(
+    `models/${encodeURIComponent(name)}/versions`,
+    { method: 'POST', body: JSON.stringify(request) }
+  );
+}
+
+/** A relative file path in a URL: each segment encoded, the slashes kept. */
+function encodePath(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+/**
+ * A URL the browser fetches by itself (a download link, an image, the events stream): it sends no
+ * Authorization header there, so the token goes in the query when the server uses one.
+ */
+export function linkURL(
+  endPoint: string,
+  query: Record<string, string> = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): string {
-  const url = URLExt.join(settings.baseUrl, API_PREFIX, 'events');
-  return settings.token
-    ? `${url}?token=${encodeURIComponent(settings.token)}`
-    : url;
+  const params = new URLSearchParams(query);
+  if (settings.token) {
+    params.set('token', settings.token);
+  }
+  const url = URLExt.join(settings.baseUrl, API_PREFIX, endPoint);
+  const search = params.toString();
+  return search ? `${url}?${search}` : url;
+}
+
+export function runFilePath(runId: string, path: string): string {
+  return `runs/${encodeURIComponent(runId)}/files/${encodePath(path)}`;
+}
+
+export function modelFilePath(
+  name: string,
+  version: number,
+  path: string
+): string {
+  return `models/${encodeURIComponent(name)}/versions/${version}/files/${encodePath(path)}`;
+}
+
+/** Fetch a file's bytes with the session's credentials (for previews). */
+export async function fetchFile(
+  endPoint: string,
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<Response> {
+  const url = URLExt.join(settings.baseUrl, API_PREFIX, endPoint);
+  const response = await ServerConnection.makeRequest(url, {}, settings);
+  if (!response.ok) {
+    const text = await response.text();
+    let message = text;
+    try {
+      message = (JSON.parse(text) as ErrorBody).error?.message ?? text;
+    } catch {
+      // not JSON: the text is the message
+    }
+    throw new ServerConnection.ResponseError(response, message);
+  }
+  return response;
+}
+
+/** The URL of the server-sent events stream. */
+export function eventsURL(): string {
+  return linkURL('events');
 }

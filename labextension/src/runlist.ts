@@ -1,5 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { statusDot } from './dom';
 import { listRuns, Run } from './request';
 import {
   formatDuration,
@@ -12,14 +13,12 @@ import {
 const ROW_HEIGHT = 24;
 const PAGE_SIZE = 200;
 
-/** A status as a small coloured dot (the status name is its tooltip and data). */
-function statusDot(status: string): HTMLSpanElement {
-  const dot = document.createElement('span');
-  dot.className = `jp-mlws-status-dot jp-mlws-status-${status.toLowerCase()}`;
-  dot.dataset.testid = 'mlws-run-status';
-  dot.dataset.status = status;
-  dot.title = status;
-  return dot;
+/** What a click in the run list asks of the application. */
+export interface IRunListActions {
+  /** Open a run's page. */
+  open(runId: string): void;
+  /** Open the comparison of the ticked runs. */
+  compare(runIds: string[]): void;
 }
 
 /**
@@ -28,9 +27,14 @@ function statusDot(status: string): HTMLSpanElement {
  * page is fetched as the scroll nears the loaded end, so 10,000 runs open and scroll at once.
  */
 export class RunList {
-  constructor(experiment: string, trans: TranslationBundle) {
+  constructor(
+    experiment: string,
+    trans: TranslationBundle,
+    actions: IRunListActions
+  ) {
     this.experiment = experiment;
     this._trans = trans;
+    this._actions = actions;
     this.node = document.createElement('div');
     this.node.className = 'jp-mlws-runs';
     this.node.dataset.testid = 'mlws-run-list';
@@ -60,7 +64,17 @@ export class RunList {
     this._viewport.addEventListener('scroll', () => this._schedule());
     const tools = document.createElement('div');
     tools.className = 'jp-mlws-run-tools';
-    tools.append(this._filter, this._metric);
+    this._compare = document.createElement('button');
+    this._compare.className = 'jp-mod-styled jp-mlws-compare-button';
+    this._compare.dataset.testid = 'mlws-compare-button';
+    this._compare.title = trans.__('Tick two or more runs to compare them');
+    this._compare.addEventListener('click', () => {
+      if (this._selected.size > 1) {
+        this._actions.compare([...this._selected]);
+      }
+    });
+    this._updateCompare();
+    tools.append(this._filter, this._metric, this._compare);
     this.node.append(tools, this._header, this._status, this._viewport);
     this._drawHeader();
   }
@@ -164,6 +178,7 @@ export class RunList {
     const metric = this._metric.value;
     this._header.replaceChildren(
       cell('', null),
+      cell('', null),
       cell(this._trans.__('Run'), 'attributes.display_name'),
       cell(this._trans.__('Started'), 'attributes.start_time'),
       cell(this._trans.__('Duration'), null),
@@ -234,13 +249,43 @@ export class RunList {
     duration.textContent = formatDuration(run.duration_seconds);
     const value = document.createElement('span');
     value.textContent = metric ? formatMetric(run.metrics[metric]) : '';
-    row.append(statusDot(run.status), name, started, duration, value);
+    const tick = document.createElement('input');
+    tick.type = 'checkbox';
+    tick.className = 'jp-mlws-select';
+    tick.dataset.testid = 'mlws-run-select';
+    tick.title = this._trans.__('Select to compare');
+    tick.checked = this._selected.has(run.id);
+    tick.addEventListener('click', event => {
+      event.stopPropagation();
+      if (tick.checked) {
+        this._selected.add(run.id);
+      } else {
+        this._selected.delete(run.id);
+      }
+      this._updateCompare();
+    });
+    row.append(tick, statusDot(run.status), name, started, duration, value);
+    row.addEventListener('click', () => this._actions.open(run.id));
     return row;
+  }
+
+  /** The ticked runs (kept while the list reloads or scrolls). */
+  get selected(): string[] {
+    return [...this._selected];
+  }
+
+  private _updateCompare(): void {
+    const count = this._selected.size;
+    this._compare.textContent = this._trans.__('Compare (%1)', count);
+    this._compare.disabled = count < 2;
   }
 
   readonly experiment: string;
   readonly node: HTMLDivElement;
   private _trans: TranslationBundle;
+  private _actions: IRunListActions;
+  private _compare: HTMLButtonElement;
+  private _selected = new Set<string>();
   private _filter: HTMLInputElement;
   private _metric: HTMLSelectElement;
   private _header: HTMLDivElement;

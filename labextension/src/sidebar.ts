@@ -5,16 +5,22 @@ import {
 } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { IWorkspaceEvent, WorkspaceEvents } from './events';
 import {
   Activity,
-  eventsURL,
   Experiment,
   listActivities,
   listExperiments,
   listModels,
   Model
 } from './request';
-import { RunList } from './runlist';
+import { IRunListActions, RunList } from './runlist';
+
+/** What the sidebar's rows open. */
+export interface ISidebarActions extends IRunListActions {
+  /** Open a model's page (its versions). */
+  openModel(name: string): void;
+}
 
 /** How long to gather change events before one refresh (a burst of changes costs one fetch). */
 const REFRESH_DELAY_MS = 300;
@@ -54,8 +60,14 @@ function row(testid: string, text: string, title: string): HTMLLIElement {
 
 /** The "ML Workspace" panel: experiments, models and activities, kept live by the events stream. */
 export class WorkspaceSidebar extends Widget {
-  constructor(translator: ITranslator = nullTranslator) {
+  constructor(
+    events: WorkspaceEvents,
+    actions: ISidebarActions,
+    translator: ITranslator = nullTranslator
+  ) {
     super();
+    this._events = events;
+    this._actions = actions;
     this._trans = translator.load('jupyter_mlws');
     this.id = 'mlws-sidebar';
     this.addClass('jp-mlws-sidebar');
@@ -90,38 +102,28 @@ export class WorkspaceSidebar extends Widget {
 
   /** Follow the server's change events: each burst of changes refreshes the lists once. */
   listen(): void {
-    if (this._source || typeof EventSource === 'undefined') {
-      return;
-    }
-    this._source = new EventSource(eventsURL());
-    const schedule = (event: Event) => {
-      if (event.type.startsWith('run.')) {
-        this._runs?.changed();
-      }
-      if (this._pending === null) {
-        this._pending = window.setTimeout(() => {
-          this._pending = null;
-          void this.refresh();
-        }, REFRESH_DELAY_MS);
-      }
-    };
-    for (const kind of [
-      'run.created',
-      'run.status',
-      'model.version.created',
-      'activity.updated'
-    ]) {
-      this._source.addEventListener(kind, schedule);
-    }
+    this._events.received.connect(this._onEvent, this);
+    this._events.connect();
   }
 
   dispose(): void {
-    this._source?.close();
-    this._source = null;
+    this._events.received.disconnect(this._onEvent, this);
     if (this._pending !== null) {
       window.clearTimeout(this._pending);
     }
     super.dispose();
+  }
+
+  private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
+    if (event.kind.startsWith('run.')) {
+      this._runs?.changed();
+    }
+    if (this._pending === null) {
+      this._pending = window.setTimeout(() => {
+        this._pending = null;
+        void this.refresh();
+      }, REFRESH_DELAY_MS);
+    }
   }
 
   private async _load<T>(
@@ -157,7 +159,7 @@ export class WorkspaceSidebar extends Widget {
   /** Show the runs of an experiment under the experiment list. */
   openRuns(experiment: string): void {
     if (this._runs?.experiment !== experiment) {
-      this._runs = new RunList(experiment, this._trans);
+      this._runs = new RunList(experiment, this._trans, this._actions);
       this._runsSection.list.replaceChildren(this._runs.node);
       this._runsSection.node.querySelector('h3')!.textContent = this._trans.__(
         'Runs of %1',
@@ -176,11 +178,18 @@ export class WorkspaceSidebar extends Widget {
 
   private _model(item: Model): HTMLElement {
     const aliases = item.aliases.length ? ` (${item.aliases.join(', ')})` : '';
-    return row(
+    const tags = Object.entries(item.tags)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(', ');
+    const element = row(
       'mlws-model-row',
       `${item.name} v${item.version}${aliases}`,
-      this._trans.__('registered %1', item.created_time)
+      this._trans.__('registered %1', item.created_time) +
+        (tags ? `\n${this._trans.__('tags: %1', tags)}` : '')
     );
+    element.dataset.model = item.name;
+    element.addEventListener('click', () => this._actions.openModel(item.name));
+    return element;
   }
 
   private _activity(item: Activity): HTMLElement {
@@ -194,6 +203,7 @@ export class WorkspaceSidebar extends Widget {
   private _activities: Section;
   private _runsSection: Section;
   private _runs: RunList | null = null;
-  private _source: EventSource | null = null;
+  private _events: WorkspaceEvents;
+  private _actions: ISidebarActions;
   private _pending: number | null = null;
 }

@@ -56,5 +56,17 @@ def test_submit_the_example_notebook_from_its_toolbar(browser: Any, tmp_path: Pa
         [run] = Workspace(root).search_runs().runs
         assert run.status == "Completed" and len(run.get_metrics()["loss"]) == 7
         assert "outputs/train.ipynb" in run.get_file_names()
+
+        # The notification links to the run's page: its chart has the 7 logged points.
+        page.get_by_role("button", name="Show run").first.click()
+        chart = f'[data-run-id="{run.id}"] [data-testid="mlws-metric-chart"][data-metric="loss"]'
+        page.wait_for_function(
+            "s => { const c = document.querySelector(s); return c && c.data && c.data[0].x.length === 7; }",
+            arg=chart,
+            timeout=TIMEOUT_MS,
+        )
+        run_page = page.locator(f'[data-testid="mlws-run-page"][data-run-id="{run.id}"]')
+        run_page.locator('[data-testid="mlws-file-row"][data-path="outputs/train.ipynb"]').wait_for(timeout=TIMEOUT_MS)
+        screenshot(page, "submit-run-page")
     finally:
         stop_lab(proc, root)

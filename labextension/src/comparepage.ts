@@ -1,0 +1,291 @@
+import { Widget } from '@lumino/widgets';
+
+import {
+  compareRows,
+  parallelDimensions,
+  scalarSeriesNames,
+  seriesXY,
+  XAxis
+} from './chartdata';
+import { el, errorMessage, section, statusDot } from './dom';
+import { IWorkspaceEvent, WorkspaceEvents } from './events';
+import { baseLayout, PLOT_CONFIG, plotly } from './plot';
+import { getRun, getRunMetrics, RunDetail } from './request';
+import { IPageContext } from './runpage';
+
+/** Points per run and series in the overlaid charts (the server down-samples beyond this). */
+const MAX_POINTS = 500;
+
+/**
+ * Several runs side by side: each metric's series overlaid (one line per run), a
+ * parallel-coordinates chart of the params against a chosen metric, and a table of params,
+ * latest metrics and tags in which the rows that differ between the runs are highlighted.
+ */
+export class ComparePage extends Widget {
+  constructor(runIds: string[], context: IPageContext) {
+    super();
+    this.runIds = runIds;
+    this._context = context;
+    const trans = context.trans;
+    this.addClass('jp-mlws-page');
+    this.node.dataset.testid = 'mlws-compare-page';
+    this.title.label = trans.__('Compare %1 runs', runIds.length);
+
+    this._legend = el('div', 'jp-mlws-legend');
+    const tools = el('div', 'jp-mlws-run-tools');
+    this._metric = el('select', 'jp-mlws-compare-metric');
+    this._metric.title = trans.__('Metric for the parallel coordinates');
+    this._metric.addEventListener('change', () => void this._drawParallel());
+    this._axis = el('select', 'jp-mlws-axis');
+    this._axis.append(
+      new Option(trans.__('x: step'), 'step'),
+      new Option(trans.__('x: time'), 'time')
+    );
+    this._axis.addEventListener('change', () => void this._drawSeries());
+    const label = (text: string, control: HTMLElement) => {
+      const wrapper = el('label', 'jp-mlws-tool');
+      wrapper.append(el('span', '', text), control);
+      return wrapper;
+    };
+    tools.append(
+      label(trans.__('Metric for parameters:'), this._metric),
+      label(trans.__('Charts:'), this._axis)
+    );
+
+    const series = section(trans.__('Metrics'), 'mlws-compare-metrics');
+    this._charts = series.body;
+    const parallel = section(
+      trans.__('Parameters against a metric'),
+      'mlws-compare-parallel'
+    );
+    this._parallel = el('div', 'jp-mlws-chart');
+    this._parallel.dataset.testid = 'mlws-parallel-chart';
+    this._parallelNote = el('div', 'jp-mlws-status');
+    parallel.body.append(this._parallelNote, this._parallel);
+    const table = section(
+      trans.__('Side by side'),
+      'mlws-compare-table-section'
+    );
+    this._table = el('table', 'jp-mlws-compare-table');
+    this._table.dataset.testid = 'mlws-compare-table';
+    table.body.append(this._table);
+    const header = el('header', 'jp-mlws-page-header');
+    header.append(el('h2', '', this.title.label), this._legend, tools);
+    this.node.append(header, series.node, parallel.node, table.node);
+    context.events.received.connect(this._onEvent, this);
+  }
+
+  readonly runIds: string[];
+
+  async refresh(): Promise<void> {
+    try {
+      this._runs = await Promise.all(this.runIds.map(id => getRun(id)));
+    } catch (reason) {
+      this._legend.textContent = errorMessage(reason);
+      return;
+    }
+    if (this.isDisposed) {
+      return;
+    }
+    this._drawLegend();
+    this._drawTable();
+    const names = scalarSeriesNames(this._runs);
+    const latest = new Set<string>();
+    for (const run of this._runs) {
+      Object.keys(run.metrics).forEach(name => latest.add(name));
+    }
+    const choices = names.filter(name => latest.has(name));
+    const current = this._metric.value;
+    this._metric.replaceChildren(...choices.map(n => new Option(n, n)));
+    this._metric.value = choices.includes(current)
+      ? current
+      : (choices[0] ?? '');
+    await Promise.all([this._drawSeries(), this._drawParallel()]);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._context.events.received.disconnect(this._onEvent, this);
+    void plotly().then(Plotly => {
+      for (const node of this.node.querySelectorAll('.js-plotly-plot')) {
+        Plotly.purge(node as HTMLElement);
+      }
+    });
+    super.dispose();
+  }
+
+  private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
+    if (
+      event.kind === 'run.status' &&
+      this.runIds.includes(String(event.data.run_id))
+    ) {
+      void this.refresh();
+    }
+  }
+
+  private _name(run: RunDetail): string {
+    return run.display_name || run.id;
+  }
+
+  private _drawLegend(): void {
+    this._legend.replaceChildren(
+      ...this._runs.map(run => {
+        const item = el('span', 'jp-mlws-legend-item jp-mlws-link');
+        item.append(
+          statusDot(run.status),
+          el('span', '', ` ${this._name(run)}`)
+        );
+        item.title = run.id;
+        item.addEventListener('click', () => this._context.openRun(run.id));
+        return item;
+      })
+    );
+  }
+
+  private _drawTable(): void {
+    const trans = this._context.trans;
+    const rows = compareRows(this._runs);
+    const head = el('thead');
+    const titles = head.insertRow();
+    titles.append(el('th', '', ''));
+    for (const run of this._runs) {
+      titles.append(el('th', '', this._name(run)));
+    }
+    const body = el('tbody');
+    const sections = {
+      params: trans.__('param'),
+      metrics: trans.__('metric'),
+      tags: trans.__('tag')
+    };
+    for (const item of rows) {
+      const row = body.insertRow();
+      row.dataset.key = `${item.section}.${item.key}`;
+      row.dataset.differs = String(item.differs);
+      row.classList.toggle('jp-mlws-differs', item.differs);
+      const label = el('th', '', item.key);
+      label.title = sections[item.section];
+      row.append(label, ...item.values.map(value => el('td', '', value)));
+    }
+    this._table.replaceChildren(head, body);
+  }
+
+  /** One chart per scalar metric, a line per run. */
+  private async _drawSeries(): Promise<void> {
+    const trans = this._context.trans;
+    const names = scalarSeriesNames(this._runs);
+    const axis = this._axis.value as XAxis;
+    if (!names.length) {
+      this._charts.replaceChildren(
+        el(
+          'div',
+          'jp-mlws-status',
+          trans.__('These runs logged no metric series')
+        )
+      );
+      return;
+    }
+    const Plotly = await plotly();
+    const charts: HTMLElement[] = [];
+    for (const name of names) {
+      const traces = await Promise.all(
+        this._runs
+          .filter(run => run.series.some(s => s.name === name))
+          .map(async run => {
+            const series = await getRunMetrics(run.id, name, MAX_POINTS);
+            const points = series.kind === 'scalar' ? series.points : [];
+            return {
+              ...seriesXY(points, axis),
+              type: 'scatter' as const,
+              mode: (points.length > 1 ? 'lines' : 'markers') as
+                'lines' | 'markers',
+              name: this._name(run)
+            };
+          })
+      );
+      if (this.isDisposed) {
+        return;
+      }
+      const node = el('div', 'jp-mlws-chart');
+      node.dataset.testid = 'mlws-compare-chart';
+      node.dataset.metric = name;
+      node.dataset.traces = String(traces.length);
+      charts.push(node);
+      const layout = baseLayout(name);
+      layout.showlegend = true;
+      layout.xaxis = {
+        title: { text: axis === 'time' ? trans.__('time') : trans.__('step') },
+        type: axis === 'time' ? 'date' : 'linear'
+      };
+      this._charts.append(node);
+      await Plotly.newPlot(node, traces, layout, PLOT_CONFIG);
+    }
+    for (const old of [...this._charts.children]) {
+      if (!charts.includes(old as HTMLElement)) {
+        Plotly.purge(old as HTMLElement);
+        old.remove();
+      }
+    }
+  }
+
+  private async _drawParallel(): Promise<void> {
+    const trans = this._context.trans;
+    const metric = this._metric.value;
+    const Plotly = await plotly();
+    if (!metric) {
+      Plotly.purge(this._parallel);
+      this._parallelNote.textContent = trans.__(
+        'No metric with a value in these runs'
+      );
+      return;
+    }
+    const { dimensions, included } = parallelDimensions(this._runs, metric);
+    this._parallelNote.textContent =
+      included.length < this._runs.length
+        ? trans.__(
+            '%1 of %2 runs have a value of %3',
+            included.length,
+            this._runs.length,
+            metric
+          )
+        : '';
+    const values = dimensions[dimensions.length - 1].values;
+    this._parallel.dataset.dimensions = String(dimensions.length);
+    this._parallel.dataset.runs = String(included.length);
+    const layout = baseLayout('');
+    layout.margin = { l: 60, r: 60, t: 40, b: 20 };
+    await Plotly.react(
+      this._parallel,
+      [
+        {
+          type: 'parcoords',
+          line: {
+            color: values,
+            colorscale: 'Viridis',
+            showscale: true
+          },
+          dimensions: dimensions.map(d => ({
+            label: d.label,
+            values: d.values,
+            ...(d.tickvals
+              ? { tickvals: d.tickvals, ticktext: d.ticktext }
+              : {})
+          }))
+        } as never
+      ],
+      layout,
+      PLOT_CONFIG
+    );
+  }
+
+  private _context: IPageContext;
+  private _runs: RunDetail[] = [];
+  private _legend: HTMLDivElement;
+  private _metric: HTMLSelectElement;
+  private _axis: HTMLSelectElement;
+  private _charts: HTMLDivElement;
+  private _parallel: HTMLDivElement;
+  private _parallelNote: HTMLDivElement;
+  private _table: HTMLTableElement;
+}

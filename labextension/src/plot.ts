@@ -1,0 +1,42 @@
+import type * as PlotlyModule from 'plotly.js-dist-min';
+
+export type Plotly = typeof PlotlyModule;
+
+let loading: Promise<Plotly> | null = null;
+
+/**
+ * plotly.js, loaded on first use: it is a few megabytes, so it comes as its own chunk when a run or
+ * compare page first draws a chart, not with the sidebar.
+ */
+export function plotly(): Promise<Plotly> {
+  if (!loading) {
+    loading = import('plotly.js-dist-min').then(
+      module =>
+        ((module as unknown as { default?: Plotly }).default ??
+          module) as Plotly
+    );
+  }
+  return loading;
+}
+
+/** Layout shared by the pages' charts: compact, following JupyterLab's theme colours. */
+export function baseLayout(title: string): Partial<PlotlyModule.Layout> {
+  const style = getComputedStyle(document.body);
+  const color = (name: string, fallback: string) =>
+    style.getPropertyValue(name).trim() || fallback;
+  return {
+    title: { text: title, font: { size: 13 } },
+    height: 260,
+    margin: { l: 50, r: 20, t: 32, b: 36 },
+    paper_bgcolor: color('--jp-layout-color0', '#fff'),
+    plot_bgcolor: color('--jp-layout-color0', '#fff'),
+    font: { color: color('--jp-ui-font-color1', '#222') },
+    showlegend: false
+  };
+}
+
+/** Charts resize with the page, and hover with no mode bar clutter. */
+export const PLOT_CONFIG: Partial<PlotlyModule.Config> = {
+  responsive: true,
+  displaylogo: false
+};
