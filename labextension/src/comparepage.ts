@@ -15,6 +15,23 @@ import { IPageContext } from './runpage';
 
 /** Points per run and series in the overlaid charts (the server down-samples beyond this). */
 const MAX_POINTS = 500;
+/** One colour per run, the same in every chart and in the legend (plotly's default colourway). */
+const COLOURS = [
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf'
+];
+
+function colour(index: number): string {
+  return COLOURS[index % COLOURS.length];
+}
 
 /**
  * Several runs side by side: each metric's series overlaid (one line per run), a
@@ -131,9 +148,12 @@ export class ComparePage extends Widget {
 
   private _drawLegend(): void {
     this._legend.replaceChildren(
-      ...this._runs.map(run => {
+      ...this._runs.map((run, index) => {
         const item = el('span', 'jp-mlws-legend-item jp-mlws-link');
+        const swatch = el('span', 'jp-mlws-swatch');
+        swatch.style.background = colour(index);
         item.append(
+          swatch,
           statusDot(run.status),
           el('span', '', ` ${this._name(run)}`)
         );
@@ -191,8 +211,9 @@ export class ComparePage extends Widget {
     for (const name of names) {
       const traces = await Promise.all(
         this._runs
-          .filter(run => run.series.some(s => s.name === name))
-          .map(async run => {
+          .map((run, index) => ({ run, index }))
+          .filter(({ run }) => run.series.some(s => s.name === name))
+          .map(async ({ run, index }) => {
             const series = await getRunMetrics(run.id, name, MAX_POINTS);
             const points = series.kind === 'scalar' ? series.points : [];
             return {
@@ -200,7 +221,9 @@ export class ComparePage extends Widget {
               type: 'scatter' as const,
               mode: (points.length > 1 ? 'lines' : 'markers') as
                 'lines' | 'markers',
-              name: this._name(run)
+              name: this._name(run),
+              line: { color: colour(index) },
+              marker: { color: colour(index) }
             };
           })
       );

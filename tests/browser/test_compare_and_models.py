@@ -65,6 +65,12 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
         )
         traces = page.evaluate("s => document.querySelector(s).data.map(t => [t.name, t.x.length])", loss)
         assert sorted(traces) == [["fast", 10], ["slow", 10]]
+        # A run keeps its colour from chart to chart.
+        colours = page.evaluate(
+            """() => [...document.querySelectorAll('[data-testid="mlws-compare-chart"]')].map(
+                c => Object.fromEntries(c.data.map(t => [t.name, t.line.color])))"""
+        )
+        assert len(colours) == 2 and colours[0] == colours[1] and len(set(colours[0].values())) == 2
 
         # Params against the chosen metric.
         parallel = '[data-testid="mlws-parallel-chart"]'
