@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +13,6 @@ from .handlers import handlers
 from .state import ServerState
 
 __all__ = ["MlwsApp"]
-
-# Imported on the first request otherwise: SQLAlchemy and the SQL store take about half a second,
-# which the sidebar's first rows would wait for when JupyterLab opens.
-WARM_IMPORTS = ("jupyter_mlws.stores.metadata.sql",)
-
-
-def _warm_up() -> None:
-    for module in WARM_IMPORTS:
-        importlib.import_module(module)
 
 
 class MlwsApp(ExtensionApp):
@@ -47,9 +36,7 @@ class MlwsApp(ExtensionApp):
         state = ServerState(root, self.workspace_path, self.default_compute_target)
         hub = EventHub(lambda: state.workspace(), self.events_poll_interval)
         self.settings.update({"mlws_state": state, "mlws_events": hub})
-        # Off the server's thread: start-up does not wait, and a request arriving meanwhile waits
-        # only for the rest of the import (Python's per-module import locks).
-        threading.Thread(target=_warm_up, name="mlws-warm-up", daemon=True).start()
+        state.start_warm_up()
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(handlers())

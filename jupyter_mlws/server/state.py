@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import logging
 import threading
 from pathlib import Path
 
@@ -9,6 +11,11 @@ from ..core.workspace import CONFIG_DIR, CONFIG_FILE, Workspace
 from ..errors import NotFoundError
 
 __all__ = ["ServerState"]
+
+# Imported by the first request otherwise: SQLAlchemy and the SQL store take about half a second,
+# which the sidebar's first rows would wait for when JupyterLab opens.
+WARM_IMPORTS = ("jupyter_mlws.stores.metadata.sql",)
+WARM_UP_WAIT_S = 60.0
 
 
 class ServerState:
@@ -21,6 +28,24 @@ class ServerState:
         self.default_compute_target = default_compute_target
         self._workspace: Workspace | None = None
         self._lock = threading.Lock()
+        self._warm = threading.Event()
+        self._warm.set()
+
+    def start_warm_up(self) -> None:
+        """Import the stores in the background while the server starts. Requests wait for it
+        rather than import alongside it: two threads importing overlapping module trees in
+        different orders can deadlock on Python's module locks."""
+        self._warm.clear()
+        threading.Thread(target=self._warm_up, name="mlws-warm-up", daemon=True).start()
+
+    def _warm_up(self) -> None:
+        try:
+            for module in WARM_IMPORTS:
+                importlib.import_module(module)
+        except Exception:  # the first request imports it again and reports the error properly
+            logging.getLogger(__name__).warning("jupyter_mlws: could not preload the stores", exc_info=True)
+        finally:
+            self._warm.set()
 
     def _locate(self) -> Path:
         if self.workspace_path:
@@ -35,6 +60,7 @@ class ServerState:
         """The workspace, or None when there is none yet and ``create`` is False."""
         if self._workspace is not None:
             return self._workspace
+        self._warm.wait(WARM_UP_WAIT_S)
         with self._lock:
             if self._workspace is None:
                 root = self._locate()

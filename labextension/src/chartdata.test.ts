@@ -65,6 +65,15 @@ describe('compareRows', () => {
     expect(rows[3].values).toEqual(['0.912346', '0.8']);
   });
 
+  it('keeps large values whole when it shortens them', () => {
+    const rows = compareRows([
+      { params: {}, metrics: { n: 120000.4 }, tags: {} },
+      { params: {}, metrics: { n: 120000.2 }, tags: {} }
+    ]);
+    expect(rows[0].values).toEqual(['120000', '120000']);
+    expect(rows[0].differs).toBe(false); // equal to the digits shown
+  });
+
   it('finds nothing different between a run and itself', () => {
     expect(compareRows([a, a]).some(r => r.differs)).toBe(false);
   });

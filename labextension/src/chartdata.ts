@@ -1,3 +1,5 @@
+import { formatMetric } from './runlistmodel';
+
 /**
  * The data side of the run and compare pages: metric points as chart coordinates, the rows of a
  * comparison table, the axes of a parallel-coordinates chart. No DOM and no plotting library here,
@@ -66,13 +68,7 @@ function keysInOrder(maps: ReadonlyArray<Record<string, unknown>>): string[] {
 }
 
 function cell(value: unknown): string {
-  if (value === undefined || value === null) {
-    return '';
-  }
-  if (typeof value === 'number' && !Number.isInteger(value)) {
-    return value.toPrecision(6).replace(/\.?0+$/, '');
-  }
-  return String(value);
+  return formatMetric(value, 6);
 }
 
 /** The comparison table: params, then metrics (latest values), then tags, each marked if it differs. */

@@ -1,3 +1,4 @@
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import {
@@ -9,12 +10,21 @@ import {
 } from './chartdata';
 import { el, errorMessage, section, statusDot } from './dom';
 import { IWorkspaceEvent, WorkspaceEvents } from './events';
-import { baseLayout, PLOT_CONFIG, plotly } from './plot';
-import { getRun, getRunMetrics, RunDetail } from './request';
+import {
+  baseLayout,
+  PLOT_CONFIG,
+  plotly,
+  purgeCharts,
+  resizeCharts,
+  xAxisLayout
+} from './plot';
+import { getRun, getRunMetrics, RunDetail, TERMINAL_STATUSES } from './request';
 import { IPageContext } from './runpage';
 
 /** Points per run and series in the overlaid charts (the server down-samples beyond this). */
-const MAX_POINTS = 500;
+const POINTS_PER_RUN = 500;
+/** How often the page re-reads its runs while one of them is still active. */
+const ACTIVE_REFRESH_MS = 5000;
 /** One colour per run, the same in every chart and in the legend (plotly's default colourway). */
 const COLOURS = [
   '#1f77b4',
@@ -52,13 +62,13 @@ export class ComparePage extends Widget {
     const tools = el('div', 'jp-mlws-run-tools');
     this._metric = el('select', 'jp-mlws-compare-metric');
     this._metric.title = trans.__('Metric for the parallel coordinates');
-    this._metric.addEventListener('change', () => void this._drawParallel());
+    this._metric.addEventListener('change', () => void this.refresh());
     this._axis = el('select', 'jp-mlws-axis');
     this._axis.append(
       new Option(trans.__('x: step'), 'step'),
       new Option(trans.__('x: time'), 'time')
     );
-    this._axis.addEventListener('change', () => void this._drawSeries());
+    this._axis.addEventListener('change', () => void this.refresh());
     const label = (text: string, control: HTMLElement) => {
       const wrapper = el('label', 'jp-mlws-tool');
       wrapper.append(el('span', '', text), control);
@@ -70,7 +80,9 @@ export class ComparePage extends Widget {
     );
 
     const series = section(trans.__('Metrics'), 'mlws-compare-metrics');
-    this._charts = series.body;
+    this._charts = el('div', 'jp-mlws-compare-charts');
+    this._status = el('div', 'jp-mlws-status');
+    series.body.append(this._status, this._charts);
     const parallel = section(
       trans.__('Parameters against a metric'),
       'mlws-compare-parallel'
@@ -94,11 +106,40 @@ export class ComparePage extends Widget {
 
   readonly runIds: string[];
 
-  async refresh(): Promise<void> {
+  /** Read the runs again and redraw; calls during a refresh fold into one more pass after it. */
+  refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._again = true;
+      return this._refreshing;
+    }
+    this._refreshing = (async () => {
+      try {
+        do {
+          this._again = false;
+          await this._refreshOnce();
+        } while (this._again && !this.isDisposed);
+      } finally {
+        this._refreshing = null;
+        window.clearTimeout(this._timer);
+        if (
+          !this.isDisposed &&
+          this._runs.some(run => !TERMINAL_STATUSES.has(run.status))
+        ) {
+          this._timer = window.setTimeout(
+            () => void this.refresh(),
+            ACTIVE_REFRESH_MS
+          );
+        }
+      }
+    })();
+    return this._refreshing;
+  }
+
+  private async _refreshOnce(): Promise<void> {
     try {
       this._runs = await Promise.all(this.runIds.map(id => getRun(id)));
     } catch (reason) {
-      this._legend.textContent = errorMessage(reason);
+      this._status.textContent = errorMessage(reason);
       return;
     }
     if (this.isDisposed) {
@@ -117,20 +158,32 @@ export class ComparePage extends Widget {
     this._metric.value = choices.includes(current)
       ? current
       : (choices[0] ?? '');
-    await Promise.all([this._drawSeries(), this._drawParallel()]);
+    try {
+      await this._drawSeries();
+      await this._drawParallel();
+    } catch (reason) {
+      this._status.textContent = errorMessage(reason);
+    }
   }
 
   dispose(): void {
     if (this.isDisposed) {
       return;
     }
+    window.clearTimeout(this._timer);
     this._context.events.received.disconnect(this._onEvent, this);
-    void plotly().then(Plotly => {
-      for (const node of this.node.querySelectorAll('.js-plotly-plot')) {
-        Plotly.purge(node as HTMLElement);
-      }
-    });
+    purgeCharts(this.node);
     super.dispose();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    resizeCharts(this.node);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    resizeCharts(this.node);
   }
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
@@ -191,30 +244,31 @@ export class ComparePage extends Widget {
     this._table.replaceChildren(head, body);
   }
 
-  /** One chart per scalar metric, a line per run. */
+  /** One chart per scalar metric, a line per run (kept and updated in place across refreshes). */
   private async _drawSeries(): Promise<void> {
     const trans = this._context.trans;
     const names = scalarSeriesNames(this._runs);
     const axis = this._axis.value as XAxis;
     if (!names.length) {
-      this._charts.replaceChildren(
-        el(
-          'div',
-          'jp-mlws-status',
-          trans.__('These runs logged no metric series')
-        )
-      );
-      return;
+      this._status.textContent = trans.__('These runs logged no metric series');
     }
     const Plotly = await plotly();
-    const charts: HTMLElement[] = [];
+    const errors: string[] = [];
     for (const name of names) {
       const traces = await Promise.all(
         this._runs
           .map((run, index) => ({ run, index }))
           .filter(({ run }) => run.series.some(s => s.name === name))
           .map(async ({ run, index }) => {
-            const series = await getRunMetrics(run.id, name, MAX_POINTS);
+            let series;
+            try {
+              series = await getRunMetrics(run.id, name, POINTS_PER_RUN);
+            } catch (reason) {
+              errors.push(
+                `${this._name(run)}, ${name}: ${errorMessage(reason)}`
+              );
+              return null;
+            }
             const points = series.kind === 'scalar' ? series.points : [];
             return {
               ...seriesXY(points, axis),
@@ -230,25 +284,30 @@ export class ComparePage extends Widget {
       if (this.isDisposed) {
         return;
       }
-      const node = el('div', 'jp-mlws-chart');
-      node.dataset.testid = 'mlws-compare-chart';
-      node.dataset.metric = name;
-      node.dataset.traces = String(traces.length);
-      charts.push(node);
+      let node = this._seriesCharts.get(name);
+      if (!node) {
+        node = el('div', 'jp-mlws-chart');
+        node.dataset.testid = 'mlws-compare-chart';
+        node.dataset.metric = name;
+        this._charts.append(node);
+        this._seriesCharts.set(name, node);
+      }
+      const drawn = traces.filter(trace => trace !== null);
+      node.dataset.traces = String(drawn.length);
       const layout = baseLayout(name);
       layout.showlegend = true;
-      layout.xaxis = {
-        title: { text: axis === 'time' ? trans.__('time') : trans.__('step') },
-        type: axis === 'time' ? 'date' : 'linear'
-      };
-      this._charts.append(node);
-      await Plotly.newPlot(node, traces, layout, PLOT_CONFIG);
+      layout.xaxis = xAxisLayout(axis, trans);
+      await Plotly.react(node, drawn, layout, PLOT_CONFIG);
     }
-    for (const old of [...this._charts.children]) {
-      if (!charts.includes(old as HTMLElement)) {
-        Plotly.purge(old as HTMLElement);
-        old.remove();
+    for (const [name, node] of this._seriesCharts) {
+      if (!names.includes(name)) {
+        Plotly.purge(node);
+        node.remove();
+        this._seriesCharts.delete(name);
       }
+    }
+    if (names.length) {
+      this._status.textContent = errors.join('\n');
     }
   }
 
@@ -308,6 +367,11 @@ export class ComparePage extends Widget {
   private _metric: HTMLSelectElement;
   private _axis: HTMLSelectElement;
   private _charts: HTMLDivElement;
+  private _status: HTMLDivElement;
+  private _seriesCharts = new Map<string, HTMLDivElement>();
+  private _refreshing: Promise<void> | null = null;
+  private _again = false;
+  private _timer = 0;
   private _parallel: HTMLDivElement;
   private _parallelNote: HTMLDivElement;
   private _table: HTMLTableElement;

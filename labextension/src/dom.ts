@@ -45,6 +45,17 @@ export function keyValueTable(
   return table;
 }
 
+/** A small titled key/value table (Parameters, Tags, …) of a page's details. */
+export function detailsBlock(
+  title: string,
+  entries: Record<string, unknown>,
+  empty: string
+): HTMLElement {
+  const block = el('div', 'jp-mlws-details-block');
+  block.append(el('h4', '', title), keyValueTable(entries, empty));
+  return block;
+}
+
 /** A titled block of a page. */
 export function section(
   title: string,

@@ -1,8 +1,13 @@
 import {
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
+import {
+  MainAreaWidget,
+  ToolbarButton,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -47,33 +52,65 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description:
     'The ML Workspace sidebar (experiments, runs, models, activities) and "Submit notebook as job".',
   autoStart: true,
-  optional: [ITranslator, IDefaultFileBrowser, IRenderMimeRegistry],
+  optional: [
+    ITranslator,
+    IDefaultFileBrowser,
+    IRenderMimeRegistry,
+    ILayoutRestorer
+  ],
   activate: (
     app: JupyterFrontEnd,
     translator: ITranslator | null,
     browser: IDefaultFileBrowser | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    restorer: ILayoutRestorer | null
   ) => {
     const trans = (translator ?? nullTranslator).load('jupyter_mlws');
     const events = new WorkspaceEvents();
-    const pages = new Map<string, MainAreaWidget<IPage>>();
+
+    // One tracker per kind of page, so that JupyterLab reopens them after a reload.
+    const runs = new WidgetTracker<MainAreaWidget<RunPage>>({
+      namespace: 'mlws-run'
+    });
+    const comparisons = new WidgetTracker<MainAreaWidget<ComparePage>>({
+      namespace: 'mlws-compare'
+    });
+    const models = new WidgetTracker<MainAreaWidget<ModelPage>>({
+      namespace: 'mlws-model'
+    });
+    if (restorer) {
+      void restorer.restore(runs, {
+        command: OPEN_RUN_COMMAND,
+        args: page => ({ runId: page.content.runId }),
+        name: page => page.content.runId
+      });
+      void restorer.restore(comparisons, {
+        command: COMPARE_COMMAND,
+        args: page => ({ runIds: page.content.runIds }),
+        name: page => page.content.runIds.join(',')
+      });
+      void restorer.restore(models, {
+        command: OPEN_MODEL_COMMAND,
+        args: page => ({ name: page.content.modelName }),
+        name: page => page.content.modelName
+      });
+    }
 
     /** Show a page in the main area, or bring it forward when it is already open. */
-    const show = (id: string, create: () => IPage) => {
-      let page = pages.get(id);
-      if (!page || page.isDisposed) {
+    const show = <T extends IPage>(
+      id: string,
+      tracker: WidgetTracker<MainAreaWidget<T>>,
+      create: () => T
+    ) => {
+      let page = tracker.find(widget => widget.id === id);
+      if (!page) {
         const content = create();
-        // eslint-disable-next-line jupyter/require-disposable-ownership -- the shell owns it; `pages` forgets it on dispose
-        page = new MainAreaWidget<IPage>({ content });
+        // eslint-disable-next-line jupyter/require-disposable-ownership -- the shell and the tracker own it
+        page = new MainAreaWidget<T>({ content });
         page.id = id;
-        page.title.label = content.title.label;
         page.title.icon = workspaceIcon;
         page.title.closable = true;
-        content.title.changed.connect(() => {
-          page!.title.label = content.title.label;
-        });
-        pages.set(id, page);
-        page.disposed.connect(() => pages.delete(id));
+        void tracker.add(page);
         app.shell.add(page, 'main');
         void content.refresh();
       } else {
@@ -99,8 +136,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       },
       execute: args => {
-        const runId = String(args.runId);
-        show(`mlws-run-${runId}`, () => new RunPage(runId, context));
+        if (typeof args.runId !== 'string' || !args.runId) {
+          throw new Error(trans.__('%1 needs a runId', OPEN_RUN_COMMAND));
+        }
+        const runId = args.runId;
+        show(`mlws-run-${runId}`, runs, () => new RunPage(runId, context));
       }
     });
     app.commands.addCommand(COMPARE_COMMAND, {
@@ -113,9 +153,17 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       },
       execute: args => {
-        const runIds = (args.runIds as string[]).map(String);
+        const runIds = Array.isArray(args.runIds)
+          ? args.runIds.map(String)
+          : [];
+        if (runIds.length < 2) {
+          throw new Error(
+            trans.__('%1 needs two or more runIds', COMPARE_COMMAND)
+          );
+        }
         show(
-          `mlws-compare-${runIds.join('-')}`,
+          `mlws-compare-${runIds.join(',')}`,
+          comparisons,
           () => new ComparePage(runIds, context)
         );
       }
@@ -130,8 +178,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
         }
       },
       execute: args => {
-        const name = String(args.name);
-        show(`mlws-model-${name}`, () => new ModelPage(name, context));
+        if (typeof args.name !== 'string' || !args.name) {
+          throw new Error(trans.__('%1 needs a name', OPEN_MODEL_COMMAND));
+        }
+        const name = args.name;
+        show(`mlws-model-${name}`, models, () => new ModelPage(name, context));
       }
     });
     app.commands.addCommand(REGISTER_COMMAND, {

@@ -3,7 +3,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { formatBytes, parseTags, suggestedModelName } from './chartdata';
-import { downloadLink, el, errorMessage, keyValueTable } from './dom';
+import { detailsBlock, downloadLink, el, errorMessage } from './dom';
 import { IWorkspaceEvent, WorkspaceEvents } from './events';
 import {
   getModel,
@@ -106,17 +106,11 @@ export class ModelPage extends Widget {
     }
     node.append(facts);
     const blocks = el('div', 'jp-mlws-details');
-    for (const [label, entries] of [
-      [trans.__('Tags'), version.tags],
-      [trans.__('Properties'), version.properties]
-    ] as const) {
-      const block = el('div', 'jp-mlws-details-block');
-      block.append(
-        el('h4', '', label),
-        keyValueTable(entries, trans.__('None'))
-      );
-      blocks.append(block);
-    }
+    const none = trans.__('None');
+    blocks.append(
+      detailsBlock(trans.__('Tags'), version.tags, none),
+      detailsBlock(trans.__('Properties'), version.properties, none)
+    );
     node.append(blocks);
     const files = el('table', 'jp-mlws-files');
     for (const file of version.files) {
@@ -146,9 +140,24 @@ export class ModelPage extends Widget {
   private _versions: HTMLDivElement;
 }
 
-/** The register dialog's body: name, description, tags. */
+/** What the register form holds. */
+interface IRegisterInput {
+  name: string;
+  description: string;
+  tags: string;
+}
+
+/** Model names as the server takes them (validate_entity_name). */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/;
+
+/** The register dialog's body: name, description, tags, and what was wrong last time. */
 class RegisterForm extends Widget {
-  constructor(path: string, trans: TranslationBundle) {
+  constructor(
+    path: string,
+    input: IRegisterInput,
+    error: string,
+    trans: TranslationBundle
+  ) {
     super();
     this.addClass('jp-mlws-submit-form');
     this.node.dataset.testid = 'mlws-register-dialog';
@@ -157,29 +166,46 @@ class RegisterForm extends Widget {
       label.append(el('span', '', text), control);
       return label;
     };
-    this.name = el('input');
-    this.name.name = 'name';
-    this.name.value = suggestedModelName(path);
-    this.description = el('input');
-    this.description.name = 'description';
-    this.tags = el('input');
-    this.tags.name = 'tags';
-    this.tags.placeholder = trans.__('key=value, key=value');
+    this._name = el('input');
+    this._name.name = 'name';
+    this._name.value = input.name;
+    this._description = el('input');
+    this._description.name = 'description';
+    this._description.value = input.description;
+    this._tags = el('input');
+    this._tags.name = 'tags';
+    this._tags.value = input.tags;
+    this._tags.placeholder = trans.__('key=value, key=value');
     this.node.append(
       el(
         'div',
         'jp-mlws-status',
         trans.__('Register %1 as a new model version', path)
-      ),
-      field(trans.__('Model name'), this.name),
-      field(trans.__('Description'), this.description),
-      field(trans.__('Tags'), this.tags)
+      )
+    );
+    if (error) {
+      const errors = el('div', 'jp-mlws-form-errors', error);
+      errors.dataset.testid = 'mlws-register-errors';
+      this.node.append(errors);
+    }
+    this.node.append(
+      field(trans.__('Model name'), this._name),
+      field(trans.__('Description'), this._description),
+      field(trans.__('Tags'), this._tags)
     );
   }
 
-  readonly name: HTMLInputElement;
-  readonly description: HTMLInputElement;
-  readonly tags: HTMLInputElement;
+  getValue(): IRegisterInput {
+    return {
+      name: this._name.value.trim(),
+      description: this._description.value.trim(),
+      tags: this._tags.value
+    };
+  }
+
+  private _name: HTMLInputElement;
+  private _description: HTMLInputElement;
+  private _tags: HTMLInputElement;
 }
 
 /**
@@ -192,45 +218,62 @@ export async function registerFromRun(
   trans: TranslationBundle,
   openModel: (name: string) => void
 ): Promise<Model | null> {
-  const form = new RegisterForm(path, trans);
-  const result = await showDialog({
-    title: trans.__('Register Model'),
-    body: form,
-    buttons: [
-      Dialog.cancelButton({ label: trans.__('Cancel') }),
-      Dialog.okButton({ label: trans.__('Register') })
-    ],
-    focusNodeSelector: 'input[name="name"]'
-  });
-  if (!result.button.accept) {
-    return null;
-  }
-  const name = form.name.value.trim();
-  try {
-    const version = await registerModel(name, {
-      run_id: runId,
-      path,
-      description: form.description.value.trim() || null,
-      tags: parseTags(form.tags.value)
+  let input: IRegisterInput = {
+    name: suggestedModelName(path),
+    description: '',
+    tags: ''
+  };
+  let error = '';
+  // Wrong input shows the dialog again with the message and what was typed (nothing is sent).
+  for (;;) {
+    const result = await showDialog<IRegisterInput>({
+      title: trans.__('Register Model'),
+      body: new RegisterForm(path, input, error, trans),
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Register') })
+      ],
+      focusNodeSelector: 'input[name="name"]'
     });
-    Notification.success(
-      trans.__('Registered %1 version %2', version.name, version.version),
-      {
-        autoClose: 5000,
-        actions: [
-          {
-            label: trans.__('Show model'),
-            callback: () => openModel(version.name)
-          }
-        ]
-      }
-    );
-    return version;
-  } catch (reason) {
-    Notification.error(
-      trans.__('Could not register %1: %2', name || path, errorMessage(reason)),
-      { autoClose: false }
-    );
-    return null;
+    if (!result.button.accept || !result.value) {
+      return null;
+    }
+    input = result.value;
+    let tags: Record<string, string>;
+    try {
+      tags = parseTags(input.tags);
+    } catch (reason) {
+      error = errorMessage(reason);
+      continue;
+    }
+    if (!MODEL_NAME.test(input.name)) {
+      error = trans.__(
+        'The model name must be 1-255 letters, digits, "-", "_" or ".", starting with a letter or digit.'
+      );
+      continue;
+    }
+    try {
+      const version = await registerModel(input.name, {
+        run_id: runId,
+        path,
+        description: input.description || null,
+        tags
+      });
+      Notification.success(
+        trans.__('Registered %1 version %2', version.name, version.version),
+        {
+          autoClose: 5000,
+          actions: [
+            {
+              label: trans.__('Show model'),
+              callback: () => openModel(version.name)
+            }
+          ]
+        }
+      );
+      return version;
+    } catch (reason) {
+      error = errorMessage(reason); // e.g. the server refused it: say why, keep the input
+    }
   }
 }

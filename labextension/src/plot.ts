@@ -1,4 +1,7 @@
+import type { TranslationBundle } from '@jupyterlab/translation';
 import type * as PlotlyModule from 'plotly.js-dist-min';
+
+import type { XAxis } from './chartdata';
 
 export type Plotly = typeof PlotlyModule;
 
@@ -40,3 +43,31 @@ export const PLOT_CONFIG: Partial<PlotlyModule.Config> = {
   responsive: true,
   displaylogo: false
 };
+
+/** The x axis of a metric chart: steps, or wall-clock time. */
+export function xAxisLayout(
+  axis: XAxis,
+  trans: TranslationBundle
+): Partial<PlotlyModule.LayoutAxis> {
+  return axis === 'time'
+    ? { title: { text: trans.__('time') }, type: 'date' }
+    : { title: { text: trans.__('step') }, type: 'linear' };
+}
+
+/** Fit charts to their (resized or newly shown) container. */
+export function resizeCharts(host: HTMLElement): void {
+  const charts = host.querySelectorAll<HTMLElement>('.js-plotly-plot');
+  if (charts.length) {
+    void plotly().then(Plotly => {
+      charts.forEach(chart => void Plotly.Plots.resize(chart));
+    });
+  }
+}
+
+/** Release the charts under a node (plotly keeps listeners and data on each). */
+export function purgeCharts(host: HTMLElement): void {
+  const charts = host.querySelectorAll<HTMLElement>('.js-plotly-plot');
+  if (charts.length) {
+    void plotly().then(Plotly => charts.forEach(chart => Plotly.purge(chart)));
+  }
+}

@@ -3,6 +3,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { DisposableSet } from '@lumino/disposable';
 
 import { formatBytes, previewKind } from './chartdata';
+import { el, errorMessage } from './dom';
 import { fetchFile } from './request';
 
 /** Larger files are offered for download only: a preview must not stall the page. */
@@ -33,10 +34,19 @@ function pre(content: string, className: string): HTMLPreElement {
   return element;
 }
 
+/** Which preview each area shows now: an answer for an older click is dropped. */
+const CURRENT = new WeakMap<HTMLElement, number>();
+
+/** Release what a preview area holds (its renderers), e.g. when its page closes. */
+export function disposePreview(host: HTMLElement): void {
+  RENDERERS.get(host)?.dispose();
+  RENDERERS.delete(host);
+}
+
 /**
  * Show a run or model file inline: text as text, images as images, notebooks as their cells and
  * outputs (rendered by JupyterLab's own renderers, untrusted, so HTML is sanitised and no script
- * runs).
+ * runs). Errors are shown in the area; a newer preview in the same area wins.
  */
 export async function renderPreview(
   host: HTMLElement,
@@ -46,10 +56,12 @@ export async function renderPreview(
   trans: TranslationBundle,
   rendermime: IRenderMimeRegistry | null
 ): Promise<void> {
-  RENDERERS.get(host)?.dispose();
+  const ticket = (CURRENT.get(host) ?? 0) + 1;
+  CURRENT.set(host, ticket);
+  const current = () => CURRENT.get(host) === ticket;
+  disposePreview(host);
   const renderers = new DisposableSet();
   RENDERERS.set(host, renderers);
-  host.replaceChildren();
   host.dataset.path = path;
   if (size > MAX_PREVIEW_BYTES) {
     host.textContent = trans.__(
@@ -59,35 +71,58 @@ export async function renderPreview(
     );
     return;
   }
-  const response = await fetchFile(endPoint);
-  const kind = previewKind(path);
-  if (kind === 'image') {
-    const image = document.createElement('img');
-    image.className = 'jp-mlws-preview-image';
-    image.alt = path;
-    const url = URL.createObjectURL(await response.blob());
-    image.addEventListener('load', () => URL.revokeObjectURL(url));
-    image.src = url;
-    host.append(image);
-    return;
-  }
-  const content = await response.text();
-  if (kind === 'notebook') {
-    try {
-      await renderNotebook(host, JSON.parse(content), rendermime, renderers);
-      return;
-    } catch {
-      // Not a notebook after all: show it as text.
+  host.textContent = trans.__('Loading %1…', path);
+  const content = el('div', 'jp-mlws-preview-content');
+  try {
+    const response = await fetchFile(endPoint);
+    const kind = previewKind(path);
+    if (kind === 'image') {
+      const blob = await response.blob();
+      if (!current()) {
+        return;
+      }
+      const image = el('img', 'jp-mlws-preview-image');
+      image.alt = path;
+      const url = URL.createObjectURL(blob);
+      const release = () => URL.revokeObjectURL(url);
+      image.addEventListener('load', release);
+      image.addEventListener('error', release);
+      image.src = url;
+      content.append(image);
+    } else {
+      const body = await response.text();
+      let shown = false;
+      if (kind === 'notebook') {
+        try {
+          await renderNotebook(
+            content,
+            JSON.parse(body),
+            rendermime,
+            renderers
+          );
+          shown = true;
+        } catch {
+          // Not a notebook after all: show it as text.
+        }
+      }
+      if (!shown) {
+        content.append(
+          body.includes('\u0000')
+            ? el(
+                'div',
+                'jp-mlws-status',
+                trans.__('%1 is a binary file; download it instead.', path)
+              )
+            : pre(body, 'jp-mlws-preview-text')
+        );
+      }
     }
+  } catch (reason) {
+    content.replaceChildren(el('div', 'jp-mlws-status', errorMessage(reason)));
   }
-  if (content.includes('\u0000')) {
-    host.textContent = trans.__(
-      '%1 is a binary file; download it instead.',
-      path
-    );
-    return;
+  if (current()) {
+    host.replaceChildren(content);
   }
-  host.append(pre(content, 'jp-mlws-preview-text'));
 }
 
 async function renderNotebook(

@@ -63,12 +63,27 @@ export async function requestAPI<T>(
   const url = URLExt.join(settings.baseUrl, API_PREFIX, endPoint);
   const response = await ServerConnection.makeRequest(url, init, settings);
   const text = await response.text();
-  const data = text.length > 0 ? JSON.parse(text) : null;
   if (!response.ok) {
-    const message = (data as ErrorBody | null)?.error?.message ?? text;
-    throw new ServerConnection.ResponseError(response, message);
+    throw responseError(response, text);
   }
-  return data as T;
+  return (text.length > 0 ? JSON.parse(text) : null) as T;
+}
+
+/**
+ * The error of a failed request, with the server's message when it answered with our JSON error
+ * body, else the status and the start of what came back (a proxy's HTML page, say).
+ */
+function responseError(
+  response: Response,
+  text: string
+): ServerConnection.ResponseError {
+  let message = `${response.status} ${response.statusText}: ${text.slice(0, 200)}`;
+  try {
+    message = (JSON.parse(text) as ErrorBody).error?.message ?? message;
+  } catch {
+    // not JSON: keep the status line and the text
+  }
+  return new ServerConnection.ResponseError(response, message);
 }
 
 export function listExperiments(): Promise<ExperimentPage> {
@@ -178,20 +193,17 @@ function encodePath(path: string): string {
 }
 
 /**
- * A URL the browser fetches by itself (a download link, an image, the events stream): it sends no
- * Authorization header there, so the token goes in the query when the server uses one.
+ * A URL the browser fetches by itself (a download link, an image, the events stream). The browser
+ * sends the session's cookie there, as for JupyterLab's own downloads, so no token goes into a URL
+ * that could be copied or logged.
  */
 export function linkURL(
   endPoint: string,
   query: Record<string, string> = {},
   settings: ServerConnection.ISettings = ServerConnection.makeSettings()
 ): string {
-  const params = new URLSearchParams(query);
-  if (settings.token) {
-    params.set('token', settings.token);
-  }
   const url = URLExt.join(settings.baseUrl, API_PREFIX, endPoint);
-  const search = params.toString();
+  const search = new URLSearchParams(query).toString();
   return search ? `${url}?${search}` : url;
 }
 
@@ -215,14 +227,7 @@ export async function fetchFile(
   const url = URLExt.join(settings.baseUrl, API_PREFIX, endPoint);
   const response = await ServerConnection.makeRequest(url, {}, settings);
   if (!response.ok) {
-    const text = await response.text();
-    let message = text;
-    try {
-      message = (JSON.parse(text) as ErrorBody).error?.message ?? text;
-    } catch {
-      // not JSON: the text is the message
-    }
-    throw new ServerConnection.ResponseError(response, message);
+    throw responseError(response, await response.text());
   }
   return response;
 }

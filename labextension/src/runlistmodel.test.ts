@@ -50,6 +50,10 @@ describe('formatMetric and metricNames', () => {
   it('formats values and lists names in first-seen order', () => {
     expect(formatMetric(0.123456)).toBe('0.1235');
     expect(formatMetric(3)).toBe('3');
+    expect(formatMetric(0.9)).toBe('0.9'); // no trailing zeros
+    expect(formatMetric(120000.4, 6)).toBe('120000'); // zeros of the integer part stay
+    expect(formatMetric(100000.3, 6)).toBe('100000');
+    expect(formatMetric(1.5e-7)).toBe('1.5e-7');
     expect(formatMetric('NaN')).toBe('NaN');
     expect(formatMetric(undefined)).toBe('');
     expect(

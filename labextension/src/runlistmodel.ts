@@ -57,10 +57,15 @@ export function formatDuration(seconds: number | null | undefined): string {
   return `${hours} h ${String(minutes).padStart(2, '0')} min`;
 }
 
-/** A metric value in a cell: 4 significant digits, the specials spelled out. */
-export function formatMetric(value: unknown): string {
+/**
+ * A metric value in a cell: `digits` significant digits without trailing zeros (0.9, 0.1235,
+ * 120000, 1.5e-7), the non-finite specials spelled out.
+ */
+export function formatMetric(value: unknown, digits = 4): string {
   if (typeof value === 'number') {
-    return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+    return Number.isInteger(value)
+      ? String(value)
+      : String(Number(value.toPrecision(digits)));
   }
   if (value === 'NaN' || value === 'Infinity' || value === '-Infinity') {
     return String(value);

@@ -1,20 +1,28 @@
 import { showErrorMessage } from '@jupyterlab/apputils';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { TranslationBundle } from '@jupyterlab/translation';
+import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { formatBytes, seriesXY, XAxis } from './chartdata';
 import {
+  detailsBlock,
   downloadLink,
   el,
   errorMessage,
-  keyValueTable,
   section,
   statusDot
 } from './dom';
 import { IWorkspaceEvent, WorkspaceEvents } from './events';
-import { baseLayout, PLOT_CONFIG, plotly } from './plot';
-import { renderPreview } from './preview';
+import {
+  baseLayout,
+  PLOT_CONFIG,
+  plotly,
+  purgeCharts,
+  resizeCharts,
+  xAxisLayout
+} from './plot';
+import { disposePreview, renderPreview } from './preview';
 import {
   cancelRun,
   FileEntry,
@@ -83,13 +91,22 @@ export class RunPage extends Widget {
       new Option(trans.__('x: time'), 'time')
     );
     this._axis.addEventListener('change', () => {
+      // Draws in flight belong to the old axis: they see the generation change and stop.
+      this._chartGeneration++;
+      purgeCharts(this._charts);
       this._drawn.clear();
       this._charts.replaceChildren();
-      void this._drawMetrics();
+      void this.refresh();
     });
     this._charts = el('div', 'jp-mlws-charts');
     this._records = el('div', 'jp-mlws-records');
-    metrics.body.append(this._axis, this._charts, this._records);
+    this._metricErrors = el('div', 'jp-mlws-status');
+    metrics.body.append(
+      this._axis,
+      this._metricErrors,
+      this._charts,
+      this._records
+    );
     this._metricsSection = metrics;
 
     const details = section(trans.__('Details'), 'mlws-run-details');
@@ -97,16 +114,18 @@ export class RunPage extends Widget {
     this._details.classList.add('jp-mlws-details');
     const files = section(trans.__('Files'), 'mlws-run-files');
     this._files = el('table', 'jp-mlws-files');
+    this._filesStatus = el('div', 'jp-mlws-status');
     this._preview = el('div', 'jp-mlws-preview');
     this._preview.dataset.testid = 'mlws-file-preview';
-    files.body.append(this._files, this._preview);
+    files.body.append(this._filesStatus, this._files, this._preview);
     const log = section(trans.__('Log'), 'mlws-run-log');
     this._logSelect = el('select', 'jp-mlws-log-select');
     this._logSelect.addEventListener('change', () =>
       this._followLog(this._logSelect.value)
     );
     this._log = el('pre', 'jp-mlws-log');
-    log.body.append(this._logSelect, this._log);
+    this._logStatus = el('div', 'jp-mlws-status');
+    log.body.append(this._logSelect, this._logStatus, this._log);
     const children = section(trans.__('Child runs'), 'mlws-run-children');
     this._children = children.body;
     this._childrenSection = children.node;
@@ -130,15 +149,41 @@ export class RunPage extends Widget {
     return this._run;
   }
 
-  /** Read the run again and redraw what changed. */
-  async refresh(): Promise<void> {
+  /**
+   * Read the run again and redraw what changed. Calls while one is in flight (events, the timer,
+   * reopening the page) are folded into one more pass after it, never run alongside it.
+   */
+  refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._again = true;
+      return this._refreshing;
+    }
+    this._refreshing = (async () => {
+      try {
+        do {
+          this._again = false;
+          await this._refreshOnce();
+        } while (this._again && !this.isDisposed);
+      } finally {
+        this._refreshing = null;
+        this._schedule();
+      }
+    })();
+    return this._refreshing;
+  }
+
+  private async _refreshOnce(): Promise<void> {
     let run: RunDetail;
     try {
       run = await getRun(this.runId);
     } catch (reason) {
-      this._header.replaceChildren(
-        el('div', 'jp-mlws-status', errorMessage(reason))
-      );
+      if (this._run === null) {
+        this._header.replaceChildren(
+          el('div', 'jp-mlws-status', errorMessage(reason))
+        );
+      } else {
+        this._headerStatus.textContent = errorMessage(reason);
+      }
       return;
     }
     if (this.isDisposed) {
@@ -152,8 +197,11 @@ export class RunPage extends Widget {
     this._drawDetails(run);
     this._drawChildren(run);
     this._drawLogChoices(run, first);
-    await Promise.all([this._drawMetrics(), this._loadFiles()]);
-    this._schedule();
+    try {
+      await Promise.all([this._drawMetrics(), this._loadFiles()]);
+    } catch (reason) {
+      this._metricErrors.textContent = errorMessage(reason);
+    }
   }
 
   dispose(): void {
@@ -163,12 +211,19 @@ export class RunPage extends Widget {
     window.clearTimeout(this._timer);
     window.clearTimeout(this._logTimer);
     this._context.events.received.disconnect(this._onEvent, this);
-    void plotly().then(Plotly => {
-      for (const chart of this._drawn.values()) {
-        Plotly.purge(chart.node);
-      }
-    });
+    purgeCharts(this._charts);
+    disposePreview(this._preview);
     super.dispose();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    resizeCharts(this._charts);
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    resizeCharts(this._charts);
   }
 
   private get _active(): boolean {
@@ -177,9 +232,13 @@ export class RunPage extends Widget {
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
     const data = event.data;
+    const child =
+      event.kind === 'run.status' &&
+      (this._run?.children ?? []).some(c => c.id === data.run_id);
     if (
       (event.kind === 'run.status' && data.run_id === this.runId) ||
-      (event.kind === 'run.created' && data.parent_run_id === this.runId)
+      (event.kind === 'run.created' && data.parent_run_id === this.runId) ||
+      child
     ) {
       void this.refresh();
     }
@@ -188,7 +247,7 @@ export class RunPage extends Widget {
   /** While the run is active, read it again soon (metrics and files grow without events). */
   private _schedule(): void {
     window.clearTimeout(this._timer);
-    if (this._active) {
+    if (this._active && !this.isDisposed) {
       this._timer = window.setTimeout(
         () => void this.refresh(),
         ACTIVE_REFRESH_MS
@@ -241,7 +300,7 @@ export class RunPage extends Widget {
         trans.__('Cancel')
       );
       cancel.dataset.testid = 'mlws-run-cancel';
-      cancel.disabled = run.status === 'CancelRequested';
+      cancel.disabled = run.status === 'CancelRequested' || this._cancelling;
       cancel.addEventListener('click', () => void this._cancel(cancel));
       actions.append(cancel);
     }
@@ -260,7 +319,14 @@ export class RunPage extends Widget {
       );
       actions.append(parent);
     }
-    this._header.replaceChildren(title, status, actions, list);
+    this._headerStatus = el('div', 'jp-mlws-status');
+    this._header.replaceChildren(
+      title,
+      status,
+      actions,
+      this._headerStatus,
+      list
+    );
   }
 
   private _elapsed(run: RunDetail): number {
@@ -271,6 +337,7 @@ export class RunPage extends Widget {
 
   private async _cancel(button: HTMLButtonElement): Promise<void> {
     button.disabled = true;
+    this._cancelling = true;
     try {
       await cancelRun(this.runId);
     } catch (reason) {
@@ -278,6 +345,8 @@ export class RunPage extends Widget {
         this._context.trans.__('Could not cancel %1', this.runId),
         errorMessage(reason)
       );
+    } finally {
+      this._cancelling = false;
     }
     await this.refresh();
   }
@@ -324,14 +393,9 @@ export class RunPage extends Widget {
 
   private _drawDetails(run: RunDetail): void {
     const trans = this._context.trans;
-    const block = (title: string, entries: Record<string, unknown>) => {
-      const wrapper = el('div', 'jp-mlws-details-block');
-      wrapper.append(
-        el('h4', '', title),
-        keyValueTable(entries, trans.__('None'))
-      );
-      return wrapper;
-    };
+    const none = trans.__('None');
+    const block = (title: string, entries: Record<string, unknown>) =>
+      detailsBlock(title, entries, none);
     const latest: Record<string, string> = {};
     for (const [name, value] of Object.entries(run.metrics)) {
       latest[name] = formatMetric(value);
@@ -374,12 +438,18 @@ export class RunPage extends Widget {
       return;
     }
     const trans = this._context.trans;
+    const generation = this._chartGeneration;
+    const stale = () => this.isDisposed || generation !== this._chartGeneration;
     const scalars = run.series.filter(s => s.kind === 'scalar');
     this._metricsSection.node.hidden = run.series.length === 0;
     this._axis.hidden = scalars.length === 0;
     const axis = this._axis.value as XAxis;
+    const errors: string[] = [];
     const Plotly = scalars.length ? await plotly() : null;
     for (const summary of scalars) {
+      if (stale() || !Plotly) {
+        return;
+      }
       const drawn = this._drawn.get(summary.name);
       if (drawn && drawn.count === summary.count) {
         continue;
@@ -388,13 +458,16 @@ export class RunPage extends Widget {
       try {
         series = await getRunMetrics(this.runId, summary.name, MAX_POINTS);
       } catch (reason) {
-        this._records.append(el('div', 'jp-mlws-status', errorMessage(reason)));
+        errors.push(`${summary.name}: ${errorMessage(reason)}`);
         continue;
       }
-      if (series.kind !== 'scalar' || !Plotly || this.isDisposed) {
+      if (stale()) {
+        return;
+      }
+      if (series.kind !== 'scalar') {
         continue;
       }
-      let chart = drawn;
+      let chart = this._drawn.get(summary.name);
       if (!chart) {
         const node = el('div', 'jp-mlws-chart');
         node.dataset.testid = 'mlws-metric-chart';
@@ -416,10 +489,7 @@ export class RunPage extends Widget {
           )
         : series.name;
       const layout = baseLayout(title);
-      layout.xaxis = {
-        title: { text: axis === 'time' ? trans.__('time') : trans.__('step') },
-        type: axis === 'time' ? 'date' : 'linear'
-      };
+      layout.xaxis = xAxisLayout(axis, trans);
       await Plotly.react(
         chart.node,
         [
@@ -436,6 +506,7 @@ export class RunPage extends Widget {
         PLOT_CONFIG
       );
     }
+    this._metricErrors.textContent = errors.join('\n');
     await this._drawRecords(run);
   }
 
@@ -501,8 +572,9 @@ export class RunPage extends Widget {
     try {
       files = (await listRunFiles(this.runId)).items;
     } catch (reason) {
+      this._filesKey = null; // draw the list again once it can be read
       this._files.replaceChildren();
-      this._preview.textContent = errorMessage(reason);
+      this._filesStatus.textContent = errorMessage(reason);
       return;
     }
     const key = files.map(f => `${f.path}:${f.size}`).join('\n');
@@ -537,28 +609,18 @@ export class RunPage extends Widget {
       rows.push(row);
     }
     this._files.replaceChildren(...rows);
-    if (!files.length) {
-      this._preview.textContent = trans.__('No files');
-    }
+    this._filesStatus.textContent = files.length ? '' : trans.__('No files');
   }
 
-  private async _showPreview(file: FileEntry): Promise<void> {
-    this._preview.textContent = this._context.trans.__(
-      'Loading %1…',
-      file.path
+  private _showPreview(file: FileEntry): Promise<void> {
+    return renderPreview(
+      this._preview,
+      runFilePath(this.runId, file.path),
+      file.path,
+      file.size,
+      this._context.trans,
+      this._context.rendermime
     );
-    try {
-      await renderPreview(
-        this._preview,
-        runFilePath(this.runId, file.path),
-        file.path,
-        file.size,
-        this._context.trans,
-        this._context.rendermime
-      );
-    } catch (reason) {
-      this._preview.textContent = errorMessage(reason);
-    }
   }
 
   private _drawLogChoices(run: RunDetail, first: boolean): void {
@@ -579,86 +641,124 @@ export class RunPage extends Widget {
     this._logSelect.hidden = names.length < 2;
     if (first) {
       this._followLog(this._logSelect.value);
-    } else if (this._logDone === false && this._logTimer === 0) {
-      void this._readLog(this._logGeneration);
+    } else if (!this._logDone && !this._logBusy && this._logTimer === 0) {
+      this._readLogSoon(this._logGeneration, 0); // a read had failed: try again
     }
   }
 
   /** Show a log from its start and follow it while the run is active. */
   private _followLog(name: string): void {
-    window.clearTimeout(this._logTimer);
-    this._logTimer = 0;
     this._logGeneration++;
     this._logName = name;
     this._logOffset = 0;
     this._logDone = false;
     this._log.textContent = '';
-    void this._readLog(this._logGeneration);
+    this._logStatus.textContent = '';
+    this._readLogSoon(this._logGeneration, 0);
+  }
+
+  /**
+   * Queue a read of the log. Reads run one after another (each from where the last ended), and
+   * at most one timer is armed, so no byte is shown twice.
+   */
+  private _readLogSoon(generation: number, delay: number): void {
+    window.clearTimeout(this._logTimer);
+    this._logTimer = 0;
+    const read = () => {
+      this._logTimer = 0;
+      this._logTask = this._logTask.then(() => this._readLog(generation));
+    };
+    if (delay > 0) {
+      this._logTimer = window.setTimeout(read, delay);
+    } else {
+      read();
+    }
   }
 
   private async _readLog(generation: number): Promise<void> {
-    this._logTimer = 0;
-    while (!this.isDisposed && generation === this._logGeneration) {
-      let chunk;
-      try {
-        chunk = await readRunLog(this.runId, this._logOffset, this._logName);
-      } catch (reason) {
-        this._log.textContent = errorMessage(reason);
-        return;
-      }
-      if (generation !== this._logGeneration || this.isDisposed) {
-        return;
-      }
-      if (chunk.data) {
-        const follow =
-          this._log.scrollTop + this._log.clientHeight >=
-          this._log.scrollHeight - 4;
-        let content = (this._log.textContent ?? '') + chunk.data;
-        if (content.length > MAX_LOG_CHARS) {
-          content = content.slice(content.length - MAX_LOG_CHARS);
-        }
-        this._log.textContent = content;
-        if (follow) {
-          this._log.scrollTop = this._log.scrollHeight;
-        }
-      }
-      const grew = chunk.next_offset > this._logOffset;
-      this._logOffset = chunk.next_offset;
-      if (chunk.complete) {
-        this._logDone = true;
-        if (!this._log.textContent) {
-          this._log.textContent = this._context.trans.__('(no output)');
-        }
-        return;
-      }
-      if (!grew) {
-        break; // nothing new yet: look again in a moment
-      }
+    if (
+      this.isDisposed ||
+      generation !== this._logGeneration ||
+      this._logDone
+    ) {
+      return;
     }
-    if (!this.isDisposed && generation === this._logGeneration) {
-      this._logTimer = window.setTimeout(
-        () => void this._readLog(generation),
-        LOG_POLL_MS
-      );
+    this._logBusy = true;
+    try {
+      for (;;) {
+        let chunk;
+        try {
+          chunk = await readRunLog(this.runId, this._logOffset, this._logName);
+        } catch (reason) {
+          this._logStatus.textContent = errorMessage(reason);
+          return; // the next refresh of the run tries again
+        }
+        if (generation !== this._logGeneration || this.isDisposed) {
+          return;
+        }
+        this._logStatus.textContent = '';
+        if (chunk.data) {
+          this._appendLog(chunk.data);
+        }
+        const grew = chunk.next_offset > this._logOffset;
+        this._logOffset = chunk.next_offset;
+        if (chunk.complete) {
+          this._logDone = true;
+          if (!this._log.textContent) {
+            this._logStatus.textContent = this._context.trans.__('(no output)');
+          }
+          return;
+        }
+        if (!grew) {
+          break; // nothing new yet: look again in a moment
+        }
+      }
+    } finally {
+      this._logBusy = false;
+    }
+    this._readLogSoon(generation, LOG_POLL_MS);
+  }
+
+  private _appendLog(data: string): void {
+    const follow =
+      this._log.scrollTop + this._log.clientHeight >=
+      this._log.scrollHeight - 4;
+    let content = (this._log.textContent ?? '') + data;
+    if (content.length > MAX_LOG_CHARS) {
+      content = content.slice(content.length - MAX_LOG_CHARS);
+    }
+    this._log.textContent = content;
+    if (follow) {
+      this._log.scrollTop = this._log.scrollHeight;
     }
   }
 
   private _context: IPageContext;
   private _run: RunDetail | null = null;
+  private _refreshing: Promise<void> | null = null;
+  private _again = false;
+  private _cancelling = false;
   private _header: HTMLElement;
+  private _headerStatus: HTMLElement = el('div');
   private _error: HTMLDivElement;
   private _metricsSection: { node: HTMLElement };
   private _axis: HTMLSelectElement;
   private _charts: HTMLDivElement;
   private _records: HTMLDivElement;
+  private _metricErrors: HTMLDivElement;
+  private _chartGeneration = 0;
   private _recordsKey = '';
   private _drawn = new Map<string, IChart>();
   private _details: HTMLDivElement;
   private _files: HTMLTableElement;
+  private _filesStatus: HTMLDivElement;
   private _filesKey: string | null = null;
   private _preview: HTMLDivElement;
   private _logSelect: HTMLSelectElement;
   private _log: HTMLPreElement;
+  private _logStatus: HTMLDivElement;
+  private _logTask: Promise<void> = Promise.resolve();
+  private _logBusy = false;
   private _logName = DEFAULT_LOG;
   private _logOffset = 0;
   private _logDone = false;

@@ -6,9 +6,11 @@ import {
 import { Widget } from '@lumino/widgets';
 
 import { IWorkspaceEvent, WorkspaceEvents } from './events';
+import { errorMessage } from './dom';
 import {
   Activity,
   Experiment,
+  getModel,
   listActivities,
   listExperiments,
   listModels,
@@ -176,19 +178,61 @@ export class WorkspaceSidebar extends Widget {
     }
   }
 
+  /** A model: its newest version; a click unfolds every version (aliases, tags), which open its page. */
   private _model(item: Model): HTMLElement {
     const aliases = item.aliases.length ? ` (${item.aliases.join(', ')})` : '';
-    const tags = Object.entries(item.tags)
+    const head = row(
+      'mlws-model-row',
+      `${item.name} v${item.version}${aliases}`,
+      this._trans.__('registered %1; click for its versions', item.created_time)
+    );
+    head.dataset.model = item.name;
+    const versions = document.createElement('ul');
+    versions.className = 'jp-mlws-model-versions';
+    const wrapper = document.createElement('li');
+    wrapper.className = 'jp-mlws-model';
+    wrapper.append(head, versions);
+    const unfold = async () => {
+      const expanded = this._expanded.has(item.name);
+      head.classList.toggle('jp-mod-expanded', expanded);
+      versions.hidden = !expanded;
+      if (!expanded) {
+        return;
+      }
+      try {
+        const detail = await getModel(item.name);
+        versions.replaceChildren(...detail.versions.map(v => this._version(v)));
+      } catch (reason) {
+        versions.replaceChildren(row('', errorMessage(reason), ''));
+      }
+    };
+    head.addEventListener('click', () => {
+      if (!this._expanded.delete(item.name)) {
+        this._expanded.add(item.name);
+      }
+      void unfold();
+    });
+    void unfold();
+    return wrapper;
+  }
+
+  private _version(version: Model): HTMLElement {
+    const aliases = version.aliases.length
+      ? ` (${version.aliases.join(', ')})`
+      : '';
+    const tags = Object.entries(version.tags)
       .map(([key, value]) => `${key}=${value}`)
       .join(', ');
     const element = row(
-      'mlws-model-row',
-      `${item.name} v${item.version}${aliases}`,
-      this._trans.__('registered %1', item.created_time) +
-        (tags ? `\n${this._trans.__('tags: %1', tags)}` : '')
+      'mlws-model-version-row',
+      `v${version.version}${aliases}${tags ? ` \u00b7 ${tags}` : ''}`,
+      this._trans.__('Open %1 (all versions)', version.name)
     );
-    element.dataset.model = item.name;
-    element.addEventListener('click', () => this._actions.openModel(item.name));
+    element.dataset.model = version.name;
+    element.dataset.version = String(version.version);
+    element.addEventListener('click', () =>
+      this._actions.openModel(version.name)
+    );
     return element;
   }
 
@@ -206,4 +250,5 @@ export class WorkspaceSidebar extends Widget {
   private _events: WorkspaceEvents;
   private _actions: ISidebarActions;
   private _pending: number | null = null;
+  private _expanded = new Set<string>();
 }

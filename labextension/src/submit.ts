@@ -14,10 +14,10 @@ import {
   listEnvironments,
   RunDetail,
   submit,
-  SubmissionRequest
+  SubmissionRequest,
+  TERMINAL_STATUSES
 } from './request';
 
-const TERMINAL = new Set(['Completed', 'Failed', 'Canceled']);
 const POLL_MS = 2000;
 
 /** What the form holds when the user presses Submit. */
@@ -237,7 +237,7 @@ function follow(
       window.setTimeout(poll, POLL_MS * 2);
       return;
     }
-    if (!TERMINAL.has(current.status)) {
+    if (!TERMINAL_STATUSES.has(current.status)) {
       window.setTimeout(poll, POLL_MS);
       return;
     }

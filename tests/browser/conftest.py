@@ -121,8 +121,19 @@ def stop_lab(proc: subprocess.Popen[bytes], root: Path) -> None:
         agent.stop(Workspace(root))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def browser(chromium_path: str) -> Iterator[Any]:
+def browser(chromium_path: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -130,6 +141,11 @@ def browser(chromium_path: str) -> Iterator[Any]:
         try:
             yield chromium
         finally:
+            if request.node.stash.get(FAILED, False):
+                # What the page showed when the test failed, for CI's artifacts.
+                for index, page in enumerate(p for context in chromium.contexts for p in context.pages):
+                    with contextlib.suppress(Exception):
+                        screenshot(page, f"FAILED-{request.node.name}-{index}")
             chromium.close()
 
 

@@ -66,6 +66,11 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
         traces = page.evaluate("s => document.querySelector(s).data.map(t => [t.name, t.x.length])", loss)
         assert sorted(traces) == [["fast", 10], ["slow", 10]]
         # A run keeps its colour from chart to chart.
+        page.wait_for_function(
+            """() => { const charts = [...document.querySelectorAll('[data-testid="mlws-compare-chart"]')];
+                return charts.length === 2 && charts.every(c => c.data && c.data.length === 2); }""",
+            timeout=TIMEOUT_MS,
+        )
         colours = page.evaluate(
             """() => [...document.querySelectorAll('[data-testid="mlws-compare-chart"]')].map(
                 c => Object.fromEntries(c.data.map(t => [t.name, t.line.color])))"""
@@ -125,8 +130,16 @@ def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_pa
         dialog = page.locator('[data-testid="mlws-register-dialog"]')
         dialog.wait_for(timeout=TIMEOUT_MS)
         assert dialog.locator('input[name="name"]').input_value() == "model"  # proposed from the file name
-        dialog.locator('input[name="name"]').fill("digits")
+        # Wrong input is refused in the dialog, which comes back with the message and what was typed.
+        dialog.locator('input[name="name"]').fill("my model")
         dialog.locator('input[name="tags"]').fill("stage=dev")
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        errors = page.locator('[data-testid="mlws-register-errors"]')
+        errors.wait_for(timeout=TIMEOUT_MS)
+        assert "model name must be" in errors.inner_text()
+        assert page.locator('[data-testid="mlws-register-dialog"] input[name="tags"]').input_value() == "stage=dev"
+        assert Model.list(Workspace(root), name="my-model") == []  # nothing was sent
+        page.locator('[data-testid="mlws-register-dialog"] input[name="name"]').fill("digits")
         page.locator(".jp-Dialog-button.jp-mod-accept").click()
 
         # The new model appears in the sidebar at once (events stream), and its page shows the version.
@@ -136,7 +149,11 @@ def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_pa
         [version] = Model.list(Workspace(root), name="digits")
         assert version.run_id == ids["fast"] and version.tags == {"stage": "dev"}
         assert version.get_file_names() == ["model.pkl"]
-        model_row.click()
+        model_row.click()  # unfolds its versions in the sidebar, with their tags and aliases
+        version_row = page.locator('[data-testid="mlws-model-version-row"][data-model="digits"][data-version="1"]')
+        version_row.wait_for(timeout=TIMEOUT_MS)
+        assert version_row.inner_text() == "v1 \u00b7 stage=dev"
+        version_row.click()
         model_page = page.locator('[data-testid="mlws-model-page"][data-model="digits"]')
         first = model_page.locator('[data-testid="mlws-model-version"][data-version="1"]')
         first.wait_for(timeout=TIMEOUT_MS)
@@ -151,10 +168,17 @@ def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_pa
             "nodes => nodes.map(n => n.dataset.version)"
         )
         assert versions == ["2", "1"]
+        # The unfolded model in the sidebar follows too.
+        page.locator('[data-testid="mlws-model-version-row"][data-model="digits"][data-version="2"]').wait_for(
+            timeout=TIMEOUT_MS
+        )
         screenshot(page, "model-page")
 
         # Aliases and tags of a model registered elsewhere.
         page.locator('[data-testid="mlws-model-row"][data-model="clf"]').click()
+        clf_row = page.locator('[data-testid="mlws-model-version-row"][data-model="clf"]')
+        assert clf_row.inner_text(timeout=TIMEOUT_MS) == "v1 (prod) \u00b7 team=vision"
+        clf_row.click()
         clf = page.locator('[data-testid="mlws-model-page"][data-model="clf"] [data-testid="mlws-model-version"]')
         clf.wait_for(timeout=TIMEOUT_MS)
         assert clf.locator(".jp-mlws-alias").inner_text() == "prod"

@@ -34,12 +34,16 @@ def tiny_png(width: int = 4, height: int = 3) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
+# Outputs of a notebook from anywhere are untrusted: the preview must not run their scripts.
+HOSTILE_HTML = '<b>bold output</b><img src="x" onerror="window.__mlws_xss = 1"><script>window.__mlws_xss = 2</script>'
+
+
 def _notebook(path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     code = nbformat.v4.new_code_cell("print('hello from the notebook')")
     code.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="hello from the notebook\n"),
-        nbformat.v4.new_output("display_data", data={"text/html": "<b>bold output</b>", "text/plain": "bold"}),
+        nbformat.v4.new_output("display_data", data={"text/html": HOSTILE_HTML, "text/plain": "bold"}),
     ]
     nb.cells = [nbformat.v4.new_markdown_cell("# Training notes"), code]
     nbformat.write(nb, str(path))
@@ -77,6 +81,10 @@ def _seed(root: Path) -> dict[str, str]:
     return {"run": run_id, "child": child_id, "failed": failed.id}
 
 
+def _auth(lab: Any) -> dict[str, str]:
+    return {"Authorization": f"token {lab.token}"}
+
+
 def _open_run(page: Any, experiment: str, name: str) -> Any:
     page.locator('[data-testid="mlws-experiment-row"]', has_text=experiment).click()
     page.locator('[data-testid="mlws-run-row"]', has_text=name).first.click()
@@ -109,6 +117,8 @@ def test_a_run_page_shows_charts_details_files_and_children(browser: Any, tmp_pa
 
         # Every point of a short series; a long one down-sampled by the server (min/max per bucket).
         assert _chart_points(page, ids["run"], "loss") == 50
+        page.wait_for_timeout(500)  # a second draw, were one racing the first, would have added a chart
+        assert run_page.locator('[data-testid="mlws-metric-chart"][data-metric="loss"]').count() == 1
         long_points = _chart_points(page, ids["run"], "lr_trace")
         assert 3 <= long_points <= 1000
         chart = run_page.locator('[data-testid="mlws-metric-chart"][data-metric="lr_trace"]')
@@ -146,8 +156,13 @@ def test_a_run_page_shows_charts_details_files_and_children(browser: Any, tmp_pa
         preview.locator("h1", has_text="Training notes").wait_for(timeout=TIMEOUT_MS)  # markdown rendered
         assert "hello from the notebook" in preview.inner_text()
         preview.locator("b", has_text="bold output").wait_for(timeout=TIMEOUT_MS)  # HTML output rendered
+        page.wait_for_timeout(500)  # time for an image error handler to fire, were it kept
+        assert page.evaluate("() => window.__mlws_xss") is None  # sanitised: no script ran
+        assert preview.locator("script, [onerror]").count() == 0
         href = run_page.locator('[data-testid="mlws-file-row"][data-path="outputs/notes.txt"] a').get_attribute("href")
-        reply = requests.get(urljoin(lab.url, href), timeout=30)
+        assert "token" not in href  # links carry no credentials; the session's cookie authenticates them
+        reply = requests.get(urljoin(lab.url, href), headers=_auth(lab), timeout=30)
+        assert requests.get(urljoin(lab.url, href), timeout=30).status_code == 403  # and without them, nothing
         assert reply.status_code == 200 and reply.text.startswith("learning rate")
         assert "attachment" in reply.headers["Content-Disposition"]
         screenshot(page, "run-page")
@@ -179,7 +194,7 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
         assert "exit code: 1" in text
         run_page.locator(".jp-mlws-log", has_text="about to fail").wait_for(timeout=TIMEOUT_MS)  # the driver log
         snapshot = run_page.locator('[data-testid="mlws-snapshot-download"]').get_attribute("href")
-        reply = requests.get(urljoin(lab.url, snapshot), timeout=30)
+        reply = requests.get(urljoin(lab.url, snapshot), headers=_auth(lab), timeout=30)
         assert reply.status_code == 200 and reply.content[:2] == b"PK"  # a zip of the job's code
         screenshot(page, "run-page-failed")
 
@@ -191,6 +206,8 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
         page.locator(f'[data-testid="mlws-run-row"][data-run-id="{slow.id}"]').click(timeout=TIMEOUT_MS)
         slow_page = page.locator(f'[data-testid="mlws-run-page"][data-run-id="{slow.id}"]')
         slow_page.locator(".jp-mlws-log", has_text="working").wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_timeout(3500)  # several log polls and a refresh of the active run
+        assert slow_page.locator(".jp-mlws-log").inner_text().count("working") == 1  # each byte shown once
         slow_page.locator('[data-testid="mlws-run-cancel"]').click()
         slow_page.locator('.jp-mlws-page-status [data-status="Canceled"]').wait_for(timeout=TIMEOUT_MS)
         assert slow.get_status() == "Canceled"

@@ -101,7 +101,6 @@ def test_ten_thousand_runs_open_fast_and_scroll_with_a_bounded_dom(
             "() => performance.measure('mlws-sidebar', 'mlws:sidebar-start', 'mlws:sidebar-first-rows').duration"
         )
         print(f"\nsidebar, workspace of 10,000 runs: first rows {sidebar_ms:.0f} ms after it was created")
-        assert sidebar_ms > 0
         # Time to first rows, measured in the page: from the click to the first run row drawn.
         elapsed_ms = page.evaluate(
             """() => new Promise((resolve, reject) => {
