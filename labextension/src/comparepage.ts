@@ -8,6 +8,7 @@ import {
   seriesXY,
   XAxis
 } from './chartdata';
+import { Coalescer } from './coalesce';
 import { el, errorMessage, section, statusDot } from './dom';
 import { IWorkspaceEvent, WorkspaceEvents } from './events';
 import {
@@ -108,31 +109,21 @@ export class ComparePage extends Widget {
 
   /** Read the runs again and redraw; calls during a refresh fold into one more pass after it. */
   refresh(): Promise<void> {
-    if (this._refreshing) {
-      this._again = true;
-      return this._refreshing;
+    return this._refresher.run();
+  }
+
+  /** While one of the runs is active, read them again in a while. */
+  private _schedule(): void {
+    window.clearTimeout(this._timer);
+    if (
+      !this.isDisposed &&
+      this._runs.some(run => !TERMINAL_STATUSES.has(run.status))
+    ) {
+      this._timer = window.setTimeout(
+        () => void this.refresh(),
+        ACTIVE_REFRESH_MS
+      );
     }
-    this._refreshing = (async () => {
-      try {
-        do {
-          this._again = false;
-          await this._refreshOnce();
-        } while (this._again && !this.isDisposed);
-      } finally {
-        this._refreshing = null;
-        window.clearTimeout(this._timer);
-        if (
-          !this.isDisposed &&
-          this._runs.some(run => !TERMINAL_STATUSES.has(run.status))
-        ) {
-          this._timer = window.setTimeout(
-            () => void this.refresh(),
-            ACTIVE_REFRESH_MS
-          );
-        }
-      }
-    })();
-    return this._refreshing;
   }
 
   private async _refreshOnce(): Promise<void> {
@@ -369,8 +360,10 @@ export class ComparePage extends Widget {
   private _charts: HTMLDivElement;
   private _status: HTMLDivElement;
   private _seriesCharts = new Map<string, HTMLDivElement>();
-  private _refreshing: Promise<void> | null = null;
-  private _again = false;
+  private _refresher = new Coalescer(() => this._refreshOnce(), {
+    after: () => this._schedule(),
+    stopped: () => this.isDisposed
+  });
   private _timer = 0;
   private _parallel: HTMLDivElement;
   private _parallelNote: HTMLDivElement;

@@ -5,6 +5,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { formatBytes, seriesXY, XAxis } from './chartdata';
+import { Coalescer } from './coalesce';
 import {
   detailsBlock,
   downloadLink,
@@ -154,22 +155,7 @@ export class RunPage extends Widget {
    * reopening the page) are folded into one more pass after it, never run alongside it.
    */
   refresh(): Promise<void> {
-    if (this._refreshing) {
-      this._again = true;
-      return this._refreshing;
-    }
-    this._refreshing = (async () => {
-      try {
-        do {
-          this._again = false;
-          await this._refreshOnce();
-        } while (this._again && !this.isDisposed);
-      } finally {
-        this._refreshing = null;
-        this._schedule();
-      }
-    })();
-    return this._refreshing;
+    return this._refresher.run();
   }
 
   private async _refreshOnce(): Promise<void> {
@@ -735,8 +721,10 @@ export class RunPage extends Widget {
 
   private _context: IPageContext;
   private _run: RunDetail | null = null;
-  private _refreshing: Promise<void> | null = null;
-  private _again = false;
+  private _refresher = new Coalescer(() => this._refreshOnce(), {
+    after: () => this._schedule(),
+    stopped: () => this.isDisposed
+  });
   private _cancelling = false;
   private _header: HTMLElement;
   private _headerStatus: HTMLElement = el('div');
