@@ -85,6 +85,8 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
         snapshot_id=snapshot.id,
         job_spec=spec,
     )
+    if spec.get("params"):
+        run.log_params(spec["params"])  # before the job starts: a job may log the same values itself
     backend.submit(run.id)
     return run
 

@@ -137,6 +137,14 @@ def validate_parameters(
     return result
 
 
+def effective_parameters(defaults: Mapping[str, Any] | None, given: Mapping[str, Any]) -> dict[str, Any]:
+    """What a notebook job runs with: its literal defaults, overridden by the given values (a
+    default that is not a literal has no value to record until one is given)."""
+    values = {name: value for name, value in (defaults or {}).items() if value is not _NO_DEFAULT}
+    values.update(given)
+    return values
+
+
 def check_kernel(name: str) -> None:
     """A clear error, listing the kernels there are, when ``name`` is not installed."""
     try:

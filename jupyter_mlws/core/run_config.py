@@ -163,7 +163,13 @@ class NotebookRunConfig:
         return _target_name(self.compute_target)
 
     def job_spec(self) -> dict[str, Any]:
-        from .notebooks import check_kernel, parameter_defaults, read_notebook, validate_parameters
+        from .notebooks import (
+            check_kernel,
+            effective_parameters,
+            parameter_defaults,
+            read_notebook,
+            validate_parameters,
+        )
 
         source = _source_folder(self.source_directory)
         if not isinstance(self.notebook, str):
@@ -176,9 +182,8 @@ class NotebookRunConfig:
             raise NotFoundError(f"notebook {notebook!r} not found in source_directory {str(source.resolve())!r}")
         environment = _environment(self.environment)
         content = read_notebook(path)
-        parameters = validate_parameters(
-            parameter_defaults(content), self.parameters, allow_unknown=self.allow_unknown_parameters
-        )
+        defaults = parameter_defaults(content)
+        parameters = validate_parameters(defaults, self.parameters, allow_unknown=self.allow_unknown_parameters)
         kernel = self.kernel_name or content.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
         check_kernel(kernel)
         duration = _duration(self.max_run_duration_seconds)
@@ -187,6 +192,8 @@ class NotebookRunConfig:
             "source_directory": str(source.resolve()),
             "notebook": notebook,
             "parameters": parameters,
+            # Recorded as the run's params at submission, so runs compare by what they ran with.
+            "params": effective_parameters(defaults, parameters),
             "kernel_name": kernel,
             "arguments": [],
             "compute_target": self.target,

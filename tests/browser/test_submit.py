@@ -67,6 +67,10 @@ def test_submit_the_example_notebook_from_its_toolbar(browser: Any, tmp_path: Pa
         )
         run_page = page.locator(f'[data-testid="mlws-run-page"][data-run-id="{run.id}"]')
         run_page.locator('[data-testid="mlws-file-row"][data-path="outputs/train.ipynb"]').wait_for(timeout=TIMEOUT_MS)
+        # The parameters it ran with are the run's params: the given epochs, the default learning rate.
+        assert run.get_params() == {"epochs": "7", "learning_rate": "0.5"}
+        details = run_page.locator('[data-testid="mlws-run-details"]').inner_text()
+        assert "epochs\t7" in details and "learning_rate\t0.5" in details
         screenshot(page, "submit-run-page")
     finally:
         stop_lab(proc, root)

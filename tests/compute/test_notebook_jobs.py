@@ -334,6 +334,10 @@ def test_one_notebook_two_parameter_sets_gives_two_runs_with_their_own_results(
     assert Run(exp, second.id).tags["name"] == "second"
     assert _injected_values(_executed(first, tmp_path)) == {"lr": 0.1, "epochs": 2, "name": "first"}
     assert _injected_values(_executed(second, tmp_path)) == {"lr": 0.2, "epochs": 3, "name": "second"}
+    # Each run's params are what it ran with: its given values over the notebook's defaults.
+    defaults = {"items": "[10]", "verbose": "False", "fail": "False"}
+    assert first.get_params() == {**defaults, "lr": "0.1", "epochs": "2", "name": "first"}
+    assert second.get_params() == {**defaults, "lr": "0.2", "epochs": "3", "name": "second"}
     assert "trained first" in _driver_log(first, tmp_path)
     assert "trained second" not in _driver_log(first, tmp_path)
     assert "trained second" in _driver_log(second, tmp_path)
