@@ -5,6 +5,7 @@ import { listRuns, Run } from './request';
 import {
   formatDuration,
   formatMetric,
+  formatStart,
   metricNames,
   needsMore,
   visibleRange
@@ -242,9 +243,11 @@ export class RunList {
     name.textContent = run.display_name || run.id;
     name.title = run.id;
     const started = document.createElement('span');
-    started.textContent = run.start_time
-      ? new Date(run.start_time).toLocaleString()
-      : '';
+    if (run.start_time) {
+      const when = new Date(run.start_time);
+      started.textContent = formatStart(when, new Date());
+      started.title = when.toLocaleString(); // the full date and time on hover
+    }
     const duration = document.createElement('span');
     duration.textContent = formatDuration(run.duration_seconds);
     const value = document.createElement('span');

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   formatDuration,
   formatMetric,
+  formatStart,
   metricNames,
   needsMore,
   visibleRange
@@ -62,5 +63,19 @@ describe('formatMetric and metricNames', () => {
         { metrics: { f1: 3, acc: 4 } }
       ])
     ).toEqual(['acc', 'loss', 'f1']);
+  });
+});
+
+describe('formatStart', () => {
+  const now = new Date(2026, 10, 27, 15, 30);
+
+  it('shows the time of day for today, the day this year, the date before', () => {
+    expect(formatStart(new Date(2026, 10, 27, 9, 5), now, 'en-GB')).toBe(
+      '09:05'
+    );
+    expect(formatStart(new Date(2026, 2, 3, 9, 5), now, 'en-GB')).toBe('3 Mar');
+    expect(formatStart(new Date(2025, 2, 3, 9, 5), now, 'en-GB')).toBe(
+      '3 Mar 2025'
+    );
   });
 });

@@ -58,6 +58,27 @@ export function formatDuration(seconds: number | null | undefined): string {
 }
 
 /**
+ * A start time short enough for a narrow column: the time of day for today, month and day this
+ * year, else the date (the cell's tooltip has the full time).
+ */
+export function formatStart(when: Date, now: Date, locale?: string): string {
+  if (when.toDateString() === now.toDateString()) {
+    return when.toLocaleTimeString(locale, {
+      hour: '2-digit',
+      minute: '2-digit'
+    });
+  }
+  if (when.getFullYear() === now.getFullYear()) {
+    return when.toLocaleDateString(locale, { month: 'short', day: 'numeric' });
+  }
+  return when.toLocaleDateString(locale, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric'
+  });
+}
+
+/**
  * A metric value in a cell: `digits` significant digits without trailing zeros (0.9, 0.1235,
  * 120000, 1.5e-7), the non-finite specials spelled out.
  */
