@@ -8,8 +8,8 @@ from .core.compute import ComputeTarget
 from .core.environment import Environment
 from .core.experiment import Experiment
 from .core.model import Model
-from .core.run import Run, RunPage
 from .core.run_config import NotebookRunConfig, ScriptRunConfig
+from .core.runs import Run, RunPage
 from .core.status import RunStatus
 from .core.workspace import Workspace
 

@@ -20,7 +20,7 @@ from typing import Any
 from .core.experiment import Experiment
 from .core.jsonable import json_safe
 from .core.model import Model
-from .core.run import Run
+from .core.runs import Run
 from .core.workspace import Workspace
 from .errors import AlreadyExistsError, InvalidArgumentError, MlwsError, NotFoundError
 

@@ -28,7 +28,7 @@ from ..core.activities import ActivityRecorder
 from ..core.compute import JobReporter
 from ..core.environment_build import BuildResult
 from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
-from ..core.run import DRIVER_LOG
+from ..core.runs import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .entities import ExperimentRecord
 from .names import validate_entity_name
 from .search import BoolOp, Comparison, FilterExpr
 from .status import RunStatus
 
 if TYPE_CHECKING:
-    from .run import Run, RunPage
+    from .runs import Run, RunPage
     from .workspace import Workspace
 
 __all__ = ["Experiment"]
@@ -33,6 +34,10 @@ class Experiment:
         return self._name
 
     @property
+    def record(self) -> ExperimentRecord:
+        return self._record
+
+    @property
     def id(self) -> int:
         return int(self._record.id)
 
@@ -48,7 +53,7 @@ class Experiment:
     @staticmethod
     def list(workspace: Workspace) -> list[Experiment]:
         """Every experiment of the workspace, by name."""
-        return [Experiment(workspace, e.name) for e in workspace.metadata.list_experiments()]
+        return [Experiment(workspace, e.name) for e in workspace.services.queries.experiments()]
 
     def start_logging(
         self,
@@ -58,7 +63,7 @@ class Experiment:
         properties: Mapping[str, Any] | None = None,
     ) -> Run:
         """Start an interactive run (status Running). Use it as a context manager to finish it."""
-        from .run import Run
+        from .runs import Run
 
         return Run.create(self, display_name=display_name, tags=tags, properties=properties)
 
@@ -81,7 +86,7 @@ class Experiment:
         include_children: bool = False,
     ) -> RunPage:
         """A page of this experiment's runs matching the filter language (newest first by default)."""
-        from .run import search_runs
+        from .runs import search_runs
 
         return search_runs(self.workspace, [self.id], filter, order_by, max_results, page_token, include_children)
 
@@ -93,7 +98,7 @@ class Experiment:
         include_children: bool = False,
     ) -> Iterator[Run]:
         """Runs newest first; ``tags``/``properties`` take ``{"k": "v"}`` or a key name (any value)."""
-        from .run import Run
+        from .runs import Run
 
         conditions: list[FilterExpr] = []
         for kind, wanted in (("tags", tags), ("properties", properties)):
@@ -108,18 +113,6 @@ class Experiment:
         expr: FilterExpr | None = None
         if conditions:
             expr = conditions[0] if len(conditions) == 1 else BoolOp("and", tuple(conditions))
-        store = self.workspace.metadata
-        self.workspace.flush()
-        offset: int | None = 0
-        while offset is not None:
-            page = store.search_runs(
-                experiment_ids=[self.id],
-                filter=expr,
-                order_by=[],
-                max_results=500,
-                offset=offset,
-                include_children=include_children,
-            )
-            for record in page.runs:
-                yield Run(self, record.run_id, _record=record)
-            offset = page.next_offset
+        queries = self.workspace.services.queries
+        for record in queries.iter_runs([self.id], expr, include_children):
+            yield Run(self, record.run_id, _record=record)

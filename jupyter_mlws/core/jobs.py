@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .activities import ActivityRecorder
     from .environment_build import BuildResult
     from .experiment import Experiment
-    from .run import Run
+    from .runs import Run
     from .workspace import Workspace
 
 __all__ = ["HEARTBEAT_INTERVAL_S", "STALE_AFTER_S", "StoreReporter", "live_dir", "reconcile", "submit"]
@@ -44,7 +44,7 @@ def live_dir(workspace: Workspace, run_id: str) -> Path:
 
 def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
     from ..snapshots import capture_snapshot, git_properties
-    from .run import Run
+    from .runs import Run
 
     job_spec = getattr(config, "job_spec", None)
     if not callable(job_spec):
@@ -138,7 +138,7 @@ class StoreReporter(JobReporter):
         restore_snapshot(load_manifest(artifacts, record.snapshot_id), artifacts, target)
 
     def collect(self, folder: Path, prefix: str) -> list[str]:
-        from .run import Run
+        from .runs import Run
 
         if not folder.is_dir():
             return []

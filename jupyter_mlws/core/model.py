@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from ..errors import InvalidArgumentError
 from .entities import FileRecord, ModelVersionRecord
-from .names import validate_entity_name, validate_file_name, validate_key
+from .names import validate_entity_name, validate_key
+from .values import iso_utc
 
 if TYPE_CHECKING:
-    from .run import Run
+    from .runs import Run
+    from .runs.base import RunBase
     from .workspace import Workspace
 
 __all__ = ["Model"]
@@ -53,7 +54,7 @@ class Model:
                 not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION
             ):
                 raise InvalidArgumentError(f"model version must be an integer from 1 to {MAX_VERSION}, got {version!r}")
-            _record = workspace.metadata.get_model_version(name, version=version, alias=alias)
+            _record = workspace.services.registry.model(name, version=version, alias=alias)
         self._record = _record
 
     # -- attributes ---------------------------------------------------------------------------------------
@@ -125,12 +126,9 @@ class Model:
             "properties": self.properties,
             "aliases": self.aliases,
             "run_id": self.run_id,
-            "created_time": self.created_time.isoformat().replace("+00:00", "Z"),
+            "created_time": iso_utc(self._record.created_time),
             "files": [{"path": f.path, "size": f.size} for f in self.files()],
         }
-
-    def _refresh(self) -> None:
-        self._record = self._workspace.metadata.get_model_version(self.name, self.version)
 
     # -- registration -------------------------------------------------------------------------------------
     @staticmethod
@@ -141,7 +139,7 @@ class Model:
         tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
-        run: Run | None = None,
+        run: RunBase | None = None,
         datasets: Sequence[tuple[str, Any]] | None = None,
     ) -> Model:
         """Register a new version of ``model_name`` from a file or folder.
@@ -150,20 +148,18 @@ class Model:
         (e.g. ``outputs/model.pkl``). Files keep their base name (a folder keeps its own name as
         the top level). Versions count up from 1 and are never reused.
         """
-        from .run import _str_map
-
+        registry = workspace.services.registry
         validate_entity_name("model", model_name)
         if run is not None:
-            files = _files_from_run(run, str(model_path))
+            files = registry.files_from_run(run.id, str(model_path))
         else:
-            files = _files_from_disk(workspace, Path(model_path))
-        record = workspace.metadata.register_model_version(
-            name=model_name,
-            files=files,
-            created_time=time.time(),
+            files = registry.files_from_disk(Path(model_path))
+        record = registry.register_model(
+            model_name,
+            files,
             description=description,
-            tags=_str_map("tag", tags),
-            properties=_str_map("property", properties),
+            tags=tags,
+            properties=properties,
             run_id=run.id if run is not None else None,
             datasets=[(str(purpose), _dataset_id(ds)) for purpose, ds in (datasets or [])],
         )
@@ -179,70 +175,45 @@ class Model:
         run_id: str | None = None,
     ) -> Models:
         """Versions newest first. ``tags``: ``{"k": "v"}``, ``["k"]`` (has the key) or ``[["k", "v"]]``."""
-        if name is not None:
-            validate_entity_name("model", name)
-        records = workspace.metadata.list_model_versions(
+        records = workspace.services.registry.models(
             name=name,
             tags=_filters("tags", tags),
             properties=_filters("properties", properties),
             latest=latest,
+            run_id=run_id,
         )
-        if run_id is not None:
-            records = [r for r in records if r.run_id == run_id]
         return [Model(workspace, _record=r) for r in records]
 
     # -- files --------------------------------------------------------------------------------------------
     def files(self) -> FileRecords:
-        return self._workspace.metadata.list_model_files(self.name, self.version)
+        return self._workspace.services.registry.model_files(self.name, self.version)
 
     def get_file_names(self) -> Names:
         return [f.path for f in self.files()]
 
     def download(self, target_dir: str | os.PathLike[str] = ".", exist_ok: bool = False) -> str:
         """Write the model's files below ``target_dir``; returns the path of the model (file or folder)."""
-        target = Path(target_dir)
-        files = self.files()
-        tops = {f.path.split("/", 1)[0] for f in files}
-        if not exist_ok:
-            clash = sorted(t for t in tops if (target / t).exists())
-            if clash:
-                raise AlreadyExistsError(
-                    f"{target / clash[0]} exists already; pass exist_ok=True to overwrite or choose another target_dir"
-                )
-        blobs = self._workspace.artifacts
-        for record in files:
-            blobs.copy_to(record.digest, target / record.path)
-        return str(target / tops.pop()) if len(tops) == 1 else str(target)
+        return self._workspace.services.registry.download_model(self.name, self.version, Path(target_dir), exist_ok)
 
     # -- metadata -----------------------------------------------------------------------------------------
     def add_tags(self, tags: Mapping[str, Any]) -> None:
-        from .run import _str_map
-
-        self._workspace.metadata.set_model_tags(self.name, self.version, _str_map("tag", tags))
-        self._refresh()
+        self._record = self._workspace.services.registry.add_model_tags(self.name, self.version, tags)
 
     def remove_tags(self, keys: Iterable[str]) -> None:
-        self._workspace.metadata.remove_model_tags(self.name, self.version, [validate_key("tag", k) for k in keys])
-        self._refresh()
+        self._record = self._workspace.services.registry.remove_model_tags(self.name, self.version, keys)
 
     def add_properties(self, properties: Mapping[str, Any]) -> None:
         """Immutable: re-setting a key to another value raises."""
-        from .run import _str_map
-
-        self._workspace.metadata.add_model_properties(self.name, self.version, _str_map("property", properties))
-        self._refresh()
+        registry = self._workspace.services.registry
+        self._record = registry.add_model_properties(self.name, self.version, properties)
 
     def set_alias(self, alias: str) -> None:
         """Point ``alias`` (e.g. ``production``) at this version, moving it from any other."""
-        validate_entity_name("alias", alias)
-        if alias.isdigit():
-            raise InvalidArgumentError(f"alias {alias!r} looks like a version number; use a word like 'production'")
-        self._workspace.metadata.set_model_alias(self.name, self.version, alias)
-        self._refresh()
+        self._record = self._workspace.services.registry.set_model_alias(self.name, self.version, alias)
 
     def delete(self) -> None:
         """Delete this version. Its number is never given out again."""
-        self._workspace.metadata.delete_model_version(self.name, self.version)
+        self._workspace.services.registry.delete_model(self.name, self.version)
 
 
 def _parse_id(model_id: str) -> tuple[str, int]:
@@ -276,37 +247,3 @@ def _filters(kind: str, wanted: Mapping[str, Any] | Iterable[Any] | None) -> dic
         else:
             raise InvalidArgumentError(f"{kind} filter items are 'key' or ['key', 'value'], got {item!r}")
     return result
-
-
-def _files_from_disk(workspace: Workspace, path: Path) -> list[FileRecord]:
-    blobs = workspace.artifacts
-    if path.is_file():
-        return [FileRecord(path.name, *blobs.put_file(path))]
-    if not path.is_dir():
-        raise NotFoundError(f"no model file or folder at {path}")
-    records = []
-    for dirpath, _dirs, names in os.walk(path):
-        for file_name in sorted(names):
-            source = Path(dirpath) / file_name
-            if source.is_symlink() or not source.is_file():
-                continue
-            rel = f"{path.resolve().name}/{source.relative_to(path).as_posix()}"
-            records.append(FileRecord(rel, *blobs.put_file(source)))
-    if not records:
-        raise InvalidArgumentError(f"the model folder {path} holds no files")
-    return records
-
-
-def _files_from_run(run: Run, model_path: str) -> list[FileRecord]:
-    clean = validate_file_name(model_path, "model path")
-    files = run.workspace.metadata.list_run_files(run.id, clean)
-    exact = [f for f in files if f.path == clean]
-    if exact:
-        return [FileRecord(clean.rsplit("/", 1)[-1], exact[0].digest, exact[0].size)]
-    below = [f for f in files if f.path.startswith(clean + "/")]
-    if not below:
-        names = ", ".join(run.get_file_names()[:10]) or "none"
-        raise NotFoundError(f"run {run.id} has no file or folder {clean!r} (its files: {names})")
-    top = clean.rsplit("/", 1)[-1]
-    # The blobs are the run's own: registering copies no bytes.
-    return [FileRecord(f"{top}/{f.path[len(clean) + 1 :]}", f.digest, f.size) for f in below]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExistsError, InvalidStateError, NotFoundError
+from .entities import ExperimentRecord
 from .interfaces import ArtifactStore, MetadataStore
 from .names import validate_entity_name
 from .registry import open_artifact_store, open_metadata_store
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
     from .compute import ComputeTarget
     from .experiment import Experiment
     from .model import Model
-    from .run import Run, RunPage
+    from .runs import Run, RunPage
+    from .services import Services
 
 __all__ = ["CONFIG_DIR", "Workspace", "close_backends"]
 
@@ -54,7 +56,7 @@ class Workspace:
         self._name: str = config.get("name") or root.name or "workspace"
         self._metadata_url: str = config.get("metadata_url") or _default_metadata_url(root)
         self._artifact_url: str = config.get("artifact_url") or str(root / CONFIG_DIR / "artifacts")
-        self._experiments: dict[str, Any] = {}
+        self._experiments: dict[str, ExperimentRecord] = {}
 
     # -- construction ---------------------------------------------------------------------------------
     @classmethod
@@ -184,6 +186,16 @@ class Workspace:
                     writer = _writers[self._metadata_url] = MetricWriter(metadata)
         return writer
 
+    @property
+    def services(self) -> Services:
+        """The service tier over this workspace's stores (one bundle per Workspace object)."""
+        services = self.__dict__.get("_services")
+        if services is None:
+            from .services import Services
+
+            services = self._services = Services(self)
+        return services
+
     def flush(self, timeout: float | None = None) -> None:
         """Write every buffered metric point of this workspace now (nothing to do if none was logged)."""
         writer = _writers.get(self._metadata_url)
@@ -191,17 +203,18 @@ class Workspace:
             writer.flush(timeout)
 
     # -- contents -----------------------------------------------------------------------------------------
-    def experiment_record(self, name: str) -> Any:
+    def experiment_record(self, name: str) -> ExperimentRecord:
+        """The record of experiment ``name``, created on first use (cached per Workspace object)."""
         record = self._experiments.get(name)
         if record is None:
-            record = self._experiments[name] = self.metadata.get_or_create_experiment(name)
+            record = self._experiments[name] = self.services.tracking.experiment(name)
         return record
 
     @property
     def experiments(self) -> dict[str, Experiment]:
         from .experiment import Experiment
 
-        return {e.name: Experiment(self, e.name) for e in self.metadata.list_experiments()}
+        return {e.name: Experiment(self, e.name) for e in self.services.queries.experiments()}
 
     @property
     def models(self) -> dict[str, Model]:
@@ -218,7 +231,7 @@ class Workspace:
         return {t.name: t for t in ComputeTarget.list(self)}
 
     def get_run(self, run_id: str) -> Run:
-        from .run import Run
+        from .runs import Run
 
         return Run.get(self, run_id)
 
@@ -232,17 +245,11 @@ class Workspace:
         experiments: Iterable[str | Experiment] | None = None,
     ) -> RunPage:
         """Runs of every experiment (or of ``experiments``) matching the filter language."""
-        from .run import search_runs
+        from .runs import search_runs
 
         ids = None
         if experiments is not None:
-            ids = []
-            for exp in experiments:
-                name = exp if isinstance(exp, str) else exp.name
-                try:
-                    ids.append(self.metadata.get_experiment(name).id)
-                except NotFoundError:
-                    continue
+            ids = self.services.queries.experiment_ids([e if isinstance(e, str) else e.name for e in experiments])
         return search_runs(self, ids, filter, order_by, max_results, page_token, include_children)
 
     def get_details(self) -> dict[str, Any]:

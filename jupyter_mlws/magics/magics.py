@@ -18,8 +18,8 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from ..core.experiment import Experiment
 from ..core.model import Model
-from ..core.run import Run
 from ..core.run_config import ScriptRunConfig
+from ..core.runs import Run
 from ..core.workspace import Workspace
 from ..errors import MlwsError, NotFoundError
 from .params import parse_assignment, typed_value

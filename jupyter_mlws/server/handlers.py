@@ -22,8 +22,8 @@ from ..core.environment import Environment
 from ..core.experiment import Experiment
 from ..core.model import Model
 from ..core.names import validate_entity_name
-from ..core.run import Run, RunPage
 from ..core.run_config import NotebookRunConfig, ScriptRunConfig
+from ..core.runs import Run, RunPage
 from ..core.status import TERMINAL_STATUSES
 from ..core.workspace import Workspace
 from ..errors import InvalidArgumentError, NotFoundError

@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from ..core.run import Run
+from ..core.runs import Run
 from ..core.status import TERMINAL_STATUSES, RunStatus
 
 __all__ = ["RunDetails"]

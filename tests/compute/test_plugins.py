@@ -25,7 +25,7 @@ from jupyter_mlws.compute.lifecycle import JobExecution
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.core.compute import ComputeBackend, ComputeTarget, compute_target_types
 from jupyter_mlws.core.jobs import StoreReporter
-from jupyter_mlws.core.run import DRIVER_LOG
+from jupyter_mlws.core.runs import DRIVER_LOG
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, MlwsError, NotFoundError
 
 TIMEOUT = 60.0

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import Experiment, Run, RunStatus, Workspace
-from jupyter_mlws.core.run import OfflineRun
+from jupyter_mlws.core.runs import OfflineRun
 from jupyter_mlws.errors import (
     AlreadyExistsError,
     InvalidArgumentError,

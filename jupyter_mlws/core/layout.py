@@ -1,0 +1,25 @@
+"""Well-known names and places inside a workspace, defined once for core, compute and the adapters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["DEFAULT_EXPERIMENT", "DRIVER_LOG", "ENV_RUN_ID", "live_dir", "snapshot_stat_cache"]
+
+#: The run file that holds a job's stdout and stderr (Azure ML v1's name).
+DRIVER_LOG = "user_logs/std_log.txt"
+#: The experiment of a submission that names none and whose folder gives no name.
+DEFAULT_EXPERIMENT = "default"
+#: Set in a job's environment: ``Run.get_context()`` returns that run.
+ENV_RUN_ID = "MLWS_RUN_ID"
+
+
+def live_dir(workspace_dir: Path, run_id: str) -> Path:
+    """Where a running job's logs are written (``<workspace>/.mlws/jobs/<run_id>``), readable by
+    every process on this machine; collected into the run's files when the job ends."""
+    return workspace_dir / "jobs" / run_id
+
+
+def snapshot_stat_cache(workspace_dir: Path) -> Path:
+    """The stat cache that lets an unchanged snapshot skip re-hashing its files."""
+    return workspace_dir / "cache" / "snapshot-stat-cache.json"

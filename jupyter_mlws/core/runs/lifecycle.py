@@ -1,0 +1,115 @@
+"""A run's lifecycle and family: start, complete, fail, cancel, children, details, models."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+from ...errors import InvalidArgumentError
+from ..status import TERMINAL_STATUSES, RunStatus
+from .base import RunBase
+
+if TYPE_CHECKING:
+    from ..model import Model
+
+__all__ = ["RunLifecycle"]
+
+
+class RunLifecycle(RunBase):
+    def _transition(self, new: RunStatus, **fields: Any) -> None:
+        self._record = self._tracking.transition(self._record, new, **fields)
+
+    def start(self) -> None:
+        """Mark a run that was created NotStarted as Running."""
+        self._transition(RunStatus.RUNNING, start_time=time.time())
+
+    def complete(self) -> None:
+        """Flush every logged point, then mark the run Completed."""
+        self._record = self._tracking.complete(self._record)
+
+    def fail(self, error: BaseException | str | None = None, error_details: Any = None) -> None:
+        """Mark the run Failed; ``error`` (an exception or a message) goes into its details."""
+        self._record = self._tracking.fail(self._record, error, error_details)
+
+    def cancel(self) -> None:
+        """Cancel the run from any process.
+
+        An interactive run, or a job nobody has picked up yet, ends Canceled at once; a job that is
+        executing is asked to stop (CancelRequested) and its supervisor stops it (SIGTERM, then
+        SIGKILL after a grace period) and marks it Canceled.
+        """
+        self._record = self._tracking.cancel(self._queries.run(self._id))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if self.status in TERMINAL_STATUSES:
+            return
+        if exc is None:
+            self.complete()
+        else:
+            self.fail(exc)
+
+    # -- children -----------------------------------------------------------------------------------------
+    def child_run(self, name: str | None = None, run_id: str | None = None) -> Self:
+        """Start a child run (Running); ``name`` becomes its display name."""
+        return type(self).create(self._experiment, display_name=name, parent=self, run_id=run_id)
+
+    def create_children(
+        self, count: int | None = None, tag_key: str | None = None, tag_values: Sequence[str] | None = None
+    ) -> list[Self]:
+        """Start several child runs; with ``tag_key``/``tag_values`` one per value, tagged with it."""
+        cls = type(self)
+        if tag_values is not None:
+            if tag_key is None:
+                raise InvalidArgumentError("create_children: tag_values need a tag_key")
+            return [cls.create(self._experiment, parent=self, tags={tag_key: value}) for value in tag_values]
+        if not isinstance(count, int) or count < 1:
+            raise InvalidArgumentError(f"create_children needs count >= 1 or tag_values, got count={count!r}")
+        return [cls.create(self._experiment, parent=self) for _ in range(count)]
+
+    def get_children(self, recursive: bool = False) -> list[Self]:
+        cls = type(self)
+        return [cls(self._experiment, r.run_id, _record=r) for r in self._queries.children(self._id, recursive)]
+
+    # -- details ------------------------------------------------------------------------------------------
+    def get_details(self) -> dict[str, Any]:
+        """Azure ML v1's details: ids, status, times, properties, tags, params, log files, error."""
+        self._record = self._queries.run(self._id)
+        return self._queries.details(self._id)
+
+    def get_environment(self) -> Any:
+        """The registered Environment this job ran with; None for the submitting interpreter."""
+        if self._record.compute_target is None:
+            return None
+        ref = self._queries.job_spec(self._id).get("environment")
+        if not ref:
+            return None
+        from ..environment import Environment
+
+        return Environment.get(self._workspace, ref["name"], ref.get("version"))
+
+    def register_model(
+        self,
+        model_name: str,
+        model_path: str = "outputs",
+        tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        datasets: Sequence[tuple[str, Any]] | None = None,
+    ) -> Model:
+        """Register a model version from this run's file or folder ``model_path``."""
+        from ..model import Model
+
+        return Model.register(
+            self._workspace,
+            model_path=model_path,
+            model_name=model_name,
+            tags=tags,
+            properties=properties,
+            description=description,
+            run=self,
+            datasets=datasets,
+        )

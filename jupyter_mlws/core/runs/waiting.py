@@ -1,0 +1,75 @@
+"""Waiting for a run to end, optionally streaming its driver log and a summary to the terminal."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from ...errors import RunFailedError
+from ..status import TERMINAL_STATUSES, RunStatus
+from .base import RunBase
+
+__all__ = ["RunWaiting"]
+
+
+class RunWaiting(RunBase):
+    def wait_for_completion(
+        self, show_output: bool = False, timeout: float | None = None, raise_on_error: bool = True
+    ) -> dict[str, Any]:
+        """Block until the run is Completed, Failed or Canceled; returns ``get_details()``.
+
+        ``show_output=True`` streams the driver log as it grows and ends with a summary. Ctrl-C
+        stops only the waiting: the run goes on (``run.cancel()`` stops it).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.02
+        begun = time.monotonic()
+        offset = 0
+        last = None
+        try:
+            while True:
+                status = self.status
+                if show_output:
+                    if status != last:
+                        print(f"RunId: {self._id}  Status: {status.value}", flush=True)
+                        last = status
+                    offset = self._print_log(offset)
+                if status in TERMINAL_STATUSES:
+                    if show_output:
+                        offset = self._print_log(offset)
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise TimeoutError(f"run {self._id} is still {status.value} after {timeout} s")
+                time.sleep(delay)
+                # Quick answers for short jobs, then gentler polling for long ones.
+                delay = 0.02 if time.monotonic() - begun < 5 else min(delay * 1.5, 0.5)
+        except KeyboardInterrupt:
+            print(f"\nStopped waiting; run {self._id} goes on (run.cancel() stops it).", flush=True)
+            return self._queries.details(self._id)
+        details = self._queries.details(self._id)
+        if show_output:
+            _print_summary(details)
+        if raise_on_error and status in (RunStatus.FAILED, RunStatus.CANCELED):
+            message = (details.get("error") or {}).get("message", "")
+            raise RunFailedError(f"run {self._id} ended {status.value}" + (f": {message}" if message else ""))
+        return details
+
+    def _print_log(self, offset: int) -> int:
+        while True:
+            data, new_offset = self._queries.read_log(self._id, offset)
+            if not data:
+                return offset
+            sys.stdout.write(data.decode("utf-8", errors="replace"))
+            sys.stdout.flush()
+            offset = new_offset
+
+
+def _print_summary(details: dict[str, Any]) -> None:
+    lines = ["", "Execution Summary", "=================", f"RunId: {details['runId']}"]
+    lines.append(f"Status: {details['status']}")
+    if details.get("startTimeUtc") and details.get("endTimeUtc"):
+        lines.append(f"Started: {details['startTimeUtc']}  Ended: {details['endTimeUtc']}")
+    if "error" in details:
+        lines.append(f"Error: {details['error'].get('message')}")
+    print("\n".join(lines), flush=True)

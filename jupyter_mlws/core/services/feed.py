@@ -1,0 +1,47 @@
+"""Activities (long operations with status, progress and log) and the change feed (events)."""
+
+from __future__ import annotations
+
+from ...errors import InvalidArgumentError
+from ..entities import ActivityRecord, EventRecord
+from ..interfaces import MetadataStore
+from .context import Backends
+
+__all__ = ["ACTIVITY_STATUSES", "ActivityService", "EventService"]
+
+ACTIVITY_STATUSES = ("Running", "Completed", "Failed")
+
+
+class ActivityService:
+    def __init__(self, backends: Backends) -> None:
+        self._b = backends
+
+    @property
+    def _store(self) -> MetadataStore:
+        return self._b.metadata
+
+    def activities(self, kind: str | None = None, status: str | None = None, limit: int = 100) -> list[ActivityRecord]:
+        """Newest first; ``status`` is one of :data:`ACTIVITY_STATUSES`."""
+        if status is not None and status not in ACTIVITY_STATUSES:
+            raise InvalidArgumentError(f"status must be one of {', '.join(ACTIVITY_STATUSES)}, got {status!r}")
+        return self._store.list_activities(kind=kind, status=status, limit=limit)
+
+    def activity(self, activity_id: str) -> ActivityRecord:
+        return self._store.get_activity(activity_id)
+
+
+class EventService:
+    """The change feed the events stream serves (``run.status``, ``run.created``, …)."""
+
+    def __init__(self, backends: Backends) -> None:
+        self._b = backends
+
+    def latest_id(self) -> int:
+        return self._b.metadata.latest_event_id()
+
+    def read(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
+        return self._b.metadata.read_events(after_id, limit)
+
+    def prune(self, before_time: float) -> int:
+        """Forget events older than ``before_time``; returns how many went."""
+        return self._b.metadata.prune_events(before_time)

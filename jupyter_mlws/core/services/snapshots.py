@@ -1,0 +1,46 @@
+"""Snapshot use cases: capture a folder before a run (recorded in the store) and export one."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ...errors import NotFoundError
+from ..entities import SnapshotRecord
+from ..layout import snapshot_stat_cache
+from .context import Backends
+
+if TYPE_CHECKING:
+    from ...snapshots import Snapshot
+
+__all__ = ["SnapshotService"]
+
+
+class SnapshotService:
+    def __init__(self, backends: Backends) -> None:
+        self._b = backends
+
+    def capture(self, source: str | os.PathLike[str], extra_files: Mapping[str, bytes] | None = None) -> Snapshot:
+        """Capture ``source`` (ignore rules honoured, unchanged files cost no new bytes) and record it."""
+        from ...snapshots import capture_snapshot
+
+        snapshot = capture_snapshot(
+            source, self._b.artifacts, cache_file=snapshot_stat_cache(self._b.path), extra_files=extra_files
+        )
+        self._b.metadata.add_snapshot(
+            SnapshotRecord(snapshot.id, time.time(), snapshot.file_count, snapshot.total_size, str(source))
+        )
+        return snapshot
+
+    def write_zip(self, run_id: str, target: Path) -> Path:
+        """Write the snapshot taken before run ``run_id`` as a zip at ``target``."""
+        from ...snapshots import load_manifest, write_zip
+
+        record = self._b.metadata.get_run(run_id)
+        if record.snapshot_id is None:
+            raise NotFoundError(f"run {run_id} has no snapshot (interactive runs are not snapshotted)")
+        artifacts = self._b.artifacts
+        return Path(write_zip(load_manifest(artifacts, record.snapshot_id), artifacts, target))

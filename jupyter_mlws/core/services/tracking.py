@@ -1,0 +1,217 @@
+"""Tracking use cases: create runs, move them through their lifecycle, log metrics/params/tags
+and store their files. Record-level: callers pass run ids and get records back."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import traceback
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
+from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEntry, RunRecord
+from ..interfaces import MetadataStore
+from ..names import validate_file_name, validate_key
+from ..status import RunStatus, check_transition
+from ..values import as_number, as_step, str_map
+from .context import Backends
+
+__all__ = ["TrackingService", "error_details", "new_run_id"]
+
+
+def new_run_id(experiment_name: str) -> str:
+    """Azure ML v1 style: ``<experiment>_<unix seconds>_<8 hex>``."""
+    return f"{experiment_name}_{int(time.time())}_{uuid.uuid4().hex[:8]}"
+
+
+def error_details(error: BaseException | str | None, details: Any = None) -> dict[str, Any]:
+    """A failed run's ``error``: message (and type and traceback for an exception)."""
+    result: dict[str, Any] = {"message": "the run failed"}
+    if isinstance(error, BaseException):
+        result = {
+            "message": f"{type(error).__name__}: {error}",
+            "type": type(error).__name__,
+            "traceback": "".join(traceback.format_exception(error)),
+        }
+    elif error is not None:
+        result = {"message": str(error)}
+    if details is not None:
+        result["details"] = details
+    return result
+
+
+class TrackingService:
+    """Writes of experiments and runs."""
+
+    def __init__(self, backends: Backends) -> None:
+        self._b = backends
+
+    @property
+    def _store(self) -> MetadataStore:
+        return self._b.metadata
+
+    # -- experiments and runs ---------------------------------------------------------------------------
+    def experiment(self, name: str) -> ExperimentRecord:
+        """The experiment named ``name``, created on first use."""
+        record: ExperimentRecord = self._store.get_or_create_experiment(name)
+        return record
+
+    def create_run(
+        self,
+        experiment: ExperimentRecord,
+        *,
+        status: RunStatus = RunStatus.RUNNING,
+        run_type: str = "interactive",
+        display_name: str | None = None,
+        parent_run_id: str | None = None,
+        tags: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        run_id: str | None = None,
+        compute_target: str | None = None,
+        snapshot_id: str | None = None,
+        job_spec: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        now = time.time()
+        record: RunRecord = self._store.create_run(
+            run_id=run_id or new_run_id(experiment.name),
+            experiment_id=experiment.id,
+            status=status,
+            run_type=run_type,
+            created_time=now,
+            parent_run_id=parent_run_id,
+            display_name=display_name,
+            start_time=now if status == RunStatus.RUNNING else None,
+            tags=str_map("tag", tags),
+            properties=str_map("property", properties),
+            compute_target=compute_target,
+            snapshot_id=snapshot_id,
+            job_spec=job_spec,
+        )
+        return record
+
+    def transition(self, record: RunRecord, new: RunStatus, **fields: Any) -> RunRecord:
+        """Move a run to ``new``, optimistically from the status last seen; on a conflict re-read
+        the truth and re-check the transition. Returns the updated record."""
+        current = record.status
+        for _ in range(20):
+            check_transition(current, new, record.run_id)
+            if self._store.transition_run(record.run_id, current, new, **fields):
+                # No re-read on the hot path (every run ends here): the record as it now stands.
+                changed = {k: v for k, v in fields.items() if v is not None}
+                return dataclasses.replace(record, status=new, **changed)
+            current = self._store.get_run(record.run_id).status
+        raise InvalidStateError(f"run {record.run_id} keeps changing status; try again")
+
+    def try_transition(self, run_id: str, expected: RunStatus, new: RunStatus, **fields: Any) -> bool:
+        """One compare-and-set of a run's status: True if it was ``expected`` and is now ``new``."""
+        return bool(self._store.transition_run(run_id, expected, new, **fields))
+
+    def complete(self, record: RunRecord) -> RunRecord:
+        self._b.flush()
+        return self.transition(record, RunStatus.COMPLETED, end_time=time.time())
+
+    def fail(self, record: RunRecord, error: BaseException | str | None = None, details: Any = None) -> RunRecord:
+        self._b.flush()
+        return self.transition(record, RunStatus.FAILED, end_time=time.time(), error=error_details(error, details))
+
+    def cancel(self, record: RunRecord) -> RunRecord:
+        """An interactive run, or a job nobody has picked up yet, ends Canceled at once; a job that
+        is executing is asked to stop (CancelRequested) and its supervisor stops it."""
+        self._b.flush()
+        if record.compute_target is None:
+            return self.transition(record, RunStatus.CANCELED, end_time=time.time())
+        if record.status in (RunStatus.NOT_STARTED, RunStatus.QUEUED) and record.supervisor_pid is None:
+            # Nobody has picked it up: end it here. If a supervisor claims it first, ask it instead.
+            if self.try_transition(record.run_id, record.status, RunStatus.CANCELED, end_time=time.time()):
+                result: RunRecord = self._store.get_run(record.run_id)
+                return result
+        fresh: RunRecord = self._store.get_run(record.run_id)
+        if fresh.status != RunStatus.CANCEL_REQUESTED:
+            return self.transition(fresh, RunStatus.CANCEL_REQUESTED)
+        return fresh
+
+    def set_display_name(self, run_id: str, value: str | None) -> None:
+        if value is not None:
+            validate_key("display", value)
+        self._store.set_display_name(run_id, value)
+
+    # -- metrics, params, tags, properties -------------------------------------------------------------
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Iterable[tuple[str, Any, int | None]] = (),
+        params: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Write metrics ``(name, value, step)``, params and tags in one transaction, durably."""
+        now = time.time()
+        points: list[MetricPoint] = []
+        for item in metrics:
+            try:
+                name, value, step = item
+            except (TypeError, ValueError):
+                raise InvalidArgumentError(f"log_batch metrics are (name, value, step) tuples, got {item!r}") from None
+            points.append(MetricPoint(name, as_number(name, value), as_step(step), now))
+        # Buffered points first, so every series stays in the order it was logged.
+        self._b.flush()
+        self._store.log_batch(run_id, points, str_map("param", params), str_map("tag", tags))
+
+    def log_records(self, run_id: str, name: str, kind: str, payloads: Sequence[Any]) -> None:
+        """Append table rows or image references (JSON-able payloads) to a metric."""
+        now = time.time()
+        self._store.log_records(run_id, name, kind, [MetricRecordEntry(p, now) for p in payloads])
+
+    def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
+        self._store.log_batch(run_id, (), None, str_map("tag", tags))
+
+    def remove_tags(self, run_id: str, keys: Iterable[str]) -> None:
+        self._store.delete_tags(run_id, [validate_key("tag", k) for k in keys])
+
+    def add_properties(self, run_id: str, properties: Mapping[str, Any]) -> None:
+        """Immutable properties: re-setting a key to another value raises."""
+        self._store.add_properties(run_id, str_map("property", properties))
+
+    # -- files ------------------------------------------------------------------------------------------
+    def upload_file(self, run_id: str, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> str:
+        """Store a file of the run under ``name`` (a relative path); files are immutable."""
+        name = validate_file_name(name)
+        blobs = self._b.artifacts
+        if isinstance(path_or_stream, str | os.PathLike):
+            source = Path(path_or_stream)
+            if not source.is_file():
+                raise NotFoundError(f"upload_file({name!r}): no file at {source}")
+            digest, size = blobs.put_file(source)
+        else:
+            digest, size = blobs.put_stream(path_or_stream)
+        self._store.add_run_files(run_id, [FileRecord(name, digest, size)])
+        return name
+
+    def upload_many(self, run_id: str, pairs: Sequence[tuple[str, Path]], overwrite: bool = False) -> list[str]:
+        """Store several files under their names, all or none (blobs first, then one index write)."""
+        pairs = [(validate_file_name(name), Path(source)) for name, source in pairs]
+        for _, source in pairs:
+            if not source.is_file():
+                raise NotFoundError(f"no file at {source}")
+        stored = self._b.artifacts.put_files([source for _, source in pairs])
+        records = [FileRecord(name, digest, size) for (name, _), (digest, size) in zip(pairs, stored, strict=True)]
+        self._store.add_run_files(run_id, records, overwrite=overwrite)
+        return [r.path for r in records]
+
+    def upload_folder(self, run_id: str, name: str, path: str | os.PathLike[str], overwrite: bool = False) -> list[str]:
+        """Store every file below ``path`` as ``name/<relative path>`` (symlinks are not followed)."""
+        prefix = validate_file_name(name)
+        folder = Path(path)
+        if not folder.is_dir():
+            raise NotFoundError(f"upload_folder({name!r}): no folder at {folder}")
+        pairs = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for file in sorted(files):
+                source = Path(dirpath) / file
+                if source.is_symlink() or not source.is_file():
+                    continue
+                pairs.append((f"{prefix}/{source.relative_to(folder).as_posix()}", source))
+        return self.upload_many(run_id, pairs, overwrite)
