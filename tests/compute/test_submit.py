@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Run, RunStatus
-from jupyter_mlws.core.runs import DRIVER_LOG
 from jupyter_mlws.core.run_config import ScriptRunConfig
+from jupyter_mlws.core.runs import DRIVER_LOG
 from jupyter_mlws.core.status import ACTIVE_STATUSES
 from jupyter_mlws.errors import InvalidArgumentError, MlwsError, NotFoundError, RunFailedError
 
