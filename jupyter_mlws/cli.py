@@ -13,16 +13,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .core.experiment import Experiment
 from .core.jsonable import json_safe
+from .core.layout import DEFAULT_EXPERIMENT, DRIVER_LOG
 from .core.model import Model
-from .core.runs import Run
+from .core.values import iso_utc
 from .core.workspace import Workspace
 from .errors import AlreadyExistsError, InvalidArgumentError, MlwsError, NotFoundError
+from .terminal import text_table
 
 __all__ = ["main"]
 
@@ -36,44 +37,8 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return Workspace(args.workspace) if args.workspace else Workspace.from_config()
 
 
-def _iso(ts: float | None) -> str | None:
-    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
-
-
-def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str]) -> str:
-    text = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in text)]) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in text]
-    return "\n".join(out)
-
-
 def _print_json(value: Any) -> None:
     print(json.dumps(json_safe(value), indent=2, default=str, allow_nan=False))
-
-
-def _latest_metrics(run: Run) -> dict[str, float | None]:
-    out: dict[str, float | None] = {}
-    for series in run.workspace.metadata.list_metric_series(run.id):
-        if series.kind == "scalar":
-            value = series.last_value
-            out[series.name] = value if series.count and value is not None else (float("nan") if series.count else None)
-    return out
-
-
-def _run_summary(run: Run) -> dict[str, Any]:
-    record = run._record
-    return {
-        "id": run.id,
-        "experiment": run.experiment.name,
-        "number": record.number,
-        "status": record.status.value,
-        "display_name": record.display_name,
-        "start_time": _iso(record.start_time),
-        "end_time": _iso(record.end_time),
-        "metrics": _latest_metrics(run),
-    }
 
 
 def _fmt_metric(value: float | None) -> str:
@@ -134,12 +99,12 @@ def cmd_quickstart(args: argparse.Namespace) -> int:
 
 def cmd_experiments_list(args: argparse.Namespace) -> int:
     ws = _workspace(args)
-    experiments = ws.metadata.list_experiments()
-    items = [{"name": e.name, "id": e.id, "created_time": _iso(e.created_time)} for e in experiments]
+    experiments = ws.services.queries.experiments()
+    items = [{"name": e.name, "id": e.id, "created_time": iso_utc(e.created_time)} for e in experiments]
     if args.json:
         _print_json(items)
     else:
-        print(_table([(i["name"], i["created_time"]) for i in items], ["NAME", "CREATED"]))
+        print(text_table(["NAME", "CREATED"], [(i["name"], i["created_time"]) for i in items]))
     return 0
 
 
@@ -151,15 +116,15 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
 
         filters.append(f"attributes.status = '{RunStatus.parse(args.status).value}'")
     text = " and ".join(f"({f})" for f in filters) or None
+    queries = ws.services.queries
+    experiment_ids = None
     if args.experiment:
         try:
-            ws.metadata.get_experiment(args.experiment)
+            experiment_ids = [queries.experiment(args.experiment).id]
         except NotFoundError:
             raise NotFoundError(f"experiment {args.experiment!r} not found; see `mlws experiments list`") from None
-        page = Experiment(ws, args.experiment).search_runs(filter=text, max_results=args.max)
-    else:
-        page = ws.search_runs(filter=text, max_results=args.max)
-    items = [_run_summary(r) for r in page.runs]
+    page = queries.run_summaries(experiment_ids, filter=text, max_results=args.max)
+    items = [s.as_dict() for s in page.items]
     if args.json:
         _print_json(items)
         return 0
@@ -178,7 +143,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
         )
         for i in items
     ]
-    print(_table(rows, ["RUN", "EXPERIMENT", "STATUS", "NAME", "STARTED", *keys]))
+    print(text_table(["RUN", "EXPERIMENT", "STATUS", "NAME", "STARTED", *keys], rows))
     return 0
 
 
@@ -220,7 +185,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
 
 def _default_experiment(source: Path) -> str:
     name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.resolve().name).strip("-._")
-    return name or "default"
+    return name or DEFAULT_EXPERIMENT
 
 
 def _relative_to_source(script: str, source: Path) -> str:
@@ -325,7 +290,7 @@ def cmd_compute_list(args: argparse.Namespace) -> int:
         _print_json(targets)
     else:
         rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
-        print(_table(rows, ["NAME", "TYPE", "SETTINGS"]))
+        print(text_table(["NAME", "TYPE", "SETTINGS"], rows))
         # Broken plug-ins warn here (on stderr) and are left out.
         print(f"\ntarget types available: {', '.join(sorted(compute_target_types.available()))}")
     return 0
@@ -357,7 +322,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         )
         for m in models
     ]
-    print(_table(rows, ["NAME", "VERSION", "ALIASES", "TAGS", "RUN", "CREATED"]))
+    print(text_table(["NAME", "VERSION", "ALIASES", "TAGS", "RUN", "CREATED"], rows))
     return 0
 
 
@@ -437,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = runs.add_parser("logs", help="a run's driver log (user_logs/std_log.txt)")
     p.add_argument("run")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing until the run ends")
-    p.add_argument("--name", default="user_logs/std_log.txt", help="another log file of the run")
+    p.add_argument("--name", default=DRIVER_LOG, help="another log file of the run")
     p.set_defaults(func=cmd_runs_logs)
     p = runs.add_parser("cancel", help="cancel a run (a job gets SIGTERM, then SIGKILL)")
     p.add_argument("run")

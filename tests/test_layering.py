@@ -239,3 +239,147 @@ def test_checker_resolves_relative_imports_of_packages() -> None:
     source = "from . import run\nfrom ..stores import artifacts\n"
     violations = check_source(source, "jupyter_mlws.core", "core/__init__.py", CORE_FORBIDDEN, is_package=True)
     assert [(v.line, v.imported) for v in violations] == [(2, "jupyter_mlws.stores")]
+
+
+# -- the service tier, the adapters and the feature rooms (issue 12) --------------------------------------
+FACADES = (
+    "jupyter_mlws.core.workspace",
+    "jupyter_mlws.core.experiment",
+    "jupyter_mlws.core.runs",
+    "jupyter_mlws.core.model",
+    "jupyter_mlws.core.environment",
+    "jupyter_mlws.core.compute",
+    "jupyter_mlws.core.jobs",
+    "jupyter_mlws.core.run_config",
+)
+FEATURE_ROOMS = ("data", "pipelines", "serving", "sweeps", "monitoring")
+# What a feature package may import from the project: core's services and interfaces, the plain records
+# and helpers they speak in, the error tree, and itself. Type-only imports (under TYPE_CHECKING) are free.
+FEATURE_ALLOWED = (
+    "jupyter_mlws.core.services",
+    "jupyter_mlws.core.interfaces",
+    "jupyter_mlws.core.entities",
+    "jupyter_mlws.core.status",
+    "jupyter_mlws.core.values",
+    "jupyter_mlws.core.names",
+    "jupyter_mlws.core.layout",
+    "jupyter_mlws.core.search",
+    "jupyter_mlws.core.jsonable",
+    "jupyter_mlws.errors",
+)
+
+
+def _type_only_lines(tree: ast.AST) -> set[int]:
+    """Lines of imports inside ``if TYPE_CHECKING:`` blocks."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for inner in node.body:
+                for sub in ast.walk(inner):
+                    if isinstance(sub, ast.Import | ast.ImportFrom):
+                        lines.add(sub.lineno)
+    return lines
+
+
+def check_feature_source(source: str, module: str, filename: str, is_package: bool = False) -> list[Violation]:
+    """Project imports of a feature package that are neither allowed nor type-only."""
+    own = ".".join(module.split(".")[:2])
+    type_only = _type_only_lines(ast.parse(source))
+    out = []
+    for line, name in imported_modules(source, module, is_package):
+        if line in type_only or not _matches(name, PACKAGE) or name == PACKAGE:
+            continue
+        if _matches(name, own) or any(_matches(name, allowed) for allowed in FEATURE_ALLOWED):
+            continue
+        if name.rsplit(".", 1)[0] in FEATURE_ALLOWED:  # `from core.services import X` also yields core.services.X
+            continue
+        out.append(Violation(filename, line, name, "feature packages use only core's services and interfaces"))
+    return out
+
+
+def adapter_files() -> list[Path]:
+    files = [PACKAGE_DIR / "cli.py"]
+    for name in ("server", "magics", "widgets"):
+        files += _py_files(PACKAGE_DIR / name)
+    return files
+
+
+def check_adapter_source(source: str, filename: str) -> list[Violation]:
+    """Adapters reach core through its services and public names: no ``.metadata`` (the store), no
+    private attribute of another object (``run._record``); their own (``self._x``) is theirs."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Attribute):
+            continue
+        name = node.attr
+        if name == "metadata":
+            out.append(Violation(filename, node.lineno, f".{name}", "adapters use services, never the store"))
+        elif name.startswith("_") and not name.startswith("__"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+                continue
+            if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Name) and owner.func.id == "super":
+                continue
+            out.append(Violation(filename, node.lineno, f".{name}", "no private attributes of core objects"))
+    return out
+
+
+def test_services_never_import_the_facades() -> None:
+    files = _py_files(PACKAGE_DIR / "core" / "services")
+    assert {"tracking.py", "queries.py", "registry.py"} <= {p.name for p in files}
+    violations = check_files(files, (*CORE_FORBIDDEN, *FACADES))
+    assert not violations, "services work on records, below the facades:\n" + "\n".join(map(str, violations))
+
+
+def test_core_does_not_import_the_feature_rooms() -> None:
+    rooms = tuple(f"{PACKAGE}.{room}" for room in FEATURE_ROOMS)
+    violations = check_files(core_files(), rooms)
+    assert not violations, "features build on core, not the reverse:\n" + "\n".join(map(str, violations))
+
+
+def test_feature_rooms_use_only_core_services_and_interfaces() -> None:
+    violations: list[Violation] = []
+    for room in FEATURE_ROOMS:
+        files = _py_files(PACKAGE_DIR / room)
+        assert files, f"the room {room}/ exists (issue 12)"
+        for path in files:
+            module, is_package = module_name(path)
+            rel = str(path.relative_to(PACKAGE_DIR.parent))
+            violations += check_feature_source(path.read_text(encoding="utf-8"), module, rel, is_package)
+            violations += check_source(
+                path.read_text(encoding="utf-8"), module, rel, (*ADAPTERS, "jupyter_mlws.stores"), is_package
+            )
+    assert not violations, "\n".join(map(str, violations))
+
+
+def test_adapters_use_services_not_stores_or_private_attributes() -> None:
+    files = adapter_files()
+    assert any(p.name == "cli.py" for p in files) and len(files) > 5
+    violations: list[Violation] = []
+    for path in files:
+        rel = str(path.relative_to(PACKAGE_DIR.parent))
+        violations += check_adapter_source(path.read_text(encoding="utf-8"), rel)
+    assert not violations, "adapters are thin (DESIGN §1):\n" + "\n".join(map(str, violations))
+
+
+def test_adapter_and_feature_checkers_can_fail() -> None:
+    adapter = "x = ws.metadata.get_run(i)\ny = run._record\nz = self._cache\nw = obj.__class__\nsuper()._hook()\n"
+    found = {(v.line, v.imported) for v in check_adapter_source(adapter, "server/fake.py")}
+    assert found == {(1, ".metadata"), (2, "._record")}
+
+    feature = (
+        "from typing import TYPE_CHECKING\n"
+        "from ..core.services import QueryService\n"
+        "from ..core.workspace import Workspace\n"
+        "from ..stores.metadata import sql\n"
+        "from . import graph\n"
+        "if TYPE_CHECKING:\n"
+        "    from ..core.runs import Run\n"
+    )
+    found = {(v.line, v.imported) for v in check_feature_source(feature, "jupyter_mlws.pipelines", "p.py", True)}
+    assert found == {(3, "jupyter_mlws.core.workspace"), (3, "jupyter_mlws.core.workspace.Workspace"),
+                     (4, "jupyter_mlws.stores.metadata"), (4, "jupyter_mlws.stores.metadata.sql")}  # fmt: skip
+
+    service = "from ..runs import Run\nfrom ..entities import RunRecord\n"
+    violations = check_source(service, "jupyter_mlws.core.services.fake", "fake.py", FACADES)
+    assert [v.line for v in violations] == [1]

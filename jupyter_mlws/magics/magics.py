@@ -22,6 +22,7 @@ from ..core.run_config import ScriptRunConfig
 from ..core.runs import Run
 from ..core.workspace import Workspace
 from ..errors import MlwsError, NotFoundError
+from ..terminal import text_table
 from .params import parse_assignment, typed_value
 
 __all__ = ["MlwsMagics", "Table"]
@@ -57,14 +58,7 @@ class Table:
         return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def __repr__(self) -> str:
-        widths = [max([len(h), *(len(r[i]) for r in self.rows)]) for i, h in enumerate(self.headers)]
-        lines = [self.title] if self.title else []
-        lines.append("  ".join(h.ljust(w) for h, w in zip(self.headers, widths, strict=True)).rstrip())
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in self.rows]
-        if not self.rows:
-            lines.append("(none)")
-        return "\n".join(lines)
+        return text_table(self.headers, self.rows, self.title)
 
 
 def _fmt(value: Any) -> str:
@@ -256,25 +250,21 @@ class MlwsMagics(Magics):
 
     def _experiments(self) -> Table:
         ws = self.workspace()
-        rows = [[e.name, e.id] for e in ws.metadata.list_experiments()]
+        rows = [[e.name, e.id] for e in ws.services.queries.experiments()]
         return Table(["Experiment", "Id"], rows, f"Experiments in {ws.name}")
 
     def _runs(self, experiment: str | None = None) -> Table:
-        ws = self.workspace()
-        if experiment is not None:
-            ws.metadata.get_experiment(experiment)
-            page = Experiment(ws, experiment).search_runs(max_results=50)
-        else:
-            page = ws.search_runs(max_results=50)
-        summaries = ws.metadata.summarize_runs([r.id for r in page.runs])
+        queries = self.workspace().services.queries
+        ids = None if experiment is None else [queries.experiment(experiment).id]
+        page = queries.run_summaries(ids, max_results=50)
         names: list[str] = []
-        for r in page.runs:
-            names.extend(n for n in summaries[r.id]["metrics"] if n not in names)
+        for s in page.items:
+            names.extend(n for n in s.metrics if n not in names)
         names = names[:4]
         rows = [
-            [r.id, r._record.experiment_name, r._record.status.value, r._record.display_name or "",
-             *(_fmt(summaries[r.id]["metrics"].get(n, "")) for n in names)]
-            for r in page.runs
+            [s.id, s.record.experiment_name, s.record.status.value, s.record.display_name or "",
+             *(_fmt(s.metrics.get(n, "")) for n in names)]
+            for s in page.items
         ]  # fmt: skip
         return Table(["Run", "Experiment", "Status", "Name", *names], rows, "Runs, newest first")
 

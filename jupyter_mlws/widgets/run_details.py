@@ -137,7 +137,7 @@ class RunDetails:
         return self.status in TERMINAL_STATUSES
 
     def _header(self, details: dict[str, Any]) -> None:
-        record = self.run._record
+        record = self.run.record
         status = details["status"]
         start = record.start_time or record.created_time
         end = record.end_time if record.end_time is not None else time.time()
@@ -152,8 +152,7 @@ class RunDetails:
         )
 
     def _metrics(self) -> None:
-        store = self.run.workspace.metadata
-        for series in store.list_metric_series(self.run.id):
+        for series in self.run.workspace.services.queries.metric_series(self.run.id):
             if series.kind != "scalar" or self._counts.get(series.name) == series.count:
                 continue
             points = self.run.get_metric_history(series.name)
@@ -193,20 +192,20 @@ class RunDetails:
         )
 
     def _children(self) -> None:
-        kids = self.run.get_children()
+        queries = self.run.workspace.services.queries
+        kids = queries.summaries(queries.children(self.run.id))
         if not kids:
             self.children.value = "<i>no child runs</i>"
             return
-        summaries = self.run.workspace.metadata.summarize_runs([k.id for k in kids])
         names: list[str] = []
         for kid in kids:
-            names.extend(n for n in summaries[kid.id]["metrics"] if n not in names)
+            names.extend(n for n in kid.metrics if n not in names)
         names = names[:4]
         rows = [
             [
-                k._record.display_name or k.id,
-                k._record.status.value,
-                *(f"{summaries[k.id]['metrics'][n]:.4g}" if n in summaries[k.id]["metrics"] else "" for n in names),
+                k.record.display_name or k.id,
+                k.record.status.value,
+                *(f"{k.metrics[n]:.4g}" if n in k.metrics else "" for n in names),
             ]
             for k in kids
         ]
