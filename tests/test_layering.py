@@ -383,3 +383,108 @@ def test_adapter_and_feature_checkers_can_fail() -> None:
     service = "from ..runs import Run\nfrom ..entities import RunRecord\n"
     violations = check_source(service, "jupyter_mlws.core.services.fake", "fake.py", FACADES)
     assert [v.line for v in violations] == [1]
+
+
+# -- stores reach into core only for its interfaces, entities and errors ---------------------------------
+# Stores implement core's interfaces (issue 12): they may use the interfaces, the records they pass
+# (entities, statuses, the search tree) and the errors, and never the facades (workspace, experiment,
+# run, model, …), the writer, compute/, snapshots/ or the adapters. An allow-list, so that a module
+# added to core later is outside it until someone decides otherwise.
+STORES_MAY_IMPORT = (
+    "jupyter_mlws.stores",
+    "jupyter_mlws.core.interfaces",
+    "jupyter_mlws.core.entities",
+    "jupyter_mlws.core.status",
+    "jupyter_mlws.core.search",
+    "jupyter_mlws.errors",
+)
+# The core modules stores may use import only each other, so the rule holds transitively too.
+STORE_FACING_CORE = STORES_MAY_IMPORT[1:]
+# Parents are imported on the way to an allowed module; `from ...core import run` is still caught,
+# as it also yields ``jupyter_mlws.core.run``.
+_PARENT_PACKAGES = (PACKAGE, f"{PACKAGE}.core")
+
+
+def outside_allowed(
+    source: str, module: str, filename: str, allowed: tuple[str, ...], is_package: bool = False
+) -> list[Violation]:
+    """Imports of this package's modules that are not under one of ``allowed``."""
+    rule = "only " + ", ".join(allowed)
+    out = []
+    for line, name in imported_modules(source, module, is_package):
+        if not _matches(name, PACKAGE) or name in _PARENT_PACKAGES:
+            continue
+        if not any(_matches(name, ok) for ok in allowed):
+            out.append(Violation(filename, line, name, rule))
+    return out
+
+
+def _outside_allowed_in(files: list[Path], allowed: tuple[str, ...]) -> list[Violation]:
+    violations = []
+    for path in files:
+        module, is_package = module_name(path)
+        rel = str(path.relative_to(PACKAGE_DIR.parent))
+        violations += outside_allowed(path.read_text(encoding="utf-8"), module, rel, allowed, is_package)
+    return violations
+
+
+def test_stores_import_from_core_only_interfaces_entities_and_errors() -> None:
+    stores = _py_files(PACKAGE_DIR / "stores")
+    assert {"runs.py", "tracking.py", "local.py", "store.py"} <= {p.name for p in stores}, "the checker must see them"
+    violations = _outside_allowed_in(stores, STORES_MAY_IMPORT)
+    core = PACKAGE_DIR / "core"
+    store_facing = [
+        *_py_files(core / "interfaces"),
+        core / "entities.py",
+        core / "status.py",
+        core / "search.py",
+        PACKAGE_DIR / "errors.py",
+    ]
+    assert all(p.exists() for p in store_facing)
+    violations += _outside_allowed_in(store_facing, STORE_FACING_CORE)
+    assert not violations, "stores use only core's interfaces, entities and errors:\n" + "\n".join(map(str, violations))
+
+
+STORE_SYNTHETIC = """\
+from __future__ import annotations
+import importlib
+import sqlalchemy
+from . import base
+from ....core.interfaces import RunStore
+from ....core.entities import RunRecord
+from ....errors import NotFoundError
+from ....core.workspace import Workspace
+from ....core import run
+from ....compute.local import LocalCompute
+from ....server import handlers
+import jupyter_mlws.magics
+from jupyter_mlws.core.model import Model
+if True:
+    jobs = importlib.import_module("jupyter_mlws.core.jobs")
+    import jupyter_mlws.core
+"""
+
+
+def test_store_rule_catches_facades_compute_and_adapters() -> None:
+    module, filename = "jupyter_mlws.stores.metadata.sql.fake", "jupyter_mlws/stores/metadata/sql/fake.py"
+    violations = outside_allowed(STORE_SYNTHETIC, module, filename, STORES_MAY_IMPORT)
+    assert {(v.line, v.imported) for v in violations} == {
+        (8, "jupyter_mlws.core.workspace"),
+        (8, "jupyter_mlws.core.workspace.Workspace"),
+        (9, "jupyter_mlws.core.run"),
+        (10, "jupyter_mlws.compute.local"),
+        (10, "jupyter_mlws.compute.local.LocalCompute"),
+        (11, "jupyter_mlws.server"),
+        (11, "jupyter_mlws.server.handlers"),
+        (12, "jupyter_mlws.magics"),
+        (13, "jupyter_mlws.core.model"),
+        (13, "jupyter_mlws.core.model.Model"),
+        (15, "jupyter_mlws.core.jobs"),
+    }, "\n".join(map(str, violations))
+    # The store-facing core modules may not lean on a store either (core never imports stores).
+    stricter = outside_allowed(STORE_SYNTHETIC, module, filename, STORE_FACING_CORE)
+    assert {(v.line, v.imported) for v in stricter} - {(v.line, v.imported) for v in violations} == {
+        (4, "jupyter_mlws.stores.metadata.sql"),
+        (4, "jupyter_mlws.stores.metadata.sql.base"),
+    }
+    assert "fake.py:8" in str(violations[0]) and "only jupyter_mlws.stores" in str(violations[0])

@@ -74,6 +74,11 @@ def run_record(row: Sequence[Any]) -> RunRecord:
 
 
 class SqlStoreBase:
+    """What every SQL mixin shares: the engine, the id caches, upserts and the change-feed append.
+
+    It implements no interface itself; each mixin pairs it with the one concern it implements.
+    """
+
     sql: SqlEngine
 
     def __init__(self, url: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import Connection
 
 from ....core.entities import FileRecord, ModelVersionRecord
+from ....core.interfaces import ModelRegistryStore
 from ....errors import NotFoundError
 from .base import SqlStoreBase, chunks
 from .schema import model_aliases, model_files, model_names, model_properties, model_tags, model_versions
@@ -28,7 +29,7 @@ _VERSION_COLUMNS = (
 )
 
 
-class RegistryMixin(SqlStoreBase):
+class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     def register_model_version(
         self,
         *,

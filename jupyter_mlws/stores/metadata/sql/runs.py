@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ....core.entities import ExperimentRecord, RunRecord, RunSearchResult
+from ....core.interfaces import RunStore
 from ....core.search import FilterExpr, OrderKey
 from ....core.status import RunStatus
 from ....errors import AlreadyExistsError, NotFoundError
@@ -43,7 +44,7 @@ _TRANSITION = (
 )
 
 
-class RunsMixin(SqlStoreBase):
+class RunsMixin(SqlStoreBase, RunStore):
     def get_or_create_experiment(self, name: str) -> ExperimentRecord:
         try:
             return self.get_experiment(name)

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 from ....core.interfaces import MetadataStore
+from .activities import ActivitiesMixin
+from .environments import EnvironmentsMixin
+from .events import EventsMixin
 from .jobs import JobsMixin
 from .migrate import ensure_schema
 from .registry import RegistryMixin
+from .run_files import RunFilesMixin
 from .runs import RunsMixin
 from .tracking import TrackingMixin
 
 __all__ = ["SqlMetadataStore"]
 
 
-class SqlMetadataStore(RunsMixin, TrackingMixin, RegistryMixin, JobsMixin, MetadataStore):
-    """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open."""
+class SqlMetadataStore(
+    RunsMixin,
+    TrackingMixin,
+    RunFilesMixin,
+    JobsMixin,
+    ActivitiesMixin,
+    RegistryMixin,
+    EnvironmentsMixin,
+    EventsMixin,
+    MetadataStore,
+):
+    """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
+
+    Each mixin base is the SQL side of one concern of ``MetadataStore``, in the same order as its
+    bases (``RunsMixin`` implements ``RunStore``, ``TrackingMixin`` ``TrackingStore``, …; the store
+    tests check the pairs one to one). ``SqlStoreBase`` holds what they share: the engine, id
+    caches, upserts and the change-feed append. A new feature adds its mixin here, in the place of
+    its interface among ``MetadataStore``'s bases.
+    """
 
     def __init__(self, url: str, *, migrate: bool = True) -> None:
         super().__init__(url)

@@ -1,10 +1,9 @@
-"""Metrics, params, tags, properties and run files. ``log_batch`` is the one write primitive."""
+"""Metrics, params, tags and properties. ``log_batch`` is the one write primitive."""
 
 from __future__ import annotations
 
 import json
 import math
-import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from itertools import repeat
@@ -14,18 +13,11 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 
-from ....core.entities import FileRecord, MetricPoint, MetricRecordEntry, MetricSeriesInfo
-from ....core.interfaces import MetricTuple
-from ....errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
+from ....core.entities import MetricPoint, MetricRecordEntry, MetricSeriesInfo
+from ....core.interfaces import MetricTuple, TrackingStore
+from ....errors import InvalidArgumentError
 from .base import SqlStoreBase, chunks
-from .schema import (
-    metric_records,
-    metric_series,
-    run_files,
-    run_params,
-    run_properties,
-    run_tags,
-)
+from .schema import metric_records, metric_series, run_params, run_properties, run_tags
 
 __all__ = ["TrackingMixin"]
 
@@ -37,7 +29,7 @@ _KIND_HINT = {
 }
 
 
-class TrackingMixin(SqlStoreBase):
+class TrackingMixin(SqlStoreBase, TrackingStore):
     def _series_id(
         self,
         conn: Connection,
@@ -279,61 +271,3 @@ class TrackingMixin(SqlStoreBase):
                     for rid, key, value in rows:
                         result[rid][section][key] = value
         return result
-
-    # -- run files ------------------------------------------------------------------------------------
-    def add_run_files(self, run_id: str, files: Sequence[FileRecord], overwrite: bool = False) -> None:
-        if not files:
-            return
-        now = time.time()
-        with self.sql.write() as conn:
-            run_key = self.run_key(conn, run_id)
-            paths = [f.path for f in files]
-            if len(set(paths)) != len(paths):
-                raise InvalidArgumentError("the same file name appears twice in one upload")
-            if overwrite:
-                for part in chunks(paths):
-                    conn.execute(delete(run_files).where(run_files.c.run_key == run_key, run_files.c.path.in_(part)))
-            else:
-                for part in chunks(paths):
-                    existing = conn.execute(
-                        select(run_files.c.path).where(run_files.c.run_key == run_key, run_files.c.path.in_(part))
-                    ).first()
-                    if existing is not None:
-                        raise AlreadyExistsError(
-                            f"run {run_id!r} already has a file {existing[0]!r}; files of a run are "
-                            "immutable, upload under another name"
-                        )
-            conn.execute(
-                run_files.insert(),
-                [
-                    {
-                        "run_key": run_key,
-                        "path": f.path,
-                        "digest": f.digest,
-                        "size": f.size,
-                        "created_time": now,
-                    }
-                    for f in files
-                ],
-            )
-
-    def list_run_files(self, run_id: str, prefix: str | None = None) -> list[FileRecord]:
-        with self.sql.read() as conn:
-            query = select(run_files.c.path, run_files.c.digest, run_files.c.size).where(
-                run_files.c.run_key == self.run_key(conn, run_id)
-            )
-            if prefix:
-                query = query.where(run_files.c.path.startswith(prefix, autoescape=True))
-            rows = conn.execute(query.order_by(run_files.c.path)).all()
-        return [FileRecord(*row) for row in rows]
-
-    def get_run_file(self, run_id: str, path: str) -> FileRecord:
-        with self.sql.read() as conn:
-            row = conn.execute(
-                select(run_files.c.path, run_files.c.digest, run_files.c.size).where(
-                    run_files.c.run_key == self.run_key(conn, run_id), run_files.c.path == path
-                )
-            ).first()
-        if row is None:
-            raise NotFoundError(f"run {run_id!r} has no file {path!r}; see run.get_file_names()")
-        return FileRecord(*row)

@@ -1,0 +1,41 @@
+"""The small interfaces that stores implement. The core talks only to these.
+
+Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme through the registry in
+:mod:`jupyter_mlws.core.registry`, so the core never imports a database driver.
+
+- :class:`ArtifactStore` (``artifacts.py``): content-addressed blobs.
+- :class:`MetadataStore` (``metadata.py``): the composition of one interface per concern —
+  :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
+  :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore` and
+  :class:`EventStore`, all derived from :class:`MetadataInterface` (``base.py``). Its docstring says
+  how a new feature adds its own concern.
+"""
+
+from __future__ import annotations
+
+from .activities import ActivityStore
+from .artifacts import ArtifactStore
+from .base import MetadataInterface
+from .environments import EnvironmentStore
+from .events import EventStore
+from .jobs import JobStore
+from .metadata import MetadataStore
+from .registry import ModelRegistryStore
+from .run_files import RunFileStore
+from .runs import RunStore
+from .tracking import MetricTuple, TrackingStore
+
+__all__ = [
+    "ActivityStore",
+    "ArtifactStore",
+    "EnvironmentStore",
+    "EventStore",
+    "JobStore",
+    "MetadataInterface",
+    "MetadataStore",
+    "MetricTuple",
+    "ModelRegistryStore",
+    "RunFileStore",
+    "RunStore",
+    "TrackingStore",
+]

@@ -1,0 +1,100 @@
+"""The artifact store interface: content-addressed blobs.
+
+Implemented by ``stores/artifacts/`` (a local folder, or any fsspec URL). Blobs are shared between
+runs, models and snapshots, so the metadata store keeps the names and this store keeps the bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["ArtifactStore"]
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; do it once, at import (before threads start).
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+class ArtifactStore(ABC):
+    """Content-addressed blobs (sha256). Identical bytes are stored once; a blob never changes."""
+
+    url: str
+
+    @abstractmethod
+    def put_stream(self, stream: BinaryIO) -> tuple[str, int]:
+        """Store the bytes read from ``stream``; return ``(sha256 hex digest, size)``. Atomic."""
+
+    @abstractmethod
+    def open(self, digest: str) -> BinaryIO:
+        """A binary reader over the blob; :class:`NotFoundError` if it is absent."""
+
+    @abstractmethod
+    def exists(self, digest: str) -> bool: ...
+
+    @abstractmethod
+    def delete(self, digest: str) -> None:
+        """Remove a blob (garbage collection only: blobs are shared between runs and models)."""
+
+    @abstractmethod
+    def iter_digests(self) -> Iterator[str]: ...
+
+    def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
+        with open(path, "rb") as stream:
+            return self.put_stream(stream)
+
+    def missing(self, digests: Iterable[str]) -> set[str]:
+        """Which of ``digests`` are not stored (stores may answer many at once cheaply)."""
+        return {digest for digest in set(digests) if not self.exists(digest)}
+
+    def put_files(self, paths: Sequence[str | os.PathLike[str]]) -> list[tuple[str, int]]:
+        """Store several files; stores may make this faster than one ``put_file`` each."""
+        return [self.put_file(path) for path in paths]
+
+    def put_bytes(self, data: bytes) -> tuple[str, int]:
+        import hashlib
+        import io
+
+        digest = hashlib.sha256(data).hexdigest()
+        if self.exists(digest):  # small and in memory: cheaper to look first than to write and drop
+            return digest, len(data)
+        return self.put_stream(io.BytesIO(data))
+
+    def read_bytes(self, digest: str) -> bytes:
+        with self.open(digest) as stream:
+            return stream.read()
+
+    def copy_to(self, digest: str, target: str | os.PathLike[str], durable: bool = True) -> None:
+        """Write the blob to ``target`` atomically (temporary file in the same folder, then rename).
+
+        ``durable=False`` skips the fsync, for scratch copies such as a job's working folder.
+        """
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as out, self.open(digest) as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                if durable:
+                    out.flush()
+                    os.fsync(out.fileno())
+            # mkstemp makes 0600 files; a downloaded file gets the usual permissions instead.
+            os.chmod(tmp, 0o666 & ~_UMASK)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources; most stores hold none."""

@@ -1,0 +1,30 @@
+"""The change feed: what changed, in order, for pages that follow the workspace live."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+
+from ..entities import EventRecord
+from .base import MetadataInterface
+
+__all__ = ["EventStore"]
+
+
+class EventStore(MetadataInterface):
+    """Reading and pruning the change feed.
+
+    The other concerns append to it inside their own transactions (``run.created``, ``run.status``,
+    ``model.version.created``, ``activity.updated``), so a change and its event commit together.
+    Implemented for SQL by ``EventsMixin`` (``stores/metadata/sql/events.py``).
+    """
+
+    @abstractmethod
+    def read_events(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
+        """Changes after ``after_id``, oldest first (run.created, run.status, model.version.created)."""
+
+    @abstractmethod
+    def latest_event_id(self) -> int: ...
+
+    @abstractmethod
+    def prune_events(self, before_time: float) -> int:
+        """Forget changes older than ``before_time``; returns how many."""

@@ -1,0 +1,41 @@
+"""The change feed: reading and pruning it (the other mixins append inside their transactions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ....core.entities import EventRecord
+from ....core.interfaces import EventStore
+from .base import SqlStoreBase
+
+__all__ = ["EventsMixin"]
+
+
+class EventsMixin(SqlStoreBase, EventStore):
+    def read_events(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
+        p = self.placeholder()
+        with self.sql.read() as conn:
+            rows = conn.exec_driver_sql(
+                f"SELECT id, time, kind, run_id, experiment, payload FROM events WHERE id > {p} ORDER BY id LIMIT {p}",
+                (after_id, limit),
+            ).all()
+        records = []
+        for event_id, when, kind, run_id, experiment, payload in rows:
+            data: dict[str, Any] = json.loads(payload)
+            if run_id is not None:
+                data["run_id"] = run_id
+            if experiment is not None:
+                data["experiment"] = experiment
+            records.append(EventRecord(event_id, when, kind, data))
+        return records
+
+    def latest_event_id(self) -> int:
+        with self.sql.read() as conn:
+            value = conn.exec_driver_sql("SELECT MAX(id) FROM events").scalar()
+        return int(value or 0)
+
+    def prune_events(self, before_time: float) -> int:
+        with self.sql.write() as conn:
+            result = conn.exec_driver_sql(self.raw("DELETE FROM events WHERE time < ?"), (before_time,))
+            return int(result.rowcount or 0)
