@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 from tests.browser.test_sidebar import open_sidebar
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,7 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
         compare = page.locator('[data-testid="mlws-compare-button"]')
@@ -110,16 +109,13 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
         assert differs["params.epochs"] == "false"
         assert differs["metrics.acc"] == "true"
         screenshot(page, "compare")
-    finally:
-        stop_lab(proc, root)
 
 
 def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_path: Path, lab_home: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
         page.locator(f'[data-testid="mlws-run-row"][data-run-id="{ids["fast"]}"]').click()
@@ -188,5 +184,43 @@ def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_pa
         # The producing run opens from the model page.
         first.locator('[data-testid="mlws-model-run"]').click()
         run_page.wait_for(state="visible", timeout=TIMEOUT_MS)
-    finally:
-        stop_lab(proc, root)
+
+
+def test_pages_reopen_after_a_reload(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    """Every page kind is tracked and restored: a run, a comparison and a model page come back, with
+    their content, when the browser reloads the lab."""
+    root = tmp_path / "root"
+    root.mkdir()
+    ids = _seed(root)
+    run_page = f'[data-testid="mlws-run-page"][data-run-id="{ids["fast"]}"]'
+    compare_page = '[data-testid="mlws-compare-page"]'
+    model_page = '[data-testid="mlws-model-page"][data-model="clf"]'
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
+        page.locator(f'[data-testid="mlws-run-row"][data-run-id="{ids["fast"]}"]').click()
+        page.locator(run_page).wait_for(timeout=TIMEOUT_MS)
+        for run_id in ids.values():
+            row = page.locator(f'[data-testid="mlws-run-row"][data-run-id="{run_id}"]')
+            row.locator('[data-testid="mlws-run-select"]').check()
+        page.locator('[data-testid="mlws-compare-button"]').click()
+        page.locator(compare_page).wait_for(timeout=TIMEOUT_MS)
+        page.locator('[data-testid="mlws-model-row"][data-model="clf"]').click()
+        page.locator('[data-testid="mlws-model-version-row"][data-model="clf"]').click(timeout=TIMEOUT_MS)
+        page.locator(model_page).wait_for(timeout=TIMEOUT_MS)
+        tabs = ["fast", "Compare 2 runs", "clf"]
+        for tab in tabs:
+            page.locator(".lm-TabBar-tab", has_text=tab).wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_timeout(2000)  # the lab saves its layout shortly after it changes
+
+        page.reload()
+        for tab in tabs:
+            page.locator(".lm-TabBar-tab", has_text=tab).wait_for(timeout=TIMEOUT_MS)
+        # The model page is in front (opened last): its versions are read again.
+        page.locator(f'{model_page} [data-testid="mlws-model-version"]').wait_for(timeout=TIMEOUT_MS)
+        page.locator(".lm-TabBar-tab", has_text="fast").click()
+        page.locator(f"{run_page} .jp-mlws-page-status", has_text="Completed").wait_for(timeout=TIMEOUT_MS)
+        page.locator(".lm-TabBar-tab", has_text="Compare 2 runs").click()
+        page.locator(f'{compare_page} [data-testid="mlws-compare-table"] tr').first.wait_for(timeout=TIMEOUT_MS)
+        assert page.locator(run_page).count() == 1  # restored once, not twice
+        screenshot(page, "pages-restored")
