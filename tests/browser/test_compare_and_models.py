@@ -224,3 +224,30 @@ def test_pages_reopen_after_a_reload(browser: Any, tmp_path: Path, lab_home: Pat
         page.locator(f'{compare_page} [data-testid="mlws-compare-table"] tr').first.wait_for(timeout=TIMEOUT_MS)
         assert page.locator(run_page).count() == 1  # restored once, not twice
         screenshot(page, "pages-restored")
+
+
+def test_a_model_page_reads_the_files_of_the_versions_it_shows(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    """The newest versions come with their files; older ones read theirs when scrolled into view."""
+    root = tmp_path / "root"
+    root.mkdir()
+    ws = Workspace.create(root)
+    weights = root / "weights.bin"
+    for version in range(1, 9):
+        weights.write_bytes(b"w" * version)
+        Model.register(ws, str(weights), "many")
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        page.locator('[data-testid="mlws-model-row"][data-model="many"]').click(timeout=TIMEOUT_MS)
+        page.locator('[data-testid="mlws-model-version-row"][data-model="many"][data-version="8"]').click(
+            timeout=TIMEOUT_MS
+        )
+        model_page = page.locator('[data-testid="mlws-model-page"][data-model="many"]')
+        newest = model_page.locator('[data-testid="mlws-model-version"][data-version="8"]')
+        newest.wait_for(timeout=TIMEOUT_MS)
+        assert "weights.bin" in newest.inner_text()
+        oldest = model_page.locator('[data-testid="mlws-model-version"][data-version="1"]')
+        assert "Loading" in oldest.inner_text()  # out of view: not read yet
+        oldest.scroll_into_view_if_needed()
+        oldest.locator(".jp-mlws-model-file-row", has_text="weights.bin").wait_for(timeout=TIMEOUT_MS)
+        assert "1 B" in oldest.inner_text()  # its own files, not another version's
+        screenshot(page, "model-page-many-versions")

@@ -4,11 +4,9 @@ import {
 } from '@jupyterlab/application';
 
 import { IMlwsPages } from '../tokens';
+import { SHOW_RUNS_COMMAND } from './open';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar is on screen from the start
 import { ExperimentsSection, RunsSection } from './section';
-
-/** Shows the runs of an experiment in the sidebar (e.g. after a notebook was submitted to it). */
-export const SHOW_RUNS_COMMAND = 'mlws:show-runs';
 
 /** The sidebar's Experiments and, below them, the runs of the chosen experiment. */
 export const experimentsPlugin: JupyterFrontEndPlugin<void> = {

@@ -14,6 +14,9 @@ import {
 import { openRun } from '../run/open';
 import type { IPageContext } from '../tokens';
 
+/** Versions whose files are read before the page is drawn; older ones are read when scrolled to. */
+const EAGER_VERSIONS = 5;
+
 /**
  * A registered model in the main area: every version (newest first) with its aliases, tags,
  * properties, description, the run that produced it and its files (download links).
@@ -37,7 +40,9 @@ export class ModelPage extends Widget {
 
   /**
    * Read the model again and draw its versions. A version's files never change once registered,
-   * so each version's list is read once (a new registration costs one read, not one per version).
+   * so each version's list is read once (a new registration costs one read, not one per version),
+   * and only when the version is shown: the newest few before the page is drawn, the others when
+   * they scroll into view.
    */
   async refresh(): Promise<void> {
     const trans = this._context.trans;
@@ -45,7 +50,9 @@ export class ModelPage extends Widget {
     try {
       const model = await getModel(this.modelName);
       versions = model.versions;
-      await Promise.all(versions.map(v => this._filesOf(v.version)));
+      await Promise.all(
+        versions.slice(0, EAGER_VERSIONS).map(v => this._filesOf(v.version))
+      );
       this._status.textContent = trans.__(
         '%1 versions, latest %2',
         model.versions.length,
@@ -56,11 +63,17 @@ export class ModelPage extends Widget {
       return;
     }
     if (!this.isDisposed) {
+      this._pendingFiles.clear();
+      this._observer.disconnect();
       this._versions.replaceChildren(...versions.map(v => this._version(v)));
     }
   }
 
   dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._observer.disconnect();
     this._context.events.received.disconnect(this._onEvent, this);
     super.dispose();
   }
@@ -122,15 +135,22 @@ export class ModelPage extends Widget {
       detailsBlock(trans.__('Properties'), version.properties, none)
     );
     const files = el('table', 'jp-mlws-files');
-    // Read before the version is drawn (see refresh): this settles at once.
-    void this._filesOf(version.version).then(
-      entries =>
-        files.replaceChildren(...entries.map(f => this._file(version, f))),
-      reason =>
-        files.replaceChildren(
-          el('caption', 'jp-mlws-status', errorMessage(reason))
-        )
-    );
+    const fill = () =>
+      void this._filesOf(version.version).then(
+        entries =>
+          files.replaceChildren(...entries.map(f => this._file(version, f))),
+        reason =>
+          files.replaceChildren(
+            el('caption', 'jp-mlws-status', errorMessage(reason))
+          )
+      );
+    if (this._files.has(version.version)) {
+      fill(); // read already (see refresh): this settles at once
+    } else {
+      files.append(el('caption', 'jp-mlws-status', trans.__('Loading…')));
+      this._pendingFiles.set(node, fill);
+      this._observer.observe(node);
+    }
     node.append(title, facts, blocks, el('h4', '', trans.__('Files')), files);
     return node;
   }
@@ -158,4 +178,16 @@ export class ModelPage extends Widget {
   private _status = el('div', 'jp-mlws-status');
   private _versions = el('div', 'jp-mlws-versions');
   private _files = new Map<number, Promise<FileEntry[]>>();
+  /** How to fill in the files of each version drawn before its files were read. */
+  private _pendingFiles = new Map<Element, () => void>();
+  private _observer = new IntersectionObserver(entries => {
+    for (const entry of entries) {
+      const fill = this._pendingFiles.get(entry.target);
+      if (entry.isIntersecting && fill) {
+        this._pendingFiles.delete(entry.target);
+        this._observer.unobserve(entry.target);
+        fill();
+      }
+    }
+  });
 }

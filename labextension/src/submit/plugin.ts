@@ -7,12 +7,11 @@ import { DocumentRegistry, DocumentWidget } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { runIcon } from '@jupyterlab/ui-components';
 
+import { SHOW_RUNS_COMMAND } from '../experiments/open';
 import { openRun } from '../run/open';
 import { IMlwsPages } from '../tokens';
 
 const SUBMIT_COMMAND = 'mlws:submit-notebook';
-/** Added by the experiments plugin; without it, a submission only opens the run. */
-const SHOW_RUNS_COMMAND = 'mlws:show-runs';
 
 /** "Submit Notebook as Job…": from the notebook toolbar, the command palette and the file browser. */
 export const submitPlugin: JupyterFrontEndPlugin<void> = {
@@ -69,6 +68,7 @@ export const submitPlugin: JupyterFrontEndPlugin<void> = {
         }
         const { submitNotebook } = await import('./dialog');
         await submitNotebook(path, content as never, trans, run => {
+          // The experiments plugin adds it; without it, a submission only opens the run.
           if (app.commands.hasCommand(SHOW_RUNS_COMMAND)) {
             void app.commands.execute(SHOW_RUNS_COMMAND, {
               experiment: run.experiment
