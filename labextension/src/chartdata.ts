@@ -9,6 +9,9 @@ import { formatMetric } from './runlistmodel';
 /** What the x axis of a metric chart counts. */
 export type XAxis = 'step' | 'time';
 
+/** The most points a run page's chart asks for; the server down-samples longer series (min/max per bucket). */
+export const MAX_POINTS = 1000;
+
 /** A metric point as the REST API sends it (value may be 'NaN', 'Infinity' or '-Infinity'). */
 export interface IPointLike {
   step: number | null;

@@ -28,10 +28,7 @@ function text(value: unknown): string {
 }
 
 function pre(content: string, className: string): HTMLPreElement {
-  const element = document.createElement('pre');
-  element.className = className;
-  element.textContent = content;
-  return element;
+  return el('pre', className, content);
 }
 
 /** Which preview each area shows now: an answer for an older click is dropped. */
@@ -134,11 +131,12 @@ async function renderNotebook(
   if (!Array.isArray(notebook.cells)) {
     throw new Error('no cells');
   }
-  const body = document.createElement('div');
-  body.className = 'jp-mlws-preview-notebook';
+  const body = el('div', 'jp-mlws-preview-notebook');
   for (const cell of notebook.cells) {
-    const node = document.createElement('div');
-    node.className = `jp-mlws-nb-cell jp-mlws-nb-${cell.cell_type ?? 'raw'}`;
+    const node = el(
+      'div',
+      `jp-mlws-nb-cell jp-mlws-nb-${cell.cell_type ?? 'raw'}`
+    );
     const source = text(cell.source);
     if (cell.cell_type === 'markdown' && rendermime) {
       node.append(
@@ -196,8 +194,7 @@ async function render(
     data as Record<string, string>,
     'ensure'
   );
-  const host = document.createElement('div');
-  host.className = 'jp-mlws-nb-output';
+  const host = el('div', 'jp-mlws-nb-output');
   if (!mime) {
     return host;
   }

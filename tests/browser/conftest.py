@@ -121,6 +121,16 @@ def stop_lab(proc: subprocess.Popen[bytes], root: Path) -> None:
         agent.stop(Workspace(root))
 
 
+@contextlib.contextmanager
+def running_lab(root: Path, home: Path) -> Iterator[Lab]:
+    """A JupyterLab on ``root`` for the length of a ``with`` block, stopped (with the workspace's agent) after it."""
+    lab, proc = start_lab(root, home)
+    try:
+        yield lab
+    finally:
+        stop_lab(proc, root)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 from tests.browser.test_sidebar import open_sidebar
 
 pytestmark = pytest.mark.browser
@@ -41,8 +41,7 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
         compare = page.locator('[data-testid="mlws-compare-button"]')
@@ -110,16 +109,13 @@ def test_compare_two_runs(browser: Any, tmp_path: Path, lab_home: Path) -> None:
         assert differs["params.epochs"] == "false"
         assert differs["metrics.acc"] == "true"
         screenshot(page, "compare")
-    finally:
-        stop_lab(proc, root)
 
 
 def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_path: Path, lab_home: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
         page.locator(f'[data-testid="mlws-run-row"][data-run-id="{ids["fast"]}"]').click()
@@ -188,5 +184,70 @@ def test_register_a_run_file_as_a_model_and_browse_versions(browser: Any, tmp_pa
         # The producing run opens from the model page.
         first.locator('[data-testid="mlws-model-run"]').click()
         run_page.wait_for(state="visible", timeout=TIMEOUT_MS)
-    finally:
-        stop_lab(proc, root)
+
+
+def test_pages_reopen_after_a_reload(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    """Every page kind is tracked and restored: a run, a comparison and a model page come back, with
+    their content, when the browser reloads the lab."""
+    root = tmp_path / "root"
+    root.mkdir()
+    ids = _seed(root)
+    run_page = f'[data-testid="mlws-run-page"][data-run-id="{ids["fast"]}"]'
+    compare_page = '[data-testid="mlws-compare-page"]'
+    model_page = '[data-testid="mlws-model-page"][data-model="clf"]'
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep").click()
+        page.locator(f'[data-testid="mlws-run-row"][data-run-id="{ids["fast"]}"]').click()
+        page.locator(run_page).wait_for(timeout=TIMEOUT_MS)
+        for run_id in ids.values():
+            row = page.locator(f'[data-testid="mlws-run-row"][data-run-id="{run_id}"]')
+            row.locator('[data-testid="mlws-run-select"]').check()
+        page.locator('[data-testid="mlws-compare-button"]').click()
+        page.locator(compare_page).wait_for(timeout=TIMEOUT_MS)
+        page.locator('[data-testid="mlws-model-row"][data-model="clf"]').click()
+        page.locator('[data-testid="mlws-model-version-row"][data-model="clf"]').click(timeout=TIMEOUT_MS)
+        page.locator(model_page).wait_for(timeout=TIMEOUT_MS)
+        tabs = ["fast", "Compare 2 runs", "clf"]
+        for tab in tabs:
+            page.locator(".lm-TabBar-tab", has_text=tab).wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_timeout(2000)  # the lab saves its layout shortly after it changes
+
+        page.reload()
+        for tab in tabs:
+            page.locator(".lm-TabBar-tab", has_text=tab).wait_for(timeout=TIMEOUT_MS)
+        # The model page is in front (opened last): its versions are read again.
+        page.locator(f'{model_page} [data-testid="mlws-model-version"]').wait_for(timeout=TIMEOUT_MS)
+        page.locator(".lm-TabBar-tab", has_text="fast").click()
+        page.locator(f"{run_page} .jp-mlws-page-status", has_text="Completed").wait_for(timeout=TIMEOUT_MS)
+        page.locator(".lm-TabBar-tab", has_text="Compare 2 runs").click()
+        page.locator(f'{compare_page} [data-testid="mlws-compare-table"] tr').first.wait_for(timeout=TIMEOUT_MS)
+        assert page.locator(run_page).count() == 1  # restored once, not twice
+        screenshot(page, "pages-restored")
+
+
+def test_a_model_page_reads_the_files_of_the_versions_it_shows(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    """The newest versions come with their files; older ones read theirs when scrolled into view."""
+    root = tmp_path / "root"
+    root.mkdir()
+    ws = Workspace.create(root)
+    weights = root / "weights.bin"
+    for version in range(1, 9):
+        weights.write_bytes(b"w" * version)
+        Model.register(ws, str(weights), "many")
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        page.locator('[data-testid="mlws-model-row"][data-model="many"]').click(timeout=TIMEOUT_MS)
+        page.locator('[data-testid="mlws-model-version-row"][data-model="many"][data-version="8"]').click(
+            timeout=TIMEOUT_MS
+        )
+        model_page = page.locator('[data-testid="mlws-model-page"][data-model="many"]')
+        newest = model_page.locator('[data-testid="mlws-model-version"][data-version="8"]')
+        newest.wait_for(timeout=TIMEOUT_MS)
+        assert "weights.bin" in newest.inner_text()
+        oldest = model_page.locator('[data-testid="mlws-model-version"][data-version="1"]')
+        assert "Loading" in oldest.inner_text()  # out of view: not read yet
+        oldest.scroll_into_view_if_needed()
+        oldest.locator(".jp-mlws-model-file-row", has_text="weights.bin").wait_for(timeout=TIMEOUT_MS)
+        assert "1 B" in oldest.inner_text()  # its own files, not another version's
+        screenshot(page, "model-page-many-versions")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 180_000
@@ -42,8 +42,7 @@ def test_the_quickstart_notebook_fills_the_sidebar_live(browser: Any, tmp_path: 
     root = tmp_path / "root"
     root.mkdir()
     shutil.copy(QUICKSTART, root / "quickstart.ipynb")
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{lab.url}/lab/tree/quickstart.ipynb?token={lab.token}")
         # The ML Workspace icon is in the left bar; its sidebar is empty: there is no workspace yet.
@@ -83,5 +82,3 @@ def test_the_quickstart_notebook_fills_the_sidebar_live(browser: Any, tmp_path: 
         table = page.locator('[data-testid="mlws-compare-table"]')
         assert table.locator('tr[data-key="params.epochs"]').get_attribute("data-differs") == "true"
         screenshot(page, "quickstart-compare")
-    finally:
-        stop_lab(proc, root)

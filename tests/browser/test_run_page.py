@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from jupyter_mlws import Experiment, ScriptRunConfig, Workspace
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 from tests.browser.test_sidebar import open_sidebar
 
 pytestmark = pytest.mark.browser
@@ -109,8 +109,7 @@ def test_a_run_page_shows_charts_details_files_and_children(browser: Any, tmp_pa
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         run_page = _open_run(page, "mnist", "baseline")
         run_page.get_by_text("Completed", exact=True).wait_for(timeout=TIMEOUT_MS)
@@ -171,8 +170,6 @@ def test_a_run_page_shows_charts_details_files_and_children(browser: Any, tmp_pa
         run_page.locator(f'[data-testid="mlws-child-run-row"][data-run-id="{ids["child"]}"]').click()
         page.locator(f'[data-testid="mlws-run-page"][data-run-id="{ids["child"]}"]').wait_for(timeout=TIMEOUT_MS)
         assert _chart_points(page, ids["child"], "loss") == 1
-    finally:
-        stop_lab(proc, root)
 
 
 def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
@@ -181,8 +178,7 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
     root = tmp_path / "root"
     root.mkdir()
     ids = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         run_page = page.locator(f'[data-testid="mlws-run-page"][data-run-id="{ids["failed"]}"]')
         page.locator('[data-testid="mlws-experiment-row"]', has_text="mnist").click()
@@ -213,5 +209,3 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
         assert slow.get_status() == "Canceled"
         assert slow_page.locator('[data-testid="mlws-run-cancel"]').count() == 0  # nothing left to cancel
         screenshot(page, "run-page-canceled")
-    finally:
-        stop_lab(proc, root)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
@@ -40,8 +40,7 @@ def test_the_sidebar_lists_the_workspace_and_follows_it_live(browser: Any, tmp_p
     root = tmp_path / "root"
     root.mkdir()
     ws = _seed(root)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         sidebar = page.locator("#mlws-sidebar")
         sidebar.wait_for(state="visible", timeout=TIMEOUT_MS)
@@ -64,8 +63,6 @@ def test_the_sidebar_lists_the_workspace_and_follows_it_live(browser: Any, tmp_p
         )
         assert "live-added" in experiments.all_inner_texts()
         screenshot(page, "sidebar-live")
-    finally:
-        stop_lab(proc, root)
 
 
 def _seed_many(root: Path, count: int) -> Workspace:
@@ -87,8 +84,7 @@ def test_ten_thousand_runs_open_fast_and_scroll_with_a_bounded_dom(
     root = tmp_path / "root"
     root.mkdir()
     _seed_many(root, 10_000)
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         experiment = page.locator('[data-testid="mlws-experiment-row"]', has_text="sweep")
         experiment.wait_for(timeout=TIMEOUT_MS)
@@ -147,5 +143,3 @@ def test_ten_thousand_runs_open_fast_and_scroll_with_a_bounded_dom(
         )
         assert "trial-00042" in rows.first.inner_text()
         screenshot(page, "runs-filtered")
-    finally:
-        stop_lab(proc, root)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Workspace
-from tests.browser.conftest import screenshot, start_lab, stop_lab
+from tests.browser.conftest import running_lab, screenshot
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 120_000
@@ -23,8 +23,7 @@ def test_submit_the_example_notebook_from_its_toolbar(browser: Any, tmp_path: Pa
     root.mkdir()
     Workspace.create(root)
     shutil.copy(EXAMPLE, root / "train.ipynb")
-    lab, proc = start_lab(root, lab_home)
-    try:
+    with running_lab(root, lab_home) as lab:
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{lab.url}/lab/tree/train.ipynb?token={lab.token}")
         button = page.locator('[data-testid="mlws-submit-button"]')
@@ -72,5 +71,3 @@ def test_submit_the_example_notebook_from_its_toolbar(browser: Any, tmp_path: Pa
         details = run_page.locator('[data-testid="mlws-run-details"]').inner_text()
         assert "epochs\t7" in details and "learning_rate\t0.5" in details
         screenshot(page, "submit-run-page")
-    finally:
-        stop_lab(proc, root)

@@ -2,12 +2,7 @@ import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import {
-  coerceValue,
-  IParameterField,
-  parametersCellSource,
-  parseParameters
-} from './params';
+import { el, errorMessage } from '../dom';
 import {
   getRun,
   getWorkspace,
@@ -16,7 +11,13 @@ import {
   submit,
   SubmissionRequest,
   TERMINAL_STATUSES
-} from './request';
+} from '../request';
+import {
+  coerceValue,
+  IParameterField,
+  parametersCellSource,
+  parseParameters
+} from './params';
 
 const POLL_MS = 2000;
 
@@ -49,24 +50,18 @@ class SubmitForm extends Widget {
     this._notebook = options.notebook;
     const inputs = options.inputs;
     const label = (text: string, control: HTMLElement) => {
-      const wrapper = document.createElement('label');
-      wrapper.className = 'jp-mlws-field';
-      const span = document.createElement('span');
-      span.textContent = text;
-      wrapper.append(span, control);
+      const wrapper = el('label', 'jp-mlws-field');
+      wrapper.append(el('span', '', text), control);
       return wrapper;
     };
-    this._experiment = document.createElement('input');
     this._experiment.name = 'experiment';
     this._experiment.value = inputs['@experiment'] ?? options.experiment;
     this._experiment.placeholder = trans.__('(the folder\u2019s name)');
-    this._compute = document.createElement('select');
     this._compute.name = 'compute_target';
     for (const name of options.computes) {
       this._compute.append(new Option(name, name));
     }
     this._compute.value = inputs['@compute'] ?? options.defaultCompute;
-    this._environment = document.createElement('select');
     this._environment.name = 'environment';
     this._environment.append(
       new Option(trans.__('(this server\u2019s Python)'), '')
@@ -76,10 +71,12 @@ class SubmitForm extends Widget {
     }
     this._environment.value = inputs['@environment'] ?? '';
     if (options.errors.length) {
-      const errors = document.createElement('div');
-      errors.className = 'jp-mlws-form-errors';
+      const errors = el(
+        'div',
+        'jp-mlws-form-errors',
+        options.errors.join('; ')
+      );
       errors.dataset.testid = 'mlws-submit-errors';
-      errors.textContent = options.errors.join('; ');
       this.node.append(errors);
     }
     this.node.append(
@@ -88,12 +85,10 @@ class SubmitForm extends Widget {
       label(trans.__('Environment'), this._environment)
     );
     if (fields.length) {
-      const heading = document.createElement('h4');
-      heading.textContent = trans.__('Parameters');
-      this.node.append(heading);
+      this.node.append(el('h4', '', trans.__('Parameters')));
     }
     for (const field of fields) {
-      const input = document.createElement('input');
+      const input = el('input');
       input.name = `param-${field.name}`;
       input.dataset.type = field.type;
       input.type =
@@ -140,9 +135,9 @@ class SubmitForm extends Widget {
 
   private _fields: IParameterField[];
   private _notebook: string;
-  private _experiment: HTMLInputElement;
-  private _compute: HTMLSelectElement;
-  private _environment: HTMLSelectElement;
+  private _experiment = el('input');
+  private _compute = el('select');
+  private _environment = el('select');
   private _inputs = new Map<string, HTMLInputElement>();
 }
 
@@ -212,7 +207,7 @@ export async function submitNotebook(
       follow(run, trans, onSubmitted);
       return run;
     } catch (reason) {
-      errors = [String((reason as { message?: string }).message ?? reason)];
+      errors = [errorMessage(reason)];
     }
   }
 }

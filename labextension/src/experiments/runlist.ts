@@ -1,7 +1,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { statusDot } from './dom';
-import { listRuns, Run } from './request';
+import { el, errorMessage, statusDot } from '../dom';
+import { listRuns, Run } from '../request';
 import {
   formatDuration,
   formatMetric,
@@ -9,7 +9,7 @@ import {
   metricNames,
   needsMore,
   visibleRange
-} from './runlistmodel';
+} from '../runlistmodel';
 
 const ROW_HEIGHT = 24;
 const PAGE_SIZE = 200;
@@ -36,37 +36,19 @@ export class RunList {
     this.experiment = experiment;
     this._trans = trans;
     this._actions = actions;
-    this.node = document.createElement('div');
-    this.node.className = 'jp-mlws-runs';
     this.node.dataset.testid = 'mlws-run-list';
-
-    this._filter = document.createElement('input');
-    this._filter.className = 'jp-mlws-filter';
     this._filter.placeholder = trans.__('Filter, e.g. metrics.acc > 0.5');
     this._filter.addEventListener('keydown', event => {
       if (event.key === 'Enter') {
         void this.reload();
       }
     });
-    this._metric = document.createElement('select');
-    this._metric.className = 'jp-mlws-key-metric';
     this._metric.title = trans.__('Key metric');
     this._metric.addEventListener('change', () => this._draw(true));
 
-    this._header = document.createElement('div');
-    this._header.className = 'jp-mlws-run-header';
-    this._status = document.createElement('div');
-    this._status.className = 'jp-mlws-status';
-    this._viewport = document.createElement('div');
-    this._viewport.className = 'jp-mlws-run-viewport';
-    this._spacer = document.createElement('div');
-    this._spacer.className = 'jp-mlws-run-spacer';
     this._viewport.append(this._spacer);
     this._viewport.addEventListener('scroll', () => this._schedule());
-    const tools = document.createElement('div');
-    tools.className = 'jp-mlws-run-tools';
-    this._compare = document.createElement('button');
-    this._compare.className = 'jp-mod-styled jp-mlws-compare-button';
+    const tools = el('div', 'jp-mlws-run-tools');
     this._compare.dataset.testid = 'mlws-compare-button';
     this._compare.title = trans.__('Tick two or more runs to compare them');
     this._compare.addEventListener('click', () => {
@@ -124,9 +106,7 @@ export class RunList {
         : this._trans.__('No runs');
       this._updateMetrics();
     } catch (reason) {
-      this._status.textContent = String(
-        (reason as { message?: string }).message ?? reason
-      );
+      this._status.textContent = errorMessage(reason);
       this._more = false;
     } finally {
       if (generation === this._generation) {
@@ -145,22 +125,14 @@ export class RunList {
       return;
     }
     this._names = names;
-    this._metric.replaceChildren(
-      ...names.map(name => {
-        const option = document.createElement('option');
-        option.value = name;
-        option.textContent = name;
-        return option;
-      })
-    );
+    this._metric.replaceChildren(...names.map(name => new Option(name, name)));
     this._metric.value = names.includes(current) ? current : (names[0] ?? '');
     this._drawHeader();
   }
 
   private _drawHeader(): void {
     const cell = (text: string, order: string | null) => {
-      const span = document.createElement('span');
-      span.textContent = text;
+      const span = el('span', '', text);
       if (order) {
         span.classList.add('jp-mlws-sortable');
         span.title = this._trans.__('Sort by %1', text);
@@ -233,28 +205,27 @@ export class RunList {
   }
 
   private _row(run: Run, index: number, metric: string): HTMLElement {
-    const row = document.createElement('div');
-    row.className = 'jp-mlws-run-row';
+    const row = el('div', 'jp-mlws-run-row');
     row.dataset.testid = 'mlws-run-row';
     row.dataset.runId = run.id;
     row.dataset.index = String(index);
     row.style.top = `${index * ROW_HEIGHT}px`;
-    const name = document.createElement('span');
-    name.textContent = run.display_name || run.id;
+    const name = el('span', '', run.display_name || run.id);
     name.title = run.id;
-    const started = document.createElement('span');
+    const started = el('span');
     if (run.start_time) {
       const when = new Date(run.start_time);
       started.textContent = formatStart(when, new Date());
       started.title = when.toLocaleString(); // the full date and time on hover
     }
-    const duration = document.createElement('span');
-    duration.textContent = formatDuration(run.duration_seconds);
-    const value = document.createElement('span');
-    value.textContent = metric ? formatMetric(run.metrics[metric]) : '';
-    const tick = document.createElement('input');
+    const duration = el('span', '', formatDuration(run.duration_seconds));
+    const value = el(
+      'span',
+      '',
+      metric ? formatMetric(run.metrics[metric]) : ''
+    );
+    const tick = el('input', 'jp-mlws-select');
     tick.type = 'checkbox';
-    tick.className = 'jp-mlws-select';
     tick.dataset.testid = 'mlws-run-select';
     tick.title = this._trans.__('Select to compare');
     tick.checked = this._selected.has(run.id);
@@ -284,17 +255,17 @@ export class RunList {
   }
 
   readonly experiment: string;
-  readonly node: HTMLDivElement;
+  readonly node = el('div', 'jp-mlws-runs');
   private _trans: TranslationBundle;
   private _actions: IRunListActions;
-  private _compare: HTMLButtonElement;
+  private _compare = el('button', 'jp-mod-styled jp-mlws-compare-button');
   private _selected = new Set<string>();
-  private _filter: HTMLInputElement;
-  private _metric: HTMLSelectElement;
-  private _header: HTMLDivElement;
-  private _status: HTMLDivElement;
-  private _viewport: HTMLDivElement;
-  private _spacer: HTMLDivElement;
+  private _filter = el('input', 'jp-mlws-filter');
+  private _metric = el('select', 'jp-mlws-key-metric');
+  private _header = el('div', 'jp-mlws-run-header');
+  private _status = el('div', 'jp-mlws-status');
+  private _viewport = el('div', 'jp-mlws-run-viewport');
+  private _spacer = el('div', 'jp-mlws-run-spacer');
   private _runs: Run[] = [];
   private _names: string[] = [];
   private _next: string | null = null;

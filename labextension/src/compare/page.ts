@@ -1,26 +1,23 @@
-import { Message } from '@lumino/messaging';
-import { Widget } from '@lumino/widgets';
-
 import {
   compareRows,
   parallelDimensions,
   scalarSeriesNames,
   seriesXY,
   XAxis
-} from './chartdata';
-import { Coalescer } from './coalesce';
-import { el, errorMessage, section, statusDot } from './dom';
-import { IWorkspaceEvent, WorkspaceEvents } from './events';
+} from '../chartdata';
+import { ChartPage } from '../chartpage';
+import { Coalescer } from '../coalesce';
+import { el, errorMessage, section, statusDot } from '../dom';
+import { IWorkspaceEvent, WorkspaceEvents } from '../events';
+import { baseLayout, PLOT_CONFIG, plotly, xAxisLayout } from '../plot';
 import {
-  baseLayout,
-  PLOT_CONFIG,
-  plotly,
-  purgeCharts,
-  resizeCharts,
-  xAxisLayout
-} from './plot';
-import { getRun, getRunMetrics, RunDetail, TERMINAL_STATUSES } from './request';
-import { IPageContext } from './runpage';
+  getRun,
+  getRunMetrics,
+  RunDetail,
+  TERMINAL_STATUSES
+} from '../request';
+import { openRun } from '../run/open';
+import type { IPageContext } from '../tokens';
 
 /** Points per run and series in the overlaid charts (the server down-samples beyond this). */
 const POINTS_PER_RUN = 500;
@@ -49,7 +46,7 @@ function colour(index: number): string {
  * parallel-coordinates chart of the params against a chosen metric, and a table of params,
  * latest metrics and tags in which the rows that differ between the runs are highlighted.
  */
-export class ComparePage extends Widget {
+export class ComparePage extends ChartPage {
   constructor(runIds: string[], context: IPageContext) {
     super();
     this.runIds = runIds;
@@ -163,18 +160,7 @@ export class ComparePage extends Widget {
     }
     window.clearTimeout(this._timer);
     this._context.events.received.disconnect(this._onEvent, this);
-    purgeCharts(this.node);
     super.dispose();
-  }
-
-  protected onResize(msg: Widget.ResizeMessage): void {
-    super.onResize(msg);
-    resizeCharts(this.node);
-  }
-
-  protected onAfterShow(msg: Message): void {
-    super.onAfterShow(msg);
-    resizeCharts(this.node);
   }
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
@@ -202,7 +188,7 @@ export class ComparePage extends Widget {
           el('span', '', ` ${this._name(run)}`)
         );
         item.title = run.id;
-        item.addEventListener('click', () => this._context.openRun(run.id));
+        item.addEventListener('click', () => openRun(this._context, run.id));
         return item;
       })
     );
