@@ -1,4 +1,5 @@
-"""JSON shapes of the REST API (see openapi.yaml). Pure functions over core objects."""
+"""JSON shapes of the REST API (see openapi.yaml). Functions over core objects, shared by the handler
+modules (which may not import one another)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Any
 from ..core.entities import MetricPoint, RunRecord
 from ..core.jsonable import json_safe
 from ..core.model import Model
+from ..core.run import RunPage
+from ..core.workspace import Workspace
 
-__all__ = ["downsample", "iso", "model_json", "run_json"]
+__all__ = ["downsample", "empty_page", "iso", "model_json", "run_json", "run_page_json", "run_reply"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -50,6 +53,25 @@ def run_json(record: RunRecord, summary: dict[str, Any] | None = None) -> dict[s
         "tags": summary.get("tags", {}),
     }
     return data
+
+
+def empty_page() -> dict[str, Any]:
+    """A list answer with nothing in it (lists answer empty while there is no workspace yet)."""
+    return {"items": [], "next_page_token": None}
+
+
+def run_page_json(ws: Workspace, page: RunPage) -> dict[str, Any]:
+    """A page of runs, each with its metrics, params and tags."""
+    summaries = ws.metadata.summarize_runs([r.id for r in page.runs])
+    return {
+        "items": [run_json(r._record, summaries.get(r.id)) for r in page.runs],
+        "next_page_token": page.next_page_token,
+    }
+
+
+def run_reply(ws: Workspace, run_id: str) -> dict[str, Any]:
+    """One run as a write route answers it (after a submission or a cancel)."""
+    return run_json(ws.metadata.get_run(run_id), ws.metadata.summarize_runs([run_id])[run_id])
 
 
 def model_json(model: Model, files: bool = False) -> dict[str, Any]:
