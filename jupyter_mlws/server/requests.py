@@ -1,7 +1,7 @@
 """Request bodies, parsed in one place: one small typed model per write route, named for what it does
 (``SubmitJob``, ``CreateSnapshot``, ``RegisterModelVersion``), each checked against its schema in
-openapi.yaml by ``parse``. A bad body is a 400 naming the field and the fix, before any handler code
-runs; what no schema can say (a name the core refuses, a path outside the root) is checked by the
+openapi.yaml by ``parse``. A bad body is a 400 naming the field and the fix before the handler does
+anything with it; what no schema can say (a name the core refuses, a path outside the root) is checked by the
 model's ``checked`` or by the handler, which alone knows the server root.
 """
 

@@ -11,6 +11,7 @@ import functools
 import importlib.resources
 import json
 import re
+import reprlib
 from typing import Any
 
 import yaml
@@ -27,6 +28,9 @@ TYPE_WORDS = {
     "null": ("null", "nulls"),
 }
 SENTENCE_END = re.compile(r"(?<!e\.g)(?<!i\.e)\.\s+(?=[A-Z`])")  # not inside "e.g. `x`"
+_SHOW = reprlib.Repr()  # a value quoted in a message stays short, however big the body
+_SHOW.maxstring = _SHOW.maxother = 80
+_SHOW.maxlist = _SHOW.maxdict = 6
 BOUNDS = {
     "exclusiveMinimum": "greater than",
     "minimum": "at least",
@@ -156,19 +160,20 @@ def _explain(error: Any, schema: dict[str, Any], what: str) -> str:
         return f"{what}: {error.message}"
     field = str(path[0])
     node = properties.get(field)
+    got = _SHOW.repr(error.instance)
     if keyword == "type" and len(path) == 1:
         about = _about(node)
-        return f"{field!r} must be {_phrase(node)}" + (f" ({about})" if about else "") + f"; got {error.instance!r}"
+        return f"{field!r} must be {_phrase(node)}" + (f" ({about})" if about else "") + f"; got {got}"
     if keyword == "type" and len(path) == 2:
         if isinstance(path[1], int):
-            return f"{field!r} items must be {_plural(error.schema)}: item {path[1]} is {error.instance!r}"
+            return f"{field!r} items must be {_plural(error.schema)}: item {path[1]} is {got}"
         values = _plural(error.schema)
         hint = _send_as(error.instance) if values == "strings" else ""
-        return f"{field!r} values must be {values}: {path[1]!r} is {error.instance!r}{hint}"
+        return f"{field!r} values must be {values}: {path[1]!r} is {got}{hint}"
     if keyword in BOUNDS and len(path) == 1:
-        return f"{field!r} must be {BOUNDS[keyword]} {error.validator_value}; got {error.instance!r}"
+        return f"{field!r} must be {BOUNDS[keyword]} {error.validator_value}; got {got}"
     if keyword == "enum" and len(path) == 1:
-        return f"{field!r} must be one of {', '.join(map(repr, error.validator_value))}; got {error.instance!r}"
+        return f"{field!r} must be one of {', '.join(map(repr, error.validator_value))}; got {got}"
     where = "".join(f"[{p!r}]" for p in path[1:])
     return f"{field!r}{where}: {error.message}"
 

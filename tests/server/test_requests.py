@@ -86,3 +86,8 @@ def test_good_bodies_become_typed_models_with_defaults() -> None:
     assert parse(CreateSnapshot, {}).path == "."
     reg = parse(RegisterModelVersion, {"run_id": "r", "path": "outputs//model.pkl", "description": None})
     assert reg.path == "outputs/model.pkl" and reg.description is None and reg.properties == {}
+
+
+def test_a_huge_bad_value_is_quoted_short() -> None:
+    message = refusal(SubmitJob, {"script": "a.py", "tags": list(range(100_000))})
+    assert "'tags'" in message and len(message) < 300, message
