@@ -488,3 +488,37 @@ def test_store_rule_catches_facades_compute_and_adapters() -> None:
         (4, "jupyter_mlws.stores.metadata.sql.base"),
     }
     assert "fake.py:8" in str(violations[0]) and "only jupyter_mlws.stores" in str(violations[0])
+
+
+# -- server handler modules (issue 12: one module per resource) ---------------------------------------------------
+def test_server_handler_modules_import_no_store_and_no_other_handler_module() -> None:
+    """A handler module under ``server/handlers/`` adapts one resource: it may use the core, the handler
+    base and the request/serialisation helpers beside it (``server/base.py``, ``requests.py``,
+    ``serialize.py``), never a store and never another handler module. Only the package ``__init__``
+    (the route table) imports the handler modules."""
+    handlers_package = "jupyter_mlws.server.handlers"
+    forbidden = ("jupyter_mlws.stores", handlers_package)
+    folder = PACKAGE_DIR / "server" / "handlers"
+    modules = [p for p in _py_files(folder) if p.name != "__init__.py"]
+    assert {"runs.py", "models.py", "submissions.py", "events.py"} <= {p.name for p in modules}, "checker sees none"
+    violations = check_files(modules, forbidden)
+    violations += check_files([folder / "__init__.py"], ("jupyter_mlws.stores",))
+    assert not violations, "handler modules stay independent adapters:\n" + "\n".join(map(str, violations))
+
+    synthetic = (
+        "from ..base import MlwsHandler\n"
+        "from ..requests import SubmitJob\n"
+        "from ...core.run import Run\n"
+        "from .runs import RunHandler\n"
+        "from . import models\n"
+        "from ...stores.metadata import sql\n"
+        "import jupyter_mlws.server.handlers.logs\n"
+        "from ..serialize import iso\n"
+    )
+    found = check_source(synthetic, f"{handlers_package}.fake", "server/handlers/fake.py", forbidden)
+    assert {(v.line, v.rule) for v in found} == {
+        (4, handlers_package),
+        (5, handlers_package),
+        (6, "jupyter_mlws.stores"),
+        (7, handlers_package),
+    }, "\n".join(map(str, found))

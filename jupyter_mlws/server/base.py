@@ -1,25 +1,30 @@
-"""The handler base: authentication, JSON in and out, paging, and the one error translator."""
+"""The handler base: authentication and authorisation, JSON in and out, paging, and the one error translator."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from jupyter_server.auth.utils import HTTP_METHOD_TO_AUTH_ACTION
 from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import ensure_async
 from tornado import web
 
 from ..core.jsonable import json_safe
 from ..core.workspace import Workspace
 from ..errors import InvalidArgumentError, MlwsError, NotFoundError
 from .events import EventHub
+from .requests import RequestModel, parse
 from .state import ServerState
 
 __all__ = ["MlwsHandler"]
 
 T = TypeVar("T")
+M = TypeVar("M", bound=RequestModel)
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 
@@ -34,9 +39,30 @@ def encode(data: Any) -> str:
 
 
 class MlwsHandler(APIHandler):
-    """Every route derives from this. Handlers translate; the core decides."""
+    """Every route derives from this. Handlers translate; the core decides.
+
+    Authentication and authorisation happen here, once, before any handler method runs (what
+    ``@web.authenticated`` and ``@authorized`` would do on each method): a request without a user, or
+    whose user the server's ``Authorizer`` refuses ``read`` (GET) or ``write`` (POST, …) on the ``mlws``
+    resource, gets a 403 and reaches no handler code.
+    """
 
     auth_resource = "mlws"
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        await super().prepare()  # Jupyter Server's identity, host and origin checks
+        method = getattr(self, (self.request.method or "").lower(), None)
+        if getattr(method, "__allow_unauthenticated", False):
+            return  # the CORS preflight (OPTIONS) of APIHandler, public by design
+        user = self.current_user
+        if not user:
+            raise web.HTTPError(403, log_message="authentication is required")
+        action = HTTP_METHOD_TO_AUTH_ACTION.get((self.request.method or "").upper(), "write")
+        allowed = await ensure_async(self.authorizer.is_authorized(self, user, action, self.auth_resource))
+        if not allowed:
+            raise web.HTTPError(
+                403, log_message=f"User is not authorized to {action} on resource: {self.auth_resource}."
+            )
 
     @property
     def state(self) -> ServerState:
@@ -80,6 +106,10 @@ class MlwsHandler(APIHandler):
                 "the request body holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
             ) from None
         return body
+
+    def parse(self, model: type[M]) -> M:
+        """The request body as a typed request model (see requests.py); a bad body is a 400 naming the field."""
+        return parse(model, self.json_body())
 
     def flag(self, name: str, default: bool = False) -> bool:
         value = self.get_query_argument(name, None)
@@ -135,6 +165,22 @@ class MlwsHandler(APIHandler):
         self.set_status(status)
         self.set_header("Content-Type", "application/json")
         self.finish(body)
+
+    async def stream_blob(self, ws: Workspace, digest: str, path: str) -> None:
+        """Send a stored file (a run's or a model's) in chunks, named ``path``; ``?download=true`` saves it."""
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        self.set_header("Content-Type", kind)
+        name = path.rsplit("/", 1)[-1]
+        disposition = "attachment" if self.flag("download") else "inline"
+        self.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
+        stream = await self.call(ws.artifacts.open, digest)
+        try:
+            while chunk := await self.call(stream.read, 1 << 20):
+                self.write(chunk)
+                await self.flush()
+        finally:
+            stream.close()
+        self.finish()
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """The one error translator: MlwsError -> its status; everything answers JSON, no traceback."""

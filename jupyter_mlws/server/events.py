@@ -34,14 +34,14 @@ class EventHub:
 
     async def latest_id(self) -> int:
         ws = self._workspace()
-        return 0 if ws is None else int(await self._run_sync(ws.metadata.latest_event_id))
+        return 0 if ws is None else int(await self._run_sync(ws.services.events.latest_id))
 
     async def backlog(self, after_id: int) -> list[EventRecord]:
         """Events after ``after_id`` (a client resuming with Last-Event-ID)."""
         ws = self._workspace()
         if ws is None:
             return []
-        events: list[EventRecord] = await self._run_sync(ws.metadata.read_events, after_id, 10_000)
+        events: list[EventRecord] = await self._run_sync(ws.services.events.read, after_id, 10_000)
         return events
 
     def subscribe(self, after_id: int) -> asyncio.Queue[EventRecord]:
@@ -69,7 +69,7 @@ class EventHub:
         ws = self._workspace()
         if ws is None:
             return
-        events: list[EventRecord] = await self._run_sync(ws.metadata.read_events, self._last_id or 0, 1000)
+        events: list[EventRecord] = await self._run_sync(ws.services.events.read, self._last_id or 0, 1000)
         for event in events:
             self._last_id = event.id
             for queue in list(self._subscribers):
@@ -78,7 +78,7 @@ class EventHub:
         now = time.time()
         if now - self._last_prune > 3600:
             self._last_prune = now
-            await self._run_sync(ws.metadata.prune_events, now - PRUNE_AFTER_S)
+            await self._run_sync(ws.services.events.prune, now - PRUNE_AFTER_S)
 
     async def close(self) -> None:
         self._subscribers.clear()

@@ -1,0 +1,54 @@
+"""Snapshots: capture a folder under the server root (``POST snapshots``), download a run's (``GET
+runs/{run_id}/snapshot``)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from ...errors import NotFoundError
+from ..base import MlwsHandler
+from ..requests import CreateSnapshot
+
+__all__ = ["RunSnapshotHandler", "SnapshotsHandler"]
+
+
+class SnapshotsHandler(MlwsHandler):
+    async def post(self) -> None:
+        request = self.parse(CreateSnapshot)
+        folder = self.confined(request.path, "path")
+        if not folder.is_dir():
+            raise NotFoundError(f"no folder {request.path!r} under the server root")
+        ws = self.state.require()
+
+        def capture() -> dict[str, Any]:
+            snap = ws.services.snapshots.capture(folder)
+            return {
+                "id": snap.id,
+                "file_count": snap.file_count,
+                "total_size": snap.total_size,
+                "source": str(folder.relative_to(self.state.root_dir)),
+            }
+
+        await self.reply(capture, status=201)
+
+
+class RunSnapshotHandler(MlwsHandler):
+    async def get(self, run_id: str) -> None:
+        ws = self.require_workspace()
+        folder = tempfile.mkdtemp(prefix="mlws-snapshot-")
+        target = os.path.join(folder, f"{run_id}-snapshot.zip")
+        try:
+            await self.call(lambda: ws.get_run(run_id).download_snapshot(target))
+            self.set_header("Content-Type", "application/zip")
+            self.set_header("Content-Disposition", f'attachment; filename="{run_id}-snapshot.zip"')
+            with open(target, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    self.write(chunk)
+                    await self.flush()
+            self.finish()
+        finally:
+            if os.path.exists(target):
+                os.unlink(target)
+            os.rmdir(folder)

@@ -1,0 +1,5 @@
+"""Room for wave 2: hyperparameter sweeps, their child runs and early termination (see ``sweeps/``).
+
+Registers no routes yet. The feature adds its handler classes here (deriving from ``MlwsHandler``),
+its rows to the route table in ``handlers/__init__.py`` and its operations to ``openapi.yaml``.
+"""
