@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .activities import ActivityRecorder
-    from .environment_build import BuildResult
+    from .compute import BuildResult
     from .workspace import Workspace
 
 __all__ = ["DEFAULT_BASE_IMAGE", "DockerSection", "Environment", "PythonSection", "build_environment"]

@@ -31,6 +31,7 @@ __all__ = ["Run", "RunPage", "search_runs"]
 
 ENV_RUN_ID = "MLWS_RUN_ID"
 DRIVER_LOG = "user_logs/std_log.txt"
+RECONCILE_EVERY_S = 2.0  # how often wait_for_completion checks that a job's supervisor lives
 _now = time.time
 
 
@@ -238,12 +239,8 @@ class Run:
         return self._record.status
 
     def _fresh_record(self) -> RunRecord:
-        record = self._store.get_run(self._id)
-        if record.compute_target is not None and record.status in ACTIVE_STATUSES:
-            from .jobs import reconcile
-
-            record = reconcile(self._workspace, record)
-        return record
+        # A read: it never changes the run (dead jobs are ended by sweeps, see Workspace.reconcile_jobs).
+        return self._store.get_run(self._id)
 
     def get_status(self) -> str:
         return self.status.value
@@ -638,10 +635,16 @@ class Run:
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.02
         begun = time.monotonic()
+        next_reconcile = begun + RECONCILE_EVERY_S
         offset = 0
         last = None
         try:
             while True:
+                if self._record.compute_target is not None and time.monotonic() >= next_reconcile:
+                    # Waiting is not reading: a job whose supervisor (and agent) died must still end,
+                    # and a queued one whose dispatcher died must still be dispatched.
+                    self._workspace.reconcile_jobs([self._id])
+                    next_reconcile = time.monotonic() + RECONCILE_EVERY_S
                 status = self.status
                 if show_output:
                     if status != last:

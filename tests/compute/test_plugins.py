@@ -23,8 +23,8 @@ import pytest
 import jupyter_mlws
 from jupyter_mlws.compute.lifecycle import JobExecution
 from jupyter_mlws.compute.local import LocalCompute
+from jupyter_mlws.compute.supervision import StoreReporter
 from jupyter_mlws.core.compute import ComputeBackend, ComputeTarget, compute_target_types
-from jupyter_mlws.core.jobs import StoreReporter
 from jupyter_mlws.core.run import DRIVER_LOG
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, MlwsError, NotFoundError
 
