@@ -225,3 +225,13 @@ def test_job_code_reports_through_the_reporter_not_the_database() -> None:
                 module = getattr(node, "module", None) or ""
                 names = [module, *(a.name for a in node.names)]
                 assert not any("sqlalchemy" in n or "stores" in n for n in names), (name, node.lineno)
+
+
+def test_the_dask_room_registers_nothing_yet() -> None:
+    """``compute/dask.py`` is where the Dask target will go (issue 19); until then it is a docstring."""
+    import jupyter_mlws.compute.dask as room
+
+    assert room.__all__ == []
+    assert "dask" not in compute_target_types.names()
+    with pytest.raises(InvalidArgumentError, match="unknown compute target type 'dask'"):
+        compute_target_types.get("dask")
