@@ -33,7 +33,7 @@ from .environments.image import build_image
 from .environments.keys import package_dir
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .local import job_argv, job_variables
-from .supervision import SupervisedCompute
+from .supervision import AgentCompute
 
 if TYPE_CHECKING:
     import docker
@@ -56,7 +56,7 @@ _SETTINGS = {
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 
 
-class DockerCompute(SupervisedCompute):
+class DockerCompute(AgentCompute):
     """Settings: ``base_image`` (default ``python:3.11-slim``; any image with Python 3.11+),
     ``docker_host`` (default: ``DOCKER_HOST`` or the local socket), ``cpus`` (e.g. 1.5), ``memory``
     (e.g. ``"2g"``), ``gpus`` (a count or ``"all"``: a GPU device request), ``shm_size``,

@@ -25,14 +25,14 @@ from ..core.compute import BuildResult, default_concurrency
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
-from .supervision import SupervisedCompute
+from .supervision import AgentCompute
 
 __all__ = ["LocalCompute", "LocalJob"]
 
 _SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds"}
 
 
-class LocalCompute(SupervisedCompute):
+class LocalCompute(AgentCompute):
     """Processes on this machine. Settings: ``max_concurrent_runs`` (default: the number of cores),
     ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10)."""
 

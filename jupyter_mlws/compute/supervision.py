@@ -34,6 +34,7 @@ __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
     "STALE_AFTER_S",
+    "AgentCompute",
     "StoreReporter",
     "SupervisedCompute",
     "end_if_stale",
@@ -245,12 +246,20 @@ def _salvage(workspace: Workspace, run_id: str) -> None:
 
 
 class SupervisedCompute(ComputeBackend):
-    """A target whose jobs the workspace's agent dispatches and supervises on this machine (each
-    supervisor reporting through :class:`StoreReporter`): submitting wakes the agent, and the
-    health check is the supervisors' pids and heartbeats."""
+    """A target whose jobs' supervisors report through :class:`StoreReporter`: the health check of
+    its jobs is their supervisors' pids and heartbeats. Plug-ins derive from it to get that check."""
+
+    def reconcile(self, records: Sequence[RunRecord]) -> list[str]:
+        return reconcile_records(self, records)
+
+
+class AgentCompute(SupervisedCompute):
+    """A target whose jobs the workspace's agent (:mod:`.agent`) dispatches and supervises on this
+    machine: submitting wakes the agent, and a sweep restarts it when queued runs wait without one."""
 
     dispatched_by_agent = True
 
+    # The agent is imported when used: it runs as ``python -m``, and must not be imported before.
     def submit(self, run_id: str) -> None:
         from .agent import notify
 
@@ -260,6 +269,3 @@ class SupervisedCompute(ComputeBackend):
         from .agent import ensure_running
 
         ensure_running(self.workspace)
-
-    def reconcile(self, records: Sequence[RunRecord]) -> list[str]:
-        return reconcile_records(self, records)

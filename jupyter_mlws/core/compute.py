@@ -148,7 +148,8 @@ class ComputeBackend(ABC):
         ``RunLauncher.check_run_worker_health``: end those that can no longer finish (their
         supervisor is gone) with the reason, and make sure queued ones will be dispatched. Returns
         the ids of the runs it ended. Called by ``Workspace.reconcile_jobs()`` and sweeps, never by
-        a read. The default knows nothing about the jobs' health and changes nothing."""
+        a read. The default knows nothing about the jobs' health and changes nothing; targets whose
+        supervisors report through compute's ``StoreReporter`` derive from ``SupervisedCompute``."""
         return []
 
     @classmethod
