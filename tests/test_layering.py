@@ -45,6 +45,7 @@ CORE_FORBIDDEN = (
     "papermill",
     "plotly",
     "jupyter_mlws.stores",
+    "jupyter_mlws.compute",
     *ADAPTERS,
 )
 STORES_FORBIDDEN = ADAPTERS
@@ -522,3 +523,71 @@ def test_server_handler_modules_import_no_store_and_no_other_handler_module() ->
         (6, "jupyter_mlws.stores"),
         (7, handlers_package),
     }, "\n".join(map(str, found))
+
+
+# -- compute: core never imports it; it never imports the adapters or the stores (issue 12) -----------------
+COMPUTE = "jupyter_mlws.compute"
+COMPUTE_FORBIDDEN = (*ADAPTERS, "jupyter_mlws.stores")
+
+
+def test_core_never_imports_compute() -> None:
+    """Core reaches compute targets only through the plug-in registry (module names as strings)."""
+    files = core_files()
+    assert {"compute.py", "jobs.py", "environment.py"} <= {p.name for p in files}
+    violations = check_files(files, (COMPUTE,))
+    assert not violations, "core must not import compute (DESIGN §1):\n" + "\n".join(map(str, violations))
+
+
+def test_compute_imports_no_adapter_and_no_store() -> None:
+    """Compute uses core's interfaces: a job's supervisor reports through the store interfaces of its
+    workspace, never through a store module or an adapter."""
+    files = _py_files(PACKAGE_DIR / "compute")
+    names = {p.relative_to(PACKAGE_DIR / "compute").as_posix() for p in files}
+    assert {"agent.py", "supervision.py", "local.py", "environments/venv.py"} <= names, sorted(names)
+    violations = check_files(files, COMPUTE_FORBIDDEN)
+    assert not violations, "compute must not import stores or adapters:\n" + "\n".join(map(str, violations))
+
+
+SYNTHETIC_COMPUTE = """\
+from __future__ import annotations
+from ...core.compute import ComputeBackend
+from ..supervision import StoreReporter
+from ...stores.metadata.sql import SqlMetadataStore
+from ... import server
+from jupyter_mlws.magics import magics
+import jupyter_mlws.cli
+from ...widgets import details
+from .stores import lookalike
+"""
+
+SYNTHETIC_CORE = """\
+from ..compute import supervision
+from ..compute.local import LocalCompute
+from .compute import ComputeBackend
+import importlib
+backend = importlib.import_module("jupyter_mlws.compute.docker")
+BUILTINS = {"local": "jupyter_mlws.compute.local:LocalCompute"}
+"""
+
+
+def test_checker_catches_compute_rule_breaks() -> None:
+    in_compute = check_source(
+        SYNTHETIC_COMPUTE,
+        "jupyter_mlws.compute.environments.fake",
+        "jupyter_mlws/compute/environments/fake.py",
+        COMPUTE_FORBIDDEN,
+    )
+    assert {(v.line, v.rule) for v in in_compute} == {
+        (4, "jupyter_mlws.stores"),
+        (5, "jupyter_mlws.server"),
+        (6, "jupyter_mlws.magics"),
+        (7, "jupyter_mlws.cli"),
+        (8, "jupyter_mlws.widgets"),
+    }, "\n".join(map(str, in_compute))
+    # Core may name compute modules as strings (the plug-in registry), never import them.
+    in_core = check_source(SYNTHETIC_CORE, "jupyter_mlws.core.fake", "jupyter_mlws/core/fake.py", (COMPUTE,))
+    assert [(v.line, v.imported) for v in in_core] == [
+        (1, "jupyter_mlws.compute"),
+        (2, "jupyter_mlws.compute.local"),
+        (5, "jupyter_mlws.compute.docker"),
+    ]

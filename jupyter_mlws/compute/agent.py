@@ -4,7 +4,8 @@ It keeps the ``local``-type targets' queues: it starts queued runs first in, fir
 than each target's ``max_concurrent_runs``, and forks a supervisor for each. Forking a warm process
 (its imports done, its database ready) is what keeps the job overhead small. The agent is started on
 demand by the first submit, is woken through a Unix socket, rescans the queue every second anyway,
-and exits after a while with nothing to do.
+and exits after a while with nothing to do. Every second or so it also sweeps its targets' active
+jobs and ends those whose supervisor died (reading a status never does that).
 
 Run as ``python -m jupyter_mlws.compute.agent WORKSPACE_ROOT``.
 """
@@ -27,13 +28,15 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
-from ..core.status import RunStatus
+from ..core.status import ACTIVE_STATUSES, RunStatus
 from ..core.workspace import Workspace
+from .supervision import StoreReporter, reconcile_records
 
 __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "stop"]
 
 IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
 RESCAN_S = 1.0
+SWEEP_S = 1.0  # how often the agent looks for jobs whose supervisor died
 LOCK_WAIT_S = 10.0
 SPAWN_WAIT_S = 15.0
 
@@ -145,8 +148,6 @@ def _log(message: str) -> None:
 
 
 def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget) -> RunStatus:
-    from ..core.jobs import StoreReporter
-
     reporter = StoreReporter(ws, run_id)
     execution = compute_target_types.get(target.type).execution()
     status: RunStatus = execution(reporter, reporter.job_spec(), target.config).process()
@@ -159,6 +160,7 @@ class Agent:
         self.children: dict[int, tuple[str, str]] = {}  # pid -> (run id, target)
         self.started: set[str] = set()
         self.idle_since = time.monotonic()
+        self.next_sweep = 0.0
         self.sock: socket.socket | None = None
         self.lock_fd: int | None = None
 
@@ -211,6 +213,7 @@ class Agent:
         try:
             while True:
                 self._reap()
+                self._sweep()
                 self._dispatch()
                 if "papermill.engines" not in sys.modules and not self.children and not self._queued():
                     self._warm_notebook_runner()
@@ -231,7 +234,6 @@ class Agent:
     def _warm_up(self) -> None:
         """Import and open now what every supervisor needs: forked children then start warm."""
         from .. import snapshots  # noqa: F401
-        from ..core import jobs  # noqa: F401
         from . import lifecycle, local  # noqa: F401
 
         self.ws.metadata  # noqa: B018
@@ -250,6 +252,8 @@ class Agent:
     def _quit_if_idle(self) -> bool:
         # Stop accepting first, then look once more: a run queued meanwhile keeps us alive.
         self._unbind()
+        self.next_sweep = 0.0
+        self._sweep()  # and leave no job whose supervisor died behind unended
         if self._queued():
             self._bind()
             return False
@@ -279,6 +283,26 @@ class Agent:
                 return
             run_id, _target = self.children.pop(pid, ("?", "?"))
             _log(f"supervisor {pid} of {run_id} finished")
+            self.next_sweep = 0.0  # if it died before ending its run, the sweep that follows ends it
+
+    def _sweep(self) -> None:
+        """End the active jobs of our targets whose supervisor died (killed, crashed, its machine
+        gone quiet), every ``SWEEP_S``. Queued runs need no check here: this is their dispatcher."""
+        now = time.monotonic()
+        if now < self.next_sweep:
+            return
+        self.next_sweep = now + SWEEP_S
+        try:
+            targets = self._targets()
+            groups: dict[str, list[Any]] = {}
+            for record in self.ws.metadata.list_job_runs(None, list(ACTIVE_STATUSES)):
+                if record.compute_target in targets and record.supervisor_pid is not None:
+                    groups.setdefault(record.compute_target, []).append(record)
+            for name, records in groups.items():
+                for run_id in reconcile_records(targets[name].backend(), records, dispatch=False):
+                    _log(f"ended {run_id}: its supervisor is gone")
+        except Exception as exc:  # a store hiccup: the next sweep tries again
+            _log(f"sweep failed: {type(exc).__name__}: {exc}")
 
     def _targets(self) -> dict[str, ComputeTarget]:
         targets = {}

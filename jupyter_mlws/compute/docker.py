@@ -3,10 +3,8 @@
 Jobs are dispatched by the workspace's agent like local jobs (queue order, ``max_concurrent_runs``)
 and supervised by the same lifecycle; only starting, waiting and stopping happen in a container.
 
-- The image: the environment's (or the target's) base image plus a virtual environment at
-  ``/opt/mlws/venv`` holding the job runtime and the environment's pip packages, built once per content
-  hash (tagged ``mlws-env:<hash>``) by running pip in a container with this machine's pip settings
-  (index URLs, CA bundle, constraints: their files are mounted read-only) and committing it.
+- The image: built by :mod:`.environments.image` (the environment's or the target's base image plus
+  a virtual environment with the job runtime and the environment's pip packages), cached by content.
 - The job: the snapshot folder, the workspace's ``.mlws`` folder (and its stores when they live
   elsewhere) are bind-mounted at the same paths, so the run's metrics and files reach the workspace
   from inside; the running ``jupyter_mlws`` package is mounted read-only, so the job speaks the
@@ -21,43 +19,29 @@ import contextlib
 import json
 import os
 import re
-import shlex
-import shutil
-import socket
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import ComputeBackend, default_concurrency
+from ..core.compute import BuildResult, default_concurrency
 from ..core.environment import DEFAULT_BASE_IMAGE, Environment
-from ..core.environment_build import (
-    BuildResult,
-    build_key,
-    build_lock,
-    cache_root,
-    failure_summary,
-    host_pip_settings,
-    local_paths,
-    package_dir,
-    runtime_requirements,
-)
-from ..errors import BackendUnavailableError, EnvironmentBuildError, InvalidArgumentError, NotFoundError
+from ..errors import BackendUnavailableError, InvalidArgumentError
+from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
+from .environments.image import build_image
+from .environments.keys import package_dir
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .local import job_argv, job_variables
+from .supervision import AgentCompute
 
 if TYPE_CHECKING:
     import docker
 
-__all__ = ["DockerCompute", "DockerJob", "engine"]
+__all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "engine"]
 
-IMAGE_REPOSITORY = "mlws-env"
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
-RUN_LABEL = "mlws.run_id"
-DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 _SETTINGS = {
     "base_image",
     "docker_host",
@@ -70,46 +54,9 @@ _SETTINGS = {
     "cancel_grace_seconds",
 }
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
-# Build steps run by the base image's shell; packages arrive as "$@" (no quoting to get wrong).
-_BUILD_SCRIPT = """set -e
-. /opt/mlws-build/pip-settings.sh
-python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 3)' || {
-  echo "ERROR: the base image's python3 is older than 3.11 (jobs need 3.11 or newer)"; exit 3; }
-echo "--- creating /opt/mlws/venv"
-python3 -m venv /opt/mlws/venv
-echo "--- installing packages"
-/opt/mlws/venv/bin/python -m pip install --no-input --progress-bar off --disable-pip-version-check "$@"
-echo "--- checking the environment"
-/opt/mlws/venv/bin/python -c 'import sqlalchemy, papermill, ipykernel'
-"""
 
 
-def engine(config: Mapping[str, Any]) -> docker.DockerClient:
-    """A client for the target's Docker engine, or a clear error saying how to get one running."""
-    try:
-        import docker
-    except ImportError:
-        raise BackendUnavailableError(
-            'the docker compute target needs the Docker client library: pip install "jupyter-mlws[docker]"'
-        ) from None
-    host = config.get("docker_host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
-    try:
-        if host.startswith("unix://"):
-            # Probe the socket ourselves: the client leaks its socket when the connection fails.
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                probe.settimeout(5)
-                probe.connect(host[len("unix://") :])
-        return docker.DockerClient(base_url=host, version="auto", timeout=120)
-    except (OSError, docker.errors.DockerException) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("(", 1)[0].strip()
-        reason = reason or type(exc).__name__
-        raise BackendUnavailableError(
-            f"the Docker engine at {host} does not answer ({reason}). Start it (`sudo systemctl start docker`, "
-            "or `sudo dockerd &`), or set the compute target's docker_host (or DOCKER_HOST) to a running engine"
-        ) from None
-
-
-class DockerCompute(ComputeBackend):
+class DockerCompute(AgentCompute):
     """Settings: ``base_image`` (default ``python:3.11-slim``; any image with Python 3.11+),
     ``docker_host`` (default: ``DOCKER_HOST`` or the local socket), ``cpus`` (e.g. 1.5), ``memory``
     (e.g. ``"2g"``), ``gpus`` (a count or ``"all"``: a GPU device request), ``shm_size``,
@@ -117,7 +64,6 @@ class DockerCompute(ComputeBackend):
     ``max_concurrent_runs``, ``cancel_grace_seconds``."""
 
     type = "docker"
-    dispatched_by_agent = True
 
     @staticmethod
     def attach_configuration(
@@ -175,16 +121,6 @@ class DockerCompute(ComputeBackend):
     def check(self) -> None:
         engine(self.config).close()
 
-    def submit(self, run_id: str) -> None:
-        from .agent import notify
-
-        notify(self.workspace)
-
-    def ensure_dispatching(self) -> None:
-        from .agent import ensure_running
-
-        ensure_running(self.workspace)
-
     def abandon(self, run_id: str) -> None:
         """Remove the containers of a run whose supervisor died (they must not run on unsupervised)."""
         client = engine(self.config)
@@ -207,139 +143,6 @@ class DockerCompute(ComputeBackend):
 
 def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def base_image_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> str:
-    """The environment's base image, else the target's."""
-    image = definition.get("docker", {}).get("base_image") or config.get("base_image") or DEFAULT_BASE_IMAGE
-    return str(image)
-
-
-def build_image(
-    name: str, definition: Mapping[str, Any], config: Mapping[str, Any], recorder: ActivityRecorder
-) -> BuildResult:
-    """The environment's image, built unless the engine has it already."""
-    import time
-
-    import docker
-
-    started = time.monotonic()
-    base = base_image_of(definition, config)
-    client = engine(config)
-    try:
-        if definition.get("python", {}).get("user_managed_dependencies"):
-            _ensure_image(client, base, recorder)
-            return BuildResult("user-managed", base, True, time.monotonic() - started)
-        base_id = _ensure_image(client, base, recorder)
-        key = build_key("docker", definition, base_image=base, base_image_id=base_id)
-        tag = f"{IMAGE_REPOSITORY}:{key[:16]}"
-        with build_lock(cache_root() / "images", key, recorder):
-            try:
-                client.images.get(tag)
-                recorder.log(f"cache hit: image {tag}")
-                return BuildResult(key, tag, True, time.monotonic() - started, recorder.activity_id)
-            except docker.errors.ImageNotFound:
-                pass
-            _build(client, name, definition, base, tag, config, recorder)
-        return BuildResult(key, tag, False, time.monotonic() - started, recorder.activity_id)
-    finally:
-        client.close()
-
-
-def _ensure_image(client: docker.DockerClient, image: str, recorder: ActivityRecorder) -> str:
-    import docker
-
-    try:
-        return str(client.images.get(image).id)
-    except docker.errors.ImageNotFound:
-        pass
-    recorder.progress(f"pulling {image}")
-    try:
-        return str(client.images.pull(image).id)
-    except docker.errors.APIError as exc:
-        raise NotFoundError(
-            f"the base image {image!r} is not on the Docker engine and could not be pulled "
-            f"({exc.explanation or exc}); pull or build it, or name another base image"
-        ) from None
-
-
-def _build(
-    client: docker.DockerClient,
-    name: str,
-    definition: Mapping[str, Any],
-    base: str,
-    tag: str,
-    config: Mapping[str, Any],
-    recorder: ActivityRecorder,
-) -> None:
-    import docker
-
-    settings = host_pip_settings()
-    packages = [*runtime_requirements(), *definition.get("python", {}).get("pip_packages", [])]
-    recorder.progress(f"building image {tag} from {base}: {len(packages)} package(s)")
-    recorder.log("pip settings passed through: " + ", ".join(sorted(settings)) if settings else "no pip settings")
-    # The settings reach the build through a mounted file, not the container's environment, which
-    # the committed image would keep (with this machine's paths and proxies in it).
-    scratch = Path(tempfile.mkdtemp(prefix="mlws-build-"))
-    container: Any = None
-    labels = {"mlws.build": tag}
-    if recorder.run_id is not None:
-        labels[RUN_LABEL] = recorder.run_id  # so abandon() finds it if the supervisor dies
-    try:
-        exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in sorted(settings.items()))
-        (scratch / "pip-settings.sh").write_text(exports)
-        os.chmod(scratch / "pip-settings.sh", 0o600)
-        mounts = [docker.types.Mount(p, p, type="bind", read_only=True) for p in local_paths(settings)]
-        mounts.append(docker.types.Mount("/opt/mlws-build", str(scratch), type="bind", read_only=True))
-        container = client.containers.create(
-            base,
-            ["/bin/sh", "-c", _BUILD_SCRIPT, "sh", *packages],
-            mounts=mounts,
-            network_mode=str(config.get("network_mode") or "host"),
-            labels=labels,
-        )
-        remove = recorder.on_cancel(lambda: container.kill())
-        container.start()
-        for chunk in container.logs(stream=True, follow=True):
-            for line in chunk.decode("utf-8", errors="replace").splitlines():
-                recorder.log(line)
-        code = int(container.wait().get("StatusCode", 1))
-        remove()
-        if recorder.canceled.is_set():
-            raise EnvironmentBuildError("the build was canceled", recorder.log_text, recorder.activity_id)
-        if code != 0:
-            recorder.flush()
-            raise EnvironmentBuildError(
-                f"environment {name!r} failed to build on {base}: {failure_summary(recorder.log_text)}",
-                recorder.log_text,
-                recorder.activity_id,
-            )
-        recorder.progress(f"committing {tag}")
-        image_env = [e for e in (client.images.get(base).attrs.get("Config", {}).get("Env") or []) if "=" in e]
-        path = next((e.split("=", 1)[1] for e in image_env if e.startswith("PATH=")), "/usr/local/bin:/usr/bin:/bin")
-        keep = [e for e in image_env if not e.startswith("PATH=")]
-        repository, _, version = tag.partition(":")
-        # The build's pip settings must not stay in the image: its environment is set afresh.
-        container.commit(
-            repository=repository,
-            tag=version,
-            conf={
-                "Env": [*keep, f"PATH=/opt/mlws/venv/bin:{path}"],
-                "Cmd": ["python"],
-                "Labels": {"mlws.environment": name},
-            },
-        )
-    except docker.errors.APIError as exc:
-        raise EnvironmentBuildError(
-            f"environment {name!r} failed to build on {base}: the Docker engine said: {exc.explanation or exc}",
-            recorder.log_text,
-            recorder.activity_id,
-        ) from None
-    finally:
-        if container is not None:
-            with contextlib.suppress(Exception):
-                container.remove(force=True)
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _container_name(run_id: str) -> str:

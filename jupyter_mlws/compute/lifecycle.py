@@ -25,12 +25,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import JobReporter
-from ..core.environment_build import BuildResult
-from ..core.jobs import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
-from ..core.runs import DRIVER_LOG
+from ..core.compute import BuildResult, JobReporter
+from ..core.layout import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
+from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
 
 __all__ = ["JobExecution", "Outcome"]
 

@@ -21,23 +21,22 @@ from pathlib import Path
 from typing import Any
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import ComputeBackend, default_concurrency
-from ..core.environment_build import BuildResult, build_venv
-from ..core.jobs import live_dir
+from ..core.compute import BuildResult, default_concurrency
 from ..errors import InvalidArgumentError
+from .environments.venv import build_venv
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+from .supervision import AgentCompute
 
 __all__ = ["LocalCompute", "LocalJob"]
 
 _SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds"}
 
 
-class LocalCompute(ComputeBackend):
+class LocalCompute(AgentCompute):
     """Processes on this machine. Settings: ``max_concurrent_runs`` (default: the number of cores),
     ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10)."""
 
     type = "local"
-    dispatched_by_agent = True
 
     @staticmethod
     def attach_configuration(
@@ -62,16 +61,6 @@ class LocalCompute(ComputeBackend):
         if isinstance(grace, bool) or not isinstance(grace, int | float) or grace < 0:
             raise InvalidArgumentError(f"cancel_grace_seconds must be a number >= 0, got {grace!r}")
         return result
-
-    def submit(self, run_id: str) -> None:
-        from .agent import notify
-
-        notify(self.workspace)
-
-    def ensure_dispatching(self) -> None:
-        from .agent import ensure_running
-
-        ensure_running(self.workspace)
 
     @classmethod
     def execution(cls) -> builtins.type[JobExecution]:
@@ -253,7 +242,3 @@ class LocalJob(JobExecution):
     def cleanup(self, workdir: Path | None) -> None:
         self.kill()  # nothing the job started outlives it
         super().cleanup(workdir)
-
-
-def live_logs(workspace: Any, run_id: str) -> Path:
-    return live_dir(workspace, run_id)

@@ -11,13 +11,13 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from .entities import ActivityRecord
+from .services.feed import ACTIVITY_STATUSES
 
 if TYPE_CHECKING:
     from .workspace import Workspace
 
 __all__ = ["ACTIVITY_STATUSES", "Activity", "ActivityRecorder"]
 
-ACTIVITY_STATUSES = ("Running", "Completed", "Failed")
 MAX_LOG_CHARS = 1_000_000  # the newest part of a log is the part that explains a failure
 LOG_FLUSH_S = 1.0
 

@@ -8,7 +8,8 @@ import builtins
 import os
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,10 +20,10 @@ from .status import RunStatus
 
 if TYPE_CHECKING:
     from .activities import ActivityRecorder
-    from .environment_build import BuildResult
+    from .entities import RunRecord
     from .workspace import Workspace
 
-__all__ = ["ComputeBackend", "ComputeTarget", "JobReporter", "compute_target_types"]
+__all__ = ["BuildResult", "ComputeBackend", "ComputeTarget", "JobReporter", "compute_target_types"]
 
 compute_target_types = PluginRegistry(
     "compute target type",
@@ -32,6 +33,18 @@ compute_target_types = PluginRegistry(
 )
 
 DEFAULT_TARGET = "local"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A materialised environment: ``location`` is the environment's Python (a venv) or an image
+    tag (Docker). What ``Environment.build()`` returns and what a job's lifecycle runs with."""
+
+    key: str
+    location: str
+    cached: bool
+    seconds: float
+    activity_id: str | None = None
 
 
 class JobReporter(ABC):
@@ -129,6 +142,15 @@ class ComputeBackend(ABC):
 
     def abandon(self, run_id: str) -> None:  # noqa: B027 - optional hook
         """Stop what is left of a job whose supervisor died (e.g. its container)."""
+
+    def reconcile(self, records: Sequence[RunRecord]) -> list[str]:
+        """Check the health of this target's active jobs (``records``), the shape of Dagster's
+        ``RunLauncher.check_run_worker_health``: end those that can no longer finish (their
+        supervisor is gone) with the reason, and make sure queued ones will be dispatched. Returns
+        the ids of the runs it ended. Called by ``Workspace.reconcile_jobs()`` and sweeps, never by
+        a read. The default knows nothing about the jobs' health and changes nothing; targets whose
+        supervisors report through compute's ``StoreReporter`` derive from ``SupervisedCompute``."""
+        return []
 
     @classmethod
     def execution(cls) -> builtins.type[Any]:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from .activities import ActivityRecorder
-    from .environment_build import BuildResult
+    from .compute import BuildResult
     from .workspace import Workspace
 
 __all__ = ["DEFAULT_BASE_IMAGE", "DockerSection", "Environment", "PythonSection", "build_environment"]
@@ -146,7 +146,8 @@ class Environment:
         """Materialise this environment for a compute target: a virtual environment for ``"local"``,
         an image for a Docker target. Cached by content: the second call is a cache hit
         (``result.cached``). With a workspace, a real build is recorded as an activity there and
-        ``compute_target`` may name an attached target (its settings, e.g. the Docker engine, apply)."""
+        ``compute_target`` may name an attached target (its settings, e.g. the Docker engine, apply).
+        The build itself is the target type's (``ComputeBackend.build_environment``, from the registry)."""
         from .compute import ComputeTarget
 
         name = compute_target if isinstance(compute_target, str) else getattr(compute_target, "name", None)
@@ -226,7 +227,9 @@ def build_environment(
     on_start: Callable[[ActivityRecorder], None] | None = None,
 ) -> BuildResult:
     """Build (or find in the cache) ``definition`` for a target type; a real build is an activity.
-    ``on_start`` receives the recorder (a job's supervisor cancels the build through it)."""
+    ``on_start`` receives the recorder (a job's supervisor cancels the build through it). The builder
+    is the target type's plug-in (``compute/environments/`` for the built-in ones): core records the
+    activity and never imports compute."""
     from .activities import ActivityRecorder
     from .compute import compute_target_types
 

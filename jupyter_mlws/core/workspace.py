@@ -230,6 +230,18 @@ class Workspace:
 
         return {t.name: t for t in ComputeTarget.list(self)}
 
+    def reconcile_jobs(self, run_ids: Iterable[str] | None = None) -> list[str]:
+        """End the active jobs (all, or those of ``run_ids``) that can no longer finish because
+        their supervisor died: Failed, or Canceled when a cancel was asked for, with the reason;
+        and make sure queued jobs get dispatched. Returns the ids of the runs it ended.
+
+        Reading a status never does this: the workspace's agent does it continually, the Jupyter
+        server every few seconds, and ``Run.wait_for_completion`` while it waits.
+        """
+        from .jobs import reconcile_jobs
+
+        return reconcile_jobs(self, run_ids)
+
     def get_run(self, run_id: str) -> Run:
         from .runs import Run
 

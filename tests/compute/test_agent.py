@@ -87,8 +87,9 @@ def test_submitting_leaves_no_resource_warning(kit: Any) -> None:
 
 
 @pytest.mark.slow
-def test_reading_a_queued_run_whose_agent_died_starts_one_agent(kit: Any) -> None:
-    """Every read of a Queued run re-checks the dispatcher; it must not start one process per read."""
+def test_waiting_on_a_queued_run_whose_agent_died_starts_one_agent(kit: Any) -> None:
+    """Waiting on a Queued run re-checks its dispatcher every few seconds (reading it does not); it
+    must not start one process per check."""
     from jupyter_mlws.compute.local import LocalCompute
     from jupyter_mlws.core.compute import ComputeTarget
 
@@ -101,7 +102,7 @@ def test_reading_a_queued_run_whose_agent_died_starts_one_agent(kit: Any) -> Non
     kit.release("go")
     assert first.wait_for_completion(timeout=TIMEOUT)["status"] == "Completed"
     assert second.status == RunStatus.QUEUED
-    # Waiting reads the run every 20 ms at first: the reads restart the dispatcher.
+    # The waiter's checks restart the dispatcher.
     assert second.wait_for_completion(timeout=TIMEOUT)["status"] == "Completed"
     agents = _agents_of(kit)
     assert len(agents) <= 1, f"{len(agents)} agent processes were started for one workspace: {agents}"

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Environment, Run
+from jupyter_mlws.compute.environments.pip import host_pip_settings, local_paths
 from jupyter_mlws.core.activities import Activity
-from jupyter_mlws.core.environment_build import host_pip_settings, local_paths
 from tests.compute.conftest import TIMEOUT, JobKit
 
 BUILD_TIMEOUT = 300.0  # a first build installs the job runtime from pip's cache or the index
@@ -153,7 +153,7 @@ def test_pip_settings_of_this_machine_are_passed_on(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     monkeypatch.setenv("PIP_INDEX_URL", f"file://{index}")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.setattr("jupyter_mlws.core.environment_build._pip_config", dict)  # no config files
+    monkeypatch.setattr("jupyter_mlws.compute.environments.pip._pip_config", dict)  # no config files
     settings = host_pip_settings()
     assert settings["PIP_CERT"] == str(bundle)  # a CA bundle known to requests is one pip must trust
     assert settings["PIP_INDEX_URL"] == f"file://{index}" and settings["HTTPS_PROXY"] == "http://proxy.invalid:3128"

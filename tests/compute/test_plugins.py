@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 
 import jupyter_mlws
+from jupyter_mlws import Run, RunStatus
 from jupyter_mlws.compute.lifecycle import JobExecution
 from jupyter_mlws.compute.local import LocalCompute
+from jupyter_mlws.compute.supervision import HOSTNAME, StoreReporter, SupervisedCompute
 from jupyter_mlws.core.compute import ComputeBackend, ComputeTarget, compute_target_types
-from jupyter_mlws.core.jobs import StoreReporter
-from jupyter_mlws.core.runs import DRIVER_LOG
+from jupyter_mlws.core.layout import DRIVER_LOG
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, MlwsError, NotFoundError
 
 TIMEOUT = 60.0
@@ -225,3 +226,40 @@ def test_job_code_reports_through_the_reporter_not_the_database() -> None:
                 module = getattr(node, "module", None) or ""
                 names = [module, *(a.name for a in node.names)]
                 assert not any("sqlalchemy" in n or "stores" in n for n in names), (name, node.lineno)
+
+
+class WatchedBackend(SupervisedCompute):
+    """A plug-in whose supervisors report through StoreReporter: it gets their health check."""
+
+    type = "watched"
+
+    def submit(self, run_id: str) -> None:
+        pass
+
+
+def test_reconcile_checks_a_plugins_jobs_through_its_backend(kit: Any, registry: Any) -> None:
+    registry.register("watched", WatchedBackend)
+    registry.register("in-thread", ThreadBackend)
+    ComputeTarget.attach(kit.ws, "watched", {"type": "watched"})
+    ComputeTarget.attach(kit.ws, "plain", {"type": "in-thread", "flavour": "vanilla"})
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    runs = {}
+    for target in ("watched", "plain"):
+        runs[target] = Run.create(kit.exp, status=RunStatus.RUNNING, run_type="script", compute_target=target)
+        kit.ws.metadata.update_job(
+            runs[target].id, supervisor_pid=int(finished.stdout), supervisor_host=HOSTNAME, heartbeat_time=time.time()
+        )
+    assert kit.ws.reconcile_jobs() == [runs["watched"].id]
+    assert runs["watched"].status == RunStatus.FAILED
+    # A target that does not say how to check its jobs (ComputeBackend.reconcile) is left alone.
+    assert runs["plain"].status == RunStatus.RUNNING
+
+
+def test_the_dask_room_registers_nothing_yet() -> None:
+    """``compute/dask.py`` is where the Dask target will go (issue 19); until then it is a docstring."""
+    import jupyter_mlws.compute.dask as room
+
+    assert room.__all__ == []
+    assert "dask" not in compute_target_types.names()
+    with pytest.raises(InvalidArgumentError, match="unknown compute target type 'dask'"):
+        compute_target_types.get("dask")

@@ -1,5 +1,9 @@
 """Jobs outlive their submitter; dead jobs and dead supervisors never leave a run Running forever;
-bounded concurrency, first in first out, across processes (issue 3, item 3)."""
+bounded concurrency, first in first out, across processes (issue 3, item 3).
+
+Reading a run changes nothing (issue 12): a dead supervisor is found by the agent's sweep, by
+``Workspace.reconcile_jobs()``, or by ``Run.wait_for_completion`` while it waits.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,10 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Run, RunStatus
-from jupyter_mlws.compute import agent
+from jupyter_mlws.compute import agent, supervision
 from jupyter_mlws.compute.local import LocalCompute
-from jupyter_mlws.core import jobs
 from jupyter_mlws.core.compute import ComputeTarget
+from jupyter_mlws.core.jobs import live_dir
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 
 TIMEOUT = 60.0
@@ -57,8 +61,13 @@ def _gone(pid: int) -> bool:
 
 
 def _ended(run: Run) -> RunStatus | None:
-    status = run.status  # every read reconciles a job whose supervisor is gone
+    status = run.status  # a read only: something else (the agent's sweep) must end the run
     return status if status in TERMINAL_STATUSES else None
+
+
+def _reconciled(kit: Any, run: Run) -> RunStatus | None:
+    kit.ws.reconcile_jobs()
+    return _ended(run)
 
 
 @pytest.mark.slow
@@ -96,7 +105,7 @@ def test_killing_the_jobs_process_fails_the_run(kit: Any) -> None:
 
 
 @pytest.mark.slow
-def test_killing_the_supervisor_is_reconciled_by_the_next_reader(kit: Any) -> None:
+def test_killing_the_supervisor_ends_the_run_through_the_agents_sweep(kit: Any) -> None:
     kit.script("job.py", BLOCKS)
     run = kit.submit("job.py")
     job_pid = int(kit.wait_flag("pid"))
@@ -104,12 +113,13 @@ def test_killing_the_supervisor_is_reconciled_by_the_next_reader(kit: Any) -> No
     record = kit.ws.metadata.get_run(run.id)
     assert record.status == RunStatus.RUNNING
     assert record.supervisor_pid is not None and record.supervisor_pid != job_pid
-    assert record.supervisor_host == jobs.HOSTNAME
+    assert record.supervisor_host == supervision.HOSTNAME
     assert record.heartbeat_time is not None
 
     os.kill(record.supervisor_pid, signal.SIGKILL)
     try:
-        status = kit.wait_until(lambda: _ended(run), TIMEOUT, "the run to be reconciled")
+        assert agent.running_pid(kit.ws) is not None  # the agent sweeps; this test only reads
+        status = kit.wait_until(lambda: _ended(run), TIMEOUT, "the agent's sweep to end the run")
         assert status == RunStatus.FAILED
         details = run.get_details()
         message = details["error"]["message"]
@@ -120,6 +130,47 @@ def test_killing_the_supervisor_is_reconciled_by_the_next_reader(kit: Any) -> No
         assert run.status == RunStatus.FAILED  # and it stays so
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # nobody is left to clean up this working folder
+
+
+@pytest.mark.slow
+def test_reads_are_pure_and_waiting_ends_a_run_whose_supervisor_and_agent_died(kit: Any) -> None:
+    kit.script("job.py", BLOCKS)
+    run = kit.submit("job.py")
+    job_pid = int(kit.wait_flag("pid"))
+    workdir = Path(kit.flag("cwd").read_text())
+    kit.wait_status(run, "Running")
+    assert agent.stop(kit.ws)  # nobody sweeps now
+    supervisor_pid = kit.record(run).supervisor_pid
+    assert supervisor_pid is not None
+    os.kill(supervisor_pid, signal.SIGKILL)
+    try:
+        kit.wait_until(lambda: _gone(supervisor_pid) and _gone(job_pid), TIMEOUT, "the supervisor and job to be gone")
+        before = kit.record(run)
+        activities = kit.ws.metadata.list_activities(limit=1000)
+        files = run.get_file_names()
+        for _ in range(3):
+            assert run.status == RunStatus.RUNNING
+            assert run.get_status() == "Running"
+            details = run.get_details()
+            assert details["status"] == "Running" and "error" not in details
+            run.read_log()
+        # Nothing changed: the record, the run's files, the activities, the live logs, no agent.
+        assert kit.record(run) == before
+        assert run.get_file_names() == files
+        assert kit.ws.metadata.list_activities(limit=1000) == activities
+        assert live_dir(kit.ws, run.id).is_dir()
+        assert agent.running_pid(kit.ws) is None
+
+        details = run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+        assert details["status"] == "Failed"
+        assert "supervisor" in details["error"]["message"] and str(supervisor_pid) in details["error"]["message"]
+        assert details["error"]["reason"] == "stale"
+        # The dead job's logs so far were kept, its live folder removed.
+        log, _ = run.read_log()
+        assert b"job started" in log
+        assert not live_dir(kit.ws, run.id).exists()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _job_run(kit: Any, status: RunStatus) -> Run:
@@ -133,12 +184,15 @@ def _job_run(kit: Any, status: RunStatus) -> Run:
     )
 
 
-def test_a_run_without_heartbeat_for_too_long_is_failed_on_read(kit: Any) -> None:
+def test_a_run_without_heartbeat_for_too_long_is_failed_by_reconcile(kit: Any) -> None:
     run = _job_run(kit, RunStatus.RUNNING)
     # A supervisor on another machine: only its heartbeat tells whether it lives.
-    stale = time.time() - jobs.STALE_AFTER_S - 60
+    stale = time.time() - supervision.STALE_AFTER_S - 60
     kit.ws.metadata.update_job(run.id, supervisor_pid=os.getpid(), supervisor_host="elsewhere", heartbeat_time=stale)
+    assert run.status == RunStatus.RUNNING  # reading changes nothing
+    assert kit.ws.reconcile_jobs() == [run.id]
     assert run.status == RunStatus.FAILED
+    assert kit.ws.reconcile_jobs() == []  # ended once
     error = run.get_details()["error"]
     assert "heartbeat" in error["message"] and "elsewhere" in error["message"]
 
@@ -148,10 +202,10 @@ def test_a_fresh_heartbeat_keeps_the_run_until_it_goes_stale(kit: Any, monkeypat
     kit.ws.metadata.update_job(
         run.id, supervisor_pid=os.getpid(), supervisor_host="elsewhere", heartbeat_time=time.time()
     )
+    assert kit.ws.reconcile_jobs() == []
     assert run.status == RunStatus.RUNNING
-    assert run.status == RunStatus.RUNNING
-    monkeypatch.setattr(jobs, "STALE_AFTER_S", 0.2)
-    assert kit.wait_until(lambda: _ended(run), TIMEOUT, "the heartbeat to go stale") == RunStatus.FAILED
+    monkeypatch.setattr(supervision, "STALE_AFTER_S", 0.2)
+    assert kit.wait_until(lambda: _reconciled(kit, run), TIMEOUT, "the heartbeat to go stale") == RunStatus.FAILED
     assert "heartbeat" in run.get_details()["error"]["message"]
 
 
@@ -160,11 +214,14 @@ def test_a_cancel_requested_run_whose_supervisor_died_ends_canceled(kit: Any) ->
     dead_pid = int(finished.stdout)
     run = _job_run(kit, RunStatus.RUNNING)
     kit.ws.metadata.update_job(
-        run.id, supervisor_pid=dead_pid, supervisor_host=jobs.HOSTNAME, heartbeat_time=time.time()
+        run.id, supervisor_pid=dead_pid, supervisor_host=supervision.HOSTNAME, heartbeat_time=time.time()
     )
     assert kit.ws.metadata.transition_run(run.id, RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
-    assert run.status == RunStatus.CANCELED
-    assert "supervisor" in run.get_details()["error"]["message"]
+    assert run.status == RunStatus.CANCEL_REQUESTED  # reading changes nothing
+    # Waiting is not reading: the waiter checks the supervisor every few seconds.
+    details = run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert details["status"] == "Canceled"
+    assert "supervisor" in details["error"]["message"]
 
 
 @pytest.mark.slow
@@ -185,8 +242,12 @@ def test_a_queued_run_is_dispatched_after_the_agent_died(kit: Any) -> None:
     assert agent.running_pid(kit.ws) is None
     kit.release("go")
     assert first.wait_for_completion(timeout=TIMEOUT)["status"] == "Completed"
+    created = kit.record(second).created_time
+    kit.wait_until(lambda: time.time() - created > supervision.DISPATCH_AFTER_S + 0.5, TIMEOUT, "the run to wait")
     assert second.status == RunStatus.QUEUED
-    # Reading a run that waits in the queue restarts the dispatcher.
+    assert second.get_details()["status"] == "Queued"
+    assert agent.running_pid(kit.ws) is None  # reading a queued run starts nothing
+    # Waiting on a run that waits in the queue restarts the dispatcher.
     assert second.wait_for_completion(timeout=TIMEOUT)["status"] == "Completed"
     assert kit.flag("started-second").exists()
 

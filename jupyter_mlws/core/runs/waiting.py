@@ -10,7 +10,9 @@ from ...errors import RunFailedError
 from ..status import TERMINAL_STATUSES, RunStatus
 from .base import RunBase
 
-__all__ = ["RunWaiting"]
+__all__ = ["RECONCILE_EVERY_S", "RunWaiting"]
+
+RECONCILE_EVERY_S = 2.0  # how often wait_for_completion checks that a job's supervisor lives
 
 
 class RunWaiting(RunBase):
@@ -25,10 +27,16 @@ class RunWaiting(RunBase):
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.02
         begun = time.monotonic()
+        next_reconcile = begun + RECONCILE_EVERY_S
         offset = 0
         last = None
         try:
             while True:
+                if self._record.compute_target is not None and time.monotonic() >= next_reconcile:
+                    # Waiting is not reading: a job whose supervisor (and agent) died must still end,
+                    # and a queued one whose dispatcher died must still be dispatched.
+                    self._workspace.reconcile_jobs([self._id])
+                    next_reconcile = time.monotonic() + RECONCILE_EVERY_S
                 status = self.status
                 if show_output:
                     if status != last:

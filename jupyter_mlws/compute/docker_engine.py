@@ -1,0 +1,44 @@
+"""The Docker engine a ``docker`` target talks to: a client, or a clear error saying how to get one
+running. Shared by the target (:mod:`.docker`) and image builds (:mod:`.environments.image`)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import BackendUnavailableError
+
+if TYPE_CHECKING:
+    import docker
+
+__all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "engine"]
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+RUN_LABEL = "mlws.run_id"  # on every container of a run (a job's, a build's): abandon() finds them by it
+
+
+def engine(config: Mapping[str, Any]) -> docker.DockerClient:
+    """A client for the target's Docker engine, or a clear error saying how to get one running."""
+    try:
+        import docker
+    except ImportError:
+        raise BackendUnavailableError(
+            'the docker compute target needs the Docker client library: pip install "jupyter-mlws[docker]"'
+        ) from None
+    host = config.get("docker_host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    try:
+        if host.startswith("unix://"):
+            # Probe the socket ourselves: the client leaks its socket when the connection fails.
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.settimeout(5)
+                probe.connect(host[len("unix://") :])
+        return docker.DockerClient(base_url=host, version="auto", timeout=120)
+    except (OSError, docker.errors.DockerException) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("(", 1)[0].strip()
+        reason = reason or type(exc).__name__
+        raise BackendUnavailableError(
+            f"the Docker engine at {host} does not answer ({reason}). Start it (`sudo systemctl start docker`, "
+            "or `sudo dockerd &`), or set the compute target's docker_host (or DOCKER_HOST) to a running engine"
+        ) from None

@@ -1,0 +1,76 @@
+"""A periodic sweep of the workspace's jobs while Jupyter Server runs.
+
+Reading a run never changes it (DESIGN §1), so a job whose supervisor and agent both died would stay
+Running in the sidebar until someone waits on it. Every few seconds the server calls
+``Workspace.reconcile_jobs()``, which ends such jobs with the reason and restarts a dispatcher for
+queued ones, in a worker thread: the IO loop never waits for the store or for the process checks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from tornado.ioloop import PeriodicCallback
+
+from ..core.workspace import Workspace
+
+__all__ = ["JobSweeper"]
+
+DEFAULT_INTERVAL_S = 10.0
+
+
+class JobSweeper:
+    """``start()`` sweeps every ``interval`` seconds (one sweep at a time); ``stop()`` ends it."""
+
+    def __init__(
+        self,
+        workspace: Callable[[], Workspace | None],
+        interval: float = DEFAULT_INTERVAL_S,
+        log: logging.Logger | None = None,
+    ) -> None:
+        self._workspace = workspace
+        self.interval = interval
+        self.log = log or logging.getLogger(__name__)
+        self._callback: PeriodicCallback | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._running: Future[list[str]] | None = None
+
+    def start(self) -> None:
+        if self.interval <= 0 or self._callback is not None:
+            return
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlws-sweeper")
+        self._callback = PeriodicCallback(self._tick, self.interval * 1000)
+        self._callback.start()
+
+    def stop(self) -> None:
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+
+    def sweep(self) -> list[str]:
+        """One sweep, in the calling thread: the ids of the runs it ended."""
+        ws = self._workspace()
+        if ws is None:
+            return []  # no workspace yet: no jobs either
+        ended = ws.reconcile_jobs()
+        for run_id in ended:
+            self.log.info("jupyter_mlws: ended run %s, its supervisor is gone", run_id)
+        return ended
+
+    def _tick(self) -> None:
+        if self._executor is None or (self._running is not None and not self._running.done()):
+            return  # the previous sweep is still at work (a slow store): skip this one
+        self._running = self._executor.submit(self.sweep)
+        self._running.add_done_callback(self._done)
+
+    def _done(self, future: Future[list[str]]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:  # a store hiccup: the next sweep tries again
+            self.log.warning("jupyter_mlws: the job sweep failed: %s: %s", type(error).__name__, error)
