@@ -239,7 +239,7 @@ def test_quickstart_without_path_uses_a_new_folder(
         made.mkdir()
         return str(made)
 
-    monkeypatch.setattr("jupyter_mlws.cli.tempfile.mkdtemp", fake_mkdtemp)
+    monkeypatch.setattr("jupyter_mlws.cli.workspace.tempfile.mkdtemp", fake_mkdtemp)
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     result = mlws(capsys, "quickstart", "--epochs", "2")
     agent.stop(Workspace(made))
@@ -576,7 +576,7 @@ def test_unexpected_exception_is_one_line(
     def boom(args: Any) -> int:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("jupyter_mlws.cli.cmd_runs_list", boom)
+    monkeypatch.setattr("jupyter_mlws.cli.runs.cmd_runs_list", boom)
     monkeypatch.delenv("MLWS_DEBUG", raising=False)
     line = assert_one_line_error(mlws(capsys, "-w", str(seeded.root), "runs", "list"))
     assert "disk on fire" in line

@@ -1,0 +1,140 @@
+"""The ``mlws`` command: a thin adapter over the public API and the services.
+
+One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``); errors print
+one line on stderr and exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from ..core.layout import DRIVER_LOG
+from ..errors import MlwsError
+from . import models as models_cmds
+from . import runs as runs_cmds
+from . import submit as submit_cmds
+from . import workspace as workspace_cmds
+from .common import Parser
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="mlws", description="jupyter-mlws: a local-first machine-learning workspace")
+    parser.add_argument(
+        "--workspace", "-w", help="workspace folder (default: MLWS_WORKSPACE or the nearest .mlws/ upward)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    p = sub.add_parser("init", help="create a workspace")
+    p.add_argument("path", nargs="?", default=".")
+    p.add_argument("--name")
+    p.add_argument("--metadata-url", help="e.g. postgresql+psycopg://user:password@host/db (default: SQLite)")
+    p.add_argument("--artifact-url", help="a folder or fsspec URL (default: .mlws/artifacts)")
+    p.set_defaults(func=workspace_cmds.cmd_init)
+
+    p = sub.add_parser("quickstart", help="create a workspace, log a training run, register a model")
+    p.add_argument("path", nargs="?", help="folder for the workspace (default: a new temporary folder)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.set_defaults(func=workspace_cmds.cmd_quickstart)
+
+    exps = sub.add_parser("experiments", help="experiments").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    p = exps.add_parser("list", help="list experiments")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=workspace_cmds.cmd_experiments_list)
+
+    runs = sub.add_parser("runs", help="runs").add_subparsers(dest="action", required=True, parser_class=Parser)
+    p = runs.add_parser("list", help="list runs, newest first")
+    p.add_argument("--experiment", "-e")
+    p.add_argument("--status")
+    p.add_argument("--filter", help="e.g. \"metrics.acc > 0.5 and params.lr = '0.01'\"")
+    p.add_argument("--max", type=int, default=100, help="at most this many runs (default 100)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=runs_cmds.cmd_runs_list)
+    p = runs.add_parser("show", help="details, metrics and files of a run")
+    p.add_argument("run")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=runs_cmds.cmd_runs_show)
+    p = runs.add_parser("logs", help="a run's driver log (user_logs/std_log.txt)")
+    p.add_argument("run")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing until the run ends")
+    p.add_argument("--name", default=DRIVER_LOG, help="another log file of the run")
+    p.set_defaults(func=runs_cmds.cmd_runs_logs)
+    p = runs.add_parser("cancel", help="cancel a run (a job gets SIGTERM, then SIGKILL)")
+    p.add_argument("run")
+    p.set_defaults(func=runs_cmds.cmd_runs_cancel)
+    p = runs.add_parser("snapshot", help="download the code snapshot of a job as a zip")
+    p.add_argument("run")
+    p.add_argument("--output", "-o", default=None, help="zip file or folder (default: RUN-snapshot.zip here)")
+    p.set_defaults(func=runs_cmds.cmd_runs_snapshot)
+
+    p = sub.add_parser("submit", help="run a script or a notebook as a job: snapshot, queue, supervise")
+    p.add_argument("script", help="the script or notebook (.ipynb), relative to --source")
+    p.add_argument(
+        "args", nargs="*", help="arguments for the script (after `--`, even ones that look like mlws options)"
+    )
+    p.add_argument("--experiment", "-e", help="experiment name (default: the source folder's name)")
+    p.add_argument("--source", default=".", help="the folder to snapshot (default: here)")
+    p.add_argument("--compute", "-c", default="local", help="compute target (default: local)")
+    p.add_argument("--environment", help="a registered environment, NAME or NAME:VERSION (default: this interpreter)")
+    p.add_argument("--max-seconds", type=float, default=None, help="cancel the run after this long")
+    p.add_argument("--param", "-p", action="append", default=[], help="a notebook parameter name=value")
+    p.add_argument("--kernel", help="the notebook's kernel (default: its own kernelspec)")
+    p.add_argument("--wait", action="store_true", help="stream the log and wait for the end")
+    p.set_defaults(func=submit_cmds.cmd_submit)
+
+    computes = sub.add_parser("compute", help="compute targets").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    p = computes.add_parser("list", help="list compute targets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=workspace_cmds.cmd_compute_list)
+
+    models = sub.add_parser("models", help="model registry").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    p = models.add_parser("list", help="list model versions, newest first")
+    p.add_argument("--name")
+    p.add_argument("--latest", action="store_true", help="only the newest version of each model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=models_cmds.cmd_models_list)
+    p = models.add_parser("show", help="one model version (NAME, NAME:VERSION or NAME:ALIAS)")
+    p.add_argument("model")
+    p.add_argument("--version", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=models_cmds.cmd_models_show)
+    p = models.add_parser("download", help="download a model version's files")
+    p.add_argument("model")
+    p.add_argument("--version", type=int)
+    p.add_argument("--output", "-o", default=".")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=models_cmds.cmd_models_download)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(submit_cmds.split_submit(list(sys.argv[1:] if argv is None else argv)))
+    try:
+        code: int = args.func(args)
+        return code
+    except MlwsError as exc:
+        print(f"mlws: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mlws: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`mlws runs list | head`): not an error; keep Python quiet at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if os.environ.get("MLWS_DEBUG"):
+            raise
+        print(f"mlws: error: {type(exc).__name__}: {exc} (set MLWS_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1

@@ -1,0 +1,7 @@
+"""``python -m jupyter_mlws.cli``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,91 @@
+"""``mlws init``, ``quickstart``, ``experiments list`` and ``compute list``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+
+from ..core.experiment import Experiment
+from ..core.values import iso_utc
+from ..core.workspace import Workspace
+from ..terminal import text_table
+from .common import print_json, workspace_of
+
+__all__ = ["cmd_compute_list", "cmd_experiments_list", "cmd_init", "cmd_quickstart"]
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    ws = Workspace.create(
+        args.path,
+        name=args.name,
+        metadata_url=args.metadata_url,
+        artifact_url=args.artifact_url,
+        exist_ok=True,
+    )
+    metadata = ws.get_details()["metadata_url"]
+    print(f"workspace {ws.name!r} at {ws.root} (metadata: {metadata}, artifacts: {ws.artifact_url})")
+    return 0
+
+
+def cmd_quickstart(args: argparse.Namespace) -> int:
+    import shutil
+
+    from .. import quickstart
+    from ..core.run_config import ScriptRunConfig
+    from ..quickstart import train
+
+    folder = args.path or tempfile.mkdtemp(prefix="mlws-quickstart-")
+    ws = Workspace.create(folder)
+    exp = Experiment(ws, "quickstart")
+    print(f"Workspace: {ws.root}  ({ws.path})")
+    with exp.start_logging(display_name="quickstart training") as run:
+        train(run, epochs=args.epochs, output_dir=os.path.join(ws.root, "outputs"))
+    model = run.register_model("quickstart-model", "outputs/model.json", tags={"source": "quickstart"})
+    metrics = run.get_metrics()
+    print(f"Run:       {run.id} in experiment {exp.name!r}: {run.get_status()}")
+    print(
+        f"Metrics:   loss {metrics['loss'][-1]:.4f}, accuracy {metrics['accuracy'][-1]:.3f} after {args.epochs} epochs"
+    )
+    print(f"Model:     {model.id} ({', '.join(model.get_file_names())})")
+    # The same training as a job: a snapshot of a folder, run by a supervisor on the local target.
+    job_dir = ws.root / "quickstart_job"
+    job_dir.mkdir(exist_ok=True)
+    shutil.copyfile(quickstart.__file__, job_dir / "train.py")
+    job = exp.submit(
+        ScriptRunConfig(source_directory=job_dir, script="train.py", arguments=["--epochs", str(args.epochs)]),
+        tags={"source": "quickstart"},
+    )
+    job.wait_for_completion()
+    job_metrics = job.get_metrics()
+    print(f"Job:       {job.id}: {job.get_status()}, accuracy {job_metrics['accuracy'][-1]:.3f}")
+    print(f"           files: {', '.join(job.get_file_names())}")
+    print(f"Database:  {ws.get_details()['metadata_url']}")
+    print(f"Artifacts: {ws.artifact_url}")
+    print(f"Next:      mlws --workspace {ws.root} runs list")
+    return 0
+
+
+def cmd_experiments_list(args: argparse.Namespace) -> int:
+    ws = workspace_of(args)
+    experiments = ws.services.queries.experiments()
+    items = [{"name": e.name, "id": e.id, "created_time": iso_utc(e.created_time)} for e in experiments]
+    if args.json:
+        print_json(items)
+    else:
+        print(text_table(["NAME", "CREATED"], [(i["name"], i["created_time"]) for i in items]))
+    return 0
+
+
+def cmd_compute_list(args: argparse.Namespace) -> int:
+    from ..core.compute import ComputeTarget, compute_target_types
+
+    targets = [t.serialize() for t in ComputeTarget.list(workspace_of(args))]
+    if args.json:
+        print_json(targets)
+    else:
+        rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
+        print(text_table(["NAME", "TYPE", "SETTINGS"], rows))
+        # Broken plug-ins warn here (on stderr) and are left out.
+        print(f"\ntarget types available: {', '.join(sorted(compute_target_types.available()))}")
+    return 0
