@@ -13,8 +13,10 @@ from typing import Any
 __all__ = ["text_table"]
 
 
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "") -> str:
-    """Aligned columns under a header line; ``None`` shows as an empty cell, no rows as ``(none)``."""
+def text_table(
+    headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str = "", empty: str | None = "(none)"
+) -> str:
+    """Aligned columns under a header line; ``None`` shows as an empty cell, no rows as ``empty``."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -23,7 +25,7 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str
     for header in headers:
         table.add_column(header, no_wrap=True, overflow="ignore")
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*("" if v is None else str(v).expandtabs() for v in row))
     out = io.StringIO()
     # Wide enough for any row: a terminal's width would fold long run ids.
     console = Console(file=out, width=100_000, color_system=None, force_terminal=False, emoji=False, markup=False)
@@ -31,6 +33,6 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], title: str
     lines = [line.rstrip() for line in out.getvalue().splitlines() if line.strip()]
     if title:
         lines.insert(0, title)
-    if not rows:
-        lines.append("(none)")
+    if not rows and empty is not None:
+        lines.append(empty)
     return "\n".join(lines)

@@ -1,9 +1,17 @@
-"""DESIGN §1's import rule, enforced by parsing the package's sources.
+"""DESIGN §1's import rules, enforced by parsing the package's sources (docs/architecture.md draws them).
 
-``core`` (and ``errors``) import no web framework, no SQLAlchemy, no IPython and none of the adapters
-(stores, server, magics, widgets, cli): they only name store modules as strings for the plug-in
-registry. ``stores`` implement the core's interfaces and never reach up into the adapters. And
-``import jupyter_mlws`` stays light.
+- ``core`` (and ``errors``) import no web framework, SQLAlchemy, IPython, stores, compute, adapters
+  (server, magics, widgets, cli) or feature packages: store and compute modules are named only as
+  strings for the plug-in registries.
+- ``core/services`` work on records and never import the facades.
+- ``stores`` use only core's interfaces, records and errors; ``compute`` only core's interfaces,
+  services, records and the entry points it plugs into, never the run/experiment/model facades.
+- The adapters never touch a store (``.metadata``, ``.artifacts``) or a private attribute of a core
+  object; each server handler module stands alone.
+- The wave-2 feature packages use only core's services and interfaces.
+- ``import jupyter_mlws`` stays light.
+
+Each rule has a test that feeds it a synthetic source, so it can be seen to fail.
 """
 
 from __future__ import annotations
@@ -313,8 +321,8 @@ def check_adapter_source(source: str, filename: str) -> list[Violation]:
         if not isinstance(node, ast.Attribute):
             continue
         name = node.attr
-        if name == "metadata":
-            out.append(Violation(filename, node.lineno, f".{name}", "adapters use services, never the store"))
+        if name in ("metadata", "artifacts"):
+            out.append(Violation(filename, node.lineno, f".{name}", "adapters use services, never the stores"))
         elif name.startswith("_") and not name.startswith("__"):
             owner = node.value
             if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
@@ -364,9 +372,12 @@ def test_adapters_use_services_not_stores_or_private_attributes() -> None:
 
 
 def test_adapter_and_feature_checkers_can_fail() -> None:
-    adapter = "x = ws.metadata.get_run(i)\ny = run._record\nz = self._cache\nw = obj.__class__\nsuper()._hook()\n"
+    adapter = (
+        "x = ws.metadata.get_run(i)\nb = ws.artifacts.open(d)\ny = run._record\n"
+        "z = self._cache\nw = obj.__class__\nsuper()._hook()\n"
+    )
     found = {(v.line, v.imported) for v in check_adapter_source(adapter, "server/fake.py")}
-    assert found == {(1, ".metadata"), (2, "._record")}
+    assert found == {(1, ".metadata"), (2, ".artifacts"), (3, "._record")}
 
     feature = (
         "from typing import TYPE_CHECKING\n"
@@ -435,7 +446,8 @@ def test_stores_import_from_core_only_interfaces_entities_and_errors() -> None:
     violations = _outside_allowed_in(stores, STORES_MAY_IMPORT)
     core = PACKAGE_DIR / "core"
     store_facing = [
-        *_py_files(core / "interfaces"),
+        # The compute interfaces (what a target implements) are not the stores' business.
+        *(p for p in _py_files(core / "interfaces") if p.name != "compute.py"),
         core / "entities.py",
         core / "status.py",
         core / "search.py",
@@ -591,3 +603,51 @@ def test_checker_catches_compute_rule_breaks() -> None:
         (2, "jupyter_mlws.compute.local"),
         (5, "jupyter_mlws.compute.docker"),
     ]
+
+
+# What compute may use of the project: core's interfaces and services, the records and helpers they
+# speak in, the activity recorder, the workspace (the composition root: an agent or a supervisor opens
+# its workspace by path), the compute-target registry and environment definitions it plugs into,
+# snapshots, errors, and itself. Never the run, experiment or model facades, nor `core.jobs` (which
+# calls into compute through the registry) — a supervisor reports through services, not through `Run`.
+COMPUTE_MAY_IMPORT = (
+    COMPUTE,
+    "jupyter_mlws.core.interfaces",
+    "jupyter_mlws.core.services",
+    "jupyter_mlws.core.entities",
+    "jupyter_mlws.core.status",
+    "jupyter_mlws.core.values",
+    "jupyter_mlws.core.names",
+    "jupyter_mlws.core.layout",
+    "jupyter_mlws.core.search",
+    "jupyter_mlws.core.jsonable",
+    "jupyter_mlws.core.registry",
+    "jupyter_mlws.core.activities",
+    "jupyter_mlws.core.notebooks",
+    "jupyter_mlws.core.workspace",
+    "jupyter_mlws.core.compute",
+    "jupyter_mlws.core.environment",
+    "jupyter_mlws.snapshots",
+    "jupyter_mlws.errors",
+)
+
+
+def test_compute_uses_only_core_interfaces_services_and_entry_points() -> None:
+    # The notebook runner is the job itself (it runs inside the job's process, as a user's script
+    # does): it may use the public API, `Run.get_context()`.
+    files = [p for p in _py_files(PACKAGE_DIR / "compute") if p.name != "notebook_runner.py"]
+    runner = PACKAGE_DIR / "compute" / "notebook_runner.py"
+    violations = _outside_allowed_in(files, COMPUTE_MAY_IMPORT)
+    violations += [v for v in _outside_allowed_in([runner], COMPUTE_MAY_IMPORT) if v.imported != "jupyter_mlws.Run"]
+    assert not violations, "compute reaches core through its interfaces and services:\n" + "\n".join(
+        map(str, violations)
+    )
+    synthetic = (
+        "from ..core.interfaces.compute import ComputeBackend\n"
+        "from ..core.services import Services\n"
+        "from ..core.runs import Run\n"
+        "from ..core.jobs import live_dir\n"
+        "from ..core.model import Model\n"
+    )
+    found = outside_allowed(synthetic, "jupyter_mlws.compute.fake", "compute/fake.py", COMPUTE_MAY_IMPORT)
+    assert {v.line for v in found} == {3, 4, 5}, "\n".join(map(str, found))

@@ -39,7 +39,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         )
         for m in models
     ]
-    print(text_table(["NAME", "VERSION", "ALIASES", "TAGS", "RUN", "CREATED"], rows))
+    print(text_table(["NAME", "VERSION", "ALIASES", "TAGS", "RUN", "CREATED"], rows, empty=None))
     return 0
 
 

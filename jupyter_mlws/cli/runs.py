@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..errors import NotFoundError
 from ..terminal import text_table
 from .common import fmt_metric, print_json, workspace_of
@@ -48,7 +49,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
         )
         for i in items
     ]
-    print(text_table(["RUN", "EXPERIMENT", "STATUS", "NAME", "STARTED", *keys], rows))
+    print(text_table(["RUN", "EXPERIMENT", "STATUS", "NAME", "STARTED", *keys], rows, empty=None))
     return 0
 
 
@@ -94,8 +95,13 @@ def cmd_runs_logs(args: argparse.Namespace) -> int:
     run = workspace_of(args).get_run(args.run)
     offset = 0
     delay = 0.05
+    next_check = time.monotonic() + RECONCILE_EVERY_S
     try:
         while True:
+            if args.follow and time.monotonic() >= next_check:
+                # Following a job is waiting on it: one whose supervisor died must still end here.
+                run.workspace.reconcile_jobs([run.id])
+                next_check = time.monotonic() + RECONCILE_EVERY_S
             data, offset = run.read_log(offset, name=args.name)
             if data:
                 sys.stdout.write(data.decode("utf-8", errors="replace"))

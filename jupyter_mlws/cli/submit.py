@@ -6,16 +6,11 @@ import argparse
 from pathlib import Path
 
 from ..core.experiment import Experiment
-from ..core.layout import DEFAULT_EXPERIMENT
+from ..core.layout import default_experiment_name
 from ..errors import InvalidArgumentError
 from .common import workspace_of
 
 __all__ = ["cmd_submit", "split_submit"]
-
-
-def _default_experiment(source: Path) -> str:
-    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in source.resolve().name).strip("-._")
-    return name or DEFAULT_EXPERIMENT
 
 
 def _relative_to_source(script: str, source: Path) -> str:
@@ -35,7 +30,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     ws = workspace_of(args)
     source = Path(args.source)
     args.script = _relative_to_source(args.script, source)
-    experiment = Experiment(ws, args.experiment or _default_experiment(source))
+    experiment = Experiment(ws, args.experiment or default_experiment_name(source))
     config: ScriptRunConfig | NotebookRunConfig
     if args.script.endswith(".ipynb"):
         if args.args:

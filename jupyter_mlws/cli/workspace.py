@@ -73,7 +73,7 @@ def cmd_experiments_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(items)
     else:
-        print(text_table(["NAME", "CREATED"], [(i["name"], i["created_time"]) for i in items]))
+        print(text_table(["NAME", "CREATED"], [(i["name"], i["created_time"]) for i in items], empty=None))
     return 0
 
 
@@ -85,7 +85,7 @@ def cmd_compute_list(args: argparse.Namespace) -> int:
         print_json(targets)
     else:
         rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
-        print(text_table(["NAME", "TYPE", "SETTINGS"], rows))
+        print(text_table(["NAME", "TYPE", "SETTINGS"], rows, empty=None))
         # Broken plug-ins warn here (on stderr) and are left out.
         print(f"\ntarget types available: {', '.join(sorted(compute_target_types.available()))}")
     return 0

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import BuildResult, default_concurrency
 from ..core.environment import DEFAULT_BASE_IMAGE, Environment
+from ..core.interfaces.compute import BuildResult, default_concurrency
 from ..errors import BackendUnavailableError, InvalidArgumentError
 from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import BuildResult, JobReporter
+from ..core.interfaces.compute import BuildResult, JobReporter
 from ..core.layout import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError

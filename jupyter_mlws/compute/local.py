@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.activities import ActivityRecorder
-from ..core.compute import BuildResult, default_concurrency
+from ..core.interfaces.compute import BuildResult, default_concurrency
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution

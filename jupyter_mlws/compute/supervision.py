@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.compute import BuildResult, ComputeBackend, JobReporter
-from ..core.jobs import live_dir
+from ..core.interfaces.compute import BuildResult, ComputeBackend, JobReporter
+from ..core.layout import live_dir
 from ..core.status import ACTIVE_STATUSES, RunStatus, check_transition
 from ..errors import InvalidArgumentError
 
@@ -106,15 +106,12 @@ class StoreReporter(JobReporter):
         restore_snapshot(load_manifest(artifacts, record.snapshot_id), artifacts, target)
 
     def collect(self, folder: Path, prefix: str) -> list[str]:
-        from ..core.runs import Run
-
         if not folder.is_dir():
             return []
-        run = Run.get(self.workspace, self.run_id)
-        return run.upload_folder(prefix, folder, overwrite=True)
+        return self.workspace.services.tracking.upload_folder(self.run_id, prefix, folder, overwrite=True)
 
     def live_dir(self) -> Path:
-        return live_dir(self.workspace, self.run_id)
+        return live_dir(self.workspace.path, self.run_id)
 
     def build_environment(
         self,
@@ -233,7 +230,7 @@ def _end_builds(workspace: Workspace, run_id: str, reason: str) -> None:
 
 def _salvage(workspace: Workspace, run_id: str) -> None:
     """Keep what a dead job left on this machine (its logs so far) and remove its scratch folders."""
-    live = live_dir(workspace, run_id)
+    live = live_dir(workspace.path, run_id)
     if live.is_dir():
         reporter = StoreReporter(workspace, run_id)
         try:

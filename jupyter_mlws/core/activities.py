@@ -29,11 +29,11 @@ class Activity:
     def list(
         workspace: Workspace, kind: str | None = None, status: str | None = None, limit: int = 100
     ) -> list[ActivityRecord]:
-        return workspace.metadata.list_activities(kind=kind, status=status, limit=limit)
+        return workspace.services.activities.activities(kind=kind, status=status, limit=limit)
 
     @staticmethod
     def get(workspace: Workspace, activity_id: str) -> ActivityRecord:
-        return workspace.metadata.get_activity(activity_id)
+        return workspace.services.activities.activity(activity_id)
 
 
 class ActivityRecorder:

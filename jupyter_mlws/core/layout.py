@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["DEFAULT_EXPERIMENT", "DRIVER_LOG", "ENV_RUN_ID", "live_dir", "snapshot_stat_cache"]
+__all__ = [
+    "DEFAULT_EXPERIMENT",
+    "DRIVER_LOG",
+    "ENV_RUN_ID",
+    "default_experiment_name",
+    "live_dir",
+    "snapshot_stat_cache",
+]
 
 #: The run file that holds a job's stdout and stderr (Azure ML v1's name).
 DRIVER_LOG = "user_logs/std_log.txt"
@@ -12,6 +19,13 @@ DRIVER_LOG = "user_logs/std_log.txt"
 DEFAULT_EXPERIMENT = "default"
 #: Set in a job's environment: ``Run.get_context()`` returns that run.
 ENV_RUN_ID = "MLWS_RUN_ID"
+
+
+def default_experiment_name(folder: Path, fallback: str = DEFAULT_EXPERIMENT) -> str:
+    """The experiment of a job submitted without one: its source folder's name, made a valid
+    experiment name (other characters become ``-``), else ``fallback``."""
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in folder.resolve().name).strip("-._")
+    return name or fallback
 
 
 def live_dir(workspace_dir: Path, run_id: str) -> Path:

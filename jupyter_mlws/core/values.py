@@ -108,5 +108,13 @@ def iso_utc(ts: float | None) -> str | None:
     """
     if ts is None:
         return None
-    seconds, micros = divmod(round(ts * 1_000_000), 1_000_000)
+    # Rounded as datetime.fromtimestamp rounds (the fraction alone, half to even), so every
+    # surface shows the same microsecond for the same float.
+    fraction, whole = math.modf(ts)
+    micros = round(fraction * 1_000_000)
+    seconds = int(whole)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    elif micros < 0:
+        seconds, micros = seconds - 1, micros + 1_000_000
     return f"{_second(seconds)}.{micros:06d}Z"

@@ -17,6 +17,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 
 from ..core.experiment import Experiment
+from ..core.layout import default_experiment_name
 from ..core.model import Model
 from ..core.run_config import ScriptRunConfig
 from ..core.runs import Run
@@ -151,7 +152,7 @@ class MlwsMagics(Magics):
         )
         config.job_spec()  # bad parameters or kernels fail here, before a workspace is made
         ws = self.workspace(create=True)
-        name = args.experiment or _experiment_name(Path.cwd())
+        name = args.experiment or default_experiment_name(Path.cwd(), "notebook")
         run = Experiment(ws, name).submit(config, tags={"mlws.source": "%submit"})
         self._bind(run, args.name, args.compute, name, args.no_wait)
 
@@ -178,7 +179,7 @@ class MlwsMagics(Magics):
         )
         config.extra_files = {CELL_SCRIPT: script.encode()}
         ws = self.workspace(create=True)
-        name = args.experiment or _experiment_name(folder)
+        name = args.experiment or default_experiment_name(folder, "notebook")
         run = Experiment(ws, name).submit(config, tags={"mlws.source": "%%submit"})
         if params:
             run.log_params(params)
@@ -312,8 +313,3 @@ def _split(line: str) -> list[str]:
         return shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"cannot read the arguments: {exc}") from None
-
-
-def _experiment_name(folder: Path) -> str:
-    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in folder.name).strip("-._")
-    return name or "notebook"

@@ -173,7 +173,7 @@ class MlwsHandler(APIHandler):
         name = path.rsplit("/", 1)[-1]
         disposition = "attachment" if self.flag("download") else "inline"
         self.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
-        stream = await self.call(ws.artifacts.open, digest)
+        stream = await self.call(ws.services.queries.open_blob, digest)
         try:
             while chunk := await self.call(stream.read, 1 << 20):
                 self.write(chunk)

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 
 from ..core.runs import Run
+from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..core.status import TERMINAL_STATUSES, RunStatus
 
 __all__ = ["RunDetails"]
@@ -106,8 +107,13 @@ class RunDetails:
         return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
+        next_check = time.monotonic() + RECONCILE_EVERY_S
         while not self._stop.wait(self.refresh_seconds):
             try:
+                if time.monotonic() >= next_check:
+                    # Watching a job is waiting on it: one whose supervisor died must still end here.
+                    self.run.workspace.reconcile_jobs([self.run.id])
+                    next_check = time.monotonic() + RECONCILE_EVERY_S
                 if self.refresh():
                     return  # the run ended: one last refresh was made, nothing more will change
             except Exception as exc:  # the view shows the problem instead of dying silently

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...core.activities import ActivityRecorder
-from ...core.compute import BuildResult
 from ...core.environment import DEFAULT_BASE_IMAGE
+from ...core.interfaces.compute import BuildResult
 from ...errors import EnvironmentBuildError, NotFoundError
 from ..docker_engine import RUN_LABEL, engine
 from .keys import build_key, cache_root, runtime_requirements

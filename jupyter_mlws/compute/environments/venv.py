@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.activities import ActivityRecorder
-from ...core.compute import BuildResult
+from ...core.interfaces.compute import BuildResult
 from ...errors import EnvironmentBuildError, InvalidArgumentError
 from .keys import build_key, cache_root, package_dir, runtime_requirements
 from .locks import build_lock

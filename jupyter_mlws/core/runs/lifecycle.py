@@ -39,6 +39,10 @@ class RunLifecycle(RunBase):
         executing is asked to stop (CancelRequested) and its supervisor stops it (SIGTERM, then
         SIGKILL after a grace period) and marks it Canceled.
         """
+        if self._record.compute_target is not None:
+            # A cancel is a write: settle first a job whose supervisor already died (it ends Failed,
+            # and cancelling it is then refused, as it was when status reads reconciled).
+            self._workspace.reconcile_jobs([self._id])
         self._record = self._tracking.cancel(self._queries.run(self._id))
 
     def __enter__(self) -> Self:

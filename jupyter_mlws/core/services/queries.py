@@ -258,7 +258,11 @@ class QueryService:
         return self._store.get_run_file(run_id, validate_file_name(name))
 
     def open_file(self, run_id: str, name: str) -> BinaryIO:
-        return self._b.artifacts.open(self.file(run_id, name).digest)
+        return self.open_blob(self.file(run_id, name).digest)
+
+    def open_blob(self, digest: str) -> BinaryIO:
+        """The bytes of a stored file (a run's or a model version's) named by its record's digest."""
+        return self._b.artifacts.open(digest)
 
     def read_log(
         self, run_id: str, offset: int = 0, name: str = DRIVER_LOG, max_bytes: int = 1 << 20

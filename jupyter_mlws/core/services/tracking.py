@@ -96,14 +96,14 @@ class TrackingService:
     def transition(self, record: RunRecord, new: RunStatus, **fields: Any) -> RunRecord:
         """Move a run to ``new``, optimistically from the status last seen; on a conflict re-read
         the truth and re-check the transition. Returns the updated record."""
-        current = record.status
+        base = record
         for _ in range(20):
-            check_transition(current, new, record.run_id)
-            if self._store.transition_run(record.run_id, current, new, **fields):
+            check_transition(base.status, new, record.run_id)
+            if self._store.transition_run(record.run_id, base.status, new, **fields):
                 # No re-read on the hot path (every run ends here): the record as it now stands.
                 changed = {k: v for k, v in fields.items() if v is not None}
-                return dataclasses.replace(record, status=new, **changed)
-            current = self._store.get_run(record.run_id).status
+                return dataclasses.replace(base, status=new, **changed)
+            base = self._store.get_run(record.run_id)  # someone else moved it: start from the truth
         raise InvalidStateError(f"run {record.run_id} keeps changing status; try again")
 
     def try_transition(self, run_id: str, expected: RunStatus, new: RunStatus, **fields: Any) -> bool:

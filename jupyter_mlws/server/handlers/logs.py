@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.layout import DRIVER_LOG
 from ...core.status import TERMINAL_STATUSES
 from ..base import MlwsHandler
 
@@ -13,7 +14,7 @@ __all__ = ["RunLogsHandler"]
 class RunLogsHandler(MlwsHandler):
     async def get(self, run_id: str) -> None:
         ws = self.require_workspace()
-        name = self.get_query_argument("name", "user_logs/std_log.txt")
+        name = self.get_query_argument("name", DRIVER_LOG)
         offset = self.integer("offset", 0, 0, 2**62)
 
         def read() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from ...core.compute import ComputeTarget
 from ...core.environment import Environment
 from ...core.experiment import Experiment
+from ...core.layout import default_experiment_name
 from ...core.names import validate_entity_name
 from ...core.run_config import NotebookRunConfig, ScriptRunConfig
 from ...core.runs import Run
@@ -27,7 +28,7 @@ class SubmissionsHandler(MlwsHandler):
             source = self.confined(job.source_directory, "source_directory")
         if source not in script.parents:
             raise InvalidArgumentError("the script must be inside source_directory")
-        experiment = job.experiment or source.name or "default"
+        experiment = job.experiment or default_experiment_name(source)
         validate_entity_name("experiment", experiment)
         target = job.compute_target or self.state.default_compute_target
         relative = script.relative_to(source).as_posix()

@@ -253,7 +253,8 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
                 rows = conn.exec_driver_sql(
                     self.raw(
                         "SELECT r.run_id, s.name, s.last_value, s.count FROM metric_series s "
-                        f"JOIN runs r ON r.key = s.run_key WHERE r.run_id IN ({marks}) AND s.kind = 'scalar'"
+                        f"JOIN runs r ON r.key = s.run_key WHERE r.run_id IN ({marks}) AND s.kind = 'scalar' "
+                        "ORDER BY s.id"  # metrics in the order they were first logged
                     ),
                     tuple(part),
                 )
