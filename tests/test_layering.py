@@ -651,3 +651,27 @@ def test_compute_uses_only_core_interfaces_services_and_entry_points() -> None:
     )
     found = outside_allowed(synthetic, "jupyter_mlws.compute.fake", "compute/fake.py", COMPUTE_MAY_IMPORT)
     assert {v.line for v in found} == {3, 4, 5}, "\n".join(map(str, found))
+
+
+def store_touches(source: str, filename: str) -> list[Violation]:
+    """``.metadata`` attribute reads (a package's ``dist.metadata["Name"]`` mapping is not the store)."""
+    tree = ast.parse(source)
+    subscripted = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Subscript)}
+    return [
+        Violation(filename, node.lineno, ".metadata", "facades call the services")
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == "metadata" and id(node) not in subscripted
+    ]
+
+
+def test_facades_reach_the_stores_only_through_services() -> None:
+    """Inside core, only the workspace (which opens the stores) and the services touch ``.metadata``."""
+    core = PACKAGE_DIR / "core"
+    files = [p for p in _py_files(core) if "services" not in p.parts and p.name != "workspace.py"]
+    assert {"model.py", "compute.py", "environment.py", "activities.py"} <= {p.name for p in files}
+    violations = []
+    for path in files:
+        violations += store_touches(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE_DIR.parent)))
+    assert not violations, "\n".join(map(str, violations))
+    synthetic = "name = dist.metadata['Name']\nrecord = ws.metadata.get_run(i)\n"
+    assert [v.line for v in store_touches(synthetic, "core/fake.py")] == [2]

@@ -71,7 +71,7 @@ class ActivityRecorder:
     def _create(self) -> None:
         """Record the activity (a lazy recorder does so at its first progress: a cache hit is no activity)."""
         if self.workspace is not None and not self.created:
-            self.workspace.metadata.create_activity(self._record)
+            self.workspace.services.activities.record(self._record)
         self.created = True
 
     def cancel(self) -> None:
@@ -116,14 +116,14 @@ class ActivityRecorder:
         self._create()
         self.log(f"--- {text}")
         if self.workspace is not None:
-            self.workspace.metadata.update_activity(self.activity_id, progress=text)
+            self.workspace.services.activities.update(self.activity_id, progress=text)
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
         if self.workspace is None or not self.created or not self._dirty:
             return
         self._dirty = False
-        self.workspace.metadata.update_activity(self.activity_id, log=self.log_text)
+        self.workspace.services.activities.update(self.activity_id, log=self.log_text)
 
     def finish(self, details: dict[str, Any] | None = None, progress: str | None = None) -> None:
         self._end("Completed", None, details, progress)
@@ -143,4 +143,4 @@ class ActivityRecorder:
             fields["details"] = details
         if progress is not None:
             fields["progress"] = progress
-        self.workspace.metadata.update_activity(self.activity_id, **fields)
+        self.workspace.services.activities.update(self.activity_id, **fields)

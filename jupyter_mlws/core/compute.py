@@ -4,7 +4,6 @@ interfaces, never a target's implementation."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +43,7 @@ class ComputeTarget:
         self.workspace = workspace
         self.name = name
         try:
-            record = workspace.metadata.get_compute_target(name)
+            record = workspace.services.compute_targets.target(name)
             self.type, self.config = record.type, dict(record.config)
         except NotFoundError:
             if name != DEFAULT_TARGET:
@@ -82,13 +81,13 @@ class ComputeTarget:
             known = ", ".join(compute_target_types.names())
             raise InvalidArgumentError(f"the attach configuration needs a 'type' (one of: {known})")
         config = compute_target_types.get(kind).validate_config(config)
-        workspace.metadata.save_compute_target(name, kind, config, time.time())
+        workspace.services.compute_targets.save(name, kind, config)
         return ComputeTarget(workspace, name)
 
     @staticmethod
     def list(workspace: Workspace) -> list[ComputeTarget]:
-        names = {t.name for t in workspace.metadata.list_compute_targets()} | {DEFAULT_TARGET}
+        names = {t.name for t in workspace.services.compute_targets.targets()} | {DEFAULT_TARGET}
         return [ComputeTarget(workspace, n) for n in sorted(names)]
 
     def detach(self) -> None:
-        self.workspace.metadata.delete_compute_target(self.name)
+        self.workspace.services.compute_targets.detach(self.name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from importlib.metadata import distributions
 from pathlib import Path
@@ -175,7 +174,7 @@ class Environment:
     # -- registry --------------------------------------------------------------------------------------------
     def register(self, workspace: Workspace) -> Environment:
         """Store this definition; returns it with its version (unchanged definition: same version)."""
-        record = workspace.metadata.register_environment(self.name, self.content_hash, self.definition(), time.time())
+        record = workspace.services.registry.register_environment(self.name, self.content_hash, self.definition())
         return Environment._from_record(record)
 
     @staticmethod
@@ -185,15 +184,13 @@ class Environment:
             if not version.isdigit():
                 raise InvalidArgumentError(f"environment version must be a number, got {version!r}")
             version = int(version)
-        return Environment._from_record(workspace.metadata.get_environment(name, version))
+        return Environment._from_record(workspace.services.registry.environment(name, version))
 
     @staticmethod
     def list(workspace: Workspace) -> dict[str, Environment]:
         """The newest version of every environment, by name (as Azure ML's ``Environment.list``)."""
-        latest: dict[str, Environment] = {}
-        for record in workspace.metadata.list_environments():
-            latest.setdefault(record.name, Environment._from_record(record))
-        return latest
+        records = workspace.services.registry.environments(latest=True)
+        return {record.name: Environment._from_record(record) for record in records}
 
     @staticmethod
     def _from_record(record: EnvironmentRecord) -> Environment:

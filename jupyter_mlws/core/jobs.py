@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError
 from . import layout
-from .compute import ComputeTarget
+from .compute import DEFAULT_TARGET, ComputeTarget
 from .entities import RunRecord
-from .status import ACTIVE_STATUSES, RunStatus
+from .status import RunStatus
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -81,15 +81,9 @@ def reconcile_jobs(workspace: Workspace, run_ids: Iterable[str] | None = None) -
     The agent does this all the time, the Jupyter server every few seconds and
     ``Run.wait_for_completion`` while it waits; a status read never does.
     """
-    store = workspace.metadata
-    if run_ids is None:
-        records = store.list_job_runs(None, list(ACTIVE_STATUSES))
-    else:
-        records = [store.get_run(run_id) for run_id in run_ids]
     by_target: dict[str, list[RunRecord]] = {}
-    for record in records:
-        if record.compute_target is not None and record.status in ACTIVE_STATUSES:
-            by_target.setdefault(record.compute_target, []).append(record)
+    for record in workspace.services.queries.active_jobs(None if run_ids is None else list(run_ids)):
+        by_target.setdefault(record.compute_target or DEFAULT_TARGET, []).append(record)
     ended: list[str] = []
     for name, group in by_target.items():
         try:

@@ -15,6 +15,7 @@ from .feed import ACTIVITY_STATUSES, ActivityService, EventService
 from .queries import QueryService, RunRecordPage
 from .registry import RegistryService
 from .snapshots import SnapshotService
+from .targets import ComputeTargetService
 from .tracking import TrackingService, error_details, new_run_id
 from .views import MetricSeriesView, RunDetailView, RunSummary, RunSummaryPage, downsample
 
@@ -22,6 +23,7 @@ __all__ = [
     "ACTIVITY_STATUSES",
     "ActivityService",
     "Backends",
+    "ComputeTargetService",
     "EventService",
     "MetricSeriesView",
     "QueryService",
@@ -42,7 +44,7 @@ __all__ = [
 class Services:
     """Every service of one workspace."""
 
-    __slots__ = ("activities", "events", "queries", "registry", "snapshots", "tracking")
+    __slots__ = ("activities", "compute_targets", "events", "queries", "registry", "snapshots", "tracking")
 
     def __init__(self, backends: Backends) -> None:
         self.tracking = TrackingService(backends)
@@ -51,3 +53,4 @@ class Services:
         self.snapshots = SnapshotService(backends)
         self.activities = ActivityService(backends)
         self.events = EventService(backends)
+        self.compute_targets = ComputeTargetService(backends)

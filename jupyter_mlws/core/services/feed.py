@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...errors import InvalidArgumentError
 from ..entities import ActivityRecord, EventRecord
 from ..interfaces import MetadataStore
@@ -28,6 +30,14 @@ class ActivityService:
 
     def activity(self, activity_id: str) -> ActivityRecord:
         return self._store.get_activity(activity_id)
+
+    def record(self, record: ActivityRecord) -> None:
+        """Record a new activity (its recorder keeps it up to date with :meth:`update`)."""
+        self._store.create_activity(record)
+
+    def update(self, activity_id: str, **fields: Any) -> None:
+        """Change an activity's status, progress, log, end time, details or error."""
+        self._store.update_activity(activity_id, **fields)
 
 
 class EventService:

@@ -134,6 +134,14 @@ class QueryService:
         page = self.search(experiment_ids, filter, order_by, max_results, page_token, include_children)
         return RunSummaryPage(self.summaries(page.records), page.next_page_token)
 
+    def active_jobs(self, run_ids: Sequence[str] | None = None) -> list[RunRecord]:
+        """Jobs (runs on a compute target) that have not ended: all, or those of ``run_ids``."""
+        if run_ids is None:
+            records = self._store.list_job_runs(None, list(ACTIVE_STATUSES))
+        else:
+            records = [self._store.get_run(run_id) for run_id in run_ids]
+        return [r for r in records if r.compute_target is not None and r.status in ACTIVE_STATUSES]
+
     def children(self, run_id: str, recursive: bool = False) -> list[RunRecord]:
         return self._store.get_child_runs(run_id, recursive)
 

@@ -149,6 +149,13 @@ class RegistryService:
         self._store.delete_model_version(name, version)
 
     # -- environments -----------------------------------------------------------------------------------
+    def register_environment(self, name: str, content_hash: str, definition: dict[str, Any]) -> EnvironmentRecord:
+        """A version of ``name`` for this content: the existing one when the hash is known."""
+        return self._store.register_environment(name, content_hash, definition, time.time())
+
+    def environment(self, name: str, version: int | None = None) -> EnvironmentRecord:
+        return self._store.get_environment(name, version)
+
     def environments(self, name: str | None = None, latest: bool = False) -> list[EnvironmentRecord]:
         """Registered environment versions (newest first per name as the store lists them);
         ``latest=True`` keeps the first listed of each name; an unknown ``name`` is NotFoundError."""
