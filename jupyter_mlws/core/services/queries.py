@@ -6,7 +6,9 @@ the explicit ``reconcile`` call do that), and a GET never creates an experiment.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from ...errors import InvalidArgumentError, NotFoundError
@@ -286,10 +288,22 @@ class QueryService:
                 f.seek(offset)
                 data = f.read(max_bytes)
         except NotFoundError:
-            try:
-                with open(live_dir(self._b.path, run_id) / clean, "rb") as f:
-                    f.seek(offset)
-                    data = f.read(max_bytes)
-            except FileNotFoundError:
-                data = b""
+            data = _read_at(live_dir(self._b.path, run_id) / clean, offset, max_bytes)
         return data, offset + len(data)
+
+
+def _read_at(path: Path, offset: int, max_bytes: int) -> bytes:
+    """Up to ``max_bytes`` of a file from ``offset``; nothing if it does not exist (yet).
+
+    A raw descriptor and ``pread``: waiting on a log is often interrupted (Ctrl-C stops only the
+    waiting), and an interrupt between ``open()`` and ``with`` would leave a file object to the
+    garbage collector (a ResourceWarning); this has no such window worth the name.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return b""
+    try:
+        return os.pread(fd, max_bytes, offset)
+    finally:
+        os.close(fd)
