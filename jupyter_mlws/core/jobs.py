@@ -9,11 +9,9 @@ each target's :meth:`ComputeBackend.reconcile`. Reading a status never reconcile
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError
-from . import layout
 from .compute import DEFAULT_TARGET, ComputeTarget
 from .entities import RunRecord
 from .status import RunStatus
@@ -23,13 +21,7 @@ if TYPE_CHECKING:
     from .runs import Run
     from .workspace import Workspace
 
-__all__ = ["live_dir", "reconcile_jobs", "submit"]
-
-
-def live_dir(workspace: Workspace, run_id: str) -> Path:
-    """Where a running job's logs are written, readable by every process on this machine: workspace
-    layout, a pure function (the job's supervisor creates the folder)."""
-    return layout.live_dir(workspace.path, run_id)
+__all__ = ["reconcile_jobs", "submit"]
 
 
 def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:

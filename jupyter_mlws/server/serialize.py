@@ -10,10 +10,7 @@ from ..core.model import Model
 from ..core.values import iso_utc
 from ..core.workspace import Workspace
 
-__all__ = ["empty_page", "iso", "model_json", "run_reply"]
-
-#: Times in the REST API: ``2026-01-31T12:00:00.123456Z``.
-iso = iso_utc
+__all__ = ["empty_page", "model_json", "run_reply"]
 
 
 def empty_page() -> dict[str, Any]:
@@ -36,7 +33,7 @@ def model_json(model: Model, files: bool = False) -> dict[str, Any]:
         "properties": model.properties,
         "aliases": model.aliases,
         "run_id": model.run_id,
-        "created_time": iso(model.created_time.timestamp()),
+        "created_time": iso_utc(model.created_time.timestamp()),
     }
     if files:
         data["files"] = [{"path": f.path, "size": f.size} for f in model.files()]

@@ -21,7 +21,7 @@ import pytest
 from jupyter_mlws import ComputeTarget, DockerCompute, Environment, NotebookRunConfig, Run, Workspace
 from jupyter_mlws.compute.docker import RUN_LABEL
 from jupyter_mlws.core.activities import Activity
-from jupyter_mlws.core.jobs import live_dir
+from jupyter_mlws.core.layout import live_dir
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
 from tests.compute.conftest import TIMEOUT, JobKit, wait_until
 
@@ -62,7 +62,7 @@ def driver_log(run: Run) -> str:
 
 def live_log(ws: Workspace, run: Run) -> str:
     try:
-        return (live_dir(ws, run.id) / "user_logs" / "std_log.txt").read_text()
+        return (live_dir(ws.path, run.id) / "user_logs" / "std_log.txt").read_text()
     except OSError:
         return ""
 

@@ -22,7 +22,7 @@ from jupyter_mlws import Run, RunStatus
 from jupyter_mlws.compute import agent, supervision
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.core.compute import ComputeTarget
-from jupyter_mlws.core.jobs import live_dir
+from jupyter_mlws.core.layout import live_dir
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 
 TIMEOUT = 60.0
@@ -158,7 +158,7 @@ def test_reads_are_pure_and_waiting_ends_a_run_whose_supervisor_and_agent_died(k
         assert kit.record(run) == before
         assert run.get_file_names() == files
         assert kit.ws.metadata.list_activities(limit=1000) == activities
-        assert live_dir(kit.ws, run.id).is_dir()
+        assert live_dir(kit.ws.path, run.id).is_dir()
         assert agent.running_pid(kit.ws) is None
 
         details = run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
@@ -168,7 +168,7 @@ def test_reads_are_pure_and_waiting_ends_a_run_whose_supervisor_and_agent_died(k
         # The dead job's logs so far were kept, its live folder removed.
         log, _ = run.read_log()
         assert b"job started" in log
-        assert not live_dir(kit.ws, run.id).exists()
+        assert not live_dir(kit.ws.path, run.id).exists()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from ...core.entities import ActivityRecord
 from ...core.services import ACTIVITY_STATUSES
+from ...core.values import iso_utc
 from ...errors import InvalidArgumentError
 from ..base import MlwsHandler
-from ..serialize import empty_page, iso
+from ..serialize import empty_page
 
 __all__ = ["ACTIVITY_STATUSES", "ActivitiesHandler", "ActivityHandler"]
 
@@ -21,8 +22,8 @@ def _activity_json(record: ActivityRecord, with_log: bool = False) -> dict[str, 
         "status": record.status,
         "progress": record.progress,
         "run_id": record.run_id,
-        "created_time": iso(record.created_time),
-        "end_time": iso(record.end_time) if record.end_time is not None else None,
+        "created_time": iso_utc(record.created_time),
+        "end_time": iso_utc(record.end_time),
         "details": record.details,
         "error": record.error,
     }

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.entities import EnvironmentRecord
+from ...core.values import iso_utc
 from ..base import MlwsHandler
-from ..serialize import empty_page, iso
+from ..serialize import empty_page
 
 __all__ = ["EnvironmentHandler", "EnvironmentsHandler"]
 
@@ -17,7 +18,7 @@ def _environment_json(record: EnvironmentRecord) -> dict[str, Any]:
         "version": record.version,
         "content_hash": record.content_hash,
         "definition": record.definition,
-        "created_time": iso(record.created_time),
+        "created_time": iso_utc(record.created_time),
     }
 
 

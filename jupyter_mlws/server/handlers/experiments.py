@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...core.values import iso_utc
 from ..base import MlwsHandler
-from ..serialize import empty_page, iso
+from ..serialize import empty_page
 
 __all__ = ["ExperimentRunsHandler", "ExperimentsHandler"]
 
@@ -16,7 +17,7 @@ class ExperimentsHandler(MlwsHandler):
         if ws is None:
             return self.send(empty_page())
         records = await self.call(ws.services.queries.experiments)
-        items = [{"name": e.name, "id": e.id, "created_time": iso(e.created_time)} for e in records]
+        items = [{"name": e.name, "id": e.id, "created_time": iso_utc(e.created_time)} for e in records]
         self.send({"items": items, "next_page_token": None})
 
 
