@@ -54,9 +54,6 @@ __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "en
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
 API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
-#: Test-only: extra host folders (``os.pathsep``-separated) bind-mounted at the same paths, e.g. a test's
-#: flag folder. Never set it in production: every folder named here is reachable by the job's code.
-ENV_TEST_MOUNTS = "MLWS_DOCKER_TEST_MOUNTS"
 _SETTINGS = {
     "base_image",
     "docker_host",
@@ -214,7 +211,6 @@ class DockerJob(JobExecution):
             docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
         ]
-        mounts += [docker.types.Mount(p, p, type="bind") for p in _test_mounts()]
         config = self.config
         options: dict[str, Any] = {}
         if config.get("cpus"):
@@ -315,9 +311,3 @@ class DockerJob(JobExecution):
         if self._api_folder is not None:
             shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)
-
-
-def _test_mounts() -> list[str]:
-    """Folders the test suite shares with its jobs (``MLWS_DOCKER_TEST_MOUNTS``); none otherwise."""
-    value = os.environ.get(ENV_TEST_MOUNTS, "")
-    return [p for p in value.split(os.pathsep) if p and os.path.isabs(p)]

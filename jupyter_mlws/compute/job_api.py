@@ -145,6 +145,8 @@ class JobApi:
             return _failure(InvalidArgumentError(f"bad job API request: {exc}"))
         except ValueError as exc:
             return _failure(InvalidArgumentError(f"bad job API request: {exc}"))
+        except Exception as exc:  # a request of the wrong shape: the job hears why, the supervisor goes on
+            return _failure(MlwsError(f"the job API could not serve the request: {type(exc).__name__}: {exc}"))
 
     # -- checks --------------------------------------------------------------------------------------------
     def _own(self, run_id: Any) -> str:

@@ -21,12 +21,9 @@ import pytest
 from jupyter_mlws import ComputeTarget, DockerCompute, Environment, Experiment, Model, NotebookRunConfig, Run, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.compute.docker import RUN_LABEL
-from jupyter_mlws.compute.job_api import ENV_JOB_API, MAX_LINE, JobApi
 from jupyter_mlws.core.activities import Activity
 from jupyter_mlws.core.layout import live_dir, snapshot_stat_cache
-from jupyter_mlws.core.runs import remote
-from jupyter_mlws.core.runs.remote import REFUSED, RemoteRun
-from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError
+from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
 from tests.compute.conftest import TIMEOUT, JobKit, wait_until
 
 REQUIRE_DOCKER = os.environ.get("MLWS_REQUIRE_DOCKER") == "1"
@@ -279,7 +276,7 @@ def test_a_container_job_cannot_reach_the_workspace_or_queue_a_host_job(
         "probe.py",
         """\
         import socket
-        ws_root, ws_dir, cache, agent_socket, other = sys.argv[1:6]
+        ws_root, ws_dir, cache, agent_socket, other, pwned = sys.argv[1:7]
         seen = {"config": os.path.exists(os.path.join(ws_dir, "config.json")),
                 "db": os.path.exists(os.path.join(ws_dir, "mlws.db")), "cache": os.path.exists(cache),
                 "hostname": socket.gethostname()}
@@ -297,7 +294,7 @@ def test_a_container_job_cannot_reach_the_workspace_or_queue_a_host_job(
         try:  # what a malicious dependency would do: queue a job that the host's agent runs
             from jupyter_mlws import Experiment, ScriptRunConfig, Workspace
             evil = Experiment(Workspace(ws_root), "evil")
-            evil.submit(ScriptRunConfig(source_directory=".", command="touch /tmp/pwned", compute_target="local"))
+            evil.submit(ScriptRunConfig(source_directory=".", command="touch " + pwned, compute_target="local"))
             seen["queued"] = "queued"
         except Exception as exc:
             seen["queued"] = str(exc)
@@ -315,7 +312,8 @@ def test_a_container_job_cannot_reach_the_workspace_or_queue_a_host_job(
         print("SEEN " + json.dumps(seen), flush=True)
         """,
     )
-    args = [str(ws.root), str(ws.path), str(cache), agent.socket_path(ws), other.id]
+    pwned = tmp_path / "pwned"  # on the host: what the queued job would create
+    args = [str(ws.root), str(ws.path), str(cache), agent.socket_path(ws), other.id, str(pwned)]
     run = kit.submit("probe.py", arguments=args, compute_target=docker_target)
     run.wait_for_completion(timeout=BUILD_TIMEOUT)
     seen = json.loads(next(line[5:] for line in driver_log(run).splitlines() if line.startswith("SEEN ")))
@@ -328,7 +326,7 @@ def test_a_container_job_cannot_reach_the_workspace_or_queue_a_host_job(
     # On the host: the stat cache untouched, no run queued, the other run's params unread.
     assert cache.read_bytes() == cache_before
     assert [r.id for r in ws.search_runs(include_children=True).runs if r.experiment.name != "private"] == [run.id]
-    assert not Path("/tmp/pwned").exists()
+    assert not pwned.exists()  # before the fix, the host's agent ran the queued job: this file appeared
     assert containers_of(engine, run) == []
 
 
@@ -348,7 +346,8 @@ def test_what_a_container_job_logs_reaches_the_workspace(
         run.add_properties({"owner": "container"})
         Path("outputs/model.txt").write_text("weights")
         run.upload_file("outputs/model.txt", "outputs/model.txt")
-        run.register_model("dock-model", "outputs/model.txt", tags={"from": "container"})
+        model = run.register_model("dock-model", "outputs/model.txt", tags={"from": "container"})
+        print("MODEL " + model.id, flush=True)
         Path("folder/sub").mkdir(parents=True)
         Path("folder/sub/a.txt").write_text("a")
         os.symlink("/etc/hostname", "folder/link")  # not followed
@@ -380,79 +379,5 @@ def test_what_a_container_job_logs_reaches_the_workspace(
     [child] = run.get_children()
     assert (child.display_name, child.status, child.get_metrics()) == ("fold-1", "Completed", {"score": 0.9})
     model = Model(kit.ws, "dock-model")
+    assert f"MODEL dock-model:{model.version}" in driver_log(run)
     assert model.tags == {"from": "container"} and model.run_id == run.id
-
-
-# -- the job API without a container ------------------------------------------------------------------------------
-@pytest.fixture
-def job_api(ws: Workspace, tmp_path: Path) -> Iterator[tuple[JobApi, Run]]:
-    run = Experiment(ws, "api").start_logging()
-    folder = tmp_path / "api"
-    folder.mkdir(mode=0o700)
-    api = JobApi(ws, run.id, folder)
-    api.start()
-    yield api, run
-    api.close()
-
-
-def test_the_job_api_serves_only_the_jobs_own_runs(job_api: tuple[JobApi, Run], ws: Workspace) -> None:
-    api, run = job_api
-    other = Experiment(ws, "private").start_logging()
-    other.log_param("secret", "x")
-    connection = remote._Connection(str(api.socket_path))
-    proxy = RemoteRun(connection, run.id)
-    proxy.log("loss", 0.5)
-    proxy.log_param("lr", 0.1)
-    child = proxy.child_run("c1")
-    child.log("score", 1.0)
-    child.complete()
-    proxy.flush()
-    assert run.get_metrics() == {"loss": 0.5} and run.get_params() == {"lr": "0.1"}
-    assert [(c.id, c.status) for c in run.get_children()] == [(child.id, "Completed")]
-
-    # Another run, through a proxy or a hand-made request: refused, saying why and what to do instead.
-    with pytest.raises(InvalidStateError, match="Docker target keeps jobs away from the workspace") as caught:
-        RemoteRun(connection, other.id).get_params()
-    assert other.id in str(caught.value) and "local compute target" in str(caught.value)
-    with pytest.raises(InvalidStateError, match="not this job's run"):
-        connection.call("log_batch", run_id=other.id, params={"injected": 1})
-    with pytest.raises(InvalidStateError, match="'submit' is not available to a job on the Docker target"):
-        connection.call("submit", run_id=run.id, script="evil.py", compute_target="local")
-    with pytest.raises(InvalidStateError, match="own run"):
-        proxy.fail("no")  # the supervisor ends the job's run
-    with pytest.raises(InvalidStateError, match="the Docker target"):
-        proxy.workspace  # noqa: B018
-    with pytest.raises(InvalidStateError, match="the Docker target"):
-        proxy.experiment.workspace  # noqa: B018
-    assert other.get_params() == {"secret": "x"}
-    assert [r.id for r in ws.search_runs(include_children=True).runs if r.id not in (run.id, other.id)] == [child.id]
-
-    # Garbage and oversized requests are answered with an error, never a dropped supervisor.
-    with pytest.raises(InvalidArgumentError, match="unexpected keyword"):
-        connection.call("get_params", run_id=run.id, path="/etc/passwd")
-    raw = remote._Connection(str(api.socket_path))
-    with pytest.raises(InvalidArgumentError, match="longer than"):
-        raw.call("log_batch", run_id=run.id, params={"big": "x" * MAX_LINE})
-    raw.close(run.id)
-    assert proxy.get_status() == "Running"
-    connection.close(run.id)
-
-
-def test_the_proxy_run_offers_the_run_api_or_refuses_it_by_name() -> None:
-    public = {n for n in dir(Run) if not n.startswith("_")}
-    offered = {n for n in dir(RemoteRun) if not n.startswith("_")}
-    missing = public - offered - set(REFUSED) - {"get_context"}
-    assert not missing, f"Run methods a Docker job neither gets nor is told about: {sorted(missing)}"
-    assert remote.ENV_JOB_API == ENV_JOB_API
-
-
-def test_get_context_in_a_docker_job_is_the_proxy(monkeypatch: pytest.MonkeyPatch, job_api: tuple[JobApi, Run]) -> None:
-    api, run = job_api
-    monkeypatch.setenv("MLWS_RUN_ID", run.id)
-    monkeypatch.setenv(ENV_JOB_API, str(api.socket_path))
-    monkeypatch.delenv("MLWS_WORKSPACE", raising=False)
-    context = Run.get_context()
-    assert isinstance(context, RemoteRun) and context.id == run.id and context.experiment.name == "api"
-    context.log("loss", 1.0)
-    remote._connections.pop((str(api.socket_path), os.getpid())).close(run.id)  # what atexit does
-    assert run.get_metrics() == {"loss": 1.0}

@@ -21,6 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -31,7 +32,7 @@ from ..names import validate_file_name, validate_key
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import as_number, as_step
 
-__all__ = ["ENV_JOB_API", "RemoteRun", "connect"]
+__all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect"]
 
 #: Set in a Docker job's environment: the job API's socket (``jupyter_mlws.compute.job_api``).
 ENV_JOB_API = "MLWS_JOB_API"
@@ -172,8 +173,24 @@ class _Connection:
             with self._lock:
                 self._drop()
 
+    def after_fork(self) -> None:
+        # A forked child (a data loader's worker) must not share the parent's socket, lock or points.
+        self._lock = threading.Lock()
+        if self._sock is not None:
+            self._drop()  # closes this process's copy of the descriptor; the parent's stays open
+        self.points = deque()
+        self._sender = None
+
 
 _connections: dict[tuple[str, int], _Connection] = {}
+
+
+def _after_fork_in_child() -> None:
+    for connection in _connections.values():
+        connection.after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def connect(path: str, run_id: str) -> _Connection:
@@ -184,6 +201,19 @@ def connect(path: str, run_id: str) -> _Connection:
         found = _connections[key] = _Connection(path)
         atexit.register(found.close, run_id)
     return found
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """What ``register_model`` returns in a Docker job: the new version's name and number."""
+
+    name: str
+    version: int
+    run_id: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}:{self.version}"
 
 
 class _Experiment:
@@ -498,12 +528,13 @@ class RemoteRun:
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
         datasets: Sequence[tuple[str, Any]] | None = None,
-    ) -> Any:
-        """Register a model version from this run's file or folder ``model_path`` (uploaded already).
-        Returns ``{"name", "version"}``: the model object itself lives with the workspace."""
+    ) -> RegisteredModel:
+        """Register a model version from this run's file or folder ``model_path`` (uploaded already:
+        ``outputs/`` is collected only after the job). Returns its name and version; the ``Model``
+        object itself lives with the workspace."""
         if datasets:
             raise _refused("register_model(datasets=...)")
-        return self._call(
+        made = self._call(
             "register_model",
             model_name=model_name,
             model_path=model_path,
@@ -511,6 +542,7 @@ class RemoteRun:
             properties=_plain(properties),
             description=description,
         )
+        return RegisteredModel(str(made["name"]), int(made["version"]), self._id)
 
     def __repr__(self) -> str:
         return f"Run(id={self._id!r}, via the job API)"
