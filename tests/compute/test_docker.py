@@ -381,3 +381,35 @@ def test_what_a_container_job_logs_reaches_the_workspace(
     model = Model(kit.ws, "dock-model")
     assert f"MODEL dock-model:{model.version}" in driver_log(run)
     assert model.tags == {"from": "container"} and model.run_id == run.id
+
+
+def test_links_a_container_job_leaves_are_not_followed_on_the_host(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """The job writes its folders; links it leaves there (to host paths it cannot see) must not make
+    the supervisor read host files into the run: its outputs, its logs, its error details."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("SECRET-KEY")
+    (secret / "error.json").write_text(json.dumps({"message": "SECRET-ERROR"}))
+    kit.script(
+        "links.py",
+        """\
+        import shutil
+        secret = sys.argv[1]
+        shutil.rmtree("outputs")
+        os.symlink(secret, "outputs")
+        os.symlink(secret + "/key.txt", "logs/leak.txt")
+        os.symlink(secret + "/error.json", os.environ["MLWS_ERROR_FILE"])
+        sys.exit(3)
+        """,
+    )
+    run = kit.submit("links.py", arguments=[str(secret)], compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert run.status == "Failed"
+    assert "SECRET" not in json.dumps(run.get_details()["error"])
+    names = run.get_file_names()
+    assert not [n for n in names if n.startswith("outputs/") or n == "logs/leak.txt"], names
+    for name in names:
+        with run.open_file(name) as stored:
+            assert b"SECRET" not in stored.read(), name
