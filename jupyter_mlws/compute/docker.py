@@ -42,7 +42,7 @@ from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image
 from .environments.keys import package_dir
 from .job_api import ENV_JOB_API, JobApi
-from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
 from .supervision import AgentCompute
 
@@ -190,7 +190,7 @@ class DockerJob(JobExecution):
         user_managed = self.built.key == "user-managed"
         argv = job_argv(self.spec, "python3" if user_managed else IMAGE_PYTHON)
         variables = job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file)
-        del variables["MLWS_WORKSPACE"]  # not in the container: the job API is its way to its run
+        variables.pop("MLWS_WORKSPACE", None)  # not in the container: the job API is its way to its run
         variables.update(
             {
                 "MLWS_DRIVER_LOG": str(self.driver_log),
@@ -281,7 +281,7 @@ class DockerJob(JobExecution):
     def kill(self) -> None:
         self._signal("SIGKILL")
 
-    def _exited(self, code: int) -> Any:
+    def _exited(self, code: int) -> Outcome:
         # The job wrote the live folder: an error file that is a link is not followed out of it.
         if self.error_file.is_symlink():
             self.error_file.unlink()

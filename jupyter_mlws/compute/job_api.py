@@ -44,6 +44,7 @@ ENV_JOB_API = "MLWS_JOB_API"
 #: The longest request line served (an upload chunk of 1 MiB is about 1.4 MB of base64).
 MAX_LINE = 4 << 20
 _MAX_UPLOADS = 64  # open uploads per connection
+_MAX_CONNECTIONS = 64  # a job's processes (its kernel, its workers) each hold one
 
 
 def refusal(what: str) -> InvalidStateError:
@@ -66,6 +67,7 @@ class JobApi:
         self._lock = threading.Lock()  # one request at a time reaches the stores
         self._server: socket.socket | None = None
         self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()  # the accepting, serving and closing threads share it
         self._closed = False
         self._ops: dict[str, Callable[..., Any]] = {
             name.removeprefix("op_"): getattr(self, name) for name in dir(self) if name.startswith("op_")
@@ -82,7 +84,8 @@ class JobApi:
 
     def close(self) -> None:
         self._closed = True
-        sockets = [self._server, *self._connections] if self._server else list(self._connections)
+        with self._connections_lock:
+            sockets = [*([self._server] if self._server else []), *self._connections]
         for sock in sockets:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -98,7 +101,11 @@ class JobApi:
                 conn, _ = self._server.accept()
             except OSError:
                 return  # closed
-            self._connections.add(conn)
+            with self._connections_lock:
+                if len(self._connections) >= _MAX_CONNECTIONS or self._closed:
+                    conn.close()  # a job opening connections without end gets no more supervisor threads
+                    continue
+                self._connections.add(conn)
             threading.Thread(target=self._serve, args=(conn,), name="mlws-job-api-conn", daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -119,7 +126,8 @@ class JobApi:
         except OSError:
             return  # the job went away
         finally:
-            self._connections.discard(conn)
+            with self._connections_lock:
+                self._connections.discard(conn)
             for upload in uploads.values():
                 upload.close()
 
