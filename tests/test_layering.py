@@ -675,3 +675,24 @@ def test_facades_reach_the_stores_only_through_services() -> None:
     assert not violations, "\n".join(map(str, violations))
     synthetic = "name = dist.metadata['Name']\nrecord = ws.metadata.get_run(i)\n"
     assert [v.line for v in store_touches(synthetic, "core/fake.py")] == [2]
+
+
+# -- the job side of a Docker job's API (issue 13): no workspace in reach ---------------------------------------
+# What ``Run.get_context()`` returns in a Docker job runs where no workspace is mounted: it may use the
+# records and checks it speaks in and the errors, never the workspace, the services, a store or compute.
+REMOTE_RUN_MAY_IMPORT = (
+    "jupyter_mlws.errors",
+    "jupyter_mlws.core.entities",
+    "jupyter_mlws.core.names",
+    "jupyter_mlws.core.status",
+    "jupyter_mlws.core.values",
+)
+
+
+def test_the_remote_run_reaches_nothing_but_its_job_api() -> None:
+    path = PACKAGE_DIR / "core" / "runs" / "remote.py"
+    violations = _outside_allowed_in([path], REMOTE_RUN_MAY_IMPORT)
+    assert not violations, "remote.py must work without a workspace:\n" + "\n".join(map(str, violations))
+    synthetic = "from ...errors import MlwsError\nfrom ..workspace import Workspace\nfrom ..services import Services\n"
+    found = outside_allowed(synthetic, "jupyter_mlws.core.runs.fake", "fake.py", REMOTE_RUN_MAY_IMPORT)
+    assert {v.line for v in found} == {2, 3}, "\n".join(map(str, found))

@@ -5,11 +5,19 @@ and supervised by the same lifecycle; only starting, waiting and stopping happen
 
 - The image: built by :mod:`.environments.image` (the environment's or the target's base image plus
   a virtual environment with the job runtime and the environment's pip packages), cached by content.
-- The job: the snapshot folder, the workspace's ``.mlws`` folder (and its stores when they live
-  elsewhere) are bind-mounted at the same paths, so the run's metrics and files reach the workspace
-  from inside; the running ``jupyter_mlws`` package is mounted read-only, so the job speaks the
-  workspace's schema. The container runs as the submitting user, with an init process forwarding
-  signals, labelled with the run id, and is removed afterwards.
+- The job: only its own folders are bind-mounted, at the same paths: the job folder (the snapshot,
+  ``outputs/``) and the run's live folder (its driver log, ``logs/``), plus the running
+  ``jupyter_mlws`` package read-only. The workspace's ``.mlws`` (database, blobs, snapshot stat
+  cache) and the agent's socket stay out of reach: code in the container — a malicious dependency
+  included — can neither queue a job that the host runs nor poison what the next snapshot captures.
+  The job reaches its run through the supervisor's narrow job API (:mod:`.job_api`, a Unix socket
+  in a private folder mounted at ``/run/mlws``): ``Run.get_context()`` there logs metrics, params,
+  tags, files, child runs, and nothing beyond its own runs. The container runs as the submitting
+  user, on ``bridge`` networking by default, with an init process forwarding signals, labelled with
+  the run id, and is removed afterwards.
+
+The container separates the job's environment from the host's; it is not a security boundary
+beyond that (it runs as the submitting user, with the engine's default isolation).
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ import contextlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -31,7 +41,8 @@ from ..errors import BackendUnavailableError, InvalidArgumentError
 from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image
 from .environments.keys import package_dir
-from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+from .job_api import ENV_JOB_API, JobApi
+from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
 from .supervision import AgentCompute
 
@@ -42,6 +53,7 @@ __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "en
 
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
+API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
 _SETTINGS = {
     "base_image",
     "docker_host",
@@ -60,7 +72,8 @@ class DockerCompute(AgentCompute):
     """Settings: ``base_image`` (default ``python:3.11-slim``; any image with Python 3.11+),
     ``docker_host`` (default: ``DOCKER_HOST`` or the local socket), ``cpus`` (e.g. 1.5), ``memory``
     (e.g. ``"2g"``), ``gpus`` (a count or ``"all"``: a GPU device request), ``shm_size``,
-    ``network_mode`` (default ``host``, so a job reaches a workspace database on 127.0.0.1),
+    ``network_mode`` (default ``bridge``: a job reaches its run through the job API, not the network;
+    ``host`` or another network when the job needs it),
     ``max_concurrent_runs``, ``cancel_grace_seconds``."""
 
     type = "docker"
@@ -83,7 +96,7 @@ class DockerCompute(AgentCompute):
     def default_config(cls) -> dict[str, Any]:
         return {
             "base_image": DEFAULT_BASE_IMAGE,
-            "network_mode": "host",
+            "network_mode": "bridge",
             "max_concurrent_runs": default_concurrency(),
             "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S,
         }
@@ -160,6 +173,8 @@ class DockerJob(JobExecution):
         self.container: Any = None
         self._exit: int | None = None
         self._done = threading.Event()
+        self.api: JobApi | None = None
+        self._api_folder: Path | None = None
 
     def default_environment(self) -> dict[str, Any]:
         # Without an environment the job still needs its runtime in the image: the target's base image.
@@ -171,21 +186,31 @@ class DockerJob(JobExecution):
         assert self.built is not None
         self.client = engine(self.config)
         ws = self.reporter.workspace
+        run_id = self.reporter.run_id
         user_managed = self.built.key == "user-managed"
         argv = job_argv(self.spec, "python3" if user_managed else IMAGE_PYTHON)
-        variables = job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file)
+        variables = job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file)
+        variables.pop("MLWS_WORKSPACE", None)  # not in the container: the job API is its way to its run
         variables.update(
             {
                 "MLWS_DRIVER_LOG": str(self.driver_log),
+                ENV_JOB_API: f"{API_MOUNT}/api.sock",
                 "PYTHONPATH": PACKAGE_MOUNT,
                 "HOME": "/tmp",  # noqa: S108 - the submitting user has no home inside the image
             }
         )
-        mounts = [docker.types.Mount(str(workdir), str(workdir), type="bind")]
-        mounts += [docker.types.Mount(p, p, type="bind") for p in _workspace_folders(ws)]
-        mounts.append(
-            docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True)
-        )
+        # The job API's socket lives in a private folder of its own (0700, a fresh name): a short
+        # path whatever the job folder's, and nothing else of the host beside it.
+        self._api_folder = Path(tempfile.mkdtemp(prefix="mlws-job-api-"))
+        self.api = JobApi(ws, run_id, self._api_folder)
+        self.api.start()
+        mounts = [
+            docker.types.Mount(str(workdir), str(workdir), type="bind"),
+            # Only the run's own live folder (driver log, logs/), never the rest of .mlws.
+            docker.types.Mount(str(self.live), str(self.live), type="bind"),
+            docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
+            docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
+        ]
         config = self.config
         options: dict[str, Any] = {}
         if config.get("cpus"):
@@ -197,7 +222,6 @@ class DockerJob(JobExecution):
         if config.get("gpus"):
             count = -1 if config["gpus"] == "all" else int(config["gpus"])
             options["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
-        run_id = self.reporter.run_id
         try:
             # Created, then started: a container the engine refuses to start is still ours to remove.
             self.container = self.client.containers.create(
@@ -210,7 +234,7 @@ class DockerJob(JobExecution):
                 mounts=mounts,
                 user=f"{os.getuid()}:{os.getgid()}",
                 init=True,  # an init process as PID 1 passes SIGTERM on to the job
-                network_mode=str(config.get("network_mode") or "host"),
+                network_mode=str(config.get("network_mode") or "bridge"),
                 **options,
             )
             self.container.start()
@@ -257,6 +281,23 @@ class DockerJob(JobExecution):
     def kill(self) -> None:
         self._signal("SIGKILL")
 
+    def _exited(self, code: int) -> Outcome:
+        # The job wrote the live folder: an error file that is a link is not followed out of it.
+        if self.error_file.is_symlink():
+            self.error_file.unlink()
+        return super()._exited(code)
+
+    def collect(self, workdir: Path | None) -> None:
+        # The container could have replaced a collected folder by a link to elsewhere on the host:
+        # such folders are dropped, not followed (files that are links are skipped by the upload).
+        folders = [self.live / "logs", self.driver_log.parent]
+        if workdir is not None:
+            folders.append(workdir / "outputs")
+        for folder in folders:
+            if folder.is_symlink():
+                folder.unlink()
+        super().collect(workdir)
+
     def cleanup(self, workdir: Path | None) -> None:
         if self.container is not None:
             try:
@@ -265,17 +306,8 @@ class DockerJob(JobExecution):
                 pass
         if self.client is not None:
             self.client.close()
+        if self.api is not None:
+            self.api.close()
+        if self._api_folder is not None:
+            shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)
-
-
-def _workspace_folders(ws: Any) -> list[str]:
-    """The workspace's folders a job writes to: ``.mlws`` and any local store outside it."""
-    folders = {str(ws.path)}
-    artifact_url = str(ws.artifact_url)
-    if "://" not in artifact_url or artifact_url.startswith("file://"):
-        folders.add(str(Path(artifact_url.removeprefix("file://")).resolve()))
-    metadata_url = str(ws.metadata_url)
-    if metadata_url.startswith("sqlite:///"):
-        folders.add(str(Path(metadata_url.removeprefix("sqlite:///")).resolve().parent))
-    nested = {f for f in folders if any(f != o and f.startswith(o.rstrip("/") + "/") for o in folders)}
-    return sorted(folders - nested)

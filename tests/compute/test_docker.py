@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlws import ComputeTarget, DockerCompute, Environment, NotebookRunConfig, Run, Workspace
+from jupyter_mlws import ComputeTarget, DockerCompute, Environment, Experiment, Model, NotebookRunConfig, Run, Workspace
+from jupyter_mlws.compute import agent
 from jupyter_mlws.compute.docker import RUN_LABEL
 from jupyter_mlws.core.activities import Activity
-from jupyter_mlws.core.layout import live_dir
+from jupyter_mlws.core.layout import live_dir, snapshot_stat_cache
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
 from tests.compute.conftest import TIMEOUT, JobKit, wait_until
 
@@ -250,4 +251,165 @@ def test_the_workspace_lists_its_compute_targets(ws: Workspace, tmp_path: Path) 
     targets = ws.compute_targets
     assert sorted(targets) == ["gpu-box", "local"]
     assert (targets["gpu-box"].type, targets["gpu-box"].config["gpus"]) == ("docker", "all")
-    assert targets["gpu-box"].config["network_mode"] == "host"  # defaults filled in at attach
+    assert targets["gpu-box"].config["network_mode"] == "bridge"  # defaults filled in at attach
+
+
+# -- the container sees its own run, never the workspace (issue 13, finding 5) -----------------------------------
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000") + b"\0" * 16
+
+
+def test_a_container_job_cannot_reach_the_workspace_or_queue_a_host_job(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: .mlws was mounted read-write — the job read the database, rewrote the snapshot stat
+    cache and could queue a local job for the host's agent. Now none of it is in the container, and
+    the job API refuses any run but its own."""
+    ws = kit.ws
+    other = Experiment(ws, "private").start_logging()
+    other.log_param("secret", "on the host")
+    other.complete()
+    cache = snapshot_stat_cache(ws.path)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("{}")
+    cache_before = cache.read_bytes()
+    kit.script(
+        "probe.py",
+        """\
+        import socket
+        ws_root, ws_dir, cache, agent_socket, other, pwned = sys.argv[1:7]
+        seen = {"config": os.path.exists(os.path.join(ws_dir, "config.json")),
+                "db": os.path.exists(os.path.join(ws_dir, "mlws.db")), "cache": os.path.exists(cache),
+                "hostname": socket.gethostname()}
+        try:
+            Path(cache).write_text('{"poisoned": true}')
+            seen["cache_written"] = True
+        except OSError:
+            seen["cache_written"] = False
+        try:
+            with socket.socket(socket.AF_UNIX) as agent:
+                agent.connect(agent_socket)
+            seen["agent"] = "reached"
+        except OSError as exc:
+            seen["agent"] = type(exc).__name__
+        try:  # what a malicious dependency would do: queue a job that the host's agent runs
+            from jupyter_mlws import Experiment, ScriptRunConfig, Workspace
+            evil = Experiment(Workspace(ws_root), "evil")
+            evil.submit(ScriptRunConfig(source_directory=".", command="touch " + pwned, compute_target="local"))
+            seen["queued"] = "queued"
+        except Exception as exc:
+            seen["queued"] = str(exc)
+        try:
+            from jupyter_mlws.core.runs.remote import RemoteRun, connect
+            seen["other_params"] = RemoteRun(connect(os.environ["MLWS_JOB_API"], other), other).get_params()
+        except Exception as exc:
+            seen["other_params"] = type(exc).__name__ + ": " + str(exc)
+        try:
+            from jupyter_mlws import Run
+            Run.get_context().workspace
+            seen["workspace"] = "reached"
+        except Exception as exc:
+            seen["workspace"] = str(exc)
+        print("SEEN " + json.dumps(seen), flush=True)
+        """,
+    )
+    pwned = tmp_path / "pwned"  # on the host: what the queued job would create
+    args = [str(ws.root), str(ws.path), str(cache), agent.socket_path(ws), other.id, str(pwned)]
+    run = kit.submit("probe.py", arguments=args, compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT)
+    seen = json.loads(next(line[5:] for line in driver_log(run).splitlines() if line.startswith("SEEN ")))
+    assert (seen["config"], seen["db"], seen["cache"], seen["cache_written"]) == (False, False, False, False), seen
+    assert seen["agent"] in ("FileNotFoundError", "ConnectionRefusedError"), seen
+    assert "no workspace at" in seen["queued"], seen
+    assert seen["other_params"].startswith("InvalidStateError") and "Docker target" in seen["other_params"], seen
+    assert "not available to a job on the Docker target" in seen["workspace"], seen
+    assert seen["hostname"] != os.uname().nodename  # bridge networking by default, not the host's
+    # On the host: the stat cache untouched, no run queued, the other run's params unread.
+    assert cache.read_bytes() == cache_before
+    assert [r.id for r in ws.search_runs(include_children=True).runs if r.experiment.name != "private"] == [run.id]
+    assert not pwned.exists()  # before the fix, the host's agent ran the queued job: this file appeared
+    assert containers_of(engine, run) == []
+
+
+def test_what_a_container_job_logs_reaches_the_workspace(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    kit.script(
+        "log.py",
+        """\
+        from jupyter_mlws import Run
+        run = Run.get_context()
+        run.log_list("acc", [0.5, 0.75])
+        run.log_row("roc", fpr=0.1, tpr=0.8)
+        run.log_table("pr", {"p": [1.0, 0.5], "r": [0.2, 0.9]})
+        run.log_params({"lr": 0.1, "layers": 3})
+        run.set_tags({"stage": "docker"})
+        run.add_properties({"owner": "container"})
+        Path("outputs/model.txt").write_text("weights")
+        run.upload_file("outputs/model.txt", "outputs/model.txt")
+        model = run.register_model("dock-model", "outputs/model.txt", tags={"from": "container"})
+        print("MODEL " + model.id, flush=True)
+        Path("folder/sub").mkdir(parents=True)
+        Path("folder/sub/a.txt").write_text("a")
+        os.symlink("/etc/hostname", "folder/link")  # not followed
+        run.upload_folder("uploaded", "folder")
+        Path("pixel.png").write_bytes(bytes.fromhex(sys.argv[1]))
+        run.log_image("pixel", path="pixel.png")
+        child = run.child_run("fold-1")
+        child.log("score", 0.9)
+        child.complete()
+        print("METRICS " + json.dumps(run.get_metrics(recursive=True)[child.id]), flush=True)
+        for step in range(100):
+            run.log("loss", 1.0 / (step + 1), step=step)  # no flush: the exit sends them
+        """,
+    )
+    run = kit.submit("log.py", arguments=[PNG.hex()], compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT)
+    inside = json.loads(next(line[8:] for line in driver_log(run).splitlines() if line.startswith("METRICS ")))
+    assert inside == {"score": 0.9}
+    metrics = run.get_metrics()
+    assert metrics["acc"] == [0.5, 0.75] and len(run.get_metric_history("loss")) == 100
+    assert metrics["roc"] == {"fpr": [0.1], "tpr": [0.8]} and metrics["pr"] == {"p": [1.0, 0.5], "r": [0.2, 0.9]}
+    assert run.get_params() == {"lr": "0.1", "layers": "3"}
+    assert run.get_tags()["stage"] == "docker" and run.get_properties()["owner"] == "container"
+    names = set(run.get_file_names())
+    assert {"outputs/model.txt", "uploaded/sub/a.txt"} <= names and "uploaded/link" not in names
+    [image] = [n for n in names if n.startswith("images/pixel_")]
+    with run.open_file(image) as stored:
+        assert stored.read() == PNG
+    [child] = run.get_children()
+    assert (child.display_name, child.status, child.get_metrics()) == ("fold-1", "Completed", {"score": 0.9})
+    model = Model(kit.ws, "dock-model")
+    assert f"MODEL dock-model:{model.version}" in driver_log(run)
+    assert model.tags == {"from": "container"} and model.run_id == run.id
+
+
+def test_links_a_container_job_leaves_are_not_followed_on_the_host(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """The job writes its folders; links it leaves there (to host paths it cannot see) must not make
+    the supervisor read host files into the run: its outputs, its logs, its error details."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("SECRET-KEY")
+    (secret / "error.json").write_text(json.dumps({"message": "SECRET-ERROR"}))
+    kit.script(
+        "links.py",
+        """\
+        import shutil
+        secret = sys.argv[1]
+        shutil.rmtree("outputs")
+        os.symlink(secret, "outputs")
+        os.symlink(secret + "/key.txt", "logs/leak.txt")
+        os.symlink(secret + "/error.json", os.environ["MLWS_ERROR_FILE"])
+        sys.exit(3)
+        """,
+    )
+    run = kit.submit("links.py", arguments=[str(secret)], compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert run.status == "Failed"
+    assert "SECRET" not in json.dumps(run.get_details()["error"])
+    names = run.get_file_names()
+    assert not [n for n in names if n.startswith("outputs/") or n == "logs/leak.txt"], names
+    for name in names:
+        with run.open_file(name) as stored:
+            assert b"SECRET" not in stored.read(), name

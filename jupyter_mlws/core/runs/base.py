@@ -10,12 +10,14 @@ from ...errors import InvalidStateError, NotFoundError
 from ..entities import RunRecord
 from ..layout import ENV_RUN_ID
 from ..status import RunStatus
+from .remote import ENV_JOB_API
 
 if TYPE_CHECKING:
     from ..experiment import Experiment
     from ..services import QueryService, Services, TrackingService
     from ..workspace import Workspace
     from .offline import OfflineRun
+    from .remote import RemoteRun
 
 __all__ = ["RunBase"]
 
@@ -96,9 +98,14 @@ class RunBase:
         return cls(experiment, record.run_id, _record=record)
 
     @classmethod
-    def get_context(cls, allow_offline: bool = True) -> Self | OfflineRun:
+    def get_context(cls, allow_offline: bool = True) -> Self | OfflineRun | RemoteRun:
         """The run of the job this code runs in; outside a job an offline run that prints."""
         run_id = os.environ.get(ENV_RUN_ID)
+        if run_id and os.environ.get(ENV_JOB_API):
+            # A Docker job: no workspace in reach, only its run through the supervisor's job API.
+            from .remote import RemoteRun
+
+            return RemoteRun.from_environment(run_id)
         if run_id:
             from ..workspace import Workspace
 

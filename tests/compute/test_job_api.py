@@ -1,0 +1,126 @@
+"""The job API a Docker job reaches its run through (issue 13, finding 5), without a container: the
+supervisor's side (:mod:`jupyter_mlws.compute.job_api`) serves the job's own run and the child runs it
+creates, and refuses everything else by name; the job's side (:mod:`jupyter_mlws.core.runs.remote`)
+is what ``Run.get_context()`` returns in a Docker job. The container tests are in test_docker.py.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jupyter_mlws import Experiment, Model, Run, Workspace
+from jupyter_mlws.compute.job_api import ENV_JOB_API, MAX_LINE, JobApi
+from jupyter_mlws.core.runs import remote
+from jupyter_mlws.core.runs.remote import REFUSED, RemoteRun
+from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError
+
+
+@pytest.fixture
+def job_api(ws: Workspace, tmp_path: Path) -> Iterator[tuple[JobApi, Run]]:
+    run = Experiment(ws, "api").start_logging()
+    folder = tmp_path / "api"
+    folder.mkdir(mode=0o700)
+    api = JobApi(ws, run.id, folder)
+    api.start()
+    yield api, run
+    api.close()
+
+
+def test_the_job_api_serves_only_the_jobs_own_runs(job_api: tuple[JobApi, Run], ws: Workspace) -> None:
+    api, run = job_api
+    other = Experiment(ws, "private").start_logging()
+    other.log_param("secret", "x")
+    connection = remote._Connection(str(api.socket_path))
+    proxy = RemoteRun(connection, run.id)
+    proxy.log("loss", 0.5)
+    proxy.log_param("lr", 0.1)
+    child = proxy.child_run("c1")
+    child.log("score", 1.0)
+    child.complete()
+    proxy.upload_file("outputs/model.bin", io.BytesIO(b"weights"))
+    model = proxy.register_model("api-model", "outputs/model.bin")
+    proxy.flush()
+    assert run.get_metrics() == {"loss": 0.5} and run.get_params() == {"lr": "0.1"}
+    assert (model.id, Model(ws, "api-model").run_id) == ("api-model:1", run.id)
+    with pytest.raises(InvalidStateError, match="not this job's run"):
+        connection.call("register_model", run_id=other.id, model_name="stolen", model_path="outputs")
+    assert [(c.id, c.status) for c in run.get_children()] == [(child.id, "Completed")]
+
+    # Another run, through a proxy or a hand-made request: refused, saying why and what to do instead.
+    with pytest.raises(InvalidStateError, match="Docker target keeps jobs away from the workspace") as caught:
+        RemoteRun(connection, other.id).get_params()
+    assert other.id in str(caught.value) and "local compute target" in str(caught.value)
+    with pytest.raises(InvalidStateError, match="not this job's run"):
+        connection.call("log_batch", run_id=other.id, params={"injected": 1})
+    with pytest.raises(InvalidStateError, match="'submit' is not available to a job on the Docker target"):
+        connection.call("submit", run_id=run.id, script="evil.py", compute_target="local")
+    with pytest.raises(InvalidStateError, match="own run"):
+        proxy.fail("no")  # the supervisor ends the job's run
+    with pytest.raises(InvalidStateError, match="the Docker target"):
+        proxy.workspace  # noqa: B018
+    with pytest.raises(InvalidStateError, match="the Docker target"):
+        proxy.experiment.workspace  # noqa: B018
+    assert other.get_params() == {"secret": "x"}
+    assert [r.id for r in ws.search_runs(include_children=True).runs if r.id not in (run.id, other.id)] == [child.id]
+
+    # Garbage and oversized requests are answered with an error, never a dropped supervisor.
+    with pytest.raises(InvalidArgumentError, match="unexpected keyword"):
+        connection.call("get_params", run_id=run.id, path="/etc/passwd")
+    raw = remote._Connection(str(api.socket_path))
+    with pytest.raises(InvalidArgumentError, match="longer than"):
+        raw.call("log_batch", run_id=run.id, params={"big": "x" * MAX_LINE})
+    raw.close(run.id)
+    assert proxy.get_status() == "Running"
+    connection.close(run.id)
+
+
+def test_the_proxy_run_offers_the_run_api_or_refuses_it_by_name() -> None:
+    public = {n for n in dir(Run) if not n.startswith("_")}
+    offered = {n for n in dir(RemoteRun) if not n.startswith("_")}
+    missing = public - offered - set(REFUSED) - {"get_context"}
+    assert not missing, f"Run methods a Docker job neither gets nor is told about: {sorted(missing)}"
+    assert remote.ENV_JOB_API == ENV_JOB_API
+
+
+def test_get_context_in_a_docker_job_is_the_proxy(monkeypatch: pytest.MonkeyPatch, job_api: tuple[JobApi, Run]) -> None:
+    api, run = job_api
+    monkeypatch.setenv("MLWS_RUN_ID", run.id)
+    monkeypatch.setenv(ENV_JOB_API, str(api.socket_path))
+    monkeypatch.delenv("MLWS_WORKSPACE", raising=False)
+    context = Run.get_context()
+    assert isinstance(context, RemoteRun) and context.id == run.id and context.experiment.name == "api"
+    context.log("loss", 1.0)
+    remote._connections.pop((str(api.socket_path), os.getpid())).close(run.id)  # what atexit does
+    assert run.get_metrics() == {"loss": 1.0}
+
+
+def test_a_forked_child_gets_its_own_connection(job_api: tuple[JobApi, Run]) -> None:
+    """A data loader's worker forked after the job logged must not talk over its parent's socket."""
+    api, run = job_api
+    connection = remote._Connection(str(api.socket_path))
+    remote._connections[("forked-test", os.getpid())] = connection
+    proxy = RemoteRun(connection, run.id)
+    proxy.log_param("parent", 1)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            code = 1
+            try:
+                proxy.log_param("child", 2)
+                proxy.log("child_metric", 1.0)
+                proxy.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+        proxy.log_param("after", 3)  # the parent's connection still answers in order
+        assert run.get_params() == {"parent": "1", "child": "2", "after": "3"}
+        assert run.get_metrics() == {"child_metric": 1.0}
+    finally:
+        remote._connections.pop(("forked-test", os.getpid()))
+        connection.close(run.id)
