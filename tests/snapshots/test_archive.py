@@ -303,9 +303,7 @@ def test_extract_zip_of_a_benign_crafted_zip(tmp_path: Path) -> None:
 SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
 
 
-def test_a_setuid_file_restores_without_its_special_bits(
-    store: LocalArtifactStore, src: Path, tmp_path: Path
-) -> None:
+def test_a_setuid_file_restores_without_its_special_bits(store: LocalArtifactStore, src: Path, tmp_path: Path) -> None:
     write_tree(src, {"tool": "#!/bin/sh\nid\n", "shared": "x"})
     os.chmod(src / "tool", 0o4755)
     os.chmod(src / "shared", 0o2644 | stat.S_ISVTX)
