@@ -192,3 +192,31 @@ def test_the_patterns_are_documented() -> None:
     for pattern in (".env", "*.pem", "id_rsa*", ".aws/", ".netrc"):
         assert pattern in SECRET_PATTERNS
         assert f"`{pattern}`" in readme, f"README must list the secret pattern {pattern}"
+
+
+@pytest.mark.parametrize("is_dir", [False, True])
+def test_the_combined_secret_regex_agrees_with_the_patterns_one_by_one(is_dir: bool) -> None:
+    # _is_secret merges the patterns into one regex for speed; it must decide as git's rules do.
+    from jupyter_mlws.snapshots import ignore
+
+    one_by_one = ignore._Level("", ignore._SECRET_SPEC, "secrets", False)
+    paths = [
+        *SECRETS,
+        *CODE,
+        ".ssh",
+        "a/.ssh",
+        ".ssh/config",
+        ".aws",
+        ".env",
+        "x/.env",
+        ".env.d",
+        "keys",
+        "a.key.txt",
+        ".docker",
+        ".config/gcloud",
+        "home/.config/gcloud/creds.db",
+        ".kube/config",
+    ]
+    for path in paths:
+        expected = bool(ignore._last_match(one_by_one, path, is_dir))
+        assert ignore._is_secret(path, is_dir) is expected, (path, is_dir)
