@@ -353,3 +353,16 @@ def test_jobs_submitted_by_the_process_that_has_the_password_run(
         assert run.get_metrics() == {"ok": 1}
     finally:
         agent.stop(ws)
+
+
+@pytest.mark.postgres
+def test_mlws_init_with_a_password_stores_none_and_says_where_it_goes(
+    tmp_path: Path, password_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jupyter_mlws.cli import main
+
+    assert main(["init", str(tmp_path / "pg"), "--metadata-url", password_url]) == 0
+    out, err = capsys.readouterr()
+    assert "s3cr" not in out + err
+    assert "PGPASSWORD" in err and ".pgpass" in err
+    assert "s3cr" not in (tmp_path / "pg" / ".mlws" / "config.json").read_text()
