@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 
 from ..core.experiment import Experiment
@@ -25,6 +26,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     )
     metadata = ws.get_details()["metadata_url"]
     print(f"workspace {ws.name!r} at {ws.root} (metadata: {metadata}, artifacts: {ws.artifact_url})")
+    if ws.database_environment():
+        # The password was used for this command only; it is never written into the workspace.
+        print(
+            "note: the database password is not stored in the workspace; give it to later commands, "
+            "jobs and the Jupyter server in PGPASSWORD or ~/.pgpass",
+            file=sys.stderr,
+        )
     return 0
 
 

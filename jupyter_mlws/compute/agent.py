@@ -128,6 +128,8 @@ def spawn(ws: Workspace) -> None:
         with open(_agent_dir(ws) / "agent.log", "ab") as log:
             subprocess.run(
                 [sys.executable, "-c", _LAUNCHER, str(ws.root)],
+                # A database password this process was given in a URL is in no file (issue 13).
+                env={**os.environ, **ws.database_environment()},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -1,13 +1,24 @@
-"""The workspace: a folder holding ``.mlws/`` (config, SQLite database, artifact blobs)."""
+"""The workspace: a folder holding ``.mlws/`` (config, SQLite database, artifact blobs).
+
+A workspace is private to its owner (issue 13): ``.mlws/`` is made 0700 and everything in it
+0600 (blobs 0400), with explicit modes rather than a changed umask (the umask is per process, and a
+Jupyter kernel shares it with the user's code). Opening an older workspace that other users can
+read warns once per process with the ``chmod`` that fixes it. A database password is never
+written into ``config.json``: libpq takes it from ``PGPASSWORD`` or ``~/.pgpass``.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import stat
+import tempfile
 import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 from ..errors import AlreadyExistsError, InvalidStateError, NotFoundError
 from .entities import ExperimentRecord
@@ -23,7 +34,7 @@ if TYPE_CHECKING:
     from .runs import Run, RunPage
     from .services import Services
 
-__all__ = ["CONFIG_DIR", "Workspace", "close_backends"]
+__all__ = ["CONFIG_DIR", "InsecureWorkspaceWarning", "Workspace", "close_backends"]
 
 CONFIG_DIR = ".mlws"
 CONFIG_FILE = "config.json"
@@ -36,6 +47,21 @@ _backends_lock = threading.Lock()
 _metadata_stores: dict[str, MetadataStore] = {}
 _artifact_stores: dict[str, ArtifactStore] = {}
 _writers: dict[str, MetricWriter] = {}
+# Database passwords this process was given in a metadata URL (Workspace.create, or an older
+# config.json), by the URL without its password: config.json never holds them, and every Workspace
+# object of the process that names the database connects with them.
+_passwords: dict[str, str] = {}
+# Workspaces whose permissions and config this process has checked (warned about) already.
+_checked: set[Path] = set()
+_checked_lock = threading.Lock()
+
+#: ``.mlws``'s mode: private to the owner (files in it are made 0600, blobs 0400).
+PRIVATE_DIR_MODE = 0o700
+
+
+class InsecureWorkspaceWarning(UserWarning):
+    """An existing workspace that other local users can read, or whose ``config.json`` holds a
+    database password in clear text. The message names the workspace and the fix."""
 
 
 class Workspace:
@@ -54,9 +80,16 @@ class Workspace:
             raise InvalidStateError(f"the workspace config {config_path} cannot be read: {exc}") from None
         self._root = root
         self._name: str = config.get("name") or root.name or "workspace"
-        self._metadata_url: str = config.get("metadata_url") or _default_metadata_url(root)
+        # An older config.json may hold the password: it still opens (the password is used in this
+        # process, as before), and the check below says to move it out.
+        url, password = _split_password(config.get("metadata_url") or _default_metadata_url(root))
+        if password is not None:
+            _passwords[url] = password
+        self._metadata_url: str = url
         self._artifact_url: str = config.get("artifact_url") or str(root / CONFIG_DIR / "artifacts")
         self._experiments: dict[str, ExperimentRecord] = {}
+        if root not in _checked:
+            _check_once(root, config_path, url, password is not None)
 
     # -- construction ---------------------------------------------------------------------------------
     @classmethod
@@ -72,11 +105,17 @@ class Workspace:
         root = Path(path).expanduser().resolve()
         if name is not None:
             validate_entity_name("workspace", name)
+        password = None
+        if metadata_url is not None:
+            # The password reaches this process's connections, never config.json (issue 13).
+            metadata_url, password = _split_password(metadata_url)
         config_path = root / CONFIG_DIR / CONFIG_FILE
         if config_path.exists():
             if not exist_ok:
                 raise AlreadyExistsError(f"a workspace exists already at {root}; pass exist_ok=True to open it")
             ws = cls(root)
+            if password is not None and metadata_url == ws.metadata_url:
+                _passwords[metadata_url] = password
             wanted = {"name": name, "metadata_url": metadata_url, "artifact_url": artifact_url}
             current = {"name": ws.name, "metadata_url": ws.metadata_url, "artifact_url": ws.artifact_url}
             clash = [k for k, v in wanted.items() if v is not None and v != current[k]]
@@ -86,7 +125,10 @@ class Workspace:
                     "open it with Workspace.from_config() or create a new one elsewhere"
                 )
             return ws
-        (root / CONFIG_DIR).mkdir(parents=True, exist_ok=True)
+        _make_private_dir(root / CONFIG_DIR)
+        if password is not None:
+            assert metadata_url is not None
+            _passwords[metadata_url] = password
         config = {
             "format": CONFIG_FORMAT,
             "name": name or root.name or "workspace",
@@ -105,6 +147,8 @@ class Workspace:
         gitignore = root / CONFIG_DIR / ".gitignore"
         if not gitignore.exists():
             _write_atomic(gitignore, "# jupyter-mlws workspace data\n*\n")
+        with _checked_lock:
+            _checked.add(root)  # made private just now: nothing to warn about
         return ws
 
     @classmethod
@@ -139,7 +183,17 @@ class Workspace:
 
     @property
     def metadata_url(self) -> str:
+        """The metadata database's URL, without a password (libpq reads it from ``PGPASSWORD`` or
+        ``~/.pgpass``; one given to :meth:`create` is kept in this process only)."""
         return self._metadata_url
+
+    def database_environment(self) -> dict[str, str]:
+        """Variables a process started from this one needs to reach the database: ``PGPASSWORD`` when
+        this process was given the password in a URL (it is in no file the child could read)."""
+        password = _passwords.get(self._metadata_url)
+        if password is None or not self._metadata_url.startswith("postgresql"):
+            return {}
+        return {"PGPASSWORD": password}
 
     @property
     def artifact_url(self) -> str:
@@ -162,7 +216,8 @@ class Workspace:
             with _backends_lock:
                 store = _metadata_stores.get(self._metadata_url)
                 if store is None:
-                    store = _metadata_stores[self._metadata_url] = open_metadata_store(self._metadata_url)
+                    url = _with_password(self._metadata_url, _passwords.get(self._metadata_url))
+                    store = _metadata_stores[self._metadata_url] = open_metadata_store(url)
         return store
 
     @property
@@ -304,8 +359,6 @@ def _default_metadata_url(root: Path) -> str:
 
 
 def _hide_password(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
@@ -313,7 +366,105 @@ def _hide_password(url: str) -> str:
     return url
 
 
+def _split_password(url: str) -> tuple[str, str | None]:
+    """``url`` without its password (in the user part or a ``password=`` query parameter), and the
+    password (decoded), or None if it has none."""
+    parts = urlsplit(url)
+    password: str | None = None
+    netloc = parts.netloc
+    userinfo, at, hostport = netloc.rpartition("@")
+    if at and ":" in userinfo:
+        user, _, raw = userinfo.partition(":")
+        password = unquote(raw)
+        netloc = f"{user}@{hostport}"
+    query = parts.query
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(key == "password" for key, _ in pairs):
+        password = next(value for key, value in pairs if key == "password")
+        query = urlencode([(key, value) for key, value in pairs if key != "password"])
+    if password is None:
+        return url, None
+    return urlunsplit(parts._replace(netloc=netloc, query=query)), (password or None)
+
+
+def _with_password(url: str, password: str | None) -> str:
+    """``url`` (without a password) with ``password`` put back in its user part."""
+    if not password:
+        return url
+    parts = urlsplit(url)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if not at:
+        return url  # no user to attach it to: libpq's own defaults apply
+    return urlunsplit(parts._replace(netloc=f"{userinfo}:{quote(password, safe='')}@{hostport}"))
+
+
+def _make_private_dir(path: Path) -> None:
+    """Make ``path`` (and missing parents, with the usual modes) and give it mode 0700.
+
+    The mode is set explicitly, not through the umask: ``mkdir`` alone leaves an existing folder's
+    mode as it was, and a umask like 0o002 would let a group in.
+    """
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    st = path.stat()
+    if stat.S_IMODE(st.st_mode) != PRIVATE_DIR_MODE and st.st_uid == os.geteuid():
+        os.chmod(path, PRIVATE_DIR_MODE)
+
+
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write ``path`` whole (a new private file renamed into place): mode 0600 from its creation."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _check_once(root: Path, config_path: Path, metadata_url: str, password_in_config: bool) -> None:
+    """Warn (once per process per workspace) when other users can read it, or its config holds a
+    database password. Runs on the first open only: Workspace() is built on hot paths."""
+    with _checked_lock:
+        if root in _checked:
+            return
+        _checked.add(root)
+    exposed = [p for p in _private_paths(root, config_path, metadata_url) if _open_to_others(p)]
+    if exposed:
+        private = root / CONFIG_DIR
+        outside = [p for p in exposed if p != private and private not in p.parents]
+        fix = " ".join(str(p) for p in [private, *outside])
+        warnings.warn(
+            InsecureWorkspaceWarning(
+                f"the workspace {root} can be read by other users of this machine "
+                f"({', '.join(map(str, exposed))} allow group or other access): they could read its "
+                f"parameters, metrics, files and config. Make it private with: chmod -R go-rwx {fix}"
+            ),
+            stacklevel=3,
+        )
+    if password_in_config:
+        warnings.warn(
+            InsecureWorkspaceWarning(
+                f"the workspace config {config_path} holds the database password in clear text: remove it "
+                f"from metadata_url there (leaving {_hide_password(metadata_url)!r} without ':password') and "
+                "give it to libpq instead, in PGPASSWORD or ~/.pgpass (mode 0600)"
+            ),
+            stacklevel=3,
+        )
+
+
+def _private_paths(root: Path, config_path: Path, metadata_url: str) -> list[Path]:
+    paths = [root / CONFIG_DIR, config_path]
+    if metadata_url.startswith("sqlite:///"):
+        database = metadata_url.removeprefix("sqlite:///").split("?", 1)[0]
+        if database and database != ":memory:":
+            paths.append(Path(database))
+    return paths
+
+
+def _open_to_others(path: Path) -> bool:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(stat.S_IMODE(mode) & 0o077)

@@ -2,7 +2,9 @@
 
 Restoring never writes outside the target folder: every path is checked (no ``..``, nothing
 absolute), regular files are written before any symlink exists, and a symlink is only created when
-it points inside the target (the zip-slip and symlink-slip attacks).
+it points inside the target (the zip-slip and symlink-slip attacks). Modes keep their permission bits
+only: setuid, setgid and sticky bits from a manifest or a zip are dropped (issue 13), so a restored
+file never runs with its owner's or group's rights.
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError
 from .manifest import Manifest
 
-__all__ = ["extract_zip", "load_manifest", "restore_snapshot", "write_zip"]
+__all__ = ["PERMISSION_BITS", "extract_zip", "load_manifest", "restore_snapshot", "write_zip"]
+
+#: The mode bits a restored or extracted file keeps (rwx for owner, group, others; no setuid,
+#: setgid or sticky bit).
+PERMISSION_BITS = 0o777
 
 
 def load_manifest(artifacts: ArtifactStore, snapshot_id: str) -> Manifest:
@@ -40,7 +46,7 @@ def write_zip(manifest: Manifest, artifacts: ArtifactStore, output: str | os.Pat
                     info.external_attr = (stat.S_IFLNK | 0o777) << 16
                     zf.writestr(info, entry.target or "")
                     continue
-                info.external_attr = (stat.S_IFREG | entry.mode) << 16
+                info.external_attr = (stat.S_IFREG | (entry.mode & PERMISSION_BITS)) << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
                 assert entry.digest is not None
                 with artifacts.open(entry.digest) as src, zf.open(info, "w", force_zip64=True) as dst:
@@ -123,7 +129,7 @@ def restore_snapshot(
         dest = _inside(root, entry.path)
         assert entry.digest is not None
         artifacts.copy_to(entry.digest, dest, durable=durable)
-        os.chmod(dest, entry.mode & 0o7777)
+        os.chmod(dest, entry.mode & PERMISSION_BITS)
     _make_links(root, [(e.path, e.target or "") for e in manifest.entries if e.kind == "link"])
     return root
 
@@ -174,7 +180,7 @@ def extract_zip(archive: str | os.PathLike[str], target: str | os.PathLike[str])
             tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
             with zf.open(info) as src, open(tmp, "xb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
-            mode = (info.external_attr >> 16) & 0o7777
+            mode = (info.external_attr >> 16) & PERMISSION_BITS
             if mode:
                 os.chmod(tmp, mode)
             os.replace(tmp, dest)

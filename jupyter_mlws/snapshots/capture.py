@@ -5,14 +5,19 @@ skip hashing. A changed file is never missed: any change of content moves mtime 
 entry is only trusted if the file had not been modified within ``RACY_WINDOW_NS`` of when it was
 hashed (the "racily clean" problem git solves the same way), so coarse timestamps cannot hide an
 edit made right after hashing.
+
+Secret-like files (``.env``, keys, credentials: :data:`.ignore.SECRET_PATTERNS`) are left out unless
+an ``.amlignore`` negation names them; the capture warns with their names and records them in the
+manifest (``excluded_secrets``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import stat
+import tempfile
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,16 +25,22 @@ from pathlib import Path
 from ..core.interfaces import ArtifactStore
 from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError, NotFoundError
-from .ignore import IgnoreRules
+from .ignore import IgnoreRules, Verdict
 from .manifest import Manifest, ManifestEntry
 
-__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "Snapshot", "capture_snapshot"]
+__all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "SecretFilesExcludedWarning", "Snapshot", "capture_snapshot"]
 
 DEFAULT_MAX_FILES = 2000  # Azure ML's limits
 DEFAULT_MAX_BYTES = 300 * 1024 * 1024
 RACY_WINDOW_NS = 2_000_000_000
 ENV_MAX_FILES = "MLWS_SNAPSHOT_MAX_FILES"
 ENV_MAX_MB = "MLWS_SNAPSHOT_MAX_MB"
+_NAMES_IN_WARNING = 20
+
+
+class SecretFilesExcludedWarning(UserWarning):
+    """A capture left secret-like files out of a snapshot; the message names them and the way to
+    bring one back (a negation in ``.amlignore``)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,11 @@ class Snapshot:
     def total_size(self) -> int:
         return self.manifest.total_size
 
+    @property
+    def excluded_secrets(self) -> tuple[str, ...]:
+        """Secret-like files (folders end in "/") the capture left out."""
+        return self.manifest.excluded_secrets
+
 
 @dataclass
 class _Found:
@@ -65,11 +81,17 @@ def _limits(max_files: int | None, max_bytes: int | None) -> tuple[int, int]:
     return max_files, max_bytes
 
 
-def _walk(root: Path) -> tuple[list[_Found], list[tuple[str, str]], list[str]]:
-    """Files, in-tree symlinks ``(rel, target)`` and skipped out-of-tree symlinks, ignore rules applied."""
-    files: list[_Found] = []
-    links: list[tuple[str, str]] = []
-    skipped: list[str] = []
+@dataclass
+class _Tree:
+    files: list[_Found]
+    links: list[tuple[str, str]]  # in-tree symlinks (rel, target)
+    skipped: list[str]  # symlinks pointing outside, never followed
+    secrets: list[str]  # secret-like files and folders ("name/") left out
+
+
+def _walk(root: Path) -> _Tree:
+    """The files and links a snapshot of ``root`` takes, ignore rules and secret patterns applied."""
+    tree = _Tree([], [], [], [])
     stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", IgnoreRules())]
     while stack:
         folder, rel, parent_rules = stack.pop()
@@ -80,21 +102,25 @@ def _walk(root: Path) -> tuple[list[_Found], list[tuple[str, str]], list[str]]:
         rules = parent_rules.descend(folder, rel, {e.name for e in entries})
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
+            is_dir = entry.is_dir(follow_symlinks=False)
+            verdict = rules.verdict(child, is_dir=is_dir)
+            if verdict is Verdict.WITHHELD:
+                tree.secrets.append(child + "/" if is_dir else child)
+                continue
+            if verdict is Verdict.IGNORE:
+                continue
             if entry.is_symlink():
-                if rules.is_ignored(child, is_dir=False):
-                    continue
                 target = os.readlink(entry.path)
                 if _link_stays_inside(root, Path(entry.path), target):
-                    links.append((child, target))
+                    tree.links.append((child, target))
                 else:
-                    skipped.append(child)  # never followed outside the source folder
-                continue
-            if entry.is_dir():
-                if not rules.is_ignored(child, is_dir=True):
-                    stack.append((Path(entry.path), child, rules))
-            elif entry.is_file() and not rules.is_ignored(child, is_dir=False):
-                files.append(_Found(child, entry.path, entry.stat()))
-    return files, links, skipped
+                    tree.skipped.append(child)  # never followed outside the source folder
+            elif is_dir:
+                stack.append((Path(entry.path), child, rules))
+            elif entry.is_file():
+                tree.files.append(_Found(child, entry.path, entry.stat()))
+    tree.secrets.sort()
+    return tree
 
 
 def _link_stays_inside(root: Path, link: Path, target: str) -> bool:
@@ -127,6 +153,19 @@ def _check_limits(root: Path, files: list[_Found], max_files: int, max_bytes: in
     )
 
 
+def _warn_secrets(root: Path, secrets: list[str]) -> None:
+    shown = ", ".join(secrets[:_NAMES_IN_WARNING])
+    more = f" and {len(secrets) - _NAMES_IN_WARNING} more" if len(secrets) > _NAMES_IN_WARNING else ""
+    warnings.warn(
+        SecretFilesExcludedWarning(
+            f"left {len(secrets)} secret-like file(s) out of the snapshot of {root}: {shown}{more}. "
+            f"To capture one anyway, add a negation for it (e.g. '!{secrets[0].rstrip('/')}') to "
+            f"{root / '.amlignore'}"
+        ),
+        stacklevel=3,
+    )
+
+
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
@@ -154,10 +193,16 @@ def _save_cache(path: Path | None, cache: dict[str, list[int | str]]) -> None:
     if path is None:
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, separators=(",", ":")), encoding="utf-8")
-        os.replace(tmp, path)
+        # Private like the rest of the workspace (the cache lists the source's paths): 0700 / 0600.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(cache, out, separators=(",", ":"))
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
     except OSError:
         pass
 
@@ -184,8 +229,11 @@ def capture_snapshot(
     if not root.is_dir():
         raise NotFoundError(f"the snapshot source folder {root} does not exist")
     max_files, max_bytes = _limits(max_files, max_bytes)
-    files, links, skipped = _walk(root)
+    tree = _walk(root)
+    files = tree.files
     _check_limits(root, files, max_files, max_bytes)
+    if tree.secrets:
+        _warn_secrets(root, tree.secrets)
 
     cache_path = Path(cache_file) if cache_file is not None else None
     cache = _load_cache(cache_path)
@@ -219,17 +267,18 @@ def capture_snapshot(
             cache.pop(found.path, None)  # changed while read, or too fresh to trust
 
     entries = [
-        ManifestEntry(f.rel, "file", sizes.get(f.rel, f.st.st_size), stat.S_IMODE(f.st.st_mode), digest=digests[f.rel])
+        # Permission bits only: a setuid/setgid/sticky bit is never carried into a snapshot (issue 13).
+        ManifestEntry(f.rel, "file", sizes.get(f.rel, f.st.st_size), f.st.st_mode & 0o777, digest=digests[f.rel])
         for f in files
     ]
-    entries += [ManifestEntry(rel, "link", target=target) for rel, target in links]
+    entries += [ManifestEntry(rel, "link", target=target) for rel, target in tree.links]
     if extra_files:
         names = {validate_file_name(name, "extra file"): data for name, data in extra_files.items()}
         entries = [e for e in entries if e.path not in names]
         for name, data in names.items():
             digest, size = artifacts.put_bytes(data)
             entries.append(ManifestEntry(name, "file", size, 0o644, digest=digest))
-    manifest = Manifest(tuple(entries), tuple(skipped))
+    manifest = Manifest(tuple(entries), tuple(tree.skipped), tuple(tree.secrets))
     snapshot_id, _ = artifacts.put_bytes(manifest.to_bytes())
     if cache_changed:
         _save_cache(cache_path, cache)

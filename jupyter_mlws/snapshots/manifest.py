@@ -1,4 +1,5 @@
-"""A snapshot's manifest: every captured file (path, size, mode, sha256) and symlink (target).
+"""A snapshot's manifest: every captured file (path, size, mode, sha256) and symlink (target), and
+the secret-like files the capture left out (by name only, so that the UI and CLI can say so).
 
 The manifest is stored as a blob; its own sha256 is the snapshot id, so an unchanged tree gives the
 same id and costs no new bytes.
@@ -36,6 +37,8 @@ class ManifestEntry:
 class Manifest:
     entries: tuple[ManifestEntry, ...]
     skipped_links: tuple[str, ...] = field(default=())
+    #: Secret-like files (and folders, ending in "/") the capture left out (issue 13).
+    excluded_secrets: tuple[str, ...] = field(default=())
 
     @property
     def files(self) -> list[ManifestEntry]:
@@ -47,10 +50,12 @@ class Manifest:
 
     def to_bytes(self) -> bytes:
         """Canonical JSON: the same tree always gives the same bytes (and so the same id)."""
-        body = {
+        body: dict[str, Any] = {
             "format": FORMAT,
             "entries": [e.to_json() for e in sorted(self.entries, key=lambda e: e.path)],
         }
+        if self.excluded_secrets:  # only then: a tree without any keeps the id it always had
+            body["excluded_secrets"] = sorted(self.excluded_secrets)
         return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
@@ -67,6 +72,7 @@ class Manifest:
                     entries.append(
                         ManifestEntry(raw["path"], "file", int(raw["size"]), int(raw["mode"]), str(raw["digest"]))
                     )
+            excluded = tuple(str(name) for name in body.get("excluded_secrets", ()))
         except (ValueError, KeyError, TypeError) as exc:
             raise InvalidArgumentError(f"not a snapshot manifest: {exc}") from None
-        return cls(tuple(entries))
+        return cls(tuple(entries), excluded_secrets=excluded)

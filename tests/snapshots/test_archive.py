@@ -61,7 +61,7 @@ def assert_only_target_changed(arena: Path, before: dict[str, tuple[str, bytes |
 SOURCE_TREE: dict[str, str | bytes] = {
     "train.py": "print('train')\n",
     "run.sh": "#!/bin/sh\nexec python train.py\n",
-    "private.key": "k",
+    "private.cfg": "k",
     "pkg/__init__.py": "",
     "pkg/deep/er/mod.py": "X = 1\n",
     "data/blob.bin": bytes(range(256)) * 40,
@@ -72,7 +72,7 @@ SOURCE_TREE: dict[str, str | bytes] = {
 def captured_src(store: LocalArtifactStore, src: Path) -> tuple[Path, Manifest]:
     write_tree(src, SOURCE_TREE)
     os.chmod(src / "run.sh", 0o755)
-    os.chmod(src / "private.key", 0o600)
+    os.chmod(src / "private.cfg", 0o600)
     os.symlink("pkg/deep/er/mod.py", src / "mod-link.py")
     os.symlink("pkg", src / "pkg-link")
     return src, capture_snapshot(src, store).manifest
@@ -92,7 +92,7 @@ def test_write_zip_then_extract_zip_round_trip(
     out = extract_zip(archive, tmp_path / "extracted")
     assert listing(out) == listing(src)
     assert stat.S_IMODE(os.stat(out / "run.sh").st_mode) == 0o755
-    assert stat.S_IMODE(os.stat(out / "private.key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(out / "private.cfg").st_mode) == 0o600
     assert os.access(out / "run.sh", os.X_OK)
     assert os.readlink(out / "pkg-link") == "pkg"
     assert (out / "mod-link.py").read_text() == "X = 1\n"
@@ -106,7 +106,7 @@ def test_restore_snapshot_round_trip(
     out = restore_snapshot(manifest, store, tmp_path / "work")
     assert listing(out) == listing(src)
     assert stat.S_IMODE(os.stat(out / "run.sh").st_mode) == 0o755
-    assert stat.S_IMODE(os.stat(out / "private.key").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(out / "private.cfg").st_mode) == 0o600
     # Restoring from the stored manifest (what a job does) gives the same tree.
     snap_id = capture_snapshot(src, store).id
     again = restore_snapshot(load_manifest(store, snap_id), store, tmp_path / "work2")
@@ -297,3 +297,39 @@ def test_extract_zip_of_a_benign_crafted_zip(tmp_path: Path) -> None:
     assert os.access(out / "b.txt", os.X_OK)
     assert (out / "dir" / "link").read_bytes() == b"a"
     assert (out / "up").read_bytes() == b"b"
+
+
+# -- setuid, setgid and sticky bits never come back (issue 13) ---------------------------------------------
+SPECIAL_BITS = stat.S_ISUID | stat.S_ISGID | stat.S_ISVTX
+
+
+def test_a_setuid_file_restores_without_its_special_bits(store: LocalArtifactStore, src: Path, tmp_path: Path) -> None:
+    write_tree(src, {"tool": "#!/bin/sh\nid\n", "shared": "x"})
+    os.chmod(src / "tool", 0o4755)
+    os.chmod(src / "shared", 0o2644 | stat.S_ISVTX)
+    assert os.stat(src / "tool").st_mode & stat.S_ISUID  # the attack's input is really setuid
+    snap = capture_snapshot(src, store)
+    out = restore_snapshot(load_manifest(store, snap.id), store, tmp_path / "work")
+    assert stat.S_IMODE(os.stat(out / "tool").st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(out / "shared").st_mode) == 0o644
+    archive = write_zip(load_manifest(store, snap.id), store, tmp_path / "snap.zip")
+    with zipfile.ZipFile(archive) as zf:
+        assert not (zf.getinfo("tool").external_attr >> 16) & SPECIAL_BITS
+
+
+def test_a_manifest_with_special_bits_restores_without_them(store: LocalArtifactStore, tmp_path: Path) -> None:
+    # An older snapshot (captured before the mask) or a crafted manifest still carries the bits.
+    digest, size = store.put_bytes(b"#!/bin/sh\n")
+    manifest = Manifest((ManifestEntry("tool", "file", size, 0o6755 | stat.S_ISVTX, digest),))
+    out = restore_snapshot(manifest, store, tmp_path / "work")
+    assert stat.S_IMODE(os.stat(out / "tool").st_mode) == 0o755
+
+
+def test_extract_zip_drops_special_bits(tmp_path: Path) -> None:
+    archive = make_zip(
+        tmp_path / "suid.zip",
+        [("tool", b"#!/bin/sh\n", stat.S_IFREG | 0o4755), ("dir/g", b"g", stat.S_IFREG | 0o2750 | stat.S_ISVTX)],
+    )
+    out = extract_zip(archive, tmp_path / "out")
+    assert stat.S_IMODE(os.stat(out / "tool").st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(out / "dir" / "g").st_mode) == 0o750

@@ -1,4 +1,4 @@
-"""Ignore rules: ``.amlignore`` / ``.gitignore`` in gitignore syntax, nested per folder, as git does it.
+"""Ignore rules: ``.gitignore`` and ``.amlignore`` in gitignore syntax, nested per folder, as git does it.
 
 The ``.gitignore``-only scenarios are checked twice: against the snapshot, and against git itself
 (``git ls-files --others --exclude-standard``), so the expectations are git's, not ours.
@@ -188,21 +188,29 @@ def test_scenarios_agree_with_git(name: str, tmp_path: Path, git_env: dict[str, 
     assert set(filter(None, listed.split("\0"))) == expected
 
 
-def test_amlignore_wins_over_gitignore_in_the_same_folder(src: Path, captured: Captured) -> None:
+def test_gitignore_and_amlignore_in_one_folder_both_apply(src: Path, captured: Captured) -> None:
     got = captured(
         src,
         {".amlignore": "a.txt\n", ".gitignore": "b.txt\n", "a.txt": "", "b.txt": "", "c.txt": ""},
     )
-    assert got == {".amlignore", ".gitignore", "b.txt", "c.txt"}
+    assert got == {".amlignore", ".gitignore", "c.txt"}
 
 
-def test_subfolder_with_only_a_gitignore_applies_it(src: Path, captured: Captured) -> None:
+def test_the_amlignore_has_the_last_word_in_its_folder(src: Path, captured: Captured) -> None:
+    got = captured(
+        src,
+        {".gitignore": "*.csv\n", ".amlignore": "!keep.csv\n", "keep.csv": "", "drop.csv": "", "a.py": ""},
+    )
+    assert got == {".amlignore", ".gitignore", "keep.csv", "a.py"}
+
+
+def test_subfolders_apply_their_gitignore_and_amlignore(src: Path, captured: Captured) -> None:
     got = captured(
         src,
         {
             ".amlignore": "*.ckpt\n",
-            ".gitignore": "*.txt\n",  # unused: the root has an .amlignore
-            "sub/.gitignore": "local.dat\n",  # sub has no .amlignore: its .gitignore applies
+            ".gitignore": "*.txt\n",  # applies next to the .amlignore too
+            "sub/.gitignore": "local.dat\n",
             "both/.amlignore": "x.dat\n",
             "both/.gitignore": "y.dat\n",
             "root.txt": "",
@@ -210,21 +218,20 @@ def test_subfolder_with_only_a_gitignore_applies_it(src: Path, captured: Capture
             "sub/local.dat": "",
             "sub/other.dat": "",
             "sub/model.ckpt": "",  # the root .amlignore still applies below
-            "sub/notes.txt": "",
+            "sub/notes.txt": "",  # and the root .gitignore
             "both/x.dat": "",
             "both/y.dat": "",
+            "both/z.dat": "",
         },
     )
     assert got == {
         ".amlignore",
         ".gitignore",
-        "root.txt",
         "sub/.gitignore",
         "sub/other.dat",
-        "sub/notes.txt",
         "both/.amlignore",
         "both/.gitignore",
-        "both/y.dat",
+        "both/z.dat",
     }
 
 
@@ -242,9 +249,15 @@ def test_a_deeper_amlignore_overrides_a_root_gitignore(src: Path, captured: Capt
     assert got == {".gitignore", "sub/.amlignore", "sub/wanted.csv"}
 
 
-def test_an_empty_amlignore_still_replaces_the_gitignore(src: Path, captured: Captured) -> None:
-    got = captured(src, {".amlignore": "", ".gitignore": "*\n", "train.py": ""})
+def test_adding_an_amlignore_does_not_capture_what_the_gitignore_ignores(src: Path, captured: Captured) -> None:
+    # Issue 13: the size-limit error advises adding an .amlignore; on Azure ML's rule that made the
+    # folder's .gitignore unread, and so captured what it kept out (secret.txt, .env, keys).
+    got = captured(
+        src,
+        {".gitignore": "secret.txt\n", ".amlignore": "data/\n", "secret.txt": "s3cr3t", "train.py": "", "data/x": ""},
+    )
     assert got == {".amlignore", ".gitignore", "train.py"}
+    assert "secret.txt" not in got
 
 
 def test_workspace_and_git_folders_are_never_captured(src: Path, captured: Captured) -> None:
@@ -291,8 +304,8 @@ def test_ignore_rules_unit_nested_levels(tmp_path: Path) -> None:
     write_tree(tmp_path, {".gitignore": "*.log\n", "sub/.gitignore": "!keep.log\n", ".amlignore": "*.bin\n"})
     root = IgnoreRules().descend(tmp_path, "")
     sub = root.descend(tmp_path / "sub", "sub")
-    assert root.is_ignored("x.bin", is_dir=False)  # .amlignore used at the root
-    assert not root.is_ignored("x.log", is_dir=False)  # .gitignore is not, next to an .amlignore
+    assert root.is_ignored("x.bin", is_dir=False)  # the .amlignore at the root
+    assert root.is_ignored("x.log", is_dir=False)  # and the .gitignore next to it
     assert not sub.is_ignored("sub/keep.log", is_dir=False)
     assert sub.is_ignored("sub/x.bin", is_dir=False)
     assert root.is_ignored(".mlws", is_dir=True)

@@ -5,7 +5,8 @@ How a put stays atomic and cheap:
 1. the bytes stream into a fresh temporary file in ``<root>/tmp/`` while being hashed, so the data is
    read exactly once and the temporary file is on the same filesystem as the blobs;
 2. the file is fsync'ed ("nothing acknowledged is ever lost", DESIGN §5) and made read-only, because a
-   blob never changes;
+   blob never changes — and readable by its owner only (0400; folders 0700), because blobs hold
+   run files, models and snapshots of code (issue 13);
 3. if a blob with that digest exists already the temporary file is simply dropped (deduplication
    costs one ``stat``); otherwise ``os.replace`` moves it into place in one atomic step and the folder
    is fsync'ed so the new name survives a power cut.
@@ -35,7 +36,8 @@ from . import BLOBS_DIR, TMP_DIR, blob_key, copy_and_hash, is_digest
 
 __all__ = ["LocalArtifactStore"]
 
-_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH  # 0o444
+_READ_ONLY = stat.S_IRUSR  # 0o400: immutable, and private to the owner
+_PRIVATE_DIR = 0o700
 
 
 def _path_from_url(url: str | os.PathLike[str]) -> Path:
@@ -106,8 +108,10 @@ class LocalArtifactStore(ArtifactStore):
         self._blobs = self.root / BLOBS_DIR
         self._tmp = self.root / TMP_DIR
         try:
-            self._blobs.mkdir(parents=True, exist_ok=True)
-            self._tmp.mkdir(exist_ok=True)
+            # Explicit modes, not the umask (a kernel shares it with the user's code).
+            self.root.mkdir(mode=_PRIVATE_DIR, parents=True, exist_ok=True)
+            self._blobs.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
+            self._tmp.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
         except OSError as exc:
             raise BackendUnavailableError(f"cannot create the artifact store at {self.root}: {exc}") from exc
 
@@ -152,7 +156,7 @@ class LocalArtifactStore(ArtifactStore):
             if final.exists():
                 return digest, size, None  # deduplicated: the finally clause drops the temporary file
             if not final.parent.is_dir():
-                final.parent.mkdir(exist_ok=True)
+                final.parent.mkdir(mode=_PRIVATE_DIR, exist_ok=True)
                 if sync:
                     _fsync_dir(self._blobs)  # the new fan-out folder must survive a power cut too
             os.chmod(tmp, _READ_ONLY)  # read-only before it gets its name: no writable window

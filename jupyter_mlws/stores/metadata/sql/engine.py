@@ -25,6 +25,12 @@ from ....errors import BackendUnavailableError, InvalidArgumentError, MlwsError
 __all__ = ["SqlEngine"]
 
 SQLITE_BUSY_TIMEOUT_S = 120.0
+#: How a PostgreSQL connection finds a password that the workspace URL does not carry.
+PGPASS_HELP = (
+    "jupyter-mlws never stores database passwords in the workspace: give it to libpq in the "
+    "PGPASSWORD environment variable or a ~/.pgpass line (host:port:database:user:password, file mode "
+    "0600; PGPASSFILE names another file) in every process that opens the workspace"
+)
 _live_engines: weakref.WeakSet[SqlEngine] = weakref.WeakSet()
 
 
@@ -63,8 +69,9 @@ class SqlEngine:
     @staticmethod
     def _sqlite_engine(parsed: Any) -> Engine:
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if database and database != ":memory:" and not parsed.query.get("uri"):
+            Path(database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _create_private(database)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -109,8 +116,11 @@ class SqlEngine:
         except MlwsError:
             raise
         except OperationalError as exc:
+            hint = ""
+            if self.dialect == "postgresql" and "password" in _first_line(exc).lower():
+                hint = f". {PGPASS_HELP}"
             raise BackendUnavailableError(
-                f"the metadata store {self.safe_url} is unavailable: {_first_line(exc)}"
+                f"the metadata store {self.safe_url} is unavailable: {_first_line(exc)}{hint}"
             ) from exc
         except DBAPIError as exc:
             if exc.connection_invalidated:
@@ -123,6 +133,18 @@ class SqlEngine:
 
     def dispose(self, close: bool = True) -> None:
         self.engine.dispose(close=close)
+
+
+def _create_private(database: str) -> None:
+    """Create an empty database file with mode 0600 unless one exists (SQLite takes an empty file
+    as an empty database). An existing file keeps its mode: opening a workspace warns about it."""
+    try:
+        fd = os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # SQLite itself will say what is wrong with the path
+    os.close(fd)
 
 
 def _first_line(exc: BaseException) -> str:
