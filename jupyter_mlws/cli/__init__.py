@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", help="create a workspace")
     p.add_argument("path", nargs="?", default=".")
     p.add_argument("--name")
-    p.add_argument("--metadata-url", help="e.g. postgresql+psycopg://user:password@host/db (default: SQLite)")
+    p.add_argument(
+        "--metadata-url",
+        help="e.g. postgresql+psycopg://user@host/db (default: SQLite); "
+        "the password comes from PGPASSWORD or ~/.pgpass and is never stored",
+    )
     p.add_argument("--artifact-url", help="a folder or fsspec URL (default: .mlws/artifacts)")
     p.set_defaults(func=workspace_cmds.cmd_init)
 

@@ -87,7 +87,7 @@ def _migration_lock(sql: SqlEngine) -> Iterator[None]:
         return
     import fcntl
 
-    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(f"{database}.migrate.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
