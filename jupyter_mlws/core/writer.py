@@ -159,6 +159,10 @@ class MetricWriter:
                 raise BackendUnavailableError(f"metrics were not written within {timeout} s")
             if marker.error is not None:
                 raise BackendUnavailableError(f"could not write metrics: {marker.error}") from marker.error
+        else:
+            # Nothing queued, but the thread may have taken a batch it has not committed yet: taking
+            # the consumers' lock waits for that batch (a read right after must see its points).
+            self.write_pending()
         if self._rejected:
             rejected, self._rejected = self._rejected, []
             raise InvalidArgumentError("the store refused metrics: " + "; ".join(rejected))

@@ -661,3 +661,33 @@ def test_close_backends_writes_pending_points_and_stops_every_writer_thread(tmp_
             assert [p.value for p in history] == [float(i) for i in range(100)]
         close_backends()
         assert writer_threads() == []
+
+
+def test_flush_waits_for_a_batch_the_writer_thread_has_taken_but_not_committed() -> None:
+    # The writer thread pops a batch and is inside the store's write when a reader flushes: the
+    # queue is empty then, and flush() used to return at once — the read that followed missed the
+    # batch (seen as a flaky `get_metrics` right after `log`).
+    entered, release = threading.Event(), threading.Event()
+    committed: list[Any] = []
+
+    class SlowStore:
+        def log_batch(self, run_id: str, points: list[Any]) -> None:
+            entered.set()
+            release.wait(30)
+            committed.extend(points)
+
+    writer = writer_module.MetricWriter(SlowStore())  # type: ignore[arg-type]
+    try:
+        writer.append(("run", "loss", 0.5, None, 0.0))
+        assert entered.wait(30), "the writer thread never took the batch"
+        assert not writer.queue  # taken off the queue, not yet committed
+        flushed = threading.Event()
+        flusher = threading.Thread(target=lambda: (writer.flush(), flushed.set()))
+        flusher.start()
+        assert not flushed.wait(0.3), "flush returned before the batch in flight was committed"
+        release.set()
+        flusher.join(30)
+        assert flushed.is_set() and committed == [("loss", 0.5, None, 0.0)]
+    finally:
+        release.set()
+        writer.close()
