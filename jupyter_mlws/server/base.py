@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import mimetypes
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +23,7 @@ from .events import EventHub
 from .requests import RequestModel, parse
 from .state import ServerState
 
-__all__ = ["MlwsHandler"]
+__all__ = ["MlwsHandler", "content_disposition"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=RequestModel)
@@ -36,6 +38,69 @@ def encode(data: Any) -> str:
         return json.dumps(data, allow_nan=False, default=str)
     except ValueError:
         return json.dumps(json_safe(data), allow_nan=False, default=str)
+
+
+# Types a browser shows passively (as text or a picture), so a file of one of them may be shown inline.
+INLINE_TYPES = frozenset(
+    {
+        "application/json",
+        "application/octet-stream",  # never rendered: browsers download it
+        "image/bmp",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/markdown",
+        "text/plain",
+        "text/tab-separated-values",
+        "text/x-python",
+    }
+)
+# On top of Jupyter's API policy (default-src 'none'): a file opened in a tab runs in a unique origin
+# with no script, whatever it is.
+FILE_CSP = "sandbox"
+
+
+def content_disposition(disposition: str, path: str) -> str:
+    """An RFC 6266 ``Content-Disposition`` naming ``path``'s base name: ``filename=`` holds an ASCII
+    fallback (no quote, backslash or control character), and ``filename*=UTF-8''...`` the exact name
+    when it differs (a header is Latin-1 and a quote would end the parameter early)."""
+    name = path.rsplit("/", 1)[-1] or "file"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    header = f'{disposition}; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"
+    return header
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` accepts NaN, Infinity and -Infinity, which are not JSON; a body may not hold them."""
+    raise InvalidArgumentError(
+        f"the request body holds {name}, which JSON does not allow: send a finite number (or null where allowed)"
+    )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise InvalidArgumentError(f"the request body holds the number {text[:40]}, too large for a float")
+    return value
+
+
+def _nul_in(value: Any, where: str = "the body") -> str | None:
+    """Where a NUL character is in a parsed JSON body (``'path'``, ``'tags'['x']``), else None."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return f"a key of {where}"
+        inner = f"{key!r}" if where == "the body" else f"{where}[{key!r}]"
+        found = _nul_in(item, inner)
+        if found is not None:
+            return found
+    return None
 
 
 class MlwsHandler(APIHandler):
@@ -63,6 +128,17 @@ class MlwsHandler(APIHandler):
             raise web.HTTPError(
                 403, log_message=f"User is not authorized to {action} on resource: {self.auth_resource}."
             )
+        self._refuse_nul_arguments()
+
+    def _refuse_nul_arguments(self) -> None:
+        """No id, name or path holds NUL (``%00`` in a URL): a 400 here, not a file-system or
+        PostgreSQL error (a 500) wherever the value would have gone."""
+        for key, value in self.path_kwargs.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidArgumentError(f"{key} {value[:80]!r} in the URL contains a NUL character (%00)")
+        for key, values in self.request.query_arguments.items():
+            if "\x00" in key or any(b"\x00" in v for v in values):
+                raise InvalidArgumentError(f"query parameter {key[:80]!r} contains a NUL character (%00)")
 
     @property
     def state(self) -> ServerState:
@@ -94,7 +170,9 @@ class MlwsHandler(APIHandler):
     # -- input --------------------------------------------------------------------------------------------
     def json_body(self) -> dict[str, Any]:
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(self.request.body or b"{}", parse_constant=_no_constant, parse_float=_finite_float)
+        except InvalidArgumentError:
+            raise
         except ValueError as exc:
             raise InvalidArgumentError(f"the request body is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
@@ -105,6 +183,9 @@ class MlwsHandler(APIHandler):
             raise InvalidArgumentError(
                 "the request body holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
             ) from None
+        where = _nul_in(body)
+        if where is not None:  # JSON allows \u0000; no path, name or PostgreSQL text can hold it
+            raise InvalidArgumentError(f"the request body holds a NUL character (\\u0000) in {where}")
         return body
 
     def parse(self, model: type[M]) -> M:
@@ -147,8 +228,16 @@ class MlwsHandler(APIHandler):
         """A path below the server's root; anything that escapes it is refused."""
         if not isinstance(relative, str) or not relative.strip():
             raise InvalidArgumentError(f"{what} must be a path relative to the server root")
+        if "\x00" in relative:  # no file name holds NUL; the OS would refuse it with a ValueError
+            raise InvalidArgumentError(f"{what} {relative[:80]!r} contains a NUL character")
         root = self.state.root_dir
-        path = (root / relative.lstrip("/")).resolve()
+        try:
+            path = (root / relative.lstrip("/")).resolve()
+            path.exists()  # raises for what no file can be (a name too long for the file system)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"{what} {relative[:80]!r} is not a usable path: {exc.strerror or exc}"
+            ) from None
         if path != root and root not in path.parents:
             raise InvalidArgumentError(f"{what} {relative!r} is outside the server root")
         return path
@@ -167,12 +256,20 @@ class MlwsHandler(APIHandler):
         self.finish(body)
 
     async def stream_blob(self, ws: Workspace, digest: str, path: str) -> None:
-        """Send a stored file (a run's or a model's) in chunks, named ``path``; ``?download=true`` saves it."""
+        """Send a stored file (a run's or a model's) in chunks, named ``path``; ``?download=true`` saves it.
+
+        Files are whatever a job wrote, so the browser must never run them on the Jupyter origin: only
+        passive types (text, JSON, raster images) are shown inline, anything a browser renders actively
+        (HTML, SVG, XML, PDF, scripts, ...) is an attachment, and every file answer carries a sandbox CSP
+        (no script, a unique origin) and ``nosniff``. The front end fetches previews with ``fetch`` and
+        shows images with ``<img>``: neither is affected by these headers.
+        """
         kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
         self.set_header("Content-Type", kind)
-        name = path.rsplit("/", 1)[-1]
-        disposition = "attachment" if self.flag("download") else "inline"
-        self.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", f"{self.content_security_policy}; {FILE_CSP}")
+        inline = kind in INLINE_TYPES and not self.flag("download")
+        self.set_header("Content-Disposition", content_disposition("inline" if inline else "attachment", path))
         stream = await self.call(ws.services.queries.open_blob, digest)
         try:
             while chunk := await self.call(stream.read, 1 << 20):
