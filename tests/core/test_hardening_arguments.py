@@ -12,7 +12,6 @@ import pytest
 from jupyter_mlws import Experiment, ScriptRunConfig, Workspace
 from jupyter_mlws.compute.docker import DockerCompute
 from jupyter_mlws.compute.local import LocalCompute
-from jupyter_mlws.core.values import finite_number
 from jupyter_mlws.errors import InvalidArgumentError
 
 NON_FINITE = [math.nan, math.inf, -math.inf, 10**400]
@@ -20,11 +19,15 @@ NON_FINITE = [math.nan, math.inf, -math.inf, 10**400]
 
 @pytest.mark.parametrize("value", NON_FINITE, ids=["nan", "inf", "-inf", "huge-int"])
 def test_finite_number_refuses_what_no_bound_check_catches(value: object) -> None:
+    from jupyter_mlws.core.values import finite_number
+
     with pytest.raises(InvalidArgumentError, match="timeout"):
         finite_number("timeout", value)
 
 
 def test_finite_number_keeps_ints_and_floats() -> None:
+    from jupyter_mlws.core.values import finite_number
+
     assert finite_number("x", 3) == 3 and type(finite_number("x", 3)) is int
     assert finite_number("x", 0.5) == 0.5
     for bad in (True, "1", None):
