@@ -128,17 +128,21 @@ class MlwsHandler(APIHandler):
             raise web.HTTPError(
                 403, log_message=f"User is not authorized to {action} on resource: {self.auth_resource}."
             )
-        self._refuse_nul_arguments()
-
-    def _refuse_nul_arguments(self) -> None:
-        """No id, name or path holds NUL (``%00`` in a URL): a 400 here, not a file-system or
-        PostgreSQL error (a 500) wherever the value would have gone."""
+        # No id, name or path holds NUL (%00 in a URL): a 400 here, not a file-system or PostgreSQL
+        # error (a 500) wherever the value would have gone. Query parameters are checked as they are
+        # read (decode_argument): one the route does not take is ignored, as any unknown parameter is.
         for key, value in self.path_kwargs.items():
             if isinstance(value, str) and "\x00" in value:
                 raise InvalidArgumentError(f"{key} {value[:80]!r} in the URL contains a NUL character (%00)")
-        for key, values in self.request.query_arguments.items():
-            if "\x00" in key or any(b"\x00" in v for v in values):
-                raise InvalidArgumentError(f"query parameter {key[:80]!r} contains a NUL character (%00)")
+        self._mlws_prepared = True
+
+    _mlws_prepared = False
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        decoded = super().decode_argument(value, name)
+        if self._mlws_prepared and "\x00" in decoded:
+            raise InvalidArgumentError(f"query parameter {name!r} contains a NUL character (%00)")
+        return decoded
 
     @property
     def state(self) -> ServerState:
@@ -236,7 +240,7 @@ class MlwsHandler(APIHandler):
             path.exists()  # raises for what no file can be (a name too long for the file system)
         except (OSError, ValueError) as exc:
             raise InvalidArgumentError(
-                f"{what} {relative[:80]!r} is not a usable path: {exc.strerror or exc}"
+                f"{what} {relative[:80]!r} is not a usable path: {getattr(exc, 'strerror', None) or exc}"
             ) from None
         if path != root and root not in path.parents:
             raise InvalidArgumentError(f"{what} {relative!r} is outside the server root")
