@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -89,6 +90,8 @@ MAX_FILTER_TERMS = 100  # comparisons
 MAX_FILTER_VALUES = 1000  # values in all IN (...) lists together
 MAX_ORDER_KEYS = 16  # order_by items
 SHOWN_FILTER = 80  # characters of a filter quoted in an error message
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = SHOWN_FILTER
 
 # Every pattern below matches in linear time: no two quantifiers can split the same run of characters
 # between them (possessive ``++``/``*+`` make that explicit), so a failed match never retries a run
@@ -114,6 +117,11 @@ def shown_filter(text: str) -> str:
     if len(text) <= SHOWN_FILTER:
         return repr(text)
     return f"{text[:SHOWN_FILTER]!r}... ({len(text)} characters)"
+
+
+def _q(value: object) -> str:
+    """A token, name or value quoted in a message: short, however long the filter made it."""
+    return shown_filter(value) if isinstance(value, str) else _SHOW.repr(value)
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -144,23 +152,24 @@ def _split_identifier(raw: str) -> tuple[str, str]:
         kind = KINDS.get(prefix.lower())
         if kind is None:
             raise InvalidArgumentError(
-                f"unknown identifier {raw!r}: start it with metrics., params., tags., properties. or attributes."
+                f"unknown identifier {_q(raw)}: start it with metrics., params., tags., properties. or attributes."
             )
     elif raw.lower() in ATTRIBUTES:
         kind, name = "attributes", raw
     else:
+        hint = raw if len(raw) <= 40 else "<name>"
         raise InvalidArgumentError(
-            f"unknown identifier {raw!r}: write metrics.{raw}, params.{raw}, tags.{raw} or attributes.<name>"
+            f"unknown identifier {_q(raw)}: write metrics.{hint}, params.{hint}, tags.{hint} or attributes.<name>"
         )
     if name.startswith("`") and name.endswith("`"):
         name = name[1:-1]
     if not name:
-        raise InvalidArgumentError(f"identifier {raw!r} has no name after the dot")
+        raise InvalidArgumentError(f"identifier {_q(raw)} has no name after the dot")
     if kind == "attributes":
         name = name.lower()
         if name not in ATTRIBUTES:
             known = ", ".join(sorted(ATTRIBUTES))
-            raise InvalidArgumentError(f"unknown attribute {name!r}; known attributes: {known}")
+            raise InvalidArgumentError(f"unknown attribute {_q(name)}; known attributes: {known}")
     return kind, name
 
 
@@ -191,7 +200,7 @@ class _Parser:
     def parse(self) -> FilterExpr:
         expr = self.parse_or()
         if self.peek() is not None:
-            raise InvalidArgumentError(f"unexpected {self.peek()[1]!r} in filter {self.shown}")  # type: ignore[index]
+            raise InvalidArgumentError(f"unexpected {_q(self.peek()[1])} in filter {self.shown}")  # type: ignore[index]
         return expr
 
     def parse_or(self) -> FilterExpr:
@@ -225,7 +234,7 @@ class _Parser:
             self.depth -= 1
             return expr
         if tok[0] != "ident":
-            raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.shown}, got {tok[1]!r}")
+            raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.shown}, got {_q(tok[1])}")
         self.terms += 1
         if self.terms > MAX_FILTER_TERMS:
             raise InvalidArgumentError(
@@ -248,7 +257,7 @@ class _Parser:
             self.take()
             return "NOT IN"
         raise InvalidArgumentError(
-            f"expected a comparator (= != < <= > >= LIKE ILIKE IN) in filter {self.shown}, got {tok[1]!r}"
+            f"expected a comparator (= != < <= > >= LIKE ILIKE IN) in filter {self.shown}, got {_q(tok[1])}"
         )
 
     def parse_scalar(self) -> float | str:
@@ -258,7 +267,7 @@ class _Parser:
         if tok[0] == "str":
             return _unquote(tok[1])
         raise InvalidArgumentError(
-            f"expected a number or a quoted string in filter {self.shown}, got {tok[1]!r} "
+            f"expected a number or a quoted string in filter {self.shown}, got {_q(tok[1])} "
             "(quote strings: params.lr = '0.01')"
         )
 
@@ -288,7 +297,7 @@ def _parse_time(value: float | str, key: str) -> float:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidArgumentError(
-            f"attributes.{key} compares with epoch milliseconds or an ISO time like '2026-01-31T12:00', not {value!r}"
+            f"attributes.{key} compares with epoch milliseconds or an ISO time like '2026-01-31T12:00', not {_q(value)}"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -304,7 +313,7 @@ def _checked(c: Comparison) -> Comparison:
             converted = tuple(_parse_time(v, c.key) for v in values)  # type: ignore[arg-type]
             return Comparison(c.kind, c.key, c.op, converted if isinstance(c.value, tuple) else converted[0])
         if any(not isinstance(v, float) for v in values):
-            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: compare it with a number, not {c.value!r}")
+            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: compare it with a number, not {_q(c.value)}")
         return c
     if c.op not in STRING_OPS:
         raise InvalidArgumentError(
@@ -367,7 +376,7 @@ def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
         else:
             ident = str(item).strip()
         if not ident:
-            raise InvalidArgumentError(f"empty order_by item {item!r}: write e.g. 'metrics.acc DESC'")
+            raise InvalidArgumentError(f"empty order_by item {_q(item)}: write e.g. 'metrics.acc DESC'")
         kind, key = _split_identifier(ident)
         keys.append(OrderKey(kind, key, ascending))
     return keys
@@ -390,6 +399,6 @@ def decode_page_token(token: str | None) -> int:
             raise ValueError(offset)
     except Exception:
         raise InvalidArgumentError(
-            f"invalid page_token {token!r}: pass the next_page_token of a previous page"
+            f"invalid page_token {_q(token)}: pass the next_page_token of a previous page"
         ) from None
     return offset

@@ -199,3 +199,22 @@ def test_filters_at_every_cap_run_in_the_database(ws: Workspace) -> None:
         assert len(text) <= 4096
         assert [r.id for r in ws.search_runs(filter=text).runs] == [run.id]
     assert [r.id for r in ws.search_runs(order_by=["metrics.a DESC"] * 16).runs] == [run.id]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "metrics.acc > '" + "x" * 3000 + "'",  # a long string where a number belongs
+        "bogus" + "x" * 3000 + " = 1",  # a long unknown identifier
+        "attributes.start_time > '" + "9" * 3000 + "'",  # a long time literal
+        "metrics.acc " + "x" * 3000,  # a long word where a comparator belongs
+    ],
+    ids=["value", "identifier", "time", "comparator"],
+)
+def test_error_messages_truncate_long_tokens(text: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        parse_filter(text)
+    assert len(caught.value.message) < 400, caught.value.message
+    with pytest.raises(InvalidArgumentError) as caught:
+        decode_page_token("A" * 3000)
+    assert len(caught.value.message) < 400
