@@ -189,7 +189,7 @@ class MlwsHandler(APIHandler):
             ) from None
         where = _nul_in(body)
         if where is not None:  # JSON allows \u0000; no path, name or PostgreSQL text can hold it
-            raise InvalidArgumentError(f"the request body holds a NUL character (\\u0000) in {where}")
+            raise InvalidArgumentError(f"the request body holds a NUL control character (\\u0000) in {where}")
         return body
 
     def parse(self, model: type[M]) -> M:
