@@ -88,19 +88,32 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _nul_in(value: Any, where: str = "the body") -> str | None:
-    """Where a NUL character is in a parsed JSON body (``'path'``, ``'tags'['x']``), else None."""
-    if isinstance(value, str):
-        return where if "\x00" in value else None
-    items: Any = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, item in items:
-        if isinstance(key, str) and "\x00" in key:
-            return f"a key of {where}"
-        inner = f"{key!r}" if where == "the body" else f"{where}[{key!r}]"
-        found = _nul_in(item, inner)
-        if found is not None:
-            return found
-    return None
+MAX_BODY_DEPTH = 64  # nested lists/objects in a request body; the real bodies nest two or three deep
+
+
+def _check_values(body: Any) -> None:
+    """Refuse a body nested deeper than MAX_BODY_DEPTH (the schema check and the stores recurse) or
+    holding NUL (JSON allows \\u0000; no path, name or PostgreSQL text can hold it). Iterative: a
+    hostile body cannot exhaust the stack here."""
+    stack: list[tuple[Any, str, int]] = [(body, "the body", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidArgumentError(f"the request body holds a NUL control character (\\u0000) in {where}")
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_BODY_DEPTH:
+            raise InvalidArgumentError(f"the request body nests lists or objects more than {MAX_BODY_DEPTH} deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and "\x00" in key:
+                raise InvalidArgumentError(
+                    f"the request body holds a NUL control character (\\u0000) in a key of {where}"
+                )
+            inner = f"{key!r}" if where == "the body" else f"{where}[{key!r}]"
+            stack.append((item, inner, depth + 1))
 
 
 class MlwsHandler(APIHandler):
@@ -179,17 +192,19 @@ class MlwsHandler(APIHandler):
             raise
         except ValueError as exc:
             raise InvalidArgumentError(f"the request body is not valid JSON: {exc}") from None
+        except RecursionError:  # thousands of nested brackets: the decoder's own limit
+            raise InvalidArgumentError(
+                f"the request body nests lists or objects more than {MAX_BODY_DEPTH} deep"
+            ) from None
         if not isinstance(body, dict):
             raise InvalidArgumentError("the request body must be a JSON object")
+        _check_values(body)
         try:
             json.dumps(body, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # JSON allows lone surrogate escapes (\ud800); no store can keep them
             raise InvalidArgumentError(
                 "the request body holds text that is not valid Unicode (a lone surrogate escape such as \\ud800)"
             ) from None
-        where = _nul_in(body)
-        if where is not None:  # JSON allows \u0000; no path, name or PostgreSQL text can hold it
-            raise InvalidArgumentError(f"the request body holds a NUL control character (\\u0000) in {where}")
         return body
 
     def parse(self, model: type[M]) -> M:

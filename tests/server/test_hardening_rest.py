@@ -215,3 +215,12 @@ async def test_non_finite_numbers_in_a_body_are_a_400(api: Api, jp_root_dir: Pat
         body = f'{{"script": "job.py", "parameters": {{"x": {literal}}}}}'.encode()
         expect_error(await api.post("submissions", body=body), 400, "InvalidArgumentError")
     assert (await api.ok("workspace"))["exists"] is False
+
+
+async def test_a_deeply_nested_body_is_a_400(api: Api, jp_root_dir: Path) -> None:
+    """100,000 nested brackets overflowed the JSON decoder's recursion (a RecursionError: a 500)."""
+    (Path(jp_root_dir) / "job.py").write_text("print('hi')\n")
+    for depth in (100, 100_000):
+        body = b'{"script": "job.py", "parameters": {"x": ' + b"[" * depth + b"]" * depth + b"}}"
+        expect_error(await api.post("submissions", body=body), 400, "InvalidArgumentError", "more than 64 deep")
+    assert (await api.ok("workspace"))["exists"] is False
