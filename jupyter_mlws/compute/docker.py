@@ -103,28 +103,43 @@ class DockerCompute(AgentCompute):
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        from ..core.values import finite_number  # here: only this function is edited for issue 13
+
+        def finite(value: Any) -> bool:
+            """Not NaN (which fails every comparison, so a bound check lets it through) nor inf."""
+            try:
+                finite_number("setting", value)
+            except InvalidArgumentError:
+                return False
+            return True
+
         result = cls.merged_config(config, _SETTINGS)
         checks: dict[str, Callable[[Any], bool]] = {
             "base_image": lambda v: isinstance(v, str) and v.strip() != "",
             "docker_host": lambda v: v is None or (isinstance(v, str) and "://" in v),
-            "cpus": lambda v: v is None or (isinstance(v, int | float) and not isinstance(v, bool) and v > 0),
+            # finite: inf would pass "> 0" and fail only when the container starts.
+            "cpus": lambda v: (
+                v is None or (isinstance(v, int | float) and not isinstance(v, bool) and finite(v) and v > 0)
+            ),
             "memory": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
             "shm_size": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
             "gpus": lambda v: v is None or v == "all" or _positive_int(v),
             "network_mode": lambda v: isinstance(v, str) and v.strip() != "",
             "max_concurrent_runs": _positive_int,
-            "cancel_grace_seconds": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and v >= 0,
+            "cancel_grace_seconds": lambda v: (
+                isinstance(v, int | float) and not isinstance(v, bool) and finite(v) and v >= 0
+            ),
         }
         expected = {
             "base_image": "an image name like 'python:3.11-slim'",
             "docker_host": "a URL like 'unix:///var/run/docker.sock' or 'tcp://host:2375'",
-            "cpus": "a positive number (cores)",
+            "cpus": "a finite positive number (cores)",
             "memory": "bytes or a size like '512m' or '2g'",
             "shm_size": "bytes or a size like '512m' or '2g'",
             "gpus": "a positive number of GPUs or 'all'",
             "network_mode": "a Docker network mode like 'host' or 'bridge'",
             "max_concurrent_runs": "an integer >= 1",
-            "cancel_grace_seconds": "a number >= 0",
+            "cancel_grace_seconds": "a finite number >= 0",
         }
         for key, check in checks.items():
             if key in result and not check(result[key]):

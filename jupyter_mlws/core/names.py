@@ -11,10 +11,14 @@ __all__ = [
     "validate_entity_name",
     "validate_file_name",
     "validate_key",
+    "validate_run_id",
 ]
 
 # Experiments and models: Azure ML's rule (letters, digits, '-', '_', '.'; starts with a letter or digit).
 _ENTITY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
+# Run ids: generated ones are "<experiment>_<unix seconds>_<8 hex>", so the experiment rule fits them;
+# a chosen one (child_run(run_id=...)) follows it too: it goes into URLs, file names and headers.
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,254}$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_KEY_LENGTH = 250
 
@@ -26,6 +30,18 @@ def validate_entity_name(kind: str, name: object) -> str:
             f"invalid {kind} name {name!r}: use 1-255 letters, digits, '-', '_' or '.', starting with a letter or digit"
         )
     return name
+
+
+def validate_run_id(run_id: object) -> str:
+    """A run id chosen by the caller: 1-255 letters, digits, ``-``, ``_`` and ``.``, starting with a
+    letter or digit (as the ids jupyter-mlws makes)."""
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
+        shown = run_id[:60] + "..." if isinstance(run_id, str) and len(run_id) > 60 else run_id
+        raise InvalidArgumentError(
+            f"invalid run id {shown!r}: use 1-255 letters, digits, '-', '_' or '.', starting with a letter or digit "
+            "(or leave it out for a generated one)"
+        )
+    return run_id
 
 
 def validate_key(kind: str, key: object) -> str:

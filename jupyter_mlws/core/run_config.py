@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import InvalidArgumentError, NotFoundError
 from .names import validate_entity_name, validate_file_name
+from .values import finite_number
 
 __all__ = ["ScriptRunConfig"]
 
@@ -31,9 +32,15 @@ def _source_folder(source_directory: str) -> Path:
 
 
 def _duration(duration: Any) -> int | float | None:
-    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float) or duration <= 0):
+    if duration is None:
+        return None
+    if isinstance(duration, bool) or not isinstance(duration, int | float):
         raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
-    return duration
+    # NaN (which "duration <= 0" lets through) or inf would silently mean "no limit": None says that.
+    value = finite_number("max_run_duration_seconds", duration)
+    if value <= 0:
+        raise InvalidArgumentError(f"max_run_duration_seconds must be a positive number, got {duration!r}")
+    return value
 
 
 def _environment(environment: Any) -> dict[str, Any] | None:

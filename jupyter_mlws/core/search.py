@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,9 @@ from ..errors import InvalidArgumentError
 
 __all__ = [
     "ATTRIBUTES",
+    "MAX_FILTER_DEPTH",
+    "MAX_FILTER_LENGTH",
+    "MAX_FILTER_TERMS",
     "BoolOp",
     "Comparison",
     "FilterExpr",
@@ -28,6 +32,7 @@ __all__ = [
     "encode_page_token",
     "parse_filter",
     "parse_order_by",
+    "shown_filter",
 ]
 
 KINDS = {
@@ -75,33 +80,61 @@ class OrderKey:
     ascending: bool
 
 
+# Caps that keep a hostile filter from stalling the server or overflowing the database: a filter
+# is parsed on the server's request path and compiled into one SQL statement (SQLite refuses an
+# expression tree deeper than 1000 and parsing recursion would overflow Python's stack). Each is far
+# above any filter a person writes.
+MAX_FILTER_LENGTH = 4096  # characters
+MAX_FILTER_DEPTH = 32  # nested parentheses
+MAX_FILTER_TERMS = 100  # comparisons
+MAX_FILTER_VALUES = 1000  # values in all IN (...) lists together
+MAX_ORDER_KEYS = 16  # order_by items
+SHOWN_FILTER = 80  # characters of a filter quoted in an error message
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = SHOWN_FILTER
+
+# Every pattern below matches in linear time: no two quantifiers can split the same run of characters
+# between them (possessive ``++``/``*+`` make that explicit), so a failed match never retries a run
+# with a different split. (The old number pattern, ``\d+\.?\d*``, could split a run of digits n ways
+# and took quadratic time on a long one: 37 s for 40 KB.)
+_SPACE = re.compile(r"\s*+")
 _TOKEN = re.compile(
-    r"""\s*(?:
-        (?P<num>[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|inf|nan)(?![\w.]))
-      | (?P<str>'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.)*")
+    r"""(?:
+        (?P<num>[-+]?(?:\d++(?:\.\d*+)?+|\.\d++)(?:[eE][-+]?\d++)?+(?![\w.])|[-+]?(?:inf|nan)(?![\w.]))
+      | (?P<str>'(?:[^'\\]++|\\.|'')*+'|"(?:[^"\\]++|\\.)*+")
       | (?P<op>!=|<>|<=|>=|==|=|<|>)
       | (?P<lp>\()
       | (?P<rp>\))
       | (?P<comma>,)
-      | (?P<ident>(?:[A-Za-z_][\w]*\.)?(?:`[^`]+`|[\w][\w.\-/:]*))
+      | (?P<ident>(?:[A-Za-z_]\w*+\.)?(?:`[^`]++`|\w[\w.\-/:]*+))
     )""",
     re.VERBOSE,
 )
 
 
+def shown_filter(text: str) -> str:
+    """A filter as quoted in an error message: the whole of a short one, the start of a long one."""
+    if len(text) <= SHOWN_FILTER:
+        return repr(text)
+    return f"{text[:SHOWN_FILTER]!r}... ({len(text)} characters)"
+
+
+def _q(value: object) -> str:
+    """A token, name or value quoted in a message: short, however long the filter made it."""
+    return shown_filter(value) if isinstance(value, str) else _SHOW.repr(value)
+
+
 def _tokenize(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
-    pos = 0
+    pos = _SPACE.match(text).end()  # type: ignore[union-attr]  # \s* always matches
     while pos < len(text):
-        if text[pos:].strip() == "":
-            break
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            bad = text[pos:].strip()[:20]
+            bad = text[pos : pos + 20]
             raise InvalidArgumentError(f"bad filter near {bad!r}: expected e.g. metrics.acc > 0.5")
         kind = m.lastgroup or ""
         tokens.append((kind, m.group(kind)))
-        pos = m.end()
+        pos = _SPACE.match(text, m.end()).end()  # type: ignore[union-attr]
     return tokens
 
 
@@ -119,31 +152,36 @@ def _split_identifier(raw: str) -> tuple[str, str]:
         kind = KINDS.get(prefix.lower())
         if kind is None:
             raise InvalidArgumentError(
-                f"unknown identifier {raw!r}: start it with metrics., params., tags., properties. or attributes."
+                f"unknown identifier {_q(raw)}: start it with metrics., params., tags., properties. or attributes."
             )
     elif raw.lower() in ATTRIBUTES:
         kind, name = "attributes", raw
     else:
+        hint = raw if len(raw) <= 40 else "<name>"
         raise InvalidArgumentError(
-            f"unknown identifier {raw!r}: write metrics.{raw}, params.{raw}, tags.{raw} or attributes.<name>"
+            f"unknown identifier {_q(raw)}: write metrics.{hint}, params.{hint}, tags.{hint} or attributes.<name>"
         )
     if name.startswith("`") and name.endswith("`"):
         name = name[1:-1]
     if not name:
-        raise InvalidArgumentError(f"identifier {raw!r} has no name after the dot")
+        raise InvalidArgumentError(f"identifier {_q(raw)} has no name after the dot")
     if kind == "attributes":
         name = name.lower()
         if name not in ATTRIBUTES:
             known = ", ".join(sorted(ATTRIBUTES))
-            raise InvalidArgumentError(f"unknown attribute {name!r}; known attributes: {known}")
+            raise InvalidArgumentError(f"unknown attribute {_q(name)}; known attributes: {known}")
     return kind, name
 
 
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
+        self.shown = shown_filter(text)
         self.tokens = _tokenize(text)
         self.pos = 0
+        self.depth = 0  # parentheses open at this point
+        self.terms = 0  # comparisons so far
+        self.values = 0  # IN (...) list values so far
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -151,7 +189,7 @@ class _Parser:
     def take(self) -> tuple[str, str]:
         tok = self.peek()
         if tok is None:
-            raise InvalidArgumentError(f"filter {self.text!r} ends too early: expected a comparison")
+            raise InvalidArgumentError(f"filter {self.shown} ends too early: expected a comparison")
         self.pos += 1
         return tok
 
@@ -162,7 +200,7 @@ class _Parser:
     def parse(self) -> FilterExpr:
         expr = self.parse_or()
         if self.peek() is not None:
-            raise InvalidArgumentError(f"unexpected {self.peek()[1]!r} in filter {self.text!r}")  # type: ignore[index]
+            raise InvalidArgumentError(f"unexpected {_q(self.peek()[1])} in filter {self.shown}")  # type: ignore[index]
         return expr
 
     def parse_or(self) -> FilterExpr:
@@ -182,14 +220,27 @@ class _Parser:
     def parse_primary(self) -> FilterExpr:
         tok = self.take()
         if tok[0] == "lp":
+            self.depth += 1
+            if self.depth > MAX_FILTER_DEPTH:
+                raise InvalidArgumentError(
+                    f"filter {self.shown} nests parentheses more than {MAX_FILTER_DEPTH} deep: "
+                    "flatten it (and binds tighter than or)"
+                )
             expr = self.parse_or()
             closing = self.peek()
             if closing is None or closing[0] != "rp":
-                raise InvalidArgumentError(f"missing ')' in filter {self.text!r}")
+                raise InvalidArgumentError(f"missing ')' in filter {self.shown}")
             self.take()
+            self.depth -= 1
             return expr
         if tok[0] != "ident":
-            raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.text!r}, got {tok[1]!r}")
+            raise InvalidArgumentError(f"expected a name like metrics.acc in filter {self.shown}, got {_q(tok[1])}")
+        self.terms += 1
+        if self.terms > MAX_FILTER_TERMS:
+            raise InvalidArgumentError(
+                f"filter {self.shown} has more than {MAX_FILTER_TERMS} comparisons: "
+                "use IN (...) for a list of values, or narrow the search in steps"
+            )
         kind, key = _split_identifier(tok[1])
         op = self.parse_operator()
         value = self.parse_value(op)
@@ -206,7 +257,7 @@ class _Parser:
             self.take()
             return "NOT IN"
         raise InvalidArgumentError(
-            f"expected a comparator (= != < <= > >= LIKE ILIKE IN) in filter {self.text!r}, got {tok[1]!r}"
+            f"expected a comparator (= != < <= > >= LIKE ILIKE IN) in filter {self.shown}, got {_q(tok[1])}"
         )
 
     def parse_scalar(self) -> float | str:
@@ -216,7 +267,7 @@ class _Parser:
         if tok[0] == "str":
             return _unquote(tok[1])
         raise InvalidArgumentError(
-            f"expected a number or a quoted string in filter {self.text!r}, got {tok[1]!r} "
+            f"expected a number or a quoted string in filter {self.shown}, got {_q(tok[1])} "
             "(quote strings: params.lr = '0.01')"
         )
 
@@ -228,8 +279,13 @@ class _Parser:
         values = [self.parse_scalar()]
         while (tok := self.take())[0] == "comma":
             values.append(self.parse_scalar())
+            if self.values + len(values) > MAX_FILTER_VALUES:
+                raise InvalidArgumentError(
+                    f"filter {self.shown} lists more than {MAX_FILTER_VALUES} values in IN (...): narrow the search"
+                )
+        self.values += len(values)
         if tok[0] != "rp":
-            raise InvalidArgumentError(f"missing ')' after the {op} list in filter {self.text!r}")
+            raise InvalidArgumentError(f"missing ')' after the {op} list in filter {self.shown}")
         return tuple(values)
 
 
@@ -241,7 +297,7 @@ def _parse_time(value: float | str, key: str) -> float:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise InvalidArgumentError(
-            f"attributes.{key} compares with epoch milliseconds or an ISO time like '2026-01-31T12:00', not {value!r}"
+            f"attributes.{key} compares with epoch milliseconds or an ISO time like '2026-01-31T12:00', not {_q(value)}"
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
@@ -257,7 +313,7 @@ def _checked(c: Comparison) -> Comparison:
             converted = tuple(_parse_time(v, c.key) for v in values)  # type: ignore[arg-type]
             return Comparison(c.kind, c.key, c.op, converted if isinstance(c.value, tuple) else converted[0])
         if any(not isinstance(v, float) for v in values):
-            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: compare it with a number, not {c.value!r}")
+            raise InvalidArgumentError(f"{c.kind}.{c.key} is numeric: compare it with a number, not {_q(c.value)}")
         return c
     if c.op not in STRING_OPS:
         raise InvalidArgumentError(
@@ -275,11 +331,29 @@ def _number_text(v: float | str | None) -> str:
 
 
 def parse_filter(text: str | None) -> FilterExpr | None:
-    """Parse a filter string; ``None`` or blank means no filter. Errors name the problem."""
-    if text is None or not str(text).strip():
+    """Parse a filter string; ``None`` or blank means no filter. Errors name the problem.
+
+    A filter longer than ``MAX_FILTER_LENGTH`` characters, nested deeper than ``MAX_FILTER_DEPTH``
+    parentheses or with more than ``MAX_FILTER_TERMS`` comparisons is refused (InvalidArgumentError):
+    within these caps parsing is quick and the compiled query stays within every database's limits.
+    """
+    if text is None:
         return None
     if not isinstance(text, str):
         raise InvalidArgumentError(f"filter must be a string, got {type(text).__name__}")
+    if len(text) > MAX_FILTER_LENGTH:
+        raise InvalidArgumentError(
+            f"filter {shown_filter(text)} is longer than {MAX_FILTER_LENGTH} characters: "
+            "write a shorter one (IN (...) lists several values in one comparison)"
+        )
+    if not text.strip():
+        return None
+    if "\x00" in text:  # PostgreSQL refuses NUL in text; no key or value can hold one
+        raise InvalidArgumentError(f"filter {shown_filter(text)} contains a NUL character (\\x00)")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no database driver can bind it
+        raise InvalidArgumentError(f"filter {shown_filter(text)} holds text that is not valid Unicode") from None
     return _Parser(text).parse()
 
 
@@ -289,6 +363,9 @@ def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
         return []
     if isinstance(items, str):
         items = [part for part in items.split(",") if part.strip()]
+    if len(items) > MAX_ORDER_KEYS:
+        # Each key is a subquery of the search; SQLite refuses more than 2000 ORDER BY terms.
+        raise InvalidArgumentError(f"order_by takes at most {MAX_ORDER_KEYS} keys, got {len(items)}")
     keys: list[OrderKey] = []
     for item in items:
         words = str(item).strip().rsplit(None, 1)
@@ -299,7 +376,7 @@ def parse_order_by(items: str | Sequence[str] | None) -> list[OrderKey]:
         else:
             ident = str(item).strip()
         if not ident:
-            raise InvalidArgumentError(f"empty order_by item {item!r}: write e.g. 'metrics.acc DESC'")
+            raise InvalidArgumentError(f"empty order_by item {_q(item)}: write e.g. 'metrics.acc DESC'")
         kind, key = _split_identifier(ident)
         keys.append(OrderKey(kind, key, ascending))
     return keys
@@ -322,6 +399,6 @@ def decode_page_token(token: str | None) -> int:
             raise ValueError(offset)
     except Exception:
         raise InvalidArgumentError(
-            f"invalid page_token {token!r}: pass the next_page_token of a previous page"
+            f"invalid page_token {_q(token)}: pass the next_page_token of a previous page"
         ) from None
     return offset

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import InvalidArgumentError
 from .names import validate_key
 
-__all__ = ["as_number", "as_step", "iso_utc", "json_row", "row_columns", "str_map", "text"]
+__all__ = ["as_number", "as_step", "finite_number", "iso_utc", "json_row", "row_columns", "str_map", "text"]
 
 
 def as_number(name: str, value: object) -> float:
@@ -38,6 +38,26 @@ def as_number(name: str, value: object) -> float:
         f"metric {name!r} takes numbers, got {type(value).__name__} {str(value)[:40]!r}: "
         "log text with run.tag() or run.log_param(), lists with run.log_list(), rows with run.log_row()"
     )
+
+
+def finite_number(name: str, value: object) -> int | float:
+    """An argument that must be a real, finite number (a duration, a timeout, a limit): ``int`` stays
+    ``int``, anything else becomes ``float``. NaN, infinities, booleans, text and integers too large
+    for a float are refused, naming ``name``: NaN compares false with everything, so a check such as
+    ``value <= 0`` lets it through and it silently means "no limit".
+
+    Metric *values* are not arguments: NaN and infinities there are data (as in MLflow and Azure ML)
+    and ``as_number`` keeps them.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise InvalidArgumentError(f"{name} must be a number, got {type(value).__name__} {str(value)[:40]!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise InvalidArgumentError(f"{name} is too large: {str(value)[:40]}...") from None
+    if not math.isfinite(number):
+        raise InvalidArgumentError(f"{name} must be a finite number, got {number!r} (use None for no limit)")
+    return value if isinstance(value, int) else number
 
 
 def as_step(value: object) -> int | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import mimetypes
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +23,7 @@ from .events import EventHub
 from .requests import RequestModel, parse
 from .state import ServerState
 
-__all__ = ["MlwsHandler"]
+__all__ = ["MlwsHandler", "content_disposition"]
 
 T = TypeVar("T")
 M = TypeVar("M", bound=RequestModel)
@@ -36,6 +38,82 @@ def encode(data: Any) -> str:
         return json.dumps(data, allow_nan=False, default=str)
     except ValueError:
         return json.dumps(json_safe(data), allow_nan=False, default=str)
+
+
+# Types a browser shows passively (as text or a picture), so a file of one of them may be shown inline.
+INLINE_TYPES = frozenset(
+    {
+        "application/json",
+        "application/octet-stream",  # never rendered: browsers download it
+        "image/bmp",
+        "image/gif",
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "text/csv",
+        "text/markdown",
+        "text/plain",
+        "text/tab-separated-values",
+        "text/x-python",
+    }
+)
+# On top of Jupyter's API policy (default-src 'none'): a file opened in a tab runs in a unique origin
+# with no script, whatever it is.
+FILE_CSP = "sandbox"
+
+
+def content_disposition(disposition: str, path: str) -> str:
+    """An RFC 6266 ``Content-Disposition`` naming ``path``'s base name: ``filename=`` holds an ASCII
+    fallback (no quote, backslash or control character), and ``filename*=UTF-8''...`` the exact name
+    when it differs (a header is Latin-1 and a quote would end the parameter early)."""
+    name = path.rsplit("/", 1)[-1] or "file"
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name)
+    header = f'{disposition}; filename="{fallback}"'
+    if fallback != name:
+        header += f"; filename*=UTF-8''{urllib.parse.quote(name, safe='')}"
+    return header
+
+
+def _no_constant(name: str) -> Any:
+    """``json.loads`` accepts NaN, Infinity and -Infinity, which are not JSON; a body may not hold them."""
+    raise InvalidArgumentError(
+        f"the request body holds {name}, which JSON does not allow: send a finite number (or null where allowed)"
+    )
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 parses as inf
+        raise InvalidArgumentError(f"the request body holds the number {text[:40]}, too large for a float")
+    return value
+
+
+MAX_BODY_DEPTH = 64  # nested lists/objects in a request body; the real bodies nest two or three deep
+
+
+def _check_values(body: Any) -> None:
+    """Refuse a body nested deeper than MAX_BODY_DEPTH (the schema check and the stores recurse) or
+    holding NUL (JSON allows \\u0000; no path, name or PostgreSQL text can hold it). Iterative: a
+    hostile body cannot exhaust the stack here."""
+    stack: list[tuple[Any, str, int]] = [(body, "the body", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidArgumentError(f"the request body holds a NUL control character (\\u0000) in {where}")
+            continue
+        if not isinstance(value, dict | list):
+            continue
+        if depth >= MAX_BODY_DEPTH:
+            raise InvalidArgumentError(f"the request body nests lists or objects more than {MAX_BODY_DEPTH} deep")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and "\x00" in key:
+                raise InvalidArgumentError(
+                    f"the request body holds a NUL control character (\\u0000) in a key of {where}"
+                )
+            inner = f"{key!r}" if where == "the body" else f"{where}[{key!r}]"
+            stack.append((item, inner, depth + 1))
 
 
 class MlwsHandler(APIHandler):
@@ -63,6 +141,21 @@ class MlwsHandler(APIHandler):
             raise web.HTTPError(
                 403, log_message=f"User is not authorized to {action} on resource: {self.auth_resource}."
             )
+        # No id, name or path holds NUL (%00 in a URL): a 400 here, not a file-system or PostgreSQL
+        # error (a 500) wherever the value would have gone. Query parameters are checked as they are
+        # read (decode_argument): one the route does not take is ignored, as any unknown parameter is.
+        for key, value in self.path_kwargs.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidArgumentError(f"{key} {value[:80]!r} in the URL contains a NUL character (%00)")
+        self._mlws_prepared = True
+
+    _mlws_prepared = False
+
+    def decode_argument(self, value: bytes, name: str | None = None) -> str:
+        decoded = super().decode_argument(value, name)
+        if self._mlws_prepared and "\x00" in decoded:
+            raise InvalidArgumentError(f"query parameter {name!r} contains a NUL character (%00)")
+        return decoded
 
     @property
     def state(self) -> ServerState:
@@ -94,11 +187,18 @@ class MlwsHandler(APIHandler):
     # -- input --------------------------------------------------------------------------------------------
     def json_body(self) -> dict[str, Any]:
         try:
-            body = json.loads(self.request.body or b"{}")
+            body = json.loads(self.request.body or b"{}", parse_constant=_no_constant, parse_float=_finite_float)
+        except InvalidArgumentError:
+            raise
         except ValueError as exc:
             raise InvalidArgumentError(f"the request body is not valid JSON: {exc}") from None
+        except RecursionError:  # thousands of nested brackets: the decoder's own limit
+            raise InvalidArgumentError(
+                f"the request body nests lists or objects more than {MAX_BODY_DEPTH} deep"
+            ) from None
         if not isinstance(body, dict):
             raise InvalidArgumentError("the request body must be a JSON object")
+        _check_values(body)
         try:
             json.dumps(body, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:  # JSON allows lone surrogate escapes (\ud800); no store can keep them
@@ -147,8 +247,16 @@ class MlwsHandler(APIHandler):
         """A path below the server's root; anything that escapes it is refused."""
         if not isinstance(relative, str) or not relative.strip():
             raise InvalidArgumentError(f"{what} must be a path relative to the server root")
+        if "\x00" in relative:  # no file name holds NUL; the OS would refuse it with a ValueError
+            raise InvalidArgumentError(f"{what} {relative[:80]!r} contains a NUL character")
         root = self.state.root_dir
-        path = (root / relative.lstrip("/")).resolve()
+        try:
+            path = (root / relative.lstrip("/")).resolve()
+            path.exists()  # raises for what no file can be (a name too long for the file system)
+        except (OSError, ValueError) as exc:
+            raise InvalidArgumentError(
+                f"{what} {relative[:80]!r} is not a usable path: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
         if path != root and root not in path.parents:
             raise InvalidArgumentError(f"{what} {relative!r} is outside the server root")
         return path
@@ -167,12 +275,20 @@ class MlwsHandler(APIHandler):
         self.finish(body)
 
     async def stream_blob(self, ws: Workspace, digest: str, path: str) -> None:
-        """Send a stored file (a run's or a model's) in chunks, named ``path``; ``?download=true`` saves it."""
+        """Send a stored file (a run's or a model's) in chunks, named ``path``; ``?download=true`` saves it.
+
+        Files are whatever a job wrote, so the browser must never run them on the Jupyter origin: only
+        passive types (text, JSON, raster images) are shown inline, anything a browser renders actively
+        (HTML, SVG, XML, PDF, scripts, ...) is an attachment, and every file answer carries a sandbox CSP
+        (no script, a unique origin) and ``nosniff``. The front end fetches previews with ``fetch`` and
+        shows images with ``<img>``: neither is affected by these headers.
+        """
         kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
         self.set_header("Content-Type", kind)
-        name = path.rsplit("/", 1)[-1]
-        disposition = "attachment" if self.flag("download") else "inline"
-        self.set_header("Content-Disposition", f'{disposition}; filename="{name}"')
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", f"{self.content_security_policy}; {FILE_CSP}")
+        inline = kind in INLINE_TYPES and not self.flag("download")
+        self.set_header("Content-Disposition", content_disposition("inline" if inline else "attachment", path))
         stream = await self.call(ws.services.queries.open_blob, digest)
         try:
             while chunk := await self.call(stream.read, 1 << 20):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mlws import Experiment, Workspace
 from jupyter_mlws.core.search import (
     BoolOp,
     Comparison,
@@ -100,3 +101,120 @@ def test_page_tokens_round_trip_and_reject_garbage() -> None:
     for bad in ("garbage", encode_page_token(-1)):
         with pytest.raises(InvalidArgumentError, match="page_token"):
             decode_page_token(bad)
+
+
+# -- hostile filters (issue 13, finding 6) -----------------------------------------------------------------
+# A 40 KB filter of digits once took 37 s in the tokenizer (the number pattern split a run of digits
+# every possible way), 400 nested parentheses overflowed the parser's recursion, and 1,500 OR terms
+# overflowed SQLite's expression tree. Each is now refused, quickly, naming the cap.
+ADVERSARIAL_NUMBER = "metrics.a > " + "1" * 40_000 + "x"
+
+
+def test_a_40_kb_adversarial_filter_is_refused_naming_the_length_cap() -> None:
+    with pytest.raises(InvalidArgumentError, match="longer than 4096 characters") as caught:
+        parse_filter(ADVERSARIAL_NUMBER)
+    message = caught.value.message
+    assert len(message) < 300 and f"({len(ADVERSARIAL_NUMBER)} characters)" in message  # the filter is echoed truncated
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1" * 200_000 + "x",  # the old number pattern: quadratic (it never finished in 20 s)
+        "1." * 100_000 + "x",
+        "1e" * 100_000 + "x",
+        "'" + "''" * 100_000,  # an unterminated quoted string full of escaped quotes
+        '"' + "\\a" * 100_000,
+        "metrics.`" + "a" * 200_000,  # an unterminated backtick name
+        "a" * 200_000 + "`",
+        " " * 200_000 + "!",
+    ],
+    ids=["digits", "dots", "exponents", "quotes", "escapes", "backtick", "word", "spaces"],
+)
+def test_the_tokenizer_is_linear_on_pathological_input(text: str) -> None:
+    """Below the length cap on purpose (the tokenizer itself, 200 KB each): linear patterns take
+    milliseconds here; a backtracking one takes minutes and the timeout fails the test."""
+    from jupyter_mlws.core import search
+
+    try:
+        search._tokenize(text)
+    except InvalidArgumentError:
+        pass
+
+
+def test_deep_nesting_is_an_invalid_argument_not_a_recursion_error() -> None:
+    deep = "(" * 400 + "metrics.a > 1" + ")" * 400
+    with pytest.raises(InvalidArgumentError, match="more than 32 deep") as caught:
+        parse_filter(deep)
+    assert len(caught.value.message) < 300 and f"({len(deep)} characters)" in caught.value.message
+    assert parse_filter("(" * 32 + "metrics.a > 1" + ")" * 32) == Comparison("metrics", "a", ">", 1.0)
+    with pytest.raises(InvalidArgumentError, match="more than 32 deep"):
+        parse_filter("(" * 33 + "metrics.a > 1" + ")" * 33)
+
+
+def test_too_many_comparisons_or_values_are_refused_naming_the_cap() -> None:
+    many = " or ".join(f"metrics.a = {i}" for i in range(1500))
+    with pytest.raises(InvalidArgumentError, match="longer than 4096"):
+        parse_filter(many)  # 1,500 terms do not even fit in the length cap
+    short = " or ".join(f"tags.t={i}" for i in range(101))  # 101 comparisons in under 4 KB
+    assert len(short) < 4096
+    with pytest.raises(InvalidArgumentError, match="more than 100 comparisons"):
+        parse_filter(short)
+    assert isinstance(parse_filter(" or ".join(f"tags.t={i}" for i in range(100))), BoolOp)
+    values = "tags.t IN (" + ",".join("1" for _ in range(1001)) + ")"
+    with pytest.raises(InvalidArgumentError, match="more than 1000 values"):
+        parse_filter(values)
+    with pytest.raises(InvalidArgumentError, match="at most 16 keys"):
+        parse_order_by(["metrics.a"] * 17)
+
+
+def test_nul_and_lone_surrogates_are_refused() -> None:
+    with pytest.raises(InvalidArgumentError, match="NUL"):
+        parse_filter("tags.t = 'a\x00b'")
+    with pytest.raises(InvalidArgumentError, match="not valid Unicode"):
+        parse_filter("tags.t = '\ud800'")
+
+
+def test_error_messages_truncate_long_filters() -> None:
+    text = "metrics.acc > 1 and " + "tags.t IN ('x', 'y', 'z') and " * 90 + "metrics.acc >"
+    assert len(text) < 4096
+    with pytest.raises(InvalidArgumentError, match="ends too early") as caught:
+        parse_filter(text)
+    assert len(caught.value.message) < 300 and f"({len(text)} characters)" in caught.value.message
+
+
+def test_filters_at_every_cap_run_in_the_database(ws: Workspace) -> None:
+    """Within the caps, nothing a filter compiles to can hit a database limit (which the store would
+    report as 'unavailable', HTTP 503, and clients retry forever)."""
+    with Experiment(ws, "caps").start_logging() as run:
+        run.log("a", 1.0)
+        run.tag("t", "x")
+    nested = "metrics.a > 0"
+    for level in range(32):  # and/or alternate at every level: the deepest SQL a filter makes
+        nested = f"(tags.t = 'x' {'and' if level % 2 else 'or'} {nested})"
+    widest = "(" * 31 + " and ".join(["metrics.a > 0"] * 100) + ")" * 31
+    listed = "tags.t IN (" + ",".join(["'x'"] * 999) + ")"
+    for text in (nested, widest, listed):
+        assert len(text) <= 4096
+        assert [r.id for r in ws.search_runs(filter=text).runs] == [run.id]
+    assert [r.id for r in ws.search_runs(order_by=["metrics.a DESC"] * 16).runs] == [run.id]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "metrics.acc > '" + "x" * 3000 + "'",  # a long string where a number belongs
+        "bogus" + "x" * 3000 + " = 1",  # a long unknown identifier
+        "attributes.start_time > '" + "9" * 3000 + "'",  # a long time literal
+        "metrics.acc " + "x" * 3000,  # a long word where a comparator belongs
+    ],
+    ids=["value", "identifier", "time", "comparator"],
+)
+def test_error_messages_truncate_long_tokens(text: str) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        parse_filter(text)
+    assert len(caught.value.message) < 400, caught.value.message
+    with pytest.raises(InvalidArgumentError) as caught:
+        decode_page_token("A" * 3000)
+    assert len(caught.value.message) < 400

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from ...errors import InvalidArgumentError
+from ..names import validate_run_id
 from ..status import TERMINAL_STATUSES, RunStatus
 from .base import RunBase
 
@@ -58,7 +59,10 @@ class RunLifecycle(RunBase):
 
     # -- children -----------------------------------------------------------------------------------------
     def child_run(self, name: str | None = None, run_id: str | None = None) -> Self:
-        """Start a child run (Running); ``name`` becomes its display name."""
+        """Start a child run (Running); ``name`` becomes its display name, ``run_id`` (1-255 letters,
+        digits, ``-``, ``_``, ``.``) its id instead of a generated one."""
+        if run_id is not None:
+            validate_run_id(run_id)
         return type(self).create(self._experiment, display_name=name, parent=self, run_id=run_id)
 
     def create_children(

@@ -6,8 +6,9 @@ import sys
 import time
 from typing import Any
 
-from ...errors import RunFailedError
+from ...errors import InvalidArgumentError, RunFailedError
 from ..status import TERMINAL_STATUSES, RunStatus
+from ..values import finite_number
 from .base import RunBase
 
 __all__ = ["RECONCILE_EVERY_S", "RunWaiting"]
@@ -24,6 +25,10 @@ class RunWaiting(RunBase):
         ``show_output=True`` streams the driver log as it grows and ends with a summary. Ctrl-C
         stops only the waiting: the run goes on (``run.cancel()`` stops it).
         """
+        if timeout is not None:
+            timeout = finite_number("timeout", timeout)  # NaN would wait forever, as None does
+            if timeout < 0:
+                raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.02
         begun = time.monotonic()

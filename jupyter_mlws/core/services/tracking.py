@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEntry, RunRecord
 from ..interfaces import MetadataStore
-from ..names import validate_file_name, validate_key
+from ..names import validate_file_name, validate_key, validate_run_id
 from ..status import RunStatus, check_transition
 from ..values import as_number, as_step, str_map
 from .context import Backends
@@ -77,7 +77,7 @@ class TrackingService:
     ) -> RunRecord:
         now = time.time()
         record: RunRecord = self._store.create_run(
-            run_id=run_id or new_run_id(experiment.name),
+            run_id=new_run_id(experiment.name) if run_id is None else validate_run_id(run_id),
             experiment_id=experiment.id,
             status=status,
             run_type=run_type,

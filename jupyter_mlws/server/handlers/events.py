@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 from tornado.iostream import StreamClosedError
@@ -12,6 +13,9 @@ from ...errors import InvalidArgumentError
 from ..base import MlwsHandler
 
 __all__ = ["EventsHandler"]
+
+EVENT_ID = re.compile(r"-?[0-9]+")
+MAX_ID_DIGITS = 19  # ids are 64-bit integers; a longer number is no id and overflows the database driver
 
 
 class EventsHandler(MlwsHandler):
@@ -28,13 +32,7 @@ class EventsHandler(MlwsHandler):
     async def get(self) -> None:
         hub = self.hub
         resume = self.request.headers.get("Last-Event-ID") or self.get_query_argument("last_event_id", None)
-        if resume is not None:
-            try:
-                after = int(resume)
-            except ValueError:
-                raise InvalidArgumentError(f"Last-Event-ID must be an event id (an integer), not {resume!r}") from None
-        else:
-            after = await hub.latest_id()
+        after = await self._resume_after(resume)
         self.set_header("Content-Type", "text/event-stream")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
@@ -65,6 +63,23 @@ class EventsHandler(MlwsHandler):
             pass
         finally:
             hub.unsubscribe(queue)
+
+    async def _resume_after(self, resume: str | None) -> int:
+        """The event id to resume after. Not an integer: a 400 (no EventSource sends one: it echoes the
+        ids this stream sent). An integer that no event of this feed can have (negative, beyond the
+        newest event, or longer than a 64-bit id, e.g. from a workspace since re-created) resumes from
+        now: an EventSource treats any error answer as final and would never reconnect, while a
+        resume from now keeps the stream live (the client reloads what it shows, as on a first
+        connection)."""
+        latest = await self.hub.latest_id()
+        if resume is None:
+            return latest
+        text = resume.strip()
+        if not EVENT_ID.fullmatch(text):
+            shown = text if len(text) <= 40 else text[:40] + "..."
+            raise InvalidArgumentError(f"Last-Event-ID must be an event id (an integer), not {shown!r}")
+        after = int(text) if len(text) <= MAX_ID_DIGITS else -1
+        return after if 0 <= after <= latest else latest
 
     async def _send(self, event: Any, last: int) -> int:
         if event.id <= last:

@@ -8,7 +8,7 @@ import tempfile
 from typing import Any
 
 from ...errors import NotFoundError
-from ..base import MlwsHandler
+from ..base import MlwsHandler, content_disposition
 from ..requests import CreateSnapshot
 
 __all__ = ["RunSnapshotHandler", "SnapshotsHandler"]
@@ -42,7 +42,7 @@ class RunSnapshotHandler(MlwsHandler):
         try:
             await self.call(lambda: ws.get_run(run_id).download_snapshot(target))
             self.set_header("Content-Type", "application/zip")
-            self.set_header("Content-Disposition", f'attachment; filename="{run_id}-snapshot.zip"')
+            self.set_header("Content-Disposition", content_disposition("attachment", f"{run_id}-snapshot.zip"))
             with open(target, "rb") as f:
                 while chunk := f.read(1 << 20):
                     self.write(chunk)
