@@ -5,7 +5,7 @@ a newer schema and bad URLs are clear errors.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
 from jupyter_mlws.core.status import RunStatus
 from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError
@@ -87,3 +87,16 @@ def test_upgrade_from_the_first_schema_keeps_data(metadata_url: str) -> None:
     assert new.get_run("fresh").number == 2
     assert new.get_job_spec("fresh") == {"script": "x.py"}
     new.close()
+
+
+def test_a_statement_over_the_database_limits_is_an_invalid_argument_not_an_outage(store: SqlMetadataStore) -> None:
+    # "Expression tree is too large" used to be reported as "unavailable" (a 503 clients retry for
+    # ever); the request is what is wrong, and saying so is a 400.
+    wide = " OR ".join(f"1 = {i}" for i in range(20_000))  # over SQLite's expression depth
+    try:
+        with store.sql.read() as conn:
+            conn.execute(text(f"SELECT 1 WHERE {wide}"))
+    except InvalidArgumentError as exc:
+        assert "too large for the metadata store" in str(exc)
+    else:  # PostgreSQL takes it; SQLite must refuse it as the request's fault
+        assert store.sql.dialect == "postgresql"

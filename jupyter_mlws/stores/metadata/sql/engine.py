@@ -116,6 +116,12 @@ class SqlEngine:
         except MlwsError:
             raise
         except OperationalError as exc:
+            if _statement_limit(exc):
+                # The request, not the store, is the problem: a retry cannot help (a 400, not a 503).
+                raise InvalidArgumentError(
+                    f"the request is too large for the metadata store ({_first_line(exc)}); "
+                    "narrow it: fewer terms, values or keys"
+                ) from exc
             hint = ""
             if self.dialect == "postgresql" and "password" in _first_line(exc).lower():
                 hint = f". {PGPASS_HELP}"
@@ -145,6 +151,25 @@ def _create_private(database: str) -> None:
     except OSError:
         return  # SQLite itself will say what is wrong with the path
     os.close(fd)
+
+
+# SQLite's limits on one statement, and PostgreSQL's class 54 ("program limit exceeded").
+_SQLITE_LIMITS = (
+    "too many sql variables",
+    "expression tree is too large",
+    "too many terms in compound select",
+    "parser stack overflow",
+    "string or blob too big",
+    "too many columns",
+)
+
+
+def _statement_limit(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    if isinstance(code, str) and code.startswith("54"):
+        return True
+    message = _first_line(exc).lower()
+    return any(limit in message for limit in _SQLITE_LIMITS)
 
 
 def _first_line(exc: BaseException) -> str:
