@@ -217,8 +217,9 @@ class StoreReporter(JobReporter):
             if new.is_terminal:
                 fields["end_time"] = now
             if new == RunStatus.PREPARING and self._claimant is not None:
-                return self._claim(current, new)
-            if self._store.transition_run(self.run_id, current, new, error=error, **fields):
+                if self._claim(current, new):
+                    return True
+            elif self._store.transition_run(self.run_id, current, new, error=error, **fields):
                 return True
         return False
 
