@@ -214,19 +214,25 @@ class Agent:
 
     def _bind(self) -> None:
         path = socket_path(self.ws)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # left by an agent that died; we hold the lock, so it is not live
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)  # created 0600: no moment when another user could connect
         try:
-            with _socket_address(self.ws) as address:
-                sock.bind(address)
-        except BaseException:
-            sock.close()
-            raise
-        finally:
-            os.umask(old_umask)
-        sock.listen(64)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # left by an agent that died; we hold the lock, so it is not live
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old_umask = os.umask(0o177)  # created 0600: no moment when another user could connect
+            try:
+                with _socket_address(self.ws) as address:
+                    sock.bind(address)
+                sock.listen(64)
+            except BaseException:
+                sock.close()
+                raise
+            finally:
+                os.umask(old_umask)
+        except OSError as exc:
+            # A file system that holds no sockets (some network or host-shared folders): serve
+            # anyway. Submitters cannot wake us, so queued runs start at the next rescan (RESCAN_S).
+            _log(f"cannot listen at {path} ({exc}): queued runs start within {RESCAN_S:g} s instead")
+            return
         sock.setblocking(False)
         self.sock = sock
 
@@ -234,7 +240,7 @@ class Agent:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(socket_path(self.ws))
 
     def run(self) -> int:
@@ -267,12 +273,12 @@ class Agent:
                     self.idle_since = time.monotonic()
                 elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
                     return 0
-                assert self.sock is not None
-                ready, _, _ = select.select([self.sock.fileno(), wake_r], [], [], RESCAN_S)
+                listening = [self.sock.fileno()] if self.sock is not None else []
+                ready, _, _ = select.select([*listening, wake_r], [], [], RESCAN_S)
                 if wake_r in ready:
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
-                if self.sock.fileno() in ready:
+                if listening and listening[0] in ready:
                     self._drain()
         finally:
             self._unbind()

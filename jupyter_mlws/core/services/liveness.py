@@ -57,7 +57,8 @@ HOSTNAME = socket.gethostname()
 
 def process_start(pid: int) -> int | None:
     """The start time of process ``pid`` of this machine (clock ticks after boot, ``/proc/<pid>/stat``
-    field 22), or ``None`` when there is no such process or it is a zombie (dead for our purposes)."""
+    field 22), or ``None`` when there is no such process or it is a zombie (dead for our purposes);
+    ``-1`` for a live process whose start time cannot be read (``/proc`` mounted with hidepid)."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
             # The command name (field 2) may hold spaces and parentheses: split after its last ")".
