@@ -15,15 +15,14 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import os
 import select
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,29 +42,51 @@ SPAWN_WAIT_S = 15.0
 
 def _agent_dir(ws: Workspace) -> Path:
     path = ws.path / "agent"
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
+SOCKET_NAME = "agent.sock"
+# sun_path holds 108 bytes with its terminating NUL; longer paths go through the folder's descriptor.
+_SUN_PATH_MAX = 107
+
+
 def socket_path(ws: Workspace) -> str:
-    # Unix socket paths are limited to ~100 bytes, so the name is a hash of the workspace path.
-    digest = hashlib.sha256(str(ws.root).encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), f"mlws-{os.getuid()}-{digest}.sock")
+    """The agent's socket: in the workspace's own folder (``.mlws/agent/agent.sock``), which only the
+    workspace's owner can write, not at a predictable name in the shared temporary folder that
+    another user could take first (then no agent could ever start)."""
+    return str(ws.path / "agent" / SOCKET_NAME)
+
+
+@contextlib.contextmanager
+def _socket_address(ws: Workspace) -> Iterator[str]:
+    """An address for the socket's path that fits in sun_path: the path itself, or when it is too
+    long ``/proc/self/fd/<fd>/agent.sock`` through a descriptor of its folder (Linux resolves it as
+    a path; no ``chdir``, which would move every thread of the process)."""
+    path = socket_path(ws)
+    if len(os.fsencode(path)) <= _SUN_PATH_MAX:
+        yield path
+        return
+    fd = os.open(_agent_dir(ws), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{fd}/{SOCKET_NAME}"
+    finally:
+        os.close(fd)
 
 
 def notify(ws: Workspace) -> None:
     """Wake the agent so it dispatches now; start it if it is not running."""
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s, _socket_address(ws) as address:
             s.settimeout(2)
-            s.connect(socket_path(ws))
+            s.connect(address)
             s.sendall(b"wake\n")
     except OSError:
         spawn(ws)
 
 
 def _lock_is_free(ws: Workspace) -> bool:
-    fd = os.open(_agent_dir(ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_agent_dir(ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -120,7 +141,7 @@ def spawn(ws: Workspace) -> None:
     runs): they take turns on a spawn lock, and only the first, finding no agent, starts one and
     waits until it holds the workspace's agent lock. The others then find it running.
     """
-    fd = os.open(_agent_dir(ws) / "spawn.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(_agent_dir(ws) / "spawn.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if not _lock_is_free(ws):
@@ -165,9 +186,21 @@ class Agent:
         self.next_sweep = 0.0
         self.sock: socket.socket | None = None
         self.lock_fd: int | None = None
+        self.identity: tuple[int, int] | None = None  # the workspace folder's (device, inode)
+
+    def _workspace_gone(self) -> bool:
+        """Whether our workspace's folder was deleted (or replaced by another): nothing is left to
+        serve, and an agent must not linger for its idle minutes (test suites leave dozens)."""
+        try:
+            st = os.stat(self.ws.path)
+        except FileNotFoundError:
+            return True
+        except OSError:
+            return False
+        return self.identity is not None and (st.st_dev, st.st_ino) != self.identity
 
     def _take_lock(self) -> bool:
-        fd = os.open(_agent_dir(self.ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(_agent_dir(self.ws) / "local.lock", os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -183,12 +216,25 @@ class Agent:
 
     def _bind(self) -> None:
         path = socket_path(self.ws)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)  # left by an agent that died; we hold the lock, so it is not live
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.bind(path)
-        os.chmod(path, 0o600)
-        sock.listen(64)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)  # left by an agent that died; we hold the lock, so it is not live
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            old_umask = os.umask(0o177)  # created 0600: no moment when another user could connect
+            try:
+                with _socket_address(self.ws) as address:
+                    sock.bind(address)
+                sock.listen(64)
+            except BaseException:
+                sock.close()
+                raise
+            finally:
+                os.umask(old_umask)
+        except OSError as exc:
+            # A file system that holds no sockets (some network or host-shared folders): serve
+            # anyway. Submitters cannot wake us, so queued runs start at the next rescan (RESCAN_S).
+            _log(f"cannot listen at {path} ({exc}): queued runs start within {RESCAN_S:g} s instead")
+            return
         sock.setblocking(False)
         self.sock = sock
 
@@ -196,7 +242,7 @@ class Agent:
         if self.sock is not None:
             self.sock.close()
             self.sock = None
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):
                 os.unlink(socket_path(self.ws))
 
     def run(self) -> int:
@@ -209,11 +255,17 @@ class Agent:
         os.set_blocking(wake_w, False)
         signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # a finished supervisor wakes select()
+        with contextlib.suppress(OSError):
+            st = os.stat(self.ws.path)
+            self.identity = (st.st_dev, st.st_ino)
         self._warm_up()
         self._bind()
         _log(f"agent for {self.ws.root} listening")
         try:
             while True:
+                if self._workspace_gone():
+                    _log(f"the workspace {self.ws.root} is gone: exiting")
+                    return 0
                 self._reap()
                 self._sweep()
                 self._dispatch()
@@ -223,12 +275,12 @@ class Agent:
                     self.idle_since = time.monotonic()
                 elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
                     return 0
-                assert self.sock is not None
-                ready, _, _ = select.select([self.sock.fileno(), wake_r], [], [], RESCAN_S)
+                listening = [self.sock.fileno()] if self.sock is not None else []
+                ready, _, _ = select.select([*listening, wake_r], [], [], RESCAN_S)
                 if wake_r in ready:
                     with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
-                if self.sock.fileno() in ready:
+                if listening and listening[0] in ready:
                     self._drain()
         finally:
             self._unbind()
@@ -289,7 +341,8 @@ class Agent:
 
     def _sweep(self) -> None:
         """End the active jobs of our targets whose supervisor died (killed, crashed, its machine
-        gone quiet), every ``SWEEP_S``. Queued runs need no check here: this is their dispatcher."""
+        gone quiet), and the interactive runs whose process died, every ``SWEEP_S``. Queued runs
+        need no check here: this is their dispatcher."""
         now = time.monotonic()
         if now < self.next_sweep:
             return
@@ -303,6 +356,8 @@ class Agent:
             for name, records in groups.items():
                 for run_id in reconcile_records(targets[name].backend(), records, dispatch=False):
                     _log(f"ended {run_id}: its supervisor is gone")
+            for run_id in self.ws.services.tracking.end_stale_interactive():
+                _log(f"ended {run_id}: the process that logged it is gone")
         except Exception as exc:  # a store hiccup: the next sweep tries again
             _log(f"sweep failed: {type(exc).__name__}: {exc}")
 

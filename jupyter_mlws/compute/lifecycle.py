@@ -29,7 +29,7 @@ from ..core.interfaces.compute import BuildResult, JobReporter
 from ..core.layout import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
-from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, job_workdir
+from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, make_job_folder
 
 __all__ = ["JobExecution", "Outcome"]
 
@@ -86,6 +86,9 @@ class JobExecution(ABC):
     # -- the lifecycle ---------------------------------------------------------------------------------
     def process(self) -> RunStatus:
         reporter = self.reporter
+        # Declared here, written by the claim below (the transition to Preparing) in its own
+        # transaction, and only if this dispatch wins it: a second dispatch of the same run that
+        # loses must not leave its pid on the job (it exits, and the job would be judged dead).
         reporter.supervisor(os.getpid(), HOSTNAME)
         if not reporter.transition(RunStatus.PREPARING):
             if reporter.status() == RunStatus.CANCEL_REQUESTED:  # canceled just as it was picked up
@@ -176,10 +179,10 @@ class JobExecution(ABC):
             pass
 
     def prepare(self) -> Path:
-        """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``."""
-        workdir = job_workdir(self.reporter.run_id)
-        shutil.rmtree(workdir, ignore_errors=True)  # left by an earlier attempt
-        workdir.mkdir(parents=True)
+        """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``: private
+        to the user (0700, in their cache folder, checked level by level — see
+        :func:`.supervision.make_job_folder`), so no other local user can read it or swap it."""
+        workdir = make_job_folder(self.reporter.run_id)  # an earlier attempt's is replaced
         self.reporter.restore_snapshot(workdir)
         (workdir / "outputs").mkdir(exist_ok=True)
         live_logs = self.live / "logs"

@@ -11,19 +11,23 @@ each target checks its own jobs (:meth:`SupervisedCompute.reconcile`).
 
 from __future__ import annotations
 
+import contextlib
+import grp
 import os
 import shutil
-import socket
-import tempfile
+import stat
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.interfaces.compute import BuildResult, ComputeBackend, JobReporter
 from ..core.layout import live_dir
+from ..core.services import liveness
+from ..core.services.liveness import HEARTBEAT_INTERVAL_S, HOSTNAME, process_alive
 from ..core.status import ACTIVE_STATUSES, RunStatus, check_transition
-from ..errors import InvalidArgumentError
+from ..errors import InvalidArgumentError, InvalidStateError
 
 if TYPE_CHECKING:
     from ..core.activities import ActivityRecorder
@@ -33,20 +37,18 @@ if TYPE_CHECKING:
 __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
-    "STALE_AFTER_S",
     "AgentCompute",
     "StoreReporter",
     "SupervisedCompute",
     "end_if_stale",
     "job_workdir",
+    "jobs_root",
+    "make_job_folder",
     "process_alive",
     "reconcile_records",
     "stale_reason",
 ]
 
-HEARTBEAT_INTERVAL_S = 5.0
-STALE_AFTER_S = 30.0
-HOSTNAME = socket.gethostname()
 # A queued run older than this makes a sweep check that its dispatcher lives, at most every few
 # seconds per target and process (a waiting reader sweeps often).
 DISPATCH_AFTER_S = 2.0
@@ -54,9 +56,136 @@ DISPATCH_CHECK_EVERY_S = 5.0
 _last_dispatch_check: dict[tuple[str, str], float] = {}
 
 
+# -- job folders: private to the user ------------------------------------------------------------------
+# A job runs in ``${XDG_CACHE_HOME:-~/.cache}/jupyter-mlws/jobs/<run_id>``, not in the shared
+# temporary folder: there another local user could read it, or create ``mlws-jobs`` first and swap a
+# job's folder between the snapshot's restore and the start, so that our job ran their script. Not
+# $XDG_RUNTIME_DIR: it is a small tmpfs, and a job's outputs may be large.
+#
+# Rules (each level is checked with lstat, so a symbolic link is never followed into):
+# - the base folder ($XDG_CACHE_HOME or ~/.cache) is created 0700 if missing; an existing one must be
+#   a folder owned by us (or root) that others cannot write into, unless it has the sticky bit (as
+#   /tmp does: then they cannot rename or remove our entries) or it is writable only by our own
+#   private group (a user private group, umask 002 distributions);
+# - ``jupyter-mlws`` and ``jobs`` are created 0700; an existing one must be a real folder owned by
+#   us. If it is ours and only its mode is wider, it is narrowed to 0700 with a warning (nobody but
+#   us could have made it so); anything else is refused with an error naming the folder and the fix;
+# - a run's folder is made fresh, 0700: a leftover of an earlier attempt is removed if it is ours
+#   (a symbolic link is removed, never followed), refused if it is someone else's.
+PRIVATE_MODE = 0o700
+_APP_DIR = "jupyter-mlws"
+
+
+def _cache_base() -> Path:
+    value = os.environ.get("XDG_CACHE_HOME", "")
+    # The XDG spec: a relative path is invalid and ignored.
+    return Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
+
+
+def jobs_root() -> Path:
+    """The folder holding this user's job folders on this machine (not created here)."""
+    return _cache_base() / _APP_DIR / "jobs"
+
+
 def job_workdir(run_id: str) -> Path:
-    """The scratch folder a job runs in on this machine (known, so a dead job's can be removed)."""
-    return Path(tempfile.gettempdir()) / "mlws-jobs" / run_id
+    """Where a job of this process's environment runs (see :func:`make_job_folder`)."""
+    return jobs_root() / run_id
+
+
+def _refuse(folder: Path, problem: str, fix: str) -> InvalidStateError:
+    return InvalidStateError(
+        f"the job folder {folder} {problem}, so a job cannot safely run there: {fix} "
+        "(or set XDG_CACHE_HOME to a private folder of yours)"
+    )
+
+
+def _private_group(gid: int) -> bool:
+    """Whether ``gid`` is our own primary group with no other member (a user private group)."""
+    if gid != os.getegid():
+        return False
+    try:
+        return not grp.getgrgid(gid).gr_mem
+    except KeyError:
+        return False
+
+
+def _check_base(base: Path) -> None:
+    try:
+        st = os.stat(base)  # the base may be a link the user made (e.g. to a larger disk)
+    except FileNotFoundError:
+        _make_levels(base)
+        return
+    if not stat.S_ISDIR(st.st_mode):
+        raise _refuse(base, "is not a folder", "remove it")
+    if st.st_uid not in (os.geteuid(), 0):
+        raise _refuse(base, f"belongs to another user (uid {st.st_uid})", "use a folder of yours")
+    others_write = st.st_mode & stat.S_IWOTH or (st.st_mode & stat.S_IWGRP and not _private_group(st.st_gid))
+    if others_write and not st.st_mode & stat.S_ISVTX:
+        raise _refuse(base, "is writable by other users", f"run `chmod go-w {base}`")
+
+
+def _make_levels(path: Path) -> None:
+    """Create ``path`` and its missing parents, each 0700 (``mkdir(parents=True)`` would give the
+    parents the umask's mode)."""
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, PRIVATE_MODE)
+
+
+def _private_level(folder: Path) -> None:
+    """Make ``folder`` (its parent checked already) exist as a real folder of ours, mode 0700."""
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(folder, PRIVATE_MODE)
+    st = os.lstat(folder)
+    if stat.S_ISLNK(st.st_mode):
+        raise _refuse(folder, "is a symbolic link", f"remove the link ({folder})")
+    if not stat.S_ISDIR(st.st_mode):
+        raise _refuse(folder, "is not a folder", f"remove it ({folder})")
+    if st.st_uid != os.geteuid():
+        raise _refuse(folder, f"belongs to another user (uid {st.st_uid})", f"have it removed ({folder})")
+    if stat.S_IMODE(st.st_mode) != PRIVATE_MODE:
+        # Ours: only we (or root) could have widened it. Narrow it; entries others may have put in
+        # meanwhile are dealt with per run below.
+        os.chmod(folder, PRIVATE_MODE, follow_symlinks=False)
+        warnings.warn(
+            f"jupyter-mlws: {folder} had mode {stat.S_IMODE(st.st_mode):o}; narrowed to 700",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def make_job_folder(run_id: str, root: Path | None = None) -> Path:
+    """Create a fresh, private (0700) job folder for ``run_id`` under ``root`` (default
+    :func:`jobs_root`), checked level by level; an unsafe existing level is refused with an
+    :class:`InvalidStateError` that names it and the fix. Returns the folder."""
+    root = jobs_root() if root is None else root
+    _check_base(root.parent.parent)
+    _private_level(root.parent)
+    _private_level(root)
+    folder = root / run_id
+    _remove_job_folder(folder, strict=True)
+    os.mkdir(folder, PRIVATE_MODE)  # fails if anyone raced us: nobody but us writes into root now
+    os.chmod(folder, PRIVATE_MODE)  # exactly 0700, whatever the umask took away
+    return folder
+
+
+def _remove_job_folder(folder: Path, *, strict: bool = False) -> None:
+    """Remove a job folder of ours: a symbolic link is removed, never followed; a folder that is
+    someone else's is refused (``strict``) or left alone."""
+    try:
+        st = os.lstat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+        shutil.rmtree(folder, ignore_errors=True)
+    elif stat.S_ISLNK(st.st_mode) or (not stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()):
+        os.unlink(folder)
+    elif strict:
+        raise _refuse(folder, f"exists and belongs to another user (uid {st.st_uid})", f"have it removed ({folder})")
 
 
 class StoreReporter(JobReporter):
@@ -66,6 +195,7 @@ class StoreReporter(JobReporter):
         self.workspace = workspace
         self.run_id = run_id
         self._store = workspace.metadata
+        self._claimant: tuple[int, str] | None = None
 
     def job_spec(self) -> dict[str, Any]:
         return self._store.get_job_spec(self.run_id)
@@ -86,15 +216,35 @@ class StoreReporter(JobReporter):
                 fields["start_time"] = now
             if new.is_terminal:
                 fields["end_time"] = now
-            if self._store.transition_run(self.run_id, current, new, error=error, **fields):
+            if new == RunStatus.PREPARING and self._claimant is not None:
+                if self._claim(current, new):
+                    return True
+            elif self._store.transition_run(self.run_id, current, new, error=error, **fields):
                 return True
         return False
 
+    def _claim(self, current: RunStatus, new: RunStatus) -> bool:
+        """The claim: the status, the supervisor (pid, host, process start time), the job folder and a
+        first heartbeat in one compare-and-set. A dispatcher that loses the race writes nothing, so it
+        cannot leave its pid on a job another supervisor runs (it would be judged dead after it exits)."""
+        assert self._claimant is not None
+        pid, host = self._claimant
+        return self._store.claim_job(
+            self.run_id,
+            current,
+            new,
+            supervisor_pid=pid,
+            supervisor_host=host,
+            supervisor_start=liveness.process_start(pid) if host == HOSTNAME else None,
+            job_folder=str(job_workdir(self.run_id)),
+        )
+
     def supervisor(self, pid: int, host: str) -> None:
-        self._store.update_job(self.run_id, supervisor_pid=pid, supervisor_host=host, heartbeat_time=time.time())
+        # Recorded by the claim (the transition to Preparing), and only if it wins.
+        self._claimant = (pid, host)
 
     def heartbeat(self) -> None:
-        self._store.update_job(self.run_id, heartbeat_time=time.time())
+        self._store.heartbeat([self.run_id])  # in the database's clock
 
     def restore_snapshot(self, target: Path) -> None:
         from ..snapshots import load_manifest, restore_snapshot
@@ -142,42 +292,36 @@ class StoreReporter(JobReporter):
 
 
 # -- finding and ending jobs that can no longer finish ---------------------------------------------------
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` of this machine runs (a zombie is dead for our purposes)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
-
-
-def stale_reason(record: RunRecord, now: float | None = None) -> str | None:
-    """Why an active job can no longer finish on its own, or ``None`` if it looks alive."""
+def stale_reason(record: RunRecord, database_time: Callable[[], float] | None = None) -> str | None:
+    """Why an active job can no longer finish on its own, or ``None`` if it looks alive: on this host
+    its supervisor's process decides (a live pid with its recorded start time is alive, however old
+    its heartbeat: it may be paused), on another host its heartbeat, in the database's clock (see
+    :mod:`jupyter_mlws.core.services.liveness`). ``database_time`` is that clock (default: asked of
+    the workspace's database when needed)."""
     if record.status not in ACTIVE_STATUSES or record.compute_target is None:
         return None
     if record.supervisor_pid is None:
         return None  # not picked up yet: the dispatcher owns it (see reconcile_records)
-    now = time.time() if now is None else now
-    where = f"pid {record.supervisor_pid} on {record.supervisor_host}"
-    if record.supervisor_host == HOSTNAME and not process_alive(record.supervisor_pid):
-        return f"the job's supervisor ({where}) stopped without finishing the run"
-    if record.heartbeat_time is not None and now - record.heartbeat_time > STALE_AFTER_S:
-        age = int(now - record.heartbeat_time)
-        return f"the job's supervisor ({where}) sent no heartbeat for {age} s"
-    return None
+    return liveness.stale_reason(
+        "the job's supervisor",
+        record.supervisor_pid,
+        record.supervisor_host,
+        record.supervisor_start,
+        record.heartbeat_time,
+        database_time or time.time,
+    )
 
 
-def end_if_stale(workspace: Workspace, record: RunRecord, backend: ComputeBackend | None = None) -> bool:
+def end_if_stale(
+    workspace: Workspace,
+    record: RunRecord,
+    backend: ComputeBackend | None = None,
+    database_time: Callable[[], float] | None = None,
+) -> bool:
     """End a job whose supervisor is gone: Failed (Canceled if a cancel was asked for) with the
     reason, its logs so far kept, its builds ended and (through ``backend``) what is left of it
     stopped. ``True`` if this call ended it."""
-    reason = stale_reason(record)
+    reason = stale_reason(record, database_time or _database_clock(workspace))
     if reason is None:
         return False
     new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
@@ -185,7 +329,7 @@ def end_if_stale(workspace: Workspace, record: RunRecord, backend: ComputeBacken
     # Compare-and-set: a supervisor finishing the run meanwhile wins, and so does another sweep.
     if not workspace.metadata.transition_run(record.run_id, record.status, new, end_time=time.time(), error=error):
         return False
-    _salvage(workspace, record.run_id)
+    _salvage(workspace, record)
     _end_builds(workspace, record.run_id, reason)
     if backend is not None:
         try:
@@ -199,7 +343,8 @@ def reconcile_records(backend: ComputeBackend, records: Sequence[RunRecord], *, 
     """``backend.reconcile`` for targets whose jobs are supervised here: end the stale ones, and
     (``dispatch``) restart the dispatcher when a queued run has waited a while. Returns the ids of
     the runs it ended."""
-    ended = [r.run_id for r in records if end_if_stale(backend.workspace, r, backend)]
+    clock = _database_clock(backend.workspace)  # one query per sweep, only if a record needs it
+    ended = [r.run_id for r in records if end_if_stale(backend.workspace, r, backend, clock)]
     if dispatch and any(
         r.status == RunStatus.QUEUED and r.run_id not in ended and time.time() - r.created_time > DISPATCH_AFTER_S
         for r in records
@@ -215,6 +360,18 @@ def reconcile_records(backend: ComputeBackend, records: Sequence[RunRecord], *, 
     return ended
 
 
+def _database_clock(workspace: Workspace) -> Callable[[], float]:
+    """The database's clock, asked once (lazily) for a whole sweep."""
+    cache: list[float] = []
+
+    def now() -> float:
+        if not cache:
+            cache.append(workspace.metadata.database_time())
+        return cache[0]
+
+    return now
+
+
 def _end_builds(workspace: Workspace, run_id: str, reason: str) -> None:
     """A build that died with its supervisor must not show as Running for ever."""
     try:
@@ -228,8 +385,11 @@ def _end_builds(workspace: Workspace, run_id: str, reason: str) -> None:
         pass
 
 
-def _salvage(workspace: Workspace, run_id: str) -> None:
-    """Keep what a dead job left on this machine (its logs so far) and remove its scratch folders."""
+def _salvage(workspace: Workspace, record: RunRecord) -> None:
+    """Keep what a dead job left on this machine (its logs so far) and remove its scratch folders:
+    the job folder its supervisor recorded (it depends on the supervisor's environment), if it ran
+    on this host."""
+    run_id = record.run_id
     live = live_dir(workspace.path, run_id)
     if live.is_dir():
         reporter = StoreReporter(workspace, run_id)
@@ -239,7 +399,12 @@ def _salvage(workspace: Workspace, run_id: str) -> None:
         except Exception:  # noqa: S110 - the failure is recorded already; the logs are a bonus
             pass
         shutil.rmtree(live, ignore_errors=True)
-    shutil.rmtree(job_workdir(run_id), ignore_errors=True)
+    if record.supervisor_host not in (None, HOSTNAME):
+        return  # the job folder is on the supervisor's host
+    folder = Path(record.job_folder) if record.job_folder else job_workdir(run_id)
+    # Only a job folder: named after the run, in a ``jobs`` folder (a record is data, not a command).
+    if folder.is_absolute() and folder.name == run_id and folder.parent.name == "jobs":
+        _remove_job_folder(folder)
 
 
 class SupervisedCompute(ComputeBackend):

@@ -49,7 +49,9 @@ class RunRecord:
     snapshot_id: str | None = None
     supervisor_pid: int | None = None
     supervisor_host: str | None = None
-    heartbeat_time: float | None = None
+    heartbeat_time: float | None = None  # the database's clock
+    supervisor_start: int | None = None  # the supervisor's process start time (clock ticks since boot)
+    job_folder: str | None = None  # the job's working folder on its supervisor's host
 
 
 class MetricPoint(NamedTuple):

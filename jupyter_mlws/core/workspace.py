@@ -288,14 +288,17 @@ class Workspace:
     def reconcile_jobs(self, run_ids: Iterable[str] | None = None) -> list[str]:
         """End the active jobs (all, or those of ``run_ids``) that can no longer finish because
         their supervisor died: Failed, or Canceled when a cancel was asked for, with the reason;
-        and make sure queued jobs get dispatched. Returns the ids of the runs it ended.
+        and make sure queued jobs get dispatched. Interactive runs (``start_logging``, child runs)
+        whose process died end Failed with the reason too, what they logged kept (see
+        :mod:`jupyter_mlws.core.services.liveness`). Returns the ids of the runs it ended.
 
         Reading a status never does this: the workspace's agent does it continually, the Jupyter
         server every few seconds, and ``Run.wait_for_completion`` while it waits.
         """
         from .jobs import reconcile_jobs
 
-        return reconcile_jobs(self, run_ids)
+        ids = None if run_ids is None else list(run_ids)
+        return reconcile_jobs(self, ids) + self.services.tracking.end_stale_interactive(ids)
 
     def get_run(self, run_id: str) -> Run:
         from .runs import Run

@@ -4,6 +4,12 @@ Guarantees: points are written in the order they were logged; ``flush()`` return
 point logged before it is committed (or raises the store's error); queues are flushed at
 interpreter exit and on SIGTERM. Points stay queued (never dropped) while the store is unavailable.
 
+What SIGKILL loses (the OOM killer, a power loss too): the points still queued and a batch whose
+transaction had not committed yet, i.e. about the last ``FLUSH_INTERVAL_S`` (0.05 s) of logging, or
+the last batch if the store is slow (a batch is one transaction: kept whole or lost whole). Params,
+tags and files are written synchronously and are not at risk. The run itself is ended Failed, with
+the reason and everything written, by the next sweep (see ``core.services.liveness``).
+
 The hot path is a single ``deque.append`` (atomic under the GIL, no lock). Consumers (the thread,
 ``flush``) take turns under one lock; a flush drops a marker into the queue and waits until the
 batch holding it is committed, which is how "everything logged before the call" is defined.

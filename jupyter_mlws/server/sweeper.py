@@ -1,9 +1,10 @@
 """A periodic sweep of the workspace's jobs while Jupyter Server runs.
 
 Reading a run never changes it (DESIGN §1), so a job whose supervisor and agent both died would stay
-Running in the sidebar until someone waits on it. Every few seconds the server calls
-``Workspace.reconcile_jobs()``, which ends such jobs with the reason and restarts a dispatcher for
-queued ones, in a worker thread: the IO loop never waits for the store or for the process checks.
+Running in the sidebar until someone waits on it, and so would an interactive run whose process was
+killed. Every few seconds the server calls ``Workspace.reconcile_jobs()``, which ends such runs with
+the reason (what they logged kept) and restarts a dispatcher for queued jobs, in a worker thread:
+the IO loop never waits for the store or for the process checks.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class JobSweeper:
             return []  # no workspace yet: no jobs either
         ended = ws.reconcile_jobs()
         for run_id in ended:
-            self.log.info("jupyter_mlws: ended run %s, its supervisor is gone", run_id)
+            self.log.info("jupyter_mlws: ended run %s, the process that ran it is gone", run_id)
         return ended
 
     def _tick(self) -> None:

@@ -23,6 +23,7 @@ from jupyter_mlws.compute import agent, supervision
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.core.compute import ComputeTarget
 from jupyter_mlws.core.layout import live_dir
+from jupyter_mlws.core.services import liveness
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 
 TIMEOUT = 60.0
@@ -187,7 +188,7 @@ def _job_run(kit: Any, status: RunStatus) -> Run:
 def test_a_run_without_heartbeat_for_too_long_is_failed_by_reconcile(kit: Any) -> None:
     run = _job_run(kit, RunStatus.RUNNING)
     # A supervisor on another machine: only its heartbeat tells whether it lives.
-    stale = time.time() - supervision.STALE_AFTER_S - 60
+    stale = time.time() - liveness.STALE_AFTER_S - 60
     kit.ws.metadata.update_job(run.id, supervisor_pid=os.getpid(), supervisor_host="elsewhere", heartbeat_time=stale)
     assert run.status == RunStatus.RUNNING  # reading changes nothing
     assert kit.ws.reconcile_jobs() == [run.id]
@@ -204,7 +205,7 @@ def test_a_fresh_heartbeat_keeps_the_run_until_it_goes_stale(kit: Any, monkeypat
     )
     assert kit.ws.reconcile_jobs() == []
     assert run.status == RunStatus.RUNNING
-    monkeypatch.setattr(supervision, "STALE_AFTER_S", 0.2)
+    monkeypatch.setattr(liveness, "STALE_AFTER_S", 0.2)
     assert kit.wait_until(lambda: _reconciled(kit, run), TIMEOUT, "the heartbeat to go stale") == RunStatus.FAILED
     assert "heartbeat" in run.get_details()["error"]["message"]
 

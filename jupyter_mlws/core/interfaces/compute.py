@@ -62,7 +62,8 @@ class JobReporter(ABC):
 
     @abstractmethod
     def supervisor(self, pid: int, host: str) -> None:
-        """Record the process that owns the job (for stale-run detection)."""
+        """Declare the process that will own the job (for stale-run detection): recorded by the
+        claim, the transition to Preparing, in its own transaction and only if it wins."""
 
     @abstractmethod
     def heartbeat(self) -> None: ...

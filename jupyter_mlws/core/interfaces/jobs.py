@@ -36,7 +36,37 @@ class JobStore(MetadataInterface):
         supervisor_pid: int | None = None,
         supervisor_host: str | None = None,
     ) -> None:
-        """Record which process supervises the job, and its latest heartbeat."""
+        """Record which process supervises the job, and its latest heartbeat (tests and repairs:
+        a supervisor claims its job with :meth:`claim_job` and beats with :meth:`heartbeat`)."""
+
+    @abstractmethod
+    def claim_job(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        new: RunStatus,
+        *,
+        supervisor_pid: int,
+        supervisor_host: str,
+        supervisor_start: int | None,
+        job_folder: str | None,
+    ) -> bool:
+        """Compare-and-set the status (``expected`` -> ``new``) and, in the same transaction and only
+        if it succeeds, record the supervisor (pid, host, process start time), the job's folder and
+        a first heartbeat. ``False`` (nothing written) if another dispatcher claimed it first."""
+
+    @abstractmethod
+    def heartbeat(self, run_ids: Sequence[str]) -> None:
+        """Set the heartbeat of those of ``run_ids`` that are still active to the database's clock
+        (so clock skew between hosts does not matter)."""
+
+    @abstractmethod
+    def database_time(self) -> float:
+        """The database's clock (Unix seconds): what heartbeats are compared against."""
+
+    @abstractmethod
+    def list_interactive_runs(self, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+        """Runs that are not jobs (no compute target) in these statuses, with a recorded process."""
 
     @abstractmethod
     def list_job_runs(self, compute_target: str | None, statuses: Sequence[RunStatus]) -> list[RunRecord]:

@@ -51,8 +51,13 @@ class RunStore(MetadataInterface):
         compute_target: str | None = None,
         snapshot_id: str | None = None,
         job_spec: Mapping[str, Any] | None = None,
+        supervisor_pid: int | None = None,
+        supervisor_host: str | None = None,
+        supervisor_start: int | None = None,
     ) -> RunRecord:
-        """Insert a run; its ``number`` is the experiment's next run number."""
+        """Insert a run; its ``number`` is the experiment's next run number. With ``supervisor_pid``
+        (an interactive run: the process that logs it) its first heartbeat is written too, in the
+        database's clock."""
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord:

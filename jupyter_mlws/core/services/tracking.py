@@ -16,8 +16,9 @@ from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEntry, RunRecord
 from ..interfaces import MetadataStore
 from ..names import validate_file_name, validate_key, validate_run_id
-from ..status import RunStatus, check_transition
+from ..status import ACTIVE_STATUSES, RunStatus, check_transition
 from ..values import as_number, as_step, str_map
+from . import liveness
 from .context import Backends
 
 __all__ = ["TrackingService", "error_details", "new_run_id"]
@@ -42,6 +43,17 @@ def error_details(error: BaseException | str | None, details: Any = None) -> dic
     if details is not None:
         result["details"] = details
     return result
+
+
+_own_starts: dict[int, int | None] = {}
+
+
+def _own_start() -> int | None:
+    """This process's start time (``/proc/<pid>/stat``), read once per process (a fork has its own)."""
+    pid = os.getpid()
+    if pid not in _own_starts:
+        _own_starts[pid] = liveness.process_start(pid)
+    return _own_starts[pid]
 
 
 class TrackingService:
@@ -76,6 +88,10 @@ class TrackingService:
         job_spec: Mapping[str, Any] | None = None,
     ) -> RunRecord:
         now = time.time()
+        # A run that is not a job belongs to this process: it is recorded (pid, start time, host,
+        # a first heartbeat in the same insert) so a sweep can end it if the process dies.
+        owned = compute_target is None and status in ACTIVE_STATUSES
+        pid = os.getpid()
         record: RunRecord = self._store.create_run(
             run_id=new_run_id(experiment.name) if run_id is None else validate_run_id(run_id),
             experiment_id=experiment.id,
@@ -90,7 +106,12 @@ class TrackingService:
             compute_target=compute_target,
             snapshot_id=snapshot_id,
             job_spec=job_spec,
+            supervisor_pid=pid if owned else None,
+            supervisor_host=liveness.HOSTNAME if owned else None,
+            supervisor_start=_own_start() if owned else None,
         )
+        if owned:
+            liveness.beat_for(self._store, record.run_id)
         return record
 
     def transition(self, record: RunRecord, new: RunStatus, **fields: Any) -> RunRecord:
@@ -100,6 +121,8 @@ class TrackingService:
         for _ in range(20):
             check_transition(base.status, new, record.run_id)
             if self._store.transition_run(record.run_id, base.status, new, **fields):
+                if new.is_terminal:
+                    liveness.stop_beating(self._store, record.run_id)
                 # No re-read on the hot path (every run ends here): the record as it now stands.
                 changed = {k: v for k, v in fields.items() if v is not None}
                 return dataclasses.replace(base, status=new, **changed)
@@ -108,7 +131,46 @@ class TrackingService:
 
     def try_transition(self, run_id: str, expected: RunStatus, new: RunStatus, **fields: Any) -> bool:
         """One compare-and-set of a run's status: True if it was ``expected`` and is now ``new``."""
-        return bool(self._store.transition_run(run_id, expected, new, **fields))
+        done = bool(self._store.transition_run(run_id, expected, new, **fields))
+        if done and new.is_terminal:
+            liveness.stop_beating(self._store, run_id)
+        return done
+
+    def end_stale_interactive(self, run_ids: Iterable[str] | None = None) -> list[str]:
+        """End the active runs that are not jobs (interactive runs, child runs) whose process is
+        gone (see :mod:`.liveness`): Failed with the reason, what they logged kept. Returns their
+        ids. A sweep's work (the agent, ``Workspace.reconcile_jobs``, the Jupyter server), never a
+        read's."""
+        wanted = None if run_ids is None else set(run_ids)
+        records = [
+            r for r in self._store.list_interactive_runs(list(ACTIVE_STATUSES)) if wanted is None or r.run_id in wanted
+        ]
+        clock: list[float] = []
+
+        def database_time() -> float:  # one query per sweep, and only if another host's run needs it
+            if not clock:
+                clock.append(self._store.database_time())
+            return clock[0]
+
+        ended = []
+        for record in records:
+            assert record.supervisor_pid is not None  # listed only with one
+            reason = liveness.stale_reason(
+                "the process that logged this run",
+                record.supervisor_pid,
+                record.supervisor_host,
+                record.supervisor_start,
+                record.heartbeat_time,
+                database_time,
+            )
+            if reason is None:
+                continue
+            new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+            error = {"message": f"{reason}; what it logged is kept", "reason": "stale"}
+            # Compare-and-set: the process ending the run itself meanwhile wins, and so does another sweep.
+            if self._store.transition_run(record.run_id, record.status, new, end_time=time.time(), error=error):
+                ended.append(record.run_id)
+        return ended
 
     def complete(self, record: RunRecord) -> RunRecord:
         self._b.flush()

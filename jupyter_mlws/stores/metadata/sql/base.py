@@ -38,6 +38,8 @@ RUN_COLUMNS = (
     runs.c.supervisor_pid,
     runs.c.supervisor_host,
     runs.c.heartbeat_time,
+    runs.c.supervisor_start,
+    runs.c.job_folder,
 )
 RUNS_JOINED = runs.join(experiments, experiments.c.id == runs.c.experiment_id).outerjoin(
     parent_runs, parent_runs.c.key == runs.c.parent_key
@@ -70,6 +72,8 @@ def run_record(row: Sequence[Any]) -> RunRecord:
         supervisor_pid=row[14],
         supervisor_host=row[15],
         heartbeat_time=row[16],
+        supervisor_start=row[17],
+        job_folder=row[18],
     )
 
 

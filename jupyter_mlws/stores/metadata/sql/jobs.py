@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from ....core.entities import ComputeTargetRecord, RunRecord, SnapshotRecord
 from ....core.interfaces import JobStore
 from ....core.status import RunStatus
 from ....errors import NotFoundError
-from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
+from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, chunks, run_record
 from .schema import compute_targets, runs, snapshots
 
-__all__ = ["JobsMixin"]
+__all__ = ["JobsMixin", "db_now_sql"]
+
+
+def db_now_sql(dialect: str) -> str:
+    """An SQL expression for the database's clock in Unix seconds (float): heartbeats are written
+    and judged in it, so the hosts' own clocks never need to agree."""
+    if dialect == "postgresql":
+        return "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
+    return "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+_STATUS_EVENT = (
+    "INSERT INTO events (time, kind, run_id, experiment, payload) SELECT ?, 'run.status', r.run_id, e.name, ? "
+    "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.run_id = ?"
+)
+_ACTIVE = tuple(s.value for s in RunStatus if not s.is_terminal)
 
 _TARGET_COLUMNS = (
     compute_targets.c.name,
@@ -61,6 +77,59 @@ class JobsMixin(SqlStoreBase, JobStore):
             result = conn.execute(update(runs).where(runs.c.run_id == run_id).values(**values))
             if result.rowcount != 1:
                 raise NotFoundError(f"run {run_id!r} not found in this workspace")
+
+    def claim_job(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        new: RunStatus,
+        *,
+        supervisor_pid: int,
+        supervisor_host: str,
+        supervisor_start: int | None,
+        job_folder: str | None,
+    ) -> bool:
+        # One statement: the loser of a race writes nothing (its pid must not replace the winner's).
+        statement = (
+            "UPDATE runs SET status = ?, supervisor_pid = ?, supervisor_host = ?, supervisor_start = ?, "
+            f"job_folder = ?, heartbeat_time = {db_now_sql(self.sql.dialect)} WHERE run_id = ? AND status = ?"
+        )
+        values = (new.value, supervisor_pid, supervisor_host, supervisor_start, job_folder, run_id, expected.value)
+        with self.sql.write() as conn:
+            if conn.exec_driver_sql(self.raw(statement), values).rowcount != 1:
+                return False
+            event = json.dumps({"status": new.value, "previous": expected.value})
+            conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
+            return True
+
+    def heartbeat(self, run_ids: Sequence[str]) -> None:
+        if not run_ids:
+            return
+        now = text(db_now_sql(self.sql.dialect))
+        with self.sql.write() as conn:
+            for chunk in chunks(list(run_ids)):
+                conn.execute(
+                    update(runs).where(runs.c.run_id.in_(chunk), runs.c.status.in_(_ACTIVE)).values(heartbeat_time=now)
+                )
+
+    def database_time(self) -> float:
+        with self.sql.read() as conn:
+            value = conn.exec_driver_sql(f"SELECT {db_now_sql(self.sql.dialect)}").scalar()
+        return float(value) if value is not None else time.time()
+
+    def list_interactive_runs(self, statuses: Sequence[RunStatus]) -> list[RunRecord]:
+        query = (
+            select(*RUN_COLUMNS)
+            .select_from(RUNS_JOINED)
+            .where(
+                runs.c.status.in_([s.value for s in statuses]),
+                runs.c.compute_target.is_(None),
+                runs.c.supervisor_pid.is_not(None),
+            )
+        )
+        with self.sql.read() as conn:
+            rows = conn.execute(query.order_by(runs.c.key)).all()
+        return [run_record(r) for r in rows]
 
     def list_job_runs(self, compute_target: str | None, statuses: Sequence[RunStatus]) -> list[RunRecord]:
         query = (

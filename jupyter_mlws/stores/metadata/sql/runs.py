@@ -16,6 +16,7 @@ from ....core.search import FilterExpr, OrderKey
 from ....core.status import RunStatus
 from ....errors import AlreadyExistsError, NotFoundError
 from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
+from .jobs import db_now_sql
 from .run_search import compile_filter, compile_order
 from .schema import experiments, run_properties, run_tags, runs
 
@@ -28,10 +29,17 @@ _INSERT_RUN = (
     "INSERT INTO runs (run_id, experiment_id, number, parent_key, display_name, status, run_type, created_time, "
     "start_time, compute_target, snapshot_id, job_spec) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING key"
 )
+# A run with the process that logs it (an interactive run): its first heartbeat in the same insert.
+_INSERT_SUPERVISED_RUN = (
+    "INSERT INTO runs (run_id, experiment_id, number, parent_key, display_name, status, run_type, created_time, "
+    "start_time, compute_target, snapshot_id, job_spec, supervisor_pid, supervisor_host, supervisor_start, "
+    "heartbeat_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {now}) RETURNING key"
+)
 _GET_RUN = (
     "SELECT r.run_id, r.experiment_id, e.name, r.number, r.status, r.created_time, p.run_id, r.display_name, "
     "r.run_type, r.start_time, r.end_time, r.error, r.compute_target, r.snapshot_id, r.supervisor_pid, "
-    "r.supervisor_host, r.heartbeat_time FROM runs r JOIN experiments e ON e.id = r.experiment_id "
+    "r.supervisor_host, r.heartbeat_time, r.supervisor_start, r.job_folder "
+    "FROM runs r JOIN experiments e ON e.id = r.experiment_id "
     "LEFT OUTER JOIN runs p ON p.key = r.parent_key WHERE r.run_id = ?"
 )
 _STATUS_EVENT = (
@@ -99,6 +107,9 @@ class RunsMixin(SqlStoreBase, RunStore):
         compute_target: str | None = None,
         snapshot_id: str | None = None,
         job_spec: Mapping[str, Any] | None = None,
+        supervisor_pid: int | None = None,
+        supervisor_host: str | None = None,
+        supervisor_start: int | None = None,
     ) -> RunRecord:
         # Hand-written SQL on the hot paths (run creation, status reads and changes): building
         # SQLAlchemy statements costs more than the database work itself here.
@@ -111,8 +122,12 @@ class RunsMixin(SqlStoreBase, RunStore):
             spec = json.dumps(dict(job_spec)) if job_spec is not None else None
             values: tuple[Any, ...] = (run_id, experiment_id, number, parent_key, display_name, status.value)
             values += (run_type, created_time, start_time, compute_target, snapshot_id, spec)
+            statement = _INSERT_RUN
+            if supervisor_pid is not None:
+                values += (supervisor_pid, supervisor_host, supervisor_start)
+                statement = _INSERT_SUPERVISED_RUN.format(now=db_now_sql(self.sql.dialect))
             try:
-                key = conn.exec_driver_sql(self.raw(_INSERT_RUN), values).scalar_one()
+                key = conn.exec_driver_sql(self.raw(statement), values).scalar_one()
             except IntegrityError:
                 raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
             self.upsert_values(conn, run_tags, "run_key", key, tags or {})
@@ -133,6 +148,9 @@ class RunsMixin(SqlStoreBase, RunStore):
             start_time=start_time,
             compute_target=compute_target,
             snapshot_id=snapshot_id,
+            supervisor_pid=supervisor_pid,
+            supervisor_host=supervisor_host,
+            supervisor_start=supervisor_start,
         )
 
     def get_run(self, run_id: str) -> RunRecord:

@@ -68,7 +68,11 @@ runs = Table(
     Column("job_spec", Text, nullable=True),  # JSON
     Column("supervisor_pid", Integer, nullable=True),
     Column("supervisor_host", String(255), nullable=True),
-    Column("heartbeat_time", Float, nullable=True),
+    Column("heartbeat_time", Float, nullable=True),  # in the database's clock (hosts' clocks may differ)
+    # /proc/<pid>/stat start time of the supervisor (or of an interactive run's process): a pid
+    # reused by another process is not taken for the supervisor.
+    Column("supervisor_start", BigInteger, nullable=True),
+    Column("job_folder", Text, nullable=True),  # where the job ran on its host, removed by cleanup
     Index(None, "experiment_id", "created_time"),
     Index(None, "parent_key"),
     Index(None, "compute_target", "status"),
