@@ -219,11 +219,13 @@ def capture_snapshot(
     max_files: int | None = None,
     max_bytes: int | None = None,
     extra_files: Mapping[str, bytes] | None = None,
+    warn: bool = True,
 ) -> Snapshot:
     """Capture ``source`` (ignore files honoured) and store its files and manifest in ``artifacts``.
 
     ``extra_files`` adds generated files (e.g. a notebook cell run as a script) to the snapshot;
-    they replace a file of the same name in the folder.
+    they replace a file of the same name in the folder. ``warn=False``: secret-like files left out
+    are only recorded (``Snapshot.excluded_secrets``), for callers that report them themselves.
     """
     root = Path(source).expanduser().resolve()
     if not root.is_dir():
@@ -232,7 +234,7 @@ def capture_snapshot(
     tree = _walk(root)
     files = tree.files
     _check_limits(root, files, max_files, max_bytes)
-    if tree.secrets:
+    if tree.secrets and warn:
         _warn_secrets(root, tree.secrets)
 
     cache_path = Path(cache_file) if cache_file is not None else None

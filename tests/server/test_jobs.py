@@ -195,6 +195,13 @@ async def test_snapshots(api: Api, jp_root_dir: Path) -> None:
     assert snap["source"] == "proj"
     assert snap["file_count"] == 3  # a.py, sub/b.txt, .amlignore
     assert snap["total_size"] == len("print('a')\n") + 3 + len("*.log\n")
+    assert snap["excluded_secrets"] == []
+
+    write(root, "keys/.env", "TOKEN=1")
+    write(root, "keys/id_rsa", "-----BEGIN")
+    write(root, "keys/main.py", "")
+    keys = await api.post("snapshots", body={"path": "keys"})
+    assert keys.data["file_count"] == 1 and sorted(keys.data["excluded_secrets"]) == [".env", "id_rsa"]
 
     again = await api.post("snapshots", body={"path": "proj/"})
     assert again.data["id"] == snap["id"]  # content-addressed: same content, same snapshot

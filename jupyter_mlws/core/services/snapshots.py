@@ -23,12 +23,19 @@ class SnapshotService:
     def __init__(self, backends: Backends) -> None:
         self._b = backends
 
-    def capture(self, source: str | os.PathLike[str], extra_files: Mapping[str, bytes] | None = None) -> Snapshot:
-        """Capture ``source`` (ignore rules honoured, unchanged files cost no new bytes) and record it."""
+    def capture(
+        self, source: str | os.PathLike[str], extra_files: Mapping[str, bytes] | None = None, *, warn: bool = True
+    ) -> Snapshot:
+        """Capture ``source`` (ignore rules honoured, unchanged files cost no new bytes) and record it.
+        Secret-like files left out are named in a warning (``warn``) and in ``excluded_secrets``."""
         from ...snapshots import capture_snapshot
 
         snapshot = capture_snapshot(
-            source, self._b.artifacts, cache_file=snapshot_stat_cache(self._b.path), extra_files=extra_files
+            source,
+            self._b.artifacts,
+            cache_file=snapshot_stat_cache(self._b.path),
+            extra_files=extra_files,
+            warn=warn,
         )
         self._b.metadata.add_snapshot(
             SnapshotRecord(snapshot.id, time.time(), snapshot.file_count, snapshot.total_size, str(source))

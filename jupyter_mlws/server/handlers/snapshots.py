@@ -23,12 +23,14 @@ class SnapshotsHandler(MlwsHandler):
         ws = self.state.require()
 
         def capture() -> dict[str, Any]:
-            snap = ws.services.snapshots.capture(folder)
+            # Left-out secrets are named in the answer (a warning would only reach the server's log).
+            snap = ws.services.snapshots.capture(folder, warn=False)
             return {
                 "id": snap.id,
                 "file_count": snap.file_count,
                 "total_size": snap.total_size,
                 "source": str(folder.relative_to(self.state.root_dir)),
+                "excluded_secrets": list(snap.excluded_secrets),
             }
 
         await self.reply(capture, status=201)
