@@ -684,6 +684,7 @@ REMOTE_RUN_MAY_IMPORT = (
     "jupyter_mlws.errors",
     "jupyter_mlws.core.entities",
     "jupyter_mlws.core.names",
+    "jupyter_mlws.core.layout",
     "jupyter_mlws.core.status",
     "jupyter_mlws.core.values",
 )

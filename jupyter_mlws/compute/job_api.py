@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ..core.layout import ENV_JOB_API
 from ..core.names import validate_entity_name, validate_file_name, validate_key
 from ..core.values import as_number, as_step, json_row
 from ..errors import InvalidArgumentError, InvalidStateError, MlwsError, NotFoundError
@@ -39,8 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ENV_JOB_API", "MAX_LINE", "JobApi", "refusal"]
 
-#: The job's variable naming the socket (``jupyter_mlws.core.runs.remote`` reads the same name).
-ENV_JOB_API = "MLWS_JOB_API"
 #: The longest request line served (an upload chunk of 1 MiB is about 1.4 MB of base64).
 MAX_LINE = 4 << 20
 _MAX_UPLOADS = 64  # open uploads per connection

@@ -7,6 +7,7 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "DRIVER_LOG",
+    "ENV_JOB_API",
     "ENV_RUN_ID",
     "default_experiment_name",
     "live_dir",
@@ -19,6 +20,9 @@ DRIVER_LOG = "user_logs/std_log.txt"
 DEFAULT_EXPERIMENT = "default"
 #: Set in a job's environment: ``Run.get_context()`` returns that run.
 ENV_RUN_ID = "MLWS_RUN_ID"
+#: Set in a Docker job's environment: the socket of the job API its supervisor serves
+#: (``compute/job_api.py``); ``Run.get_context()`` there talks to it (``core/runs/remote.py``).
+ENV_JOB_API = "MLWS_JOB_API"
 
 
 def default_experiment_name(folder: Path, fallback: str = DEFAULT_EXPERIMENT) -> str:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 from ..errors import AlreadyExistsError, InvalidStateError, NotFoundError
 from .entities import ExperimentRecord
 from .interfaces import ArtifactStore, MetadataStore
+from .layout import ENV_JOB_API
 from .names import validate_entity_name
 from .registry import open_artifact_store, open_metadata_store
 from .writer import MetricWriter
@@ -161,6 +162,12 @@ class Workspace:
         for folder in (start, *start.parents):
             if (folder / CONFIG_DIR / CONFIG_FILE).is_file():
                 return cls(folder)
+        if os.environ.get(ENV_JOB_API):
+            raise NotFoundError(
+                "a Docker job has no workspace: its container sees only the job's own folders; use "
+                "Run.get_context() for this job's run, and do the rest from the notebook after the run "
+                "or on a local target"
+            )
         raise NotFoundError(
             f"no workspace found in {start} or any folder above it: run `mlws init` there, call "
             f"Workspace.create(), or set {ENV_WORKSPACE} to a workspace folder"

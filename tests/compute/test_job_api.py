@@ -17,7 +17,7 @@ from jupyter_mlws import Experiment, Model, Run, Workspace
 from jupyter_mlws.compute.job_api import ENV_JOB_API, MAX_LINE, JobApi
 from jupyter_mlws.core.runs import remote
 from jupyter_mlws.core.runs.remote import REFUSED, RemoteRun
-from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError
+from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError, NotFoundError
 
 
 @pytest.fixture
@@ -84,7 +84,6 @@ def test_the_proxy_run_offers_the_run_api_or_refuses_it_by_name() -> None:
     offered = {n for n in dir(RemoteRun) if not n.startswith("_")}
     missing = public - offered - set(REFUSED) - {"get_context"}
     assert not missing, f"Run methods a Docker job neither gets nor is told about: {sorted(missing)}"
-    assert remote.ENV_JOB_API == ENV_JOB_API
 
 
 def test_get_context_in_a_docker_job_is_the_proxy(monkeypatch: pytest.MonkeyPatch, job_api: tuple[JobApi, Run]) -> None:
@@ -124,3 +123,10 @@ def test_a_forked_child_gets_its_own_connection(job_api: tuple[JobApi, Run]) -> 
     finally:
         remote._connections.pop(("forked-test", os.getpid()))
         connection.close(run.id)
+
+
+def test_a_docker_job_asking_for_the_workspace_is_told_why_not(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv(ENV_JOB_API, str(tmp_path / "api.sock"))
+    monkeypatch.delenv("MLWS_WORKSPACE", raising=False)
+    with pytest.raises(NotFoundError, match=r"Docker job has no workspace.*Run\.get_context\(\)"):
+        Workspace.from_config(tmp_path)

@@ -8,9 +8,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from ...errors import InvalidStateError, NotFoundError
 from ..entities import RunRecord
-from ..layout import ENV_RUN_ID
+from ..layout import ENV_JOB_API, ENV_RUN_ID
 from ..status import RunStatus
-from .remote import ENV_JOB_API
 
 if TYPE_CHECKING:
     from ..experiment import Experiment

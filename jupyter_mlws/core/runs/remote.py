@@ -28,14 +28,13 @@ from typing import Any, BinaryIO
 from ... import errors
 from ...errors import InvalidArgumentError, InvalidStateError, MlwsError, NotFoundError
 from ..entities import MetricPoint
+from ..layout import ENV_JOB_API
 from ..names import validate_file_name, validate_key
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import as_number, as_step
 
 __all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect"]
 
-#: Set in a Docker job's environment: the job API's socket (``jupyter_mlws.compute.job_api``).
-ENV_JOB_API = "MLWS_JOB_API"
 SEND_INTERVAL_S = 1.0  # how often buffered metric points go to the supervisor
 BATCH_POINTS = 5000  # ... or as soon as this many are waiting
 CHUNK = 1 << 20  # upload chunk (bytes before base64)
