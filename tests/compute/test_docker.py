@@ -413,3 +413,47 @@ def test_links_a_container_job_leaves_are_not_followed_on_the_host(
     for name in names:
         with run.open_file(name) as stored:
             assert b"SECRET" not in stored.read(), name
+
+
+def test_the_supervisor_writes_nothing_through_a_link_the_job_left(
+    engine: Any, ws: Workspace, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: on an out-of-memory end the supervisor wrote its message to the job's error file on the
+    host, following a link the job had left there: any file of the submitting user (a workspace's
+    database, ~/.ssh/authorized_keys) was overwritten."""
+    ComputeTarget.attach(ws, "small", DockerCompute.attach_configuration(base_image=TEST_IMAGE, memory="64m"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file")
+    kit.script(
+        "oom.py",
+        """\
+        os.symlink(sys.argv[1], os.environ["MLWS_ERROR_FILE"])
+        hog = [bytearray(1 << 20) for _ in range(1024)]
+        """,
+    )
+    run = kit.submit("oom.py", arguments=[str(victim)], compute_target="small")
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert victim.read_text() == "the user's file"
+    error = run.get_details()["error"]
+    assert run.status == "Failed" and error.get("reason") == "oom", error
+    assert "ran out of memory (memory setting: 64m)" in error["message"], error
+
+
+def test_fifos_the_job_leaves_do_not_hang_its_supervisor(engine: Any, docker_target: str, kit: JobKit) -> None:
+    """Before: a FIFO in place of the job's error file or log blocked the supervisor for ever when it
+    read them after the job: the run stayed Running, its container and folders were never removed."""
+    kit.script(
+        "fifo.py",
+        """\
+        for path in (os.environ["MLWS_ERROR_FILE"], os.environ["MLWS_DRIVER_LOG"]):
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.mkfifo(path)
+        sys.exit(3)
+        """,
+    )
+    run = kit.submit("fifo.py", compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    error = run.get_details()["error"]
+    assert run.status == "Failed" and error.get("exit_code") == 3, error
+    assert containers_of(engine, run) == []
