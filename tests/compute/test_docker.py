@@ -8,11 +8,13 @@ missing engine fails the run instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -457,3 +459,40 @@ def test_fifos_the_job_leaves_do_not_hang_its_supervisor(engine: Any, docker_tar
     error = run.get_details()["error"]
     assert run.status == "Failed" and error.get("exit_code") == 3, error
     assert containers_of(engine, run) == []
+
+
+def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: while the job ran, reading its log (what the Jupyter server's log view does every
+    second) opened whatever the job had left at that name: a FIFO blocked the reading thread for ever
+    (the server's pool drained away), a link served a host file of the user."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-KEY")
+    kit.script(
+        "live.py",
+        """\
+        log = os.environ["MLWS_DRIVER_LOG"]
+        os.unlink(log)
+        os.mkfifo(log)
+        os.symlink(sys.argv[1], "logs/leak.txt")
+        Path("logs/ready").write_text("ready")
+        wait_for("logs/go", timeout=120)
+        """,
+    )
+    run = kit.submit("live.py", arguments=[str(secret)], compute_target=docker_target)
+    ready = live_dir(kit.ws.path, run.id) / "logs" / "ready"
+    wait_until(ready.exists, BUILD_TIMEOUT, "the job to set its traps")
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        log = pool.submit(run.read_log)
+        leak = pool.submit(run.read_log, name="logs/leak.txt")
+        assert log.result(timeout=10) == (b"", 0)  # before: blocked for ever on the FIFO
+        assert leak.result(timeout=10) == (b"", 0)  # before: the host file's bytes
+    finally:
+        (ready.parent / "go").write_text("go")
+        with contextlib.suppress(OSError):  # a reader blocked on the FIFO (before the fix) is let go
+            os.close(os.open(live_dir(kit.ws.path, run.id) / "user_logs" / "std_log.txt", os.O_WRONLY | os.O_NONBLOCK))
+        pool.shutdown(wait=False)
+    run.wait_for_completion(timeout=TIMEOUT)
+    assert "logs/leak.txt" not in run.get_file_names()
