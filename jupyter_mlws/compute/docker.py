@@ -330,6 +330,10 @@ class DockerJob(JobExecution):
             self.client.close()
         if self.api is not None:
             self.api.close()
+            # What the job sent is committed before its run ends (the writer would within 50 ms; a
+            # reader that sees the run ended must see all of its metrics).
+            with contextlib.suppress(Exception):
+                self.reporter.workspace.flush()
         if self._api_folder is not None:
             shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)

@@ -496,3 +496,45 @@ def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
         pool.shutdown(wait=False)
     run.wait_for_completion(timeout=TIMEOUT)
     assert "logs/leak.txt" not in run.get_file_names()
+
+
+def test_metrics_logged_just_before_a_cancel_are_kept(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: a container job's points waited up to a second in its process; SIGTERM (a cancel, a
+    time limit) ended it without sending them, where a local job's writer flushes on SIGTERM."""
+    kit.script(
+        "steady.py",
+        """\
+        from jupyter_mlws import Run
+        run = Run.get_context()
+        count = Path("logs/count")
+        for step in range(1_000_000):
+            run.log("tick", step, step=step)
+            if step % 10 == 0:
+                count.write_text(str(step + 1))  # logged so far (never more than logged)
+            time.sleep(0.002)
+        """,
+    )
+    run = kit.submit("steady.py", compute_target=docker_target)
+    count = live_dir(kit.ws.path, run.id) / "logs" / "count"
+    wait_until(lambda: count.exists() and int(count.read_text() or 0) > 200, BUILD_TIMEOUT, "the job to log")
+    run.cancel()
+    run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert run.status == "Canceled"
+    logged = int(Path(run.download_file("logs/count", tmp_path / "count")).read_text())
+    assert len(run.get_metric_history("tick")) >= logged
+
+
+def test_a_folder_a_job_replaced_by_a_link_is_not_collected(ws: Workspace, tmp_path: Path) -> None:
+    """What a dead supervisor's job left is salvaged by the reporter: a link in place of its logs
+    folder (to a host folder) is not followed."""
+    from jupyter_mlws.compute.supervision import StoreReporter
+
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("SECRET-KEY")
+    (tmp_path / "logs").symlink_to(secret)
+    run = Experiment(ws, "salvage").start_logging()
+    assert StoreReporter(ws, run.id).collect(tmp_path / "logs", "logs") == []
+    assert run.get_file_names() == []
