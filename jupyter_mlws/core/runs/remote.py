@@ -237,12 +237,11 @@ def _install_sigterm_handler() -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    pid = os.getpid()
-    for (path, owner), connection in list(_connections.items()):
-        if owner == pid:
-            connection.flush_on_signal(_run_ids[(path, owner)])
+    # Every connection this process holds points in (a forked worker's inherited one included).
+    for key, connection in list(_connections.items()):
+        connection.flush_on_signal(_run_ids[key])
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    os.kill(pid, signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass(frozen=True)
