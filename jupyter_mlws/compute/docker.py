@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.activities import ActivityRecorder
 from ..core.environment import DEFAULT_BASE_IMAGE, Environment
 from ..core.interfaces.compute import BuildResult, default_concurrency
+from ..core.status import RunStatus
 from ..errors import BackendUnavailableError, InvalidArgumentError
 from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image
@@ -54,6 +55,7 @@ __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "en
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
 API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
+MAX_ERROR_FILE = 1 << 20  # the error details a job may leave (MLWS_ERROR_FILE)
 _SETTINGS = {
     "base_image",
     "docker_host",
@@ -173,6 +175,19 @@ def _positive_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
+def _regular_or_gone(path: Path, max_bytes: int | None = None) -> None:
+    """Remove what the job left at ``path`` unless it is a regular file (of at most ``max_bytes``)."""
+    try:
+        found = path.lstat()
+    except OSError:
+        return
+    if stat.S_ISDIR(found.st_mode):
+        return  # reading it fails, harmlessly
+    if not stat.S_ISREG(found.st_mode) or (max_bytes is not None and found.st_size > max_bytes):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def _container_name(run_id: str) -> str:
     return "mlws-" + re.sub(r"[^a-zA-Z0-9_.-]", "-", run_id)[:200]
 
@@ -190,6 +205,9 @@ class DockerJob(JobExecution):
         self._done = threading.Event()
         self.api: JobApi | None = None
         self._api_folder: Path | None = None
+        # What the supervisor learns of the job's end (out of memory, the engine lost): kept here, never
+        # written into the live folder, where the job may have left a link to a host file in its place.
+        self._end_error: dict[str, Any] | None = None
 
     def default_environment(self) -> dict[str, Any]:
         # Without an environment the job still needs its runtime in the image: the target's base image.
@@ -265,7 +283,7 @@ class DockerJob(JobExecution):
             try:
                 code = int(self.container.wait().get("StatusCode", 1))
             except Exception as exc:  # the engine went away: the job cannot be followed any more
-                self.error_file.write_text(json.dumps({"message": f"lost the Docker engine: {exc}"}))
+                self._end_error = {"message": f"lost the Docker engine: {exc}"}
                 return
             if 128 < code < 128 + 65:
                 code = 128 - code  # killed by a signal: report it as a process would (-signal)
@@ -274,7 +292,7 @@ class DockerJob(JobExecution):
                 if self.container.attrs.get("State", {}).get("OOMKilled"):
                     limit = self.config.get("memory")
                     message = f"the container ran out of memory (memory setting: {limit})"
-                    self.error_file.write_text(json.dumps({"message": message, "reason": "oom"}))
+                    self._end_error = {"message": message, "reason": "oom"}
         finally:
             self._exit = code
             self._done.set()  # whatever happened, the lifecycle must learn the job is over
@@ -297,10 +315,14 @@ class DockerJob(JobExecution):
         self._signal("SIGKILL")
 
     def _exited(self, code: int) -> Outcome:
-        # The job wrote the live folder: an error file that is a link is not followed out of it.
-        if self.error_file.is_symlink():
-            self.error_file.unlink()
-        return super()._exited(code)
+        # The job wrote the live folder: what it left as its error file or its log is read only if it
+        # is a regular file (a link would be followed to a host file, a FIFO would block for ever).
+        _regular_or_gone(self.error_file, MAX_ERROR_FILE)
+        _regular_or_gone(self.driver_log)
+        outcome = super()._exited(code)
+        if self._end_error is not None and outcome.status == RunStatus.FAILED:
+            outcome = Outcome(outcome.status, {**(outcome.error or {}), **self._end_error})
+        return outcome
 
     def collect(self, workdir: Path | None) -> None:
         # The container could have replaced a collected folder by a link to elsewhere on the host:
@@ -323,6 +345,10 @@ class DockerJob(JobExecution):
             self.client.close()
         if self.api is not None:
             self.api.close()
+            # What the job sent is committed before its run ends (the writer would within 50 ms; a
+            # reader that sees the run ended must see all of its metrics).
+            with contextlib.suppress(Exception):
+                self.reporter.workspace.flush()
         if self._api_folder is not None:
             shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)

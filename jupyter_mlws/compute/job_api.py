@@ -21,6 +21,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
+import numbers
 import os
 import socket
 import tempfile
@@ -44,6 +46,9 @@ __all__ = ["ENV_JOB_API", "MAX_LINE", "JobApi", "refusal"]
 MAX_LINE = 4 << 20
 _MAX_UPLOADS = 64  # open uploads per connection
 _MAX_CONNECTIONS = 64  # a job's processes (its kernel, its workers) each hold one
+_MAX_ANSWERING = 2  # requests decoded and served at once: a 4 MB line can decode to ~100 MB of objects
+_MAX_DETAILS = 64 << 10  # a child run's error details, as JSON
+_MAX_DEPTH = 32  # nesting of a child run's error details
 
 
 def refusal(what: str) -> InvalidStateError:
@@ -64,6 +69,8 @@ class JobApi:
         self.socket_path = folder / "api.sock"
         self._allowed = {run_id}  # the job's run and the children it created
         self._lock = threading.Lock()  # one request at a time reaches the stores
+        # However many connections, only this many requests are decoded and held in memory at once.
+        self._answering = threading.BoundedSemaphore(_MAX_ANSWERING)
         self._server: socket.socket | None = None
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()  # the accepting, serving and closing threads share it
@@ -116,11 +123,18 @@ class JobApi:
                     if not line:
                         return
                     if len(line) > MAX_LINE:
-                        answer = _failure(InvalidArgumentError(f"a job API request is longer than {MAX_LINE} bytes"))
+                        answer = _failure(
+                            InvalidArgumentError(
+                                f"a job API request is longer than {MAX_LINE} bytes: log fewer rows or params at "
+                                "once, or upload large values as a file (run.upload_file)"
+                            )
+                        )
                         writer.write(answer)
                         writer.flush()
                         return  # the rest of that line cannot be told apart from the next request
-                    writer.write(self.answer(line, uploads))
+                    with self._answering:
+                        answer = self.answer(line, uploads)
+                    writer.write(answer)  # a client that does not read holds up only itself
                     writer.flush()
         except OSError:
             return  # the job went away
@@ -231,7 +245,7 @@ class JobApi:
             except (TypeError, ValueError):
                 raise InvalidArgumentError(f"metric points are [name, value, step, time], got {point!r}") from None
             validate_key("metric", name)
-            checked.append((run_id, name, as_number(name, value), as_step(step), float(ts)))
+            checked.append((run_id, name, as_number(name, value), as_step(step), _timestamp(name, ts)))
         self.workspace.writer.queue.extend(checked)
 
     def op_log_records(self, run_id: str, name: str, rows: list[Any]) -> None:
@@ -341,6 +355,9 @@ class JobApi:
         return str(record.status.value)
 
     def op_fail(self, run_id: str, error: str | None = None, details: Any = None) -> str:
+        if error is not None and not isinstance(error, str):
+            raise InvalidArgumentError(f"fail(): error is a message (a string), got {type(error).__name__}")
+        _check_details(details)
         record = self._tracking.fail(self._queries.run(self._child(run_id, "fail()")), error, details)
         return str(record.status.value)
 
@@ -356,6 +373,8 @@ class JobApi:
     ) -> dict[str, Any]:
         self._own(run_id)
         validate_entity_name("model", model_name)
+        if description is not None and not isinstance(description, str):
+            raise InvalidArgumentError(f"register_model({model_name!r}): description is a string or None")
         registry = self.workspace.services.registry
         files = registry.files_from_run(run_id, str(model_path))
         record = registry.register_model(
@@ -369,6 +388,30 @@ def _upload(uploads: dict[str, IO[bytes]], token: Any) -> IO[bytes]:
     if stream is None:
         raise NotFoundError(f"no open upload {token!r} on this connection")
     return stream
+
+
+def _timestamp(name: str, ts: Any) -> float:
+    """A point's logging time from the job: a finite number (a store refuses NaN, and a point it refuses
+    in the background writer would hold up every point logged after it)."""
+    if isinstance(ts, numbers.Real) and not isinstance(ts, bool) and math.isfinite(ts):
+        return float(ts)
+    raise InvalidArgumentError(f"metric {name!r}: a point's time is a finite number of seconds, got {ts!r}")
+
+
+def _check_details(value: Any, depth: int = 0) -> None:
+    """Error details as strict JSON (no NaN, which JSON readers refuse), shallow and small."""
+    if depth > _MAX_DEPTH:
+        raise InvalidArgumentError(f"fail(): error_details nest deeper than {_MAX_DEPTH} levels")
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_details(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_details(item, depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidArgumentError(f"fail(): error_details hold {value!r}; JSON has no NaN or infinity")
+    if depth == 0 and len(json.dumps(value)) > _MAX_DETAILS:
+        raise InvalidArgumentError(f"fail(): error_details are longer than {_MAX_DETAILS} bytes as JSON")
 
 
 def _failure(exc: MlwsError) -> bytes:

@@ -256,8 +256,8 @@ class StoreReporter(JobReporter):
         restore_snapshot(load_manifest(artifacts, record.snapshot_id), artifacts, target)
 
     def collect(self, folder: Path, prefix: str) -> list[str]:
-        if not folder.is_dir():
-            return []
+        if folder.is_symlink() or not folder.is_dir():
+            return []  # a link a job left in place of its folder is not followed (a Docker job's too)
         return self.workspace.services.tracking.upload_folder(self.run_id, prefix, folder, overwrite=True)
 
     def live_dir(self) -> Path:

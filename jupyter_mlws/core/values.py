@@ -60,13 +60,24 @@ def finite_number(name: str, value: object) -> int | float:
     return value if isinstance(value, int) else number
 
 
+MAX_STEP = (1 << 63) - 1  # what a store's 64-bit integer column holds
+
+
 def as_step(value: object) -> int | None:
-    """A metric step: an integer or ``None``."""
+    """A metric step: an integer (a signed 64-bit one, as stores keep it) or ``None``."""
+    step: int | None
     if value is None or type(value) is int:
-        return value
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value)
-    raise InvalidArgumentError(f"step must be an integer or None, got {value!r}")
+        step = value
+    elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        step = int(value)
+    else:
+        raise InvalidArgumentError(f"step must be an integer or None, got {value!r}")
+    if step is not None and not -MAX_STEP - 1 <= step <= MAX_STEP:
+        # Refused here: a store would fail on it in the background writer, holding up every later point.
+        raise InvalidArgumentError(
+            f"step of {step.bit_length()} bits is out of range: a step is a signed 64-bit integer (|step| < 2**63)"
+        )
+    return step
 
 
 def text(value: object) -> str:

@@ -8,11 +8,13 @@ missing engine fails the run instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -413,3 +415,126 @@ def test_links_a_container_job_leaves_are_not_followed_on_the_host(
     for name in names:
         with run.open_file(name) as stored:
             assert b"SECRET" not in stored.read(), name
+
+
+def test_the_supervisor_writes_nothing_through_a_link_the_job_left(
+    engine: Any, ws: Workspace, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: on an out-of-memory end the supervisor wrote its message to the job's error file on the
+    host, following a link the job had left there: any file of the submitting user (a workspace's
+    database, ~/.ssh/authorized_keys) was overwritten."""
+    ComputeTarget.attach(ws, "small", DockerCompute.attach_configuration(base_image=TEST_IMAGE, memory="64m"))
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file")
+    kit.script(
+        "oom.py",
+        """\
+        os.symlink(sys.argv[1], os.environ["MLWS_ERROR_FILE"])
+        hog = [bytearray(1 << 20) for _ in range(1024)]
+        """,
+    )
+    run = kit.submit("oom.py", arguments=[str(victim)], compute_target="small")
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert victim.read_text() == "the user's file"
+    error = run.get_details()["error"]
+    assert run.status == "Failed" and error.get("reason") == "oom", error
+    assert "ran out of memory (memory setting: 64m)" in error["message"], error
+
+
+def test_fifos_the_job_leaves_do_not_hang_its_supervisor(engine: Any, docker_target: str, kit: JobKit) -> None:
+    """Before: a FIFO in place of the job's error file or log blocked the supervisor for ever when it
+    read them after the job: the run stayed Running, its container and folders were never removed."""
+    kit.script(
+        "fifo.py",
+        """\
+        for path in (os.environ["MLWS_ERROR_FILE"], os.environ["MLWS_DRIVER_LOG"]):
+            if os.path.lexists(path):
+                os.unlink(path)
+            os.mkfifo(path)
+        sys.exit(3)
+        """,
+    )
+    run = kit.submit("fifo.py", compute_target=docker_target)
+    run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    error = run.get_details()["error"]
+    assert run.status == "Failed" and error.get("exit_code") == 3, error
+    assert containers_of(engine, run) == []
+
+
+def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: while the job ran, reading its log (what the Jupyter server's log view does every
+    second) opened whatever the job had left at that name: a FIFO blocked the reading thread for ever
+    (the server's pool drained away), a link served a host file of the user."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-KEY")
+    kit.script(
+        "live.py",
+        """\
+        log = os.environ["MLWS_DRIVER_LOG"]
+        os.unlink(log)
+        os.mkfifo(log)
+        os.symlink(sys.argv[1], "logs/leak.txt")
+        Path("logs/ready").write_text("ready")
+        wait_for("logs/go", timeout=120)
+        """,
+    )
+    run = kit.submit("live.py", arguments=[str(secret)], compute_target=docker_target)
+    ready = live_dir(kit.ws.path, run.id) / "logs" / "ready"
+    wait_until(ready.exists, BUILD_TIMEOUT, "the job to set its traps")
+    pool = ThreadPoolExecutor(max_workers=2)
+    try:
+        log = pool.submit(run.read_log)
+        leak = pool.submit(run.read_log, name="logs/leak.txt")
+        assert log.result(timeout=10) == (b"", 0)  # before: blocked for ever on the FIFO
+        assert leak.result(timeout=10) == (b"", 0)  # before: the host file's bytes
+    finally:
+        (ready.parent / "go").write_text("go")
+        with contextlib.suppress(OSError):  # a reader blocked on the FIFO (before the fix) is let go
+            os.close(os.open(live_dir(kit.ws.path, run.id) / "user_logs" / "std_log.txt", os.O_WRONLY | os.O_NONBLOCK))
+        pool.shutdown(wait=False)
+    run.wait_for_completion(timeout=TIMEOUT)
+    assert "logs/leak.txt" not in run.get_file_names()
+
+
+def test_metrics_logged_just_before_a_cancel_are_kept(
+    engine: Any, docker_target: str, kit: JobKit, tmp_path: Path
+) -> None:
+    """Before: a container job's points waited up to a second in its process; SIGTERM (a cancel, a
+    time limit) ended it without sending them, where a local job's writer flushes on SIGTERM."""
+    kit.script(
+        "steady.py",
+        """\
+        from jupyter_mlws import Run
+        run = Run.get_context()
+        count = Path("logs/count")
+        for step in range(1_000_000):
+            run.log("tick", step, step=step)
+            if step % 10 == 0:
+                count.write_text(str(step + 1))  # logged so far (never more than logged)
+            time.sleep(0.002)
+        """,
+    )
+    run = kit.submit("steady.py", compute_target=docker_target)
+    count = live_dir(kit.ws.path, run.id) / "logs" / "count"
+    wait_until(lambda: count.exists() and int(count.read_text() or 0) > 200, BUILD_TIMEOUT, "the job to log")
+    run.cancel()
+    run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert run.status == "Canceled"
+    logged = int(Path(run.download_file("logs/count", tmp_path / "count")).read_text())
+    assert len(run.get_metric_history("tick")) >= logged
+
+
+def test_a_folder_a_job_replaced_by_a_link_is_not_collected(ws: Workspace, tmp_path: Path) -> None:
+    """What a dead supervisor's job left is salvaged by the reporter: a link in place of its logs
+    folder (to a host folder) is not followed."""
+    from jupyter_mlws.compute.supervision import StoreReporter
+
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.txt").write_text("SECRET-KEY")
+    (tmp_path / "logs").symlink_to(secret)
+    run = Experiment(ws, "salvage").start_logging()
+    assert StoreReporter(ws, run.id).collect(tmp_path / "logs", "logs") == []
+    assert run.get_file_names() == []

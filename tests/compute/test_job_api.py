@@ -7,9 +7,13 @@ is what ``Run.get_context()`` returns in a Docker job. The container tests are i
 from __future__ import annotations
 
 import io
+import json
 import os
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +134,65 @@ def test_a_docker_job_asking_for_the_workspace_is_told_why_not(monkeypatch: pyte
     monkeypatch.delenv("MLWS_WORKSPACE", raising=False)
     with pytest.raises(NotFoundError, match=r"Docker job has no workspace.*Run\.get_context\(\)"):
         Workspace.from_config(tmp_path)
+
+
+def _raw(api: JobApi) -> tuple[socket.socket, Any]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(str(api.socket_path))
+    return sock, sock.makefile("rb")
+
+
+def test_points_a_store_would_refuse_are_refused_before_they_wedge_the_writer(job_api: tuple[JobApi, Run]) -> None:
+    """Before: a point with a NaN or infinite time, or a step beyond 64 bits, was queued as is; the
+    store refused it in the supervisor's background writer, which retries forever — every point logged
+    after it was lost, and each flush told the job the workspace database's path on the host."""
+    api, run = job_api
+    sock, reader = _raw(api)
+    now = time.time()
+    poisons = [
+        '[["a", 1.0, 0, NaN]]',
+        '[["a", 1.0, 0, Infinity]]',
+        f'[["a", 1.0, 0, "{now}"]]',
+        f'[["a", 1.0, {2**63}, {now}]]',
+        f'[["a", 1.0, {-(2**63) - 1}, {now}]]',
+    ]
+    with sock, reader:
+        for points in poisons:
+            sock.sendall(f'{{"op": "log_metrics", "run_id": "{run.id}", "points": {points}}}\n'.encode())
+            answer = json.loads(reader.readline())
+            assert (answer["ok"], answer["type"]) == (False, "InvalidArgumentError"), (points, answer)
+            assert "time is a finite number" in answer["message"] or "64-bit" in answer["message"], answer
+        for request in (
+            {"op": "log_metrics", "run_id": run.id, "points": [["a", float("nan"), 2**63 - 1, now]]},
+            {"op": "flush", "run_id": run.id},
+        ):
+            sock.sendall((json.dumps(request) + "\n").encode())
+            answer = json.loads(reader.readline())
+            assert answer["ok"], answer
+            assert ".mlws" not in json.dumps(answer)
+    api.workspace.flush()  # the writer is not held up
+    [point] = run.get_metric_history("a")
+    assert point.step == 2**63 - 1 and point.timestamp == now
+
+
+def test_a_childs_error_details_are_strict_shallow_json(job_api: tuple[JobApi, Run]) -> None:
+    api, run = job_api
+    connection = remote._Connection(str(api.socket_path))
+    child = RemoteRun(connection, run.id).child_run("c")
+    sock, reader = _raw(api)
+    with sock, reader:
+        for details in ('{"loss": NaN}', "[" * 40 + "]" * 40, json.dumps({"x": "y" * (128 << 10)})):
+            sock.sendall(f'{{"op": "fail", "run_id": "{child.id}", "details": {details}}}\n'.encode())
+            answer = json.loads(reader.readline())
+            assert (answer["ok"], answer["type"]) == (False, "InvalidArgumentError"), answer
+    child.fail("diverged", {"loss": 12.5})
+    assert child.status == "Failed"
+    connection.close(run.id)
+
+
+def test_an_oversized_request_says_how_to_send_less(job_api: tuple[JobApi, Run]) -> None:
+    api, run = job_api
+    connection = remote._Connection(str(api.socket_path))
+    with pytest.raises(InvalidArgumentError, match="upload large values as a file"):
+        RemoteRun(connection, run.id).log_params({"big": "x" * MAX_LINE})
+    connection.close(run.id)

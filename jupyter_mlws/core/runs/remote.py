@@ -16,6 +16,7 @@ import base64
 import io
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -142,19 +143,23 @@ class _Connection:
     def send_points(self) -> None:
         """Send the waiting points in logging order (those of each run in one request)."""
         with self._lock:
-            while self.points:
-                batch = [self.points.popleft() for _ in range(min(len(self.points), BATCH_POINTS))]
-                by_run: dict[str, list[list[Any]]] = {}
-                for run_id, *point in batch:
-                    by_run.setdefault(run_id, []).append(point)
-                for index, (run_id, points) in enumerate(by_run.items()):
-                    try:
-                        self._call("log_metrics", {"run_id": run_id, "points": points})
-                    except errors.BackendUnavailableError:
-                        # Not sent: back in front, in order, to go with the next try.
-                        rest = [[rid, *p] for rid, pts in list(by_run.items())[index:] for p in pts]
-                        self.points.extendleft(reversed(rest))
-                        raise
+            self._send_points()
+
+    def _send_points(self) -> None:
+        """Send the waiting points; the caller holds ``self._lock``."""
+        while self.points:
+            batch = [self.points.popleft() for _ in range(min(len(self.points), BATCH_POINTS))]
+            by_run: dict[str, list[list[Any]]] = {}
+            for run_id, *point in batch:
+                by_run.setdefault(run_id, []).append(point)
+            for index, (run_id, points) in enumerate(by_run.items()):
+                try:
+                    self._call("log_metrics", {"run_id": run_id, "points": points})
+                except errors.BackendUnavailableError:
+                    # Not sent: back in front, in order, to go with the next try.
+                    rest = [[rid, *p] for rid, pts in list(by_run.items())[index:] for p in pts]
+                    self.points.extendleft(reversed(rest))
+                    raise
 
     def flush(self, run_id: str) -> None:
         self.send_points()
@@ -172,6 +177,19 @@ class _Connection:
             with self._lock:
                 self._drop()
 
+    def flush_on_signal(self, run_id: str) -> None:
+        """On SIGTERM (a cancel, a time limit): send what is buffered, waiting a little for the lock
+        (this thread may hold it, interrupted mid-request: then the points are lost, not deadlocked)."""
+        if not self.points or not self._lock.acquire(timeout=2.0):
+            return
+        try:
+            self._send_points()
+            self._call("flush", {"run_id": run_id})
+        except MlwsError as exc:
+            print(f"jupyter-mlws: metrics logged before SIGTERM could not be sent: {exc}", flush=True)
+        finally:
+            self._lock.release()
+
     def after_fork(self) -> None:
         # A forked child (a data loader's worker) must not share the parent's socket, lock or points.
         self._lock = threading.Lock()
@@ -182,6 +200,7 @@ class _Connection:
 
 
 _connections: dict[tuple[str, int], _Connection] = {}
+_run_ids: dict[tuple[str, int], str] = {}
 
 
 def _after_fork_in_child() -> None:
@@ -193,13 +212,35 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def connect(path: str, run_id: str) -> _Connection:
-    """This process's connection to the job API at ``path`` (flushed at exit)."""
+    """This process's connection to the job API at ``path`` (flushed at exit and on SIGTERM)."""
     key = (path, os.getpid())
     found = _connections.get(key)
     if found is None:
         found = _connections[key] = _Connection(path)
+        _run_ids[key] = run_id
         atexit.register(found.close, run_id)
+        _install_sigterm_handler()
     return found
+
+
+def _install_sigterm_handler() -> None:
+    """As a local job's metric writer does: flush on SIGTERM, then die as SIGTERM would have. Only
+    from the main thread, and only when nobody else handles SIGTERM."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    try:
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not allowed here
+        pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    # Every connection this process holds points in (a forked worker's inherited one included).
+    for key, connection in list(_connections.items()):
+        connection.flush_on_signal(_run_ids[key])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 @dataclass(frozen=True)

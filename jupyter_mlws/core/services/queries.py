@@ -7,6 +7,7 @@ the explicit ``reconcile`` call do that), and a GET never creates an experiment.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -288,22 +289,29 @@ class QueryService:
                 f.seek(offset)
                 data = f.read(max_bytes)
         except NotFoundError:
-            data = _read_at(live_dir(self._b.path, run_id) / clean, offset, max_bytes)
+            data = _read_at(live_dir(self._b.path, run_id), clean, offset, max_bytes)
         return data, offset + len(data)
 
 
-def _read_at(path: Path, offset: int, max_bytes: int) -> bytes:
-    """Up to ``max_bytes`` of a file from ``offset``; nothing if it does not exist (yet).
+def _read_at(folder: Path, name: str, offset: int, max_bytes: int) -> bytes:
+    """Up to ``max_bytes`` of the file ``name`` in ``folder`` from ``offset``; nothing if it does not
+    exist (yet), or is not a regular file inside ``folder``: a job writes its live folder (a Docker
+    job included), and a link there must not serve a host file, nor a FIFO block the reader for ever.
 
     A raw descriptor and ``pread``: waiting on a log is often interrupted (Ctrl-C stops only the
     waiting), and an interrupt between ``open()`` and ``with`` would leave a file object to the
     garbage collector (a ResourceWarning); this has no such window worth the name.
     """
+    path = folder / name
     try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
+        if not path.parent.resolve().is_relative_to(folder.resolve()):
+            return b""  # a folder on the way is a link out of the live folder
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:  # missing, or a link (ELOOP)
         return b""
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
         return os.pread(fd, max_bytes, offset)
     finally:
         os.close(fd)
