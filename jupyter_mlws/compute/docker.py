@@ -267,6 +267,9 @@ class DockerJob(JobExecution):
                 mounts=mounts,
                 user=f"{os.getuid()}:{os.getgid()}",
                 init=True,  # an init process as PID 1 passes SIGTERM on to the job
+                # A job needs no privilege of its own; as root (CI runners) it must not keep root's.
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
                 network_mode=str(config.get("network_mode") or "bridge"),
                 **options,
             )

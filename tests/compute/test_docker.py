@@ -164,13 +164,16 @@ def test_cpu_and_memory_limits_apply_and_gpu_requests_reach_the_engine(engine: A
         else:  # cgroup v1
             memory = (cgroup / "memory/memory.limit_in_bytes").read_text()
             cpu = " ".join((cgroup / f"cpu/cpu.cfs_{n}_us").read_text().strip() for n in ("quota", "period"))
-        print("LIMITS " + json.dumps({"memory": memory.strip(), "cpu": cpu.strip()}))
+        status = dict(line.split(":\t", 1) for line in Path("/proc/self/status").read_text().splitlines())
+        print("LIMITS " + json.dumps({"memory": memory.strip(), "cpu": cpu.strip(),
+                                      "caps": status["CapEff"].strip(), "nnp": status["NoNewPrivs"].strip()}))
         """,
     )
     run = kit.submit("limits.py", compute_target="small")
     run.wait_for_completion(timeout=BUILD_TIMEOUT)
     limits = json.loads(next(line[7:] for line in driver_log(run).splitlines() if line.startswith("LIMITS ")))
-    assert limits == {"memory": str(256 * 1024 * 1024), "cpu": "50000 100000"}
+    # No capabilities and no privilege gained through setuid files, even when the job runs as root.
+    assert limits == {"memory": str(256 * 1024 * 1024), "cpu": "50000 100000", "caps": "0" * 16, "nnp": "1"}
 
     # No GPU here: the engine refuses the device request, and the run says why.
     ComputeTarget.attach(ws, "gpu", DockerCompute.attach_configuration(base_image=TEST_IMAGE, gpus=1))
