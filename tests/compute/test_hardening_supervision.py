@@ -419,6 +419,66 @@ def test_interactive_runs_beat_until_they_end(kit: Any, monkeypatch: pytest.Monk
     assert "sent no heartbeat" in other.get_details()["error"]["message"]
 
 
+def test_a_process_hidden_by_hidepid_is_not_taken_for_dead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With /proc mounted hidepid=2 another user's processes have no /proc entry at all (a PostgreSQL
+    workspace shared by several users of one machine): the kernel, not /proc, says whether they live."""
+    mine = liveness.process_start(os.getpid())
+    assert mine is not None and mine >= 0
+    real_open = open
+
+    def hidden(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(liveness, "open", hidden, raising=False)
+    assert liveness.process_start(os.getpid()) == -1  # alive, start unknown (it was None: dead)
+    who = ("the process", os.getpid(), liveness.HOSTNAME)
+    assert liveness.stale_reason(*who, mine, None, time.time) is None
+    assert liveness.stale_reason(*who, -1, None, time.time) is None  # an unknown start recorded
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert liveness.process_start(int(dead.stdout)) is None
+    assert liveness.stale_reason("p", int(dead.stdout), liveness.HOSTNAME, mine, None, time.time) is not None
+
+
+def test_the_host_identity_names_a_pid_namespace_other_than_the_initial_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "readlink", lambda path: "pid:[4026531836]")
+    assert liveness._host_identity() == socket.gethostname()
+    monkeypatch.setattr(os, "readlink", lambda path: "pid:[4026532180]")
+    assert liveness._host_identity() == f"{socket.gethostname()}/pid:[4026532180]"
+
+
+@root_only
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_a_run_of_another_pid_namespace_is_judged_by_its_heartbeat(kit: Any) -> None:
+    """A process in a container that shares the host's name (Docker with --network host) logs to the
+    workspace: its pid means nothing on the host, so its run must not be judged by the host's process
+    of that number (pid 1 here: the host's init, with another start time)."""
+    unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    probe = subprocess.run([*unshare, "true"], capture_output=True, timeout=TIMEOUT)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a pid namespace here: {probe.stderr.decode(errors='replace').strip()}")
+    proc = subprocess.Popen(
+        [*unshare, sys.executable, "-c", INTERACTIVE, str(kit.ws.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        run_id = proc.stdout.readline().strip()
+        assert run_id, proc.stderr.read() if proc.stderr else ""
+        # The fault: judged by the host's pid 1 (another process, another start time) it was failed.
+        assert kit.ws.reconcile_jobs() == []  # its heartbeat is fresh: alive
+        record = kit.ws.metadata.get_run(run_id)
+        assert record.supervisor_host != liveness.HOSTNAME and "/pid:[" in (record.supervisor_host or "")
+        assert agent.Agent(kit.ws)._sweep() is None and kit.ws.get_run(run_id).status == RunStatus.RUNNING
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # unshare and the process in the namespace
+        proc.communicate(timeout=TIMEOUT)
+
+
 @pytest.mark.slow
 def test_an_agent_exits_once_its_workspace_is_deleted(kit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "600")  # idleness would take 10 minutes

@@ -52,7 +52,24 @@ HEARTBEAT_INTERVAL_S = 5.0
 #: A heartbeat older than this (database clock) means the process on another host is gone. Read at
 #: each judgement, so tests may shrink it (``MLWS_STALE_AFTER_SECONDS`` for other processes).
 STALE_AFTER_S = float(os.environ.get("MLWS_STALE_AFTER_SECONDS", 30.0))
-HOSTNAME = socket.gethostname()
+# The initial pid namespace's inode (PROC_PID_INIT_INO, the same on every Linux since 3.8).
+_INITIAL_PID_NAMESPACE = "pid:[4026531836]"
+
+
+def _host_identity() -> str:
+    """This machine's name, plus its pid namespace when that is not the initial one: a container
+    (Docker with ``--network host`` shares the host's name) numbers its processes itself, so its
+    pids mean nothing to a sweep on the host (or in another container), and the other way round.
+    Across namespaces only heartbeats can decide, as across hosts."""
+    name = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:  # no /proc (or not Linux): one namespace as far as we can tell
+        return name
+    return name if namespace == _INITIAL_PID_NAMESPACE else f"{name}/{namespace}"
+
+
+HOSTNAME = _host_identity()
 
 
 def process_start(pid: int) -> int | None:
@@ -63,10 +80,11 @@ def process_start(pid: int) -> int | None:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
             # The command name (field 2) may hold spaces and parentheses: split after its last ")".
             fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
     except OSError:
-        return -1 if process_alive(pid) else None  # unreadable (hidepid): alive, start unknown
+        # No such entry is not no such process: /proc mounted with hidepid=2 hides other users'
+        # processes (a PostgreSQL workspace shared by several users of one machine), and some
+        # systems have no /proc. The kernel itself says whether the pid lives.
+        return -1 if process_alive(pid) else None  # alive, start unknown
     if fields[0] in ("Z", "X"):
         return None
     return int(fields[19])  # field 22 of the line; fields[0] is field 3
@@ -99,11 +117,11 @@ def stale_reason(
     or ``None`` if it may be. ``database_time`` is called only when the heartbeat decides."""
     where = f"{who} (pid {pid} on {host})"
     if host == HOSTNAME:
-        if start is None:  # recorded before start times were: the pid alone
+        if start is None or start < 0:  # recorded before start times were, or unreadable: the pid alone
             alive = process_alive(pid)
         else:
             current = process_start(pid)
-            if current is not None and current != -1 and current != start:
+            if current is not None and current >= 0 and current != start:
                 return f"{where} stopped without finishing the run (its pid now belongs to another process)"
             alive = current is not None
         return None if alive else f"{where} stopped without finishing the run"
