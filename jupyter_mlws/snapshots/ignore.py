@@ -109,7 +109,7 @@ def _is_secret(rel: str, is_dir: bool) -> bool:
     return bool(_SECRET_ANY.match(rel))
 
 
-def _candidate(pattern: pathspec.Pattern, local: str, is_dir: bool) -> str:
+def _candidate(pattern: pathspec.RegexPattern, local: str, is_dir: bool) -> str:
     if is_dir:
         # git matches a folder by its name; only a pattern ending in "/" needs the slash,
         # so "logs/**" (the contents) does not exclude the folder "logs" itself.
@@ -117,7 +117,7 @@ def _candidate(pattern: pathspec.Pattern, local: str, is_dir: bool) -> str:
     return local
 
 
-def _last_pattern(level: _Level, rel: str, is_dir: bool) -> pathspec.Pattern | None:
+def _last_pattern(level: _Level, rel: str, is_dir: bool) -> pathspec.RegexPattern | None:
     """The last pattern of ``level`` matching ``rel``, or None if none matches or ``rel`` is outside
     the level's folder."""
     if level.base:
@@ -126,9 +126,9 @@ def _last_pattern(level: _Level, rel: str, is_dir: bool) -> pathspec.Pattern | N
         local = rel[len(level.base) + 1 :]
     else:
         local = rel
-    result: pathspec.Pattern | None = None
+    result: pathspec.RegexPattern | None = None
     for pattern in level.spec.patterns:
-        if pattern.include is None or pattern.regex is None:
+        if not isinstance(pattern, pathspec.RegexPattern) or pattern.include is None or pattern.regex is None:
             continue  # comments and blank lines
         if pattern.regex.match(_candidate(pattern, local, is_dir)):
             result = pattern  # the last match wins

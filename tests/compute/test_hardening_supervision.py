@@ -389,6 +389,11 @@ def _interactive_run(kit: Any, sig: signal.Signals) -> Run:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_an_interactive_run_whose_process_died_is_failed_by_the_sweeps(kit: Any, sig: signal.Signals) -> None:
     run = _interactive_run(kit, sig)
+    # Its last heartbeat is fresh: another process resuming the run could be beating for it, so the
+    # sweeps wait until it is JOINED_GRACE_S old (aged here rather than waited for).
+    assert kit.ws.reconcile_jobs() == [] and run.status == RunStatus.RUNNING
+    store = kit.ws.metadata
+    store.update_job(run.id, heartbeat_time=store.database_time() - liveness.JOINED_GRACE_S - 1)
     if sig == signal.SIGKILL:
         agent.Agent(kit.ws)._sweep()  # the agent's sweep
     else:
@@ -400,6 +405,32 @@ def test_an_interactive_run_whose_process_died_is_failed_by_the_sweeps(kit: Any,
     assert error["reason"] == "stale" and "the process that logged this run" in error["message"]
     assert run.get_metrics()["loss"] == [0.0, 1.0, 2.0, 3.0, 4.0]  # what it logged is kept
     assert kit.ws.reconcile_jobs() == []  # ended once
+
+
+def test_a_run_resumed_in_another_process_is_not_failed_when_its_creator_exits(kit: Any) -> None:
+    """A launcher creates the run and exits; the process it handed the id to resumes it with
+    ``Run.get`` and logs. Judged by its creator's pid alone it was failed at the next sweep, and the
+    logging process's ``complete()`` was refused."""
+    creator = kit.python(
+        """
+        import sys
+        from jupyter_mlws import Experiment, Workspace
+
+        print(Experiment(Workspace(sys.argv[1]), "handover").start_logging().id, flush=True)
+        """,
+        str(kit.ws.root),
+    )
+    out, err = creator.communicate(timeout=TIMEOUT)
+    run = Run.get(kit.ws, out.strip())
+    assert run.status == RunStatus.RUNNING, err
+    assert run.id not in liveness._beater.runs.get(kit.ws.metadata, set())  # a read does not join
+    run.log("loss", 0.5)  # the first write joins: this process beats for it
+    assert run.id in liveness._beater.runs.get(kit.ws.metadata, set())
+    kit.ws.metadata.heartbeat([run.id])  # (the beat its thread sends every few seconds)
+    assert kit.ws.reconcile_jobs() == []
+    run.complete()
+    assert run.status == RunStatus.COMPLETED and run.get_metrics()["loss"] == 0.5
+    assert run.id not in liveness._beater.runs.get(kit.ws.metadata, set())
 
 
 def test_interactive_runs_beat_until_they_end(kit: Any, monkeypatch: pytest.MonkeyPatch) -> None:

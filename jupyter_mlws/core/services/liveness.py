@@ -11,6 +11,11 @@ the process's start time, written by the claim that wins the job), an interactiv
   reused by another process (its start time differs) is dead;
 - across hosts only the heartbeat can decide: older than ``STALE_AFTER_S`` is dead. Heartbeats are
   written and compared in the database's own clock, so clock skew between hosts does not matter.
+  A process in another pid namespace (a container, even one sharing the host's name) counts as
+  another host: ``HOSTNAME`` names the namespace when it is not the initial one;
+- an interactive run may be logged to by other processes than its creator (it was resumed with
+  ``Run.get``): they beat for it from their first write, so a dead recorded process ends it only
+  once its heartbeat is ``JOINED_GRACE_S`` old too.
 
 Interactive runs beat from one daemon thread per process (:func:`beat_for`), every
 ``HEARTBEAT_INTERVAL_S``, for the process's runs that have not ended; a run ended normally
@@ -23,8 +28,8 @@ SIGKILL (or the OOM killer, or a power loss) loses the points logged in the last
 so — those still queued, plus a batch whose transaction had not committed (a batch is one
 transaction: it is kept whole or lost whole). Params, tags and files are written synchronously and
 are never lost. The run itself ends Failed, with the reason and everything already written, at the
-next sweep after its process is seen dead (same host: the next sweep; other hosts: once its
-heartbeat is ``STALE_AFTER_S`` old).
+next sweep after its process is seen dead (same host: a job at the next sweep, an interactive run
+once its heartbeat is ``JOINED_GRACE_S`` old; other hosts: once its heartbeat is ``STALE_AFTER_S`` old).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ..interfaces import MetadataStore
 __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
+    "JOINED_GRACE_S",
     "STALE_AFTER_S",
     "beat_for",
     "process_alive",
@@ -70,6 +76,9 @@ def _host_identity() -> str:
 
 
 HOSTNAME = _host_identity()
+#: An interactive run whose recorded process died stays while its heartbeat is younger than this:
+#: another process that logs to it (it resumed the run with ``Run.get``) beats for it.
+JOINED_GRACE_S = 3 * HEARTBEAT_INTERVAL_S
 
 
 def process_start(pid: int) -> int | None:
@@ -112,19 +121,29 @@ def stale_reason(
     start: int | None,
     heartbeat_time: float | None,
     database_time: Callable[[], float],
+    shared: bool = False,
 ) -> str | None:
     """Why the process ``who`` (pid, host, start time, last heartbeat) can no longer be running,
-    or ``None`` if it may be. ``database_time`` is called only when the heartbeat decides."""
+    or ``None`` if it may be. ``database_time`` is called only when the heartbeat decides.
+
+    ``shared``: other processes may log to the run too and beat for it (an interactive run resumed
+    with ``Run.get`` elsewhere): a dead recorded process then ends it only once the heartbeat is
+    also ``JOINED_GRACE_S`` old, i.e. nobody else beats for it."""
     where = f"{who} (pid {pid} on {host})"
     if host == HOSTNAME:
         if start is None or start < 0:  # recorded before start times were, or unreadable: the pid alone
             alive = process_alive(pid)
+            reason = None if alive else f"{where} stopped without finishing the run"
         else:
             current = process_start(pid)
             if current is not None and current >= 0 and current != start:
-                return f"{where} stopped without finishing the run (its pid now belongs to another process)"
-            alive = current is not None
-        return None if alive else f"{where} stopped without finishing the run"
+                reason = f"{where} stopped without finishing the run (its pid now belongs to another process)"
+            else:
+                reason = None if current is not None else f"{where} stopped without finishing the run"
+        if reason is not None and shared and heartbeat_time is not None:
+            if database_time() - heartbeat_time <= JOINED_GRACE_S:
+                return None  # another process that logs to it may be beating
+        return reason
     if heartbeat_time is None:
         return None
     age = database_time() - heartbeat_time
