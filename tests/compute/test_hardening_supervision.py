@@ -146,6 +146,25 @@ def test_job_folders_refuse_what_another_user_prepared(shared: Path, monkeypatch
         supervision.make_job_folder("run_4")
 
 
+def test_a_user_without_a_usable_home_gets_a_private_job_folder(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service account (home /nonexistent) or a container's arbitrary uid (HOME=/) had no job
+    folder at all: creating ~/.cache failed, so every job failed. The shared temporary folder takes
+    over, in a folder named after the uid and checked like the others."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/proc/self/nonexistent")  # cannot be created, even by root
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    app = shared / f"jupyter-mlws-{os.geteuid()}"
+    assert supervision.jobs_root() == app / "jobs"
+    folder = supervision.make_job_folder("run_1")
+    assert folder == app / "jobs" / "run_1"
+    assert _mode(app) == _mode(app / "jobs") == _mode(folder) == 0o700
+    if os.geteuid() == 0:  # another user who made that folder first is refused, as elsewhere
+        shutil.rmtree(app)
+        assert as_nobody(lambda: (app.mkdir(), app.chmod(0o777)) is not None)
+        with pytest.raises(InvalidStateError, match="belongs to another user"):
+            supervision.make_job_folder("run_2")
+
+
 @root_only
 @pytest.mark.slow
 def test_a_job_refuses_a_job_folder_another_user_prepared(
