@@ -491,6 +491,16 @@ def test_a_process_hidden_by_hidepid_is_not_taken_for_dead(monkeypatch: pytest.M
     assert liveness.stale_reason("p", int(dead.stdout), liveness.HOSTNAME, mine, None, time.time) is not None
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "thirty"])
+def test_a_bad_stale_after_setting_falls_back_to_the_default(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # "nan" made every heartbeat fresh for ever (age > nan is False); "thirty" made the package
+    # fail to import.
+    monkeypatch.setenv("MLWS_STALE_AFTER_SECONDS", value)
+    assert liveness._stale_after() == 30.0
+    monkeypatch.setenv("MLWS_STALE_AFTER_SECONDS", "0.5")
+    assert liveness._stale_after() == 0.5
+
+
 def test_the_host_identity_names_a_pid_namespace_other_than_the_initial_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "readlink", lambda path: "pid:[4026531836]")
     assert liveness._host_identity() == socket.gethostname()

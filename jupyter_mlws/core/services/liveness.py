@@ -34,6 +34,7 @@ once its heartbeat is ``JOINED_GRACE_S`` old; other hosts: once its heartbeat is
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -55,9 +56,21 @@ __all__ = [
 ]
 
 HEARTBEAT_INTERVAL_S = 5.0
+
+
 #: A heartbeat older than this (database clock) means the process on another host is gone. Read at
 #: each judgement, so tests may shrink it (``MLWS_STALE_AFTER_SECONDS`` for other processes).
-STALE_AFTER_S = float(os.environ.get("MLWS_STALE_AFTER_SECONDS", 30.0))
+def _stale_after(default: float = 30.0) -> float:
+    """``MLWS_STALE_AFTER_SECONDS`` if it is a finite positive number, else the default: a typo must
+    not make the package unimportable, nor NaN make every heartbeat fresh for ever."""
+    try:
+        value = float(os.environ.get("MLWS_STALE_AFTER_SECONDS", default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+STALE_AFTER_S = _stale_after()
 # The initial pid namespace's inode (PROC_PID_INIT_INO, the same on every Linux since 3.8).
 _INITIAL_PID_NAMESPACE = "pid:[4026531836]"
 
