@@ -167,8 +167,17 @@ def _private_level(folder: Path) -> None:
         raise _refuse(folder, f"belongs to another user (uid {st.st_uid})", f"have it removed ({folder})")
     if stat.S_IMODE(st.st_mode) != PRIVATE_MODE:
         # Ours: only we (or root) could have widened it. Narrow it; entries others may have put in
-        # meanwhile are dealt with per run below.
-        os.chmod(folder, PRIVATE_MODE, follow_symlinks=False)
+        # meanwhile are dealt with per run below. Through a descriptor opened without following a
+        # link (chmod's follow_symlinks=False raises NotImplementedError with glibc < 2.32: Ubuntu
+        # 20.04, RHEL 8), and only if it is still the folder checked above.
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            now = os.fstat(fd)
+            if (now.st_dev, now.st_ino, now.st_uid) != (st.st_dev, st.st_ino, st.st_uid):
+                raise _refuse(folder, "changed while it was checked", f"look at what is there ({folder})")
+            os.fchmod(fd, PRIVATE_MODE)
+        finally:
+            os.close(fd)
         warnings.warn(
             f"jupyter-mlws: {folder} had mode {stat.S_IMODE(st.st_mode):o}; narrowed to 700",
             RuntimeWarning,

@@ -146,6 +146,29 @@ def test_job_folders_refuse_what_another_user_prepared(shared: Path, monkeypatch
         supervision.make_job_folder("run_4")
 
 
+def test_a_wide_job_folder_of_ours_is_narrowed_where_chmod_cannot_skip_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """glibc < 2.32 (Ubuntu 20.04, RHEL 8) has no chmod that leaves links alone: Python raises
+    NotImplementedError for ``os.chmod(..., follow_symlinks=False)``, which made every job fail on
+    a machine whose job folders were once created wider than 0700."""
+    real_chmod = os.chmod
+
+    def old_glibc_chmod(path: Any, mode: int, *, dir_fd: Any = None, follow_symlinks: bool = True) -> None:
+        if not follow_symlinks:
+            raise NotImplementedError("chmod: follow_symlinks unavailable on this platform")
+        real_chmod(path, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "chmod", old_glibc_chmod)
+    root = tmp_path / "cache" / "jupyter-mlws" / "jobs"
+    root.mkdir(parents=True)
+    root.chmod(0o755)
+    root.parent.chmod(0o755)
+    with pytest.warns(RuntimeWarning, match="narrowed to 700"):
+        folder = supervision.make_job_folder("run_1", root=root)
+    assert _mode(root) == _mode(root.parent) == _mode(folder) == 0o700
+
+
 def test_a_user_without_a_usable_home_gets_a_private_job_folder(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A service account (home /nonexistent) or a container's arbitrary uid (HOME=/) had no job
     folder at all: creating ~/.cache failed, so every job failed. The shared temporary folder takes
