@@ -16,6 +16,7 @@ import grp
 import os
 import shutil
 import stat
+import tempfile
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -60,7 +61,8 @@ _last_dispatch_check: dict[tuple[str, str], float] = {}
 # A job runs in ``${XDG_CACHE_HOME:-~/.cache}/jupyter-mlws/jobs/<run_id>``, not in the shared
 # temporary folder: there another local user could read it, or create ``mlws-jobs`` first and swap a
 # job's folder between the snapshot's restore and the start, so that our job ran their script. Not
-# $XDG_RUNTIME_DIR: it is a small tmpfs, and a job's outputs may be large.
+# $XDG_RUNTIME_DIR: it is a small tmpfs, and a job's outputs may be large. A user with no usable
+# home gets ``<tmp>/jupyter-mlws-<uid>/jobs`` instead, checked by the same rules (see _cache_base).
 #
 # Rules (each level is checked with lstat, so a symbolic link is never followed into):
 # - the base folder ($XDG_CACHE_HOME or ~/.cache) is created 0700 if missing; an existing one must be
@@ -76,15 +78,31 @@ PRIVATE_MODE = 0o700
 _APP_DIR = "jupyter-mlws"
 
 
-def _cache_base() -> Path:
+def _cache_base() -> tuple[Path, str]:
+    """The base folder and the name of our folder in it. ``$XDG_CACHE_HOME`` or ``~/.cache``; for a
+    user with no usable home (a service account whose home is ``/nonexistent``, a container run
+    with an arbitrary uid and ``HOME=/``) the shared temporary folder, in a folder named after the
+    uid (made and checked like the others: ours, not a link, 0700; /tmp's sticky bit keeps others
+    from renaming it)."""
     value = os.environ.get("XDG_CACHE_HOME", "")
     # The XDG spec: a relative path is invalid and ignored.
-    return Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
+    if value and os.path.isabs(value):
+        return Path(value), _APP_DIR
+    try:
+        home: Path | None = Path.home()
+    except RuntimeError:  # no HOME and no passwd entry
+        home = None
+    if home is not None and home != Path("/"):
+        cache = home / ".cache"
+        if cache.is_dir() or os.access(home, os.W_OK):
+            return cache, _APP_DIR
+    return Path(tempfile.gettempdir()), f"{_APP_DIR}-{os.geteuid()}"
 
 
 def jobs_root() -> Path:
     """The folder holding this user's job folders on this machine (not created here)."""
-    return _cache_base() / _APP_DIR / "jobs"
+    base, app = _cache_base()
+    return base / app / "jobs"
 
 
 def job_workdir(run_id: str) -> Path:
@@ -149,8 +167,17 @@ def _private_level(folder: Path) -> None:
         raise _refuse(folder, f"belongs to another user (uid {st.st_uid})", f"have it removed ({folder})")
     if stat.S_IMODE(st.st_mode) != PRIVATE_MODE:
         # Ours: only we (or root) could have widened it. Narrow it; entries others may have put in
-        # meanwhile are dealt with per run below.
-        os.chmod(folder, PRIVATE_MODE, follow_symlinks=False)
+        # meanwhile are dealt with per run below. Through a descriptor opened without following a
+        # link (chmod's follow_symlinks=False raises NotImplementedError with glibc < 2.32: Ubuntu
+        # 20.04, RHEL 8), and only if it is still the folder checked above.
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            now = os.fstat(fd)
+            if (now.st_dev, now.st_ino, now.st_uid) != (st.st_dev, st.st_ino, st.st_uid):
+                raise _refuse(folder, "changed while it was checked", f"look at what is there ({folder})")
+            os.fchmod(fd, PRIVATE_MODE)
+        finally:
+            os.close(fd)
         warnings.warn(
             f"jupyter-mlws: {folder} had mode {stat.S_IMODE(st.st_mode):o}; narrowed to 700",
             RuntimeWarning,

@@ -8,7 +8,7 @@ What SIGKILL loses (the OOM killer, a power loss too): the points still queued a
 transaction had not committed yet, i.e. about the last ``FLUSH_INTERVAL_S`` (0.05 s) of logging, or
 the last batch if the store is slow (a batch is one transaction: kept whole or lost whole). Params,
 tags and files are written synchronously and are not at risk. The run itself is ended Failed, with
-the reason and everything written, by the next sweep (see ``core.services.liveness``).
+the reason and everything written, by a sweep soon after (see ``core.services.liveness``).
 
 The hot path is a single ``deque.append`` (atomic under the GIL, no lock). Consumers (the thread,
 ``flush``) take turns under one lock; a flush drops a marker into the queue and waits until the

@@ -10,9 +10,12 @@ un-ignored ``.env`` files and keys — issue 13.) An ignored folder is not enter
 can be re-included (git's rule too).
 
 Secret-like files (:data:`SECRET_PATTERNS`: ``.env``, keys, cloud and package-index credentials) are
-left out by default, and the capture names them. Only a negation in an ``.amlignore`` brings one back,
-and only what it matches: ``!.env`` brings ``.env`` back and nothing else. A ``.gitignore``'s
-negations do not (they say what git tracks, not what may leave the machine in a snapshot).
+left out by default, and the capture names them. Only a negation in an ``.amlignore`` that names it
+brings one back, and only what it names: ``!.env`` brings ``.env`` back and nothing else, ``!*.pem``
+the ``.pem`` files, ``!.aws/`` that folder. A negation that would re-include any name (``!*``,
+``!**``, ``!*/``) or an ordinary folder (``!config/``, which does bring back ``config/``'s code)
+names no secret. A ``.gitignore``'s negations do not count (they say what git tracks, not what may
+leave the machine in a snapshot).
 """
 
 from __future__ import annotations
@@ -106,29 +109,58 @@ def _is_secret(rel: str, is_dir: bool) -> bool:
     return bool(_SECRET_ANY.match(rel))
 
 
-def _last_match(level: _Level, rel: str, is_dir: bool) -> bool | None:
-    """The include flag of the last pattern of ``level`` matching ``rel`` (True: ignore, False:
-    re-include), or None if none matches or ``rel`` is outside the level's folder."""
+def _candidate(pattern: pathspec.RegexPattern, local: str, is_dir: bool) -> str:
+    if is_dir:
+        # git matches a folder by its name; only a pattern ending in "/" needs the slash,
+        # so "logs/**" (the contents) does not exclude the folder "logs" itself.
+        return local + "/" if str(pattern.pattern).rstrip().endswith("/") else local
+    return local
+
+
+def _last_pattern(level: _Level, rel: str, is_dir: bool) -> pathspec.RegexPattern | None:
+    """The last pattern of ``level`` matching ``rel``, or None if none matches or ``rel`` is outside
+    the level's folder."""
     if level.base:
         if not rel.startswith(level.base + "/"):
             return None
         local = rel[len(level.base) + 1 :]
     else:
         local = rel
-    result: bool | None = None
+    result: pathspec.RegexPattern | None = None
     for pattern in level.spec.patterns:
-        if pattern.include is None or pattern.regex is None:
+        if not isinstance(pattern, pathspec.RegexPattern) or pattern.include is None or pattern.regex is None:
             continue  # comments and blank lines
-        if is_dir:
-            # git matches a folder by its name; only a pattern ending in "/" needs the slash,
-            # so "logs/**" (the contents) does not exclude the folder "logs" itself.
-            source = str(pattern.pattern).rstrip()
-            candidate = local + "/" if source.endswith("/") else local
-        else:
-            candidate = local
-        if pattern.regex.match(candidate):
-            result = bool(pattern.include)  # the last match wins
+        if pattern.regex.match(_candidate(pattern, local, is_dir)):
+            result = pattern  # the last match wins
     return result
+
+
+def _last_match(level: _Level, rel: str, is_dir: bool) -> bool | None:
+    """The include flag of the last pattern of ``level`` matching ``rel`` (True: ignore, False:
+    re-include), or None if none matches or ``rel`` is outside the level's folder."""
+    pattern = _last_pattern(level, rel, is_dir)
+    return None if pattern is None else bool(pattern.include)
+
+
+# A name no negation can mean specifically: one that matches it matches any name there.
+_PROBE = "mlws-any-name-0f3a9c"
+
+
+def _names(level: _Level, rel: str, is_dir: bool) -> bool:
+    """Whether an ``.amlignore`` negation of ``level`` names ``rel`` itself: it is the last pattern
+    matching ``rel`` and it would not match any other name in that folder. ``!.env`` and
+    ``!*.pem`` name; ``!*``, ``!**`` or ``!config/`` (which re-includes the whole folder, and so
+    ``config/prod.key``) do not."""
+    if not level.amlignore:
+        return False
+    pattern = _last_pattern(level, rel, is_dir)
+    if pattern is None or pattern.include is not False or pattern.regex is None:
+        return False
+    parent = rel.rpartition("/")[0]
+    probe = f"{parent}/{_PROBE}" if parent else _PROBE
+    if level.base:
+        probe = probe[len(level.base) + 1 :]
+    return not pattern.regex.match(_candidate(pattern, probe, is_dir))
 
 
 class IgnoreRules:
@@ -169,8 +201,17 @@ class IgnoreRules:
         return Verdict.INCLUDE
 
     def _allowed_secret(self, rel: str, is_dir: bool) -> bool:
-        """Whether an ``.amlignore`` negation matches ``rel`` (and so lets a secret-like path in)."""
-        return any(level.amlignore and _last_match(level, rel, is_dir) is False for level in self._levels)
+        """Whether an ``.amlignore`` negation names ``rel`` (see :func:`_names`), or names a
+        secret-like folder holding it (``!.aws/`` brings ``.aws/`` back whole). A negation that
+        merely re-includes everything, or an ordinary folder, does not let a secret-like file in."""
+        if any(_names(level, rel, is_dir) for level in self._levels):
+            return True
+        parts = rel.split("/")
+        for depth in range(1, len(parts)):
+            folder = "/".join(parts[:depth])
+            if _is_secret(folder, True) and any(_names(level, folder, True) for level in self._levels):
+                return True
+        return False
 
     def is_ignored(self, rel: str, is_dir: bool) -> bool:
         """Whether the path ``rel`` is left out (by an ignore file, or as a secret-like file)."""

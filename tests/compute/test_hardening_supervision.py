@@ -146,6 +146,48 @@ def test_job_folders_refuse_what_another_user_prepared(shared: Path, monkeypatch
         supervision.make_job_folder("run_4")
 
 
+def test_a_wide_job_folder_of_ours_is_narrowed_where_chmod_cannot_skip_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """glibc < 2.32 (Ubuntu 20.04, RHEL 8) has no chmod that leaves links alone: Python raises
+    NotImplementedError for ``os.chmod(..., follow_symlinks=False)``, which made every job fail on
+    a machine whose job folders were once created wider than 0700."""
+    real_chmod = os.chmod
+
+    def old_glibc_chmod(path: Any, mode: int, *, dir_fd: Any = None, follow_symlinks: bool = True) -> None:
+        if not follow_symlinks:
+            raise NotImplementedError("chmod: follow_symlinks unavailable on this platform")
+        real_chmod(path, mode, dir_fd=dir_fd)
+
+    monkeypatch.setattr(os, "chmod", old_glibc_chmod)
+    root = tmp_path / "cache" / "jupyter-mlws" / "jobs"
+    root.mkdir(parents=True)
+    root.chmod(0o755)
+    root.parent.chmod(0o755)
+    with pytest.warns(RuntimeWarning, match="narrowed to 700"):
+        folder = supervision.make_job_folder("run_1", root=root)
+    assert _mode(root) == _mode(root.parent) == _mode(folder) == 0o700
+
+
+def test_a_user_without_a_usable_home_gets_a_private_job_folder(shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A service account (home /nonexistent) or a container's arbitrary uid (HOME=/) had no job
+    folder at all: creating ~/.cache failed, so every job failed. The shared temporary folder takes
+    over, in a folder named after the uid and checked like the others."""
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", "/proc/self/nonexistent")  # cannot be created, even by root
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    app = shared / f"jupyter-mlws-{os.geteuid()}"
+    assert supervision.jobs_root() == app / "jobs"
+    folder = supervision.make_job_folder("run_1")
+    assert folder == app / "jobs" / "run_1"
+    assert _mode(app) == _mode(app / "jobs") == _mode(folder) == 0o700
+    if os.geteuid() == 0:  # another user who made that folder first is refused, as elsewhere
+        shutil.rmtree(app)
+        assert as_nobody(lambda: (app.mkdir(), app.chmod(0o777)) is not None)
+        with pytest.raises(InvalidStateError, match="belongs to another user"):
+            supervision.make_job_folder("run_2")
+
+
 @root_only
 @pytest.mark.slow
 def test_a_job_refuses_a_job_folder_another_user_prepared(
@@ -389,6 +431,11 @@ def _interactive_run(kit: Any, sig: signal.Signals) -> Run:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_an_interactive_run_whose_process_died_is_failed_by_the_sweeps(kit: Any, sig: signal.Signals) -> None:
     run = _interactive_run(kit, sig)
+    # Its last heartbeat is fresh: another process resuming the run could be beating for it, so the
+    # sweeps wait until it is JOINED_GRACE_S old (aged here rather than waited for).
+    assert kit.ws.reconcile_jobs() == [] and run.status == RunStatus.RUNNING
+    store = kit.ws.metadata
+    store.update_job(run.id, heartbeat_time=store.database_time() - liveness.JOINED_GRACE_S - 1)
     if sig == signal.SIGKILL:
         agent.Agent(kit.ws)._sweep()  # the agent's sweep
     else:
@@ -400,6 +447,32 @@ def test_an_interactive_run_whose_process_died_is_failed_by_the_sweeps(kit: Any,
     assert error["reason"] == "stale" and "the process that logged this run" in error["message"]
     assert run.get_metrics()["loss"] == [0.0, 1.0, 2.0, 3.0, 4.0]  # what it logged is kept
     assert kit.ws.reconcile_jobs() == []  # ended once
+
+
+def test_a_run_resumed_in_another_process_is_not_failed_when_its_creator_exits(kit: Any) -> None:
+    """A launcher creates the run and exits; the process it handed the id to resumes it with
+    ``Run.get`` and logs. Judged by its creator's pid alone it was failed at the next sweep, and the
+    logging process's ``complete()`` was refused."""
+    creator = kit.python(
+        """
+        import sys
+        from jupyter_mlws import Experiment, Workspace
+
+        print(Experiment(Workspace(sys.argv[1]), "handover").start_logging().id, flush=True)
+        """,
+        str(kit.ws.root),
+    )
+    out, err = creator.communicate(timeout=TIMEOUT)
+    run = Run.get(kit.ws, out.strip())
+    assert run.status == RunStatus.RUNNING, err
+    assert run.id not in liveness._beater.runs.get(kit.ws.metadata, set())  # a read does not join
+    run.log("loss", 0.5)  # the first write joins: this process beats for it
+    assert run.id in liveness._beater.runs.get(kit.ws.metadata, set())
+    kit.ws.metadata.heartbeat([run.id])  # (the beat its thread sends every few seconds)
+    assert kit.ws.reconcile_jobs() == []
+    run.complete()
+    assert run.status == RunStatus.COMPLETED and run.get_metrics()["loss"] == 0.5
+    assert run.id not in liveness._beater.runs.get(kit.ws.metadata, set())
 
 
 def test_interactive_runs_beat_until_they_end(kit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -417,6 +490,76 @@ def test_interactive_runs_beat_until_they_end(kit: Any, monkeypatch: pytest.Monk
         conn.exec_driver_sql("UPDATE runs SET supervisor_host = 'another-host' WHERE run_id = ?", (other.id,))
     assert kit.ws.reconcile_jobs() == [other.id]
     assert "sent no heartbeat" in other.get_details()["error"]["message"]
+
+
+def test_a_process_hidden_by_hidepid_is_not_taken_for_dead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With /proc mounted hidepid=2 another user's processes have no /proc entry at all (a PostgreSQL
+    workspace shared by several users of one machine): the kernel, not /proc, says whether they live."""
+    mine = liveness.process_start(os.getpid())
+    assert mine is not None and mine >= 0
+    real_open = open
+
+    def hidden(path: Any, *args: Any, **kwargs: Any) -> Any:
+        if str(path).startswith("/proc/"):
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(liveness, "open", hidden, raising=False)
+    assert liveness.process_start(os.getpid()) == -1  # alive, start unknown (it was None: dead)
+    who = ("the process", os.getpid(), liveness.HOSTNAME)
+    assert liveness.stale_reason(*who, mine, None, time.time) is None
+    assert liveness.stale_reason(*who, -1, None, time.time) is None  # an unknown start recorded
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    assert liveness.process_start(int(dead.stdout)) is None
+    assert liveness.stale_reason("p", int(dead.stdout), liveness.HOSTNAME, mine, None, time.time) is not None
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-5", "0", "thirty"])
+def test_a_bad_stale_after_setting_falls_back_to_the_default(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    # "nan" made every heartbeat fresh for ever (age > nan is False); "thirty" made the package
+    # fail to import.
+    monkeypatch.setenv("MLWS_STALE_AFTER_SECONDS", value)
+    assert liveness._stale_after() == 30.0
+    monkeypatch.setenv("MLWS_STALE_AFTER_SECONDS", "0.5")
+    assert liveness._stale_after() == 0.5
+
+
+def test_the_host_identity_names_a_pid_namespace_other_than_the_initial_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "readlink", lambda path: "pid:[4026531836]")
+    assert liveness._host_identity() == socket.gethostname()
+    monkeypatch.setattr(os, "readlink", lambda path: "pid:[4026532180]")
+    assert liveness._host_identity() == f"{socket.gethostname()}/pid:[4026532180]"
+
+
+@root_only
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare(1)")
+def test_a_run_of_another_pid_namespace_is_judged_by_its_heartbeat(kit: Any) -> None:
+    """A process in a container that shares the host's name (Docker with --network host) logs to the
+    workspace: its pid means nothing on the host, so its run must not be judged by the host's process
+    of that number (pid 1 here: the host's init, with another start time)."""
+    unshare = ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    probe = subprocess.run([*unshare, "true"], capture_output=True, timeout=TIMEOUT)
+    if probe.returncode != 0:
+        pytest.skip(f"cannot make a pid namespace here: {probe.stderr.decode(errors='replace').strip()}")
+    proc = subprocess.Popen(
+        [*unshare, sys.executable, "-c", INTERACTIVE, str(kit.ws.root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        run_id = proc.stdout.readline().strip()
+        assert run_id, proc.stderr.read() if proc.stderr else ""
+        # The fault: judged by the host's pid 1 (another process, another start time) it was failed.
+        assert kit.ws.reconcile_jobs() == []  # its heartbeat is fresh: alive
+        record = kit.ws.metadata.get_run(run_id)
+        assert record.supervisor_host != liveness.HOSTNAME and "/pid:[" in (record.supervisor_host or "")
+        assert agent.Agent(kit.ws)._sweep() is None and kit.ws.get_run(run_id).status == RunStatus.RUNNING
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # unshare and the process in the namespace
+        proc.communicate(timeout=TIMEOUT)
 
 
 @pytest.mark.slow

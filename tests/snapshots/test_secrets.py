@@ -100,6 +100,35 @@ def test_a_negated_folder_in_amlignore_brings_back_its_files(src: Path, store: L
     assert snap.excluded_secrets == ("x.pem",)
 
 
+def test_a_negation_that_names_no_secret_does_not_bring_one_back(src: Path, store: LocalArtifactStore) -> None:
+    # The .amlignore un-ignores a folder the .gitignore leaves out (what finding 3's precedence
+    # change is for): its code comes back, its keys and .env do not (they were captured before).
+    write_tree(
+        src,
+        {
+            ".gitignore": "config/\n",
+            ".amlignore": "!config/\n",
+            "config/settings.py": "",
+            "config/prod.key": "k",
+            "config/.env": "K=v\n",
+            "train.py": "",
+        },
+    )
+    snap, messages = capture(src, store)
+    assert file_paths(snap) == {".gitignore", ".amlignore", "config/settings.py", "train.py"}
+    assert snap.excluded_secrets == ("config/.env", "config/prod.key")
+    assert "!config/.env" in messages[0]  # the warning's advice names the file, which does work
+    # A catch-all negation (the "ignore everything but ..." idiom) names nothing either.
+    write_tree(src, {".amlignore": "*\n!*/\n!*.py\n!**\n", ".env": "K=v\n", "deploy/.ssh/id_rsa": "k"})
+    snap, _ = capture(src, store)
+    assert {".env", "deploy/.ssh/"} <= set(snap.excluded_secrets)
+    assert not {".env", "deploy/.ssh/id_rsa", "config/.env"} & file_paths(snap)
+    # Naming the file as the warning says brings it (and only it) back.
+    write_tree(src, {".amlignore": "!config/\n!config/.env\n"})
+    snap, _ = capture(src, store)
+    assert "config/.env" in file_paths(snap) and "config/prod.key" in snap.excluded_secrets
+
+
 def test_a_gitignore_negation_does_not_bring_a_secret_back(src: Path, store: LocalArtifactStore) -> None:
     # A .gitignore says what git tracks; only .amlignore decides what may leave in a snapshot.
     write_tree(src, {".gitignore": "!.env\n", ".env": "K=v\n", "train.py": ""})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
@@ -39,10 +40,12 @@ class RunBase:
         self._record = record
         self._id = record.run_id
         self._kinds: dict[str, str] = {}  # metric name -> kind, for errors at the call site
+        self._joined = False  # see _join
 
     def __getattr__(self, name: str) -> Any:
         # The writer (and its thread) exists only once a run logs: listing runs starts no thread.
         if name in ("_writer", "_enqueue"):
+            self._join()
             writer = self._workspace.writer
             self._writer = writer
             self._enqueue = writer.append
@@ -56,6 +59,31 @@ class RunBase:
     @property
     def _tracking(self) -> TrackingService:
         return self._services.tracking
+
+    @property
+    def _logging(self) -> TrackingService:
+        """The tracking service for what a process logs to the run (metrics, params, tags, records,
+        files): the first such write joins the run (see :meth:`_join`). Lifecycle calls (complete,
+        cancel...) and reads do not join."""
+        if not self._joined:
+            self._join()
+        return self._services.tracking
+
+    def _join(self) -> None:
+        """This process writes to the run: if it is an interactive run that another process created
+        (resumed with ``Run.get``), beat for it too, so that it is not ended as dead when that
+        process exits while this one still logs (see :mod:`..services.liveness`)."""
+        from ..services import liveness
+
+        self._joined = True
+        record = self._record
+        if record.compute_target is not None or record.status.is_terminal or record.supervisor_pid is None:
+            return
+        if (record.supervisor_pid, record.supervisor_host) != (os.getpid(), liveness.HOSTNAME):
+            store = self._workspace.metadata
+            liveness.beat_for(store, self._id)
+            with contextlib.suppress(Exception):  # a missed beat: the thread's next one follows
+                store.heartbeat([self._id])  # now, not in a few seconds: its creator may exit now
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod

@@ -18,16 +18,16 @@ __all__ = ["RunFiles"]
 class RunFiles(RunBase):
     def upload_file(self, name: str, path_or_stream: str | os.PathLike[str] | BinaryIO) -> str:
         """Store a file of the run under ``name`` (a relative path); files are immutable."""
-        return self._tracking.upload_file(self._id, name, path_or_stream)
+        return self._logging.upload_file(self._id, name, path_or_stream)
 
     def upload_files(self, names: Sequence[str], paths: Sequence[str | os.PathLike[str]]) -> list[str]:
         if len(names) != len(paths):
             raise InvalidArgumentError("upload_files takes as many names as paths")
-        return self._tracking.upload_many(self._id, [(n, Path(p)) for n, p in zip(names, paths, strict=True)])
+        return self._logging.upload_many(self._id, [(n, Path(p)) for n, p in zip(names, paths, strict=True)])
 
     def upload_folder(self, name: str, path: str | os.PathLike[str], overwrite: bool = False) -> list[str]:
         """Store every file below ``path`` as ``name/<relative path>`` (symlinks are not followed)."""
-        return self._tracking.upload_folder(self._id, name, path, overwrite)
+        return self._logging.upload_folder(self._id, name, path, overwrite)
 
     def get_file_names(self) -> list[str]:
         return [f.path for f in self._queries.files(self._id)]

@@ -58,7 +58,7 @@ class RunLogging(RunBase):
         if not row:
             raise InvalidArgumentError(f"log_row({name!r}) needs columns, e.g. log_row({name!r}, x=1, y=2)")
         self._claim(name, "table")
-        self._tracking.log_records(self._id, name, "table", [json_row(name, row)])
+        self._logging.log_records(self._id, name, "table", [json_row(name, row)])
 
     def log_table(self, name: str, value: Mapping[str, Sequence[Any]], description: str = "") -> None:
         """Append a table given as columns: ``{"x": [1, 2], "y": [3, 4]}`` (equal lengths)."""
@@ -70,7 +70,7 @@ class RunLogging(RunBase):
         self._claim(name, "table")
         columns = {str(k): list(v) for k, v in value.items()}
         rows = [json_row(name, {k: col[i] for k, col in columns.items()}) for i in range(lengths.pop())]
-        self._tracking.log_records(self._id, name, "table", rows)
+        self._logging.log_records(self._id, name, "table", rows)
 
     def log_image(
         self, name: str, path: str | os.PathLike[str] | None = None, plot: Any = None, description: str = ""
@@ -85,7 +85,7 @@ class RunLogging(RunBase):
             if not source.is_file():
                 raise NotFoundError(f"log_image({name!r}): no image file at {source}")
             file_name = f"images/{safe}_{uuid.uuid4().hex[:8]}{source.suffix or '.png'}"
-            self._tracking.upload_file(self._id, file_name, source)
+            self._logging.upload_file(self._id, file_name, source)
         else:
             figure = getattr(plot, "gcf", lambda: plot)()  # pyplot module or a Figure
             if not hasattr(figure, "savefig"):
@@ -94,8 +94,8 @@ class RunLogging(RunBase):
             figure.savefig(buffer, format="png")
             buffer.seek(0)
             file_name = f"images/{safe}_{uuid.uuid4().hex[:8]}.png"
-            self._tracking.upload_file(self._id, file_name, buffer)
-        self._tracking.log_records(self._id, name, "image", [{"file": file_name}])
+            self._logging.upload_file(self._id, file_name, buffer)
+        self._logging.log_records(self._id, name, "image", [{"file": file_name}])
 
     def log_param(self, name: str, value: Any) -> None:
         """Set a parameter (immutable: setting it again to another value raises)."""
@@ -119,7 +119,7 @@ class RunLogging(RunBase):
                 raise InvalidArgumentError(f"log_batch metrics are (name, value, step) tuples, got {item!r}") from None
             self._claim(name, "scalar")
             checked.append((name, value, step))
-        self._tracking.log_batch(self._id, checked, params, tags)
+        self._logging.log_batch(self._id, checked, params, tags)
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once every point logged so far is on disk."""
@@ -144,11 +144,11 @@ class RunLogging(RunBase):
         self.set_tags({key: "" if value is None else value})
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
-        self._tracking.set_tags(self._id, tags)
+        self._logging.set_tags(self._id, tags)
 
     def remove_tags(self, keys: Iterable[str]) -> None:
-        self._tracking.remove_tags(self._id, keys)
+        self._logging.remove_tags(self._id, keys)
 
     def add_properties(self, properties: Mapping[str, Any]) -> None:
         """Add immutable properties: re-setting a key to another value raises."""
-        self._tracking.add_properties(self._id, properties)
+        self._logging.add_properties(self._id, properties)

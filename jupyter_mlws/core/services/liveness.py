@@ -11,6 +11,11 @@ the process's start time, written by the claim that wins the job), an interactiv
   reused by another process (its start time differs) is dead;
 - across hosts only the heartbeat can decide: older than ``STALE_AFTER_S`` is dead. Heartbeats are
   written and compared in the database's own clock, so clock skew between hosts does not matter.
+  A process in another pid namespace (a container, even one sharing the host's name) counts as
+  another host: ``HOSTNAME`` names the namespace when it is not the initial one;
+- an interactive run may be logged to by other processes than its creator (it was resumed with
+  ``Run.get``): they beat for it from their first write, so a dead recorded process ends it only
+  once its heartbeat is ``JOINED_GRACE_S`` old too.
 
 Interactive runs beat from one daemon thread per process (:func:`beat_for`), every
 ``HEARTBEAT_INTERVAL_S``, for the process's runs that have not ended; a run ended normally
@@ -23,12 +28,13 @@ SIGKILL (or the OOM killer, or a power loss) loses the points logged in the last
 so — those still queued, plus a batch whose transaction had not committed (a batch is one
 transaction: it is kept whole or lost whole). Params, tags and files are written synchronously and
 are never lost. The run itself ends Failed, with the reason and everything already written, at the
-next sweep after its process is seen dead (same host: the next sweep; other hosts: once its
-heartbeat is ``STALE_AFTER_S`` old).
+next sweep after its process is seen dead (same host: a job at the next sweep, an interactive run
+once its heartbeat is ``JOINED_GRACE_S`` old; other hosts: once its heartbeat is ``STALE_AFTER_S`` old).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -40,6 +46,7 @@ from ..interfaces import MetadataStore
 __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
+    "JOINED_GRACE_S",
     "STALE_AFTER_S",
     "beat_for",
     "process_alive",
@@ -49,10 +56,42 @@ __all__ = [
 ]
 
 HEARTBEAT_INTERVAL_S = 5.0
+
+
 #: A heartbeat older than this (database clock) means the process on another host is gone. Read at
 #: each judgement, so tests may shrink it (``MLWS_STALE_AFTER_SECONDS`` for other processes).
-STALE_AFTER_S = float(os.environ.get("MLWS_STALE_AFTER_SECONDS", 30.0))
-HOSTNAME = socket.gethostname()
+def _stale_after(default: float = 30.0) -> float:
+    """``MLWS_STALE_AFTER_SECONDS`` if it is a finite positive number, else the default: a typo must
+    not make the package unimportable, nor NaN make every heartbeat fresh for ever."""
+    try:
+        value = float(os.environ.get("MLWS_STALE_AFTER_SECONDS", default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value > 0 else default
+
+
+STALE_AFTER_S = _stale_after()
+# The initial pid namespace's inode (PROC_PID_INIT_INO, the same on every Linux since 3.8).
+_INITIAL_PID_NAMESPACE = "pid:[4026531836]"
+
+
+def _host_identity() -> str:
+    """This machine's name, plus its pid namespace when that is not the initial one: a container
+    (Docker with ``--network host`` shares the host's name) numbers its processes itself, so its
+    pids mean nothing to a sweep on the host (or in another container), and the other way round.
+    Across namespaces only heartbeats can decide, as across hosts."""
+    name = socket.gethostname()
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:  # no /proc (or not Linux): one namespace as far as we can tell
+        return name
+    return name if namespace == _INITIAL_PID_NAMESPACE else f"{name}/{namespace}"
+
+
+HOSTNAME = _host_identity()
+#: An interactive run whose recorded process died stays while its heartbeat is younger than this:
+#: another process that logs to it (it resumed the run with ``Run.get``) beats for it.
+JOINED_GRACE_S = 3 * HEARTBEAT_INTERVAL_S
 
 
 def process_start(pid: int) -> int | None:
@@ -63,10 +102,11 @@ def process_start(pid: int) -> int | None:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
             # The command name (field 2) may hold spaces and parentheses: split after its last ")".
             fields = f.read().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
     except OSError:
-        return -1 if process_alive(pid) else None  # unreadable (hidepid): alive, start unknown
+        # No such entry is not no such process: /proc mounted with hidepid=2 hides other users'
+        # processes (a PostgreSQL workspace shared by several users of one machine), and some
+        # systems have no /proc. The kernel itself says whether the pid lives.
+        return -1 if process_alive(pid) else None  # alive, start unknown
     if fields[0] in ("Z", "X"):
         return None
     return int(fields[19])  # field 22 of the line; fields[0] is field 3
@@ -94,19 +134,29 @@ def stale_reason(
     start: int | None,
     heartbeat_time: float | None,
     database_time: Callable[[], float],
+    shared: bool = False,
 ) -> str | None:
     """Why the process ``who`` (pid, host, start time, last heartbeat) can no longer be running,
-    or ``None`` if it may be. ``database_time`` is called only when the heartbeat decides."""
+    or ``None`` if it may be. ``database_time`` is called only when the heartbeat decides.
+
+    ``shared``: other processes may log to the run too and beat for it (an interactive run resumed
+    with ``Run.get`` elsewhere): a dead recorded process then ends it only once the heartbeat is
+    also ``JOINED_GRACE_S`` old, i.e. nobody else beats for it."""
     where = f"{who} (pid {pid} on {host})"
     if host == HOSTNAME:
-        if start is None:  # recorded before start times were: the pid alone
+        if start is None or start < 0:  # recorded before start times were, or unreadable: the pid alone
             alive = process_alive(pid)
+            reason = None if alive else f"{where} stopped without finishing the run"
         else:
             current = process_start(pid)
-            if current is not None and current != -1 and current != start:
-                return f"{where} stopped without finishing the run (its pid now belongs to another process)"
-            alive = current is not None
-        return None if alive else f"{where} stopped without finishing the run"
+            if current is not None and current >= 0 and current != start:
+                reason = f"{where} stopped without finishing the run (its pid now belongs to another process)"
+            else:
+                reason = None if current is not None else f"{where} stopped without finishing the run"
+        if reason is not None and shared and heartbeat_time is not None:
+            if database_time() - heartbeat_time <= JOINED_GRACE_S:
+                return None  # another process that logs to it may be beating
+        return reason
     if heartbeat_time is None:
         return None
     age = database_time() - heartbeat_time

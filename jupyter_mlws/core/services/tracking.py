@@ -162,6 +162,7 @@ class TrackingService:
                 record.supervisor_start,
                 record.heartbeat_time,
                 database_time,
+                shared=True,
             )
             if reason is None:
                 continue
