@@ -48,6 +48,8 @@ SECRET_PATTERNS: tuple[str, ...] = (
     "*.p12",
     "*.pfx",
     "*.ppk",
+    "*.jks",
+    "*.keystore",
     "id_rsa*",
     "id_dsa*",
     "id_ecdsa*",
@@ -67,6 +69,10 @@ SECRET_PATTERNS: tuple[str, ...] = (
     ".pypirc",
     ".npmrc",
     "credentials.json",
+    "service-account*.json",
+    ".kaggle/",
+    "**/.huggingface/token",
+    "**/.cache/huggingface/token",
 )
 
 

@@ -39,6 +39,10 @@ SECRETS = {
     ".git-credentials": "https://u:p@github.com\n",
     ".pypirc": "[pypi]\npassword = x\n",
     ".npmrc": "//registry.npmjs.org/:_authToken=x\n",
+    "java/release.jks": "k",
+    "gcp/service-account-prod.json": '{"private_key": "x"}',
+    ".kaggle/kaggle.json": '{"key": "x"}',
+    "home/.cache/huggingface/token": "hf_x",
 }
 CODE = {"train.py": "print('train')\n", "pkg/model.py": "X = 1\n", "docker/config.json": "{}", "envs.txt": ""}
 
@@ -61,14 +65,18 @@ def test_secret_like_files_are_not_captured_and_are_named(src: Path, store: Loca
             ".env",
             ".env.production",
             ".git-credentials",
+            ".kaggle/",
             ".netrc",
             ".npmrc",
             ".pypirc",
             "conf/server.key",
             "deploy/.ssh/",
             "gcp/credentials.json",
+            "gcp/service-account-prod.json",
+            "home/.cache/huggingface/token",
             "id_rsa",
             "id_rsa.pub",
+            "java/release.jks",
             "x.pem",
         ]
     )
