@@ -18,6 +18,7 @@ import json
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -137,8 +138,10 @@ class _Connection:
             time.sleep(SEND_INTERVAL_S)
             try:
                 self.send_points()
-            except MlwsError:  # kept queued; flush() reports it
+            except errors.BackendUnavailableError:  # kept queued; flush() reports it
                 continue
+            except MlwsError as exc:  # refused for good: say so in the job's log rather than lose them silently
+                print(f"jupyter-mlws: metric points were refused: {exc}", file=sys.stderr, flush=True)
 
     def send_points(self) -> None:
         """Send the waiting points in logging order (those of each run in one request)."""
