@@ -26,6 +26,7 @@ from .interfaces import ArtifactStore, MetadataStore
 from .layout import ENV_JOB_API
 from .names import validate_entity_name
 from .registry import open_artifact_store, open_metadata_store
+from .values import finite_number
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
@@ -260,6 +261,8 @@ class Workspace:
 
     def flush(self, timeout: float | None = None) -> None:
         """Write every buffered metric point of this workspace now (nothing to do if none was logged)."""
+        if timeout is not None:
+            timeout = finite_number("timeout", timeout)
         writer = _writers.get(self._metadata_url)
         if writer is not None:
             writer.flush(timeout)

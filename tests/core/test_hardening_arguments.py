@@ -91,3 +91,14 @@ def test_child_run_refuses_a_run_id_no_generated_id_could_be(ws: Workspace, run_
         child = parent.child_run(run_id="chosen-child_1.0")
         assert child.id == "chosen-child_1.0" and [c.id for c in parent.get_children()] == [child.id]
         child.complete()
+
+
+def test_flush_refuses_a_nan_timeout(ws: Workspace) -> None:
+    run = Experiment(ws, "flush").start_logging()
+    run.log("loss", 1.0)
+    for bad in (float("nan"), float("inf"), "soon"):
+        with pytest.raises(InvalidArgumentError, match="timeout"):
+            run.flush(timeout=bad)  # type: ignore[arg-type]
+    run.flush(timeout=30)
+    assert run.get_metrics() == {"loss": 1.0}
+    run.complete()

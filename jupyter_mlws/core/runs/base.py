@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Self
@@ -70,20 +69,10 @@ class RunBase:
         return self._services.tracking
 
     def _join(self) -> None:
-        """This process writes to the run: if it is an interactive run that another process created
-        (resumed with ``Run.get``), beat for it too, so that it is not ended as dead when that
-        process exits while this one still logs (see :mod:`..services.liveness`)."""
-        from ..services import liveness
-
+        """This process writes to the run: an interactive run another process created is kept
+        alive by this one too from now on (see :meth:`TrackingService.join`)."""
         self._joined = True
-        record = self._record
-        if record.compute_target is not None or record.status.is_terminal or record.supervisor_pid is None:
-            return
-        if (record.supervisor_pid, record.supervisor_host) != (os.getpid(), liveness.HOSTNAME):
-            store = self._workspace.metadata
-            liveness.beat_for(store, self._id)
-            with contextlib.suppress(Exception):  # a missed beat: the thread's next one follows
-                store.heartbeat([self._id])  # now, not in a few seconds: its creator may exit now
+        self._tracking.join(self._record)
 
     # -- construction -----------------------------------------------------------------------------------
     @classmethod

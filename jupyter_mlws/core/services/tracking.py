@@ -3,6 +3,7 @@ and store their files. Record-level: callers pass run ids and get records back."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
@@ -113,6 +114,17 @@ class TrackingService:
         if owned:
             liveness.beat_for(self._store, record.run_id)
         return record
+
+    def join(self, record: RunRecord) -> None:
+        """This process writes to ``record``'s run: if it is an interactive run that another process
+        created (resumed with ``Run.get``), beat for it too, so that it is not ended as dead when that
+        process exits while this one still logs (see :mod:`.liveness`)."""
+        if record.compute_target is not None or record.status.is_terminal or record.supervisor_pid is None:
+            return
+        if (record.supervisor_pid, record.supervisor_host) != (os.getpid(), liveness.HOSTNAME):
+            liveness.beat_for(self._store, record.run_id)
+            with contextlib.suppress(Exception):  # a missed beat: the thread's next one follows
+                self._store.heartbeat([record.run_id])  # now, not in a few seconds: its creator may exit now
 
     def transition(self, record: RunRecord, new: RunStatus, **fields: Any) -> RunRecord:
         """Move a run to ``new``, optimistically from the status last seen; on a conflict re-read
