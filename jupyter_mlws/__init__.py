@@ -12,8 +12,23 @@ from .core.run_config import NotebookRunConfig, ScriptRunConfig
 from .core.runs import Run, RunPage
 from .core.status import RunStatus
 from .core.workspace import Workspace
+from .errors import (
+    ActivityFailedException,
+    AzureMLException,
+    ComputeTargetException,
+    ExperimentExecutionException,
+    ModelPathNotFoundException,
+    ProjectSystemException,
+    RunConfigurationException,
+    SnapshotException,
+    TrainingException,
+    UserErrorException,
+    WebserviceException,
+)
 
 __version__ = "0.1.0"
+#: Azure ML v1's ``azureml.core.VERSION``.
+VERSION = __version__
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -36,17 +51,29 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 
 __all__ = [
+    "VERSION",
+    "ActivityFailedException",
+    "AzureMLException",
     "ComputeTarget",
+    "ComputeTargetException",
     "DockerCompute",
     "Environment",
     "Experiment",
+    "ExperimentExecutionException",
     "LocalCompute",
     "Model",
+    "ModelPathNotFoundException",
     "NotebookRunConfig",
+    "ProjectSystemException",
     "Run",
+    "RunConfigurationException",
     "RunPage",
     "RunStatus",
     "ScriptRunConfig",
+    "SnapshotException",
+    "TrainingException",
+    "UserErrorException",
+    "WebserviceException",
     "Workspace",
     "__version__",
 ]

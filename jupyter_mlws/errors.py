@@ -10,14 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "ActivityFailedException",
     "AlreadyExistsError",
+    "AzureMLException",
     "BackendUnavailableError",
+    "ComputeTargetException",
     "EnvironmentBuildError",
+    "ExperimentExecutionException",
     "InvalidArgumentError",
     "InvalidStateError",
     "MlwsError",
+    "ModelPathNotFoundException",
     "NotFoundError",
+    "ProjectSystemException",
+    "RunConfigurationException",
     "RunFailedError",
+    "SnapshotException",
+    "TrainingException",
+    "UserErrorException",
+    "WebserviceException",
 ]
 
 
@@ -86,3 +97,54 @@ class EnvironmentBuildError(InvalidStateError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.log, self.activity_id))
+
+
+# -- Azure ML v1's names (``azureml.exceptions``), so that v1 code's ``except`` clauses work. Each is
+# a subclass in this tree: where v1 raises one, this project raises it (or a subclass of it), and
+# code written for this project catches it by the project's own class too. ``AzureMLException``
+# defines no status of its own: each name takes the status of the project class it also is.
+class AzureMLException(MlwsError):
+    """v1's base exception (``azureml.exceptions.AzureMLException``)."""
+
+
+class UserErrorException(AzureMLException, InvalidArgumentError):
+    """v1: the caller passed something wrong."""
+
+
+class ComputeTargetException(AzureMLException):
+    """v1: a compute target is missing, or cannot be created, attached or configured. v1 code does
+    ``try: ComputeTarget(workspace=ws, name=...) except ComputeTargetException: create it``."""
+
+    http_status = 404
+
+
+class ActivityFailedException(AzureMLException, RunFailedError):
+    """v1: ``run.wait_for_completion(raise_on_error=True)`` on a run that ended Failed or Canceled."""
+
+
+class ExperimentExecutionException(AzureMLException, InvalidStateError):
+    """v1: a run could not be submitted or executed."""
+
+
+class RunConfigurationException(AzureMLException, InvalidArgumentError):
+    """v1: a run configuration (script, arguments, environment, target) is not valid."""
+
+
+class SnapshotException(AzureMLException, InvalidArgumentError):
+    """v1: a snapshot could not be taken (too many files, too large, a missing folder)."""
+
+
+class TrainingException(AzureMLException, InvalidStateError):
+    """v1: an error while training (estimators and their runs)."""
+
+
+class ProjectSystemException(AzureMLException, InvalidStateError):
+    """v1: a project folder or its configuration is not usable."""
+
+
+class ModelPathNotFoundException(AzureMLException, NotFoundError):
+    """v1: ``Model.register(model_path=...)`` names nothing that exists."""
+
+
+class WebserviceException(AzureMLException, InvalidStateError):
+    """v1: a web service could not be deployed, updated, called or found."""

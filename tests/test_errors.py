@@ -84,6 +84,42 @@ def test_to_dict(cls: type[MlwsError]) -> None:
     assert json.loads(json.dumps(body)) == body
 
 
+V1_NAMES: dict[str, tuple[type[MlwsError], int]] = {
+    "AzureMLException": (MlwsError, 500),
+    "UserErrorException": (InvalidArgumentError, 400),
+    "ComputeTargetException": (MlwsError, 404),
+    "ActivityFailedException": (RunFailedError, 409),
+    "ExperimentExecutionException": (InvalidStateError, 409),
+    "RunConfigurationException": (InvalidArgumentError, 400),
+    "SnapshotException": (InvalidArgumentError, 400),
+    "TrainingException": (InvalidStateError, 409),
+    "ProjectSystemException": (InvalidStateError, 409),
+    "ModelPathNotFoundException": (NotFoundError, 404),
+    "WebserviceException": (InvalidStateError, 409),
+}
+
+
+@pytest.mark.parametrize("name", V1_NAMES)
+def test_azure_ml_v1_exception_names_are_subclasses_in_the_tree(name: str) -> None:
+    # v1 code's `except ComputeTargetException:` (azureml.exceptions) must work after `from jupyter_mlws
+    # import ...`; and code written for this project catches the same error by the project's class.
+    import jupyter_mlws
+
+    cls = getattr(errors, name)
+    project_class, status = V1_NAMES[name]
+    assert name in errors.__all__ and issubclass(cls, errors.AzureMLException)
+    assert issubclass(cls, project_class) and cls("x").http_status == status
+    assert getattr(jupyter_mlws, name) is cls
+
+
+def test_a_failed_run_raises_activity_failed_exception(ws: Workspace) -> None:
+    run = Experiment(ws, "v1").start_logging()
+    run.fail("diverged")
+    with pytest.raises(errors.ActivityFailedException, match="diverged") as info:
+        run.wait_for_completion()
+    assert isinstance(info.value, RunFailedError)
+
+
 def test_errors_are_caught_as_the_base() -> None:
     with pytest.raises(MlwsError) as info:
         raise NotFoundError("nothing here")

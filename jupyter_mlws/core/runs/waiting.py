@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from ...errors import InvalidArgumentError, RunFailedError
+from ...errors import ActivityFailedException, InvalidArgumentError
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import finite_number
 from .base import RunBase
@@ -65,7 +65,7 @@ class RunWaiting(RunBase):
             _print_summary(details)
         if raise_on_error and status in (RunStatus.FAILED, RunStatus.CANCELED):
             message = (details.get("error") or {}).get("message", "")
-            raise RunFailedError(f"run {self._id} ended {status.value}" + (f": {message}" if message else ""))
+            raise ActivityFailedException(f"run {self._id} ended {status.value}" + (f": {message}" if message else ""))
         return details
 
     def _print_log(self, offset: int) -> int:
