@@ -14,23 +14,41 @@ import os
 import stat
 import tempfile
 import threading
+import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from ..errors import AlreadyExistsError, InvalidStateError, NotFoundError
+from ..errors import (
+    AlreadyExistsError,
+    InvalidArgumentError,
+    InvalidStateError,
+    NotFoundError,
+    ProjectSystemException,
+)
 from .entities import ExperimentRecord
 from .interfaces import ArtifactStore, MetadataStore
 from .layout import ENV_JOB_API
 from .names import validate_entity_name
 from .registry import open_artifact_store, open_metadata_store
-from .values import finite_number
+from .v1config import (
+    AZUREML_DIR,
+    LOCAL,
+    V1_CONFIG_FILE,
+    V1Config,
+    candidates,
+    check_file_name,
+    read_v1_config,
+    v1_config_text,
+)
+from .values import finite_number, iso_utc
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
     from .compute import ComputeTarget
+    from .environment import Environment
     from .experiment import Experiment
     from .model import Model
     from .runs import Run, RunPage
@@ -69,8 +87,52 @@ class InsecureWorkspaceWarning(UserWarning):
 class Workspace:
     """A local-first workspace. Make one with :meth:`create`, find one with :meth:`from_config`."""
 
-    def __init__(self, path: str | os.PathLike[str] = ".") -> None:
-        root = _as_root(Path(path))
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        resource_group: str | None = None,
+        workspace_name: str | None = None,
+        auth: object = None,
+        _location: str | None = None,
+        _disable_service_check: bool = False,
+        _workspace_id: str | None = None,
+        sku: str = "basic",
+        tags: dict[str, str] | None = None,
+        _cloud: str = "AzureCloud",
+        *,
+        subscription_id: str | None = None,
+    ) -> None:
+        """Open the workspace in the folder ``path`` (default: the working directory), or, called the
+        Azure ML v1 way — ``Workspace(subscription_id=…, resource_group=…, workspace_name=…)``, also
+        positionally — the nearest workspace, as :meth:`from_config` finds it (issue 14).
+
+        There is no Azure subscription, resource group, region or login here: ``subscription_id``,
+        ``resource_group``, ``auth`` and v1's other arguments are accepted and ignored (a first
+        positional argument is a subscription id unless it names an existing folder). A
+        ``workspace_name`` other than the workspace's own name is a :class:`NotFoundError` naming both.
+        """
+        v1_call = subscription_id is not None or resource_group is not None or workspace_name is not None
+        if v1_call and path is not None and not _names_folder(path):
+            path = None  # v1's positional subscription_id
+        if path is not None or not v1_call:
+            root = _as_root(Path(path if path is not None else "."))
+        elif os.environ.get(ENV_WORKSPACE):
+            root = _as_root(Path(os.environ[ENV_WORKSPACE]))
+        else:
+            start = Path.cwd()
+            found = _nearest(start, None)
+            if found.root is None:
+                raise _nothing_found(start)
+            root = found.root
+        self._open(root)
+        if workspace_name is not None and workspace_name != self._name:
+            raise NotFoundError(
+                f"no local workspace named {workspace_name!r}: the workspace here, at {root}, is named "
+                f"{self._name!r}. Pass workspace_name={self._name!r} (or use Workspace.from_config()), or make a "
+                f"workspace of that name in your project folder: Workspace.create('<folder>', name={workspace_name!r})"
+            )
+
+    def _open(self, root: Path) -> None:
         config_path = root / CONFIG_DIR / CONFIG_FILE
         try:
             config = json.loads(config_path.read_text(encoding="utf-8"))
@@ -154,30 +216,119 @@ class Workspace:
         return ws
 
     @classmethod
-    def from_config(cls, path: str | os.PathLike[str] | None = None) -> Workspace:
-        """The nearest workspace: ``MLWS_WORKSPACE`` if set, else the first ``.mlws/`` upward of ``path``."""
+    def from_config(
+        cls,
+        path: str | os.PathLike[str] | None = None,
+        auth: object = None,
+        _logger: object = None,
+        _file_name: str | None = None,
+    ) -> Workspace:
+        """The nearest workspace: ``MLWS_WORKSPACE`` if set, else the first one found upward of ``path``
+        (default: the working directory).
+
+        In each folder it looks for ``.mlws/`` and, as Azure ML v1 does, for a v1 config file
+        ``.azureml/config.json`` or ``config.json`` (``_file_name`` replaces that name and then only v1
+        files count); ``path`` may also name such a file. A v1 file written by :meth:`write_config`
+        points at its workspace. A cloud workspace's file (no such pointer) opens the nearest local
+        workspace only when that one has the name the file names; otherwise the error says how to make
+        it local. ``auth`` and ``_logger`` are v1's and ignored.
+        """
         env = os.environ.get(ENV_WORKSPACE)
         if env:
             return cls(env)
+        file_name = None if _file_name is None else check_file_name(_file_name)
         start = Path(path if path is not None else os.getcwd()).expanduser().resolve()
-        for folder in (start, *start.parents):
-            if (folder / CONFIG_DIR / CONFIG_FILE).is_file():
-                return cls(folder)
-        if os.environ.get(ENV_JOB_API):
-            raise NotFoundError(
-                "a Docker job has no workspace: its container sees only the job's own folders; use "
-                "Run.get_context() for this job's run, and do the rest from the notebook after the run "
-                "or on a local target"
+        if start.is_file():
+            if start.name == CONFIG_FILE and start.parent.name == CONFIG_DIR:
+                return cls(start.parent.parent)  # a workspace's own .mlws/config.json
+            config = read_v1_config(start, strict=True)
+            assert config is not None  # strict
+            found = _Found(_pointed(config), config) if config.workspace_root else _nearest(start.parent, None, config)
+        else:
+            found = _nearest(start, file_name)
+        config = found.config
+        if found.root is None:
+            if config is not None:  # a cloud workspace's file and no local workspace
+                folder = _project_folder(config.path)
+                raise NotFoundError(
+                    f"{config.path} is the config of the Azure ML workspace {config.workspace_name!r}, and there "
+                    f"is no local workspace in {folder} or above: make one and point the file at it, from your "
+                    f"project: ws = Workspace.create({str(folder)!r}); ws.write_config({str(folder)!r})"
+                )
+            raise _nothing_found(start)
+        ws = cls(found.root)
+        if config is not None and config.workspace_name and config.workspace_name != ws.name:
+            folder = _project_folder(config.path)
+            if config.workspace_root is None:
+                raise NotFoundError(
+                    f"{config.path} is the config of the Azure ML workspace {config.workspace_name!r}, but the "
+                    f"nearest local workspace, at {ws.root}, is named {ws.name!r}: point the file at it with "
+                    f"Workspace({str(ws.root)!r}).write_config({str(folder)!r}), or make a workspace of that name: "
+                    f"Workspace.create({str(folder)!r}, name={config.workspace_name!r})"
+                )
+            raise ProjectSystemException(
+                f"{config.path} names the workspace {config.workspace_name!r} but points at {ws.root}, whose "
+                f"workspace is {ws.name!r}: rewrite the file with Workspace({str(ws.root)!r}).write_config("
+                f"{str(folder)!r})"
             )
-        raise NotFoundError(
-            f"no workspace found in {start} or any folder above it: run `mlws init` there, call "
-            f"Workspace.create(), or set {ENV_WORKSPACE} to a workspace folder"
-        )
+        return ws
+
+    @classmethod
+    def get(
+        cls,
+        name: str,
+        auth: object = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        cloud: str = "AzureCloud",
+        id: str | None = None,
+    ) -> Workspace:
+        """Azure ML v1's ``Workspace.get``: the nearest local workspace (as :meth:`from_config` finds
+        it) when it is named ``name``, else a :class:`NotFoundError` naming both names. The other
+        arguments are v1's and ignored (no subscription, region or login here)."""
+        if not isinstance(name, str) or not name:
+            raise InvalidArgumentError(f"Workspace.get needs the workspace's name, got {name!r}")
+        return cls(workspace_name=name)
+
+    def write_config(self, path: str | os.PathLike[str] | None = None, file_name: str | None = None) -> None:
+        """Write Azure ML v1's ``config.json`` for this workspace to ``<path>/.azureml/<file_name>``
+        (default: the working directory, ``config.json``), replacing one that is there.
+
+        It holds v1's keys with this machine's values (``subscription_id`` and ``resource_group`` are
+        ``"local"``, ``workspace_name`` this workspace's name) and ``mlws_workspace``, the folder that
+        holds ``.mlws/`` (relative to the file when it lies inside that folder), so that
+        ``Workspace.from_config()`` from anywhere under ``path`` opens this workspace.
+        """
+        folder = Path(path if path is not None else os.getcwd()).expanduser().resolve()
+        target = folder / AZUREML_DIR / (V1_CONFIG_FILE if file_name is None else check_file_name(file_name))
+        if folder.exists() and not folder.is_dir():
+            raise InvalidArgumentError(f"write_config: {folder} is a file; give the folder to write .azureml/ into")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(target, v1_config_text(target, self.root, self.name))
+        except OSError as exc:
+            raise InvalidArgumentError(f"write_config cannot write {target}: {exc}") from None
 
     # -- identity ---------------------------------------------------------------------------------------
     @property
     def name(self) -> str:
         return self._name
+
+    @property
+    def location(self) -> str:
+        """Azure ML v1's region: ``"local"`` (a workspace lives on this machine)."""
+        return LOCAL
+
+    @property
+    def subscription_id(self) -> str:
+        """Azure ML v1's subscription: ``"local"`` (there is no Azure subscription behind it)."""
+        return LOCAL
+
+    @property
+    def resource_group(self) -> str:
+        """Azure ML v1's resource group: ``"local"`` (there is no Azure resource group behind it)."""
+        return LOCAL
 
     @property
     def root(self) -> Path:
@@ -295,6 +446,13 @@ class Workspace:
 
         return {t.name: t for t in ComputeTarget.list(self)}
 
+    @property
+    def environments(self) -> dict[str, Environment]:
+        """The newest version of every environment, by name (as ``Environment.list(ws)``)."""
+        from .environment import Environment
+
+        return Environment.list(self)
+
     def reconcile_jobs(self, run_ids: Iterable[str] | None = None) -> list[str]:
         """End the active jobs (all, or those of ``run_ids``) that can no longer finish because
         their supervisor died: Failed, or Canceled when a cancel was asked for, with the reason;
@@ -333,8 +491,35 @@ class Workspace:
         return search_runs(self, ids, filter, order_by, max_results, page_token, include_children)
 
     def get_details(self) -> dict[str, Any]:
+        """Azure ML v1's dict (``id``, ``name``, ``location``, ``type``, ``workspaceid``,
+        ``creationTime``, …) with this machine's values — no registry, key vault or Application
+        Insights exist here (None); ``storageAccount`` is where the artifacts go; ``workspaceid`` is
+        a UUID derived from the workspace's folder; ``creationTime`` is when its config was written —
+        followed by the workspace's own ``root``, ``metadata_url`` and ``artifact_url``."""
+        try:
+            created = iso_utc((self.path / CONFIG_FILE).stat().st_mtime)
+        except OSError:
+            created = None
         return {
+            "id": (
+                f"/subscriptions/{LOCAL}/resourceGroups/{LOCAL}/providers/Microsoft.MachineLearningServices"
+                f"/workspaces/{self.name}"
+            ),
             "name": self.name,
+            "location": LOCAL,
+            "type": "Microsoft.MachineLearningServices/workspaces",
+            "tags": {},
+            "sku": "Basic",
+            "workspaceid": str(uuid.uuid5(uuid.NAMESPACE_URL, self.root.as_uri())),
+            "description": "",
+            "friendlyName": self.name,
+            "creationTime": created,
+            "containerRegistry": None,
+            "keyVault": None,
+            "applicationInsights": None,
+            "storageAccount": self.artifact_url,
+            "hbiWorkspace": False,
+            "provisioningState": "Succeeded",
             "root": str(self.root),
             "metadata_url": _hide_password(self.metadata_url),
             "artifact_url": self.artifact_url,
@@ -358,6 +543,76 @@ def close_backends() -> None:
             metadata.close()
         for artifacts in artifact_stores:
             artifacts.close()
+
+
+class _Found(NamedTuple):
+    """What a search upward found: the workspace folder (None: none), and the v1 config file that
+    led there or was met on the way (a cloud workspace's, without a pointer)."""
+
+    root: Path | None
+    config: V1Config | None
+
+
+def _nearest(start: Path, file_name: str | None, cloud: V1Config | None = None) -> _Found:
+    """Search ``start`` and the folders above it for the nearest workspace (see
+    :meth:`Workspace.from_config`). ``file_name``: look only for v1 config files of that name (until a
+    cloud workspace's file is met: then for the local workspace it stands for, as well)."""
+    for folder in (start, *start.parents):
+        holds_workspace = (folder / CONFIG_DIR / CONFIG_FILE).is_file()
+        if holds_workspace and (file_name is None or cloud is not None):
+            return _Found(folder, cloud)
+        azureml, bare = candidates(folder, file_name or V1_CONFIG_FILE)
+        for candidate, strict in ((azureml, True), (bare, file_name is not None)):
+            if not candidate.is_file():
+                continue
+            config = read_v1_config(candidate, strict=strict)
+            if config is None:
+                continue  # a config.json of something else
+            if config.workspace_root is not None:
+                return _Found(_pointed(config), config)
+            if cloud is None:
+                cloud = config
+            break
+        if holds_workspace and cloud is not None:
+            return _Found(folder, cloud)
+    return _Found(None, cloud)
+
+
+def _pointed(config: V1Config) -> Path:
+    """The workspace folder a v1 config file points at, checked to hold a workspace."""
+    root = config.workspace_root
+    assert root is not None
+    if not (root / CONFIG_DIR / CONFIG_FILE).is_file():
+        raise NotFoundError(
+            f"{config.path} points at {root}, where there is no workspace: make one there with "
+            f"Workspace.create({str(root)!r}), or rewrite the file from your project with "
+            f"Workspace.from_config(<workspace folder>).write_config({str(_project_folder(config.path))!r})"
+        )
+    return root
+
+
+def _project_folder(config_path: Path) -> Path:
+    """The folder a v1 config file belongs to (the parent of ``.azureml/``)."""
+    folder = config_path.parent
+    return folder.parent if folder.name == AZUREML_DIR else folder
+
+
+def _names_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether a first positional argument is a folder (ours) rather than v1's subscription id."""
+    return not isinstance(path, str) or Path(path).expanduser().is_dir()
+
+
+def _nothing_found(start: Path) -> NotFoundError:
+    if os.environ.get(ENV_JOB_API):
+        return NotFoundError(
+            "a Docker job has no workspace: its container sees only the job's own folders; use "
+            "Run.get_context() for this job's run, and do the rest from the notebook after the run "
+            "or on a local target"
+        )
+    return NotFoundError(
+        f"no workspace found in {start} or any folder above it: run `mlws init` there, call "
+        f"Workspace.create(), or set {ENV_WORKSPACE} to a workspace folder"
+    )
 
 
 def _as_root(path: Path) -> Path:
@@ -453,7 +708,7 @@ def _check_once(root: Path, config_path: Path, metadata_url: str, password_in_co
                 f"({', '.join(map(str, exposed))} allow group or other access): they could read its "
                 f"parameters, metrics, files and config. Make it private with: chmod -R go-rwx {fix}"
             ),
-            stacklevel=3,
+            stacklevel=4,
         )
     if password_in_config:
         warnings.warn(
@@ -462,7 +717,7 @@ def _check_once(root: Path, config_path: Path, metadata_url: str, password_in_co
                 f"from metadata_url there (leaving {_hide_password(metadata_url)!r} without ':password') and "
                 "give it to libpq instead, in PGPASSWORD or ~/.pgpass (mode 0600)"
             ),
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
