@@ -228,7 +228,8 @@ class Workspace:
 
         In each folder it looks for ``.mlws/`` and, as Azure ML v1 does, for a v1 config file
         ``.azureml/config.json`` or ``config.json`` (``_file_name`` replaces that name and then only v1
-        files count); ``path`` may also name such a file. A v1 file written by :meth:`write_config`
+        files count; in one folder ``.mlws/`` comes first); ``path`` may also name such a file (or a
+        workspace's own ``.mlws/config.json``). A v1 file written by :meth:`write_config`
         points at its workspace. A cloud workspace's file (no such pointer) opens the nearest local
         workspace only when that one has the name the file names; otherwise the error says how to make
         it local. ``auth`` and ``_logger`` are v1's and ignored.
