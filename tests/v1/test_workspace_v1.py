@@ -214,3 +214,13 @@ def test_dict_properties(ws: Workspace, tmp_path: Path) -> None:
     Model.register(ws, model_file, "digits")
     Model.register(ws, model_file, "digits")
     assert isinstance(ws.models["digits"], Model) and ws.models["digits"].version == 2
+
+
+def test_pythonic_forms_are_unchanged(project: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Workspace() still opens the working directory itself, strictly; from_config takes the
+    # workspace's own .mlws/config.json as a path too.
+    with pytest.raises(NotFoundError, match="no workspace at"):
+        Workspace()
+    monkeypatch.chdir(project.root)
+    assert Workspace() == project
+    assert Workspace.from_config(project.path / "config.json") == project
