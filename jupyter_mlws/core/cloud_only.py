@@ -9,7 +9,7 @@ local, the ``local`` target / ``LocalCompute``, or ``DockerCompute`` for contain
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar, NoReturn, Self
 
 from ..errors import ComputeTargetException, MlwsError, WebserviceException
 
@@ -50,7 +50,7 @@ class _CloudOnly:
     def _refuse(cls, use: str) -> NoReturn:
         raise cls._error(f"{cls.__name__}{use} is cloud-only ({cls._what}) and not available here: {cls._instead}")
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> NoReturn:
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
         cls._refuse("(...)")
 
     @classmethod
