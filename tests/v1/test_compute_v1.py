@@ -112,8 +112,7 @@ def test_max_nodes_is_how_many_jobs_run_at_once(ws: Workspace, tmp_path: Path) -
     (src / "hold.py").write_text(HOLD)
     exp = Experiment(ws, "concurrency")
     runs = [
-        exp.submit(ScriptRunConfig(str(src), "hold.py", [str(flags), str(i)], compute_target=cluster))
-        for i in range(3)
+        exp.submit(ScriptRunConfig(str(src), "hold.py", [str(flags), str(i)], compute_target=cluster)) for i in range(3)
     ]
     wait_until((flags / "started-0").exists, "the first job to start")
     # One node, taken: the others wait in the queue (whatever the number of cores).
