@@ -4,6 +4,7 @@ interfaces, never a target's implementation."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Mapping
@@ -109,6 +110,10 @@ class ComputeTarget:
         self.name = name
         self.type, self.config = kind, config
         self._created = created
+
+    def __getnewargs__(self) -> tuple[Any, ...]:
+        """``copy``/``pickle`` re-create through ``__new__``, which needs the workspace and the name."""
+        return (self.workspace, self.name)
 
     @classmethod
     def _of(cls, workspace: Workspace, record: Any) -> ComputeTarget:
@@ -406,6 +411,16 @@ class AmlCompute(ComputeTarget):
         )
         config.validate_configuration()
         return config
+
+    @staticmethod
+    def supported_vmsizes(workspace: Workspace, location: str | None = None) -> list[dict[str, Any]]:
+        """v1: the VM sizes a cluster can have. Here there is one: this machine (its cores, memory
+        and no GPUs counted), under the name ``"local"``."""
+        try:
+            memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+        except (ValueError, OSError, AttributeError):
+            memory_gb = None
+        return [{"name": "local", "vCPUs": default_concurrency(), "gpus": 0, "memoryGB": memory_gb}]
 
     # -- what v1 code reads --------------------------------------------------------------------------------
     @property

@@ -5,6 +5,7 @@ keywords of run.wait_for_completion."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -159,6 +160,9 @@ def test_a_created_cluster_is_an_aml_compute_in_a_fresh_workspace_object(ws: Wor
     }
     assert [n for n, t in fresh.compute_targets.items() if type(t) is AmlCompute] == ["gpu-cluster"]
     assert type(AmlCompute(fresh, "gpu-cluster")) is AmlCompute
+    copied = copy.copy(target)
+    assert type(copied) is AmlCompute and copied == target and copied.config == target.config
+    assert [s["name"] for s in AmlCompute.supported_vmsizes(workspace=fresh)] == ["local"]
 
     status = target.get_status()
     assert (status.provisioning_state, status.allocation_state) == ("Succeeded", "Steady")
