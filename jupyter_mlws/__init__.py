@@ -26,6 +26,26 @@ from .errors import (
     WebserviceException,
 )
 
+# isort: split
+# Azure ML v1's compute (issue 14): AmlCompute is a local cluster; the cloud-only classes refuse when used.
+from .core.cloud_only import (
+    AciWebservice,
+    AdlaCompute,
+    AksCompute,
+    AksWebservice,
+    BatchCompute,
+    ComputeInstance,
+    DatabricksCompute,
+    DataFactoryCompute,
+    HDInsightCompute,
+    KubernetesCompute,
+    KustoCompute,
+    RemoteCompute,
+    SynapseCompute,
+    Webservice,
+)
+from .core.compute import AmlCompute, AmlComputeProvisioningConfiguration, AmlComputeStatus
+
 __version__ = "0.1.0"
 #: Azure ML v1's ``azureml.core.VERSION``.
 VERSION = __version__
@@ -52,27 +72,44 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 __all__ = [
     "VERSION",
+    "AciWebservice",
     "ActivityFailedException",
+    "AdlaCompute",
+    "AksCompute",
+    "AksWebservice",
+    "AmlCompute",
+    "AmlComputeProvisioningConfiguration",
+    "AmlComputeStatus",
     "AzureMLException",
+    "BatchCompute",
+    "ComputeInstance",
     "ComputeTarget",
     "ComputeTargetException",
+    "DataFactoryCompute",
+    "DatabricksCompute",
     "DockerCompute",
     "Environment",
     "Experiment",
     "ExperimentExecutionException",
+    "HDInsightCompute",
+    "KubernetesCompute",
+    "KustoCompute",
     "LocalCompute",
     "Model",
     "ModelPathNotFoundException",
     "NotebookRunConfig",
     "ProjectSystemException",
+    "RemoteCompute",
     "Run",
     "RunConfigurationException",
     "RunPage",
     "RunStatus",
     "ScriptRunConfig",
     "SnapshotException",
+    "SynapseCompute",
     "TrainingException",
     "UserErrorException",
+    "Webservice",
     "WebserviceException",
     "Workspace",
     "__version__",

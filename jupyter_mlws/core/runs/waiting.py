@@ -18,13 +18,27 @@ RECONCILE_EVERY_S = 2.0  # how often wait_for_completion checks that a job's sup
 
 class RunWaiting(RunBase):
     def wait_for_completion(
-        self, show_output: bool = False, timeout: float | None = None, raise_on_error: bool = True
+        self,
+        show_output: bool = False,
+        timeout: float | None = None,
+        raise_on_error: bool = True,
+        *,
+        wait_post_processing: bool = False,
     ) -> dict[str, Any]:
         """Block until the run is Completed, Failed or Canceled; returns ``get_details()``.
 
         ``show_output=True`` streams the driver log as it grows and ends with a summary. Ctrl-C
         stops only the waiting: the run goes on (``run.cancel()`` stops it).
+
+        ``wait_post_processing`` is Azure ML v1's keyword and changes nothing here: a job's run
+        ends only once its outputs and logs are stored, so there is no post-processing left to wait
+        for. v1's positional order (``show_output, wait_post_processing, raise_on_error``) works too:
+        a ``True``/``False`` where ``timeout`` stands is taken as ``wait_post_processing``.
         """
+        if isinstance(timeout, bool):  # v1: wait_for_completion(True, False) — no timeout is a bool
+            wait_post_processing, timeout = timeout, None
+        if not isinstance(wait_post_processing, bool):
+            raise InvalidArgumentError(f"wait_post_processing must be True or False, got {wait_post_processing!r}")
         if timeout is not None:
             timeout = finite_number("timeout", timeout)  # NaN would wait forever, as None does
             if timeout < 0:
