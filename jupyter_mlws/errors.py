@@ -15,6 +15,7 @@ __all__ = [
     "AzureMLException",
     "BackendUnavailableError",
     "ComputeTargetException",
+    "ComputeTargetNotFoundError",
     "EnvironmentBuildError",
     "ExperimentExecutionException",
     "InvalidArgumentError",
@@ -116,6 +117,11 @@ class ComputeTargetException(AzureMLException):
     ``try: ComputeTarget(workspace=ws, name=...) except ComputeTargetException: create it``."""
 
     http_status = 404
+
+
+class ComputeTargetNotFoundError(ComputeTargetException, NotFoundError):
+    """No target of that name is attached: v1's ``ComputeTargetException`` (v1 code creates the target
+    in its ``except`` clause) and the project's ``NotFoundError`` at once."""
 
 
 class ActivityFailedException(AzureMLException, RunFailedError):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
-from ..errors import ComputeTargetException, InvalidArgumentError, NotFoundError
+from ..errors import ComputeTargetException, ComputeTargetNotFoundError, InvalidArgumentError, NotFoundError
 from .interfaces.compute import BuildResult, ComputeBackend, JobReporter, default_concurrency
 from .names import validate_entity_name
 from .registry import PluginRegistry
@@ -50,13 +50,6 @@ DEFAULT_TARGET = "local"
 
 
 AML_COMPUTE = "amlcompute"  # the registry's type of targets made by AmlCompute.provisioning_configuration
-
-
-class ComputeTargetNotFoundError(ComputeTargetException, NotFoundError):
-    """No target of that name is attached: Azure ML v1's ``ComputeTargetException`` (v1 code creates
-    the target in its ``except`` clause) and the project's ``NotFoundError`` at once."""
-
-    http_status = 404
 
 
 def _lookup(workspace: Workspace, name: str) -> tuple[str, dict[str, Any], float | None]:
