@@ -30,6 +30,10 @@ __version__ = "0.1.0"
 #: Azure ML v1's ``azureml.core.VERSION``.
 VERSION = __version__
 
+# Azure ML v1: run configuration and conda dependencies (issue 14, items 4-5).
+from .core.conda import CondaDependencies  # noqa: E402
+from .core.run_config import DEFAULT_CPU_IMAGE, DockerConfiguration, RunConfiguration  # noqa: E402
+
 
 def load_ipython_extension(ipython: object) -> None:
     """``%load_ext jupyter_mlws``: the ``%%submit``, ``%register`` and ``%mlws`` magics."""
@@ -51,12 +55,15 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 
 __all__ = [
+    "DEFAULT_CPU_IMAGE",
     "VERSION",
     "ActivityFailedException",
     "AzureMLException",
     "ComputeTarget",
     "ComputeTargetException",
+    "CondaDependencies",
     "DockerCompute",
+    "DockerConfiguration",
     "Environment",
     "Experiment",
     "ExperimentExecutionException",
@@ -66,6 +73,7 @@ __all__ = [
     "NotebookRunConfig",
     "ProjectSystemException",
     "Run",
+    "RunConfiguration",
     "RunConfigurationException",
     "RunPage",
     "RunStatus",
