@@ -205,8 +205,8 @@ class ScriptRunConfig:
         self.run_config = run_config if run_config is not None else RunConfiguration()
         self.source_directory = str(source_directory)
         self.script = script
-        self.arguments = list(arguments) if arguments is not None else None
-        self.compute_target = compute_target
+        self._arguments = list(arguments) if arguments is not None else None
+        self._compute_target = compute_target
         self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
@@ -224,9 +224,27 @@ class ScriptRunConfig:
         return self.run_config.docker
 
     @property
+    def arguments(self) -> Any:
+        """The arguments given here, else the run configuration's (``[]`` by default)."""
+        return self._arguments if self._arguments is not None else self.run_config.arguments
+
+    @arguments.setter
+    def arguments(self, value: Any) -> None:
+        self._arguments = value
+
+    @property
+    def compute_target(self) -> Any:
+        """The target given here, else the run configuration's (``"local"`` by default)."""
+        chosen = self._compute_target if self._compute_target is not None else self.run_config.target
+        return chosen if chosen is not None else "local"
+
+    @compute_target.setter
+    def compute_target(self, value: Any) -> None:
+        self._compute_target = value
+
+    @property
     def target(self) -> str:
-        chosen = self.compute_target if self.compute_target is not None else self.run_config.target
-        return _target_name(chosen if chosen is not None else "local")
+        return _target_name(self.compute_target)
 
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""
@@ -239,7 +257,7 @@ class ScriptRunConfig:
             raise InvalidArgumentError("ScriptRunConfig takes a script or a command (exactly one of them)")
         limit = self.max_run_duration_seconds
         duration = _duration(limit if limit is not None else rc.max_run_duration_seconds)
-        arguments = self.arguments if self.arguments is not None else rc.arguments
+        arguments = self.arguments
         if not isinstance(arguments, list):
             raise InvalidArgumentError("arguments must be a list")
         spec: dict[str, Any] = {
