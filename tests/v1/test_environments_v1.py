@@ -26,6 +26,7 @@ from jupyter_mlws.core.conda import conda_to_pip, pip_requirements
 from jupyter_mlws.core.curated import CURATED_ENVIRONMENTS
 from jupyter_mlws.core.environment import DEFAULT_BASE_IMAGE, install_requirements
 from jupyter_mlws.errors import EnvironmentBuildError, InvalidArgumentError, NotFoundError
+from tests.compute.conftest import TIMEOUT, JobKit, _job_processes, kit  # noqa: F401 (fixtures)
 
 CONDA_YAML = """\
 name: project_environment
@@ -296,3 +297,21 @@ def test_docker_runtime_config_and_bad_run_configurations(tmp_path: Path) -> Non
     with pytest.raises(RunConfigurationException, match="use_docker"):
         DockerConfiguration(use_docker="yes")  # type: ignore[arg-type]
     assert jupyter_mlws.DEFAULT_CPU_IMAGE == DEFAULT_BASE_IMAGE
+
+
+def test_v1_local_run_configuration_runs_a_job(kit: JobKit) -> None:  # noqa: F811 (the fixture)
+    """v1's local pattern end to end (no build: user-managed dependencies run as they are)."""
+    kit.script("train.py", "from jupyter_mlws import Run\nRun.get_context().log('alpha', float(sys.argv[2]))\n")
+    rc = RunConfiguration()
+    rc.environment.python.user_managed_dependencies = True
+    src = ScriptRunConfig(
+        source_directory=str(kit.src),
+        script="train.py",
+        arguments=["--alpha", 0.5],
+        run_config=rc,
+        docker_runtime_config=DockerConfiguration(use_docker=False),
+    )
+    run = kit.exp.submit(src)
+    run.wait_for_completion(timeout=TIMEOUT)
+    assert run.status == "Completed" and run.get_metrics() == {"alpha": 0.5}
+    assert run.get_environment().name == "runconfig-environment"
