@@ -4,6 +4,7 @@ RunConfiguration / DockerConfiguration / ScriptRunConfig(run_config=...), AzureM
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +316,25 @@ def test_v1_local_run_configuration_runs_a_job(kit: JobKit) -> None:  # noqa: F8
     run.wait_for_completion(timeout=TIMEOUT)
     assert run.status == "Completed" and run.get_metrics() == {"alpha": 0.5}
     assert run.get_environment().name == "runconfig-environment"
+
+
+def test_a_conda_environment_builds_with_pip_and_has_the_runtime(kit: JobKit) -> None:  # noqa: F811 (the fixture)
+    """The one real build here: a conda package (six) through pip, `jupyter-mlws` in the pip list
+    (never asked of an index: the build would fail), and the job reaching its run."""
+    kit.script(
+        "train.py",
+        "import six\nfrom jupyter_mlws import Run\nRun.get_context().log('ok', 1)\n"
+        "print('SIX ' + six.__version__)\nprint('PYTHON ' + sys.executable)\n",
+    )
+    rc = RunConfiguration(
+        conda_dependencies=CondaDependencies.create(
+            conda_packages=["six=1.16", "python=3.8", "pip"], pip_packages=["jupyter-mlws", "azureml-defaults"]
+        )
+    )
+    run = kit.exp.submit(ScriptRunConfig(source_directory=str(kit.src), script="train.py", run_config=rc))
+    run.wait_for_completion(timeout=300.0)
+    assert run.status == "Completed", run.get_details().get("error")
+    assert run.get_metrics() == {"ok": 1}
+    log = run.read_log(max_bytes=1 << 20)[0].decode()
+    assert "SIX 1.16." in log and "PYTHON " in log
+    assert f"PYTHON {sys.executable}\n" not in log  # its own environment, not the submitting one
