@@ -70,6 +70,11 @@ class PythonSection:
 
 @dataclass
 class DockerSection:
+    """``base_image``: what a Docker target builds the environment on (None: the target's
+    ``base_image`` setting; it needs a python3 of 3.11 or newer). ``enabled`` (Azure ML v1's flag) is
+    part of the definition but does not choose where a job runs: a Docker target always runs jobs in
+    containers, the local target in virtual environments."""
+
     base_image: str | None = None  # None: the Docker target's base_image setting
     enabled: bool = False
 
