@@ -191,6 +191,9 @@ class ScriptRunConfig:
         docker_runtime_config: DockerConfiguration | None = None,
         distributed_job_config: Any = None,
     ) -> None:
+        if isinstance(compute_target, RunConfiguration) and run_config is None:
+            # v1's fourth positional parameter is run_config (here: compute_target).
+            compute_target, run_config = None, compute_target
         if run_config is not None and not isinstance(run_config, RunConfiguration):
             raise RunConfigurationException(f"run_config must be a RunConfiguration, got {type(run_config).__name__}")
         if docker_runtime_config is not None and not isinstance(docker_runtime_config, DockerConfiguration):

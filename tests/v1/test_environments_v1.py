@@ -270,6 +270,8 @@ def test_run_configuration_feeds_a_script_run_config(tmp_path: Path) -> None:
     )
     assert explicit.target == "local" and explicit.job_spec()["environment"] == {"name": "x", "version": 2}
 
+    positional = ScriptRunConfig(str(tmp_path), "train.py", ["--beta", 1], rc)  # v1's order: run_config 4th
+    assert positional.run_config is rc and positional.target == "cpu-cluster"
     rc.script = "train.py"
     assert ScriptRunConfig(source_directory=str(tmp_path), run_config=rc).job_spec()["script"] == "train.py"
     rc.environment = RunConfiguration(conda_dependencies=CondaDependencies.create(conda_packages=["numpy"])).environment
