@@ -46,6 +46,10 @@ from .core.cloud_only import (
 )
 from .core.compute import AmlCompute, AmlComputeProvisioningConfiguration, AmlComputeStatus
 
+# Azure ML v1: run configuration and conda dependencies (issue 14, items 4-5).
+from .core.conda import CondaDependencies
+from .core.run_config import DEFAULT_CPU_IMAGE, DockerConfiguration, RunConfiguration
+
 __version__ = "0.1.0"
 #: Azure ML v1's ``azureml.core.VERSION``.
 VERSION = __version__
@@ -71,6 +75,7 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 
 
 __all__ = [
+    "DEFAULT_CPU_IMAGE",
     "VERSION",
     "AciWebservice",
     "ActivityFailedException",
@@ -85,9 +90,11 @@ __all__ = [
     "ComputeInstance",
     "ComputeTarget",
     "ComputeTargetException",
+    "CondaDependencies",
     "DataFactoryCompute",
     "DatabricksCompute",
     "DockerCompute",
+    "DockerConfiguration",
     "Environment",
     "Experiment",
     "ExperimentExecutionException",
@@ -101,6 +108,7 @@ __all__ = [
     "ProjectSystemException",
     "RemoteCompute",
     "Run",
+    "RunConfiguration",
     "RunConfigurationException",
     "RunPage",
     "RunStatus",

@@ -5,6 +5,7 @@ a changed one the next version.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError, NotFoundError
+from .conda import CondaDependencies, pip_requirements
 from .entities import EnvironmentRecord
 from .names import validate_entity_name
 
@@ -24,7 +26,14 @@ if TYPE_CHECKING:
     from .compute import BuildResult
     from .workspace import Workspace
 
-__all__ = ["DEFAULT_BASE_IMAGE", "DockerSection", "Environment", "PythonSection", "build_environment"]
+__all__ = [
+    "DEFAULT_BASE_IMAGE",
+    "DockerSection",
+    "Environment",
+    "PythonSection",
+    "build_environment",
+    "install_requirements",
+]
 
 # What users pull for Docker targets; a setting (an offline image can be named instead).
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
@@ -33,15 +42,39 @@ DEFAULT_BASE_IMAGE = "python:3.11-slim"
 @dataclass
 class PythonSection:
     """``user_managed_dependencies=True``: run with ``interpreter_path`` (or the submitting
-    interpreter) as it is, installing nothing."""
+    interpreter) as it is, installing nothing.
+
+    ``conda_dependencies`` (Azure ML v1's spelling): a :class:`CondaDependencies`, installed with pip
+    beside ``pip_packages`` (see :mod:`jupyter_mlws.core.conda`). Reading it gives an empty one to fill
+    (``env.python.conda_dependencies.add_pip_package(...)`` as v1 code does)."""
 
     pip_packages: list[str] = field(default_factory=list)
     user_managed_dependencies: bool = False
     interpreter_path: str | None = None
+    _conda_dependencies: CondaDependencies | None = field(default=None, repr=False)
+
+    @property
+    def conda_dependencies(self) -> CondaDependencies:
+        if self._conda_dependencies is None:
+            self._conda_dependencies = CondaDependencies()
+        return self._conda_dependencies
+
+    @conda_dependencies.setter
+    def conda_dependencies(self, value: CondaDependencies | None) -> None:
+        if value is not None and not isinstance(value, CondaDependencies):
+            raise InvalidArgumentError(
+                f"python.conda_dependencies must be a CondaDependencies, got {type(value).__name__}"
+            )
+        self._conda_dependencies = value
 
 
 @dataclass
 class DockerSection:
+    """``base_image``: what a Docker target builds the environment on (None: the target's
+    ``base_image`` setting; it needs a python3 of 3.11 or newer). ``enabled`` (Azure ML v1's flag) is
+    part of the definition but does not choose where a job runs: a Docker target always runs jobs in
+    containers, the local target in virtual environments."""
+
     base_image: str | None = None  # None: the Docker target's base_image setting
     enabled: bool = False
 
@@ -72,8 +105,19 @@ def _requirement(line: str, where: str) -> str:
     return line
 
 
+def install_requirements(definition: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """What pip installs for a definition (its pip packages and its conda dependencies, without the
+    job runtime's names: ``jupyter-mlws``, ``azureml-defaults`` ...), and notes for the build log.
+    Builders call this; a conda-only package is an InvalidArgumentError naming it."""
+    return pip_requirements(dict(definition.get("python", {})))
+
+
 class Environment:
-    """``Environment("name")``, then fill ``python``, ``docker`` and ``environment_variables``."""
+    """``Environment("name")``, then fill ``python``, ``docker`` and ``environment_variables``.
+
+    Azure ML v1 spellings: ``python.conda_dependencies``, :meth:`from_conda_specification`,
+    :meth:`clone`, and the curated environments (``Environment.get(ws, "AzureML-Minimal")``, see
+    :mod:`jupyter_mlws.core.curated`)."""
 
     def __init__(self, name: str) -> None:
         self.name = validate_entity_name("environment", name)
@@ -102,6 +146,31 @@ class Environment:
         return env
 
     @classmethod
+    def from_conda_specification(cls, name: str, file_path: str | os.PathLike[str]) -> Environment:
+        """A conda environment YAML file (v1): its packages are installed with pip (see
+        :mod:`jupyter_mlws.core.conda`); conda-only packages are refused when the environment is
+        defined for a run."""
+        env = cls(name)
+        env.python.conda_dependencies = CondaDependencies(file_path)
+        return env
+
+    @classmethod
+    def from_existing_conda_environment(cls, name: str, conda_environment_name: str) -> Environment:
+        """v1 copies a local conda environment; there is no conda here."""
+        raise InvalidArgumentError(
+            f"no conda here to read the conda environment {conda_environment_name!r} from: use "
+            "Environment.from_current_kernel(name) (pins what this kernel has) or "
+            "Environment.from_pip_requirements(name, path)"
+        )
+
+    def clone(self, new_name: str) -> Environment:
+        """A copy under another name, not registered (v1's way to change a curated environment)."""
+        env = copy.deepcopy(self)
+        env.name = validate_entity_name("environment", new_name)
+        env.version = None
+        return env
+
+    @classmethod
     def from_current_kernel(cls, name: str) -> Environment:
         """Pins every package of the running interpreter (``name==version``) that an index can
         serve: jupyter-mlws itself is linked into every environment, and packages installed from a
@@ -126,12 +195,22 @@ class Environment:
             raise InvalidArgumentError("environment_variables must map names to strings")
         if not all(isinstance(p, str) and p.strip() for p in self.python.pip_packages):
             raise InvalidArgumentError("python.pip_packages must be non-empty strings")
+        python: dict[str, Any] = {
+            "pip_packages": list(self.python.pip_packages),
+            "user_managed_dependencies": bool(self.python.user_managed_dependencies),
+            "interpreter_path": self.python.interpreter_path,
+        }
+        conda = self.python._conda_dependencies
+        if conda is not None and not conda.is_empty():
+            # Only when there is something in it: definitions without conda keep their content hash.
+            python["conda_dependencies"] = conda._spec()
+        if not python["user_managed_dependencies"]:
+            try:
+                pip_requirements(python)  # conda-only packages and pip options: refused now, not at build
+            except InvalidArgumentError as exc:
+                raise InvalidArgumentError(f"environment {self.name!r}: {exc}") from None
         return {
-            "python": {
-                "pip_packages": list(self.python.pip_packages),
-                "user_managed_dependencies": bool(self.python.user_managed_dependencies),
-                "interpreter_path": self.python.interpreter_path,
-            },
+            "python": python,
             "docker": {"base_image": self.docker.base_image, "enabled": bool(self.docker.enabled)},
             "environment_variables": dict(sorted(variables.items())),
         }
@@ -173,24 +252,56 @@ class Environment:
 
     # -- registry --------------------------------------------------------------------------------------------
     def register(self, workspace: Workspace) -> Environment:
-        """Store this definition; returns it with its version (unchanged definition: same version)."""
+        """Store this definition; returns it with its version (unchanged definition: same version).
+        Names starting with ``AzureML`` are the curated environments' (v1's rule): only their own
+        definition is registered under them."""
+        from .curated import curated, is_reserved
+
+        if is_reserved(self.name):
+            curated(self.name)  # an unknown AzureML-* name: NotFoundError listing the curated ones
+            if self.definition() != Environment._curated(self.name).definition():
+                raise InvalidArgumentError(
+                    f"{self.name!r} is a curated environment and cannot be changed; clone it under your own "
+                    f"name first: env.clone('my-env')"
+                )
         record = workspace.services.registry.register_environment(self.name, self.content_hash, self.definition())
         return Environment._from_record(record)
 
     @staticmethod
     def get(workspace: Workspace, name: str, version: int | str | None = None) -> Environment:
+        """A registered environment (the newest version, or ``version``). A curated name
+        (``"AzureML-Minimal"``, see :mod:`jupyter_mlws.core.curated`) without a version registers
+        the curated definition (the same one: the same version) and returns it."""
+        from .curated import curated
+
         validate_entity_name("environment", name)
         if isinstance(version, str):
             if not version.isdigit():
                 raise InvalidArgumentError(f"environment version must be a number, got {version!r}")
             version = int(version)
+        if version is None and curated(name) is not None:
+            return Environment._curated(name).register(workspace)
         return Environment._from_record(workspace.services.registry.environment(name, version))
 
     @staticmethod
     def list(workspace: Workspace) -> dict[str, Environment]:
-        """The newest version of every environment, by name (as Azure ML's ``Environment.list``)."""
+        """The newest version of every environment, by name (as Azure ML's ``Environment.list``),
+        and the curated environments (``version`` None until first used)."""
+        from .curated import CURATED_ENVIRONMENTS
+
         records = workspace.services.registry.environments(latest=True)
-        return {record.name: Environment._from_record(record) for record in records}
+        found = {record.name: Environment._from_record(record) for record in records}
+        for name in CURATED_ENVIRONMENTS:
+            found.setdefault(name, Environment._curated(name))
+        return found
+
+    @staticmethod
+    def _curated(name: str) -> Environment:
+        from .curated import CURATED_ENVIRONMENTS
+
+        env = Environment(name)
+        env.python.pip_packages = list(CURATED_ENVIRONMENTS[name].pip_packages)
+        return env
 
     @staticmethod
     def _from_record(record: EnvironmentRecord) -> Environment:
@@ -202,10 +313,12 @@ class Environment:
     @staticmethod
     def _fill(env: Environment, definition: dict[str, Any]) -> None:
         python = definition.get("python", {})
+        conda = python.get("conda_dependencies")
         env.python = PythonSection(
             list(python.get("pip_packages", [])),
             bool(python.get("user_managed_dependencies", False)),
             python.get("interpreter_path"),
+            CondaDependencies._from_spec(conda) if conda else None,
         )
         docker = definition.get("docker", {})
         env.docker = DockerSection(docker.get("base_image"), bool(docker.get("enabled", False)))

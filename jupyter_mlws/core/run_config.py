@@ -1,4 +1,5 @@
-"""What to run: ``ScriptRunConfig`` (a script or a command in a source folder, on a compute target)."""
+"""What to run: ``ScriptRunConfig`` (a script or a command in a source folder, on a compute target),
+and Azure ML v1's ``RunConfiguration`` / ``DockerConfiguration`` / ``DEFAULT_CPU_IMAGE`` beside it."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgumentError, NotFoundError
+from ..errors import InvalidArgumentError, NotFoundError, RunConfigurationException
+from .environment import DEFAULT_BASE_IMAGE
 from .names import validate_entity_name, validate_file_name
 from .values import finite_number
 
-__all__ = ["ScriptRunConfig"]
+__all__ = ["DEFAULT_CPU_IMAGE", "DockerConfiguration", "RunConfiguration", "ScriptRunConfig"]
+
+#: v1's ``azureml.core.runconfig.DEFAULT_CPU_IMAGE`` (an Azure image there). A local stand-in: the
+#: base image Docker targets use by default (jobs need a python3 of 3.11 or newer in the image).
+DEFAULT_CPU_IMAGE = DEFAULT_BASE_IMAGE
 
 
 def _target_name(compute_target: Any) -> str:
@@ -62,31 +68,153 @@ def _environment(environment: Any) -> dict[str, Any] | None:
     )
 
 
+class DockerConfiguration:
+    """v1's ``DockerConfiguration(use_docker=None, arguments=None, shared_volumes=None, shm_size=None)``.
+
+    Kept for v1 code; where a job runs is its compute target's business here: a Docker target always
+    runs jobs in containers, other targets in virtual environments (``use_docker`` is recorded, not
+    acted on)."""
+
+    def __init__(
+        self,
+        use_docker: bool | None = None,
+        arguments: Sequence[str] | None = None,
+        shared_volumes: bool | None = None,
+        shm_size: str | None = None,
+    ) -> None:
+        if use_docker is not None and not isinstance(use_docker, bool):
+            raise RunConfigurationException(f"use_docker must be True, False or None, got {use_docker!r}")
+        self.use_docker = use_docker
+        self.arguments = list(arguments) if arguments is not None else []
+        self.shared_volumes = shared_volumes
+        self.shm_size = shm_size
+
+    def __repr__(self) -> str:
+        return f"DockerConfiguration(use_docker={self.use_docker!r})"
+
+
+_FRAMEWORKS = ("python", "pytorch", "tensorflow")
+
+
+class RunConfiguration:
+    """v1's ``RunConfiguration``: ``target`` (default ``"local"``), ``environment`` (an
+    :class:`Environment` to fill, e.g. ``rc.environment.python.user_managed_dependencies = True``),
+    ``node_count`` (1: a job is one process here), ``docker`` (a :class:`DockerConfiguration`),
+    ``script``, ``arguments``, ``command``, ``max_run_duration_seconds``.
+
+    Passed to ``ScriptRunConfig(run_config=...)``, whose own arguments win over it. Its default
+    environment, left empty, means what ``environment=None`` means: the submitting interpreter
+    (v1 built an environment holding only its SDK; the job runtime is in this one already)."""
+
+    def __init__(
+        self,
+        script: str | None = None,
+        arguments: Sequence[Any] | None = None,
+        framework: str | None = None,
+        communicator: str | None = None,
+        conda_dependencies: Any = None,
+        _history_enabled: bool | None = None,
+        _path: str | None = None,
+        _name: str | None = None,
+        command: str | Sequence[Any] | None = None,
+    ) -> None:
+        from .environment import Environment
+
+        self.script = script
+        self.arguments: list[Any] = list(arguments) if arguments is not None else []
+        self.command = command
+        self.framework = framework or "Python"
+        self.communicator = communicator or "None"
+        self.target: Any = "local"
+        self.node_count = 1
+        self.max_run_duration_seconds: int | float | None = None
+        self.docker = DockerConfiguration()
+        self.history = _history_enabled if _history_enabled is not None else True
+        self.name = _name
+        self._default_environment = Environment("runconfig-environment")
+        self.environment: Any = self._default_environment
+        if conda_dependencies is not None:
+            self.environment.python.conda_dependencies = conda_dependencies
+
+    def __repr__(self) -> str:
+        return f"RunConfiguration(target={self.target!r}, environment={self.environment!r})"
+
+    def _environment(self) -> Any:
+        """The environment a job gets from this configuration (None: the submitting interpreter)."""
+        from .environment import Environment
+
+        env = self.environment
+        if env is self._default_environment and env.definition() == Environment(env.name).definition():
+            return None
+        return env
+
+    def _check(self) -> None:
+        if isinstance(self.node_count, bool) or not isinstance(self.node_count, int) or self.node_count < 1:
+            raise RunConfigurationException(f"node_count must be a positive whole number, got {self.node_count!r}")
+        if self.node_count != 1:
+            raise RunConfigurationException(
+                f"node_count={self.node_count}: a job runs as one process on its target here (no multi-node "
+                "jobs); set node_count=1, and run more jobs at once with a target's max_nodes"
+            )
+        if str(self.framework).lower() not in _FRAMEWORKS:
+            raise RunConfigurationException(
+                f"framework {self.framework!r}: jobs run Python scripts here (Python, PyTorch or TensorFlow); "
+                "there is no Spark"
+            )
+        if self.docker is not None and not isinstance(self.docker, DockerConfiguration):
+            raise RunConfigurationException(f"docker must be a DockerConfiguration, got {type(self.docker).__name__}")
+
+
 class ScriptRunConfig:
     """A script (or command) run from a snapshot of ``source_directory``.
 
     ``environment=None`` runs with the interpreter that submits the run; an ``Environment`` (or a
     registered one's ``"name[:version]"``) runs in that environment, built on first use.
     ``max_run_duration_seconds`` cancels the run when exceeded (Azure ML v1's behaviour).
+
+    Azure ML v1's ``run_config`` (a :class:`RunConfiguration`, also reachable as ``.run_config``
+    to change later, as v1 code does) supplies the target, environment, script, arguments and
+    duration that are not given here; ``docker_runtime_config`` (a :class:`DockerConfiguration`) is
+    taken for v1 code and does not change where the job runs (its target decides).
     """
 
     def __init__(
         self,
         source_directory: str | os.PathLike[str] = ".",
         script: str | None = None,
-        arguments: Sequence[Any] = (),
-        compute_target: Any = "local",
+        arguments: Sequence[Any] | None = None,
+        compute_target: Any = None,
         environment: Any = None,
         command: str | Sequence[Any] | None = None,
         max_run_duration_seconds: int | float | None = None,
+        run_config: RunConfiguration | None = None,
+        docker_runtime_config: DockerConfiguration | None = None,
+        distributed_job_config: Any = None,
     ) -> None:
+        if isinstance(compute_target, RunConfiguration) and run_config is None:
+            # v1's fourth positional parameter is run_config (here: compute_target).
+            compute_target, run_config = None, compute_target
+        if run_config is not None and not isinstance(run_config, RunConfiguration):
+            raise RunConfigurationException(f"run_config must be a RunConfiguration, got {type(run_config).__name__}")
+        if docker_runtime_config is not None and not isinstance(docker_runtime_config, DockerConfiguration):
+            raise RunConfigurationException(
+                f"docker_runtime_config must be a DockerConfiguration, got {type(docker_runtime_config).__name__}"
+            )
+        if distributed_job_config is not None:
+            raise RunConfigurationException(
+                "distributed_job_config: a job runs as one process on its target here (no MPI, PyTorch or "
+                "TensorFlow distribution); leave it out"
+            )
+        self.run_config = run_config if run_config is not None else RunConfiguration()
         self.source_directory = str(source_directory)
         self.script = script
-        self.arguments = list(arguments)
-        self.compute_target = compute_target
+        self._arguments = list(arguments) if arguments is not None else None
+        self._compute_target = compute_target
         self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
+        if docker_runtime_config is not None:
+            self.run_config.docker = docker_runtime_config
         # Generated files added to the snapshot (name -> bytes): a notebook cell run as a script.
         self.extra_files: dict[str, bytes] = {}
 
@@ -95,32 +223,60 @@ class ScriptRunConfig:
         return f"ScriptRunConfig(source_directory={self.source_directory!r}, {what}, compute_target={self.target!r})"
 
     @property
+    def docker_runtime_config(self) -> DockerConfiguration:
+        return self.run_config.docker
+
+    @property
+    def arguments(self) -> Any:
+        """The arguments given here, else the run configuration's (``[]`` by default)."""
+        return self._arguments if self._arguments is not None else self.run_config.arguments
+
+    @arguments.setter
+    def arguments(self, value: Any) -> None:
+        self._arguments = value
+
+    @property
+    def compute_target(self) -> Any:
+        """The target given here, else the run configuration's (``"local"`` by default)."""
+        chosen = self._compute_target if self._compute_target is not None else self.run_config.target
+        return chosen if chosen is not None else "local"
+
+    @compute_target.setter
+    def compute_target(self, value: Any) -> None:
+        self._compute_target = value
+
+    @property
     def target(self) -> str:
         return _target_name(self.compute_target)
 
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""
+        rc = self.run_config
+        rc._check()
         source = _source_folder(self.source_directory)
-        if (self.script is None) == (self.command is None):
+        script = self.script if self.script is not None or self.command is not None else rc.script
+        command = self.command if self.script is not None or self.command is not None else rc.command
+        if (script is None) == (command is None):
             raise InvalidArgumentError("ScriptRunConfig takes a script or a command (exactly one of them)")
-        duration = _duration(self.max_run_duration_seconds)
-        if not isinstance(self.arguments, list):
+        limit = self.max_run_duration_seconds
+        duration = _duration(limit if limit is not None else rc.max_run_duration_seconds)
+        arguments = self.arguments
+        if not isinstance(arguments, list):
             raise InvalidArgumentError("arguments must be a list")
         spec: dict[str, Any] = {
             "kind": "script",
             "source_directory": str(source.resolve()),
-            "arguments": [str(a) for a in self.arguments],
+            "arguments": [str(a) for a in arguments],
             "compute_target": self.target,
             "max_run_duration_seconds": duration,
             "python": sys.executable,
         }
-        if self.script is not None:
-            script = validate_file_name(self.script, "script")
+        if script is not None:
+            script = validate_file_name(script, "script")
             if script not in self.extra_files and not (source / script).is_file():
-                raise NotFoundError(f"script {self.script!r} not found in source_directory {str(source.resolve())!r}")
+                raise NotFoundError(f"script {script!r} not found in source_directory {str(source.resolve())!r}")
             spec["script"] = script
         else:
-            command = self.command
             if isinstance(command, str):
                 if not command.strip():
                     raise InvalidArgumentError("command must not be empty")
@@ -129,7 +285,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        spec["environment"] = _environment(self.environment)
+        spec["environment"] = _environment(self.environment if self.environment is not None else rc._environment())
         return spec
 
 

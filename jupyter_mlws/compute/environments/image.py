@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...core.activities import ActivityRecorder
-from ...core.environment import DEFAULT_BASE_IMAGE
+from ...core.environment import DEFAULT_BASE_IMAGE, install_requirements
 from ...core.interfaces.compute import BuildResult
 from ...errors import EnvironmentBuildError, NotFoundError
 from ..docker_engine import RUN_LABEL, engine
@@ -112,7 +112,11 @@ def _build(
     import docker
 
     settings = host_pip_settings()
-    packages = [*runtime_requirements(), *definition.get("python", {}).get("pip_packages", [])]
+    # The runtime's names (jupyter-mlws, azureml-defaults) are dropped: jobs mount the running package.
+    wanted, notes = install_requirements(dict(definition))
+    for note in notes:
+        recorder.log(f"note: {note}")
+    packages = [*runtime_requirements(), *wanted]
     recorder.progress(f"building image {tag} from {base}: {len(packages)} package(s)")
     recorder.log("pip settings passed through: " + ", ".join(sorted(settings)) if settings else "no pip settings")
     # The settings reach the build through a mounted file, not the container's environment, which

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.activities import ActivityRecorder
+from ...core.environment import install_requirements
 from ...core.interfaces.compute import BuildResult
 from ...errors import EnvironmentBuildError, InvalidArgumentError
 from .keys import build_key, cache_root, package_dir, runtime_requirements
@@ -67,7 +68,11 @@ def _build(name: str, definition: Mapping[str, Any], folder: Path, recorder: Act
     shutil.rmtree(folder, ignore_errors=True)  # what an interrupted build left
     env = dict(os.environ)
     env.update(host_pip_settings())
-    packages = list(definition.get("python", {}).get("pip_packages", []))
+    # Conda dependencies become pip requirements; the runtime's names (jupyter-mlws, azureml-defaults)
+    # are dropped: the running package is linked in below, never fetched from an index.
+    packages, notes = install_requirements(dict(definition))
+    for note in notes:
+        recorder.log(f"note: {note}")
 
     recorder.progress("creating the virtual environment")
     base = getattr(sys, "_base_executable", sys.executable)
