@@ -205,7 +205,9 @@ def test_dict_properties(ws: Workspace, tmp_path: Path) -> None:
     env.register(ws)
     env.python.pip_packages = ["numpy", "pandas"]
     env.register(ws)
-    assert list(ws.environments) == ["train-env"]
+    # As in v1, the curated environments are listed next to the workspace's own.
+    assert [name for name in ws.environments if not name.startswith("AzureML-")] == ["train-env"]
+    assert "AzureML-Minimal" in ws.environments
     assert ws.environments["train-env"].version == 2
     assert ws.environments["train-env"].python.pip_packages == ["numpy", "pandas"]
 
