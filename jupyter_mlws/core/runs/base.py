@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Self
 
 from ...errors import InvalidStateError, NotFoundError
@@ -81,6 +81,22 @@ class RunBase:
 
         record = workspace.services.queries.run(run_id)
         return cls(Experiment(workspace, record.experiment_name), run_id, _record=record)
+
+    @classmethod
+    def list(
+        cls,
+        experiment: Experiment,
+        type: str | None = None,
+        tags: str | Mapping[str, Any] | None = None,
+        properties: str | Mapping[str, Any] | None = None,
+        status: str | None = None,
+        include_children: bool = False,
+        _rehydrate_runs: bool = True,
+    ) -> Iterator[Any]:
+        """Azure ML v1's ``Run.list(experiment, ...)``: the experiment's runs, newest first (what
+        ``experiment.get_runs`` gives), of run type ``type`` if given (e.g. ``"interactive"``)."""
+        runs = experiment.get_runs(tags=tags, properties=properties, status=status, include_children=include_children)
+        yield from (run for run in runs if type is None or run.type == type)
 
     @classmethod
     def create(

@@ -88,6 +88,17 @@ class RunLifecycle(RunBase):
         self._record = self._queries.run(self._id)
         return self._queries.details(self._id)
 
+    def get_details_with_logs(self) -> dict[str, Any]:
+        """Azure ML v1's ``get_details_with_logs()``: ``get_details()`` with each log file's text in
+        ``logFiles`` (read live while a job runs; at most 1 MB of each, as the log view shows)."""
+        details = self.get_details()
+        logs: dict[str, str] = {}
+        for name in details.get("logFiles", {}):
+            data, _ = self._queries.read_log(self._id, 0, name)
+            logs[name] = data.decode("utf-8", errors="replace")
+        details["logFiles"] = logs
+        return details
+
     def get_environment(self) -> Any:
         """The registered Environment this job ran with; None for the submitting interpreter."""
         if self._record.compute_target is None:

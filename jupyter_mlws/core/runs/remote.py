@@ -53,10 +53,12 @@ REFUSED = {
     "open_file": "open_file()",
     "read_log": "read_log()",
     "get_environment": "get_environment()",
+    "get_details_with_logs": "get_details_with_logs()",
     "wait_for_completion": "wait_for_completion()",
     "record": "the run's record",
     "get": "Run.get()",
     "create": "Run.create()",
+    "list": "Run.list()",
 }
 
 
