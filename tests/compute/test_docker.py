@@ -514,8 +514,10 @@ def test_metrics_logged_just_before_a_cancel_are_kept(
         count = Path("logs/count")
         for step in range(1_000_000):
             run.log("tick", step, step=step)
-            if step % 10 == 0:
-                count.write_text(str(step + 1))  # logged so far (never more than logged)
+            if step % 10 == 0:  # logged so far (never more than logged), replaced whole: a SIGTERM
+                partial = Path("logs/count.tmp")  # between truncate and write must not leave it empty
+                partial.write_text(str(step + 1))
+                partial.replace(count)
             time.sleep(0.002)
         """,
     )
