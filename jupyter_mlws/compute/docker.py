@@ -38,6 +38,7 @@ from ..core.activities import ActivityRecorder
 from ..core.environment import DEFAULT_BASE_IMAGE, Environment
 from ..core.interfaces.compute import BuildResult, default_concurrency
 from ..core.status import RunStatus
+from ..core.values import is_finite_number
 from ..errors import BackendUnavailableError, InvalidArgumentError
 from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image
@@ -105,32 +106,18 @@ class DockerCompute(AgentCompute):
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
-        from ..core.values import finite_number  # here: only this function is edited for issue 13
-
-        def finite(value: Any) -> bool:
-            """Not NaN (which fails every comparison, so a bound check lets it through) nor inf."""
-            try:
-                finite_number("setting", value)
-            except InvalidArgumentError:
-                return False
-            return True
-
         result = cls.merged_config(config, _SETTINGS)
         checks: dict[str, Callable[[Any], bool]] = {
             "base_image": lambda v: isinstance(v, str) and v.strip() != "",
             "docker_host": lambda v: v is None or (isinstance(v, str) and "://" in v),
             # finite: inf would pass "> 0" and fail only when the container starts.
-            "cpus": lambda v: (
-                v is None or (isinstance(v, int | float) and not isinstance(v, bool) and finite(v) and v > 0)
-            ),
+            "cpus": lambda v: v is None or (is_finite_number(v) and v > 0),
             "memory": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
             "shm_size": lambda v: v is None or (isinstance(v, str) and bool(_MEMORY.match(v))) or _positive_int(v),
             "gpus": lambda v: v is None or v == "all" or _positive_int(v),
             "network_mode": lambda v: isinstance(v, str) and v.strip() != "",
             "max_concurrent_runs": _positive_int,
-            "cancel_grace_seconds": lambda v: (
-                isinstance(v, int | float) and not isinstance(v, bool) and finite(v) and v >= 0
-            ),
+            "cancel_grace_seconds": lambda v: is_finite_number(v) and v >= 0,
         }
         expected = {
             "base_image": "an image name like 'python:3.11-slim'",

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, default_concurrency
+from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
@@ -53,23 +54,13 @@ class LocalCompute(AgentCompute):
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
-        from ..core.values import finite_number  # here: only this function is edited for issue 13
-
-        def finite(value: Any) -> bool:
-            """Not NaN (which fails every comparison, so a bound check lets it through) nor inf."""
-            try:
-                finite_number("setting", value)
-            except InvalidArgumentError:
-                return False
-            return True
-
         result = cls.merged_config(config, _SETTINGS)
         limit = result["max_concurrent_runs"]
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidArgumentError(f"max_concurrent_runs must be an integer >= 1, got {limit!r}")
         grace = result["cancel_grace_seconds"]
         # not (grace >= 0): NaN fails every comparison, so "grace < 0" would let it through.
-        if isinstance(grace, bool) or not isinstance(grace, int | float) or not finite(grace) or not grace >= 0:
+        if not is_finite_number(grace) or grace < 0:
             raise InvalidArgumentError(f"cancel_grace_seconds must be a finite number >= 0, got {grace!r}")
         return result
 

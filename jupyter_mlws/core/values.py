@@ -17,7 +17,17 @@ from typing import Any
 from ..errors import InvalidArgumentError
 from .names import validate_key
 
-__all__ = ["as_number", "as_step", "finite_number", "iso_utc", "json_row", "row_columns", "str_map", "text"]
+__all__ = [
+    "as_number",
+    "as_step",
+    "finite_number",
+    "is_finite_number",
+    "iso_utc",
+    "json_row",
+    "row_columns",
+    "str_map",
+    "text",
+]
 
 
 def as_number(name: str, value: object) -> float:
@@ -38,6 +48,15 @@ def as_number(name: str, value: object) -> float:
         f"metric {name!r} takes numbers, got {type(value).__name__} {str(value)[:40]!r}: "
         "log text with run.tag() or run.log_param(), lists with run.log_list(), rows with run.log_row()"
     )
+
+
+def is_finite_number(value: object) -> bool:
+    """Whether ``value`` is a real, finite number (not a bool): for settings checked in bulk."""
+    try:
+        finite_number("value", value)
+    except InvalidArgumentError:
+        return False
+    return True
 
 
 def finite_number(name: str, value: object) -> int | float:
