@@ -106,13 +106,17 @@ def test_a_script_runs_in_a_container_and_reports_to_the_workspace(
     assert "PIP_CERT" not in json.dumps(image.attrs["Config"]["Env"])  # build settings do not stay in the image
 
     # The same environment again (new variables: a new version, the same image): reused, no new activity.
+    # Its base image is now v1's Azure ML one, which means the target's image here: still the same build.
     env.environment_variables = {"FLAVOUR": "again"}
+    env.docker.base_image = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
     again = kit.submit("train.py", compute_target=docker_target, environment=env)
     again.wait_for_completion(timeout=TIMEOUT)
     assert again.get_environment().version == 2 and "again" in driver_log(again)
     assert len(Activity.list(kit.ws)) == 1
     log = Path(again.download_file("logs/environment_build.log", tmp_path / "build.log")).read_text()
     assert "cache hit" in log
+    azure_image = "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04"
+    assert f"{azure_image} is an Azure ML v1 base image; this target builds on {TEST_IMAGE}" in log
 
 
 def test_a_failing_job_fails_and_its_container_is_removed(engine: Any, docker_target: str, kit: JobKit) -> None:

@@ -31,7 +31,7 @@ from .steps import failure_summary
 if TYPE_CHECKING:
     import docker
 
-__all__ = ["IMAGE_REPOSITORY", "base_image_of", "build_image"]
+__all__ = ["AZURE_ML_IMAGE_PREFIXES", "IMAGE_REPOSITORY", "base_image_choice", "base_image_of", "build_image"]
 
 IMAGE_REPOSITORY = "mlws-env"
 # Build steps run by the base image's shell; packages arrive as "$@" (no quoting to get wrong).
@@ -48,10 +48,29 @@ echo "--- checking the environment"
 """
 
 
+#: Azure ML v1's own base images (``mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04`` ...): conda and a
+#: Python older than jobs need, in a registry this machine may not reach. v1 code names them; they stand
+#: in as the target's base image, with a note in the build log.
+AZURE_ML_IMAGE_PREFIXES = ("mcr.microsoft.com/azureml/", "viennaglobal.azurecr.io/")
+
+
 def base_image_of(definition: Mapping[str, Any], config: Mapping[str, Any]) -> str:
     """The environment's base image, else the target's."""
-    image = definition.get("docker", {}).get("base_image") or config.get("base_image") or DEFAULT_BASE_IMAGE
-    return str(image)
+    return base_image_choice(definition, config)[0]
+
+
+def base_image_choice(definition: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The base image a build uses and, when an Azure ML image was replaced, a note saying so."""
+    target_image = str(config.get("base_image") or DEFAULT_BASE_IMAGE)
+    asked = definition.get("docker", {}).get("base_image")
+    if not asked:
+        return target_image, None
+    if str(asked).lower().startswith(AZURE_ML_IMAGE_PREFIXES):
+        return target_image, (
+            f"{asked} is an Azure ML v1 base image; this target builds on {target_image} instead "
+            "(set environment.docker.base_image to another image with python3 >= 3.11 to choose one)"
+        )
+    return str(asked), None
 
 
 def build_image(
@@ -61,7 +80,11 @@ def build_image(
     import docker
 
     started = time.monotonic()
-    base = base_image_of(definition, config)
+    base, stand_in = base_image_choice(definition, config)
+    if stand_in:
+        recorder.log(f"note: {stand_in}")
+        # It means "the target's image": the same build as an environment that names none.
+        definition = {**definition, "docker": {**definition["docker"], "base_image": None}}
     client = engine(config)
     try:
         if definition.get("python", {}).get("user_managed_dependencies"):
