@@ -1,58 +1,142 @@
-"""jupyter-mlws: a local-first machine-learning workspace that lives inside Jupyter."""
+"""jupyter-mlws: a local-first machine-learning workspace that lives inside Jupyter.
+
+Every public name, Azure ML v1's included, is importable from here (``from jupyter_mlws import
+Workspace``). They load on first use: ``import jupyter_mlws`` stays cheap for the command line, the
+server extension and job processes, and a later feature adds its names to ``_EXPORTS`` alone.
+"""
 
 from __future__ import annotations
 
-from .compute.docker import DockerCompute
-from .compute.local import LocalCompute
-from .core.compute import ComputeTarget
-from .core.environment import Environment
-from .core.experiment import Experiment
-from .core.model import Model
-from .core.run_config import NotebookRunConfig, ScriptRunConfig
-from .core.runs import Run, RunPage
-from .core.status import RunStatus
-from .core.workspace import Workspace
-from .errors import (
-    ActivityFailedException,
-    AzureMLException,
-    ComputeTargetException,
-    ExperimentExecutionException,
-    ModelPathNotFoundException,
-    ProjectSystemException,
-    RunConfigurationException,
-    SnapshotException,
-    TrainingException,
-    UserErrorException,
-    WebserviceException,
-)
-
-# isort: split
-# Azure ML v1's compute (issue 14): AmlCompute is a local cluster; the cloud-only classes refuse when used.
-from .core.cloud_only import (
-    AciWebservice,
-    AdlaCompute,
-    AksCompute,
-    AksWebservice,
-    BatchCompute,
-    ComputeInstance,
-    DatabricksCompute,
-    DataFactoryCompute,
-    HDInsightCompute,
-    KubernetesCompute,
-    KustoCompute,
-    RemoteCompute,
-    SynapseCompute,
-    Webservice,
-)
-from .core.compute import AmlCompute, AmlComputeProvisioningConfiguration, AmlComputeStatus
-
-# Azure ML v1: run configuration and conda dependencies (issue 14, items 4-5).
-from .core.conda import CondaDependencies
-from .core.run_config import DEFAULT_CPU_IMAGE, DockerConfiguration, RunConfiguration
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 #: Azure ML v1's ``azureml.core.VERSION``.
 VERSION = __version__
+
+#: Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    "DockerCompute": ".compute.docker",
+    "LocalCompute": ".compute.local",
+    "ComputeTarget": ".core.compute",
+    "AmlCompute": ".core.compute",
+    "AmlComputeProvisioningConfiguration": ".core.compute",
+    "AmlComputeStatus": ".core.compute",
+    "Environment": ".core.environment",
+    "Experiment": ".core.experiment",
+    "Model": ".core.model",
+    "NotebookRunConfig": ".core.run_config",
+    "ScriptRunConfig": ".core.run_config",
+    "DEFAULT_CPU_IMAGE": ".core.run_config",
+    "DockerConfiguration": ".core.run_config",
+    "RunConfiguration": ".core.run_config",
+    "Run": ".core.runs",
+    "RunPage": ".core.runs",
+    "RunStatus": ".core.status",
+    "Workspace": ".core.workspace",
+    "ActivityFailedException": ".errors",
+    "AzureMLException": ".errors",
+    "ComputeTargetException": ".errors",
+    "ExperimentExecutionException": ".errors",
+    "ModelPathNotFoundException": ".errors",
+    "ProjectSystemException": ".errors",
+    "RunConfigurationException": ".errors",
+    "SnapshotException": ".errors",
+    "TrainingException": ".errors",
+    "UserErrorException": ".errors",
+    "WebserviceException": ".errors",
+    "AciWebservice": ".core.cloud_only",
+    "AdlaCompute": ".core.cloud_only",
+    "AksCompute": ".core.cloud_only",
+    "AksWebservice": ".core.cloud_only",
+    "BatchCompute": ".core.cloud_only",
+    "ComputeInstance": ".core.cloud_only",
+    "DatabricksCompute": ".core.cloud_only",
+    "DataFactoryCompute": ".core.cloud_only",
+    "HDInsightCompute": ".core.cloud_only",
+    "KubernetesCompute": ".core.cloud_only",
+    "KustoCompute": ".core.cloud_only",
+    "RemoteCompute": ".core.cloud_only",
+    "SynapseCompute": ".core.cloud_only",
+    "Webservice": ".core.cloud_only",
+    "CondaDependencies": ".core.conda",
+    "AbstractAuthentication": ".core.v1auth",
+    "AzureCliAuthentication": ".core.v1auth",
+    "InteractiveLoginAuthentication": ".core.v1auth",
+    "MsiAuthentication": ".core.v1auth",
+    "ServicePrincipalAuthentication": ".core.v1auth",
+    "TokenAuthentication": ".core.v1auth",
+    "ResourceConfiguration": ".core.model",
+}
+
+if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
+    from .compute.docker import DockerCompute
+    from .compute.local import LocalCompute
+    from .core.cloud_only import (
+        AciWebservice,
+        AdlaCompute,
+        AksCompute,
+        AksWebservice,
+        BatchCompute,
+        ComputeInstance,
+        DatabricksCompute,
+        DataFactoryCompute,
+        HDInsightCompute,
+        KubernetesCompute,
+        KustoCompute,
+        RemoteCompute,
+        SynapseCompute,
+        Webservice,
+    )
+    from .core.compute import AmlCompute, AmlComputeProvisioningConfiguration, AmlComputeStatus, ComputeTarget
+    from .core.conda import CondaDependencies
+    from .core.environment import Environment
+    from .core.experiment import Experiment
+    from .core.model import Model, ResourceConfiguration
+    from .core.run_config import (
+        DEFAULT_CPU_IMAGE,
+        DockerConfiguration,
+        NotebookRunConfig,
+        RunConfiguration,
+        ScriptRunConfig,
+    )
+    from .core.runs import Run, RunPage
+    from .core.status import RunStatus
+    from .core.v1auth import (
+        AbstractAuthentication,
+        AzureCliAuthentication,
+        InteractiveLoginAuthentication,
+        MsiAuthentication,
+        ServicePrincipalAuthentication,
+        TokenAuthentication,
+    )
+    from .core.workspace import Workspace
+    from .errors import (
+        ActivityFailedException,
+        AzureMLException,
+        ComputeTargetException,
+        ExperimentExecutionException,
+        ModelPathNotFoundException,
+        ProjectSystemException,
+        RunConfigurationException,
+        SnapshotException,
+        TrainingException,
+        UserErrorException,
+        WebserviceException,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'jupyter_mlws' has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
 
 
 def load_ipython_extension(ipython: object) -> None:
@@ -77,6 +161,7 @@ def _jupyter_server_extension_points() -> list[dict[str, object]]:
 __all__ = [
     "DEFAULT_CPU_IMAGE",
     "VERSION",
+    "AbstractAuthentication",
     "AciWebservice",
     "ActivityFailedException",
     "AdlaCompute",
@@ -85,6 +170,7 @@ __all__ = [
     "AmlCompute",
     "AmlComputeProvisioningConfiguration",
     "AmlComputeStatus",
+    "AzureCliAuthentication",
     "AzureMLException",
     "BatchCompute",
     "ComputeInstance",
@@ -99,22 +185,27 @@ __all__ = [
     "Experiment",
     "ExperimentExecutionException",
     "HDInsightCompute",
+    "InteractiveLoginAuthentication",
     "KubernetesCompute",
     "KustoCompute",
     "LocalCompute",
     "Model",
     "ModelPathNotFoundException",
+    "MsiAuthentication",
     "NotebookRunConfig",
     "ProjectSystemException",
     "RemoteCompute",
+    "ResourceConfiguration",
     "Run",
     "RunConfiguration",
     "RunConfigurationException",
     "RunPage",
     "RunStatus",
     "ScriptRunConfig",
+    "ServicePrincipalAuthentication",
     "SnapshotException",
     "SynapseCompute",
+    "TokenAuthentication",
     "TrainingException",
     "UserErrorException",
     "Webservice",

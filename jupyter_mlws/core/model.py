@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from .runs.base import RunBase
     from .workspace import Workspace
 
-__all__ = ["Model"]
+__all__ = ["Framework", "Model", "ResourceConfiguration"]
 
 MAX_VERSION = 2**31 - 1  # versions are 32-bit in the registry
 
@@ -28,8 +29,63 @@ Models = list["Model"]
 Names = list[str]
 
 
+#: Properties that hold v1's ``model_framework``, ``model_framework_version`` and ``resource_configuration``.
+FRAMEWORK_PROPERTY = "model_framework"
+FRAMEWORK_VERSION_PROPERTY = "model_framework_version"
+RESOURCES_PROPERTY = "resource_configuration"
+#: ``datasets`` purposes of v1's ``sample_input_dataset`` / ``sample_output_dataset``.
+SAMPLE_INPUT, SAMPLE_OUTPUT = "sample_input", "sample_output"
+
+
+class Framework:
+    """Azure ML v1's ``Model.Framework`` constants (the values v1 stores)."""
+
+    CUSTOM = "Custom"
+    MULTI = "Multi"
+    ONNX = "Onnx"
+    PYTORCH = "PyTorch"
+    SCIKITLEARN = "ScikitLearn"
+    TENSORFLOW = "TensorFlow"
+    TFKERAS = "TfKeras"
+
+
+class ResourceConfiguration:
+    """Azure ML v1's resources a model needs to run (``cpu`` cores, ``memory_in_gb``, ``gpu`` count);
+    kept with the model version as the ``resource_configuration`` property (a deployment reads it)."""
+
+    def __init__(self, cpu: float | None = None, memory_in_gb: float | None = None, gpu: int | None = None) -> None:
+        for key, value in (("cpu", cpu), ("memory_in_gb", memory_in_gb), ("gpu", gpu)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+                raise InvalidArgumentError(f"ResourceConfiguration {key} must be a number of 0 or more, got {value!r}")
+        self.cpu = cpu
+        self.memory_in_gb = memory_in_gb
+        self.gpu = gpu
+
+    def serialize(self) -> dict[str, Any]:
+        return {"cpu": self.cpu, "memory_in_gb": self.memory_in_gb, "gpu": self.gpu}
+
+    @staticmethod
+    def deserialize(payload: Mapping[str, Any]) -> ResourceConfiguration:
+        return ResourceConfiguration(payload.get("cpu"), payload.get("memory_in_gb"), payload.get("gpu"))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ResourceConfiguration) and other.serialize() == self.serialize()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.serialize().items()))
+
+    def __repr__(self) -> str:
+        return f"ResourceConfiguration(cpu={self.cpu!r}, memory_in_gb={self.memory_in_gb!r}, gpu={self.gpu!r})"
+
+
 class Model:
-    """``Model(ws, name, version=None, alias=None)`` — the newest version unless one is named."""
+    """``Model(ws, name, version=None, alias=None)`` — the newest version unless one is named.
+
+    v1's filters (``tags``, ``properties``, ``run_id``, ``model_framework``) pick the newest version
+    that matches them.
+    """
+
+    Framework = Framework
 
     def __init__(
         self,
@@ -38,6 +94,11 @@ class Model:
         version: int | None = None,
         alias: str | None = None,
         id: str | None = None,
+        tags: Mapping[str, Any] | Iterable[Any] | None = None,
+        properties: Mapping[str, Any] | Iterable[Any] | None = None,
+        run_id: str | None = None,
+        model_framework: str | None = None,
+        expand: bool = True,
         *,
         _record: ModelVersionRecord | None = None,
     ) -> None:
@@ -55,6 +116,10 @@ class Model:
             ):
                 raise InvalidArgumentError(f"model version must be an integer from 1 to {MAX_VERSION}, got {version!r}")
             _record = workspace.services.registry.model(name, version=version, alias=alias)
+            if tags is not None or properties is not None or run_id is not None or model_framework is not None:
+                _record = _newest_matching(
+                    workspace, _record, name, version, alias, tags, properties, run_id, model_framework
+                )
         self._record = _record
 
     # -- attributes ---------------------------------------------------------------------------------------
@@ -103,6 +168,28 @@ class Model:
         return list(self._record.datasets)
 
     @property
+    def model_framework(self) -> str | None:
+        return self._record.properties.get(FRAMEWORK_PROPERTY)
+
+    @property
+    def model_framework_version(self) -> str | None:
+        return self._record.properties.get(FRAMEWORK_VERSION_PROPERTY)
+
+    @property
+    def resource_configuration(self) -> ResourceConfiguration | None:
+        stored = self._record.properties.get(RESOURCES_PROPERTY)
+        return None if stored is None else ResourceConfiguration.deserialize(json.loads(stored))
+
+    @property
+    def sample_input_dataset(self) -> str | None:
+        """The id of v1's sample input dataset, if one was given."""
+        return next((d for purpose, d in self._record.datasets if purpose == SAMPLE_INPUT), None)
+
+    @property
+    def sample_output_dataset(self) -> str | None:
+        return next((d for purpose, d in self._record.datasets if purpose == SAMPLE_OUTPUT), None)
+
+    @property
     def run(self) -> Run | None:
         return None if self.run_id is None else self._workspace.get_run(self.run_id)
 
@@ -141,27 +228,44 @@ class Model:
         description: str | None = None,
         run: RunBase | None = None,
         datasets: Sequence[tuple[str, Any]] | None = None,
+        model_framework: str | None = None,
+        model_framework_version: str | None = None,
+        child_paths: Sequence[str] | None = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: ResourceConfiguration | None = None,
     ) -> Model:
         """Register a new version of ``model_name`` from a file or folder.
 
         Without ``run`` the path is local; with ``run`` it names the run's file or folder
         (e.g. ``outputs/model.pkl``). Files keep their base name (a folder keeps its own name as
         the top level). Versions count up from 1 and are never reused.
+
+        Azure ML v1's keywords: ``child_paths`` keeps only those files or folders of a model folder
+        (relative to it); ``model_framework`` (a :class:`Framework` value), its version and
+        ``resource_configuration`` become properties; the sample datasets are recorded with
+        ``datasets`` (purposes ``sample_input`` / ``sample_output``).
         """
         registry = workspace.services.registry
         validate_entity_name("model", model_name)
+        only = None if child_paths is None else _child_paths(child_paths)
         if run is not None:
-            files = registry.files_from_run(run.id, str(model_path))
+            files = registry.files_from_run(run.id, str(model_path), only=only)
         else:
-            files = registry.files_from_disk(Path(model_path))
+            files = registry.files_from_disk(Path(model_path), only=only)
+        v1_properties = v1_model_properties(model_framework, model_framework_version, resource_configuration)
+        pairs = [(str(purpose), _dataset_id(ds)) for purpose, ds in (datasets or [])]
+        for purpose, sample in ((SAMPLE_INPUT, sample_input_dataset), (SAMPLE_OUTPUT, sample_output_dataset)):
+            if sample is not None:
+                pairs.append((purpose, _dataset_id(sample)))
         record = registry.register_model(
             model_name,
             files,
             description=description,
             tags=tags,
-            properties=properties,
+            properties={**v1_properties, **(properties or {})},
             run_id=run.id if run is not None else None,
-            datasets=[(str(purpose), _dataset_id(ds)) for purpose, ds in (datasets or [])],
+            datasets=pairs,
         )
         return Model(workspace, _record=record)
 
@@ -173,15 +277,26 @@ class Model:
         properties: Mapping[str, Any] | Iterable[Any] | None = None,
         latest: bool = False,
         run_id: str | None = None,
+        dataset_id: str | None = None,
+        expand: bool = True,
+        page_count: int = 255,
+        model_framework: str | None = None,
     ) -> Models:
-        """Versions newest first. ``tags``: ``{"k": "v"}``, ``["k"]`` (has the key) or ``[["k", "v"]]``."""
+        """Versions newest first. ``tags``: ``{"k": "v"}``, ``["k"]`` (has the key) or ``[["k", "v"]]``.
+        v1's ``dataset_id`` and ``model_framework`` filter too (``expand``/``page_count`` are v1's paging
+        knobs: every match is returned)."""
+        wanted = dict(_filters("properties", properties) or {})
+        if model_framework is not None:
+            wanted[FRAMEWORK_PROPERTY] = str(model_framework)
         records = workspace.services.registry.models(
             name=name,
             tags=_filters("tags", tags),
-            properties=_filters("properties", properties),
+            properties=wanted or None,
             latest=latest,
             run_id=run_id,
         )
+        if dataset_id is not None:
+            records = [r for r in records if any(d == str(dataset_id) for _purpose, d in r.datasets)]
         return [Model(workspace, _record=r) for r in records]
 
     # -- files --------------------------------------------------------------------------------------------
@@ -214,6 +329,71 @@ class Model:
     def delete(self) -> None:
         """Delete this version. Its number is never given out again."""
         self._workspace.services.registry.delete_model(self.name, self.version)
+
+
+def _child_paths(child_paths: Sequence[str]) -> list[str]:
+    if isinstance(child_paths, str | bytes) or not child_paths:
+        raise InvalidArgumentError(
+            f"child_paths must be a non-empty list of paths inside the model folder, got {child_paths!r}"
+        )
+    cleaned = []
+    for raw in child_paths:
+        path = str(raw).replace("\\", "/").strip()
+        while path.startswith("./"):
+            path = path[2:]
+        path = path.rstrip("/")
+        if not path or path.startswith("/") or ".." in path.split("/"):
+            raise InvalidArgumentError(f"child path {raw!r} must be a relative path inside the model folder")
+        cleaned.append(path)
+    return cleaned
+
+
+def v1_model_properties(
+    framework: str | None, framework_version: str | None, resources: ResourceConfiguration | None
+) -> dict[str, str]:
+    properties = {}
+    if framework is not None:
+        properties[FRAMEWORK_PROPERTY] = str(framework)
+    if framework_version is not None:
+        properties[FRAMEWORK_VERSION_PROPERTY] = str(framework_version)
+    if resources is not None:
+        if not isinstance(resources, ResourceConfiguration):
+            raise InvalidArgumentError(
+                f"resource_configuration must be a ResourceConfiguration(cpu=, memory_in_gb=, gpu=), got {resources!r}"
+            )
+        properties[RESOURCES_PROPERTY] = json.dumps(resources.serialize(), sort_keys=True)
+    return properties
+
+
+def _newest_matching(
+    workspace: Workspace,
+    named: ModelVersionRecord,
+    name: str,
+    version: int | None,
+    alias: str | None,
+    tags: Mapping[str, Any] | Iterable[Any] | None,
+    properties: Mapping[str, Any] | Iterable[Any] | None,
+    run_id: str | None,
+    model_framework: str | None,
+) -> ModelVersionRecord:
+    """v1's ``Model(ws, name, tags=..., ...)``: the newest version of ``name`` that matches (or the named
+    version, if it matches)."""
+    wanted = dict(_filters("properties", properties) or {})
+    if model_framework is not None:
+        wanted[FRAMEWORK_PROPERTY] = str(model_framework)
+    records = workspace.services.registry.models(
+        name=name, tags=_filters("tags", tags), properties=wanted or None, run_id=run_id
+    )
+    if version is not None or alias is not None:
+        records = [r for r in records if r.version == named.version]
+    if not records:
+        from ..errors import NotFoundError
+
+        raise NotFoundError(
+            f"no version of model {name!r} matches tags={tags!r}, properties={properties!r}, run_id={run_id!r}, "
+            f"model_framework={model_framework!r}; Model.list(ws, name={name!r}) shows its versions"
+        )
+    return records[0]
 
 
 def _parse_id(model_id: str) -> tuple[str, int]:

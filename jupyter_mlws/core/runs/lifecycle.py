@@ -118,8 +118,15 @@ class RunLifecycle(RunBase):
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
         datasets: Sequence[tuple[str, Any]] | None = None,
+        model_framework: str | None = None,
+        model_framework_version: str | None = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: Any = None,
+        child_paths: Sequence[str] | None = None,
     ) -> Model:
-        """Register a model version from this run's file or folder ``model_path``."""
+        """Register a model version from this run's file or folder ``model_path``; v1's keywords as in
+        :meth:`Model.register`."""
         from ..model import Model
 
         return Model.register(
@@ -131,4 +138,10 @@ class RunLifecycle(RunBase):
             description=description,
             run=self,
             datasets=datasets,
+            model_framework=model_framework,
+            model_framework_version=model_framework_version,
+            child_paths=child_paths,
+            sample_input_dataset=sample_input_dataset,
+            sample_output_dataset=sample_output_dataset,
+            resource_configuration=resource_configuration,
         )

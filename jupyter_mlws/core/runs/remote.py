@@ -573,18 +573,34 @@ class RemoteRun:
         properties: Mapping[str, Any] | None = None,
         description: str | None = None,
         datasets: Sequence[tuple[str, Any]] | None = None,
+        model_framework: str | None = None,
+        model_framework_version: str | None = None,
+        sample_input_dataset: Any = None,
+        sample_output_dataset: Any = None,
+        resource_configuration: Any = None,
+        child_paths: Sequence[str] | None = None,
     ) -> RegisteredModel:
         """Register a model version from this run's file or folder ``model_path`` (uploaded already:
         ``outputs/`` is collected only after the job). Returns its name and version; the ``Model``
-        object itself lives with the workspace."""
-        if datasets:
-            raise _refused("register_model(datasets=...)")
+        object itself lives with the workspace. v1's framework and resource keywords become the same
+        properties as outside a job."""
+        from ..model import v1_model_properties
+
+        for keyword, value in (
+            ("datasets", datasets),
+            ("sample_input_dataset", sample_input_dataset),
+            ("sample_output_dataset", sample_output_dataset),
+            ("child_paths", child_paths),
+        ):
+            if value:
+                raise _refused(f"register_model({keyword}=...)")
+        v1 = v1_model_properties(model_framework, model_framework_version, resource_configuration)
         made = self._call(
             "register_model",
             model_name=model_name,
             model_path=model_path,
             tags=_plain(tags),
-            properties=_plain(properties),
+            properties=_plain({**v1, **(properties or {})}),
             description=description,
         )
         return RegisteredModel(str(made["name"]), int(made["version"]), self._id)

@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ...errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..entities import EnvironmentRecord, FileRecord, ModelVersionRecord
@@ -16,6 +16,8 @@ from ..values import str_map
 from .context import Backends
 
 __all__ = ["RegistryService"]
+
+_T = TypeVar("_T")
 
 
 class RegistryService:
@@ -53,38 +55,45 @@ class RegistryService:
             datasets=list(datasets),
         )
 
-    def files_from_disk(self, path: Path) -> list[FileRecord]:
-        """Store a local file or folder's files as blobs; a folder keeps its name as the top level."""
+    def files_from_disk(self, path: Path, only: Sequence[str] | None = None) -> list[FileRecord]:
+        """Store a local file or folder's files as blobs; a folder keeps its name as the top level.
+        ``only``: paths inside the folder (files or folders) to keep, the rest is left out."""
         blobs = self._b.artifacts
         if path.is_file():
+            if only is not None:
+                raise InvalidArgumentError(f"child_paths name files inside a model folder; {path} is a file")
             return [FileRecord(path.name, *blobs.put_file(path))]
         if not path.is_dir():
             raise NotFoundError(f"no model file or folder at {path}")
-        records = []
+        found = []
         for dirpath, _dirs, names in os.walk(path):
             for file_name in sorted(names):
                 source = Path(dirpath) / file_name
                 if source.is_symlink() or not source.is_file():
                     continue
-                rel = f"{path.resolve().name}/{source.relative_to(path).as_posix()}"
-                records.append(FileRecord(rel, *blobs.put_file(source)))
+                found.append((source.relative_to(path).as_posix(), source))
+        found = _kept(found, only, str(path))
+        records = [FileRecord(f"{path.resolve().name}/{inside}", *blobs.put_file(source)) for inside, source in found]
         if not records:
             raise InvalidArgumentError(f"the model folder {path} holds no files")
         return records
 
-    def files_from_run(self, run_id: str, model_path: str) -> list[FileRecord]:
+    def files_from_run(self, run_id: str, model_path: str, only: Sequence[str] | None = None) -> list[FileRecord]:
         """A run's file or folder as model files; the blobs are the run's own (no bytes copied)."""
         clean = validate_file_name(model_path, "model path")
         files = self._store.list_run_files(run_id, clean)
         exact = [f for f in files if f.path == clean]
         if exact:
+            if only is not None:
+                raise InvalidArgumentError(f"child_paths name files inside a model folder; {clean!r} is a file")
             return [FileRecord(clean.rsplit("/", 1)[-1], exact[0].digest, exact[0].size)]
         below = [f for f in files if f.path.startswith(clean + "/")]
         if not below:
             names = ", ".join(f.path for f in self._store.list_run_files(run_id)[:10]) or "none"
             raise NotFoundError(f"run {run_id} has no file or folder {clean!r} (its files: {names})")
         top = clean.rsplit("/", 1)[-1]
-        return [FileRecord(f"{top}/{f.path[len(clean) + 1 :]}", f.digest, f.size) for f in below]
+        kept = _kept([(f.path[len(clean) + 1 :], f) for f in below], only, f"{clean!r} of run {run_id}")
+        return [FileRecord(f"{top}/{inside}", f.digest, f.size) for inside, f in kept]
 
     def model(self, name: str, version: int | None = None, alias: str | None = None) -> ModelVersionRecord:
         return self._store.get_model_version(name, version=version, alias=alias)
@@ -170,3 +179,17 @@ class RegistryService:
                 newest.setdefault(record.name, record)
             records = list(newest.values())
         return records
+
+
+def _kept(files: list[tuple[str, _T]], only: Sequence[str] | None, where: str) -> list[tuple[str, _T]]:
+    """The files (path inside the folder, item) that ``only`` names, itself or below; each name must match."""
+    if only is None:
+        return files
+
+    def under(inside: str, wanted: str) -> bool:
+        return inside == wanted or inside.startswith(wanted + "/")
+
+    missing = [w for w in only if not any(under(inside, w) for inside, _ in files)]
+    if missing:
+        raise NotFoundError(f"child paths {missing} are not in the model folder {where}")
+    return [(inside, item) for inside, item in files if any(under(inside, w) for w in only)]
