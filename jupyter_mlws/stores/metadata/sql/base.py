@@ -47,6 +47,8 @@ RUNS_JOINED = runs.join(experiments, experiments.c.id == runs.c.experiment_id).o
 # SQLite's default limit on bound parameters in one statement was 999 in older builds.
 CHUNK = 500
 
+_PLURALS = {"property": "properties"}
+
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(items), size):
@@ -154,7 +156,8 @@ class SqlStoreBase:
                 if value != values[key]:
                     raise InvalidStateError(
                         f"{what} {key!r} is already set to {value!r} and cannot change "
-                        f"(tried {values[key]!r}); {what}s are immutable, use a tag for values that change"
+                        f"(tried {values[key]!r}); {_PLURALS.get(what, what + 's')} are immutable, use a tag for "
+                        "values that change"
                     )
 
     def upsert_values(
