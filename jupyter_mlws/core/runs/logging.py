@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import InvalidArgumentError, NotFoundError
 from ..entities import MetricPoint
 from ..names import validate_key
-from ..values import as_number, as_step, as_text, json_row, metric_value
+from ..values import as_number, as_step, as_text, chart_value, json_row, metric_value
 from .base import RunBase
 
 __all__ = ["RunLogging"]
@@ -79,8 +79,9 @@ class RunLogging(RunBase):
 
     # -- Azure ML v1's chart metrics: one JSON document each (see core.charts) --------------------------------
     def _log_chart(self, kind: str, name: str, value: Any) -> None:
+        document = chart_value(kind, name, value)  # a refused value claims no name
         self._claim(name, kind)
-        self._logging.log_chart(self._id, name, kind, value)
+        self._logging.log_chart(self._id, name, kind, document)
 
     def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
         """A confusion matrix, as v1: ``{"schema_type": "confusion_matrix", "schema_version": "1.0.0",
