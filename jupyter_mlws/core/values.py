@@ -32,6 +32,7 @@ __all__ = [
     "row_columns",
     "str_map",
     "text",
+    "text_values",
 ]
 
 
@@ -71,6 +72,20 @@ def as_text(value: object) -> str | bool | None:
         if isinstance(inner, bool):
             return inner
     return None
+
+
+def text_values(name: str, values: Sequence[object]) -> list[str | bool]:
+    """The values of a text-valued metric (``log_list`` of strings), each a string or a boolean."""
+    out: list[str | bool] = []
+    for value in values:
+        text = as_text(value)
+        if text is None:
+            raise InvalidArgumentError(
+                f"metric {name!r} takes text (strings or booleans) here, got {type(value).__name__} "
+                f"{str(value)[:40]!r}: log numbers under another name"
+            )
+        out.append(text)
+    return out
 
 
 def metric_value(name: str, value: object) -> float | str | bool:

@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import InvalidArgumentError, NotFoundError
 from ..entities import MetricPoint
 from ..names import validate_key
-from ..values import as_number, as_step, as_text, chart_value, json_row, metric_value
+from ..values import as_number, as_step, as_text, chart_value, json_row, metric_value, text_values
 from .base import RunBase
 
 __all__ = ["RunLogging"]
@@ -61,15 +61,15 @@ class RunLogging(RunBase):
         self._enqueue((self._id, name, value, step, _now()))
 
     def _log_text(self, name: str, values: list[Any], step: int | None = None) -> None:
+        texts = text_values(name, values)  # a refused value claims no name
         self._claim(name, "text")
-        self._logging.log_text(self._id, name, values, step)
+        self._logging.log_text(self._id, name, texts, step)
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         """Log a list of numbers as one series, or (as v1) a list of strings or booleans."""
         values = list(value)
-        texts = [as_text(v) for v in values]
-        if values and all(t is not None for t in texts):
-            self._log_text(name, texts)
+        if values and as_text(values[0]) is not None:  # text, as its first value says (numbers stay cheap)
+            self._log_text(name, values)
             return
         self._claim(name, "scalar")
         now = time.time()
@@ -77,7 +77,7 @@ class RunLogging(RunBase):
         points = [(rid, name, as_number(name, v), None, now) for v in values]
         self._writer.queue.extend(points)
 
-    # -- Azure ML v1's chart metrics: one JSON document each (see core.charts) --------------------------------
+    # -- Azure ML v1's chart metrics: one JSON document each (see values.chart_value) --------------------------------
     def _log_chart(self, kind: str, name: str, value: Any) -> None:
         document = chart_value(kind, name, value)  # a refused value claims no name
         self._claim(name, kind)

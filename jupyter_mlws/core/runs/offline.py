@@ -9,7 +9,7 @@ from typing import Any
 from ...errors import InvalidArgumentError, InvalidStateError
 from ..names import validate_file_name, validate_key
 from ..status import RunStatus
-from ..values import as_number, as_text, chart_value, metric_value, str_map
+from ..values import as_number, as_text, chart_value, metric_value, str_map, text_values
 
 __all__ = ["OfflineRun"]
 
@@ -46,8 +46,8 @@ class OfflineRun:
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         items = list(value)
-        texts = [as_text(v) for v in items]
-        if items and all(t is not None for t in texts):
+        if items and as_text(items[0]) is not None:  # text, as its first value says
+            texts = text_values(name, items)
             self._keep(name, "text", texts)
             self._say("list metric", name, texts)
             return

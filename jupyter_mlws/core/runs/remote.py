@@ -33,7 +33,7 @@ from ..entities import MetricPoint
 from ..layout import ENV_JOB_API
 from ..names import validate_file_name, validate_key
 from ..status import TERMINAL_STATUSES, RunStatus
-from ..values import as_number, as_step, as_text, chart_value, metric_value
+from ..values import as_number, as_step, as_text, chart_value, metric_value, text_values
 
 __all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect"]
 
@@ -397,14 +397,14 @@ class RemoteRun:
         self._conn.queue([self._id, name, value, as_step(step), time.time()])
 
     def _log_text(self, name: str, values: list[Any], step: int | None = None) -> None:
+        texts = text_values(name, values)  # JSON carries them (numpy's bool_ would not go)
         self._claim(name, "text")
-        self._call("log_text", name=name, values=values, step=step)
+        self._call("log_text", name=name, values=texts, step=step)
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
         items = list(value)
-        texts = [as_text(v) for v in items]
-        if items and all(t is not None for t in texts):
-            self._log_text(name, texts)
+        if items and as_text(items[0]) is not None:  # text, as its first value says
+            self._log_text(name, items)
             return
         self._claim(name, "scalar")
         now = time.time()

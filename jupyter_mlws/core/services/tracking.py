@@ -18,7 +18,7 @@ from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEn
 from ..interfaces import MetadataStore
 from ..names import validate_file_name, validate_key, validate_run_id
 from ..status import ACTIVE_STATUSES, RunStatus, check_transition
-from ..values import as_number, as_step, as_text, chart_value, str_map
+from ..values import as_number, as_step, chart_value, str_map, text_values
 from . import liveness
 from .context import Backends
 
@@ -245,15 +245,8 @@ class TrackingService:
         to a metric; they are kept as records of the ``text`` kind, each with its step."""
         validate_key("metric", name)
         step = as_step(step)
-        payloads = []
-        for value in values:
-            text = as_text(value)
-            if text is None:
-                raise InvalidArgumentError(
-                    f"metric {name!r} holds text: it takes strings or booleans, got {type(value).__name__} "
-                    f"{str(value)[:40]!r}; log numbers under another name"
-                )
-            payloads.append({"value": text} if step is None else {"value": text, "step": step})
+        texts = text_values(name, values)
+        payloads = [{"value": t} if step is None else {"value": t, "step": step} for t in texts]
         self.log_records(run_id, name, "text", payloads)
 
     def log_chart(self, run_id: str, name: str, kind: str, value: Any) -> dict[str, Any]:
