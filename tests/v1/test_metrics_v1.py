@@ -57,7 +57,8 @@ PREDICTIONS = {
 }
 
 
-def test_text_and_booleans_are_metrics_as_in_v1(ws: Workspace) -> None:
+def test_text_and_booleans_are_metrics_as_in_v1(any_ws: Workspace) -> None:
+    ws = any_ws  # SQLite and PostgreSQL keep them alike
     exp = Experiment(ws, "v1-text")
     run = exp.start_logging()
     run.log("message", "training started")
@@ -108,7 +109,8 @@ def test_text_and_booleans_are_metrics_as_in_v1(ws: Workspace) -> None:
     assert run.get_metrics("accuracy") == {"accuracy": [0.5, 1.0]}
 
 
-def test_the_four_v1_chart_metrics_round_trip(ws: Workspace) -> None:
+def test_the_four_v1_chart_metrics_round_trip(any_ws: Workspace) -> None:
+    ws = any_ws
     run = Experiment(ws, "v1-charts").start_logging()
     run.log_confusion_matrix("confusion", CONFUSION, description="test set")
     run.log_accuracy_table("accuracy_table", json.dumps(ACCURACY))  # a JSON string, as v1 takes too
