@@ -199,11 +199,15 @@ def test_upload_file_refuses_escaping_and_absolute_names(ws: Workspace, tmp_path
 
 
 def test_log_text_value_names_the_metric(ws: Workspace) -> None:
+    # Text is a metric value since v1 compatibility (issue 14); a dict or an object is not: the
+    # error names the metric and where such a value goes instead.
     run = Experiment(ws, "e").start_logging()
-    with pytest.raises(InvalidArgumentError, match="val_loss"):
-        run.log("val_loss", "text")
-    run.log("val_loss", 0.5)  # the series still takes numbers
-    with pytest.raises(InvalidArgumentError, match="val_loss"):
+    with pytest.raises(InvalidArgumentError, match=r"'val_loss'.*log_table\(\).*log_confusion_matrix\(\)"):
+        run.log("val_loss", {"epoch": 1, "loss": 0.4})
+    with pytest.raises(InvalidArgumentError, match=r"val_loss.*upload_file"):
+        run.log("val_loss", object())
+    run.log("val_loss", 0.5)  # the refusals claimed nothing: the series takes numbers
+    with pytest.raises(InvalidArgumentError, match=r"val_loss.*already holds numbers"):
         run.log("val_loss", "0.4 or so")
     run.complete()
     assert run.get_metrics("val_loss") == {"val_loss": 0.5}

@@ -255,6 +255,19 @@ class JobApi:
             raise InvalidArgumentError(f"table {name!r}: rows are non-empty objects")
         self._tracking.log_records(run_id, name, "table", [json_row(name, row) for row in rows])
 
+    def op_log_text(self, run_id: str, name: str, values: list[Any], step: int | None = None) -> None:
+        """Text-valued points (strings or booleans) of a metric, written at once."""
+        self._own(run_id)
+        if not isinstance(values, list):
+            raise InvalidArgumentError(f"metric {name!r}: text values come as a list")
+        self._tracking.log_text(run_id, name, values, step)
+
+    def op_log_chart(self, run_id: str, name: str, kind: str, value: Any) -> None:
+        """One of v1's chart metrics (confusion matrix, accuracy table, residuals, predictions),
+        checked here again: the job's side is not trusted."""
+        self._own(run_id)
+        self._tracking.log_chart(run_id, name, kind, value)
+
     def op_log_batch(self, run_id: str, metrics: list[Any] | None = None, params: Any = None, tags: Any = None) -> None:
         self._own(run_id)
         items = [tuple(m) if isinstance(m, list) else m for m in metrics or []]

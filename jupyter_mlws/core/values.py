@@ -1,13 +1,14 @@
 """Value helpers shared by the facades, the services and the adapters.
 
-Number coercion for metrics, string maps for tags/params/properties, JSON-able table rows, and UTC
-times in ISO 8601. One definition each: the CLI, the REST API, the magics and ``get_details()``
-format a time the same way.
+Number coercion for metrics, text-valued metrics and Azure ML v1's chart documents, string maps
+for tags/params/properties, JSON-able table rows, and UTC times in ISO 8601. One definition each:
+the CLI, the REST API, the magics and ``get_details()`` format a time the same way.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -18,15 +19,20 @@ from ..errors import InvalidArgumentError
 from .names import validate_key
 
 __all__ = [
+    "CHART_KINDS",
     "as_number",
     "as_step",
+    "as_text",
+    "chart_value",
     "finite_number",
     "is_finite_number",
     "iso_utc",
     "json_row",
+    "metric_value",
     "row_columns",
     "str_map",
     "text",
+    "text_values",
 ]
 
 
@@ -45,8 +51,58 @@ def as_number(name: str, value: object) -> float:
         if isinstance(inner, numbers.Real):
             return float(inner)
     raise InvalidArgumentError(
-        f"metric {name!r} takes numbers, got {type(value).__name__} {str(value)[:40]!r}: "
-        "log text with run.tag() or run.log_param(), lists with run.log_list(), rows with run.log_row()"
+        f"metric {name!r} takes numbers here, got {type(value).__name__} {str(value)[:40]!r}: "
+        "log text or booleans with run.log(), lists with run.log_list(), rows with run.log_row(), "
+        "a dict of columns with run.log_table()"
+    )
+
+
+def as_text(value: object) -> str | bool | None:
+    """A text-valued metric as Azure ML v1 keeps it: a string or a boolean (numpy's ``str_`` and
+    ``bool_`` too); ``None`` when ``value`` is neither. Core does not import numpy: a numpy boolean
+    is recognised by its dtype."""
+    if isinstance(value, str):
+        return str(value)  # a str subclass (numpy.str_) stored as plain str
+    if isinstance(value, bool):
+        return value
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and getattr(dtype, "kind", None) == "b" and getattr(value, "shape", None) == ():
+        item = getattr(value, "item", None)
+        inner = item() if callable(item) else None
+        if isinstance(inner, bool):
+            return inner
+    return None
+
+
+def text_values(name: str, values: Sequence[object]) -> list[str | bool]:
+    """The values of a text-valued metric (``log_list`` of strings), each a string or a boolean."""
+    out: list[str | bool] = []
+    for value in values:
+        text = as_text(value)
+        if text is None:
+            raise InvalidArgumentError(
+                f"metric {name!r} takes text (strings or booleans) here, got {type(value).__name__} "
+                f"{str(value)[:40]!r}: log numbers under another name"
+            )
+        out.append(text)
+    return out
+
+
+def metric_value(name: str, value: object) -> float | str | bool:
+    """What ``run.log(name, value)`` stores: a number as float, text and booleans as they are (v1's
+    text-valued metrics). Anything else is refused naming the metric and what to log it with."""
+    text = as_text(value)
+    if text is not None:
+        return text
+    try:
+        return as_number(name, value)
+    except InvalidArgumentError:
+        pass
+    raise InvalidArgumentError(
+        f"run.log({name!r}) takes a number, a string or a boolean, got {type(value).__name__} "
+        f"{str(value)[:40]!r}: log a list with run.log_list(), one row with run.log_row(), a dict of "
+        "columns with run.log_table(), a v1 chart dict with run.log_confusion_matrix(), "
+        "log_accuracy_table(), log_residuals() or log_predictions(), anything else with run.upload_file()"
     )
 
 
@@ -143,6 +199,152 @@ def row_columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
             if isinstance(v, str) and v in ("nan", "inf", "-inf"):
                 values[i] = float(v)
     return columns
+
+
+# -- Azure ML v1's chart metrics -----------------------------------------------------------------------------
+# ``log_confusion_matrix``, ``log_accuracy_table``, ``log_residuals`` and ``log_predictions`` take one JSON
+# document each, ``{"schema_type": ..., "schema_version": ..., "data": {...}}`` (a dict, or the same as a
+# JSON string). Checked here, once, for every surface that logs them (a run, an offline run, a Docker
+# job's side and its supervisor), and kept as plain JSON.
+
+#: The ``data`` fields of each kind, as v1 documents them.
+CHART_KINDS: dict[str, tuple[str, ...]] = {
+    "confusion_matrix": ("class_labels", "matrix"),
+    "accuracy_table": (
+        "probability_tables",
+        "percentile_tables",
+        "probability_thresholds",
+        "percentile_thresholds",
+        "class_labels",
+    ),
+    "residuals": ("bin_edges", "bin_counts"),
+    "predictions": ("bin_averages", "bin_errors", "bin_counts", "bin_edges"),
+}
+
+_METHOD = {kind: f"log_{kind}" for kind in CHART_KINDS}
+
+
+def _number(where: str, value: object) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        item = getattr(value, "item", None)  # numpy scalars
+        inner = item() if callable(item) and not isinstance(value, str | bytes) else None
+        if isinstance(inner, bool) or not isinstance(inner, numbers.Real):
+            raise InvalidArgumentError(f"{where} must be a number, got {type(value).__name__} {str(value)[:40]!r}")
+        value = inner
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    if not math.isfinite(number):
+        raise InvalidArgumentError(f"{where} must be a finite number, got {number!r}")
+    return number
+
+
+def _list(where: str, value: object, length: int | None = None) -> list[Any]:
+    tolist = getattr(value, "tolist", None)  # numpy arrays
+    if callable(tolist) and not isinstance(value, str | bytes):
+        value = tolist()
+    if not isinstance(value, list | tuple):
+        raise InvalidArgumentError(f"{where} must be a list, got {type(value).__name__}")
+    if length is not None and len(value) != length:
+        raise InvalidArgumentError(f"{where} must have {length} entries, got {len(value)}")
+    return list(value)
+
+
+def _numbers(where: str, value: object, length: int | None = None) -> list[int | float]:
+    return [_number(f"{where}[{i}]", v) for i, v in enumerate(_list(where, value, length))]
+
+
+def _labels(where: str, value: object) -> list[Any]:
+    labels = _list(where, value)
+    if not labels:
+        raise InvalidArgumentError(f"{where} must name at least one class")
+    out: list[Any] = []
+    for i, label in enumerate(labels):
+        if isinstance(label, str | bool) or label is None:
+            out.append(label)
+        else:
+            out.append(_number(f"{where}[{i}]", label))
+    return out
+
+
+def _tables(where: str, value: object, classes: int, thresholds: int) -> list[list[list[int | float]]]:
+    """Per class, per threshold, the counts ``[TP, FP, TN, FN]``."""
+    return [
+        [_numbers(f"{where}[{c}][{t}]", row, 4) for t, row in enumerate(_list(f"{where}[{c}]", table, thresholds))]
+        for c, table in enumerate(_list(where, value, classes))
+    ]
+
+
+def _check_data(kind: str, where: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    if kind == "confusion_matrix":
+        labels = _labels(f"{where}.class_labels", data["class_labels"])
+        n = len(labels)
+        rows = _list(f"{where}.matrix", data["matrix"], n)
+        matrix = [_numbers(f"{where}.matrix[{i}]", row, n) for i, row in enumerate(rows)]
+        return {"class_labels": labels, "matrix": matrix}
+    if kind == "residuals":
+        counts = _numbers(f"{where}.bin_counts", data["bin_counts"])
+        edges = _numbers(f"{where}.bin_edges", data["bin_edges"], len(counts) + 1)
+        return {"bin_edges": edges, "bin_counts": counts}
+    if kind == "predictions":
+        averages = _numbers(f"{where}.bin_averages", data["bin_averages"])
+        k = len(averages)
+        return {
+            "bin_averages": averages,
+            "bin_errors": _numbers(f"{where}.bin_errors", data["bin_errors"], k),
+            "bin_counts": _numbers(f"{where}.bin_counts", data["bin_counts"], k),
+            "bin_edges": _numbers(f"{where}.bin_edges", data["bin_edges"], k + 1),
+        }
+    labels = _labels(f"{where}.class_labels", data["class_labels"])
+    probability = _numbers(f"{where}.probability_thresholds", data["probability_thresholds"])
+    percentile = _numbers(f"{where}.percentile_thresholds", data["percentile_thresholds"])
+    return {
+        "probability_tables": _tables(
+            f"{where}.probability_tables", data["probability_tables"], len(labels), len(probability)
+        ),
+        "percentile_tables": _tables(
+            f"{where}.percentile_tables", data["percentile_tables"], len(labels), len(percentile)
+        ),
+        "probability_thresholds": probability,
+        "percentile_thresholds": percentile,
+        "class_labels": labels,
+    }
+
+
+def chart_value(kind: str, name: str, value: object) -> dict[str, Any]:
+    """The checked, plain-JSON document of a v1 chart metric ``kind`` logged under ``name``.
+
+    ``value`` is a dict or a JSON string ``{"schema_type": kind, "schema_version": "...", "data":
+    {...}}``; a wrong shape is refused naming the metric, the field and what it needs.
+    """
+    if kind not in CHART_KINDS:
+        raise InvalidArgumentError(f"unknown chart kind {kind!r}; known: {', '.join(CHART_KINDS)}")
+    method = f"{_METHOD[kind]}({name!r})"
+    fields = ", ".join(CHART_KINDS[kind])
+    shape = f'{{"schema_type": "{kind}", "schema_version": "1.0.0", "data": {{{fields}}}}}'
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value)
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{method}: the value is not valid JSON ({exc}); it takes {shape}") from None
+    if not isinstance(value, Mapping):
+        raise InvalidArgumentError(f"{method} takes a dict or a JSON string {shape}, got {type(value).__name__}")
+    schema_type = value.get("schema_type")
+    if schema_type != kind:
+        raise InvalidArgumentError(
+            f"{method}: schema_type must be {kind!r}, got {schema_type!r}"
+            + (f" (log it with log_{schema_type}())" if schema_type in CHART_KINDS else "")
+        )
+    version = value.get("schema_version")
+    if not isinstance(version, str) or not version:
+        raise InvalidArgumentError(f"{method}: schema_version must be a string such as '1.0.0', got {version!r}")
+    data = value.get("data")
+    if not isinstance(data, Mapping):
+        raise InvalidArgumentError(f"{method}: data must be an object with {fields}, got {type(data).__name__}")
+    missing = [f for f in CHART_KINDS[kind] if f not in data]
+    if missing:
+        raise InvalidArgumentError(f"{method}: data lacks {', '.join(missing)} (it takes {fields})")
+    return {"schema_type": kind, "schema_version": version, "data": _check_data(kind, f"{method}: data", data)}
 
 
 @functools.lru_cache(maxsize=4096)

@@ -209,3 +209,41 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
         assert slow.get_status() == "Canceled"
         assert slow_page.locator('[data-testid="mlws-run-cancel"]').count() == 0  # nothing left to cancel
         screenshot(page, "run-page-canceled")
+
+
+def test_a_run_page_shows_v1_text_metrics_and_a_confusion_matrix(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    """Azure ML v1's text-valued metrics (name -> latest value, and every value) and a confusion
+    matrix drawn as a heatmap with its class labels (issue 14, item 3)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    ws = Workspace.create(root)
+    with Experiment(ws, "v1-charts").start_logging(display_name="v1-metrics") as run:
+        run.log("message", "training started")
+        run.log("message", "training ended")
+        run.log("converged", True)
+        run.log_confusion_matrix(
+            "confusion",
+            {
+                "schema_type": "confusion_matrix",
+                "schema_version": "1.0.0",
+                "data": {"class_labels": ["cat", "dog"], "matrix": [[5, 1], [2, 6]]},
+            },
+        )
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        run_page = _open_run(page, "v1-charts", "v1-metrics")
+        text = run_page.locator(".jp-mlws-text-metrics")
+        text.locator("tr[data-metric='message']", has_text="training ended").wait_for(timeout=TIMEOUT_MS)
+        assert "training started" in text.locator("tr[data-metric='message']").inner_text()  # every value
+        assert "true" in text.locator("tr[data-metric='converged']").inner_text()
+        selector = f'[data-run-id="{run.id}"] .jp-mlws-record[data-kind="confusion_matrix"] .js-plotly-plot'
+        page.wait_for_function(
+            "s => { const c = document.querySelector(s); return c && c.data && c.data.length > 0; }",
+            arg=selector,
+            timeout=TIMEOUT_MS,
+        )
+        drawn = page.evaluate(
+            "s => { const d = document.querySelector(s).data[0]; return [d.type, d.x, d.z]; }", selector
+        )
+        assert drawn == ["heatmap", ["cat", "dog"], [[5, 1], [2, 6]]]
+        screenshot(page, "run-page-v1-metrics")

@@ -350,6 +350,10 @@ def test_what_a_container_job_logs_reaches_the_workspace(
         run.log_list("acc", [0.5, 0.75])
         run.log_row("roc", fpr=0.1, tpr=0.8)
         run.log_table("pr", {"p": [1.0, 0.5], "r": [0.2, 0.9]})
+        run.log("message", "from the container")  # v1's text-valued metrics and chart metrics (issue 14)
+        run.log("converged", True)
+        run.log_confusion_matrix("cm", {"schema_type": "confusion_matrix", "schema_version": "1.0.0",
+                                        "data": {"class_labels": ["a", "b"], "matrix": [[1, 0], [2, 3]]}})
         run.log_params({"lr": 0.1, "layers": 3})
         run.set_tags({"stage": "docker"})
         run.add_properties({"owner": "container"})
@@ -378,6 +382,8 @@ def test_what_a_container_job_logs_reaches_the_workspace(
     metrics = run.get_metrics()
     assert metrics["acc"] == [0.5, 0.75] and len(run.get_metric_history("loss")) == 100
     assert metrics["roc"] == {"fpr": [0.1], "tpr": [0.8]} and metrics["pr"] == {"p": [1.0, 0.5], "r": [0.2, 0.9]}
+    assert (metrics["message"], metrics["converged"]) == ("from the container", True)
+    assert metrics["cm"]["data"] == {"class_labels": ["a", "b"], "matrix": [[1, 0], [2, 3]]}
     assert run.get_params() == {"lr": "0.1", "layers": "3"}
     assert run.get_tags()["stage"] == "docker" and run.get_properties()["owner"] == "container"
     names = set(run.get_file_names())

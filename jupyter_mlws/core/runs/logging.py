@@ -1,4 +1,5 @@
-"""Logging of a run: metrics (buffered scalars, lists, table rows, images), params, tags, properties."""
+"""Logging of a run: metrics (buffered scalars, text, lists, table rows, images, v1 charts), params,
+tags, properties."""
 
 from __future__ import annotations
 
@@ -13,13 +14,22 @@ from typing import Any
 from ...errors import InvalidArgumentError, NotFoundError
 from ..entities import MetricPoint
 from ..names import validate_key
-from ..values import as_number, as_step, json_row
+from ..values import as_number, as_step, as_text, chart_value, json_row, metric_value, text_values
 from .base import RunBase
 
 __all__ = ["RunLogging"]
 
 _now = time.time
-_KIND_WORDS = {"scalar": "numbers", "table": "table rows", "image": "images"}
+_KIND_WORDS = {
+    "scalar": "numbers",
+    "text": "text or booleans",
+    "table": "table rows",
+    "image": "images",
+    "confusion_matrix": "a confusion matrix",
+    "accuracy_table": "an accuracy table",
+    "residuals": "residuals",
+    "predictions": "predictions",
+}
 
 
 class RunLogging(RunBase):
@@ -35,23 +45,64 @@ class RunLogging(RunBase):
             )
 
     def log(self, name: str, value: Any, step: int | None = None, description: str = "") -> None:
-        """Log one number (NaN and inf allowed). Returns at once; a background thread writes it."""
+        """Log one number (NaN and inf allowed), or as Azure ML v1 does a string or a boolean (a
+        text-valued metric; a name holds either numbers or text). Numbers return at once (a
+        background thread writes them); text is written before this returns."""
         # The hot path: a million calls a minute must stay cheap (benchmarks/bench_tracking.py).
+        if type(value) is not float:
+            value = metric_value(name, value)
+            if type(value) is not float:
+                self._log_text(name, [value], step)
+                return
         if self._kinds.get(name) != "scalar":
             self._claim(name, "scalar")
-        if type(value) is not float:
-            value = as_number(name, value)
         if step is not None and type(step) is not int:
             step = as_step(step)
         self._enqueue((self._id, name, value, step, _now()))
 
+    def _log_text(self, name: str, values: list[Any], step: int | None = None) -> None:
+        texts = text_values(name, values)  # a refused value claims no name
+        self._claim(name, "text")
+        self._logging.log_text(self._id, name, texts, step)
+
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
-        """Log a list of numbers as one series."""
+        """Log a list of numbers as one series, or (as v1) a list of strings or booleans."""
+        values = list(value)
+        if values and as_text(values[0]) is not None:  # text, as its first value says (numbers stay cheap)
+            self._log_text(name, values)
+            return
         self._claim(name, "scalar")
         now = time.time()
         rid = self._id
-        points = [(rid, name, as_number(name, v), None, now) for v in value]
+        points = [(rid, name, as_number(name, v), None, now) for v in values]
         self._writer.queue.extend(points)
+
+    # -- Azure ML v1's chart metrics: one JSON document each (see values.chart_value) --------------------------------
+    def _log_chart(self, kind: str, name: str, value: Any) -> None:
+        document = chart_value(kind, name, value)  # a refused value claims no name
+        self._claim(name, kind)
+        self._logging.log_chart(self._id, name, kind, document)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        """A confusion matrix, as v1: ``{"schema_type": "confusion_matrix", "schema_version": "1.0.0",
+        "data": {"class_labels": [...], "matrix": [[...], ...]}}`` (a dict or a JSON string)."""
+        self._log_chart("confusion_matrix", name, value)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        """An accuracy table, as v1: ``schema_type`` ``"accuracy_table"``, ``data`` with
+        ``probability_tables``, ``percentile_tables`` (per class, per threshold ``[TP, FP, TN, FN]``),
+        ``probability_thresholds``, ``percentile_thresholds`` and ``class_labels``."""
+        self._log_chart("accuracy_table", name, value)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        """A histogram of residuals, as v1: ``schema_type`` ``"residuals"``, ``data`` with
+        ``bin_edges`` (one more than) ``bin_counts``."""
+        self._log_chart("residuals", name, value)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        """Binned predictions, as v1: ``schema_type`` ``"predictions"``, ``data`` with
+        ``bin_averages``, ``bin_errors``, ``bin_counts`` and ``bin_edges`` (one more)."""
+        self._log_chart("predictions", name, value)
 
     def log_row(self, name: str, description: str | None = None, **row: Any) -> None:
         """Append one row to a table metric: ``run.log_row("roc", fpr=0.1, tpr=0.8)``."""
@@ -126,8 +177,9 @@ class RunLogging(RunBase):
         self._workspace.flush(timeout)
 
     def get_metrics(self, name: str | None = None, recursive: bool = False) -> dict[str, Any]:
-        """``{name: value}``: one value -> scalar, several -> list, tables -> dict of columns,
-        images -> file name(s). ``recursive=True`` answers ``{run_id: {...}}`` for this run and
+        """``{name: value}``: one value -> scalar, several -> list (numbers, or text and booleans),
+        tables -> dict of columns, images -> file name(s), v1 charts -> their JSON document(s).
+        ``recursive=True`` answers ``{run_id: {...}}`` for this run and
         all its descendants."""
         if recursive:
             ids = [self._id, *(r.run_id for r in self._queries.children(self._id, recursive=True))]

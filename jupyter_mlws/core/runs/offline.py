@@ -6,10 +6,10 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ...errors import InvalidStateError
-from ..names import validate_file_name
+from ...errors import InvalidArgumentError, InvalidStateError
+from ..names import validate_file_name, validate_key
 from ..status import RunStatus
-from ..values import as_number, str_map
+from ..values import as_number, as_text, chart_value, metric_value, str_map, text_values
 
 __all__ = ["OfflineRun"]
 
@@ -26,20 +26,51 @@ class OfflineRun:
         self.tags: dict[str, str] = {}
         self.properties: dict[str, str] = {}
         self._metrics: dict[str, list[Any]] = {}
+        self._kinds: dict[str, str] = {}
         self._params: dict[str, str] = {}
 
     def _say(self, what: str, name: str, value: Any) -> None:
         print(f"Attempted to log {what} {name}:\n{value}", flush=True)
 
+    def _keep(self, name: str, kind: str, values: list[Any]) -> None:
+        # As a run does: one name holds one kind (numbers, text, one chart kind...).
+        known = self._kinds.setdefault(validate_key("metric", name), kind)
+        if known != kind:
+            raise InvalidArgumentError(f"metric {name!r} already holds {known} values; log {kind} under another name")
+        self._metrics.setdefault(name, []).extend(values)
+
     def log(self, name: str, value: Any, step: int | None = None, description: str = "") -> None:
-        value = as_number(name, value)
-        self._metrics.setdefault(name, []).append(value)
+        value = metric_value(name, value)
+        self._keep(name, "scalar" if type(value) is float else "text", [value])
         self._say("scalar metric", name, value)
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
-        values = [as_number(name, v) for v in value]
-        self._metrics.setdefault(name, []).extend(values)
+        items = list(value)
+        if items and as_text(items[0]) is not None:  # text, as its first value says
+            texts = text_values(name, items)
+            self._keep(name, "text", texts)
+            self._say("list metric", name, texts)
+            return
+        values = [as_number(name, v) for v in items]
+        self._keep(name, "scalar", values)
         self._say("list metric", name, values)
+
+    def _chart(self, kind: str, name: str, value: Any) -> None:
+        document = chart_value(kind, name, value)
+        self._keep(name, kind, [document])
+        self._say(f"{kind} metric", name, document)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        self._chart("confusion_matrix", name, value)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        self._chart("accuracy_table", name, value)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        self._chart("residuals", name, value)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        self._chart("predictions", name, value)
 
     def log_row(self, name: str, description: str | None = None, **row: Any) -> None:
         self._say("row metric", name, row)
@@ -64,7 +95,7 @@ class OfflineRun:
         self, metrics: Iterable[tuple[str, Any, int | None]] = (), params: Any = None, tags: Any = None
     ) -> None:
         for name, value, step in metrics:
-            self.log(name, value, step)
+            self.log(name, as_number(name, value), step)  # numbers only, as a run's log_batch
         if params:
             self.log_params(params)
         if tags:

@@ -33,14 +33,23 @@ from ..entities import MetricPoint
 from ..layout import ENV_JOB_API
 from ..names import validate_file_name, validate_key
 from ..status import TERMINAL_STATUSES, RunStatus
-from ..values import as_number, as_step
+from ..values import as_number, as_step, as_text, chart_value, metric_value, text_values
 
 __all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect"]
 
 SEND_INTERVAL_S = 1.0  # how often buffered metric points go to the supervisor
 BATCH_POINTS = 5000  # ... or as soon as this many are waiting
 CHUNK = 1 << 20  # upload chunk (bytes before base64)
-_KIND_WORDS = {"scalar": "numbers", "table": "table rows", "image": "images"}
+_KIND_WORDS = {
+    "scalar": "numbers",
+    "text": "text or booleans",
+    "table": "table rows",
+    "image": "images",
+    "confusion_matrix": "a confusion matrix",
+    "accuracy_table": "an accuracy table",
+    "residuals": "residuals",
+    "predictions": "predictions",
+}
 
 # Methods of ``Run`` a job on the Docker target does not get, and why each would need the workspace.
 REFUSED = {
@@ -378,15 +387,47 @@ class RemoteRun:
             )
 
     def log(self, name: str, value: Any, step: int | None = None, description: str = "") -> None:
-        """Log one number (NaN and inf allowed); sent in a batch within a second."""
+        """Log one number (NaN and inf allowed; sent in a batch within a second), or as Azure ML v1
+        a string or a boolean (a text-valued metric, sent at once)."""
+        value = metric_value(name, value)
+        if type(value) is not float:
+            self._log_text(name, [value], as_step(step))
+            return
         self._claim(name, "scalar")
-        self._conn.queue([self._id, name, as_number(name, value), as_step(step), time.time()])
+        self._conn.queue([self._id, name, value, as_step(step), time.time()])
+
+    def _log_text(self, name: str, values: list[Any], step: int | None = None) -> None:
+        texts = text_values(name, values)  # JSON carries them (numpy's bool_ would not go)
+        self._claim(name, "text")
+        self._call("log_text", name=name, values=texts, step=step)
 
     def log_list(self, name: str, value: Iterable[Any], description: str = "") -> None:
+        items = list(value)
+        if items and as_text(items[0]) is not None:  # text, as its first value says
+            self._log_text(name, items)
+            return
         self._claim(name, "scalar")
         now = time.time()
-        for v in [as_number(name, v) for v in value]:
+        for v in [as_number(name, v) for v in items]:
             self._conn.queue([self._id, name, v, None, now])
+
+    # -- Azure ML v1's chart metrics (checked here and again by the supervisor) ---------------------------------
+    def _log_chart(self, kind: str, name: str, value: Any) -> None:
+        document = chart_value(kind, name, value)
+        self._claim(name, kind)
+        self._call("log_chart", name=name, kind=kind, value=document)
+
+    def log_confusion_matrix(self, name: str, value: Any, description: str = "") -> None:
+        self._log_chart("confusion_matrix", name, value)
+
+    def log_accuracy_table(self, name: str, value: Any, description: str = "") -> None:
+        self._log_chart("accuracy_table", name, value)
+
+    def log_residuals(self, name: str, value: Any, description: str = "") -> None:
+        self._log_chart("residuals", name, value)
+
+    def log_predictions(self, name: str, value: Any, description: str = "") -> None:
+        self._log_chart("predictions", name, value)
 
     def log_row(self, name: str, description: str | None = None, **row: Any) -> None:
         if not row:

@@ -227,8 +227,8 @@ class QueryService:
         return self._store.get_metric_history(run_id, name)
 
     def metrics(self, run_id: str, name: str | None = None) -> dict[str, Any]:
-        """``{name: value}``: one value -> scalar, several -> list, tables -> dict of columns,
-        images -> file name(s)."""
+        """``{name: value}``: one value -> scalar, several -> list (numbers, and text or booleans
+        alike), tables -> dict of columns, images -> file name(s), v1 charts -> their JSON document(s)."""
         self._b.flush()
         result: dict[str, Any] = {}
         for series in self._store.list_metric_series(run_id):
@@ -244,8 +244,13 @@ class QueryService:
         entries = self._store.get_metric_records(run_id, series.name)
         if series.kind == "table":
             return row_columns([e.payload for e in entries])
-        files = [e.payload["file"] for e in entries]
-        return files[0] if len(files) == 1 else files
+        if series.kind == "image":
+            values = [e.payload["file"] for e in entries]
+        elif series.kind == "text":
+            values = [e.payload["value"] for e in entries]
+        else:  # a v1 chart: the document as logged
+            values = [e.payload for e in entries]
+        return values[0] if len(values) == 1 else values
 
     def metric_view(self, run_id: str, name: str, max_points: int) -> MetricSeriesView:
         """One metric for a chart: scalars down-sampled to about ``max_points`` points."""

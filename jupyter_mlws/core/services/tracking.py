@@ -18,7 +18,7 @@ from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEn
 from ..interfaces import MetadataStore
 from ..names import validate_file_name, validate_key, validate_run_id
 from ..status import ACTIVE_STATUSES, RunStatus, check_transition
-from ..values import as_number, as_step, str_map
+from ..values import as_number, as_step, chart_value, str_map, text_values
 from . import liveness
 from .context import Backends
 
@@ -239,6 +239,23 @@ class TrackingService:
         """Append table rows or image references (JSON-able payloads) to a metric."""
         now = time.time()
         self._store.log_records(run_id, name, kind, [MetricRecordEntry(p, now) for p in payloads])
+
+    def log_text(self, run_id: str, name: str, values: Sequence[Any], step: int | None = None) -> None:
+        """Append text-valued points (strings or booleans, Azure ML v1's ``run.log("msg", "text")``)
+        to a metric; they are kept as records of the ``text`` kind, each with its step."""
+        validate_key("metric", name)
+        step = as_step(step)
+        texts = text_values(name, values)
+        payloads = [{"value": t} if step is None else {"value": t, "step": step} for t in texts]
+        self.log_records(run_id, name, "text", payloads)
+
+    def log_chart(self, run_id: str, name: str, kind: str, value: Any) -> dict[str, Any]:
+        """Log one of Azure ML v1's chart metrics (``confusion_matrix``, ``accuracy_table``,
+        ``residuals``, ``predictions``): the JSON document, checked. Returns it as stored."""
+        validate_key("metric", name)
+        document = chart_value(kind, name, value)
+        self.log_records(run_id, name, kind, [document])
+        return document
 
     def set_tags(self, run_id: str, tags: Mapping[str, Any]) -> None:
         self._store.log_batch(run_id, (), None, str_map("tag", tags))

@@ -118,7 +118,9 @@ metric_series = Table(
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("run_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), nullable=False),
     Column("name", String(255), nullable=False),
-    Column("kind", String(16), nullable=False),  # scalar | table | image
+    # scalar (metric_points) | table | image | text | v1 charts: confusion_matrix, accuracy_table,
+    # residuals, predictions (metric_records); 16 characters hold the longest
+    Column("kind", String(16), nullable=False),
     Column("count", BigInteger, nullable=False, server_default="0"),
     Column("last_value", Float, nullable=True),
     Column("last_step", BigInteger, nullable=True),

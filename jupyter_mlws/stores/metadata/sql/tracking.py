@@ -26,7 +26,14 @@ _KIND_HINT = {
     "scalar": "numbers (run.log)",
     "table": "rows (run.log_row / run.log_table)",
     "image": "images (run.log_image)",
+    "text": "text or booleans (run.log)",
+    "confusion_matrix": "a confusion matrix (run.log_confusion_matrix)",
+    "accuracy_table": "an accuracy table (run.log_accuracy_table)",
+    "residuals": "residuals (run.log_residuals)",
+    "predictions": "predictions (run.log_predictions)",
 }
+#: Kinds kept as JSON records (everything but numbers).
+RECORD_KINDS = frozenset(_KIND_HINT) - {"scalar"}
 
 
 class TrackingMixin(SqlStoreBase, TrackingStore):
@@ -121,7 +128,7 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
         )
 
     def log_records(self, run_id: str, name: str, kind: str, entries: Sequence[MetricRecordEntry]) -> None:
-        if kind not in ("table", "image"):
+        if kind not in RECORD_KINDS:
             raise InvalidArgumentError(f"unknown record kind {kind!r}")
         if not entries:
             return
@@ -178,6 +185,7 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
                 .order_by(metric_series.c.id)
             ).all()
         # A numeric series whose last value is NaN keeps NULL in last_value (as SQLite must).
+        # Other kinds keep no last value (text included: ``last_value`` is a number column).
         return [
             MetricSeriesInfo(
                 *row[:3], math.nan if row[1] == "scalar" and row[2] and row[3] is None else row[3], *row[4:]
