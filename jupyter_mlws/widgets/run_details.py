@@ -93,8 +93,9 @@ class RunDetails:
             return
         from IPython.display import display
 
-        bundle: dict[str, Any] = dict(self.widget._repr_mimebundle_() or {})
-        bundle["text/plain"] = self.summary_text()
+        # The widget's view as ipywidgets displays it (protocol 2.0), with the summary as its text.
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+        bundle = {"application/vnd.jupyter.widget-view+json": view, "text/plain": self.summary_text()}
         display(bundle, raw=True)  # type: ignore[no-untyped-call]
         if type(shell).__name__ == "ZMQInteractiveShell":  # a kernel: a widget front end may be watching
             self.start()
