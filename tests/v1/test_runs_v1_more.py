@@ -17,6 +17,7 @@ from jupyter_mlws import Experiment, Run, ScriptRunConfig, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.runs.remote import RemoteRun
 from jupyter_mlws.errors import ActivityFailedException, InvalidArgumentError, InvalidStateError, NotFoundError
+from jupyter_mlws.snapshots import SecretFilesExcludedWarning
 
 
 def _zip_names(path: str) -> set[str]:
@@ -96,6 +97,11 @@ def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> N
         run.restore_snapshot(snapshot_id="nope", path=tmp_path)
     with pytest.raises(NotFoundError, match="missing"):
         run.take_snapshot(tmp_path / "missing")
+    # A secret-like file named on its own is still left out, and named.
+    (tmp_path / ".env").write_text("TOKEN=1\n")
+    with pytest.warns(SecretFilesExcludedWarning, match=".env"):
+        empty = run.take_snapshot(tmp_path / ".env")
+    assert _zip_names(run.restore_snapshot(empty, tmp_path / "env.zip")) == set()
     run.complete()
 
 
@@ -115,6 +121,7 @@ def test_start_logging_captures_the_snapshot_directory_and_stores_outputs(
         run.log("acc", 0.9)
     assert run.get_status() == "Completed"
     assert run.properties["mlws.snapshot_id"] == run.record.snapshot_id
+    assert ws.services.queries.run_view(run.id).snapshot_id == run.record.snapshot_id  # the run page offers it
     assert _zip_names(run.download_snapshot(tmp_path / "snap.zip")) == {"train.py"}
     assert run.restore_snapshot(path=tmp_path / "r.zip") == str(tmp_path / "r.zip")  # its latest snapshot
     assert sorted(run.get_file_names()) == ["outputs/model.pkl", "outputs/sub/metrics.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Mapping
@@ -34,10 +35,11 @@ class SnapshotService:
 
         single = Path(source).expanduser()
         if single.is_file():
-            # One file (Azure ML v1's run.take_snapshot(file)): a snapshot holding just that file.
-            with tempfile.TemporaryDirectory(prefix="mlws-snapshot-") as empty:
-                files = {single.name: single.read_bytes(), **(extra_files or {})}
-                snapshot = capture_snapshot(empty, self._b.artifacts, extra_files=files, warn=warn)
+            # One file (Azure ML v1's run.take_snapshot(file)): a snapshot holding just that file,
+            # captured by the same rules (a secret-like file is left out and named).
+            with tempfile.TemporaryDirectory(prefix="mlws-snapshot-") as folder:
+                shutil.copy2(single, Path(folder) / single.name)
+                snapshot = capture_snapshot(folder, self._b.artifacts, extra_files=extra_files, warn=warn)
         else:
             snapshot = capture_snapshot(
                 source,
