@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from ...errors import InvalidArgumentError, MlwsError, NotFoundError
+from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..layout import DRIVER_LOG
 from ..names import validate_file_name
 from .base import RunBase
@@ -90,16 +90,14 @@ class RunFiles(RunBase):
         for interactive runs. The run keeps the ids in the properties ``mlws.snapshots.<n>``.
         """
         snapshot = self._services.snapshots.capture(file_or_folder_path)
-        for _ in range(20):  # another process may take one at the same time: it gets the next number
-            number = len(_taken_snapshots(self._queries.properties(self._id))) + 1
+        for _ in range(20):
+            number = max(_taken_snapshots(self._queries.properties(self._id)), default=0) + 1
             try:
                 self._logging.add_properties(self._id, {f"{SNAPSHOT_PROPERTY}{number}": snapshot.id})
-            except MlwsError:
-                if _taken_snapshots(self._queries.properties(self._id)).get(number) == snapshot.id:
-                    break
+            except InvalidStateError:  # another process took one at the same time: try the next number
                 continue
-            break
-        return snapshot.id
+            return snapshot.id
+        raise InvalidStateError(f"run {self._id}: could not record snapshot {snapshot.id}; try take_snapshot again")
 
     def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None) -> str:
         """Azure ML v1's ``restore_snapshot``: write a snapshot as a zip and return the zip's path.
