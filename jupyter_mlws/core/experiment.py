@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import InvalidArgumentError, NotFoundError
 from .entities import ExperimentRecord
 from .names import validate_entity_name
 from .search import BoolOp, Comparison, FilterExpr
@@ -58,14 +61,53 @@ class Experiment:
     def start_logging(
         self,
         display_name: str | None = None,
+        snapshot_directory: str | os.PathLike[str] | None = None,
+        outputs: str | os.PathLike[str] | bool | None = None,
         *,
         tags: Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
+        **v1_options: Any,
     ) -> Run:
-        """Start an interactive run (status Running). Use it as a context manager to finish it."""
+        """Start an interactive run (status Running). Use it as a context manager to finish it.
+
+        Azure ML v1's keywords: ``snapshot_directory`` is captured as the run's snapshot, as for a
+        job (ignore rules honoured; git state in the ``azureml.git.*`` properties);
+        ``outputs`` names a folder whose files are stored under ``outputs/`` when the run
+        completes (v1 tracks ``./outputs`` by default; here only a folder you name, and
+        ``outputs=True`` is ``./outputs``; ``False`` or ``None`` track none); ``experiment=`` (this
+        experiment) is accepted.
+        """
         from .runs import Run
 
-        return Run.create(self, display_name=display_name, tags=tags, properties=properties)
+        other = v1_options.pop("experiment", None)
+        if other is not None and other != self:
+            raise InvalidArgumentError(
+                f"start_logging(experiment={other!r}) names another experiment than {self!r}; "
+                "call it on that experiment"
+            )
+        if v1_options:
+            raise InvalidArgumentError(
+                f"start_logging() got unknown keyword(s) {sorted(v1_options)}; it takes display_name, "
+                "snapshot_directory, outputs, tags and properties"
+            )
+        if outputs is not None and not isinstance(outputs, bool | str | os.PathLike):
+            raise InvalidArgumentError(f"start_logging(outputs=...) takes a folder path or False, got {outputs!r}")
+        snapshot_id = None
+        if snapshot_directory is not None:
+            from ..snapshots import git_properties
+
+            source = Path(snapshot_directory)
+            if not source.is_dir():
+                raise NotFoundError(
+                    f"start_logging(snapshot_directory={str(snapshot_directory)!r}): no such folder; "
+                    "name the folder of the code this run executes"
+                )
+            snapshot_id = self._workspace.services.snapshots.capture(source).id
+            properties = {**git_properties(source), "mlws.snapshot_id": snapshot_id, **(properties or {})}
+        run = Run.create(self, display_name=display_name, tags=tags, properties=properties, snapshot_id=snapshot_id)
+        if outputs is not None and outputs is not False:
+            run._outputs_dir = Path("outputs" if outputs is True else outputs)
+        return run
 
     def submit(self, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
         """Snapshot the config's source folder and run it as a job on its compute target.

@@ -8,6 +8,7 @@ is active (the kernel stays free), does a last refresh when the run ends, and th
 from __future__ import annotations
 
 import html
+import sys
 import threading
 import time
 from collections import deque
@@ -63,6 +64,7 @@ class RunDetails:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.status: RunStatus | None = None
+        self._details: dict[str, Any] | None = None
 
         self.header = widgets.HTML()
         self.charts = widgets.VBox()
@@ -77,15 +79,69 @@ class RunDetails:
 
     # -- display ----------------------------------------------------------------------------------------
     def show(self) -> None:
-        """Display the widget and keep it up to date while the run is active."""
+        """Display the widget and keep it up to date while the run is active.
+
+        What is displayed carries the widget's view and a text summary (status, elapsed time,
+        latest metric values, params, tags, the last log lines, child runs): a front end without
+        widgets (a notebook run by nbclient or papermill, terminal IPython) shows the text. Plain
+        Python, with no IPython at all, prints the text.
+        """
+        self.refresh()
+        shell = _shell()
+        if shell is None:
+            print(self.summary_text(), flush=True)
+            return
         from IPython.display import display
 
-        self.refresh()
-        display(self.widget)  # type: ignore[no-untyped-call]
-        self.start()
+        # The widget's view as ipywidgets displays it (protocol 2.0), with the summary as its text.
+        view = {"version_major": 2, "version_minor": 0, "model_id": self.widget.model_id}
+        bundle = {"application/vnd.jupyter.widget-view+json": view, "text/plain": self.summary_text()}
+        display(bundle, raw=True)  # type: ignore[no-untyped-call]
+        if type(shell).__name__ == "ZMQInteractiveShell":  # a kernel: a widget front end may be watching
+            self.start()
 
     def _ipython_display_(self) -> None:  # `RunDetails(run)` as a cell's last line shows it too
         self.show()
+
+    def __str__(self) -> str:
+        return self.summary_text()
+
+    def summary_text(self, log_lines: int = 10) -> str:
+        """The run as text, as of the last refresh: what a front end without widgets shows."""
+        details = self._details or {}
+        record = self.run.record
+        start = record.start_time or record.created_time
+        end = record.end_time if record.end_time is not None else time.time()
+        status = details.get("status", record.status.value)
+        lines = [
+            f"Run {record.display_name or record.run_id} ({record.run_id}) in experiment {record.experiment_name}",
+            f"Status: {status}   Elapsed: {_elapsed(end - start)}",
+        ]
+        queries = self.run.workspace.services.queries
+        metrics = queries.summaries([record])[0].metrics
+        for title, values in (
+            ("Metrics (latest)", {k: f"{v:.6g}" for k, v in metrics.items()}),
+            ("Params", details.get("params") or {}),
+            ("Tags", details.get("tags") or {}),
+        ):
+            if values:
+                lines.append(f"{title}:")
+                lines.extend(f"  {k}: {v}" for k, v in values.items())
+        error = details.get("error")
+        if error:
+            lines.append(f"Error: {error.get('message')}")
+        shown = [*self._log, self._partial] if self._partial else list(self._log)
+        if shown:
+            lines.append(f"Log (last {min(log_lines, len(shown))} lines):")
+            lines.extend(f"  {line}" for line in shown[-log_lines:])
+        kids = queries.summaries(queries.children(record.run_id))
+        if kids:
+            lines.append(f"Child runs ({len(kids)}):")
+            for kid in kids:
+                values = ", ".join(f"{k}={v:.4g}" for k, v in list(kid.metrics.items())[:4])
+                name = kid.record.display_name or kid.id
+                lines.append(f"  {name} ({kid.id}): {kid.record.status.value}" + (f"  {values}" if values else ""))
+        return "\n".join(lines)
 
     def start(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -125,6 +181,7 @@ class RunDetails:
         run = self.run
         run.workspace.flush()  # points this kernel logged are shown too
         details = run.get_details()
+        self._details = details
         self.status = RunStatus(details["status"])
         self._header(details)
         self._metrics()
@@ -216,3 +273,12 @@ class RunDetails:
             for k in kids
         ]
         self.children.value = _table(rows, ["Run", "Status", *names])
+
+
+def _shell() -> Any:
+    """The running IPython shell (a kernel or terminal IPython), or None in plain Python."""
+    if "IPython" not in sys.modules:  # plain Python never imported it: no shell to display to
+        return None
+    from IPython import get_ipython
+
+    return get_ipython()

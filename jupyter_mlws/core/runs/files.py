@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from ...errors import InvalidArgumentError
+from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..layout import DRIVER_LOG
 from ..names import validate_file_name
 from .base import RunBase
 
-__all__ = ["RunFiles"]
+__all__ = ["SNAPSHOT_PROPERTY", "RunFiles"]
 
 
 class RunFiles(RunBase):
@@ -80,3 +80,54 @@ class RunFiles(RunBase):
         if target.is_dir():
             target = target / f"{self._id}-snapshot.zip"
         return str(self._services.snapshots.write_zip(self._id, target))
+
+    # -- snapshots taken during a run (Azure ML v1) ----------------------------------------------------------
+    def take_snapshot(self, file_or_folder_path: str | os.PathLike[str]) -> str:
+        """Azure ML v1's ``take_snapshot``: capture a folder (ignore rules honoured) or one file as a
+        snapshot of this run and return its id. ``restore_snapshot()`` gives the latest one back.
+
+        A job's (or ``start_logging(snapshot_directory=...)``'s) snapshot is taken already; this is
+        for interactive runs. The run keeps the ids in the properties ``mlws.snapshots.<n>``.
+        """
+        snapshot = self._services.snapshots.capture(file_or_folder_path)
+        for _ in range(20):
+            number = max(_taken_snapshots(self._queries.properties(self._id)), default=0) + 1
+            try:
+                self._logging.add_properties(self._id, {f"{SNAPSHOT_PROPERTY}{number}": snapshot.id})
+            except InvalidStateError:  # another process took one at the same time: try the next number
+                continue
+            return snapshot.id
+        raise InvalidStateError(f"run {self._id}: could not record snapshot {snapshot.id}; try take_snapshot again")
+
+    def restore_snapshot(self, snapshot_id: str | None = None, path: str | os.PathLike[str] | None = None) -> str:
+        """Azure ML v1's ``restore_snapshot``: write a snapshot as a zip and return the zip's path.
+
+        ``snapshot_id`` defaults to the run's latest snapshot (the last ``take_snapshot``, else the one
+        taken before the run started); ``path`` is the zip file or a folder to put
+        ``<snapshot id>.zip`` in (default: the working directory).
+        """
+        if snapshot_id is None:
+            taken = _taken_snapshots(self._queries.properties(self._id))
+            snapshot_id = taken[max(taken)] if taken else self._queries.run(self._id).snapshot_id
+            if snapshot_id is None:
+                raise NotFoundError(
+                    f"run {self._id} has no snapshot: take one with run.take_snapshot(folder), or pass snapshot_id="
+                )
+        elif not isinstance(snapshot_id, str) or not snapshot_id:
+            raise InvalidArgumentError(f"restore_snapshot: snapshot_id must be a snapshot id, got {snapshot_id!r}")
+        target = Path(path) if path is not None else Path.cwd()
+        if target.is_dir():
+            target = target / f"{snapshot_id}.zip"
+        return str(self._services.snapshots.write_snapshot_zip(snapshot_id, target))
+
+
+SNAPSHOT_PROPERTY = "mlws.snapshots."  # + n: the id of the n-th snapshot taken with take_snapshot
+
+
+def _taken_snapshots(properties: Mapping[str, str]) -> dict[int, str]:
+    taken = {}
+    for key, value in properties.items():
+        number = key.removeprefix(SNAPSHOT_PROPERTY)
+        if key.startswith(SNAPSHOT_PROPERTY) and number.isdigit():
+            taken[int(number)] = value
+    return taken

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 from ...errors import InvalidArgumentError
@@ -18,6 +19,8 @@ __all__ = ["RunLifecycle"]
 
 
 class RunLifecycle(RunBase):
+    _outputs_dir: Path | None = None  # start_logging(outputs=folder): stored when the run completes
+
     def _transition(self, new: RunStatus, **fields: Any) -> None:
         self._record = self._tracking.transition(self._record, new, **fields)
 
@@ -26,7 +29,13 @@ class RunLifecycle(RunBase):
         self._transition(RunStatus.RUNNING, start_time=time.time())
 
     def complete(self) -> None:
-        """Flush every logged point, then mark the run Completed."""
+        """Flush every logged point, then mark the run Completed.
+
+        A run started with ``start_logging(outputs=folder)`` first stores that folder's files under
+        ``outputs/`` (Azure ML v1 uploads the tracked outputs folder when the run ends)."""
+        outputs = self._outputs_dir
+        if outputs is not None and outputs.is_dir():
+            self._logging.upload_folder(self._id, "outputs", outputs, True)
         self._record = self._tracking.complete(self._record)
 
     def fail(self, error: BaseException | str | None = None, error_details: Any = None) -> None:
@@ -87,6 +96,15 @@ class RunLifecycle(RunBase):
         """Azure ML v1's details: ids, status, times, properties, tags, params, log files, error."""
         self._record = self._queries.run(self._id)
         return self._queries.details(self._id)
+
+    def get_portal_url(self) -> str:
+        """Azure ML v1's ``get_portal_url()``: the URL of this run's page in JupyterLab,
+        ``<lab>/lab?mlws-run=<run id>`` (see :mod:`jupyter_mlws.core.portal` for how the Lab is found:
+        ``MLWS_LAB_URL``, else a running Jupyter server that serves this workspace, else
+        ``http://localhost:8888/``). The server's token is never part of it."""
+        from ..portal import run_page_url
+
+        return run_page_url(self._workspace.root, self._id)
 
     def get_details_with_logs(self) -> dict[str, Any]:
         """Azure ML v1's ``get_details_with_logs()``: ``get_details()`` with each log file's text in

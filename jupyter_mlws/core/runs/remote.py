@@ -68,6 +68,9 @@ REFUSED = {
     "get": "Run.get()",
     "create": "Run.create()",
     "list": "Run.list()",
+    "get_portal_url": "get_portal_url() (the JupyterLab serving the workspace is the host's)",
+    "take_snapshot": "take_snapshot() (the job's code was snapshotted when it was submitted)",
+    "restore_snapshot": "restore_snapshot()",
 }
 
 

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from ...errors import ActivityFailedException, InvalidArgumentError
+from ..layout import DRIVER_LOG
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import finite_number
 from .base import RunBase
@@ -47,8 +48,9 @@ class RunWaiting(RunBase):
         delay = 0.02
         begun = time.monotonic()
         next_reconcile = begun + RECONCILE_EVERY_S
-        offset = 0
-        last = None
+        stream = _LogStream(self) if show_output else None
+        if stream is not None:
+            stream.begin()
         try:
             while True:
                 if self._record.compute_target is not None and time.monotonic() >= next_reconcile:
@@ -57,14 +59,12 @@ class RunWaiting(RunBase):
                     self._workspace.reconcile_jobs([self._id])
                     next_reconcile = time.monotonic() + RECONCILE_EVERY_S
                 status = self.status
-                if show_output:
-                    if status != last:
-                        print(f"RunId: {self._id}  Status: {status.value}", flush=True)
-                        last = status
-                    offset = self._print_log(offset)
+                if stream is not None:
+                    stream.status(status)
+                    stream.log()
                 if status in TERMINAL_STATUSES:
-                    if show_output:
-                        offset = self._print_log(offset)
+                    if stream is not None:
+                        stream.log()
                     break
                 if deadline is not None and time.monotonic() >= deadline:
                     raise TimeoutError(f"run {self._id} is still {status.value} after {timeout} s")
@@ -75,28 +75,60 @@ class RunWaiting(RunBase):
             print(f"\nStopped waiting; run {self._id} goes on (run.cancel() stops it).", flush=True)
             return self._queries.details(self._id)
         details = self._queries.details(self._id)
-        if show_output:
-            _print_summary(details)
+        if stream is not None:
+            stream.summary(details)
         if raise_on_error and status in (RunStatus.FAILED, RunStatus.CANCELED):
             message = (details.get("error") or {}).get("message", "")
             raise ActivityFailedException(f"run {self._id} ended {status.value}" + (f": {message}" if message else ""))
         return details
 
-    def _print_log(self, offset: int) -> int:
+
+class _LogStream:
+    """What ``wait_for_completion(show_output=True)`` prints, laid out as Azure ML v1 prints it:
+    ``RunId:`` and ``Web View:`` (the run's page in JupyterLab), ``Streaming user_logs/std_log.txt``
+    over the driver log as it grows, then an ``Execution Summary``. Status changes seen before the
+    log starts are printed as ``Status:`` lines."""
+
+    def __init__(self, run: RunBase) -> None:
+        self._run = run
+        self._offset = 0
+        self._streaming = False
+        self._last: RunStatus | None = None
+        self._url = ""
+
+    def begin(self) -> None:
+        from ..portal import run_page_url
+
+        self._url = run_page_url(self._run.workspace.root, self._run.id)
+        _out(f"RunId: {self._run.id}\nWeb View: {self._url}\n")
+
+    def status(self, status: RunStatus) -> None:
+        if status != self._last and not self._streaming:
+            _out(f"Status: {status.value}\n")
+        self._last = status
+
+    def log(self) -> None:
+        queries = self._run.workspace.services.queries
         while True:
-            data, new_offset = self._queries.read_log(self._id, offset)
+            data, offset = queries.read_log(self._run.id, self._offset)
             if not data:
-                return offset
-            sys.stdout.write(data.decode("utf-8", errors="replace"))
-            sys.stdout.flush()
-            offset = new_offset
+                return
+            if not self._streaming:
+                self._streaming = True
+                _out(f"\nStreaming {DRIVER_LOG}\n{'=' * (10 + len(DRIVER_LOG))}\n\n")
+            _out(data.decode("utf-8", errors="replace"))
+            self._offset = offset
+
+    def summary(self, details: dict[str, Any]) -> None:
+        lines = ["", "Execution Summary", "=================", f"RunId: {details['runId']}", f"Web View: {self._url}"]
+        lines.append(f"Status: {details['status']}")
+        if details.get("startTimeUtc") and details.get("endTimeUtc"):
+            lines.append(f"Started: {details['startTimeUtc']}  Ended: {details['endTimeUtc']}")
+        if "error" in details:
+            lines.append(f"Error: {details['error'].get('message')}")
+        _out("\n".join(lines) + "\n\n")
 
 
-def _print_summary(details: dict[str, Any]) -> None:
-    lines = ["", "Execution Summary", "=================", f"RunId: {details['runId']}"]
-    lines.append(f"Status: {details['status']}")
-    if details.get("startTimeUtc") and details.get("endTimeUtc"):
-        lines.append(f"Started: {details['startTimeUtc']}  Ended: {details['endTimeUtc']}")
-    if "error" in details:
-        lines.append(f"Error: {details['error'].get('message')}")
-    print("\n".join(lines), flush=True)
+def _out(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

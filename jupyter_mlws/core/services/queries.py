@@ -211,7 +211,7 @@ class QueryService:
             properties=self._store.get_properties(run_id),
             error=record.error,
             log_files=sorted(self.log_files(record)),
-            snapshot_id=record.snapshot_id if record.compute_target is not None else None,
+            snapshot_id=record.snapshot_id,  # a job's, or start_logging(snapshot_directory=)'s
             children=children,
             series=self._store.list_metric_series(run_id),
         )

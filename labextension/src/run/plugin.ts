@@ -1,19 +1,36 @@
 import {
+  IRouter,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
 import { IMlwsPages } from '../tokens';
-import { OPEN_RUN_COMMAND, RUN_KIND } from './open';
+import {
+  OPEN_RUN_COMMAND,
+  ROUTE_RUN_COMMAND,
+  RUN_KIND,
+  RUN_ROUTE_PATTERN,
+  openRun,
+  runIdFromSearch,
+  withoutRunQuery
+} from './open';
 
-/** Run pages: `mlws:open-run {runId}` shows a run; they reopen after a reload. */
+/**
+ * Run pages: `mlws:open-run {runId}` shows a run; they reopen after a reload. A URL
+ * `<lab>/lab?mlws-run=<run id>` (`run.get_portal_url()` in Python) opens that run's page.
+ */
 export const runPagePlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlws:run-page',
   description:
     'The run page of the ML Workspace (metrics, details, files, log).',
   autoStart: true,
   requires: [IMlwsPages],
-  activate: (app: JupyterFrontEnd, pages: IMlwsPages) => {
+  optional: [IRouter],
+  activate: (
+    app: JupyterFrontEnd,
+    pages: IMlwsPages,
+    router: IRouter | null
+  ) => {
     const trans = pages.context.trans;
     pages.addPage({
       kind: RUN_KIND,
@@ -37,5 +54,35 @@ export const runPagePlugin: JupyterFrontEndPlugin<void> = {
       },
       args: page => ({ runId: page.runId })
     });
+
+    if (!router) {
+      return;
+    }
+    app.commands.addCommand(ROUTE_RUN_COMMAND, {
+      label: trans.__('Open the Run Named in the URL'),
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: { search: { type: 'string' } }
+        }
+      },
+      execute: args => {
+        const runId = runIdFromSearch(String(args.search ?? ''));
+        if (!runId) {
+          return;
+        }
+        // After the layout is restored, so that the restored layout does not cover the page; not
+        // awaited here, so that routing (which restoring may wait on) is not held up.
+        void app.restored.then(() => {
+          openRun(pages.context, runId);
+          window.history.replaceState(
+            window.history.state,
+            '',
+            withoutRunQuery(window.location.href)
+          );
+        });
+      }
+    });
+    router.register({ command: ROUTE_RUN_COMMAND, pattern: RUN_ROUTE_PATTERN });
   }
 };
