@@ -7,6 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import nbformat
@@ -150,3 +151,33 @@ def test_runs_started_in_a_notebook_kernel_record_the_notebook_and_cell(
         submitting.id,
         str(submitting.execution_count),
     )
+
+
+class _FakeKernelShell:
+    """What the provider reads of an ipykernel shell: namespace, parent request, display hook."""
+
+    def __init__(self, user_ns: dict[str, Any], cell_id: str, count: int) -> None:
+        self.user_ns = user_ns
+        self.kernel = SimpleNamespace(get_parent=lambda channel=None: {"metadata": {"cellId": cell_id}})
+        self.displayhook = SimpleNamespace(exec_result=SimpleNamespace(execution_count=count))
+
+
+@pytest.mark.parametrize(
+    ("user_ns", "cell_id", "expected_id"),
+    [
+        ({"__session__": "/srv/a.ipynb"}, "f00d-cell_1", "f00d-cell_1"),
+        ({"__vsc_ipynb_file__": "/srv/a.ipynb"}, "vscode-notebook-cell:/srv/a.ipynb#W0", None),  # not nbformat's
+    ],
+)
+def test_the_kernel_provider_reads_the_session_and_keeps_only_nbformat_cell_ids(
+    monkeypatch: pytest.MonkeyPatch, user_ns: dict[str, Any], cell_id: str, expected_id: str | None
+) -> None:
+    import IPython
+
+    from jupyter_mlws.magics.provenance import kernel_cell
+
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _FakeKernelShell(user_ns, cell_id, 5))
+    assert kernel_cell() == provenance.NotebookCell("/srv/a.ipynb", expected_id, 5)
+    monkeypatch.setattr(IPython, "get_ipython", lambda: _FakeKernelShell({"__session__": "console-1"}, cell_id, 5))
+    assert kernel_cell() is None  # a console's session names no notebook
