@@ -51,6 +51,7 @@ def test_the_notebook_link_opens_the_notebook_at_the_cell(browser: Any, tmp_path
         link.wait_for(timeout=TIMEOUT_MS)
         assert link.inner_text() == "work/analysis.ipynb, cell [7]"
         assert link.get_attribute("data-cell-id") == cell_id
+        screenshot(page, "run-notebook-link-header")
         link.click()
 
         panel = page.locator(".jp-NotebookPanel:visible")

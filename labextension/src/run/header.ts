@@ -141,7 +141,7 @@ export class RunHeader {
       );
       return dd;
     }
-    const anchor = el('a', 'jp-mlws-notebook-link', where);
+    const anchor = el('a', 'jp-mlws-link', where);
     anchor.href = '#';
     anchor.dataset.testid = testid;
     anchor.dataset.path = link.labPath;
