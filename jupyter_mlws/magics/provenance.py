@@ -30,7 +30,10 @@ _NBFORMAT_CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")  # nbformat 4.5's schem
 def _parent_message(shell: Any) -> dict[str, Any]:
     kernel = getattr(shell, "kernel", None)
     get_parent = getattr(kernel, "get_parent", None)
-    parent = get_parent("shell") if callable(get_parent) else getattr(shell, "parent_header", None)
+    try:
+        parent = get_parent("shell") if callable(get_parent) else getattr(shell, "parent_header", None)
+    except LookupError:  # a thread an older ipykernel has no request for: the notebook without a cell
+        parent = None
     return parent if isinstance(parent, dict) else {}
 
 
