@@ -24,7 +24,7 @@ from ..core.provenance import NotebookCell
 
 __all__ = ["kernel_cell"]
 
-_NBFORMAT_CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")  # nbformat 4.5's schema for cell ids
+_NBFORMAT_CELL_ID = re.compile(r"[a-zA-Z0-9-_]{1,64}")  # nbformat 4.5's schema for cell ids (fullmatch: no "\n")
 
 
 def _parent_message(shell: Any) -> dict[str, Any]:
@@ -55,6 +55,6 @@ def kernel_cell() -> NotebookCell | None:
     count = getattr(result, "execution_count", None)
     return NotebookCell(
         path=session,
-        cell_id=cell_id if isinstance(cell_id, str) and _NBFORMAT_CELL_ID.match(cell_id) else None,
+        cell_id=cell_id if isinstance(cell_id, str) and _NBFORMAT_CELL_ID.fullmatch(cell_id) else None,
         execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
     )

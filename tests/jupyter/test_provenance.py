@@ -167,6 +167,7 @@ class _FakeKernelShell:
     [
         ({"__session__": "/srv/a.ipynb"}, "f00d-cell_1", "f00d-cell_1"),
         ({"__vsc_ipynb_file__": "/srv/a.ipynb"}, "vscode-notebook-cell:/srv/a.ipynb#W0", None),  # not nbformat's
+        ({"__session__": "/srv/a.ipynb"}, "f00d\n", None),  # "$" would let a trailing newline through
     ],
 )
 def test_the_kernel_provider_reads_the_session_and_keeps_only_nbformat_cell_ids(
