@@ -99,7 +99,10 @@ def test_runs_started_in_a_notebook_kernel_record_the_notebook_and_cell(
     root = tmp_path / "server-root"
     folder = root / "work"
     folder.mkdir(parents=True)
-    nbformat.write(new_notebook(cells=[new_code_cell("print('job ran')")]), folder / "job.ipynb")
+    # The job's own kernel runs under JPY_SESSION_NAME inherited from the submitting kernel: a run it
+    # creates is the job's, not the submitting notebook's, and records no provenance.
+    job_cell = "from jupyter_mlws import Run\nRun.get_context().child_run('in-job').complete()\nprint('job ran')"
+    nbformat.write(new_notebook(cells=[new_code_cell(job_cell)]), folder / "job.ipynb")
     cells = [
         new_code_cell(
             "from jupyter_mlws import Experiment, Workspace\n"
@@ -145,6 +148,8 @@ def test_runs_started_in_a_notebook_kernel_record_the_notebook_and_cell(
     job = runs["notebook"].properties
     assert job[NOTEBOOK_PATH] == "work/job.ipynb" and job[NOTEBOOK_SNAPSHOT_PATH] == "job.ipynb"
     assert NOTEBOOK_CELL_ID not in job
+    (in_job,) = runs["notebook"].get_children()
+    assert not [k for k in in_job.properties if k.startswith(("mlws.notebook.", "mlws.submitted_from."))]
     submitting = nb.cells[3]
     assert (job[SUBMITTED_FROM_PATH], job[SUBMITTED_FROM_CELL_ID], job[SUBMITTED_FROM_EXECUTION_COUNT]) == (
         "work/analysis.ipynb",
