@@ -13,6 +13,17 @@ describe('labPath', () => {
     );
   });
 
+  it('matches a root that Jupyter Server shows under the home folder as ~', () => {
+    // serverapp collapses $HOME to "~" in the page config's serverRoot
+    expect(labPath('/home/ada/proj/work/a.ipynb', '~/proj')).toBe(
+      'work/a.ipynb'
+    );
+    expect(labPath('/Users/ada/proj/a.ipynb', '~/proj/')).toBe('a.ipynb');
+    expect(labPath('C:\\Users\\ada\\proj\\a.ipynb', '~/proj')).toBe('a.ipynb');
+    expect(labPath('/home/ada/other/a.ipynb', '~/proj')).toBeNull();
+    expect(labPath('/data/proj/a.ipynb', '~/proj')).toBeNull();
+  });
+
   it('cannot open a notebook outside the server root', () => {
     expect(labPath('/elsewhere/a.ipynb', '/srv/root')).toBeNull();
     expect(labPath('/srv/rootless/a.ipynb', '/srv/root')).toBeNull();

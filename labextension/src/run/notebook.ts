@@ -33,6 +33,13 @@ export interface INotebookLink {
 }
 
 /**
+ * A home folder's usual forms. Jupyter Server shows a root under the home folder as `~/...` in the
+ * page config's `serverRoot`, and the page does not know the home folder itself.
+ */
+const HOME_FOLDER =
+  /^(?:\/home\/[^/]+|\/Users\/[^/]+|\/root|[A-Za-z]:\/Users\/[^/]+)(?=\/)/;
+
+/**
  * The path JupyterLab opens for a stored notebook path: a relative one as it is; an absolute one
  * relative to the server root when under it (runs made where no server was known store absolute
  * paths), else null.
@@ -41,8 +48,16 @@ export function labPath(path: string, serverRoot: string): string | null {
   if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) {
     return path;
   }
-  const root = serverRoot.replace(/\\/g, '/').replace(/\/+$/, '');
-  const file = path.replace(/\\/g, '/');
+  let root = serverRoot.replace(/\\/g, '/').replace(/\/+$/, '');
+  let file = path.replace(/\\/g, '/');
+  if (root === '~' || root.startsWith('~/')) {
+    const home = HOME_FOLDER.exec(file);
+    if (!home) {
+      return null;
+    }
+    root = root.slice(1);
+    file = file.slice(home[0].length);
+  }
   if (root && file.startsWith(root + '/')) {
     return file.slice(root.length + 1);
   }
