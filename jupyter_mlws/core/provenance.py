@@ -133,7 +133,7 @@ def _server_root(info_file: Path) -> Path | None:
     except (OSError, ValueError):
         return None
     root = info.get("root_dir") if isinstance(info, dict) else None
-    return Path(root).expanduser().resolve() if isinstance(root, str) and root else None
+    return Path(os.path.abspath(os.path.expanduser(root))) if isinstance(root, str) and root else None
 
 
 def _alive(pid: int) -> bool:
@@ -147,10 +147,13 @@ def _alive(pid: int) -> bool:
 
 
 def _relative(path: Path, root: Path | None) -> str | None:
+    """``path`` under ``root``: as written first (the server opened it by that path, perhaps through a
+    symbolic link under its root), else both with symbolic links resolved (a root that is a link)."""
     if root is None:
         return None
-    with contextlib.suppress(ValueError):
-        return path.relative_to(root).as_posix()
+    for file, folder in ((path, root), (path.resolve(), root.resolve())):
+        with contextlib.suppress(ValueError):
+            return file.relative_to(folder).as_posix()
     return None
 
 
@@ -165,7 +168,7 @@ def server_path(path: str) -> str:
     """
     if not os.path.isabs(path):
         return PurePosixPath(path.replace(os.sep, "/")).as_posix()
-    file = Path(path).resolve()
+    file = Path(os.path.abspath(path))
     runtime = _runtime_dir()
     if runtime is None or not runtime.is_dir():
         return file.as_posix()

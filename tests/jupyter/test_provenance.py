@@ -78,6 +78,17 @@ def test_a_path_is_made_relative_to_the_server_root_when_a_server_holds_it(tmp_p
     assert provenance.server_path("already/relative.ipynb") == "already/relative.ipynb"
 
 
+def test_a_notebook_reached_through_a_link_under_the_root_keeps_its_server_path(tmp_path: Path, runtime: Path) -> None:
+    """The server names a notebook in a linked folder (``<root>/data -> /elsewhere``) ``data/a.ipynb``;
+    resolving the link first would leave the root and store an absolute path the Lab cannot open."""
+    root, shared = tmp_path / "root", tmp_path / "shared"
+    root.mkdir()
+    shared.mkdir()
+    (root / "data").symlink_to(shared, target_is_directory=True)
+    _server_runtime(runtime, os.getpid(), root)
+    assert provenance.server_path(str(root / "data" / "a.ipynb")) == "data/a.ipynb"
+
+
 def test_a_notebook_job_from_outside_a_notebook_records_only_the_notebook(tmp_path: Path, runtime: Path) -> None:
     """As ``mlws submit x.ipynb`` or Lab's "Submit as job" create it (no executing cell)."""
     _server_runtime(runtime, os.getpid(), tmp_path)
