@@ -151,9 +151,10 @@ def _relative(path: Path, root: Path | None) -> str | None:
     symbolic link under its root), else both with symbolic links resolved (a root that is a link)."""
     if root is None:
         return None
-    for file, folder in ((path, root), (path.resolve(), root.resolve())):
-        with contextlib.suppress(ValueError):
-            return file.relative_to(folder).as_posix()
+    with contextlib.suppress(ValueError):
+        return path.relative_to(root).as_posix()
+    with contextlib.suppress(ValueError, OSError, RuntimeError):  # not under it, or a link that cannot resolve
+        return path.resolve().relative_to(root.resolve()).as_posix()
     return None
 
 
