@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Self
 from ...errors import InvalidStateError, NotFoundError
 from ..entities import RunRecord
 from ..layout import ENV_JOB_API, ENV_RUN_ID
+from ..provenance import run_properties
 from ..status import RunStatus
 
 if TYPE_CHECKING:
@@ -114,6 +115,9 @@ class RunBase:
         snapshot_id: str | None = None,
         job_spec: Mapping[str, Any] | None = None,
     ) -> Self:
+        """Create a run. A run created from a notebook cell records that notebook, cell and
+        execution count as properties (see :mod:`..provenance`); ``properties`` given here win."""
+        properties = {**run_properties(job_spec), **(properties or {})}
         record = experiment.workspace.services.tracking.create_run(
             experiment.record,
             status=status,

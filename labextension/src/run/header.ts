@@ -5,11 +5,13 @@ import { cancelRun, linkURL, RunDetail, TERMINAL_STATUSES } from '../request';
 import { formatDuration } from '../runlistmodel';
 import type { IPageContext } from '../tokens';
 import { elapsedSeconds } from './model';
+import { followNotebookLink, INotebookLink, notebookLinks } from './notebook';
 import { openRun } from './open';
 
 /**
  * The top of a run page: name, status, Cancel (while active), snapshot download, a link to the
- * parent, and the run's facts (ids, experiment, compute, times).
+ * parent, and the run's facts (ids, experiment, compute, times, and the notebook — and cell — it
+ * came from, as links that open them).
  */
 export class RunHeader {
   /**
@@ -45,6 +47,19 @@ export class RunHeader {
       if (value) {
         facts.append(el('dt', '', name), el('dd', '', value));
       }
+    }
+    const { notebook, submittedFrom } = notebookLinks(run.properties);
+    if (notebook) {
+      facts.append(
+        el('dt', '', trans.__('Notebook')),
+        this._notebookLink(notebook, 'mlws-run-notebook-link')
+      );
+    }
+    if (submittedFrom) {
+      facts.append(
+        el('dt', '', trans.__('Submitted from')),
+        this._notebookLink(submittedFrom, 'mlws-run-submitted-from-link')
+      );
     }
     const actions = el('div', 'jp-mlws-actions');
     if (!TERMINAL_STATUSES.has(run.status)) {
@@ -108,6 +123,45 @@ export class RunHeader {
       facts.push([trans.__('Parent'), run.parent_run_id]);
     }
     return facts;
+  }
+
+  /** A notebook as a link that opens it (at the cell, when one is known); text when Lab cannot open it. */
+  private _notebookLink(link: INotebookLink, testid: string): HTMLElement {
+    const trans = this._context.trans;
+    const where = link.executionCount
+      ? trans.__('%1, cell [%2]', link.path, link.executionCount)
+      : link.cellId
+        ? trans.__('%1, a cell', link.path)
+        : link.path;
+    const dd = el('dd');
+    if (!link.labPath) {
+      dd.textContent = where;
+      dd.title = trans.__(
+        'outside the Jupyter server root: open it from its folder'
+      );
+      return dd;
+    }
+    const anchor = el('a', 'jp-mlws-link', where);
+    anchor.href = '#';
+    anchor.dataset.testid = testid;
+    anchor.dataset.path = link.labPath;
+    if (link.cellId) {
+      anchor.dataset.cellId = link.cellId;
+    }
+    anchor.title = link.cellId
+      ? trans.__('Open %1 at the cell that started this run', link.labPath)
+      : trans.__('Open %1', link.labPath);
+    anchor.addEventListener('click', event => {
+      event.preventDefault();
+      followNotebookLink(link).catch(reason =>
+        showErrorMessage(
+          trans.__('Could not open %1', link.path),
+          errorMessage(reason)
+        )
+      );
+    });
+    dd.append(anchor);
+    return dd;
   }
 
   private async _cancel(button: HTMLButtonElement): Promise<void> {
