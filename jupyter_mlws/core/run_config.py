@@ -210,7 +210,8 @@ class ScriptRunConfig:
         self.script = script
         self._arguments = list(arguments) if arguments is not None else None
         self._compute_target = compute_target
-        self.environment = environment
+        if environment is not None:
+            self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
         if docker_runtime_config is not None:
@@ -249,6 +250,16 @@ class ScriptRunConfig:
     def target(self) -> str:
         return _target_name(self.compute_target)
 
+    @property
+    def environment(self) -> Any:
+        """The job's environment (None: the submitting interpreter). As in v1 it lives in the run
+        configuration: ``src.run_config.environment = env`` after construction changes it too."""
+        return self.run_config._environment()
+
+    @environment.setter
+    def environment(self, value: Any) -> None:
+        self.run_config.environment = value
+
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""
         rc = self.run_config
@@ -285,7 +296,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        spec["environment"] = _environment(self.environment if self.environment is not None else rc._environment())
+        spec["environment"] = _environment(self.environment)
         return spec
 
 

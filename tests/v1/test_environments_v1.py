@@ -265,6 +265,11 @@ def test_run_configuration_feeds_a_script_run_config(tmp_path: Path) -> None:
     env.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
     src.run_config.environment = env
     assert src.job_spec()["environment"]["name"] == "from-rc"
+    # v1 keeps ScriptRunConfig's environment in its run configuration: train-on-local's
+    # `src.run_config.environment = system_managed_env` replaces the one given at construction.
+    given = ScriptRunConfig(source_directory=str(tmp_path), script="train.py", environment=Environment("first"))
+    given.run_config.environment = env
+    assert given.environment is env and given.job_spec()["environment"]["name"] == "from-rc"
     explicit = ScriptRunConfig(
         source_directory=str(tmp_path), script="train.py", run_config=rc, compute_target="local", environment="x:2"
     )
