@@ -215,6 +215,11 @@ def test_curated_environments_resolve_to_local_definitions(ws: Workspace) -> Non
     assert Environment.get(ws, "AzureML-Minimal").version == 1  # the same definition: the same version
     sklearn = Environment.get(ws, "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu")
     assert "scikit-learn>=1.0" in sklearn.python.pip_packages
+    # Both generations of v1's names: the 2020 list's (v1 tutorials use ws.environments['AzureML-PyTorch-1.6-CPU'])
+    # and the later <framework>-<version>-<os>-<python>-<cpu|cuda> ones.
+    assert Environment.get(ws, "AzureML-PyTorch-1.6-CPU").python.pip_packages[0] == "torch>=1.6"
+    assert Environment.get(ws, "AzureML-TensorFlow-2.3-GPU").python.pip_packages[0] == "tensorflow>=2.3"
+    assert "tqdm" in CURATED_ENVIRONMENTS["AzureML-Tutorial"].pip_packages
     listed = Environment.list(ws)
     assert set(CURATED_ENVIRONMENTS) <= set(listed)
     assert listed["AzureML-Minimal"].version == 1 and listed["AzureML-Tutorial"].version is None
