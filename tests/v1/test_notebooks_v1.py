@@ -111,6 +111,7 @@ def test_the_notebooks_are_v1_code_with_only_the_imports_changed() -> None:
         assert "jupyter_mlws.core" not in source and "MLWS_" not in source
 
 
+@pytest.mark.slow
 def test_logging_api(project: tuple[Workspace, Path]) -> None:
     ws, folder = project
     done = execute("logging-api.ipynb", folder)
@@ -142,6 +143,7 @@ def test_logging_api(project: tuple[Workspace, Path]) -> None:
     assert run.id in done.text(done.cell("print(fetched_run.get_portal_url())"))
 
 
+@pytest.mark.slow
 def test_manage_runs(project: tuple[Workspace, Path], tmp_path: Path) -> None:
     ws, folder = project
     done = execute("manage-runs.ipynb", folder)
@@ -186,6 +188,7 @@ def test_manage_runs(project: tuple[Workspace, Path], tmp_path: Path) -> None:
     assert restored.exists() and any(restored.rglob("hello_with_delay.py"))
 
 
+@pytest.mark.slow
 def test_train_on_local(project: tuple[Workspace, Path]) -> None:
     ws, folder = project
     done = execute("train-on-local.ipynb", folder)
@@ -208,6 +211,7 @@ def test_train_on_local(project: tuple[Workspace, Path]) -> None:
     assert "outputs/ridge_0.40.pkl" in built.get_file_names()
 
 
+@pytest.mark.slow
 def test_using_environments(project: tuple[Workspace, Path]) -> None:
     ws, folder = project
     done = execute("using-environments.ipynb", folder)
@@ -224,6 +228,7 @@ def test_using_environments(project: tuple[Workspace, Path]) -> None:
     assert list(myenv.python.conda_dependencies.pip_packages) == ["jupyter-mlws"]
 
 
+@pytest.mark.slow
 def test_a_new_users_notebook_trains_on_cpu_cluster_and_registers_the_model(project: tuple[Workspace, Path]) -> None:
     ws, folder = project
     done = execute("train-on-amlcompute.ipynb", folder)
