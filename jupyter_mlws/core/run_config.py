@@ -210,6 +210,11 @@ class ScriptRunConfig:
         self.script = script
         self._arguments = list(arguments) if arguments is not None else None
         self._compute_target = compute_target
+        # The environment given here is the ScriptRunConfig's own: a RunConfiguration passed in (maybe
+        # shared with other ScriptRunConfigs) is never changed by it. `_shadowed` is the run
+        # configuration's environment it overrides; assigning another one there later wins (v1 code).
+        self._environment: Any = None
+        self._shadowed: Any = None
         if environment is not None:
             self.environment = environment
         self.command = command
@@ -252,13 +257,17 @@ class ScriptRunConfig:
 
     @property
     def environment(self) -> Any:
-        """The job's environment (None: the submitting interpreter). As in v1 it lives in the run
-        configuration: ``src.run_config.environment = env`` after construction changes it too."""
+        """The job's environment (None: the submitting interpreter): the one given here, else the run
+        configuration's. As in v1, ``src.run_config.environment = env`` after construction replaces
+        it too: whichever of the two was set last wins."""
+        if self._environment is not None and self.run_config.environment is self._shadowed:
+            return self._environment
         return self.run_config._environment()
 
     @environment.setter
     def environment(self, value: Any) -> None:
-        self.run_config.environment = value
+        self._environment = value
+        self._shadowed = self.run_config.environment
 
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""

@@ -288,6 +288,26 @@ def test_run_configuration_feeds_a_script_run_config(tmp_path: Path) -> None:
     assert ScriptRunConfig(source_directory=str(tmp_path), run_config=rc).job_spec()["environment"] is not None
 
 
+def test_a_shared_run_configuration_is_not_changed_by_the_script_run_configs_environments(tmp_path: Path) -> None:
+    """One RunConfiguration given to two ScriptRunConfigs: each keeps the environment given to it, and
+    the shared one (and a third ScriptRunConfig without an environment) keeps its own."""
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    rc = RunConfiguration()
+    first = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc, environment=Environment("env-a"))
+    second = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc, environment=Environment("env-b"))
+    third = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc)
+    assert first.job_spec()["environment"]["name"] == "env-a"
+    assert second.job_spec()["environment"]["name"] == "env-b"
+    assert third.job_spec()["environment"] is None and rc.environment.name == "runconfig-environment"
+    # Set later on the ScriptRunConfig, or through its .run_config (v1): the last one set wins.
+    first.environment = "registered:3"
+    assert first.job_spec()["environment"] == {"name": "registered", "version": 3}
+    rc.environment = Environment("shared-later")
+    assert [s.job_spec()["environment"]["name"] for s in (first, second, third)] == ["shared-later"] * 3
+    second.environment = Environment("env-b2")
+    assert (second.environment.name, first.environment.name) == ("env-b2", "shared-later")
+
+
 def test_docker_runtime_config_and_bad_run_configurations(tmp_path: Path) -> None:
     (tmp_path / "train.py").write_text("print('hi')\n")
     docker = DockerConfiguration(use_docker=True)
