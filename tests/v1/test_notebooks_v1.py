@@ -10,6 +10,7 @@ build an environment use the same conda dependencies, so the session's environme
 
 from __future__ import annotations
 
+import ast
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -184,8 +185,12 @@ def test_manage_runs(project: tuple[Workspace, Path], tmp_path: Path) -> None:
     (snapshotted,) = [r for r in interactive if "files in project" in r.get_metrics()]
     with zipfile.ZipFile(snapshotted.download_snapshot(tmp_path / "snapshot.zip")) as zipped:
         assert "manage-runs.ipynb" in zipped.namelist()
-    restored = folder / "snapshots"
-    assert restored.exists() and any(restored.rglob("hello_with_delay.py"))
+    # v1's restore_snapshot gives "a zip package of the latest snapshot" and returns its path.
+    returned = done.text(done.cell('local_script_run.restore_snapshot(path="snapshots")')).strip()
+    restored = folder / ast.literal_eval(returned)
+    assert restored.is_relative_to(folder / "snapshots")
+    with zipfile.ZipFile(restored) as zipped:
+        assert "hello_with_delay.py" in zipped.namelist()
 
 
 @pytest.mark.slow
