@@ -216,6 +216,10 @@ class ScriptRunConfig:
         self._environment: Any = None
         self._shadowed: Any = None
         if environment is not None:
+            from .environment import Environment
+
+            if run_config is None and isinstance(environment, Environment):
+                self.run_config.environment = environment  # its own run configuration holds it, as in v1
             self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds

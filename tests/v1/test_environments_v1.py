@@ -306,6 +306,10 @@ def test_a_shared_run_configuration_is_not_changed_by_the_script_run_configs_env
     assert [s.job_spec()["environment"]["name"] for s in (first, second, third)] == ["shared-later"] * 3
     second.environment = Environment("env-b2")
     assert (second.environment.name, first.environment.name) == ("env-b2", "shared-later")
+    # Without a run_config, the ScriptRunConfig's own one holds the environment, as v1's does.
+    env = Environment("own")
+    own = ScriptRunConfig(str(tmp_path), "train.py", environment=env)
+    assert own.run_config.environment is env and own.environment is env
 
 
 def test_docker_runtime_config_and_bad_run_configurations(tmp_path: Path) -> None:
