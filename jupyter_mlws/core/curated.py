@@ -32,13 +32,38 @@ class CuratedEnvironment:
 
 _SKLEARN_BESIDE = ("numpy", "pandas", "scipy", "joblib")
 _LIGHTGBM_BESIDE = ("numpy", "pandas", "scipy", "scikit-learn")
+_PYTORCH_BESIDE = ("torchvision", "tensorboard", "numpy", "pandas")
+_TENSORFLOW_BESIDE = ("numpy", "pandas")
 
-#: The curated environments: v1's name -> what pip installs (beside the job runtime).
+
+def _pytorch(version: str) -> CuratedEnvironment:
+    return CuratedEnvironment(
+        f"PyTorch {version} or newer (CUDA where the machine has it)", (f"torch>={version}", *_PYTORCH_BESIDE)
+    )
+
+
+def _tensorflow(version: str) -> CuratedEnvironment:
+    return CuratedEnvironment(
+        f"TensorFlow {version} or newer (CUDA where the machine has it)",
+        (f"tensorflow>={version}", *_TENSORFLOW_BESIDE),
+    )
+
+
+#: The curated environments: v1's name -> what pip installs (beside the job runtime). The names are
+#: the ones v1's curated-environment list and v1 examples use: the first generation
+#: (``AzureML-<Framework>-<version>[-CPU|-GPU]``, listed until 2021) and the second
+#: (``AzureML-<framework>-<version>-<os>-<python>-<cpu|cuda>``) that replaced it.
 CURATED_ENVIRONMENTS: dict[str, CuratedEnvironment] = {
     "AzureML-Minimal": CuratedEnvironment("the job runtime only", ()),
     "AzureML-Tutorial": CuratedEnvironment(
-        "the tutorials' packages", ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib")
+        "the tutorials' packages", ("numpy", "pandas", "scipy", "scikit-learn", "matplotlib", "tqdm")
     ),
+    "AzureML-PyTorch-1.6-CPU": _pytorch("1.6"),
+    "AzureML-PyTorch-1.6-GPU": _pytorch("1.6"),
+    "AzureML-TensorFlow-2.2-CPU": _tensorflow("2.2"),
+    "AzureML-TensorFlow-2.2-GPU": _tensorflow("2.2"),
+    "AzureML-TensorFlow-2.3-CPU": _tensorflow("2.3"),
+    "AzureML-TensorFlow-2.3-GPU": _tensorflow("2.3"),
     "AzureML-Scikit-learn-0.20.3": CuratedEnvironment("scikit-learn", ("scikit-learn>=0.20.3", *_SKLEARN_BESIDE)),
     "AzureML-sklearn-0.24-ubuntu18.04-py37-cpu": CuratedEnvironment(
         "scikit-learn 0.24 or newer", ("scikit-learn>=0.24", *_SKLEARN_BESIDE)
@@ -55,12 +80,9 @@ CURATED_ENVIRONMENTS: dict[str, CuratedEnvironment] = {
     "AzureML-lightgbm-3.3-ubuntu20.04-py38-cpu": CuratedEnvironment(
         "LightGBM 3.3 or newer", ("lightgbm>=3.3", *_LIGHTGBM_BESIDE)
     ),
-    "AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu": CuratedEnvironment(
-        "PyTorch 1.10 or newer (CUDA where the machine has it)", ("torch>=1.10", "torchvision", "numpy", "pandas")
-    ),
-    "AzureML-tensorflow-2.4-ubuntu18.04-py37-cuda11-gpu": CuratedEnvironment(
-        "TensorFlow 2.4 or newer", ("tensorflow>=2.4", "numpy", "pandas")
-    ),
+    "AzureML-pytorch-1.7-ubuntu18.04-py37-cuda11-gpu": _pytorch("1.7"),
+    "AzureML-pytorch-1.10-ubuntu18.04-py38-cuda11-gpu": _pytorch("1.10"),
+    "AzureML-tensorflow-2.4-ubuntu18.04-py37-cuda11-gpu": _tensorflow("2.4"),
 }
 
 

@@ -210,7 +210,17 @@ class ScriptRunConfig:
         self.script = script
         self._arguments = list(arguments) if arguments is not None else None
         self._compute_target = compute_target
-        self.environment = environment
+        # The environment given here is the ScriptRunConfig's own: a RunConfiguration passed in (maybe
+        # shared with other ScriptRunConfigs) is never changed by it. `_shadowed` is the run
+        # configuration's environment it overrides; assigning another one there later wins (v1 code).
+        self._environment: Any = None
+        self._shadowed: Any = None
+        if environment is not None:
+            from .environment import Environment
+
+            if run_config is None and isinstance(environment, Environment):
+                self.run_config.environment = environment  # its own run configuration holds it, as in v1
+            self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
         if docker_runtime_config is not None:
@@ -249,6 +259,20 @@ class ScriptRunConfig:
     def target(self) -> str:
         return _target_name(self.compute_target)
 
+    @property
+    def environment(self) -> Any:
+        """The job's environment (None: the submitting interpreter): the one given here, else the run
+        configuration's. As in v1, ``src.run_config.environment = env`` after construction replaces
+        it too: whichever of the two was set last wins."""
+        if self._environment is not None and self.run_config.environment is self._shadowed:
+            return self._environment
+        return self.run_config._environment()
+
+    @environment.setter
+    def environment(self, value: Any) -> None:
+        self._environment = value
+        self._shadowed = self.run_config.environment
+
     def job_spec(self) -> dict[str, Any]:
         """Validate and describe the job as JSON-able data (stored with the run)."""
         rc = self.run_config
@@ -285,7 +309,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        spec["environment"] = _environment(self.environment if self.environment is not None else rc._environment())
+        spec["environment"] = _environment(self.environment)
         return spec
 
 

@@ -163,9 +163,40 @@ class Workspace:
         name: str | None = None,
         metadata_url: str | None = None,
         artifact_url: str | None = None,
-        exist_ok: bool = True,
+        exist_ok: bool | None = None,
+        *,
+        auth: object = None,
+        subscription_id: str | None = None,
+        resource_group: str | None = None,
+        location: str | None = None,
+        **v1_options: Any,
     ) -> Workspace:
-        """Make ``<path>/.mlws/`` (config, database, artifact folder) and return the workspace."""
+        """Make ``<path>/.mlws/`` (config, database, artifact folder) and return the workspace;
+        ``exist_ok`` (default True) opens one that is there with the same settings.
+
+        Called the Azure ML v1 way — ``Workspace.create(name, subscription_id=…, resource_group=…,
+        location=…, create_resource_group=True, exist_ok=False, …)`` — the first argument is the
+        workspace's name (unless it names an existing folder) and the workspace is made in the working
+        directory, where
+        ``ws.write_config()`` and ``Workspace.from_config()`` find it; ``exist_ok`` keeps v1's default
+        (False). There is no subscription, resource group, region or login here: those arguments and
+        v1's descriptive ones (``sku``, ``tags``, ``friendly_name``, ``show_output``, …) are accepted
+        and ignored; the ones that name Azure resources (``storage_account``, ``key_vault``, …) are
+        refused, naming the local equivalent (issue 14).
+        """
+        v1_call = (
+            auth is not None
+            or subscription_id is not None
+            or resource_group is not None
+            or location is not None
+            or bool(v1_options)
+        )
+        if v1_call:
+            _check_v1_create_options(v1_options)
+            if name is None and isinstance(path, str) and path and not _names_folder(path):
+                name, path = path, "."  # v1's first argument is the name (a folder stays a folder)
+            exist_ok = False if exist_ok is None else exist_ok
+        exist_ok = True if exist_ok is None else exist_ok
         root = Path(path).expanduser().resolve()
         if name is not None:
             validate_entity_name("workspace", name)
@@ -526,6 +557,24 @@ class Workspace:
             "artifact_url": self.artifact_url,
         }
 
+    # -- v1: listing workspaces (last in the class: it shadows the builtin `list` in annotations) --
+    @classmethod
+    def list(
+        cls,
+        subscription_id: str | None = None,
+        auth: object = None,
+        resource_group: str | None = None,
+    ) -> dict[str, list[Workspace]]:
+        """Azure ML v1's ``Workspace.list``: ``{name: [workspace]}`` of the workspace
+        :meth:`from_config` finds from the working directory (or ``MLWS_WORKSPACE``), ``{}`` when there
+        is none. Workspaces are folders here, not entries of a subscription: there is no list of all
+        of them, and the arguments are v1's and ignored."""
+        try:
+            ws = cls.from_config()
+        except NotFoundError:
+            return {}
+        return {ws.name: [ws]}
+
 
 def close_backends() -> None:
     """Write buffered metrics, stop writers and close every store this process opened."""
@@ -596,6 +645,55 @@ def _project_folder(config_path: Path) -> Path:
     """The folder a v1 config file belongs to (the parent of ``.azureml/``)."""
     folder = config_path.parent
     return folder.parent if folder.name == AZUREML_DIR else folder
+
+
+#: Workspace.create's v1 arguments that describe a cloud workspace: accepted, nothing to do locally.
+_V1_CREATE_IGNORED = frozenset(
+    {
+        "create_resource_group",
+        "sku",
+        "tags",
+        "friendly_name",
+        "show_output",
+        "hbi_workspace",
+        "system_datastores_auth_mode",
+        "v1_legacy_mode",
+        "private_endpoint_auto_approval",
+    }
+)
+#: Workspace.create's v1 arguments that name Azure resources, and what stands for them here.
+_V1_CREATE_REFUSED = {
+    "storage_account": "artifact_url= (a folder or an fsspec URL)",
+    "key_vault": "the environment of the job (there is no key vault here)",
+    "app_insights": "the run logs and activities (there is no Application Insights here)",
+    "container_registry": "the local Docker engine (images are built there)",
+    "adb_workspace": "a workspace of its own (there is no Databricks here)",
+    "primary_user_assigned_identity": "the user running Jupyter (there are no Azure identities here)",
+    "user_assigned_identity_for_cmk_encryption": "the user running Jupyter (there are no Azure identities here)",
+    "cmk_keyvault": "the workspace folder's permissions (.mlws is private to its owner)",
+    "resource_cmk_uri": "the workspace folder's permissions (.mlws is private to its owner)",
+    "private_endpoint_config": "Jupyter Server's own authentication (there is no Azure network here)",
+    "default_cpu_compute_target": "ComputeTarget.create(ws, name, AmlCompute.provisioning_configuration(...))",
+    "default_gpu_compute_target": "ComputeTarget.create(ws, name, AmlCompute.provisioning_configuration(...))",
+}
+
+
+def _check_v1_create_options(options: dict[str, Any]) -> None:
+    for key, value in options.items():
+        if key in _V1_CREATE_IGNORED:
+            continue
+        if key in _V1_CREATE_REFUSED:
+            if value is None:
+                continue
+            raise InvalidArgumentError(
+                f"Workspace.create({key}=...) names an Azure resource, and a workspace here is a local folder; "
+                f"leave {key} out (locally: {_V1_CREATE_REFUSED[key]})"
+            )
+        known = ", ".join(sorted({"auth", "subscription_id", "resource_group", "location", *_V1_CREATE_IGNORED}))
+        raise InvalidArgumentError(
+            f"Workspace.create got an unknown argument {key!r}; it takes path, name, metadata_url, artifact_url, "
+            f"exist_ok and v1's {known}"
+        )
 
 
 def _names_folder(path: str | os.PathLike[str]) -> bool:

@@ -215,6 +215,11 @@ def test_curated_environments_resolve_to_local_definitions(ws: Workspace) -> Non
     assert Environment.get(ws, "AzureML-Minimal").version == 1  # the same definition: the same version
     sklearn = Environment.get(ws, "AzureML-sklearn-1.0-ubuntu20.04-py38-cpu")
     assert "scikit-learn>=1.0" in sklearn.python.pip_packages
+    # Both generations of v1's names: the 2020 list's (v1 tutorials use ws.environments['AzureML-PyTorch-1.6-CPU'])
+    # and the later <framework>-<version>-<os>-<python>-<cpu|cuda> ones.
+    assert Environment.get(ws, "AzureML-PyTorch-1.6-CPU").python.pip_packages[0] == "torch>=1.6"
+    assert Environment.get(ws, "AzureML-TensorFlow-2.3-GPU").python.pip_packages[0] == "tensorflow>=2.3"
+    assert "tqdm" in CURATED_ENVIRONMENTS["AzureML-Tutorial"].pip_packages
     listed = Environment.list(ws)
     assert set(CURATED_ENVIRONMENTS) <= set(listed)
     assert listed["AzureML-Minimal"].version == 1 and listed["AzureML-Tutorial"].version is None
@@ -265,6 +270,11 @@ def test_run_configuration_feeds_a_script_run_config(tmp_path: Path) -> None:
     env.python.conda_dependencies = CondaDependencies.create(pip_packages=["six"])
     src.run_config.environment = env
     assert src.job_spec()["environment"]["name"] == "from-rc"
+    # v1 keeps ScriptRunConfig's environment in its run configuration: train-on-local's
+    # `src.run_config.environment = system_managed_env` replaces the one given at construction.
+    given = ScriptRunConfig(source_directory=str(tmp_path), script="train.py", environment=Environment("first"))
+    given.run_config.environment = env
+    assert given.environment is env and given.job_spec()["environment"]["name"] == "from-rc"
     explicit = ScriptRunConfig(
         source_directory=str(tmp_path), script="train.py", run_config=rc, compute_target="local", environment="x:2"
     )
@@ -276,6 +286,30 @@ def test_run_configuration_feeds_a_script_run_config(tmp_path: Path) -> None:
     assert ScriptRunConfig(source_directory=str(tmp_path), run_config=rc).job_spec()["script"] == "train.py"
     rc.environment = RunConfiguration(conda_dependencies=CondaDependencies.create(conda_packages=["numpy"])).environment
     assert ScriptRunConfig(source_directory=str(tmp_path), run_config=rc).job_spec()["environment"] is not None
+
+
+def test_a_shared_run_configuration_is_not_changed_by_the_script_run_configs_environments(tmp_path: Path) -> None:
+    """One RunConfiguration given to two ScriptRunConfigs: each keeps the environment given to it, and
+    the shared one (and a third ScriptRunConfig without an environment) keeps its own."""
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    rc = RunConfiguration()
+    first = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc, environment=Environment("env-a"))
+    second = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc, environment=Environment("env-b"))
+    third = ScriptRunConfig(str(tmp_path), "train.py", run_config=rc)
+    assert first.job_spec()["environment"]["name"] == "env-a"
+    assert second.job_spec()["environment"]["name"] == "env-b"
+    assert third.job_spec()["environment"] is None and rc.environment.name == "runconfig-environment"
+    # Set later on the ScriptRunConfig, or through its .run_config (v1): the last one set wins.
+    first.environment = "registered:3"
+    assert first.job_spec()["environment"] == {"name": "registered", "version": 3}
+    rc.environment = Environment("shared-later")
+    assert [s.job_spec()["environment"]["name"] for s in (first, second, third)] == ["shared-later"] * 3
+    second.environment = Environment("env-b2")
+    assert (second.environment.name, first.environment.name) == ("env-b2", "shared-later")
+    # Without a run_config, the ScriptRunConfig's own one holds the environment, as v1's does.
+    env = Environment("own")
+    own = ScriptRunConfig(str(tmp_path), "train.py", environment=env)
+    assert own.run_config.environment is env and own.environment is env
 
 
 def test_docker_runtime_config_and_bad_run_configurations(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import ComputeTarget, Environment, Experiment, Model, Workspace
-from jupyter_mlws.errors import InvalidArgumentError, NotFoundError, ProjectSystemException
+from jupyter_mlws.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError, ProjectSystemException
 
 CLOUD_CONFIG = {
     "subscription_id": "6560575d-fa06-4e7d-95fb-f962e74efd7a",
@@ -226,3 +226,64 @@ def test_pythonic_forms_are_unchanged(project: Workspace, monkeypatch: pytest.Mo
     monkeypatch.chdir(project.root)
     assert Workspace() == project
     assert Workspace.from_config(project.path / "config.json") == project
+
+
+def test_create_the_v1_way_makes_the_workspace_in_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    ws = Workspace.create(
+        "myworkspace",
+        subscription_id=CLOUD_CONFIG["subscription_id"],
+        resource_group="myresourcegroup",
+        create_resource_group=True,
+        location="eastus2",
+        sku="basic",
+        tags={"team": "ml"},
+        show_output=False,
+    )
+    assert (ws.name, ws.root, ws.location, ws.resource_group) == ("myworkspace", project.resolve(), "local", "local")
+    ws.write_config()  # v1's next line
+    assert Workspace.from_config() == ws == Workspace.get("myworkspace", subscription_id="sub")
+    # v1's exist_ok defaults to False; exist_ok=True opens it, another name is refused.
+    with pytest.raises(AlreadyExistsError, match="exists already"):
+        Workspace.create("myworkspace", subscription_id="sub", resource_group="rg")
+    assert Workspace.create("myworkspace", subscription_id="sub", resource_group="rg", exist_ok=True) == ws
+    with pytest.raises(AlreadyExistsError, match="another name"):
+        Workspace.create("other", subscription_id="sub", exist_ok=True)
+    # name= as a keyword, as v1 code often spells it, and a first argument naming a folder keeps its meaning.
+    (tmp_path / "second").mkdir()
+    monkeypatch.chdir(tmp_path / "second")
+    assert Workspace.create(name="second-ws", location="westeurope").root == (tmp_path / "second").resolve()
+    third = Workspace.create(str(tmp_path / "third-folder"), name="third", location="eastus")
+    assert (third.name, third.root) == ("third", (tmp_path / "third-folder").resolve())
+
+
+def test_create_refuses_what_names_azure_resources_and_unknown_arguments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InvalidArgumentError, match=r"storage_account=.*artifact_url="):
+        Workspace.create("ws", subscription_id="sub", storage_account="/subscriptions/x/storageAccounts/y")
+    with pytest.raises(InvalidArgumentError, match=r"unknown argument 'colour'.*subscription_id"):
+        Workspace.create("ws", subscription_id="sub", colour="blue")
+    assert not (tmp_path / ".mlws").exists()  # nothing half-made
+    assert Workspace.create("ws", subscription_id="sub", key_vault=None).name == "ws"  # None asks for nothing
+
+
+def test_the_pythonic_create_is_unchanged(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "a", name="a")
+    assert Workspace.create(tmp_path / "a") == ws  # exist_ok defaults to True (DESIGN §2)
+    with pytest.raises(AlreadyExistsError):
+        Workspace.create(tmp_path / "a", exist_ok=False)
+    assert Workspace.create(str(tmp_path / "b")).name == "b"  # a path string: a folder, made if missing
+
+
+def test_list_is_the_workspace_found_from_here(
+    project: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert Workspace.list(CLOUD_CONFIG["subscription_id"], resource_group="rg") == {"team": [project]}
+    monkeypatch.chdir(tmp_path)
+    assert Workspace.list() == {}
