@@ -66,7 +66,7 @@ _EXPORTS: dict[str, str] = {
     "MsiAuthentication": ".core.v1auth",
     "ServicePrincipalAuthentication": ".core.v1auth",
     "TokenAuthentication": ".core.v1auth",
-    "ResourceConfiguration": ".core.model",
+    "ResourceConfiguration": ".core.model_v1",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them

@@ -687,6 +687,7 @@ REMOTE_RUN_MAY_IMPORT = (
     "jupyter_mlws.core.layout",
     "jupyter_mlws.core.status",
     "jupyter_mlws.core.values",
+    "jupyter_mlws.core.model_v1",
 )
 
 

@@ -628,7 +628,7 @@ class RemoteRun:
         ``outputs/`` is collected only after the job). Returns its name and version; the ``Model``
         object itself lives with the workspace. v1's framework and resource keywords become the same
         properties as outside a job."""
-        from ..model import v1_model_properties
+        from ..model_v1 import v1_model_properties
 
         for keyword, value in (
             ("datasets", datasets),
