@@ -178,7 +178,9 @@ class Workspace:
         location=…, create_resource_group=True, exist_ok=False, …)`` — the first argument is the
         workspace's name (unless it names an existing folder) and the workspace is made in the working
         directory, where
-        ``ws.write_config()`` and ``Workspace.from_config()`` find it; ``exist_ok`` keeps v1's default
+        ``ws.write_config()`` and ``Workspace.from_config()`` find it — unless the workspace
+        :meth:`from_config` finds from there already has that name: that one exists (opened with
+        ``exist_ok=True``, else an :class:`AlreadyExistsError`). ``exist_ok`` keeps v1's default
         (False). There is no subscription, resource group, region or login here: those arguments and
         v1's descriptive ones (``sku``, ``tags``, ``friendly_name``, ``show_output``, …) are accepted
         and ignored; the ones that name Azure resources (``storage_account``, ``key_vault``, …) are
@@ -196,6 +198,15 @@ class Workspace:
             if name is None and isinstance(path, str) and path and not _names_folder(path):
                 name, path = path, "."  # v1's first argument is the name (a folder stays a folder)
             exist_ok = False if exist_ok is None else exist_ok
+            if name is not None and path == ".":
+                # v1's workspace is found by name: one of that name found from here (a project folder
+                # above, MLWS_WORKSPACE) is the one that exists, not a reason for a second one here.
+                try:
+                    found = cls.from_config()
+                except NotFoundError:
+                    found = None
+                if found is not None and found.name == name:
+                    path = found.root
         exist_ok = True if exist_ok is None else exist_ok
         root = Path(path).expanduser().resolve()
         if name is not None:

@@ -261,6 +261,26 @@ def test_create_the_v1_way_makes_the_workspace_in_the_working_directory(
     assert (third.name, third.root) == ("third", (tmp_path / "third-folder").resolve())
 
 
+def test_create_the_v1_way_finds_the_workspace_of_that_name_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """v1's get-or-create, `Workspace.create(name=..., exist_ok=True)`, run in a notebook folder below the
+    project: the workspace of that name found from there is the one that exists (no second, empty one)."""
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    ws = Workspace.create(project, name="myws")
+    Experiment(ws, "kept").start_logging().complete()
+    monkeypatch.chdir(project / "notebooks")
+    again = Workspace.create(name="myws", subscription_id="sub", resource_group="rg", exist_ok=True)
+    assert again == ws and Workspace.from_config() == ws and "kept" in Workspace.from_config().experiments
+    with pytest.raises(AlreadyExistsError, match=f"exists already at {project.resolve()}"):
+        Workspace.create("myws", subscription_id="sub")  # v1's exist_ok=False
+    assert not (project / "notebooks" / ".mlws").exists()
+    # Another name is another workspace, made here.
+    other = Workspace.create("other-ws", subscription_id="sub", location="eastus")
+    assert (other.name, other.root) == ("other-ws", (project / "notebooks").resolve())
+
+
 def test_create_refuses_what_names_azure_resources_and_unknown_arguments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
