@@ -11,6 +11,7 @@ import functools
 import json
 import math
 import numbers
+import reprlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +37,16 @@ __all__ = [
 ]
 
 
+def _shown(value: object) -> str:
+    """At most 40 characters of a refused value for its error, whatever its size or nesting: ``str``
+    of a list nested 100,000 deep raises RecursionError, of a 10,000-digit int ValueError."""
+    try:
+        shown = reprlib.repr(value) if isinstance(value, list | tuple | dict | set | int) else str(value)
+    except Exception:  # a value whose str() fails is still refused, by its type
+        shown = f"<{type(value).__name__}>"
+    return shown[:40]
+
+
 def as_number(name: str, value: object) -> float:
     """A metric value as float; anything non-numeric is refused where it was logged."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool | str):
@@ -51,7 +62,7 @@ def as_number(name: str, value: object) -> float:
         if isinstance(inner, numbers.Real):
             return float(inner)
     raise InvalidArgumentError(
-        f"metric {name!r} takes numbers here, got {type(value).__name__} {str(value)[:40]!r}: "
+        f"metric {name!r} takes numbers here, got {type(value).__name__} {_shown(value)!r}: "
         "log text or booleans with run.log(), lists with run.log_list(), rows with run.log_row(), "
         "a dict of columns with run.log_table()"
     )
@@ -82,7 +93,7 @@ def text_values(name: str, values: Sequence[object]) -> list[str | bool]:
         if text is None:
             raise InvalidArgumentError(
                 f"metric {name!r} takes text (strings or booleans) here, got {type(value).__name__} "
-                f"{str(value)[:40]!r}: log numbers under another name"
+                f"{_shown(value)!r}: log numbers under another name"
             )
         out.append(text)
     return out
@@ -91,6 +102,11 @@ def text_values(name: str, values: Sequence[object]) -> list[str | bool]:
 def metric_value(name: str, value: object) -> float | str | bool:
     """What ``run.log(name, value)`` stores: a number as float, text and booleans as they are (v1's
     text-valued metrics). Anything else is refused naming the metric and what to log it with."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):  # numbers first: the hot path
+        try:
+            return float(value)
+        except OverflowError:
+            raise InvalidArgumentError(f"metric {name!r}: {_shown(value)}... is too large for a float") from None
     text = as_text(value)
     if text is not None:
         return text
@@ -100,7 +116,7 @@ def metric_value(name: str, value: object) -> float | str | bool:
         pass
     raise InvalidArgumentError(
         f"run.log({name!r}) takes a number, a string or a boolean, got {type(value).__name__} "
-        f"{str(value)[:40]!r}: log a list with run.log_list(), one row with run.log_row(), a dict of "
+        f"{_shown(value)!r}: log a list with run.log_list(), one row with run.log_row(), a dict of "
         "columns with run.log_table(), a v1 chart dict with run.log_confusion_matrix(), "
         "log_accuracy_table(), log_residuals() or log_predictions(), anything else with run.upload_file()"
     )
@@ -227,13 +243,19 @@ _METHOD = {kind: f"log_{kind}" for kind in CHART_KINDS}
 def _number(where: str, value: object) -> int | float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         item = getattr(value, "item", None)  # numpy scalars
-        inner = item() if callable(item) and not isinstance(value, str | bytes) else None
+        try:
+            inner = item() if callable(item) and not isinstance(value, str | bytes) else None
+        except (ValueError, RuntimeError):  # an array of several values
+            inner = None
         if isinstance(inner, bool) or not isinstance(inner, numbers.Real):
-            raise InvalidArgumentError(f"{where} must be a number, got {type(value).__name__} {str(value)[:40]!r}")
+            raise InvalidArgumentError(f"{where} must be a number, got {type(value).__name__} {_shown(value)!r}")
         value = inner
+    try:
+        number = float(value)  # an integer too large for a float is no count a chart can draw
+    except OverflowError:
+        raise InvalidArgumentError(f"{where} is too large: {_shown(value)}...") from None
     if isinstance(value, numbers.Integral):
         return int(value)
-    number = float(value)
     if not math.isfinite(number):
         raise InvalidArgumentError(f"{where} must be a finite number, got {number!r}")
     return number
@@ -325,6 +347,8 @@ def chart_value(kind: str, name: str, value: object) -> dict[str, Any]:
     if isinstance(value, str | bytes):
         try:
             value = json.loads(value)
+        except RecursionError:
+            raise InvalidArgumentError(f"{method}: the JSON value is nested too deeply; it takes {shape}") from None
         except ValueError as exc:
             raise InvalidArgumentError(f"{method}: the value is not valid JSON ({exc}); it takes {shape}") from None
     if not isinstance(value, Mapping):

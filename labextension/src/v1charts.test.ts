@@ -4,6 +4,7 @@ import {
   binCenters,
   isV1ChartKind,
   latestChart,
+  plotText,
   rates,
   v1Figure
 } from './v1charts';
@@ -103,5 +104,33 @@ describe('v1 chart metrics', () => {
     const b = { ...a, schema_version: '2' };
     expect(latestChart([a, b])).toBe(b);
     expect(latestChart('text')).toBeNull();
+  });
+
+  it('never lets a class label become plotly markup', () => {
+    const label = '<a href="https://example.com/">dog</a> & <b>cat</b>';
+    expect(plotText(label)).toBe(
+      '&lt;a href="https://example.com/"&gt;dog&lt;/a&gt; &amp; &lt;b&gt;cat&lt;/b&gt;'
+    );
+    const chart = (schema_type: string, data: Record<string, unknown[]>) => ({
+      schema_type,
+      schema_version: '1.0.0',
+      data
+    });
+    const matrix = v1Figure(
+      'confusion_matrix',
+      chart('confusion_matrix', { class_labels: [label], matrix: [[1]] })
+    );
+    expect(matrix.traces[0]).toMatchObject({
+      x: [plotText(label)],
+      y: [plotText(label)]
+    });
+    const table = v1Figure(
+      'accuracy_table',
+      chart('accuracy_table', {
+        class_labels: [label],
+        probability_tables: [[[1, 0, 1, 0]]]
+      })
+    );
+    expect(String(table.traces[0].name)).not.toContain('<');
   });
 });

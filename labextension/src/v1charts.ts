@@ -36,6 +36,18 @@ export interface IV1Figure {
   reversedY?: boolean;
 }
 
+/**
+ * A string as plotly shows it literally. Plotly reads a subset of HTML in titles, tick labels,
+ * legend names and hover text (links, styles, line breaks): class labels and metric names come from
+ * the logging code, so their `&`, `<` and `>` go as entities and are never made into markup.
+ */
+export function plotText(value: unknown): string {
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
 const numbers = (values: unknown): number[] =>
   Array.isArray(values) ? values.map(v => Number(v)) : [];
 
@@ -79,7 +91,7 @@ export function v1Figure(kind: V1ChartKind, chart: IV1Chart): IV1Figure {
   const data = chart.data;
   switch (kind) {
     case 'confusion_matrix': {
-      const labels = (data.class_labels ?? []).map(String);
+      const labels = (data.class_labels ?? []).map(plotText);
       return {
         traces: [
           {
@@ -142,7 +154,7 @@ export function v1Figure(kind: V1ChartKind, chart: IV1Chart): IV1Figure {
       };
     }
     case 'accuracy_table': {
-      const labels = (data.class_labels ?? []).map(String);
+      const labels = (data.class_labels ?? []).map(plotText);
       const tables = (data.probability_tables ?? []) as number[][][];
       return {
         traces: tables.map((table, c) => {

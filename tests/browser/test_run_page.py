@@ -211,6 +211,9 @@ def test_a_failed_job_shows_its_error_and_an_active_one_can_be_canceled(
         screenshot(page, "run-page-canceled")
 
 
+LINK_LABEL = '<a href="https://example.com/">dog</a>'
+
+
 def test_a_run_page_shows_v1_text_metrics_and_a_confusion_matrix(browser: Any, tmp_path: Path, lab_home: Path) -> None:
     """Azure ML v1's text-valued metrics (name -> latest value, and every value) and a confusion
     matrix drawn as a heatmap with its class labels (issue 14, item 3)."""
@@ -226,9 +229,10 @@ def test_a_run_page_shows_v1_text_metrics_and_a_confusion_matrix(browser: Any, t
             {
                 "schema_type": "confusion_matrix",
                 "schema_version": "1.0.0",
-                "data": {"class_labels": ["cat", "dog"], "matrix": [[5, 1], [2, 6]]},
+                "data": {"class_labels": ["cat", LINK_LABEL], "matrix": [[5, 1], [2, 6]]},
             },
         )
+        run.log("note", LINK_LABEL)
     with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
         run_page = _open_run(page, "v1-charts", "v1-metrics")
@@ -245,5 +249,10 @@ def test_a_run_page_shows_v1_text_metrics_and_a_confusion_matrix(browser: Any, t
         drawn = page.evaluate(
             "s => { const d = document.querySelector(s).data[0]; return [d.type, d.x, d.z]; }", selector
         )
-        assert drawn == ["heatmap", ["cat", "dog"], [[5, 1], [2, 6]]]
+        assert drawn[0] == "heatmap" and drawn[2] == [[5, 1], [2, 6]]
+        # Labels and text values are shown as text: plotly's markup (links, bold) is never made of them.
+        chart = page.locator(selector)
+        assert chart.locator("svg a").count() == 0
+        assert chart.locator(".xtick", has_text=LINK_LABEL).count() == 1
+        assert text.locator("tr[data-metric='note'] td").first.inner_text() == LINK_LABEL
         screenshot(page, "run-page-v1-metrics")

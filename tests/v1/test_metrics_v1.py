@@ -151,6 +151,16 @@ def test_the_four_v1_chart_metrics_round_trip(any_ws: Workspace) -> None:
     text_run.complete()
 
 
+def _deep(depth: int) -> list[Any]:
+    """A list nested ``depth`` deep (``str()`` of it exceeds the recursion limit)."""
+    top: list[Any] = []
+    inner = top
+    for _ in range(depth):
+        inner.append([])
+        inner = inner[0]
+    return top
+
+
 @pytest.mark.parametrize(
     ("method", "value", "error"),
     [
@@ -178,6 +188,20 @@ def test_the_four_v1_chart_metrics_round_trip(any_ws: Workspace) -> None:
             "log_accuracy_table",
             {**ACCURACY, "data": {**ACCURACY["data"], "percentile_tables": [[[1, 2, 3]], [[1, 2, 3, 4]]]}},
             r"percentile_tables\[0\] must have 2 entries",
+        ),
+        # Input no caller meant, refused as clearly: nesting deeper than the interpreter's stack, a
+        # count too large for a float, an array where a number goes.
+        ("log_confusion_matrix", "[" * 100_000 + "]" * 100_000, "'cm'.*nested too deeply"),
+        (
+            "log_confusion_matrix",
+            {**CONFUSION, "data": {"class_labels": [_deep(100_000)], "matrix": [[1]]}},
+            r"class_labels\[0\] must be a number, got list",
+        ),
+        ("log_residuals", {**RESIDUALS, "data": {"bin_edges": [0, 1], "bin_counts": [10**5000]}}, "too large"),
+        (
+            "log_residuals",
+            {**RESIDUALS, "data": {"bin_edges": [0, 1], "bin_counts": [np.array([1, 2])]}},
+            r"bin_counts\[0\] must be a number",
         ),
     ],
 )
@@ -255,3 +279,16 @@ def test_a_docker_jobs_run_logs_them_through_its_job_api(job_api: tuple[JobApi, 
     with pytest.raises(InvalidArgumentError, match=r"'forged' takes text \(strings or booleans\) here, got dict"):
         connection.call("log_text", run_id=run.id, name="forged", values=[{"a": 1}])
     assert "forged" not in run.get_metrics()
+
+
+def test_a_refused_text_or_number_claims_no_name(ws: Workspace) -> None:
+    run = Experiment(ws, "v1-bad-values").start_logging()
+    with pytest.raises(InvalidArgumentError, match="step"):
+        run.log("note", "text", step="first")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"'deep'.*got list"):
+        run.log("deep", _deep(100_000))
+    with pytest.raises(InvalidArgumentError, match=r"'huge'.*too large"):
+        run.log("huge", 10**5000)
+    run.log("note", 1.0)  # nothing was claimed by the refusals
+    run.complete()
+    assert run.get_metrics() == {"note": 1.0}

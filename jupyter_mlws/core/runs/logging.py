@@ -61,7 +61,8 @@ class RunLogging(RunBase):
         self._enqueue((self._id, name, value, step, _now()))
 
     def _log_text(self, name: str, values: list[Any], step: int | None = None) -> None:
-        texts = text_values(name, values)  # a refused value claims no name
+        texts = text_values(name, values)  # a refused value or step claims no name
+        step = as_step(step)
         self._claim(name, "text")
         self._logging.log_text(self._id, name, texts, step)
 

@@ -11,7 +11,7 @@ import {
   runFilePath
 } from '../request';
 import { formatMetric } from '../runlistmodel';
-import { isV1ChartKind, latestChart, v1Figure } from '../v1charts';
+import { isV1ChartKind, latestChart, plotText, v1Figure } from '../v1charts';
 
 /** The most rows of a logged table a run page shows. */
 const MAX_TABLE_ROWS = 200;
@@ -101,10 +101,11 @@ export class RunRecords {
     node.dataset.metric = series.name;
     block.append(node);
     const Plotly = await plotly();
+    const name = plotText(series.name);
     const title =
       series.total > 1
-        ? `${series.name} (${series.kind}, latest of ${series.total})`
-        : `${series.name} (${series.kind})`;
+        ? `${name} (${series.kind}, latest of ${series.total})`
+        : `${name} (${series.kind})`;
     const layout = baseLayout(title);
     layout.xaxis = {
       title: { text: figure.xTitle },
