@@ -113,14 +113,16 @@ class MetricWriter:
                     self._markers_queued -= len(markers)
             else:
                 batch = items  # type: ignore[assignment]
-            written: set[str] = set()
+            written: set[object] = set()
             try:
                 if batch:
                     self._write(batch, written)
             except BaseException as exc:
                 # Put back in front, in order, the points of every run not yet committed; the
                 # markers learn why.
-                queue.extendleft(reversed([item for item in batch if item[0] not in written]))
+                queue.extendleft(
+                    reversed([item for item in batch if item[0] not in written and item[:2] not in written])
+                )
                 for marker in markers:
                     marker.error = exc
                     marker.done.set()
@@ -128,8 +130,8 @@ class MetricWriter:
             for marker in markers:
                 marker.done.set()
 
-    def _write(self, batch: list[QueuedPoint], written: set[str]) -> None:
-        """One transaction per run; ``written`` collects the runs already committed."""
+    def _write(self, batch: list[QueuedPoint], written: set[object]) -> None:
+        """One transaction per run; ``written`` collects the runs (and ``(run, name)`` pairs) committed."""
         run_ids = list(map(_RUN_ID, batch))
         if run_ids.count(run_ids[0]) == len(run_ids):  # the common case: one run logging
             by_run = {run_ids[0]: list(map(_POINT, batch))}
@@ -143,10 +145,29 @@ class MetricWriter:
             except BackendUnavailableError:
                 raise  # transient: the rest stays queued and is retried
             except MlwsError as exc:
-                # Deterministic (a deleted run, a name used for a table): retrying cannot help and
-                # would block every other run's points, so these are reported by the next flush().
-                self._rejected.append(f"{len(points)} points of run {run_id}: {exc}")
+                # Deterministic (a deleted run, a name another process used for text or a table):
+                # retrying cannot help and would block every other run's points, so these are
+                # reported by the next flush(). One such name must not take the run's others along.
+                self._write_name_by_name(run_id, points, written, exc)
             written.add(run_id)
+
+    def _write_name_by_name(
+        self, run_id: str, points: list[tuple[str, float, int | None, float]], written: set[object], exc: Exception
+    ) -> None:
+        by_name: dict[str, list[tuple[str, float, int | None, float]]] = defaultdict(list)
+        for point in points:
+            by_name[point[0]].append(point)
+        if len(by_name) == 1:
+            self._rejected.append(f"{len(points)} points of run {run_id}: {exc}")
+            return
+        for name, group in by_name.items():
+            try:
+                self.store.log_batch(run_id, group)
+            except BackendUnavailableError:
+                raise  # the names not yet written stay queued
+            except MlwsError as refused:
+                self._rejected.append(f"{len(group)} points of metric {name!r} of run {run_id}: {refused}")
+            written.add((run_id, name))
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every point appended before this call is committed."""
