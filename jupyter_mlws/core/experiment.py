@@ -106,7 +106,8 @@ class Experiment:
             properties = {**git_properties(source), "mlws.snapshot_id": snapshot_id, **(properties or {})}
         run = Run.create(self, display_name=display_name, tags=tags, properties=properties, snapshot_id=snapshot_id)
         if outputs is not None and outputs is not False:
-            run._outputs_dir = Path("outputs" if outputs is True else outputs)
+            # The folder as named now, should the working directory change before the run ends.
+            run._outputs_dir = Path("outputs" if outputs is True else outputs).absolute()
         return run
 
     def submit(self, config: Any, tags: Mapping[str, Any] | None = None) -> Run:

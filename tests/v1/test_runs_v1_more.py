@@ -144,6 +144,29 @@ def test_start_logging_captures_the_snapshot_directory_and_stores_outputs(
         exp.start_logging(snapshot_directory=str(tmp_path / "nowhere"))
 
 
+def test_start_logging_outputs_are_stored_when_the_run_fails_and_never_keep_it_running(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "partial.pkl").write_bytes(b"half")
+    exp = Experiment(ws, "outputs-v1")
+    # Named relative to the working directory when the run starts, not when it ends.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match="diverged"), exp.start_logging(outputs=True) as failed:
+        monkeypatch.chdir(ws.root)
+        raise RuntimeError("diverged")
+    assert failed.get_status() == "Failed"
+    assert failed.get_file_names() == ["outputs/partial.pkl"]  # as a failed job's outputs are kept
+
+    # A file the store refuses (a control character in its name) is named in a warning; the run still ends.
+    (outputs / "bad\nname.txt").write_text("x")
+    with pytest.warns(RuntimeWarning, match="outputs folder .* was not stored .*control characters"):
+        with exp.start_logging(outputs=str(outputs)) as run:
+            pass
+    assert run.get_status() == "Completed"
+
+
 # -- wait_for_completion(show_output=True) ------------------------------------------------------------------
 def test_wait_for_completion_prints_as_v1_and_raises_for_a_failed_run(
     ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
