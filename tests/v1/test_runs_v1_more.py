@@ -64,6 +64,26 @@ def test_get_portal_url_names_the_run_in_the_lab_serving_the_workspace(
     run.complete()
 
 
+def test_get_portal_url_never_raises_nor_carries_a_token(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("MLWS_LAB_URL", raising=False)
+    run = Experiment(ws, "portal").start_logging()
+    # A garbled runtime file (a NUL in its root) and a server on a Unix socket are passed over; a good one counts.
+    _server_file(runtime, os.getpid(), Path("/srv/a\x00b"), "http://127.0.0.1:8111/")
+    _server_file(runtime, os.getppid(), ws.root, "http+unix://%2Ftmp%2Fjupyter.sock/")
+    assert run.get_portal_url() == f"http://localhost:8888/lab?mlws-run={run.id}"
+    _server_file(runtime, os.getppid(), ws.root, "http://127.0.0.1:8222/")  # the garbled file is still there
+    assert run.get_portal_url() == f"http://127.0.0.1:8222/lab?mlws-run={run.id}"
+    # A Lab URL copied with its token: the token is dropped.
+    monkeypatch.setenv("MLWS_LAB_URL", "http://127.0.0.1:8333/base?token=s3cret-token#frag")
+    assert run.get_portal_url() == f"http://127.0.0.1:8333/base/lab?mlws-run={run.id}"
+    run.complete()
+
+
 # -- snapshots --------------------------------------------------------------------------------------------
 def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> None:
     code = tmp_path / "code"
