@@ -125,6 +125,29 @@ def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> N
     run.complete()
 
 
+def test_take_snapshot_of_one_file_keeps_the_secret_rules_of_its_folders_and_links(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".kube").mkdir()
+    (home / ".aws" / "credentials").write_text("aws_secret_access_key=XYZ\n")
+    (home / ".kube" / "config").write_text("token: abc\n")
+    (home / "notes.txt").symlink_to(Path(".aws") / "credentials")  # an innocent name for a secret
+    (home / "readme.md").write_text("hello\n")
+    (home / "link.md").symlink_to("readme.md")
+    run = Experiment(ws, "snaps-secret").start_logging()
+    for secret in (home / ".aws" / "credentials", home / ".kube" / "config", home / "notes.txt"):
+        with pytest.warns(SecretFilesExcludedWarning, match=secret.name):
+            snapshot_id = run.take_snapshot(secret)
+        zipped = run.restore_snapshot(snapshot_id, tmp_path / f"{secret.name}.zip")
+        assert _zip_names(zipped) == set(), secret  # as a snapshot of the folder would leave it out
+    # A link to an ordinary file is still taken, under the name it was given.
+    with zipfile.ZipFile(run.restore_snapshot(run.take_snapshot(home / "link.md"), tmp_path / "l.zip")) as archive:
+        assert archive.namelist() == ["link.md"] and archive.read("link.md") == b"hello\n"
+    run.complete()
+
+
 def test_start_logging_captures_the_snapshot_directory_and_stores_outputs(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
