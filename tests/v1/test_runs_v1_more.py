@@ -145,6 +145,9 @@ def test_take_snapshot_of_one_file_keeps_the_secret_rules_of_its_folders_and_lin
     # A link to an ordinary file is still taken, under the name it was given.
     with zipfile.ZipFile(run.restore_snapshot(run.take_snapshot(home / "link.md"), tmp_path / "l.zip")) as archive:
         assert archive.namelist() == ["link.md"] and archive.read("link.md") == b"hello\n"
+    # download_snapshot is the snapshot taken before the run started: none here, and it says where the others are.
+    with pytest.raises(NotFoundError, match=r"start_logging\(snapshot_directory=.*restore_snapshot"):
+        run.download_snapshot(tmp_path / "before.zip")
     run.complete()
 
 

@@ -72,7 +72,11 @@ class SnapshotService:
         """Write the snapshot taken before run ``run_id`` as a zip at ``target``."""
         record = self._b.metadata.get_run(run_id)
         if record.snapshot_id is None:
-            raise NotFoundError(f"run {run_id} has no snapshot (interactive runs are not snapshotted)")
+            raise NotFoundError(
+                f"run {run_id} has no snapshot taken before it started (an interactive run has one only when "
+                "started with start_logging(snapshot_directory=folder)); run.restore_snapshot() gives the ones "
+                "taken with run.take_snapshot()"
+            )
         return self.write_snapshot_zip(record.snapshot_id, target)
 
     def write_snapshot_zip(self, snapshot_id: str, target: Path) -> Path:
