@@ -113,6 +113,12 @@ def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> N
     assert Run.get(ws, run.id).restore_snapshot(path=tmp_path / "again.zip") == str(tmp_path / "again.zip")
     assert _zip_names(str(tmp_path / "again.zip")) == {"notes.md"}
 
+    # A path ending in a separator is a folder, made if need be; a path that is no path is refused.
+    assert run.restore_snapshot(file_id, f"{tmp_path}/new/") == str(tmp_path / "new" / f"{file_id}.zip")
+    with pytest.raises(InvalidArgumentError, match="path must be"):
+        run.restore_snapshot(file_id, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="file or folder path"):
+        run.take_snapshot(None)  # type: ignore[arg-type]
     with pytest.raises(NotFoundError, match="snapshot 'nope'"):
         run.restore_snapshot(snapshot_id="nope", path=tmp_path)
     with pytest.raises(NotFoundError, match="missing"):
