@@ -194,6 +194,17 @@ def test_start_logging_captures_the_snapshot_directory_and_stores_outputs(
         exp.start_logging(experiment=Experiment(ws, "other"))
     with pytest.raises(NotFoundError, match="snapshot_directory"):
         exp.start_logging(snapshot_directory=str(tmp_path / "nowhere"))
+    # Never the workspace's own store among a run's outputs (outputs='.' in the workspace's folder).
+    monkeypatch.chdir(ws.root)
+    for folder in (".", str(ws.root.parent)):
+        with pytest.raises(InvalidArgumentError, match="holds the workspace's store"):
+            exp.start_logging(outputs=folder)
+    for bad in ("", 3):
+        with pytest.raises(InvalidArgumentError, match="takes a folder path or False"):
+            exp.start_logging(outputs=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"snapshot_directory=\.\.\.\) takes a folder path"):
+        exp.start_logging(snapshot_directory=3)  # type: ignore[arg-type]
+    assert len(list(exp.get_runs())) == 2  # none of these started a run
 
 
 def test_start_logging_outputs_are_stored_when_the_run_fails_and_never_keep_it_running(
