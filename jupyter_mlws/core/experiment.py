@@ -73,7 +73,7 @@ class Experiment:
         Azure ML v1's keywords: ``snapshot_directory`` is captured as the run's snapshot, as for a
         job (ignore rules honoured; git state in the ``azureml.git.*`` properties);
         ``outputs`` names a folder whose files are stored under ``outputs/`` when the run
-        completes (v1 tracks ``./outputs`` by default; here only a folder you name, and
+        ends, completed or failed (v1 tracks ``./outputs`` by default; here only a folder you name, and
         ``outputs=True`` is ``./outputs``; ``False`` or ``None`` track none); ``experiment=`` (this
         experiment) is accepted.
         """
