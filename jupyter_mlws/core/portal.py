@@ -103,15 +103,12 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _alive(pid: object) -> bool:
-    """Whether process ``pid`` exists (a crashed server leaves its runtime file behind)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
+    """Whether process ``pid`` runs (a crashed server leaves its runtime file behind)."""
+    from .services.liveness import process_alive
+
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 2**31:
+        return False  # a garbled file: os.kill would refuse (or overflow on) such a pid
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, another user's
-        return True
+        return process_alive(pid)
     except OSError:
         return False
-    return True

@@ -75,6 +75,7 @@ def test_get_portal_url_never_raises_nor_carries_a_token(
     # A garbled runtime file (a NUL in its root) and a server on a Unix socket are passed over; a good one counts.
     _server_file(runtime, os.getpid(), Path("/srv/a\x00b"), "http://127.0.0.1:8111/")
     _server_file(runtime, os.getppid(), ws.root, "http+unix://%2Ftmp%2Fjupyter.sock/")
+    _server_file(runtime, 2**40, ws.root, "http://127.0.0.1:8444/")  # no such pid (os.kill overflows on it)
     assert run.get_portal_url() == f"http://localhost:8888/lab?mlws-run={run.id}"
     _server_file(runtime, os.getppid(), ws.root, "http://127.0.0.1:8222/")  # the garbled file is still there
     assert run.get_portal_url() == f"http://127.0.0.1:8222/lab?mlws-run={run.id}"
