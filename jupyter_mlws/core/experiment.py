@@ -73,7 +73,7 @@ class Experiment:
         Azure ML v1's keywords: ``snapshot_directory`` is captured as the run's snapshot, as for a
         job (ignore rules honoured; git state in the ``azureml.git.*`` properties);
         ``outputs`` names a folder whose files are stored under ``outputs/`` when the run
-        completes (v1 tracks ``./outputs`` by default; here only a folder you name, and
+        ends, completed or failed (v1 tracks ``./outputs`` by default; here only a folder you name, and
         ``outputs=True`` is ``./outputs``; ``False`` or ``None`` track none); ``experiment=`` (this
         experiment) is accepted.
         """
@@ -90,12 +90,15 @@ class Experiment:
                 f"start_logging() got unknown keyword(s) {sorted(v1_options)}; it takes display_name, "
                 "snapshot_directory, outputs, tags and properties"
             )
-        if outputs is not None and not isinstance(outputs, bool | str | os.PathLike):
-            raise InvalidArgumentError(f"start_logging(outputs=...) takes a folder path or False, got {outputs!r}")
+        outputs_dir = self._outputs_folder(outputs)
         snapshot_id = None
         if snapshot_directory is not None:
             from ..snapshots import git_properties
 
+            if not isinstance(snapshot_directory, str | os.PathLike):
+                raise InvalidArgumentError(
+                    f"start_logging(snapshot_directory=...) takes a folder path, got {snapshot_directory!r}"
+                )
             source = Path(snapshot_directory)
             if not source.is_dir():
                 raise NotFoundError(
@@ -105,9 +108,24 @@ class Experiment:
             snapshot_id = self._workspace.services.snapshots.capture(source).id
             properties = {**git_properties(source), "mlws.snapshot_id": snapshot_id, **(properties or {})}
         run = Run.create(self, display_name=display_name, tags=tags, properties=properties, snapshot_id=snapshot_id)
-        if outputs is not None and outputs is not False:
-            run._outputs_dir = Path("outputs" if outputs is True else outputs)
+        run._outputs_dir = outputs_dir
         return run
+
+    def _outputs_folder(self, outputs: object) -> Path | None:
+        """The folder ``start_logging(outputs=...)`` names, as of now (should the working directory
+        change before the run ends); never one that holds the workspace's own store."""
+        if outputs is None or outputs is False:
+            return None
+        if outputs is not True and (not isinstance(outputs, str | os.PathLike) or not os.fspath(outputs)):
+            raise InvalidArgumentError(f"start_logging(outputs=...) takes a folder path or False, got {outputs!r}")
+        folder = Path("outputs" if outputs is True else outputs).absolute()
+        if self._workspace.path.resolve().is_relative_to(folder.resolve()):
+            raise InvalidArgumentError(
+                f"start_logging(outputs={os.fspath(outputs) if outputs is not True else True!r}): {folder} holds "
+                f"the workspace's store ({self._workspace.path}); name the folder the run writes its outputs to, "
+                "e.g. outputs='outputs'"
+            )
+        return folder
 
     def submit(self, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
         """Snapshot the config's source folder and run it as a job on its compute target.

@@ -4,9 +4,11 @@ Azure ML v1's ``get_portal_url()`` answers the run's page in the studio; here th
 JupyterLab, and its page for a run is ``<lab>/lab?mlws-run=<run id>`` (the labextension's route
 opens the run page for it). The Lab is found, in this order:
 
-1. ``MLWS_LAB_URL`` (e.g. ``http://localhost:8888/``, a base URL included) when it is set;
+1. ``MLWS_LAB_URL`` (e.g. ``http://localhost:8888/``, a base URL included; a query such as
+   ``?token=...`` is dropped) when it is set;
 2. a running Jupyter server of this user (its runtime file ``jpserver-<pid>.json``) that serves the
-   workspace: its root is the workspace folder, or a folder inside it, or a folder that holds it;
+   workspace over http(s): its root is the workspace folder, or a folder inside it, or a folder that
+   holds it (a runtime file that cannot be read is passed over);
 3. the default ``http://localhost:8888/`` — an honest guess, never an error.
 
 The server's token never goes into the URL: a browser that is not logged in is asked for it.
@@ -18,7 +20,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 __all__ = ["DEFAULT_LAB_URL", "ENV_LAB_URL", "RUN_QUERY", "lab_url", "run_page_url"]
 
@@ -36,8 +38,14 @@ def lab_url(workspace_root: str | os.PathLike[str]) -> str:
     """The base URL (ending in ``/``) of the JupyterLab that serves the workspace (see module docs)."""
     configured = os.environ.get(ENV_LAB_URL, "").strip()
     if configured:
-        return configured if configured.endswith("/") else configured + "/"
-    found = _running_server(Path(workspace_root))
+        # A query or fragment (``?token=...`` copied from the server's log) is dropped: never a token.
+        parts = urlsplit(configured)
+        path = parts.path if parts.path.endswith("/") else parts.path + "/"
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    try:
+        found = _running_server(Path(workspace_root))
+    except (OSError, ValueError):  # e.g. an unreadable runtime folder: as if no server were known
+        found = None
     return found if found is not None else DEFAULT_LAB_URL
 
 
@@ -60,13 +68,17 @@ def _running_server(workspace: Path) -> str | None:
         if info is None or not _alive(info.get("pid")):
             continue
         url, root = info.get("url"), info.get("root_dir")
-        if not isinstance(url, str) or not url or not isinstance(root, str):
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or not isinstance(root, str):
+            continue  # a server on a Unix socket (``http+unix://``) is no page a browser opens
+        try:
+            rank = _rank(workspace, Path(root).expanduser().resolve())
+            written = path.stat().st_mtime
+        except (OSError, ValueError):  # a garbled root, or the file removed by its server meanwhile
             continue
-        rank = _rank(workspace, Path(root).expanduser().resolve())
         if rank is None:
             continue
         # The closest root wins; among equals, the newest server.
-        candidate = (rank, -path.stat().st_mtime, url if url.endswith("/") else url + "/")
+        candidate = (rank, -written, url if url.endswith("/") else url + "/")
         if best is None or candidate < best:
             best = candidate
     return None if best is None else best[2]
@@ -91,15 +103,12 @@ def _read(path: Path) -> dict[str, Any] | None:
 
 
 def _alive(pid: object) -> bool:
-    """Whether process ``pid`` exists (a crashed server leaves its runtime file behind)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
+    """Whether process ``pid`` runs (a crashed server leaves its runtime file behind)."""
+    from .services.liveness import process_alive
+
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 2**31:
+        return False  # a garbled file: os.kill would refuse (or overflow on) such a pid
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, another user's
-        return True
+        return process_alive(pid)
     except OSError:
         return False
-    return True

@@ -64,6 +64,27 @@ def test_get_portal_url_names_the_run_in_the_lab_serving_the_workspace(
     run.complete()
 
 
+def test_get_portal_url_never_raises_nor_carries_a_token(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = tmp_path / "runtime"
+    runtime.mkdir()
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(runtime))
+    monkeypatch.delenv("MLWS_LAB_URL", raising=False)
+    run = Experiment(ws, "portal").start_logging()
+    # A garbled runtime file (a NUL in its root) and a server on a Unix socket are passed over; a good one counts.
+    _server_file(runtime, os.getpid(), Path("/srv/a\x00b"), "http://127.0.0.1:8111/")
+    _server_file(runtime, os.getppid(), ws.root, "http+unix://%2Ftmp%2Fjupyter.sock/")
+    _server_file(runtime, 2**40, ws.root, "http://127.0.0.1:8444/")  # no such pid (os.kill overflows on it)
+    assert run.get_portal_url() == f"http://localhost:8888/lab?mlws-run={run.id}"
+    _server_file(runtime, os.getppid(), ws.root, "http://127.0.0.1:8222/")  # the garbled file is still there
+    assert run.get_portal_url() == f"http://127.0.0.1:8222/lab?mlws-run={run.id}"
+    # A Lab URL copied with its token: the token is dropped.
+    monkeypatch.setenv("MLWS_LAB_URL", "http://127.0.0.1:8333/base?token=s3cret-token#frag")
+    assert run.get_portal_url() == f"http://127.0.0.1:8333/base/lab?mlws-run={run.id}"
+    run.complete()
+
+
 # -- snapshots --------------------------------------------------------------------------------------------
 def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> None:
     code = tmp_path / "code"
@@ -93,6 +114,12 @@ def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> N
     assert Run.get(ws, run.id).restore_snapshot(path=tmp_path / "again.zip") == str(tmp_path / "again.zip")
     assert _zip_names(str(tmp_path / "again.zip")) == {"notes.md"}
 
+    # A path ending in a separator is a folder, made if need be; a path that is no path is refused.
+    assert run.restore_snapshot(file_id, f"{tmp_path}/new/") == str(tmp_path / "new" / f"{file_id}.zip")
+    with pytest.raises(InvalidArgumentError, match="path must be"):
+        run.restore_snapshot(file_id, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match="file or folder path"):
+        run.take_snapshot(None)  # type: ignore[arg-type]
     with pytest.raises(NotFoundError, match="snapshot 'nope'"):
         run.restore_snapshot(snapshot_id="nope", path=tmp_path)
     with pytest.raises(NotFoundError, match="missing"):
@@ -102,6 +129,32 @@ def test_take_and_restore_snapshots_of_a_run(ws: Workspace, tmp_path: Path) -> N
     with pytest.warns(SecretFilesExcludedWarning, match=".env"):
         empty = run.take_snapshot(tmp_path / ".env")
     assert _zip_names(run.restore_snapshot(empty, tmp_path / "env.zip")) == set()
+    run.complete()
+
+
+def test_take_snapshot_of_one_file_keeps_the_secret_rules_of_its_folders_and_links(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".kube").mkdir()
+    (home / ".aws" / "credentials").write_text("aws_secret_access_key=XYZ\n")
+    (home / ".kube" / "config").write_text("token: abc\n")
+    (home / "notes.txt").symlink_to(Path(".aws") / "credentials")  # an innocent name for a secret
+    (home / "readme.md").write_text("hello\n")
+    (home / "link.md").symlink_to("readme.md")
+    run = Experiment(ws, "snaps-secret").start_logging()
+    for secret in (home / ".aws" / "credentials", home / ".kube" / "config", home / "notes.txt"):
+        with pytest.warns(SecretFilesExcludedWarning, match=secret.name):
+            snapshot_id = run.take_snapshot(secret)
+        zipped = run.restore_snapshot(snapshot_id, tmp_path / f"{secret.name}.zip")
+        assert _zip_names(zipped) == set(), secret  # as a snapshot of the folder would leave it out
+    # A link to an ordinary file is still taken, under the name it was given.
+    with zipfile.ZipFile(run.restore_snapshot(run.take_snapshot(home / "link.md"), tmp_path / "l.zip")) as archive:
+        assert archive.namelist() == ["link.md"] and archive.read("link.md") == b"hello\n"
+    # download_snapshot is the snapshot taken before the run started: none here, and it says where the others are.
+    with pytest.raises(NotFoundError, match=r"start_logging\(snapshot_directory=.*restore_snapshot"):
+        run.download_snapshot(tmp_path / "before.zip")
     run.complete()
 
 
@@ -142,6 +195,40 @@ def test_start_logging_captures_the_snapshot_directory_and_stores_outputs(
         exp.start_logging(experiment=Experiment(ws, "other"))
     with pytest.raises(NotFoundError, match="snapshot_directory"):
         exp.start_logging(snapshot_directory=str(tmp_path / "nowhere"))
+    # Never the workspace's own store among a run's outputs (outputs='.' in the workspace's folder).
+    monkeypatch.chdir(ws.root)
+    for folder in (".", str(ws.root.parent)):
+        with pytest.raises(InvalidArgumentError, match="holds the workspace's store"):
+            exp.start_logging(outputs=folder)
+    for bad in ("", 3):
+        with pytest.raises(InvalidArgumentError, match="takes a folder path or False"):
+            exp.start_logging(outputs=bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgumentError, match=r"snapshot_directory=\.\.\.\) takes a folder path"):
+        exp.start_logging(snapshot_directory=3)  # type: ignore[arg-type]
+    assert len(list(exp.get_runs())) == 2  # none of these started a run
+
+
+def test_start_logging_outputs_are_stored_when_the_run_fails_and_never_keep_it_running(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    (outputs / "partial.pkl").write_bytes(b"half")
+    exp = Experiment(ws, "outputs-v1")
+    # Named relative to the working directory when the run starts, not when it ends.
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(RuntimeError, match="diverged"), exp.start_logging(outputs=True) as failed:
+        monkeypatch.chdir(ws.root)
+        raise RuntimeError("diverged")
+    assert failed.get_status() == "Failed"
+    assert failed.get_file_names() == ["outputs/partial.pkl"]  # as a failed job's outputs are kept
+
+    # A file the store refuses (a control character in its name) is named in a warning; the run still ends.
+    (outputs / "bad\nname.txt").write_text("x")
+    with pytest.warns(RuntimeWarning, match="outputs folder .* was not stored .*control characters"):
+        with exp.start_logging(outputs=str(outputs)) as run:
+            pass
+    assert run.get_status() == "Completed"
 
 
 # -- wait_for_completion(show_output=True) ------------------------------------------------------------------

@@ -89,6 +89,8 @@ class RunFiles(RunBase):
         A job's (or ``start_logging(snapshot_directory=...)``'s) snapshot is taken already; this is
         for interactive runs. The run keeps the ids in the properties ``mlws.snapshots.<n>``.
         """
+        if not isinstance(file_or_folder_path, str | os.PathLike):
+            raise InvalidArgumentError(f"take_snapshot takes a file or folder path, got {file_or_folder_path!r}")
         snapshot = self._services.snapshots.capture(file_or_folder_path)
         for _ in range(20):
             number = max(_taken_snapshots(self._queries.properties(self._id)), default=0) + 1
@@ -115,8 +117,10 @@ class RunFiles(RunBase):
                 )
         elif not isinstance(snapshot_id, str) or not snapshot_id:
             raise InvalidArgumentError(f"restore_snapshot: snapshot_id must be a snapshot id, got {snapshot_id!r}")
+        if path is not None and not isinstance(path, str | os.PathLike):
+            raise InvalidArgumentError(f"restore_snapshot: path must be a zip file or a folder, got {path!r}")
         target = Path(path) if path is not None else Path.cwd()
-        if target.is_dir():
+        if target.is_dir() or os.fspath(path or "").endswith(("/", os.sep)):  # "new/" names a folder to make
             target = target / f"{snapshot_id}.zip"
         return str(self._services.snapshots.write_snapshot_zip(snapshot_id, target))
 

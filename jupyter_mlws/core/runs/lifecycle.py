@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from ...errors import InvalidArgumentError
+from ...errors import InvalidArgumentError, MlwsError
 from ..names import validate_run_id
 from ..status import TERMINAL_STATUSES, RunStatus
 from .base import RunBase
@@ -33,14 +34,31 @@ class RunLifecycle(RunBase):
 
         A run started with ``start_logging(outputs=folder)`` first stores that folder's files under
         ``outputs/`` (Azure ML v1 uploads the tracked outputs folder when the run ends)."""
-        outputs = self._outputs_dir
-        if outputs is not None and outputs.is_dir():
-            self._logging.upload_folder(self._id, "outputs", outputs, True)
+        self._store_outputs()
         self._record = self._tracking.complete(self._record)
 
     def fail(self, error: BaseException | str | None = None, error_details: Any = None) -> None:
-        """Mark the run Failed; ``error`` (an exception or a message) goes into its details."""
+        """Mark the run Failed; ``error`` (an exception or a message) goes into its details.
+
+        A ``start_logging(outputs=folder)`` folder is stored first, as a failed job's outputs are."""
+        self._store_outputs()
         self._record = self._tracking.fail(self._record, error, error_details)
+
+    def _store_outputs(self) -> None:
+        """Store the ``start_logging(outputs=folder)`` folder under ``outputs/`` as the run ends. A
+        folder that cannot be stored must not keep the run Running: a warning says why instead."""
+        outputs, self._outputs_dir = self._outputs_dir, None
+        if outputs is None or not outputs.is_dir():
+            return
+        try:
+            self._logging.upload_folder(self._id, "outputs", outputs, True)
+        except (MlwsError, OSError) as exc:
+            warnings.warn(
+                f"run {self._id}: the outputs folder {outputs} was not stored ({exc}); "
+                "fix the file named and store it with run.upload_folder('outputs', folder)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
     def cancel(self) -> None:
         """Cancel the run from any process.
