@@ -14,7 +14,7 @@ from importlib.metadata import distributions
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidArgumentError, MlwsError, NotFoundError
+from ..errors import AlreadyExistsError, InvalidArgumentError, MlwsError, NotFoundError
 from .conda import CondaDependencies, pip_requirements
 from .entities import EnvironmentRecord
 from .names import validate_entity_name
@@ -37,6 +37,8 @@ __all__ = [
 
 # What users pull for Docker targets; a setting (an offline image can be named instead).
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
+#: The files ``save_to_directory`` writes (v1's names).
+ENVIRONMENT_FILE, CONDA_FILE = "azureml_environment.json", "conda_dependencies.yml"
 
 
 @dataclass
@@ -162,6 +164,85 @@ class Environment:
             "Environment.from_current_kernel(name) (pins what this kernel has) or "
             "Environment.from_pip_requirements(name, path)"
         )
+
+    @classmethod
+    def from_docker_image(
+        cls,
+        name: str,
+        image: str,
+        container_registry: Any = None,
+        conda_specification: str | os.PathLike[str] | None = None,
+        pip_requirements: str | os.PathLike[str] | None = None,
+    ) -> Environment:
+        """v1: an environment on a Docker base image (used by Docker targets; a local target ignores
+        it), with packages from a conda file or a requirements file. A registry's address prefixes the
+        image; its credentials are the Docker engine's business (``docker login``), never kept here."""
+        if not isinstance(image, str) or not image.strip():
+            raise InvalidArgumentError(f"from_docker_image needs an image name like 'python:3.11-slim', got {image!r}")
+        if conda_specification is not None and pip_requirements is not None:
+            raise InvalidArgumentError("give from_docker_image a conda_specification or pip_requirements, not both")
+        if pip_requirements is not None:
+            env = cls.from_pip_requirements(name, pip_requirements)
+        elif conda_specification is not None:
+            env = cls.from_conda_specification(name, conda_specification)
+        else:
+            env = cls(name)
+        address = getattr(container_registry, "address", None) if container_registry is not None else None
+        image = image.strip()
+        if address and not image.startswith(f"{address}/"):
+            image = f"{str(address).rstrip('/')}/{image}"
+        env.docker.base_image = image
+        env.docker.enabled = True
+        return env
+
+    @classmethod
+    def from_dockerfile(cls, name: str, dockerfile: str, **kwargs: Any) -> Environment:
+        """v1 builds an image from a Dockerfile; Docker targets here build on a base image."""
+        raise InvalidArgumentError(
+            f"environment {name!r}: building from a Dockerfile is not supported here; build the image with "
+            "`docker build -t NAME .` and use Environment.from_docker_image(name, 'NAME') (its python3 must be "
+            "3.11 or newer)"
+        )
+
+    def save_to_directory(self, path: str | os.PathLike[str], overwrite: bool = False) -> None:
+        """v1: write the definition into ``path`` (``azureml_environment.json``, and the conda
+        dependencies as ``conda_dependencies.yml``), e.g. to keep it in version control."""
+        folder = Path(path)
+        files = {ENVIRONMENT_FILE: json.dumps({"name": self.name, **self.definition()}, indent=2, sort_keys=True)}
+        conda = self.python._conda_dependencies
+        if conda is not None and not conda.is_empty():
+            files[CONDA_FILE] = conda.serialize_to_string()
+        existing = [n for n in files if (folder / n).exists()]
+        if existing and not overwrite:
+            raise AlreadyExistsError(
+                f"{', '.join(str(folder / n) for n in existing)} exists already; pass overwrite=True to replace it"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        for file_name, text in files.items():
+            (folder / file_name).write_text(text + ("" if text.endswith("\n") else "\n"), encoding="utf-8")
+
+    @staticmethod
+    def load_from_directory(path: str | os.PathLike[str]) -> Environment:
+        """v1: the environment :meth:`save_to_directory` wrote (a ``conda_dependencies.yml`` beside it wins
+        over the conda part of the JSON, as v1 reads both)."""
+        folder = Path(path)
+        try:
+            saved = json.loads((folder / ENVIRONMENT_FILE).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise NotFoundError(f"no saved environment in {folder} ({ENVIRONMENT_FILE}: {exc.strerror})") from None
+        except ValueError as exc:
+            raise InvalidArgumentError(f"{folder / ENVIRONMENT_FILE} is not valid JSON: {exc}") from None
+        if not isinstance(saved, dict) or not isinstance(saved.get("name"), str):
+            raise InvalidArgumentError(f"{folder / ENVIRONMENT_FILE} holds no environment (it needs a 'name')")
+        env = Environment(saved["name"])
+        Environment._fill(env, saved)
+        if (folder / CONDA_FILE).is_file():
+            env.python.conda_dependencies = CondaDependencies(folder / CONDA_FILE)
+        return env
+
+    def build_local(self, workspace: Workspace, platform: str | None = None, **kwargs: Any) -> BuildResult:
+        """v1 builds the environment on this machine: here, for the local target (a cached venv)."""
+        return self.build(workspace, "local")
 
     def clone(self, new_name: str) -> Environment:
         """A copy under another name, not registered (v1's way to change a curated environment)."""
