@@ -28,7 +28,13 @@ from urllib.parse import urlsplit
 
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
-from ..errors import AlreadyExistsError, BackendUnavailableError, InvalidArgumentError, UserErrorException
+from ..errors import (
+    AlreadyExistsError,
+    BackendUnavailableError,
+    InvalidArgumentError,
+    InvalidStateError,
+    UserErrorException,
+)
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -49,11 +55,12 @@ SCHEMES: dict[str, tuple[str, str | None, str | None]] = {
 }
 # Storage options that are never secret (kept in the database); anything else given in `credentials`
 # whose name looks secret goes to the private file.
-_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "sas", "session")
+_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "sas", "session", "user")
 _PUBLIC_OPTIONS = frozenset({"endpoint_url", "region_name", "anon", "use_ssl", "requester_pays", "default_block_size"})
 # An unanswering S3 endpoint is reported after at most this many attempts of this many seconds.
 S3_ATTEMPTS = 2
 S3_TIMEOUT = 2.0
+S3_RETRY_PAUSE = 0.25
 
 _credentials_lock = threading.Lock()
 
@@ -299,9 +306,11 @@ class Datastore:
             config = dict(options.get("config_kwargs") or {})
             config.setdefault("connect_timeout", S3_TIMEOUT)
             config.setdefault("read_timeout", 30)
-            config.setdefault("retries", {"max_attempts": S3_ATTEMPTS, "mode": "standard"})
+            config.setdefault("retries", {"total_max_attempts": 1})  # _call retries, without a long backoff
             options["config_kwargs"] = config
             options.setdefault("use_listings_cache", False)  # another writer may change the bucket
+            # Keys from the environment are read when the session starts: a new object sees new ones.
+            options.setdefault("skip_instance_cache", True)
         return options
 
     @property
@@ -345,7 +354,7 @@ class Datastore:
             return
         bucket = self._root().split("/", 1)[0]
         try:
-            fs.ls(bucket, refresh=True)
+            self._call(fs.ls, bucket, refresh=True)
         except FileNotFoundError:
             raise InvalidArgumentError(
                 f"datastore {self.name!r}: the bucket {bucket!r} does not exist at {self._endpoint()}; create it "
@@ -357,22 +366,37 @@ class Datastore:
                 f"bucket {bucket!r} ({_short(exc)}); pass key and secret in credentials, or set "
                 "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
             ) from None
+        except (BackendUnavailableError, InvalidArgumentError):
+            raise
         except Exception as exc:
             raise self._unavailable(exc) from None
 
+    def _no_credentials(self) -> InvalidArgumentError:
+        return InvalidArgumentError(
+            f"datastore {self.name!r} ({self.url}) has no S3 keys here: register it again with "
+            "credentials={'key': …, 'secret': …}, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+            "(or AWS_PROFILE)"
+        )
+
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-            raise
-        except OSError as exc:
-            if _scheme(self.url) == "s3":
-                raise self._unavailable(exc) from None
-            raise
-        except Exception as exc:
-            if _scheme(self.url) == "s3" and _is_connection_error(exc):
-                raise self._unavailable(exc) from None
-            raise
+        """``fn(...)`` on the filesystem; on S3, an endpoint that does not answer is tried
+        ``S3_ATTEMPTS`` times in all, then reported (as are missing keys) by a clear error."""
+        for attempt in range(1, S3_ATTEMPTS + 1):
+            try:
+                return fn(*args, **kwargs)
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+                raise
+            except Exception as exc:
+                if _scheme(self.url) != "s3":
+                    raise
+                if _is_missing_credentials(exc):
+                    raise self._no_credentials() from None
+                if not (isinstance(exc, OSError) or _is_connection_error(exc)):
+                    raise
+                if attempt == S3_ATTEMPTS:
+                    raise self._unavailable(exc) from None
+                time.sleep(S3_RETRY_PAUSE)
+        raise AssertionError("unreachable")
 
     def _existing(self, prefix: str) -> set[str]:
         """Relative paths (to the datastore root) of the files under ``prefix``."""
@@ -634,7 +658,7 @@ def _filesystem(scheme: str, options: dict[str, Any]) -> AbstractFileSystem:
 
     fs = fsspec.filesystem(scheme, **options)
     if scheme == "s3":
-        fs.retries = S3_ATTEMPTS  # s3fs's own retry loop (5 by default), bounded like botocore's
+        fs.retries = 1  # the bounded retry is Datastore._call's (s3fs would try 5 times, botocore more)
     return fs
 
 
@@ -653,7 +677,15 @@ def _ensure_builtin(workspace: Workspace) -> DatastoreRecord:
             store.set_default_datastore(DEFAULT_DATASTORE)
             record = store.get_datastore(DEFAULT_DATASTORE)
     if record.url.startswith("file://"):
-        Path(record.url.removeprefix("file://")).mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder = Path(record.url.removeprefix("file://"))
+        try:
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InvalidStateError(
+                f"the datastore {record.name!r} is the folder {folder}, which cannot be made here ({exc}); in a "
+                "team workspace make a shared datastore the default: Datastore.register(ws, name, 's3://…') and "
+                "ws.set_default_datastore(name)"
+            ) from None
     return record
 
 
@@ -675,6 +707,10 @@ def _progress(show: bool, message: str) -> None:
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return text[:200]
+
+
+def _is_missing_credentials(exc: BaseException) -> bool:
+    return any(t.__name__ in ("NoCredentialsError", "PartialCredentialsError") for t in type(exc).__mro__)
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import AzureBlobDatastore, DataPath, Datastore, UserErrorException, Workspace
+from jupyter_mlws.core.interfaces import DatastoreRecord
 from jupyter_mlws.data.datastore import CREDENTIALS_FILE, resolve_data_path
 from jupyter_mlws.errors import (
     AlreadyExistsError,
@@ -133,13 +134,24 @@ def test_s3_keys_and_endpoint_from_the_aws_environment(
     assert ds.as_dict()["options"] == {} and not (ws.path / CREDENTIALS_FILE).exists()
 
 
-def test_an_s3_endpoint_that_does_not_answer_is_named(ws: Workspace) -> None:
+def test_an_s3_endpoint_that_does_not_answer_is_named(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(BackendUnavailableError, match=dead.replace(".", r"\.")) as caught:
         Datastore.register(ws, "dead", "s3://bucket", credentials={"key": KEY, "secret": SECRET, "endpoint_url": dead})
     assert SECRET not in str(caught.value)
     with pytest.raises(NotFoundError):
         Datastore.get(ws, "dead")  # nothing registered
+
+    # A registered S3 datastore whose endpoint stops answering: the same error, from any operation.
+    gone = Datastore._of(ws, DatastoreRecord("gone", "s3://bucket", {"endpoint_url": dead}))
+    with pytest.raises(InvalidArgumentError, match=r"no S3 keys.*AWS_ACCESS_KEY_ID"):
+        gone.download(ws.root / "x")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    gone = Datastore._of(ws, DatastoreRecord("gone", "s3://bucket", {"endpoint_url": dead}))
+    for use in (lambda: gone.upload_files([__file__], show_progress=False), lambda: gone.download(ws.root / "x")):
+        with pytest.raises(BackendUnavailableError, match=dead.replace(".", r"\.")):
+            use()
 
 
 def test_a_missing_bucket_is_a_clear_error(ws: Workspace, s3_server: S3Server) -> None:
