@@ -192,8 +192,8 @@ class Datastore:
 
     @classmethod
     def list(cls, workspace: Workspace) -> dict[str, Datastore]:
-        """Every registered datastore by name (as ``ws.datastores``)."""
-        _ensure_builtin(workspace)
+        """Every registered datastore by name (as ``ws.datastores``; ``workspaceblobstore`` among them)."""
+        _ensure_builtin(workspace, make_folder=False)
         return {r.name: cls._of(workspace, r) for r in _store(workspace).list_datastores()}
 
     def unregister(self) -> None:
@@ -666,17 +666,18 @@ def _builtin_url(workspace: Workspace) -> str:
     return "file://" + str(workspace.path / "datastores" / DEFAULT_DATASTORE)
 
 
-def _ensure_builtin(workspace: Workspace) -> DatastoreRecord:
-    """``workspaceblobstore``: registered (and its folder made) on first use."""
+def _ensure_builtin(workspace: Workspace, make_folder: bool = True) -> DatastoreRecord:
+    """``workspaceblobstore``: registered (and its folder made) on first use; the default whenever no
+    other datastore is."""
     store = _store(workspace)
     records = {r.name: r for r in store.list_datastores()}
     record = records.get(DEFAULT_DATASTORE)
     if record is None:
         record = store.put_datastore(DEFAULT_DATASTORE, _builtin_url(workspace), {}, time.time())
-        if not any(r.is_default for r in records.values()):
-            store.set_default_datastore(DEFAULT_DATASTORE)
-            record = store.get_datastore(DEFAULT_DATASTORE)
-    if record.url.startswith("file://"):
+    if not any(r.is_default for r in records.values()):
+        store.set_default_datastore(DEFAULT_DATASTORE)
+        record = store.get_datastore(DEFAULT_DATASTORE)
+    if make_folder and record.url.startswith("file://"):
         folder = Path(record.url.removeprefix("file://"))
         try:
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -690,13 +691,11 @@ def _ensure_builtin(workspace: Workspace) -> DatastoreRecord:
 
 
 def _default_record(workspace: Workspace) -> DatastoreRecord:
-    records = _store(workspace).list_datastores()
-    chosen = next((r for r in records if r.is_default), None)
+    chosen = next((r for r in _store(workspace).list_datastores() if r.is_default), None)
     if chosen is not None:
         return chosen
-    record = _ensure_builtin(workspace)
-    _store(workspace).set_default_datastore(record.name)
-    return _store(workspace).get_datastore(record.name)
+    _ensure_builtin(workspace)
+    return _store(workspace).get_datastore(DEFAULT_DATASTORE)
 
 
 def _progress(show: bool, message: str) -> None:

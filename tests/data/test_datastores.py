@@ -180,6 +180,7 @@ def test_the_default_datastore_and_the_workspace_spellings(ws: Workspace, tmp_pa
     with pytest.raises(NotFoundError, match=r"'missing'.*'other', 'workspaceblobstore'"):
         ws.set_default_datastore("missing")
     other.unregister()
+    assert ws.datastores["workspaceblobstore"].as_dict()["is_default"]  # the default again, when listed too
     assert ws.get_default_datastore().name == "workspaceblobstore"
 
 
