@@ -67,6 +67,11 @@ _EXPORTS: dict[str, str] = {
     "ServicePrincipalAuthentication": ".core.v1auth",
     "TokenAuthentication": ".core.v1auth",
     "ResourceConfiguration": ".core.model_v1",
+    "Datastore": ".data.datastore",
+    "DataPath": ".data.datastore",
+    "AzureBlobDatastore": ".core.cloud_only",
+    "AzureFileDatastore": ".core.cloud_only",
+    "AzureDataLakeGen2Datastore": ".core.cloud_only",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -77,6 +82,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         AdlaCompute,
         AksCompute,
         AksWebservice,
+        AzureBlobDatastore,
+        AzureDataLakeGen2Datastore,
+        AzureFileDatastore,
         BatchCompute,
         ComputeInstance,
         DatabricksCompute,
@@ -111,6 +119,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         TokenAuthentication,
     )
     from .core.workspace import Workspace
+    from .data.datastore import DataPath, Datastore
     from .errors import (
         ActivityFailedException,
         AzureMLException,
@@ -170,7 +179,10 @@ __all__ = [
     "AmlCompute",
     "AmlComputeProvisioningConfiguration",
     "AmlComputeStatus",
+    "AzureBlobDatastore",
     "AzureCliAuthentication",
+    "AzureDataLakeGen2Datastore",
+    "AzureFileDatastore",
     "AzureMLException",
     "BatchCompute",
     "ComputeInstance",
@@ -178,7 +190,9 @@ __all__ = [
     "ComputeTargetException",
     "CondaDependencies",
     "DataFactoryCompute",
+    "DataPath",
     "DatabricksCompute",
+    "Datastore",
     "DockerCompute",
     "DockerConfiguration",
     "Environment",

@@ -4,14 +4,15 @@ Using one — constructing it, or asking it for a ``provisioning_configuration``
 ``attach_configuration`` or ``deploy_configuration`` — raises a clear error naming what to use on
 this machine instead: ``ComputeTargetException`` for the compute classes (an ``AmlCompute`` made
 local, the ``local`` target / ``LocalCompute``, or ``DockerCompute`` for containers),
-``WebserviceException`` for the web services (deployments land with issue 17).
+``WebserviceException`` for the web services (deployments land with issue 17),
+``UserErrorException`` for the Azure storage datastores (``Datastore.register`` takes any fsspec URL).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, NoReturn, Self
 
-from ..errors import ComputeTargetException, MlwsError, WebserviceException
+from ..errors import ComputeTargetException, MlwsError, UserErrorException, WebserviceException
 
 __all__ = [
     "CLOUD_ONLY",
@@ -19,6 +20,9 @@ __all__ = [
     "AdlaCompute",
     "AksCompute",
     "AksWebservice",
+    "AzureBlobDatastore",
+    "AzureDataLakeGen2Datastore",
+    "AzureFileDatastore",
     "BatchCompute",
     "ComputeInstance",
     "DataFactoryCompute",
@@ -35,6 +39,10 @@ LOCAL_COMPUTE = (
     "jobs run on this machine; create a local cluster with ComputeTarget.create(ws, name, "
     "AmlCompute.provisioning_configuration(max_nodes=N)), use the 'local' target (LocalCompute), or "
     "ComputeTarget.attach(ws, name, DockerCompute.attach_configuration(...)) for containers"
+)
+LOCAL_DATASTORE = (
+    "register any fsspec URL with Datastore.register(ws, name, url, credentials=None): a local folder, "
+    "'s3://bucket/prefix' (any S3-compatible endpoint) or 'memory://name'"
 )
 LOCAL_SERVICE = "web-service deployments land with issue 17; use a local deployment then"
 
@@ -136,6 +144,23 @@ class AciWebservice(_CloudService):
     _what = "a web service on Azure Container Instances"
 
 
+class _CloudDatastore(_CloudOnly):
+    _instead = LOCAL_DATASTORE
+    _error = UserErrorException
+
+
+class AzureBlobDatastore(_CloudDatastore):
+    _what = "an Azure Blob Storage container"
+
+
+class AzureFileDatastore(_CloudDatastore):
+    _what = "an Azure file share"
+
+
+class AzureDataLakeGen2Datastore(_CloudDatastore):
+    _what = "an Azure Data Lake Storage Gen2 file system"
+
+
 #: Every cloud-only v1 name here, by name.
 CLOUD_ONLY: dict[str, type[_CloudOnly]] = {
     cls.__name__: cls
@@ -154,5 +179,8 @@ CLOUD_ONLY: dict[str, type[_CloudOnly]] = {
         Webservice,
         AksWebservice,
         AciWebservice,
+        AzureBlobDatastore,
+        AzureFileDatastore,
+        AzureDataLakeGen2Datastore,
     )
 }

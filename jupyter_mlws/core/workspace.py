@@ -47,6 +47,7 @@ from .values import finite_number, iso_utc
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
+    from .. import Datastore
     from .compute import ComputeTarget
     from .environment import Environment
     from .experiment import Experiment
@@ -495,6 +496,26 @@ class Workspace:
         from .environment import Environment
 
         return Environment.list(self)
+
+    @property
+    def datastores(self) -> dict[str, Datastore]:
+        """Every registered datastore by name (``workspaceblobstore`` always among them)."""
+        from .. import Datastore
+
+        return Datastore.list(self)
+
+    def get_default_datastore(self) -> Datastore:
+        """The default datastore: ``workspaceblobstore`` (a folder in ``.mlws/``, made on first use)
+        unless :meth:`set_default_datastore` chose another."""
+        from .. import Datastore
+
+        return Datastore.get_default(self)
+
+    def set_default_datastore(self, name: str) -> None:
+        """Make the registered datastore ``name`` the default."""
+        from .. import Datastore
+
+        Datastore.set_default(self, name)
 
     def reconcile_jobs(self, run_ids: Iterable[str] | None = None) -> list[str]:
         """End the active jobs (all, or those of ``run_ids``) that can no longer finish because

@@ -3,5 +3,8 @@
 
 Uses core's services and interfaces only; its store interface and SQL mixin live beside the
 others (``core/interfaces/``, ``stores/metadata/sql/``), its REST routes in
-``server/handlers/datasets.py``. Nothing here yet: this package is the feature's room.
+``server/handlers/datasets.py`` (datastores: ``server/handlers/datastores.py``).
+
+- ``datastore.py``: ``Datastore`` (a name for any fsspec URL; secrets kept out of the database) and
+  ``DataPath`` (a ``(datastore, path)`` reference).
 """

@@ -6,9 +6,9 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
 - :class:`ArtifactStore` (``artifacts.py``): content-addressed blobs.
 - :class:`MetadataStore` (``metadata.py``): the composition of one interface per concern —
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
-  :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore` and
-  :class:`EventStore`, all derived from :class:`MetadataInterface` (``base.py``). Its docstring says
-  how a new feature adds its own concern.
+  :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
+  :class:`EventStore` and :class:`DatastoreStore`, all derived from :class:`MetadataInterface`
+  (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from .activities import ActivityStore
 from .artifacts import ArtifactStore
 from .base import MetadataInterface
+from .datastores import DatastoreRecord, DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
@@ -28,6 +29,8 @@ from .tracking import MetricTuple, TrackingStore
 __all__ = [
     "ActivityStore",
     "ArtifactStore",
+    "DatastoreRecord",
+    "DatastoreStore",
     "EnvironmentStore",
     "EventStore",
     "JobStore",

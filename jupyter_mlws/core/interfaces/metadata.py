@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .activities import ActivityStore
+from .datastores import DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
@@ -23,6 +24,7 @@ class MetadataStore(
     ModelRegistryStore,
     EnvironmentStore,
     EventStore,
+    DatastoreStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .activities import ActivitiesHandler, ActivityHandler
 from .computes import ComputesHandler
+from .datastores import DatastoresHandler
 from .environments import EnvironmentHandler, EnvironmentsHandler
 from .events import EventsHandler
 from .experiments import ExperimentRunsHandler, ExperimentsHandler
@@ -77,6 +78,7 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{API}/computes", ComputesHandler),
         (rf"{API}/activities", ActivitiesHandler),
         (rf"{API}/activities/(?P<activity_id>[^/]+)", ActivityHandler),
+        (rf"{API}/datastores", DatastoresHandler),
         (rf"{API}/environments", EnvironmentsHandler),
         (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
         (rf"{API}/events", EventsHandler),

@@ -247,3 +247,15 @@ activities = Table(
     Column("log", Text, nullable=False),
     Index(None, "created_time"),
 )
+
+datastores = Table(
+    "datastores",
+    metadata,
+    # Named fsspec URLs (issue 15). Only non-secret storage options are kept here: keys live in a
+    # 0600 file of the workspace's .mlws/ or in the environment.
+    Column("name", String(255), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("options", Text, nullable=False),  # JSON
+    Column("is_default", Integer, nullable=False),
+    Column("created_time", Float, nullable=False),
+)

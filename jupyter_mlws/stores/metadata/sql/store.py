@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ....core.interfaces import MetadataStore
 from .activities import ActivitiesMixin
+from .datastores import DatastoresMixin
 from .environments import EnvironmentsMixin
 from .events import EventsMixin
 from .jobs import JobsMixin
@@ -25,6 +26,7 @@ class SqlMetadataStore(
     RegistryMixin,
     EnvironmentsMixin,
     EventsMixin,
+    DatastoresMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.

@@ -1,0 +1,33 @@
+"""GET datastores: name, URL (never credentials), type, non-secret options, the default flag."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from jupyter_mlws import Datastore
+from tests.server.conftest import Api, Seed
+
+
+async def test_datastores_list_without_credentials(api: Api, seed: Seed, jp_root_dir: Path) -> None:
+    ws = seed.ws
+    secret = "server-test-secret-41d2"
+    Datastore.register(ws, "lake", str(jp_root_dir / "lake"))
+    Datastore.register(ws, "mem", "memory://server-test", credentials={"token": secret, "region_name": "eu"})
+    ws.set_default_datastore("lake")
+    reply = await api.get("datastores")
+    assert reply.status == 200 and secret not in reply.body.decode()
+    items = {d["name"]: d for d in (await api.ok("datastores"))["items"]}
+    assert set(items) == {"lake", "mem", "workspaceblobstore"}
+    assert items["lake"] == {
+        "name": "lake",
+        "url": f"file://{jp_root_dir / 'lake'}",
+        "type": "file",
+        "options": {},
+        "is_default": True,
+    }
+    assert items["mem"]["options"] == {"region_name": "eu"} and items["mem"]["type"] == "memory"
+    assert not items["workspaceblobstore"]["is_default"]
+
+
+async def test_no_workspace_means_no_datastores(api: Api) -> None:
+    assert (await api.ok("datastores"))["items"] == []
