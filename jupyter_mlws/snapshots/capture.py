@@ -1,11 +1,10 @@
 """Capture a source folder into the artifact store as a content-addressed snapshot.
 
-Fast on re-capture: a stat cache (:mod:`jupyter_mlws.core.statcache`: path -> size, mtime, inode, ctime,
-digest) lets unchanged files
-skip hashing. A changed file is never missed: any change of content moves mtime and ctime, and an
-entry is only trusted if the file had not been modified within ``RACY_WINDOW_NS`` of when it was
-hashed (the "racily clean" problem git solves the same way), so coarse timestamps cannot hide an
-edit made right after hashing.
+Fast on re-capture: a stat cache (:mod:`jupyter_mlws.core.statcache`: path -> size, mtime, inode,
+ctime, digest) lets unchanged files skip hashing. A changed file is never missed: any change of
+content moves mtime and ctime, and an entry is only trusted if the file had not been modified within
+``RACY_WINDOW_NS`` of when it was hashed (the "racily clean" problem git solves the same way), so
+coarse timestamps cannot hide an edit made right after hashing.
 
 Secret-like files (``.env``, keys, credentials: :data:`.ignore.SECRET_PATTERNS`) are left out unless
 an ``.amlignore`` negation names them; the capture warns with their names and records them in the
