@@ -77,6 +77,10 @@ class FileEntry:
     sha256: str
 
 
+def _by_path(entry: FileEntry) -> str:
+    return entry.path
+
+
 @dataclass(frozen=True)
 class DataManifest:
     """The files of a dataset version, sorted by path, and their digest.
@@ -90,7 +94,7 @@ class DataManifest:
     entries: tuple[FileEntry, ...]
 
     def __post_init__(self) -> None:
-        ordered = tuple(sorted(self.entries))
+        ordered = tuple(sorted(self.entries, key=_by_path))
         paths = [e.path for e in ordered]
         if len(set(paths)) != len(paths):
             dupes = sorted({p for p in paths if paths.count(p) > 1})
@@ -218,10 +222,24 @@ def _hash_all(
     if workers == 1 or len(jobs) == 1:
         for i in order:
             run(i)
-    else:
-        with ThreadPoolExecutor(max_workers=min(workers, len(jobs)), thread_name_prefix="mlws-hash") as pool:
-            for future in [pool.submit(run, i) for i in order]:
-                future.result()
+        return results
+    # One task per thread, each taking the next file from the shared biggest-first order (balanced
+    # for skewed sizes, and no future per file: thousands of small files are common).
+    pending = iter(order)
+    take = threading.Lock()
+
+    def drain() -> None:
+        while True:
+            with take:
+                i = next(pending, None)
+            if i is None:
+                return
+            run(i)
+
+    n = min(workers, len(jobs))
+    with ThreadPoolExecutor(max_workers=n, thread_name_prefix="mlws-hash") as pool:
+        for future in [pool.submit(drain) for _ in range(n)]:
+            future.result()
     return results
 
 
@@ -269,16 +287,17 @@ class _Local:
 
 def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
     """Every file below ``root`` (links followed, loops not), keyed by its path relative to ``base``."""
-    stack: list[tuple[str, frozenset[tuple[int, int]]]] = []
+    top = _relative(root, base, allow_root=True)
     st = os.stat(root)
-    stack.append((root, frozenset({(st.st_dev, st.st_ino)})))
+    stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, top, frozenset({(st.st_dev, st.st_ino)}))]
     while stack:
-        folder, seen = stack.pop()
+        folder, rel, seen = stack.pop()
         try:
             entries = list(os.scandir(folder))
         except PermissionError as exc:
             raise InvalidArgumentError(f"cannot read the folder {folder}: {exc.strerror}") from None
         for entry in entries:
+            child = f"{rel}/{entry.name}" if rel else entry.name
             try:
                 st = entry.stat()  # follows links
             except FileNotFoundError:
@@ -289,19 +308,28 @@ def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
             if entry.is_dir():
                 ident = (st.st_dev, st.st_ino)
                 if ident not in seen:  # a link back to a folder being walked: a loop
-                    stack.append((entry.path, seen | {ident}))
+                    stack.append((entry.path, child, seen | {ident}))
             elif entry.is_file():
-                _add_local(into, base, entry.path, st)
+                _add(into, _Local(child, entry.path, st))
 
 
-def _add_local(into: dict[str, _Local], base: str, path: str, st: os.stat_result) -> None:
+def _relative(path: str, base: str, allow_root: bool = False) -> str:
+    """``path`` relative to ``base``, "/"-separated ("" for the base itself, where allowed)."""
     rel = os.path.relpath(path, base)
-    if rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir or os.path.isabs(rel):
+    if rel == os.curdir and allow_root:
+        return ""
+    if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep) or os.path.isabs(rel):
         raise InvalidArgumentError(f"{path} is outside the fingerprint's root folder {base}: pass a root that holds it")
-    rel = rel.replace(os.sep, "/")
-    if rel in into and os.path.realpath(into[rel].path) != os.path.realpath(path):
-        raise InvalidArgumentError(f"two different files would be listed as {rel!r}: {into[rel].path} and {path}")
-    into[rel] = _Local(rel, path, st)
+    return rel.replace(os.sep, "/")
+
+
+def _add(into: dict[str, _Local], found: _Local) -> None:
+    known = into.get(found.rel)
+    if known is not None and os.path.realpath(known.path) != os.path.realpath(found.path):
+        raise InvalidArgumentError(
+            f"two different files would be listed as {found.rel!r}: {known.path} and {found.path}"
+        )
+    into[found.rel] = found
 
 
 def _list_local(items: list[str], root: str | None) -> tuple[str, list[_Local]]:
@@ -329,7 +357,7 @@ def _list_local(items: list[str], root: str | None) -> tuple[str, list[_Local]]:
         if kind == "dir":
             _walk_local(item, found, base)
         elif kind == "file":
-            _add_local(found, base, item, os.stat(item))
+            _add(found, _Local(_relative(item, base), item, os.stat(item)))
         else:
             for match in sorted(_glob.glob(item, recursive=True)):
                 try:
@@ -339,7 +367,7 @@ def _list_local(items: list[str], root: str | None) -> tuple[str, list[_Local]]:
                 if os.path.isdir(match):
                     _walk_local(match, found, base)
                 else:
-                    _add_local(found, base, match, st)
+                    _add(found, _Local(_relative(match, base), match, st))
     if not found:
         raise InvalidArgumentError(
             f"{', '.join(items[:5])} matches no files: check the path or the pattern "
