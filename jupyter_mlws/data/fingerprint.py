@@ -336,12 +336,12 @@ def _list_local(items: list[str], root: str | None) -> tuple[str, list[_Local]]:
     plans: list[tuple[str, str, str]] = []  # (kind, path, base)
     for raw in items:
         item = os.path.abspath(os.path.expanduser(_strip_file_url(raw)))
-        if _has_magic(raw):
-            plans.append(("glob", item, _glob_base(item, os.sep)))
-        elif os.path.isdir(item):
+        if os.path.isdir(item):  # an existing name is taken as it is, even with "[" in it
             plans.append(("dir", item, item))
         elif os.path.isfile(item):
             plans.append(("file", item, os.path.dirname(item)))
+        elif _has_magic(item):
+            plans.append(("glob", item, _glob_base(item, os.sep)))
         elif os.path.islink(item):
             raise InvalidArgumentError(f"{raw} is a symlink to {os.readlink(item)!r}, which does not exist")
         else:
@@ -359,13 +359,16 @@ def _list_local(items: list[str], root: str | None) -> tuple[str, list[_Local]]:
         elif kind == "file":
             _add(found, _Local(_relative(item, base), item, os.stat(item)))
         else:
+            walked: list[str] = []  # folders matched and walked ("dir/**" matches every folder below too)
             for match in sorted(_glob.glob(item, recursive=True)):
                 try:
                     st = os.stat(match)
                 except FileNotFoundError:
                     raise InvalidArgumentError(f"{match} is a symlink to a file that does not exist") from None
                 if os.path.isdir(match):
-                    _walk_local(match, found, base)
+                    if not any(match.startswith(w + os.sep) for w in walked):
+                        _walk_local(match, found, base)
+                        walked.append(match)
                 else:
                     _add(found, _Local(_relative(match, base), match, st))
     if not found:
@@ -381,12 +384,12 @@ def _list_remote(fs: AbstractFileSystem, items: list[str], root: str | None) -> 
     plans: list[tuple[str, str, str]] = []
     for raw in items:
         item = fs._strip_protocol(raw).rstrip("/") or "/"
-        if _has_magic(item):
-            plans.append(("glob", item, _glob_base(item, "/")))
-        elif fs.isdir(item):
+        if fs.isdir(item):
             plans.append(("dir", item, item))
         elif fs.isfile(item):
             plans.append(("file", item, posixpath.dirname(item)))
+        elif _has_magic(item):
+            plans.append(("glob", item, _glob_base(item, "/")))
         else:
             raise NotFoundError(f"{raw} does not exist on {_fs_name(fs)}: pass an existing folder, file or glob")
     if root is not None:
@@ -406,7 +409,7 @@ def _list_remote(fs: AbstractFileSystem, items: list[str], root: str | None) -> 
             for path in paths:
                 path = fs._strip_protocol(path)
                 rel = posixpath.relpath(path, base) if base != "/" else path.lstrip("/")
-                if rel.startswith("..") or rel == ".":
+                if rel in (".", "..") or rel.startswith("../"):
                     raise InvalidArgumentError(
                         f"{path} is outside the fingerprint's root folder {base}: pass a root that holds it"
                     )
@@ -458,7 +461,8 @@ def fingerprint(
     progress: Progress | None = None,
 ) -> Fingerprint:
     """The manifest of the files ``source`` names: a folder (every file below it), a file, a glob
-    (``**`` reaches into subfolders), a URL of any of those, or a list of them.
+    (``**`` reaches into subfolders; names starting with "." are left out, as by the shell), a URL of
+    any of those, or a list of them.
 
     Paths in the manifest are relative to ``root``: by default the folder itself, a glob's folder
     before its first wildcard, a file's folder, or for a list the folder those have in common.

@@ -123,6 +123,10 @@ def test_glob_and_list_inputs(tree: Path) -> None:
     assert sub.root == str(tree / "sub") and [e.path for e in sub.manifest.entries] == ["b.csv"]
     listed = fingerprint([tree / "a.csv", tree / "sub"])
     assert [e.path for e in listed.manifest.entries] == ["a.csv", "sub/b.csv", "sub/deep/c.bin"]
+    everything = fingerprint(str(tree / "**"))  # matches every folder too: each file listed once
+    assert everything.digest == fingerprint(tree).digest
+    (tree / "run[1].csv").write_bytes(b"r")  # an existing name is taken as it is, not as a pattern
+    assert [e.path for e in fingerprint(tree / "run[1].csv").manifest.entries] == ["run[1].csv"]
 
 
 # -- bad input ----------------------------------------------------------------------------------------------
