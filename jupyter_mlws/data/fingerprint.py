@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.statcache import StatCache
-from ..errors import DatasetChangedError, InvalidArgumentError, NotFoundError
+from ..errors import BackendUnavailableError, DatasetChangedError, InvalidArgumentError, NotFoundError
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -438,7 +438,12 @@ def _resolve_fs(items: list[str], fs: AbstractFileSystem | None) -> AbstractFile
         raise InvalidArgumentError("mix of local paths and URLs: fingerprint them separately")
     from fsspec.core import url_to_fs
 
-    found, _ = url_to_fs(remote[0])
+    try:
+        found, _ = url_to_fs(remote[0])
+    except ImportError as exc:  # the protocol's package (s3fs, gcsfs, adlfs …) is not installed
+        raise BackendUnavailableError(f"cannot read {remote[0]}: {exc}") from None
+    except ValueError as exc:  # fsspec: "Protocol not known: …"
+        raise InvalidArgumentError(f"cannot read {remote[0]}: {exc}") from None
     protocols = {i.split("://", 1)[0] for i in remote}
     if len(protocols) > 1:
         raise InvalidArgumentError(f"files on different filesystems ({', '.join(sorted(protocols))}): one at a time")

@@ -348,6 +348,8 @@ def test_memory_filesystem_by_url_and_by_fs(memory: fsspec.AbstractFileSystem, t
         fingerprint(f"memory://{bucket}/data/*.parquet")
     with pytest.raises(NotFoundError, match="does not exist on memory://"):
         fingerprint(f"memory://{bucket}/nothing")
+    with pytest.raises(InvalidArgumentError, match=r"nosuchproto://x.*Protocol not known"):
+        fingerprint("nosuchproto://x/y")
 
 
 def test_progress_reports_the_bytes_hashed(tree: Path) -> None:
