@@ -52,10 +52,11 @@ class StatCache:
         self._loaded_from = _identity(self.path)
         self._entries = _load(self.path)
         self._changes: dict[str, _Entry | None] = {}  # what save() writes: an entry, or None to drop one
+        self._hashed = False  # a file was hashed: save() writes the file even if no entry changed
 
     @property
     def changed(self) -> bool:
-        return bool(self._changes)
+        return bool(self._changes) or self._hashed
 
     def lookup(self, path: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``path`` if its entry is well formed and its stat key matches ``st``."""
@@ -78,6 +79,7 @@ class StatCache:
         as many bytes read as the stat said, and the file's mtime — and ctime, with ``ctime_racy`` —
         older than the racy window when hashing began (``hashed_at_ns``). Otherwise forget any entry.
         Returns whether the entry was recorded."""
+        self._hashed = True
         newest = max(st.st_mtime_ns, st.st_ctime_ns) if ctime_racy else st.st_mtime_ns
         if read_size == st.st_size and newest < hashed_at_ns - RACY_WINDOW_NS:
             entry: _Entry = [*stat_key(st), digest]
@@ -93,9 +95,10 @@ class StatCache:
             self._changes[path] = None
 
     def save(self) -> None:
-        """Write this process's changes into the cache file (nothing to do without changes). Errors are
-        swallowed: a cache that cannot be written only costs a re-hash next time."""
-        if self.path is None or not self._changes:
+        """Write this process's changes into the cache file (nothing to do if no file was hashed and no
+        entry changed). Errors are swallowed: a cache that cannot be written only costs a re-hash next
+        time."""
+        if self.path is None or not self.changed:
             return
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -113,6 +116,7 @@ class StatCache:
                 self._loaded_from = _identity(self.path)
             self._entries = merged
             self._changes.clear()
+            self._hashed = False
         except OSError:
             pass
 
