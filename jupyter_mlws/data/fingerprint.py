@@ -554,7 +554,7 @@ def verify(
     if isinstance(root_or_fs, tuple):
         fs, root = root_or_fs
         remote: AbstractFileSystem | None = None if _is_local_fs(fs) else fs
-        root = fs._strip_protocol(root) if remote is not None else root
+        root = fs._strip_protocol(root) if remote is not None else _strip_file_url(root)
     else:
         text = os.fspath(root_or_fs)
         remote = _resolve_fs([text], None)
