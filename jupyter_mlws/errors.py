@@ -16,6 +16,7 @@ __all__ = [
     "BackendUnavailableError",
     "ComputeTargetException",
     "ComputeTargetNotFoundError",
+    "DatasetChangedError",
     "EnvironmentBuildError",
     "ExperimentExecutionException",
     "InvalidArgumentError",
@@ -98,6 +99,23 @@ class EnvironmentBuildError(InvalidStateError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.message, self.log, self.activity_id))
+
+
+class DatasetChangedError(InvalidStateError):
+    """A file of a dataset version no longer holds the bytes fingerprinted at registration (changed in
+    place, or gone). ``path`` names the file, ``expected`` and ``found`` are sha256 digests (``found``
+    is None for a missing file). Reading with ``validate=False`` skips the check."""
+
+    def __init__(
+        self, message: str, path: str | None = None, expected: str | None = None, found: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.path = path
+        self.expected = expected
+        self.found = found
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.message, self.path, self.expected, self.found))
 
 
 # -- Azure ML v1's names (``azureml.exceptions``), so that v1 code's ``except`` clauses work. Each is

@@ -274,6 +274,7 @@ FEATURE_ALLOWED = (
     "jupyter_mlws.core.layout",
     "jupyter_mlws.core.search",
     "jupyter_mlws.core.jsonable",
+    "jupyter_mlws.core.statcache",
     "jupyter_mlws.errors",
 )
 

@@ -1,10 +1,10 @@
 """Capture a source folder into the artifact store as a content-addressed snapshot.
 
-Fast on re-capture: a stat cache (path -> size, mtime, inode, ctime, digest) lets unchanged files
-skip hashing. A changed file is never missed: any change of content moves mtime and ctime, and an
-entry is only trusted if the file had not been modified within ``RACY_WINDOW_NS`` of when it was
-hashed (the "racily clean" problem git solves the same way), so coarse timestamps cannot hide an
-edit made right after hashing.
+Fast on re-capture: a stat cache (:mod:`jupyter_mlws.core.statcache`: path -> size, mtime, inode,
+ctime, digest) lets unchanged files skip hashing. A changed file is never missed: any change of
+content moves mtime and ctime, and an entry is only trusted if the file had not been modified within
+``RACY_WINDOW_NS`` of when it was hashed (the "racily clean" problem git solves the same way), so
+coarse timestamps cannot hide an edit made right after hashing.
 
 Secret-like files (``.env``, keys, credentials: :data:`.ignore.SECRET_PATTERNS`) are left out unless
 an ``.amlignore`` negation names them; the capture warns with their names and records them in the
@@ -13,9 +13,7 @@ manifest (``excluded_secrets``).
 
 from __future__ import annotations
 
-import json
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from ..core.interfaces import ArtifactStore
 from ..core.names import validate_file_name
+from ..core.statcache import StatCache
 from ..errors import InvalidArgumentError, NotFoundError
 from .ignore import IgnoreRules, Verdict
 from .manifest import Manifest, ManifestEntry
@@ -32,7 +31,6 @@ __all__ = ["DEFAULT_MAX_BYTES", "DEFAULT_MAX_FILES", "SecretFilesExcludedWarning
 
 DEFAULT_MAX_FILES = 2000  # Azure ML's limits
 DEFAULT_MAX_BYTES = 300 * 1024 * 1024
-RACY_WINDOW_NS = 2_000_000_000
 ENV_MAX_FILES = "MLWS_SNAPSHOT_MAX_FILES"
 ENV_MAX_MB = "MLWS_SNAPSHOT_MAX_MB"
 _NAMES_IN_WARNING = 20
@@ -170,47 +168,6 @@ def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _load_cache(path: Path | None) -> dict[str, list[int | str]]:
-    if path is None:
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # a cache is only ever an optimisation
-    # Entries are checked where they are used (see _cached): a damaged one is simply not trusted.
-    return data if isinstance(data, dict) else {}
-
-
-def _cached(entry: object, key: list[int]) -> str | None:
-    """The digest of a well-formed cache entry ``[size, mtime_ns, inode, ctime_ns, digest]`` whose
-    stat key matches, else None."""
-    if type(entry) is list and len(entry) == 5 and entry[:4] == key and type(entry[4]) is str:
-        return entry[4]
-    return None
-
-
-def _save_cache(path: Path | None, cache: dict[str, list[int | str]]) -> None:
-    if path is None:
-        return
-    try:
-        # Private like the rest of the workspace (the cache lists the source's paths): 0700 / 0600.
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(cache, out, separators=(",", ":"))
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass
-
-
-def _key(st: os.stat_result) -> list[int]:
-    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
-
-
 def capture_snapshot(
     source: str | os.PathLike[str],
     artifacts: ArtifactStore,
@@ -237,12 +194,11 @@ def capture_snapshot(
     if tree.secrets and warn:
         _warn_secrets(root, tree.secrets)
 
-    cache_path = Path(cache_file) if cache_file is not None else None
-    cache = _load_cache(cache_path)
+    cache = StatCache(cache_file)
     digests: dict[str, str] = {}
     to_hash: list[_Found] = []
     for found in files:
-        digest = _cached(cache.get(found.path), _key(found.st))
+        digest = cache.lookup(found.path, found.st)
         if digest is not None:
             digests[found.rel] = digest
         else:
@@ -254,7 +210,6 @@ def capture_snapshot(
         for rel in [rel for rel, digest in digests.items() if digest in gone]:
             del digests[rel]
             to_hash.append(by_rel[rel])
-    cache_changed = bool(to_hash)
     hashed_at = time.time_ns()
     stored = artifacts.put_files([f.path for f in to_hash])
     new_bytes = 0
@@ -263,10 +218,9 @@ def capture_snapshot(
         digests[found.rel] = digest
         sizes[found.rel] = size
         new_bytes += size
-        if size == found.st.st_size and found.st.st_mtime_ns < hashed_at - RACY_WINDOW_NS:
-            cache[found.path] = [*_key(found.st), digest]
-        else:
-            cache.pop(found.path, None)  # changed while read, or too fresh to trust
+        # Changed while read, or too fresh to trust: not cached. Snapshots apply the racy window to the
+        # mtime only (a dataset fingerprint applies it to the ctime too, see core/statcache.py).
+        cache.record(found.path, found.st, digest, size, hashed_at, ctime_racy=False)
 
     entries = [
         # Permission bits only: a setuid/setgid/sticky bit is never carried into a snapshot (issue 13).
@@ -282,6 +236,5 @@ def capture_snapshot(
             entries.append(ManifestEntry(name, "file", size, 0o644, digest=digest))
     manifest = Manifest(tuple(entries), tuple(tree.skipped), tuple(tree.secrets))
     snapshot_id, _ = artifacts.put_bytes(manifest.to_bytes())
-    if cache_changed:
-        _save_cache(cache_path, cache)
+    cache.save()
     return Snapshot(snapshot_id, manifest, root, len(to_hash), new_bytes)

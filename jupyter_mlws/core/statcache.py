@@ -1,0 +1,164 @@
+"""A stat cache: a file's sha256 remembered under its stat key, so an unchanged file is not read again.
+
+Shared by snapshots (``snapshots/capture.py``) and dataset fingerprints (``data/fingerprint.py``),
+each with its own cache file under the workspace's ``.mlws/`` folder.
+
+An entry is ``path -> [size, mtime_ns, inode, ctime_ns, sha256]`` and is trusted only while all four
+stat fields are the same. Any write to a file moves its ctime, even when an editor (or ``os.utime``)
+puts the mtime back, so an in-place edit with the old size and mtime is still seen — unless it
+happened within the file system's timestamp granularity of the moment the file was hashed (the
+"racily clean" problem git solves the same way). Hence the racy-window rule: an entry is recorded
+only if the file's timestamps were already ``RACY_WINDOW_NS`` old when hashing began; a younger one
+stays unproven (not cached) and the file is read again next time. ``RACY_WINDOW_NS`` is 2 s, the
+coarsest granularity in use (FAT); ext4, XFS, btrfs and APFS are far finer.
+
+The cache is only ever an optimisation: a damaged file or entry is ignored. It is written atomically
+(a temporary file renamed over it, mode 0600: it lists the workspace's paths), and ``save`` merges
+this process's changes into what is on disk under an advisory lock, so two processes saving at once
+neither corrupt the file nor drop each other's entries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+try:  # POSIX only; elsewhere the atomic rename alone keeps the file whole (a concurrent save may lose entries)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["RACY_WINDOW_NS", "StatCache", "stat_key"]
+
+RACY_WINDOW_NS = 2_000_000_000
+
+_Entry = list[int | str]
+
+
+def stat_key(st: os.stat_result) -> list[int]:
+    """The fields an entry must match: ``[size, mtime_ns, inode, ctime_ns]``."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns]
+
+
+class StatCache:
+    """The entries of one cache file (``path=None``: an empty cache that is never saved)."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._loaded_from = _identity(self.path)
+        self._entries = _load(self.path)
+        self._changes: dict[str, _Entry | None] = {}  # what save() writes: an entry, or None to drop one
+        self._hashed = False  # a file was hashed: save() writes the file even if no entry changed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self._changes) or self._hashed
+
+    def lookup(self, path: str, st: os.stat_result) -> str | None:
+        """The cached sha256 of ``path`` if its entry is well formed and its stat key matches ``st``."""
+        entry = self._entries.get(path)
+        if type(entry) is list and len(entry) == 5 and entry[:4] == stat_key(st) and type(entry[4]) is str:
+            return entry[4]
+        return None
+
+    def record(
+        self,
+        path: str,
+        st: os.stat_result,
+        digest: str,
+        read_size: int,
+        hashed_at_ns: int,
+        *,
+        ctime_racy: bool = True,
+    ) -> bool:
+        """Remember ``digest`` for ``path`` as stat'ed (``st``, taken before reading) if that is proven:
+        as many bytes read as the stat said, and the file's mtime — and ctime, with ``ctime_racy`` —
+        older than the racy window when hashing began (``hashed_at_ns``). Otherwise forget any entry.
+        Returns whether the entry was recorded."""
+        self._hashed = True
+        newest = max(st.st_mtime_ns, st.st_ctime_ns) if ctime_racy else st.st_mtime_ns
+        if read_size == st.st_size and newest < hashed_at_ns - RACY_WINDOW_NS:
+            entry: _Entry = [*stat_key(st), digest]
+            if self._entries.get(path) != entry:
+                self._entries[path] = entry
+                self._changes[path] = entry
+            return True
+        self.forget(path)
+        return False
+
+    def forget(self, path: str) -> None:
+        if self._entries.pop(path, None) is not None or path in self._changes:
+            self._changes[path] = None
+
+    def save(self) -> None:
+        """Write this process's changes into the cache file (nothing to do if no file was hashed and no
+        entry changed). Errors are swallowed: a cache that cannot be written only costs a re-hash next
+        time."""
+        if self.path is None or not self.changed:
+            return
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with _locked(self.path):
+                # Another process may have saved since we loaded: merge into what is there now. Every save
+                # renames a new file into place, so an unchanged identity means nobody has.
+                current = _identity(self.path)
+                merged = self._entries if current == self._loaded_from else _load(self.path)
+                for path, entry in self._changes.items():
+                    if entry is None:
+                        merged.pop(path, None)
+                    else:
+                        merged[path] = entry
+                _write(self.path, merged)
+                self._loaded_from = _identity(self.path)
+            self._entries = merged
+            self._changes.clear()
+            self._hashed = False
+        except OSError:
+            pass
+
+
+def _identity(path: Path | None) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path) if path is not None else None
+    except OSError:
+        return None
+    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _load(path: Path | None) -> dict[str, object]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    # Entries are checked where they are used (lookup): a damaged one is simply not trusted.
+    return data if isinstance(data, dict) else {}
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write(path: Path, entries: dict[str, object]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(entries, separators=(",", ":")))  # dumps: the C encoder, many times faster
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
