@@ -496,9 +496,16 @@ class Datastore:
             if prefix_rel and not self._call(fs.exists, full):
                 raise InvalidArgumentError(f"download: nothing under {prefix_rel!r} on datastore {self.name!r}")
             found = self._call(fs.find, full)
+        # A remote name is only a name: one with '..' (a legal S3 key) must not land outside target_path.
+        planned = [(remote, _strip(fs, remote, root)) for remote in sorted(found)]
+        unsafe = [rel for _, rel in planned if ".." in rel.replace("\\", "/").split("/")]
+        if unsafe:
+            raise InvalidArgumentError(
+                f"download: datastore {self.name!r} holds file names that would land outside {str(base)!r}: "
+                f"{', '.join(repr(r) for r in unsafe[:5])}; rename them on the datastore, or download another prefix"
+            )
         count = skipped = 0
-        for i, remote in enumerate(sorted(found), 1):
-            rel = _strip(fs, remote, root)
+        for i, (remote, rel) in enumerate(planned, 1):
             local = base.joinpath(*PurePosixPath(rel).parts)
             if local.exists() and not overwrite:
                 skipped += 1

@@ -250,3 +250,16 @@ def test_a_team_workspace_keeps_only_public_options_in_its_database(
     ds = Datastore.get(any_ws, "shared")
     ds.upload_files([_tree(tmp_path / "t", {"t.txt": "team"}) / "t.txt"], show_progress=False)
     assert ds.download(tmp_path / "back", show_progress=False) == 1
+
+
+def test_download_refuses_a_remote_name_that_would_escape_the_target_folder(ws: Workspace, tmp_path: Path) -> None:
+    """An object key such as ``x/../../evil`` (legal on S3, and in memory://) must not be written outside
+    the download folder."""
+    ds = Datastore.register(ws, "escape", f"memory://escape-{uuid.uuid4().hex}")
+    root = ds._root()
+    ds.filesystem.pipe_file(f"{root}/ok.txt", b"fine")
+    ds.filesystem.pipe_file(f"{root}/x/../../evil.txt", b"bad")
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(InvalidArgumentError, match="evil"):
+        ds.download(out, show_progress=False)
+    assert not (tmp_path / "deep" / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
