@@ -13,6 +13,7 @@ own keys: the shared database holds only the URL and the non-secret options.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -21,10 +22,15 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
+
+try:  # POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
@@ -629,26 +635,47 @@ def _write_secrets(workspace: Workspace, name: str, secret: Mapping[str, Any]) -
     """Set (or, empty, remove) ``name``'s secrets in the 0600 file in the 0700 ``.mlws/``."""
     path = _secrets_path(workspace)
     with _credentials_lock:
-        data = _read_secrets(workspace)
-        if not secret and name not in data:
+        if not secret and name not in _read_secrets(workspace):
             return
-        if secret:
-            data[name] = dict(secret)
-        else:
-            data.pop(name, None)
         folder = path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = folder.stat()
         if stat.S_IMODE(st.st_mode) != 0o700 and st.st_uid == os.geteuid():
             os.chmod(folder, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with _file_lock(path):  # another process may be writing it too: read-modify-write under the lock
+            _write_secrets_locked(workspace, path, name, secret)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An advisory lock beside ``path`` (POSIX; elsewhere only the thread lock and the atomic rename)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_secrets_locked(workspace: Workspace, path: Path, name: str, secret: Mapping[str, Any]) -> None:
+    data = _read_secrets(workspace)
+    if not secret and name not in data:
+        return
+    if secret:
+        data[name] = dict(secret)
+    else:
+        data.pop(name, None)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _filesystem(scheme: str, options: dict[str, Any]) -> AbstractFileSystem:

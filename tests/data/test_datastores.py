@@ -263,3 +263,29 @@ def test_download_refuses_a_remote_name_that_would_escape_the_target_folder(ws: 
     with pytest.raises(InvalidArgumentError, match="evil"):
         ds.download(out, show_progress=False)
     assert not (tmp_path / "deep" / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
+
+
+def _write_many_secrets(folder: str, worker: int, count: int) -> None:
+    from types import SimpleNamespace
+
+    from jupyter_mlws.data.datastore import _write_secrets
+
+    fake = SimpleNamespace(path=Path(folder))
+    for i in range(count):
+        _write_secrets(fake, f"w{worker}-{i}", {"secret": f"s{worker}-{i}"})  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_two_processes_writing_credentials_at_once_lose_no_entry(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_write_many_secrets, args=(str(tmp_path), w, 30)) for w in range(6)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    data = json.loads((tmp_path / CREDENTIALS_FILE).read_text())
+    assert set(data) == {f"w{w}-{i}" for w in range(6) for i in range(30)}
+    assert stat.S_IMODE((tmp_path / CREDENTIALS_FILE).stat().st_mode) == 0o600
