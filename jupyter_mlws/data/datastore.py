@@ -22,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
@@ -518,7 +519,15 @@ class Datastore:
                 _progress(show_progress, f"Skipping {local} ({i}/{len(found)}): it exists (overwrite=False)")
                 continue
             local.parent.mkdir(parents=True, exist_ok=True)
-            self._call(fs.get_file, remote, str(local))
+            # Into a temporary file renamed into place: a cut-off download leaves no truncated file that a
+            # later download (overwrite=False) would skip as already there.
+            tmp = str(local.with_name(f".{local.name}.{uuid.uuid4().hex}.part"))  # made with the usual mode
+            try:
+                self._call(fs.get_file, remote, tmp)
+                os.replace(tmp, local)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
             count += 1
             _progress(show_progress, f"Downloaded {self.name}:{rel} -> {local} ({i}/{len(found)})")
         _progress(show_progress, f"Downloaded {count} file(s) to {base}, {skipped} skipped")

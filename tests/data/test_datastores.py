@@ -289,3 +289,32 @@ def test_two_processes_writing_credentials_at_once_lose_no_entry(tmp_path: Path)
     data = json.loads((tmp_path / CREDENTIALS_FILE).read_text())
     assert set(data) == {f"w{w}-{i}" for w in range(6) for i in range(30)}
     assert stat.S_IMODE((tmp_path / CREDENTIALS_FILE).stat().st_mode) == 0o600
+
+
+def test_an_interrupted_download_leaves_no_partial_file_to_be_skipped_later(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A download cut off mid-file must not leave a truncated file: the next download (overwrite=False)
+    would skip it as already there, and the local copy would stay corrupt."""
+    ds = Datastore.register(ws, "partial", f"memory://partial-{uuid.uuid4().hex}")
+    src = _tree(tmp_path / "src", {"big.bin": "0123456789" * 100})
+    ds.upload(src, show_progress=False)
+    fs = ds.filesystem
+    real_get_file = fs.get_file
+
+    def cut_off(rpath: str, lpath: str, **kwargs: object) -> None:
+        Path(lpath).write_text("01234")  # the first bytes arrived, then the connection dropped
+        raise ConnectionResetError("connection reset")
+
+    monkeypatch.setattr(fs, "get_file", cut_off)
+    out = tmp_path / "out"
+    with pytest.raises(OSError):
+        ds.download(out, show_progress=False)
+    assert not (out / "big.bin").exists()
+    assert [p.name for p in out.iterdir()] == []  # no temporary file left either
+    monkeypatch.setattr(fs, "get_file", real_get_file)
+    assert ds.download(out, show_progress=False) == 1
+    assert (out / "big.bin").read_text() == "0123456789" * 100
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((out / "big.bin").stat().st_mode) == 0o666 & ~mask  # as a plain download made it
