@@ -474,9 +474,15 @@ class Datastore:
                 _progress(show, f"Skipping {rel} ({i}/{len(files)}): it exists on {self.name} (overwrite=False)")
                 continue
             dest = self._full(rel)
-            if _scheme(self.url) != "s3":
-                self._call(fs.makedirs, dest.rsplit("/", 1)[0], exist_ok=True)
-            self._call(fs.put_file, str(local), dest)
+            try:
+                if _scheme(self.url) != "s3":
+                    self._call(fs.makedirs, dest.rsplit("/", 1)[0], exist_ok=True)
+                self._call(fs.put_file, str(local), dest)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                raise InvalidArgumentError(
+                    f"upload: {rel!r} cannot be written on datastore {self.name!r}: a file stands where a folder "
+                    "of that path is, or a folder where the file would go; choose another target_path"
+                ) from None
             uploaded += 1
             _progress(show, f"Uploaded {local} -> {self.name}:{rel} ({i}/{len(files)})")
         _progress(show, f"Uploaded {uploaded} file(s) to {self.name}:{target or '/'}, {skipped} skipped")
@@ -518,7 +524,13 @@ class Datastore:
                 skipped += 1
                 _progress(show_progress, f"Skipping {local} ({i}/{len(found)}): it exists (overwrite=False)")
                 continue
-            local.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                local.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise InvalidArgumentError(
+                    f"download: {rel!r} cannot be written under {str(base)!r}: a local file stands where one of "
+                    "its folders would be; choose another target_path (or move that file)"
+                ) from None
             # Into a temporary file renamed into place: a cut-off download leaves no truncated file that a
             # later download (overwrite=False) would skip as already there.
             tmp = str(local.with_name(f".{local.name}.{uuid.uuid4().hex}.part"))  # made with the usual mode

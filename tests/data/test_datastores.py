@@ -318,3 +318,20 @@ def test_an_interrupted_download_leaves_no_partial_file_to_be_skipped_later(
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE((out / "big.bin").stat().st_mode) == 0o666 & ~mask  # as a plain download made it
+
+
+@pytest.mark.parametrize("kind", ["folder", "memory"])
+def test_a_file_in_the_way_of_a_folder_is_a_clear_error(ws: Workspace, tmp_path: Path, kind: str) -> None:
+    """Uploading under a target_path that is a file, or downloading where a local file stands in for a
+    folder, names the path and the fix instead of a bare FileExistsError."""
+    url = str(tmp_path / "store") if kind == "folder" else f"memory://inway-{uuid.uuid4().hex}"
+    ds = Datastore.register(ws, "inway", url)
+    src = _tree(tmp_path / "src", {"a.txt": "a"})
+    ds.upload(src, target_path="t", show_progress=False)
+    with pytest.raises(InvalidArgumentError, match=r"t/a\.txt.*target_path"):
+        ds.upload(src, target_path="t/a.txt", show_progress=False)
+    assert ds.filesystem.cat_file(ds._full("t/a.txt")) == b"a"  # nothing stored was harmed
+    out = _tree(tmp_path / "out", {"t": "a local file"})
+    with pytest.raises(InvalidArgumentError, match=r"'t/a\.txt'.*target_path"):
+        ds.download(out, show_progress=False)
+    assert (out / "t").read_text() == "a local file"
