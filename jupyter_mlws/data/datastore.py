@@ -581,8 +581,9 @@ def _normalise_url(url: object) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
+        shown = url if parts.password is None else url.replace(f":{parts.password}@", ":***@", 1)  # never echo it
         raise InvalidArgumentError(
-            f"unsupported datastore URL scheme {scheme!r} in {url!r}: supported are {_supported()}"
+            f"unsupported datastore URL scheme {scheme!r} in {shown!r}: supported are {_supported()}"
         )
     if parts.password or parts.username or parts.query:
         raise InvalidArgumentError(

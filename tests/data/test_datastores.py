@@ -335,3 +335,9 @@ def test_a_file_in_the_way_of_a_folder_is_a_clear_error(ws: Workspace, tmp_path:
     with pytest.raises(InvalidArgumentError, match=r"'t/a\.txt'.*target_path"):
         ds.download(out, show_progress=False)
     assert (out / "t").read_text() == "a local file"
+
+
+def test_a_password_in_an_unsupported_url_is_not_repeated_in_the_error(ws: Workspace) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        Datastore.register(ws, "leaky", "https://bob:hunter2@example.com/data")
+    assert "hunter2" not in str(caught.value) and "https" in str(caught.value)
