@@ -475,9 +475,11 @@ class Datastore:
                 continue
             dest = self._full(rel)
             try:
-                if _scheme(self.url) != "s3":
+                if _scheme(self.url) == "s3":
+                    self._call(fs.put_file, str(local), dest)  # an S3 object appears whole or not at all
+                else:
                     self._call(fs.makedirs, dest.rsplit("/", 1)[0], exist_ok=True)
-                self._call(fs.put_file, str(local), dest)
+                    self._put_whole(str(local), dest)
             except (FileExistsError, NotADirectoryError, IsADirectoryError):
                 raise InvalidArgumentError(
                     f"upload: {rel!r} cannot be written on datastore {self.name!r}: a file stands where a folder "
@@ -487,6 +489,23 @@ class Datastore:
             _progress(show, f"Uploaded {local} -> {self.name}:{rel} ({i}/{len(files)})")
         _progress(show, f"Uploaded {uploaded} file(s) to {self.name}:{target or '/'}, {skipped} skipped")
         return self.path(target)
+
+    def _put_whole(self, local: str, dest: str) -> None:
+        """``put_file`` to a temporary name, then moved into place: a cut-off upload leaves no truncated
+        file that a later upload (overwrite=False) would skip as already there."""
+        fs = self.filesystem
+        parent, leaf = dest.rsplit("/", 1)
+        tmp = f"{parent}/.{leaf}.{uuid.uuid4().hex}.part"
+        try:
+            self._call(fs.put_file, local, tmp)
+            if self._call(fs.isdir, dest):  # mv would put the file inside that folder
+                raise IsADirectoryError(dest)
+            self._call(fs.mv, tmp, dest)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if fs.exists(tmp):
+                    fs.rm_file(tmp)
+            raise
 
     def download(
         self,

@@ -341,3 +341,35 @@ def test_a_password_in_an_unsupported_url_is_not_repeated_in_the_error(ws: Works
     with pytest.raises(InvalidArgumentError) as caught:
         Datastore.register(ws, "leaky", "https://bob:hunter2@example.com/data")
     assert "hunter2" not in str(caught.value) and "https" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["folder", "memory"])
+def test_an_interrupted_upload_leaves_no_partial_file_to_be_skipped_later(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    url = str(tmp_path / "store") if kind == "folder" else f"memory://cut-{uuid.uuid4().hex}"
+    ds = Datastore.register(ws, "cut", url)
+    src = _tree(tmp_path / "src", {"big.bin": "0123456789" * 100})
+    fs = ds.filesystem
+    real_put_file = fs.put_file
+
+    def cut_off(lpath: str, rpath: str, **kwargs: object) -> None:
+        fs.pipe_file(rpath, b"01234")  # the first bytes arrived, then the upload stopped
+        raise ConnectionResetError("connection reset")
+
+    monkeypatch.setattr(fs, "put_file", cut_off)
+    with pytest.raises(OSError):
+        ds.upload(src, target_path="d", show_progress=False)
+    assert not fs.exists(ds._full("d/big.bin"))
+    assert fs.find(ds._root()) == []  # no temporary file left either
+    monkeypatch.setattr(fs, "put_file", real_put_file)
+    ds.upload(src, target_path="d", show_progress=False)
+    assert fs.cat_file(ds._full("d/big.bin")) == b"0123456789" * 100
+
+
+def test_uploading_a_file_onto_a_folder_of_its_name_is_a_clear_error(ws: Workspace, tmp_path: Path) -> None:
+    ds = Datastore.register(ws, "ontodir", str(tmp_path / "store"))
+    ds.upload(_tree(tmp_path / "one", {"x/inner.txt": "i"}), show_progress=False)
+    with pytest.raises(InvalidArgumentError, match="target_path"):
+        ds.upload(_tree(tmp_path / "two", {"x": "a file"}), overwrite=True, show_progress=False)
+    assert sorted(p.name for p in (tmp_path / "store" / "x").iterdir()) == ["inner.txt"]
