@@ -13,6 +13,7 @@ own keys: the shared database holds only the URL and the non-secret options.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -21,10 +22,16 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
+
+try:  # POSIX only
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
@@ -467,13 +474,38 @@ class Datastore:
                 _progress(show, f"Skipping {rel} ({i}/{len(files)}): it exists on {self.name} (overwrite=False)")
                 continue
             dest = self._full(rel)
-            if _scheme(self.url) != "s3":
-                self._call(fs.makedirs, dest.rsplit("/", 1)[0], exist_ok=True)
-            self._call(fs.put_file, str(local), dest)
+            try:
+                if _scheme(self.url) == "s3":
+                    self._call(fs.put_file, str(local), dest)  # an S3 object appears whole or not at all
+                else:
+                    self._call(fs.makedirs, dest.rsplit("/", 1)[0], exist_ok=True)
+                    self._put_whole(str(local), dest)
+            except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                raise InvalidArgumentError(
+                    f"upload: {rel!r} cannot be written on datastore {self.name!r}: a file stands where a folder "
+                    "of that path is, or a folder where the file would go; choose another target_path"
+                ) from None
             uploaded += 1
             _progress(show, f"Uploaded {local} -> {self.name}:{rel} ({i}/{len(files)})")
         _progress(show, f"Uploaded {uploaded} file(s) to {self.name}:{target or '/'}, {skipped} skipped")
         return self.path(target)
+
+    def _put_whole(self, local: str, dest: str) -> None:
+        """``put_file`` to a temporary name, then moved into place: a cut-off upload leaves no truncated
+        file that a later upload (overwrite=False) would skip as already there."""
+        fs = self.filesystem
+        parent, leaf = dest.rsplit("/", 1)
+        tmp = f"{parent}/.{leaf}.{uuid.uuid4().hex}.part"
+        try:
+            self._call(fs.put_file, local, tmp)
+            if self._call(fs.isdir, dest):  # mv would put the file inside that folder
+                raise IsADirectoryError(dest)
+            self._call(fs.mv, tmp, dest)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                if fs.exists(tmp):
+                    fs.rm_file(tmp)
+            raise
 
     def download(
         self,
@@ -496,16 +528,37 @@ class Datastore:
             if prefix_rel and not self._call(fs.exists, full):
                 raise InvalidArgumentError(f"download: nothing under {prefix_rel!r} on datastore {self.name!r}")
             found = self._call(fs.find, full)
+        # A remote name is only a name: one with '..' (a legal S3 key) must not land outside target_path.
+        planned = [(remote, _strip(fs, remote, root)) for remote in sorted(found)]
+        unsafe = [rel for _, rel in planned if ".." in rel.replace("\\", "/").split("/")]
+        if unsafe:
+            raise InvalidArgumentError(
+                f"download: datastore {self.name!r} holds file names that would land outside {str(base)!r}: "
+                f"{', '.join(repr(r) for r in unsafe[:5])}; rename them on the datastore, or download another prefix"
+            )
         count = skipped = 0
-        for i, remote in enumerate(sorted(found), 1):
-            rel = _strip(fs, remote, root)
+        for i, (remote, rel) in enumerate(planned, 1):
             local = base.joinpath(*PurePosixPath(rel).parts)
             if local.exists() and not overwrite:
                 skipped += 1
                 _progress(show_progress, f"Skipping {local} ({i}/{len(found)}): it exists (overwrite=False)")
                 continue
-            local.parent.mkdir(parents=True, exist_ok=True)
-            self._call(fs.get_file, remote, str(local))
+            try:
+                local.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise InvalidArgumentError(
+                    f"download: {rel!r} cannot be written under {str(base)!r}: a local file stands where one of "
+                    "its folders would be; choose another target_path (or move that file)"
+                ) from None
+            # Into a temporary file renamed into place: a cut-off download leaves no truncated file that a
+            # later download (overwrite=False) would skip as already there.
+            tmp = str(local.with_name(f".{local.name}.{uuid.uuid4().hex}.part"))  # made with the usual mode
+            try:
+                self._call(fs.get_file, remote, tmp)
+                os.replace(tmp, local)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
             count += 1
             _progress(show_progress, f"Downloaded {self.name}:{rel} -> {local} ({i}/{len(found)})")
         _progress(show_progress, f"Downloaded {count} file(s) to {base}, {skipped} skipped")
@@ -547,8 +600,9 @@ def _normalise_url(url: object) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
+        shown = url if parts.password is None else url.replace(f":{parts.password}@", ":***@", 1)  # never echo it
         raise InvalidArgumentError(
-            f"unsupported datastore URL scheme {scheme!r} in {url!r}: supported are {_supported()}"
+            f"unsupported datastore URL scheme {scheme!r} in {shown!r}: supported are {_supported()}"
         )
     if parts.password or parts.username or parts.query:
         raise InvalidArgumentError(
@@ -622,26 +676,47 @@ def _write_secrets(workspace: Workspace, name: str, secret: Mapping[str, Any]) -
     """Set (or, empty, remove) ``name``'s secrets in the 0600 file in the 0700 ``.mlws/``."""
     path = _secrets_path(workspace)
     with _credentials_lock:
-        data = _read_secrets(workspace)
-        if not secret and name not in data:
+        if not secret and name not in _read_secrets(workspace):
             return
-        if secret:
-            data[name] = dict(secret)
-        else:
-            data.pop(name, None)
         folder = path.parent
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         st = folder.stat()
         if stat.S_IMODE(st.st_mode) != 0o700 and st.st_uid == os.geteuid():
             os.chmod(folder, 0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)  # mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out, sort_keys=True)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with _file_lock(path):  # another process may be writing it too: read-modify-write under the lock
+            _write_secrets_locked(workspace, path, name, secret)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An advisory lock beside ``path`` (POSIX; elsewhere only the thread lock and the atomic rename)."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _write_secrets_locked(workspace: Workspace, path: Path, name: str, secret: Mapping[str, Any]) -> None:
+    data = _read_secrets(workspace)
+    if not secret and name not in data:
+        return
+    if secret:
+        data[name] = dict(secret)
+    else:
+        data.pop(name, None)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(data, out, sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _filesystem(scheme: str, options: dict[str, Any]) -> AbstractFileSystem:

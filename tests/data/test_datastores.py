@@ -250,3 +250,126 @@ def test_a_team_workspace_keeps_only_public_options_in_its_database(
     ds = Datastore.get(any_ws, "shared")
     ds.upload_files([_tree(tmp_path / "t", {"t.txt": "team"}) / "t.txt"], show_progress=False)
     assert ds.download(tmp_path / "back", show_progress=False) == 1
+
+
+def test_download_refuses_a_remote_name_that_would_escape_the_target_folder(ws: Workspace, tmp_path: Path) -> None:
+    """An object key such as ``x/../../evil`` (legal on S3, and in memory://) must not be written outside
+    the download folder."""
+    ds = Datastore.register(ws, "escape", f"memory://escape-{uuid.uuid4().hex}")
+    root = ds._root()
+    ds.filesystem.pipe_file(f"{root}/ok.txt", b"fine")
+    ds.filesystem.pipe_file(f"{root}/x/../../evil.txt", b"bad")
+    out = tmp_path / "deep" / "out"
+    with pytest.raises(InvalidArgumentError, match="evil"):
+        ds.download(out, show_progress=False)
+    assert not (tmp_path / "deep" / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
+
+
+def _write_many_secrets(folder: str, worker: int, count: int) -> None:
+    from types import SimpleNamespace
+
+    from jupyter_mlws.data.datastore import _write_secrets
+
+    fake = SimpleNamespace(path=Path(folder))
+    for i in range(count):
+        _write_secrets(fake, f"w{worker}-{i}", {"secret": f"s{worker}-{i}"})  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
+def test_two_processes_writing_credentials_at_once_lose_no_entry(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    workers = [ctx.Process(target=_write_many_secrets, args=(str(tmp_path), w, 30)) for w in range(6)]
+    for p in workers:
+        p.start()
+    for p in workers:
+        p.join(60)
+        assert p.exitcode == 0
+    data = json.loads((tmp_path / CREDENTIALS_FILE).read_text())
+    assert set(data) == {f"w{w}-{i}" for w in range(6) for i in range(30)}
+    assert stat.S_IMODE((tmp_path / CREDENTIALS_FILE).stat().st_mode) == 0o600
+
+
+def test_an_interrupted_download_leaves_no_partial_file_to_be_skipped_later(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A download cut off mid-file must not leave a truncated file: the next download (overwrite=False)
+    would skip it as already there, and the local copy would stay corrupt."""
+    ds = Datastore.register(ws, "partial", f"memory://partial-{uuid.uuid4().hex}")
+    src = _tree(tmp_path / "src", {"big.bin": "0123456789" * 100})
+    ds.upload(src, show_progress=False)
+    fs = ds.filesystem
+    real_get_file = fs.get_file
+
+    def cut_off(rpath: str, lpath: str, **kwargs: object) -> None:
+        Path(lpath).write_text("01234")  # the first bytes arrived, then the connection dropped
+        raise ConnectionResetError("connection reset")
+
+    monkeypatch.setattr(fs, "get_file", cut_off)
+    out = tmp_path / "out"
+    with pytest.raises(OSError):
+        ds.download(out, show_progress=False)
+    assert not (out / "big.bin").exists()
+    assert [p.name for p in out.iterdir()] == []  # no temporary file left either
+    monkeypatch.setattr(fs, "get_file", real_get_file)
+    assert ds.download(out, show_progress=False) == 1
+    assert (out / "big.bin").read_text() == "0123456789" * 100
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE((out / "big.bin").stat().st_mode) == 0o666 & ~mask  # as a plain download made it
+
+
+@pytest.mark.parametrize("kind", ["folder", "memory"])
+def test_a_file_in_the_way_of_a_folder_is_a_clear_error(ws: Workspace, tmp_path: Path, kind: str) -> None:
+    """Uploading under a target_path that is a file, or downloading where a local file stands in for a
+    folder, names the path and the fix instead of a bare FileExistsError."""
+    url = str(tmp_path / "store") if kind == "folder" else f"memory://inway-{uuid.uuid4().hex}"
+    ds = Datastore.register(ws, "inway", url)
+    src = _tree(tmp_path / "src", {"a.txt": "a"})
+    ds.upload(src, target_path="t", show_progress=False)
+    with pytest.raises(InvalidArgumentError, match=r"t/a\.txt.*target_path"):
+        ds.upload(src, target_path="t/a.txt", show_progress=False)
+    assert ds.filesystem.cat_file(ds._full("t/a.txt")) == b"a"  # nothing stored was harmed
+    out = _tree(tmp_path / "out", {"t": "a local file"})
+    with pytest.raises(InvalidArgumentError, match=r"'t/a\.txt'.*target_path"):
+        ds.download(out, show_progress=False)
+    assert (out / "t").read_text() == "a local file"
+
+
+def test_a_password_in_an_unsupported_url_is_not_repeated_in_the_error(ws: Workspace) -> None:
+    with pytest.raises(InvalidArgumentError) as caught:
+        Datastore.register(ws, "leaky", "https://bob:hunter2@example.com/data")
+    assert "hunter2" not in str(caught.value) and "https" in str(caught.value)
+
+
+@pytest.mark.parametrize("kind", ["folder", "memory"])
+def test_an_interrupted_upload_leaves_no_partial_file_to_be_skipped_later(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    url = str(tmp_path / "store") if kind == "folder" else f"memory://cut-{uuid.uuid4().hex}"
+    ds = Datastore.register(ws, "cut", url)
+    src = _tree(tmp_path / "src", {"big.bin": "0123456789" * 100})
+    fs = ds.filesystem
+    real_put_file = fs.put_file
+
+    def cut_off(lpath: str, rpath: str, **kwargs: object) -> None:
+        fs.pipe_file(rpath, b"01234")  # the first bytes arrived, then the upload stopped
+        raise ConnectionResetError("connection reset")
+
+    monkeypatch.setattr(fs, "put_file", cut_off)
+    with pytest.raises(OSError):
+        ds.upload(src, target_path="d", show_progress=False)
+    assert not fs.exists(ds._full("d/big.bin"))
+    assert fs.find(ds._root()) == []  # no temporary file left either
+    monkeypatch.setattr(fs, "put_file", real_put_file)
+    ds.upload(src, target_path="d", show_progress=False)
+    assert fs.cat_file(ds._full("d/big.bin")) == b"0123456789" * 100
+
+
+def test_uploading_a_file_onto_a_folder_of_its_name_is_a_clear_error(ws: Workspace, tmp_path: Path) -> None:
+    ds = Datastore.register(ws, "ontodir", str(tmp_path / "store"))
+    ds.upload(_tree(tmp_path / "one", {"x/inner.txt": "i"}), show_progress=False)
+    with pytest.raises(InvalidArgumentError, match="target_path"):
+        ds.upload(_tree(tmp_path / "two", {"x": "a file"}), overwrite=True, show_progress=False)
+    assert sorted(p.name for p in (tmp_path / "store" / "x").iterdir()) == ["inner.txt"]
