@@ -305,6 +305,12 @@ class Datastore:
         secret = self._secret_override
         if secret is None:
             secret = _read_secrets(self._workspace).get(self.name, {})
+        if not isinstance(secret, Mapping):  # a hand-edited file: say which entry, not a TypeError
+            raise InvalidStateError(
+                f"datastore {self.name!r}: its entry in {_secrets_path(self._workspace)} is not an object of storage "
+                f"options; register it again with Datastore.register(ws, {self.name!r}, url, credentials={{...}}, "
+                "overwrite=True), or fix that entry"
+            )
         options.update(secret)
         if _scheme(self.url) == "s3":
             endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")

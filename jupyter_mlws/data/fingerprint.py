@@ -81,6 +81,11 @@ def _by_path(entry: FileEntry) -> str:
     return entry.path
 
 
+def _is_plain_relative(path: str) -> bool:
+    parts = path.split("/")
+    return all(part not in ("", ".", "..") for part in parts)
+
+
 @dataclass(frozen=True)
 class DataManifest:
     """The files of a dataset version, sorted by path, and their digest.
@@ -94,6 +99,14 @@ class DataManifest:
     entries: tuple[FileEntry, ...]
 
     def __post_init__(self) -> None:
+        # A manifest read back from storage could be tampered with: a path that leaves its root would make
+        # verify() read files the version never held.
+        outside = [e.path for e in self.entries if not _is_plain_relative(e.path)]
+        if outside:
+            raise InvalidArgumentError(
+                f"a dataset manifest lists {', '.join(repr(p) for p in outside[:5])}: manifest paths are relative, "
+                "'/'-separated and stay below their root (no '..', no leading '/', no empty parts)"
+            )
         ordered = tuple(sorted(self.entries, key=_by_path))
         paths = [e.path for e in ordered]
         if len(set(paths)) != len(paths):

@@ -20,6 +20,7 @@ from jupyter_mlws.errors import (
     AlreadyExistsError,
     BackendUnavailableError,
     InvalidArgumentError,
+    InvalidStateError,
     NotFoundError,
 )
 from tests.data.conftest import KEY, SECRET, S3Server, free_port
@@ -373,3 +374,15 @@ def test_uploading_a_file_onto_a_folder_of_its_name_is_a_clear_error(ws: Workspa
     with pytest.raises(InvalidArgumentError, match="target_path"):
         ds.upload(_tree(tmp_path / "two", {"x": "a file"}), overwrite=True, show_progress=False)
     assert sorted(p.name for p in (tmp_path / "store" / "x").iterdir()) == ["inner.txt"]
+
+
+def test_a_damaged_credentials_entry_is_named_and_registering_again_repairs_it(ws: Workspace) -> None:
+    ds = Datastore.register(ws, "scratch", f"memory://mlws-{uuid.uuid4().hex}", credentials={"key": "k"})
+    path = ws.path / CREDENTIALS_FILE
+    data = json.loads(path.read_text())
+    data["scratch"] = "not an object"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InvalidStateError, match=r"'scratch'.*not an object of storage options.*overwrite=True"):
+        Datastore.get(ws, "scratch").filesystem  # noqa: B018 - the property builds the filesystem
+    Datastore.register(ws, "scratch", ds.url, credentials={"key": "k2"}, overwrite=True)
+    assert json.loads(path.read_text())["scratch"] == {"key": "k2"}

@@ -363,3 +363,12 @@ def test_file_entry_and_manifest_refuse_duplicates() -> None:
     entry = FileEntry("a.csv", 1, "0" * 64)
     with pytest.raises(InvalidArgumentError, match=r"a\.csv more than once"):
         DataManifest((entry, entry))
+
+
+@pytest.mark.parametrize("bad", ["../outside.csv", "a/../../b.csv", "/etc/passwd", "a//b.csv", "./a.csv", ""])
+def test_a_manifest_path_that_leaves_its_root_is_refused(tree: Path, bad: str) -> None:
+    data = fingerprint(tree).manifest.to_dict()
+    data["files"][0]["path"] = bad
+    del data["digest"]  # a tamperer would recompute it: the paths themselves must be refused
+    with pytest.raises(InvalidArgumentError, match="stay below their root"):
+        DataManifest.from_dict(data)
