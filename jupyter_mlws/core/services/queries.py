@@ -166,12 +166,18 @@ class QueryService:
         found = [f for f in names if f.startswith(("logs/", "user_logs/"))]
         if record.compute_target is not None and record.status in ACTIVE_STATUSES:
             live = live_dir(self._b.path, record.run_id)
-            if live.is_dir():
-                for path in sorted(live.rglob("*")):
-                    if path.is_file():
-                        rel = path.relative_to(live).as_posix()
-                        if rel not in found:
-                            found.append(rel)
+            try:
+                walked = sorted(live.rglob("*")) if live.is_dir() else []
+            except FileNotFoundError:  # the job ended while we looked: its live folder is stored and removed
+                walked = []
+                if files is None:
+                    names = [f.path for f in self._store.list_run_files(record.run_id)]
+                    found = [f for f in names if f.startswith(("logs/", "user_logs/"))]
+            for path in walked:
+                if path.is_file():
+                    rel = path.relative_to(live).as_posix()
+                    if rel not in found:
+                        found.append(rel)
         return found
 
     def details(self, run_id: str) -> dict[str, Any]:
