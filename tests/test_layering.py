@@ -275,6 +275,7 @@ FEATURE_ALLOWED = (
     "jupyter_mlws.core.search",
     "jupyter_mlws.core.jsonable",
     "jupyter_mlws.core.statcache",
+    "jupyter_mlws.core.filelock",
     "jupyter_mlws.errors",
 )
 

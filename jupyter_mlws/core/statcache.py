@@ -20,17 +20,12 @@ neither corrupt the file nor drop each other's entries.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-try:  # POSIX only; elsewhere the atomic rename alone keeps the file whole (a concurrent save may lose entries)
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from .filelock import locked_beside
 
 __all__ = ["RACY_WINDOW_NS", "StatCache", "stat_key"]
 
@@ -102,7 +97,7 @@ class StatCache:
             return
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with _locked(self.path):
+            with locked_beside(self.path):
                 # Another process may have saved since we loaded: merge into what is there now. Every save
                 # renames a new file into place, so an unchanged identity means nobody has.
                 current = _identity(self.path)
@@ -138,19 +133,6 @@ def _load(path: Path | None) -> dict[str, object]:
         return {}
     # Entries are checked where they are used (lookup): a damaged one is simply not trusted.
     return data if isinstance(data, dict) else {}
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    if fcntl is None:  # pragma: no cover - Windows
-        yield
-        return
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _write(path: Path, entries: dict[str, object]) -> None:

@@ -23,16 +23,12 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
 
-try:  # POSIX only
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
-
+from ..core.filelock import locked_beside
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
 from ..errors import (
@@ -689,22 +685,8 @@ def _write_secrets(workspace: Workspace, name: str, secret: Mapping[str, Any]) -
         st = folder.stat()
         if stat.S_IMODE(st.st_mode) != 0o700 and st.st_uid == os.geteuid():
             os.chmod(folder, 0o700)
-        with _file_lock(path):  # another process may be writing it too: read-modify-write under the lock
+        with locked_beside(path):  # another process may be writing it too: read-modify-write under the lock
             _write_secrets_locked(workspace, path, name, secret)
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path) -> Iterator[None]:
-    """An advisory lock beside ``path`` (POSIX; elsewhere only the thread lock and the atomic rename)."""
-    if fcntl is None:  # pragma: no cover - Windows
-        yield
-        return
-    fd = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing releases the lock
 
 
 def _write_secrets_locked(workspace: Workspace, path: Path, name: str, secret: Mapping[str, Any]) -> None:
