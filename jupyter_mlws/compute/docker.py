@@ -43,6 +43,7 @@ from ..errors import BackendUnavailableError, InvalidArgumentError
 from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
 from .environments.image import build_image
 from .environments.keys import package_dir
+from .inputs import input_folder
 from .job_api import ENV_JOB_API, JobApi
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
@@ -230,6 +231,12 @@ class DockerJob(JobExecution):
             docker.types.Mount(str(self.live), str(self.live), type="bind"),
             docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
+        ]
+        # A mounted dataset input is read-only in the container for real (its staged copy is also
+        # write-protected, which its owner could undo).
+        mounts += [
+            docker.types.Mount(str(folder), str(folder), type="bind", read_only=True)
+            for folder in (input_folder(workdir, d) for d in self.spec.get("inputs") or [] if d.get("read_only"))
         ]
         config = self.config
         options: dict[str, Any] = {}

@@ -29,6 +29,7 @@ from ..core.interfaces.compute import BuildResult, JobReporter
 from ..core.layout import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
+from .inputs import discard_inputs, stage_inputs
 from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, make_job_folder
 
 __all__ = ["JobExecution", "Outcome"]
@@ -99,6 +100,9 @@ class JobExecution(ABC):
             workdir = self.prepare()
             builds: list[ActivityRecorder] = []
             with self._heartbeats(builds):  # a build may take minutes: the run must not look abandoned
+                # The job's datasets are copied (and verified) into its folder first: a changed dataset
+                # fails the run before any build.
+                stage_inputs(reporter.workspace, self.spec, workdir)
                 self.built = reporter.build_environment(
                     self.target_type,
                     self.config,
@@ -280,6 +284,8 @@ class JobExecution(ABC):
         self.reporter.collect(self.driver_log.parent, DRIVER_LOG.rsplit("/", 1)[0])
 
     def cleanup(self, workdir: Path | None) -> None:
+        if self.spec.get("inputs"):
+            discard_inputs(self.spec, workdir)  # mounted inputs were staged write-protected
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
         shutil.rmtree(self.live, ignore_errors=True)

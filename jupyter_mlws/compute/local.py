@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, default_concurrency
+from ..core.layout import ENV_INPUTS, INPUTS_FILE, INPUTS_FOLDER
 from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
@@ -154,6 +155,8 @@ def job_variables(
             "PYTHONUNBUFFERED": "1",  # logs stream as they are written
         }
     )
+    if spec.get("inputs"):  # staged by the supervisor: Run.get_context().input_datasets reads it
+        variables[ENV_INPUTS] = str(workdir / INPUTS_FOLDER / INPUTS_FILE)
     return variables
 
 

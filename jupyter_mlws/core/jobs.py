@@ -8,12 +8,15 @@ each target's :meth:`ComputeBackend.reconcile`. Reading a status never reconcile
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError
 from .compute import DEFAULT_TARGET, ComputeTarget
 from .entities import RunRecord
+from .job_inputs import record_inputs
 from .status import RunStatus
 
 if TYPE_CHECKING:
@@ -59,6 +62,17 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
         snapshot_id=snapshot.id,
         job_spec=spec,
     )
+    if spec.get("inputs"):
+        # The lineage (which dataset versions, which digests) is written before the job can start.
+        try:
+            record_inputs(ws, run.id, spec)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                error = {"message": f"the run's inputs could not be recorded: {exc}"}
+                ws.services.tracking.try_transition(
+                    run.id, RunStatus.QUEUED, RunStatus.FAILED, error=error, end_time=time.time()
+                )
+            raise
     if spec.get("params"):
         run.log_params(spec["params"])  # before the job starts: a job may log the same values itself
     backend.submit(run.id)

@@ -7,8 +7,11 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_EXPERIMENT",
     "DRIVER_LOG",
+    "ENV_INPUTS",
     "ENV_JOB_API",
     "ENV_RUN_ID",
+    "INPUTS_FILE",
+    "INPUTS_FOLDER",
     "default_experiment_name",
     "live_dir",
     "snapshot_stat_cache",
@@ -23,6 +26,12 @@ ENV_RUN_ID = "MLWS_RUN_ID"
 #: Set in a Docker job's environment: the socket of the job API its supervisor serves
 #: (``compute/job_api.py``); ``Run.get_context()`` there talks to it (``core/runs/remote.py``).
 ENV_JOB_API = "MLWS_JOB_API"
+#: Set in the environment of a job with inputs (datasets): the JSON file, in the job's folder, that
+#: says what its supervisor staged where (``core/job_inputs.py``, ``compute/inputs.py``).
+ENV_INPUTS = "MLWS_INPUTS"
+#: The folder of a job's working folder that holds its staged inputs and ``INPUTS_FILE``.
+INPUTS_FOLDER = ".mlws-inputs"
+INPUTS_FILE = "inputs.json"
 
 
 def default_experiment_name(folder: Path, fallback: str = DEFAULT_EXPERIMENT) -> str:

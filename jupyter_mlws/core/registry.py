@@ -1,4 +1,5 @@
-"""Store back ends by URL scheme, loaded lazily (STYLE 1: named plug-ins through entry points).
+"""Store back ends by URL scheme and job input types by name, loaded lazily (STYLE 1: named plug-ins
+through entry points).
 
 The core never imports a store module directly: it names them here as strings, and third parties add
 more with the entry-point groups ``jupyter_mlws.metadata_stores`` and ``jupyter_mlws.artifact_stores``.
@@ -19,6 +20,7 @@ from .interfaces import ArtifactStore, MetadataStore
 __all__ = [
     "PluginRegistry",
     "artifact_stores",
+    "job_input_types",
     "metadata_stores",
     "open_artifact_store",
     "open_metadata_store",
@@ -54,6 +56,13 @@ class PluginRegistry:
                 self._specs.setdefault(ep.name, ep.value)
         except Exception as exc:  # a broken distribution must not break us
             warnings.warn(f"could not read {self.group} entry points: {exc}", RuntimeWarning, stacklevel=2)
+
+    def spec(self, name: str) -> str:
+        """The ``"module:attribute"`` a name is registered as (to load it where this registry is not)."""
+        self._scan()
+        if name not in self._specs:
+            raise InvalidArgumentError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
+        return self._specs[name]
 
     def names(self) -> list[str]:
         self._scan()
@@ -110,6 +119,15 @@ artifact_stores = PluginRegistry(
         "file": "jupyter_mlws.stores.artifacts.local:LocalArtifactStore",
         "fsspec": "jupyter_mlws.stores.artifacts.fsspec_store:FsspecArtifactStore",
     },
+    {},
+)
+
+# What a job's arguments/inputs may hold besides plain values (issue 15; see core/job_inputs.py): each
+# type implements ``core.interfaces.compute.JobInputType``. More come from the entry point group.
+job_input_types = PluginRegistry(
+    "job input type",
+    "jupyter_mlws.job_input_types",
+    {"dataset": "jupyter_mlws.data.job_inputs:DatasetInputType"},
     {},
 )
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import InvalidArgumentError, NotFoundError, RunConfigurationException
 from .environment import DEFAULT_BASE_IMAGE
+from .job_inputs import collect_inputs
 from .names import validate_entity_name, validate_file_name
 from .values import finite_number
 
@@ -176,6 +177,12 @@ class ScriptRunConfig:
     to change later, as v1 code does) supplies the target, environment, script, arguments and
     duration that are not given here; ``docker_runtime_config`` (a :class:`DockerConfiguration`) is
     taken for v1 code and does not change where the job runs (its target decides).
+
+    ``inputs`` lists the datasets the job reads, each as ``ds.as_named_input(name)`` (a file dataset's
+    also ``.as_mount()`` / ``.as_download()``); one given in ``arguments`` is an input too and the
+    job's argv gets, in its place, a tabular dataset's id or a file input's local folder (as in v1).
+    Inside the job ``Run.get_context().input_datasets[name]`` is the dataset (tabular) or the local
+    folder (file); the run records each input (``get_details()["inputDatasets"]``).
     """
 
     def __init__(
@@ -190,6 +197,7 @@ class ScriptRunConfig:
         run_config: RunConfiguration | None = None,
         docker_runtime_config: DockerConfiguration | None = None,
         distributed_job_config: Any = None,
+        inputs: Sequence[Any] | None = None,
     ) -> None:
         if isinstance(compute_target, RunConfiguration) and run_config is None:
             # v1's fourth positional parameter is run_config (here: compute_target).
@@ -223,6 +231,8 @@ class ScriptRunConfig:
             self.environment = environment
         self.command = command
         self.max_run_duration_seconds = max_run_duration_seconds
+        # Datasets the job reads (ds.as_named_input(name)); one in `arguments` is an input too (v1).
+        self.inputs: Any = inputs if inputs is not None else []  # checked by job_spec()
         if docker_runtime_config is not None:
             self.run_config.docker = docker_runtime_config
         # Generated files added to the snapshot (name -> bytes): a notebook cell run as a script.
@@ -287,10 +297,11 @@ class ScriptRunConfig:
         arguments = self.arguments
         if not isinstance(arguments, list):
             raise InvalidArgumentError("arguments must be a list")
+        argv, input_fields = collect_inputs(arguments, self.inputs)
         spec: dict[str, Any] = {
             "kind": "script",
             "source_directory": str(source.resolve()),
-            "arguments": [str(a) for a in arguments],
+            "arguments": argv,
             "compute_target": self.target,
             "max_run_duration_seconds": duration,
             "python": sys.executable,
@@ -310,6 +321,7 @@ class ScriptRunConfig:
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
         spec["environment"] = _environment(self.environment)
+        spec.update(input_fields)
         return spec
 
 
@@ -319,6 +331,8 @@ class NotebookRunConfig:
     Parameters are checked before the job starts against the literal defaults of that cell (an int
     default refuses ``"abc"``); names the cell does not define are refused unless
     ``allow_unknown_parameters``. ``kernel_name`` defaults to the notebook's own kernelspec.
+    ``inputs``: datasets the notebook reads, as for :class:`ScriptRunConfig`
+    (``Run.get_context().input_datasets[name]`` in the notebook).
     """
 
     def __init__(
@@ -331,6 +345,7 @@ class NotebookRunConfig:
         kernel_name: str | None = None,
         allow_unknown_parameters: bool = False,
         max_run_duration_seconds: int | float | None = None,
+        inputs: Sequence[Any] | None = None,
     ) -> None:
         self.source_directory = str(source_directory)
         self.notebook = notebook
@@ -340,6 +355,7 @@ class NotebookRunConfig:
         self.kernel_name = kernel_name
         self.allow_unknown_parameters = allow_unknown_parameters
         self.max_run_duration_seconds = max_run_duration_seconds
+        self.inputs: Any = inputs if inputs is not None else []  # datasets, checked by job_spec()
         self.extra_files: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
@@ -374,6 +390,7 @@ class NotebookRunConfig:
         kernel = self.kernel_name or content.get("metadata", {}).get("kernelspec", {}).get("name") or "python3"
         check_kernel(kernel)
         duration = _duration(self.max_run_duration_seconds)
+        _argv, input_fields = collect_inputs([], self.inputs)
         return {
             "kind": "notebook",
             "source_directory": str(source.resolve()),
@@ -387,4 +404,5 @@ class NotebookRunConfig:
             "max_run_duration_seconds": duration,
             "python": sys.executable,
             "environment": environment,
+            **input_fields,
         }

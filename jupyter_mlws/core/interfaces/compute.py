@@ -1,4 +1,5 @@
-"""What a compute target implements (``ComputeBackend``) and how its jobs report (``JobReporter``).
+"""What a compute target implements (``ComputeBackend``), how its jobs report (``JobReporter``) and
+what a job input type implements (``JobInputType``).
 
 Implementations live in ``jupyter_mlws.compute`` (and third-party packages): they are found by name
 through the ``compute_target_types`` plug-in registry in :mod:`jupyter_mlws.core.compute` (entry
@@ -13,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from ...errors import InvalidArgumentError
 from ..status import RunStatus
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BuildResult",
     "ComputeBackend",
+    "JobInputType",
     "JobReporter",
     "default_concurrency",
 ]
@@ -160,6 +162,41 @@ class ComputeBackend(ABC):
     ) -> BuildResult:
         """Materialise an environment for this kind of target (cached by content)."""
         raise InvalidArgumentError(f"compute targets of type {cls.type!r} cannot build environments")
+
+
+class JobInputType(Protocol):
+    """What a job input type implements (issue 15): values of a job's ``arguments`` / ``inputs`` that
+    stand for data. Found by name through ``core.registry.job_input_types`` (the built-in ``dataset``
+    type: ``jupyter_mlws.data.job_inputs``); the journey is told in ``core/job_inputs.py``.
+
+    ``described`` is what :meth:`describe` returned, plus ``"type"`` (the registry name): JSON, kept in
+    the job spec. Its keys ``name`` (the input's name), ``path_on_compute`` (a relative folder or
+    None), ``read_only`` (the staged copy is write-protected) and ``placeholder`` (what the job spec's
+    argv shows in its place) are read by the core; the rest is the type's own.
+    """
+
+    def describe(self, value: Any) -> dict[str, Any] | None:
+        """The JSON description of ``value`` if it is an input of this type, else ``None``. Raises a
+        clear error for a value of this type that cannot be an input (e.g. an unsaved change)."""
+        ...
+
+    def record(self, workspace: Workspace, run_id: str, inputs: Sequence[Mapping[str, Any]]) -> None:
+        """Record the run's inputs of this type (lineage), at submit, before the job can start."""
+        ...
+
+    def stage(self, workspace: Workspace, described: Mapping[str, Any], folder: Path) -> dict[str, Any]:
+        """Copy what the job reads into ``folder`` (it exists, empty) in the supervisor; returns
+        ``{"argument": str, "data": JSON}``: the value the job's argv gets in the input's place, and
+        what :meth:`resolve` receives inside the job."""
+        ...
+
+    def resolve(self, described: Mapping[str, Any], data: Any, folder: Path) -> Any:
+        """Inside the job (no workspace in reach on Docker): the value of ``run.input_datasets[name]``."""
+        ...
+
+    def discard(self, described: Mapping[str, Any]) -> None:
+        """The job is over (in the supervisor, whatever its outcome): drop what :meth:`describe` kept."""
+        ...
 
 
 def default_concurrency() -> int:

@@ -225,6 +225,15 @@ class RunBase:
     def get_params(self) -> dict[str, str]:
         return self._queries.params(self._id)
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Inside the run's job: ``{input name: value}`` of its inputs (``ds.as_named_input(name)``):
+        a tabular input is its dataset, a file input mounted or downloaded its local folder (a
+        string). Elsewhere empty: what a run read is in ``get_details()["inputDatasets"]``."""
+        from .remote import job_input_values
+
+        return job_input_values(self._id)
+
     def __repr__(self) -> str:
         return f"Run(experiment={self._experiment.name!r}, id={self._id!r}, status={self._record.status.value!r})"
 

@@ -124,6 +124,11 @@ class OfflineRun:
     def get_params(self) -> dict[str, str]:
         return dict(self._params)
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """Outside a job there are no inputs (v1's offline run has none either)."""
+        return {}
+
     def get_status(self) -> str:
         return self.status.value
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import importlib
 import io
 import json
 import os
@@ -30,12 +31,12 @@ from typing import Any, BinaryIO
 from ... import errors
 from ...errors import InvalidArgumentError, InvalidStateError, MlwsError, NotFoundError
 from ..entities import MetricPoint
-from ..layout import ENV_JOB_API
+from ..layout import ENV_INPUTS, ENV_JOB_API, ENV_RUN_ID
 from ..names import validate_file_name, validate_key
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import as_number, as_step, as_text, chart_value, metric_value, text_values
 
-__all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect"]
+__all__ = ["ENV_JOB_API", "RegisteredModel", "RemoteRun", "connect", "job_input_values"]
 
 SEND_INTERVAL_S = 1.0  # how often buffered metric points go to the supervisor
 BATCH_POINTS = 5000  # ... or as soon as this many are waiting
@@ -370,6 +371,12 @@ class RemoteRun:
     def get_params(self) -> dict[str, str]:
         return dict(self._call("get_params"))
 
+    @property
+    def input_datasets(self) -> dict[str, Any]:
+        """The job's inputs, staged into its folder before it started (no job API call): a tabular
+        input is its dataset, a file input mounted or downloaded its local folder (a string)."""
+        return job_input_values(self._id)
+
     def get_details(self) -> dict[str, Any]:
         self.flush()
         return dict(self._call("get_details"))
@@ -662,3 +669,35 @@ class RemoteRun:
 def _plain(values: Any) -> Any:
     """As JSON carries it: what is not JSON becomes its ``str`` (as the store would keep it)."""
     return None if values is None else json.loads(json.dumps(values, default=str))
+
+
+# -- the job's inputs (issue 15) -------------------------------------------------------------------------
+_inputs: dict[str, dict[str, Any]] = {}
+_inputs_lock = threading.Lock()
+
+
+def job_input_values(run_id: str) -> dict[str, Any]:
+    """Inside the job of ``run_id``: ``{input name: value}`` of its inputs, rebuilt from what its
+    supervisor staged into the job folder and described in the ``MLWS_INPUTS`` file (the same objects
+    on every call; empty without inputs, or in another run). Each input's type rebuilds it (its
+    ``module:attribute`` is in the file): no workspace, store or job API call is needed, so this works
+    in a container too; it is shared with ``Run.input_datasets`` on the local target."""
+    if os.environ.get(ENV_RUN_ID) != run_id or not os.environ.get(ENV_INPUTS):
+        return {}
+    path = os.environ[ENV_INPUTS]
+    with _inputs_lock:
+        if path not in _inputs:
+            try:
+                payload = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise InvalidStateError(f"the job's input description {path} cannot be read: {exc}") from None
+            values: dict[str, Any] = {}
+            for entry in payload.get("inputs", []):
+                module, _, attr = str(entry["resolver"]).partition(":")
+                kind: Any = importlib.import_module(module)
+                for part in attr.split("."):
+                    kind = getattr(kind, part)
+                described = entry["described"]
+                values[described["name"]] = kind().resolve(described, entry.get("data"), Path(entry["folder"]))
+            _inputs[path] = values
+        return dict(_inputs[path])
