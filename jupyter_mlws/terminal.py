@@ -10,7 +10,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["text_table"]
+__all__ = ["human_size", "text_table"]
 
 
 def text_table(
@@ -36,3 +36,15 @@ def text_table(
     if not rows and empty is not None:
         lines.append(empty)
     return "\n".join(lines)
+
+
+def human_size(size: int | None) -> str:
+    """``1536`` -> ``"1.5 KiB"``; ``None`` -> ``""`` (binary units, one decimal above bytes)."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns

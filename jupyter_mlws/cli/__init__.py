@@ -1,6 +1,6 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
-One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``); errors print
+One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``); errors print
 one line on stderr and exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ..core.layout import DRIVER_LOG
 from ..errors import MlwsError
+from . import datasets as datasets_cmds
 from . import models as models_cmds
 from . import runs as runs_cmds
 from . import submit as submit_cmds
@@ -118,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", default=".")
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=models_cmds.cmd_models_download)
+
+    datasets_cmds.add_parsers(sub)
     return parser
 
 

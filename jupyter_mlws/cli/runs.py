@@ -84,6 +84,12 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
         print("files:")
         for name in files:
             print(f"  {name}")
+    if details.get("inputDatasets"):
+        print("input datasets:")
+        for item in details["inputDatasets"]:
+            ds = item["dataset"]
+            which = f"{ds['name']}:{ds['version']}" if ds.get("name") else "unregistered"
+            print(f"  {item['name']} = {which} ({item['mode']}, digest {ds['digest']})")
     if "error" in details:
         print(f"error:          {details['error'].get('message')}")
     return 0
