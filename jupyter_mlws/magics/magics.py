@@ -23,12 +23,13 @@ from ..core.run_config import ScriptRunConfig
 from ..core.runs import Run
 from ..core.workspace import Workspace
 from ..errors import MlwsError, NotFoundError
-from ..terminal import text_table
+from ..terminal import human_size, text_table
 from .params import parse_assignment, typed_value
 
 __all__ = ["MlwsMagics", "Table"]
 
 CELL_SCRIPT = "__mlws_cell__.py"
+_USAGE = "experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME | workspace [PATH]"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -228,11 +229,12 @@ class MlwsMagics(Magics):
     def mlws(self, line: str) -> Any:
         """Tables of the workspace.
 
-        %mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | workspace [PATH]
+        %mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME
+              | workspace [PATH]
         """
         words = _split(line)
         if not words:
-            raise UsageError("%mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | workspace [PATH]")
+            raise UsageError(f"%mlws {_USAGE}")
         command, rest = words[0], words[1:]
         handlers = {
             "experiments": (self._experiments, 0, 0),
@@ -240,6 +242,8 @@ class MlwsMagics(Magics):
             "run": (self._run, 1, 1),
             "models": (self._models, 0, 0),
             "model": (self._model, 1, 1),
+            "datasets": (self._datasets, 0, 0),
+            "dataset": (self._dataset, 1, 1),
             "workspace": (self._select, 0, 1),
         }
         if command not in handlers:
@@ -280,6 +284,7 @@ class MlwsMagics(Magics):
         rows += [[f"param {k}", v] for k, v in details["params"].items()]
         rows += [[f"tag {k}", v] for k, v in details["tags"].items()]
         rows += [["file", f] for f in run.get_file_names()]
+        rows += [[f"input {i['name']}", _input_text(i)] for i in details.get("inputDatasets", [])]
         if details.get("error"):
             rows.append(["error", details["error"].get("message")])
         return Table(["Field", "Value"], rows, f"Run {run.id}")
@@ -300,12 +305,47 @@ class MlwsMagics(Magics):
         ]  # fmt: skip
         return Table(["Version", "Aliases", "Tags", "Run", "Created"], rows, f"Model {name}")
 
+    def _datasets(self) -> Table:
+        from ..data.dataset import Dataset
+
+        rows = [
+            [s["name"], s["version"], s["kind"], _content(s), human_size(s["total_size"]), s["description"] or ""]
+            for s in (ds.summary() for ds in Dataset.list(self.workspace()))
+        ]
+        return Table(["Dataset", "Latest version", "Kind", "Rows/files", "Size", "Description"], rows, "Datasets")
+
+    def _dataset(self, name: str) -> Table:
+        from ..data.dataset import Dataset
+
+        versions = Dataset.list_versions(self.workspace(), name)
+        if not versions:
+            raise NotFoundError(f"dataset {name!r} is not registered in this workspace; see %mlws datasets")
+        rows = []
+        for ds in versions:
+            s, lineage = ds.summary(), ds.get_lineage()
+            used = f"{len(lineage['runs'])} runs, {len(lineage['models'])} models"
+            rows.append([s["version"], _content(s), human_size(s["total_size"]), s["digest"][:12], used])
+        return Table(["Version", "Rows/files", "Size", "Digest", "Used by"], rows, f"Dataset {name}")
+
     def _select(self, path: str | None = None) -> Table:
         if path is not None:
             self._workspace = Workspace(path)
         ws = self.workspace()
         details = ws.get_details()
         return Table(["Setting", "Value"], [[k, v] for k, v in details.items()], f"Workspace {ws.name}")
+
+
+def _input_text(item: dict[str, Any]) -> str:
+    """One of ``get_details()["inputDatasets"]``: ``name:version (mode)``, or the digest if unregistered."""
+    ds = item["dataset"]
+    which = f"{ds['name']}:{ds['version']}" if ds.get("name") else f"unregistered, digest {str(ds['digest'])[:12]}"
+    return f"{which} ({item['mode']})"
+
+
+def _content(summary: dict[str, Any]) -> str:
+    if summary.get("rows") is not None:
+        return f"{summary['rows']} rows"
+    return f"{summary.get('file_count', 0)} files"
 
 
 def _split(line: str) -> list[str]:
