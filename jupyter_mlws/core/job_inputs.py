@@ -17,6 +17,7 @@ the type's ``module:attribute`` that rebuilds it there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from .interfaces.compute import JobInputType
     from .workspace import Workspace
 
-__all__ = ["collect_inputs", "record_inputs"]
+__all__ = ["collect_inputs", "discard_inputs", "record_inputs"]
 
 # v1 gives each input's name to the job as an environment variable: names are identifiers.
 _INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -144,3 +145,11 @@ def record_inputs(workspace: Workspace, run_id: str, spec: Mapping[str, Any]) ->
         by_type.setdefault(described["type"], []).append(described)
     for type_name, described_inputs in by_type.items():
         job_input_types.get(type_name)().record(workspace, run_id, described_inputs)
+
+
+def discard_inputs(spec: Mapping[str, Any]) -> None:
+    """A submission that failed before its job could run: each type drops what it kept for it (the
+    supervisor does the same after a job). Never raises: the submission's own error is the one to see."""
+    for described in spec.get("inputs") or []:
+        with contextlib.suppress(Exception):
+            job_input_types.get(described["type"])().discard(described)

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidArgumentError, MlwsError
 from .compute import DEFAULT_TARGET, ComputeTarget
 from .entities import RunRecord
-from .job_inputs import record_inputs
+from .job_inputs import discard_inputs, record_inputs
 from .status import RunStatus
 
 if TYPE_CHECKING:
     from .experiment import Experiment
+    from .interfaces.compute import ComputeBackend
     from .runs import Run
     from .workspace import Workspace
 
@@ -28,15 +29,43 @@ __all__ = ["reconcile_jobs", "submit"]
 
 
 def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
-    from ..snapshots import git_properties
-    from .runs import Run
-
     job_spec = getattr(config, "job_spec", None)
     if not callable(job_spec):
         raise InvalidArgumentError(
             f"submit() takes a ScriptRunConfig (or NotebookRunConfig), got {type(config).__name__}"
         )
     spec: dict[str, Any] = job_spec()
+    ws = experiment.workspace
+    try:
+        run, backend = _create_run(experiment, config, spec, tags)
+    except BaseException:
+        discard_inputs(spec)  # what the inputs' types kept for a job that will never run
+        raise
+    if spec.get("inputs"):
+        # The lineage (which dataset versions, which digests) is written before the job can start.
+        try:
+            record_inputs(ws, run.id, spec)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # the first error is the one to report
+                error = {"message": f"the run's inputs could not be recorded: {exc}"}
+                if ws.services.tracking.try_transition(
+                    run.id, RunStatus.QUEUED, RunStatus.FAILED, error=error, end_time=time.time()
+                ):
+                    discard_inputs(spec)
+            raise
+    if spec.get("params"):
+        run.log_params(spec["params"])  # before the job starts: a job may log the same values itself
+    backend.submit(run.id)
+    return run
+
+
+def _create_run(
+    experiment: Experiment, config: Any, spec: dict[str, Any], tags: Mapping[str, Any] | None
+) -> tuple[Run, ComputeBackend]:
+    """Check the target, resolve the environment, capture the snapshot and create the Queued run."""
+    from ..snapshots import git_properties
+    from .runs import Run
+
     ws = experiment.workspace
     target = ComputeTarget(ws, spec["compute_target"])
     backend = target.backend()
@@ -62,21 +91,7 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
         snapshot_id=snapshot.id,
         job_spec=spec,
     )
-    if spec.get("inputs"):
-        # The lineage (which dataset versions, which digests) is written before the job can start.
-        try:
-            record_inputs(ws, run.id, spec)
-        except BaseException as exc:
-            with contextlib.suppress(Exception):  # the first error is the one to report
-                error = {"message": f"the run's inputs could not be recorded: {exc}"}
-                ws.services.tracking.try_transition(
-                    run.id, RunStatus.QUEUED, RunStatus.FAILED, error=error, end_time=time.time()
-                )
-            raise
-    if spec.get("params"):
-        run.log_params(spec["params"])  # before the job starts: a job may log the same values itself
-    backend.submit(run.id)
-    return run
+    return run, backend
 
 
 def reconcile_jobs(workspace: Workspace, run_ids: Iterable[str] | None = None) -> list[str]:

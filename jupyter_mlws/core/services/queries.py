@@ -198,7 +198,7 @@ class QueryService:
             "properties": self._store.get_properties(run_id),
             "tags": self._store.get_tags(run_id),
             "params": self._store.get_params(run_id),
-            "inputDatasets": [],
+            "inputDatasets": self.input_datasets(run_id),
             "logFiles": {f: f for f in self.log_files(record, files)},
         }
         if record.compute_target is not None:
@@ -207,6 +207,19 @@ class QueryService:
         if record.error is not None:
             details["error"] = record.error
         return details
+
+    def input_datasets(self, run_id: str) -> list[dict[str, Any]]:
+        """The datasets a job read, as recorded when it was submitted (issue 15; DESIGN §6
+        ``inputDatasets``): ``[{"name": input name, "dataset": {"name", "version", "id", "digest"},
+        "mode"}]`` in the order given; an unregistered dataset has no name, version or id."""
+        return [
+            {
+                "name": r.input_name,
+                "dataset": {"name": r.dataset_name, "version": r.version, "id": r.dataset_id, "digest": r.digest},
+                "mode": r.mode,
+            }
+            for r in self._store.list_run_inputs(run_id)
+        ]
 
     def run_view(self, run_id: str) -> RunDetailView:
         """A run page's data: summary, properties, error, log files, children and metric series."""
