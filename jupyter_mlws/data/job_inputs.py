@@ -64,7 +64,7 @@ class DatasetInputType:
                 f"input {value.name!r}: a tabular dataset cannot be used with as_{mode}(); pass "
                 "ds.as_named_input(name) and read it with input_datasets[name].to_pandas_dataframe()"
             )
-        registered = ds.version is not None
+        registered = ds.is_registered
         described: dict[str, Any] = {
             "name": value.name,
             "mode": mode,
@@ -76,7 +76,8 @@ class DatasetInputType:
                 "id": ds.id if registered else None,
                 "name": ds.name if registered else None,
                 "version": ds.version if registered else None,
-                "digest": ds.digest,
+                # An unregistered dataset is fingerprinted now: the run says which bytes it read.
+                "digest": ds.digest if registered else ds.manifest.digest,
             },
         }
         if not registered:

@@ -140,11 +140,11 @@ def test_a_local_job_trains_on_its_inputs_and_the_lineage_knows(
         "raw_dl": {"name": "raw_dl", "dataset": _ref(raw), "mode": "download"},
         "scratch": {
             "name": "scratch",
-            "dataset": {"name": None, "version": None, "id": None, "digest": scratch.digest},
+            "dataset": {"name": None, "version": None, "id": None, "digest": scratch.manifest.digest},
             "mode": recorded["scratch"]["mode"],
         },
     }
-    assert len(scratch.digest) == 64
+    assert len(scratch.manifest.digest) == 64
 
     # The lineage of each version: the run, then the model registered with the dataset.
     assert training.get_lineage() == {"runs": [run.id], "models": []}
