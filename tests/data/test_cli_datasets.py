@@ -13,13 +13,23 @@ from typing import Any
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 
 from jupyter_mlws import Dataset, Experiment, Model, Workspace
 from jupyter_mlws.cli import datasets as datasets_cli
+from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from jupyter_mlws.magics.magics import Table
-from tests.jupyter.test_magics import folder, shell  # noqa: F401 (fixtures)
+from tests.jupyter.test_magics import folder  # noqa: F401 (the fixture; it takes `shell`, below)
 from tests.test_cli import assert_one_line_error, mlws
+
+
+@pytest.fixture(scope="module")
+def shell() -> InteractiveShell:
+    """The session's IPython shell (tests/jupyter may have started it already) with the magics."""
+    from IPython.testing.globalipapp import get_ipython
+
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "jupyter_mlws")
+    return ip
 
 
 @pytest.fixture
