@@ -297,11 +297,10 @@ class ScriptRunConfig:
         arguments = self.arguments
         if not isinstance(arguments, list):
             raise InvalidArgumentError("arguments must be a list")
-        argv, input_fields = collect_inputs(arguments, self.inputs)
         spec: dict[str, Any] = {
             "kind": "script",
             "source_directory": str(source.resolve()),
-            "arguments": argv,
+            "arguments": [],
             "compute_target": self.target,
             "max_run_duration_seconds": duration,
             "python": sys.executable,
@@ -321,6 +320,8 @@ class ScriptRunConfig:
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
         spec["environment"] = _environment(self.environment)
+        # Last: describing an input may fingerprint (and hold) an unregistered dataset's files.
+        spec["arguments"], input_fields = collect_inputs(arguments, self.inputs)
         spec.update(input_fields)
         return spec
 
