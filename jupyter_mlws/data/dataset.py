@@ -726,6 +726,31 @@ class FileDataset(Dataset):
         _, rels = self._files(validate=False)
         return ["/" + rel for rel in rels]
 
+    def preview(self, rows: int = 100, *, validate: bool = True) -> dict[str, Any]:
+        """The first ``rows`` files as a table: path, size, sha256 (a registered version's manifest;
+        an unregistered dataset's files as listed now, without digests)."""
+        columns = [{"name": "path", "type": "string"}, {"name": "size", "type": "int64"}]
+        columns.append({"name": "sha256", "type": "string"})
+        self._ensure_definition()
+        count = max(0, int(rows))
+        if self._manifest is not None:
+            entries = self._manifest.entries
+            return {
+                "columns": columns,
+                "rows": [[e.path, e.size, e.sha256] for e in entries[:count]],
+                "total_rows": len(entries),
+            }
+        where, rels = self._files(validate=False)
+        sizes = [
+            int(where.call(where.fs.size, where.join(r))) if where.fs else os.path.getsize(where.join(r))
+            for r in rels[:count]
+        ]
+        return {
+            "columns": columns,
+            "rows": [[rel, size, None] for rel, size in zip(rels, sizes, strict=False)],
+            "total_rows": len(rels),
+        }
+
     def download(
         self,
         target_path: str | os.PathLike[str] | None = None,
@@ -905,16 +930,24 @@ class TabularDataset(Dataset):
         return self._read(validate).to_pandas()
 
     def preview(self, rows: int = 100, *, validate: bool = True) -> dict[str, Any]:
-        """The first ``rows`` rows as JSON values, with the column types."""
-        table = self._read(validate).slice(0, max(0, int(rows)))
+        """The first ``rows`` rows as JSON values, with the column types (reads only as much of the
+        files as those rows need, where the dataset's steps allow)."""
+        files = self._table_files(validate)
+        where = self._pinned_where() or _resolve(self._workspace, self._source)[1]
+        table = where.call(tabular.read_head, files, self.spec, max(0, int(rows)))
         return {
             "columns": tabular.schema_of(table),
             "rows": tabular.jsonable_rows(table),
             "total_rows": self.rows if self.rows is not None else None,
         }
 
+    _known_profile: tuple[int, builtins.list[dict[str, str]]] | None = None
+
     def _profile(self, workspace: Workspace, found: Any) -> tuple[int | None, builtins.list[dict[str, str]] | None]:
-        """Rows and schema of what is being registered (reads the fingerprinted files)."""
+        """Rows and schema of what is being registered (reads the fingerprinted files, unless this
+        dataset was just written from a table whose rows and schema are known)."""
+        if self._known_profile is not None:
+            return self._known_profile
         ref = _where_of_root(workspace, self._fingerprint_root or {"datastore": None, "path": found.root})
         files = [tabular.TableFile(e.path, ref.join(e.path), ref.fs) for e in found.manifest.entries]
         table = ref.call(tabular.read_table, files, self.spec)
@@ -1143,7 +1176,8 @@ class TabularDatasetFactory:
             raise InvalidArgumentError(f"the DataFrame cannot be stored as a table: {exc}") from None
         rel = _write_parquet(table, ref.datastore, "/".join(filter(None, [ref.path, name])), "data.parquet")
         _progress_line(show_progress, f"Wrote {table.num_rows} rows to {ref.datastore.name}:{rel}")
-        ds = TabularDatasetFactory.from_parquet_files(ref.datastore.path(rel))
+        ds = TabularDatasetFactory.from_parquet_files(ref.datastore.path(rel), validate=False)  # just written
+        ds._known_profile = (table.num_rows, tabular.schema_of(table))
         return ds.register(ref.datastore.workspace, name, description, tags, create_new_version=True)  # type: ignore[return-value]
 
 
@@ -1158,10 +1192,10 @@ def _header(header: bool | str) -> bool:
 def _checked_tabular(path: Any, spec: dict[str, Any], validate: bool) -> TabularDataset:
     ds = _checked(TabularDataset, path, spec, validate)
     assert isinstance(ds, TabularDataset)
-    if validate:  # the first file parses and the types apply (a clear error now rather than at the first read)
+    if validate:  # the first rows parse and the types apply (a clear error now rather than at the first read)
         where, rels = ds._files(validate=False)
         first = [tabular.TableFile(rels[0], where.join(rels[0]), where.fs)]
-        where.call(tabular.read_table, first, {**spec, "steps": [{"op": "take", "count": 1}]})
+        where.call(tabular.read_head, first, spec, 100)
     return ds
 
 
