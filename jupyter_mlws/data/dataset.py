@@ -1008,6 +1008,24 @@ class TabularDataset(Dataset):
         rel = _write_parquet(table, datastore, "converted", "part-00000.parquet")
         return Dataset.Tabular.from_parquet_files(datastore.path(rel))
 
+    def to_csv_files(self, separator: str = ",") -> TabularDataset:
+        """The table written as one delimited file on the workspace's default datastore, as a new
+        (unregistered) tabular dataset of that file."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        tabular.new_spec("delimited", separator=separator)  # checks the separator
+        if self._workspace is None:
+            raise InvalidStateError(
+                "to_csv_files(): the dataset knows no workspace to write to; register it first, or make it from a "
+                "datastore path"
+            )
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(self._read(True), sink, write_options=pacsv.WriteOptions(delimiter=separator))
+        datastore = Datastore.get_default(self._workspace)
+        rel = _put_bytes(sink.getvalue().to_pybytes(), datastore, "converted", "part-00000.csv")
+        return Dataset.Tabular.from_delimited_files(datastore.path(rel), separator=separator)
+
     def get_profile(self) -> dict[str, Any]:
         return {"rows": self.rows, "columns": self.schema}
 
@@ -1041,13 +1059,17 @@ def _write_parquet(table: pa.Table, datastore: Datastore, folder: str, leaf: str
 
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    data = sink.getvalue().to_pybytes()
-    rel = f"{folder.strip('/')}/{hashlib.sha256(data).hexdigest()[:16]}/{leaf}" if folder else leaf
-    with tempfile.TemporaryDirectory(prefix="mlws-parquet-") as tmp:
+    return _put_bytes(sink.getvalue().to_pybytes(), datastore, folder, leaf)
+
+
+def _put_bytes(data: bytes, datastore: Datastore, folder: str, leaf: str) -> str:
+    """Store ``data`` as ``folder/<content hash>/leaf`` on ``datastore``; answers the path."""
+    folder = "/".join(filter(None, [folder.strip("/"), hashlib.sha256(data).hexdigest()[:16]]))
+    with tempfile.TemporaryDirectory(prefix="mlws-table-") as tmp:
         local = Path(tmp) / leaf
         local.write_bytes(data)
-        datastore.upload_files([local], relative_root=tmp, target_path=rel.rsplit("/", 1)[0], show_progress=False)
-    return rel
+        datastore.upload_files([local], relative_root=tmp, target_path=folder, show_progress=False)
+    return f"{folder}/{leaf}"
 
 
 # -- factories (v1's Dataset.File / Dataset.Tabular) --------------------------------------------------------

@@ -141,6 +141,9 @@ def test_parquet_and_json_lines_and_the_table_steps(ws: Workspace, tmp_path: Pat
     )
     converted = Dataset.get_by_name(ws, "first-ten").to_parquet_files()
     assert converted.to_pandas_dataframe()["x"].tolist() == list(range(10))
+    as_csv = Dataset.get_by_name(ws, "first-ten").to_csv_files(separator=";")
+    assert as_csv.to_pandas_dataframe()["y"].tolist() == [f"v{i}" for i in range(10)]
+    assert as_csv.source.startswith("workspaceblobstore:converted/")
 
 
 def test_register_pandas_dataframe_keeps_the_version_of_the_same_frame(
