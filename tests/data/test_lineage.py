@@ -145,6 +145,9 @@ def test_a_local_job_trains_on_its_inputs_and_the_lineage_knows(
         },
     }
     assert len(scratch.manifest.digest) == 64
+    # The unregistered dataset's files, held since submit for the job, are gone with the job.
+    [held] = [d["held"]["folder"] for d in ws.services.queries.job_spec(run.id)["inputs"] if d.get("held")]
+    assert not Path(held).exists()
 
     # The lineage of each version: the run, then the model registered with the dataset.
     assert training.get_lineage() == {"runs": [run.id], "models": []}
