@@ -146,7 +146,7 @@ async def test_unknown_names_and_versions_are_404s_naming_what_exists(api: Api, 
     for path in ("datasets/nope", "datasets/nope/versions/1", "datasets/nope/versions/latest/preview"):
         message = expect_error(await api.get(path), 404, "NotFoundError", "nope")
         assert "iris" in message and "blobs" in message, message
-    for path in ("datasets/iris/versions/3", "datasets/iris/versions/3/preview"):
+    for path in ("datasets/iris/versions/3", "datasets/iris/versions/3/preview", "datasets/iris/versions/2147483647"):
         expect_error(await api.get(path), 404, "NotFoundError", "iris")
 
 
@@ -156,7 +156,9 @@ async def test_bad_rows_are_400s(api: Api, seeded: Seeded, rows: str) -> None:
     expect_error(reply, 400, "InvalidArgumentError", "rows")
 
 
-@pytest.mark.parametrize("version", ["0", "-1", "abc", "1.5", "v1", "LATEST", "\u0661", "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "version", ["0", "-1", "abc", "1.5", "v1", "LATEST", "\u0661", "2147483648", "99999999999999999999999"]
+)
 async def test_bad_versions_are_400s(api: Api, seeded: Seeded, version: str) -> None:
     for suffix in ("", "/preview"):
         reply = await api.get(f"datasets/iris/versions/{version}{suffix}")

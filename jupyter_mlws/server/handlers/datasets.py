@@ -21,9 +21,9 @@ __all__ = [
 ]
 
 MAX_PREVIEW_ROWS = 1000
-# The largest version a route accepts: the stores keep versions as 64-bit integers, and a bigger
-# number would be a database error (a 500) instead of a clear answer.
-MAX_VERSION = 2**63 - 1
+# The largest version a route accepts (as for models: versions are 32-bit in the stores, and a bigger
+# number would be a database error, a 500, on PostgreSQL instead of a clear answer).
+MAX_VERSION = 2**31 - 1
 
 
 def _version(text: str) -> int | str:
