@@ -69,6 +69,11 @@ _EXPORTS: dict[str, str] = {
     "ResourceConfiguration": ".core.model_v1",
     "Datastore": ".data.datastore",
     "DataPath": ".data.datastore",
+    "Dataset": ".data.dataset",
+    "TabularDataset": ".data.dataset",
+    "FileDataset": ".data.dataset",
+    "DataType": ".data.tabular",
+    "DatasetConsumptionConfig": ".data.consumption",
     "AzureBlobDatastore": ".core.cloud_only",
     "AzureFileDatastore": ".core.cloud_only",
     "AzureDataLakeGen2Datastore": ".core.cloud_only",
@@ -119,7 +124,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         TokenAuthentication,
     )
     from .core.workspace import Workspace
+    from .data.consumption import DatasetConsumptionConfig
+    from .data.dataset import Dataset, FileDataset, TabularDataset
     from .data.datastore import DataPath, Datastore
+    from .data.tabular import DataType
     from .errors import (
         ActivityFailedException,
         AzureMLException,
@@ -191,13 +199,17 @@ __all__ = [
     "CondaDependencies",
     "DataFactoryCompute",
     "DataPath",
+    "DataType",
     "DatabricksCompute",
+    "Dataset",
+    "DatasetConsumptionConfig",
     "Datastore",
     "DockerCompute",
     "DockerConfiguration",
     "Environment",
     "Experiment",
     "ExperimentExecutionException",
+    "FileDataset",
     "HDInsightCompute",
     "InteractiveLoginAuthentication",
     "KubernetesCompute",
@@ -219,6 +231,7 @@ __all__ = [
     "ServicePrincipalAuthentication",
     "SnapshotException",
     "SynapseCompute",
+    "TabularDataset",
     "TokenAuthentication",
     "TrainingException",
     "UserErrorException",

@@ -238,7 +238,7 @@ class Model:
         properties: Mapping[str, Any] | Iterable[Any] | None = None,
         latest: bool = False,
         run_id: str | None = None,
-        dataset_id: str | None = None,
+        dataset_id: Any = None,
         expand: bool = True,
         page_count: int = 255,
         model_framework: str | None = None,
@@ -257,7 +257,12 @@ class Model:
             run_id=run_id,
         )
         if dataset_id is not None:
-            records = [r for r in records if any(d == str(dataset_id) for _purpose, d in r.datasets)]
+            wanted_ids = _dataset_refs(dataset_id)
+            records = [
+                r
+                for r in records
+                if any(d in wanted_ids or d.startswith(_prefixes(wanted_ids)) for _p, d in r.datasets)
+            ]
         return [Model(workspace, _record=r) for r in records]
 
     # -- files --------------------------------------------------------------------------------------------
@@ -348,11 +353,27 @@ def _parse_id(model_id: str) -> tuple[str, int]:
 
 
 def _dataset_id(dataset: Any) -> str:
+    """What a model records of a dataset: a registered dataset's ``name:version:digest`` (it says which
+    bytes), else its id or name."""
+    ref = getattr(dataset, "lineage_ref", None)
+    if isinstance(ref, str) and ref:
+        return ref
     for attr in ("id", "name"):
         value = getattr(dataset, attr, None)
         if value:
             return str(value)
     return str(dataset)
+
+
+def _dataset_refs(dataset: Any) -> set[str]:
+    """The recorded forms that mean ``dataset``: a dataset object's ``name:version:digest``, or the
+    string given (``name:version`` also matches through :func:`_prefixes`)."""
+    return {dataset} if isinstance(dataset, str) else {_dataset_id(dataset), str(getattr(dataset, "id", ""))}
+
+
+def _prefixes(refs: set[str]) -> tuple[str, ...]:
+    # "name:version" matches the recorded "name:version:digest".
+    return tuple(f"{r}:" for r in refs if r.count(":") == 1)
 
 
 def _filters(kind: str, wanted: Mapping[str, Any] | Iterable[Any] | None) -> dict[str, str | None] | None:

@@ -47,7 +47,7 @@ from .values import finite_number, iso_utc
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
-    from .. import Datastore
+    from .. import Dataset, Datastore
     from .compute import ComputeTarget
     from .environment import Environment
     from .experiment import Experiment
@@ -503,6 +503,13 @@ class Workspace:
         from .. import Datastore
 
         return Datastore.list(self)
+
+    @property
+    def datasets(self) -> dict[str, Dataset]:
+        """Every registered dataset's latest version, by name (as ``Dataset.get_all(ws)``)."""
+        from .. import Dataset
+
+        return Dataset.get_all(self)
 
     def get_default_datastore(self) -> Datastore:
         """The default datastore: ``workspaceblobstore`` (a folder in ``.mlws/``, made on first use)

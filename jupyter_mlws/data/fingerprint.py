@@ -51,6 +51,7 @@ __all__ = [
     "FileEntry",
     "Fingerprint",
     "fingerprint",
+    "list_files",
     "stat_cache_path",
     "verify",
 ]
@@ -507,6 +508,20 @@ def fingerprint(
     digests, hashed_files, hashed_bytes = _digests_local([(f.path, f.st) for f in found], cache_file, n, progress)
     entries = [FileEntry(f.rel, size, digest) for f, (digest, size) in zip(found, digests, strict=True)]
     return Fingerprint(DataManifest(tuple(entries)), base, None, hashed_files, hashed_bytes)
+
+
+def list_files(
+    source: Source, *, fs: AbstractFileSystem | None = None, root: str | os.PathLike[str] | None = None
+) -> tuple[str, list[tuple[str, str]], AbstractFileSystem | None]:
+    """The files ``source`` names, as :func:`fingerprint` would find them, without reading them:
+    ``(root, [(relative path, path)] sorted by relative path, the remote filesystem or None)``."""
+    items = _as_list(source)
+    remote_fs = _resolve_fs(items, fs)
+    if remote_fs is not None:
+        base, files = _list_remote(remote_fs, items, None if root is None else os.fspath(root))
+        return base, sorted(files.items()), remote_fs
+    base, found = _list_local(items, None if root is None else os.fspath(root))
+    return base, sorted((f.rel, f.path) for f in found), None
 
 
 def _bind_remote(fs: AbstractFileSystem, path: str) -> Callable[[], tuple[str, int]]:

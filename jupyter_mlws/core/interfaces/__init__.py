@@ -7,7 +7,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
 - :class:`MetadataStore` (``metadata.py``): the composition of one interface per concern —
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
-  :class:`EventStore` and :class:`DatastoreStore`, all derived from :class:`MetadataInterface`
+  :class:`EventStore`, :class:`DatastoreStore` and :class:`DatasetStore`, all derived from :class:`MetadataInterface`
   (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 from .activities import ActivityStore
 from .artifacts import ArtifactStore
 from .base import MetadataInterface
+from .datasets import DatasetInputRecord, DatasetStore, DatasetVersionRecord
 from .datastores import DatastoreRecord, DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
@@ -29,6 +30,9 @@ from .tracking import MetricTuple, TrackingStore
 __all__ = [
     "ActivityStore",
     "ArtifactStore",
+    "DatasetInputRecord",
+    "DatasetStore",
+    "DatasetVersionRecord",
     "DatastoreRecord",
     "DatastoreStore",
     "EnvironmentStore",

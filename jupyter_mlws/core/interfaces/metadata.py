@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .activities import ActivityStore
+from .datasets import DatasetStore
 from .datastores import DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
@@ -25,6 +26,7 @@ class MetadataStore(
     EnvironmentStore,
     EventStore,
     DatastoreStore,
+    DatasetStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

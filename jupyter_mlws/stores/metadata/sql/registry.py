@@ -51,6 +51,7 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
                     index_elements=[model_names.c.name], set_={"last_version": model_names.c.last_version + 1}
                 ).returning(model_names.c.last_version)
             ).scalar_one()
+            datasets_json = json.dumps([list(d) for d in datasets]) if datasets else None
             key = conn.execute(
                 model_versions.insert()
                 .values(
@@ -58,7 +59,7 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
                     version=version,
                     description=description,
                     run_id=run_id,
-                    datasets=json.dumps([list(d) for d in datasets]) if datasets else None,
+                    datasets=datasets_json,
                     created_time=created_time,
                 )
                 .returning(model_versions.c.key)
@@ -71,7 +72,7 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             self.upsert_values(conn, model_tags, "model_key", key, tags or {})
             self.upsert_values(conn, model_properties, "model_key", key, properties or {})
             self.emit(conn, "model.version.created", {"name": name, "version": version}, run_id)
-            return self._records(conn, [(key, name, version, created_time, description, run_id, None)])[0]
+            return self._records(conn, [(key, name, version, created_time, description, run_id, datasets_json)])[0]
 
     def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:
         keys = [row[0] for row in rows]

@@ -259,3 +259,48 @@ datastores = Table(
     Column("is_default", Integer, nullable=False),
     Column("created_time", Float, nullable=False),
 )
+
+dataset_names = Table(
+    "dataset_names",
+    metadata,
+    # One row per dataset name: its kind (a name never changes kind) and the version counter, bumped
+    # inside the transaction that adds a version (concurrent registrations get distinct versions).
+    Column("name", String(255), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("last_version", Integer, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+dataset_versions = Table(
+    "dataset_versions",
+    metadata,
+    # Immutable once written (issue 15): the manifest digest says which bytes the version holds.
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), ForeignKey("dataset_names.name", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("content_key", String(64), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("tags", Text, nullable=False),  # JSON object
+    Column("created_time", Float, nullable=False),
+    Column("file_count", BigInteger, nullable=False),
+    Column("total_size", BigInteger, nullable=False),
+    Column("rows", BigInteger, nullable=True),
+    Column("schema", Text, nullable=True),  # JSON list of {"name", "type"}
+    Column("definition", Text, nullable=False),  # JSON: source, manifest, spec
+    UniqueConstraint("name", "version"),
+)
+
+run_dataset_inputs = Table(
+    "run_dataset_inputs",
+    metadata,
+    # The datasets a run read (lineage); dataset_id is NULL for an unregistered dataset.
+    Column("run_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), primary_key=True),
+    Column("input_name", String(255), primary_key=True),
+    Column("dataset_id", String(64), nullable=True),
+    Column("dataset_name", String(255), nullable=True),
+    Column("version", Integer, nullable=True),
+    Column("digest", String(64), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Index(None, "dataset_id"),
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ....core.interfaces import MetadataStore
 from .activities import ActivitiesMixin
+from .datasets import DatasetsMixin
 from .datastores import DatastoresMixin
 from .environments import EnvironmentsMixin
 from .events import EventsMixin
@@ -27,6 +28,7 @@ class SqlMetadataStore(
     EnvironmentsMixin,
     EventsMixin,
     DatastoresMixin,
+    DatasetsMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
