@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.workspace import Workspace
-from ...data.dataset import Dataset
+from ...data.dataset import Dataset, TabularDataset
 from ...errors import InvalidArgumentError, NotFoundError
 from ..base import MlwsHandler
 from ..serialize import dataset_json, dataset_version_json, empty_page
@@ -43,7 +43,7 @@ def _versions(ws: Workspace, name: str) -> list[Dataset]:
     """Every version of ``name``, oldest first; a 404 naming the registered datasets when there is none."""
     versions = Dataset.list_versions(ws, name)
     if not versions:
-        known = ", ".join(d.name for d in Dataset.list(ws)) or "none"
+        known = ", ".join(sorted(Dataset.get_all(ws))) or "none"
         raise NotFoundError(f"dataset {name!r} is not registered in this workspace (registered: {known})")
     return versions
 
@@ -79,4 +79,18 @@ class DatasetPreviewHandler(MlwsHandler):
         wanted = _version(version)
         rows = self.integer("rows", 100, 1, MAX_PREVIEW_ROWS)
         ws = self.require_workspace()
-        await self.reply(lambda: Dataset.get_by_name(ws, name, version=wanted).preview(rows=rows))
+        await self.reply(lambda: _preview(Dataset.get_by_name(ws, name, version=wanted), rows))
+
+
+def _preview(dataset: Dataset, rows: int) -> dict[str, Any]:
+    """The first ``rows`` rows of a tabular version; for a file dataset, its first files (path, size,
+    sha256) from the registered manifest (``FileDataset`` has no ``preview()`` of its own)."""
+    if isinstance(dataset, TabularDataset):
+        return dataset.preview(rows=rows)
+    entries = dataset.manifest.entries
+    return {
+        "columns": [{"name": "path", "type": "string"}, {"name": "size", "type": "int64"},
+                    {"name": "sha256", "type": "string"}],
+        "rows": [[e.path, e.size, e.sha256] for e in entries[:rows]],
+        "total_rows": len(entries),
+    }  # fmt: skip

@@ -35,7 +35,7 @@ export class RunInputs {
         const label =
           name !== null
             ? `${name}${version !== null ? ` v${version}` : ''}`
-            : trans.__('unregistered dataset %1', id);
+            : trans.__('unregistered dataset %1', id ?? digest.slice(0, 12));
         const target = el('span', name !== null ? 'jp-mlws-link' : '', label);
         if (name !== null) {
           row.dataset.dataset = name;
