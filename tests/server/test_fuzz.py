@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from jupyter_mlws import Model
+from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from jupyter_mlws.core.workspace import close_backends
 from jupyter_mlws.data.dataset import Dataset
 from tests.server.apispec import SPEC
@@ -113,12 +114,15 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 
 def _seed_datasets(seed: Seed, root: Path) -> None:
-    """A tabular dataset (two versions, one used by a run and a model) and a file dataset, so that the
-    dataset routes reach real data."""
+    """A tabular dataset (two versions, the first used by a run and a model) and a file dataset, so that
+    the dataset routes reach real data."""
     folder = root / "data" / "iris"
     folder.mkdir(parents=True)
     (folder / "a.csv").write_text("x,y,label\n1,2.5,a\n3,,b\n")
     first = Dataset.Tabular.from_delimited_files(str(folder / "*.csv")).register(seed.ws, "iris")
+    # The run the fuzz reads answers an input dataset (RunDetail.input_datasets is checked too).
+    record = DatasetInputRecord(seed.files_run, "training", first.id, first.name, first.version, first.digest, "direct")
+    seed.ws.metadata.add_run_inputs(seed.files_run, [record])
     (folder / "b.csv").write_text("x,y,label\n5,6.5,c\n")
     Dataset.Tabular.from_delimited_files(str(folder / "*.csv")).register(seed.ws, "iris", create_new_version=True)
     Dataset.File.from_files(str(folder)).register(seed.ws, "iris-files")
