@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from jupyter_mlws import Experiment, Model, Workspace
-from jupyter_mlws.data.dataset import Dataset
+from jupyter_mlws import Dataset, Experiment, Model, Workspace
+from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from tests.browser.conftest import running_lab, screenshot
 from tests.browser.test_sidebar import open_sidebar
 
@@ -21,8 +21,6 @@ FILES = 3
 
 
 def _record_input(ws: Workspace, run_id: str, name: str, ds: Dataset, mode: str) -> None:
-    from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
-
     ws.metadata.add_run_inputs(run_id, [DatasetInputRecord(run_id, name, ds.id, ds.name, ds.version, ds.digest, mode)])
 
 
@@ -110,6 +108,7 @@ def test_datasets_section_page_preview_and_lineage(browser: Any, tmp_path: Path,
         model_link = view.locator('[data-testid="mlws-lineage-model"]')
         assert model_link.inner_text() == "penguin-clf:1"
         run_link = view.locator(f'[data-testid="mlws-lineage-run"][data-run-id="{run_id}"]')
+        run_link.scroll_into_view_if_needed()
         screenshot(page, "dataset-page")
 
         # The run opens from the lineage and lists the dataset among its inputs, which leads back.

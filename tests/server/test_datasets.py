@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlws import Experiment, Model, Workspace
-from jupyter_mlws.data.dataset import Dataset
+from jupyter_mlws import Dataset, Experiment, Model, Workspace
+from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from tests.server.conftest import Api, expect_error
 
 IRIS_V1 = "sepal,petal,species,measured\n5.1,1.4,setosa,2024-01-02T03:04:05\n4.9,1.3,setosa,2024-01-03T00:00:00\n"
@@ -29,8 +29,6 @@ class Seeded:
 
 
 def _record_input(ws: Workspace, run_id: str, name: str, ds: Dataset, mode: str) -> None:
-    from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
-
     ws.metadata.add_run_inputs(run_id, [DatasetInputRecord(run_id, name, ds.id, ds.name, ds.version, ds.digest, mode)])
 
 
