@@ -90,6 +90,7 @@ export class DatasetPage extends Widget {
    * (switching versions quickly, events) fold into one more pass after it.
    */
   refresh(): Promise<void> {
+    this._previewWanted = true;
     return this._refresher.run();
   }
 
@@ -135,7 +136,12 @@ export class DatasetPage extends Widget {
     this._drawSchema(detail);
     this._drawLineage(detail);
     this._drawFiles(detail);
-    await this._drawPreview(detail);
+    // The preview reads the version's files: only when asked (opening, reopening, another version),
+    // not for every event that may have added lineage.
+    if (this._previewWanted || detail.id !== this._previewId) {
+      this._previewWanted = false;
+      await this._drawPreview(detail);
+    }
   }
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
@@ -144,7 +150,7 @@ export class DatasetPage extends Widget {
       event.kind === 'model.version.created' ||
       (event.kind === 'run.status' && event.data.status === 'Completed')
     ) {
-      void this.refresh();
+      void this._refresher.run();
     }
   }
 
@@ -297,6 +303,7 @@ export class DatasetPage extends Widget {
         return;
       }
       this._preview.setData(preview.columns, preview.rows);
+      this._previewId = detail.id;
       this._previewStatus.textContent =
         preview.total_rows !== null && preview.total_rows > preview.rows.length
           ? trans.__(
@@ -308,6 +315,7 @@ export class DatasetPage extends Widget {
     } catch (reason) {
       // A version whose files changed since registration says so here (and shows no other data).
       this._preview.setData([], []);
+      this._previewId = null;
       this._previewStatus.textContent = errorMessage(reason);
     }
   }
@@ -315,6 +323,9 @@ export class DatasetPage extends Widget {
   private _context: IPageContext;
   private _version: number | null;
   private _detail: DatasetVersionDetail | null = null;
+  /** The version (id) whose rows the preview shows, and whether to read them again anyway. */
+  private _previewId: string | null = null;
+  private _previewWanted = true;
   private _refresher = new Coalescer(() => this._refreshOnce(), {
     stopped: () => this.isDisposed
   });
