@@ -15,6 +15,13 @@ Run from the repository root::
 4. Correctness, not speed: one file edited in place with its size kept and its mtime put back
    (``os.utime``), as some editors and sync tools do. Does each tool see the change?
 
+5. Tables (``--rows``, default 1,000,000 x 20 columns; ``--skip-tables`` leaves them out):
+   ``Dataset.Tabular.register_pandas_dataframe(df, …)`` — its digest step (the sha256 of the Parquet file
+   it wrote, every row) against the floor, a sha256 over the frame's Arrow buffers; its whole call against
+   MLflow's ``mlflow.data.from_pandas(df).digest`` (if MLflow is installed: it hashes the first 10,000
+   rows only, into 32 bits). And ``to_pandas_dataframe()`` of a registered 1M-row CSV (its files checked
+   through the stat cache) against ``pandas.read_csv(path, engine="pyarrow")``.
+
 The files are random bytes, written and then left alone for longer than the stat cache's racy window
 (2 s), as data a user registers was written earlier. Everything is read from the page cache (the tree
 was just written and is read once before timing), so the figures compare CPU work, not the disk.
@@ -101,6 +108,88 @@ def rewrite_in_place(path: Path, keep_mtime: bool) -> None:
         stream.write(os.urandom(before.st_size))
     if keep_mtime:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+# -- tables ---------------------------------------------------------------------------------------------------
+def make_frame(rows: int) -> Any:
+    """``rows`` x 20 columns: 10 floats, 5 integers, 5 short strings."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    columns: dict[str, Any] = {f"f{i}": rng.random(rows) for i in range(10)}
+    columns |= {f"i{i}": rng.integers(0, 1_000_000, rows) for i in range(5)}
+    words = np.array([f"w{j:04d}" for j in range(5000)], dtype=object)
+    columns |= {f"s{i}": words[rng.integers(0, len(words), rows)] for i in range(5)}
+    return pd.DataFrame(columns)
+
+
+def arrow_buffers_sha256(df: Any) -> Callable[[], str]:
+    """The floor: one sha256 over every buffer of the frame's Arrow table (converted beforehand)."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    buffers = [b for column in table.columns for chunk in column.chunks for b in chunk.buffers() if b is not None]
+
+    def run() -> str:
+        h = hashlib.sha256()
+        for buffer in buffers:
+            h.update(buffer)
+        return h.hexdigest()
+
+    return run
+
+
+def bench_tables(work: Path, rows: int, repeats: int) -> dict[str, Any]:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from jupyter_mlws import Dataset, Workspace
+
+    ws = Workspace.create(work / "tables-ws")
+    say(f"making a {rows:,} × 20 frame …")
+    df = make_frame(rows)
+    floor = arrow_buffers_sha256(df)
+    floor_s = median_time(floor, repeats)
+    names = iter(range(10**6))
+    register_s = median_time(
+        lambda: Dataset.Tabular.register_pandas_dataframe(
+            df, ws.get_default_datastore(), f"frame{next(names)}", show_progress=False
+        ),
+        repeats,
+    )
+    Dataset.Tabular.register_pandas_dataframe(df, ws.get_default_datastore(), "frame", show_progress=False)
+    parquet = next(Path(ws.get_default_datastore().url.removeprefix("file://")).rglob("data.parquet"))
+    digest_s = median_time(lambda: fingerprint(parquet), repeats)  # no stat cache: every byte hashed
+    figures: dict[str, Any] = {
+        "rows": rows,
+        "columns": 20,
+        "arrow_mb": pa.Table.from_pandas(df, preserve_index=False).nbytes / 2**20,
+        "parquet_mb": parquet.stat().st_size / 2**20,
+        "arrow_sha256_s": floor_s,
+        "mlws_digest_s": digest_s,
+        "mlws_register_pandas_s": register_s,
+    }
+    try:
+        import mlflow.data
+
+        figures["mlflow_version"] = mlflow.__version__  # type: ignore[attr-defined]
+        figures["mlflow_from_pandas_s"] = median_time(lambda: mlflow.data.from_pandas(df).digest, repeats)
+    except ImportError:
+        say("MLflow not installed: its row is left out (pip install -r benchmarks/requirements.txt)")
+
+    say("writing the CSV …")
+    csv = work / "table.csv"
+    pacsv.write_csv(pa.Table.from_pandas(df, preserve_index=False), csv)
+    time.sleep(RACY_WINDOW_NS / 1e9 + 0.5)  # written earlier, as data a user registers was
+    ds = Dataset.Tabular.from_delimited_files(str(csv)).register(ws, "csv")
+    ds.to_pandas_dataframe()  # warm: the page cache and the stat cache, for both
+    pd.read_csv(csv, engine="pyarrow")
+    figures["csv_mb"] = csv.stat().st_size / 2**20
+    figures["mlws_to_pandas_s"] = median_time(lambda: Dataset.get_by_name(ws, "csv").to_pandas_dataframe(), repeats)
+    figures["pandas_read_csv_pyarrow_s"] = median_time(lambda: pd.read_csv(csv, engine="pyarrow"), repeats)
+    return figures
 
 
 # -- jupyter-mlws ---------------------------------------------------------------------------------------------
@@ -242,28 +331,34 @@ def main() -> int:
     parser.add_argument("--dvc", help="the dvc command to compare with (default: dvc on the PATH)")
     parser.add_argument("--tmpdir", type=Path, default=None, help="where the tree is written")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "datasets.json")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the table benchmarks (20 columns)")
+    parser.add_argument("--skip-tables", action="store_true", help="leave the table benchmarks out")
+    parser.add_argument("--skip-tree", action="store_true", help="leave the file-tree benchmarks out")
     args = parser.parse_args()
     if args.quick:
-        args.files, args.mb, args.repeats = 200, 20, 1
+        args.files, args.mb, args.repeats, args.rows = 200, 20, 1, 50_000
     load_before = load_average()
     dvc = find_dvc(args.dvc)
     work = Path(tempfile.mkdtemp(prefix="mlws-bench-datasets-", dir=args.tmpdir))
     try:
-        tree = work / "tree"
-        say(f"writing {args.files} files / {args.mb} MB …")
-        paths = make_tree(tree, args.files, args.mb)
-        # Data a user registers was written earlier: let the racy window pass, so the cache may trust it.
-        time.sleep(RACY_WINDOW_NS / 1e9 + 0.5)
-        say("timing jupyter-mlws and the floors …")
-        mlws = bench_mlws(work, tree, paths, args.repeats)
+        mlws: dict[str, Any] | None = None
         dvc_figures: dict[str, Any] | None = None
-        if dvc:
-            say("timing dvc add …")
-            dvc_figures = bench_dvc(dvc, work, tree, paths, args.repeats)
-        else:
-            say("dvc not installed: its rows are left out (pip install 'dvc>=3,<4', or pass --dvc)")
-        time.sleep(RACY_WINDOW_NS / 1e9 + 0.5)  # the tree is old again before the correctness check
-        mlws["sees_in_place_edit"] = mlws_sees_in_place_edit(work, tree, paths)
+        if not args.skip_tree:
+            tree = work / "tree"
+            say(f"writing {args.files} files / {args.mb} MB …")
+            paths = make_tree(tree, args.files, args.mb)
+            # Data a user registers was written earlier: let the racy window pass, so the cache may trust it.
+            time.sleep(RACY_WINDOW_NS / 1e9 + 0.5)
+            say("timing jupyter-mlws and the floors …")
+            mlws = bench_mlws(work, tree, paths, args.repeats)
+            if dvc:
+                say("timing dvc add …")
+                dvc_figures = bench_dvc(dvc, work, tree, paths, args.repeats)
+            else:
+                say("dvc not installed: its rows are left out (pip install 'dvc>=3,<4', or pass --dvc)")
+            time.sleep(RACY_WINDOW_NS / 1e9 + 0.5)  # the tree is old again before the correctness check
+            mlws["sees_in_place_edit"] = mlws_sees_in_place_edit(work, tree, paths)
+        tables = None if args.skip_tables else bench_tables(work, args.rows, args.repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -276,10 +371,44 @@ def main() -> int:
         "load_average_before": load_before,
         "load_average_after": load_average(),
     }
-    print_table(mlws, dvc_figures, env)
+    if mlws is not None:
+        print_table(mlws, dvc_figures, env)
+    if tables is not None:
+        print_tables(tables)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"env": env, "mlws": mlws, "dvc": dvc_figures}, indent=2))
+    args.output.write_text(json.dumps({"env": env, "mlws": mlws, "dvc": dvc_figures, "tables": tables}, indent=2))
     return 0
+
+
+def print_tables(t: dict[str, Any]) -> None:
+    ms = lambda s: f"{s * 1000:,.0f} ms"  # noqa: E731
+    met = lambda ok: "met" if ok else "missed"  # noqa: E731
+    print(
+        f"Tables: {t['rows']:,} rows × {t['columns']} columns ({t['arrow_mb']:.0f} MB as Arrow, "
+        f"{t['parquet_mb']:.0f} MB as Parquet, {t['csv_mb']:.0f} MB as CSV)"
+    )
+    print()
+    print("| Figure | jupyter-mlws | Peer / floor | Ratio / target |")
+    print("|---|---:|---:|---|")
+    digest = t["mlws_digest_s"] / t["arrow_sha256_s"]
+    print(
+        f"| Digest of the frame (every row) | {ms(t['mlws_digest_s'])} (sha256 of the Parquet file) | sha256 of the "
+        f"Arrow buffers: {ms(t['arrow_sha256_s'])} | {digest:.2f}× (target ≤ 2×: {met(digest <= 2)}) |"
+    )
+    if "mlflow_from_pandas_s" in t:
+        ratio = t["mlws_register_pandas_s"] / t["mlflow_from_pandas_s"]
+        print(
+            f"| `register_pandas_dataframe` (write Parquet, fingerprint, register) vs MLflow "
+            f"{t['mlflow_version']} `from_pandas(df).digest` (first 10,000 rows, 32 bits) | "
+            f"{ms(t['mlws_register_pandas_s'])} | {ms(t['mlflow_from_pandas_s'])} | {ratio:.2f}× MLflow's time |"
+        )
+    read = t["mlws_to_pandas_s"] / t["pandas_read_csv_pyarrow_s"]
+    print(
+        f"| `to_pandas_dataframe()` of a registered CSV (files checked) | {ms(t['mlws_to_pandas_s'])} | "
+        f"`pd.read_csv(engine='pyarrow')`: {ms(t['pandas_read_csv_pyarrow_s'])} | {read:.2f}× "
+        f"(target ≤ 1.2×: {met(read <= 1.2)}) |"
+    )
+    print()
 
 
 def print_table(m: dict[str, Any], d: dict[str, Any] | None, env: dict[str, Any]) -> None:

@@ -51,7 +51,13 @@ class StatCache:
 
     @property
     def changed(self) -> bool:
-        return bool(self._changes) or self._hashed
+        """Whether :meth:`save` has something to write: a new or updated entry, or a first file after a
+        hash. Dropped entries alone are not worth a rewrite (a stale entry never matches its file's new
+        stat key); they go with the next write — which keeps "one file touched" at a stat walk plus
+        that file's hash."""
+        if any(entry is not None for entry in self._changes.values()):
+            return True
+        return self._hashed and self.path is not None and not self.path.exists()
 
     def lookup(self, path: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``path`` if its entry is well formed and its stat key matches ``st``."""
@@ -90,8 +96,8 @@ class StatCache:
             self._changes[path] = None
 
     def save(self) -> None:
-        """Write this process's changes into the cache file (nothing to do if no file was hashed and no
-        entry changed). Errors are swallowed: a cache that cannot be written only costs a re-hash next
+        """Write this process's changes into the cache file (nothing to do unless :attr:`changed`).
+        Errors are swallowed: a cache that cannot be written only costs a re-hash next
         time."""
         if self.path is None or not self.changed:
             return

@@ -726,6 +726,31 @@ class FileDataset(Dataset):
         _, rels = self._files(validate=False)
         return ["/" + rel for rel in rels]
 
+    def preview(self, rows: int = 100, *, validate: bool = True) -> dict[str, Any]:
+        """The first ``rows`` files as a table: path, size, sha256 (a registered version's manifest;
+        an unregistered dataset's files as listed now, without digests)."""
+        columns = [{"name": "path", "type": "string"}, {"name": "size", "type": "int64"}]
+        columns.append({"name": "sha256", "type": "string"})
+        self._ensure_definition()
+        count = max(0, int(rows))
+        if self._manifest is not None:
+            entries = self._manifest.entries
+            return {
+                "columns": columns,
+                "rows": [[e.path, e.size, e.sha256] for e in entries[:count]],
+                "total_rows": len(entries),
+            }
+        where, rels = self._files(validate=False)
+        sizes = [
+            int(where.call(where.fs.size, where.join(r))) if where.fs else os.path.getsize(where.join(r))
+            for r in rels[:count]
+        ]
+        return {
+            "columns": columns,
+            "rows": [[rel, size, None] for rel, size in zip(rels, sizes, strict=False)],
+            "total_rows": len(rels),
+        }
+
     def download(
         self,
         target_path: str | os.PathLike[str] | None = None,
@@ -905,16 +930,24 @@ class TabularDataset(Dataset):
         return self._read(validate).to_pandas()
 
     def preview(self, rows: int = 100, *, validate: bool = True) -> dict[str, Any]:
-        """The first ``rows`` rows as JSON values, with the column types."""
-        table = self._read(validate).slice(0, max(0, int(rows)))
+        """The first ``rows`` rows as JSON values, with the column types (reads only as much of the
+        files as those rows need, where the dataset's steps allow)."""
+        files = self._table_files(validate)
+        where = self._pinned_where() or _resolve(self._workspace, self._source)[1]
+        table = where.call(tabular.read_head, files, self.spec, max(0, int(rows)))
         return {
             "columns": tabular.schema_of(table),
             "rows": tabular.jsonable_rows(table),
             "total_rows": self.rows if self.rows is not None else None,
         }
 
+    _known_profile: tuple[int, builtins.list[dict[str, str]]] | None = None
+
     def _profile(self, workspace: Workspace, found: Any) -> tuple[int | None, builtins.list[dict[str, str]] | None]:
-        """Rows and schema of what is being registered (reads the fingerprinted files)."""
+        """Rows and schema of what is being registered (reads the fingerprinted files, unless this
+        dataset was just written from a table whose rows and schema are known)."""
+        if self._known_profile is not None:
+            return self._known_profile
         ref = _where_of_root(workspace, self._fingerprint_root or {"datastore": None, "path": found.root})
         files = [tabular.TableFile(e.path, ref.join(e.path), ref.fs) for e in found.manifest.entries]
         table = ref.call(tabular.read_table, files, self.spec)
@@ -975,6 +1008,24 @@ class TabularDataset(Dataset):
         rel = _write_parquet(table, datastore, "converted", "part-00000.parquet")
         return Dataset.Tabular.from_parquet_files(datastore.path(rel))
 
+    def to_csv_files(self, separator: str = ",") -> TabularDataset:
+        """The table written as one delimited file on the workspace's default datastore, as a new
+        (unregistered) tabular dataset of that file."""
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        tabular.new_spec("delimited", separator=separator)  # checks the separator
+        if self._workspace is None:
+            raise InvalidStateError(
+                "to_csv_files(): the dataset knows no workspace to write to; register it first, or make it from a "
+                "datastore path"
+            )
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(self._read(True), sink, write_options=pacsv.WriteOptions(delimiter=separator))
+        datastore = Datastore.get_default(self._workspace)
+        rel = _put_bytes(sink.getvalue().to_pybytes(), datastore, "converted", "part-00000.csv")
+        return Dataset.Tabular.from_delimited_files(datastore.path(rel), separator=separator)
+
     def get_profile(self) -> dict[str, Any]:
         return {"rows": self.rows, "columns": self.schema}
 
@@ -1008,13 +1059,17 @@ def _write_parquet(table: pa.Table, datastore: Datastore, folder: str, leaf: str
 
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink)
-    data = sink.getvalue().to_pybytes()
-    rel = f"{folder.strip('/')}/{hashlib.sha256(data).hexdigest()[:16]}/{leaf}" if folder else leaf
-    with tempfile.TemporaryDirectory(prefix="mlws-parquet-") as tmp:
+    return _put_bytes(sink.getvalue().to_pybytes(), datastore, folder, leaf)
+
+
+def _put_bytes(data: bytes, datastore: Datastore, folder: str, leaf: str) -> str:
+    """Store ``data`` as ``folder/<content hash>/leaf`` on ``datastore``; answers the path."""
+    folder = "/".join(filter(None, [folder.strip("/"), hashlib.sha256(data).hexdigest()[:16]]))
+    with tempfile.TemporaryDirectory(prefix="mlws-table-") as tmp:
         local = Path(tmp) / leaf
         local.write_bytes(data)
-        datastore.upload_files([local], relative_root=tmp, target_path=rel.rsplit("/", 1)[0], show_progress=False)
-    return rel
+        datastore.upload_files([local], relative_root=tmp, target_path=folder, show_progress=False)
+    return f"{folder}/{leaf}"
 
 
 # -- factories (v1's Dataset.File / Dataset.Tabular) --------------------------------------------------------
@@ -1143,7 +1198,8 @@ class TabularDatasetFactory:
             raise InvalidArgumentError(f"the DataFrame cannot be stored as a table: {exc}") from None
         rel = _write_parquet(table, ref.datastore, "/".join(filter(None, [ref.path, name])), "data.parquet")
         _progress_line(show_progress, f"Wrote {table.num_rows} rows to {ref.datastore.name}:{rel}")
-        ds = TabularDatasetFactory.from_parquet_files(ref.datastore.path(rel))
+        ds = TabularDatasetFactory.from_parquet_files(ref.datastore.path(rel), validate=False)  # just written
+        ds._known_profile = (table.num_rows, tabular.schema_of(table))
         return ds.register(ref.datastore.workspace, name, description, tags, create_new_version=True)  # type: ignore[return-value]
 
 
@@ -1158,10 +1214,10 @@ def _header(header: bool | str) -> bool:
 def _checked_tabular(path: Any, spec: dict[str, Any], validate: bool) -> TabularDataset:
     ds = _checked(TabularDataset, path, spec, validate)
     assert isinstance(ds, TabularDataset)
-    if validate:  # the first file parses and the types apply (a clear error now rather than at the first read)
+    if validate:  # the first rows parse and the types apply (a clear error now rather than at the first read)
         where, rels = ds._files(validate=False)
         first = [tabular.TableFile(rels[0], where.join(rels[0]), where.fs)]
-        where.call(tabular.read_table, first, {**spec, "steps": [{"op": "take", "count": 1}]})
+        where.call(tabular.read_head, first, spec, 100)
     return ds
 
 

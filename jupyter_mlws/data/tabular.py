@@ -34,6 +34,7 @@ __all__ = [
     "column_types_spec",
     "jsonable_rows",
     "new_spec",
+    "read_head",
     "read_table",
     "schema_of",
 ]
@@ -197,16 +198,46 @@ def read_table(files: Sequence[TableFile], spec: Mapping[str, Any], *, workers: 
         with ThreadPoolExecutor(n, thread_name_prefix="mlws-read") as pool:
             tables = list(pool.map(lambda f: _read_one(f, spec), files))
     table = _concat(tables, files)
+    _check_typed_columns(table, spec)
+    return apply_steps(table, spec.get("steps", []))
+
+
+def _check_typed_columns(table: pa.Table, spec: Mapping[str, Any]) -> None:
     missing = [c for c in spec.get("column_types", {}) if c not in table.column_names]
     if missing:
         raise InvalidArgumentError(
             f"set_column_types names column(s) {', '.join(repr(c) for c in missing)}, which the data does not have "
             f"(columns: {', '.join(repr(c) for c in table.column_names[:30])})"
         )
-    return apply_steps(table, spec.get("steps", []))
 
 
-def _read_one(file: TableFile, spec: Mapping[str, Any]) -> pa.Table:
+_HEAD_STEPS = frozenset({"keep_columns", "drop_columns", "take"})
+
+
+def read_head(files: Sequence[TableFile], spec: Mapping[str, Any], rows: int) -> pa.Table:
+    """The first ``rows`` rows of the table, reading no more of the files than that needs when the
+    steps allow it (only column choices and ``take``); otherwise the whole table, sliced."""
+    steps = spec.get("steps", [])
+    if any(step["op"] not in _HEAD_STEPS for step in steps):
+        return read_table(files, spec).slice(0, rows)
+    tables: list[pa.Table] = []
+    used: list[TableFile] = []
+    got = 0
+    for file in files:
+        table = _read_one(file, spec, limit=max(1, rows - got))
+        tables.append(table)
+        used.append(file)
+        got += table.num_rows
+        if got >= rows:
+            break
+    if not tables:
+        raise InvalidArgumentError("the dataset has no files to read")
+    table = _concat(tables, used)
+    _check_typed_columns(table, spec)
+    return apply_steps(table, steps).slice(0, rows)
+
+
+def _read_one(file: TableFile, spec: Mapping[str, Any], limit: int | None = None) -> pa.Table:
     import pyarrow as pa
 
     fmt = spec["format"]
@@ -214,11 +245,22 @@ def _read_one(file: TableFile, spec: Mapping[str, Any]) -> pa.Table:
     try:
         with file.open() as handle:
             if fmt == "delimited":
-                table = _read_delimited(handle, spec, types, file)
+                table = _read_delimited(handle, spec, types, file, limit)
             elif fmt == "parquet":
                 import pyarrow.parquet as pq
 
-                table = pq.read_table(handle)
+                if limit is None:
+                    table = pq.read_table(handle)
+                else:  # the first row groups only
+                    parquet = pq.ParquetFile(handle)
+                    batches = []
+                    got = 0
+                    for batch in parquet.iter_batches(batch_size=max(1, min(limit, 65536))):
+                        batches.append(batch)
+                        got += batch.num_rows
+                        if got >= limit:
+                            break
+                    table = pa.Table.from_batches(batches, schema=parquet.schema_arrow).slice(0, limit)
             else:
                 import pyarrow.json as pj
 
@@ -239,7 +281,7 @@ def _read_one(file: TableFile, spec: Mapping[str, Any]) -> pa.Table:
 
 
 def _read_delimited(
-    handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], file: TableFile
+    handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], file: TableFile, limit: int | None = None
 ) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pc
@@ -254,6 +296,16 @@ def _read_delimited(
             # Datetimes with formats are parsed after reading (any of several formats).
             column_types[column] = pa.string() if kind.kind == "datetime" and kind.formats else kind.arrow_type()
         convert = pc.ConvertOptions(column_types=column_types, strings_can_be_null=False)
+        if limit is not None:  # stream blocks until enough rows (types are inferred from the first block)
+            reader = pc.open_csv(handle, read_options=read, parse_options=parse, convert_options=convert)
+            batches = []
+            got = 0
+            for batch in reader:
+                batches.append(batch)
+                got += batch.num_rows
+                if got >= limit:
+                    break
+            return pa.Table.from_batches(batches, schema=reader.schema).slice(0, limit)
     else:
         data = handle.read()
         names = pc.open_csv(io.BytesIO(data), read_options=read, parse_options=parse).schema.names

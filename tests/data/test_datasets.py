@@ -141,6 +141,9 @@ def test_parquet_and_json_lines_and_the_table_steps(ws: Workspace, tmp_path: Pat
     )
     converted = Dataset.get_by_name(ws, "first-ten").to_parquet_files()
     assert converted.to_pandas_dataframe()["x"].tolist() == list(range(10))
+    as_csv = Dataset.get_by_name(ws, "first-ten").to_csv_files(separator=";")
+    assert as_csv.to_pandas_dataframe()["y"].tolist() == [f"v{i}" for i in range(10)]
+    assert as_csv.source.startswith("workspaceblobstore:converted/")
 
 
 def test_register_pandas_dataframe_keeps_the_version_of_the_same_frame(
@@ -377,3 +380,17 @@ def test_separators_headers_bools_and_untyped_text(tmp_path: Path) -> None:
     assert repr(DataType.to_datetime(["%d/%m/%Y"])) == "DataType.to_datetime(['%d/%m/%Y'])"
     with pytest.raises(InvalidArgumentError, match="separator is one character"):
         Dataset.Tabular.from_delimited_files(str(tmp_path / "t.tsv"), separator="::")
+
+
+def test_preview_reads_only_the_rows_it_shows(ws: Workspace, tmp_path: Path) -> None:
+    # A bad line far below the first rows: the preview (a head read) is fine; a full read names the line.
+    body = "".join(f"{i},v{i}\n" for i in range(200_000))  # beyond the first 1 MiB block
+    _write(tmp_path / "big", {"a.csv": "n,s\n" + body + "1,2,3\n", "b.csv": "n,s\n7,x\n"})
+    ds = Dataset.Tabular.from_delimited_files(str(tmp_path / "big"))  # validation reads the head only
+    preview = ds.preview(3)
+    assert preview["columns"] == [{"name": "n", "type": "int64"}, {"name": "s", "type": "string"}]
+    assert preview["rows"] == [[0, "v0"], [1, "v1"], [2, "v2"]]
+    with pytest.raises(InvalidArgumentError, match=r"'a.csv' line 200002: 3 field\(s\) where the header has 2"):
+        ds.to_pandas_dataframe()
+    files = Dataset.File.from_files(str(tmp_path / "big")).register(ws, "big-files")
+    assert [row[0] for row in files.preview()["rows"]] == ["a.csv", "b.csv"]
