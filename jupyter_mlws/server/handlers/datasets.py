@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.workspace import Workspace
-from ...data.dataset import Dataset, TabularDataset
-from ...errors import InvalidArgumentError, NotFoundError
+from ...data.dataset import Dataset, FileDataset, TabularDataset
+from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..base import MlwsHandler
 from ..serialize import dataset_json, dataset_version_json, empty_page
 
@@ -83,14 +83,8 @@ class DatasetPreviewHandler(MlwsHandler):
 
 
 def _preview(dataset: Dataset, rows: int) -> dict[str, Any]:
-    """The first ``rows`` rows of a tabular version; for a file dataset, its first files (path, size,
-    sha256) from the registered manifest (``FileDataset`` has no ``preview()`` of its own)."""
-    if isinstance(dataset, TabularDataset):
-        return dataset.preview(rows=rows)
-    entries = dataset.manifest.entries
-    return {
-        "columns": [{"name": "path", "type": "string"}, {"name": "size", "type": "int64"},
-                    {"name": "sha256", "type": "string"}],
-        "rows": [[e.path, e.size, e.sha256] for e in entries[:rows]],
-        "total_rows": len(entries),
-    }  # fmt: skip
+    """The first ``rows`` rows of a tabular version, or the first files (path, size, sha256) of a file
+    dataset's manifest."""
+    if not isinstance(dataset, TabularDataset | FileDataset):  # every registered dataset is one of them
+        raise InvalidStateError(f"dataset {dataset.name!r} is of an unknown kind {dataset.kind!r}")
+    return dataset.preview(rows=rows)
