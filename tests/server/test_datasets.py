@@ -5,6 +5,7 @@ reply is validated against openapi.yaml by the ``api`` client, which also fails 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,6 +147,20 @@ async def test_unknown_names_and_versions_are_404s_naming_what_exists(api: Api, 
         assert "iris" in message and "blobs" in message, message
     for path in ("datasets/iris/versions/3", "datasets/iris/versions/3/preview", "datasets/iris/versions/2147483647"):
         expect_error(await api.get(path), 404, "NotFoundError", "iris")
+
+
+async def test_a_file_changed_since_registration_is_a_409_never_other_data(
+    api: Api, seeded: Seeded, jp_root_dir: Path
+) -> None:
+    csv = Path(jp_root_dir) / "data" / "iris" / "a.csv"
+    before = csv.stat()
+    csv.write_text(IRIS_V1.replace("5.1", "9.9"))  # same size, in place, mtime put back
+    os.utime(csv, ns=(before.st_atime_ns, before.st_mtime_ns))
+    reply = await api.get("datasets/iris/versions/1/preview")
+    message = expect_error(reply, 409, "DatasetChangedError", "a.csv", seeded.iris_v1.manifest.entries[0].sha256)
+    assert "9.9" not in message
+    # The version itself (manifest, lineage) is still answered: it is what was registered.
+    assert (await api.ok("datasets/iris/versions/1"))["digest"] == seeded.iris_v1.digest
 
 
 @pytest.mark.parametrize("rows", ["0", "1001", "-1", "abc", "1.5", "", "99999999999999999999999"])
