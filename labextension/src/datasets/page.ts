@@ -11,7 +11,8 @@ import {
   DatasetVersionDetail,
   getDataset,
   getDatasetVersion,
-  previewDataset
+  previewDataset,
+  TERMINAL_STATUSES
 } from '../request';
 import { openRun } from '../run/open';
 import type { IPageContext } from '../tokens';
@@ -145,10 +146,13 @@ export class DatasetPage extends Widget {
   }
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
-    // New lineage: a model registered with this dataset, or a run that used it ending.
+    // New lineage: a model registered (with this dataset?), a job submitted (its inputs are recorded
+    // with it) or ended. Cheap: the version is read again, its preview rows are not.
     if (
       event.kind === 'model.version.created' ||
-      (event.kind === 'run.status' && event.data.status === 'Completed')
+      event.kind === 'run.created' ||
+      (event.kind === 'run.status' &&
+        TERMINAL_STATUSES.has(String(event.data.status)))
     ) {
       void this._refresher.run();
     }
