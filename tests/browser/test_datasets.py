@@ -105,8 +105,11 @@ def test_datasets_section_page_preview_and_lineage(browser: Any, tmp_path: Path,
         columns = view.locator('[data-testid="mlws-dataset-column"] th').all_inner_texts()
         assert columns == ["island", "bill_mm", "count"]
         assert ds.digest in view.locator('[data-testid="mlws-dataset-digest"]').inner_text()
-        model_link = view.locator('[data-testid="mlws-lineage-model"]')
-        assert model_link.inner_text() == "penguin-clf:1"
+        model_link = view.locator('[data-testid="mlws-lineage-model"][data-model="penguin-clf"]')
+        assert view.locator('[data-testid="mlws-lineage-model"]').all_inner_texts() == ["penguin-clf:1"]
+        # A model registered with this version while the page is open joins its lineage (events stream).
+        Model.register(Workspace(root), str(root / "weights.bin"), "penguin-reg", datasets=[("training", ds)])
+        view.locator('[data-testid="mlws-lineage-model"][data-model="penguin-reg"]').wait_for(timeout=TIMEOUT_MS)
         run_link = view.locator(f'[data-testid="mlws-lineage-run"][data-run-id="{run_id}"]')
         run_link.scroll_into_view_if_needed()
         screenshot(page, "dataset-page")
