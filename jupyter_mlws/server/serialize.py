@@ -4,13 +4,26 @@ views (``RunSummary.as_dict()``): one shape for REST, the CLI and the magics."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.model import Model
 from ..core.values import iso_utc
 from ..core.workspace import Workspace
 
-__all__ = ["empty_page", "model_json", "run_reply"]
+if TYPE_CHECKING:
+    from ..data.dataset import Dataset
+
+__all__ = [
+    "MANIFEST_FILES",
+    "dataset_json",
+    "dataset_version_json",
+    "empty_page",
+    "model_json",
+    "run_inputs",
+    "run_reply",
+]
+
+MANIFEST_FILES = 1000  # files of a dataset version's manifest in one answer (the rest: download it)
 
 
 def empty_page() -> dict[str, Any]:
@@ -38,3 +51,45 @@ def model_json(model: Model, files: bool = False) -> dict[str, Any]:
     if files:
         data["files"] = [{"path": f.path, "size": f.size} for f in model.files()]
     return data
+
+
+def dataset_json(dataset: Dataset) -> dict[str, Any]:
+    """A dataset version's ``summary()``, its time as the API's ISO string."""
+    data = dict(dataset.summary())
+    created = data.get("created_time")
+    if isinstance(created, int | float):
+        data["created_time"] = iso_utc(created)
+    return data
+
+
+def dataset_version_json(dataset: Dataset) -> dict[str, Any]:
+    """One version: the summary, the schema, the manifest's first files and the lineage."""
+    entries = dataset.manifest.entries
+    files = [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in entries[:MANIFEST_FILES]]
+    lineage = dataset.get_lineage()
+    return {
+        **dataset_json(dataset),
+        "schema": dataset.schema,
+        "manifest": {
+            "file_count": dataset.file_count,
+            "total_size": dataset.total_size,
+            "files": files,
+            "truncated": len(entries) > MANIFEST_FILES,
+        },
+        "lineage": {"runs": list(lineage["runs"]), "models": list(lineage["models"])},
+    }
+
+
+def run_inputs(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
+    """The datasets a run used, as ``get_details()["inputDatasets"]`` lists them (only the documented keys)."""
+    found = []
+    for item in ws.services.queries.details(run_id).get("inputDatasets", []):
+        dataset = item.get("dataset") or {}
+        found.append(
+            {
+                "name": item["name"],
+                "dataset": {key: dataset.get(key) for key in ("name", "version", "id", "digest")},
+                "mode": item.get("mode") or "direct",
+            }
+        )
+    return found

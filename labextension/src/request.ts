@@ -28,6 +28,14 @@ export type ModelDetail = components['schemas']['ModelDetail'];
 export type ModelVersionDetail = components['schemas']['ModelVersionDetail'];
 export type ModelRegistrationRequest =
   components['schemas']['ModelRegistrationRequest'];
+export type DatasetSummary = components['schemas']['DatasetSummary'];
+export type DatasetPage = components['schemas']['DatasetPage'];
+export type DatasetDetail = components['schemas']['DatasetDetail'];
+export type DatasetVersionDetail =
+  components['schemas']['DatasetVersionDetail'];
+export type DatasetPreview = components['schemas']['DatasetPreview'];
+export type DatasetColumn = components['schemas']['DatasetColumn'];
+export type RunInputDataset = components['schemas']['RunInputDataset'];
 
 /** Statuses after which a run never changes again. */
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
@@ -184,6 +192,35 @@ export function registerModel(
   return requestAPI<ModelVersionDetail>(
     `models/${encodeURIComponent(name)}/versions`,
     { method: 'POST', body: JSON.stringify(request) }
+  );
+}
+
+export function listDatasets(): Promise<DatasetPage> {
+  return requestAPI<DatasetPage>('datasets');
+}
+
+export function getDataset(name: string): Promise<DatasetDetail> {
+  return requestAPI<DatasetDetail>(`datasets/${encodeURIComponent(name)}`);
+}
+
+/** One version of a dataset (`latest` or a number): schema, manifest summary, lineage. */
+export function getDatasetVersion(
+  name: string,
+  version: number | 'latest'
+): Promise<DatasetVersionDetail> {
+  return requestAPI<DatasetVersionDetail>(
+    `datasets/${encodeURIComponent(name)}/versions/${version}`
+  );
+}
+
+/** The first `rows` rows (1..1000) of a dataset version. */
+export function previewDataset(
+  name: string,
+  version: number | 'latest',
+  rows: number
+): Promise<DatasetPreview> {
+  return requestAPI<DatasetPreview>(
+    `datasets/${encodeURIComponent(name)}/versions/${version}/preview?rows=${rows}`
   );
 }
 

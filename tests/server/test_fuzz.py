@@ -33,7 +33,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from jupyter_mlws import Model
+from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from jupyter_mlws.core.workspace import close_backends
+from jupyter_mlws.data.dataset import Dataset
 from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
 from tests.support.jupyter_env import isolated_server_env
@@ -64,6 +67,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     root = tmp_path / "root"
     root.mkdir()
     seed = seed_workspace(root)
+    _seed_datasets(seed, root)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -109,6 +113,24 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         stop_jobs(root)
 
 
+def _seed_datasets(seed: Seed, root: Path) -> None:
+    """A tabular dataset (two versions, the first used by a run and a model) and a file dataset, so that
+    the dataset routes reach real data."""
+    folder = root / "data" / "iris"
+    folder.mkdir(parents=True)
+    (folder / "a.csv").write_text("x,y,label\n1,2.5,a\n3,,b\n")
+    first = Dataset.Tabular.from_delimited_files(str(folder / "*.csv")).register(seed.ws, "iris")
+    # The run the fuzz reads answers an input dataset (RunDetail.input_datasets is checked too).
+    record = DatasetInputRecord(seed.files_run, "training", first.id, first.name, first.version, first.digest, "direct")
+    seed.ws.metadata.add_run_inputs(seed.files_run, [record])
+    (folder / "b.csv").write_text("x,y,label\n5,6.5,c\n")
+    Dataset.Tabular.from_delimited_files(str(folder / "*.csv")).register(seed.ws, "iris", create_new_version=True)
+    Dataset.File.from_files(str(folder)).register(seed.ws, "iris-files")
+    weights = root / "data" / "weights.bin"
+    weights.write_bytes(b"w")
+    Model.register(seed.ws, str(weights), "iris-model", datasets=[("training", first)])
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}"}
 
@@ -117,6 +139,7 @@ def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
     """Path parameters naming things that exist, so generated queries reach real data."""
     run = {"run_id": seed.files_run}
     model = {"name": "clf", "version": "1"}
+    dataset = {"name": "iris", "version": "latest"}
     return {
         "/experiments/{name}/runs": [{"name": "train"}],
         "/runs/{run_id}": [run],
@@ -132,6 +155,9 @@ def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
         "/models/{name}/versions/{version}": [{"name": "clf"}, model, {"name": "clf", "version": "prod"}],
         "/models/{name}/versions/{version}/files": [model],
         "/models/{name}/versions/{version}/files/{path}": [model, {**model, "path": "clf/model.pkl"}],
+        "/datasets/{name}": [{"name": "iris"}, {"name": "iris-files"}],
+        "/datasets/{name}/versions/{version}": [{"name": "iris"}, {"name": "iris", "version": "1"}, dataset],
+        "/datasets/{name}/versions/{version}/preview": [{"name": "iris"}, dataset, {"name": "iris-files"}],
     }.get(path, [])
 
 
@@ -155,6 +181,12 @@ def _tuned(op: Any, seed: Seed) -> list[Any]:
     if op.path.startswith("/models/{name}/versions/{version}"):
         cases = op.as_strategy(path_parameters={"name": "clf"})
         strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "path", "version", str(cv[1]))))
+    if op.path.startswith("/datasets/{name}/versions/{version}"):
+        cases = op.as_strategy(path_parameters={"name": "iris"})
+        strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "path", "version", str(cv[1]))))
+    if op.path == "/datasets/{name}/versions/{version}/preview":
+        cases = op.as_strategy(path_parameters={"name": "iris", "version": "1"})
+        strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "query", "rows", str(cv[1]))))
     if op.path in ("/runs", "/experiments/{name}/runs"):
         cases = op.as_strategy(path_parameters={"name": "train"}) if "{name}" in op.path else op.as_strategy()
         strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "query", "page_token", _token(cv[1]))))

@@ -9,7 +9,7 @@ against its ``components/schemas`` entry in openapi.yaml.
 
 How a new feature adds its routes:
 
-1. Write its handlers in its own module here (``datasets.py``, ``pipelines.py``, ``webservices.py``,
+1. Write its handlers in its own module here (``pipelines.py``, ``webservices.py``,
    ``sweeps.py`` and ``monitoring.py`` are waiting, empty). A handler module imports ``..base``,
    ``..requests``, ``..serialize`` and the core, never another handler module nor ``stores``
    (tests/test_layering.py checks it).
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .activities import ActivitiesHandler, ActivityHandler
 from .computes import ComputesHandler
+from .datasets import DatasetHandler, DatasetPreviewHandler, DatasetsHandler, DatasetVersionHandler
 from .datastores import DatastoresHandler
 from .environments import EnvironmentHandler, EnvironmentsHandler
 from .events import EventsHandler
@@ -55,6 +56,7 @@ def handlers() -> list[tuple[str, type]]:
     """The route table: (URL pattern, handler class); tornado matches each pattern whole."""
     run = rf"{API}/runs/(?P<run_id>[^/]+)"
     model = rf"{API}/models/(?P<name>[^/]+)"
+    dataset_version = rf"{API}/datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)"
     return [
         (rf"{API}/workspace", WorkspaceHandler),
         (rf"{API}/experiments", ExperimentsHandler),
@@ -79,6 +81,10 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{API}/activities", ActivitiesHandler),
         (rf"{API}/activities/(?P<activity_id>[^/]+)", ActivityHandler),
         (rf"{API}/datastores", DatastoresHandler),
+        (rf"{API}/datasets", DatasetsHandler),
+        (rf"{API}/datasets/(?P<name>[^/]+)", DatasetHandler),
+        (dataset_version, DatasetVersionHandler),
+        (rf"{dataset_version}/preview", DatasetPreviewHandler),
         (rf"{API}/environments", EnvironmentsHandler),
         (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
         (rf"{API}/events", EventsHandler),

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...core.search import parse_filter, parse_order_by
 from ..base import MlwsHandler
-from ..serialize import empty_page, run_reply
+from ..serialize import empty_page, run_inputs, run_reply
 
 __all__ = ["MAX_POINTS", "RunCancelHandler", "RunHandler", "RunMetricsHandler", "RunsHandler"]
 
@@ -34,7 +34,13 @@ class RunsHandler(MlwsHandler):
 class RunHandler(MlwsHandler):
     async def get(self, run_id: str) -> None:
         ws = self.require_workspace()
-        await self.reply(lambda: ws.services.queries.run_view(run_id).as_dict())
+
+        def view() -> dict[str, Any]:
+            data = ws.services.queries.run_view(run_id).as_dict()
+            data["input_datasets"] = run_inputs(ws, run_id)
+            return data
+
+        await self.reply(view)
 
 
 class RunMetricsHandler(MlwsHandler):

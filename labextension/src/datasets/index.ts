@@ -1,12 +1,9 @@
 /**
- * Datasets and datastores: a Datasets section in the sidebar (registered datasets, their versions
- * and content fingerprints) and a dataset page (schema, a preview of the rows, the runs that used
- * each version).
- *
- * Wave 2 builds it here: pages and sidebar sections in this folder, each registered by a plugin of
- * this folder through `IMlwsPages` (see `../tokens.ts` and `../run/plugin.ts` for an example).
+ * Registered datasets: the sidebar's Datasets section (`section.ts`) and the dataset page
+ * (`page.ts`: versions, a virtualised preview of the rows in `table.ts`, the schema, the lineage),
+ * registered by `plugin.ts`. The run page lists a run's input datasets and links here
+ * (`open.ts`).
  */
-import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { datasetPagePlugin, datasetsSectionPlugin } from './plugin';
 
-/** The plugins of this feature (none yet). */
-export const plugins: JupyterFrontEndPlugin<void>[] = [];
+export const plugins = [datasetPagePlugin, datasetsSectionPlugin];

@@ -9,6 +9,7 @@ import { ChildRuns } from './children';
 import { RunDetailsView } from './details';
 import { RunFiles } from './files';
 import { RunErrorBanner, RunHeader } from './header';
+import { RunInputs } from './inputs';
 import { RunLog } from './log';
 
 /** How often an active run's page re-reads the run (its metrics have no events of their own). */
@@ -16,7 +17,7 @@ const ACTIVE_REFRESH_MS = 3000;
 
 /**
  * A run in the main area: header with status and timing, metric charts, params, tags, properties,
- * git, files (preview and download), the live driver log, snapshot download, child runs, Cancel.
+ * git, input datasets, files (preview and download), the live driver log, snapshot download, child runs, Cancel.
  * Kept live by the events stream (status changes) and, while the run is active, by re-reading it.
  * Each section is a part of its own (`header.ts`, `charts.ts`, …); the page reads the run and
  * hands it to them.
@@ -34,6 +35,7 @@ export class RunPage extends ChartPage {
     this._error = new RunErrorBanner(context);
     this._charts = new MetricCharts(runId, context, refresh);
     this._details = new RunDetailsView(context);
+    this._inputs = new RunInputs(context);
     this._files = new RunFiles(runId, context);
     this._log = new RunLog(runId, context);
     this._children = new ChildRuns(context);
@@ -42,6 +44,7 @@ export class RunPage extends ChartPage {
       this._error.node,
       this._charts.node,
       this._details.node,
+      this._inputs.node,
       this._files.node,
       this._log.node,
       this._children.node
@@ -93,6 +96,7 @@ export class RunPage extends ChartPage {
     this._header.update(run);
     this._error.update(run);
     this._details.update(run);
+    this._inputs.update(run);
     this._children.update(run);
     this._log.update(run, first);
     try {
@@ -137,6 +141,7 @@ export class RunPage extends ChartPage {
   private _error: RunErrorBanner;
   private _charts: MetricCharts;
   private _details: RunDetailsView;
+  private _inputs: RunInputs;
   private _files: RunFiles;
   private _log: RunLog;
   private _children: ChildRuns;
