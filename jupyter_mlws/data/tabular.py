@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..errors import InvalidArgumentError
+from ..errors import BackendUnavailableError, InvalidArgumentError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -188,7 +188,7 @@ class TableFile:
 def read_table(files: Sequence[TableFile], spec: Mapping[str, Any], *, workers: int | None = None) -> pa.Table:
     """The table ``spec`` makes of ``files`` (in the given order): each file read on a thread pool,
     typed, concatenated, then the steps applied."""
-
+    _require_pyarrow()
     if not files:
         raise InvalidArgumentError("the dataset has no files to read")
     n = max(1, min(len(files), workers or min(8, os.cpu_count() or 1)))
@@ -211,12 +211,26 @@ def _check_typed_columns(table: pa.Table, spec: Mapping[str, Any]) -> None:
         )
 
 
+def _require_pyarrow() -> None:
+    """A job's environment may lack what tabular datasets read with: say so, and what to add."""
+    try:
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise BackendUnavailableError(
+            f"reading a tabular dataset needs pyarrow and pandas, which this Python cannot import ({exc}); in a job, "
+            "add them to its environment (Environment.python.conda_dependencies.add_pip_package('pyarrow') and "
+            "'pandas'), as Azure ML v1 jobs add azureml-dataprep[pandas]"
+        ) from None
+
+
 _HEAD_STEPS = frozenset({"keep_columns", "drop_columns", "take"})
 
 
 def read_head(files: Sequence[TableFile], spec: Mapping[str, Any], rows: int) -> pa.Table:
     """The first ``rows`` rows of the table, reading no more of the files than that needs when the
     steps allow it (only column choices and ``take``); otherwise the whole table, sliced."""
+    _require_pyarrow()
     steps = spec.get("steps", [])
     if any(step["op"] not in _HEAD_STEPS for step in steps):
         return read_table(files, spec).slice(0, rows)
