@@ -162,9 +162,15 @@ def _is_local(fs: AbstractFileSystem) -> bool:
 def _root_ref(where: _Where, base: str) -> dict[str, Any]:
     """How a version remembers its root: relative to its datastore, else the local path or URL."""
     if where.datastore is not None:
-        ds_root = where.root.rstrip("/")
-        rel = base[len(ds_root) :].strip("/") if base.startswith(ds_root) else base.strip("/")
-        return {"datastore": where.datastore.name, "path": rel}
+        # Relative to the datastore's own root: ``where.root`` is a version's folder when ``where`` was
+        # rebuilt from a stored root (a registered or derived version registered again).
+        ds_root = where.datastore._root().rstrip("/")
+        if base != ds_root and not base.startswith(ds_root + "/"):
+            raise InvalidStateError(
+                f"the files are at {base}, outside datastore {where.datastore.name!r} ({where.datastore.url}); "
+                "make the dataset from a path on that datastore"
+            )
+        return {"datastore": where.datastore.name, "path": base[len(ds_root) :].strip("/")}
     if where.fs is not None:
         protocol = where.fs.protocol if isinstance(where.fs.protocol, str) else where.fs.protocol[0]
         return {"datastore": None, "path": f"{protocol}://{base.lstrip('/')}"}
