@@ -506,6 +506,7 @@ class Dataset:
         return found
 
     _fingerprint_root: dict[str, Any] | None = None
+    _staged_of: dict[str, Any] | None = None  # a job's staged copy: name, version, id of what was staged
 
     def download_files(
         self,
@@ -568,6 +569,18 @@ class Dataset:
         when ``name`` exists. A name registered as the other kind (file / tabular) is refused.
         """
         name = validate_entity_name("dataset", name)
+        if self._staged is not None:
+            # A job's copy lives in a folder that goes away with the job: a version rooted there could never
+            # be read again. Register from where the data is.
+            of = self._staged_of or {}
+            which = "an unregistered dataset"
+            if of.get("name"):
+                which = f"dataset {of.get('name')!r} version {of.get('version')}"
+            raise InvalidStateError(
+                f"this is a job's copy of {which} (in {self._staged}), which is removed with the job: register the "
+                f"original instead — Dataset.get_by_name(ws, {of.get('name') or 'NAME'!r}, "
+                f"{of.get('version') or 'VERSION'}), with the same steps — as {name!r}"
+            )
         tag_values = _tags(tags)
         if description is not None and not isinstance(description, str):
             raise InvalidArgumentError(f"description is a string, got {type(description).__name__}")
@@ -671,6 +684,7 @@ class Dataset:
         manifest = DataManifest.from_dict(data["manifest"])
         ds = cls._new(None, {}, data.get("spec"), manifest=manifest, staged=str(Path(folder).absolute()))
         ds._staged_info = {k: data.get(k) for k in ("name", "version", "id", "source")}
+        ds._staged_of = dict(ds._staged_info)
         return ds
 
 
@@ -770,10 +784,13 @@ class FileDataset(Dataset):
     def _subset(self, choose: Callable[[builtins.list[str]], builtins.list[str]]) -> FileDataset:
         where, rels = self._files(validate=False)
         chosen = choose(rels)
-        if self._manifest is not None and self._root is not None:
+        if self._manifest is not None and (self._root is not None or self._staged is not None):
             keep = set(chosen)
             manifest = DataManifest(tuple(e for e in self._manifest.entries if e.path in keep))
-            derived = FileDataset._new(self._workspace, self._source, None, root=self._root, manifest=manifest)
+            derived = FileDataset._new(
+                self._workspace, self._source, None, root=self._root, manifest=manifest, staged=self._staged
+            )
+            derived._staged_of = self._staged_of
             return derived  # type: ignore[return-value]
         patterns = [where.join(rel) for rel in chosen]
         source = dict(self._source)
@@ -933,10 +950,12 @@ class TabularDataset(Dataset):
             self._source,
             tabular.with_step(self.spec, op, **args),
             root=self._root,
-            manifest=self._manifest if self._root is not None else None,
+            # A version's (or a job's staged copy's) files are its manifest's: the derived one reads those.
+            manifest=self._manifest if self._root is not None or self._staged is not None else None,
             staged=self._staged,
         )
-        derived._staged_info = {}
+        derived._staged_info = {"source": self._staged_info["source"]} if self._staged_info.get("source") else {}
+        derived._staged_of = self._staged_of
         return derived  # type: ignore[return-value]
 
     def take(self, count: int) -> TabularDataset:

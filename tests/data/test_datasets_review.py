@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlws import Dataset, Datastore, Workspace
+from jupyter_mlws import Dataset, Datastore, FileDataset, Workspace
+from jupyter_mlws.errors import InvalidStateError, NotFoundError
 
 
 @pytest.fixture
@@ -38,3 +39,28 @@ def test_a_version_derived_from_a_datastore_subfolder_version_registers_and_read
     one = files.take(1).register(ws, "one-file")
     assert Dataset.get_by_name(ws, "one-file").download(str(tmp_path / "dl")) == [str(tmp_path / "dl" / "a.csv")]
     assert one.file_count == 1
+
+
+def test_a_staged_job_input_reads_through_steps_and_is_not_registered_half_way(ws: Workspace, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text("x,y\n1,2\n3,4\n5,6\n")
+    table = Dataset.Tabular.from_delimited_files(str(src)).register(ws, "table")
+    staged = Dataset._from_staged(tmp_path / "job", table._stage(tmp_path / "job"))
+    assert staged.take(2).to_pandas_dataframe()["x"].tolist() == [1, 3]
+    assert staged.keep_columns("y").to_pandas_dataframe().columns.tolist() == ["y"]
+    left, right = staged.random_split(0.5, seed=3)
+    assert sorted(left.to_pandas_dataframe()["x"].tolist() + right.to_pandas_dataframe()["x"].tolist()) == [1, 3, 5]
+
+    for ds in (staged, staged.take(1)):
+        with pytest.raises(InvalidStateError, match=r"job's copy of dataset 'table' version 1.*Dataset\.get_by_name"):
+            ds.register(ws, "from-job")
+    files = Dataset.File.from_files(str(src)).register(ws, "files")
+    staged_files = Dataset._from_staged(tmp_path / "job-files", files._stage(tmp_path / "job-files"))
+    assert isinstance(staged_files, FileDataset)
+    assert staged_files.take(1).to_path() == ["/a.csv"]
+    for ds in (staged_files, staged_files.take(1)):
+        with pytest.raises(InvalidStateError, match=r"job's copy of dataset 'files' version 1"):
+            ds.register(ws, "from-job")
+    with pytest.raises(NotFoundError):
+        Dataset.get_by_name(ws, "from-job")  # nothing stored
