@@ -34,6 +34,7 @@ from ..core.interfaces import DatasetStore, DatasetVersionRecord
 from ..core.names import validate_entity_name
 from ..errors import (
     AlreadyExistsError,
+    BackendUnavailableError,
     DatasetChangedError,
     InvalidArgumentError,
     InvalidStateError,
@@ -147,11 +148,25 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
     patterns = list(source["patterns"])
     remote = [p for p in patterns if "://" in p]
     if remote:
-        from fsspec.core import url_to_fs
-
-        fs, _ = url_to_fs(remote[0])
+        fs, _ = _url_to_fs(remote[0])
         return patterns, _Where(fs, "/", None)
     return patterns, _Where(None, "/", None)
+
+
+def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
+    """fsspec's filesystem for ``url``; an unknown scheme or a filesystem package that is not installed
+    is a clear error naming the URL (not fsspec's bare ValueError / ImportError)."""
+    from fsspec.core import url_to_fs
+
+    try:
+        fs, path = url_to_fs(url)
+    except ImportError as exc:  # the protocol's package (s3fs, gcsfs, adlfs …) is not installed
+        raise BackendUnavailableError(f"cannot read {url}: {exc}") from None
+    except ValueError as exc:  # "Protocol not known: …"
+        raise InvalidArgumentError(
+            f"cannot read {url}: {exc}; use a local path, a (datastore, 'path') tuple or an s3:// or memory:// URL"
+        ) from None
+    return fs, path
 
 
 def _is_local(fs: AbstractFileSystem) -> bool:
@@ -188,9 +203,7 @@ def _where_of_root(workspace: Workspace | None, root: Mapping[str, Any]) -> _Whe
         return _Where(None if _is_local(fs) else fs, full, obj)
     path = str(root["path"])
     if "://" in path:
-        from fsspec.core import url_to_fs
-
-        fs, stripped = url_to_fs(path)
+        fs, stripped = _url_to_fs(path)
         return _Where(fs, stripped, None)
     return _Where(None, path, None)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import Dataset, Datastore, FileDataset, Workspace
-from jupyter_mlws.errors import InvalidStateError, NotFoundError
+from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError, NotFoundError
 
 
 @pytest.fixture
@@ -64,3 +64,10 @@ def test_a_staged_job_input_reads_through_steps_and_is_not_registered_half_way(w
             ds.register(ws, "from-job")
     with pytest.raises(NotFoundError):
         Dataset.get_by_name(ws, "from-job")  # nothing stored
+
+
+def test_an_unknown_url_scheme_or_a_missing_filesystem_package_is_a_clear_error() -> None:
+    with pytest.raises(InvalidArgumentError, match=r"foo://bucket/x.*Protocol not known"):
+        Dataset.File.from_files("foo://bucket/x")
+    with pytest.raises(BackendUnavailableError, match=r"gcs://bucket/x"):
+        Dataset.Tabular.from_parquet_files("gcs://bucket/x")
