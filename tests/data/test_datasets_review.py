@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlws import Dataset, Datastore, FileDataset, Workspace
+from jupyter_mlws import Dataset, Datastore, FileDataset, Model, Workspace
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError, NotFoundError
 
 
@@ -71,3 +71,12 @@ def test_an_unknown_url_scheme_or_a_missing_filesystem_package_is_a_clear_error(
         Dataset.File.from_files("foo://bucket/x")
     with pytest.raises(BackendUnavailableError, match=r"gcs://bucket/x"):
         Dataset.Tabular.from_parquet_files("gcs://bucket/x")
+
+
+def test_model_list_takes_a_dataset_id_string_as_v1(ws: Workspace, lake: Datastore, tmp_path: Path) -> None:
+    table = Dataset.Tabular.from_delimited_files(lake.path("data/sub")).register(ws, "table")
+    (tmp_path / "m.pkl").write_bytes(b"model")
+    model = Model.register(ws, str(tmp_path / "m.pkl"), "churn", datasets=[("training", table)])
+    assert table.id is not None
+    assert [m.id for m in Model.list(ws, dataset_id=table.id)] == [model.id]
+    assert Model.list(ws, dataset_id="no-such-id") == []
