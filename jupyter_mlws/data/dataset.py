@@ -1124,6 +1124,7 @@ class TabularDatasetFactory:
             infer_column_types=infer_column_types,
             include_path=include_path,
             set_column_types=set_column_types,
+            empty_as_string=empty_as_string,
         )
         return _checked_tabular(path, spec, validate)
 

@@ -140,15 +140,17 @@ def new_spec(
     infer_column_types: bool = True,
     include_path: bool = False,
     set_column_types: Mapping[str, Any] | None = None,
+    empty_as_string: bool = False,
 ) -> dict[str, Any]:
-    """A reading spec (JSON) for files of format ``fmt``; checks its arguments."""
+    """A reading spec (JSON) for files of format ``fmt``; checks its arguments. ``empty_as_string``
+    (delimited files) keeps empty fields of text columns as ``""``; by default they are nulls, as in v1."""
     if fmt not in FORMATS:
         raise InvalidArgumentError(f"unknown tabular format {fmt!r}: use one of {', '.join(FORMATS)}")
     if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
         raise InvalidArgumentError(f"separator is one character (not a quote or a line break), got {separator!r}")
     if encoding.lower().replace("-", "") not in ("utf8", "utf8sig", "ascii", "latin1", "iso88591"):
         raise InvalidArgumentError(f"encoding {encoding!r} is not supported here: use 'utf8' or 'latin1'")
-    return {
+    spec: dict[str, Any] = {
         "format": fmt,
         "separator": separator,
         "header": bool(header),
@@ -158,6 +160,9 @@ def new_spec(
         "column_types": column_types_spec(set_column_types),
         "steps": [],
     }
+    if empty_as_string:  # only when set: the specs (and content keys) of the default stay as they were
+        spec["empty_as_string"] = True
+    return spec
 
 
 def with_step(spec: Mapping[str, Any], op: str, **args: Any) -> dict[str, Any]:
@@ -241,6 +246,26 @@ def _read_one(file: TableFile, spec: Mapping[str, Any]) -> pa.Table:
 def _read_delimited(
     handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], file: TableFile
 ) -> pa.Table:
+    table = _read_delimited_raw(handle, spec, types)
+    return table if spec.get("empty_as_string") else _empty_text_as_null(table)
+
+
+def _empty_text_as_null(table: pa.Table) -> pa.Table:
+    """Empty fields of text columns as nulls (v1's ``empty_as_string=False``); numbers and timestamps
+    read them as nulls already."""
+    import pyarrow as pa
+    import pyarrow.compute as pcc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            column = table.column(i)
+            empty = pcc.equal(column, "")
+            if pcc.any(empty).as_py():
+                table = table.set_column(i, field, pcc.if_else(empty, pa.scalar(None, field.type), column))
+    return table
+
+
+def _read_delimited_raw(handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pc
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlws import Dataset, Datastore, FileDataset, Model, Workspace
+from jupyter_mlws import Dataset, Datastore, DataType, FileDataset, Model, Workspace
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError, NotFoundError
 
 
@@ -80,3 +80,14 @@ def test_model_list_takes_a_dataset_id_string_as_v1(ws: Workspace, lake: Datasto
     assert table.id is not None
     assert [m.id for m in Model.list(ws, dataset_id=table.id)] == [model.id]
     assert Model.list(ws, dataset_id="no-such-id") == []
+
+
+def test_empty_csv_fields_read_as_nulls_unless_empty_as_string_as_in_v1(tmp_path: Path) -> None:
+    (tmp_path / "e.csv").write_text("a,b,when\n1,,2024-01-02\n2,y,\n,z,2024-01-04\n")
+    typed = {"when": DataType.to_datetime("%Y-%m-%d")}
+    df = Dataset.Tabular.from_delimited_files(str(tmp_path / "e.csv"), set_column_types=typed).to_pandas_dataframe()
+    assert df["b"].isna().tolist() == [True, False, False] and df["when"].isna().tolist() == [False, True, False]
+    untyped = Dataset.Tabular.from_delimited_files(str(tmp_path / "e.csv"), infer_column_types=False)
+    assert untyped.to_pandas_dataframe()["a"].isna().tolist() == [False, False, True]
+    kept = Dataset.Tabular.from_delimited_files(str(tmp_path / "e.csv"), empty_as_string=True).to_pandas_dataframe()
+    assert kept["b"].tolist() == ["", "y", "z"] and kept["a"].isna().tolist() == [False, False, True]
