@@ -1078,8 +1078,7 @@ class FileDatasetFactory:
     ) -> FileDataset:
         """Files named by ``path``: a ``(datastore, 'glob')`` tuple, ``datastore.path(...)``, a list of
         them, a local path or glob, or a URL."""
-        if partition_format is not None:
-            raise InvalidArgumentError("partition_format is not supported here: include the folder in the glob instead")
+        _no_partition_format(partition_format)
         return _checked(FileDataset, path, None, validate)  # type: ignore[return-value]
 
     @staticmethod
@@ -1114,8 +1113,7 @@ class TabularDatasetFactory:
         encoding: str = "utf8",
     ) -> TabularDataset:
         """A table from delimited (CSV) files. ``set_column_types`` maps columns to ``DataType``s."""
-        if partition_format is not None:
-            raise InvalidArgumentError("partition_format is not supported here: include the folder in the glob instead")
+        _no_partition_format(partition_format)
         spec = tabular.new_spec(
             "delimited",
             separator=separator,
@@ -1137,6 +1135,7 @@ class TabularDatasetFactory:
         partition_format: str | None = None,
     ) -> TabularDataset:
         """A table from Parquet files."""
+        _no_partition_format(partition_format)
         spec = tabular.new_spec("parquet", include_path=include_path, set_column_types=set_column_types)
         return _checked_tabular(path, spec, validate)
 
@@ -1151,6 +1150,7 @@ class TabularDatasetFactory:
         encoding: str = "utf8",
     ) -> TabularDataset:
         """A table from JSON Lines files (one JSON object per line)."""
+        _no_partition_format(partition_format)
         if invalid_lines != "error":
             raise InvalidArgumentError("invalid_lines='error' is the only choice here: fix or remove the bad lines")
         spec = tabular.new_spec(
@@ -1184,6 +1184,14 @@ class TabularDatasetFactory:
         _progress_line(show_progress, f"Wrote {table.num_rows} rows to {ref.datastore.name}:{rel}")
         ds = TabularDatasetFactory.from_parquet_files(ref.datastore.path(rel))
         return ds.register(ref.datastore.workspace, name, description, tags, create_new_version=True)  # type: ignore[return-value]
+
+
+def _no_partition_format(partition_format: str | None) -> None:
+    if partition_format is not None:
+        raise InvalidArgumentError(
+            f"partition_format is not supported here (got {partition_format!r}): include the folder in the glob "
+            "instead, and include_path=True to keep each row's file path"
+        )
 
 
 def _header(header: bool | str) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from jupyter_mlws import Dataset, Datastore, DataType, FileDataset, Model, Workspace
@@ -91,3 +92,12 @@ def test_empty_csv_fields_read_as_nulls_unless_empty_as_string_as_in_v1(tmp_path
     assert untyped.to_pandas_dataframe()["a"].isna().tolist() == [False, False, True]
     kept = Dataset.Tabular.from_delimited_files(str(tmp_path / "e.csv"), empty_as_string=True).to_pandas_dataframe()
     assert kept["b"].tolist() == ["", "y", "z"] and kept["a"].isna().tolist() == [False, False, True]
+
+
+def test_partition_format_is_refused_for_every_format_not_ignored(tmp_path: Path) -> None:
+    pd.DataFrame({"v": [1]}).to_parquet(tmp_path / "p.parquet")
+    (tmp_path / "j.jsonl").write_text('{"v": 1}\n')
+    with pytest.raises(InvalidArgumentError, match="partition_format is not supported"):
+        Dataset.Tabular.from_parquet_files(str(tmp_path / "p.parquet"), partition_format="{v}/x.parquet")
+    with pytest.raises(InvalidArgumentError, match="partition_format is not supported"):
+        Dataset.Tabular.from_json_lines_files(str(tmp_path / "j.jsonl"), partition_format="{v}/x.jsonl")
