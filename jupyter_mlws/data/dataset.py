@@ -924,8 +924,15 @@ class TabularDataset(Dataset):
 
     def _read(self, validate: bool = True) -> pa.Table:
         files = self._table_files(validate)
-        where = self._pinned_where() or _resolve(self._workspace, self._source)[1]
-        return where.call(tabular.read_table, files, self.spec)
+        pinned = self._pinned_where()
+        where = pinned or _resolve(self._workspace, self._source)[1]
+        table = where.call(tabular.read_table, files, self.spec)
+        if validate and pinned is not None and pinned.fs is None:
+            # The check ran before the read: a write in between would be returned as this version's data.
+            # Checked again after it (a stat walk through the stat cache for files the first check proved),
+            # so a file changed at any time up to the end of the read is reported, never returned.
+            self._verify(pinned, True)
+        return table
 
     def to_arrow(self, *, validate: bool = True) -> pa.Table:
         """The table as a ``pyarrow.Table``."""

@@ -6,12 +6,20 @@ and ``Model.list(dataset_id=<id>)`` as v1 spells it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from jupyter_mlws import Dataset, Datastore, DataType, FileDataset, Model, Workspace
-from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError, NotFoundError
+from jupyter_mlws.data import tabular
+from jupyter_mlws.errors import (
+    BackendUnavailableError,
+    DatasetChangedError,
+    InvalidArgumentError,
+    InvalidStateError,
+    NotFoundError,
+)
 
 
 @pytest.fixture
@@ -101,3 +109,22 @@ def test_partition_format_is_refused_for_every_format_not_ignored(tmp_path: Path
         Dataset.Tabular.from_parquet_files(str(tmp_path / "p.parquet"), partition_format="{v}/x.parquet")
     with pytest.raises(InvalidArgumentError, match="partition_format is not supported"):
         Dataset.Tabular.from_json_lines_files(str(tmp_path / "j.jsonl"), partition_format="{v}/x.jsonl")
+
+
+def test_a_file_changed_between_the_check_and_the_read_is_reported_not_returned(
+    ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text("x\n1\n")
+    version = Dataset.Tabular.from_delimited_files(str(src)).register(ws, "table")
+    real = tabular.read_table
+
+    def a_writer_gets_in_first(*args: Any, **kwargs: Any) -> Any:
+        (src / "a.csv").write_text("x\n7\n")  # after the check, before the read: another process's write
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tabular, "read_table", a_writer_gets_in_first)
+    with pytest.raises(DatasetChangedError, match=r"'a.csv'"):
+        Dataset.get_by_name(ws, "table").to_pandas_dataframe()
+    assert version.to_pandas_dataframe(validate=False)["x"].tolist() == [7]  # the opt-out reads what is there
