@@ -180,6 +180,8 @@ def _root_ref(where: _Where, base: str) -> dict[str, Any]:
         # Relative to the datastore's own root: ``where.root`` is a version's folder when ``where`` was
         # rebuilt from a stored root (a registered or derived version registered again).
         ds_root = where.datastore._root().rstrip("/")
+        if where.fs is None:  # local: the listing's folders are normalised ("a/../b" is "b")
+            ds_root, base = os.path.normpath(ds_root or "/").rstrip("/"), os.path.normpath(base)
         if base != ds_root and not base.startswith(ds_root + "/"):
             raise InvalidStateError(
                 f"the files are at {base}, outside datastore {where.datastore.name!r} ({where.datastore.url}); "

@@ -128,3 +128,13 @@ def test_a_file_changed_between_the_check_and_the_read_is_reported_not_returned(
     with pytest.raises(DatasetChangedError, match=r"'a.csv'"):
         Dataset.get_by_name(ws, "table").to_pandas_dataframe()
     assert version.to_pandas_dataframe(validate=False)["x"].tolist() == [7]  # the opt-out reads what is there
+
+
+def test_a_datastore_folder_given_with_dot_dot_keeps_its_versions_readable(ws: Workspace, tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "x.csv").write_text("x\n1\n")
+    store = Datastore.register(ws, "odd", str(tmp_path / "a" / ".." / "b"))
+    store.upload(str(tmp_path / "src"), target_path="d", show_progress=False)
+    Dataset.File.from_files(store.path("d")).register(ws, "files")
+    assert Dataset.get_by_name(ws, "files").download(str(tmp_path / "dl")) == [str(tmp_path / "dl" / "x.csv")]
