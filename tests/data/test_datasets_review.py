@@ -138,3 +138,15 @@ def test_a_datastore_folder_given_with_dot_dot_keeps_its_versions_readable(ws: W
     store.upload(str(tmp_path / "src"), target_path="d", show_progress=False)
     Dataset.File.from_files(store.path("d")).register(ws, "files")
     assert Dataset.get_by_name(ws, "files").download(str(tmp_path / "dl")) == [str(tmp_path / "dl" / "x.csv")]
+
+
+def test_a_project_folder_holding_the_workspace_leaves_its_state_and_secrets_out(tmp_path: Path) -> None:
+    project = Workspace.create(tmp_path / "project")
+    Datastore.register(project, "s3ish", "memory://bucket", credentials={"key": "k", "secret": "s3cr3t"})
+    (tmp_path / "project" / "x.csv").write_text("x\n1\n")
+    (tmp_path / "project" / ".git").mkdir()
+    (tmp_path / "project" / ".git" / "index").write_bytes(b"changes with every commit")
+    version = Dataset.File.from_files(str(tmp_path / "project")).register(project, "project")
+    assert [e.path for e in version.manifest.entries] == ["x.csv"]
+    got = Dataset.get_by_name(project, "project").download(str(tmp_path / "dl"))  # the database moved on meanwhile
+    assert got == [str(tmp_path / "dl" / "x.csv")]
