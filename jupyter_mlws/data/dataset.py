@@ -189,6 +189,8 @@ def _root_ref(where: _Where, base: str) -> dict[str, Any]:
             )
         return {"datastore": where.datastore.name, "path": base[len(ds_root) :].strip("/")}
     if where.fs is not None:
+        if "://" in base:  # filesystems that keep whole URLs as paths (http/https): the scheme is the URL's own
+            return {"datastore": None, "path": base}
         protocol = where.fs.protocol if isinstance(where.fs.protocol, str) else where.fs.protocol[0]
         return {"datastore": None, "path": f"{protocol}://{base.lstrip('/')}"}
     return {"datastore": None, "path": base}

@@ -5,6 +5,10 @@ and ``Model.list(dataset_id=<id>)`` as v1 spells it."""
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +154,33 @@ def test_a_project_folder_holding_the_workspace_leaves_its_state_and_secrets_out
     assert [e.path for e in version.manifest.entries] == ["x.csv"]
     got = Dataset.get_by_name(project, "project").download(str(tmp_path / "dl"))  # the database moved on meanwhile
     assert got == [str(tmp_path / "dl" / "x.csv")]
+
+
+@pytest.fixture
+def web(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A plain HTTP server on loopback serving a folder (v1's public-URL datasets)."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", folder
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_dataset_of_an_http_url_registers_and_reads_back(
+    ws: Workspace, web: tuple[str, Path], tmp_path: Path
+) -> None:
+    base, folder = web
+    (folder / "t.csv").write_text("x,y\n1,2\n3,4\n")
+    Dataset.Tabular.from_delimited_files(f"{base}/t.csv").register(ws, "web-table")
+    assert Dataset.get_by_name(ws, "web-table").to_pandas_dataframe()["x"].tolist() == [1, 3]
+    Dataset.File.from_files(f"{base}/t.csv").register(ws, "web-files")
+    (folder / "t.csv").write_text("x,y\n1,2\n3,5\n")
+    with pytest.raises(DatasetChangedError, match=r"'t.csv'"):
+        Dataset.get_by_name(ws, "web-files").download(str(tmp_path / "dl"))
