@@ -40,7 +40,15 @@ from ..errors import (
     InvalidStateError,
 )
 from . import tabular
-from .datastore import DataPath, Datastore, resolve_data_path
+from .datastore import (
+    S3_ATTEMPTS,
+    S3_RETRY_PAUSE,
+    S3_TIMEOUT,
+    DataPath,
+    Datastore,
+    _is_connection_error,
+    resolve_data_path,
+)
 from .fingerprint import BUFFER_SIZE, DataManifest, FileEntry, fingerprint, list_files, stat_cache_path, verify
 
 if TYPE_CHECKING:
@@ -70,6 +78,8 @@ class _Where:
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self.datastore is not None and self.datastore.datastore_type == "s3":
             return self.datastore._call(fn, *args, **kwargs)
+        if self.datastore is None and self.fs is not None and _is_s3(self.fs):
+            return _call_s3_url(self.fs, fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
     def join(self, rel: str) -> str:
@@ -149,17 +159,59 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
     remote = [p for p in patterns if "://" in p]
     if remote:
         fs, _ = _url_to_fs(remote[0])
+        if _is_s3(fs):
+            fs.retries = 1  # the bounded retry is _call_s3_url's (s3fs would try 5 times)
         return patterns, _Where(fs, "/", None)
     return patterns, _Where(None, "/", None)
 
 
+def _is_s3(fs: AbstractFileSystem) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return "s3" in protocols
+
+
+def _call_s3_url(s3: AbstractFileSystem, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``fn(...)`` on an s3:// URL's filesystem (no datastore): an endpoint that does not answer is
+    tried ``S3_ATTEMPTS`` times in all, then reported naming it — as a datastore's calls are."""
+    for attempt in range(1, S3_ATTEMPTS + 1):
+        try:
+            return fn(*args, **kwargs)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            raise
+        except Exception as exc:
+            if not (isinstance(exc, OSError) or _is_connection_error(exc)):
+                raise
+            if attempt == S3_ATTEMPTS:
+                endpoint = (
+                    (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
+                    or getattr(s3, "endpoint_url", None)
+                    or os.environ.get("AWS_ENDPOINT_URL_S3")
+                    or os.environ.get("AWS_ENDPOINT_URL")
+                    or "the default AWS S3 endpoint"
+                )
+                raise BackendUnavailableError(
+                    f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
+                    "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
+                ) from None
+            time.sleep(S3_RETRY_PAUSE)
+    raise AssertionError("unreachable")
+
+
 def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
     """fsspec's filesystem for ``url``; an unknown scheme or a filesystem package that is not installed
-    is a clear error naming the URL (not fsspec's bare ValueError / ImportError)."""
+    is a clear error naming the URL (not fsspec's bare ValueError / ImportError). An s3:// URL gets a
+    datastore's bounded timeouts (botocore's own retries would take minutes on a dead endpoint)."""
     from fsspec.core import url_to_fs
 
+    options: dict[str, Any] = {}
+    if url.split("://", 1)[0].lower() in ("s3", "s3a"):
+        options = {
+            "config_kwargs": {"connect_timeout": S3_TIMEOUT, "read_timeout": 30, "retries": {"total_max_attempts": 1}},
+            "skip_instance_cache": True,
+        }
     try:
-        fs, path = url_to_fs(url)
+        fs, path = url_to_fs(url, **options)
     except ImportError as exc:  # the protocol's package (s3fs, gcsfs, adlfs …) is not installed
         raise BackendUnavailableError(f"cannot read {url}: {exc}") from None
     except ValueError as exc:  # "Protocol not known: …"
@@ -208,6 +260,8 @@ def _where_of_root(workspace: Workspace | None, root: Mapping[str, Any]) -> _Whe
     path = str(root["path"])
     if "://" in path:
         fs, stripped = _url_to_fs(path)
+        if _is_s3(fs):
+            fs.retries = 1
         return _Where(fs, stripped, None)
     return _Where(None, path, None)
 

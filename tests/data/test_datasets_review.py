@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import functools
 import http.server
+import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from jupyter_mlws.errors import (
     InvalidStateError,
     NotFoundError,
 )
+from tests.data.conftest import S3Server, free_port
 
 
 @pytest.fixture
@@ -184,3 +187,32 @@ def test_a_dataset_of_an_http_url_registers_and_reads_back(
     (folder / "t.csv").write_text("x,y\n1,2\n3,5\n")
     with pytest.raises(DatasetChangedError, match=r"'t.csv'"):
         Dataset.get_by_name(ws, "web-files").download(str(tmp_path / "dl"))
+
+
+def test_an_s3_url_whose_endpoint_does_not_answer_is_named_after_a_bounded_retry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match=re.escape(endpoint)):
+        Dataset.File.from_files("s3://bucket/data/*.csv")
+    assert time.monotonic() - started < 8
+
+
+def test_an_s3_url_dataset_registers_and_reads_back(
+    ws: Workspace, s3_server: S3Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bucket = s3_server.create_bucket()
+    creds = s3_server.credentials()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", creds["endpoint_url"])
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", creds["key"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", creds["secret"])
+    import s3fs
+
+    s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{bucket}/d/t.csv", b"x\n1\n2\n")
+    Dataset.Tabular.from_delimited_files(f"s3://{bucket}/d/*.csv").register(ws, "s3-url")
+    assert Dataset.get_by_name(ws, "s3-url").to_pandas_dataframe()["x"].tolist() == [1, 2]
