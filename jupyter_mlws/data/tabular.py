@@ -227,10 +227,14 @@ def _read_one(file: TableFile, spec: Mapping[str, Any]) -> pa.Table:
             else:
                 import pyarrow.json as pj
 
-                table = pj.read_json(handle)
+                encoding = str(spec.get("encoding") or "utf8")
+                if encoding.lower().replace("-", "") in ("utf8", "utf8sig", "ascii"):
+                    table = pj.read_json(handle)
+                else:  # pyarrow reads JSON as UTF-8 only: decode with the file's encoding first
+                    table = pj.read_json(io.BytesIO(handle.read().decode(encoding).encode("utf-8")))
     except FileNotFoundError:
         raise InvalidArgumentError(f"dataset file {file.rel!r} is missing ({file.path})") from None
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError) as exc:
+    except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
         if fmt == "delimited" and types and str(exc).startswith("In CSV column #"):
             _locate_bad_value(file, spec, types)  # raises naming the line; pyarrow's message has no row
         raise _read_error(file, spec, exc) from None

@@ -216,3 +216,9 @@ def test_an_s3_url_dataset_registers_and_reads_back(
     s3fs.S3FileSystem(skip_instance_cache=True).pipe(f"{bucket}/d/t.csv", b"x\n1\n2\n")
     Dataset.Tabular.from_delimited_files(f"s3://{bucket}/d/*.csv").register(ws, "s3-url")
     assert Dataset.get_by_name(ws, "s3-url").to_pandas_dataframe()["x"].tolist() == [1, 2]
+
+
+def test_json_lines_in_another_encoding_are_read_with_it(tmp_path: Path) -> None:
+    (tmp_path / "j.jsonl").write_bytes('{"n": "caf\xe9"}\n'.encode("latin1"))
+    ds = Dataset.Tabular.from_json_lines_files(str(tmp_path / "j.jsonl"), encoding="latin1")
+    assert ds.to_pandas_dataframe()["n"].tolist() == ["café"]
