@@ -592,6 +592,7 @@ class Dataset:
         unless ``overwrite`` (and then nothing is copied). Returns the local paths."""
         where, rels = self._files(validate=False)  # each file is checked while it is copied
         target = Path(target_path).absolute()
+        _check_target_folder(target, rels)
         planned = [(rel, target.joinpath(*PurePosixPath(rel).parts)) for rel in rels]
         if not overwrite:
             existing = [str(p) for _, p in planned if p.exists()]
@@ -727,6 +728,7 @@ class Dataset:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         where, rels = self._files(validate=False)
+        _check_target_folder(folder, rels)
         entries = {e.path: e for e in self._manifest.entries} if self._manifest is not None and validate else {}
         copied: builtins.list[FileEntry] = []
         for rel in rels:
@@ -757,6 +759,31 @@ class Dataset:
         ds._staged_info = {k: data.get(k) for k in ("name", "version", "id", "source")}
         ds._staged_of = dict(ds._staged_info)
         return ds
+
+
+def _check_target_folder(target: Path, rels: Sequence[str]) -> None:
+    """Clear errors, before anything is copied, for a target that cannot hold the files: a file where
+    the folder (or one of its subfolders) goes, or two files of which one would be the other's folder
+    (an object store can hold keys 'a' and 'a/b'; a folder cannot)."""
+    if target.exists() and not target.is_dir():
+        raise InvalidArgumentError(
+            f"{target} is a file, not a folder: choose a folder to copy the dataset's files into"
+        )
+    files = set(rels)
+    for rel in rels:
+        parts = PurePosixPath(rel).parts
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in files:
+                raise InvalidArgumentError(
+                    f"the dataset holds both {folder!r} and {rel!r}: one local folder cannot hold a file and a "
+                    f"folder of the same name; download a subset (ds.skip / ds.take) or rename one on its store"
+                )
+            local = target.joinpath(*parts[:i])
+            if local.exists() and not local.is_dir():
+                raise AlreadyExistsError(
+                    f"{local} is a file where the dataset's folder {folder!r} goes: move it, or choose another folder"
+                )
 
 
 def _model_order(ref: str) -> tuple[str, int]:
@@ -913,6 +940,8 @@ class MountContext:
             self._made = True
         else:
             folder = self._requested
+            if folder.exists() and not folder.is_dir():
+                raise InvalidArgumentError(f"mount point {folder} is a file: choose an empty or new folder")
             if folder.exists() and any(folder.iterdir()):
                 raise InvalidArgumentError(f"mount point {folder} is not empty: choose an empty or new folder")
             self._made = not folder.exists()

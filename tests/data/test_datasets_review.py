@@ -218,6 +218,28 @@ def test_an_s3_url_dataset_registers_and_reads_back(
     assert Dataset.get_by_name(ws, "s3-url").to_pandas_dataframe()["x"].tolist() == [1, 2]
 
 
+def test_download_or_mount_onto_a_file_and_keys_that_cannot_be_one_folder_are_clear_errors(
+    ws: Workspace, s3_server: S3Server, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.csv").write_text("x\n1\n")
+    files = Dataset.File.from_files(str(tmp_path / "src")).register(ws, "files")
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(InvalidArgumentError, match="is a file, not a folder"):
+        files.download(str(tmp_path / "taken"))
+    with pytest.raises(InvalidArgumentError, match=r"mount point .* is a file"):
+        files.mount(str(tmp_path / "taken")).start()
+
+    bucket = s3_server.create_bucket()
+    lake = Datastore.register(ws, "lake", f"s3://{bucket}", credentials=s3_server.credentials())
+    lake.filesystem.pipe(f"{bucket}/d/a", b"a file")
+    lake.filesystem.pipe(f"{bucket}/d/a/b", b"and a key below it")
+    both = Dataset.File.from_files(lake.path("d"))
+    with pytest.raises(InvalidArgumentError, match="holds both 'a' and 'a/b'"):
+        both.download(str(tmp_path / "dl"))
+    assert not (tmp_path / "dl").exists() or not any((tmp_path / "dl").iterdir())  # nothing half copied
+
+
 def test_json_lines_in_another_encoding_are_read_with_it(tmp_path: Path) -> None:
     (tmp_path / "j.jsonl").write_bytes('{"n": "caf\xe9"}\n'.encode("latin1"))
     ds = Dataset.Tabular.from_json_lines_files(str(tmp_path / "j.jsonl"), encoding="latin1")
