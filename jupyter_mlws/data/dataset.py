@@ -657,8 +657,13 @@ class Dataset:
         if description is not None and not isinstance(description, str):
             raise InvalidArgumentError(f"description is a string, got {type(description).__name__}")
         store = _store(workspace)
+        pinned = self._manifest if self._pinned_where() is not None else None
         found = self._fingerprint(workspace, progress)
         manifest: DataManifest = found.manifest
+        if pinned is not None and manifest.digest != pinned.digest:
+            # A registered (or derived) version registered again: its own bytes, or a clear refusal — never
+            # other bytes under the name of a copy of this version.
+            raise _changed_since(pinned, manifest, self.source)
         rows, schema = self._profile(workspace, found)
         content_key = hashlib.sha256(
             json.dumps([self.kind, self._spec, manifest.digest], sort_keys=True).encode()
@@ -759,6 +764,25 @@ class Dataset:
         ds._staged_info = {k: data.get(k) for k in ("name", "version", "id", "source")}
         ds._staged_of = dict(ds._staged_info)
         return ds
+
+
+def _changed_since(expected: DataManifest, found: DataManifest, where: str) -> DatasetChangedError:
+    """The error for a version whose files, fingerprinted again, are not its manifest's."""
+    now = {e.path: e.sha256 for e in found.entries}
+    changed = [(e.path, e.sha256, now.get(e.path)) for e in expected.entries if now.get(e.path) != e.sha256]
+    path, sha, got = changed[0] if changed else (expected.entries[0].path, expected.entries[0].sha256, None)
+    others = f" ({len(changed) - 1} more file(s) differ too)" if len(changed) > 1 else ""
+    what = (
+        "is missing" if got is None else f"changed since the version was registered: expected sha256 {sha}, found {got}"
+    )
+    return DatasetChangedError(
+        f"dataset file {path!r} in {where} {what}{others}. Registering this version again would store other "
+        "bytes than it holds: register the data itself (Dataset.File.from_files / Dataset.Tabular.from_*) for a "
+        "new version",
+        path=path,
+        expected=sha,
+        found=got,
+    )
 
 
 def _check_target_folder(target: Path, rels: Sequence[str]) -> None:

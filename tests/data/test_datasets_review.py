@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import threading
 import time
@@ -244,3 +245,23 @@ def test_json_lines_in_another_encoding_are_read_with_it(tmp_path: Path) -> None
     (tmp_path / "j.jsonl").write_bytes('{"n": "caf\xe9"}\n'.encode("latin1"))
     ds = Dataset.Tabular.from_json_lines_files(str(tmp_path / "j.jsonl"), encoding="latin1")
     assert ds.to_pandas_dataframe()["n"].tolist() == ["café"]
+
+
+def test_registering_a_version_again_after_its_files_changed_is_refused_not_stored_with_other_bytes(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.csv").write_text("x\n1\n")
+    (src / "b.csv").write_text("x\n2\n")
+    Dataset.File.from_files(str(src)).register(ws, "files")
+    before = (src / "a.csv").stat()
+    (src / "a.csv").write_text("x\n9\n")  # in place, same size, mtime put back
+    os.utime(src / "a.csv", ns=(before.st_atime_ns, before.st_mtime_ns))
+    version1 = Dataset.get_by_name(ws, "files", 1)
+    for again in (version1, version1.take(1)):
+        with pytest.raises(DatasetChangedError, match=r"'a.csv'.*changed since the version was registered"):
+            again.register(ws, "copy-of-1")
+    with pytest.raises(NotFoundError):
+        Dataset.get_by_name(ws, "copy-of-1")
+    assert version1.skip(1).register(ws, "b-only").file_count == 1  # its files unchanged: registered
