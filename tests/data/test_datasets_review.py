@@ -240,6 +240,12 @@ def test_download_or_mount_onto_a_file_and_keys_that_cannot_be_one_folder_are_cl
         both.download(str(tmp_path / "dl"))
     assert not (tmp_path / "dl").exists() or not any((tmp_path / "dl").iterdir())  # nothing half copied
 
+    lake.filesystem.pipe(f"{bucket}/e/sub/x.csv", b"x\n1\n")
+    lake.filesystem.pipe(f"{bucket}/e/sub/y.csv", b"x\n2\n")
+    Dataset.File.from_files(lake.path("e/sub")).register(ws, "on-s3")
+    Dataset.get_by_name(ws, "on-s3").skip(1).register(ws, "on-s3-y")  # a derived version's root on S3
+    assert Dataset.get_by_name(ws, "on-s3-y").download(str(tmp_path / "y")) == [str(tmp_path / "y" / "y.csv")]
+
 
 def test_json_lines_in_another_encoding_are_read_with_it(tmp_path: Path) -> None:
     (tmp_path / "j.jsonl").write_bytes('{"n": "caf\xe9"}\n'.encode("latin1"))
