@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from urllib.parse import urlsplit
 
 from ..core.interfaces import DatasetStore, DatasetVersionRecord
 from ..core.names import validate_entity_name
@@ -119,6 +120,7 @@ def _source_of(path: object) -> dict[str, Any]:
                 raise InvalidArgumentError("a dataset path is an empty string")
             local += 1
             if "://" in text and not text.startswith("file://"):
+                _no_secrets_in_url(text)
                 patterns.append(text)
             else:
                 patterns.append(os.path.abspath(os.path.expanduser(text.removeprefix("file://"))))
@@ -135,6 +137,19 @@ def _source_of(path: object) -> dict[str, Any]:
     source: dict[str, Any] = {"datastore": datastore.name if datastore else None, "patterns": patterns}
     source["_datastore_obj"] = datastore  # not stored: the object the user passed (its workspace)
     return source
+
+
+def _no_secrets_in_url(url: str) -> None:
+    """A URL is stored in the version's definition and shown in REST replies: it must not carry a
+    password or a query (signed URLs' tokens), as a datastore URL must not."""
+    parts = urlsplit(url)
+    if parts.password or parts.query:
+        shown = url.split("://", 1)[0] + "://" + (parts.hostname or "") + parts.path
+        raise InvalidArgumentError(
+            f"the dataset URL {shown}… carries a password or a query (a token, a signature): it would be stored in "
+            "the workspace database and shown in replies. Register a datastore with the credentials instead "
+            "(Datastore.register(ws, name, url, credentials={...})) and use (datastore, 'path')"
+        )
 
 
 def _stored(source: Mapping[str, Any]) -> dict[str, Any]:

@@ -271,3 +271,10 @@ def test_registering_a_version_again_after_its_files_changed_is_refused_not_stor
     with pytest.raises(NotFoundError):
         Dataset.get_by_name(ws, "copy-of-1")
     assert version1.skip(1).register(ws, "b-only").file_count == 1  # its files unchanged: registered
+
+
+def test_a_dataset_url_carrying_a_password_or_a_token_is_refused_not_stored(ws: Workspace) -> None:
+    for url in ("https://user:hunter2@example.invalid/t.csv", "https://example.invalid/t.csv?sig=s3cr3t&se=2030"):
+        with pytest.raises(InvalidArgumentError, match="carries a password or a query") as caught:
+            Dataset.Tabular.from_delimited_files(url, validate=False)
+        assert "hunter2" not in str(caught.value) and "s3cr3t" not in str(caught.value)
