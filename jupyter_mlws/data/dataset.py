@@ -1250,7 +1250,8 @@ class TabularDatasetFactory:
         spec = tabular.new_spec(
             "delimited",
             separator=separator,
-            header=_header(header),
+            header=_header(header) is not False,
+            header_from_first_file=_header(header) == "first_file",
             encoding=encoding,
             infer_column_types=infer_column_types,
             include_path=include_path,
@@ -1327,11 +1328,16 @@ def _no_partition_format(partition_format: str | None) -> None:
         )
 
 
-def _header(header: bool | str) -> bool:
+def _header(header: bool | str) -> bool | str:
+    """True (every file has a header line), False (none has), or "first_file" (v1's
+    ``PromoteHeadersBehavior.FROM_FIRST_FILE``: only the first file has one)."""
     if isinstance(header, bool):
         return header
-    # v1's PromoteHeadersBehavior names: every one but NO_HEADERS reads the first line as the header.
+    # v1's PromoteHeadersBehavior names: NO_HEADERS, FROM_FIRST_FILE, ALL_FILES_DIFFERENT_HEADERS,
+    # ALL_FILES_SAME_HEADERS (the enum or its name).
     text = str(getattr(header, "name", header)).upper()
+    if text == "FROM_FIRST_FILE":
+        return "first_file"
     return text not in ("NO_HEADERS", "FALSE", "0")
 
 

@@ -141,6 +141,7 @@ def new_spec(
     include_path: bool = False,
     set_column_types: Mapping[str, Any] | None = None,
     empty_as_string: bool = False,
+    header_from_first_file: bool = False,
 ) -> dict[str, Any]:
     """A reading spec (JSON) for files of format ``fmt``; checks its arguments. ``empty_as_string``
     (delimited files) keeps empty fields of text columns as ``""``; by default they are nulls, as in v1."""
@@ -160,8 +161,11 @@ def new_spec(
         "column_types": column_types_spec(set_column_types),
         "steps": [],
     }
-    if empty_as_string:  # only when set: the specs (and content keys) of the default stay as they were
+    # Only when set: the specs (and content keys) of the defaults stay as they were.
+    if empty_as_string:
         spec["empty_as_string"] = True
+    if header_from_first_file:
+        spec["header_from_first_file"] = True
     return spec
 
 
@@ -196,11 +200,20 @@ def read_table(files: Sequence[TableFile], spec: Mapping[str, Any], *, workers: 
     if not files:
         raise InvalidArgumentError("the dataset has no files to read")
     n = max(1, min(len(files), workers or min(8, os.cpu_count() or 1)))
+    specs = [spec] * len(files)
+    first: list[pa.Table] = []
+    if spec.get("header_from_first_file") and spec["format"] == "delimited" and len(files) > 1:
+        # v1's PromoteHeadersBehavior.FROM_FIRST_FILE: the other files have no header line; they take the
+        # first file's column names (their first line is data, not a header to drop).
+        first = [_read_one(files[0], spec)]
+        names = [c for c in first[0].column_names if not (spec.get("include_path") and c == PATH_COLUMN)]
+        specs = [spec] + [{**spec, "header": False, "column_names": names}] * (len(files) - 1)
+    todo = list(zip(files, specs, strict=True))[len(first) :]
     if n == 1:
-        tables = [_read_one(f, spec) for f in files]
+        tables = first + [_read_one(f, s) for f, s in todo]
     else:
         with ThreadPoolExecutor(n, thread_name_prefix="mlws-read") as pool:
-            tables = list(pool.map(lambda f: _read_one(f, spec), files))
+            tables = first + list(pool.map(lambda job: _read_one(*job), todo))
     table = _concat(tables, files)
     missing = [c for c in spec.get("column_types", {}) if c not in table.column_names]
     if missing:
@@ -275,7 +288,10 @@ def _read_delimited_raw(handle: BinaryIO, spec: Mapping[str, Any], types: Mappin
 
     header = spec.get("header", True)
     encoding = spec.get("encoding", "utf8")
-    read = pc.ReadOptions(autogenerate_column_names=not header, encoding=encoding, use_threads=True)
+    if spec.get("column_names"):  # a file without a header that takes another file's column names
+        read = pc.ReadOptions(column_names=list(spec["column_names"]), encoding=encoding, use_threads=True)
+    else:
+        read = pc.ReadOptions(autogenerate_column_names=not header, encoding=encoding, use_threads=True)
     parse = pc.ParseOptions(delimiter=spec.get("separator", ","))
     column_types: dict[str, pa.DataType] = {}
     if spec.get("infer_column_types", True):

@@ -278,3 +278,16 @@ def test_a_dataset_url_carrying_a_password_or_a_token_is_refused_not_stored(ws: 
         with pytest.raises(InvalidArgumentError, match="carries a password or a query") as caught:
             Dataset.Tabular.from_delimited_files(url, validate=False)
         assert "hunter2" not in str(caught.value) and "s3cr3t" not in str(caught.value)
+
+
+def test_header_from_first_file_reads_the_other_files_first_rows_as_data_as_in_v1(tmp_path: Path) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "1.csv").write_text("id,name\n1,ann\n")
+    (tmp_path / "parts" / "2.csv").write_text("2,bob\n3,cy\n")
+    (tmp_path / "parts" / "3.csv").write_text("4,dee\n")
+    ds = Dataset.Tabular.from_delimited_files(str(tmp_path / "parts"), header="FROM_FIRST_FILE", include_path=True)
+    df = ds.to_pandas_dataframe()
+    assert df.columns.tolist() == ["id", "name", "Path"]
+    assert df["id"].tolist() == [1, 2, 3, 4] and df["name"].tolist() == ["ann", "bob", "cy", "dee"]
+    same = Dataset.Tabular.from_delimited_files(str(tmp_path / "parts" / "1.csv"), header="ALL_FILES_SAME_HEADERS")
+    assert same.to_pandas_dataframe()["id"].tolist() == [1]
