@@ -224,6 +224,7 @@ def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
         options = {
             "config_kwargs": {"connect_timeout": S3_TIMEOUT, "read_timeout": 30, "retries": {"total_max_attempts": 1}},
             "skip_instance_cache": True,
+            "use_listings_cache": False,  # another writer may change the bucket
         }
     try:
         fs, path = url_to_fs(url, **options)
@@ -1049,15 +1050,21 @@ class TabularDataset(Dataset):
         return [tabular.TableFile(rel, where.join(rel), where.fs) for rel in rels]
 
     def _read(self, validate: bool = True) -> pa.Table:
-        files = self._table_files(validate)
         pinned = self._pinned_where()
+        checked = validate and pinned is not None and self._staged is None and self._manifest is not None
+        remote = pinned.fs if checked and pinned is not None else None
+        before = pinned.call(_object_versions, remote, pinned, self._manifest) if remote and pinned else None
+        files = self._table_files(validate)
         where = pinned or _resolve(self._workspace, self._source)[1]
         table = where.call(tabular.read_table, files, self.spec)
-        if validate and pinned is not None and pinned.fs is None:
-            # The check ran before the read: a write in between would be returned as this version's data.
-            # Checked again after it (a stat walk through the stat cache for files the first check proved),
-            # so a file changed at any time up to the end of the read is reported, never returned.
-            self._verify(pinned, True)
+        # The check ran before the read: a write in between would be returned as this version's data.
+        if checked and pinned is not None:
+            if remote is None:
+                # Checked again after the read (a stat walk through the stat cache for files the first check
+                # proved), so a file changed at any time up to the end of the read is reported, never returned.
+                self._verify(pinned, True)
+            elif pinned.call(_object_versions, remote, pinned, self._manifest) != before:
+                self._verify(pinned, True)  # an object was written meanwhile: its bytes decide
         return table
 
     def to_arrow(self, *, validate: bool = True) -> pa.Table:
@@ -1148,6 +1155,22 @@ class TabularDataset(Dataset):
 
     def get_profile(self) -> dict[str, Any]:
         return {"rows": self.rows, "columns": self.schema}
+
+
+def _object_versions(fs: AbstractFileSystem, where: _Where, manifest: DataManifest | None) -> builtins.list[Any]:
+    """What an object store says of each file's version (size, ETag, modification time), to see
+    whether any was written between the check of a version and the end of a read (one HEAD each)."""
+    out: builtins.list[Any] = []
+    for entry in manifest.entries if manifest is not None else ():
+        try:
+            info = fs.info(where.join(entry.path))
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append(
+            [str(info.get(k)) for k in ("size", "ETag", "etag", "LastModified", "last_modified", "mtime", "created")]
+        )
+    return out
 
 
 def _share(value: float, what: str) -> float:

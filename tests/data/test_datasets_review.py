@@ -291,3 +291,25 @@ def test_header_from_first_file_reads_the_other_files_first_rows_as_data_as_in_v
     assert df["id"].tolist() == [1, 2, 3, 4] and df["name"].tolist() == ["ann", "bob", "cy", "dee"]
     same = Dataset.Tabular.from_delimited_files(str(tmp_path / "parts" / "1.csv"), header="ALL_FILES_SAME_HEADERS")
     assert same.to_pandas_dataframe()["id"].tolist() == [1]
+
+
+def test_an_object_written_between_the_check_and_the_table_read_is_reported_not_returned(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsspec
+
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/review-race/d/a.csv", b"x\n1\n")
+    Dataset.Tabular.from_delimited_files("memory://review-race/d/*.csv").register(ws, "remote-table")
+    real = tabular.read_table
+
+    def a_writer_gets_in_first(*args: Any, **kwargs: Any) -> Any:
+        memory.pipe("/review-race/d/a.csv", b"x\n7\n")  # after the check, before the read
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tabular, "read_table", a_writer_gets_in_first)
+    try:
+        with pytest.raises(DatasetChangedError, match=r"'a.csv'"):
+            Dataset.get_by_name(ws, "remote-table").to_pandas_dataframe()
+    finally:
+        memory.rm("/review-race", recursive=True)
