@@ -681,8 +681,11 @@ class Dataset:
             # other bytes under the name of a copy of this version.
             raise _changed_since(pinned, manifest, self.source)
         rows, schema = self._profile(workspace, found)
+        # Same content means the same bytes read the same way *from the same place* (v1 compares definitions):
+        # the same bytes copied elsewhere make a new version that reads them there, so a version whose
+        # folder was moved or removed never shadows a registration of the data where it is now.
         content_key = hashlib.sha256(
-            json.dumps([self.kind, self._spec, manifest.digest], sort_keys=True).encode()
+            json.dumps([self.kind, self._spec, manifest.digest, self._fingerprint_root], sort_keys=True).encode()
         ).hexdigest()
         definition = {
             "source": _stored(self._source),

@@ -313,3 +313,16 @@ def test_an_object_written_between_the_check_and_the_table_read_is_reported_not_
             Dataset.get_by_name(ws, "remote-table").to_pandas_dataframe()
     finally:
         memory.rm("/review-race", recursive=True)
+
+
+def test_the_same_bytes_moved_to_another_folder_register_as_a_new_readable_version(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "a.csv").write_text("x\n1\n")
+    first = Dataset.Tabular.from_delimited_files(str(tmp_path / "old")).register(ws, "moved")
+    assert Dataset.Tabular.from_delimited_files(str(tmp_path / "old")).register(ws, "moved").version == 1  # kept
+    (tmp_path / "old").rename(tmp_path / "new")
+    moved = Dataset.Tabular.from_delimited_files(str(tmp_path / "new")).register(ws, "moved", create_new_version=True)
+    assert moved.version == 2 and moved.digest == first.digest
+    assert Dataset.get_by_name(ws, "moved").to_pandas_dataframe()["x"].tolist() == [1]
