@@ -1362,7 +1362,7 @@ def _header(header: bool | str) -> bool | str:
     # v1's PromoteHeadersBehavior names: NO_HEADERS, FROM_FIRST_FILE, ALL_FILES_DIFFERENT_HEADERS,
     # ALL_FILES_SAME_HEADERS (the enum or its name).
     text = str(getattr(header, "name", header)).upper()
-    if text == "FROM_FIRST_FILE":
+    if text in ("FROM_FIRST_FILE", "ONLY_FIRST_FILE_HAS_HEADERS"):  # the Python and the R SDK's names
         return "first_file"
     return text not in ("NO_HEADERS", "FALSE", "0")
 

@@ -289,6 +289,8 @@ def test_header_from_first_file_reads_the_other_files_first_rows_as_data_as_in_v
     df = ds.to_pandas_dataframe()
     assert df.columns.tolist() == ["id", "name", "Path"]
     assert df["id"].tolist() == [1, 2, 3, 4] and df["name"].tolist() == ["ann", "bob", "cy", "dee"]
+    r_name = Dataset.Tabular.from_delimited_files(str(tmp_path / "parts"), header="ONLY_FIRST_FILE_HAS_HEADERS")
+    assert r_name.to_pandas_dataframe()["id"].tolist() == [1, 2, 3, 4]
     same = Dataset.Tabular.from_delimited_files(str(tmp_path / "parts" / "1.csv"), header="ALL_FILES_SAME_HEADERS")
     assert same.to_pandas_dataframe()["id"].tolist() == [1]
 
