@@ -652,7 +652,7 @@ class Dataset:
     ) -> Dataset:
         """Register this dataset as ``name``: fingerprint its files and store a new version.
 
-        The same content (kind, reading spec and files' bytes) as the latest version keeps that version
+        The same content (kind, reading spec, files' bytes and place) as the latest version keeps that version
         (it is answered and a line says so), as in v1. Other content needs ``create_new_version=True``
         when ``name`` exists. A name registered as the other kind (file / tabular) is refused.
         """
