@@ -1,7 +1,11 @@
 """Review of the dataset core (issue 15, items 2 and 3): each test proves one defect that was found
-and fixed — a version derived from (or registered again from) another version on a datastore
-subfolder, a job's staged input read through the table steps or registered, an unknown URL scheme,
-and ``Model.list(dataset_id=<id>)`` as v1 spells it."""
+and fixed — versions registered again (or derived) on a datastore subfolder, on an S3 datastore, on a
+datastore given with '..', from an http(s) URL or from a moved folder; a job's staged input read
+through the table steps or registered; files changed between a version's check and the read (local
+and object store) or before it is registered again; empty CSV fields, FROM_FIRST_FILE headers and
+JSON Lines encodings as in v1; clear errors for unknown URL schemes, an S3 URL endpoint that does not
+answer, URLs carrying secrets, partition_format, downloads onto files; the workspace's own .mlws left
+out of a project folder; and ``Model.list(dataset_id=<id>)`` as v1 spells it."""
 
 from __future__ import annotations
 
