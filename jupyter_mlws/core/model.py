@@ -258,6 +258,11 @@ class Model:
         )
         if dataset_id is not None:
             wanted_ids = _dataset_refs(dataset_id)
+            if isinstance(dataset_id, str) and ":" not in dataset_id:
+                # v1 passes a dataset's id: models record the version as name:version:digest.
+                ref = workspace.services.registry.dataset_ref(dataset_id)
+                if ref is not None:
+                    wanted_ids.add(ref)
             records = [
                 r
                 for r in records

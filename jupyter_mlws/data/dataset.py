@@ -29,17 +29,27 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from urllib.parse import urlsplit
 
 from ..core.interfaces import DatasetStore, DatasetVersionRecord
 from ..core.names import validate_entity_name
 from ..errors import (
     AlreadyExistsError,
+    BackendUnavailableError,
     DatasetChangedError,
     InvalidArgumentError,
     InvalidStateError,
 )
 from . import tabular
-from .datastore import DataPath, Datastore, resolve_data_path
+from .datastore import (
+    S3_ATTEMPTS,
+    S3_RETRY_PAUSE,
+    S3_TIMEOUT,
+    DataPath,
+    Datastore,
+    _is_connection_error,
+    resolve_data_path,
+)
 from .fingerprint import BUFFER_SIZE, DataManifest, FileEntry, fingerprint, list_files, stat_cache_path, verify
 
 if TYPE_CHECKING:
@@ -69,6 +79,8 @@ class _Where:
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if self.datastore is not None and self.datastore.datastore_type == "s3":
             return self.datastore._call(fn, *args, **kwargs)
+        if self.datastore is None and self.fs is not None and _is_s3(self.fs):
+            return _call_s3_url(self.fs, fn, *args, **kwargs)
         return fn(*args, **kwargs)
 
     def join(self, rel: str) -> str:
@@ -108,6 +120,7 @@ def _source_of(path: object) -> dict[str, Any]:
                 raise InvalidArgumentError("a dataset path is an empty string")
             local += 1
             if "://" in text and not text.startswith("file://"):
+                _no_secrets_in_url(text)
                 patterns.append(text)
             else:
                 patterns.append(os.path.abspath(os.path.expanduser(text.removeprefix("file://"))))
@@ -124,6 +137,19 @@ def _source_of(path: object) -> dict[str, Any]:
     source: dict[str, Any] = {"datastore": datastore.name if datastore else None, "patterns": patterns}
     source["_datastore_obj"] = datastore  # not stored: the object the user passed (its workspace)
     return source
+
+
+def _no_secrets_in_url(url: str) -> None:
+    """A URL is stored in the version's definition and shown in REST replies: it must not carry a
+    password or a query (signed URLs' tokens), as a datastore URL must not."""
+    parts = urlsplit(url)
+    if parts.password or parts.query:
+        shown = url.split("://", 1)[0] + "://" + (parts.hostname or "") + parts.path
+        raise InvalidArgumentError(
+            f"the dataset URL {shown}… carries a password or a query (a token, a signature): it would be stored in "
+            "the workspace database and shown in replies. Register a datastore with the credentials instead "
+            "(Datastore.register(ws, name, url, credentials={...})) and use (datastore, 'path')"
+        )
 
 
 def _stored(source: Mapping[str, Any]) -> dict[str, Any]:
@@ -147,11 +173,68 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
     patterns = list(source["patterns"])
     remote = [p for p in patterns if "://" in p]
     if remote:
-        from fsspec.core import url_to_fs
-
-        fs, _ = url_to_fs(remote[0])
+        fs, _ = _url_to_fs(remote[0])
+        if _is_s3(fs):
+            fs.retries = 1  # the bounded retry is _call_s3_url's (s3fs would try 5 times)
         return patterns, _Where(fs, "/", None)
     return patterns, _Where(None, "/", None)
+
+
+def _is_s3(fs: AbstractFileSystem) -> bool:
+    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
+    return "s3" in protocols
+
+
+def _call_s3_url(s3: AbstractFileSystem, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+    """``fn(...)`` on an s3:// URL's filesystem (no datastore): an endpoint that does not answer is
+    tried ``S3_ATTEMPTS`` times in all, then reported naming it — as a datastore's calls are."""
+    for attempt in range(1, S3_ATTEMPTS + 1):
+        try:
+            return fn(*args, **kwargs)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            raise
+        except Exception as exc:
+            if not (isinstance(exc, OSError) or _is_connection_error(exc)):
+                raise
+            if attempt == S3_ATTEMPTS:
+                endpoint = (
+                    (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
+                    or getattr(s3, "endpoint_url", None)
+                    or os.environ.get("AWS_ENDPOINT_URL_S3")
+                    or os.environ.get("AWS_ENDPOINT_URL")
+                    or "the default AWS S3 endpoint"
+                )
+                raise BackendUnavailableError(
+                    f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
+                    "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
+                ) from None
+            time.sleep(S3_RETRY_PAUSE)
+    raise AssertionError("unreachable")
+
+
+def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
+    """fsspec's filesystem for ``url``; an unknown scheme or a filesystem package that is not installed
+    is a clear error naming the URL (not fsspec's bare ValueError / ImportError). An s3:// URL gets a
+    datastore's bounded timeouts (botocore's own retries would take minutes on a dead endpoint)."""
+    from fsspec.core import url_to_fs
+
+    options: dict[str, Any] = {}
+    if url.split("://", 1)[0].lower() in ("s3", "s3a"):
+        options = {
+            "config_kwargs": {"connect_timeout": S3_TIMEOUT, "read_timeout": 30, "retries": {"total_max_attempts": 1}},
+            "skip_instance_cache": True,
+            "use_listings_cache": False,  # another writer may change the bucket
+        }
+    try:
+        fs, path = url_to_fs(url, **options)
+    except ImportError as exc:  # the protocol's package (s3fs, gcsfs, adlfs …) is not installed
+        raise BackendUnavailableError(f"cannot read {url}: {exc}") from None
+    except ValueError as exc:  # "Protocol not known: …"
+        raise InvalidArgumentError(
+            f"cannot read {url}: {exc}; use a local path, a (datastore, 'path') tuple or an s3:// or memory:// URL"
+        ) from None
+    return fs, path
 
 
 def _is_local(fs: AbstractFileSystem) -> bool:
@@ -162,10 +245,20 @@ def _is_local(fs: AbstractFileSystem) -> bool:
 def _root_ref(where: _Where, base: str) -> dict[str, Any]:
     """How a version remembers its root: relative to its datastore, else the local path or URL."""
     if where.datastore is not None:
-        ds_root = where.root.rstrip("/")
-        rel = base[len(ds_root) :].strip("/") if base.startswith(ds_root) else base.strip("/")
-        return {"datastore": where.datastore.name, "path": rel}
+        # Relative to the datastore's own root: ``where.root`` is a version's folder when ``where`` was
+        # rebuilt from a stored root (a registered or derived version registered again).
+        ds_root = where.datastore._root().rstrip("/")
+        if where.fs is None:  # local: the listing's folders are normalised ("a/../b" is "b")
+            ds_root, base = os.path.normpath(ds_root or "/").rstrip("/"), os.path.normpath(base)
+        if base != ds_root and not base.startswith(ds_root + "/"):
+            raise InvalidStateError(
+                f"the files are at {base}, outside datastore {where.datastore.name!r} ({where.datastore.url}); "
+                "make the dataset from a path on that datastore"
+            )
+        return {"datastore": where.datastore.name, "path": base[len(ds_root) :].strip("/")}
     if where.fs is not None:
+        if "://" in base:  # filesystems that keep whole URLs as paths (http/https): the scheme is the URL's own
+            return {"datastore": None, "path": base}
         protocol = where.fs.protocol if isinstance(where.fs.protocol, str) else where.fs.protocol[0]
         return {"datastore": None, "path": f"{protocol}://{base.lstrip('/')}"}
     return {"datastore": None, "path": base}
@@ -182,9 +275,9 @@ def _where_of_root(workspace: Workspace | None, root: Mapping[str, Any]) -> _Whe
         return _Where(None if _is_local(fs) else fs, full, obj)
     path = str(root["path"])
     if "://" in path:
-        from fsspec.core import url_to_fs
-
-        fs, stripped = url_to_fs(path)
+        fs, stripped = _url_to_fs(path)
+        if _is_s3(fs):
+            fs.retries = 1
         return _Where(fs, stripped, None)
     return _Where(None, path, None)
 
@@ -500,6 +593,7 @@ class Dataset:
         return found
 
     _fingerprint_root: dict[str, Any] | None = None
+    _staged_of: dict[str, Any] | None = None  # a job's staged copy: name, version, id of what was staged
 
     def download_files(
         self,
@@ -514,6 +608,7 @@ class Dataset:
         unless ``overwrite`` (and then nothing is copied). Returns the local paths."""
         where, rels = self._files(validate=False)  # each file is checked while it is copied
         target = Path(target_path).absolute()
+        _check_target_folder(target, rels)
         planned = [(rel, target.joinpath(*PurePosixPath(rel).parts)) for rel in rels]
         if not overwrite:
             existing = [str(p) for _, p in planned if p.exists()]
@@ -557,20 +652,40 @@ class Dataset:
     ) -> Dataset:
         """Register this dataset as ``name``: fingerprint its files and store a new version.
 
-        The same content (kind, reading spec and files' bytes) as the latest version keeps that version
+        The same content (kind, reading spec, files' bytes and place) as the latest version keeps that version
         (it is answered and a line says so), as in v1. Other content needs ``create_new_version=True``
         when ``name`` exists. A name registered as the other kind (file / tabular) is refused.
         """
         name = validate_entity_name("dataset", name)
+        if self._staged is not None:
+            # A job's copy lives in a folder that goes away with the job: a version rooted there could never
+            # be read again. Register from where the data is.
+            of = self._staged_of or {}
+            which = "an unregistered dataset"
+            if of.get("name"):
+                which = f"dataset {of.get('name')!r} version {of.get('version')}"
+            raise InvalidStateError(
+                f"this is a job's copy of {which} (in {self._staged}), which is removed with the job: register the "
+                f"original instead — Dataset.get_by_name(ws, {of.get('name') or 'NAME'!r}, "
+                f"{of.get('version') or 'VERSION'}), with the same steps — as {name!r}"
+            )
         tag_values = _tags(tags)
         if description is not None and not isinstance(description, str):
             raise InvalidArgumentError(f"description is a string, got {type(description).__name__}")
         store = _store(workspace)
+        pinned = self._manifest if self._pinned_where() is not None else None
         found = self._fingerprint(workspace, progress)
         manifest: DataManifest = found.manifest
+        if pinned is not None and manifest.digest != pinned.digest:
+            # A registered (or derived) version registered again: its own bytes, or a clear refusal — never
+            # other bytes under the name of a copy of this version.
+            raise _changed_since(pinned, manifest, self.source)
         rows, schema = self._profile(workspace, found)
+        # Same content means the same bytes read the same way *from the same place* (v1 compares definitions):
+        # the same bytes copied elsewhere make a new version that reads them there, so a version whose
+        # folder was moved or removed never shadows a registration of the data where it is now.
         content_key = hashlib.sha256(
-            json.dumps([self.kind, self._spec, manifest.digest], sort_keys=True).encode()
+            json.dumps([self.kind, self._spec, manifest.digest, self._fingerprint_root], sort_keys=True).encode()
         ).hexdigest()
         definition = {
             "source": _stored(self._source),
@@ -637,6 +752,7 @@ class Dataset:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         where, rels = self._files(validate=False)
+        _check_target_folder(folder, rels)
         entries = {e.path: e for e in self._manifest.entries} if self._manifest is not None and validate else {}
         copied: builtins.list[FileEntry] = []
         for rel in rels:
@@ -665,7 +781,52 @@ class Dataset:
         manifest = DataManifest.from_dict(data["manifest"])
         ds = cls._new(None, {}, data.get("spec"), manifest=manifest, staged=str(Path(folder).absolute()))
         ds._staged_info = {k: data.get(k) for k in ("name", "version", "id", "source")}
+        ds._staged_of = dict(ds._staged_info)
         return ds
+
+
+def _changed_since(expected: DataManifest, found: DataManifest, where: str) -> DatasetChangedError:
+    """The error for a version whose files, fingerprinted again, are not its manifest's."""
+    now = {e.path: e.sha256 for e in found.entries}
+    changed = [(e.path, e.sha256, now.get(e.path)) for e in expected.entries if now.get(e.path) != e.sha256]
+    path, sha, got = changed[0] if changed else (expected.entries[0].path, expected.entries[0].sha256, None)
+    others = f" ({len(changed) - 1} more file(s) differ too)" if len(changed) > 1 else ""
+    what = (
+        "is missing" if got is None else f"changed since the version was registered: expected sha256 {sha}, found {got}"
+    )
+    return DatasetChangedError(
+        f"dataset file {path!r} in {where} {what}{others}. Registering this version again would store other "
+        "bytes than it holds: register the data itself (Dataset.File.from_files / Dataset.Tabular.from_*) for a "
+        "new version",
+        path=path,
+        expected=sha,
+        found=got,
+    )
+
+
+def _check_target_folder(target: Path, rels: Sequence[str]) -> None:
+    """Clear errors, before anything is copied, for a target that cannot hold the files: a file where
+    the folder (or one of its subfolders) goes, or two files of which one would be the other's folder
+    (an object store can hold keys 'a' and 'a/b'; a folder cannot)."""
+    if target.exists() and not target.is_dir():
+        raise InvalidArgumentError(
+            f"{target} is a file, not a folder: choose a folder to copy the dataset's files into"
+        )
+    files = set(rels)
+    for rel in rels:
+        parts = PurePosixPath(rel).parts
+        for i in range(1, len(parts)):
+            folder = "/".join(parts[:i])
+            if folder in files:
+                raise InvalidArgumentError(
+                    f"the dataset holds both {folder!r} and {rel!r}: one local folder cannot hold a file and a "
+                    f"folder of the same name; download a subset (ds.skip / ds.take) or rename one on its store"
+                )
+            local = target.joinpath(*parts[:i])
+            if local.exists() and not local.is_dir():
+                raise AlreadyExistsError(
+                    f"{local} is a file where the dataset's folder {folder!r} goes: move it, or choose another folder"
+                )
 
 
 def _model_order(ref: str) -> tuple[str, int]:
@@ -789,10 +950,13 @@ class FileDataset(Dataset):
     def _subset(self, choose: Callable[[builtins.list[str]], builtins.list[str]]) -> FileDataset:
         where, rels = self._files(validate=False)
         chosen = choose(rels)
-        if self._manifest is not None and self._root is not None:
+        if self._manifest is not None and (self._root is not None or self._staged is not None):
             keep = set(chosen)
             manifest = DataManifest(tuple(e for e in self._manifest.entries if e.path in keep))
-            derived = FileDataset._new(self._workspace, self._source, None, root=self._root, manifest=manifest)
+            derived = FileDataset._new(
+                self._workspace, self._source, None, root=self._root, manifest=manifest, staged=self._staged
+            )
+            derived._staged_of = self._staged_of
             return derived  # type: ignore[return-value]
         patterns = [where.join(rel) for rel in chosen]
         source = dict(self._source)
@@ -844,6 +1008,8 @@ class MountContext:
             self._made = True
         else:
             folder = self._requested
+            if folder.exists() and not folder.is_dir():
+                raise InvalidArgumentError(f"mount point {folder} is a file: choose an empty or new folder")
             if folder.exists() and any(folder.iterdir()):
                 raise InvalidArgumentError(f"mount point {folder} is not empty: choose an empty or new folder")
             self._made = not folder.exists()
@@ -912,9 +1078,22 @@ class TabularDataset(Dataset):
         return [tabular.TableFile(rel, where.join(rel), where.fs) for rel in rels]
 
     def _read(self, validate: bool = True) -> pa.Table:
+        pinned = self._pinned_where()
+        checked = validate and pinned is not None and self._staged is None and self._manifest is not None
+        remote = pinned.fs if checked and pinned is not None else None
+        before = pinned.call(_object_versions, remote, pinned, self._manifest) if remote and pinned else None
         files = self._table_files(validate)
-        where = self._pinned_where() or _resolve(self._workspace, self._source)[1]
-        return where.call(tabular.read_table, files, self.spec)
+        where = pinned or _resolve(self._workspace, self._source)[1]
+        table = where.call(tabular.read_table, files, self.spec)
+        # The check ran before the read: a write in between would be returned as this version's data.
+        if checked and pinned is not None:
+            if remote is None:
+                # Checked again after the read (a stat walk through the stat cache for files the first check
+                # proved), so a file changed at any time up to the end of the read is reported, never returned.
+                self._verify(pinned, True)
+            elif pinned.call(_object_versions, remote, pinned, self._manifest) != before:
+                self._verify(pinned, True)  # an object was written meanwhile: its bytes decide
+        return table
 
     def to_arrow(self, *, validate: bool = True) -> pa.Table:
         """The table as a ``pyarrow.Table``."""
@@ -960,10 +1139,12 @@ class TabularDataset(Dataset):
             self._source,
             tabular.with_step(self.spec, op, **args),
             root=self._root,
-            manifest=self._manifest if self._root is not None else None,
+            # A version's (or a job's staged copy's) files are its manifest's: the derived one reads those.
+            manifest=self._manifest if self._root is not None or self._staged is not None else None,
             staged=self._staged,
         )
-        derived._staged_info = {}
+        derived._staged_info = {"source": self._staged_info["source"]} if self._staged_info.get("source") else {}
+        derived._staged_of = self._staged_of
         return derived  # type: ignore[return-value]
 
     def take(self, count: int) -> TabularDataset:
@@ -1028,6 +1209,22 @@ class TabularDataset(Dataset):
 
     def get_profile(self) -> dict[str, Any]:
         return {"rows": self.rows, "columns": self.schema}
+
+
+def _object_versions(fs: AbstractFileSystem, where: _Where, manifest: DataManifest | None) -> builtins.list[Any]:
+    """What an object store says of each file's version (size, ETag, modification time), to see
+    whether any was written between the check of a version and the end of a read (one HEAD each)."""
+    out: builtins.list[Any] = []
+    for entry in manifest.entries if manifest is not None else ():
+        try:
+            info = fs.info(where.join(entry.path))
+        except FileNotFoundError:
+            out.append(None)
+            continue
+        out.append(
+            [str(info.get(k)) for k in ("size", "ETag", "etag", "LastModified", "last_modified", "mtime", "created")]
+        )
+    return out
 
 
 def _share(value: float, what: str) -> float:
@@ -1095,8 +1292,7 @@ class FileDatasetFactory:
     ) -> FileDataset:
         """Files named by ``path``: a ``(datastore, 'glob')`` tuple, ``datastore.path(...)``, a list of
         them, a local path or glob, or a URL."""
-        if partition_format is not None:
-            raise InvalidArgumentError("partition_format is not supported here: include the folder in the glob instead")
+        _no_partition_format(partition_format)
         return _checked(FileDataset, path, None, validate)  # type: ignore[return-value]
 
     @staticmethod
@@ -1131,16 +1327,17 @@ class TabularDatasetFactory:
         encoding: str = "utf8",
     ) -> TabularDataset:
         """A table from delimited (CSV) files. ``set_column_types`` maps columns to ``DataType``s."""
-        if partition_format is not None:
-            raise InvalidArgumentError("partition_format is not supported here: include the folder in the glob instead")
+        _no_partition_format(partition_format)
         spec = tabular.new_spec(
             "delimited",
             separator=separator,
-            header=_header(header),
+            header=_header(header) is not False,
+            header_from_first_file=_header(header) == "first_file",
             encoding=encoding,
             infer_column_types=infer_column_types,
             include_path=include_path,
             set_column_types=set_column_types,
+            empty_as_string=empty_as_string,
         )
         return _checked_tabular(path, spec, validate)
 
@@ -1153,6 +1350,7 @@ class TabularDatasetFactory:
         partition_format: str | None = None,
     ) -> TabularDataset:
         """A table from Parquet files."""
+        _no_partition_format(partition_format)
         spec = tabular.new_spec("parquet", include_path=include_path, set_column_types=set_column_types)
         return _checked_tabular(path, spec, validate)
 
@@ -1167,6 +1365,7 @@ class TabularDatasetFactory:
         encoding: str = "utf8",
     ) -> TabularDataset:
         """A table from JSON Lines files (one JSON object per line)."""
+        _no_partition_format(partition_format)
         if invalid_lines != "error":
             raise InvalidArgumentError("invalid_lines='error' is the only choice here: fix or remove the bad lines")
         spec = tabular.new_spec(
@@ -1203,11 +1402,24 @@ class TabularDatasetFactory:
         return ds.register(ref.datastore.workspace, name, description, tags, create_new_version=True)  # type: ignore[return-value]
 
 
-def _header(header: bool | str) -> bool:
+def _no_partition_format(partition_format: str | None) -> None:
+    if partition_format is not None:
+        raise InvalidArgumentError(
+            f"partition_format is not supported here (got {partition_format!r}): include the folder in the glob "
+            "instead, and include_path=True to keep each row's file path"
+        )
+
+
+def _header(header: bool | str) -> bool | str:
+    """True (every file has a header line), False (none has), or "first_file" (v1's
+    ``PromoteHeadersBehavior.FROM_FIRST_FILE``: only the first file has one)."""
     if isinstance(header, bool):
         return header
-    # v1's PromoteHeadersBehavior names: every one but NO_HEADERS reads the first line as the header.
+    # v1's PromoteHeadersBehavior names: NO_HEADERS, FROM_FIRST_FILE, ALL_FILES_DIFFERENT_HEADERS,
+    # ALL_FILES_SAME_HEADERS (the enum or its name).
     text = str(getattr(header, "name", header)).upper()
+    if text in ("FROM_FIRST_FILE", "ONLY_FIRST_FILE_HAS_HEADERS"):  # the Python and the R SDK's names
+        return "first_file"
     return text not in ("NO_HEADERS", "FALSE", "0")
 
 

@@ -16,6 +16,11 @@ Remote files are always read: the digest is a sha256 of the bytes, and object st
 local to key a cache on that proves the bytes are the same (an ETag is not a content hash for
 multipart uploads, and not every store has one). Nothing is cached for them.
 
+Folders named ``.mlws`` (a workspace's own state: its database, stat caches and datastore credentials)
+and ``.git`` are never walked, as snapshots leave them out: registering a project folder that holds the
+workspace must neither copy its secrets into every download and job nor fingerprint a database that
+changes with the registration itself (a version that could never be read back).
+
 Symlinks (local): a link is followed, file or folder, and recorded under the link's own path with the
 bytes it points to — the manifest lists what a reader of the folder sees. A folder already on the
 current path is not entered again (no loops); a dangling link is an error naming it.
@@ -59,6 +64,8 @@ __all__ = [
 BUFFER_SIZE = 1024 * 1024
 MANIFEST_FORMAT = "mlws-data-manifest/1"
 _GLOB_MAGIC = frozenset("*?[")
+#: Folders a walk never enters (the snapshot rule: a workspace's state and git's).
+NEVER_WALKED = frozenset({".mlws", ".git"})
 
 Progress = Callable[[int, int], None]  # (bytes hashed so far, bytes to hash)
 _now_ns = time.time_ns  # the clock the racy-window rule reads (a seam for tests)
@@ -320,6 +327,8 @@ def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
                     "remove the link or restore its target"
                 ) from None
             if entry.is_dir():
+                if entry.name in NEVER_WALKED:
+                    continue
                 ident = (st.st_dev, st.st_ino)
                 if ident not in seen:  # a link back to a folder being walked: a loop
                     stack.append((entry.path, child, seen | {ident}))

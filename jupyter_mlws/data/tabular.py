@@ -141,15 +141,18 @@ def new_spec(
     infer_column_types: bool = True,
     include_path: bool = False,
     set_column_types: Mapping[str, Any] | None = None,
+    empty_as_string: bool = False,
+    header_from_first_file: bool = False,
 ) -> dict[str, Any]:
-    """A reading spec (JSON) for files of format ``fmt``; checks its arguments."""
+    """A reading spec (JSON) for files of format ``fmt``; checks its arguments. ``empty_as_string``
+    (delimited files) keeps empty fields of text columns as ``""``; by default they are nulls, as in v1."""
     if fmt not in FORMATS:
         raise InvalidArgumentError(f"unknown tabular format {fmt!r}: use one of {', '.join(FORMATS)}")
     if not isinstance(separator, str) or len(separator) != 1 or separator in '\r\n"':
         raise InvalidArgumentError(f"separator is one character (not a quote or a line break), got {separator!r}")
     if encoding.lower().replace("-", "") not in ("utf8", "utf8sig", "ascii", "latin1", "iso88591"):
         raise InvalidArgumentError(f"encoding {encoding!r} is not supported here: use 'utf8' or 'latin1'")
-    return {
+    spec: dict[str, Any] = {
         "format": fmt,
         "separator": separator,
         "header": bool(header),
@@ -159,6 +162,12 @@ def new_spec(
         "column_types": column_types_spec(set_column_types),
         "steps": [],
     }
+    # Only when set: the specs (and content keys) of the defaults stay as they were.
+    if empty_as_string:
+        spec["empty_as_string"] = True
+    if header_from_first_file:
+        spec["header_from_first_file"] = True
+    return spec
 
 
 def with_step(spec: Mapping[str, Any], op: str, **args: Any) -> dict[str, Any]:
@@ -192,11 +201,20 @@ def read_table(files: Sequence[TableFile], spec: Mapping[str, Any], *, workers: 
     if not files:
         raise InvalidArgumentError("the dataset has no files to read")
     n = max(1, min(len(files), workers or min(8, os.cpu_count() or 1)))
+    specs = [spec] * len(files)
+    first: list[pa.Table] = []
+    if spec.get("header_from_first_file") and spec["format"] == "delimited" and len(files) > 1:
+        # v1's PromoteHeadersBehavior.FROM_FIRST_FILE: the other files have no header line; they take the
+        # first file's column names (their first line is data, not a header to drop).
+        first = [_read_one(files[0], spec)]
+        names = [c for c in first[0].column_names if not (spec.get("include_path") and c == PATH_COLUMN)]
+        specs = [spec] + [{**spec, "header": False, "column_names": names}] * (len(files) - 1)
+    todo = list(zip(files, specs, strict=True))[len(first) :]
     if n == 1:
-        tables = [_read_one(f, spec) for f in files]
+        tables = first + [_read_one(f, s) for f, s in todo]
     else:
         with ThreadPoolExecutor(n, thread_name_prefix="mlws-read") as pool:
-            tables = list(pool.map(lambda f: _read_one(f, spec), files))
+            tables = first + list(pool.map(lambda job: _read_one(*job), todo))
     table = _concat(tables, files)
     _check_typed_columns(table, spec)
     return apply_steps(table, spec.get("steps", []))
@@ -278,10 +296,14 @@ def _read_one(file: TableFile, spec: Mapping[str, Any], limit: int | None = None
             else:
                 import pyarrow.json as pj
 
-                table = pj.read_json(handle)
+                encoding = str(spec.get("encoding") or "utf8")
+                if encoding.lower().replace("-", "") in ("utf8", "utf8sig", "ascii"):
+                    table = pj.read_json(handle)
+                else:  # pyarrow reads JSON as UTF-8 only: decode with the file's encoding first
+                    table = pj.read_json(io.BytesIO(handle.read().decode(encoding).encode("utf-8")))
     except FileNotFoundError:
         raise InvalidArgumentError(f"dataset file {file.rel!r} is missing ({file.path})") from None
-    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError, OSError) as exc:
+    except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
         if fmt == "delimited" and types and str(exc).startswith("In CSV column #"):
             _locate_bad_value(file, spec, types)  # raises naming the line; pyarrow's message has no row
         raise _read_error(file, spec, exc) from None
@@ -297,12 +319,35 @@ def _read_one(file: TableFile, spec: Mapping[str, Any], limit: int | None = None
 def _read_delimited(
     handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], file: TableFile, limit: int | None = None
 ) -> pa.Table:
+    table = _read_delimited_raw(handle, spec, types)
+    return table if spec.get("empty_as_string") else _empty_text_as_null(table)
+
+
+def _empty_text_as_null(table: pa.Table) -> pa.Table:
+    """Empty fields of text columns as nulls (v1's ``empty_as_string=False``); numbers and timestamps
+    read them as nulls already."""
+    import pyarrow as pa
+    import pyarrow.compute as pcc
+
+    for i, field in enumerate(table.schema):
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            column = table.column(i)
+            empty = pcc.equal(column, "")
+            if pcc.any(empty).as_py():
+                table = table.set_column(i, field, pcc.if_else(empty, pa.scalar(None, field.type), column))
+    return table
+
+
+def _read_delimited_raw(handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType]) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pc
 
     header = spec.get("header", True)
     encoding = spec.get("encoding", "utf8")
-    read = pc.ReadOptions(autogenerate_column_names=not header, encoding=encoding, use_threads=True)
+    if spec.get("column_names"):  # a file without a header that takes another file's column names
+        read = pc.ReadOptions(column_names=list(spec["column_names"]), encoding=encoding, use_threads=True)
+    else:
+        read = pc.ReadOptions(autogenerate_column_names=not header, encoding=encoding, use_threads=True)
     parse = pc.ParseOptions(delimiter=spec.get("separator", ","))
     column_types: dict[str, pa.DataType] = {}
     if spec.get("infer_column_types", True):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import start_ipython
+from IPython.testing.globalipapp import get_ipython, start_ipython
 
 from jupyter_mlws import Environment, Model, Workspace
 from jupyter_mlws.compute import agent
@@ -20,7 +20,7 @@ from tests.compute.test_docker import TEST_IMAGE, engine  # noqa: F401 - the Doc
 
 @pytest.fixture(scope="module")
 def shell() -> InteractiveShell:
-    ip = start_ipython()
+    ip = start_ipython() or get_ipython()  # None from start_ipython: another module started the session's shell
     assert ip is not None
     ip.run_line_magic("load_ext", "jupyter_mlws")
     return ip

@@ -95,7 +95,7 @@ def test_concurrent_registrations_of_one_name_get_distinct_versions(store: SqlMe
     def register(i: int) -> None:
         try:
             results.append(store.add_dataset_version(version("race", content=f"c{i}"), True)[0].version)
-        except BaseException as exc:
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     threads = [threading.Thread(target=register, args=(i,)) for i in range(8)]
@@ -114,7 +114,7 @@ def test_a_failed_registration_leaves_nothing(store: SqlMetadataStore) -> None:
     for record in (bad, duplicate_id):
         try:
             store.add_dataset_version(record, create_new_version=True)
-        except Exception:
+        except Exception:  # the store's own error; what matters is what is left
             pass
         else:
             if record is duplicate_id:

@@ -19,7 +19,7 @@ class DatasetVersionRecord:
 
     ``definition`` is the JSON object that rebuilds the dataset: its source (a datastore and root, or
     a local folder or URL), the files' manifest, and for tabular datasets the reading spec.
-    ``content_key`` identifies kind + spec + manifest digest: registering the same content again finds
+    ``content_key`` identifies kind + spec + manifest digest + root: registering the same content again finds
     the version that already holds it. ``definition`` is empty in lists (it may be large).
     """
 

@@ -114,6 +114,15 @@ class RegistryService:
             records = [r for r in records if r.run_id == run_id]
         return records
 
+    def dataset_ref(self, dataset_id: str) -> str | None:
+        """What a model records of the dataset version ``dataset_id`` (``name:version:digest``), or
+        None if no version has that id."""
+        try:
+            found = self._store.get_dataset_by_id(dataset_id)
+        except NotFoundError:
+            return None
+        return f"{found.name}:{found.version}:{found.digest}"
+
     def model_files(self, name: str, version: int) -> list[FileRecord]:
         return self._store.list_model_files(name, version)
 
