@@ -250,7 +250,7 @@ def read_head(files: Sequence[TableFile], spec: Mapping[str, Any], rows: int) ->
     steps allow it (only column choices and ``take``); otherwise the whole table, sliced."""
     _require_pyarrow()
     steps = spec.get("steps", [])
-    if any(step["op"] not in _HEAD_STEPS for step in steps):
+    if any(step["op"] not in _HEAD_STEPS for step in steps) or (spec.get("header_from_first_file") and len(files) > 1):
         return read_table(files, spec).slice(0, rows)
     tables: list[pa.Table] = []
     used: list[TableFile] = []
@@ -319,7 +319,7 @@ def _read_one(file: TableFile, spec: Mapping[str, Any], limit: int | None = None
 def _read_delimited(
     handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], file: TableFile, limit: int | None = None
 ) -> pa.Table:
-    table = _read_delimited_raw(handle, spec, types)
+    table = _read_delimited_raw(handle, spec, types, limit)
     return table if spec.get("empty_as_string") else _empty_text_as_null(table)
 
 
@@ -338,7 +338,9 @@ def _empty_text_as_null(table: pa.Table) -> pa.Table:
     return table
 
 
-def _read_delimited_raw(handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType]) -> pa.Table:
+def _read_delimited_raw(
+    handle: BinaryIO, spec: Mapping[str, Any], types: Mapping[str, DataType], limit: int | None = None
+) -> pa.Table:
     import pyarrow as pa
     import pyarrow.csv as pc
 
