@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.testing.globalipapp import get_ipython, start_ipython
+from IPython.testing import globalipapp
 
 from jupyter_mlws import Environment, Model, Workspace
 from jupyter_mlws.compute import agent
@@ -20,7 +20,9 @@ from tests.compute.test_docker import TEST_IMAGE, engine  # noqa: F401 - the Doc
 
 @pytest.fixture(scope="module")
 def shell() -> InteractiveShell:
-    ip = start_ipython() or get_ipython()  # None from start_ipython: another module started the session's shell
+    # start_ipython answers None once another module started the session's shell; get_ipython (looked up
+    # now: start_ipython rebinds it) answers that shell.
+    ip = globalipapp.start_ipython() or globalipapp.get_ipython()
     assert ip is not None
     ip.run_line_magic("load_ext", "jupyter_mlws")
     return ip
