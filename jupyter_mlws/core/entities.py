@@ -154,7 +154,8 @@ class ActivityRecord:
 
 @dataclass(frozen=True, slots=True)
 class EventRecord:
-    """One entry of the change feed: ``kind`` is run.created, run.status, model.version.created..."""
+    """One entry of the change feed: ``kind`` is run.created, run.status, model.version.created,
+    dataset.version.created or activity.updated."""
 
     id: int
     time: float

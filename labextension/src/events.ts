@@ -7,12 +7,13 @@ export const EVENT_KINDS = [
   'run.created',
   'run.status',
   'model.version.created',
+  'dataset.version.created',
   'activity.updated'
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** One event: its kind and its JSON payload (run_id, experiment, status, name, version, …). */
+/** One event: its kind and its JSON payload (run_id, experiment, status, name, version, kind, …). */
 export interface IWorkspaceEvent {
   kind: EventKind;
   data: Record<string, unknown>;

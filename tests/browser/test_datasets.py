@@ -131,3 +131,24 @@ def test_datasets_section_page_preview_and_lineage(browser: Any, tmp_path: Path,
         page.locator('[data-testid="mlws-model-page"][data-model="penguin-clf"]').wait_for(
             state="visible", timeout=TIMEOUT_MS
         )
+
+        # Registrations made elsewhere while Lab is open arrive by the events stream, without a reload
+        # (a registration announces only dataset.version.created): a new version of penguins reaches
+        # its sidebar row and its open page (still showing version 1, now offering 3), and a new
+        # dataset gets its row.
+        ws = Workspace(root)
+        _csv(root / "penguins" / f"part{FILES + 1}.csv", FILES + 1)
+        Dataset.Tabular.from_delimited_files(str(root / "penguins" / "*.csv")).register(
+            ws, "penguins", create_new_version=True
+        )
+        (root / "krill").mkdir()
+        (root / "krill" / "swarm.bin").write_bytes(b"k" * 10)
+        Dataset.File.from_files(str(root / "krill")).register(ws, "krill")
+        page.locator('[data-testid="mlws-dataset-row"][data-dataset="krill"]').wait_for(timeout=TIMEOUT_MS)
+        page.locator('[data-testid="mlws-dataset-row"][data-dataset="penguins"][data-version="3"]').wait_for(
+            timeout=TIMEOUT_MS
+        )
+        view.locator('[data-testid="mlws-dataset-versions"] option[value="3"]').wait_for(
+            state="attached", timeout=TIMEOUT_MS
+        )
+        assert view.get_attribute("data-version") == "1"

@@ -1,5 +1,6 @@
 """GET events: a server-sent-events stream read with a real HTTP client (httpx) against the running
-server while runs and model versions are made in another thread; Last-Event-ID resumes."""
+server while runs, model versions and dataset versions are made in another thread; Last-Event-ID
+resumes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from jupyter_mlws import Experiment, Model, Workspace
+from jupyter_mlws import Dataset, Experiment, Model, Workspace
 from tests.server.apispec import find_operation, validate_schema
 from tests.server.conftest import API, Api, Seed, expect_error
 
@@ -24,6 +25,7 @@ SCHEMAS = {
     "run.created": "RunCreatedEvent",
     "run.status": "RunStatusEvent",
     "model.version.created": "ModelVersionCreatedEvent",
+    "dataset.version.created": "DatasetVersionCreatedEvent",
 }
 WAIT = 30.0
 
@@ -168,6 +170,45 @@ async def test_events_stream_and_resume(
     async with open_stream(events_url, jp_auth_header, params={"last_event_id": completed.id}) as stream:
         replay = await stream.collect(lambda evs: any(e.id >= model.id for e in evs))
     assert [e.id for e in replay] == [model.id]
+
+
+def register_datasets(root: Path, tmp: Path) -> tuple[int, int]:
+    """In another thread: a tabular dataset, the same content again (kept: no event), a new version of it
+    and a file dataset, then a model version (the marker that everything before it was streamed)."""
+    ws = Workspace(root)
+    data = tmp / f"data-{time.monotonic_ns()}"
+    data.mkdir()
+    (data / "a.csv").write_text("x,y\n1,2\n")
+    first = Dataset.Tabular.from_delimited_files(str(data / "*.csv")).register(ws, "evented-table")
+    kept = Dataset.Tabular.from_delimited_files(str(data / "*.csv")).register(
+        ws, "evented-table", create_new_version=True
+    )
+    assert kept.version == first.version
+    (data / "b.csv").write_text("x,y\n3,4\n")
+    second = Dataset.Tabular.from_delimited_files(str(data / "*.csv")).register(
+        ws, "evented-table", create_new_version=True
+    )
+    Dataset.File.from_files(str(data / "a.csv")).register(ws, "evented-files")
+    weights = tmp / f"weights-{time.monotonic_ns()}.bin"
+    weights.write_bytes(b"w")
+    Model.register(ws, str(weights), "evented-marker")
+    return first.version, second.version
+
+
+async def test_dataset_versions_are_streamed(
+    seed: Seed, events_url: str, jp_auth_header: dict[str, str], tmp_path: Path
+) -> None:
+    async with open_stream(events_url, jp_auth_header) as stream:
+        worker = asyncio.ensure_future(asyncio.to_thread(register_datasets, seed.ws.root, tmp_path))
+        events = await stream.collect(lambda evs: bool(_of(evs, "model.version.created", name="evented-marker")))
+        first, second = await worker
+    # One event per new version, in order; the kept version announced nothing.
+    assert [e.data for e in events if e.kind == "dataset.version.created"] == [
+        {"name": "evented-table", "version": first, "kind": "tabular"},
+        {"name": "evented-table", "version": second, "kind": "tabular"},
+        {"name": "evented-files", "version": 1, "kind": "file"},
+    ]
+    assert (first, second) == (1, 2)
 
 
 async def test_events_stream_before_the_workspace_exists(

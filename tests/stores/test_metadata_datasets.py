@@ -124,6 +124,27 @@ def test_a_failed_registration_leaves_nothing(store: SqlMetadataStore) -> None:
     assert store.add_dataset_version(version("d", content="c4"), True)[0].version == versions[-1] + 1
 
 
+def test_a_new_version_is_announced_on_the_change_feed_and_a_kept_one_is_not(store: SqlMetadataStore) -> None:
+    start = store.latest_event_id()
+    store.add_dataset_version(version("tab", "tabular"), create_new_version=False)
+    store.add_dataset_version(version("files", "file"), create_new_version=False)
+    # The same content again keeps its version: nothing is written, nothing announced.
+    assert store.add_dataset_version(version("tab", "tabular"), create_new_version=True)[1] is False
+    # Refusals roll back with their event: another kind, other content without create_new_version.
+    with pytest.raises(InvalidArgumentError):
+        store.add_dataset_version(version("tab", "file", content="c9"), create_new_version=True)
+    with pytest.raises(AlreadyExistsError):
+        store.add_dataset_version(version("tab", "tabular", content="c2"), create_new_version=False)
+    store.add_dataset_version(version("tab", "tabular", content="c2"), create_new_version=True)
+    events = store.read_events(start)
+    assert [(e.kind, e.data) for e in events] == [
+        ("dataset.version.created", {"name": "tab", "version": 1, "kind": "tabular"}),
+        ("dataset.version.created", {"name": "files", "version": 1, "kind": "file"}),
+        ("dataset.version.created", {"name": "tab", "version": 2, "kind": "tabular"}),
+    ]
+    assert [e.id for e in events] == sorted(e.id for e in events) and events[0].id > start
+
+
 def test_run_inputs_and_the_runs_of_a_version(store: SqlMetadataStore) -> None:
     first, _ = store.add_dataset_version(version("d"), create_new_version=False)
     add_run(store, "r1")

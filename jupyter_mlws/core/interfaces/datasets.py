@@ -56,7 +56,9 @@ class DatasetInputRecord:
 class DatasetStore(MetadataInterface):
     """Dataset versions by name, and run inputs.
 
-    Implemented for SQL by ``DatasetsMixin`` (``stores/metadata/sql/datasets.py``).
+    Registering a new version announces ``dataset.version.created`` (name, version, kind) on the change
+    feed, in the same transaction; answering an existing version announces nothing. Implemented for
+    SQL by ``DatasetsMixin`` (``stores/metadata/sql/datasets.py``).
     """
 
     @abstractmethod
@@ -66,9 +68,10 @@ class DatasetStore(MetadataInterface):
         create_new_version: bool,
     ) -> tuple[DatasetVersionRecord, bool]:
         """Register ``record`` (its ``version`` is ignored) as the next version of ``record.name``, in one
-        transaction, and answer ``(stored record, True)``.
+        transaction that also emits ``dataset.version.created``, and answer ``(stored record, True)``.
 
-        If the latest version has the same ``content_key`` it is answered instead, ``(latest, False)``.
+        If the latest version has the same ``content_key`` it is answered instead, ``(latest, False)``,
+        and nothing is written or emitted.
         A name registered with the other kind is an InvalidArgumentError; an existing name with other
         content and ``create_new_version=False`` an AlreadyExistsError. Concurrent registrations of
         one name get distinct versions; a version number is never handed out twice.

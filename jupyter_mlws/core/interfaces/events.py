@@ -14,13 +14,14 @@ class EventStore(MetadataInterface):
     """Reading and pruning the change feed.
 
     The other concerns append to it inside their own transactions (``run.created``, ``run.status``,
-    ``model.version.created``, ``activity.updated``), so a change and its event commit together.
+    ``model.version.created``, ``dataset.version.created``, ``activity.updated``), so a change and its
+    event commit together.
     Implemented for SQL by ``EventsMixin`` (``stores/metadata/sql/events.py``).
     """
 
     @abstractmethod
     def read_events(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
-        """Changes after ``after_id``, oldest first (run.created, run.status, model.version.created)."""
+        """Changes after ``after_id``, oldest first (any of the kinds above)."""
 
     @abstractmethod
     def latest_event_id(self) -> int: ...

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
+import type { IWorkspaceEvent } from '../events';
 import {
+  datasetPageFollows,
   formatCell,
   formatCount,
   rowsOrFiles,
@@ -102,5 +104,30 @@ describe('formatting', () => {
     expect(splitModelId('clf:3')).toEqual({ name: 'clf', version: '3' });
     expect(splitModelId('a:b:12')).toEqual({ name: 'a:b', version: '12' });
     expect(splitModelId('odd')).toEqual({ name: 'odd', version: '' });
+  });
+});
+
+describe('datasetPageFollows', () => {
+  const terminal = new Set(['Completed', 'Failed', 'Canceled']);
+  const event = (
+    kind: IWorkspaceEvent['kind'],
+    data: Record<string, unknown>
+  ): IWorkspaceEvent => ({ kind, data });
+
+  it('follows new versions of its own dataset only', () => {
+    const created = (name: string) =>
+      event('dataset.version.created', { name, version: 2, kind: 'tabular' });
+    expect(datasetPageFollows(created('iris'), 'iris', terminal)).toBe(true);
+    expect(datasetPageFollows(created('other'), 'iris', terminal)).toBe(false);
+  });
+
+  it('follows new lineage: models, submitted and ended runs', () => {
+    const follows = (e: IWorkspaceEvent) =>
+      datasetPageFollows(e, 'iris', terminal);
+    expect(follows(event('model.version.created', { name: 'm' }))).toBe(true);
+    expect(follows(event('run.created', { run_id: 'r' }))).toBe(true);
+    expect(follows(event('run.status', { status: 'Completed' }))).toBe(true);
+    expect(follows(event('run.status', { status: 'Running' }))).toBe(false);
+    expect(follows(event('activity.updated', { name: 'env' }))).toBe(false);
   });
 });

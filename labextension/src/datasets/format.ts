@@ -1,8 +1,11 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 
+import type { IWorkspaceEvent } from '../events';
+
 /**
  * Pure helpers of the Datasets section and page: the window of rows a virtualised table draws,
- * and how a dataset's size is said. No DOM here (unit-tested in `format.test.ts`).
+ * how a dataset's size is said, and which change events a dataset page follows. No DOM here
+ * (unit-tested in `format.test.ts`).
  */
 
 /** Rows drawn above and below the visible ones, so that scrolling shows no blank band. */
@@ -84,4 +87,27 @@ export function splitModelId(id: string): { name: string; version: string } {
     return { name: id, version: '' };
   }
   return { name: id.slice(0, at), version: id.slice(at + 1) };
+}
+
+/**
+ * Whether a change event should make the page of dataset `name` read it again: a new version of
+ * it (`dataset.version.created`), or new lineage — a model registered (with this dataset?), a job
+ * submitted (its inputs are recorded with it) or ended (`terminal` holds the final statuses).
+ */
+export function datasetPageFollows(
+  event: IWorkspaceEvent,
+  name: string,
+  terminal: ReadonlySet<string>
+): boolean {
+  switch (event.kind) {
+    case 'dataset.version.created':
+      return event.data.name === name;
+    case 'model.version.created':
+    case 'run.created':
+      return true;
+    case 'run.status':
+      return terminal.has(String(event.data.status));
+    default:
+      return false;
+  }
 }

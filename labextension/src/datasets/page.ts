@@ -16,7 +16,12 @@ import {
 } from '../request';
 import { openRun } from '../run/open';
 import type { IPageContext } from '../tokens';
-import { formatCount, rowsOrFiles, splitModelId } from './format';
+import {
+  datasetPageFollows,
+  formatCount,
+  rowsOrFiles,
+  splitModelId
+} from './format';
 import { VirtualTable } from './table';
 
 /** Rows of the preview (the API's maximum: the table draws only those in view). */
@@ -146,14 +151,10 @@ export class DatasetPage extends Widget {
   }
 
   private _onEvent(_: WorkspaceEvents, event: IWorkspaceEvent): void {
-    // New lineage: a model registered (with this dataset?), a job submitted (its inputs are recorded
-    // with it) or ended. Cheap: the version is read again, its preview rows are not.
-    if (
-      event.kind === 'model.version.created' ||
-      event.kind === 'run.created' ||
-      (event.kind === 'run.status' &&
-        TERMINAL_STATUSES.has(String(event.data.status)))
-    ) {
+    // A new version of this dataset (the selector lists it; a page following the latest shows it,
+    // preview included), or new lineage. Cheap otherwise: the version is read again, its preview
+    // rows are not.
+    if (datasetPageFollows(event, this.datasetName, TERMINAL_STATUSES)) {
       void this._refresher.run();
     }
   }

@@ -8,7 +8,9 @@ import { openDataset } from './open';
 
 /**
  * The sidebar's Datasets: the latest version of each registered dataset, one row each with its
- * name, latest version, rows (tabular) or files, and size; a row opens the dataset's page.
+ * name, latest version, rows (tabular) or files, and size; a row opens the dataset's page. Kept
+ * live like every section: the sidebar refreshes it on change events, `dataset.version.created`
+ * among them, so a dataset registered anywhere shows up without a reload.
  */
 export class DatasetsSection extends ListSection {
   constructor(context: IPageContext) {

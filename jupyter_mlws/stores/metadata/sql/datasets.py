@@ -119,6 +119,8 @@ class DatasetsMixin(SqlStoreBase, DatasetStore):
                     definition=json.dumps(dict(record.definition), sort_keys=True),
                 )
             )
+            # Announced with the version it names: a rollback (a kept version, a refusal) emits nothing.
+            self.emit(conn, "dataset.version.created", {"name": record.name, "version": version, "kind": kind})
         return replace(record, version=version)
 
     def get_dataset_version(self, name: str, version: int | None = None) -> DatasetVersionRecord:

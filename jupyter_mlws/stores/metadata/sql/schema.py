@@ -211,7 +211,8 @@ events = Table(
     # browsers (server-sent events, resumable by id), whichever process made the change.
     Column("id", BigId, primary_key=True, autoincrement=True),
     Column("time", Float, nullable=False),
-    Column("kind", String(64), nullable=False),  # run.created | run.status | model.version.created | ...
+    # run.created | run.status | model.version.created | dataset.version.created | activity.updated
+    Column("kind", String(64), nullable=False),
     Column("run_id", String(255), nullable=True),
     Column("experiment", String(255), nullable=True),
     Column("payload", Text, nullable=False),  # JSON
