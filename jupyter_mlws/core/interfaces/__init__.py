@@ -7,7 +7,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
 - :class:`MetadataStore` (``metadata.py``): the composition of one interface per concern —
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
-  :class:`EventStore`, :class:`DatastoreStore` and :class:`DatasetStore`, all derived from :class:`MetadataInterface`
+  :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and :class:`PipelineStepStore`, all derived from :class:`MetadataInterface`
   (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
@@ -22,6 +22,7 @@ from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
 from .metadata import MetadataStore
+from .pipelines import PipelineStepStore, StepRunRecord
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
@@ -42,7 +43,9 @@ __all__ = [
     "MetadataStore",
     "MetricTuple",
     "ModelRegistryStore",
+    "PipelineStepStore",
     "RunFileStore",
     "RunStore",
+    "StepRunRecord",
     "TrackingStore",
 ]

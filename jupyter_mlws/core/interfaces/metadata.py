@@ -8,6 +8,7 @@ from .datastores import DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
+from .pipelines import PipelineStepStore
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
@@ -27,6 +28,7 @@ class MetadataStore(
     EventStore,
     DatastoreStore,
     DatasetStore,
+    PipelineStepStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

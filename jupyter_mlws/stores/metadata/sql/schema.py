@@ -305,3 +305,20 @@ run_dataset_inputs = Table(
     Column("mode", String(16), nullable=False),
     Index(None, "dataset_id"),
 )
+
+pipeline_step_runs = Table(
+    "pipeline_step_runs",
+    metadata,
+    # The reuse index of pipeline steps (issue 16): one row per step run, keyed by the digest of what
+    # the step depends on. ``parts`` (JSON) is what went into the key, to explain a miss; ``outputs``
+    # (JSON {name: manifest id}) is set when the step completes (or at once when it is reused).
+    Column("run_key", BigId, ForeignKey("runs.key", ondelete="CASCADE"), primary_key=True),
+    Column("step_name", String(255), nullable=False),
+    Column("reuse_key", String(64), nullable=True),
+    Column("parts", Text, nullable=False),
+    Column("outputs", Text, nullable=True),
+    Column("reused_from", String(255), nullable=True),
+    Column("created_time", Float, nullable=False),
+    Index(None, "reuse_key"),
+    Index(None, "step_name"),
+)

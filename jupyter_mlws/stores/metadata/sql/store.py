@@ -10,6 +10,7 @@ from .environments import EnvironmentsMixin
 from .events import EventsMixin
 from .jobs import JobsMixin
 from .migrate import ensure_schema
+from .pipelines import PipelineStepsMixin
 from .registry import RegistryMixin
 from .run_files import RunFilesMixin
 from .runs import RunsMixin
@@ -29,6 +30,7 @@ class SqlMetadataStore(
     EventsMixin,
     DatastoresMixin,
     DatasetsMixin,
+    PipelineStepsMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
