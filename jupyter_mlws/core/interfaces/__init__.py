@@ -7,7 +7,8 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
 - :class:`MetadataStore` (``metadata.py``): the composition of one interface per concern —
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
-  :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and :class:`PipelineStepStore`, all derived from :class:`MetadataInterface`
+  :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
+  :class:`PipelineStepStore`, all derived from :class:`MetadataInterface`
   (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
