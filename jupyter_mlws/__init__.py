@@ -77,6 +77,17 @@ _EXPORTS: dict[str, str] = {
     "AzureBlobDatastore": ".core.cloud_only",
     "AzureFileDatastore": ".core.cloud_only",
     "AzureDataLakeGen2Datastore": ".core.cloud_only",
+    "DataReference": ".data.references",
+    "DataPathComputeBinding": ".data.references",
+    "Pipeline": ".pipelines.graph",
+    "PythonScriptStep": ".pipelines.steps",
+    "NotebookStep": ".pipelines.steps",
+    "PipelineStep": ".pipelines.steps",
+    "PipelineData": ".pipelines.data",
+    "OutputFileDatasetConfig": ".pipelines.data",
+    "PipelineParameter": ".pipelines.data",
+    "PipelineRun": ".pipelines.runs",
+    "StepRun": ".pipelines.runs",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -127,6 +138,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from .data.consumption import DatasetConsumptionConfig
     from .data.dataset import Dataset, FileDataset, TabularDataset
     from .data.datastore import DataPath, Datastore
+    from .data.references import DataPathComputeBinding, DataReference
     from .data.tabular import DataType
     from .errors import (
         ActivityFailedException,
@@ -141,6 +153,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         UserErrorException,
         WebserviceException,
     )
+    from .pipelines.data import OutputFileDatasetConfig, PipelineData, PipelineParameter
+    from .pipelines.graph import Pipeline
+    from .pipelines.runs import PipelineRun, StepRun
+    from .pipelines.steps import NotebookStep, PipelineStep, PythonScriptStep
 
 
 def __getattr__(name: str) -> Any:
@@ -199,6 +215,8 @@ __all__ = [
     "CondaDependencies",
     "DataFactoryCompute",
     "DataPath",
+    "DataPathComputeBinding",
+    "DataReference",
     "DataType",
     "DatabricksCompute",
     "Dataset",
@@ -219,7 +237,15 @@ __all__ = [
     "ModelPathNotFoundException",
     "MsiAuthentication",
     "NotebookRunConfig",
+    "NotebookStep",
+    "OutputFileDatasetConfig",
+    "Pipeline",
+    "PipelineData",
+    "PipelineParameter",
+    "PipelineRun",
+    "PipelineStep",
     "ProjectSystemException",
+    "PythonScriptStep",
     "RemoteCompute",
     "ResourceConfiguration",
     "Run",
@@ -230,6 +256,7 @@ __all__ = [
     "ScriptRunConfig",
     "ServicePrincipalAuthentication",
     "SnapshotException",
+    "StepRun",
     "SynapseCompute",
     "TabularDataset",
     "TokenAuthentication",

@@ -278,6 +278,19 @@ FEATURE_ALLOWED = (
     "jupyter_mlws.core.filelock",
     "jupyter_mlws.errors",
 )
+# Features that make runs of their own may use the run facade and core's job service as well: v1's
+# PipelineRun and StepRun (and HyperDriveRun) are Runs, and their steps (trials) are jobs submitted
+# like any other (issue 16) — described by the same run configs, their inputs by the same job input
+# type plug-ins. Nothing else of core's facades.
+_MAKES_RUNS = (
+    "jupyter_mlws.core.experiment",
+    "jupyter_mlws.core.runs",
+    "jupyter_mlws.core.jobs",
+    "jupyter_mlws.core.job_inputs",
+    "jupyter_mlws.core.run_config",
+    "jupyter_mlws.core.registry",
+)
+FEATURE_EXTRA: dict[str, tuple[str, ...]] = {"pipelines": _MAKES_RUNS, "sweeps": _MAKES_RUNS}
 
 
 def _type_only_lines(tree: ast.AST) -> set[int]:
@@ -295,14 +308,15 @@ def _type_only_lines(tree: ast.AST) -> set[int]:
 def check_feature_source(source: str, module: str, filename: str, is_package: bool = False) -> list[Violation]:
     """Project imports of a feature package that are neither allowed nor type-only."""
     own = ".".join(module.split(".")[:2])
+    allowed_here = (*FEATURE_ALLOWED, *FEATURE_EXTRA.get(own.rsplit(".", 1)[-1], ()))
     type_only = _type_only_lines(ast.parse(source))
     out = []
     for line, name in imported_modules(source, module, is_package):
         if line in type_only or not _matches(name, PACKAGE) or name == PACKAGE:
             continue
-        if _matches(name, own) or any(_matches(name, allowed) for allowed in FEATURE_ALLOWED):
+        if _matches(name, own) or any(_matches(name, allowed) for allowed in allowed_here):
             continue
-        if name.rsplit(".", 1)[0] in FEATURE_ALLOWED:  # `from core.services import X` also yields core.services.X
+        if name.rsplit(".", 1)[0] in allowed_here:  # `from core.services import X` also yields core.services.X
             continue
         out.append(Violation(filename, line, name, "feature packages use only core's services and interfaces"))
     return out
@@ -393,6 +407,12 @@ def test_adapter_and_feature_checkers_can_fail() -> None:
     found = {(v.line, v.imported) for v in check_feature_source(feature, "jupyter_mlws.pipelines", "p.py", True)}
     assert found == {(3, "jupyter_mlws.core.workspace"), (3, "jupyter_mlws.core.workspace.Workspace"),
                      (4, "jupyter_mlws.stores.metadata"), (4, "jupyter_mlws.stores.metadata.sql")}  # fmt: skip
+    # The run facade and the job service: for the rooms that make runs of their own, and only those.
+    makes_runs = "from ..core.jobs import queue_job\nfrom ..core.model import Model\n"
+    found = {(v.line, v.imported) for v in check_feature_source(makes_runs, "jupyter_mlws.pipelines", "p.py", True)}
+    assert found == {(2, "jupyter_mlws.core.model"), (2, "jupyter_mlws.core.model.Model")}
+    found = {(v.line, v.imported) for v in check_feature_source(makes_runs, "jupyter_mlws.serving", "s.py", True)}
+    assert (1, "jupyter_mlws.core.jobs") in found
 
     service = "from ..runs import Run\nfrom ..entities import RunRecord\n"
     violations = check_source(service, "jupyter_mlws.core.services.fake", "fake.py", FACADES)

@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
+from ..core.registry import run_drivers
+from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
 from ..core.workspace import Workspace
-from .supervision import StoreReporter, reconcile_records
+from .supervision import HOSTNAME, StoreReporter, reconcile_records
 
 __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "stop"]
 
@@ -168,6 +170,23 @@ def spawn(ws: Workspace) -> None:
 
 def _log(message: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{os.getpid()}] {message}", flush=True)
+
+
+def run_driver(ws: Workspace, run_id: str, run_type: str) -> None:
+    """A driven run (a pipeline run, issue 16): claim it (Queued -> Running, this process recorded as
+    its supervisor, so a reader finds it if this process dies) and let its driver take it to its end."""
+    pid = os.getpid()
+    claimed = ws.metadata.claim_job(
+        run_id,
+        RunStatus.QUEUED,
+        RunStatus.RUNNING,
+        supervisor_pid=pid,
+        supervisor_host=HOSTNAME,
+        supervisor_start=liveness.process_start(pid),
+        job_folder=None,
+    )
+    if claimed:
+        run_drivers.get(run_type)().drive(ws, run_id)
 
 
 def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget) -> RunStatus:
@@ -388,7 +407,15 @@ class Agent:
         active: dict[str, int] = {}
         for _run_id, target in self.children.values():
             active[target] = active.get(target, 0) + 1
+        drivers = run_drivers.names()
         for record in queued:  # oldest first
+            if record.run_type in drivers:
+                # A driver only schedules its steps (which queue on their own targets): it never
+                # waits for a slot of the target it is filed under.
+                pid = self._fork(record.run_id, targets[record.compute_target], driven=record.run_type)
+                self.children[pid] = (record.run_id, "")
+                self.started.add(record.run_id)
+                continue
             target = record.compute_target
             limit = int(targets[target].config.get("max_concurrent_runs", 1))
             if active.get(target, 0) >= limit:
@@ -398,7 +425,7 @@ class Agent:
             self.started.add(record.run_id)
             active[target] = active.get(target, 0) + 1
 
-    def _fork(self, run_id: str, target: ComputeTarget) -> int:
+    def _fork(self, run_id: str, target: ComputeTarget, driven: str | None = None) -> int:
         pid = os.fork()
         if pid:
             _log(f"supervisor {pid} started for {run_id}")
@@ -413,7 +440,10 @@ class Agent:
                 self.sock.close()
             if self.lock_fd is not None:
                 os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
-            run_supervisor(self.ws, run_id, target)
+            if driven is not None:
+                run_driver(self.ws, run_id, driven)
+            else:
+                run_supervisor(self.ws, run_id, target)
             code = 0
         except BaseException as exc:
             _log(f"supervisor of {run_id} crashed: {type(exc).__name__}: {exc}")

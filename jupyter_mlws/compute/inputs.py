@@ -15,14 +15,22 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.layout import INPUTS_FILE, INPUTS_FOLDER
+from ..core.layout import INPUTS_FILE, INPUTS_FOLDER, OUTPUTS_FOLDER
 from ..core.registry import job_input_types
 from ..errors import InvalidStateError
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
-__all__ = ["discard_inputs", "input_folder", "make_writable", "stage_inputs"]
+__all__ = [
+    "collect_outputs",
+    "discard_inputs",
+    "input_folder",
+    "make_writable",
+    "output_folder",
+    "stage_inputs",
+    "stage_outputs",
+]
 
 
 def input_folder(workdir: Path, described: Mapping[str, Any]) -> Path:
@@ -63,10 +71,52 @@ def stage_inputs(workspace: Workspace, spec: dict[str, Any], workdir: Path) -> P
     for index, name in spec.get("input_arguments") or []:
         argv[int(index)] = staged[name]["argument"]
     spec["arguments"] = argv
+    _substitute_parameters(spec, {str(d.get("placeholder")): staged[d["name"]]["argument"] for d in inputs})
     description = root / INPUTS_FILE
     payload = {"inputs": [{"described": d, **staged[d["name"]]} for d in inputs]}
     description.write_text(json.dumps(payload), encoding="utf-8")
     return description
+
+
+def output_folder(workdir: Path, described: Mapping[str, Any]) -> Path:
+    """Where the job writes its output ``described["name"]`` in the job folder ``workdir``."""
+    return workdir / OUTPUTS_FOLDER / str(described["name"])
+
+
+def stage_outputs(spec: dict[str, Any], workdir: Path) -> None:
+    """Before the job starts: an empty folder for each of the spec's ``outputs`` (issue 16), its path
+    put into the argv in place of the output's placeholder."""
+    outputs = spec.get("outputs") or []
+    if not outputs:
+        return
+    paths: dict[str, str] = {}
+    for described in outputs:
+        folder = output_folder(workdir, described)
+        folder.mkdir(parents=True, exist_ok=False)
+        paths[str(described["placeholder"])] = str(folder)
+    spec["arguments"] = [paths.get(str(a), str(a)) for a in spec.get("arguments") or []]
+    _substitute_parameters(spec, paths)
+
+
+def _substitute_parameters(spec: dict[str, Any], values: Mapping[str, str]) -> None:
+    """A notebook job's parameters that hold an input's or output's placeholder get its value (a
+    pipeline's NotebookStep passes folders this way)."""
+    parameters = spec.get("parameters")
+    if isinstance(parameters, dict):
+        spec["parameters"] = {k: values.get(v, v) if isinstance(v, str) else v for k, v in parameters.items()}
+
+
+def collect_outputs(workspace: Workspace, run_id: str, spec: Mapping[str, Any], workdir: Path) -> None:
+    """After the job's process exited 0 and before its run is Completed: each output type stores its
+    folder (a raise fails the run: a step whose outputs are not stored did not complete)."""
+    for described in spec.get("outputs") or []:
+        folder = output_folder(workdir, described)
+        if folder.is_symlink() or not folder.is_dir():
+            raise InvalidStateError(
+                f"output {described['name']!r}: the job removed or replaced its output folder {folder}; write "
+                "files into the folder given as its argument instead"
+            )
+        job_input_types.get(described["type"])().collect(workspace, run_id, described, folder)
 
 
 def _write_protect(folder: Path) -> None:

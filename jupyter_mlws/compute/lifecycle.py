@@ -29,7 +29,7 @@ from ..core.interfaces.compute import BuildResult, JobReporter
 from ..core.layout import DRIVER_LOG
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
-from .inputs import discard_inputs, stage_inputs
+from .inputs import collect_outputs, discard_inputs, stage_inputs, stage_outputs
 from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, make_job_folder
 
 __all__ = ["JobExecution", "Outcome"]
@@ -103,6 +103,7 @@ class JobExecution(ABC):
                 # The job's datasets are copied (and verified) into its folder first: a changed dataset
                 # fails the run before any build.
                 stage_inputs(reporter.workspace, self.spec, workdir)
+                stage_outputs(self.spec, workdir)
                 self.built = reporter.build_environment(
                     self.target_type,
                     self.config,
@@ -118,6 +119,8 @@ class JobExecution(ABC):
                 self.start(workdir)
                 reporter.transition(RunStatus.RUNNING)
                 outcome = self.watch()
+                if outcome.status == RunStatus.COMPLETED and self.spec.get("outputs"):
+                    collect_outputs(reporter.workspace, reporter.run_id, self.spec, workdir)
             if outcome.status == RunStatus.COMPLETED or reporter.status() == RunStatus.RUNNING:
                 reporter.transition(RunStatus.FINALIZING)
             self.collect(workdir)

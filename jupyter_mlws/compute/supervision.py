@@ -358,6 +358,7 @@ def end_if_stale(
         return False
     _salvage(workspace, record)
     _end_builds(workspace, record.run_id, reason)
+    _abandon_driven(workspace, record, reason)
     if backend is not None:
         try:
             backend.abandon(record.run_id)
@@ -397,6 +398,19 @@ def _database_clock(workspace: Workspace) -> Callable[[], float]:
         return cache[0]
 
     return now
+
+
+def _abandon_driven(workspace: Workspace, record: RunRecord, reason: str) -> None:
+    """A driven run (a pipeline run) whose driver died: its driver type ends what it had started
+    (the steps not yet run are canceled, running ones asked to stop)."""
+    from ..core.registry import run_drivers
+
+    if record.run_type not in run_drivers.names():
+        return
+    try:
+        run_drivers.get(record.run_type)().abandon(workspace, record.run_id, reason)
+    except Exception:  # noqa: S110 - best effort: the run's end is recorded already
+        pass
 
 
 def _end_builds(workspace: Workspace, run_id: str, reason: str) -> None:

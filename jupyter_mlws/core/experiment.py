@@ -127,12 +127,23 @@ class Experiment:
             )
         return folder
 
-    def submit(self, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
+    def submit(self, config: Any, tags: Mapping[str, Any] | None = None, **kwargs: Any) -> Run:
         """Snapshot the config's source folder and run it as a job on its compute target.
 
         Returns at once with the run Queued; the job is owned by a supervisor process, so it goes on
-        when the submitting kernel or command exits.
+        when the submitting kernel or command exits. A ``Pipeline`` (or anything else that knows how
+        to submit itself, as in v1) is handed this experiment and the keywords, e.g.
+        ``exp.submit(pipeline, pipeline_parameters={...}, regenerate_outputs=True)``.
         """
+        submit_to = getattr(config, "_submit_to_experiment", None)
+        if callable(submit_to):
+            run: Run = submit_to(self, tags=tags, **kwargs)
+            return run
+        if kwargs:
+            raise InvalidArgumentError(
+                f"submit() got unknown keyword(s) {sorted(kwargs)} for a {type(config).__name__}; "
+                "they are for pipelines (pipeline_parameters, regenerate_outputs, continue_on_step_failure)"
+            )
         from .jobs import submit
 
         return submit(self, config, tags=tags)

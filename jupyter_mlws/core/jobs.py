@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .runs import Run
     from .workspace import Workspace
 
-__all__ = ["reconcile_jobs", "submit"]
+__all__ = ["create_job_run", "queue_job", "reconcile_jobs", "submit", "target_backend"]
 
 
 def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
@@ -35,12 +35,21 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
             f"submit() takes a ScriptRunConfig (or NotebookRunConfig), got {type(config).__name__}"
         )
     spec: dict[str, Any] = job_spec()
-    ws = experiment.workspace
     try:
-        run, backend = _create_run(experiment, config, spec, tags)
+        run, backend = create_job_run(experiment, spec, tags=tags, extra_files=getattr(config, "extra_files", None))
     except BaseException:
         discard_inputs(spec)  # what the inputs' types kept for a job that will never run
         raise
+    queue_job(run, spec, backend)
+    return run
+
+
+def queue_job(run: Run, spec: Mapping[str, Any], backend: ComputeBackend) -> None:
+    """Hand a created job run to its target: its inputs' lineage and its params are written first
+    (before the job can start), a NotStarted run (a pipeline step) moves to Queued, then the target
+    is told. A failure here fails the run with the reason and is raised."""
+    ws = run.experiment.workspace
+    status = run._record.status
     if spec.get("inputs"):
         # The lineage (which dataset versions, which digests) is written before the job can start.
         try:
@@ -49,20 +58,41 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
             with contextlib.suppress(Exception):  # the first error is the one to report
                 error = {"message": f"the run's inputs could not be recorded: {exc}"}
                 if ws.services.tracking.try_transition(
-                    run.id, RunStatus.QUEUED, RunStatus.FAILED, error=error, end_time=time.time()
+                    run.id, status, RunStatus.FAILED, error=error, end_time=time.time()
                 ):
                     discard_inputs(spec)
             raise
     if spec.get("params"):
         run.log_params(spec["params"])  # before the job starts: a job may log the same values itself
+    if status == RunStatus.NOT_STARTED and not ws.services.tracking.try_transition(
+        run.id, RunStatus.NOT_STARTED, RunStatus.QUEUED
+    ):
+        discard_inputs(spec)  # canceled meanwhile (its pipeline stopped): it will never run
+        return
     backend.submit(run.id)
-    return run
 
 
-def _create_run(
-    experiment: Experiment, config: Any, spec: dict[str, Any], tags: Mapping[str, Any] | None
+def target_backend(workspace: Workspace, target: str) -> ComputeBackend:
+    """The back end of the compute target ``target`` (to queue a run created earlier on it)."""
+    return ComputeTarget(workspace, target).backend()
+
+
+def create_job_run(
+    experiment: Experiment,
+    spec: dict[str, Any],
+    *,
+    tags: Mapping[str, Any] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
+    parent: Run | None = None,
+    status: RunStatus = RunStatus.QUEUED,
+    run_id: str | None = None,
+    display_name: str | None = None,
+    properties: Mapping[str, Any] | None = None,
+    snapshot_id: str | None = None,
 ) -> tuple[Run, ComputeBackend]:
-    """Check the target, resolve the environment, capture the snapshot and create the Queued run."""
+    """Check the target, resolve the environment, capture the snapshot (unless ``snapshot_id`` names
+    one already taken of ``spec["source_directory"]``) and create the job's run, Queued — or
+    NotStarted for a pipeline step, which :func:`queue_job` queues once its inputs exist."""
     from ..snapshots import git_properties
     from .runs import Run
 
@@ -75,21 +105,26 @@ def _create_run(
 
         env = Environment.resolve(ws, spec["environment"])
         spec["environment"] = {"name": env.name, "version": env.version, "definition": env.definition()}
-    snapshot = ws.services.snapshots.capture(spec["source_directory"], getattr(config, "extra_files", None))
-    properties = {
+    if snapshot_id is None:
+        snapshot_id = ws.services.snapshots.capture(spec["source_directory"], extra_files).id
+    all_properties = {
         **git_properties(spec["source_directory"]),
-        "mlws.snapshot_id": snapshot.id,
+        "mlws.snapshot_id": snapshot_id,
         "mlws.compute_target": target.name,
+        **(properties or {}),
     }
     run = Run.create(
         experiment,
-        status=RunStatus.QUEUED,
+        status=status,
         run_type=spec["kind"],
         tags=tags,
-        properties=properties,
+        properties=all_properties,
         compute_target=target.name,
-        snapshot_id=snapshot.id,
+        snapshot_id=snapshot_id,
         job_spec=spec,
+        parent=parent,
+        run_id=run_id,
+        display_name=display_name,
     )
     return run, backend
 

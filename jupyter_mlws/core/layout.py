@@ -12,6 +12,7 @@ __all__ = [
     "ENV_RUN_ID",
     "INPUTS_FILE",
     "INPUTS_FOLDER",
+    "OUTPUTS_FOLDER",
     "default_experiment_name",
     "live_dir",
     "snapshot_stat_cache",
@@ -32,6 +33,9 @@ ENV_INPUTS = "MLWS_INPUTS"
 #: The folder of a job's working folder that holds its staged inputs and ``INPUTS_FILE``.
 INPUTS_FOLDER = ".mlws-inputs"
 INPUTS_FILE = "inputs.json"
+#: The folder of a job's working folder that holds the folders of its outputs (a pipeline step's
+#: ``PipelineData``, issue 16), one per output name.
+OUTPUTS_FOLDER = ".mlws-outputs"
 
 
 def default_experiment_name(folder: Path, fallback: str = DEFAULT_EXPERIMENT) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "metadata_stores",
     "open_artifact_store",
     "open_metadata_store",
+    "run_drivers",
 ]
 
 
@@ -127,7 +128,20 @@ artifact_stores = PluginRegistry(
 job_input_types = PluginRegistry(
     "job input type",
     "jupyter_mlws.job_input_types",
-    {"dataset": "jupyter_mlws.data.job_inputs:DatasetInputType"},
+    {
+        "dataset": "jupyter_mlws.data.job_inputs:DatasetInputType",
+        "pipeline_data": "jupyter_mlws.pipelines.data:PipelineDataType",
+    },
+    {},
+)
+
+# Runs that are driven rather than executed (issue 16): a queued run of one of these run types gets a
+# driver process from the dispatcher agent instead of a job on a compute target (a pipeline run
+# schedules its steps). Each implements ``core.interfaces.compute.RunDriver``.
+run_drivers = PluginRegistry(
+    "run driver",
+    "jupyter_mlws.run_drivers",
+    {"azureml.PipelineRun": "jupyter_mlws.pipelines.driver:PipelineDriver"},
     {},
 )
 

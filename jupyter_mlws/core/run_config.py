@@ -50,7 +50,7 @@ def _duration(duration: Any) -> int | float | None:
     return value
 
 
-def _environment(environment: Any) -> dict[str, Any] | None:
+def environment_reference(environment: Any) -> dict[str, Any] | None:
     """An ``Environment`` (registered at submit if it is not yet) or a registered one by
     ``"name"`` / ``"name:version"``; ``None`` runs with the submitting interpreter."""
     from .environment import Environment
@@ -319,7 +319,7 @@ class ScriptRunConfig:
                 spec["command"] = [str(part) for part in command]
             else:
                 raise InvalidArgumentError(f"command must be a string or a non-empty list, got {command!r}")
-        spec["environment"] = _environment(self.environment)
+        spec["environment"] = environment_reference(self.environment)
         # Last: describing an input may fingerprint (and hold) an unregistered dataset's files.
         spec["arguments"], input_fields = collect_inputs(arguments, self.inputs)
         spec.update(input_fields)
@@ -384,7 +384,7 @@ class NotebookRunConfig:
         path = source / notebook
         if not path.is_file():
             raise NotFoundError(f"notebook {notebook!r} not found in source_directory {str(source.resolve())!r}")
-        environment = _environment(self.environment)
+        environment = environment_reference(self.environment)
         content = read_notebook(path)
         defaults = parameter_defaults(content)
         parameters = validate_parameters(defaults, self.parameters, allow_unknown=self.allow_unknown_parameters)

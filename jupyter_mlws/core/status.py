@@ -49,7 +49,10 @@ ACTIVE_STATUSES = frozenset(set(S) - TERMINAL_STATUSES)
 # Forward-only lifecycle. Any active state may fail or be canceled; a cancel request may still be
 # overtaken by the job finishing on its own. Terminal states are final.
 TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
-    S.NOT_STARTED: frozenset({S.QUEUED, S.PREPARING, S.STARTING, S.RUNNING, S.CANCEL_REQUESTED, S.FAILED, S.CANCELED}),
+    # NotStarted -> Completed: a pipeline step reused from an earlier run never runs (issue 16).
+    S.NOT_STARTED: frozenset(
+        {S.QUEUED, S.PREPARING, S.STARTING, S.RUNNING, S.CANCEL_REQUESTED, S.COMPLETED, S.FAILED, S.CANCELED}
+    ),
     S.QUEUED: frozenset({S.PREPARING, S.STARTING, S.RUNNING, S.CANCEL_REQUESTED, S.FAILED, S.CANCELED}),
     S.PREPARING: frozenset({S.STARTING, S.RUNNING, S.CANCEL_REQUESTED, S.FAILED, S.CANCELED}),
     S.STARTING: frozenset({S.RUNNING, S.CANCEL_REQUESTED, S.FAILED, S.CANCELED}),

@@ -45,11 +45,23 @@ class DatasetInputType:
     def __init__(self) -> None:
         # An unregistered dataset given twice (in inputs and in arguments) is held once.
         self._held: dict[int, dict[str, Any]] = {}
+        self._converted: dict[int, Any] = {}
+        self._keep: list[Any] = []
 
     def describe(self, value: Any) -> dict[str, Any] | None:
         from .consumption import DatasetConsumptionConfig
         from .dataset import Dataset
+        from .references import consumption_of
 
+        # v1's DataReference and (DataPath, DataPathComputeBinding): one dataset per object, however
+        # often the submission names it (v1 samples pass it in both inputs and arguments).
+        converted = self._converted.get(id(value))
+        if converted is None:
+            converted = consumption_of(value)
+            if converted is not None:
+                self._converted[id(value)] = converted
+                self._keep.append(value)  # its id stays its own while this submission is described
+        value = converted or value
         if isinstance(value, Dataset):
             raise InvalidArgumentError(
                 f"{value!r} is a dataset, not a job input: name it for the job with "
@@ -135,6 +147,103 @@ class DatasetInputType:
         held = described.get("held")
         if held:
             shutil.rmtree(held["folder"], ignore_errors=True)
+
+    def verify(self, workspace: Workspace, described: Mapping[str, Any]) -> None:
+        """Before a pipeline runs (issue 16): a registered version's files must still be its bytes
+        (``DatasetChangedError`` naming the file otherwise; unchanged files cost a stat through the
+        stat cache). An unregistered dataset was fingerprinted while it was described."""
+        from .dataset import Dataset
+
+        if described.get("held") or not described["dataset"].get("id"):
+            return
+        Dataset.get_by_id(workspace, described["dataset"]["id"])._files(validate=True)
+
+    def files(self, workspace: Workspace, described: Mapping[str, Any]) -> dict[str, str]:
+        """``{path: sha256}`` of the input's files (to say which files changed since an earlier run)."""
+        from .dataset import Dataset
+        from .fingerprint import DataManifest
+
+        held = described.get("held")
+        if held:
+            manifest = DataManifest.from_dict(held["data"]["manifest"])
+        else:
+            ds = Dataset.get_by_id(workspace, described["dataset"]["id"])
+            manifest = ds.manifest
+        return {e.path: e.sha256 for e in manifest.entries}
+
+    def reference(self, value: Any) -> dict[str, Any] | None:
+        """A JSON reference that rebuilds the input ``value`` later (issue 16: a pipeline's definition,
+        kept by a published pipeline, is described anew at each submit — an unregistered dataset is
+        fingerprinted again then). None if ``value`` is not a dataset input."""
+        from .consumption import DatasetConsumptionConfig
+        from .dataset import _stored
+        from .references import consumption_of
+
+        config = consumption_of(value) or value
+        if not isinstance(config, DatasetConsumptionConfig):
+            return None
+        ds = config.dataset
+        ref: dict[str, Any] = {
+            "name": config.name,
+            "mode": config.mode,
+            "path_on_compute": config.path_on_compute,
+            "kind": ds.kind,
+        }
+        if ds.is_registered:
+            ref["id"] = ds.id
+        else:
+            ref["source"] = _stored(ds._source)
+            ref["spec"] = ds._spec
+        return ref
+
+    def from_reference(self, workspace: Workspace, ref: Mapping[str, Any]) -> Any:
+        """The input :meth:`reference` described (a registered version by id, or the same files and
+        reading spec as an unregistered dataset)."""
+        from .dataset import Dataset, FileDataset, TabularDataset
+
+        if ref.get("id"):
+            ds = Dataset.get_by_id(workspace, str(ref["id"]))
+        else:
+            cls: type[Dataset] = TabularDataset if ref.get("kind") == "tabular" else FileDataset
+            ds = cls._new(workspace, dict(ref.get("source") or {}), ref.get("spec"))
+        config = ds.as_named_input(str(ref["name"]))
+        if ref.get("mode") == "mount":
+            return config.as_mount(ref.get("path_on_compute"))
+        if ref.get("mode") == "download":
+            return config.as_download(ref.get("path_on_compute"))
+        return config
+
+    def register_output(
+        self,
+        workspace: Workspace,
+        run_id: str,
+        folder: Path,
+        register: Mapping[str, Any],
+        destination: Sequence[str] | None,
+    ) -> str:
+        """A pipeline step's ``OutputFileDatasetConfig(...).register_on_complete(name)`` (issue 16):
+        upload what the step wrote to ``destination`` (``[datastore name, path]``; default the
+        workspace's default datastore under ``azureml/<run id>/<name>``) and register it as a file
+        dataset (a new version only when the content changed). Returns the version's id."""
+        from .dataset import Dataset
+        from .datastore import Datastore
+
+        if destination:
+            store = Datastore.get(workspace, str(destination[0]))
+            path = str(destination[1]).strip("/") if len(destination) > 1 and destination[1] else run_id
+        else:
+            store = Datastore.get_default(workspace)
+            path = f"azureml/{run_id}/{register['name']}"
+        store.upload(str(folder), target_path=path, overwrite=True, show_progress=False)
+        ds = Dataset.File.from_files((store, f"{path}/**"))
+        registered = ds.register(
+            workspace,
+            str(register["name"]),
+            description=register.get("description"),
+            tags=register.get("tags") or None,
+            create_new_version=True,
+        )
+        return str(registered.id)
 
     def resolve(self, described: Mapping[str, Any], data: Any, folder: Path) -> Any:
         if described["mode"] in PATH_MODES:

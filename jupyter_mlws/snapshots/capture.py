@@ -87,8 +87,9 @@ class _Tree:
     secrets: list[str]  # secret-like files and folders ("name/") left out
 
 
-def _walk(root: Path) -> _Tree:
-    """The files and links a snapshot of ``root`` takes, ignore rules and secret patterns applied."""
+def _walk(root: Path, rules_apply: bool = True) -> _Tree:
+    """The files and links a snapshot of ``root`` takes, ignore rules and secret patterns applied
+    (``rules_apply=False``: every file and in-tree link, for data such as a pipeline step's outputs)."""
     tree = _Tree([], [], [], [])
     stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", IgnoreRules())]
     while stack:
@@ -97,11 +98,11 @@ def _walk(root: Path) -> _Tree:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except PermissionError as exc:
             raise InvalidArgumentError(f"cannot read {folder} for the snapshot: {exc.strerror}") from None
-        rules = parent_rules.descend(folder, rel, {e.name for e in entries})
+        rules = parent_rules.descend(folder, rel, {e.name for e in entries}) if rules_apply else parent_rules
         for entry in entries:
             child = f"{rel}/{entry.name}" if rel else entry.name
             is_dir = entry.is_dir(follow_symlinks=False)
-            verdict = rules.verdict(child, is_dir=is_dir)
+            verdict = rules.verdict(child, is_dir=is_dir) if rules_apply else Verdict.INCLUDE
             if verdict is Verdict.WITHHELD:
                 tree.secrets.append(child + "/" if is_dir else child)
                 continue
@@ -177,18 +178,20 @@ def capture_snapshot(
     max_bytes: int | None = None,
     extra_files: Mapping[str, bytes] | None = None,
     warn: bool = True,
+    ignore_rules: bool = True,
 ) -> Snapshot:
     """Capture ``source`` (ignore files honoured) and store its files and manifest in ``artifacts``.
 
     ``extra_files`` adds generated files (e.g. a notebook cell run as a script) to the snapshot;
     they replace a file of the same name in the folder. ``warn=False``: secret-like files left out
     are only recorded (``Snapshot.excluded_secrets``), for callers that report them themselves.
+    ``ignore_rules=False`` takes every file (data, not code: no ignore files, no secret patterns).
     """
     root = Path(source).expanduser().resolve()
     if not root.is_dir():
         raise NotFoundError(f"the snapshot source folder {root} does not exist")
     max_files, max_bytes = _limits(max_files, max_bytes)
-    tree = _walk(root)
+    tree = _walk(root, ignore_rules)
     files = tree.files
     _check_limits(root, files, max_files, max_bytes)
     if tree.secrets and warn:

@@ -28,7 +28,9 @@ __all__ = [
     "BuildResult",
     "ComputeBackend",
     "JobInputType",
+    "JobOutputType",
     "JobReporter",
+    "RunDriver",
     "default_concurrency",
 ]
 
@@ -197,6 +199,30 @@ class JobInputType(Protocol):
     def discard(self, described: Mapping[str, Any]) -> None:
         """The job is over (in the supervisor, whatever its outcome): drop what :meth:`describe` kept."""
         ...
+
+
+class JobOutputType(Protocol):
+    """What a job *output* type implements besides :class:`JobInputType`'s ``resolve`` (issue 16): a
+    job spec's ``outputs`` entries (``{"name", "type", "placeholder", …}``) are folders the job
+    writes; the supervisor makes each one empty in the job folder before the job starts (the argv gets
+    its path in place of its placeholder) and, once the job's process exited 0, hands it to
+    :meth:`collect` before the run is Completed. A collect that raises fails the run."""
+
+    def collect(self, workspace: Workspace, run_id: str, described: Mapping[str, Any], folder: Path) -> None:
+        """Store what the job wrote into ``folder`` as the run's output ``described["name"]``."""
+        ...
+
+
+class RunDriver(Protocol):
+    """A run type that is driven rather than executed (issue 16; ``core.registry.run_drivers``): the
+    dispatcher agent forks a process for a queued run of that type that claims it (Queued ->
+    Running, its pid recorded as the run's supervisor) and calls :meth:`drive`, which returns once
+    the run ended. :meth:`abandon` is called by whoever finds the driver dead (the run is ended
+    already, Failed with ``reason``): it ends what the run had started."""
+
+    def drive(self, workspace: Workspace, run_id: str) -> None: ...
+
+    def abandon(self, workspace: Workspace, run_id: str, reason: str) -> None: ...
 
 
 def default_concurrency() -> int:

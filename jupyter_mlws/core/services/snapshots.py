@@ -27,11 +27,17 @@ class SnapshotService:
         self._b = backends
 
     def capture(
-        self, source: str | os.PathLike[str], extra_files: Mapping[str, bytes] | None = None, *, warn: bool = True
+        self,
+        source: str | os.PathLike[str],
+        extra_files: Mapping[str, bytes] | None = None,
+        *,
+        warn: bool = True,
+        ignore_rules: bool = True,
     ) -> Snapshot:
         """Capture ``source`` (a folder: ignore rules honoured, unchanged files cost no new bytes; or
         one file) and record it. Secret-like files left out are named in a warning (``warn``) and in
-        ``excluded_secrets``."""
+        ``excluded_secrets``. ``ignore_rules=False`` captures a folder of data whole (a pipeline
+        step's outputs): no ignore files, no secret patterns."""
         from ...snapshots import capture_snapshot
 
         single = Path(source).expanduser()
@@ -62,11 +68,48 @@ class SnapshotService:
                 cache_file=snapshot_stat_cache(self._b.path),
                 extra_files=extra_files,
                 warn=warn,
+                ignore_rules=ignore_rules,
             )
         self._b.metadata.add_snapshot(
             SnapshotRecord(snapshot.id, time.time(), snapshot.file_count, snapshot.total_size, str(source))
         )
         return snapshot
+
+    def restore(self, snapshot_id: str, target: str | os.PathLike[str]) -> Path:
+        """Materialise snapshot ``snapshot_id`` (any content-addressed tree of this workspace) in ``target``."""
+        from ...snapshots import load_manifest, restore_snapshot
+
+        artifacts = self._b.artifacts
+        return restore_snapshot(load_manifest(artifacts, snapshot_id), artifacts, target)
+
+    def is_intact(self, snapshot_id: str) -> bool:
+        """Whether the snapshot's manifest and every file it lists are still stored (garbage
+        collection may have removed them)."""
+        from ...snapshots import load_manifest
+
+        artifacts = self._b.artifacts
+        if artifacts.missing({snapshot_id}):
+            return False
+        try:
+            manifest = load_manifest(artifacts, snapshot_id)
+        except Exception:  # a damaged manifest is as good as none
+            return False
+        return not artifacts.missing({e.digest for e in manifest.files if e.digest})
+
+    def changed_files(self, old_id: str, new_id: str) -> tuple[list[str], int]:
+        """The paths that differ between two stored snapshots (added, removed or changed, sorted) and
+        how many paths the newer one holds; ``([], 0)`` when either manifest is gone."""
+        from ...snapshots import load_manifest
+
+        artifacts = self._b.artifacts
+        try:
+            old, new = load_manifest(artifacts, old_id), load_manifest(artifacts, new_id)
+        except Exception:
+            return [], 0
+        before = {e.path: (e.kind, e.digest, e.target) for e in old.entries}
+        after = {e.path: (e.kind, e.digest, e.target) for e in new.entries}
+        changed = sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
+        return changed, len(after)
 
     def write_zip(self, run_id: str, target: Path) -> Path:
         """Write the snapshot taken before run ``run_id`` as a zip at ``target``."""

@@ -1,0 +1,330 @@
+"""The pipeline scheduler (issue 16): :func:`advance` moves a pipeline run one step forward, the
+:class:`PipelineDriver` (forked by the dispatcher agent for a queued pipeline run) calls it until
+the run ends.
+
+One ``advance``, from the records alone (so any process may take over):
+
+1. A cancel request on the pipeline run cancels its steps (NotStarted ones at once, running ones
+   asked to stop) and, once they all ended, the pipeline run.
+2. A failed step (or one canceled on its own) stops the pipeline: its dependants end Canceled with
+   "upstream step X failed", the others not started yet Canceled with "the pipeline stopped: step X
+   failed", running ones are asked to stop — unless ``continue_on_step_failure``, where only the
+   dependants are canceled and independent branches go on. The pipeline then ends Failed (v1).
+3. Each NotStarted step whose upstream steps all completed is decided: reused (it completes at
+   once, answering the earlier run's outputs; ``azureml.reusedRunId``) or queued on its compute
+   target (whose concurrency the dispatcher keeps). Either way its reason is recorded.
+4. When every step has ended, the pipeline run ends: Completed if all completed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..core.entities import RunRecord
+from ..core.experiment import Experiment
+from ..core.interfaces.pipelines import StepRunRecord
+from ..core.job_inputs import discard_inputs
+from ..core.jobs import queue_job, target_backend
+from ..core.runs import Run
+from ..core.services.liveness import HEARTBEAT_INTERVAL_S
+from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
+from ..errors import MlwsError
+from .reuse import decide, reuse_key, reuse_parts
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
+
+__all__ = ["PipelineDriver", "advance"]
+
+TICK_S = 0.05
+UPSTREAM_FAILED = "upstream_failed"
+PIPELINE_STOPPED = "pipeline_stopped"
+REUSED_PROPERTY = "azureml.reusedRunId"
+REASON_PROPERTY = "mlws.reuse.reason"
+
+
+class _Pipeline:
+    """One pipeline run's records, read once per advance."""
+
+    def __init__(self, workspace: Workspace, parent: RunRecord) -> None:
+        self.ws = workspace
+        self.parent = parent
+        spec = workspace.services.queries.job_spec(parent.run_id)
+        self.spec = spec
+        self.steps: dict[str, dict[str, Any]] = {s["name"]: s for s in spec["definition"]["steps"]}
+        self.order = list(self.steps)
+        self.run_ids: dict[str, str] = dict(spec["steps"])
+        writers = {o["name"]: s["name"] for s in self.steps.values() for o in s["outputs"]}
+        self.upstream: dict[str, list[str]] = {
+            name: [writers[d["data"]] for d in s["data_inputs"]] + list(s.get("run_after") or [])
+            for name, s in self.steps.items()
+        }
+        children = {r.run_id: r for r in workspace.services.queries.children(parent.run_id)}
+        self.records: dict[str, RunRecord] = {name: children[run_id] for name, run_id in self.run_ids.items()}
+
+    def status(self, name: str) -> RunStatus:
+        return self.records[name].status
+
+    def ancestors(self, name: str) -> list[str]:
+        seen: list[str] = []
+        stack = list(self.upstream[name])
+        while stack:
+            up = stack.pop()
+            if up not in seen:
+                seen.append(up)
+                stack.extend(self.upstream[up])
+        return seen
+
+    def stopped_by(self, name: str) -> bool:
+        """Whether the step ended through a failure of its own (not canceled by this scheduler)."""
+        record = self.records[name]
+        if record.status == RunStatus.FAILED:
+            return True
+        reason = (record.error or {}).get("reason")
+        return record.status == RunStatus.CANCELED and reason not in (
+            UPSTREAM_FAILED,
+            PIPELINE_STOPPED,
+            "pipeline_canceled",
+        )
+
+
+def advance(workspace: Workspace, parent_run_id: str) -> bool:
+    """One scheduling pass over a pipeline run (see the module docstring); True once it has ended."""
+    parent = workspace.services.queries.run(parent_run_id)
+    if parent.status in TERMINAL_STATUSES:
+        return True
+    p = _Pipeline(workspace, parent)
+    tracking = workspace.services.tracking
+    now = time.time()
+    if parent.status == RunStatus.CANCEL_REQUESTED:
+        _stop_all(p, "the pipeline run was canceled", "pipeline_canceled")
+        return _finish(p)
+    failed = [n for n in p.order if p.stopped_by(n)]
+    continue_on_failure = bool(p.spec.get("continue_on_step_failure"))
+    for name in p.order:
+        if p.status(name) != RunStatus.NOT_STARTED:
+            continue
+        culprit = next((a for a in p.ancestors(name) if a in failed), None)
+        if culprit is not None:
+            _cancel_not_started(p, name, f"upstream step {culprit!r} failed", UPSTREAM_FAILED)
+        elif failed and not continue_on_failure:
+            _cancel_not_started(p, name, f"the pipeline stopped: step {failed[0]!r} failed", PIPELINE_STOPPED)
+    if failed and not continue_on_failure:
+        for name in p.order:
+            if p.status(name) in ACTIVE_STATUSES and p.status(name) != RunStatus.NOT_STARTED:
+                with contextlib.suppress(MlwsError):
+                    tracking.cancel(p.records[name])
+    else:
+        for name in p.order:
+            if p.status(name) == RunStatus.NOT_STARTED and all(
+                p.status(u) == RunStatus.COMPLETED for u in p.upstream[name]
+            ):
+                _start_step(p, name, now)
+    return _finish(p)
+
+
+def _refresh(p: _Pipeline, name: str) -> None:
+    p.records[name] = p.ws.services.queries.run(p.run_ids[name])
+
+
+def _cancel_not_started(p: _Pipeline, name: str, message: str, reason: str) -> None:
+    tracking = p.ws.services.tracking
+    error = {"message": message, "reason": reason}
+    if tracking.try_transition(
+        p.run_ids[name], RunStatus.NOT_STARTED, RunStatus.CANCELED, end_time=time.time(), error=error
+    ):
+        with contextlib.suppress(Exception):
+            discard_inputs(p.ws.services.queries.job_spec(p.run_ids[name]))
+    _refresh(p, name)
+
+
+def _stop_all(p: _Pipeline, message: str, reason: str) -> None:
+    tracking = p.ws.services.tracking
+    for name in p.order:
+        status = p.status(name)
+        if status == RunStatus.NOT_STARTED:
+            _cancel_not_started(p, name, message, reason)
+        elif status in ACTIVE_STATUSES and status != RunStatus.CANCEL_REQUESTED:
+            with contextlib.suppress(MlwsError):
+                tracking.cancel(p.records[name])
+            _refresh(p, name)
+
+
+def _used_parameters(step: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    names: set[str] = set()
+
+    def scan(item: Any) -> None:
+        if isinstance(item, Mapping):
+            for key in ("parameter", "parameter_path"):
+                if isinstance(item.get(key), str):
+                    names.add(item[key])
+            for inner in item.values():
+                scan(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                scan(inner)
+
+    scan([step.get("arguments"), step.get("params"), step.get("parameters"), step.get("inputs")])
+    return {n: values[n] for n in sorted(names) if n in values}
+
+
+def _start_step(p: _Pipeline, name: str, now: float) -> None:
+    ws = p.ws
+    store = ws.metadata
+    run_id = p.run_ids[name]
+    record = p.records[name]
+    step = p.steps[name]
+    spec = ws.services.queries.job_spec(run_id)
+    upstream_outputs: dict[str, str] = {}
+    for data_input in step["data_inputs"]:
+        producer = p.run_ids[
+            next(s for s, d in p.steps.items() if any(o["name"] == data_input["data"] for o in d["outputs"]))
+        ]
+        outputs = store.get_step_run(producer).outputs or {}
+        upstream_outputs[data_input["name"]] = outputs[data_input["data"]]
+    parts = reuse_parts(
+        ws, spec, str(record.snapshot_id), upstream_outputs, _used_parameters(step, p.spec["parameters"])
+    )
+    decision = decide(
+        ws,
+        name,
+        record.experiment_id,
+        p.parent.run_id,
+        parts,
+        allow_reuse=bool(step.get("allow_reuse", True)),
+        regenerate=bool(p.spec.get("regenerate_outputs")),
+    )
+    tracking = ws.services.tracking
+    key = reuse_key(parts)
+    if decision.reused and decision.source is not None:
+        source = decision.source
+        store.add_step_run(
+            StepRunRecord(run_id, name, key, parts, now, outputs=dict(source.outputs or {}), reused_from=source.run_id)
+        )
+        tracking.add_properties(run_id, {REUSED_PROPERTY: source.run_id, REASON_PROPERTY: decision.reason})
+        if tracking.try_transition(run_id, RunStatus.NOT_STARTED, RunStatus.COMPLETED, start_time=now, end_time=now):
+            discard_inputs(spec)  # what an unregistered input held for a job that will not run
+        _refresh(p, name)
+        return
+    no_outputs = not spec.get("outputs")
+    store.add_step_run(StepRunRecord(run_id, name, key, parts, now, outputs={} if no_outputs else None))
+    tracking.add_properties(run_id, {REASON_PROPERTY: decision.reason})
+    experiment = Experiment(ws, record.experiment_name)
+    try:
+        queue_job(Run(experiment, run_id, _record=record), spec, target_backend(ws, spec["compute_target"]))
+    except MlwsError as exc:
+        tracking.try_transition(
+            run_id,
+            RunStatus.NOT_STARTED,
+            RunStatus.FAILED,
+            end_time=time.time(),
+            error={"message": f"the step could not be queued: {exc.message}"},
+        )
+    _refresh(p, name)
+
+
+def _finish(p: _Pipeline) -> bool:
+    """End the pipeline run once every step has ended."""
+    if any(p.status(n) not in TERMINAL_STATUSES for n in p.order):
+        return False
+    tracking = p.ws.services.tracking
+    parent = p.ws.services.queries.run(p.parent.run_id)
+    if parent.status in TERMINAL_STATUSES:
+        return True
+    failed = [n for n in p.order if p.stopped_by(n)]
+    error: dict[str, Any] | None = None
+    if parent.status == RunStatus.CANCEL_REQUESTED:
+        new = RunStatus.CANCELED
+        error = {"message": "the pipeline run was canceled", "reason": "canceled"}
+    elif failed:
+        new = RunStatus.FAILED
+        first = p.records[failed[0]]
+        detail = (first.error or {}).get("message") or first.status.value
+        error = {"message": f"step {failed[0]!r} failed: {detail}", "failed_steps": failed}
+    elif all(p.status(n) == RunStatus.COMPLETED for n in p.order):
+        new = RunStatus.COMPLETED
+    else:
+        new = RunStatus.CANCELED
+        error = {"message": "steps of the pipeline were canceled", "reason": "canceled"}
+    fields: dict[str, Any] = {"end_time": time.time()}
+    if error is not None:
+        fields["error"] = error
+    if parent.start_time is None:
+        fields["start_time"] = p.parent.created_time
+    tracking.try_transition(parent.run_id, parent.status, new, **fields)  # else someone else ended it
+    return True
+
+
+class PipelineDriver:
+    """The ``azureml.PipelineRun`` run driver (``core.registry.run_drivers``)."""
+
+    def drive(self, workspace: Workspace, run_id: str) -> None:
+        next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
+        while True:
+            try:
+                if advance(workspace, run_id):
+                    return
+            except MlwsError as exc:
+                # Its own records are unreadable or inconsistent: end it with the reason rather than spin.
+                self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {exc.message}")
+                return
+            if time.monotonic() >= next_beat:
+                workspace.metadata.heartbeat([run_id])
+                next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
+            time.sleep(TICK_S)
+
+    def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
+        record = workspace.services.queries.run(run_id)
+        if record.status not in TERMINAL_STATUSES:
+            workspace.services.tracking.try_transition(
+                run_id, record.status, RunStatus.FAILED, end_time=time.time(), error={"message": reason}
+            )
+        self.abandon(workspace, run_id, reason)
+
+    def abandon(self, workspace: Workspace, run_id: str, reason: str) -> None:
+        """The pipeline run ended without its scheduler (its driver died): its steps not started are
+        canceled, running ones asked to stop."""
+        parent = workspace.services.queries.run(run_id)
+        p = _Pipeline(workspace, parent)
+        _stop_all(p, f"the pipeline run ended: {reason}", PIPELINE_STOPPED)
+
+
+def step_reuse(workspace: Workspace, run_id: str) -> dict[str, Any] | None:
+    """``{"reused", "from", "reason"}`` of a step run (None before it was decided)."""
+    properties = workspace.services.queries.properties(run_id)
+    reason = properties.get(REASON_PROPERTY)
+    if reason is None:
+        return None
+    source = properties.get(REUSED_PROPERTY)
+    return {"reused": source is not None, "from": source, "reason": reason}
+
+
+def graph(workspace: Workspace, parent_run_id: str) -> dict[str, Any]:
+    """The pipeline run's graph: ``{"nodes": [...], "edges": [...]}`` with each step's live state."""
+    parent = workspace.services.queries.run(parent_run_id)
+    p = _Pipeline(workspace, parent)
+    nodes = []
+    for name in p.order:
+        record = p.records[name]
+        nodes.append(
+            {
+                "id": record.run_id,
+                "name": name,
+                "status": record.status.value,
+                "reuse": step_reuse(workspace, record.run_id),
+                "error": (record.error or {}).get("message"),
+                "start_time": record.start_time,
+                "end_time": record.end_time,
+            }
+        )
+    edges: list[dict[str, Any]] = []
+    for name, step in p.steps.items():
+        for data_input in step["data_inputs"]:
+            writer = next(s for s, d in p.steps.items() if any(o["name"] == data_input["data"] for o in d["outputs"]))
+            edges.append({"source": p.run_ids[writer], "target": p.run_ids[name], "data": data_input["data"]})
+        for before in step.get("run_after") or []:
+            edges.append({"source": p.run_ids[before], "target": p.run_ids[name], "data": None})
+    return {"run_id": parent_run_id, "status": parent.status.value, "nodes": nodes, "edges": edges}
