@@ -44,6 +44,7 @@ UPSTREAM_FAILED = "upstream_failed"
 PIPELINE_STOPPED = "pipeline_stopped"
 REUSED_PROPERTY = "azureml.reusedRunId"
 REASON_PROPERTY = "mlws.reuse.reason"
+STOP_PROPERTY = "mlws.pipeline.stopped"  # on a running step this scheduler asked to stop: why
 
 
 class _Pipeline:
@@ -83,12 +84,12 @@ class _Pipeline:
         record = self.records[name]
         if record.status == RunStatus.FAILED:
             return True
-        reason = (record.error or {}).get("reason")
-        return record.status == RunStatus.CANCELED and reason not in (
-            UPSTREAM_FAILED,
-            PIPELINE_STOPPED,
-            "pipeline_canceled",
-        )
+        if record.status != RunStatus.CANCELED:
+            return False
+        if (record.error or {}).get("reason") in (UPSTREAM_FAILED, PIPELINE_STOPPED, "pipeline_canceled"):
+            return False
+        # A running step this scheduler asked to stop carries the reason as a property.
+        return STOP_PROPERTY not in self.ws.services.queries.properties(record.run_id)
 
 
 def advance(workspace: Workspace, parent_run_id: str) -> bool:
@@ -97,7 +98,6 @@ def advance(workspace: Workspace, parent_run_id: str) -> bool:
     if parent.status in TERMINAL_STATUSES:
         return True
     p = _Pipeline(workspace, parent)
-    tracking = workspace.services.tracking
     now = time.time()
     if parent.status == RunStatus.CANCEL_REQUESTED:
         _stop_all(p, "the pipeline run was canceled", "pipeline_canceled")
@@ -114,9 +114,11 @@ def advance(workspace: Workspace, parent_run_id: str) -> bool:
             _cancel_not_started(p, name, f"the pipeline stopped: step {failed[0]!r} failed", PIPELINE_STOPPED)
     if failed and not continue_on_failure:
         for name in p.order:
-            if p.status(name) in ACTIVE_STATUSES and p.status(name) != RunStatus.NOT_STARTED:
-                with contextlib.suppress(MlwsError):
-                    tracking.cancel(p.records[name])
+            if p.status(name) in ACTIVE_STATUSES and p.status(name) not in (
+                RunStatus.NOT_STARTED,
+                RunStatus.CANCEL_REQUESTED,
+            ):
+                _ask_to_stop(p, name, f"the pipeline stopped: step {failed[0]!r} failed")
     else:
         for name in p.order:
             if p.status(name) == RunStatus.NOT_STARTED and all(
@@ -142,15 +144,22 @@ def _cancel_not_started(p: _Pipeline, name: str, message: str, reason: str) -> N
 
 
 def _stop_all(p: _Pipeline, message: str, reason: str) -> None:
-    tracking = p.ws.services.tracking
     for name in p.order:
         status = p.status(name)
         if status == RunStatus.NOT_STARTED:
             _cancel_not_started(p, name, message, reason)
         elif status in ACTIVE_STATUSES and status != RunStatus.CANCEL_REQUESTED:
-            with contextlib.suppress(MlwsError):
-                tracking.cancel(p.records[name])
-            _refresh(p, name)
+            _ask_to_stop(p, name, message)
+
+
+def _ask_to_stop(p: _Pipeline, name: str, message: str) -> None:
+    """Ask a queued or running step to stop (its supervisor ends it Canceled), saying why."""
+    tracking = p.ws.services.tracking
+    with contextlib.suppress(MlwsError):
+        tracking.add_properties(p.run_ids[name], {STOP_PROPERTY: message})
+    with contextlib.suppress(MlwsError):
+        tracking.cancel(p.records[name])
+    _refresh(p, name)
 
 
 def _used_parameters(step: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

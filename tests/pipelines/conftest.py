@@ -1,0 +1,110 @@
+"""Fixtures for the pipeline tests: one workspace per module with its dispatcher agent (steps are
+real jobs), and a kit that writes step scripts.
+
+Step scripts are written with a header naming the test, so that no two tests share a step's source
+content (reuse is keyed on content across the whole workspace, as it should be).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import Experiment, Workspace
+from jupyter_mlws.compute import agent
+
+TIMEOUT = 90.0
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+
+
+class PipeKit:
+    def __init__(self, ws: Workspace, root: Path, name: str) -> None:
+        self.ws = ws
+        self.root = root
+        self.name = name
+        self.src = root / "src"
+        self.src.mkdir(parents=True)
+        self.flags = root / "flags"
+        self.flags.mkdir()
+        self.exp = Experiment(ws, name.replace("[", "_").replace("]", "_")[:60])
+
+    def script(self, name: str, body: str, folder: Path | None = None) -> str:
+        path = (folder or self.src) / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        header = (
+            f"# {self.name}\nimport os, sys, time, json\nfrom pathlib import Path\nFLAGS = Path({str(self.flags)!r})\n"
+        )
+        path.write_text(header + textwrap.dedent(body))
+        return name
+
+    def flag(self, name: str) -> Path:
+        return self.flags / name
+
+    wait_until = staticmethod(wait_until)
+
+
+def _processes_of(marker: str) -> list[int]:
+    found = []
+    needle = marker.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if needle in cmdline or needle in environ:
+            found.append(int(entry))
+    return found
+
+
+@pytest.fixture(scope="module")
+def pws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """One workspace for a module's pipelines; its agent and every process of it stopped at the end."""
+    root = tmp_path_factory.mktemp("pipelines")
+    old = os.environ.get("MLWS_AGENT_IDLE_SECONDS")
+    os.environ["MLWS_AGENT_IDLE_SECONDS"] = "30"
+    ws = Workspace.create(root / "ws")
+    yield ws
+    holder = agent.running_pid(ws)
+    marker = f"{root}{os.sep}"
+    for pid in _processes_of(marker):
+        if pid != holder:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    agent.stop(ws)
+    for pid in _processes_of(marker):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    if old is None:
+        os.environ.pop("MLWS_AGENT_IDLE_SECONDS", None)
+    else:
+        os.environ["MLWS_AGENT_IDLE_SECONDS"] = old
+
+
+@pytest.fixture
+def pk(pws: Workspace, tmp_path: Path, request: pytest.FixtureRequest) -> PipeKit:
+    return PipeKit(pws, tmp_path, request.node.name)
