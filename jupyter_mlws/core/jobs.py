@@ -89,10 +89,12 @@ def create_job_run(
     display_name: str | None = None,
     properties: Mapping[str, Any] | None = None,
     snapshot_id: str | None = None,
+    git: Mapping[str, str] | None = None,
 ) -> tuple[Run, ComputeBackend]:
     """Check the target, resolve the environment, capture the snapshot (unless ``snapshot_id`` names
-    one already taken of ``spec["source_directory"]``) and create the job's run, Queued — or
-    NotStarted for a pipeline step, which :func:`queue_job` queues once its inputs exist."""
+    one already taken of ``spec["source_directory"]``, whose git state is ``git``) and create the
+    job's run, Queued — or NotStarted for a pipeline step, which :func:`queue_job` queues once its
+    inputs exist."""
     from ..snapshots import git_properties
     from .runs import Run
 
@@ -108,7 +110,7 @@ def create_job_run(
     if snapshot_id is None:
         snapshot_id = ws.services.snapshots.capture(spec["source_directory"], extra_files).id
     all_properties = {
-        **git_properties(spec["source_directory"]),
+        **(git if git is not None and snapshot_id is not None else git_properties(spec["source_directory"])),
         "mlws.snapshot_id": snapshot_id,
         "mlws.compute_target": target.name,
         **(properties or {}),

@@ -36,6 +36,7 @@ __all__ = ["PIPELINE_RUN_TYPE", "STEP_RUN_TYPE", "resolve_parameters", "submit_d
 PIPELINE_RUN_TYPE = "azureml.PipelineRun"
 STEP_RUN_TYPE = "azureml.StepRun"
 PIPELINE_TARGET = "local"  # the pipeline run is filed under the local target: its agent drives it
+_INPUT_MARK = "\x00input:"  # a notebook parameter that is a dataset input, until its placeholder is known
 
 
 def resolve_parameters(defaults: Mapping[str, Any], assignments: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -143,7 +144,12 @@ class _StepBuilder:
             )
             config.inputs = list(inputs.values())
         else:
-            parameters = {k: self.value(v, inputs, name) for k, v in step["parameters"].items()}
+            # A dataset input among a notebook's parameters is its placeholder here (the job's staged
+            # folder once the supervisor staged it), as it is in a script's argv.
+            parameters = {
+                k: _INPUT_MARK + v["input"] if "input" in v else self.value(v, inputs, name)
+                for k, v in step["parameters"].items()
+            }
             config = NotebookRunConfig(
                 source_directory=step["source_directory"],
                 notebook=step["notebook"],
@@ -155,6 +161,11 @@ class _StepBuilder:
                 inputs=list(inputs.values()),
             )
         spec: dict[str, Any] = config.job_spec()
+        if isinstance(spec.get("parameters"), dict):
+            placeholders = {f"{_INPUT_MARK}{d['name']}": d.get("placeholder") for d in spec.get("inputs") or []}
+            spec["parameters"] = {
+                k: placeholders.get(v, v) if isinstance(v, str) else v for k, v in spec["parameters"].items()
+            }
         spec["environment"] = step.get("environment")
         spec["python"] = sys.executable
         if step["kind"] == "script" and step.get("params"):
@@ -257,7 +268,8 @@ def submit_definition(
         job_spec=pipeline_spec,
         display_name=definition.get("description") or None,
     )
-    snapshots: dict[str, str] = {}
+    snapshots: dict[str, str] = {}  # per source folder: one snapshot and one look at git per submit
+    gits: dict[str, dict[str, str]] = {}
     created: list[str] = []
     try:
         for step in steps:
@@ -272,8 +284,15 @@ def submit_definition(
                 display_name=step["name"],
                 properties={"azureml.runsource": STEP_RUN_TYPE, "azureml.nodeid": step["name"]},
                 snapshot_id=snapshots.get(source),
+                git=gits.get(source),
             )
-            snapshots[source] = str(run._record.snapshot_id)
+            if source not in snapshots:
+                snapshots[source] = str(run._record.snapshot_id)
+                gits[source] = {
+                    k: v
+                    for k, v in workspace.services.queries.properties(run.id).items()
+                    if k.startswith("azureml.git.")
+                }
             created.append(run.id)
     except BaseException as exc:
         _fail_submission(workspace, parent.id, created, specs, exc)

@@ -316,3 +316,53 @@ def test_a_dead_driver_fails_the_pipeline_and_stops_its_steps(pk: PipeKit) -> No
     assert "supervisor" in run.get_details()["error"]["message"] or "gone" in run.get_details()["error"]["message"]
     wait_until(lambda: states(run)["hang"][0] == "Canceled", what="the running step to be stopped")
     assert states(run)["later"][0] == "Canceled"
+
+
+NOTEBOOK = {
+    "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "data = ''\nout = ''\n", "outputs": [],
+         "execution_count": None},
+        {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "import os, pathlib\nnames = sorted(os.listdir(data))\n"
+                   "pathlib.Path(out, 'names.txt').write_text(','.join(names))\nprint(names)\n"},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}  # fmt: skip
+
+
+def test_a_notebook_step_a_data_reference_and_an_output_registered_on_complete(pk: PipeKit) -> None:
+    from jupyter_mlws import DataReference, Datastore, NotebookStep, OutputFileDatasetConfig
+
+    shared = pk.root / "shared"
+    (shared / "images").mkdir(parents=True)
+    (shared / "images" / "one.png").write_bytes(b"\x89PNG one")
+    (shared / "images" / "two.png").write_bytes(b"\x89PNG two")
+    store = Datastore.register(pk.ws, f"shared{os.getpid()}", str(shared))
+    images = DataReference(store, "images", "images")
+    listed = PipelineData("listed")
+    (pk.src / "list.ipynb").write_text(json.dumps(NOTEBOOK))
+    notebook = NotebookStep(
+        "list.ipynb",
+        parameters={"data": images, "out": listed},
+        inputs=[images],
+        outputs=[listed],
+        source_directory=pk.src,
+    )
+    pk.script(
+        "score.py", "Path(sys.argv[2], 'scores.txt').write_text(Path(sys.argv[1], 'names.txt').read_text().upper())\n"
+    )
+    scored = OutputFileDatasetConfig("scored").register_on_complete(f"scores-{os.getpid()}")
+    score = PythonScriptStep(
+        "score.py", name="score", arguments=[listed, scored], outputs=[scored], source_directory=pk.src
+    )
+    run = pk.exp.submit(Pipeline(pk.ws, [notebook, score]))
+    assert run.wait_for_completion(show_output=False) == "Completed", run.get_details().get("error")
+    step = run.find_step_run("list.ipynb")[0]
+    assert "outputs/list.ipynb" in step.get_file_names()
+    registered = Dataset.get_by_name(pk.ws, f"scores-{os.getpid()}")
+    assert registered.version == 1 and [e.path for e in registered.manifest.entries] == ["scores.txt"]
+    folder = registered.download(str(pk.root / "scores"))
+    assert Path(folder[0]).read_text() == "ONE.PNG,TWO.PNG"
+    assert run.find_step_run("score")[0].get_outputs()["scored"].download(str(pk.root / "out"))
