@@ -89,3 +89,30 @@ def test_the_example_notebook_runs_as_a_job_with_two_parameter_sets(
         assert run.status == "Completed" and run.get_metrics()["final_loss"] < 0.01
         assert f"after {epochs} epochs at learning rate {rate}" in _executed_text(run, tmp_path / f"{run.id}.ipynb")
         assert "outputs/model.json" in run.get_file_names()
+
+
+@pytest.mark.slow
+def test_the_getting_started_pipeline_notebook_runs_and_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16's new user: prepare → train → evaluate from a notebook; re-submitted, every step is
+    reused; after an in-place edit of the CSV, the steps it reaches rerun and say why."""
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
+    shutil.copy(NOTEBOOKS / "pipeline.ipynb", tmp_path / "pipeline.ipynb")
+    nb = nbformat.read(tmp_path / "pipeline.ipynb", as_version=4)
+    try:
+        NotebookClient(
+            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        if (tmp_path / ".mlws").exists():
+            agent.stop(Workspace(tmp_path))
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    text = "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
+    )
+    assert "step 'evaluate': Completed (reused" in text
+    assert "prepare input 'raw' changed: 1 of 2 files (train.csv)" in text
+    assert "train input 'prepared' changed: 1 of 2 files (train.csv)" in text
+    ws = Workspace(tmp_path)
+    pipeline_runs = [r for r in ws.search_runs().runs if r.type == "azureml.PipelineRun"]
+    assert len(pipeline_runs) == 3 and all(r.get_status() == "Completed" for r in pipeline_runs)
