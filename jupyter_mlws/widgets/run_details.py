@@ -20,6 +20,8 @@ import plotly.graph_objects as go
 from ..core.runs import Run
 from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..core.status import TERMINAL_STATUSES, RunStatus
+from ..pipelines.driver import graph as pipeline_graph
+from ..pipelines.engine import PIPELINE_RUN_TYPE
 
 __all__ = ["RunDetails"]
 
@@ -76,6 +78,13 @@ class RunDetails:
         for i, title in enumerate(["Metrics", "Log", "Params & tags", "Files", "Child runs"]):
             self.tabs.set_title(i, title)
         self.widget = widgets.VBox([self.header, self.tabs])
+        self._pipeline = run.record.run_type == PIPELINE_RUN_TYPE
+        self._graph_figure: go.FigureWidget | None = None
+        if self._pipeline:  # a pipeline run: its steps as a graph with live states, then their table
+            self.steps = widgets.VBox()
+            self.tabs.children = (self.steps, *self.tabs.children)
+            for i, title in enumerate(["Steps", "Metrics", "Log", "Params & tags", "Files", "Child runs"]):
+                self.tabs.set_title(i, title)
 
     # -- display ----------------------------------------------------------------------------------------
     def show(self) -> None:
@@ -134,6 +143,14 @@ class RunDetails:
         if shown:
             lines.append(f"Log (last {min(log_lines, len(shown))} lines):")
             lines.extend(f"  {line}" for line in shown[-log_lines:])
+        if self._pipeline:
+            nodes = pipeline_graph(self.run.workspace, record.run_id)["nodes"]
+            lines.append(f"Steps ({len(nodes)}):")
+            for node in nodes:
+                reuse = node["reuse"]
+                why = f"  reused from {reuse['from']}" if reuse and reuse["reused"] else ""
+                lines.append(f"  {node['name']} ({node['id']}): {node['status']}{why}")
+            return "\n".join(lines)
         kids = queries.summaries(queries.children(record.run_id))
         if kids:
             lines.append(f"Child runs ({len(kids)}):")
@@ -197,7 +214,62 @@ class RunDetails:
         self.info.value = "".join(sections)
         self.files.value = _table([[name] for name in run.get_file_names()], ["File"])
         self._children()
+        if self._pipeline:
+            self._steps()
         return self.status in TERMINAL_STATUSES
+
+    def _steps(self) -> None:
+        """The pipeline's graph (nodes in layers by depth, coloured by status; a reused step hollow,
+        its reason on hover) and a table of the steps with why each was or was not reused."""
+        data = pipeline_graph(self.run.workspace, self.run.id)
+        nodes, edges = data["nodes"], data["edges"]
+        positions = _layers(nodes, edges)
+        edge_x: list[float | None] = []
+        edge_y: list[float | None] = []
+        for edge in edges:
+            (x0, y0), (x1, y1) = positions[edge["source"]], positions[edge["target"]]
+            edge_x += [x0, x1, None]
+            edge_y += [y0, y1, None]
+        reused = [bool(n["reuse"] and n["reuse"]["reused"]) for n in nodes]
+        hover = [f"{n['name']}: {n['status']}" + (f"<br>{n['reuse']['reason']}" if n["reuse"] else "") for n in nodes]
+        traces = [
+            go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#8c959f"}, hoverinfo="skip"),
+            go.Scatter(
+                x=[positions[n["id"]][0] for n in nodes],
+                y=[positions[n["id"]][1] for n in nodes],
+                mode="markers+text",
+                text=[n["name"] for n in nodes],
+                textposition="top center",
+                hovertext=hover,
+                hoverinfo="text",
+                marker={
+                    "size": 22,
+                    "color": [_COLORS.get(n["status"], "#57606a") for n in nodes],
+                    "symbol": ["circle-open" if r else "circle" for r in reused],
+                    "line": {"width": 3},
+                },
+            ),
+        ]
+        if self._graph_figure is None:
+            layout = go.Layout(
+                height=120 + 60 * max(1, len({y for _x, y in positions.values()})),
+                showlegend=False,
+                xaxis={"visible": False},
+                yaxis={"visible": False},
+                margin={"l": 10, "r": 10, "t": 20, "b": 10},
+            )
+            self._graph_figure = go.FigureWidget(data=traces, layout=layout)
+            self._steps_table = widgets.HTML()
+            self.steps.children = (self._graph_figure, self._steps_table)
+        else:
+            with self._graph_figure.batch_update():
+                for i, trace in enumerate(traces):
+                    self._graph_figure.data[i].update(trace)
+        rows = [
+            [n["name"], n["status"], "yes" if r else "no", (n["reuse"] or {}).get("reason", "")]
+            for n, r in zip(nodes, reused, strict=True)
+        ]
+        self._steps_table.value = _table(rows, ["Step", "Status", "Reused", "Why"])
 
     def _header(self, details: dict[str, Any]) -> None:
         record = self.run.record
@@ -273,6 +345,30 @@ class RunDetails:
             for k in kids
         ]
         self.children.value = _table(rows, ["Run", "Status", *names])
+
+
+def _layers(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Positions for a small DAG: each node's layer is its longest path from a source (top to
+    bottom), nodes of a layer side by side in the pipeline's order."""
+    upstream: dict[str, list[str]] = {n["id"]: [] for n in nodes}
+    for edge in edges:
+        upstream[edge["target"]].append(edge["source"])
+    depth: dict[str, int] = {}
+
+    def level(node: str) -> int:
+        if node not in depth:
+            depth[node] = 0  # a cycle cannot happen (validated), this only guards the recursion
+            depth[node] = 1 + max((level(u) for u in upstream[node]), default=-1)
+        return depth[node]
+
+    by_layer: dict[int, list[str]] = {}
+    for n in nodes:
+        by_layer.setdefault(level(n["id"]), []).append(n["id"])
+    positions: dict[str, tuple[float, float]] = {}
+    for layer, ids in by_layer.items():
+        for i, node in enumerate(ids):
+            positions[node] = (i - (len(ids) - 1) / 2, -float(layer))
+    return positions
 
 
 def _shell() -> Any:
