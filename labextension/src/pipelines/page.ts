@@ -181,16 +181,20 @@ export class PipelineRunPage extends Widget {
     const paths = layout.edges.map(edge => {
       const path = document.createElementNS(SVG_NS, 'path');
       path.setAttribute('d', edgePath(edge.points));
-      path.setAttribute('class', 'jp-mlws-pipeline-edge');
+      // An edge without data is a `run_after` ordering: drawn dashed.
+      path.setAttribute(
+        'class',
+        edge.data
+          ? 'jp-mlws-pipeline-edge'
+          : 'jp-mlws-pipeline-edge jp-mlws-pipeline-edge-order'
+      );
       path.setAttribute('marker-end', `url(#${marker.id})`);
       path.dataset.testid = 'mlws-pipeline-edge';
       path.dataset.source = edge.source;
       path.dataset.target = edge.target;
-      if (edge.data) {
-        const title = document.createElementNS(SVG_NS, 'title');
-        title.textContent = edge.data;
-        path.append(title);
-      }
+      const title = document.createElementNS(SVG_NS, 'title');
+      title.textContent = edge.data ?? this._context.trans.__('runs after');
+      path.append(title);
       return path;
     });
     svg.replaceChildren(defs, ...paths);
