@@ -112,7 +112,7 @@ def _partial_graph(workspace: Workspace, run_id: str, steps: Sequence[RunRecord]
     by_id = {s.run_id: s for s in steps}
     ids: dict[str, str] = {name: rid for name, rid in (spec.get("steps") or {}).items() if rid in by_id}
     definition = {s["name"]: s for s in (spec.get("definition") or {}).get("steps") or []}
-    writers = {o["name"]: name for name, s in definition.items() for o in s.get("outputs") or []}
+    writers: dict[str, str] = {o["name"]: name for name, s in definition.items() for o in s.get("outputs") or []}
     nodes = []
     edges: list[dict[str, Any]] = []
     for name, step_id in ids.items():
@@ -129,9 +129,13 @@ def _partial_graph(workspace: Workspace, run_id: str, steps: Sequence[RunRecord]
             }
         )
         step = definition.get(name) or {}
-        upstream = [(writers.get(d["data"]), d["data"]) for d in step.get("data_inputs") or []]
+        upstream: list[tuple[str | None, str | None]] = [
+            (writers.get(d["data"]), d["data"]) for d in step.get("data_inputs") or []
+        ]
         upstream += [(before, None) for before in step.get("run_after") or []]
         edges.extend(
-            {"source": ids[source], "target": step_id, "data": data} for source, data in upstream if source in ids
+            {"source": ids[source], "target": step_id, "data": data}
+            for source, data in upstream
+            if source is not None and source in ids
         )
     return {"nodes": nodes, "edges": edges}

@@ -49,6 +49,7 @@ async def test_pipeline_runs_newest_first_with_their_graph_and_reuse(api: Api, j
     assert [i["id"] for i in rest["items"]] == [first.id] and rest["next_page_token"] is None
     assert len((await api.ok("pipeline-runs", params={"experiment": "pipes"}))["items"]) == 2
     assert (await api.ok("pipeline-runs", params={"experiment": "plain,nope"}))["items"] == []
+    assert (await api.ok("pipeline-runs", params={"experiment": "nope"}))["items"] == []
 
     # The first run: every step ran, each says why (no earlier run); the fan-in has two edges in.
     detail = await api.ok(f"pipeline-runs/{first.id}")
