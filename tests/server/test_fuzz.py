@@ -33,13 +33,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from jupyter_mlws import Model
+from jupyter_mlws import Experiment, Model, Run, RunStatus
 from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from jupyter_mlws.core.workspace import close_backends
 from jupyter_mlws.data.dataset import Dataset
 from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
 from tests.support.jupyter_env import isolated_server_env
+from tests.support.pipelines import STEPS, fan_in_pipeline
 
 MAX_EXAMPLES = 25  # per operation and strategy
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -52,6 +53,7 @@ class LiveServer:
     token: str
     seed: Seed
     log: Path
+    pipeline_run: str = ""
 
 
 def _free_port() -> int:
@@ -68,6 +70,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     root.mkdir()
     seed = seed_workspace(root)
     _seed_datasets(seed, root)
+    pipeline_run = _seed_pipeline_run(seed, root)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -89,7 +92,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log)
+    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log, pipeline_run)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -131,11 +134,36 @@ def _seed_datasets(seed: Seed, root: Path) -> None:
     Model.register(seed.ws, str(weights), "iris-model", datasets=[("training", first)])
 
 
+def _seed_pipeline_run(seed: Seed, root: Path) -> str:
+    """A pipeline run's records as the engine leaves them (its steps as child runs, one of them reused
+    with its reason), made directly: the fuzz reads them, it needs no agent running steps."""
+    definition = fan_in_pipeline(seed.ws, root, folder="fuzz-pipe")._definition()
+    ids = {name: f"fuzzpipe_{name}" for name in STEPS}
+    exp = Experiment(seed.ws, "pipes")
+    parent = Run.create(
+        exp,
+        status=RunStatus.RUNNING,
+        run_type="azureml.PipelineRun",
+        properties={"azureml.runsource": "azureml.PipelineRun"},
+        job_spec={"kind": "pipeline", "definition": definition, "steps": ids},
+        display_name="fuzzed pipeline",
+    )
+    reuse = {
+        "azureml.reusedRunId": seed.train[0],
+        "mlws.reuse.reason": f"nothing it depends on changed since run {seed.train[0]}",
+    }
+    for name in STEPS:
+        status = RunStatus.COMPLETED if name == "load" else RunStatus.NOT_STARTED
+        properties = reuse if name == "load" else None
+        Run.create(exp, status=status, parent=parent, run_id=ids[name], display_name=name, properties=properties)
+    return parent.id
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}"}
 
 
-def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
+def _pinned(path: str, seed: Seed, pipeline_run: str) -> list[dict[str, str]]:
     """Path parameters naming things that exist, so generated queries reach real data."""
     run = {"run_id": seed.files_run}
     model = {"name": "clf", "version": "1"}
@@ -158,6 +186,7 @@ def _pinned(path: str, seed: Seed) -> list[dict[str, str]]:
         "/datasets/{name}": [{"name": "iris"}, {"name": "iris-files"}],
         "/datasets/{name}/versions/{version}": [{"name": "iris"}, {"name": "iris", "version": "1"}, dataset],
         "/datasets/{name}/versions/{version}/preview": [{"name": "iris"}, dataset, {"name": "iris-files"}],
+        "/pipeline-runs/{run_id}": [{"run_id": pipeline_run}, run],
     }.get(path, [])
 
 
@@ -187,7 +216,7 @@ def _tuned(op: Any, seed: Seed) -> list[Any]:
     if op.path == "/datasets/{name}/versions/{version}/preview":
         cases = op.as_strategy(path_parameters={"name": "iris", "version": "1"})
         strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "query", "rows", str(cv[1]))))
-    if op.path in ("/runs", "/experiments/{name}/runs"):
+    if op.path in ("/runs", "/experiments/{name}/runs", "/pipeline-runs"):
         cases = op.as_strategy(path_parameters={"name": "train"}) if "{name}" in op.path else op.as_strategy()
         strategies.append(st.tuples(cases, numbers).map(lambda cv: _with(cv[0], "query", "page_token", _token(cv[1]))))
     return strategies
@@ -210,7 +239,9 @@ def test_fuzz_every_operation(live_server: LiveServer) -> None:
     started = time.monotonic()
     for op in fuzzed:
         strategies = [op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
-        strategies += [op.as_strategy(path_parameters=p) for p in _pinned(op.path, live_server.seed)]
+        strategies += [
+            op.as_strategy(path_parameters=p) for p in _pinned(op.path, live_server.seed, live_server.pipeline_run)
+        ]
         strategies += _tuned(op, live_server.seed)
         strategy = st.one_of(strategies)
 

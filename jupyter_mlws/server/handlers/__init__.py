@@ -41,6 +41,7 @@ from .models import (
     ModelVersionHandler,
     ModelVersionsHandler,
 )
+from .pipeline_runs import PipelineRunHandler, PipelineRunsHandler
 from .run_files import RunFileHandler, RunFilesHandler
 from .runs import RunCancelHandler, RunHandler, RunMetricsHandler, RunsHandler
 from .snapshots import RunSnapshotHandler, SnapshotsHandler
@@ -87,6 +88,8 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{dataset_version}/preview", DatasetPreviewHandler),
         (rf"{API}/environments", EnvironmentsHandler),
         (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
+        (rf"{API}/pipeline-runs", PipelineRunsHandler),
+        (rf"{API}/pipeline-runs/(?P<run_id>[^/]+)", PipelineRunHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),  # last: the JSON 404 for anything else
     ]

@@ -1,11 +1,10 @@
 /**
- * Pipelines: a Pipelines section in the sidebar (published pipelines, schedules) and a pipeline
- * run page (the step graph, each step's status, whether it was reused and why).
- *
- * Wave 2 builds it here: pages and sidebar sections in this folder, each registered by a plugin of
- * this folder through `IMlwsPages` (see `../tokens.ts` and `../run/plugin.ts` for an example).
+ * Pipelines: the sidebar's Pipelines section (`section.ts`: recent pipeline runs, live) and the
+ * pipeline-run page (`page.ts`: the step graph laid out by dagre in `layout.ts`, each step coloured
+ * by status, reused steps marked, the reason a step was reused or ran on hover, a click opening the
+ * step's run page), registered by `plugin.ts`. The run page of a pipeline run links here (`open.ts`).
+ * Published pipelines and schedules join the section later.
  */
-import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { pipelineRunPagePlugin, pipelinesSectionPlugin } from './plugin';
 
-/** The plugins of this feature (none yet). */
-export const plugins: JupyterFrontEndPlugin<void>[] = [];
+export const plugins = [pipelineRunPagePlugin, pipelinesSectionPlugin];

@@ -5,6 +5,11 @@ import { cancelRun, linkURL, RunDetail, TERMINAL_STATUSES } from '../request';
 import { formatDuration } from '../runlistmodel';
 import type { IPageContext } from '../tokens';
 import { elapsedSeconds } from './model';
+import {
+  openPipelineRun,
+  PIPELINE_RUN_TYPE,
+  STEP_RUN_SOURCE
+} from '../pipelines/open';
 import { followNotebookLink, INotebookLink, notebookLinks } from './notebook';
 import { openRun } from './open';
 
@@ -86,6 +91,22 @@ export class RunHeader {
       const parent = el('button', 'jp-mod-styled', trans.__('Open parent'));
       parent.addEventListener('click', () => openRun(this._context, parentId));
       actions.append(parent);
+    }
+    // A pipeline run (or one of its steps) links to the pipeline's graph.
+    const pipelineId =
+      run.run_type === PIPELINE_RUN_TYPE
+        ? run.id
+        : run.properties['azureml.runsource'] === STEP_RUN_SOURCE
+          ? parentId
+          : null;
+    if (pipelineId) {
+      const graph = el('button', 'jp-mod-styled', trans.__('Open graph'));
+      graph.dataset.testid = 'mlws-open-pipeline-graph';
+      graph.title = trans.__('Show the steps of pipeline run %1', pipelineId);
+      graph.addEventListener('click', () =>
+        openPipelineRun(this._context, pipelineId)
+      );
+      actions.append(graph);
     }
     this._status = el('div', 'jp-mlws-status');
     this._drawn = true;
