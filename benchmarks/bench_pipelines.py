@@ -313,6 +313,8 @@ def bench_shape(
         summary = reuse_summary(run)
         if summary["reused"]:
             raise RuntimeError(f"{shape}: a first run reused {summary['reused']} steps")
+        if final_answer(run, work) != expected_answer(shape, data, size):
+            raise RuntimeError(f"{shape}: the first run's output is not the digest the steps should compute")
         for _ in range(args.reused_repeats):
             t, run = submit_until_completed(exp, pipeline)
             reused.append(t)
@@ -634,10 +636,8 @@ def print_table(f: dict[str, Any]) -> None:
         return f"{theirs / mine:.1f}× faster" if mine <= theirs else f"{mine / theirs:.1f}× slower"
 
     print()
-    print(
-        f"jupyter-mlws {env['jupyter_mlws']} vs Prefect {env['prefect']} (cache_policy=INPUTS + TASK_SOURCE), "
-        f"Python {env['python']}, {env['platform']}, {cpus} CPUs"
-    )
+    peer = f"Prefect {env['prefect']} (cache_policy=INPUTS + TASK_SOURCE)" if p else "Prefect: not run"
+    print(f"jupyter-mlws {env['jupyter_mlws']} vs {peer}, Python {env['python']}, {env['platform']}, {cpus} CPUs")
     load = env["load_average_before"]
     if load is not None and load > 0.5 * cpus:
         print(
@@ -673,7 +673,13 @@ def print_table(f: dict[str, Any]) -> None:
         seen = "new output" if m["noticed_in_place_edit"] else "**stale output**"
         theirs = (
             f"{ms(q['edited_s'])}, {q['edited_cached_tasks']}/{q['tasks']} cached, "
-            + ("new output" if q["noticed_in_place_edit"] else "**stale output**")
+            + (
+                "new output"
+                if q["noticed_in_place_edit"]
+                else "**stale output**"
+                if q["first_answer_correct"]
+                else "**wrong output** (on the first run too)"
+            )
             if q
             else "not run"
         )

@@ -154,7 +154,7 @@ def timed(fn: Any, *args: Any) -> tuple[float, Any]:
 
 def shape(name: str, run: Any, expected: Any, size_arg: int, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     first, cached, edited = [], [], []
-    noticed, first_cached, cached_hits, edited_cached = [], [], [], []
+    noticed, first_cached, cached_hits, edited_cached, first_correct = [], [], [], [], []
     tasks = 0
     for r in range(args.repeats):
         folder = work / f"{name}-input-{r}"
@@ -162,6 +162,7 @@ def shape(name: str, run: Any, expected: Any, size_arg: int, work: Path, args: a
         t, out = timed(run, str(folder), size_arg)
         first.append(t)
         first_cached.append(out["cached"])
+        first_correct.append(out["answer"] == expected(str(folder), size_arg))
         tasks = out["tasks"]
         for _ in range(args.cached_repeats):
             t, out = timed(run, str(folder), size_arg)
@@ -177,6 +178,7 @@ def shape(name: str, run: Any, expected: Any, size_arg: int, work: Path, args: a
         "first_s": statistics.median(first),
         "first_samples": first,
         "first_cached_tasks": max(first_cached),
+        "first_answer_correct": all(first_correct),  # the same work as the steps: the check below means something
         "cached_s": statistics.median(cached),
         "cached_samples": cached,
         "cached_tasks": min(cached_hits),
