@@ -60,12 +60,24 @@ class _Pipeline:
         self.order = list(self.steps)
         self.run_ids: dict[str, str] = dict(spec["steps"])
         writers = {o["name"]: s["name"] for s in self.steps.values() for o in s["outputs"]}
+        self.writers: dict[str, str] = writers  # data name -> the step that writes it
+        self._rows: dict[str, StepRunRecord] | None = None
         self.upstream: dict[str, list[str]] = {
             name: [writers[d["data"]] for d in s["data_inputs"]] + list(s.get("run_after") or [])
             for name, s in self.steps.items()
         }
         children = {r.run_id: r for r in workspace.services.queries.children(parent.run_id)}
         self.records: dict[str, RunRecord] = {name: children[run_id] for name, run_id in self.run_ids.items()}
+
+    def outputs_of(self, step: str) -> dict[str, str]:
+        """The stored outputs of a step of this pipeline run (its rows read once per pass)."""
+        if self._rows is None:
+            self._rows = {r.run_id: r for r in self.ws.metadata.list_step_runs(self.parent.run_id)}
+        row = self._rows.get(self.run_ids[step])
+        if row is None or row.outputs is None:  # written since this pass read the rows
+            row = self.ws.metadata.get_step_run(self.run_ids[step])
+            self._rows[row.run_id] = row
+        return dict(row.outputs or {})
 
     def status(self, name: str) -> RunStatus:
         return self.records[name].status
@@ -188,13 +200,7 @@ def _start_step(p: _Pipeline, name: str, now: float) -> None:
     record = p.records[name]
     step = p.steps[name]
     spec = ws.services.queries.job_spec(run_id)
-    upstream_outputs: dict[str, str] = {}
-    for data_input in step["data_inputs"]:
-        producer = p.run_ids[
-            next(s for s, d in p.steps.items() if any(o["name"] == data_input["data"] for o in d["outputs"]))
-        ]
-        outputs = store.get_step_run(producer).outputs or {}
-        upstream_outputs[data_input["name"]] = outputs[data_input["data"]]
+    upstream_outputs = {d["name"]: p.outputs_of(p.writers[d["data"]])[d["data"]] for d in step["data_inputs"]}
     parts = reuse_parts(
         ws, spec, str(record.snapshot_id), upstream_outputs, _used_parameters(step, p.spec["parameters"])
     )
@@ -342,8 +348,13 @@ def graph(workspace: Workspace, parent_run_id: str) -> dict[str, Any]:
     edges: list[dict[str, Any]] = []
     for name, step in p.steps.items():
         for data_input in step["data_inputs"]:
-            writer = next(s for s, d in p.steps.items() if any(o["name"] == data_input["data"] for o in d["outputs"]))
-            edges.append({"source": p.run_ids[writer], "target": p.run_ids[name], "data": data_input["data"]})
+            edges.append(
+                {
+                    "source": p.run_ids[p.writers[data_input["data"]]],
+                    "target": p.run_ids[name],
+                    "data": data_input["data"],
+                }
+            )
         for before in step.get("run_after") or []:
             edges.append({"source": p.run_ids[before], "target": p.run_ids[name], "data": None})
     return {"run_id": parent_run_id, "status": parent.status.value, "nodes": nodes, "edges": edges}
