@@ -41,15 +41,7 @@ from ..errors import (
     InvalidStateError,
 )
 from . import tabular
-from .datastore import (
-    S3_ATTEMPTS,
-    S3_RETRY_PAUSE,
-    S3_TIMEOUT,
-    DataPath,
-    Datastore,
-    _is_connection_error,
-    resolve_data_path,
-)
+from .datastore import S3_TIMEOUT, DataPath, Datastore, _call_s3, resolve_data_path
 from .fingerprint import BUFFER_SIZE, DataManifest, FileEntry, fingerprint, list_files, stat_cache_path, verify
 
 if TYPE_CHECKING:
@@ -80,7 +72,8 @@ class _Where:
         if self.datastore is not None and self.datastore.datastore_type == "s3":
             return self.datastore._call(fn, *args, **kwargs)
         if self.datastore is None and self.fs is not None and _is_s3(self.fs):
-            return _call_s3_url(self.fs, fn, *args, **kwargs)
+            # As a datastore's calls are: the bounded retry, then an error naming the endpoint.
+            return _call_s3(fn, args, kwargs, unavailable=_s3_url_unavailable(self.fs))
         return fn(*args, **kwargs)
 
     def join(self, rel: str) -> str:
@@ -175,7 +168,7 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
     if remote:
         fs, _ = _url_to_fs(remote[0])
         if _is_s3(fs):
-            fs.retries = 1  # the bounded retry is _call_s3_url's (s3fs would try 5 times)
+            fs.retries = 1  # the bounded retry is _call_s3's (s3fs would try 5 times)
         return patterns, _Where(fs, "/", None)
     return patterns, _Where(None, "/", None)
 
@@ -185,32 +178,24 @@ def _is_s3(fs: AbstractFileSystem) -> bool:
     return "s3" in protocols
 
 
-def _call_s3_url(s3: AbstractFileSystem, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """``fn(...)`` on an s3:// URL's filesystem (no datastore): an endpoint that does not answer is
-    tried ``S3_ATTEMPTS`` times in all, then reported naming it — as a datastore's calls are."""
-    for attempt in range(1, S3_ATTEMPTS + 1):
-        try:
-            return fn(*args, **kwargs)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-            raise
-        except Exception as exc:
-            if not (isinstance(exc, OSError) or _is_connection_error(exc)):
-                raise
-            if attempt == S3_ATTEMPTS:
-                endpoint = (
-                    (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
-                    or getattr(s3, "endpoint_url", None)
-                    or os.environ.get("AWS_ENDPOINT_URL_S3")
-                    or os.environ.get("AWS_ENDPOINT_URL")
-                    or "the default AWS S3 endpoint"
-                )
-                raise BackendUnavailableError(
-                    f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
-                    "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
-                ) from None
-            time.sleep(S3_RETRY_PAUSE)
-    raise AssertionError("unreachable")
+def _s3_url_unavailable(s3: AbstractFileSystem) -> Callable[[Exception], BackendUnavailableError]:
+    """The error of an s3:// URL's filesystem (no datastore) whose endpoint does not answer, naming it."""
+
+    def error(exc: Exception) -> BackendUnavailableError:
+        endpoint = (
+            (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
+            or getattr(s3, "endpoint_url", None)
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or "the default AWS S3 endpoint"
+        )
+        return BackendUnavailableError(
+            f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
+            "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
+        )
+
+    return error
 
 
 def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
