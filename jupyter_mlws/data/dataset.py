@@ -42,7 +42,16 @@ from ..errors import (
 )
 from . import tabular
 from .datastore import S3_TIMEOUT, DataPath, Datastore, _call_s3, resolve_data_path
-from .fingerprint import BUFFER_SIZE, DataManifest, FileEntry, fingerprint, list_files, stat_cache_path, verify
+from .fingerprint import (
+    BUFFER_SIZE,
+    DataManifest,
+    FileEntry,
+    fingerprint,
+    is_local_fs,
+    list_files,
+    stat_cache_path,
+    verify,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -159,7 +168,7 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
                 raise InvalidStateError(f"the dataset is on datastore {name!r} but knows no workspace")
             obj = Datastore.get(workspace, name)
         fs = obj.filesystem
-        local = _is_local(fs)
+        local = is_local_fs(fs)
         root = obj._root()
         full = [obj._full(p) if p else root for p in source["patterns"]]
         return full, _Where(None if local else fs, root, obj)
@@ -222,11 +231,6 @@ def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
     return fs, path
 
 
-def _is_local(fs: AbstractFileSystem) -> bool:
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return "file" in protocols or "local" in protocols
-
-
 def _root_ref(where: _Where, base: str) -> dict[str, Any]:
     """How a version remembers its root: relative to its datastore, else the local path or URL."""
     if where.datastore is not None:
@@ -257,7 +261,7 @@ def _where_of_root(workspace: Workspace | None, root: Mapping[str, Any]) -> _Whe
         obj = Datastore.get(workspace, name)
         fs = obj.filesystem
         full = obj._full(root["path"])
-        return _Where(None if _is_local(fs) else fs, full, obj)
+        return _Where(None if is_local_fs(fs) else fs, full, obj)
     path = str(root["path"])
     if "://" in path:
         fs, stripped = _url_to_fs(path)

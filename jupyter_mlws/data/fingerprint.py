@@ -56,6 +56,7 @@ __all__ = [
     "FileEntry",
     "Fingerprint",
     "fingerprint",
+    "is_local_fs",
     "list_files",
     "stat_cache_path",
     "verify",
@@ -453,7 +454,7 @@ def _fs_name(fs: AbstractFileSystem) -> str:
 def _resolve_fs(items: list[str], fs: AbstractFileSystem | None) -> AbstractFileSystem | None:
     """The filesystem the items live on: ``fs`` if given, the URLs' one if remote, else None (local)."""
     if fs is not None:
-        return None if _is_local_fs(fs) else fs
+        return None if is_local_fs(fs) else fs
     remote = [i for i in items if _is_remote(i)]
     if not remote:
         return None
@@ -473,7 +474,8 @@ def _resolve_fs(items: list[str], fs: AbstractFileSystem | None) -> AbstractFile
     return found
 
 
-def _is_local_fs(fs: AbstractFileSystem) -> bool:
+def is_local_fs(fs: AbstractFileSystem) -> bool:
+    """Whether ``fs`` is fsspec's local filesystem (its paths are this machine's files)."""
     protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
     return "file" in protocols or "local" in protocols
 
@@ -590,7 +592,7 @@ def verify(
     n = _workers(workers)
     if isinstance(root_or_fs, tuple):
         fs, root = root_or_fs
-        remote: AbstractFileSystem | None = None if _is_local_fs(fs) else fs
+        remote: AbstractFileSystem | None = None if is_local_fs(fs) else fs
         root = fs._strip_protocol(root) if remote is not None else _strip_file_url(root)
     else:
         text = os.fspath(root_or_fs)
