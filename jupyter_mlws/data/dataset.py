@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
 
 from ..core.interfaces import DatasetStore, DatasetVersionRecord
@@ -327,7 +327,7 @@ class Dataset:
 
     @classmethod
     def _new(
-        cls,
+        cls: type[Self],
         workspace: Workspace | None,
         source: Mapping[str, Any],
         spec: Mapping[str, Any] | None,
@@ -336,7 +336,7 @@ class Dataset:
         root: Mapping[str, Any] | None = None,
         manifest: DataManifest | None = None,
         staged: str | None = None,
-    ) -> Dataset:
+    ) -> Self:
         ds = cls.__new__(cls)
         ds._workspace = workspace
         ds._source = dict(source)
@@ -946,14 +946,14 @@ class FileDataset(Dataset):
                 self._workspace, self._source, None, root=self._root, manifest=manifest, staged=self._staged
             )
             derived._staged_of = self._staged_of
-            return derived  # type: ignore[return-value]
+            return derived
         patterns = [where.join(rel) for rel in chosen]
         source = dict(self._source)
         if source.get("datastore") and where.datastore is not None:
             ds_root = where.datastore._root().rstrip("/")
             patterns = [p[len(ds_root) :].lstrip("/") if p.startswith(ds_root) else p for p in patterns]
         source["patterns"] = patterns
-        return FileDataset._new(self._workspace, source, None)  # type: ignore[return-value]
+        return FileDataset._new(self._workspace, source, None)
 
 
 def _default_input_name(ds: Dataset) -> str:
@@ -1134,7 +1134,7 @@ class TabularDataset(Dataset):
         )
         derived._staged_info = {"source": self._staged_info["source"]} if self._staged_info.get("source") else {}
         derived._staged_of = self._staged_of
-        return derived  # type: ignore[return-value]
+        return derived
 
     def take(self, count: int) -> TabularDataset:
         return self._derive("take", count=_count(count, "take"))
@@ -1264,7 +1264,10 @@ def _workspace_of(source: Mapping[str, Any]) -> Workspace | None:
     return obj.workspace if obj is not None else None
 
 
-def _checked(cls: type[Dataset], path: object, spec: dict[str, Any] | None, validate: bool) -> Dataset:
+_D = TypeVar("_D", bound="Dataset")
+
+
+def _checked(cls: type[_D], path: object, spec: dict[str, Any] | None, validate: bool) -> _D:
     source = _source_of(path)
     ds = cls._new(_workspace_of(source), source, spec)
     if validate:
@@ -1282,7 +1285,7 @@ class FileDatasetFactory:
         """Files named by ``path``: a ``(datastore, 'glob')`` tuple, ``datastore.path(...)``, a list of
         them, a local path or glob, or a URL."""
         _no_partition_format(partition_format)
-        return _checked(FileDataset, path, None, validate)  # type: ignore[return-value]
+        return _checked(FileDataset, path, None, validate)
 
     @staticmethod
     def upload_directory(
@@ -1414,7 +1417,6 @@ def _header(header: bool | str) -> bool | str:
 
 def _checked_tabular(path: Any, spec: dict[str, Any], validate: bool) -> TabularDataset:
     ds = _checked(TabularDataset, path, spec, validate)
-    assert isinstance(ds, TabularDataset)
     if validate:  # the first rows parse and the types apply (a clear error now rather than at the first read)
         where, rels = ds._files(validate=False)
         first = [tabular.TableFile(rels[0], where.join(rels[0]), where.fs)]
