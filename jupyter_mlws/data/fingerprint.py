@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.statcache import StatCache
 from ..errors import BackendUnavailableError, DatasetChangedError, InvalidArgumentError, NotFoundError
@@ -304,11 +304,17 @@ def _strip_file_url(text: str) -> str:
     return text[len("file://") :] if text.startswith("file://") else text
 
 
-@dataclass(slots=True)
-class _Local:
+class _Local(NamedTuple):  # a tuple: one is made per file, and a tuple is the cheapest to make
     rel: str
     path: str  # as found (a link keeps its own path)
     st: os.stat_result  # of what it points to
+
+
+# Each folder is listed through a descriptor where the platform allows it (POSIX), so that each file's
+# stat resolves its name in that folder, not its whole path again: the stat of every file is most of an
+# unchanged fingerprint.
+_SCANDIR_FD = os.scandir in os.supports_fd
+_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
 def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
@@ -318,30 +324,41 @@ def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, top, frozenset({(st.st_dev, st.st_ino)}))]
     while stack:
         folder, rel, seen = stack.pop()
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        fd: int | None = None
         try:
-            entries = list(os.scandir(folder))
+            fd = os.open(folder, _OPEN_DIR) if _SCANDIR_FD else None
+            entries = list(os.scandir(folder if fd is None else fd))
         except PermissionError as exc:
+            if fd is not None:
+                os.close(fd)
             raise InvalidArgumentError(f"cannot read the folder {folder}: {exc.strerror}") from None
-        for entry in entries:
-            child = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                st = entry.stat()  # follows links
-            except FileNotFoundError:
-                raise InvalidArgumentError(
-                    f"{entry.path} is a symlink to {os.readlink(entry.path)!r}, which does not exist: "
-                    "remove the link or restore its target"
-                ) from None
-            if entry.is_dir():
-                if entry.name in NEVER_WALKED:
-                    continue
-                ident = (st.st_dev, st.st_ino)
-                if ident not in seen:  # a link back to a folder being walked: a loop
-                    stack.append((entry.path, child, seen | {ident}))
-            elif entry.is_file():
-                if child in into:  # a second file under this name (through a link): _add checks it
-                    _add(into, _Local(child, entry.path, st))
-                else:
-                    into[child] = _Local(child, entry.path, st)
+        try:
+            for entry in entries:
+                name = entry.name
+                path = prefix + name
+                child = f"{rel}/{name}" if rel else name
+                try:
+                    st = entry.stat()  # follows links; relative to the folder's descriptor where there is one
+                except FileNotFoundError:
+                    raise InvalidArgumentError(
+                        f"{path} is a symlink to {os.readlink(path)!r}, which does not exist: "
+                        "remove the link or restore its target"
+                    ) from None
+                if entry.is_dir():
+                    if name in NEVER_WALKED:
+                        continue
+                    ident = (st.st_dev, st.st_ino)
+                    if ident not in seen:  # a link back to a folder being walked: a loop
+                        stack.append((path, child, seen | {ident}))
+                elif entry.is_file():
+                    if child in into:  # a second file under this name (through a link): _add checks it
+                        _add(into, _Local(child, path, st))
+                    else:
+                        into[child] = _Local(child, path, st)
+        finally:
+            if fd is not None:
+                os.close(fd)
 
 
 def _relative(path: str, base: str, allow_root: bool = False) -> str:
