@@ -19,7 +19,7 @@ neither corrupt the file nor drop each other's entries.
 
 Loading is the dominant cost of an unchanged re-fingerprint after the stat walk itself, so a process
 keeps the entries it last loaded or saved for each cache file (a few files), with the file's identity
-(inode, size, mtime_ns, ctime_ns): while the file on disk still has that identity it is the same file
+(device, inode, size, mtime_ns, ctime_ns): while the file on disk still has that identity it is the same file
 (every save renames a new one into place, and any other write moves its ctime), and the entries are
 taken from memory instead of parsing it again. Any other identity, or none, reads the file.
 """
@@ -39,7 +39,7 @@ __all__ = ["RACY_WINDOW_NS", "StatCache", "stat_key"]
 RACY_WINDOW_NS = 2_000_000_000
 
 _Entry = list[int | str]
-_Identity = tuple[int, int, int, int]
+_Identity = tuple[int, int, int, int, int]
 
 # The entries last loaded or saved per cache file, with the identity of the file they are: see the
 # module docstring. Never mutated once stored (a StatCache works on a copy); a few files at most.
@@ -151,7 +151,7 @@ def _identity(path: Path | None) -> _Identity | None:
         st = os.stat(path) if path is not None else None
     except OSError:
         return None
-    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return None if st is None else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _load_remembered(path: Path | None, identity: _Identity | None) -> dict[str, object]:
