@@ -16,6 +16,12 @@ The cache is only ever an optimisation: a damaged file or entry is ignored. It i
 (a temporary file renamed over it, mode 0600: it lists the workspace's paths), and ``save`` merges
 this process's changes into what is on disk under an advisory lock, so two processes saving at once
 neither corrupt the file nor drop each other's entries.
+
+Loading is the dominant cost of an unchanged re-fingerprint after the stat walk itself, so a process
+keeps the entries it last loaded or saved for each cache file (a few files), with the file's identity
+(device, inode, size, mtime_ns, ctime_ns): while the file on disk still has that identity it is the same file
+(every save renames a new one into place, and any other write moves its ctime), and the entries are
+taken from memory instead of parsing it again. Any other identity, or none, reads the file.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from .filelock import locked_beside
@@ -32,6 +39,13 @@ __all__ = ["RACY_WINDOW_NS", "StatCache", "stat_key"]
 RACY_WINDOW_NS = 2_000_000_000
 
 _Entry = list[int | str]
+_Identity = tuple[int, int, int, int, int]
+
+# The entries last loaded or saved per cache file, with the identity of the file they are: see the
+# module docstring. Never mutated once stored (a StatCache works on a copy); a few files at most.
+_MEMO_FILES = 4
+_memo: dict[Path, tuple[_Identity, dict[str, object]]] = {}
+_memo_lock = threading.Lock()
 
 
 def stat_key(st: os.stat_result) -> list[int]:
@@ -45,7 +59,7 @@ class StatCache:
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = Path(path) if path is not None else None
         self._loaded_from = _identity(self.path)
-        self._entries = _load(self.path)
+        self._entries = _load_remembered(self.path, self._loaded_from)
         self._changes: dict[str, _Entry | None] = {}  # what save() writes: an entry, or None to drop one
         self._hashed = False  # a file was hashed: save() writes the file even if no entry changed
 
@@ -62,7 +76,16 @@ class StatCache:
     def lookup(self, path: str, st: os.stat_result) -> str | None:
         """The cached sha256 of ``path`` if its entry is well formed and its stat key matches ``st``."""
         entry = self._entries.get(path)
-        if type(entry) is list and len(entry) == 5 and entry[:4] == stat_key(st) and type(entry[4]) is str:
+        # stat_key(st) field by field: called once per file, and no list is built for the comparison.
+        if (
+            type(entry) is list
+            and len(entry) == 5
+            and entry[0] == st.st_size
+            and entry[1] == st.st_mtime_ns
+            and entry[2] == st.st_ino
+            and entry[3] == st.st_ctime_ns
+            and type(entry[4]) is str
+        ):
             return entry[4]
         return None
 
@@ -115,6 +138,7 @@ class StatCache:
                         merged[path] = entry
                 _write(self.path, merged)
                 self._loaded_from = _identity(self.path)
+                _remember(self.path, self._loaded_from, merged)
             self._entries = merged
             self._changes.clear()
             self._hashed = False
@@ -122,12 +146,37 @@ class StatCache:
             pass
 
 
-def _identity(path: Path | None) -> tuple[int, int, int] | None:
+def _identity(path: Path | None) -> _Identity | None:
     try:
         st = os.stat(path) if path is not None else None
     except OSError:
         return None
-    return None if st is None else (st.st_ino, st.st_size, st.st_mtime_ns)
+    return None if st is None else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _load_remembered(path: Path | None, identity: _Identity | None) -> dict[str, object]:
+    """The entries of ``path`` as :func:`_load` reads them, from memory while its identity is the one
+    remembered. ``identity`` was taken before reading: if the file is replaced in between, the entries
+    are remembered under the older identity and the next use reads the file again."""
+    if path is None or identity is None:
+        return _load(path)
+    with _memo_lock:
+        known = _memo.get(path)
+    if known is not None and known[0] == identity:
+        return dict(known[1])
+    entries = _load(path)
+    _remember(path, identity, entries)
+    return entries
+
+
+def _remember(path: Path, identity: _Identity | None, entries: dict[str, object]) -> None:
+    with _memo_lock:
+        _memo.pop(path, None)
+        if identity is None:
+            return
+        _memo[path] = (identity, dict(entries))
+        while len(_memo) > _MEMO_FILES:
+            del _memo[next(iter(_memo))]  # the least recently stored
 
 
 def _load(path: Path | None) -> dict[str, object]:

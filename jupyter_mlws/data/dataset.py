@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar, Self, TypeVar
 from urllib.parse import urlsplit
 
 from ..core.interfaces import DatasetStore, DatasetVersionRecord
@@ -41,16 +41,17 @@ from ..errors import (
     InvalidStateError,
 )
 from . import tabular
-from .datastore import (
-    S3_ATTEMPTS,
-    S3_RETRY_PAUSE,
-    S3_TIMEOUT,
-    DataPath,
-    Datastore,
-    _is_connection_error,
-    resolve_data_path,
+from .datastore import S3_TIMEOUT, DataPath, Datastore, _call_s3, resolve_data_path
+from .fingerprint import (
+    BUFFER_SIZE,
+    DataManifest,
+    FileEntry,
+    fingerprint,
+    is_local_fs,
+    list_files,
+    stat_cache_path,
+    verify,
 )
-from .fingerprint import BUFFER_SIZE, DataManifest, FileEntry, fingerprint, list_files, stat_cache_path, verify
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +81,8 @@ class _Where:
         if self.datastore is not None and self.datastore.datastore_type == "s3":
             return self.datastore._call(fn, *args, **kwargs)
         if self.datastore is None and self.fs is not None and _is_s3(self.fs):
-            return _call_s3_url(self.fs, fn, *args, **kwargs)
+            # As a datastore's calls are: the bounded retry, then an error naming the endpoint.
+            return _call_s3(fn, args, kwargs, unavailable=_s3_url_unavailable(self.fs))
         return fn(*args, **kwargs)
 
     def join(self, rel: str) -> str:
@@ -166,7 +168,7 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
                 raise InvalidStateError(f"the dataset is on datastore {name!r} but knows no workspace")
             obj = Datastore.get(workspace, name)
         fs = obj.filesystem
-        local = _is_local(fs)
+        local = is_local_fs(fs)
         root = obj._root()
         full = [obj._full(p) if p else root for p in source["patterns"]]
         return full, _Where(None if local else fs, root, obj)
@@ -175,7 +177,7 @@ def _resolve(workspace: Workspace | None, source: Mapping[str, Any]) -> tuple[bu
     if remote:
         fs, _ = _url_to_fs(remote[0])
         if _is_s3(fs):
-            fs.retries = 1  # the bounded retry is _call_s3_url's (s3fs would try 5 times)
+            fs.retries = 1  # the bounded retry is _call_s3's (s3fs would try 5 times)
         return patterns, _Where(fs, "/", None)
     return patterns, _Where(None, "/", None)
 
@@ -185,32 +187,24 @@ def _is_s3(fs: AbstractFileSystem) -> bool:
     return "s3" in protocols
 
 
-def _call_s3_url(s3: AbstractFileSystem, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-    """``fn(...)`` on an s3:// URL's filesystem (no datastore): an endpoint that does not answer is
-    tried ``S3_ATTEMPTS`` times in all, then reported naming it — as a datastore's calls are."""
-    for attempt in range(1, S3_ATTEMPTS + 1):
-        try:
-            return fn(*args, **kwargs)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-            raise
-        except Exception as exc:
-            if not (isinstance(exc, OSError) or _is_connection_error(exc)):
-                raise
-            if attempt == S3_ATTEMPTS:
-                endpoint = (
-                    (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
-                    or getattr(s3, "endpoint_url", None)
-                    or os.environ.get("AWS_ENDPOINT_URL_S3")
-                    or os.environ.get("AWS_ENDPOINT_URL")
-                    or "the default AWS S3 endpoint"
-                )
-                raise BackendUnavailableError(
-                    f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
-                    "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
-                ) from None
-            time.sleep(S3_RETRY_PAUSE)
-    raise AssertionError("unreachable")
+def _s3_url_unavailable(s3: AbstractFileSystem) -> Callable[[Exception], BackendUnavailableError]:
+    """The error of an s3:// URL's filesystem (no datastore) whose endpoint does not answer, naming it."""
+
+    def error(exc: Exception) -> BackendUnavailableError:
+        endpoint = (
+            (getattr(s3, "client_kwargs", None) or {}).get("endpoint_url")
+            or getattr(s3, "endpoint_url", None)
+            or os.environ.get("AWS_ENDPOINT_URL_S3")
+            or os.environ.get("AWS_ENDPOINT_URL")
+            or "the default AWS S3 endpoint"
+        )
+        return BackendUnavailableError(
+            f"the S3 endpoint {endpoint} does not answer ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200] if str(exc) else ''}); check that it is running and that "
+            "AWS_ENDPOINT_URL names it, or register a datastore with its endpoint_url"
+        )
+
+    return error
 
 
 def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
@@ -235,11 +229,6 @@ def _url_to_fs(url: str) -> tuple[AbstractFileSystem, str]:
             f"cannot read {url}: {exc}; use a local path, a (datastore, 'path') tuple or an s3:// or memory:// URL"
         ) from None
     return fs, path
-
-
-def _is_local(fs: AbstractFileSystem) -> bool:
-    protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
-    return "file" in protocols or "local" in protocols
 
 
 def _root_ref(where: _Where, base: str) -> dict[str, Any]:
@@ -272,7 +261,7 @@ def _where_of_root(workspace: Workspace | None, root: Mapping[str, Any]) -> _Whe
         obj = Datastore.get(workspace, name)
         fs = obj.filesystem
         full = obj._full(root["path"])
-        return _Where(None if _is_local(fs) else fs, full, obj)
+        return _Where(None if is_local_fs(fs) else fs, full, obj)
     path = str(root["path"])
     if "://" in path:
         fs, stripped = _url_to_fs(path)
@@ -338,7 +327,7 @@ class Dataset:
 
     @classmethod
     def _new(
-        cls,
+        cls: type[Self],
         workspace: Workspace | None,
         source: Mapping[str, Any],
         spec: Mapping[str, Any] | None,
@@ -347,7 +336,7 @@ class Dataset:
         root: Mapping[str, Any] | None = None,
         manifest: DataManifest | None = None,
         staged: str | None = None,
-    ) -> Dataset:
+    ) -> Self:
         ds = cls.__new__(cls)
         ds._workspace = workspace
         ds._source = dict(source)
@@ -957,14 +946,14 @@ class FileDataset(Dataset):
                 self._workspace, self._source, None, root=self._root, manifest=manifest, staged=self._staged
             )
             derived._staged_of = self._staged_of
-            return derived  # type: ignore[return-value]
+            return derived
         patterns = [where.join(rel) for rel in chosen]
         source = dict(self._source)
         if source.get("datastore") and where.datastore is not None:
             ds_root = where.datastore._root().rstrip("/")
             patterns = [p[len(ds_root) :].lstrip("/") if p.startswith(ds_root) else p for p in patterns]
         source["patterns"] = patterns
-        return FileDataset._new(self._workspace, source, None)  # type: ignore[return-value]
+        return FileDataset._new(self._workspace, source, None)
 
 
 def _default_input_name(ds: Dataset) -> str:
@@ -1145,7 +1134,7 @@ class TabularDataset(Dataset):
         )
         derived._staged_info = {"source": self._staged_info["source"]} if self._staged_info.get("source") else {}
         derived._staged_of = self._staged_of
-        return derived  # type: ignore[return-value]
+        return derived
 
     def take(self, count: int) -> TabularDataset:
         return self._derive("take", count=_count(count, "take"))
@@ -1275,7 +1264,10 @@ def _workspace_of(source: Mapping[str, Any]) -> Workspace | None:
     return obj.workspace if obj is not None else None
 
 
-def _checked(cls: type[Dataset], path: object, spec: dict[str, Any] | None, validate: bool) -> Dataset:
+_D = TypeVar("_D", bound="Dataset")
+
+
+def _checked(cls: type[_D], path: object, spec: dict[str, Any] | None, validate: bool) -> _D:
     source = _source_of(path)
     ds = cls._new(_workspace_of(source), source, spec)
     if validate:
@@ -1293,7 +1285,7 @@ class FileDatasetFactory:
         """Files named by ``path``: a ``(datastore, 'glob')`` tuple, ``datastore.path(...)``, a list of
         them, a local path or glob, or a URL."""
         _no_partition_format(partition_format)
-        return _checked(FileDataset, path, None, validate)  # type: ignore[return-value]
+        return _checked(FileDataset, path, None, validate)
 
     @staticmethod
     def upload_directory(
@@ -1425,7 +1417,6 @@ def _header(header: bool | str) -> bool | str:
 
 def _checked_tabular(path: Any, spec: dict[str, Any], validate: bool) -> TabularDataset:
     ds = _checked(TabularDataset, path, spec, validate)
-    assert isinstance(ds, TabularDataset)
     if validate:  # the first rows parse and the types apply (a clear error now rather than at the first read)
         where, rels = ds._files(validate=False)
         first = [tabular.TableFile(rels[0], where.join(rels[0]), where.fs)]

@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 from urllib.parse import urlsplit
@@ -390,22 +390,9 @@ class Datastore:
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(...)`` on the filesystem; on S3, an endpoint that does not answer is tried
         ``S3_ATTEMPTS`` times in all, then reported (as are missing keys) by a clear error."""
-        for attempt in range(1, S3_ATTEMPTS + 1):
-            try:
-                return fn(*args, **kwargs)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
-                raise
-            except Exception as exc:
-                if _scheme(self.url) != "s3":
-                    raise
-                if _is_missing_credentials(exc):
-                    raise self._no_credentials() from None
-                if not (isinstance(exc, OSError) or _is_connection_error(exc)):
-                    raise
-                if attempt == S3_ATTEMPTS:
-                    raise self._unavailable(exc) from None
-                time.sleep(S3_RETRY_PAUSE)
-        raise AssertionError("unreachable")
+        if _scheme(self.url) != "s3":
+            return fn(*args, **kwargs)
+        return _call_s3(fn, args, kwargs, unavailable=self._unavailable, no_credentials=self._no_credentials)
 
     def _existing(self, prefix: str) -> set[str]:
         """Relative paths (to the datastore root) of the files under ``prefix``."""
@@ -764,6 +751,35 @@ def _default_record(workspace: Workspace) -> DatastoreRecord:
 def _progress(show: bool, message: str) -> None:
     if show:
         print(message, file=sys.stdout, flush=True)
+
+
+def _call_s3(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    unavailable: Callable[[Exception], Exception],
+    no_credentials: Callable[[], Exception] | None = None,
+) -> Any:
+    """``fn(*args, **kwargs)`` on an S3 filesystem, with the bounded retry of every S3 call (a datastore's,
+    and a dataset's on an s3:// URL): an endpoint that does not answer (an ``OSError`` or a connection
+    error) is tried ``S3_ATTEMPTS`` times in all, ``S3_RETRY_PAUSE`` apart, then ``unavailable(exc)``
+    is raised. A missing file, a folder, a refusal are the answer, not an outage: raised at once. With
+    ``no_credentials``, missing keys raise ``no_credentials()``."""
+    for attempt in range(1, S3_ATTEMPTS + 1):
+        try:
+            return fn(*args, **kwargs)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError):
+            raise
+        except Exception as exc:
+            if no_credentials is not None and _is_missing_credentials(exc):
+                raise no_credentials() from None
+            if not (isinstance(exc, OSError) or _is_connection_error(exc)):
+                raise
+            if attempt == S3_ATTEMPTS:
+                raise unavailable(exc) from None
+            time.sleep(S3_RETRY_PAUSE)
+    raise AssertionError("unreachable")
 
 
 def _short(exc: BaseException) -> str:

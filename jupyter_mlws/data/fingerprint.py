@@ -31,6 +31,7 @@ Speed: files are hashed on a thread pool (hashlib releases the GIL while hashing
 
 from __future__ import annotations
 
+import functools
 import glob as _glob
 import hashlib
 import json
@@ -42,7 +43,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..core.statcache import StatCache
 from ..errors import BackendUnavailableError, DatasetChangedError, InvalidArgumentError, NotFoundError
@@ -56,6 +57,7 @@ __all__ = [
     "FileEntry",
     "Fingerprint",
     "fingerprint",
+    "is_local_fs",
     "list_files",
     "stat_cache_path",
     "verify",
@@ -78,7 +80,7 @@ def stat_cache_path(workspace_dir: str | os.PathLike[str]) -> Path:
 
 
 # -- the manifest -----------------------------------------------------------------------------------------
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: half the cost to make, one per file
 class FileEntry:
     path: str  # relative, "/"-separated
     size: int
@@ -90,8 +92,10 @@ def _by_path(entry: FileEntry) -> str:
 
 
 def _is_plain_relative(path: str) -> bool:
-    parts = path.split("/")
-    return all(part not in ("", ".", "..") for part in parts)
+    # No part is "", "." or "..": with a "/" added at both ends, no "//", "/./" or "/../" (three substring
+    # searches, not a split per path: this runs for every file of every fingerprint).
+    wrapped = f"/{path}/"
+    return "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
 
 
 @dataclass(frozen=True)
@@ -126,8 +130,9 @@ class DataManifest:
         rows = [[e.path, e.size, e.sha256] for e in self.entries]
         return json.dumps([MANIFEST_FORMAT, rows], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
+        # Computed once: the entries of a frozen manifest never change, and registering reads it often.
         return hashlib.sha256(self.canonical_bytes()).hexdigest()
 
     @property
@@ -299,11 +304,17 @@ def _strip_file_url(text: str) -> str:
     return text[len("file://") :] if text.startswith("file://") else text
 
 
-@dataclass
-class _Local:
+class _Local(NamedTuple):  # a tuple: one is made per file, and a tuple is the cheapest to make
     rel: str
     path: str  # as found (a link keeps its own path)
     st: os.stat_result  # of what it points to
+
+
+# Each folder is listed through a descriptor where the platform allows it (POSIX), so that each file's
+# stat resolves its name in that folder, not its whole path again: the stat of every file is most of an
+# unchanged fingerprint.
+_SCANDIR_FD = os.scandir in os.supports_fd
+_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 
 
 def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
@@ -313,27 +324,41 @@ def _walk_local(root: str, into: dict[str, _Local], base: str) -> None:
     stack: list[tuple[str, str, frozenset[tuple[int, int]]]] = [(root, top, frozenset({(st.st_dev, st.st_ino)}))]
     while stack:
         folder, rel, seen = stack.pop()
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        fd: int | None = None
         try:
-            entries = list(os.scandir(folder))
+            fd = os.open(folder, _OPEN_DIR) if _SCANDIR_FD else None
+            entries = list(os.scandir(folder if fd is None else fd))
         except PermissionError as exc:
+            if fd is not None:
+                os.close(fd)
             raise InvalidArgumentError(f"cannot read the folder {folder}: {exc.strerror}") from None
-        for entry in entries:
-            child = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                st = entry.stat()  # follows links
-            except FileNotFoundError:
-                raise InvalidArgumentError(
-                    f"{entry.path} is a symlink to {os.readlink(entry.path)!r}, which does not exist: "
-                    "remove the link or restore its target"
-                ) from None
-            if entry.is_dir():
-                if entry.name in NEVER_WALKED:
-                    continue
-                ident = (st.st_dev, st.st_ino)
-                if ident not in seen:  # a link back to a folder being walked: a loop
-                    stack.append((entry.path, child, seen | {ident}))
-            elif entry.is_file():
-                _add(into, _Local(child, entry.path, st))
+        try:
+            for entry in entries:
+                name = entry.name
+                path = prefix + name
+                child = f"{rel}/{name}" if rel else name
+                try:
+                    st = entry.stat()  # follows links; relative to the folder's descriptor where there is one
+                except FileNotFoundError:
+                    raise InvalidArgumentError(
+                        f"{path} is a symlink to {os.readlink(path)!r}, which does not exist: "
+                        "remove the link or restore its target"
+                    ) from None
+                if entry.is_dir():
+                    if name in NEVER_WALKED:
+                        continue
+                    ident = (st.st_dev, st.st_ino)
+                    if ident not in seen:  # a link back to a folder being walked: a loop
+                        stack.append((path, child, seen | {ident}))
+                elif entry.is_file():
+                    if child in into:  # a second file under this name (through a link): _add checks it
+                        _add(into, _Local(child, path, st))
+                    else:
+                        into[child] = _Local(child, path, st)
+        finally:
+            if fd is not None:
+                os.close(fd)
 
 
 def _relative(path: str, base: str, allow_root: bool = False) -> str:
@@ -453,7 +478,7 @@ def _fs_name(fs: AbstractFileSystem) -> str:
 def _resolve_fs(items: list[str], fs: AbstractFileSystem | None) -> AbstractFileSystem | None:
     """The filesystem the items live on: ``fs`` if given, the URLs' one if remote, else None (local)."""
     if fs is not None:
-        return None if _is_local_fs(fs) else fs
+        return None if is_local_fs(fs) else fs
     remote = [i for i in items if _is_remote(i)]
     if not remote:
         return None
@@ -473,7 +498,8 @@ def _resolve_fs(items: list[str], fs: AbstractFileSystem | None) -> AbstractFile
     return found
 
 
-def _is_local_fs(fs: AbstractFileSystem) -> bool:
+def is_local_fs(fs: AbstractFileSystem) -> bool:
+    """Whether ``fs`` is fsspec's local filesystem (its paths are this machine's files)."""
     protocols = (fs.protocol,) if isinstance(fs.protocol, str) else tuple(fs.protocol)
     return "file" in protocols or "local" in protocols
 
@@ -552,8 +578,9 @@ def _digests_local(
     cache = StatCache(cache_file)
     out: list[tuple[str, int]] = [("", 0)] * len(files)
     todo: list[int] = []
+    lookup = cache.lookup  # once per file: the loop is most of an unchanged fingerprint after the walk
     for i, (path, st) in enumerate(files):
-        digest = cache.lookup(path, st)
+        digest = lookup(path, st)
         if digest is None:
             todo.append(i)
         else:
@@ -590,7 +617,7 @@ def verify(
     n = _workers(workers)
     if isinstance(root_or_fs, tuple):
         fs, root = root_or_fs
-        remote: AbstractFileSystem | None = None if _is_local_fs(fs) else fs
+        remote: AbstractFileSystem | None = None if is_local_fs(fs) else fs
         root = fs._strip_protocol(root) if remote is not None else _strip_file_url(root)
     else:
         text = os.fspath(root_or_fs)

@@ -9,13 +9,14 @@ import os
 import stat
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from jupyter_mlws import AzureBlobDatastore, DataPath, Datastore, UserErrorException, Workspace
 from jupyter_mlws.core.interfaces import DatastoreRecord
-from jupyter_mlws.data.datastore import CREDENTIALS_FILE, resolve_data_path
+from jupyter_mlws.data.datastore import CREDENTIALS_FILE, _call_s3, resolve_data_path
 from jupyter_mlws.errors import (
     AlreadyExistsError,
     BackendUnavailableError,
@@ -153,6 +154,45 @@ def test_an_s3_endpoint_that_does_not_answer_is_named(ws: Workspace, monkeypatch
     for use in (lambda: gone.upload_files([__file__], show_progress=False), lambda: gone.download(ws.root / "x")):
         with pytest.raises(BackendUnavailableError, match=dead.replace(".", r"\.")):
             use()
+
+
+def test_the_s3_retry_is_bounded_and_passes_answers_through(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one retry helper of datastores and s3:// URLs: an outage is tried S3_ATTEMPTS times, then the
+    caller's error; an answer (a missing file, another error, missing keys) is raised at once."""
+    monkeypatch.setattr("jupyter_mlws.data.datastore.S3_RETRY_PAUSE", 0)
+    calls: list[str] = []
+
+    def failing(exc: Exception) -> Callable[..., None]:
+        def fn(path: str, *, flag: bool) -> None:
+            calls.append(path)
+            raise exc
+
+        return fn
+
+    unavailable = lambda exc: BackendUnavailableError(f"down: {exc}")  # noqa: E731
+    with pytest.raises(BackendUnavailableError, match="down: refused"):
+        _call_s3(failing(ConnectionRefusedError("refused")), ["a"], {"flag": True}, unavailable=unavailable)
+    assert calls == ["a", "a"]
+    assert _call_s3(lambda x, *, y: x + y, [1], {"y": 2}, unavailable=unavailable) == 3
+    for answer in (FileNotFoundError("gone"), ValueError("bad")):
+        calls.clear()
+        with pytest.raises(type(answer)):
+            _call_s3(failing(answer), ["b"], {"flag": False}, unavailable=unavailable)
+        assert calls == ["b"]
+
+    class NoCredentialsError(Exception):  # botocore's name is what is recognised
+        pass
+
+    calls.clear()
+    with pytest.raises(InvalidArgumentError, match="no keys"):
+        _call_s3(
+            failing(NoCredentialsError()),
+            ["c"],
+            {"flag": True},
+            unavailable=unavailable,
+            no_credentials=lambda: InvalidArgumentError("no keys"),
+        )
+    assert calls == ["c"]
 
 
 def test_a_missing_bucket_is_a_clear_error(ws: Workspace, s3_server: S3Server) -> None:
