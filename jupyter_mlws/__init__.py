@@ -77,6 +77,11 @@ _EXPORTS: dict[str, str] = {
     "AzureBlobDatastore": ".core.cloud_only",
     "AzureFileDatastore": ".core.cloud_only",
     "AzureDataLakeGen2Datastore": ".core.cloud_only",
+    "PublishedPipeline": ".pipelines.published",
+    "PipelineEndpoint": ".pipelines.published",
+    "Schedule": ".pipelines.schedules",
+    "ScheduleRecurrence": ".pipelines.recurrence",
+    "TimeZone": ".pipelines.recurrence",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -141,6 +146,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         UserErrorException,
         WebserviceException,
     )
+    from .pipelines.published import PipelineEndpoint, PublishedPipeline
+    from .pipelines.recurrence import ScheduleRecurrence, TimeZone
+    from .pipelines.schedules import Schedule
 
 
 def __getattr__(name: str) -> Any:
@@ -219,7 +227,9 @@ __all__ = [
     "ModelPathNotFoundException",
     "MsiAuthentication",
     "NotebookRunConfig",
+    "PipelineEndpoint",
     "ProjectSystemException",
+    "PublishedPipeline",
     "RemoteCompute",
     "ResourceConfiguration",
     "Run",
@@ -227,11 +237,14 @@ __all__ = [
     "RunConfigurationException",
     "RunPage",
     "RunStatus",
+    "Schedule",
+    "ScheduleRecurrence",
     "ScriptRunConfig",
     "ServicePrincipalAuthentication",
     "SnapshotException",
     "SynapseCompute",
     "TabularDataset",
+    "TimeZone",
     "TokenAuthentication",
     "TrainingException",
     "UserErrorException",
