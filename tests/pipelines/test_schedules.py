@@ -200,3 +200,21 @@ def test_a_content_change_fires_even_with_mtime_restored_and_a_touch_does_not(
     (folder / "more.csv").write_text("new file\n")  # a new file is a change too
     assert len(tick(pws, now=start + 5 * poll + 5)) == 1
     assert s.get_last_pipeline_run() is not None and len(s.get_pipeline_runs()) == 2
+
+
+def test_the_agent_fires_schedules_and_stays_up_while_one_is_enabled(
+    pws: Workspace, published: PublishedPipeline, engine: list[dict[str, Any]]
+) -> None:
+    from jupyter_mlws.compute.agent import Agent
+
+    agent = Agent(pws)  # not started: its periodic tasks are called as its loop calls them
+    agent._run_tasks()
+    assert agent.tasks_busy is False  # no schedule: nothing keeps an idle agent up
+    s = Schedule.create(pws, "hourly", published.id, "scheduled", recurrence=ScheduleRecurrence("Hour", 1))
+    agent.next_tasks = 0.0
+    agent._run_tasks()
+    assert agent.tasks_busy is True and len(engine) == 1 and s.get_last_pipeline_run() is not None
+    s.disable()
+    agent.next_tasks = 0.0
+    agent._run_tasks()
+    assert agent.tasks_busy is False and len(engine) == 1

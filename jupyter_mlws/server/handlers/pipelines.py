@@ -13,9 +13,9 @@ Tokens never appear in replies or logs.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from jupyter_server.auth.decorator import allow_unauthenticated
 from tornado import web
 
 from ...core.values import iso_utc
@@ -34,6 +34,17 @@ __all__ = [
     "PublishedPipelinesHandler",
     "SchedulesHandler",
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def authenticates_itself(method: F) -> F:
+    """Mark a handler method so that Jupyter Server lets a request with no Jupyter user reach the
+    handler's ``prepare`` (the attribute its ``allow_unauthenticated`` sets, without a wrapper), which
+    then authenticates every request itself."""
+    setattr(method, "__allow_unauthenticated", True)  # a name-mangled attribute: set by its string
+    return method
 
 
 def _time(value: float | None) -> str | None:
@@ -104,7 +115,7 @@ class SchedulesHandler(MlwsHandler):
 class _TokenRunsHandler(MlwsHandler):
     """A submission route: Jupyter's credentials, or a Bearer token of the pipeline (endpoint) it names.
 
-    ``post`` is marked ``allow_unauthenticated`` so that Jupyter Server lets a request with no Jupyter
+    ``post`` is marked (:func:`authenticates_itself`) so that Jupyter Server lets a request with no Jupyter
     user reach :meth:`prepare`, which then authenticates every request itself: a Jupyter user as every
     route does (``authorize_user``), else the token.
     """
@@ -146,7 +157,7 @@ class PublishedPipelineRunsHandler(_TokenRunsHandler):
     def opens(self, ws: Workspace, token: str) -> bool:
         return token_opens(ws, token, pipeline_id=self.path_kwargs["pipeline_id"])
 
-    @allow_unauthenticated
+    @authenticates_itself
     async def post(self, pipeline_id: str) -> None:
         request = self.parse(RunPublishedPipeline)
         if request.PipelineVersion is not None:
@@ -168,7 +179,7 @@ class PipelineEndpointRunsHandler(_TokenRunsHandler):
     def opens(self, ws: Workspace, token: str) -> bool:
         return token_opens(ws, token, endpoint_name=self.path_kwargs["name"])
 
-    @allow_unauthenticated
+    @authenticates_itself
     async def post(self, name: str) -> None:
         request = self.parse(RunPublishedPipeline)
         ws = self.require_workspace()
