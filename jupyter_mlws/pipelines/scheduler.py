@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..core.interfaces.pipeline_publishing import (
@@ -81,7 +82,9 @@ def _target(workspace: Workspace, record: ScheduleRecord) -> PublishedPipelineRe
     if record.pipeline_id is not None:
         return store.get_published_pipeline(record.pipeline_id)
     endpoint = store.get_pipeline_endpoint(endpoint_id=record.pipeline_endpoint_id)
-    return store.get_published_pipeline(endpoint.versions[endpoint.default_version])
+    pipeline = store.get_published_pipeline(endpoint.versions[endpoint.default_version])
+    # A disabled endpoint fires nothing, as a disabled pipeline does.
+    return pipeline if endpoint.status == ACTIVE else replace(pipeline, status=endpoint.status)
 
 
 def _fire(

@@ -157,6 +157,8 @@ def test_an_endpoint_schedule_runs_the_default_version_at_each_fire(
     endpoint.add_default(v2)
     tick(pws, now=T0 + MINUTE)
     assert [r.properties["azureml.pipelineid"] for r in s.get_pipeline_runs()] == [v2.id, published.id]
+    endpoint.disable()
+    assert tick(pws, now=T0 + 2 * MINUTE) == []  # a disabled endpoint fires nothing
 
 
 # -- data-change schedules ---------------------------------------------------------------------------------
