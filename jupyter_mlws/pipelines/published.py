@@ -382,7 +382,11 @@ class PipelineEndpoint:
     @classmethod
     def publish(cls, workspace: Workspace, name: str, description: str | None, pipeline: Any) -> PipelineEndpoint:
         """A new endpoint named ``name`` whose version "0" (the default) is ``pipeline`` (a
-        ``PublishedPipeline``, or a ``Pipeline``, which is published under ``name``)."""
+        ``PublishedPipeline``, or a ``Pipeline``, which is published under ``name``). v1's argument
+        order is ``(workspace, name, description, pipeline)``; ``(workspace, name, pipeline,
+        description)`` is understood too."""
+        if not isinstance(description, str | None) and isinstance(pipeline, str | None):
+            description, pipeline = pipeline, description
         name = validate_entity_name("pipeline endpoint", name)
         published = _published(workspace, pipeline, name, description)
         record = PipelineEndpointRecord(

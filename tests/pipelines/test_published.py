@@ -126,5 +126,7 @@ def test_an_endpoint_publishes_a_pipeline_object_given_to_it(pws: Workspace) -> 
 
     endpoint = PipelineEndpoint.publish(pws, "from-pipeline", "desc", FakePipeline())
     assert endpoint.get_pipeline().name == "from-pipeline"
+    swapped = PipelineEndpoint.publish(pws, "swapped", FakePipeline(), "described")  # (ws, name, pipeline, description)
+    assert swapped.description == "described" and swapped.get_pipeline().description == "described"
     with pytest.raises(InvalidArgumentError, match="expected a Pipeline or a PublishedPipeline"):
         endpoint.add("not a pipeline")
