@@ -57,7 +57,7 @@ def content_fingerprint(workspace: Workspace, datastore_name: str, path: str) ->
     try:
         dataset = jupyter_mlws.Dataset.File.from_files(datastore.path(path))
         return str(dataset.manifest.digest)
-    except NotFoundError:
+    except (NotFoundError, InvalidArgumentError):  # no such path, or an empty folder: no files (yet)
         return MISSING
 
 

@@ -220,3 +220,18 @@ def test_the_agent_fires_schedules_and_stays_up_while_one_is_enabled(
     agent.next_tasks = 0.0
     agent._run_tasks()
     assert agent.tasks_busy is False and len(engine) == 1
+
+
+def test_a_path_with_no_files_yet_fires_when_files_appear(
+    pws: Workspace, published: PublishedPipeline, engine: list[dict[str, Any]]
+) -> None:
+    store = pws.get_default_datastore()
+    s = Schedule.create(pws, "incoming", published.id, "scheduled", datastore=store, path_on_datastore="incoming/")
+    assert s.path_on_datastore == "incoming" and s.next_fire_time() is not None
+    start = time.time()
+    assert tick(pws, now=start + 301) == []
+    folder = Path(os.fspath(store.path("incoming")))
+    folder.mkdir(parents=True)
+    assert tick(pws, now=start + 602) == []  # an empty folder holds no files either
+    (folder / "batch-1.csv").write_text("x\n1\n")
+    assert len(tick(pws, now=start + 903)) == 1
