@@ -88,6 +88,11 @@ _EXPORTS: dict[str, str] = {
     "PipelineParameter": ".pipelines.data",
     "PipelineRun": ".pipelines.runs",
     "StepRun": ".pipelines.runs",
+    "PublishedPipeline": ".pipelines.published",
+    "PipelineEndpoint": ".pipelines.published",
+    "Schedule": ".pipelines.schedules",
+    "ScheduleRecurrence": ".pipelines.recurrence",
+    "TimeZone": ".pipelines.recurrence",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -155,7 +160,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     )
     from .pipelines.data import OutputFileDatasetConfig, PipelineData, PipelineParameter
     from .pipelines.graph import Pipeline
+    from .pipelines.published import PipelineEndpoint, PublishedPipeline
+    from .pipelines.recurrence import ScheduleRecurrence, TimeZone
     from .pipelines.runs import PipelineRun, StepRun
+    from .pipelines.schedules import Schedule
     from .pipelines.steps import NotebookStep, PipelineStep, PythonScriptStep
 
 
@@ -241,10 +249,12 @@ __all__ = [
     "OutputFileDatasetConfig",
     "Pipeline",
     "PipelineData",
+    "PipelineEndpoint",
     "PipelineParameter",
     "PipelineRun",
     "PipelineStep",
     "ProjectSystemException",
+    "PublishedPipeline",
     "PythonScriptStep",
     "RemoteCompute",
     "ResourceConfiguration",
@@ -253,12 +263,15 @@ __all__ = [
     "RunConfigurationException",
     "RunPage",
     "RunStatus",
+    "Schedule",
+    "ScheduleRecurrence",
     "ScriptRunConfig",
     "ServicePrincipalAuthentication",
     "SnapshotException",
     "StepRun",
     "SynapseCompute",
     "TabularDataset",
+    "TimeZone",
     "TokenAuthentication",
     "TrainingException",
     "UserErrorException",

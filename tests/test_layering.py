@@ -274,6 +274,7 @@ FEATURE_ALLOWED = (
     "jupyter_mlws.core.layout",
     "jupyter_mlws.core.search",
     "jupyter_mlws.core.jsonable",
+    "jupyter_mlws.core.portal",  # where the JupyterLab serving the workspace is (published endpoints' URLs)
     "jupyter_mlws.core.statcache",
     "jupyter_mlws.core.filelock",
     "jupyter_mlws.errors",

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
-from ..core.registry import run_drivers
+from ..core.registry import agent_tasks, run_drivers
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
 from ..core.workspace import Workspace
@@ -206,6 +206,8 @@ class Agent:
         self.sock: socket.socket | None = None
         self.lock_fd: int | None = None
         self.identity: tuple[int, int] | None = None  # the workspace folder's (device, inode)
+        self.next_tasks = 0.0
+        self.tasks_busy = False  # a periodic task (an enabled schedule) keeps the agent up
 
     def _workspace_gone(self) -> bool:
         """Whether our workspace's folder was deleted (or replaced by another): nothing is left to
@@ -287,10 +289,11 @@ class Agent:
                     return 0
                 self._reap()
                 self._sweep()
+                self._run_tasks()
                 self._dispatch()
                 if "papermill.engines" not in sys.modules and not self.children and not self._queued():
                     self._warm_notebook_runner()
-                if self.children:
+                if self.children or self.tasks_busy:
                     self.idle_since = time.monotonic()
                 elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
                     return 0
@@ -379,6 +382,21 @@ class Agent:
                 _log(f"ended {run_id}: the process that logged it is gone")
         except Exception as exc:  # a store hiccup: the next sweep tries again
             _log(f"sweep failed: {type(exc).__name__}: {exc}")
+
+    def _run_tasks(self) -> None:
+        """The registered periodic tasks (``core.registry.agent_tasks``: schedules fire here), every
+        ``SWEEP_S``; one that fails is logged and tried again next time."""
+        now = time.monotonic()
+        if now < self.next_tasks:
+            return
+        self.next_tasks = now + SWEEP_S
+        busy = False
+        for name, task in agent_tasks.available().items():
+            try:
+                busy = bool(task(self.ws)) or busy
+            except Exception as exc:
+                _log(f"agent task {name} failed: {type(exc).__name__}: {exc}")
+        self.tasks_busy = busy
 
     def _targets(self) -> dict[str, ComputeTarget]:
         targets = {}

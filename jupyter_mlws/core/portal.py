@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-__all__ = ["DEFAULT_LAB_URL", "ENV_LAB_URL", "RUN_QUERY", "lab_url", "run_page_url"]
+__all__ = ["DEFAULT_LAB_URL", "ENV_LAB_URL", "RUN_QUERY", "lab_url", "run_page_url", "serving_lab_url"]
 
 ENV_LAB_URL = "MLWS_LAB_URL"
 DEFAULT_LAB_URL = "http://localhost:8888/"
@@ -36,6 +36,14 @@ def run_page_url(workspace_root: str | os.PathLike[str], run_id: str) -> str:
 
 def lab_url(workspace_root: str | os.PathLike[str]) -> str:
     """The base URL (ending in ``/``) of the JupyterLab that serves the workspace (see module docs)."""
+    found = serving_lab_url(workspace_root)
+    return found if found is not None else DEFAULT_LAB_URL
+
+
+def serving_lab_url(workspace_root: str | os.PathLike[str]) -> str | None:
+    """Steps 1 and 2 of the module docs without the guess: ``MLWS_LAB_URL``, else a running Jupyter
+    server of this user that serves the workspace, else None (a published pipeline's endpoint is then
+    the bare route, issue 16)."""
     configured = os.environ.get(ENV_LAB_URL, "").strip()
     if configured:
         # A query or fragment (``?token=...`` copied from the server's log) is dropped: never a token.
@@ -43,10 +51,9 @@ def lab_url(workspace_root: str | os.PathLike[str]) -> str:
         path = parts.path if parts.path.endswith("/") else parts.path + "/"
         return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
     try:
-        found = _running_server(Path(workspace_root))
+        return _running_server(Path(workspace_root))
     except (OSError, ValueError):  # e.g. an unreadable runtime folder: as if no server were known
-        found = None
-    return found if found is not None else DEFAULT_LAB_URL
+        return None
 
 
 def _runtime_dir() -> Path | None:

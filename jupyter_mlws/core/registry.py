@@ -19,6 +19,7 @@ from .interfaces import ArtifactStore, MetadataStore
 
 __all__ = [
     "PluginRegistry",
+    "agent_tasks",
     "artifact_stores",
     "job_input_types",
     "metadata_stores",
@@ -169,3 +170,14 @@ def open_artifact_store(url: str) -> ArtifactStore:
     name = scheme if scheme in artifact_stores.names() else "fsspec"
     store = artifact_stores.get(name)(url)
     return store
+
+
+# Periodic work of the dispatcher agent besides its queue (issue 16): each task is a callable
+# ``task(workspace) -> bool`` that the agent calls about once a second; it answers True while it has
+# work that must keep the agent up (e.g. an enabled schedule). More come from the entry point group.
+agent_tasks = PluginRegistry(
+    "agent task",
+    "jupyter_mlws.agent_tasks",
+    {"schedules": "jupyter_mlws.pipelines.scheduler:agent_task"},
+    {},
+)

@@ -131,7 +131,13 @@ class MlwsHandler(APIHandler):
         await super().prepare()  # Jupyter Server's identity, host and origin checks
         method = getattr(self, (self.request.method or "").lower(), None)
         if getattr(method, "__allow_unauthenticated", False):
-            return  # the CORS preflight (OPTIONS) of APIHandler, public by design
+            return  # the CORS preflight (OPTIONS) of APIHandler, public by design; or a route that authenticates itself
+        await self.authorize_user()
+        self.check_path_values()
+
+    async def authorize_user(self) -> None:
+        """A 403 unless Jupyter Server knows the user and its ``Authorizer`` allows the request's action
+        (``read`` for GET, ``write`` for POST, …) on the ``mlws`` resource."""
         user = self.current_user
         if not user:
             raise web.HTTPError(403, log_message="authentication is required")
@@ -141,9 +147,11 @@ class MlwsHandler(APIHandler):
             raise web.HTTPError(
                 403, log_message=f"User is not authorized to {action} on resource: {self.auth_resource}."
             )
-        # No id, name or path holds NUL (%00 in a URL): a 400 here, not a file-system or PostgreSQL
-        # error (a 500) wherever the value would have gone. Query parameters are checked as they are
-        # read (decode_argument): one the route does not take is ignored, as any unknown parameter is.
+
+    def check_path_values(self) -> None:
+        """No id, name or path holds NUL (%00 in a URL): a 400 here, not a file-system or PostgreSQL
+        error (a 500) wherever the value would have gone. Query parameters are checked as they are
+        read (decode_argument): one the route does not take is ignored, as any unknown parameter is."""
         for key, value in self.path_kwargs.items():
             if isinstance(value, str) and "\x00" in value:
                 raise InvalidArgumentError(f"{key} {value[:80]!r} in the URL contains a NUL character (%00)")

@@ -16,7 +16,7 @@ from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError
 from .schemas import body_problem
 
-__all__ = ["CreateSnapshot", "RegisterModelVersion", "RequestModel", "SubmitJob", "parse"]
+__all__ = ["CreateSnapshot", "RegisterModelVersion", "RequestModel", "RunPublishedPipeline", "SubmitJob", "parse"]
 
 
 class RequestModel:
@@ -112,3 +112,21 @@ class RegisterModelVersion(RequestModel):
         except InvalidArgumentError as exc:
             raise InvalidArgumentError(f"'path': {exc.message}") from None
         return dataclasses.replace(self, path=path)
+
+
+@dataclass(frozen=True)
+class RunPublishedPipeline(RequestModel):
+    """``POST pipelines/{id}/runs`` and ``POST pipeline-endpoints/{name}/runs``: Azure ML v1's REST body
+    (its field names), submitting a published pipeline in an experiment with parameter values."""
+
+    SCHEMA: ClassVar[str] = "PipelineRunRequest"
+    WHAT: ClassVar[str] = "a pipeline run request"
+
+    ExperimentName: str  # v1's REST field names
+    ParameterAssignments: dict[str, Any] = field(default_factory=dict)
+    PipelineVersion: str | None = None
+
+    def checked(self) -> Self:
+        if not self.ExperimentName.strip():
+            raise InvalidArgumentError("'ExperimentName' must not be empty: the experiment the pipeline run goes to")
+        return self

@@ -5,6 +5,10 @@ Running in the sidebar until someone waits on it, and so would an interactive ru
 killed. Every few seconds the server calls ``Workspace.reconcile_jobs()``, which ends such runs with
 the reason (what they logged kept) and restarts a dispatcher for queued jobs, in a worker thread:
 the IO loop never waits for the store or for the process checks.
+
+``ScheduleTicker`` does the same for pipeline schedules (issue 16): about once a second it calls
+``jupyter_mlws.pipelines.scheduler.tick``, which fires due schedules, each fire claimed once across
+every server and agent on the workspace.
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from tornado.ioloop import PeriodicCallback
 
 from ..core.workspace import Workspace
 
-__all__ = ["JobSweeper"]
+__all__ = ["JobSweeper", "ScheduleTicker"]
 
 DEFAULT_INTERVAL_S = 10.0
+DEFAULT_SCHEDULES_INTERVAL_S = 1.0
 
 
 class JobSweeper:
     """``start()`` sweeps every ``interval`` seconds (one sweep at a time); ``stop()`` ends it."""
+
+    what = "the job sweep"
 
     def __init__(
         self,
@@ -74,4 +81,30 @@ class JobSweeper:
             return
         error = future.exception()
         if error is not None:  # a store hiccup: the next sweep tries again
-            self.log.warning("jupyter_mlws: the job sweep failed: %s: %s", type(error).__name__, error)
+            self.log.warning("jupyter_mlws: %s failed: %s: %s", self.what, type(error).__name__, error)
+
+
+class ScheduleTicker(JobSweeper):
+    """Fires due pipeline schedules every ``interval`` seconds (one tick at a time), in a worker thread."""
+
+    what = "the schedule tick"
+
+    def __init__(
+        self,
+        workspace: Callable[[], Workspace | None],
+        interval: float = DEFAULT_SCHEDULES_INTERVAL_S,
+        log: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(workspace, interval, log)
+
+    def sweep(self) -> list[str]:
+        """One tick, in the calling thread: the ids of the pipeline runs it started."""
+        ws = self._workspace()
+        if ws is None:
+            return []  # no workspace yet: no schedules either
+        from ..pipelines.scheduler import tick
+
+        fired = tick(ws)
+        for run_id in fired:
+            self.log.info("jupyter_mlws: a schedule started pipeline run %s", run_id)
+        return fired

@@ -12,7 +12,7 @@ from jupyter_server.auth.authorizer import Authorizer
 
 from jupyter_mlws import Experiment, Workspace
 from jupyter_mlws.server.base import MlwsHandler
-from jupyter_mlws.server.handlers import handlers
+from jupyter_mlws.server.handlers import API, handlers
 from tests.server.conftest import Api, Seed
 
 ALLOWED: set[str] = set()  # the actions the test authorizer grants; set by each test
@@ -84,6 +84,22 @@ async def test_a_user_with_no_rights_gets_nothing_anywhere(api: Api, seed: Seed)
     for method in ("GET", "POST"):
         reply = await api(method, "no/such/route", documented=False)
         assert refused(reply), reply
+
+
+def test_only_the_pipeline_token_routes_authenticate_themselves() -> None:
+    """Routes whose method is marked ``__allow_unauthenticated`` skip Jupyter's login and check the
+    credentials in their own ``prepare`` (a Jupyter user, or a pipeline's token): only the two
+    submission routes of published pipelines (issue 16; tests/server/test_pipelines.py)."""
+    marked = {
+        (pattern, name)
+        for pattern, handler in handlers()
+        for name in ("get", "post", "put", "patch", "delete")
+        if getattr(vars(handler).get(name), "__allow_unauthenticated", False)
+    }
+    assert marked == {
+        (rf"{API}/pipelines/(?P<pipeline_id>[^/]+)/runs", "post"),
+        (rf"{API}/pipeline-endpoints/(?P<name>[^/]+)/runs", "post"),
+    }
 
 
 def test_every_route_goes_through_the_base_handler() -> None:

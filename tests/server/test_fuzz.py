@@ -33,10 +33,20 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from jupyter_mlws import Experiment, Model, Run, RunStatus
+from jupyter_mlws import (
+    Experiment,
+    Model,
+    PipelineEndpoint,
+    PublishedPipeline,
+    Run,
+    RunStatus,
+    Schedule,
+    ScheduleRecurrence,
+)
 from jupyter_mlws.core.interfaces.datasets import DatasetInputRecord
 from jupyter_mlws.core.workspace import close_backends
 from jupyter_mlws.data.dataset import Dataset
+from jupyter_mlws.pipelines import schedules
 from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
 from tests.support.jupyter_env import isolated_server_env
@@ -71,6 +81,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     seed = seed_workspace(root)
     _seed_datasets(seed, root)
     pipeline_run = _seed_pipeline_run(seed, root)
+    _seed_pipelines(seed)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -157,6 +168,21 @@ def _seed_pipeline_run(seed: Seed, root: Path) -> str:
         properties = reuse if name == "load" else None
         Run.create(exp, status=status, parent=parent, run_id=ids[name], display_name=name, properties=properties)
     return parent.id
+
+
+def _seed_pipelines(seed: Seed) -> None:
+    """A published pipeline (and a disabled one), an endpoint over both and a schedule, so that the
+    pipeline lists answer real items. The submission routes are fuzzed with generated ids (404s) and
+    bodies (400s): submitting needs the pipeline engine, which these tests do not drive."""
+    definition = {"steps": [{"name": "train"}], "parameters": {"lr": 0.1}}
+    first = PublishedPipeline._create(seed.ws, "fuzzed", "a pipeline", "1", definition, None)
+    second = PublishedPipeline._create(seed.ws, "fuzzed-off", None, None, definition, True)
+    second.disable()
+    PipelineEndpoint.publish(seed.ws, "fuzzed-endpoint", None, first).add(second)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schedules, "_wake_agent", lambda ws: None)  # no agent: the server fires nothing due
+        later = ScheduleRecurrence("Week", 1, start_time="2040-01-01T00:00:00", week_days=["Monday"], hours=[6])
+        Schedule.create(seed.ws, "weekly", first.id, "scheduled", recurrence=later)
 
 
 def _auth(token: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
   :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
-  :class:`PipelineStepStore`, all derived from :class:`MetadataInterface`
+  :class:`PipelineStepStore` and :class:`PipelinePublishingStore`, all derived from :class:`MetadataInterface`
   (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
@@ -23,6 +23,13 @@ from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
 from .metadata import MetadataStore
+from .pipeline_publishing import (
+    PipelineEndpointRecord,
+    PipelinePublishingStore,
+    PublishedPipelineRecord,
+    ScheduleFireRecord,
+    ScheduleRecord,
+)
 from .pipelines import PipelineStepStore, StepRunRecord
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
@@ -44,9 +51,14 @@ __all__ = [
     "MetadataStore",
     "MetricTuple",
     "ModelRegistryStore",
+    "PipelineEndpointRecord",
+    "PipelinePublishingStore",
     "PipelineStepStore",
+    "PublishedPipelineRecord",
     "RunFileStore",
     "RunStore",
+    "ScheduleFireRecord",
+    "ScheduleRecord",
     "StepRunRecord",
     "TrackingStore",
 ]

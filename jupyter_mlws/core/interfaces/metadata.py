@@ -8,6 +8,7 @@ from .datastores import DatastoreStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
+from .pipeline_publishing import PipelinePublishingStore
 from .pipelines import PipelineStepStore
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
@@ -29,6 +30,7 @@ class MetadataStore(
     DatastoreStore,
     DatasetStore,
     PipelineStepStore,
+    PipelinePublishingStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

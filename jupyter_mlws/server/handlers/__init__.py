@@ -9,7 +9,7 @@ against its ``components/schemas`` entry in openapi.yaml.
 
 How a new feature adds its routes:
 
-1. Write its handlers in its own module here (``pipelines.py``, ``webservices.py``,
+1. Write its handlers in its own module here (``webservices.py``,
    ``sweeps.py`` and ``monitoring.py`` are waiting, empty). A handler module imports ``..base``,
    ``..requests``, ``..serialize`` and the core, never another handler module nor ``stores``
    (tests/test_layering.py checks it).
@@ -42,6 +42,13 @@ from .models import (
     ModelVersionsHandler,
 )
 from .pipeline_runs import PipelineRunHandler, PipelineRunsHandler
+from .pipelines import (
+    PipelineEndpointRunsHandler,
+    PipelineEndpointsHandler,
+    PublishedPipelineRunsHandler,
+    PublishedPipelinesHandler,
+    SchedulesHandler,
+)
 from .run_files import RunFileHandler, RunFilesHandler
 from .runs import RunCancelHandler, RunHandler, RunMetricsHandler, RunsHandler
 from .snapshots import RunSnapshotHandler, SnapshotsHandler
@@ -90,6 +97,11 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{API}/environments/(?P<name>[^/]+)", EnvironmentHandler),
         (rf"{API}/pipeline-runs", PipelineRunsHandler),
         (rf"{API}/pipeline-runs/(?P<run_id>[^/]+)", PipelineRunHandler),
+        (rf"{API}/pipelines", PublishedPipelinesHandler),
+        (rf"{API}/pipelines/(?P<pipeline_id>[^/]+)/runs", PublishedPipelineRunsHandler),
+        (rf"{API}/pipeline-endpoints", PipelineEndpointsHandler),
+        (rf"{API}/pipeline-endpoints/(?P<name>[^/]+)/runs", PipelineEndpointRunsHandler),
+        (rf"{API}/schedules", SchedulesHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),  # last: the JSON 404 for anything else
     ]

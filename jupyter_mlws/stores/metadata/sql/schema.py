@@ -322,3 +322,96 @@ pipeline_step_runs = Table(
     Index(None, "reuse_key"),
     Index(None, "step_name"),
 )
+
+published_pipelines = Table(
+    "published_pipelines",
+    metadata,
+    # A published pipeline (issue 16): its definition (JSON, written by the pipeline graph, opaque
+    # here) never changes; only its status does (Active | Disabled).
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("version", String(255), nullable=True),
+    Column("definition", Text, nullable=False),  # JSON
+    Column("status", String(16), nullable=False),
+    Column("continue_on_step_failure", Integer, nullable=True),  # NULL: the definition's own
+    Column("created_time", Float, nullable=False),
+    Index(None, "name"),
+)
+
+pipeline_endpoints = Table(
+    "pipeline_endpoints",
+    metadata,
+    # A named endpoint over versions of published pipelines; ``last_version`` is the counter bumped in
+    # the transaction that adds a version (concurrent adds get distinct versions).
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("default_version", String(32), nullable=False),
+    Column("last_version", Integer, nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+pipeline_endpoint_versions = Table(
+    "pipeline_endpoint_versions",
+    metadata,
+    Column("endpoint_id", String(64), ForeignKey("pipeline_endpoints.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", String(32), primary_key=True),
+    Column("pipeline_id", String(64), ForeignKey("published_pipelines.id"), nullable=False),
+    Column("created_time", Float, nullable=False),
+)
+
+pipeline_tokens = Table(
+    "pipeline_tokens",
+    metadata,
+    # Tokens that open one published pipeline (or endpoint) over REST: only their sha256 is kept.
+    Column("token_hash", String(64), primary_key=True),
+    Column("scope", String(16), nullable=False),  # "pipeline" | "endpoint"
+    Column("target_id", String(64), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Index(None, "scope", "target_id"),
+)
+
+schedules = Table(
+    "schedules",
+    metadata,
+    # Schedules of published pipelines (issue 16): a recurrence (JSON) counted from ``anchor_time``, or
+    # a datastore path whose content fingerprint is polled. ``last_fire_time`` is the newest fire time
+    # handled (fired or skipped by the catch-up policy).
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("description", Text, nullable=True),
+    Column("pipeline_id", String(64), ForeignKey("published_pipelines.id"), nullable=True),
+    Column("pipeline_endpoint_id", String(64), ForeignKey("pipeline_endpoints.id"), nullable=True),
+    Column("experiment_name", String(255), nullable=False),
+    Column("recurrence", Text, nullable=True),  # JSON
+    Column("datastore_name", String(255), nullable=True),
+    Column("path_on_datastore", Text, nullable=True),
+    Column("polling_interval", Integer, nullable=True),  # minutes
+    Column("data_path_parameter_name", String(255), nullable=True),
+    Column("parameters", Text, nullable=False),  # JSON
+    Column("continue_on_step_failure", Integer, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("catch_up", String(16), nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("anchor_time", BigInteger, nullable=False),
+    Column("last_fire_time", BigInteger, nullable=True),
+    Column("fingerprint", String(64), nullable=True),
+    Column("next_poll_time", Float, nullable=True),
+    Index(None, "pipeline_id"),
+    Index(None, "status"),
+)
+
+schedule_fires = Table(
+    "schedule_fires",
+    metadata,
+    # One row per fire: the primary key (schedule, fire time) is the claim — the one INSERT that
+    # succeeds decides which process submits that fire, so no fire ever runs twice.
+    Column("schedule_id", String(64), ForeignKey("schedules.id", ondelete="CASCADE"), primary_key=True),
+    Column("fire_time", BigInteger, primary_key=True),
+    Column("claimed_time", Float, nullable=False),
+    Column("claimed_by", String(255), nullable=False),
+    Column("run_id", String(255), nullable=True),
+    Column("error", Text, nullable=True),
+)

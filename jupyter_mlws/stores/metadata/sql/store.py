@@ -10,6 +10,7 @@ from .environments import EnvironmentsMixin
 from .events import EventsMixin
 from .jobs import JobsMixin
 from .migrate import ensure_schema
+from .pipeline_publishing import PipelinePublishingMixin
 from .pipelines import PipelineStepsMixin
 from .registry import RegistryMixin
 from .run_files import RunFilesMixin
@@ -31,6 +32,7 @@ class SqlMetadataStore(
     DatastoresMixin,
     DatasetsMixin,
     PipelineStepsMixin,
+    PipelinePublishingMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
