@@ -1,7 +1,8 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
-One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``); errors print
-one line on stderr and exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
+One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``,
+``pipelines``); errors print one line on stderr and exit 1 (2 for usage errors); never a traceback
+unless ``MLWS_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..core.layout import DRIVER_LOG
 from ..errors import MlwsError
 from . import datasets as datasets_cmds
 from . import models as models_cmds
+from . import pipelines as pipelines_cmds
 from . import runs as runs_cmds
 from . import submit as submit_cmds
 from . import workspace as workspace_cmds
@@ -121,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=models_cmds.cmd_models_download)
 
     datasets_cmds.add_parsers(sub)
+    pipelines_cmds.add_parsers(sub)
     return parser
 
 

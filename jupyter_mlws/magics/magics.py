@@ -29,7 +29,10 @@ from .params import parse_assignment, typed_value
 __all__ = ["MlwsMagics", "Table"]
 
 CELL_SCRIPT = "__mlws_cell__.py"
-_USAGE = "experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME | workspace [PATH]"
+_USAGE = (
+    "experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME"
+    " | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | workspace [PATH]"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -230,7 +233,10 @@ class MlwsMagics(Magics):
         """Tables of the workspace.
 
         %mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME
-              | workspace [PATH]
+              | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | workspace [PATH]
+
+        ``pipelines``: the published pipelines (``pipelines runs``: recent pipeline runs); ``pipeline
+        ID``: a pipeline run's steps (reused or not, and why), or a published pipeline's steps.
         """
         words = _split(line)
         if not words:
@@ -244,6 +250,9 @@ class MlwsMagics(Magics):
             "model": (self._model, 1, 1),
             "datasets": (self._datasets, 0, 0),
             "dataset": (self._dataset, 1, 1),
+            "pipelines": (self._pipelines, 0, 2),
+            "pipeline": (self._pipeline, 1, 1),
+            "schedules": (self._schedules, 0, 0),
             "workspace": (self._select, 0, 1),
         }
         if command not in handlers:
@@ -326,6 +335,46 @@ class MlwsMagics(Magics):
             used = f"{len(lineage['runs'])} runs, {len(lineage['models'])} models"
             rows.append([s["version"], _content(s), human_size(s["total_size"]), s["digest"][:12], used])
         return Table(["Version", "Rows/files", "Size", "Digest", "Used by"], rows, f"Dataset {name}")
+
+    def _pipelines(self, what: str | None = None, experiment: str | None = None) -> Table:
+        from ..pipelines import tables
+        from ..pipelines.published import PublishedPipeline
+        from ..pipelines.views import pipeline_run_page
+
+        ws = self.workspace()
+        if what == "runs":
+            if experiment is not None:
+                ws.services.queries.experiment(experiment)  # an unknown name is an error, not an empty table
+            items = pipeline_run_page(ws, None if experiment is None else [experiment], page_size=50)["items"]
+            return Table(tables.RUN_HEADERS, tables.run_rows(items), "Pipeline runs, newest first")
+        if what is not None or experiment is not None:
+            raise UsageError("%mlws pipelines [runs [EXPERIMENT]]: published pipelines, or recent pipeline runs")
+        pipelines = PublishedPipeline.list(ws, active_only=False)
+        return Table(tables.PUBLISHED_HEADERS, tables.published_rows(pipelines), "Published pipelines")
+
+    def _pipeline(self, pipeline_id: str) -> Table:
+        from ..pipelines import tables
+        from ..pipelines.published import PublishedPipeline
+        from ..pipelines.views import pipeline_run_view
+
+        ws = self.workspace()
+        try:
+            published = PublishedPipeline.get(ws, pipeline_id)
+        except NotFoundError:
+            view = pipeline_run_view(ws, pipeline_id)
+            title = f"Pipeline run {view['id']}: {view['status']}"
+            return Table(tables.STEP_HEADERS, tables.step_rows(view), title)
+        view = tables.definition_view(published)
+        title = f"Published pipeline {view['name']} ({view['id']}): {view['status']}"
+        return Table(tables.DEFINITION_HEADERS, tables.definition_rows(view), title)
+
+    def _schedules(self) -> Table:
+        from ..pipelines import tables
+        from ..pipelines.schedules import Schedule
+
+        ws = self.workspace()
+        summaries = [tables.schedule_json(s) for s in Schedule.list(ws, active_only=False)]
+        return Table(tables.SCHEDULE_HEADERS, tables.schedule_rows(ws, summaries), "Pipeline schedules")
 
     def _select(self, path: str | None = None) -> Table:
         if path is not None:
