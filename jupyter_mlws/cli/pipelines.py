@@ -169,7 +169,7 @@ def cmd_pipelines_show(args: argparse.Namespace) -> int:
 def parameter_values(items: Sequence[str], declared: dict[str, Any]) -> dict[str, Any]:
     """``-p name=value``… as pipeline parameters: numbers, booleans, null and JSON as such (like
     ``%%submit --param``), except for a parameter whose default is a string, which keeps the text."""
-    from ..magics.params import typed_value
+    from ..core.values import typed_value
 
     values: dict[str, Any] = {}
     for item in items:

@@ -34,6 +34,7 @@ __all__ = [
     "str_map",
     "text",
     "text_values",
+    "typed_value",
 ]
 
 
@@ -394,3 +395,25 @@ def iso_utc(ts: float | None) -> str | None:
     elif micros < 0:
         seconds, micros = seconds - 1, micros + 1_000_000
     return f"{_second(seconds)}.{micros:06d}Z"
+
+
+def typed_value(text: str) -> Any:
+    """``3`` -> 3, ``0.5`` -> 0.5, ``true`` -> True, ``[1, 2]`` -> [1, 2], ``'x'``/``x`` -> "x"."""
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered in ("none", "null"):
+        return None
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    if text[:1] in ("[", "{", '"'):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1]
+    return text

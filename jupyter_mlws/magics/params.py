@@ -2,34 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from ..core.values import typed_value
 from ..errors import InvalidArgumentError
 
 __all__ = ["parse_assignment", "typed_value"]
 
-
-def typed_value(text: str) -> Any:
-    """``3`` -> 3, ``0.5`` -> 0.5, ``true`` -> True, ``[1, 2]`` -> [1, 2], ``'x'``/``x`` -> "x"."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    for convert in (int, float):
-        try:
-            return convert(text)
-        except ValueError:
-            pass
-    if text[:1] in ("[", "{", '"'):
-        try:
-            return json.loads(text)
-        except ValueError:
-            pass
-    if len(text) >= 2 and text[0] == text[-1] == "'":
-        return text[1:-1]
-    return text
+# typed_value is shared with the CLI (`mlws pipelines run -p`): it lives with core's value helpers.
 
 
 def parse_assignment(item: str, option: str) -> tuple[str, str]:
