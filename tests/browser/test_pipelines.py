@@ -6,17 +6,23 @@ One flow: a fan-in pipeline (``load`` and ``features`` → ``train`` → ``repor
 with every step reused; its graph page shows that. A third run holds ``train`` on a gate file: its page
 shows ``train`` Running and ``report`` waiting, and follows them to Completed once the test releases
 the gate.
+
+A second, short flow: a published pipeline and a schedule whose first fire is years away are listed in
+the section's Published and Schedules groups (the schedule with its pipeline, recurrence and next fire
+time, relative); disabling the pipeline from Python turns its row Disabled live (the section reads them
+again on a slow timer: a disable announces no change event).
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jupyter_mlws import Experiment, Workspace
+from jupyter_mlws import Experiment, Schedule, ScheduleRecurrence, Workspace
 from jupyter_mlws.core.status import TERMINAL_STATUSES
 from tests.browser.conftest import running_lab, screenshot
 from tests.browser.test_sidebar import open_sidebar
@@ -25,6 +31,8 @@ from tests.support.pipelines import STEPS, fan_in_pipeline
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
 NODE = '[data-testid="mlws-pipeline-node"]'
+PUBLISHED_ROW = '[data-testid="mlws-published-pipeline-row"]'
+SCHEDULE_ROW = '[data-testid="mlws-schedule-row"]'
 
 
 def _page_of(page: Any, run_id: str) -> Any:
@@ -134,3 +142,50 @@ def test_pipeline_graph_shows_reuse_and_follows_steps_live(browser: Any, tmp_pat
         if held is not None:
             with contextlib.suppress(Exception):
                 held.wait_for_completion(show_output=False, timeout_seconds=60, raise_on_error=False)
+
+
+def test_published_pipelines_and_schedules_are_listed_live(browser: Any, tmp_path: Path, lab_home: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    ws = Workspace.create(root)
+    published = fan_in_pipeline(ws, root).publish("nightly", description="the fan-in, nightly", version="2")
+    # Its first fire is years away: it never fires during the test.
+    schedule = Schedule.create(
+        ws,
+        "daily-refresh",
+        published.id,
+        "scheduled",
+        recurrence=ScheduleRecurrence("Day", 1, start_time="2040-01-01T00:00:00"),
+    )
+    with running_lab(root, lab_home) as lab:
+        page = open_sidebar(browser, lab)
+        row = page.locator(f'{PUBLISHED_ROW}[data-pipeline-id="{published.id}"]')
+        row.wait_for(timeout=TIMEOUT_MS)
+        assert row.get_attribute("data-status") == "Active"
+        text = row.inner_text()
+        assert "nightly" in text and "v2" in text and f"{len(STEPS)} steps" in text, text
+
+        sched = page.locator(f'{SCHEDULE_ROW}[data-schedule-id="{schedule.id}"]')
+        sched.wait_for(timeout=TIMEOUT_MS)
+        assert sched.get_attribute("data-status") == "Active"
+        assert (sched.get_attribute("data-next-fire") or "").startswith("2040-01-01T00:00:00"), sched.get_attribute(
+            "data-next-fire"
+        )
+        when = sched.locator('[data-testid="mlws-schedule-next-fire"]').inner_text()
+        assert re.fullmatch(r"in \d+ years", when), when
+        text = sched.inner_text()
+        assert "daily-refresh" in text and "nightly v2" in text and "every day" in text, text
+        assert "It has not run yet" in (sched.get_attribute("title") or "")
+        screenshot(page, "pipelines-published-and-schedules")
+
+        published.disable()  # from Python: the section follows on its slow timer
+        page.wait_for_function(
+            """id => { const row = document.querySelector(
+                `[data-testid="mlws-published-pipeline-row"][data-pipeline-id="${id}"]`);
+                return row !== null && row.dataset.status === 'Disabled'; }""",
+            arg=published.id,
+            timeout=TIMEOUT_MS,
+        )
+        # Its schedule says that the pipeline it runs is disabled (so it will not fire).
+        assert "nightly v2 (disabled)" in sched.inner_text(), sched.inner_text()
+        screenshot(page, "pipelines-published-disabled")

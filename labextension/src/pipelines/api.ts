@@ -20,3 +20,30 @@ export function getPipelineRun(runId: string): Promise<PipelineRunDetail> {
     `pipeline-runs/${encodeURIComponent(runId)}`
   );
 }
+
+/** REST types of published pipelines, pipeline endpoints and schedules. */
+export type PublishedPipeline = components['schemas']['PublishedPipeline'];
+export type PublishedPipelinePage =
+  components['schemas']['PublishedPipelinePage'];
+export type PipelineEndpoint = components['schemas']['PipelineEndpoint'];
+export type PipelineEndpointPage =
+  components['schemas']['PipelineEndpointPage'];
+export type Schedule = components['schemas']['Schedule'];
+export type SchedulePage = components['schemas']['SchedulePage'];
+
+/** Every published pipeline, the disabled ones too. */
+export function listPublishedPipelines(): Promise<PublishedPipelinePage> {
+  return requestAPI<PublishedPipelinePage>('pipelines?active_only=false');
+}
+
+/** Every pipeline endpoint, the disabled ones too. */
+export function listPipelineEndpoints(): Promise<PipelineEndpointPage> {
+  return requestAPI<PipelineEndpointPage>(
+    'pipeline-endpoints?active_only=false'
+  );
+}
+
+/** Every schedule, the disabled ones too, each with its next fire time. */
+export function listSchedules(): Promise<SchedulePage> {
+  return requestAPI<SchedulePage>('schedules?active_only=false');
+}

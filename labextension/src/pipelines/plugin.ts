@@ -44,7 +44,7 @@ export const pipelineRunPagePlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-/** The sidebar's Pipelines section (recent pipeline runs). */
+/** The sidebar's Pipelines section (published pipelines, schedules, recent pipeline runs). */
 export const pipelinesSectionPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-mlws:pipelines-section',
   description: 'The Pipelines section of the ML Workspace sidebar.',
