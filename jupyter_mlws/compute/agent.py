@@ -288,9 +288,10 @@ class Agent:
                     _log(f"the workspace {self.ws.root} is gone: exiting")
                     return 0
                 self._reap()
+                # A freed slot is filled first: the sweep's and the schedules' queries can wait a turn.
+                self._dispatch()
                 self._sweep()
                 self._run_tasks()
-                self._dispatch()
                 if "papermill.engines" not in sys.modules and not self.children and not self._queued():
                     self._warm_notebook_runner()
                 if self.children or self.tasks_busy:

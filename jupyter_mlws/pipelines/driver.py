@@ -32,7 +32,7 @@ from ..core.runs import Run
 from ..core.services.liveness import HEARTBEAT_INTERVAL_S
 from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..errors import MlwsError
-from .reuse import decide, reuse_key, reuse_parts
+from .reuse import decide, miss_reason, reuse_key, reuse_parts
 
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
@@ -62,12 +62,25 @@ class _Pipeline:
         writers = {o["name"]: s["name"] for s in self.steps.values() for o in s["outputs"]}
         self.writers: dict[str, str] = writers  # data name -> the step that writes it
         self._rows: dict[str, StepRunRecord] | None = None
+        self._experiment: Experiment | None = None
+        self._backends: dict[str, Any] = {}
         self.upstream: dict[str, list[str]] = {
             name: [writers[d["data"]] for d in s["data_inputs"]] + list(s.get("run_after") or [])
             for name, s in self.steps.items()
         }
         children = {r.run_id: r for r in workspace.services.queries.children(parent.run_id)}
         self.records: dict[str, RunRecord] = {name: children[run_id] for name, run_id in self.run_ids.items()}
+
+    def experiment(self) -> Experiment:
+        if self._experiment is None:
+            self._experiment = Experiment(self.ws, self.parent.experiment_name)
+        return self._experiment
+
+    def backend(self, target: str) -> Any:
+        """The back end of a compute target, looked up once per pass."""
+        if target not in self._backends:
+            self._backends[target] = target_backend(self.ws, target)
+        return self._backends[target]
 
     def outputs_of(self, step: str) -> dict[str, str]:
         """The stored outputs of a step of this pipeline run (its rows read once per pass)."""
@@ -212,6 +225,7 @@ def _start_step(p: _Pipeline, name: str, now: float) -> None:
         parts,
         allow_reuse=bool(step.get("allow_reuse", True)),
         regenerate=bool(p.spec.get("regenerate_outputs")),
+        explain_miss=False,  # told once the step is queued: the explanation reads manifests
     )
     tracking = ws.services.tracking
     key = reuse_key(parts)
@@ -227,10 +241,8 @@ def _start_step(p: _Pipeline, name: str, now: float) -> None:
         return
     no_outputs = not spec.get("outputs")
     store.add_step_run(StepRunRecord(run_id, name, key, parts, now, outputs={} if no_outputs else None))
-    tracking.add_properties(run_id, {REASON_PROPERTY: decision.reason})
-    experiment = Experiment(ws, record.experiment_name)
     try:
-        queue_job(Run(experiment, run_id, _record=record), spec, target_backend(ws, spec["compute_target"]))
+        queue_job(Run(p.experiment(), run_id, _record=record), spec, p.backend(spec["compute_target"]))
     except MlwsError as exc:
         tracking.try_transition(
             run_id,
@@ -239,6 +251,8 @@ def _start_step(p: _Pipeline, name: str, now: float) -> None:
             end_time=time.time(),
             error={"message": f"the step could not be queued: {exc.message}"},
         )
+    reason = decision.reason or miss_reason(ws, name, record.experiment_id, p.parent.run_id, parts)
+    tracking.add_properties(run_id, {REASON_PROPERTY: reason})
     _refresh(p, name)
 
 

@@ -25,7 +25,7 @@ from ..core.registry import job_input_types
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
-__all__ = ["Decision", "decide", "reuse_parts"]
+__all__ = ["Decision", "decide", "miss_reason", "reuse_key", "reuse_parts"]
 
 PART_ORDER = ("inputs", "parameters", "params", "source", "entry", "arguments", "environment", "outputs", "kind")
 _INLINE_FILES_MAX = 5000  # an unregistered input's file list kept in the parts, to name changed files
@@ -34,7 +34,7 @@ _INLINE_FILES_MAX = 5000  # an unregistered input's file list kept in the parts,
 class Decision:
     """Whether a step is reused, from which run, and why (``get_details()["reuse"]``)."""
 
-    def __init__(self, reused: bool, source: StepRunRecord | None, reason: str) -> None:
+    def __init__(self, reused: bool, source: StepRunRecord | None, reason: str | None) -> None:
         self.reused = reused
         self.source = source
         self.reason = reason
@@ -98,8 +98,10 @@ def decide(
     *,
     allow_reuse: bool,
     regenerate: bool,
+    explain_miss: bool = True,
 ) -> Decision:
-    """Reuse an earlier run of this step, or say why not."""
+    """Reuse an earlier run of this step, or say why not (``explain_miss=False``: a plain miss's
+    reason is left to :func:`miss_reason`, called once the step is on its way)."""
     store = workspace.metadata
     key = reuse_key(parts)
     if not allow_reuse:
@@ -115,12 +117,22 @@ def decide(
         gone = gone or earlier
     if gone is not None:
         return Decision(False, None, f"the outputs of the earlier run {gone.run_id} with the same inputs are gone")
-    latest = store.latest_step_run(step_name, experiment_id, parent_run_id)
+    if not explain_miss:
+        return Decision(False, None, None)
+    return Decision(False, None, miss_reason(workspace, step_name, experiment_id, parent_run_id, parts))
+
+
+def miss_reason(
+    workspace: Workspace, step_name: str, experiment_id: int, parent_run_id: str, parts: Mapping[str, Any]
+) -> str:
+    """Why a step with these parts is not reused, told against the latest earlier run of the step."""
+    key = reuse_key(parts)
+    latest = workspace.metadata.latest_step_run(step_name, experiment_id, parent_run_id)
     if latest is None or not latest.parts:
-        return Decision(False, None, f"no earlier run of step {step_name!r} in this experiment")
+        return f"no earlier run of step {step_name!r} in this experiment"
     if reuse_key(latest.parts) == key:
-        return Decision(False, None, f"the earlier run {latest.run_id} with the same inputs did not complete")
-    return Decision(False, None, explain(workspace, latest.parts, parts))
+        return f"the earlier run {latest.run_id} with the same inputs did not complete"
+    return explain(workspace, latest.parts, parts)
 
 
 def explain(workspace: Workspace, before: Mapping[str, Any], now: Mapping[str, Any]) -> str:
