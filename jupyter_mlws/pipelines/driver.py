@@ -288,18 +288,6 @@ def _finish(p: _Pipeline) -> bool:
     return True
 
 
-def _coarse_state(workspace: Workspace, run_id: str) -> tuple[Any, ...]:
-    """The pipeline run's status and its steps' statuses as far as scheduling cares (one query)."""
-    queries = workspace.services.queries
-    steps = tuple(
-        sorted((r.run_id, r.status if r.status in _SCHEDULING_STATES else "active") for r in queries.children(run_id))
-    )
-    return (queries.run(run_id).status, steps)
-
-
-_SCHEDULING_STATES = frozenset({*TERMINAL_STATUSES, RunStatus.NOT_STARTED, RunStatus.CANCEL_REQUESTED})
-
-
 class PipelineDriver:
     """The ``azureml.PipelineRun`` run driver (``core.registry.run_drivers``)."""
 
@@ -310,20 +298,14 @@ class PipelineDriver:
         next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
         seen = -1
         next_pass = 0.0
-        last_state: tuple[Any, ...] = ()
         while True:
             now = time.monotonic()
             latest = events.latest_id()
             if latest != seen or now >= next_pass:
-                seen = latest
+                seen, next_pass = latest, now + FULL_PASS_S
                 try:
-                    # A step moving between its running states (Preparing, Starting, Running, …) schedules
-                    # nothing: a pass is made when a step ended, or the pipeline run's own status moved.
-                    state = _coarse_state(workspace, run_id)
-                    if state != last_state or now >= next_pass:
-                        last_state, next_pass = state, now + FULL_PASS_S
-                        if advance(workspace, run_id):
-                            return
+                    if advance(workspace, run_id):
+                        return
                 except MlwsError as exc:
                     # Its records are unreadable or inconsistent: end it with the reason rather than spin.
                     self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {exc.message}")
