@@ -231,6 +231,8 @@ class DatasetInputType:
         if destination:
             store = Datastore.get(workspace, str(destination[0]))
             path = str(destination[1]).strip("/") if len(destination) > 1 and destination[1] else run_id
+            # v1's placeholders: a destination per run keeps each registered version's files its own.
+            path = path.replace("{run-id}", run_id).replace("{output-name}", str(register["name"]))
         else:
             store = Datastore.get_default(workspace)
             path = f"azureml/{run_id}/{register['name']}"

@@ -41,6 +41,7 @@ __all__ = ["PipelineDriver", "advance"]
 
 TICK_S = 0.01  # how often the driver looks at the change feed
 FULL_PASS_S = 0.5  # a scheduling pass at least this often, whatever the feed says
+MAX_FAILED_PASSES = 5  # passes failing in a row before the pipeline is ended with the error
 UPSTREAM_FAILED = "upstream_failed"
 PIPELINE_STOPPED = "pipeline_stopped"
 REUSED_PROPERTY = "azureml.reusedRunId"
@@ -184,7 +185,9 @@ def _ask_to_stop(p: _Pipeline, name: str, message: str) -> None:
     with contextlib.suppress(MlwsError):
         tracking.add_properties(p.run_ids[name], {STOP_PROPERTY: message})
     with contextlib.suppress(MlwsError):
-        tracking.cancel(p.records[name])
+        ended = tracking.cancel(p.records[name])
+        if ended.status == RunStatus.CANCELED:  # nobody had picked it up: no supervisor will clean up
+            discard_inputs(p.ws.services.queries.job_spec(p.run_ids[name]))
     _refresh(p, name)
 
 
@@ -251,6 +254,7 @@ def _start_step(p: _Pipeline, name: str, now: float) -> None:
             end_time=time.time(),
             error={"message": f"the step could not be queued: {exc.message}"},
         )
+        discard_inputs(spec)
     reason = decision.reason or miss_reason(ws, name, record.experiment_id, p.parent.run_id, parts)
     tracking.add_properties(run_id, {REASON_PROPERTY: reason})
     _refresh(p, name)
@@ -298,6 +302,7 @@ class PipelineDriver:
         next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
         seen = -1
         next_pass = 0.0
+        failures = 0
         while True:
             now = time.monotonic()
             latest = events.latest_id()
@@ -306,10 +311,14 @@ class PipelineDriver:
                 try:
                     if advance(workspace, run_id):
                         return
-                except MlwsError as exc:
-                    # Its records are unreadable or inconsistent: end it with the reason rather than spin.
-                    self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {exc.message}")
-                    return
+                    failures = 0
+                except Exception as exc:
+                    failures += 1
+                    message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
+                    if failures >= MAX_FAILED_PASSES:
+                        self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {message}")
+                        return
+                    time.sleep(min(2.0, 0.1 * 2**failures))
             if now >= next_beat:
                 workspace.metadata.heartbeat([run_id])
                 next_beat = now + HEARTBEAT_INTERVAL_S
@@ -318,8 +327,9 @@ class PipelineDriver:
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
         record = workspace.services.queries.run(run_id)
         if record.status not in TERMINAL_STATUSES:
+            new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
             workspace.services.tracking.try_transition(
-                run_id, record.status, RunStatus.FAILED, end_time=time.time(), error={"message": reason}
+                run_id, record.status, new, end_time=time.time(), error={"message": reason}
             )
         self.abandon(workspace, run_id, reason)
 

@@ -297,11 +297,21 @@ def submit_definition(
     except BaseException as exc:
         _fail_submission(workspace, parent.id, created, specs, exc)
         raise
-    if not advance(workspace, parent.id):
-        # Steps are left to schedule: the dispatcher agent forks the pipeline's driver.
-        if workspace.services.tracking.try_transition(parent.id, RunStatus.NOT_STARTED, RunStatus.QUEUED):
-            target_backend(workspace, PIPELINE_TARGET).submit(parent.id)
+    try:
+        ended = advance(workspace, parent.id)
+    except BaseException:
+        # Interrupted here (Ctrl-C, a store error): the pipeline must not stay NotStarted with nobody
+        # driving it. Its driver takes over from the records, whatever this pass did.
+        _hand_to_driver(workspace, parent.id)
+        raise
+    if not ended:
+        _hand_to_driver(workspace, parent.id)  # steps are left to schedule: the agent forks its driver
     return PipelineRun(experiment, parent.id)
+
+
+def _hand_to_driver(workspace: Workspace, parent_id: str) -> None:
+    if workspace.services.tracking.try_transition(parent_id, RunStatus.NOT_STARTED, RunStatus.QUEUED):
+        target_backend(workspace, PIPELINE_TARGET).submit(parent_id)
 
 
 def _fail_submission(

@@ -27,7 +27,18 @@ if TYPE_CHECKING:
 
 __all__ = ["Decision", "decide", "miss_reason", "reuse_key", "reuse_parts"]
 
-PART_ORDER = ("inputs", "parameters", "params", "source", "entry", "arguments", "environment", "outputs", "kind")
+PART_ORDER = (
+    "inputs",
+    "parameters",
+    "params",
+    "source",
+    "entry",
+    "arguments",
+    "environment",
+    "runtime",
+    "outputs",
+    "kind",
+)
 _INLINE_FILES_MAX = 5000  # an unregistered input's file list kept in the parts, to name changed files
 
 
@@ -62,7 +73,17 @@ def reuse_parts(
             refs[name] = {"manifest": upstream_outputs[name]}
             continue
         dataset = described.get("dataset") or {}
-        inputs[name] = str(dataset.get("digest") or json.dumps(described, sort_keys=True, default=str))
+        # The bytes, and how they are read: a registered version's id stands for its kind and reading
+        # settings (a new version is made only when they or the bytes change); an unregistered dataset
+        # says them itself. The same files read with other columns or another mode are other input.
+        how = dataset.get("id") or json.dumps(
+            [described.get("kind"), (described.get("held") or {}).get("data", {}).get("spec")],
+            sort_keys=True,
+            default=str,
+        )
+        reading = hashlib.sha256(f"{how}|{described.get('mode')}".encode()).hexdigest()[:16]
+        digest = dataset.get("digest") or json.dumps(described, sort_keys=True, default=str)
+        inputs[name] = f"{digest}:{reading}"
         if dataset.get("id"):
             refs[name] = {"dataset_id": dataset["id"], "name": dataset.get("name"), "version": dataset.get("version")}
         else:
@@ -78,8 +99,16 @@ def reuse_parts(
         "arguments": [str(a) for a in spec.get("arguments") or []],
         "params": {str(k): _plain(v) for k, v in (spec.get("parameters") or spec.get("params") or {}).items()},
         "environment": f"{environment['name']}:{environment.get('version')}" if environment else None,
+        # Without an environment a step runs on the submitting interpreter; a notebook on its kernel.
+        "runtime": {"python": None if environment else spec.get("python"), "kernel": spec.get("kernel_name")},
         "inputs": inputs,
-        "outputs": sorted(str(o["name"]) for o in spec.get("outputs") or []),
+        # An output's name and where it is registered or uploaded: a reused step registers nothing.
+        "outputs": sorted(
+            (
+                json.dumps({k: o.get(k) for k in ("name", "register", "destination")}, sort_keys=True, default=str)
+                for o in spec.get("outputs") or []
+            ),
+        ),
         "input_refs": refs,
     }
 
@@ -154,8 +183,10 @@ def explain(workspace: Workspace, before: Mapping[str, Any], now: Mapping[str, A
             return f"arguments changed: {' '.join(old or [])!r} → {' '.join(new or [])!r}"
         if part == "entry":
             return f"the step now runs {new!r} (was {old!r})"
+        if part == "runtime":
+            return f"the step now runs on {_runtime(new)} (was {_runtime(old)})"
         if part == "outputs":
-            return f"outputs changed: {old} → {new}"
+            return f"outputs changed: {_outputs(old)} → {_outputs(new)}"
         return f"{part} changed"
     return "the step's definition changed"
 
@@ -176,7 +207,11 @@ def _inputs_changed(workspace: Workspace, before: Mapping[str, Any], now: Mappin
             files = _file_change(workspace, ref_old, ref_new)
             return f"input {name!r} changed: {detail}" + (f", {files}" if files else "")
         files = _file_change(workspace, ref_old, ref_new)
-        return f"input {name!r} changed: {files}" if files else f"input {name!r} changed"
+        if files:
+            return f"input {name!r} changed: {files}"
+        if str(old[name]).split(":")[0] == str(new[name]).split(":")[0]:
+            return f"input {name!r}: the same files, read differently (its mode or reading settings changed)"
+        return f"input {name!r} changed"
     return "inputs changed"
 
 
@@ -230,6 +265,23 @@ def _env_change(old: Any, new: Any) -> str:
         if old_name == new_name:
             return f"{new_name} {old_version} → {new_version}"
     return f"{old or 'none'} → {new or 'none'}"
+
+
+def _runtime(value: Any) -> str:
+    value = value or {}
+    shown = [f"python {value['python']}"] if value.get("python") else []
+    shown += [f"kernel {value['kernel']}"] if value.get("kernel") else []
+    return ", ".join(shown) or "its environment"
+
+
+def _outputs(value: Any) -> str:
+    entries = [json.loads(v) if isinstance(v, str) else {"name": v} for v in value or []]
+    shown = []
+    for entry in entries:
+        extra = f" registered as {entry['register']['name']!r}" if entry.get("register") else ""
+        extra += f" uploaded to {'/'.join(entry['destination'])!r}" if entry.get("destination") else ""
+        shown.append(f"{entry.get('name')}{extra}")
+    return "[" + ", ".join(shown) + "]"
 
 
 def _names(paths: list[str], limit: int = 3) -> str:

@@ -155,8 +155,11 @@ def _tick_data_change(workspace: Workspace, record: ScheduleRecord, now: float) 
         return []
     extra: dict[str, object] = {}
     if record.data_path_parameter_name:
-        # v1 hands the changed path to this PipelineParameter; here: "datastore:path" (a DataPath's str).
-        extra[record.data_path_parameter_name] = f"{record.datastore_name}:{record.path_on_datastore or ''}"
+        # v1 hands the changed path to this PipelineParameter: a DataPath, as the engine takes one.
+        extra[record.data_path_parameter_name] = {
+            "datastore": record.datastore_name,
+            "path": record.path_on_datastore or "",
+        }
     run_id = _fire(workspace, record, pipeline, int(now), now, extra)
     return [] if run_id is None else [run_id]
 
@@ -174,6 +177,10 @@ def tick(workspace: Workspace, now: float | None = None) -> list[str]:
                 fired += _tick_data_change(workspace, record, now)
         except MlwsError as exc:  # e.g. its pipeline or datastore is gone: the others still fire
             log.warning("jupyter_mlws: schedule %s (%s) skipped: %s", record.name, record.id, exc.message)
+        except Exception as exc:
+            log.warning(
+                "jupyter_mlws: schedule %s (%s) skipped: %s: %s", record.name, record.id, type(exc).__name__, exc
+            )
     return fired
 
 

@@ -366,3 +366,26 @@ def test_a_notebook_step_a_data_reference_and_an_output_registered_on_complete(p
     folder = registered.download(str(pk.root / "scores"))
     assert Path(folder[0]).read_text() == "ONE.PNG,TWO.PNG"
     assert run.find_step_run("score")[0].get_outputs()["scored"].download(str(pk.root / "out"))
+
+
+def test_a_submit_interrupted_mid_schedule_is_taken_over_by_the_driver(
+    pk: PipeKit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or a store error) while the submitting process queues the first steps: the pipeline run
+    does not stay NotStarted with nobody driving it — the agent's driver takes over from the records."""
+    from jupyter_mlws.pipelines import driver
+
+    pk.script("one.py", "print('one')\n")
+    step = PythonScriptStep("one.py", name="one", source_directory=pk.src)
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "queue_job", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pk.exp.submit(Pipeline(pk.ws, [step]))
+    monkeypatch.undo()
+    (parent,) = [r for r in pk.exp.get_runs() if r.type == "azureml.PipelineRun"]
+    run = PipelineRun(pk.exp, parent.id)
+    assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Completed"
+    assert run.find_step_run("one")[0].get_status() == "Completed"

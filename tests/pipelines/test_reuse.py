@@ -18,6 +18,7 @@ def parts(ws: Workspace, **changes: Any) -> dict[str, Any]:
         "arguments": ["--lr", "0.1", "PipelineData:in:data"],
         "params": {"alpha": 1},
         "environment": {"name": "sklearn-env", "version": 3},
+        "python": "/venv/bin/python",
         "inputs": [{"type": "pipeline_data", "name": "data"}],
         "outputs": [{"name": "model"}],
     }
@@ -46,7 +47,13 @@ CASES = [
     ({"arguments": ["--lr", "0.1", "--x"]}, "arguments changed: '--lr 0.1 PipelineData:in:data' → '--lr 0.1 --x'"),
     ({"environment": {"name": "sklearn-env", "version": 4}}, "environment sklearn-env 3 → 4"),
     ({"environment": None}, "environment sklearn-env:3 → none"),
-    ({"outputs": [{"name": "model"}, {"name": "metrics"}]}, "outputs changed: ['model'] → ['metrics', 'model']"),
+    ({"environment": None, "python": "/other/bin/python"}, "environment sklearn-env:3 → none"),
+    ({"outputs": [{"name": "model"}, {"name": "metrics"}]}, "outputs changed: [model] → [metrics, model]"),
+    (
+        {"outputs": [{"name": "model", "register": {"name": "models"}}]},
+        "outputs changed: [model] → [model registered as 'models']",
+    ),
+    ({"kernel_name": "python3"}, "the step now runs on kernel python3 (was its environment)"),
     ({"kind": "notebook"}, "kind changed"),
 ]
 
@@ -81,3 +88,29 @@ def test_unregistered_input_files_are_named(ws: Workspace) -> None:
     assert explain(ws, many, fewer) == "input 'raw' changed: 6 of 6 files (f0, f1, f2 and 3 more)"
     assert explain(ws, {"inputs": {}}, {"inputs": {"new": "d"}}) == "input 'new' is new"
     assert explain(ws, {"inputs": {"old": "d"}}, {"inputs": {}}) == "input 'old' was removed"
+
+
+def test_without_an_environment_the_interpreter_is_part_of_the_key(ws: Workspace) -> None:
+    a = parts(ws, environment=None)
+    b = parts(ws, environment=None, python="/other/bin/python")
+    assert reuse_key(a) != reuse_key(b)
+    assert explain(ws, a, b) == "the step now runs on python /other/bin/python (was python /venv/bin/python)"
+
+
+def test_a_dataset_read_differently_is_another_input(ws: Workspace) -> None:
+    """The same bytes read with another mode or reading settings (v1's keep_columns, a separator) are
+    another input: a step reading them is not reused."""
+    base = {"type": "dataset", "name": "raw", "kind": "tabular", "mode": "direct"}
+    held = {"data": {"spec": {"columns": ["a", "b"]}}}
+    one = parts(ws, inputs=[{**base, "dataset": {"digest": "d1"}, "held": held}])
+    other = parts(ws, inputs=[{**base, "dataset": {"digest": "d1"}, "held": {"data": {"spec": {"columns": ["a"]}}}}])
+    same = parts(ws, inputs=[{**base, "dataset": {"digest": "d1"}, "held": held}])
+    assert reuse_key(one) == reuse_key(same)
+    assert reuse_key(one) != reuse_key(other)
+    assert (
+        explain(ws, one, other)
+        == "input 'raw': the same files, read differently (its mode or reading settings changed)"
+    )
+    v1 = parts(ws, inputs=[{**base, "dataset": {"digest": "d1", "id": "v1"}}])
+    v2 = parts(ws, inputs=[{**base, "dataset": {"digest": "d1", "id": "v2"}}])
+    assert reuse_key(v1) != reuse_key(v2)  # a registered version's id stands for how it is read

@@ -196,7 +196,7 @@ def test_a_content_change_fires_even_with_mtime_restored_and_a_touch_does_not(
     assert tick(pws, now=start + 2 * poll + 3) == []  # the poll interval holds
     fired = tick(pws, now=start + 3 * poll + 3)
     assert len(fired) == 1
-    assert engine[-1]["values"] == {"input_path": f"{store.name}:raw"}
+    assert engine[-1]["values"] == {"input_path": {"datastore": store.name, "path": "raw"}}  # a DataPath
     assert tick(pws, now=start + 4 * poll + 4) == []  # the same content does not fire twice
 
     (folder / "more.csv").write_text("new file\n")  # a new file is a change too
