@@ -145,6 +145,8 @@ def job_variables(
 ) -> dict[str, str]:
     """What a job finds in its environment: its run, its workspace, the environment's variables."""
     variables = dict((spec.get("environment") or {}).get("definition", {}).get("environment_variables", {}))
+    # The job's own (a pipeline step's params as v1's AML_PARAMETER_<name>), then ours, which win.
+    variables.update({str(k): str(v) for k, v in (spec.get("environment_variables") or {}).items()})
     variables.update(
         {
             "MLWS_RUN_ID": run_id,

@@ -91,9 +91,9 @@ class PipelineData:
         """This data as a step input called ``input_name`` (default: the data's name)."""
         return PipelineDataInput(self, _data_name(input_name or self._name, "input"), "mount")
 
-    def as_mount(self) -> PipelineDataInput:
+    def as_mount(self, input_name: str | None = None) -> PipelineDataInput:
         """Read-only in the reading step (the default)."""
-        return PipelineDataInput(self, self._name, "mount")
+        return PipelineDataInput(self, _data_name(input_name or self._name, "input"), "mount")
 
     def as_download(
         self, input_name: str | None = None, path_on_compute: str | None = None, overwrite: bool = False

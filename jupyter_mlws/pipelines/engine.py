@@ -170,6 +170,8 @@ class _StepBuilder:
         spec["python"] = sys.executable
         if step["kind"] == "script" and step.get("params"):
             spec["params"] = {k: self.value(v, inputs, name) for k, v in step["params"].items()}
+            # v1 hands a PythonScriptStep's params to the script as environment variables too.
+            spec["environment_variables"] = {f"AML_PARAMETER_{k}": str(v) for k, v in spec["params"].items()}
         self._add_pipeline_data(step, spec)
         return spec
 

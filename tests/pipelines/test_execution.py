@@ -161,14 +161,20 @@ def test_steps_run_then_are_reused_and_each_miss_says_why(pk: PipeKit) -> None:
 
 
 def test_allow_reuse_false_regenerate_outputs_and_deleted_outputs(pk: PipeKit) -> None:
-    pk.script("make.py", "Path(sys.argv[1], 'out.txt').write_text('made')\n")
+    pk.script("make.py", "Path(sys.argv[1], 'out.txt').write_text(os.environ['AML_PARAMETER_what'])\n")
     pk.script("use.py", "print(Path(sys.argv[1], 'out.txt').read_text())\n")
     made = PipelineData("made")
-    make = PythonScriptStep("make.py", name="make", arguments=[made], outputs=[made], source_directory=pk.src)
+    make = PythonScriptStep(
+        "make.py", name="make", arguments=[made], outputs=[made], params={"what": "made"}, source_directory=pk.src
+    )
     use = PythonScriptStep("use.py", name="use", arguments=[made], source_directory=pk.src, allow_reuse=False)
     pipeline = Pipeline(pk.ws, [make, use])
     first = pk.exp.submit(pipeline)
     first.wait_for_completion(show_output=False)
+    made_run = first.find_step_run("make")[0]
+    assert made_run.get_details()["params"] == {"what": "made"}  # and AML_PARAMETER_what in its environment (v1)
+    folder = made_run.get_outputs()["made"].download(str(pk.root / "m"))
+    assert (Path(folder) / "out.txt").read_text() == "made"  # the script read AML_PARAMETER_what
     second = pk.exp.submit(pipeline)
     second.wait_for_completion(show_output=False)
     reuse = reuse_of(second)
