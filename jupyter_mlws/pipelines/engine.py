@@ -13,7 +13,9 @@ submitting kernel); a pipeline whose every step was reused is complete before ``
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +85,7 @@ class _StepBuilder:
         self.ws = workspace
         self.parameters = parameters
         self.producers = producers  # data name -> the run id of the step that writes it
+        self.restored: dict[str, str] = {}  # a published step's snapshot id -> its scratch folder
 
     def value(self, item: Mapping[str, Any], inputs: Mapping[str, Any], step: str) -> Any:
         if "value" in item:
@@ -130,13 +133,30 @@ class _StepBuilder:
                 built[entry["ref"]["name"]] = kind.from_reference(self.ws, entry["ref"])
         return built
 
+    def source(self, step: Mapping[str, Any]) -> str:
+        """Where the step's code is read: its folder, or for a published pipeline the snapshot taken
+        at publish, restored once per submit into a scratch folder (the code is frozen, as in v1)."""
+        frozen = step.get("snapshot_id")
+        if not frozen:
+            return str(step["source_directory"])
+        if frozen not in self.restored:
+            folder = tempfile.mkdtemp(prefix="mlws-published-")
+            self.restored[frozen] = folder
+            self.ws.services.snapshots.restore(frozen, folder)
+        return self.restored[frozen]
+
+    def cleanup(self) -> None:
+        for folder in self.restored.values():
+            shutil.rmtree(folder, ignore_errors=True)
+
     def spec(self, step: Mapping[str, Any]) -> dict[str, Any]:
         name = step["name"]
         inputs = self.inputs(step)
+        source = self.source(step)
         if step["kind"] == "script":
             arguments = [self.value(a, inputs, name) for a in step["arguments"]]
             config: Any = ScriptRunConfig(
-                source_directory=step["source_directory"],
+                source_directory=source,
                 script=step["script"],
                 arguments=arguments,
                 compute_target=step["compute_target"],
@@ -151,7 +171,7 @@ class _StepBuilder:
                 for k, v in step["parameters"].items()
             }
             config = NotebookRunConfig(
-                source_directory=step["source_directory"],
+                source_directory=source,
                 notebook=step["notebook"],
                 parameters=parameters,
                 compute_target=step["compute_target"],
@@ -168,6 +188,9 @@ class _StepBuilder:
             }
         spec["environment"] = step.get("environment")
         spec["python"] = sys.executable
+        if step.get("snapshot_id"):
+            spec["source_directory"] = str(step["source_directory"])  # shown; the job gets the snapshot
+            spec["frozen_snapshot"] = step["snapshot_id"]
         if step["kind"] == "script" and step.get("params"):
             spec["params"] = {k: self.value(v, inputs, name) for k, v in step["params"].items()}
             # v1 hands a PythonScriptStep's params to the script as environment variables too.
@@ -252,6 +275,8 @@ def submit_definition(
         for spec in specs.values():
             discard_inputs(spec)
         raise
+    finally:
+        builder.cleanup()
     pipeline_spec = {
         "kind": "pipeline",
         "definition": definition,
@@ -277,6 +302,7 @@ def submit_definition(
         for step in steps:
             spec = specs[step["name"]]
             source = spec["source_directory"]
+            frozen = spec.pop("frozen_snapshot", None)
             run, _backend = create_job_run(
                 experiment,
                 spec,
@@ -285,10 +311,10 @@ def submit_definition(
                 run_id=run_ids[step["name"]],
                 display_name=step["name"],
                 properties={"azureml.runsource": STEP_RUN_TYPE, "azureml.nodeid": step["name"]},
-                snapshot_id=snapshots.get(source),
-                git=gits.get(source),
+                snapshot_id=frozen or snapshots.get(source),
+                git={} if frozen else gits.get(source),
             )
-            if source not in snapshots:
+            if not frozen and source not in snapshots:
                 snapshots[source] = str(run._record.snapshot_id)
                 gits[source] = {
                     k: v

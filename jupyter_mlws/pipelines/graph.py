@@ -194,12 +194,20 @@ class Pipeline:
         from a schedule or over REST (its ``endpoint``)."""
         from .published import PublishedPipeline
 
+        definition = self._definition()
+        # The steps' code is frozen now, as in v1: each step keeps the snapshot of its folder taken here.
+        taken: dict[str, str] = {}
+        for step in definition["steps"]:
+            folder = step["source_directory"]
+            if folder not in taken:
+                taken[folder] = self._workspace.services.snapshots.capture(folder).id
+            step["snapshot_id"] = taken[folder]
         return PublishedPipeline._create(
             self._workspace,
             name,
             description or self.description,
             version,
-            self._definition(),
+            definition,
             continue_on_step_failure,
         )
 

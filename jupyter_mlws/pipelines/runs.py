@@ -134,7 +134,13 @@ class PipelineRun(Run):
         """Publish the pipeline this run ran (v1)."""
         from .published import PublishedPipeline
 
-        definition = self._queries.job_spec(self.id)["definition"]
+        spec = self._queries.job_spec(self.id)
+        definition = spec["definition"]
+        # The code this run's steps ran is what is published (each step run's snapshot), as in v1.
+        for step in definition["steps"]:
+            record = self._queries.run(spec["steps"][step["name"]])
+            if record.snapshot_id:
+                step["snapshot_id"] = record.snapshot_id
         return PublishedPipeline._create(
             self._workspace, name, description, version, definition, continue_on_step_failure
         )

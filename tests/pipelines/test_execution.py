@@ -395,3 +395,25 @@ def test_a_submit_interrupted_mid_schedule_is_taken_over_by_the_driver(
     run = PipelineRun(pk.exp, parent.id)
     assert run.wait_for_completion(show_output=False, timeout_seconds=60) == "Completed"
     assert run.find_step_run("one")[0].get_status() == "Completed"
+
+
+def test_a_published_pipeline_runs_the_code_it_was_published_with(pk: PipeKit) -> None:
+    """As in v1: publishing freezes the steps' code. Edited or deleted afterwards, the folder does not
+    change what the published pipeline runs."""
+    import shutil
+
+    from jupyter_mlws import PublishedPipeline
+
+    folder = pk.src / "frozen"
+    pk.script("say.py", "from jupyter_mlws import Run\nRun.get_context().log('version', 1)\n", folder=folder)
+    step = PythonScriptStep("say.py", name="say", source_directory=folder)
+    published = Pipeline(pk.ws, [step]).publish("frozen-code")
+    pk.script("say.py", "from jupyter_mlws import Run\nRun.get_context().log('version', 2)\n", folder=folder)
+    run = published.submit(pk.ws, pk.exp.name)
+    assert PipelineRun.get(pk.ws, run.id).wait_for_completion(show_output=False) == "Completed"
+    (say,) = PipelineRun.get(pk.ws, run.id).get_steps()
+    assert Run.get(pk.ws, say.id).get_metrics()["version"] == 1
+    shutil.rmtree(folder)
+    again = PublishedPipeline.get(pk.ws, published.id).submit(pk.ws, pk.exp.name)
+    assert PipelineRun.get(pk.ws, again.id).wait_for_completion(show_output=False) == "Completed"
+    assert PipelineRun.get(pk.ws, again.id).get_steps()[0].reused  # the same frozen code: reused
