@@ -108,12 +108,15 @@ def _show_run(ws: Workspace, run_id: str, as_json: bool) -> int:
         print(f"{'error:':15}{view['error']}")
     print()
     print(_table(tables.STEP_HEADERS, tables.step_rows(view)))
-    edges = tables.edge_lines(view)
+    _print_edges(tables.edge_lines(view))
+    return 0
+
+
+def _print_edges(edges: list[str]) -> None:
     if edges:
         print("\nedges:")
         for line in edges:
             print(f"  {line}")
-    return 0
 
 
 def _show_published(pipeline: PublishedPipeline, as_json: bool) -> int:
@@ -134,11 +137,7 @@ def _show_published(pipeline: PublishedPipeline, as_json: bool) -> int:
             print(f"  {name} = {default!r}")
     print()
     print(_table(tables.DEFINITION_HEADERS, tables.definition_rows(view)))
-    edges = tables.edge_lines(view)
-    if edges:
-        print("\nedges:")
-        for line in edges:
-            print(f"  {line}")
+    _print_edges(tables.edge_lines(view))
     return 0
 
 

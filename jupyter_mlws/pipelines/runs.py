@@ -14,7 +14,6 @@ from ..errors import ActivityFailedException, InvalidArgumentError, NotFoundErro
 from .driver import graph, step_reuse
 
 if TYPE_CHECKING:
-    from ..core.experiment import Experiment
     from .published import PublishedPipeline
 
 __all__ = ["PipelineRun", "StepRun", "StepRunOutput"]
@@ -24,9 +23,6 @@ _POLL_S = 0.05
 
 class PipelineRun(Run):
     """A submitted pipeline (run type ``azureml.PipelineRun``): its steps are its child runs."""
-
-    def __init__(self, experiment: Experiment, run_id: str, **kwargs: Any) -> None:
-        super().__init__(experiment, run_id, **kwargs)
 
     def get_steps(self) -> list[StepRun]:
         """The step runs, in the order the pipeline runs them (upstream first)."""

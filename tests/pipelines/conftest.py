@@ -11,30 +11,16 @@ import contextlib
 import os
 import signal
 import textwrap
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from jupyter_mlws import Experiment, Workspace
 from jupyter_mlws.compute import agent
+from tests.compute.conftest import _processes_of, wait_until
 
 TIMEOUT = 90.0
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    delay = 0.02
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.25)
 
 
 class PipeKit:
@@ -61,24 +47,6 @@ class PipeKit:
         return self.flags / name
 
     wait_until = staticmethod(wait_until)
-
-
-def _processes_of(marker: str) -> list[int]:
-    found = []
-    needle = marker.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if needle in cmdline or needle in environ:
-            found.append(int(entry))
-    return found
 
 
 @pytest.fixture(scope="module")
