@@ -15,8 +15,20 @@ from typing import Any
 __all__ = ["CACHE_ENV_VAR", "RUNTIME_DISTRIBUTIONS", "build_key", "cache_root", "package_dir", "runtime_requirements"]
 
 # What a job needs inside its environment: the store client, snapshots for child runs, the notebook
-# runner and a kernel. Pinned to this machine's versions (and so mostly served from pip's cache).
-RUNTIME_DISTRIBUTIONS = ("sqlalchemy", "alembic", "fsspec", "pathspec", "pyyaml", "papermill", "ipykernel")
+# runner and a kernel; a deployed web service's scoring server (its HTTP parser, event loop and JSON
+# codec). Pinned to this machine's versions (and so mostly served from pip's cache).
+RUNTIME_DISTRIBUTIONS = (
+    "sqlalchemy",
+    "alembic",
+    "fsspec",
+    "pathspec",
+    "pyyaml",
+    "papermill",
+    "ipykernel",
+    "httptools",
+    "uvloop",
+    "orjson",
+)
 CACHE_ENV_VAR = "MLWS_ENV_CACHE"
 
 
