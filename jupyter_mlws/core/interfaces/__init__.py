@@ -8,8 +8,8 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
   :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
-  :class:`PipelineStepStore` and :class:`PipelinePublishingStore`, all derived from :class:`MetadataInterface`
-  (``base.py``). Its docstring says how a new feature adds its own concern.
+  :class:`PipelineStepStore`, :class:`PipelinePublishingStore` and :class:`WebserviceStore`, all derived
+  from :class:`MetadataInterface` (``base.py``). Its docstring says how a new feature adds its own concern.
 """
 
 from __future__ import annotations
@@ -35,8 +35,10 @@ from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
 from .tracking import MetricTuple, TrackingStore
+from .webservices import WEBSERVICE_STATES, WebserviceRecord, WebserviceStore
 
 __all__ = [
+    "WEBSERVICE_STATES",
     "ActivityStore",
     "ArtifactStore",
     "DatasetInputRecord",
@@ -61,4 +63,6 @@ __all__ = [
     "ScheduleRecord",
     "StepRunRecord",
     "TrackingStore",
+    "WebserviceRecord",
+    "WebserviceStore",
 ]

@@ -14,6 +14,7 @@ from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
 from .tracking import TrackingStore
+from .webservices import WebserviceStore
 
 __all__ = ["MetadataStore"]
 
@@ -31,6 +32,7 @@ class MetadataStore(
     DatasetStore,
     PipelineStepStore,
     PipelinePublishingStore,
+    WebserviceStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

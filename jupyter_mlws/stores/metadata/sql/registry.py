@@ -12,9 +12,18 @@ from sqlalchemy.engine import Connection
 
 from ....core.entities import FileRecord, ModelVersionRecord
 from ....core.interfaces import ModelRegistryStore
-from ....errors import NotFoundError
+from ....errors import InvalidStateError, NotFoundError
 from .base import SqlStoreBase, chunks
-from .schema import model_aliases, model_files, model_names, model_properties, model_tags, model_versions
+from .schema import (
+    model_aliases,
+    model_files,
+    model_names,
+    model_properties,
+    model_tags,
+    model_versions,
+    webservice_models,
+    webservices,
+)
 
 __all__ = ["RegistryMixin"]
 
@@ -212,6 +221,19 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     def delete_model_version(self, name: str, version: int) -> None:
         with self.sql.write() as conn:
             key = self._key_of(conn, name, version)
+            # v1 refuses to delete a version a live service uses (issue 17): checked in this transaction.
+            using = conn.execute(
+                select(webservices.c.name)
+                .select_from(webservice_models.join(webservices, webservices.c.key == webservice_models.c.service_key))
+                .where(webservice_models.c.model_key == key)
+                .order_by(webservices.c.name)
+            ).all()
+            if using:
+                names = ", ".join(repr(r[0]) for r in using)
+                raise InvalidStateError(
+                    f"model {name}:{version} is used by the web service(s) {names}; delete or update those "
+                    "services first"
+                )
             # Children first: SQLite only cascades with foreign_keys on, and we do not rely on it.
             for table in (model_aliases, model_files, model_tags, model_properties):
                 conn.execute(delete(table).where(table.c.model_key == key))

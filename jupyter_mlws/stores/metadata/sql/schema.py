@@ -415,3 +415,33 @@ schedule_fires = Table(
     Column("run_id", String(255), nullable=True),
     Column("error", Text, nullable=True),
 )
+
+webservices = Table(
+    "webservices",
+    metadata,
+    # Deployed web services (issue 17). ``models``, ``inference``, ``config``, ``tags`` and ``properties``
+    # are JSON; ``state``/``error`` mirror what the service's supervisor last reported.
+    Column("key", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("compute_type", String(32), nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("models", Text, nullable=False),
+    Column("inference", Text, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("tags", Text, nullable=False),
+    Column("properties", Text, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("error", Text, nullable=True),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+)
+
+webservice_models = Table(
+    "webservice_models",
+    metadata,
+    # The model versions each service uses: the registry refuses to delete a version listed here.
+    Column("service_key", BigId, ForeignKey("webservices.key", ondelete="CASCADE"), primary_key=True),
+    Column("model_key", BigId, ForeignKey("model_versions.key"), primary_key=True),
+    Index(None, "model_key"),
+)

@@ -16,6 +16,7 @@ from .registry import RegistryMixin
 from .run_files import RunFilesMixin
 from .runs import RunsMixin
 from .tracking import TrackingMixin
+from .webservices import WebservicesMixin
 
 __all__ = ["SqlMetadataStore"]
 
@@ -33,6 +34,7 @@ class SqlMetadataStore(
     DatasetsMixin,
     PipelineStepsMixin,
     PipelinePublishingMixin,
+    WebservicesMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
