@@ -38,6 +38,7 @@ _EXPORTS: dict[str, str] = {
     "AzureMLException": ".errors",
     "ComputeTargetException": ".errors",
     "ExperimentExecutionException": ".errors",
+    "ModelNotFoundException": ".errors",
     "ModelPathNotFoundException": ".errors",
     "ProjectSystemException": ".errors",
     "RunConfigurationException": ".errors",
@@ -58,7 +59,6 @@ _EXPORTS: dict[str, str] = {
     "KustoCompute": ".core.cloud_only",
     "RemoteCompute": ".core.cloud_only",
     "SynapseCompute": ".core.cloud_only",
-    "Webservice": ".core.cloud_only",
     "CondaDependencies": ".core.conda",
     "AbstractAuthentication": ".core.v1auth",
     "AzureCliAuthentication": ".core.v1auth",
@@ -93,6 +93,10 @@ _EXPORTS: dict[str, str] = {
     "Schedule": ".pipelines.schedules",
     "ScheduleRecurrence": ".pipelines.recurrence",
     "TimeZone": ".pipelines.recurrence",
+    "InferenceConfig": ".serving.config",
+    "Webservice": ".serving.webservice",
+    "LocalWebservice": ".serving.webservice",
+    "DockerWebservice": ".serving.webservice",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -115,7 +119,6 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         KustoCompute,
         RemoteCompute,
         SynapseCompute,
-        Webservice,
     )
     from .core.compute import AmlCompute, AmlComputeProvisioningConfiguration, AmlComputeStatus, ComputeTarget
     from .core.conda import CondaDependencies
@@ -150,6 +153,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         AzureMLException,
         ComputeTargetException,
         ExperimentExecutionException,
+        ModelNotFoundException,
         ModelPathNotFoundException,
         ProjectSystemException,
         RunConfigurationException,
@@ -165,6 +169,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from .pipelines.runs import PipelineRun, StepRun
     from .pipelines.schedules import Schedule
     from .pipelines.steps import NotebookStep, PipelineStep, PythonScriptStep
+    from .serving.config import InferenceConfig
+    from .serving.webservice import DockerWebservice, LocalWebservice, Webservice
 
 
 def __getattr__(name: str) -> Any:
@@ -232,16 +238,20 @@ __all__ = [
     "Datastore",
     "DockerCompute",
     "DockerConfiguration",
+    "DockerWebservice",
     "Environment",
     "Experiment",
     "ExperimentExecutionException",
     "FileDataset",
     "HDInsightCompute",
+    "InferenceConfig",
     "InteractiveLoginAuthentication",
     "KubernetesCompute",
     "KustoCompute",
     "LocalCompute",
+    "LocalWebservice",
     "Model",
+    "ModelNotFoundException",
     "ModelPathNotFoundException",
     "MsiAuthentication",
     "NotebookRunConfig",

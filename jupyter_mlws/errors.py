@@ -22,6 +22,7 @@ __all__ = [
     "InvalidArgumentError",
     "InvalidStateError",
     "MlwsError",
+    "ModelNotFoundException",
     "ModelPathNotFoundException",
     "NotFoundError",
     "ProjectSystemException",
@@ -168,6 +169,10 @@ class ProjectSystemException(AzureMLException, InvalidStateError):
 
 class ModelPathNotFoundException(AzureMLException, NotFoundError):
     """v1: ``Model.register(model_path=...)`` names nothing that exists."""
+
+
+class ModelNotFoundException(AzureMLException, NotFoundError):
+    """v1: ``Model.get_model_path`` finds no such model among a service's (or the local) models."""
 
 
 class WebserviceException(AzureMLException, InvalidStateError):

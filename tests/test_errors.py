@@ -95,6 +95,7 @@ V1_NAMES: dict[str, tuple[type[MlwsError], int]] = {
     "SnapshotException": (InvalidArgumentError, 400),
     "TrainingException": (InvalidStateError, 409),
     "ProjectSystemException": (InvalidStateError, 409),
+    "ModelNotFoundException": (NotFoundError, 404),
     "ModelPathNotFoundException": (NotFoundError, 404),
     "WebserviceException": (InvalidStateError, 409),
 }

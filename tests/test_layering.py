@@ -291,7 +291,17 @@ _MAKES_RUNS = (
     "jupyter_mlws.core.run_config",
     "jupyter_mlws.core.registry",
 )
-FEATURE_EXTRA: dict[str, tuple[str, ...]] = {"pipelines": _MAKES_RUNS, "sweeps": _MAKES_RUNS}
+# Deployments (issue 17) serve Model versions, build their services' environments on a compute
+# target's engine (the environment facade and its build, the target list), register their agent task,
+# and publish captured inputs as versions of a tabular dataset (the data feature's public facade).
+_DEPLOYS = (
+    "jupyter_mlws.core.model",
+    "jupyter_mlws.core.environment",
+    "jupyter_mlws.core.compute",
+    "jupyter_mlws.core.registry",
+    "jupyter_mlws.data.dataset",
+)
+FEATURE_EXTRA: dict[str, tuple[str, ...]] = {"pipelines": _MAKES_RUNS, "sweeps": _MAKES_RUNS, "serving": _DEPLOYS}
 
 
 def _type_only_lines(tree: ast.AST) -> set[int]:

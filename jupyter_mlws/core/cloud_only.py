@@ -4,7 +4,7 @@ Using one — constructing it, or asking it for a ``provisioning_configuration``
 ``attach_configuration`` or ``deploy_configuration`` — raises a clear error naming what to use on
 this machine instead: ``ComputeTargetException`` for the compute classes (an ``AmlCompute`` made
 local, the ``local`` target / ``LocalCompute``, or ``DockerCompute`` for containers),
-``WebserviceException`` for the web services (deployments land with issue 17),
+``WebserviceException`` for the web services (deploy locally or on Docker instead),
 ``UserErrorException`` for the Azure storage datastores (``Datastore.register`` takes any fsspec URL).
 """
 
@@ -32,7 +32,6 @@ __all__ = [
     "KustoCompute",
     "RemoteCompute",
     "SynapseCompute",
-    "Webservice",
 ]
 
 LOCAL_COMPUTE = (
@@ -44,7 +43,10 @@ LOCAL_DATASTORE = (
     "register any fsspec URL with Datastore.register(ws, name, url, credentials=None): a local folder, "
     "'s3://bucket/prefix' (any S3-compatible endpoint) or 'memory://name'"
 )
-LOCAL_SERVICE = "web-service deployments land with issue 17; use a local deployment then"
+LOCAL_SERVICE = (
+    "deploy on this machine with Model.deploy(ws, name, models, inference_config, "
+    "LocalWebservice.deploy_configuration(...) or DockerWebservice.deploy_configuration(...))"
+)
 
 
 class _CloudOnly:
@@ -132,10 +134,6 @@ class KustoCompute(_CloudCompute):
     _what = "an Azure Data Explorer (Kusto) cluster"
 
 
-class Webservice(_CloudService):
-    _what = "a web service deployed to Azure"
-
-
 class AksWebservice(_CloudService):
     _what = "a web service on Azure Kubernetes Service"
 
@@ -176,7 +174,6 @@ CLOUD_ONLY: dict[str, type[_CloudOnly]] = {
         BatchCompute,
         DataFactoryCompute,
         KustoCompute,
-        Webservice,
         AksWebservice,
         AciWebservice,
         AzureBlobDatastore,

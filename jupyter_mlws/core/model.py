@@ -298,8 +298,95 @@ class Model:
         self._record = self._workspace.services.registry.set_model_alias(self.name, self.version, alias)
 
     def delete(self) -> None:
-        """Delete this version. Its number is never given out again."""
+        """Delete this version. Its number is never given out again. A version a web service uses
+        is refused, naming the service (v1's rule): delete or update the service first."""
         self._workspace.services.registry.delete_model(self.name, self.version)
+
+    # -- deployment (issue 17; the feature lives in ``serving/``) ---------------------------------------
+    @staticmethod
+    def deploy(
+        workspace: Workspace,
+        name: str,
+        models: Sequence[Model | str],
+        inference_config: Any = None,
+        deployment_config: Any = None,
+        deployment_target: Any = None,
+        overwrite: bool = False,
+        show_output: bool = False,
+    ) -> Any:
+        """Deploy ``models`` as the web service ``name``: a process on this machine
+        (``LocalWebservice.deploy_configuration(...)``, the default) or a Docker container
+        (``DockerWebservice.deploy_configuration(...)``). Returns the ``Webservice`` at once;
+        ``service.wait_for_deployment()`` waits until it answers. ``inference_config=None`` serves one
+        pickled model with MLflow's request shapes."""
+        from .. import Webservice
+
+        if deployment_target is not None:
+            raise InvalidArgumentError(
+                "deployment_target names an Azure compute (AKS); deploy with a Docker deployment_config instead"
+            )
+        return Webservice._deploy_models(
+            workspace, name, models, inference_config, deployment_config, overwrite, show_output
+        )
+
+    @staticmethod
+    def package(
+        workspace: Workspace,
+        models: Sequence[Model | str],
+        inference_config: Any = None,
+        generate_dockerfile: bool = False,
+        image_name: str | None = None,
+        image_label: str | None = None,
+    ) -> Any:
+        """A Docker image that serves ``models`` with ``inference_config`` alone (no workspace):
+        ``docker run -p 5001:5001 IMAGE``. ``generate_dockerfile=True`` (or ``package.save(dir)``)
+        gives the Dockerfile and build context instead of building."""
+        from .. import ModelPackage
+
+        return ModelPackage._create(workspace, models, inference_config, generate_dockerfile, image_name, image_label)
+
+    @staticmethod
+    def get_model_path(model_name: str, version: int | None = None, _workspace: Workspace | None = None) -> str:
+        """Inside a deployed service (or its packaged image): the path of a model's files — the file
+        itself when the version holds one file, else its folder — as v1 resolves it from
+        ``AZUREML_MODEL_DIR``. Elsewhere: ``./azureml-models/<name>/<version>`` when present."""
+        return model_path(model_name, version)
+
+
+def model_path(model_name: str, version: int | None = None) -> str:
+    """:meth:`Model.get_model_path`: ``MLWS_MODELS`` lists the service's ``name:version`` ids and
+    ``MLWS_MODEL_DIR`` (or v1's ``AZUREML_MODEL_DIR``) holds them — one model: its version folder,
+    several: ``<dir>/<name>/<version>/``."""
+    from ..errors import ModelNotFoundException
+
+    validate_entity_name("model", model_name)
+    root = os.environ.get("MLWS_MODEL_DIR") or os.environ.get("AZUREML_MODEL_DIR")
+    listed = [m.rpartition(":") for m in os.environ.get("MLWS_MODELS", "").split(",") if m]
+    candidates: list[Path] = []
+    if root:
+        ids = [(n, int(v)) for n, _, v in listed if v.isdigit()]
+        mine = sorted((v for n, v in ids if n == model_name), reverse=True)
+        if len(ids) == 1 and mine:
+            candidates.append(Path(root))
+        else:
+            versions = [version] if version is not None else mine
+            candidates += [Path(root) / model_name / str(v) for v in versions]
+    local = Path("azureml-models") / model_name
+    if version is not None:
+        candidates.append(local / str(version))
+    elif local.is_dir():
+        numbered = sorted((p for p in local.iterdir() if p.name.isdigit()), key=lambda p: int(p.name), reverse=True)
+        candidates += numbered[:1]
+    for folder in candidates:
+        if version is not None and root and len(listed) == 1 and folder == Path(root):
+            if listed[0][2] != str(version):
+                continue
+        if folder.is_dir():
+            entries = list(folder.iterdir())
+            return str(entries[0]) if len(entries) == 1 and entries[0].is_file() else str(folder)
+    wanted = f"{model_name}:{version}" if version is not None else model_name
+    where = f"this service's models ({os.environ.get('MLWS_MODELS') or 'none'})" if root else "./azureml-models"
+    raise ModelNotFoundException(f"model {wanted} is not in {where}; deploy it with the service or download it there")
 
 
 def _child_paths(child_paths: Sequence[str]) -> list[str]:

@@ -178,6 +178,10 @@ def open_artifact_store(url: str) -> ArtifactStore:
 agent_tasks = PluginRegistry(
     "agent task",
     "jupyter_mlws.agent_tasks",
-    {"schedules": "jupyter_mlws.pipelines.scheduler:agent_task"},
+    {
+        "schedules": "jupyter_mlws.pipelines.scheduler:agent_task",
+        # deployed web services: restart dead supervisors, mirror states, publish captured inputs
+        "serving": "jupyter_mlws.serving.agent_task:agent_task",
+    },
     {},
 )

@@ -47,7 +47,7 @@ from .values import finite_number, iso_utc
 from .writer import MetricWriter
 
 if TYPE_CHECKING:
-    from .. import Dataset, Datastore
+    from .. import Dataset, Datastore, Webservice
     from .compute import ComputeTarget
     from .environment import Environment
     from .experiment import Experiment
@@ -510,6 +510,13 @@ class Workspace:
         from .. import Dataset
 
         return Dataset.get_all(self)
+
+    @property
+    def webservices(self) -> dict[str, Webservice]:
+        """Every deployed web service by name (as ``Webservice.list(ws)``)."""
+        from .. import Webservice
+
+        return {service.name: service for service in Webservice.list(self)}
 
     def get_default_datastore(self) -> Datastore:
         """The default datastore: ``workspaceblobstore`` (a folder in ``.mlws/``, made on first use)

@@ -241,7 +241,7 @@ CLOUD_COMPUTE = [
     "KubernetesCompute",
     "SynapseCompute",
 ]
-CLOUD_SERVICES = ["AksWebservice", "AciWebservice", "Webservice"]
+CLOUD_SERVICES = ["AksWebservice", "AciWebservice"]
 
 
 @pytest.mark.parametrize("name", CLOUD_COMPUTE)
@@ -263,12 +263,14 @@ def test_cloud_only_compute_classes_import_and_refuse_naming_the_local_equivalen
 
 
 @pytest.mark.parametrize("name", CLOUD_SERVICES)
-def test_cloud_only_web_services_import_and_refuse_naming_issue_17(ws: Workspace, name: str) -> None:
+def test_cloud_only_web_services_import_and_refuse_naming_the_local_deployment(ws: Workspace, name: str) -> None:
     cls = getattr(jupyter_mlws, name)
     for use in (lambda: cls(ws, "svc"), lambda: cls.deploy_configuration(cpu_cores=1, memory_gb=1)):
         with pytest.raises(WebserviceException) as caught:
             use()
-        assert name in str(caught.value) and "issue 17" in str(caught.value) and "local deployment" in str(caught.value)
+        message = str(caught.value)
+        assert name in message and "cloud-only" in message
+        assert "LocalWebservice.deploy_configuration" in message and "DockerWebservice" in message
 
 
 # -- run.wait_for_completion with v1's keywords ---------------------------------------------------------------

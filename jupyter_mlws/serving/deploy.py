@@ -1,0 +1,449 @@
+"""Deploying, updating and deleting a web service: the files of a generation, the record, the
+supervisor.
+
+A deployment is prepared here, in the deploying process (its imports are warm: the cold start is
+the worker's alone): the model versions are downloaded into ``gen-<N>/models``, the source folder is
+copied to ``gen-<N>/source``, the environment is built (its log goes to the service log), and the
+worker's ``config.json`` is written; the folder appears complete or not at all (temp + rename). Then
+``service.json`` names the generation and the supervisor is started (a first deployment) or told
+(SIGHUP: an update, which it makes without downtime).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.compute import ComputeTarget
+from ..core.environment import Environment, build_environment
+from ..core.interfaces.webservices import WebserviceRecord
+from ..errors import InvalidArgumentError, MlwsError, NotFoundError, WebserviceException
+from .config import (
+    DockerWebserviceDeploymentConfiguration,
+    InferenceConfig,
+    LocalWebserviceDeploymentConfiguration,
+    validate_service_name,
+)
+from .inputs import publish_capture
+from .layout import ServiceFolder, process_start, write_json
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
+
+__all__ = ["deploy", "remove", "service_folder", "update"]
+
+# The layout of an environment's image (compute/environments/image.py): its Python, and where the
+# running package is mounted.
+IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
+PACKAGE_MOUNT = "/opt/mlws/lib"
+SERVING_ENVIRONMENT = "mlws-serving"  # the environment of a Docker service deployed without one
+_SOURCE_IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkpoints", ".mlws", ".venv")
+STOP_TIMEOUT_S = 40.0
+
+# Double fork: the launcher exits at once, the supervisor is re-parented to init in its own session.
+_LAUNCHER = (
+    "import os, sys\n"
+    "if os.fork() == 0:\n"
+    "    os.setsid()\n"
+    "    os.execv(sys.executable, [sys.executable, '-m', 'jupyter_mlws.serving.supervisor', sys.argv[1]])\n"
+)
+
+
+def service_folder(workspace: Workspace, name: str) -> ServiceFolder:
+    return ServiceFolder.of(workspace.path, name)
+
+
+def model_ids(workspace: Workspace, models: Any) -> list[str]:
+    """``"name:version"`` of each model given as a ``Model``, ``"name:version"`` or ``"name"`` (its
+    newest version); each must exist."""
+    if models is None or isinstance(models, str | bytes) or not isinstance(models, Sequence) or not models:
+        raise InvalidArgumentError("models must be a non-empty list of Model objects (or 'name:version' ids)")
+    ids: list[str] = []
+    registry = workspace.services.registry
+    for model in models:
+        if isinstance(model, str):
+            name, _, version = model.partition(":")
+            if version and not version.isdigit():
+                raise InvalidArgumentError(f"model id {model!r} must be 'name' or 'name:version'")
+            record = registry.model(name, int(version) if version else None)
+        elif hasattr(model, "name") and hasattr(model, "version"):
+            record = registry.model(model.name, int(model.version))
+        else:
+            raise InvalidArgumentError(f"models must hold Model objects or 'name:version' ids, got {model!r}")
+        ids.append(f"{record.name}:{record.version}")
+    if len(set(ids)) != len(ids):
+        raise InvalidArgumentError(f"models names the same version twice: {ids}")
+    return ids
+
+
+def _docker_target(workspace: Workspace, name: str | None) -> ComputeTarget:
+    if name is not None:
+        target = ComputeTarget(workspace, name)
+        if target.type != "docker":
+            raise InvalidArgumentError(f"compute target {name!r} is a {target.type!r} target, not a Docker one")
+        return target
+    for target in ComputeTarget.list(workspace):
+        if target.type == "docker":
+            return target
+    raise InvalidArgumentError(
+        "no Docker compute target is attached: attach one with ComputeTarget.attach(ws, 'docker', "
+        "DockerCompute.attach_configuration()) and deploy again"
+    )
+
+
+def _log(folder: ServiceFolder, message: str) -> None:
+    with open(folder.log_file, "a", encoding="utf-8") as f:
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [deploy] {message}\n")
+
+
+def _build(
+    workspace: Workspace,
+    folder: ServiceFolder,
+    inference: InferenceConfig,
+    deployment: LocalWebserviceDeploymentConfiguration,
+) -> dict[str, Any]:
+    """The environment's interpreter (local) or image (Docker), as ``service.json`` fields."""
+    env = inference.environment
+    if isinstance(deployment, DockerWebserviceDeploymentConfiguration):
+        target = _docker_target(workspace, deployment.compute_target)
+        env = env if env is not None else Environment(SERVING_ENVIRONMENT)
+        _log(folder, f"building the image of environment {env.name} on {target.name}")
+        result = build_environment(
+            workspace, env.name, env.version, env.definition(), "docker", target.config, log_file=folder.log_file
+        )
+        return {
+            "docker": {
+                "host": target.config.get("docker_host"),
+                "image": result.location,
+                "python": IMAGE_PYTHON,
+                "package_mount": PACKAGE_MOUNT,
+                "cpu_cores": deployment.cpu_cores,
+                "memory_gb": deployment.memory_gb,
+                "target": target.name,
+            }
+        }
+    if env is None:
+        return {"python": sys.executable}
+    _log(folder, f"building environment {env.name}")
+    result = build_environment(
+        workspace, env.name, env.version, env.definition(), "local", {}, log_file=folder.log_file
+    )
+    return {"python": result.location}
+
+
+def _prepare(
+    workspace: Workspace,
+    folder: ServiceFolder,
+    generation: int,
+    models: list[str],
+    inference: InferenceConfig,
+    deployment: LocalWebserviceDeploymentConfiguration,
+) -> None:
+    """Write ``gen-<generation>/`` complete, or leave nothing."""
+    final = folder.generation_dir(generation)
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.rmtree(final, ignore_errors=True)  # left by a deployment that failed after its rename
+    try:
+        registry = workspace.services.registry
+        for model_id in models:
+            name, _, version = model_id.rpartition(":")
+            registry.download_model(name, int(version), tmp / "models" / name / version, exist_ok=True)
+        if len(models) == 1:
+            name, _, version = models[0].rpartition(":")
+            model_dir = final / "models" / name / version
+        else:
+            model_dir = final / "models"
+        source = tmp / "source"
+        if inference.entry_script is not None:
+            shutil.copytree(Path(inference.source_directory).resolve(), source, ignore=_SOURCE_IGNORED, symlinks=True)
+        else:
+            source.mkdir(parents=True)
+        env = inference.environment
+        variables = dict(getattr(env, "environment_variables", None) or {}) if env is not None else {}
+        variables.update(
+            MLWS_MODEL_DIR=str(model_dir),
+            AZUREML_MODEL_DIR=str(model_dir),
+            MLWS_MODELS=",".join(models),
+            MLWS_SERVICE_NAME=folder.name,
+        )
+        config = {
+            "service": folder.name,
+            "generation": generation,
+            "entry_script": inference.entry_script,
+            "source_dir": str(final / "source"),
+            "model_dir": str(model_dir),
+            "models": models,
+            "auth": deployment.auth_enabled,
+            "keys_file": str(folder.keys_file),
+            "max_request_bytes": int(deployment.max_request_size_mb * (1 << 20)),
+            "request_timeout_s": deployment.scoring_timeout_ms / 1000.0,
+            "telemetry_dir": str(folder.telemetry_dir),
+            "capture_dir": str(folder.capture_dir) if deployment.enable_data_collection else None,
+            "capture_sample_rate": float(deployment.data_collection_sample_rate),
+            "environment_variables": variables,
+        }
+        write_json(tmp / "config.json", config)
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _service_fields(
+    folder: ServiceFolder,
+    generation: int,
+    deployment: LocalWebserviceDeploymentConfiguration,
+    runtime: dict[str, Any],
+) -> dict[str, Any]:
+    docker = isinstance(deployment, DockerWebserviceDeploymentConfiguration)
+    return {
+        "name": folder.name,
+        "generation": generation,
+        "compute_type": "docker" if docker else "local",
+        "host": "127.0.0.1",
+        "port": int(deployment.port or 0),
+        **runtime,
+    }
+
+
+def _start_supervisor(workspace: Workspace, folder: ServiceFolder) -> None:
+    with open(folder.log_file, "ab") as log:
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(folder.root)],
+            env={**os.environ, **workspace.database_environment()},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            close_fds=True,
+            cwd=folder.root,
+            check=True,
+            timeout=60,
+        )
+    # The dispatcher agent restarts the supervisor if it dies (the ``serving`` agent task).
+    with contextlib.suppress(MlwsError):
+        ComputeTarget(workspace, "local").backend().ensure_dispatching()
+
+
+def start_supervisor(workspace: Workspace, folder: ServiceFolder) -> None:
+    """Start the service's supervisor unless it runs (the agent task's restart, too)."""
+    if not folder.supervisor_alive():
+        _start_supervisor(workspace, folder)
+
+
+def _configurations(
+    inference_config: InferenceConfig | None, deployment_config: Any
+) -> tuple[InferenceConfig, LocalWebserviceDeploymentConfiguration]:
+    inference = inference_config if inference_config is not None else InferenceConfig()
+    if not isinstance(inference, InferenceConfig):
+        raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
+    deployment = deployment_config if deployment_config is not None else LocalWebserviceDeploymentConfiguration()
+    if not isinstance(deployment, LocalWebserviceDeploymentConfiguration | DockerWebserviceDeploymentConfiguration):
+        raise InvalidArgumentError(
+            "deployment_config must come from LocalWebservice.deploy_configuration(...) or "
+            f"DockerWebservice.deploy_configuration(...), got {type(deployment).__name__}"
+        )
+    if inference.entry_script is not None:
+        inference.script_path()
+    return inference, deployment
+
+
+def _check_models(inference: InferenceConfig, models: list[str]) -> None:
+    if inference.entry_script is None and len(models) != 1:
+        raise InvalidArgumentError(
+            "a service without an entry script serves exactly one pickled model; give one model or an "
+            "InferenceConfig(entry_script=...)"
+        )
+
+
+def deploy(
+    workspace: Workspace,
+    name: str,
+    models: Any,
+    inference_config: InferenceConfig | None = None,
+    deployment_config: Any = None,
+    overwrite: bool = False,
+    show_output: bool = False,
+) -> None:
+    """Record and start a new service (an existing one of the same kind is updated when
+    ``overwrite``); returns once its supervisor runs, before the worker is ready."""
+    name = validate_service_name(name)
+    inference, deployment = _configurations(inference_config, deployment_config)
+    ids = model_ids(workspace, models)
+    _check_models(inference, ids)
+    store = workspace.metadata
+    compute_type = "docker" if isinstance(deployment, DockerWebserviceDeploymentConfiguration) else "local"
+    try:
+        existing = store.get_webservice(name)
+    except NotFoundError:
+        existing = None
+    if existing is not None:
+        if not overwrite:
+            raise WebserviceException(
+                f"a web service named {name!r} already exists; pass overwrite=True, call "
+                f"Webservice(ws, {name!r}).update(...), or delete it first"
+            )
+        if existing.compute_type == compute_type and deployment.port in (None, 0, existing.config.get("port")):
+            update(workspace, name, ids, inference, deployment)
+            return
+        remove(workspace, name)
+    folder = service_folder(workspace, name)
+    now = time.time()
+    record = WebserviceRecord(
+        name=name,
+        compute_type=compute_type,
+        generation=1,
+        models=tuple(ids),
+        inference=inference.to_dict(),
+        config=deployment.to_dict(),
+        created_time=now,
+        updated_time=now,
+        description=deployment.description or inference.description,
+        tags=deployment.tags,
+        properties=deployment.properties,
+    )
+    store.create_webservice(record)  # the name is ours, and the registry guards the models, from here on
+    try:
+        shutil.rmtree(folder.root, ignore_errors=True)  # a folder left by a service deleted by hand
+        folder.create()
+        keys = {"primary": secrets.token_urlsafe(32), "secondary": secrets.token_urlsafe(32)}
+        write_json(folder.keys_file, keys, 0o600)
+        _log(folder, f"deploying {name}: models {', '.join(ids)}")
+        runtime = _build(workspace, folder, inference, deployment)
+        _prepare(workspace, folder, 1, ids, inference, deployment)
+        write_json(folder.service_file, _service_fields(folder, 1, deployment, runtime))
+        _start_supervisor(workspace, folder)
+    except BaseException:
+        # Nothing serves: leave no half-made service behind (deploying again needs no overwrite).
+        with contextlib.suppress(Exception):
+            store.delete_webservice(name)
+        shutil.rmtree(folder.root, ignore_errors=True)
+        raise
+    if show_output:
+        print(f"Deploying {name} ({compute_type}); the service log: {folder.log_file}")
+
+
+def update(
+    workspace: Workspace,
+    name: str,
+    models: list[str] | None,
+    inference: InferenceConfig | None,
+    deployment: LocalWebserviceDeploymentConfiguration | None,
+    timeout: float = 180.0,
+) -> None:
+    """Deploy the next generation beside the serving one and wait for the switch (or its failure,
+    raised with the traceback; the old generation then goes on serving)."""
+    store = workspace.metadata
+    record = store.get_webservice(name)
+    folder = service_folder(workspace, name)
+    service = folder.service()
+    if not service or not folder.supervisor_alive():
+        raise WebserviceException(
+            f"web service {name!r} is not running (state {folder.state().get('state', 'unknown')}); delete it and "
+            "deploy again"
+        )
+    ids = list(record.models) if models is None else model_ids(workspace, models)
+    if inference is None:
+        inference = _inference_of(workspace, record)
+    elif not isinstance(inference, InferenceConfig):
+        raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
+    elif inference.entry_script is not None:
+        inference.script_path()
+    _check_models(inference, ids)
+    if deployment is None:
+        docker = record.compute_type == "docker"
+        kind = DockerWebserviceDeploymentConfiguration if docker else LocalWebserviceDeploymentConfiguration
+        deployment = kind(**record.config)
+    if deployment.port not in (None, 0, service.get("port")):
+        raise InvalidArgumentError(
+            f"the port of web service {name!r} cannot change on update ({service.get('port')} → {deployment.port}); "
+            "delete it and deploy again"
+        )
+    generation = record.generation + 1
+    _log(folder, f"updating {name} to generation {generation}: models {', '.join(ids)}")
+    runtime = _build(workspace, folder, inference, deployment)
+    _prepare(workspace, folder, generation, ids, inference, deployment)
+    config = {**deployment.to_dict(), "port": service.get("port")}
+    store.update_webservice(
+        name, generation=generation, models=ids, inference=inference.to_dict(), config=config, updated_time=time.time()
+    )
+    write_json(folder.service_file, {**service, **runtime, "generation": generation})
+    pid = folder.state().get("pid")
+    if isinstance(pid, int):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = folder.state()
+        progress = state.get("update") or {}
+        if progress.get("generation") == generation and progress.get("status") == "done":
+            _forget_old_generations(folder, generation)
+            return
+        if progress.get("generation") == generation and progress.get("status") == "failed":
+            raise WebserviceException(
+                f"the update of {name!r} to generation {generation} failed; generation "
+                f"{state.get('generation')} goes on serving:\n{progress.get('error')}"
+            )
+        if not folder.supervisor_alive():
+            raise WebserviceException(f"the supervisor of {name!r} stopped during the update; see get_logs()")
+        time.sleep(0.05)
+    raise WebserviceException(f"the update of {name!r} did not finish within {timeout:g} s; see get_logs()")
+
+
+def _inference_of(workspace: Workspace, record: WebserviceRecord) -> InferenceConfig:
+    """The service's inference configuration again (its environment by name and version)."""
+    saved = dict(record.inference)
+    env = saved.get("environment")
+    environment = Environment.get(workspace, env["name"], env.get("version")) if env else None
+    return InferenceConfig(
+        entry_script=saved.get("entry_script"), source_directory=saved.get("source_directory"), environment=environment
+    )
+
+
+def _forget_old_generations(folder: ServiceFolder, serving: int) -> None:
+    """Generations before the previous one are gone for good (the previous stays for a rollback)."""
+    for path in folder.root.glob("gen-*"):
+        with contextlib.suppress(ValueError):
+            if int(path.name[4:]) < serving - 1:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def stop(folder: ServiceFolder, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop the supervisor (its workers drain) and wait until it is gone."""
+    state = folder.state()
+    pid, started = state.get("pid"), state.get("pid_start")
+    now = process_start(pid) if isinstance(pid, int) else None
+    if not isinstance(pid, int) or now is None or (started is not None and now != started):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process_start(pid) is not None:
+        time.sleep(0.05)
+    if process_start(pid) is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def remove(workspace: Workspace, name: str) -> None:
+    """Stop the service, forget it (its models may be deleted again) and remove its files. The
+    captured inputs stay: they are a dataset of the workspace."""
+    store = workspace.metadata
+    record = store.get_webservice(name)  # NotFoundError naming it
+    folder = service_folder(workspace, name)
+    folder.service_file.unlink(missing_ok=True)  # the agent's serving task restarts it no more
+    stop(folder)
+    if record.config.get("enable_data_collection"):
+        with contextlib.suppress(MlwsError):  # what the workers flushed as they drained
+            publish_capture(workspace, folder)
+    store.delete_webservice(name)
+    shutil.rmtree(folder.root, ignore_errors=True)
