@@ -12,6 +12,7 @@ from typing import Any
 from ..errors import InvalidArgumentError
 
 __all__ = [
+    "DeploymentConfiguration",
     "DockerWebserviceDeploymentConfiguration",
     "InferenceConfig",
     "LocalWebserviceDeploymentConfiguration",
@@ -120,7 +121,9 @@ def _positive(name: str, value: Any, kind: type = float) -> Any:
 
 
 @dataclass
-class _DeploymentConfiguration:
+class DeploymentConfiguration:
+    """What both kinds of deployment configure (see their ``deploy_configuration``)."""
+
     port: int | None = None
     auth_enabled: bool = True
     enable_data_collection: bool = False
@@ -158,12 +161,12 @@ class _DeploymentConfiguration:
 
 
 @dataclass
-class LocalWebserviceDeploymentConfiguration(_DeploymentConfiguration):
+class LocalWebserviceDeploymentConfiguration(DeploymentConfiguration):
     """A service as a process on this machine (``LocalWebservice.deploy_configuration``)."""
 
 
 @dataclass
-class DockerWebserviceDeploymentConfiguration(_DeploymentConfiguration):
+class DockerWebserviceDeploymentConfiguration(DeploymentConfiguration):
     """A service as a container of a real Docker engine (``DockerWebservice.deploy_configuration``);
     ``compute_target`` names an attached Docker target (default: the first one, else the local engine)."""
 

@@ -28,6 +28,7 @@ from ..core.environment import Environment, build_environment
 from ..core.interfaces.webservices import WebserviceRecord
 from ..errors import InvalidArgumentError, MlwsError, NotFoundError, WebserviceException
 from .config import (
+    DeploymentConfiguration,
     DockerWebserviceDeploymentConfiguration,
     InferenceConfig,
     LocalWebserviceDeploymentConfiguration,
@@ -109,7 +110,7 @@ def _build(
     workspace: Workspace,
     folder: ServiceFolder,
     inference: InferenceConfig,
-    deployment: LocalWebserviceDeploymentConfiguration,
+    deployment: DeploymentConfiguration,
 ) -> dict[str, Any]:
     """The environment's interpreter (local) or image (Docker), as ``service.json`` fields."""
     env = inference.environment
@@ -146,7 +147,7 @@ def _prepare(
     generation: int,
     models: list[str],
     inference: InferenceConfig,
-    deployment: LocalWebserviceDeploymentConfiguration,
+    deployment: DeploymentConfiguration,
 ) -> None:
     """Write ``gen-<generation>/`` complete, or leave nothing."""
     final = folder.generation_dir(generation)
@@ -202,7 +203,7 @@ def _prepare(
 def _service_fields(
     folder: ServiceFolder,
     generation: int,
-    deployment: LocalWebserviceDeploymentConfiguration,
+    deployment: DeploymentConfiguration,
     runtime: dict[str, Any],
 ) -> dict[str, Any]:
     docker = isinstance(deployment, DockerWebserviceDeploymentConfiguration)
@@ -242,12 +243,12 @@ def start_supervisor(workspace: Workspace, folder: ServiceFolder) -> None:
 
 def _configurations(
     inference_config: InferenceConfig | None, deployment_config: Any
-) -> tuple[InferenceConfig, LocalWebserviceDeploymentConfiguration]:
+) -> tuple[InferenceConfig, DeploymentConfiguration]:
     inference = inference_config if inference_config is not None else InferenceConfig()
     if not isinstance(inference, InferenceConfig):
         raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
     deployment = deployment_config if deployment_config is not None else LocalWebserviceDeploymentConfiguration()
-    if not isinstance(deployment, LocalWebserviceDeploymentConfiguration | DockerWebserviceDeploymentConfiguration):
+    if not isinstance(deployment, DeploymentConfiguration):
         raise InvalidArgumentError(
             "deployment_config must come from LocalWebservice.deploy_configuration(...) or "
             f"DockerWebservice.deploy_configuration(...), got {type(deployment).__name__}"
@@ -337,7 +338,7 @@ def update(
     name: str,
     models: list[str] | None,
     inference: InferenceConfig | None,
-    deployment: LocalWebserviceDeploymentConfiguration | None,
+    deployment: DeploymentConfiguration | None,
     timeout: float = 180.0,
 ) -> None:
     """Deploy the next generation beside the serving one and wait for the switch (or its failure,
@@ -361,7 +362,9 @@ def update(
     _check_models(inference, ids)
     if deployment is None:
         docker = record.compute_type == "docker"
-        kind = DockerWebserviceDeploymentConfiguration if docker else LocalWebserviceDeploymentConfiguration
+        kind: type[DeploymentConfiguration] = (
+            DockerWebserviceDeploymentConfiguration if docker else LocalWebserviceDeploymentConfiguration
+        )
         deployment = kind(**record.config)
     if deployment.port not in (None, 0, service.get("port")):
         raise InvalidArgumentError(

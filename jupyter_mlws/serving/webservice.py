@@ -7,6 +7,7 @@ record and the state its supervisor keeps in ``state.json`` (live: no call to a 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import sys
@@ -95,7 +96,7 @@ class Webservice:
         tags: Any = None,
         properties: Any = None,
         image_digest: str | None = None,
-    ) -> list[Webservice]:
+    ) -> builtins.list[Webservice]:
         """Every service, filtered as v1 filters (``compute_type`` ``"Local"``/``"Docker"``, a model's
         name or ``name:version``, tags and properties as a list of keys or ``[key, value]`` pairs)."""
         if image_name is not None or image_id is not None or image_digest is not None:
@@ -172,13 +173,13 @@ class Webservice:
         return bool(self._record.config.get("auth_enabled", True))
 
     @property
-    def models(self) -> list[Any]:
+    def models(self) -> builtins.list[Any]:
         from ..core.model import Model
 
         return [Model(self.workspace, id=model_id) for model_id in self._record.models]
 
     @property
-    def model_ids(self) -> list[str]:
+    def model_ids(self) -> builtins.list[str]:
         return list(self._record.models)
 
     @property

@@ -101,7 +101,8 @@ class WebservicesMixin(SqlStoreBase, WebserviceStore):
         }
         try:
             with self.sql.write() as conn:
-                key = conn.execute(webservices.insert().values(**values)).inserted_primary_key[0]
+                insert = webservices.insert().values(**values).returning(webservices.c.key)
+                key = conn.execute(insert).scalar_one()
                 self._set_models(conn, int(key), record.models)
                 self.emit(conn, "webservice.created", {"name": record.name, "models": list(record.models)})
         except IntegrityError:
