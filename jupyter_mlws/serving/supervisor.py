@@ -181,7 +181,11 @@ class Supervisor:
         control.setblocking(False)
         self.control = control
         self.sel.register(control, selectors.EVENT_READ, "control")
-        self.write_state(port=sock.getsockname()[1])
+        actual = sock.getsockname()[1]
+        if port == 0:  # a restarted supervisor (or worker) must come back on the same port
+            self.service["port"] = actual
+            write_json(self.folder.service_file, self.service)
+        self.write_state(port=actual)
         return True
 
     # -- workers -----------------------------------------------------------------------------------
