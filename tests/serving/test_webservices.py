@@ -58,6 +58,7 @@ def svc(ws: Workspace, root: Path) -> Webservice:
         LocalWebservice.deploy_configuration(enable_data_collection=True, data_collection_sample_rate=1.0),
     )
     service.wait_for_deployment(timeout_sec=60)
+    assert isinstance(service, Webservice)
     return service
 
 
@@ -71,8 +72,8 @@ def test_a_deployed_model_answers_with_its_key_only(svc: Webservice, ws: Workspa
     for key in (primary, secondary):
         status, reply = post(svc.port, body(), key)  # type: ignore[arg-type]
         assert status == 200 and json.loads(reply)["predictions"] == [0, 2]
-    for key in (None, "wrong-key"):
-        status, reply = post(svc.port, body(), key)  # type: ignore[arg-type]
+    for bad in (None, "wrong-key"):
+        status, reply = post(svc.port, body(), bad)  # type: ignore[arg-type]
         assert status == 401 and b"predictions" not in reply
     assert Webservice(ws, "iris-svc").serialize()["state"] == "Healthy"
     assert list(ws.webservices) == ["iris-svc"]
@@ -132,7 +133,7 @@ def test_captured_inputs_become_a_dataset_version(svc: Webservice, ws: Workspace
 
     def captured() -> object:
         try:
-            frame = Dataset.get_by_name(ws, "iris-svc-inputs").to_pandas_dataframe()
+            frame = Dataset.get_by_name(ws, "iris-svc-inputs").to_pandas_dataframe()  # type: ignore[attr-defined]
         except NotFoundError:
             return None
         return [frame] if len(frame) >= 6 else None
@@ -152,7 +153,7 @@ def test_an_update_under_load_fails_no_request(svc: Webservice, ws: Workspace) -
     def client() -> None:
         import http.client
 
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # type: ignore[arg-type]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         while not done.is_set():
             with lock:
                 counts["sent"] += 1
