@@ -1,0 +1,143 @@
+"""A web service in a container of a real Docker engine (issue 17): the supervisor on this machine owns
+the port and hands the listening socket to the container's worker, so keys, limits, zero-downtime
+updates and deletion work as for a local service.
+
+Without an engine this is skipped locally; CI sets ``MLWS_REQUIRE_DOCKER=1`` so that a missing engine
+fails the run instead.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jupyter_mlws import ComputeTarget, DockerCompute, DockerWebservice, InferenceConfig, Model, Workspace
+from tests.serving.kit import cleanup, post, wait_until
+
+REQUIRE_DOCKER = os.environ.get("MLWS_REQUIRE_DOCKER") == "1"
+TEST_IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
+BUILD_TIMEOUT = 600.0  # the first image build installs the runtime with pip inside a container
+
+# A model the image's runtime can serve without extra packages: weights in JSON.
+SCORE = """\
+import json, os
+from jupyter_mlws import Model
+
+weights = None
+
+
+def init():
+    global weights
+    with open(Model.get_model_path("linear")) as f:
+        weights = json.load(f)["w"]
+
+
+def run(raw_data):
+    rows = json.loads(raw_data)["data"]
+    return {"models": os.environ["MLWS_MODELS"], "predictions": [sum(w * x for w, x in zip(weights, r)) for r in rows]}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Any]:
+    from jupyter_mlws.compute.docker import engine as connect
+
+    try:
+        client = connect({})
+        client.images.get(TEST_IMAGE)
+    except Exception as exc:
+        if REQUIRE_DOCKER:
+            pytest.fail(f"a Docker engine with the image {TEST_IMAGE} is required (MLWS_REQUIRE_DOCKER=1): {exc}")
+        pytest.skip(f"no Docker engine with the image {TEST_IMAGE} (start one: bash .ci/docker-engine start): {exc}")
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def ws(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    root = tmp_path_factory.mktemp("docker-serving")
+    workspace = Workspace.create(root / "ws")
+    ComputeTarget.attach(workspace, "docker", DockerCompute.attach_configuration(base_image=TEST_IMAGE))
+    for weights in ([1, 2, 3], [10, 20, 30]):
+        (root / "model.json").write_text(json.dumps({"w": weights}))
+        Model.register(workspace, str(root / "model.json"), "linear")
+    (root / "src").mkdir()
+    (root / "src" / "score.py").write_text(SCORE)
+    yield workspace
+    cleanup(workspace)
+
+
+def containers(engine: Any, name: str) -> list[Any]:
+    return list(engine.containers.list(all=True, filters={"label": f"mlws.service={name}"}))
+
+
+def test_a_docker_service_serves_updates_without_downtime_and_goes_away(engine: Any, ws: Workspace) -> None:
+    src = Path(ws.root).parent / "src"
+    svc = Model.deploy(
+        ws,
+        "linear-docker",
+        [Model(ws, "linear", version=1)],
+        InferenceConfig(entry_script="score.py", source_directory=str(src)),
+        DockerWebservice.deploy_configuration(cpu_cores=1, memory_gb=0.5),
+    )
+    assert isinstance(svc, DockerWebservice)
+    svc.wait_for_deployment(timeout_sec=BUILD_TIMEOUT)
+    assert svc.state == "Healthy" and svc.compute_type == "Docker"
+    assert svc.run({"data": [[1, 1, 1]]}) == {"models": "linear:1", "predictions": [6]}
+    status, _ = post(svc.port, json.dumps({"data": [[1, 1, 1]]}))  # type: ignore[arg-type]
+    assert status == 401
+    (container,) = containers(engine, "linear-docker")
+    host = container.attrs["HostConfig"]
+    assert host["NanoCpus"] == 1_000_000_000 and host["Memory"] == 512 * (1 << 20)
+
+    key, port = svc.get_keys()[0], svc.port
+    counts = {"sent": 0, "answered": 0}
+    seen: set[str] = set()
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)  # type: ignore[arg-type]
+        while not done.is_set():
+            with lock:
+                counts["sent"] += 1
+            try:
+                conn.request("POST", "/score", json.dumps({"data": [[1, 1, 1]]}), {"Authorization": f"Bearer {key}"})
+                response = conn.getresponse()
+                data = response.read()
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+            except OSError:
+                conn.close()
+                continue
+            if response.status == 200:
+                with lock:
+                    counts["answered"] += 1
+                    seen.add(json.loads(data)["models"])
+        conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_until(lambda: counts["answered"] > 50, what="load on the service")
+        svc.update(models=[Model(ws, "linear", version=2)])
+        wait_until(lambda: "linear:2" in seen, what="answers of the new version")
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(30)
+    assert counts["answered"] == counts["sent"] > 50 and seen == {"linear:1", "linear:2"}
+    assert svc.run({"data": [[1, 1, 1]]})["predictions"] == [60]
+    wait_until(lambda: len(containers(engine, "linear-docker")) == 1, what="the old container to drain and go")
+
+    svc.delete()
+    assert containers(engine, "linear-docker") == []
+    Model(ws, "linear", version=2).delete()  # the service no longer holds it
