@@ -393,6 +393,10 @@ class Supervisor:
     def check(self) -> None:
         """Exits, timeouts, restarts and the log's size: once a tick."""
         now = time.monotonic()
+        if not self.folder.root.exists():  # the workspace was deleted under us: nothing left to serve
+            _log("the service folder is gone: stopping")
+            self.stopping = True
+            return
         pending = self.pending
         if pending is not None:
             if pending.exited() and pending.conn is None:
@@ -527,7 +531,8 @@ class Supervisor:
             worker.cleanup()
         if self.listen is not None:
             self.listen.close()
-        self.write_state(state="Stopped", pid=None)
+        with contextlib.suppress(OSError):  # the folder may be gone
+            self.write_state(state="Stopped", pid=None)
         _log("stopped")
 
 
