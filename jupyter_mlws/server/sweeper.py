@@ -68,6 +68,10 @@ class JobSweeper:
         ended = ws.reconcile_jobs()
         for run_id in ended:
             self.log.info("jupyter_mlws: ended run %s, the process that ran it is gone", run_id)
+        if ws.webservices:
+            # Deployed services outlive a reboot: the dispatcher agent's serving task restarts their
+            # supervisors, so a Jupyter server opened on the workspace makes sure the agent runs.
+            ws.compute_targets["local"].backend().ensure_dispatching()
         return ended
 
     def _tick(self) -> None:

@@ -26,7 +26,9 @@ from jupyter_mlws import (
     WebserviceException,
     Workspace,
 )
+from jupyter_mlws.compute.agent import stop as stop_agent
 from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError, NotFoundError
+from jupyter_mlws.server.sweeper import JobSweeper
 from tests.serving.kit import ROWS, body, children, cleanup, kill, make_workspace, post, wait_until
 
 
@@ -200,7 +202,7 @@ def test_a_crashed_worker_is_restarted(svc: Webservice) -> None:
     assert svc.run(body())["predictions"] == [0, 2]
 
 
-def test_the_service_outlives_its_deployer_and_its_supervisor(ws: Workspace, root: Path) -> None:
+def test_the_service_outlives_its_deployer_its_supervisor_and_the_agent(ws: Workspace, root: Path) -> None:
     script = (
         "import sys\n"
         "from jupyter_mlws import Workspace, Model, InferenceConfig, LocalWebservice\n"
@@ -213,7 +215,9 @@ def test_the_service_outlives_its_deployer_and_its_supervisor(ws: Workspace, roo
     svc = Webservice(ws, "kernel-svc")  # the deploying "kernel" has exited
     assert svc.run(body())["predictions"] == [0, 2]
     port, supervisor = svc.port, svc._folder.state()["pid"]
-    kill(supervisor)  # its worker drains and exits; the agent starts a new supervisor
+    stop_agent(ws)  # as after a reboot: no agent, and the supervisor dies (its worker drains and exits)
+    kill(supervisor)
+    JobSweeper(lambda: ws).sweep()  # what a Jupyter server opened on the workspace does every 10 s
     wait_until(lambda: svc._folder.state().get("pid") not in (None, supervisor), what="a new supervisor")
     wait_until(lambda: svc.state == "Healthy", what="the service to come back")
     assert svc.port == port and svc.run(body())["predictions"] == [0, 2]
