@@ -346,6 +346,11 @@ class ScoringServer:
             if not conn.busy and now - conn.idle_since >= KEEP_ALIVE_S:
                 conn.close()
 
+    def encode_telemetry(self) -> None:
+        """Between ticks: encode the telemetry rows so far (spreads the work of a busy second)."""
+        if self.telemetry is not None:
+            self.telemetry.encode()
+
     def flush(self) -> None:
         for writer in (self.telemetry, self.capture):
             if writer is not None:
@@ -385,12 +390,19 @@ async def serve(
     listener = await loop.create_server(lambda: HttpProtocol(server), sock=sock, backlog=1024)
     server.on_drain = listener.close
 
-    def tick() -> None:
-        server.tick()
-        if not server.done.done():  # type: ignore[union-attr]
-            loop.call_later(1.0, tick)
+    ticks = 0
 
-    loop.call_later(1.0, tick)
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+        if ticks % 10 == 0:
+            server.tick()
+        else:
+            server.encode_telemetry()
+        if not server.done.done():  # type: ignore[union-attr]
+            loop.call_later(0.1, tick)
+
+    loop.call_later(0.1, tick)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.start_drain, signal.Signals(signum).name)
     if control is not None:
