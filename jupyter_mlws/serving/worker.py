@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import hmac
+import itertools
 import json
 import os
 import signal
@@ -27,7 +28,6 @@ import socket
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +203,9 @@ class ScoringServer:
         )
         self._armed = False
         self.done: asyncio.Future[None] | None = None
+        # Request ids: a random prefix per worker and a counter (unique, and cheaper than a uuid4 each).
+        self._id_prefix = os.urandom(8).hex()
+        self._id_counter = itertools.count(1)
         signal.signal(signal.SIGALRM, self._alarm)
 
     # -- the protocol's handler ---------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class ScoringServer:
         q = url.find(b"?")
         path = url if q < 0 else url[:q]
         method = conn.parser.get_method()
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         content_type = _JSON
         if path == b"/score":
             if method == b"POST":
@@ -247,6 +250,9 @@ class ScoringServer:
                     rid.decode("latin-1"),
                 )
             )
+
+    def new_request_id(self) -> bytes:
+        return f"{self._id_prefix}{next(self._id_counter):016x}".encode()
 
     def score(self, conn: HttpProtocol, rid: bytes) -> tuple[int, bytes, bytes]:
         if self.keys is not None:
@@ -303,13 +309,13 @@ class ScoringServer:
             raise ScoringTimeout
 
     def too_large(self, conn: HttpProtocol) -> None:
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         body = _error(f"the request body is larger than {self.max_request_bytes} bytes")
         conn.respond(response_head(413, _JSON, len(body), rid, True), body, close=False)
         self._row(conn, 413, len(body), rid)
 
     def bad_request(self, conn: HttpProtocol, message: str) -> None:
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         body = _error(message)
         conn.respond(response_head(400, _JSON, len(body), rid, True), body, close=True)
         self._row(conn, 400, len(body), rid)
