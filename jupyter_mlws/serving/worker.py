@@ -273,7 +273,7 @@ class ScoringServer:
             finally:
                 self._armed = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            out, content_type = self.encode(reply)
+            status, out, content_type = self.encode(reply)
         except RequestError as exc:
             return 400, _error(str(exc)), _JSON
         except ScoringTimeout:
@@ -289,19 +289,21 @@ class ScoringServer:
                 self.capture.add(rid.decode("latin-1"), conn.started, payload, reply)
             except Exception:
                 _log(f"request {rid.decode('latin-1')}: input capture failed\n{traceback.format_exc()}")
-        return 200, out, content_type
+        return status, out, content_type
 
-    def encode(self, reply: Any) -> tuple[bytes, bytes]:
-        """The JSON of run()'s value; ``bytes`` go out as they are, a response object (v1's AMLResponse:
-        ``status_code`` + ``get_data()``) with its own body and content type."""
+    def encode(self, reply: Any) -> tuple[int, bytes, bytes]:
+        """Status, body and content type of run()'s value: JSON (a string as a JSON string, as v1's server
+        does); ``bytes`` as they are; a response object (v1's AMLResponse, a Flask response:
+        ``status_code`` + ``get_data()`` + ``mimetype``) with its own status, body and content type."""
         if isinstance(reply, bytes | bytearray):
-            return bytes(reply), b"application/octet-stream"
+            return 200, bytes(reply), b"application/octet-stream"
         get_data = getattr(reply, "get_data", None)
-        if callable(get_data) and hasattr(reply, "status_code"):
+        status = getattr(reply, "status_code", None)
+        if callable(get_data) and isinstance(status, int):
             data = get_data()
             mimetype = getattr(reply, "mimetype", None) or "application/json"
-            return (data if isinstance(data, bytes) else str(data).encode()), str(mimetype).encode()
-        return orjson.dumps(reply, option=_DUMPS, default=_jsonable), _JSON
+            return status, (data if isinstance(data, bytes) else str(data).encode()), str(mimetype).encode()
+        return 200, orjson.dumps(reply, option=_DUMPS, default=_jsonable), _JSON
 
     def _alarm(self, signum: int, frame: Any) -> None:
         if self._armed:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +87,16 @@ def test_capture_parts_pair_rows_with_predictions(tmp_path: Path) -> None:
         {"feature_0": 1, "prediction": {"total": 30}, "$request_id": "r2", "$time": 6.0},
         {"feature_0": 2, "prediction": {"total": 30}, "$request_id": "r2", "$time": 6.0},
     ]
+
+
+def test_the_worker_imports_nothing_heavy() -> None:
+    # It runs alone in packaged images, and its start-up is part of every deployment's switch-over.
+    code = (
+        "import sys, json\n"
+        "import jupyter_mlws.serving.worker\n"
+        "heavy = ('pandas', 'numpy', 'sklearn', 'sqlalchemy', 'inference_schema', 'joblib', 'jupyter_mlws.core')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(heavy))))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    assert json.loads(proc.stdout) == []

@@ -22,7 +22,7 @@ import pytest
 from jupyter_mlws.serving.telemetry import read_telemetry
 from tests.serving.conftest import ROOT, TIMEOUT, Supervisor, Worker, call, wait_until, worker_config
 
-SCORE = """\
+SCORE = r"""
 import json
 import os
 import time
@@ -34,6 +34,13 @@ def init():
     assert os.environ["MLWS_MODEL_DIR"] == model_dir
     assert os.getcwd() == os.path.dirname(os.path.abspath(__file__))
 
+class Response:  # the shape of v1's AMLResponse (a Flask response)
+    status_code = 202
+    mimetype = "text/csv"
+
+    def get_data(self):
+        return b"a,b\n1,2\n"
+
 def run(raw):
     data = json.loads(raw)
     if data.get("boom"):
@@ -42,6 +49,10 @@ def run(raw):
         time.sleep(data["sleep"])
     if data.get("text"):
         return "plain text"
+    if data.get("bytes"):
+        return b"\x00raw"
+    if data.get("response"):
+        return Response()
     if data.get("where"):
         return {"model_dir": model_dir, "cwd": os.getcwd(), "raw_type": type(raw).__name__}
     return [x * factor for x in data["data"]]
@@ -135,6 +146,10 @@ def test_the_entry_script_runs_in_its_folder_and_gets_the_raw_text(scripted: Ser
         "raw_type": "str",
     }
     assert scripted.post({"text": 1}).json() == "plain text"  # a string goes out as a JSON string (v1)
+    raw = scripted.post({"bytes": 1})
+    assert (raw.status, raw.headers["content-type"], raw.body) == (200, "application/octet-stream", b"\x00raw")
+    custom = scripted.post({"response": 1})
+    assert (custom.status, custom.headers["content-type"], custom.body) == (202, "text/csv", b"a,b\n1,2\n")
 
 
 def test_bad_json_is_a_400_naming_the_parse_error(scripted: Service) -> None:
