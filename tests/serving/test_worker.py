@@ -536,8 +536,16 @@ def test_the_worker_drains_when_the_control_connection_closes(make_supervisor: C
     config = worker_config(sup.root, "orphan")
     _write_script(config, SCORE)
     worker = _start(sup, config)
-    assert call(sup.port, "POST", "/score", {"data": [1]}).status == 200
-    assert worker.control is not None
-    worker.control.close()  # the supervisor died
-    assert worker.proc.wait(TIMEOUT) == 0
-    assert "control connection closed" in worker.log_text()
+    idle = http.client.HTTPConnection("127.0.0.1", sup.port, timeout=TIMEOUT)
+    try:
+        reply = call(sup.port, "POST", "/score", {"data": [1]}, conn=idle)
+        assert reply.status == 200 and "connection" not in reply.headers  # kept alive, then left idle
+        assert worker.control is not None
+        worker.control.close()  # the supervisor died
+        # The idle keep-alive connection is closed after the keep-alive timeout; then the worker exits.
+        assert worker.proc.wait(TIMEOUT) == 0
+        assert idle.sock is not None and idle.sock.recv(1) == b""
+    finally:
+        idle.close()
+    log = worker.log_text()
+    assert "control connection closed" in log and "1 open connection" in log
