@@ -516,10 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     where.add_argument("--port", type=int, help="bind this port itself (packaged images)")
     parser.add_argument("--host", default=None, help="with --port: the address to bind (default: config's host)")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
     try:
+        config = load_config(args.config)
         scorer = build_scorer(config)
-    except BaseException:
+    except BaseException:  # a bad config too: the supervisor hears why, with the traceback
         error = traceback.format_exc()
         _log(f"init failed:\n{error}")
         if args.control:
