@@ -2,5 +2,8 @@
 key authentication, telemetry and input capture for monitoring.
 
 Uses core's services and interfaces only; its REST routes live in ``server/handlers/webservices.py``.
-Nothing here yet: this package is the feature's room.
+The scoring worker (``python -m jupyter_mlws.serving.worker``) and the modules it imports —
+``protocol``, ``scoring``, ``schema``, ``telemetry``, ``capture`` — also run alone in packaged images:
+they import nothing else of the project, and nothing heavy at import (this ``__init__`` stays empty
+of imports for that reason).
 """

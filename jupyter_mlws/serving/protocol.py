@@ -20,6 +20,8 @@ __all__ = ["Handler", "HttpProtocol", "response_head"]
 KEEP_ALIVE_S = 5.0
 _DISCARD_LIMIT = 1 << 30  # a rejected body is read (and dropped) up to this much, then the connection closes
 
+# A client's x-request-id is kept when it is made of these (it goes into logs and JSON lines unescaped).
+_ID_CHARS = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:"
 _STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in http.HTTPStatus}
 
 
@@ -148,7 +150,7 @@ class HttpProtocol(asyncio.Protocol):
                 return  # the parser rejects it
             if size > self.handler.max_request_bytes:
                 self.discarding = True
-        elif name == b"x-request-id" and 0 < len(value) <= 128 and value.isascii():
+        elif name == b"x-request-id" and 0 < len(value) <= 128 and not value.translate(None, _ID_CHARS):
             self.request_id = value
 
     def on_headers_complete(self) -> None:

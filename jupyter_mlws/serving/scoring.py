@@ -173,8 +173,13 @@ class MlflowScorer(Scorer):
         return array
 
     def score(self, body: bytes, payload: Any) -> Any:
-        predictions = self.model.predict(self.model_input(payload))
         pd = self._pd
+        data = self.model_input(payload)
+        names = self.feature_names
+        if names is not None and isinstance(data, pd.DataFrame) and list(data.columns) != names:
+            if set(names) <= set(data.columns):
+                data = data[names]  # columns by name, as MLflow's schema enforcement orders them
+        predictions = self.model.predict(data)
         if isinstance(predictions, pd.DataFrame):
             predictions = predictions.to_dict(orient="records")
         elif isinstance(predictions, pd.Series):

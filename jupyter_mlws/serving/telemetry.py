@@ -36,17 +36,30 @@ def _segments(directory: Path) -> list[Path]:
     return [directory / name for name in sorted(names)]
 
 
+_KNOWN_PATHS = {p: orjson.dumps(p).decode() for p in ("/", "/score", "/swagger.json")}
+
+
 class TelemetryWriter:
-    """Buffers request rows and appends them to this process's segment file on :meth:`flush`."""
+    """Buffers request rows and appends them to this process's segment file on :meth:`flush`.
+
+    Rows are encoded by :meth:`encode` (the worker calls it ten times a second) so that the once-a-second
+    write is not a burst of work that would stall the event loop at high request rates.
+    """
 
     def __init__(self, directory: str | os.PathLike[str], *, models: str, generation: int) -> None:
         self.directory = Path(directory)
-        self.models = models
-        self.generation = generation
         self.rows: list[Row] = []  # appended to directly by the worker's hot path
+        self._encoded: list[str] = []
         self._path: Path | None = None
         self._count = 0
         self._pid = os.getpid()
+        tail = orjson.dumps({"models": models, "generation": generation}).decode()[1:]
+        # time, status, latency_ms, request_bytes, response_bytes, path (JSON), method, request_id: the
+        # method comes from the parser's known list and request ids are checked or made by the worker.
+        self._template = (
+            '{"time":%r,"status":%d,"latency_ms":%.3f,"request_bytes":%d,"response_bytes":%d,"path":%s,'
+            '"method":"%s","request_id":"%s",' + tail.replace("%", "%%") + "\n"
+        )
 
     def add(
         self,
@@ -61,40 +74,34 @@ class TelemetryWriter:
     ) -> None:
         self.rows.append((started, status, latency_ms, request_bytes, response_bytes, path, method, request_id))
 
+    def encode(self) -> None:
+        """Turn the buffered rows into JSON lines (kept in memory until :meth:`flush`)."""
+        if not self.rows:
+            return
+        rows, self.rows = self.rows, []
+        template = self._template
+        known = _KNOWN_PATHS
+        self._encoded += [
+            template % (t, status, lat, req, resp, known.get(path) or orjson.dumps(path).decode(), method, rid)
+            for t, status, lat, req, resp, path, method, rid in rows
+        ]
+
     def flush(self) -> None:
         """Write the buffered rows; an unwritable folder drops them (telemetry never stops scoring)."""
-        rows, self.rows = self.rows, []
+        self.encode()
+        rows, self._encoded = self._encoded, []
         while rows:
             if self._path is None or self._count >= SEGMENT_ROWS:
                 self._new_segment()
             assert self._path is not None
             room = SEGMENT_ROWS - self._count
             chunk, rows = rows[:room], rows[room:]
-            data = b"".join(self._encode(row) for row in chunk)
             try:
                 with open(self._path, "ab") as fh:
-                    fh.write(data)
+                    fh.write("".join(chunk).encode())
             except OSError:
                 return
             self._count += len(chunk)
-
-    def _encode(self, row: Row) -> bytes:
-        started, status, latency, req_bytes, resp_bytes, path, method, request_id = row
-        return orjson.dumps(
-            {
-                "time": started,
-                "status": status,
-                "latency_ms": round(latency, 3),
-                "request_bytes": req_bytes,
-                "response_bytes": resp_bytes,
-                "path": path,
-                "method": method,
-                "models": self.models,
-                "generation": self.generation,
-                "request_id": request_id,
-            },
-            option=orjson.OPT_APPEND_NEWLINE,
-        )
 
     def _new_segment(self) -> None:
         with contextlib.suppress(OSError):

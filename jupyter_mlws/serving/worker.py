@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import hmac
+import itertools
 import json
 import os
 import signal
@@ -27,7 +28,6 @@ import socket
 import sys
 import time
 import traceback
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -203,6 +203,9 @@ class ScoringServer:
         )
         self._armed = False
         self.done: asyncio.Future[None] | None = None
+        # Request ids: a random prefix per worker and a counter (unique, and cheaper than a uuid4 each).
+        self._id_prefix = os.urandom(8).hex()
+        self._id_counter = itertools.count(1)
         signal.signal(signal.SIGALRM, self._alarm)
 
     # -- the protocol's handler ---------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class ScoringServer:
         q = url.find(b"?")
         path = url if q < 0 else url[:q]
         method = conn.parser.get_method()
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         content_type = _JSON
         if path == b"/score":
             if method == b"POST":
@@ -248,6 +251,9 @@ class ScoringServer:
                 )
             )
 
+    def new_request_id(self) -> bytes:
+        return f"{self._id_prefix}{next(self._id_counter):016x}".encode()
+
     def score(self, conn: HttpProtocol, rid: bytes) -> tuple[int, bytes, bytes]:
         if self.keys is not None:
             self.keys.refresh(time.monotonic())
@@ -267,7 +273,7 @@ class ScoringServer:
             finally:
                 self._armed = False
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            out, content_type = self.encode(reply)
+            status, out, content_type = self.encode(reply)
         except RequestError as exc:
             return 400, _error(str(exc)), _JSON
         except ScoringTimeout:
@@ -283,19 +289,21 @@ class ScoringServer:
                 self.capture.add(rid.decode("latin-1"), conn.started, payload, reply)
             except Exception:
                 _log(f"request {rid.decode('latin-1')}: input capture failed\n{traceback.format_exc()}")
-        return 200, out, content_type
+        return status, out, content_type
 
-    def encode(self, reply: Any) -> tuple[bytes, bytes]:
-        """The JSON of run()'s value; ``bytes`` go out as they are, a response object (v1's AMLResponse:
-        ``status_code`` + ``get_data()``) with its own body and content type."""
+    def encode(self, reply: Any) -> tuple[int, bytes, bytes]:
+        """Status, body and content type of run()'s value: JSON (a string as a JSON string, as v1's server
+        does); ``bytes`` as they are; a response object (v1's AMLResponse, a Flask response:
+        ``status_code`` + ``get_data()`` + ``mimetype``) with its own status, body and content type."""
         if isinstance(reply, bytes | bytearray):
-            return bytes(reply), b"application/octet-stream"
+            return 200, bytes(reply), b"application/octet-stream"
         get_data = getattr(reply, "get_data", None)
-        if callable(get_data) and hasattr(reply, "status_code"):
+        status = getattr(reply, "status_code", None)
+        if callable(get_data) and isinstance(status, int):
             data = get_data()
             mimetype = getattr(reply, "mimetype", None) or "application/json"
-            return (data if isinstance(data, bytes) else str(data).encode()), str(mimetype).encode()
-        return orjson.dumps(reply, option=_DUMPS, default=_jsonable), _JSON
+            return status, (data if isinstance(data, bytes) else str(data).encode()), str(mimetype).encode()
+        return 200, orjson.dumps(reply, option=_DUMPS, default=_jsonable), _JSON
 
     def _alarm(self, signum: int, frame: Any) -> None:
         if self._armed:
@@ -303,13 +311,13 @@ class ScoringServer:
             raise ScoringTimeout
 
     def too_large(self, conn: HttpProtocol) -> None:
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         body = _error(f"the request body is larger than {self.max_request_bytes} bytes")
         conn.respond(response_head(413, _JSON, len(body), rid, True), body, close=False)
         self._row(conn, 413, len(body), rid)
 
     def bad_request(self, conn: HttpProtocol, message: str) -> None:
-        rid = conn.request_id or uuid.uuid4().hex.encode()
+        rid = conn.request_id or self.new_request_id()
         body = _error(message)
         conn.respond(response_head(400, _JSON, len(body), rid, True), body, close=True)
         self._row(conn, 400, len(body), rid)
@@ -345,6 +353,11 @@ class ScoringServer:
         for conn in list(self.connections):
             if not conn.busy and now - conn.idle_since >= KEEP_ALIVE_S:
                 conn.close()
+
+    def encode_telemetry(self) -> None:
+        """Between ticks: encode the telemetry rows so far (spreads the work of a busy second)."""
+        if self.telemetry is not None:
+            self.telemetry.encode()
 
     def flush(self) -> None:
         for writer in (self.telemetry, self.capture):
@@ -385,12 +398,19 @@ async def serve(
     listener = await loop.create_server(lambda: HttpProtocol(server), sock=sock, backlog=1024)
     server.on_drain = listener.close
 
-    def tick() -> None:
-        server.tick()
-        if not server.done.done():  # type: ignore[union-attr]
-            loop.call_later(1.0, tick)
+    ticks = 0
 
-    loop.call_later(1.0, tick)
+    def tick() -> None:
+        nonlocal ticks
+        ticks += 1
+        if ticks % 10 == 0:
+            server.tick()
+        else:
+            server.encode_telemetry()
+        if not server.done.done():  # type: ignore[union-attr]
+            loop.call_later(0.1, tick)
+
+    loop.call_later(0.1, tick)
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.start_drain, signal.Signals(signum).name)
     if control is not None:
@@ -496,10 +516,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     where.add_argument("--port", type=int, help="bind this port itself (packaged images)")
     parser.add_argument("--host", default=None, help="with --port: the address to bind (default: config's host)")
     args = parser.parse_args(argv)
-    config = load_config(args.config)
     try:
+        config = load_config(args.config)
         scorer = build_scorer(config)
-    except BaseException:
+    except BaseException:  # a bad config too: the supervisor hears why, with the traceback
         error = traceback.format_exc()
         _log(f"init failed:\n{error}")
         if args.control:
