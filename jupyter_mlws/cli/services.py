@@ -58,7 +58,8 @@ def _failed(exc: WebserviceException, name: str) -> WebserviceException:
     """The exception's message on one line (its traceback is in the service log)."""
     from ..serving.tables import error_line
 
-    return WebserviceException(f"{error_line(str(exc))}; see `mlws services logs {name}`")
+    message = error_line(str(exc).replace("; see get_logs()", ""))
+    return WebserviceException(f"{message}; see `mlws services logs {name}`")
 
 
 def _mlws(args: argparse.Namespace) -> str:
@@ -159,6 +160,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         service.wait_for_deployment(show_output=not args.json, timeout_sec=args.timeout)
     except WebserviceException as exc:
         raise _failed(exc, service.name) from None
+    except KeyboardInterrupt:
+        print(
+            f"mlws: stopped waiting; {service.name} goes on deploying (see `{_mlws(args)} services show "
+            f"{service.name}`)",
+            file=sys.stderr,
+        )
+        return 130
     view = tables.service_json(service)
     if args.json:
         print_json(view)
