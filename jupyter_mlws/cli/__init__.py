@@ -1,8 +1,8 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
 One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``,
-``pipelines``); errors print one line on stderr and exit 1 (2 for usage errors); never a traceback
-unless ``MLWS_DEBUG=1``.
+``pipelines``, ``services`` with ``deploy``); errors print one line on stderr and exit 1 (2 for usage
+errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from . import datasets as datasets_cmds
 from . import models as models_cmds
 from . import pipelines as pipelines_cmds
 from . import runs as runs_cmds
+from . import services as services_cmds
 from . import submit as submit_cmds
 from . import workspace as workspace_cmds
 from .common import Parser
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     datasets_cmds.add_parsers(sub)
     pipelines_cmds.add_parsers(sub)
+    services_cmds.add_parsers(sub)
     return parser
 
 

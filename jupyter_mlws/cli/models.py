@@ -6,11 +6,11 @@ import argparse
 
 from ..core.model import Model
 from ..core.workspace import Workspace
-from ..errors import AlreadyExistsError
+from ..errors import AlreadyExistsError, NotFoundError
 from ..terminal import text_table
 from .common import print_json, workspace_of
 
-__all__ = ["cmd_models_download", "cmd_models_list", "cmd_models_show"]
+__all__ = ["cmd_models_download", "cmd_models_list", "cmd_models_show", "model_from_spec"]
 
 
 def _model_from_args(ws: Workspace, spec: str, version: int | None) -> Model:
@@ -20,6 +20,15 @@ def _model_from_args(ws: Workspace, spec: str, version: int | None) -> Model:
             return Model(ws, name, alias=v)
         version = int(v)
     return Model(ws, name, version=version)
+
+
+def model_from_spec(ws: Workspace, spec: str) -> Model:
+    """``NAME`` (the newest version), ``NAME:VERSION`` or ``NAME:ALIAS``; an unknown one is an error
+    that says where to look."""
+    try:
+        return _model_from_args(ws, spec, None)
+    except NotFoundError as exc:
+        raise NotFoundError(f"{exc}; see `mlws models list`") from None
 
 
 def cmd_models_list(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ __all__ = ["MlwsMagics", "Table"]
 CELL_SCRIPT = "__mlws_cell__.py"
 _USAGE = (
     "experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME"
-    " | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | workspace [PATH]"
+    " | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | services | service NAME | workspace [PATH]"
 )
 
 
@@ -233,10 +233,12 @@ class MlwsMagics(Magics):
         """Tables of the workspace.
 
         %mlws experiments | runs [EXPERIMENT] | run ID | models | model NAME | datasets | dataset NAME
-              | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | workspace [PATH]
+              | pipelines [runs [EXPERIMENT]] | pipeline ID | schedules | services | service NAME
+              | workspace [PATH]
 
         ``pipelines``: the published pipelines (``pipelines runs``: recent pipeline runs); ``pipeline
         ID``: a pipeline run's steps (reused or not, and why), or a published pipeline's steps.
+        ``services``: the deployed web services (state, scoring URI, models); ``service NAME``: one of them.
         """
         words = _split(line)
         if not words:
@@ -253,6 +255,8 @@ class MlwsMagics(Magics):
             "pipelines": (self._pipelines, 0, 2),
             "pipeline": (self._pipeline, 1, 1),
             "schedules": (self._schedules, 0, 0),
+            "services": (self._services, 0, 0),
+            "service": (self._service, 1, 1),
             "workspace": (self._select, 0, 1),
         }
         if command not in handlers:
@@ -375,6 +379,24 @@ class MlwsMagics(Magics):
         ws = self.workspace()
         summaries = [tables.schedule_json(s) for s in Schedule.list(ws, active_only=False)]
         return Table(tables.SCHEDULE_HEADERS, tables.schedule_rows(ws, summaries), "Pipeline schedules")
+
+    def _services(self) -> Table:
+        from ..serving import tables
+        from ..serving.webservice import Webservice
+
+        views = [tables.service_json(s) for s in Webservice.list(self.workspace())]
+        return Table(tables.SERVICE_HEADERS, tables.service_rows(views), "Web services")
+
+    def _service(self, name: str) -> Table:
+        from ..serving import tables
+        from ..serving.webservice import Webservice
+
+        try:
+            service = Webservice(self.workspace(), name)
+        except NotFoundError:
+            raise NotFoundError(f"no web service is named {name!r}; see %mlws services") from None
+        view = tables.service_json(service)
+        return Table(tables.DETAIL_HEADERS, tables.detail_rows(view), f"Web service {name}: {view['state']}")
 
     def _select(self, path: str | None = None) -> Table:
         if path is not None:

@@ -116,3 +116,36 @@ def test_the_getting_started_pipeline_notebook_runs_and_reuses(tmp_path: Path, m
     ws = Workspace(tmp_path)
     pipeline_runs = [r for r in ws.search_runs().runs if r.type == "azureml.PipelineRun"]
     assert len(pipeline_runs) == 3 and all(r.get_status() == "Completed" for r in pipeline_runs)
+
+
+@pytest.mark.slow
+def test_the_deploy_notebook_serves_calls_updates_and_deletes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17's new user: a scikit-learn model deployed with an entry script, called with its key
+    (and refused without), its telemetry read, moved to version 2 without downtime, deleted."""
+    from jupyter_mlws import Webservice
+
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
+    shutil.copy(NOTEBOOKS / "deploy.ipynb", tmp_path / "deploy.ipynb")
+    nb = nbformat.read(tmp_path / "deploy.ipynb", as_version=4)
+    try:
+        NotebookClient(
+            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        if (tmp_path / ".mlws").exists():
+            ws = Workspace(tmp_path)
+            for service in Webservice.list(ws):  # left by a failed cell
+                service.delete()
+            agent.stop(ws)
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    text = "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
+    )
+    assert "iris-service: Healthy" in text and "{'predictions': [0, 2]}" in text
+    assert "200 {'predictions': [2]}" in text and "401 " in text  # with the key, then without
+    assert "iris-classifier:1" in text  # the telemetry's models column
+    assert "['iris-classifier:2'] Healthy" in text
+    ws = Workspace(tmp_path)
+    assert Webservice.list(ws) == [] and not (ws.path / "services" / "iris-service").exists()
+    assert [m.version for m in Model.list(ws, name="iris-classifier")] == [2, 1]
