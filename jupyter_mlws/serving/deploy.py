@@ -376,20 +376,37 @@ def update(
     runtime = _build(workspace, folder, inference, deployment)
     _prepare(workspace, folder, generation, ids, inference, deployment)
     config = {**deployment.to_dict(), "port": service.get("port")}
+    write_json(folder.service_file, {**service, **runtime, "generation": generation})
+    _signal(folder, signal.SIGHUP)
+    try:
+        _wait_for_switch(folder, name, generation, timeout)
+    except BaseException:
+        # The old generation goes on serving: the service file names it again (a restarted supervisor
+        # starts it, not the failed one), the record keeps its models (still guarded), the files go.
+        write_json(folder.service_file, service)
+        _signal(folder, signal.SIGHUP)
+        shutil.rmtree(folder.generation_dir(generation), ignore_errors=True)
+        raise
+    # Recorded once it serves: lists, the delete guard and the next update see what really runs.
     store.update_webservice(
         name, generation=generation, models=ids, inference=inference.to_dict(), config=config, updated_time=time.time()
     )
-    write_json(folder.service_file, {**service, **runtime, "generation": generation})
+    _forget_old_generations(folder, generation)
+
+
+def _signal(folder: ServiceFolder, signum: int) -> None:
     pid = folder.state().get("pid")
-    if isinstance(pid, int):
+    if isinstance(pid, int) and folder.supervisor_alive():
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGHUP)
+            os.kill(pid, signum)
+
+
+def _wait_for_switch(folder: ServiceFolder, name: str, generation: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = folder.state()
         progress = state.get("update") or {}
         if progress.get("generation") == generation and progress.get("status") == "done":
-            _forget_old_generations(folder, generation)
             return
         if progress.get("generation") == generation and progress.get("status") == "failed":
             raise WebserviceException(

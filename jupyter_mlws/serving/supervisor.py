@@ -134,6 +134,7 @@ class Supervisor:
         self.draining: list[Worker] = []
         self.healthy_generations: set[int] = set()
         self.restart_at: float | None = None
+        self.restart_generation = 0  # what a restart starts: the generation that was serving
         self.backoff = 1.0
         self.serving_since = 0.0
         self.stopping = False
@@ -372,7 +373,12 @@ class Supervisor:
                 self.write_state(update={**update, "status": "failed", "error": error})
             return
         if worker.generation in self.healthy_generations:  # a restart that failed: try again later
-            self.schedule_restart(error)
+            self.schedule_restart(error, worker.generation)
+            return
+        if self.restart_generation in self.healthy_generations:  # an update while a restart was due
+            if isinstance(update, dict) and update.get("generation") == worker.generation:
+                self.write_state(update={**update, "status": "failed", "error": error})
+            self.schedule_restart(error, self.restart_generation)
             return
         _log(f"generation {worker.generation} failed: {error}")
         if isinstance(update, dict) and update.get("generation") == worker.generation:
@@ -384,8 +390,9 @@ class Supervisor:
         tail = self.folder.log_tail(30)
         return f"the worker exited with code {code} before it was ready; the end of the service log:\n{tail}"
 
-    def schedule_restart(self, error: str) -> None:
+    def schedule_restart(self, error: str, generation: int) -> None:
         self.restart_at = time.monotonic() + self.backoff
+        self.restart_generation = generation
         _log(f"restarting in {self.backoff:g} s: {error.strip().splitlines()[-1] if error.strip() else error}")
         self.backoff = min(self.backoff * 2, BACKOFF_MAX_S)
         self.write_state(state="Unhealthy", error=error, restarts=int(self.state.get("restarts", 0)) + 1)
@@ -410,7 +417,7 @@ class Supervisor:
             current.cleanup()
             self.current = None
             if not self.stopping:
-                self.schedule_restart(f"the worker exited with code {current.exit_code()}")
+                self.schedule_restart(f"the worker exited with code {current.exit_code()}", current.generation)
         if current is not None and now - self.serving_since > STABLE_AFTER_S:
             self.backoff = 1.0
         for worker in list(self.draining):
@@ -422,8 +429,7 @@ class Supervisor:
                 worker.kill()
         if self.restart_at is not None and now >= self.restart_at and self.pending is None and not self.stopping:
             self.restart_at = None
-            generation = int(self.service.get("generation", 1))
-            self.start_worker(generation)
+            self.start_worker(self.restart_generation)
         self._rotate_log()
 
     def _rotate_log(self) -> None:

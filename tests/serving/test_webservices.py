@@ -192,6 +192,20 @@ def test_an_update_under_load_fails_no_request(svc: Webservice, ws: Workspace) -
     Model(ws, "iris", version=1).delete()  # the service holds version 2 now
 
 
+def test_a_failed_update_leaves_the_serving_version_and_its_record(svc: Webservice, ws: Workspace, root: Path) -> None:
+    broken = root / "broken-update"
+    broken.mkdir()
+    (broken / "score.py").write_text("def init():\n    raise ValueError('bad update')\n\ndef run(raw):\n    return 1\n")
+    with pytest.raises(WebserviceException, match=r"(?s)generation 2 goes on serving:.*ValueError: bad update"):
+        svc.update(inference_config=InferenceConfig(entry_script="score.py", source_directory=str(broken)))
+    svc.update_deployment_state()
+    assert (svc.generation, svc.model_ids, svc.entry_script) == (2, ["iris:2"], "score.py")
+    assert svc.state == "Healthy" and svc.run(body())["models"] == "iris:2"
+    assert not svc._folder.generation_dir(3).exists() and svc._folder.service()["generation"] == 2
+    with pytest.raises(InvalidStateError, match="'iris-svc'"):
+        Model(ws, "iris", version=2).delete()
+
+
 def test_a_crashed_worker_is_restarted(svc: Webservice) -> None:
     supervisor = svc._folder.state()["pid"]
     (worker,) = wait_until(lambda: len(children(supervisor)) == 1 and children(supervisor), what="one worker")
