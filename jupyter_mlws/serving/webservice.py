@@ -238,7 +238,7 @@ class Webservice:
         """Wait until the service is Healthy (returns) or Failed (raises ``WebserviceException`` with
         the error, e.g. the traceback of ``init()``); ``show_output`` streams the service log."""
         deadline = None if timeout_sec is None else time.monotonic() + timeout_sec
-        offset = 0
+        offset = _last_deployment_offset(self._folder.log_file) if show_output else 0
         while True:
             if show_output:
                 offset = _print_new(self._folder.log_file, offset)
@@ -467,6 +467,17 @@ def _matches(values: Any, wanted: Any, what: str) -> bool:
         else:
             raise InvalidArgumentError(f"{what} must be a list of keys or [key, value] pairs, got {wanted!r}")
     return True
+
+
+def _last_deployment_offset(path: Any) -> int:
+    """Where the latest deployment's part of the service log starts (its deployer's first line)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return 0
+    starts = [data.rfind(marker) for marker in (b"[deploy] deploying ", b"[deploy] updating ")]
+    start = max(starts)
+    return 0 if start < 0 else data.rfind(b"\n", 0, start) + 1
 
 
 def _print_new(path: Any, offset: int) -> int:
