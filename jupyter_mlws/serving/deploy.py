@@ -97,7 +97,9 @@ def model_ids(workspace: Workspace, models: Any) -> list[str]:
     return ids
 
 
-def docker_target(workspace: Workspace, name: str | None) -> ComputeTarget:
+def docker_target(workspace: Workspace, name: str | None, then: str = "deploy again") -> ComputeTarget:
+    """The Docker target ``name``, else the first attached one (none: an error saying how to attach
+    one, and ``then`` what to do)."""
     if name is not None:
         target = ComputeTarget(workspace, name)
         if target.type != "docker":
@@ -108,7 +110,7 @@ def docker_target(workspace: Workspace, name: str | None) -> ComputeTarget:
             return target
     raise InvalidArgumentError(
         "no Docker compute target is attached: attach one with ComputeTarget.attach(ws, 'docker', "
-        "DockerCompute.attach_configuration()) and deploy again"
+        f"DockerCompute.attach_configuration()) and {then}"
     )
 
 

@@ -69,6 +69,7 @@ _IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkp
 _IMAGE_NAME = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
+_STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$", re.MULTILINE)
 _IMAGE_LABEL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -158,7 +159,7 @@ class ModelPackage:
             model = Model(workspace, name, int(number))
             environment = mlflow_environment(model.model_framework, model.model_framework_version)
         try:
-            target = docker_target(workspace, None)
+            target = docker_target(workspace, None, then="package again")
         except InvalidArgumentError as exc:
             raise WebserviceException(f"Model.package builds with a Docker engine: {exc}") from None
         if image_name is None:
@@ -221,6 +222,7 @@ class ModelPackage:
                 base_url=self._target.config.get("docker_host"), version="auto", timeout=BUILD_TIMEOUT_S
             )
             error: str | None = None
+            layers: list[str] = []  # the images of the steps that succeeded (classic builder: "---> <id>")
             try:
                 labels = {"mlws.package": self.image_name, "mlws.models": ",".join(self.models)}
                 stream = client.api.build(
@@ -230,6 +232,7 @@ class ModelPackage:
                     text = chunk.get("stream") or chunk.get("status")
                     if text:
                         self._append(text)
+                        layers += _STEP_IMAGE.findall(text)
                     if "error" in chunk:
                         error = str(chunk.get("error") or chunk.get("errorDetail"))
                         self._append(f"ERROR: {error}\n")
@@ -237,6 +240,8 @@ class ModelPackage:
                 error = f"the Docker engine said: {exc.explanation or exc}"
                 self._append(f"ERROR: {error}\n")
             finally:
+                if error is not None:
+                    _remove_untagged(client, layers[1:])  # the first is the environment's image
                 client.close()
             if error is not None:
                 raise WebserviceException(
@@ -434,6 +439,14 @@ class ModelPackage:
             except FileNotFoundError:
                 chunk = ""
             yield chunk
+
+
+def _remove_untagged(client: Any, image_ids: list[str]) -> None:
+    """What a failed build left: the untagged images of its steps (newest first; one in use stays)."""
+    for image_id in reversed(image_ids):
+        with contextlib.suppress(Exception):
+            if not client.images.get(image_id).tags:
+                client.images.remove(image_id)
 
 
 def _drain(lines: Iterator[str]) -> list[str]:

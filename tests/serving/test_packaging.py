@@ -145,8 +145,8 @@ def _request(url: str, body: Any = None, headers: dict[str, str] | None = None) 
 
 
 @contextlib.contextmanager
-def _container(engine: Any, image: str, **options: Any) -> Iterator[str]:
-    """``docker run -d -p <free>:5001 IMAGE``; yields its URL once GET / answers."""
+def _container(engine: Any, image: str, **options: Any) -> Iterator[tuple[str, Any]]:
+    """``docker run -d -p <free>:5001 IMAGE``; yields its URL (once GET / answers) and the container."""
     port = _free_port()
     container = engine.containers.run(image, detach=True, ports={"5001/tcp": ("127.0.0.1", port)}, **options)
     try:
@@ -164,7 +164,7 @@ def _container(engine: Any, image: str, **options: Any) -> Iterator[str]:
             if container.status == "exited" or time.monotonic() > deadline:
                 pytest.fail(f"the container did not answer: {container.status}\n{container.logs().decode()}")
             time.sleep(0.1)
-        yield url
+        yield url, container
     finally:
         container.remove(force=True)
 
@@ -177,22 +177,30 @@ def test_the_image_serves_the_model_alone(kit: Kit, built: ModelPackage, engine:
     assert "building image" in built.get_logs() and built.location in built.get_logs()
     assert built.serialize()["state"] == "Succeeded" and built.serialize()["models"] == ["iris:1"]
 
-    with _container(engine, built.location) as url:
+    with _container(engine, built.location) as (url, container):
         status, body = _request(url + "/score", {"data": ROWS})
         assert (status, json.loads(body)) == (200, {"predictions": kit.expected})
         assert _request(url + "/swagger.json")[0] == 200
+        started = time.monotonic()
+        container.stop(timeout=30)  # `docker stop`: the worker (PID 1) drains on SIGTERM and exits 0
+        assert container.wait()["StatusCode"] == 0 and time.monotonic() - started < 10
+        assert "drained; exiting" in container.logs().decode()
 
     # A key given at `docker run` turns auth on.
-    with _container(engine, built.location, environment={"MLWS_SERVICE_KEY": "k1,k2"}) as url:
+    with _container(engine, built.location, environment={"MLWS_SERVICE_KEY": "k1,k2"}) as (url, _):
         assert _request(url + "/score", {"data": ROWS})[0] == 401
         assert _request(url + "/score", {"data": ROWS}, {"Authorization": "Bearer wrong"})[0] == 401
         status, body = _request(url + "/score", {"data": ROWS}, {"Authorization": "Bearer k2"})
         assert (status, json.loads(body)) == (200, {"predictions": kit.expected})
 
 
-def test_save_writes_the_dockerfile_and_its_build_context(kit: Kit, built: ModelPackage, tmp_path: Path) -> None:
+def test_save_writes_the_dockerfile_and_its_build_context(
+    kit: Kit, built: ModelPackage, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     package = Model.package(kit.ws, [kit.model], kit.inference(), generate_dockerfile=True, image_label="v1")
-    package.wait_for_creation()  # the environment's image: a cache hit, no second build
+    package.wait_for_creation(show_output=True)  # the environment's image: a cache hit, no second build
+    printed = capsys.readouterr().out
+    assert "cache hit: image " + str(built.base_image) in printed and "done: Dockerfile package" in printed
     assert package.state == "Succeeded" and package.base_image == built.base_image
     assert package.image_name.startswith("package-") and package.location == f"{package.image_name}:v1"
     assert package.serialize()["packageType"] == "Dockerfile"
@@ -249,7 +257,7 @@ def test_without_an_inference_config_the_package_serves_one_pickled_model(
         config = json.loads((tmp_path / "out" / "config.json").read_text())
         assert config["entry_script"] is None and config["model_dir"] == "/var/azureml-app/azureml-models/iris/1"
         assert list((tmp_path / "out" / "source").iterdir()) == []
-        with _container(engine, package.location) as url:
+        with _container(engine, package.location) as (url, _):
             status, body = _request(url + "/score", {"instances": ROWS})
             assert (status, json.loads(body)) == (200, {"predictions": kit.expected})
 
@@ -261,8 +269,9 @@ def test_without_an_inference_config_the_package_serves_one_pickled_model(
 def test_clear_errors(kit: Kit, tmp_path: Path) -> None:
     bare = Workspace.create(tmp_path / "bare")
     Model.register(bare, str(kit.src / "score.py"), "m")
-    with pytest.raises(WebserviceException, match=r"no Docker compute target is attached: attach one with"):
+    with pytest.raises(WebserviceException, match=r"no Docker compute target is attached: attach one with") as e:
         Model.package(bare, ["m"])
+    assert "DockerCompute.attach_configuration()) and package again" in str(e.value)
     with pytest.raises(InvalidArgumentError, match="not a Docker image name"):
         Model.package(kit.ws, [kit.model], kit.inference(), image_name="Bad Name")
     with pytest.raises(InvalidArgumentError, match="not a Docker tag"):
@@ -279,3 +288,18 @@ def test_a_failed_build_raises_with_the_end_of_its_log(kit: Kit) -> None:
         package.wait_for_creation(timeout_sec=BUILD_TIMEOUT)
     assert package.state == "Failed" and "mlws-no-such-package" in str(raised.value)
     assert "the end of the log" in str(raised.value)
+
+
+def test_a_failed_image_build_raises_with_the_end_of_the_build_log(
+    kit: Kit, built: ModelPackage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dockerfile = ModelPackage._dockerfile
+    monkeypatch.setattr(
+        ModelPackage, "_dockerfile", lambda self, d: dockerfile(self, d) + "RUN echo step-output && exit 3\n"
+    )
+    name = f"mlws-test-broken-{uuid.uuid4().hex[:8]}"
+    package = Model.package(kit.ws, [kit.model], kit.inference(), image_name=name)
+    with pytest.raises(WebserviceException, match=f"the image {name}:latest failed to build") as raised:
+        package.wait_for_creation(timeout_sec=BUILD_TIMEOUT)
+    assert "the end of the build log" in str(raised.value) and "step-output" in str(raised.value)
+    assert "returned a non-zero code: 3" in str(raised.value)
