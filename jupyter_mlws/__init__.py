@@ -97,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "Webservice": ".serving.webservice",
     "LocalWebservice": ".serving.webservice",
     "DockerWebservice": ".serving.webservice",
+    "ModelPackage": ".serving.packaging",
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
@@ -170,6 +171,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from .pipelines.schedules import Schedule
     from .pipelines.steps import NotebookStep, PipelineStep, PythonScriptStep
     from .serving.config import InferenceConfig
+    from .serving.packaging import ModelPackage
     from .serving.webservice import DockerWebservice, LocalWebservice, Webservice
 
 
@@ -252,6 +254,7 @@ __all__ = [
     "LocalWebservice",
     "Model",
     "ModelNotFoundException",
+    "ModelPackage",
     "ModelPathNotFoundException",
     "MsiAuthentication",
     "NotebookRunConfig",

@@ -40,7 +40,18 @@ from .layout import ServiceFolder, process_start, write_json
 if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
-__all__ = ["deploy", "remove", "service_folder", "update"]
+__all__ = [
+    "check_models",
+    "deploy",
+    "docker_environment_image",
+    "docker_target",
+    "download_models",
+    "model_dir_of",
+    "model_variables",
+    "remove",
+    "service_folder",
+    "update",
+]
 
 # The layout of an environment's image (compute/environments/image.py): its Python, and where the
 # running package is mounted.
@@ -86,7 +97,9 @@ def model_ids(workspace: Workspace, models: Any) -> list[str]:
     return ids
 
 
-def _docker_target(workspace: Workspace, name: str | None) -> ComputeTarget:
+def docker_target(workspace: Workspace, name: str | None, then: str = "deploy again") -> ComputeTarget:
+    """The Docker target ``name``, else the first attached one (none: an error saying how to attach
+    one, and ``then`` what to do)."""
     if name is not None:
         target = ComputeTarget(workspace, name)
         if target.type != "docker":
@@ -97,13 +110,61 @@ def _docker_target(workspace: Workspace, name: str | None) -> ComputeTarget:
             return target
     raise InvalidArgumentError(
         "no Docker compute target is attached: attach one with ComputeTarget.attach(ws, 'docker', "
-        "DockerCompute.attach_configuration()) and deploy again"
+        f"DockerCompute.attach_configuration()) and {then}"
     )
 
 
 def _log(folder: ServiceFolder, message: str) -> None:
-    with open(folder.log_file, "a", encoding="utf-8") as f:
-        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [deploy] {message}\n")
+    log_line(folder.log_file, "deploy", message)
+
+
+def log_line(log_file: Path, source: str, message: str) -> None:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_file, "a", encoding="utf-8") as f:
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{source}] {message}\n")
+
+
+def docker_environment_image(
+    workspace: Workspace, environment: Environment | None, compute_target: str | None, log_file: Path, source: str
+) -> tuple[ComputeTarget, str]:
+    """The Docker target (named, else the first attached) and the image of ``environment`` built
+    for it (None: the serving default, the target's base image with the runtime), its log appended to
+    ``log_file``. A Docker web service runs this image; a model package is built FROM it."""
+    target = docker_target(workspace, compute_target)
+    env = environment if environment is not None else Environment(SERVING_ENVIRONMENT)
+    log_line(log_file, source, f"building the image of environment {env.name} on {target.name}")
+    result = build_environment(
+        workspace, env.name, env.version, env.definition(), "docker", target.config, log_file=log_file
+    )
+    return target, result.location
+
+
+def download_models(workspace: Workspace, models: list[str], root: Path, final_root: str | None = None) -> str:
+    """Download each ``name:version`` to ``root/<name>/<version>/``; returns the model folder as the
+    worker sees it (under ``final_root``, default ``root``): one model → its version folder, several →
+    the root (``MLWS_MODEL_DIR``, v1's ``AZUREML_MODEL_DIR``)."""
+    registry = workspace.services.registry
+    for model_id in models:
+        name, _, version = model_id.rpartition(":")
+        registry.download_model(name, int(version), root / name / version, exist_ok=True)
+    return model_dir_of(final_root if final_root is not None else str(root), models)
+
+
+def model_dir_of(root: str, models: list[str]) -> str:
+    if len(models) == 1:
+        name, _, version = models[0].rpartition(":")
+        return f"{root.rstrip('/')}/{name}/{version}"
+    return root
+
+
+def model_variables(model_dir: str, models: list[str], service: str) -> dict[str, str]:
+    """The variables a worker's entry script sees: where its models are and which they are."""
+    return {
+        "MLWS_MODEL_DIR": model_dir,
+        "AZUREML_MODEL_DIR": model_dir,
+        "MLWS_MODELS": ",".join(models),
+        "MLWS_SERVICE_NAME": service,
+    }
 
 
 def _build(
@@ -115,16 +176,11 @@ def _build(
     """The environment's interpreter (local) or image (Docker), as ``service.json`` fields."""
     env = inference.environment
     if isinstance(deployment, DockerWebserviceDeploymentConfiguration):
-        target = _docker_target(workspace, deployment.compute_target)
-        env = env if env is not None else Environment(SERVING_ENVIRONMENT)
-        _log(folder, f"building the image of environment {env.name} on {target.name}")
-        result = build_environment(
-            workspace, env.name, env.version, env.definition(), "docker", target.config, log_file=folder.log_file
-        )
+        target, image = docker_environment_image(workspace, env, deployment.compute_target, folder.log_file, "deploy")
         return {
             "docker": {
                 "host": target.config.get("docker_host"),
-                "image": result.location,
+                "image": image,
                 "python": IMAGE_PYTHON,
                 "package_mount": PACKAGE_MOUNT,
                 "cpu_cores": deployment.cpu_cores,
@@ -155,15 +211,7 @@ def _prepare(
     shutil.rmtree(tmp, ignore_errors=True)
     shutil.rmtree(final, ignore_errors=True)  # left by a deployment that failed after its rename
     try:
-        registry = workspace.services.registry
-        for model_id in models:
-            name, _, version = model_id.rpartition(":")
-            registry.download_model(name, int(version), tmp / "models" / name / version, exist_ok=True)
-        if len(models) == 1:
-            name, _, version = models[0].rpartition(":")
-            model_dir = final / "models" / name / version
-        else:
-            model_dir = final / "models"
+        model_dir = download_models(workspace, models, tmp / "models", str(final / "models"))
         source = tmp / "source"
         if inference.entry_script is not None:
             shutil.copytree(Path(inference.source_directory).resolve(), source, ignore=_SOURCE_IGNORED, symlinks=True)
@@ -171,12 +219,7 @@ def _prepare(
             source.mkdir(parents=True)
         env = inference.environment
         variables = dict(getattr(env, "environment_variables", None) or {}) if env is not None else {}
-        variables.update(
-            MLWS_MODEL_DIR=str(model_dir),
-            AZUREML_MODEL_DIR=str(model_dir),
-            MLWS_MODELS=",".join(models),
-            MLWS_SERVICE_NAME=folder.name,
-        )
+        variables.update(model_variables(str(model_dir), models, folder.name))
         config = {
             "service": folder.name,
             "generation": generation,
@@ -258,7 +301,7 @@ def _configurations(
     return inference, deployment
 
 
-def _check_models(inference: InferenceConfig, models: list[str]) -> None:
+def check_models(inference: InferenceConfig, models: list[str]) -> None:
     if inference.entry_script is None and len(models) != 1:
         raise InvalidArgumentError(
             "a service without an entry script serves exactly one pickled model; give one model or an "
@@ -280,7 +323,7 @@ def deploy(
     name = validate_service_name(name)
     inference, deployment = _configurations(inference_config, deployment_config)
     ids = model_ids(workspace, models)
-    _check_models(inference, ids)
+    check_models(inference, ids)
     store = workspace.metadata
     compute_type = "docker" if isinstance(deployment, DockerWebserviceDeploymentConfiguration) else "local"
     try:
@@ -359,7 +402,7 @@ def update(
         raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
     elif inference.entry_script is not None:
         inference.script_path()
-    _check_models(inference, ids)
+    check_models(inference, ids)
     if deployment is None:
         docker = record.compute_type == "docker"
         kind: type[DeploymentConfiguration] = (

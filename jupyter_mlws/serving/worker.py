@@ -62,6 +62,9 @@ class WorkerConfig:
     models: list[str] = field(default_factory=list)
     auth: bool = False
     keys_file: str | None = None
+    # A packaged image's keys: the name of an environment variable that, when set (non-empty) as the
+    # worker starts, holds the key ("primary" or "primary,secondary"); it turns auth on.
+    key_env: str | None = None
     max_request_bytes: int = 33554432
     request_timeout_s: float = 60.0
     telemetry_dir: str | None = None
@@ -130,17 +133,19 @@ class ScoringTimeout(BaseException):
 
 
 class Keys:
-    """The service's keys, re-read when ``keys_file``'s mtime changes (looked at most once a second)."""
+    """The service's keys, re-read when ``keys_file``'s mtime changes (looked at most once a second),
+    or ``fixed`` ones (``"primary[,secondary]"``, from the variable ``key_env`` names)."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, fixed: str = "") -> None:
         self.path = path
-        self.accepted: tuple[bytes, ...] = ()
+        self.fixed = tuple(b"Bearer " + k.strip().encode() for k in fixed.split(",") if k.strip())
+        self.accepted: tuple[bytes, ...] = self.fixed
         self._mtime: float | None = None
         self._checked = 0.0
         self.refresh(force=True)
 
     def refresh(self, now: float = 0.0, force: bool = False) -> None:
-        if not force and now - self._checked < 1.0:
+        if self.fixed or (not force and now - self._checked < 1.0):
             return
         self._checked = now or time.monotonic()
         if self.path is None:
@@ -182,7 +187,8 @@ class ScoringServer:
         self.timeout = float(config.request_timeout_s)
         self.draining = False
         self.connections: set[HttpProtocol] = set()
-        self.keys = Keys(config.keys_file) if config.auth else None
+        env_key = os.environ.get(config.key_env, "").strip() if config.key_env else ""
+        self.keys = Keys(None, env_key) if env_key else Keys(config.keys_file) if config.auth else None
         self.telemetry = (
             TelemetryWriter(config.telemetry_dir, models=",".join(config.models), generation=config.generation)
             if config.telemetry_dir
@@ -196,7 +202,7 @@ class ScoringServer:
         self.swagger = orjson.dumps(
             swagger_document(
                 config.service,
-                auth=config.auth,
+                auth=self.keys is not None,
                 input_schema=scorer.input_schema,
                 output_schema=scorer.output_schema,
             )

@@ -24,6 +24,7 @@ import pytest
 from jupyter_mlws import Experiment, Run, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.run_config import ScriptRunConfig
+from tests.support.docker import engine  # noqa: F401 - the Docker engine's session fixture
 
 TIMEOUT = 60.0  # generous upper bound for anything a job does here, on a loaded 2-core machine
 

@@ -2,7 +2,8 @@
 image (CI builds it with .ci/docker-engine), metrics reaching the workspace from inside, cancel,
 limits, GPU requests, and containers removed after success, failure and cancel.
 
-Without an engine these tests are skipped locally; CI sets ``MLWS_REQUIRE_DOCKER=1`` so that a
+The engine is the session fixture of tests/support/docker.py (tests/compute/conftest.py). Without an
+engine these tests are skipped locally; CI sets ``MLWS_REQUIRE_DOCKER=1`` so that a
 missing engine fails the run instead.
 """
 
@@ -13,7 +14,6 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -27,25 +27,9 @@ from jupyter_mlws.core.activities import Activity
 from jupyter_mlws.core.layout import live_dir, snapshot_stat_cache
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
 from tests.compute.conftest import TIMEOUT, JobKit, wait_until
+from tests.support.docker import TEST_IMAGE
 
-REQUIRE_DOCKER = os.environ.get("MLWS_REQUIRE_DOCKER") == "1"
-TEST_IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
 BUILD_TIMEOUT = 600.0  # the first image build installs the job runtime with pip inside a container
-
-
-@pytest.fixture(scope="session")
-def engine() -> Iterator[Any]:
-    from jupyter_mlws.compute.docker import engine as connect
-
-    try:
-        client = connect({})  # probes the socket first: the docker client leaks one when it fails
-        client.images.get(TEST_IMAGE)
-    except Exception as exc:
-        if REQUIRE_DOCKER:
-            pytest.fail(f"a Docker engine with the image {TEST_IMAGE} is required (MLWS_REQUIRE_DOCKER=1): {exc}")
-        pytest.skip(f"no Docker engine with the image {TEST_IMAGE} (start one: bash .ci/docker-engine start): {exc}")
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -22,7 +22,8 @@ import pytest
 from jupyter_mlws import Dataset, Environment, Experiment, Model, NotebookRunConfig, Run, Workspace
 from jupyter_mlws.errors import InvalidArgumentError
 from tests.compute.conftest import TIMEOUT, JobKit, _job_processes, kit  # noqa: F401 (fixtures)
-from tests.compute.test_docker import BUILD_TIMEOUT, docker_target, engine  # noqa: F401 (fixtures)
+from tests.compute.test_docker import BUILD_TIMEOUT, docker_target  # noqa: F401 (fixtures)
+from tests.support.docker import engine  # noqa: F401 (fixtures)
 
 TRAIN_SCRIPT = """\
 import stat

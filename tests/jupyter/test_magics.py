@@ -15,7 +15,7 @@ from jupyter_mlws import Environment, Model, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.magics.magics import Table
 from jupyter_mlws.magics.params import typed_value
-from tests.compute.test_docker import TEST_IMAGE, engine  # noqa: F401 - the Docker engine fixture
+from tests.support.docker import TEST_IMAGE, engine  # noqa: F401 - the Docker engine fixture
 
 
 @pytest.fixture(scope="module")

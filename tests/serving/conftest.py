@@ -24,6 +24,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.docker import engine  # noqa: F401 - the Docker engine's session fixture
+
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60.0  # generous upper bound on a loaded 2-core machine
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +19,8 @@ import pytest
 
 from jupyter_mlws import ComputeTarget, DockerCompute, DockerWebservice, InferenceConfig, Model, Workspace
 from tests.serving.kit import cleanup, post, wait_until
+from tests.support.docker import TEST_IMAGE
 
-REQUIRE_DOCKER = os.environ.get("MLWS_REQUIRE_DOCKER") == "1"
-TEST_IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
 BUILD_TIMEOUT = 600.0  # the first image build installs the runtime with pip inside a container
 
 # A model the image's runtime can serve without extra packages: weights in JSON.
@@ -43,21 +41,6 @@ def run(raw_data):
     rows = json.loads(raw_data)["data"]
     return {"models": os.environ["MLWS_MODELS"], "predictions": [sum(w * x for w, x in zip(weights, r)) for r in rows]}
 """
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[Any]:
-    from jupyter_mlws.compute.docker import engine as connect
-
-    try:
-        client = connect({})
-        client.images.get(TEST_IMAGE)
-    except Exception as exc:
-        if REQUIRE_DOCKER:
-            pytest.fail(f"a Docker engine with the image {TEST_IMAGE} is required (MLWS_REQUIRE_DOCKER=1): {exc}")
-        pytest.skip(f"no Docker engine with the image {TEST_IMAGE} (start one: bash .ci/docker-engine start): {exc}")
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
