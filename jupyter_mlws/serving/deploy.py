@@ -20,12 +20,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.compute import ComputeTarget
 from ..core.environment import Environment, build_environment
 from ..core.interfaces.webservices import WebserviceRecord
+from ..core.model import Framework, Model
 from ..errors import InvalidArgumentError, MlwsError, NotFoundError, WebserviceException
 from .config import (
     DeploymentConfiguration,
@@ -58,7 +60,9 @@ __all__ = [
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
 SERVING_ENVIRONMENT = "mlws-serving"  # the environment of a Docker service deployed without one
-_SOURCE_IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkpoints", ".mlws", ".venv")
+MLFLOW_ENVIRONMENT = "mlws-serving-mlflow"  # a container serving one pickled model (no entry script)
+_MLFLOW_DISTRIBUTIONS = ("joblib", "numpy", "pandas", "scikit-learn")
+SOURCE_IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkpoints", ".mlws", ".venv")
 STOP_TIMEOUT_S = 40.0
 
 # Double fork: the launcher exits at once, the supervisor is re-parented to init in its own session.
@@ -68,6 +72,28 @@ _LAUNCHER = (
     "    os.setsid()\n"
     "    os.execv(sys.executable, [sys.executable, '-m', 'jupyter_mlws.serving.supervisor', sys.argv[1]])\n"
 )
+
+
+def mlflow_environment(framework: str | None = None, framework_version: str | None = None) -> Environment:
+    """The environment of a package that serves one pickled model with MLflow's request shapes: what
+    its scorer imports (joblib, numpy, pandas) and scikit-learn (unless the model names another
+    framework), at this machine's versions (the pickle was most likely made here) or the model's
+    ``model_framework_version``. v1 chose a no-code deployment's environment from the framework, too."""
+    env = Environment(MLFLOW_ENVIRONMENT)
+    pins = []
+    for name in _MLFLOW_DISTRIBUTIONS:
+        if name == "scikit-learn":
+            if framework not in (None, Framework.SCIKITLEARN):
+                continue
+            if framework_version:
+                pins.append(f"{name}=={framework_version}")
+                continue
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    env.python.pip_packages = pins
+    return env
 
 
 def service_folder(workspace: Workspace, name: str) -> ServiceFolder:
@@ -167,15 +193,24 @@ def model_variables(model_dir: str, models: list[str], service: str) -> dict[str
     }
 
 
+def mlflow_environment_of(workspace: Workspace, models: list[str]) -> Environment:
+    name, _, number = models[0].rpartition(":")
+    model = Model(workspace, name, int(number))
+    return mlflow_environment(model.model_framework, model.model_framework_version)
+
+
 def _build(
     workspace: Workspace,
     folder: ServiceFolder,
     inference: InferenceConfig,
     deployment: DeploymentConfiguration,
+    models: list[str],
 ) -> dict[str, Any]:
     """The environment's interpreter (local) or image (Docker), as ``service.json`` fields."""
     env = inference.environment
     if isinstance(deployment, DockerWebserviceDeploymentConfiguration):
+        if inference.entry_script is None and env is None:  # the container needs what the pickle needs
+            env = mlflow_environment_of(workspace, models)
         target, image = docker_environment_image(workspace, env, deployment.compute_target, folder.log_file, "deploy")
         return {
             "docker": {
@@ -214,7 +249,7 @@ def _prepare(
         model_dir = download_models(workspace, models, tmp / "models", str(final / "models"))
         source = tmp / "source"
         if inference.entry_script is not None:
-            shutil.copytree(Path(inference.source_directory).resolve(), source, ignore=_SOURCE_IGNORED, symlinks=True)
+            shutil.copytree(Path(inference.source_directory).resolve(), source, ignore=SOURCE_IGNORED, symlinks=True)
         else:
             source.mkdir(parents=True)
         env = inference.environment
@@ -362,7 +397,7 @@ def deploy(
         keys = {"primary": secrets.token_urlsafe(32), "secondary": secrets.token_urlsafe(32)}
         write_json(folder.keys_file, keys, 0o600)
         _log(folder, f"deploying {name}: models {', '.join(ids)}")
-        runtime = _build(workspace, folder, inference, deployment)
+        runtime = _build(workspace, folder, inference, deployment, ids)
         _prepare(workspace, folder, 1, ids, inference, deployment)
         write_json(folder.service_file, _service_fields(folder, 1, deployment, runtime))
         _start_supervisor(workspace, folder)
@@ -416,7 +451,7 @@ def update(
         )
     generation = record.generation + 1
     _log(folder, f"updating {name} to generation {generation}: models {', '.join(ids)}")
-    runtime = _build(workspace, folder, inference, deployment)
+    runtime = _build(workspace, folder, inference, deployment, ids)
     _prepare(workspace, folder, generation, ids, inference, deployment)
     config = {**deployment.to_dict(), "port": service.get("port")}
     write_json(folder.service_file, {**service, **runtime, "generation": generation})

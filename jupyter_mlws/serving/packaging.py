@@ -28,22 +28,22 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.environment import Environment
-from ..core.model import Framework, Model
 from ..errors import InvalidArgumentError, WebserviceException
 from .config import InferenceConfig
 from .deploy import (
     IMAGE_PYTHON,
     PACKAGE_MOUNT,
     SERVING_ENVIRONMENT,
+    SOURCE_IGNORED,
     check_models,
     docker_environment_image,
     download_models,
     log_line,
+    mlflow_environment_of,
     model_ids,
 )
 
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from ..core.compute import ComputeTarget
     from ..core.workspace import Workspace
 
-__all__ = ["APP_ROOT", "KEY_VARIABLE", "PORT", "ContainerRegistry", "ModelPackage", "mlflow_environment"]
+__all__ = ["APP_ROOT", "KEY_VARIABLE", "PORT", "ContainerRegistry", "ModelPackage"]
 
 APP_ROOT = "/var/azureml-app"
 MODELS_ROOT = f"{APP_ROOT}/azureml-models"
@@ -60,39 +60,14 @@ CONFIG_PATH = f"{APP_ROOT}/config.json"
 PORT = 5001
 KEY_VARIABLE = "MLWS_SERVICE_KEY"
 DEFAULT_LABEL = "latest"
-MLFLOW_ENVIRONMENT = "mlws-serving-mlflow"  # a package without an entry script (one pickled model)
-_MLFLOW_DISTRIBUTIONS = ("joblib", "numpy", "pandas", "scikit-learn")
 BUILD_TIMEOUT_S = 600
 _LOG_TAIL_LINES = 30
-_IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkpoints", ".mlws", ".venv")
 # Docker's reference grammar: [registry[:port]/]path-component(/path-component)*, tags 1-128 characters.
 _IMAGE_NAME = re.compile(
     r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
 _STEP_IMAGE = re.compile(r"^ ---> ([0-9a-f]{12,64})$", re.MULTILINE)
 _IMAGE_LABEL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-
-
-def mlflow_environment(framework: str | None = None, framework_version: str | None = None) -> Environment:
-    """The environment of a package that serves one pickled model with MLflow's request shapes: what
-    its scorer imports (joblib, numpy, pandas) and scikit-learn (unless the model names another
-    framework), at this machine's versions (the pickle was most likely made here) or the model's
-    ``model_framework_version``. v1 chose a no-code deployment's environment from the framework, too."""
-    env = Environment(MLFLOW_ENVIRONMENT)
-    pins = []
-    for name in _MLFLOW_DISTRIBUTIONS:
-        if name == "scikit-learn":
-            if framework not in (None, Framework.SCIKITLEARN):
-                continue
-            if framework_version:
-                pins.append(f"{name}=={framework_version}")
-                continue
-        try:
-            pins.append(f"{name}=={version(name)}")
-        except PackageNotFoundError:
-            pins.append(name)
-    env.python.pip_packages = pins
-    return env
 
 
 class ContainerRegistry:
@@ -155,9 +130,7 @@ class ModelPackage:
         check_models(inference, ids)
         environment = inference.environment
         if inference.entry_script is None:
-            name, _, number = ids[0].rpartition(":")
-            model = Model(workspace, name, int(number))
-            environment = mlflow_environment(model.model_framework, model.model_framework_version)
+            environment = mlflow_environment_of(workspace, ids)
         try:
             target = docker_target(workspace, None, then="package again")
         except InvalidArgumentError as exc:
@@ -259,11 +232,11 @@ class ModelPackage:
         source = context / "source"
         if self._inference.entry_script is not None:
             src = Path(self._inference.source_directory).resolve()
-            shutil.copytree(src, source, ignore=_IGNORED, symlinks=False)
+            shutil.copytree(src, source, ignore=SOURCE_IGNORED, symlinks=False)
         else:
             source.mkdir()
         package_dir = Path(__file__).resolve().parents[1]
-        shutil.copytree(package_dir, context / "mlws" / "jupyter_mlws", ignore=_IGNORED)
+        shutil.copytree(package_dir, context / "mlws" / "jupyter_mlws", ignore=SOURCE_IGNORED)
         config = self._worker_config(model_dir)
         (context / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         (context / "Dockerfile").write_text(self._dockerfile(model_dir), encoding="utf-8")

@@ -124,3 +124,19 @@ def test_a_docker_service_serves_updates_without_downtime_and_goes_away(engine: 
     svc.delete()
     assert containers(engine, "linear-docker") == []
     Model(ws, "linear", version=2).delete()  # the service no longer holds it
+
+
+def test_a_pickled_model_serves_in_docker_without_an_entry_script(engine: Any, ws: Workspace) -> None:
+    import pickle
+
+    from sklearn.linear_model import LinearRegression
+
+    path = Path(ws.root).parent / "linreg.pkl"
+    path.write_bytes(pickle.dumps(LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 2.0, 4.0])))
+    model = Model.register(ws, str(path), "linreg")
+    svc = Model.deploy(ws, "linreg-docker", [model], deployment_config=DockerWebservice.deploy_configuration())
+    svc.wait_for_deployment(timeout_sec=BUILD_TIMEOUT)  # its image has what the pickle needs (scikit-learn)
+    answer = svc.run({"instances": [[3.0]]})
+    assert [round(p, 6) for p in answer["predictions"]] == [6.0]
+    svc.delete()
+    assert containers(engine, "linreg-docker") == []

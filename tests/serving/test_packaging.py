@@ -33,7 +33,7 @@ from jupyter_mlws import (
     Workspace,
 )
 from jupyter_mlws.errors import InvalidArgumentError
-from jupyter_mlws.serving.packaging import mlflow_environment
+from jupyter_mlws.serving.deploy import mlflow_environment
 from tests.support.docker import TEST_IMAGE
 
 pytestmark = pytest.mark.docker
