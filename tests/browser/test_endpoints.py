@@ -5,7 +5,8 @@ lists it Healthy with its scoring URI, and its copy button copies the primary ke
 keys route). A click opens the service's page: its state, URI and models; the Test box posts a body
 through the server (with the primary key) and shows the reply with status 200 and its latency;
 requests sent meanwhile from Python show up in the latency, throughput and error-rate charts (drawn
-from the telemetry route, refreshed while the page is open); the service log is shown.
+from the telemetry route, refreshed while the page is open); the service log is shown. A second
+service deployed from Python appears in the section live, and leaves it once deleted.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.support.serving import SAMPLE_SCORE, deploy_linear
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
 NAME = "iris-svc"
+OTHER = "other-svc"
 ROW = f'[data-testid="mlws-endpoint-row"][data-name="{NAME}"]'
 PAGE = f'[data-testid="mlws-endpoint-page"][data-name="{NAME}"]'
 MEANWHILE = 5  # requests sent from Python while the page is open
@@ -122,6 +124,21 @@ def test_endpoints_flow(browser: Any, tmp_path: Path, lab_home: Path) -> None:
             view.locator('[data-testid="mlws-endpoint-test-reply"]').scroll_into_view_if_needed()
             view.evaluate("node => { node.scrollTop = 0; }")
             screenshot(page, "endpoint-page")
+
+            # The section follows the workspace live: a service deployed from Python appears, and goes
+            # once deleted (webservice.created / webservice.deleted events).
+            deploy_linear(ws, tmp_path / "scratch", OTHER)
+            other = page.locator(f'[data-testid="mlws-endpoint-row"][data-name="{OTHER}"]')
+            other.wait_for(timeout=TIMEOUT_MS)
+            page.wait_for_function(
+                "sel => document.querySelector(sel)?.dataset.state === 'Healthy'",
+                arg=f'[data-testid="mlws-endpoint-row"][data-name="{OTHER}"]',
+                timeout=TIMEOUT_MS,
+            )
+            Webservice(ws, OTHER).delete()
+            other.wait_for(state="detached", timeout=TIMEOUT_MS)
+            assert page.locator(ROW).count() == 1
     finally:
-        with contextlib.suppress(Exception):
-            Webservice(ws, NAME).delete()
+        for name in (NAME, OTHER):
+            with contextlib.suppress(Exception):
+                Webservice(ws, name).delete()
