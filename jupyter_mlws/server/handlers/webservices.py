@@ -19,7 +19,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from ...core.values import iso_utc
 from ...core.workspace import Workspace
 from ...errors import InvalidArgumentError, InvalidStateError
-from ...serving.views import DEFAULT_BUCKET_S, parse_since, telemetry_view
+from ...serving.views import DEFAULT_BUCKET_S, DEFAULT_WINDOW_S, parse_since, telemetry_view
 from ...serving.webservice import Webservice
 from ..base import MlwsHandler
 from ..serialize import empty_page
@@ -113,7 +113,7 @@ class WebserviceTelemetryHandler(MlwsHandler):
             service = _service(ws, name)
             # Validate the window (bucket count) before reading any row.
             telemetry_view((), since, bucket_s, now)
-            frame = service.get_telemetry(since=since)
+            frame = service.get_telemetry(since=now - DEFAULT_WINDOW_S if since is None else since)
             rows = frame.to_dict("records") if not frame.empty else []
             return {"name": name, **telemetry_view(rows, since, bucket_s, now)}
 
