@@ -8,12 +8,16 @@ export const EVENT_KINDS = [
   'run.status',
   'model.version.created',
   'dataset.version.created',
-  'activity.updated'
+  'activity.updated',
+  'webservice.created',
+  'webservice.updated',
+  'webservice.state',
+  'webservice.deleted'
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];
 
-/** One event: its kind and its JSON payload (run_id, experiment, status, name, version, kind, …). */
+/** One event: its kind and its JSON payload (run_id, experiment, status, name, version, kind, state, …). */
 export interface IWorkspaceEvent {
   kind: EventKind;
   data: Record<string, unknown>;

@@ -1,2 +1,3 @@
 import './base.css';
 import './pipelines.css';
+import './endpoints.css';

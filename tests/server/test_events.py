@@ -26,6 +26,10 @@ SCHEMAS = {
     "run.status": "RunStatusEvent",
     "model.version.created": "ModelVersionCreatedEvent",
     "dataset.version.created": "DatasetVersionCreatedEvent",
+    "webservice.created": "WebserviceEvent",
+    "webservice.updated": "WebserviceEvent",
+    "webservice.state": "WebserviceEvent",
+    "webservice.deleted": "WebserviceEvent",
 }
 WAIT = 30.0
 

@@ -51,10 +51,12 @@ from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
 from tests.support.jupyter_env import isolated_server_env
 from tests.support.pipelines import STEPS, fan_in_pipeline
+from tests.support.serving import deploy_linear
 
 MAX_EXAMPLES = 25  # per operation and strategy
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 NOT_FUZZED = {"/events"}  # an endless text/event-stream: tested directly
+SERVICE = "fuzz-svc"  # a real local web service: the webservices routes reach it (the Test route scores)
 
 
 @dataclass
@@ -82,6 +84,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     _seed_datasets(seed, root)
     pipeline_run = _seed_pipeline_run(seed, root)
     _seed_pipelines(seed)
+    service = deploy_linear(seed.ws, tmp_path / "serving", SERVICE)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -124,6 +127,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+        service.delete()
         stop_jobs(root)
 
 
@@ -213,6 +217,11 @@ def _pinned(path: str, seed: Seed, pipeline_run: str) -> list[dict[str, str]]:
         "/datasets/{name}/versions/{version}": [{"name": "iris"}, {"name": "iris", "version": "1"}, dataset],
         "/datasets/{name}/versions/{version}/preview": [{"name": "iris"}, dataset, {"name": "iris-files"}],
         "/pipeline-runs/{run_id}": [{"run_id": pipeline_run}, run],
+        "/webservices/{name}": [{"name": SERVICE}],
+        "/webservices/{name}/keys": [{"name": SERVICE}],
+        "/webservices/{name}/logs": [{"name": SERVICE}],
+        "/webservices/{name}/telemetry": [{"name": SERVICE}],
+        "/webservices/{name}/test": [{"name": SERVICE}],
     }.get(path, [])
 
 

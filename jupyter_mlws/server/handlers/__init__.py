@@ -9,8 +9,8 @@ against its ``components/schemas`` entry in openapi.yaml.
 
 How a new feature adds its routes:
 
-1. Write its handlers in its own module here (``webservices.py``,
-   ``sweeps.py`` and ``monitoring.py`` are waiting, empty). A handler module imports ``..base``,
+1. Write its handlers in its own module here (``sweeps.py`` and ``monitoring.py`` are waiting,
+   empty). A handler module imports ``..base``,
    ``..requests``, ``..serialize`` and the core, never another handler module nor ``stores``
    (tests/test_layering.py checks it).
 2. Describe each operation in ``openapi.yaml`` (and its request body under ``components/schemas``),
@@ -53,6 +53,14 @@ from .run_files import RunFileHandler, RunFilesHandler
 from .runs import RunCancelHandler, RunHandler, RunMetricsHandler, RunsHandler
 from .snapshots import RunSnapshotHandler, SnapshotsHandler
 from .submissions import SubmissionsHandler
+from .webservices import (
+    WebserviceHandler,
+    WebserviceKeysHandler,
+    WebserviceLogsHandler,
+    WebservicesHandler,
+    WebserviceTelemetryHandler,
+    WebserviceTestHandler,
+)
 from .workspace import WorkspaceHandler
 
 __all__ = ["API", "UnknownRouteHandler", "handlers"]
@@ -65,6 +73,7 @@ def handlers() -> list[tuple[str, type]]:
     run = rf"{API}/runs/(?P<run_id>[^/]+)"
     model = rf"{API}/models/(?P<name>[^/]+)"
     dataset_version = rf"{API}/datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)"
+    webservice = rf"{API}/webservices/(?P<name>[^/]+)"
     return [
         (rf"{API}/workspace", WorkspaceHandler),
         (rf"{API}/experiments", ExperimentsHandler),
@@ -102,6 +111,12 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{API}/pipeline-endpoints", PipelineEndpointsHandler),
         (rf"{API}/pipeline-endpoints/(?P<name>[^/]+)/runs", PipelineEndpointRunsHandler),
         (rf"{API}/schedules", SchedulesHandler),
+        (rf"{API}/webservices", WebservicesHandler),
+        (webservice, WebserviceHandler),
+        (rf"{webservice}/keys", WebserviceKeysHandler),
+        (rf"{webservice}/logs", WebserviceLogsHandler),
+        (rf"{webservice}/telemetry", WebserviceTelemetryHandler),
+        (rf"{webservice}/test", WebserviceTestHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),  # last: the JSON 404 for anything else
     ]

@@ -1,11 +1,10 @@
 /**
- * Endpoints (web services): an Endpoints section in the sidebar (deployed services and their
- * state) and an endpoint page (scoring URI, keys, logs, a test request, collected inputs).
- *
- * Wave 2 builds it here: pages and sidebar sections in this folder, each registered by a plugin of
- * this folder through `IMlwsPages` (see `../tokens.ts` and `../run/plugin.ts` for an example).
+ * Endpoints (web services): the sidebar's Endpoints section (`section.ts`: each deployed service
+ * with its state, scoring URI and a copy-key button, live) and the endpoint page (`page.ts`: state,
+ * URI, models, latency/throughput/error-rate charts from the telemetry route, a Test box and the
+ * service log), registered by `plugin.ts` through `IMlwsPages`. REST types come from the OpenAPI
+ * file (`api.ts`); the words and chart series are pure helpers (`format.ts`).
  */
-import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { endpointPagePlugin, endpointsSectionPlugin } from './plugin';
 
-/** The plugins of this feature (none yet). */
-export const plugins: JupyterFrontEndPlugin<void>[] = [];
+export const plugins = [endpointPagePlugin, endpointsSectionPlugin];
