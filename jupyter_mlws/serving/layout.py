@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ __all__ = [
     "ServiceFolder",
     "process_start",
     "read_json",
+    "unix_address",
     "write_json",
 ]
 
@@ -55,6 +57,25 @@ def read_json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+_SUN_PATH_MAX = 107  # sun_path holds 108 bytes with its terminating NUL
+
+
+@contextlib.contextmanager
+def unix_address(path: str | os.PathLike[str]) -> Iterator[str]:
+    """An address for the Unix socket at ``path`` that fits in sun_path: the path itself, or when it
+    is too long (a workspace deep in a home folder) ``/proc/self/fd/<fd>/<name>`` through a descriptor
+    of its folder, which Linux resolves as the path (no ``chdir``: it would move every thread)."""
+    path = os.fspath(path)
+    if len(os.fsencode(path)) <= _SUN_PATH_MAX:
+        yield path
+        return
+    fd = os.open(os.path.dirname(path), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        yield f"/proc/self/fd/{fd}/{os.path.basename(path)}"
+    finally:
+        os.close(fd)
 
 
 def process_start(pid: int) -> int | None:

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .layout import MAX_LOG_BYTES, ServiceFolder, process_start, read_json, write_json
+from .layout import MAX_LOG_BYTES, ServiceFolder, process_start, read_json, unix_address, write_json
 
 __all__ = ["main"]
 
@@ -175,7 +175,8 @@ class Supervisor:
         control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
-            control.bind(str(path))
+            with unix_address(path) as address:
+                control.bind(address)
         finally:
             os.umask(old)
         control.listen(16)

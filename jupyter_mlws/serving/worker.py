@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from jupyter_mlws.serving.capture import CaptureWriter
+from jupyter_mlws.serving.layout import unix_address
 from jupyter_mlws.serving.protocol import KEEP_ALIVE_S, HttpProtocol, response_head
 from jupyter_mlws.serving.schema import swagger_document
 from jupyter_mlws.serving.scoring import EntryScriptScorer, MlflowScorer, RequestError, Scorer
@@ -470,7 +471,8 @@ def receive_listener(control_path: str, timeout: float = 60.0) -> tuple[socket.s
     """Connect to the supervisor's control socket and receive the listening socket (SCM_RIGHTS)."""
     control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     control.settimeout(timeout)
-    control.connect(control_path)
+    with unix_address(control_path) as address:
+        control.connect(address)
     _, fds, _, _ = socket.recv_fds(control, 16, 1)
     if not fds:
         raise RuntimeError(f"the supervisor at {control_path} sent no listening socket")
@@ -483,7 +485,8 @@ def report_failure(control_path: str, error: str) -> None:
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
             control.settimeout(5.0)
-            control.connect(control_path)
+            with unix_address(control_path) as address:
+                control.connect(address)
             control.sendall(json.dumps({"event": "failed", "error": error}).encode() + b"\n")
             control.shutdown(socket.SHUT_WR)
             with contextlib.suppress(OSError):  # let the supervisor finish its side (it may send the fd)

@@ -298,3 +298,16 @@ def test_deploying_checks_its_arguments(ws: Workspace, root: Path) -> None:
     with pytest.raises(InvalidArgumentError, match="sample_rate"):
         LocalWebservice.deploy_configuration(data_collection_sample_rate=2)
     assert [s.name for s in Webservice.list(ws)] == ["iris-svc"]  # nothing half-made was left
+
+
+def test_a_workspace_deep_in_the_file_system_serves_too(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    workspace = make_workspace(deep)
+    try:
+        svc = Model.deploy(workspace, "deep-svc", [Model(workspace, "iris")], inference(deep))
+        assert len(str(svc._folder.control_socket)) > 108  # longer than a Unix socket address may be
+        svc.wait_for_deployment(timeout_sec=60)
+        assert svc.run(body())["predictions"] == [0, 2]
+    finally:
+        cleanup(workspace)
