@@ -3,7 +3,7 @@
 Run from the repository root, with one command (as root: it installs ``wrk`` with apt-get when missing, and
 creates the peers' virtual environments when missing or when their requirements file changed)::
 
-    python benchmarks/bench_serving.py            # about 6 minutes (3 rounds, 5 s per measurement)
+    python benchmarks/bench_serving.py            # about 8 minutes (3 rounds, 5 s per measurement)
     python benchmarks/bench_serving.py --quick    # smoke run: 1 round, 1 s per measurement, about a minute
 
 Servers (each a process tree of its own, started and stopped by the script, on 127.0.0.1 and free ports):
@@ -446,7 +446,7 @@ def predictions_of(body: bytes) -> list[Any]:
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 30.0) -> tuple[int, bytes]:
     parts = urllib.parse.urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=timeout)
     try:
         conn.request("POST", parts.path, body=body, headers={"Content-Type": "application/json", **headers})
         response = conn.getresponse()
@@ -460,7 +460,7 @@ def answers_correctly(url: str, body: bytes, headers: dict[str, str], expected: 
         status, answer = post(url, body, headers, timeout=10)
     except OSError:
         return False
-    return status == 200 and predictions_of(answer) == expected
+    return status == 200 and _checks(lambda body: predictions_of(body) == expected, answer)
 
 
 def cold_start(peer: Peer, ctx: Context, body: bytes, expected: list[int]) -> tuple[Running, float]:
@@ -482,7 +482,9 @@ def cold_start(peer: Peer, ctx: Context, body: bytes, expected: list[int]) -> tu
 
 
 # -- load with wrk ------------------------------------------------------------------------------------------------
-def run_wrk(wrk: str, url: str, body_file: Path, headers: dict[str, str], connections: int, seconds: float) -> dict:
+def run_wrk(
+    wrk: str, url: str, body_file: Path, headers: dict[str, str], connections: int, seconds: float
+) -> dict[str, Any]:
     """One wrk run (1 thread, ``connections`` keep-alive connections); its summary plus its own CPU seconds."""
     env = {**os.environ, "BODY_FILE": str(body_file), "AUTHORIZATION": headers.get("Authorization", "")}
     # wrk takes whole seconds
@@ -530,6 +532,13 @@ def measure_cell(wrk: str, running: Running, body_file: Path, connections: int, 
 
 
 # -- update under load --------------------------------------------------------------------------------------------
+def _checks(check: Callable[[bytes], bool], answer: bytes) -> bool:
+    try:
+        return bool(check(answer))
+    except (ValueError, KeyError, IndexError, TypeError):  # not JSON, or not the expected shape
+        return False
+
+
 def load_during_update(
     url: str,
     body: bytes,
@@ -562,7 +571,7 @@ def load_during_update(
         conn: http.client.HTTPConnection | None = None
         while not stop.is_set():
             if conn is None:
-                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+                conn = http.client.HTTPConnection(parts.hostname or HOST, parts.port, timeout=timeout)
             t0 = time.perf_counter()
             reason = None
             try:
@@ -571,7 +580,7 @@ def load_during_update(
                 answer = response.read()
                 if not 200 <= response.status < 300:
                     reason = f"HTTP {response.status}"
-                elif check is not None and not check(answer):
+                elif check is not None and not _checks(check, answer):
                     reason = "wrong answer"
             except (OSError, http.client.HTTPException) as exc:
                 reason = type(exc).__name__
@@ -742,9 +751,10 @@ def summarize(result: PeerResult) -> dict[str, Any]:
         samples = getattr(result, name)
         out[name] = median(samples)
         out[f"{name}_samples"] = samples
+    out["other_cpu_share_median"] = median([c["other_cpu_share"] for cs in result.cells.values() for c in cs])
     out["cells"] = {}
     for key, samples in result.cells.items():
-        cell = {name: median([c[name] for c in samples]) for name in samples[0] if name != "cpus"}
+        cell: dict[str, Any] = {name: median([c[name] for c in samples]) for name in samples[0] if name != "cpus"}
         cell["errors"] = sum(c["errors"] for c in samples)
         cell["requests_per_s_samples"] = [c["requests_per_s"] for c in samples]
         cell["p99_ms_samples"] = [c["p99_ms"] for c in samples]
@@ -949,18 +959,22 @@ def print_tables(p: dict[str, Any], s: Settings) -> None:
                     f"{c['server_cpu_ms_per_request']:.2f} ms |"
                 )
     print()
-    print("| Server | Cold start | Processes | RSS after start | RSS after load (PSS) | RSS vs MLflow | RSS vs floor |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| Server | Cold start | Processes | RSS after start | RSS after load (PSS) | RSS vs MLflow | RSS vs floor "
+        "| Other processes' CPU meanwhile |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for server in servers.values():
         if not server["available"]:
-            print(f"| {server['label']} | not available | | | | | |")
+            print(f"| {server['label']} | not available | | | | | | |")
             continue
         print(
             f"| {server['label']} | {server['cold_start_s']:.2f} s | {server['processes']:g} | "
             f"{server['rss_idle_mb']:,.0f} MB | "
             f"{server['rss_loaded_mb']:,.0f} MB ({server['pss_loaded_mb']:,.0f} MB) | "
             f"{_ratio(server['rss_loaded_mb'], base_mlflow.get('rss_loaded_mb'))} | "
-            f"{_ratio(server['rss_loaded_mb'], base_floor.get('rss_loaded_mb'))} |"
+            f"{_ratio(server['rss_loaded_mb'], base_floor.get('rss_loaded_mb'))} | "
+            f"{server['other_cpu_share_median'] * 100:.0f}% of one CPU |"
         )
     client, noise = p["client"], p["noise"]
     print()
