@@ -17,7 +17,6 @@ import os
 import time
 from typing import TYPE_CHECKING
 
-from ..errors import MlwsError
 from . import deploy as deployer
 from .inputs import publish_capture
 from .layout import ServiceFolder
@@ -49,13 +48,15 @@ def _watch(workspace: Workspace, folder: ServiceFolder) -> None:
     key = str(folder.root)
     if folder.supervisor_alive():
         _restarts.pop(key, None)
-    elif state.get("state") not in ("Failed", "Stopped") and state:
+    elif state and state.get("state") != "Failed":
+        # Killed, or stopped by a shutdown (SIGTERM: "Stopped"); a deleted service has no service
+        # file any more, and a failed deployment stays failed until it is deployed again.
         now = time.monotonic()
         due, backoff = _restarts.get(key, (0.0, 1.0))
         if now >= due:
+            _restarts[key] = (now + backoff, min(backoff * 2, RESTART_BACKOFF_MAX_S))  # even if this fails
             log.warning("restarting the supervisor of web service %s", folder.name)
             deployer.start_supervisor(workspace, folder)
-            _restarts[key] = (now + backoff, min(backoff * 2, RESTART_BACKOFF_MAX_S))
     value = state.get("state")
     if isinstance(value, str):
         workspace.metadata.set_webservice_state(folder.name, value, state.get("error"))
@@ -74,6 +75,6 @@ def agent_task(workspace: Workspace) -> bool:
                 if now - _published.get(key, 0.0) >= interval:
                     _published[key] = now
                     publish_capture(workspace, folder)
-        except MlwsError as exc:
-            log.warning("web service %s: %s", record.name, exc)
+        except Exception as exc:  # one broken service must not keep the others unwatched
+            log.warning("web service %s: %s: %s", record.name, type(exc).__name__, exc)
     return bool(records)

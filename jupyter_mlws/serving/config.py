@@ -34,9 +34,9 @@ def validate_service_name(name: object) -> str:
 
 class InferenceConfig:
     """How a model is served: an entry script with ``init()`` and ``run(raw_data)`` in
-    ``source_directory``, run by ``environment`` (None: the deploying interpreter on this machine; in
-    Docker an image from the target's default base image). v1's other arguments described images
-    built in Azure; they are refused with what to use instead."""
+    ``source_directory`` (default: the entry script's folder), run by ``environment`` (None: the
+    deploying interpreter on this machine; in Docker an image from the target's default base image).
+    v1's other arguments described images built in Azure; they are refused with what to use instead."""
 
     def __init__(
         self,
@@ -78,6 +78,10 @@ class InferenceConfig:
             raise InvalidArgumentError(f"entry_script must be a path to a .py file, got {entry_script!r}")
         if environment is not None and not hasattr(environment, "definition"):
             raise InvalidArgumentError(f"environment must be an Environment, got {type(environment).__name__}")
+        if entry_script is not None and source_directory is None:
+            # Only the entry script's own folder is copied (not the whole working directory).
+            script = Path(entry_script)
+            source_directory, entry_script = script.parent, script.name
         self.entry_script = entry_script
         self.source_directory = os.fspath(source_directory) if source_directory is not None else "."
         self.environment = environment

@@ -12,6 +12,7 @@ worker's ``config.json`` is written; the folder appears complete or not at all (
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import secrets
 import shutil
@@ -19,7 +20,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ __all__ = [
     "download_models",
     "model_dir_of",
     "model_variables",
+    "reload",
     "remove",
     "service_folder",
     "update",
@@ -63,6 +65,24 @@ SERVING_ENVIRONMENT = "mlws-serving"  # the environment of a Docker service depl
 MLFLOW_ENVIRONMENT = "mlws-serving-mlflow"  # a container serving one pickled model (no entry script)
 _MLFLOW_DISTRIBUTIONS = ("joblib", "numpy", "pandas", "scikit-learn")
 SOURCE_IGNORED = shutil.ignore_patterns(".git", "__pycache__", "*.pyc", ".ipynb_checkpoints", ".mlws", ".venv")
+
+
+def copy_source(source: Path, target: Path) -> None:
+    """Copy a service's source folder: without caches, version control and workspaces, and without
+    what a link leads to outside the folder (an image must not carry ``data -> ~/...``)."""
+    root = source.resolve()
+
+    def ignored(folder: str, names: list[str]) -> set[str]:
+        skipped = set(SOURCE_IGNORED(folder, names))
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(root, target, ignore=ignored, symlinks=False)
+
+
 STOP_TIMEOUT_S = 40.0
 
 # Double fork: the launcher exits at once, the supervisor is re-parented to init in its own session.
@@ -249,7 +269,7 @@ def _prepare(
         model_dir = download_models(workspace, models, tmp / "models", str(final / "models"))
         source = tmp / "source"
         if inference.entry_script is not None:
-            shutil.copytree(Path(inference.source_directory).resolve(), source, ignore=SOURCE_IGNORED, symlinks=True)
+            copy_source(Path(inference.source_directory), source)
         else:
             source.mkdir(parents=True)
         env = inference.environment
@@ -344,7 +364,7 @@ def check_models(inference: InferenceConfig, models: list[str]) -> None:
         )
 
 
-def deploy(
+def _deploy(
     workspace: Workspace,
     name: str,
     models: Any,
@@ -372,9 +392,10 @@ def deploy(
                 f"Webservice(ws, {name!r}).update(...), or delete it first"
             )
         if existing.compute_type == compute_type and deployment.port in (None, 0, existing.config.get("port")):
-            update(workspace, name, ids, inference, deployment)
-            return
-        remove(workspace, name)
+            if service_folder(workspace, name).supervisor_alive():
+                _update(workspace, name, ids, inference, deployment)
+                return
+        _remove(workspace, name)  # another kind, another port, or nothing running: deploy afresh
     folder = service_folder(workspace, name)
     now = time.time()
     record = WebserviceRecord(
@@ -411,7 +432,7 @@ def deploy(
         print(f"Deploying {name} ({compute_type}); the service log: {folder.log_file}")
 
 
-def update(
+def _update(
     workspace: Workspace,
     name: str,
     models: list[str] | None,
@@ -431,8 +452,8 @@ def update(
             "deploy again"
         )
     ids = list(record.models) if models is None else model_ids(workspace, models)
-    if inference is None:
-        inference = _inference_of(workspace, record)
+    if inference is None:  # the serving code again (not what its source folder holds now)
+        inference = _inference_of(workspace, record, folder.generation_dir(record.generation) / "source")
     elif not isinstance(inference, InferenceConfig):
         raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
     elif inference.entry_script is not None:
@@ -449,7 +470,7 @@ def update(
             f"the port of web service {name!r} cannot change on update ({service.get('port')} → {deployment.port}); "
             "delete it and deploy again"
         )
-    generation = record.generation + 1
+    generation = _next_generation(folder, record.generation)
     _log(folder, f"updating {name} to generation {generation}: models {', '.join(ids)}")
     runtime = _build(workspace, folder, inference, deployment, ids)
     _prepare(workspace, folder, generation, ids, inference, deployment)
@@ -497,14 +518,89 @@ def _wait_for_switch(folder: ServiceFolder, name: str, generation: int, timeout:
     raise WebserviceException(f"the update of {name!r} did not finish within {timeout:g} s; see get_logs()")
 
 
-def _inference_of(workspace: Workspace, record: WebserviceRecord) -> InferenceConfig:
-    """The service's inference configuration again (its environment by name and version)."""
+@contextlib.contextmanager
+def _service_lock(workspace: Workspace, name: str) -> Iterator[None]:
+    """One deployment change of a service at a time, across processes (two updates would take the same
+    generation; a delete must not race a deploy)."""
+    folder = Path(workspace.path) / "services"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def deploy(
+    workspace: Workspace,
+    name: str,
+    models: Any,
+    inference_config: InferenceConfig | None = None,
+    deployment_config: Any = None,
+    overwrite: bool = False,
+    show_output: bool = False,
+) -> None:
+    """Record and start a new service (with ``overwrite`` an existing one is updated in place when it
+    runs with the same kind and port, else replaced); returns once its supervisor runs, before the
+    worker is ready."""
+    name = validate_service_name(name)
+    with _service_lock(workspace, name):
+        _deploy(workspace, name, models, inference_config, deployment_config, overwrite, show_output)
+
+
+def update(
+    workspace: Workspace,
+    name: str,
+    models: list[str] | None,
+    inference: InferenceConfig | None,
+    deployment: DeploymentConfiguration | None,
+    timeout: float = 180.0,
+) -> None:
+    """Deploy the next generation beside the serving one and wait for the switch (or its failure,
+    raised with the traceback; the old generation then goes on serving)."""
+    with _service_lock(workspace, name):
+        _update(workspace, name, models, inference, deployment, timeout)
+
+
+def reload(workspace: Workspace, name: str) -> None:
+    """The service's code again from the source folder it was deployed from, with the same models."""
+    with _service_lock(workspace, name):
+        record = workspace.metadata.get_webservice(name)
+        _update(workspace, name, None, _inference_of(workspace, record), None)
+
+
+def remove(workspace: Workspace, name: str) -> None:
+    """Stop the service, forget it (its models may be deleted again) and remove its files. The
+    captured inputs stay: they are a dataset of the workspace."""
+    with _service_lock(workspace, name):
+        _remove(workspace, name)
+
+
+def _inference_of(workspace: Workspace, record: WebserviceRecord, source: Path | None = None) -> InferenceConfig:
+    """The service's inference configuration again (its environment by name and version), its code
+    from ``source`` (default: the source folder it was deployed from)."""
     saved = dict(record.inference)
     env = saved.get("environment")
     environment = Environment.get(workspace, env["name"], env.get("version")) if env else None
     return InferenceConfig(
-        entry_script=saved.get("entry_script"), source_directory=saved.get("source_directory"), environment=environment
+        entry_script=saved.get("entry_script"),
+        source_directory=str(source) if source is not None else saved.get("source_directory"),
+        environment=environment,
     )
+
+
+def _next_generation(folder: ServiceFolder, recorded: int) -> int:
+    """A number no earlier attempt used (a failed update's number is not given out again: its state
+    must never be mistaken for the next attempt's)."""
+    used = [recorded, int(folder.service().get("generation") or 0)]
+    update = folder.state().get("update")
+    if isinstance(update, dict) and isinstance(update.get("generation"), int):
+        used.append(update["generation"])
+    for path in folder.root.glob("gen-*"):
+        with contextlib.suppress(ValueError):
+            used.append(int(path.name[4:]))
+    return max(used) + 1
 
 
 def _forget_old_generations(folder: ServiceFolder, serving: int) -> None:
@@ -532,7 +628,7 @@ def stop(folder: ServiceFolder, timeout: float = STOP_TIMEOUT_S) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def remove(workspace: Workspace, name: str) -> None:
+def _remove(workspace: Workspace, name: str) -> None:
     """Stop the service, forget it (its models may be deleted again) and remove its files. The
     captured inputs stay: they are a dataset of the workspace."""
     store = workspace.metadata

@@ -40,6 +40,7 @@ from .deploy import (
     SERVING_ENVIRONMENT,
     SOURCE_IGNORED,
     check_models,
+    copy_source,
     docker_environment_image,
     download_models,
     log_line,
@@ -232,7 +233,7 @@ class ModelPackage:
         source = context / "source"
         if self._inference.entry_script is not None:
             src = Path(self._inference.source_directory).resolve()
-            shutil.copytree(src, source, ignore=SOURCE_IGNORED, symlinks=False)
+            copy_source(Path(src), source)
         else:
             source.mkdir()
         package_dir = Path(__file__).resolve().parents[1]

@@ -41,7 +41,7 @@ from .layout import MAX_LOG_BYTES, ServiceFolder, process_start, read_json, unix
 __all__ = ["main"]
 
 READY_TIMEOUT_S = 120.0  # a worker's init() may load a big model
-DRAIN_TIMEOUT_S = 35.0  # a draining worker gets this long (it gives up itself after 30 s)
+DRAIN_TIMEOUT_S = 35.0  # a draining worker gets at least this long (it gives up itself after 30 s)
 BACKOFF_MAX_S = 30.0
 STABLE_AFTER_S = 60.0  # serving this long resets the back-off
 CONTAINER_LABEL = "mlws.service"
@@ -72,6 +72,7 @@ class Worker:
         self.draining = False
         self.started = time.monotonic()
         self.drain_started = 0.0
+        self.drain_timeout = DRAIN_TIMEOUT_S  # longer for a generation whose requests may run longer
         self.error: str | None = None
 
     @property
@@ -112,8 +113,10 @@ class Worker:
             elif self.container is not None:
                 self.container.remove(force=True)
 
-    def cleanup(self) -> None:
+    def cleanup(self, sel: selectors.BaseSelector) -> None:
         if self.conn is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                sel.unregister(self.conn)  # its descriptor number goes to the next connection
             with contextlib.suppress(OSError):
                 self.conn.close()
             self.conn = None
@@ -194,6 +197,9 @@ class Supervisor:
     def start_worker(self, generation: int) -> None:
         worker = Worker(generation)
         config = self.folder.generation_dir(generation) / "config.json"
+        timeout = (read_json(config) or {}).get("request_timeout_s")
+        if isinstance(timeout, int | float):
+            worker.drain_timeout = max(DRAIN_TIMEOUT_S, float(timeout) + 10.0)
         control = str(self.folder.control_socket)
         argv = ["-m", "jupyter_mlws.serving.worker", "--config", str(config), "--control", control]
         try:
@@ -342,6 +348,8 @@ class Supervisor:
             return
         worker.ready = True
         self.pending = None
+        self.restart_at = None  # a restart of the old generation (its worker died meanwhile) is moot
+        self.restart_generation = worker.generation
         old = self.current
         self.current = worker
         self.healthy_generations.add(worker.generation)
@@ -353,6 +361,14 @@ class Supervisor:
         self.write_state(state="Healthy", generation=worker.generation, error=None, update=update)
         if old is not None:
             self.drain(old)
+
+    def discard(self, worker: Worker) -> None:
+        """Stop a worker that was not ready: drained if it may have taken connections already."""
+        if worker.conn is not None:
+            self.drain(worker)
+        else:
+            worker.kill()
+            worker.cleanup(self.sel)
 
     def drain(self, worker: Worker) -> None:
         _log(f"draining {worker.label}")
@@ -366,7 +382,7 @@ class Supervisor:
         self.pending = None
         error = worker.error or self._exit_error(worker)
         worker.kill()
-        worker.cleanup()
+        worker.cleanup(self.sel)
         update = self.state.get("update")
         if self.current is not None:  # an update that failed: the old generation goes on serving
             _log(f"generation {worker.generation} failed; generation {self.current.generation} goes on serving")
@@ -415,7 +431,7 @@ class Supervisor:
         current = self.current
         if current is not None and current.conn is None and current.exited():
             _log(f"{current.label} died (exit code {current.exit_code()})")
-            current.cleanup()
+            current.cleanup(self.sel)
             self.current = None
             if not self.stopping:
                 self.schedule_restart(f"the worker exited with code {current.exit_code()}", current.generation)
@@ -424,9 +440,9 @@ class Supervisor:
         for worker in list(self.draining):
             if worker.exited():
                 _log(f"{worker.label} drained")
-                worker.cleanup()
+                worker.cleanup(self.sel)
                 self.draining.remove(worker)
-            elif now - worker.drain_started > DRAIN_TIMEOUT_S:
+            elif now - worker.drain_started > worker.drain_timeout:
                 worker.kill()
         if self.restart_at is not None and now >= self.restart_at and self.pending is None and not self.stopping:
             self.restart_at = None
@@ -444,15 +460,23 @@ class Supervisor:
 
     def reload(self) -> None:
         """SIGHUP: ``service.json`` may name a new generation."""
-        self.service = self.folder.service()
-        generation = int(self.service.get("generation", 1))
-        serving = self.current.generation if self.current is not None else None
-        if generation in (serving, self.pending.generation if self.pending else None):
-            return
-        if self.pending is not None:  # superseded before it was ready
-            self.pending.kill()
-            self.pending.cleanup()
+        service = self.folder.service()
+        if not service.get("generation"):
+            return  # being deleted: the SIGTERM follows
+        self.service = service
+        generation = int(service["generation"])
+        pending = self.pending
+        if pending is not None and pending.generation != generation:
+            # Superseded, or the update was given up (timed out, interrupted): it must not take over.
+            _log(f"generation {pending.generation} is no longer wanted")
             self.pending = None
+            update = self.state.get("update")
+            if isinstance(update, dict) and update.get("generation") == pending.generation:
+                self.write_state(update={**update, "status": "failed", "error": "given up"})
+            self.discard(pending)
+        serving = self.current.generation if self.current is not None else None
+        if generation == serving or (self.pending is not None and self.pending.generation == generation):
+            return
         _log(f"update to generation {generation}")
         self.restart_at = None
         self.write_state(update={"generation": generation, "status": "running", "error": None})
@@ -462,6 +486,8 @@ class Supervisor:
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self) -> int:
+        if not self.service.get("generation") or not self.folder.root.is_dir():
+            return 0  # deleted (or never deployed): nothing to serve
         self.folder.create()
         lock = os.open(self.folder.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         try:
@@ -521,21 +547,21 @@ class Supervisor:
             self.sel.unregister(self.control)
             self.control.close()
         if self.pending is not None:
-            self.pending.kill()
-            self.pending.cleanup()
+            self.discard(self.pending)
+            self.pending = None
         workers = [w for w in (self.current,) if w is not None]
         for worker in workers:
             self.drain(worker)
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        deadline = time.monotonic() + max((w.drain_timeout for w in self.draining), default=DRAIN_TIMEOUT_S)
         while self.draining and time.monotonic() < deadline:
             for worker in list(self.draining):
                 if worker.exited():
-                    worker.cleanup()
+                    worker.cleanup(self.sel)
                     self.draining.remove(worker)
             time.sleep(0.05)
         for worker in self.draining:
             worker.kill()
-            worker.cleanup()
+            worker.cleanup(self.sel)
         if self.listen is not None:
             self.listen.close()
         with contextlib.suppress(OSError):  # the folder may be gone

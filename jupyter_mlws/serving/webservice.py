@@ -148,8 +148,8 @@ class Webservice:
         if value == "Failed":
             return "Failed", state.get("error")
         if not self._folder.supervisor_alive():
-            if value is None and self._folder.log_file.exists() and time.time() - self._record.updated_time < 15:
-                return "Transitioning", None  # the supervisor is starting
+            if value is None and _written_within(self._folder.log_file, 15.0):
+                return "Transitioning", None  # being built, or the supervisor is starting
             return "Unhealthy", state.get("error") or "the service's supervisor is not running"
         return str(value or "Transitioning"), state.get("error")
 
@@ -336,20 +336,24 @@ class Webservice:
     def update(
         self,
         models: Any = None,
-        inference_config: InferenceConfig | None = None,
+        image_config: Any = None,
         deployment_config: Any = None,
+        wait: bool = True,
+        inference_config: InferenceConfig | None = None,
         tags: dict[str, str] | None = None,
         properties: dict[str, str] | None = None,
         description: str | None = None,
-        **unsupported: Any,
     ) -> None:
         """Deploy new models and/or a new inference configuration without downtime: the new version
         starts beside the old, is health-checked, takes the traffic, and the old drains. Returns once
-        the switch is made; a new version that fails raises (the old one goes on serving)."""
-        if unsupported:
-            raise InvalidArgumentError(f"update() does not take {sorted(unsupported)} here")
+        the switch is made (``wait`` is v1's; the switch is always waited for); a new version that
+        fails raises (the old one goes on serving). ``models`` alone keeps the serving code."""
+        if image_config is not None:
+            raise InvalidArgumentError(
+                "image_config described an image built by Azure ML; pass inference_config=InferenceConfig(...) instead"
+            )
         if tags is not None or properties is not None or description is not None:
-            record = self._record
+            record = _record(self.workspace, self.name)  # what runs now, not what this object last saw
             self.workspace.metadata.update_webservice(
                 self.name,
                 generation=record.generation,
@@ -379,6 +383,12 @@ class LocalWebservice(Webservice):
     outlives the kernel and the Jupyter server and is restarted if it crashes."""
 
     _compute_type = "Local"
+
+    def reload(self, wait: bool = False) -> None:
+        """v1: serve the entry script and the files of the source folder as they are now (a new
+        generation of the same models, switched without downtime)."""
+        deployer.reload(self.workspace, self.name)
+        self.update_deployment_state()
 
     @staticmethod
     def deploy_configuration(
@@ -467,6 +477,13 @@ def _matches(values: Any, wanted: Any, what: str) -> bool:
         else:
             raise InvalidArgumentError(f"{what} must be a list of keys or [key, value] pairs, got {wanted!r}")
     return True
+
+
+def _written_within(path: Any, seconds: float) -> bool:
+    try:
+        return bool(time.time() - path.stat().st_mtime < seconds)
+    except OSError:
+        return False
 
 
 def _last_deployment_offset(path: Any) -> int:

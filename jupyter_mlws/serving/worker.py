@@ -384,7 +384,8 @@ class ScoringServer:
         if self.on_drain is not None:
             self.on_drain()
         loop = asyncio.get_running_loop()
-        loop.call_later(DRAIN_LIMIT_S, self.finish)
+        # A request may run up to its timeout: the drain waits for that (an update drops no long request).
+        loop.call_later(max(DRAIN_LIMIT_S, self.timeout + 5.0), self.finish)
         if not self.connections:
             self.finish()
 

@@ -5,8 +5,10 @@ One workspace per module; services are deployed by the tests and deleted at the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +31,8 @@ from jupyter_mlws import (
 from jupyter_mlws.compute.agent import stop as stop_agent
 from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from jupyter_mlws.server.sweeper import JobSweeper
-from tests.serving.kit import ROWS, body, children, cleanup, kill, make_workspace, post, wait_until
+from jupyter_mlws.serving import deploy as deployer
+from tests.serving.kit import ROWS, SCORE, body, children, cleanup, kill, make_workspace, post, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +209,63 @@ def test_a_failed_update_leaves_the_serving_version_and_its_record(svc: Webservi
         Model(ws, "iris", version=2).delete()
 
 
+def slow_source(root: Path, seconds: float) -> InferenceConfig:
+    """The service's entry script with an ``init()`` that takes ``seconds`` longer."""
+    folder = root / f"slow-{seconds:g}"
+    if not folder.exists():
+        folder.mkdir()
+        (folder / "score.py").write_text(f"import time\ntime.sleep({seconds})\n" + SCORE)
+    return InferenceConfig(entry_script="score.py", source_directory=str(folder))
+
+
+def worker_of(supervisor: int, generation: int) -> int | None:
+    for pid in children(supervisor):
+        with contextlib.suppress(OSError):
+            if f"gen-{generation}/".encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                return pid
+    return None
+
+
+def test_an_update_given_up_never_takes_over_and_its_number_is_not_reused(
+    svc: Webservice, ws: Workspace, root: Path
+) -> None:
+    svc.update_deployment_state()
+    serving = svc.generation
+    with pytest.raises(WebserviceException, match=r"did not finish within 0\.5 s"):
+        deployer.update(ws, "iris-svc", None, slow_source(root, 2.0), None, timeout=0.5)
+    time.sleep(3.5)  # the given-up worker would have been ready by now
+    assert svc._folder.state()["generation"] == serving and svc.state == "Healthy"
+    svc.update_deployment_state()
+    assert svc.generation == serving and svc.run(body())["models"] == "iris:2"
+    svc.update(models=[Model(ws, "iris", version=2)])  # a retry goes through, under a new number
+    assert svc.generation > serving + 1 and svc._folder.state()["generation"] == svc.generation
+
+
+def test_a_crash_of_the_old_worker_during_an_update_does_not_undo_it(
+    svc: Webservice, ws: Workspace, root: Path
+) -> None:
+    svc.update_deployment_state()
+    old, supervisor = svc.generation, svc._folder.state()["pid"]
+    updating = threading.Thread(target=svc.update, kwargs={"inference_config": slow_source(root, 1.5)})
+    updating.start()
+    victim = wait_until(lambda: len(children(supervisor)) == 2 and worker_of(supervisor, old), what="the new worker")
+    kill(victim)
+    updating.join(60)
+    new = svc._folder.state()["generation"]
+    assert new > old
+    time.sleep(2.5)  # past the back-off a restart of the old generation would have waited
+    assert svc._folder.state()["generation"] == new and svc.state == "Healthy"
+    assert worker_of(supervisor, old) is None and svc.run(body())["predictions"] == [0, 2]
+
+
+def test_tags_set_through_an_older_object_keep_what_runs(svc: Webservice, ws: Workspace) -> None:
+    stale = Webservice(ws, "iris-svc")
+    svc.update(models=[Model(ws, "iris", version=2)])
+    stale.update(tags={"stage": "prod"})
+    fresh = Webservice(ws, "iris-svc")
+    assert fresh.tags == {"stage": "prod"} and fresh.generation == svc._folder.state()["generation"]
+
+
 def test_a_crashed_worker_is_restarted(svc: Webservice) -> None:
     supervisor = svc._folder.state()["pid"]
     (worker,) = wait_until(lambda: len(children(supervisor)) == 1 and children(supervisor), what="one worker")
@@ -229,8 +289,9 @@ def test_the_service_outlives_its_deployer_its_supervisor_and_the_agent(ws: Work
     svc = Webservice(ws, "kernel-svc")  # the deploying "kernel" has exited
     assert svc.run(body())["predictions"] == [0, 2]
     port, supervisor = svc.port, svc._folder.state()["pid"]
-    stop_agent(ws)  # as after a reboot: no agent, and the supervisor dies (its worker drains and exits)
-    kill(supervisor)
+    stop_agent(ws)  # as after a reboot: no agent, and the supervisor was stopped (its worker drained)
+    os.kill(supervisor, signal.SIGTERM)
+    wait_until(lambda: svc._folder.state().get("state") == "Stopped", what="the supervisor to stop")
     JobSweeper(lambda: ws).sweep()  # what a Jupyter server opened on the workspace does every 10 s
     wait_until(lambda: svc._folder.state().get("pid") not in (None, supervisor), what="a new supervisor")
     wait_until(lambda: svc.state == "Healthy", what="the service to come back")
