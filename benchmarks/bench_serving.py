@@ -14,9 +14,10 @@ Servers (each a process tree of its own, started and stopped by the script, on 1
    ``POST /v2/models/bench/infer`` (one FP64 tensor of shape [rows, 8]);
 3. the floor: uvicorn (uvloop + httptools, no access log) running ``serving_floor.py``, a bare ASGI app that
    parses ``{"data": rows}`` with orjson, calls ``model.predict`` and answers the predictions as JSON;
-4. ours (jupyter-mlws ``Model.deploy`` to a ``LocalWebservice``), two variants: an entry script, and no code
-   with MLflow's ``dataframe_split`` shape. Not built yet: ``start_ours`` raises ``NotImplementedError`` and
-   its rows say "not available" (see ``start_ours`` for the intended call).
+4. ours (jupyter-mlws ``Model.deploy`` to a ``LocalWebservice``, with this interpreter), two variants: an
+   entry script (``{"data": rows}``, parsed with orjson as the floor does), and no code: the pickled model
+   deployed with ``inference_config=None``, asked with MLflow's ``dataframe_split`` shape.
+   Its cold start runs from the ``Model.deploy`` call (the model registered beforehand) to the first answer.
 
 Each peer lives in a virtual environment of its own (``--venv-root``, default ``/tmp``: ``bench-mlflow``,
 ``bench-mlserver``, ``bench-floor``), pinned in ``benchmarks/requirements-serving-*.txt``; every one pins
@@ -37,9 +38,9 @@ Figures are medians over ``--repeats`` rounds. Throughput ratios are given again
 The table is printed as markdown; the figures go to ``benchmarks/results/serving.json``.
 
 "Update under load" (``load_during_update``): 32 keep-alive clients (threads) post for N seconds while an
-``update()`` callable runs in the middle; it reports requests sent, answered (2xx, correct) and failed. Ours
-will update a deployed service there; until then it is shown on the floor with a plain restart on the same port
-(stop the process, start a new one), which is what a server without in-place updates does.
+``update()`` callable runs in the middle; it reports requests sent, answered (2xx, correct) and failed: ours
+with ``service.update(models=[...])``, and the floor with a plain restart on the same port (stop the process,
+start a new one), which is what a server without in-place updates does.
 """
 
 from __future__ import annotations
@@ -335,11 +336,11 @@ def start_floor(ctx: Context, port: int) -> Running:
 
 # The entry script of ours (variant 1): the model pickled by serving_model.py, predict on json.loads(raw)["data"].
 SCORE_PY = """\
-import json
 import os
 import pickle
 
 import numpy as np
+import orjson  # the floor's JSON parser (the stdlib's json.loads takes 8x longer on 100 rows)
 
 
 def init():
@@ -349,65 +350,121 @@ def init():
 
 
 def run(raw):
-    return model.predict(np.asarray(json.loads(raw)["data"], dtype=np.float64)).tolist()
+    return model.predict(np.asarray(orjson.loads(raw)["data"], dtype=np.float64)).tolist()
 """
 
 
-def start_ours(model_path: Path, port: int) -> tuple[list[int], str, dict[str, str]]:
-    """Ours with an entry script: ``(process ids, scoring_uri, headers)`` of a deployed ``LocalWebservice``.
-
-    Not built yet. The intended call, once ``Model.deploy`` lands (the names as the v1 API has them; the
-    environment can be the floor's venv, which has scikit-learn, as a user-managed interpreter)::
-
-        ws = Workspace.create(model_path.parent / "ws")
-        model = Model.register(ws, model_path=str(model_path / "model.pkl"), model_name="bench")
-        src = model_path.parent / "src"; src.mkdir(exist_ok=True); (src / "score.py").write_text(SCORE_PY)
-        env = Environment("bench-floor")
-        env.python.user_managed_dependencies = True
-        env.python.interpreter_path = str(FLOOR_PYTHON)  # /tmp/bench-floor/bin/python
-        inference_config = InferenceConfig(entry_script="score.py", source_directory=str(src), environment=env)
-        service = Model.deploy(ws, "bench", [model], inference_config,
-                               LocalWebservice.deploy_configuration(port=port))
-        service.wait_for_deployment()
-        key = service.get_keys()[0]
-        return service_pids(service), service.scoring_uri, {"Authorization": f"Bearer {key}"}
-
-    The body is ``{"data": rows}`` (``bodies/data-N.json``), the answer the list of predictions.
-    """
-    raise NotImplementedError("jupyter-mlws Model.deploy / LocalWebservice is not built yet")
+# Ours is set up once per run, outside every timing: its workspace, the registered models, the entry script.
+_OURS: dict[str, Any] = {}
 
 
-def start_ours_mlflow(model_path: Path, port: int) -> tuple[list[int], str, dict[str, str]]:
-    """Ours without code: the MLflow model deployed with ``inference_config=None``, MLflow's request shape.
+def ours_setup(model_path: Path) -> dict[str, Any]:
+    if not _OURS:
+        from jupyter_mlws import Model, Workspace
 
-    Intended call::
+        ws = Workspace.create(model_path.parent / "ours-ws")
+        _OURS["ws"] = ws
+        _OURS["model"] = Model.register(ws, model_path=str(model_path / "model.pkl"), model_name="bench")
+        # MLflow 3 saves scikit-learn models as skops files; ours serves pickles (what v1 registered): the
+        # same model's pickle, asked with MLflow's dataframe_split shape.
+        _OURS["mlflow"] = Model.register(ws, model_path=str(model_path / "model.pkl"), model_name="bench-mlflow")
+        src = model_path.parent / "ours-src"
+        src.mkdir(exist_ok=True)
+        (src / "score.py").write_text(SCORE_PY)
+        _OURS["src"] = src
+    return _OURS
 
-        model = Model.register(ws, model_path=str(model_path / "mlflow-model"), model_name="bench-mlflow")
-        service = Model.deploy(ws, "bench-mlflow", [model], None, LocalWebservice.deploy_configuration(port=port))
-        service.wait_for_deployment()
-        return service_pids(service), service.scoring_uri, {"Authorization": f"Bearer {service.get_keys()[0]}"}
 
-    The body is MLflow's ``{"dataframe_split": {"columns": [...], "data": rows}}``.
-    """
-    raise NotImplementedError("jupyter-mlws Model.deploy with inference_config=None is not built yet")
+@dataclass
+class OursRunning(Running):
+    """A deployed service: stopped by ``service.delete()`` (its workers drain, its files go)."""
+
+    service: Any = None
+
+    def alive(self) -> bool:
+        return bool(self.service.state != "Failed")
+
+    def tail(self, lines: int = 30) -> str:
+        return str(self.service.get_logs(lines))
+
+    def stop(self) -> None:
+        self.service.delete()
 
 
-def as_running(name: str, start: Callable[[], tuple[list[int], str, dict[str, str]]]) -> Running:
-    """A ``start_ours*`` answer as a ``Running``; ``NotImplementedError`` makes the rows "not available"."""
+def _deployed(name: str, service: Any, port: int) -> Running:
+    """``Model.deploy`` returns before the service answers: its supervisor (the root of its process
+    tree) is known within milliseconds, and the cold start's clock keeps running until it answers."""
+    from jupyter_mlws.serving.deploy import service_folder
+
+    folder = service_folder(service.workspace, service.name)
+    deadline = time.monotonic() + 10
+    while not isinstance(folder.state().get("pid"), int):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name}: no supervisor started:\n{service.get_logs(30)}")
+        time.sleep(0.005)
+    headers = {"Authorization": f"Bearer {service.get_keys()[0]}"}
+    return OursRunning(name, [folder.state()["pid"]], f"http://{HOST}:{port}/score", headers, service=service)
+
+
+def start_ours(model_path: Path, port: int, python: Path) -> Running:
+    """Ours with an entry script: ``Model.deploy`` of a ``LocalWebservice`` whose environment is the floor's
+    interpreter (user-managed: the same libraries as the floor, so the same memory for the same model),
+    asked with ``{"data": rows}``, answering the list of predictions."""
+    from jupyter_mlws import Environment, InferenceConfig, LocalWebservice, Model
+
+    ours = ours_setup(model_path)
+    env = Environment("bench-floor")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = str(python)
+    config = InferenceConfig(entry_script="score.py", source_directory=str(ours["src"]), environment=env)
+    service = Model.deploy(
+        ours["ws"], f"bench-{port}", [ours["model"]], config, LocalWebservice.deploy_configuration(port=port)
+    )
+    return _deployed("ours", service, port)
+
+
+def start_ours_mlflow(model_path: Path, port: int) -> Running:
+    """Ours without code: the pickled model deployed with ``inference_config=None``, MLflow's request shape.
+    It runs with the deploying interpreter (this one), whose pandas and pyarrow scikit-learn loads too."""
+    from jupyter_mlws import LocalWebservice, Model
+
+    ours = ours_setup(model_path)
+    service = Model.deploy(
+        ours["ws"], f"bench-mlflow-{port}", [ours["mlflow"]], None, LocalWebservice.deploy_configuration(port=port)
+    )
+    return _deployed("ours_mlflow", service, port)
+
+
+def update_ours(ctx: Context, s: Settings, expected: list[int]) -> dict[str, Any]:
+    """The update section on ours: ``service.update(models=[...])`` (a new generation, switched without
+    downtime) under 32 keep-alive clients."""
+    from jupyter_mlws import Model
+
+    body = (ctx.model / "bodies" / "data-1.json").read_bytes()
+    ours = next(p for p in PEERS if p.key == "ours")
+    running, _ = cold_start(ours, ctx, body, expected)
+    assert isinstance(running, OursRunning)
+    service = running.service
     try:
-        pids, uri, headers = start()
-    except NotImplementedError as exc:
-        raise NotAvailableError(str(exc)) from exc
-    return Running(name, list(pids), uri, dict(headers))
+        return load_during_update(
+            running.url,
+            body,
+            running.headers,
+            lambda: service.update(models=[Model(service.workspace, "bench")]),
+            seconds=s.update_seconds,
+            check=lambda answer: predictions_of(answer) == expected,
+        )
+    finally:
+        running.stop()
 
 
 # The names start_ours / start_ours_mlflow are looked up at call time: a test or a later session can swap them.
 def run_ours(ctx: Context, port: int) -> Running:
-    return as_running("ours", lambda: start_ours(ctx.model, port))
+    return start_ours(ctx.model, port, ctx.pythons["floor"])
 
 
 def run_ours_mlflow(ctx: Context, port: int) -> Running:
-    return as_running("ours_mlflow", lambda: start_ours_mlflow(ctx.model, port))
+    return start_ours_mlflow(ctx.model, port)
 
 
 @dataclass(frozen=True)
@@ -839,10 +896,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             say(f"update under load: 32 clients for {s.update_seconds:g} s, the floor restarted in the middle")
             update["floor_restart"] = update_demo_floor_restart(ctx, s, expected["1"])
             say(f"  {update['floor_restart']}")
-            # Ours, once services update in place: deploy as in start_ours, then e.g.
-            #   load_during_update(service.scoring_uri, body, {"Authorization": f"Bearer {key}"},
-            #                      lambda: service.update(models=[model_v2]), seconds=s.update_seconds)
-            update["ours"] = {"available": False, "reason": "jupyter-mlws webservice update is not built yet"}
+        if not args.no_update and "ours" in results and results["ours"].available:
+            say(f"update under load: 32 clients for {s.update_seconds:g} s, ours updated in the middle")
+            update["ours"] = update_ours(ctx, s, expected["1"])
+            say(f"  {update['ours']}")
         if "floor" in pythons and results.get("floor") and results["floor"].available:
             say("client check: the floor at 8 clients x 1 row, loaded by Python threads instead of wrk")
             client_check = python_client_check(ctx, s, expected["1"])
