@@ -67,6 +67,7 @@ class HttpProtocol(asyncio.Protocol):
         "body_size",
         "busy",
         "closed",
+        "continue_expected",
         "discarding",
         "handler",
         "idle_since",
@@ -90,6 +91,7 @@ class HttpProtocol(asyncio.Protocol):
         self.busy = False
         self.closed = False
         self.discarding = False
+        self.continue_expected = False
         self.started = 0.0
         self.started_perf = 0.0
         self.idle_since = time.monotonic()
@@ -133,6 +135,7 @@ class HttpProtocol(asyncio.Protocol):
         self.body = []
         self.body_size = 0
         self.discarding = False
+        self.continue_expected = False
         self.started = time.time()
         self.started_perf = time.perf_counter()
 
@@ -152,10 +155,15 @@ class HttpProtocol(asyncio.Protocol):
                 self.discarding = True
         elif name == b"x-request-id" and 0 < len(value) <= 128 and not value.translate(None, _ID_CHARS):
             self.request_id = value
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.continue_expected = True
 
     def on_headers_complete(self) -> None:
         if self.discarding and not self.closed:
             self.handler.too_large(self)  # answered before the body is read; the body is dropped
+        elif self.continue_expected and self.transport is not None and not self.closed:
+            # curl asks before sending a body over 1 KB, and waits a second for this unless answered.
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, chunk: bytes) -> None:
         self.body_size += len(chunk)

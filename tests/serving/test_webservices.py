@@ -372,3 +372,21 @@ def test_a_workspace_deep_in_the_file_system_serves_too(tmp_path: Path) -> None:
         assert svc.run(body())["predictions"] == [0, 2]
     finally:
         cleanup(workspace)
+
+
+def test_a_client_that_expects_100_continue_is_told_to_go_on(svc: Webservice) -> None:
+    payload = body().encode()
+    head = (
+        f"POST /score HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {svc.get_keys()[0]}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", svc.port), timeout=10) as conn:  # type: ignore[arg-type]
+        conn.sendall(head.encode())
+        assert conn.recv(64).startswith(b"HTTP/1.1 100 Continue\r\n\r\n")  # before the body is sent (as curl waits)
+        conn.sendall(payload)
+        reply = b""
+        while b"predictions" not in reply:
+            chunk = conn.recv(4096)
+            assert chunk, reply
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200 OK")
