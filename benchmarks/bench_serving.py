@@ -1065,6 +1065,8 @@ def print_tables(p: dict[str, Any], s: Settings) -> None:
             if not u.get("available", True):
                 print(f"| {label} | not available: {u['reason']} | | | | | |")
                 continue
+            if u.get("update_error"):
+                label += f" — the update raised {u['update_error']}"
             reasons = ", ".join(f"{k} {v}" for k, v in u["failure_reasons"].items()) or "—"
             window = (
                 "—"

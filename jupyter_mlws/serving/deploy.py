@@ -12,6 +12,7 @@ worker's ``config.json`` is written; the folder appears complete or not at all (
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import os
 import secrets
@@ -356,6 +357,17 @@ def _configurations(
     return inference, deployment
 
 
+def _with_registered_environment(workspace: Workspace, inference: InferenceConfig) -> InferenceConfig:
+    """The configuration with its environment registered (versioned by content, as v1's deploy does): the
+    record names it by name and version, so a later update without an inference config rebuilds it."""
+    env = inference.environment
+    if env is None or getattr(env, "version", None) is not None:
+        return inference
+    registered = copy.copy(inference)
+    registered.environment = env.register(workspace)
+    return registered
+
+
 def check_models(inference: InferenceConfig, models: list[str]) -> None:
     if inference.entry_script is None and len(models) != 1:
         raise InvalidArgumentError(
@@ -377,6 +389,7 @@ def _deploy(
     ``overwrite``); returns once its supervisor runs, before the worker is ready."""
     name = validate_service_name(name)
     inference, deployment = _configurations(inference_config, deployment_config)
+    inference = _with_registered_environment(workspace, inference)
     ids = model_ids(workspace, models)
     check_models(inference, ids)
     store = workspace.metadata
@@ -456,8 +469,10 @@ def _update(
         inference = _inference_of(workspace, record, folder.generation_dir(record.generation) / "source")
     elif not isinstance(inference, InferenceConfig):
         raise InvalidArgumentError(f"inference_config must be an InferenceConfig, got {type(inference).__name__}")
-    elif inference.entry_script is not None:
-        inference.script_path()
+    else:
+        if inference.entry_script is not None:
+            inference.script_path()
+        inference = _with_registered_environment(workspace, inference)
     check_models(inference, ids)
     if deployment is None:
         docker = record.compute_type == "docker"

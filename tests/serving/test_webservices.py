@@ -21,6 +21,7 @@ import pytest
 
 from jupyter_mlws import (
     Dataset,
+    Environment,
     InferenceConfig,
     LocalWebservice,
     Model,
@@ -329,6 +330,19 @@ def test_a_port_in_use_fails_the_deployment_naming_the_port(ws: Workspace, root:
         )
         with pytest.raises(WebserviceException, match=f"port {port} is already in use"):
             svc.wait_for_deployment(timeout_sec=60)
+    svc.delete()
+
+
+def test_a_service_in_an_unregistered_environment_updates_its_models(ws: Workspace, root: Path) -> None:
+    env = Environment("serving-here")  # registered by the deployment (as v1 does), so an update finds it
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = sys.executable
+    config = InferenceConfig(entry_script="score.py", source_directory=str(root / "src"), environment=env)
+    svc = Model.deploy(ws, "env-svc", [Model(ws, "iris", version=2)], config)
+    svc.wait_for_deployment(timeout_sec=60)
+    assert svc._record.inference["environment"] == {"name": "serving-here", "version": 1}
+    svc.update(models=[Model(ws, "iris", version=2)])
+    assert svc.generation == 2 and svc.run(body())["models"] == "iris:2"
     svc.delete()
 
 
