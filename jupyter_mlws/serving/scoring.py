@@ -32,6 +32,7 @@ class Scorer:
 
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
+    what = "the scoring script"  # what raised, in an error answer and the log
 
     def score(self, body: bytes, payload: Any) -> Any:
         raise NotImplementedError
@@ -110,6 +111,7 @@ class MlflowScorer(Scorer):
 
     input_schema = MLFLOW_INPUT_SCHEMA
     output_schema = MLFLOW_OUTPUT_SCHEMA
+    what = "the model's predict()"
 
     def __init__(self, model_dir: str) -> None:
         os.environ["MLWS_MODEL_DIR"] = model_dir

@@ -286,11 +286,11 @@ class ScoringServer:
         except ScoringTimeout:
             cid = rid.decode("latin-1")
             _log(f"request {cid}: run() took longer than {self.timeout:g} s and was interrupted")
-            return 504, _error(f"the scoring script took longer than {self.timeout:g} s", cid), _JSON
+            return 504, _error(f"{self.scorer.what} took longer than {self.timeout:g} s", cid), _JSON
         except (Exception, SystemExit):
             cid = rid.decode("latin-1")
-            _log(f"request {cid}: the scoring script raised (correlation id {cid})\n{traceback.format_exc()}")
-            return 500, _error("the scoring script raised an error; see the service log", cid), _JSON
+            _log(f"request {cid}: {self.scorer.what} raised (correlation id {cid})\n{traceback.format_exc()}")
+            return 500, _error(f"{self.scorer.what} raised an error; see the service log", cid), _JSON
         if self.capture is not None and self.capture.sampled():
             try:
                 self.capture.add(rid.decode("latin-1"), conn.started, payload, reply)
