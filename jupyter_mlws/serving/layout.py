@@ -91,6 +91,28 @@ def process_start(pid: int) -> int | None:
     return int(fields[19])
 
 
+def _last_lines(path: Path, count: int) -> list[str]:
+    """The last ``count`` lines of a file, reading from its end (a log of megabytes is not read whole
+    for a page's tail)."""
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            chunk = 64 << 10
+            while True:
+                start = max(0, size - chunk)
+                f.seek(start)
+                data = f.read(size - start)
+                if start == 0 or data.count(b"\n") > count:
+                    break
+                chunk *= 4
+    except OSError:
+        return []
+    lines = data.decode("utf-8", "replace").splitlines(keepends=True)
+    if start > 0:
+        lines = lines[1:]  # the first may be cut
+    return lines[-count:] if count > 0 else []
+
+
 class ServiceFolder:
     """The files of one service."""
 
@@ -171,9 +193,5 @@ class ServiceFolder:
         for path in (self.log_file, self.log_file.with_name("service.log.1")):
             if len(lines) >= num_lines:
                 break
-            try:
-                text = path.read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                continue
-            lines = text.splitlines(keepends=True) + lines
+            lines = _last_lines(path, num_lines - len(lines)) + lines
         return "".join(lines[-num_lines:]) if num_lines > 0 else ""

@@ -86,8 +86,10 @@ class Worker:
         if self.container is not None:
             try:
                 self.container.reload()
-            except Exception:
-                return True  # removed under us
+            except Exception as exc:
+                # Removed under us; any other engine error is a hiccup, not an exit (a draining container
+                # must not be removed because one status read failed).
+                return type(exc).__name__ == "NotFound"
             return bool(self.container.status in ("exited", "dead"))
         return True
 
@@ -463,6 +465,8 @@ class Supervisor:
         service = self.folder.service()
         if not service.get("generation"):
             return  # being deleted: the SIGTERM follows
+        if (service.get("docker") or {}).get("host") != (self.service.get("docker") or {}).get("host"):
+            self._docker = None  # another engine (compute_target changed): connect anew
         self.service = service
         generation = int(service["generation"])
         pending = self.pending
