@@ -67,6 +67,7 @@ class EntryScriptScorer(Scorer):
             init()
         self.run = run
         self.decorated = False
+        self.open_ended = False
         if "inference_schema" in sys.modules:  # only a script that imported it can be decorated
             from inference_schema.schema_util import get_input_schema, get_output_schema, is_schema_decorated
 
@@ -74,7 +75,9 @@ class EntryScriptScorer(Scorer):
                 self.decorated = True
                 self.input_schema = get_input_schema(run) or None
                 self.output_schema = get_output_schema(run) or None
-                self.parameters = [p for p in inspect.signature(run).parameters if p not in ("args", "kwargs")]
+                signature = inspect.signature(run).parameters
+                self.parameters = [p for p in signature if p not in ("args", "kwargs")]
+                self.open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.values())
 
     def score(self, body: bytes, payload: Any) -> Any:
         if self.decorated:
@@ -82,6 +85,12 @@ class EntryScriptScorer(Scorer):
                 raise RequestError(
                     "the request body must be a JSON object whose keys are run()'s parameters: "
                     + ", ".join(self.parameters)
+                )
+            unknown = [] if self.open_ended else sorted(set(payload) - set(self.parameters))
+            if unknown:
+                raise RequestError(
+                    f"run() has no parameter {', '.join(map(repr, unknown))}; the request body's keys must be "
+                    "among: " + ", ".join(self.parameters)
                 )
             return self.run(**payload)
         return self.run(body.decode("utf-8"))

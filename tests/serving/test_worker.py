@@ -327,6 +327,8 @@ def test_a_schema_decorated_run_is_called_with_the_body_keys_and_describes_swagg
         assert (reply.status, reply.json()) == (200, [6.0, 14.0])  # numpy out, JSON back
         wrong = call(sup.port, "POST", "/score", [[1.0, 2.0]])
         assert wrong.status == 400 and "data, scale" in wrong.json()["error"]["message"]
+        unknown = call(sup.port, "POST", "/score", {"data": [[1.0, 2.0]], "sacle": 2})
+        assert unknown.status == 400 and "no parameter 'sacle'" in unknown.json()["error"]["message"]
         doc = call(sup.port, "GET", "/swagger.json").json()
         service_input = doc["definitions"]["ServiceInput"]
         assert set(service_input["properties"]) == {"data", "scale"}
