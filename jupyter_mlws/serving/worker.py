@@ -438,6 +438,9 @@ async def serve(
         loop.add_reader(control.fileno(), control_readable)
         _send_event(control, {"event": "ready", "pid": os.getpid()})
     _log(f"serving {config.service} generation {config.generation} on {_address(sock)}")
+    if server.keys is None:
+        hint = f" (set {config.key_env} to require one)" if config.key_env else ""
+        _log(f"warning: no key is required to score{hint}; anyone who reaches {_address(sock)} can call it")
     try:
         await server.done
     finally:
