@@ -45,6 +45,7 @@ async def test_workspace(api: Api, seed: Seed, jp_root_dir: Path) -> None:
     assert data["artifact_store"]
     assert "script-jobs" in data["capabilities"]
     assert "notebook-jobs" in data["capabilities"]
+    assert {"datasets", "pipelines", "webservices"} <= set(data["capabilities"])
     assert data["default_compute_target"] == "local"
     assert [t["name"] for t in data["compute_targets"]] == ["local"]
 

@@ -21,6 +21,9 @@ CAPABILITIES = [
     "model-registry",
     "environments",
     "activities",
+    "datasets",
+    "pipelines",
+    "webservices",
 ]
 
 
