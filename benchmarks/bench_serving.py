@@ -16,7 +16,8 @@ Servers (each a process tree of its own, started and stopped by the script, on 1
    parses ``{"data": rows}`` with orjson, calls ``model.predict`` and answers the predictions as JSON;
 4. ours (jupyter-mlws ``Model.deploy`` to a ``LocalWebservice``, with this interpreter), two variants: an
    entry script (``{"data": rows}``, parsed with orjson as the floor does), and no code: the pickled model
-   deployed with ``inference_config=None``, asked with MLflow's ``dataframe_split`` shape.
+   deployed without an entry script, asked with MLflow's ``dataframe_split`` shape. Both run with the
+   floor's interpreter (a user-managed environment), so with the same libraries.
    Its cold start runs from the ``Model.deploy`` call (the model registered beforehand) to the first answer.
 
 Each peer lives in a virtual environment of its own (``--venv-root``, default ``/tmp``: ``bench-mlflow``,
@@ -406,16 +407,24 @@ def _deployed(name: str, service: Any, port: int) -> Running:
     return OursRunning(name, [folder.state()["pid"]], f"http://{HOST}:{port}/score", headers, service=service)
 
 
+def floor_environment(python: Path) -> Any:
+    """The floor's interpreter as a user-managed environment: ours runs with the floor's very libraries."""
+    from jupyter_mlws import Environment
+
+    env = Environment("bench-floor")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = str(python)
+    return env
+
+
 def start_ours(model_path: Path, port: int, python: Path) -> Running:
     """Ours with an entry script: ``Model.deploy`` of a ``LocalWebservice`` whose environment is the floor's
     interpreter (user-managed: the same libraries as the floor, so the same memory for the same model),
     asked with ``{"data": rows}``, answering the list of predictions."""
-    from jupyter_mlws import Environment, InferenceConfig, LocalWebservice, Model
+    from jupyter_mlws import InferenceConfig, LocalWebservice, Model
 
     ours = ours_setup(model_path)
-    env = Environment("bench-floor")
-    env.python.user_managed_dependencies = True
-    env.python.interpreter_path = str(python)
+    env = floor_environment(python)
     config = InferenceConfig(entry_script="score.py", source_directory=str(ours["src"]), environment=env)
     service = Model.deploy(
         ours["ws"], f"bench-{port}", [ours["model"]], config, LocalWebservice.deploy_configuration(port=port)
@@ -423,14 +432,16 @@ def start_ours(model_path: Path, port: int, python: Path) -> Running:
     return _deployed("ours", service, port)
 
 
-def start_ours_mlflow(model_path: Path, port: int) -> Running:
-    """Ours without code: the pickled model deployed with ``inference_config=None``, MLflow's request shape.
-    It runs with the deploying interpreter (this one), whose pandas and pyarrow scikit-learn loads too."""
-    from jupyter_mlws import LocalWebservice, Model
+def start_ours_mlflow(model_path: Path, port: int, python: Path) -> Running:
+    """Ours without code: the pickled model deployed without an entry script, asked with MLflow's request
+    shape, on the floor's interpreter (the same libraries as the floor; no pandas: the model was fitted on an
+    array, so no DataFrame is built)."""
+    from jupyter_mlws import InferenceConfig, LocalWebservice, Model
 
     ours = ours_setup(model_path)
+    config = InferenceConfig(environment=floor_environment(python))
     service = Model.deploy(
-        ours["ws"], f"bench-mlflow-{port}", [ours["mlflow"]], None, LocalWebservice.deploy_configuration(port=port)
+        ours["ws"], f"bench-mlflow-{port}", [ours["mlflow"]], config, LocalWebservice.deploy_configuration(port=port)
     )
     return _deployed("ours_mlflow", service, port)
 
@@ -464,7 +475,7 @@ def run_ours(ctx: Context, port: int) -> Running:
 
 
 def run_ours_mlflow(ctx: Context, port: int) -> Running:
-    return start_ours_mlflow(ctx.model, port)
+    return start_ours_mlflow(ctx.model, port, ctx.pythons["floor"])
 
 
 @dataclass(frozen=True)

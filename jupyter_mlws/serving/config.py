@@ -69,11 +69,6 @@ class InferenceConfig:
                 )
         if enable_gpu:
             raise InvalidArgumentError("InferenceConfig(enable_gpu=True) is not available: services run on CPU here")
-        if entry_script is None and environment is not None:
-            raise InvalidArgumentError(
-                "InferenceConfig(environment=...) needs an entry_script; leave both out to serve a pickled model "
-                "with MLflow's request shapes"
-            )
         if entry_script is not None and (not isinstance(entry_script, str) or not entry_script.strip()):
             raise InvalidArgumentError(f"entry_script must be a path to a .py file, got {entry_script!r}")
         if environment is not None and not hasattr(environment, "definition"):

@@ -130,7 +130,7 @@ class ModelPackage:
         ids = model_ids(workspace, models)
         check_models(inference, ids)
         environment = inference.environment
-        if inference.entry_script is None:
+        if inference.entry_script is None and environment is None:  # what the pickle needs
             environment = mlflow_environment_of(workspace, ids)
         try:
             target = docker_target(workspace, None, then="package again")

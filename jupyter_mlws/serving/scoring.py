@@ -136,16 +136,22 @@ class MlflowScorer(Scorer):
         if not callable(getattr(self.model, "predict", None)):
             raise TypeError(f"the model in {path} ({type(self.model).__name__}) has no predict() method")
         import numpy
-        import pandas
 
         self._np = numpy
-        self._pd = pandas
         names = getattr(self.model, "feature_names_in_", None)
         self.feature_names = [str(n) for n in names] if names is not None else None
 
+    @property
+    def _pd(self) -> Any:
+        """pandas, imported on first need (a DataFrame to build): a model fitted on a bare array and asked
+        with arrays is served without it, in an interpreter that need not have it."""
+        import pandas
+
+        return pandas
+
     def model_input(self, payload: Any) -> Any:
         """MLflow's request shapes to what ``predict`` takes: a DataFrame, or an array for tensors."""
-        pd, np = self._pd, self._np
+        np = self._np
         keys = [k for k in MLFLOW_KEYS if isinstance(payload, dict) and k in payload]
         if len(keys) != 1:
             accepted = ", ".join(MLFLOW_KEYS)
@@ -162,19 +168,19 @@ class MlflowScorer(Scorer):
                     # A model fitted on a bare array turns a DataFrame into one anyway: skip building it
                     # (most of a small request's time).
                     return np.asarray(value["data"])
-                return pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
+                return self._pd.DataFrame(value["data"], columns=value.get("columns"), index=value.get("index"))
             if key == "dataframe_records":
                 if not isinstance(value, list):
                     raise RequestError("dataframe_records must be a list of row objects")
-                return pd.DataFrame.from_records(value)
+                return self._pd.DataFrame.from_records(value)
             if key == "instances":
                 if not isinstance(value, list):
                     raise RequestError("instances must be a list")
                 if value and all(isinstance(row, dict) for row in value):
-                    return pd.DataFrame.from_records(value)  # named tensors, one object per instance
+                    return self._pd.DataFrame.from_records(value)  # named tensors, one object per instance
                 return self._array(np.asarray(value))
             if isinstance(value, dict):
-                return pd.DataFrame(value)  # named tensors in columnar form
+                return self._pd.DataFrame(value)  # named tensors in columnar form
             return self._array(np.asarray(value))
         except RequestError:
             raise
@@ -188,16 +194,16 @@ class MlflowScorer(Scorer):
         return array
 
     def score(self, body: bytes, payload: Any) -> Any:
-        pd = self._pd
         data = self.model_input(payload)
+        pd = sys.modules.get("pandas")  # no pandas loaded: no DataFrame in or out either
         names = self.feature_names
-        if names is not None and isinstance(data, pd.DataFrame) and list(data.columns) != names:
+        if pd is not None and names is not None and isinstance(data, pd.DataFrame) and list(data.columns) != names:
             if set(names) <= set(data.columns):
                 data = data[names]  # columns by name, as MLflow's schema enforcement orders them
         predictions = self.model.predict(data)
-        if isinstance(predictions, pd.DataFrame):
+        if pd is not None and isinstance(predictions, pd.DataFrame):
             predictions = predictions.to_dict(orient="records")
-        elif isinstance(predictions, pd.Series):
+        elif pd is not None and isinstance(predictions, pd.Series):
             predictions = predictions.tolist()
         elif hasattr(predictions, "tolist"):
             predictions = predictions.tolist()

@@ -349,11 +349,22 @@ def test_a_service_in_an_unregistered_environment_updates_its_models(ws: Workspa
 def test_a_pickled_model_answers_mlflow_request_shapes(ws: Workspace) -> None:
     svc = Model.deploy(ws, "iris-mlflow", [Model(ws, "iris")], deployment_config=LocalWebservice.deploy_configuration())
     svc.wait_for_deployment(timeout_sec=60)
+    assert svc.entry_script is None
     split = {"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": ROWS}}
     assert svc.run(split) == {"predictions": [0, 2]}
     assert svc.run({"instances": ROWS}) == {"predictions": [0, 2]}
     with pytest.raises(WebserviceException, match="400"):
         svc.run({"rows": ROWS})
+    svc.delete()
+
+
+def test_a_pickled_model_is_served_without_code_in_a_chosen_environment(ws: Workspace) -> None:
+    env = Environment("no-code-here")
+    env.python.user_managed_dependencies = True
+    env.python.interpreter_path = sys.executable
+    svc = Model.deploy(ws, "iris-mlflow-env", [Model(ws, "iris")], InferenceConfig(environment=env))
+    svc.wait_for_deployment(timeout_sec=60)
+    assert svc.run({"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": ROWS}}) == {"predictions": [0, 2]}
     svc.delete()
 
 
