@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,16 @@ def ws(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Worksp
 
 
 def containers(engine: Any, name: str) -> list[Any]:
-    return list(engine.containers.list(all=True, filters={"label": f"mlws.service={name}"}))
+    """The service's containers. The client lists, then inspects each: one removed in between (a drained
+    container going) is a NotFound, and the listing is simply asked again."""
+    from docker.errors import NotFound
+
+    for _ in range(20):
+        try:
+            return list(engine.containers.list(all=True, filters={"label": f"mlws.service={name}"}))
+        except NotFound:
+            time.sleep(0.05)
+    raise AssertionError(f"the containers of {name} kept changing under the listing")
 
 
 def test_a_docker_service_serves_updates_without_downtime_and_goes_away(engine: Any, ws: Workspace) -> None:
