@@ -27,17 +27,18 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
-from ..core.registry import agent_tasks, run_drivers
+from ..core.registry import agent_tasks, resumable_driver, run_drivers
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
 from ..core.workspace import Workspace
-from .supervision import HOSTNAME, StoreReporter, reconcile_records
+from .supervision import HOSTNAME, StoreReporter, reconcile_records, stale_reason
 
 __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "stop"]
 
 IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
 RESCAN_S = 1.0
 SWEEP_S = 1.0  # how often the agent looks for jobs whose supervisor died
+MAX_RESUMES = 5  # new drivers one agent gives a resumable driven run before it ends the run
 LOCK_WAIT_S = 10.0
 SPAWN_WAIT_S = 15.0
 
@@ -172,14 +173,15 @@ def _log(message: str) -> None:
     print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} [{os.getpid()}] {message}", flush=True)
 
 
-def run_driver(ws: Workspace, run_id: str, run_type: str) -> None:
+def run_driver(ws: Workspace, run_id: str, run_type: str, resume: RunStatus | None = None) -> None:
     """A driven run (a pipeline run, issue 16): claim it (Queued -> Running, this process recorded as
-    its supervisor, so a reader finds it if this process dies) and let its driver take it to its end."""
+    its supervisor, so a reader finds it if this process dies) and let its driver take it to its end.
+    ``resume`` (a resumable driver's run whose driver died, issue 18): take it over in that status."""
     pid = os.getpid()
     claimed = ws.metadata.claim_job(
         run_id,
-        RunStatus.QUEUED,
-        RunStatus.RUNNING,
+        resume or RunStatus.QUEUED,
+        resume or RunStatus.RUNNING,
         supervisor_pid=pid,
         supervisor_host=HOSTNAME,
         supervisor_start=liveness.process_start(pid),
@@ -208,6 +210,7 @@ class Agent:
         self.identity: tuple[int, int] | None = None  # the workspace folder's (device, inode)
         self.next_tasks = 0.0
         self.tasks_busy = False  # a periodic task (an enabled schedule) keeps the agent up
+        self.resumed: dict[str, int] = {}  # run id -> how often this agent gave it a new driver
 
     def _workspace_gone(self) -> bool:
         """Whether our workspace's folder was deleted (or replaced by another): nothing is left to
@@ -381,8 +384,38 @@ class Agent:
                     _log(f"ended {run_id}: its supervisor is gone")
             for run_id in self.ws.services.tracking.end_stale_interactive():
                 _log(f"ended {run_id}: the process that logged it is gone")
+            self._resume_driven(targets)
         except Exception as exc:  # a store hiccup: the next sweep tries again
             _log(f"sweep failed: {type(exc).__name__}: {exc}")
+
+    def _resume_driven(self, targets: dict[str, ComputeTarget]) -> None:
+        """Give a new driver to each run of a resumable driver (a sweep) whose driver died: killed,
+        or gone with the agent that forked it. It goes on from the records."""
+        mine = {run_id for run_id, _target in self.children.values()}
+        for record in self.ws.metadata.list_job_runs(None, [RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED]):
+            if (
+                record.run_id in mine
+                or record.compute_target not in targets
+                or not resumable_driver(record.run_type)
+                or stale_reason(record) is None
+            ):
+                continue
+            count = self.resumed.get(record.run_id, 0) + 1
+            self.resumed[record.run_id] = count
+            if count > MAX_RESUMES:  # its driver dies at once every time: end it rather than loop
+                reason = f"its driver died {MAX_RESUMES} times in a row"
+                new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+                if self.ws.metadata.transition_run(
+                    record.run_id, record.status, new, end_time=time.time(), error={"message": reason}
+                ):
+                    run_drivers.get(record.run_type)().abandon(self.ws, record.run_id, reason)
+                    _log(f"ended {record.run_id}: {reason}")
+                continue
+            pid = self._fork(
+                record.run_id, targets[record.compute_target], driven=record.run_type, resume=record.status
+            )
+            self.children[pid] = (record.run_id, "")
+            _log(f"resumed {record.run_id}: its driver was gone")
 
     def _run_tasks(self) -> None:
         """The registered periodic tasks (``core.registry.agent_tasks``: schedules fire here), every
@@ -444,7 +477,9 @@ class Agent:
             self.started.add(record.run_id)
             active[target] = active.get(target, 0) + 1
 
-    def _fork(self, run_id: str, target: ComputeTarget, driven: str | None = None) -> int:
+    def _fork(
+        self, run_id: str, target: ComputeTarget, driven: str | None = None, resume: RunStatus | None = None
+    ) -> int:
         pid = os.fork()
         if pid:
             _log(f"supervisor {pid} started for {run_id}")
@@ -460,7 +495,7 @@ class Agent:
             if self.lock_fd is not None:
                 os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
             if driven is not None:
-                run_driver(self.ws, run_id, driven)
+                run_driver(self.ws, run_id, driven, resume)
             else:
                 run_supervisor(self.ws, run_id, target)
             code = 0

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.interfaces.compute import BuildResult, ComputeBackend, JobReporter
 from ..core.layout import live_dir
+from ..core.registry import resumable_driver
 from ..core.services import liveness
 from ..core.services.liveness import HEARTBEAT_INTERVAL_S, HOSTNAME, process_alive
 from ..core.status import ACTIVE_STATUSES, RunStatus, check_transition
@@ -351,6 +352,8 @@ def end_if_stale(
     reason = stale_reason(record, database_time or _database_clock(workspace))
     if reason is None:
         return False
+    if resumable_driver(record.run_type):
+        return False  # a sweep whose controller died: the agent gives it a new one (see reconcile_records)
     new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
     error = {"message": reason, "reason": "stale"}
     # Compare-and-set: a supervisor finishing the run meanwhile wins, and so does another sweep.
@@ -374,7 +377,9 @@ def reconcile_records(backend: ComputeBackend, records: Sequence[RunRecord], *, 
     clock = _database_clock(backend.workspace)  # one query per sweep, only if a record needs it
     ended = [r.run_id for r in records if end_if_stale(backend.workspace, r, backend, clock)]
     if dispatch and any(
-        r.status == RunStatus.QUEUED and r.run_id not in ended and time.time() - r.created_time > DISPATCH_AFTER_S
+        (r.status == RunStatus.QUEUED and r.run_id not in ended and time.time() - r.created_time > DISPATCH_AFTER_S)
+        # a driven run whose driver died, to be resumed by the agent
+        or (resumable_driver(r.run_type) and stale_reason(r, clock) is not None)
         for r in records
     ):
         key = (str(backend.workspace.root), backend.name)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError
@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from .runs import Run
     from .workspace import Workspace
 
-__all__ = ["create_job_run", "queue_job", "reconcile_jobs", "submit", "target_backend"]
+__all__ = ["create_job_run", "drive_until_ended", "queue_job", "reconcile_jobs", "submit", "target_backend"]
+
+DRIVE_TICK_S = 0.01  # how often a driver looks at the change feed
+DRIVE_FULL_PASS_S = 0.5  # a pass at least this often, whatever the feed says
+DRIVE_MAX_FAILED_PASSES = 5  # passes failing in a row before the driver gives up
 
 
 def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
@@ -150,3 +154,39 @@ def reconcile_jobs(workspace: Workspace, run_ids: Iterable[str] | None = None) -
             continue
         ended += backend.reconcile(group)
     return ended
+
+
+def drive_until_ended(
+    workspace: Workspace, run_id: str, advance: Callable[[], bool], give_up: Callable[[str], None]
+) -> None:
+    """The loop of a run driver (a pipeline run, a sweep): call ``advance`` (True once the run
+    ended) whenever the workspace's change feed moves (a child changed: one cheap query every
+    ``DRIVE_TICK_S``) and every ``DRIVE_FULL_PASS_S`` anyway, sending the run's heartbeat meanwhile.
+    Passes that keep failing end with ``give_up(message)``."""
+    from .services.liveness import HEARTBEAT_INTERVAL_S
+
+    events = workspace.services.events
+    next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
+    seen = -1
+    next_pass = 0.0
+    failures = 0
+    while True:
+        now = time.monotonic()
+        latest = events.latest_id()
+        if latest != seen or now >= next_pass:
+            seen, next_pass = latest, now + DRIVE_FULL_PASS_S
+            try:
+                if advance():
+                    return
+                failures = 0
+            except Exception as exc:
+                failures += 1
+                message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
+                if failures >= DRIVE_MAX_FAILED_PASSES:
+                    give_up(message)
+                    return
+                time.sleep(min(2.0, 0.1 * 2**failures))
+        if now >= next_beat:
+            workspace.services.tracking.heartbeat([run_id])
+            next_beat = now + HEARTBEAT_INTERVAL_S
+        time.sleep(DRIVE_TICK_S)

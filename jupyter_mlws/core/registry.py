@@ -25,6 +25,7 @@ __all__ = [
     "metadata_stores",
     "open_artifact_store",
     "open_metadata_store",
+    "resumable_driver",
     "run_drivers",
 ]
 
@@ -142,9 +143,23 @@ job_input_types = PluginRegistry(
 run_drivers = PluginRegistry(
     "run driver",
     "jupyter_mlws.run_drivers",
-    {"azureml.PipelineRun": "jupyter_mlws.pipelines.driver:PipelineDriver"},
+    {
+        "azureml.PipelineRun": "jupyter_mlws.pipelines.driver:PipelineDriver",
+        "hyperdrive": "jupyter_mlws.sweeps.driver:SweepDriver",  # a sweep's controller (issue 18)
+    },
     {},
 )
+
+
+def resumable_driver(run_type: str) -> bool:
+    """Whether runs of ``run_type`` are driven by a resumable driver (a sweep's controller): one
+    whose run is not ended when its driver dies, but given a new driver by the agent."""
+    if run_type not in run_drivers.names():
+        return False
+    try:
+        return bool(getattr(run_drivers.get(run_type), "resumable", False))
+    except Exception:  # a broken plug-in resumes nothing
+        return False
 
 
 def _scheme(url: str) -> str:

@@ -27,9 +27,8 @@ from ..core.entities import RunRecord
 from ..core.experiment import Experiment
 from ..core.interfaces.pipelines import StepRunRecord
 from ..core.job_inputs import discard_inputs
-from ..core.jobs import queue_job, target_backend
+from ..core.jobs import drive_until_ended, queue_job, target_backend
 from ..core.runs import Run
-from ..core.services.liveness import HEARTBEAT_INTERVAL_S
 from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..errors import MlwsError
 from .reuse import decide, miss_reason, reuse_key, reuse_parts
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PipelineDriver", "advance"]
 
-TICK_S = 0.01  # how often the driver looks at the change feed
-FULL_PASS_S = 0.5  # a scheduling pass at least this often, whatever the feed says
-MAX_FAILED_PASSES = 5  # passes failing in a row before the pipeline is ended with the error
 UPSTREAM_FAILED = "upstream_failed"
 PIPELINE_STOPPED = "pipeline_stopped"
 REUSED_PROPERTY = "azureml.reusedRunId"
@@ -296,33 +292,13 @@ class PipelineDriver:
     """The ``azureml.PipelineRun`` run driver (``core.registry.run_drivers``)."""
 
     def drive(self, workspace: Workspace, run_id: str) -> None:
-        """Advance the pipeline whenever the workspace's change feed moves (a step changed status:
-        one cheap query every ``TICK_S``), and every ``FULL_PASS_S`` anyway, until it ended."""
-        events = workspace.services.events
-        next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
-        seen = -1
-        next_pass = 0.0
-        failures = 0
-        while True:
-            now = time.monotonic()
-            latest = events.latest_id()
-            if latest != seen or now >= next_pass:
-                seen, next_pass = latest, now + FULL_PASS_S
-                try:
-                    if advance(workspace, run_id):
-                        return
-                    failures = 0
-                except Exception as exc:
-                    failures += 1
-                    message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
-                    if failures >= MAX_FAILED_PASSES:
-                        self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {message}")
-                        return
-                    time.sleep(min(2.0, 0.1 * 2**failures))
-            if now >= next_beat:
-                workspace.metadata.heartbeat([run_id])
-                next_beat = now + HEARTBEAT_INTERVAL_S
-            time.sleep(TICK_S)
+        """Advance the pipeline whenever one of its steps changed (see :func:`drive_until_ended`)."""
+        drive_until_ended(
+            workspace,
+            run_id,
+            lambda: advance(workspace, run_id),
+            lambda message: self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {message}"),
+        )
 
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
         record = workspace.services.queries.run(run_id)

@@ -218,7 +218,11 @@ class RunDriver(Protocol):
     dispatcher agent forks a process for a queued run of that type that claims it (Queued ->
     Running, its pid recorded as the run's supervisor) and calls :meth:`drive`, which returns once
     the run ended. :meth:`abandon` is called by whoever finds the driver dead (the run is ended
-    already, Failed with ``reason``): it ends what the run had started."""
+    already, Failed with ``reason``): it ends what the run had started.
+
+    A driver class with ``resumable = True`` (a sweep's controller, issue 18) is never abandoned
+    that way: a run whose driver died stays as it is and the agent forks a new driver for it, which
+    goes on from the records (``core.registry.resumable_driver``)."""
 
     def drive(self, workspace: Workspace, run_id: str) -> None: ...
 

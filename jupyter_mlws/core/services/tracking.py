@@ -148,6 +148,10 @@ class TrackingService:
             liveness.stop_beating(self._store, run_id)
         return done
 
+    def heartbeat(self, run_ids: Sequence[str]) -> None:
+        """The runs' supervisor (a job's, a driver's) is alive: their heartbeat time is now."""
+        self._store.heartbeat(list(run_ids))
+
     def end_stale_interactive(self, run_ids: Iterable[str] | None = None) -> list[str]:
         """End the active runs that are not jobs (interactive runs, child runs) whose process is
         gone (see :mod:`.liveness`): Failed with the reason, what they logged kept. Returns their
