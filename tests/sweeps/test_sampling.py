@@ -283,6 +283,23 @@ def test_a_resumed_sampler_learns_from_trials_it_never_asked() -> None:
     assert sum(v["--opt"] == "adam" for v in suggestions) >= 5
 
 
+def test_failed_and_canceled_trials_it_asked_are_told_once() -> None:
+    sampler = make_sampler(BayesianParameterSampling(BAYES_SPACE).to_json(), seed=6)
+    history: list[Trial] = []
+    for i in range(16):
+        values = sampler.suggest(i, history)
+        assert values is not None
+        state = ("completed", "failed", "canceled", "running")[i % 4]
+        metric = None if state in ("failed", "running") else score(values)
+        history.append(Trial(i, values, metric, state))
+    # the same history again, with the running ones now finished: each outcome is told once, without error
+    history = [Trial(t.index, t.values, score(t.values), "completed") if t.state == "running" else t for t in history]
+    for i in range(16, 20):
+        values = sampler.suggest(i, history)
+        assert values is not None and 0.0 <= values["--x"] <= 1.0
+        assert sampler.suggest(i, history) == values
+
+
 def test_bayesian_minimize_looks_for_the_low_values() -> None:
     sampling = BayesianParameterSampling({"--x": uniform(0.0, 1.0)}).to_json()
     sampler = make_sampler(sampling, seed=2, goal="minimize")
