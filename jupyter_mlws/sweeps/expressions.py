@@ -103,6 +103,12 @@ def _validate(kind: str, args: tuple[Any, ...]) -> None:
                     f"{where}: {name} is an exponent (values are exp(uniform(min_value, max_value))); "
                     f"pass e.g. math.log(1e-3), not 1e-3's size itself"
                 )
+    if kind in ("lognormal", "qlognormal") and abs(args[0]) + 20 * args[1] > 700:
+        # mu and sigma describe log(value): exp() of a draw this far out overflows a float
+        raise InvalidArgumentError(
+            f"{where}: mu and sigma are those of log(value) (values are exp(normal(mu, sigma))); "
+            f"pass e.g. mu=math.log(100), sigma=0.5"
+        )
 
 
 @dataclass(frozen=True)

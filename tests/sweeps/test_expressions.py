@@ -132,6 +132,7 @@ def test_draws_are_reproducible_with_the_same_generator_seed() -> None:
         (lambda: lognormal(0, -1), "sigma must be greater than 0"),
         (lambda: qnormal(0, 1, 0), "q must be greater than 0"),
         (lambda: qlognormal(0, None, 1), "finite number"),
+        (lambda: lognormal(1000, 1), "log\\(value\\)"),
     ],
 )
 def test_bad_arguments_name_the_expression_and_the_fix(make, words: str) -> None:
