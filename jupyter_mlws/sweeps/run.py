@@ -68,6 +68,10 @@ class HyperDriveRun(Run):
         records.sort(key=lambda r: trial_index(self.id, r.run_id) or 0)
         return [Run(self._experiment, r.run_id, _record=r) for r in records]
 
+    def get_children(self, recursive: bool = False) -> list[Run]:  # type: ignore[override]
+        """The trials (and anything else parented here), as plain runs: a trial is not a sweep."""
+        return [Run(self._experiment, r.run_id, _record=r) for r in self._queries.children(self.id, recursive)]
+
     def get_children_sorted_by_primary_metric(
         self, top: int = 0, reverse: bool = False, discard_no_metric: bool = False
     ) -> list[dict[str, Any]]:

@@ -7,9 +7,6 @@ content (reuse is keyed on content across the whole workspace, as it should be).
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import Experiment, Workspace
-from jupyter_mlws.compute import agent
-from tests.compute.conftest import _processes_of, wait_until
+from tests.compute.conftest import wait_until
+from tests.support.agent_workspace import agent_workspace
 
 TIMEOUT = 90.0
 
@@ -52,25 +49,8 @@ class PipeKit:
 @pytest.fixture(scope="module")
 def pws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """One workspace for a module's pipelines; its agent and every process of it stopped at the end."""
-    root = tmp_path_factory.mktemp("pipelines")
-    old = os.environ.get("MLWS_AGENT_IDLE_SECONDS")
-    os.environ["MLWS_AGENT_IDLE_SECONDS"] = "30"
-    ws = Workspace.create(root / "ws")
-    yield ws
-    holder = agent.running_pid(ws)
-    marker = f"{root}{os.sep}"
-    for pid in _processes_of(marker):
-        if pid != holder:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    agent.stop(ws)
-    for pid in _processes_of(marker):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    if old is None:
-        os.environ.pop("MLWS_AGENT_IDLE_SECONDS", None)
-    else:
-        os.environ["MLWS_AGENT_IDLE_SECONDS"] = old
+    with agent_workspace(tmp_path_factory.mktemp("pipelines")) as ws:
+        yield ws
 
 
 @pytest.fixture
