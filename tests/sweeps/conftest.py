@@ -29,6 +29,7 @@ parser.add_argument("--curve", default="none")
 args, _unknown = parser.parse_known_args()
 curves = json.loads(Path("curves.json").read_text())
 run = Run.get_context()
+print("IN_CONTAINER", Path("/.dockerenv").exists(), flush=True)
 for step in curves.get(args.curve, []):
     if step == "hold":
         time.sleep(600)
