@@ -112,6 +112,12 @@ class SweepController:
         self.values: dict[int, dict[str, Any]] = {}  # trial index -> its sampled values
         self.final: dict[str, list[float]] = {}  # series of trials that ended (they never change)
         self.evaluated: dict[str, int] = {}  # trial id -> the last interval the policy looked at
+        if self.parent.start_time is None and self.parent.status == RunStatus.RUNNING:
+            # Claiming the run set no start time: the sweep starts now (its duration counts from here).
+            workspace.services.tracking.try_transition(
+                run_id, RunStatus.RUNNING, RunStatus.RUNNING, start_time=time.time()
+            )
+            self.parent = queries.run(run_id)
 
     # -- one pass ---------------------------------------------------------------------------------------
     def advance(self) -> bool:
