@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import Webservice, Workspace
+from jupyter_mlws.compute.agent import stop as stop_agent
 from jupyter_mlws.core.workspace import close_backends
 from tests.server.conftest import API, Api, expect_error, poll
 from tests.server.test_events import open_stream
@@ -47,6 +48,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         for name in (NAME, BROKEN):
             with contextlib.suppress(Exception):
                 Webservice(ws, name).delete()
+        stop_agent(ws)  # the server's job sweep started it for the services
         close_backends()
 
 

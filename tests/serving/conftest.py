@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,21 +23,11 @@ from typing import Any
 
 import pytest
 
+from tests.compute.conftest import wait_until  # noqa: F401 - re-exported for the tests here
 from tests.support.docker import engine  # noqa: F401 - the Docker engine's session fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60.0  # generous upper bound on a loaded 2-core machine
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @dataclass

@@ -8,15 +8,11 @@ import json
 import os
 import pickle
 import signal
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pytest
 
 from jupyter_mlws import Model, Webservice, Workspace
 from jupyter_mlws.compute.agent import stop as stop_agent
+from tests.compute.conftest import wait_until  # noqa: F401 - re-exported for the tests here
 
 TIMEOUT = 60.0
 
@@ -39,17 +35,6 @@ def run(raw_data):
 """
 
 ROWS = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = TIMEOUT, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
 
 
 def make_workspace(root: Path) -> Workspace:
