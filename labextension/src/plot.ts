@@ -1,7 +1,7 @@
 import type { TranslationBundle } from '@jupyterlab/translation';
 import type * as PlotlyModule from 'plotly.js-dist-min';
 
-import type { XAxis } from './chartdata';
+import type { IDimension, XAxis } from './chartdata';
 
 export type Plotly = typeof PlotlyModule;
 
@@ -70,4 +70,38 @@ export function purgeCharts(host: HTMLElement): void {
   if (charts.length) {
     void plotly().then(Plotly => charts.forEach(chart => Plotly.purge(chart)));
   }
+}
+
+/**
+ * A parallel-coordinates chart (the compare page's parameters against a metric, a sweep's trials):
+ * one axis per dimension, the lines coloured by the last one (the metric).
+ */
+export async function drawParallel(
+  node: HTMLElement,
+  dimensions: ReadonlyArray<IDimension>
+): Promise<void> {
+  const Plotly = await plotly();
+  const values = dimensions[dimensions.length - 1].values;
+  const layout = baseLayout('');
+  layout.margin = { l: 60, r: 60, t: 40, b: 20 };
+  await Plotly.react(
+    node,
+    [
+      {
+        type: 'parcoords',
+        line: {
+          color: values,
+          colorscale: 'Viridis',
+          showscale: true
+        },
+        dimensions: dimensions.map(d => ({
+          label: d.label,
+          values: d.values,
+          ...(d.tickvals ? { tickvals: d.tickvals, ticktext: d.ticktext } : {})
+        }))
+      } as never
+    ],
+    layout,
+    PLOT_CONFIG
+  );
 }

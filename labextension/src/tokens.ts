@@ -9,6 +9,7 @@ import type { IDisposable } from '@lumino/disposable';
 import type { Widget } from '@lumino/widgets';
 
 import type { IWorkspaceEvent, WorkspaceEvents } from './events';
+import type { RunDetail } from './request';
 
 /** The id of the ML Workspace panel in the left area (tests and users' layouts know it). */
 export const SIDEBAR_ID = 'mlws-sidebar';
@@ -94,4 +95,40 @@ export interface IMlwsPages {
   addSection(section: ISidebarSection): IDisposable;
   /** Show the sidebar (e.g. after a section revealed something). */
   showSidebar(): void;
+}
+
+/**
+ * Sections that other features add to run pages (e.g. the Sweep section of a HyperDrive run). The
+ * run page plugin provides it; every run page makes one of each registered section and hands it
+ * each read of its run, so a section follows the page's events and refreshes.
+ */
+export const IRunPageSections = new Token<IRunPageSections>(
+  'jupyter-mlws:IRunPageSections',
+  'Sections of the run page that other features add (the Sweep section, ...).'
+);
+
+/** One section of one run page. */
+export interface IRunSection extends IDisposable {
+  /** What the page shows (the section hides itself for runs it does not concern). */
+  readonly node: HTMLElement;
+  /** The run as the page last read it; read what the section needs and redraw. */
+  update(run: RunDetail): Promise<void>;
+}
+
+/** A kind of run page section, made once per run page. */
+export interface IRunSectionFactory {
+  /** Unique name. */
+  readonly id: string;
+  /** Order among the added sections, smallest first; they come after the run's header. */
+  readonly rank: number;
+  /** Make the section of one run page (its module may be loaded here, on first use). */
+  create(runId: string, context: IPageContext): Promise<IRunSection>;
+}
+
+/** The registry behind the `IRunPageSections` token. */
+export interface IRunPageSections {
+  /** The registered sections, by rank. */
+  readonly factories: readonly IRunSectionFactory[];
+  /** Add a section to run pages opened from now on; an id already in use is refused with an error. */
+  add(factory: IRunSectionFactory): IDisposable;
 }

@@ -1,3 +1,4 @@
 import './base.css';
 import './pipelines.css';
 import './endpoints.css';
+import './sweeps.css';

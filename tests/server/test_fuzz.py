@@ -52,6 +52,7 @@ from tests.server.conftest import Seed, seed_workspace, stop_jobs
 from tests.support.jupyter_env import isolated_server_env
 from tests.support.pipelines import STEPS, fan_in_pipeline
 from tests.support.serving import deploy_linear
+from tests.support.sweeps import recorded_sweep
 
 MAX_EXAMPLES = 25  # per operation and strategy
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
@@ -66,6 +67,7 @@ class LiveServer:
     seed: Seed
     log: Path
     pipeline_run: str = ""
+    sweep: str = ""
 
 
 def _free_port() -> int:
@@ -84,6 +86,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     _seed_datasets(seed, root)
     pipeline_run = _seed_pipeline_run(seed, root)
     _seed_pipelines(seed)
+    sweep = recorded_sweep(seed.ws, tmp_path / "sweep-src")  # a sweep's records: the sweep route reaches data
     service = deploy_linear(seed.ws, tmp_path / "serving", SERVICE)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
@@ -106,7 +109,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log, pipeline_run)
+    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log, pipeline_run, sweep)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -193,7 +196,7 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}"}
 
 
-def _pinned(path: str, seed: Seed, pipeline_run: str) -> list[dict[str, str]]:
+def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str) -> list[dict[str, str]]:
     """Path parameters naming things that exist, so generated queries reach real data."""
     run = {"run_id": seed.files_run}
     model = {"name": "clf", "version": "1"}
@@ -207,6 +210,7 @@ def _pinned(path: str, seed: Seed, pipeline_run: str) -> list[dict[str, str]]:
         "/runs/{run_id}/logs": [run],
         "/runs/{run_id}/snapshot": [run],
         "/runs/{run_id}/cancel": [run],
+        "/runs/{run_id}/sweep": [{"run_id": sweep}, run],
         "/models/{name}": [{"name": "clf"}],
         "/environments/{name}": [{"name": "train-env"}],
         "/activities/{activity_id}": [{"activity_id": seed.activities[0]}],
@@ -275,7 +279,8 @@ def test_fuzz_every_operation(live_server: LiveServer) -> None:
     for op in fuzzed:
         strategies = [op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
         strategies += [
-            op.as_strategy(path_parameters=p) for p in _pinned(op.path, live_server.seed, live_server.pipeline_run)
+            op.as_strategy(path_parameters=p)
+            for p in _pinned(op.path, live_server.seed, live_server.pipeline_run, live_server.sweep)
         ]
         strategies += _tuned(op, live_server.seed)
         strategy = st.one_of(strategies)

@@ -9,8 +9,7 @@ against its ``components/schemas`` entry in openapi.yaml.
 
 How a new feature adds its routes:
 
-1. Write its handlers in its own module here (``sweeps.py`` and ``monitoring.py`` are waiting,
-   empty). A handler module imports ``..base``,
+1. Write its handlers in its own module here (``monitoring.py`` is waiting, empty). A handler module imports ``..base``,
    ``..requests``, ``..serialize`` and the core, never another handler module nor ``stores``
    (tests/test_layering.py checks it).
 2. Describe each operation in ``openapi.yaml`` (and its request body under ``components/schemas``),
@@ -53,6 +52,7 @@ from .run_files import RunFileHandler, RunFilesHandler
 from .runs import RunCancelHandler, RunHandler, RunMetricsHandler, RunsHandler
 from .snapshots import RunSnapshotHandler, SnapshotsHandler
 from .submissions import SubmissionsHandler
+from .sweeps import SweepHandler
 from .webservices import (
     WebserviceHandler,
     WebserviceKeysHandler,
@@ -86,6 +86,7 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{run}/logs", RunLogsHandler),
         (rf"{run}/snapshot", RunSnapshotHandler),
         (rf"{run}/cancel", RunCancelHandler),
+        (rf"{run}/sweep", SweepHandler),
         (rf"{API}/snapshots", SnapshotsHandler),
         (rf"{API}/submissions", SubmissionsHandler),
         (rf"{API}/models", ModelsHandler),

@@ -9,7 +9,13 @@ import { ChartPage } from '../chartpage';
 import { Coalescer } from '../coalesce';
 import { el, errorMessage, section, statusDot } from '../dom';
 import { IWorkspaceEvent, WorkspaceEvents } from '../events';
-import { baseLayout, PLOT_CONFIG, plotly, xAxisLayout } from '../plot';
+import {
+  baseLayout,
+  drawParallel,
+  PLOT_CONFIG,
+  plotly,
+  xAxisLayout
+} from '../plot';
 import {
   getRun,
   getRunMetrics,
@@ -309,33 +315,9 @@ export class ComparePage extends ChartPage {
             metric
           )
         : '';
-    const values = dimensions[dimensions.length - 1].values;
     this._parallel.dataset.dimensions = String(dimensions.length);
     this._parallel.dataset.runs = String(included.length);
-    const layout = baseLayout('');
-    layout.margin = { l: 60, r: 60, t: 40, b: 20 };
-    await Plotly.react(
-      this._parallel,
-      [
-        {
-          type: 'parcoords',
-          line: {
-            color: values,
-            colorscale: 'Viridis',
-            showscale: true
-          },
-          dimensions: dimensions.map(d => ({
-            label: d.label,
-            values: d.values,
-            ...(d.tickvals
-              ? { tickvals: d.tickvals, ticktext: d.ticktext }
-              : {})
-          }))
-        } as never
-      ],
-      layout,
-      PLOT_CONFIG
-    );
+    await drawParallel(this._parallel, dimensions);
   }
 
   private _context: IPageContext;

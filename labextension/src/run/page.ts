@@ -3,7 +3,7 @@ import { Coalescer } from '../coalesce';
 import { errorMessage } from '../dom';
 import { IWorkspaceEvent, WorkspaceEvents } from '../events';
 import { getRun, RunDetail, TERMINAL_STATUSES } from '../request';
-import type { IPageContext } from '../tokens';
+import type { IPageContext, IRunSection } from '../tokens';
 import { MetricCharts } from './charts';
 import { ChildRuns } from './children';
 import { RunDetailsView } from './details';
@@ -23,7 +23,11 @@ const ACTIVE_REFRESH_MS = 3000;
  * hands it to them.
  */
 export class RunPage extends ChartPage {
-  constructor(runId: string, context: IPageContext) {
+  constructor(
+    runId: string,
+    context: IPageContext,
+    sections: readonly IRunSection[] = []
+  ) {
     super();
     this.runId = runId;
     this._context = context;
@@ -39,9 +43,12 @@ export class RunPage extends ChartPage {
     this._files = new RunFiles(runId, context);
     this._log = new RunLog(runId, context);
     this._children = new ChildRuns(context);
+    // Sections of other features (the Sweep section, ...), right below the header.
+    this._sections = [...sections];
     this.node.append(
       this._header.node,
       this._error.node,
+      ...this._sections.map(part => part.node),
       this._charts.node,
       this._details.node,
       this._inputs.node,
@@ -76,6 +83,7 @@ export class RunPage extends ChartPage {
     this._charts.dispose();
     this._files.dispose();
     this._log.dispose();
+    this._sections.forEach(part => part.dispose());
     super.dispose();
   }
 
@@ -100,7 +108,11 @@ export class RunPage extends ChartPage {
     this._children.update(run);
     this._log.update(run, first);
     try {
-      await Promise.all([this._charts.update(run), this._files.update()]);
+      await Promise.all([
+        this._charts.update(run),
+        this._files.update(),
+        ...this._sections.map(part => part.update(run))
+      ]);
     } catch (reason) {
       this._charts.showError(errorMessage(reason));
     }
@@ -145,4 +157,5 @@ export class RunPage extends ChartPage {
   private _files: RunFiles;
   private _log: RunLog;
   private _children: ChildRuns;
+  private _sections: IRunSection[];
 }

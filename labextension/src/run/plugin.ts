@@ -4,7 +4,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 
-import { IMlwsPages } from '../tokens';
+import { IMlwsPages, IRunPageSections } from '../tokens';
 import {
   OPEN_RUN_COMMAND,
   ROUTE_RUN_COMMAND,
@@ -14,24 +14,28 @@ import {
   runIdFromSearch,
   withoutRunQuery
 } from './open';
+import { RunPageSections } from './sections';
 
 /**
  * Run pages: `mlws:open-run {runId}` shows a run; they reopen after a reload. A URL
- * `<lab>/lab?mlws-run=<run id>` (`run.get_portal_url()` in Python) opens that run's page.
+ * `<lab>/lab?mlws-run=<run id>` (`run.get_portal_url()` in Python) opens that run's page. Other
+ * features add sections to run pages through the `IRunPageSections` token it provides.
  */
-export const runPagePlugin: JupyterFrontEndPlugin<void> = {
+export const runPagePlugin: JupyterFrontEndPlugin<IRunPageSections> = {
   id: 'jupyter-mlws:run-page',
   description:
     'The run page of the ML Workspace (metrics, details, files, log).',
   autoStart: true,
   requires: [IMlwsPages],
   optional: [IRouter],
+  provides: IRunPageSections,
   activate: (
     app: JupyterFrontEnd,
     pages: IMlwsPages,
     router: IRouter | null
-  ) => {
+  ): IRunPageSections => {
     const trans = pages.context.trans;
+    const sections = new RunPageSections();
     pages.addPage({
       kind: RUN_KIND,
       command: OPEN_RUN_COMMAND,
@@ -49,14 +53,18 @@ export const runPagePlugin: JupyterFrontEndPlugin<void> = {
       },
       create: async (args, context) => {
         // The page (and plotly, which it loads on its first chart) come when a run is first opened.
-        const { RunPage } = await import('./page');
-        return new RunPage(String(args.runId), context);
+        const runId = String(args.runId);
+        const [{ RunPage }, parts] = await Promise.all([
+          import('./page'),
+          Promise.all(sections.factories.map(f => f.create(runId, context)))
+        ]);
+        return new RunPage(runId, context, parts);
       },
       args: page => ({ runId: page.runId })
     });
 
     if (!router) {
-      return;
+      return sections;
     }
     app.commands.addCommand(ROUTE_RUN_COMMAND, {
       label: trans.__('Open the Run Named in the URL'),
@@ -84,5 +92,6 @@ export const runPagePlugin: JupyterFrontEndPlugin<void> = {
       }
     });
     router.register({ command: ROUTE_RUN_COMMAND, pattern: RUN_ROUTE_PATTERN });
+    return sections;
   }
 };

@@ -1,11 +1,14 @@
 /**
- * Sweeps (HyperDrive): a sweep page (the trials' metrics against their parameters, early-
- * terminated trials, the best run) opened from a sweep's parent run.
+ * Sweeps (HyperDrive): the Sweep section of a sweep's run page — its trials (sampled values, best
+ * primary metric, stop reason; sortable, the best marked), a parallel-coordinates chart of the
+ * parameters against the metric, the early-termination policy's decisions, and "Compare top k".
  *
- * Wave 2 builds it here: pages and sidebar sections in this folder, each registered by a plugin of
- * this folder through `IMlwsPages` (see `../tokens.ts` and `../run/plugin.ts` for an example).
+ * `format.ts` holds the pure sorting and formatting (unit-tested), `section.ts` draws the section,
+ * `plugin.ts` adds it to run pages through `IRunPageSections` (see `../tokens.ts`).
  */
 import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
-/** The plugins of this feature (none yet). */
-export const plugins: JupyterFrontEndPlugin<void>[] = [];
+import { sweepSectionPlugin } from './plugin';
+
+/** The plugins of this feature. */
+export const plugins: JupyterFrontEndPlugin<void>[] = [sweepSectionPlugin];
