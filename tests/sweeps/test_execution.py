@@ -330,3 +330,13 @@ def test_bad_sweep_configs_are_refused_before_anything_runs(kit: SweepKit) -> No
     with pytest.raises(MlwsError, match="nowhere"):
         kit.exp.submit(HyperDriveConfig(**good))
     assert list(kit.exp.get_runs()) == []
+
+
+def test_v1_code_reads_the_best_trials_arguments_from_its_run_definition(kit: SweepKit) -> None:
+    run = _grid(kit, {"c0": [0.1], "c1": [0.9]}, concurrent=2)
+    run.wait_for_completion(timeout=TIMEOUT)
+    best = run.get_best_run_by_primary_metric()
+    assert best is not None
+    definition = best.get_details()["runDefinition"]
+    assert definition["arguments"] == ["--curve", "c1"]  # v1 tutorials print this
+    assert definition["script"] == "trial.py" and definition["target"] == "local"

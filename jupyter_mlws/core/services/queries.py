@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -204,6 +204,12 @@ class QueryService:
         if record.compute_target is not None:
             details["target"] = record.compute_target
             details["snapshotId"] = record.snapshot_id
+            try:
+                spec = self._store.get_job_spec(run_id)
+            except NotFoundError:  # a run filed under a target without a job definition
+                spec = {}
+            if spec.get("kind") in ("script", "notebook"):
+                details["runDefinition"] = _run_definition(spec, record.compute_target)
         if record.error is not None:
             details["error"] = record.error
         return details
@@ -339,3 +345,19 @@ def _read_at(folder: Path, name: str, offset: int, max_bytes: int) -> bytes:
         return os.pread(fd, max_bytes, offset)
     finally:
         os.close(fd)
+
+
+def _run_definition(spec: Mapping[str, Any], target: str) -> dict[str, Any]:
+    """v1's ``runDefinition`` of a job's details: what it ran, with which arguments, where (v1 code
+    reads a sweep's best trial's arguments from here)."""
+    environment = spec.get("environment") or None
+    return {
+        "script": spec.get("script") or spec.get("notebook"),
+        "command": spec.get("command"),
+        "arguments": list(spec.get("arguments") or []),
+        "target": target,
+        "environment": None
+        if environment is None
+        else {"name": environment.get("name"), "version": environment.get("version")},
+        "maxRunDurationSeconds": spec.get("max_run_duration_seconds"),
+    }
