@@ -63,6 +63,7 @@ class Swept:
     root: Path
     result: Result
     run_id: str
+    no_wait: Result
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +77,12 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
         mp.chdir(root)
         ws = Workspace.create(root)
         try:
+            # a sweep submitted without waiting, which runs alongside the one watched
+            no_wait = mlws(
+                "-w", str(root), "sweep", "train.py", "--source", str(root / "src"), "-e", "later",
+                "-p", "lr=choice(0.5)", "-p", "epochs=choice(1)", "--metric", "acc", "--goal", "min", "--runs", "1",
+                "--sampling", "grid", "--no-wait",
+            )  # fmt: skip
             result = mlws(
                 "-w", str(root), "sweep", "train.py", "--source", "src",
                 "--param", "lr=uniform(0.01, 0.1)", "--param", "--epochs=choice(2, 3)",
@@ -84,7 +91,7 @@ def swept(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Swept]:
             )  # fmt: skip
             assert result.code == 0, result
             run_id = result.out.split()[2]
-            yield Swept(ws, root, result, run_id)
+            yield Swept(ws, root, result, run_id, no_wait)
         finally:
             agent.stop(ws)
 
@@ -160,11 +167,7 @@ def test_missing_options_and_unknown_runs(swept: Swept) -> None:
 
 
 def test_no_wait_returns_at_once(swept: Swept) -> None:
-    result = mlws(
-        "-w", str(swept.root), "sweep", "train.py", "--source", str(swept.root / "src"), "-e", "later",
-        "-p", "lr=choice(0.5)", "-p", "epochs=choice(1)", "--metric", "acc", "--goal", "min", "--runs", "1",
-        "--sampling", "grid", "--no-wait",
-    )  # fmt: skip
+    result = swept.no_wait
     assert result.code == 0, result
     run_id = result.out.split()[2]
     assert f"Follow it with: mlws sweep show {run_id}" in result.out
