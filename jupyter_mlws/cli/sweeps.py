@@ -225,7 +225,8 @@ def _command_at(argv: Sequence[str]) -> int | None:
 def split_sweep(argv: list[str]) -> list[str] | None:
     """``mlws sweep train.py --param 'lr=uniform(0.01,0.1)' --runs 4 -- --epochs 3``: mlws takes its own
     options wherever they stand (``--param`` values may start with ``--``: ``--param --C=...``); the
-    script and the fixed arguments (all after ``--``) go last. None when the command is not ``sweep``."""
+    script and its fixed arguments (the other words after it, and all after ``--``) go last, as
+    ``mlws submit`` does. None when the command is not ``sweep``."""
     at = _command_at(argv)
     if at is None or argv[at] != "sweep":
         return None
@@ -239,7 +240,7 @@ def split_sweep(argv: list[str]) -> list[str] | None:
         if token == "--":  # noqa: S105 - the end-of-options marker, not a password
             theirs.extend(rest[i + 1 :])
             break
-        if name in _SWEEP_OPTIONS or token.startswith("-"):
+        if name in _SWEEP_OPTIONS or (not theirs and token.startswith("-")):
             width = 0 if "=" in token else _SWEEP_OPTIONS.get(name, 0)
             if width and i + 1 < len(rest):
                 ours.append(f"{token}={rest[i + 1]}")  # a value such as "--C=..." stays a value

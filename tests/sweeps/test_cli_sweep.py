@@ -183,4 +183,8 @@ def test_options_stand_anywhere_and_values_may_look_like_options() -> None:
         "--", "train.py", "--data", "d.csv",
     ]  # fmt: skip
     assert split_sweep(["sweep", "show", "abc"]) == ["sweep", "--", "show", "abc"]
+    # the script's own options after it are its fixed arguments, as for `mlws submit`
+    assert split_sweep(["sweep", "train.py", "--epochs", "3", "--runs", "2", "--data=x"]) == [
+        "sweep", "--runs=2", "--", "train.py", "--epochs", "3", "--data=x",
+    ]  # fmt: skip
     assert split_sweep(["submit", "sweep.py"]) is None
