@@ -173,6 +173,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..core.experiment import Experiment
     from ..core.layout import default_experiment_name
 
+    if args.script is None:
+        _usage(args, "sweep needs a SCRIPT (or: sweep show RUN_ID)")
     if args.script == "show":
         return _show(args)
     config = _config(args)
@@ -262,7 +264,7 @@ def add_parsers(sub: Any) -> None:
         description="mlws sweep SCRIPT --param 'lr=uniform(0.01, 0.1)' --param 'epochs=choice(2, 3)' --metric acc "
         "--goal max --runs 20 --concurrent 2 [-- fixed script arguments]; mlws sweep show RUN_ID",
     )
-    p.add_argument("script", help="the trials' script, relative to --source (or `show`)")
+    p.add_argument("script", nargs="?", help="the trials' script, relative to --source (or `show`)")
     p.add_argument("args", nargs="*", help="fixed arguments for every trial, after `--` (for show: the RUN_ID)")
     p.add_argument(
         "--param", "-p", action="append", default=[],

@@ -164,6 +164,7 @@ def test_missing_options_and_unknown_runs(swept: Swept) -> None:
     line = one_line_error(mlws("-w", str(swept.root), "sweep", "show", trial), 1)
     assert "not a sweep" in line
     assert one_line_error(mlws("-w", str(swept.root), "sweep", "show"), 2).endswith("(see mlws sweep --help)")
+    assert "sweep needs a SCRIPT (or: sweep show RUN_ID)" in one_line_error(mlws("sweep", "--runs", "2"), 2)
 
 
 def test_no_wait_returns_at_once(swept: Swept) -> None:
