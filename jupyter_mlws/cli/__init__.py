@@ -1,7 +1,7 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
 One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``,
-``pipelines``, ``services`` with ``deploy``); errors print one line on stderr and exit 1 (2 for usage
+``pipelines``, ``services`` with ``deploy``, ``sweeps``); errors print one line on stderr and exit 1 (2 for usage
 errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
@@ -20,6 +20,7 @@ from . import pipelines as pipelines_cmds
 from . import runs as runs_cmds
 from . import services as services_cmds
 from . import submit as submit_cmds
+from . import sweeps as sweeps_cmds
 from . import workspace as workspace_cmds
 from .common import Parser
 
@@ -126,12 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     datasets_cmds.add_parsers(sub)
     pipelines_cmds.add_parsers(sub)
     services_cmds.add_parsers(sub)
+    sweeps_cmds.add_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(submit_cmds.split_submit(list(sys.argv[1:] if argv is None else argv)))
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(sweeps_cmds.split_sweep(words) or submit_cmds.split_submit(words))
     try:
         code: int = args.func(args)
         return code

@@ -1,8 +1,11 @@
 """``RunDetails(run).show()``: a live view of a run in the notebook.
 
 Status with elapsed time, a tail of the driver log, a plotly chart per metric series, params, tags,
-properties, files and child runs. A background thread refreshes it about once a second while the run
-is active (the kernel stays free), does a last refresh when the run ends, and then stops.
+properties, files and child runs; a pipeline run's steps; a sweep's trials (their sampled values,
+primary metric and why the policy stopped them), each trial's primary metric over time and a
+parallel-coordinates chart of the parameters against the metric. A background thread refreshes it
+about once a second while the run is active (the kernel stays free), does a last refresh when the run
+ends, and then stops.
 """
 
 from __future__ import annotations
@@ -22,6 +25,10 @@ from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..pipelines.driver import graph as pipeline_graph
 from ..pipelines.engine import PIPELINE_RUN_TYPE
+from ..sweeps import tables as sweep_tables
+from ..sweeps.config import HYPERDRIVE_RUN_TYPE
+from ..sweeps.views import sweep_view
+from ..terminal import text_table
 
 __all__ = ["RunDetails"]
 
@@ -52,7 +59,7 @@ def _elapsed(seconds: float) -> str:
 
 
 class RunDetails:
-    """A live widget for a run (script, notebook or pipeline run; children included)."""
+    """A live widget for a run (script, notebook, pipeline run or sweep; children included)."""
 
     def __init__(self, run: Run, refresh_seconds: float = 1.0, log_lines: int = 200, max_points: int = 2000) -> None:
         self.run = run
@@ -84,6 +91,24 @@ class RunDetails:
             self.steps = widgets.VBox()
             self.tabs.children = (self.steps, *self.tabs.children)
             for i, title in enumerate(["Steps", "Metrics", "Log", "Params & tags", "Files", "Child runs"]):
+                self.tabs.set_title(i, title)
+        self._sweep = run.record.run_type == HYPERDRIVE_RUN_TYPE
+        self.sweep: dict[str, Any] | None = None  # the last sweep_view, for a sweep
+        self._final_curves: dict[str, tuple[list[Any], list[float]]] = {}  # trials that ended never change
+        self.trial_table = widgets.HTML()
+        self.curves_figure: go.FigureWidget | None = None
+        self.parcoords_figure: go.FigureWidget | None = None
+        if self._sweep:  # a sweep: its trials' table, their primary metric over time, parallel coordinates
+            self.curves_figure = go.FigureWidget(
+                layout=go.Layout(height=300, margin={"l": 40, "r": 10, "t": 40, "b": 30}, showlegend=True)
+            )
+            self.parcoords_figure = go.FigureWidget(
+                data=[go.Parcoords(dimensions=[])],
+                layout=go.Layout(height=320, margin={"l": 60, "r": 60, "t": 60, "b": 30}),
+            )
+            self.trials = widgets.VBox([self.trial_table, self.curves_figure, self.parcoords_figure])
+            self.tabs.children = (self.trials, *self.tabs.children)
+            for i, title in enumerate(["Trials", "Metrics", "Log", "Params & tags", "Files", "Child runs"]):
                 self.tabs.set_title(i, title)
 
     # -- display ----------------------------------------------------------------------------------------
@@ -143,6 +168,9 @@ class RunDetails:
         if shown:
             lines.append(f"Log (last {min(log_lines, len(shown))} lines):")
             lines.extend(f"  {line}" for line in shown[-log_lines:])
+        if self._sweep:
+            lines.extend(self._sweep_text())
+            return "\n".join(lines)
         if self._pipeline:
             nodes = pipeline_graph(self.run.workspace, record.run_id)["nodes"]
             lines.append(f"Steps ({len(nodes)}):")
@@ -216,7 +244,90 @@ class RunDetails:
         self._children()
         if self._pipeline:
             self._steps()
+        if self._sweep:
+            self._trials()
         return self.status in TERMINAL_STATUSES
+
+    # -- a sweep ------------------------------------------------------------------------------------------
+    def _sweep_text(self) -> list[str]:
+        view = self.sweep if self.sweep is not None else sweep_view(self.run.workspace, self.run.id)
+        metric = view["primary_metric"]
+        lines = [
+            f"Sweep: {metric['name']} ({metric['goal']}), {view['sampling']['type']} sampling, "
+            f"{view['policy']['description']}",
+            f"Trials ({len(view['children'])} of at most {view['max_total_runs']}, "
+            f"{view['max_concurrent_runs']} at a time), best first:",
+        ]
+        table = text_table(sweep_tables.trial_headers(view), sweep_tables.trial_rows(view), empty="(no trials yet)")
+        lines.extend(f"  {line}" for line in table.splitlines())
+        if view["best_run_id"]:
+            lines.append(f"Best run: {view['best_run_id']}")
+        if view.get("end_reason"):
+            lines.append(f"Ended: {view['end_reason']}")
+        return lines
+
+    def _trials(self) -> None:
+        """The trials' table (best first), each trial's primary metric over time (one line per trial)
+        and a parallel-coordinates chart of the sampled values and the metric."""
+        view = sweep_view(self.run.workspace, self.run.id)
+        self.sweep = view
+        metric = view["primary_metric"]
+        best = view["best_run_id"]
+        summary = (
+            f"<b>{html.escape(metric['name'])}</b> ({html.escape(metric['goal'])}) &nbsp; "
+            f"{html.escape(view['sampling']['type'])} sampling &nbsp; {html.escape(view['policy']['description'])}"
+            f"<br>{len(view['children'])} of at most {view['max_total_runs']} trials, "
+            f"{view['max_concurrent_runs']} at a time"
+            f"{' &nbsp; best: <b>' + html.escape(best) + '</b>' if best else ''}"
+            f"{' &nbsp; ended: ' + html.escape(view['end_reason']) if view.get('end_reason') else ''}"
+        )
+        rows = sweep_tables.trial_rows(view)
+        self.trial_table.value = f"<div>{summary}</div>" + _table(rows, sweep_tables.trial_headers(view))
+        self._trial_curves(view)
+        self._parcoords(view)
+
+    def _trial_curves(self, view: dict[str, Any]) -> None:
+        figure = self.curves_figure
+        assert figure is not None
+        name = view["primary_metric"]["name"]
+        queries = self.run.workspace.services.queries
+        traces: list[tuple[str, list[Any], list[float]]] = []
+        for child in view["children"]:
+            curve = self._final_curves.get(child["run_id"])
+            if curve is None:
+                points = queries.metric_history(child["run_id"], name)
+                curve = (
+                    [p.step if p.step is not None else i + 1 for i, p in enumerate(points)],
+                    [p.value for p in points],
+                )
+                if child["status"] in {s.value for s in TERMINAL_STATUSES}:
+                    self._final_curves[child["run_id"]] = curve
+            traces.append((f"trial {child['index']}", *curve))
+        with figure.batch_update():
+            figure.layout.title = f"{name} per trial"
+            for i, (label, x, y) in enumerate(traces):
+                if i < len(figure.data):
+                    figure.data[i].x, figure.data[i].y = x, y
+                else:
+                    figure.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=label))
+
+    def _parcoords(self, view: dict[str, Any]) -> None:
+        """One line per trial that logged the metric, across an axis per parameter and the metric; text
+        (or mixed) choices get an axis of their own values."""
+        figure = self.parcoords_figure
+        assert figure is not None
+        scored = [c for c in view["children"] if c["best_primary_metric"] is not None]
+        dimensions = [_dimension(name, [c["hyperparameters"].get(name) for c in scored]) for name in view["parameters"]]
+        metric = view["primary_metric"]["name"]
+        values = [c["best_primary_metric"] for c in scored]
+        dimensions.append({"label": metric, "values": values})
+        line = {"color": values, "colorscale": "Viridis", "showscale": bool(values)}
+        if view["primary_metric"]["goal"] == "minimize":
+            line["reversescale"] = True  # the best trials drawn in the same colour either way
+        with figure.batch_update():
+            figure.layout.title = f"{metric} by parameter ({len(scored)} trials)"
+            figure.data[0].dimensions = dimensions
+            figure.data[0].line = line
 
     def _steps(self) -> None:
         """The pipeline's graph (nodes in layers by depth, coloured by status; a reused step hollow,
@@ -345,6 +456,22 @@ class RunDetails:
             for k in kids
         ]
         self.children.value = _table(rows, ["Run", "Status", *names])
+
+
+def _dimension(label: str, values: list[Any]) -> dict[str, Any]:
+    """A parallel-coordinates axis: numbers as they are; anything else as the positions of its values."""
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return {"label": label, "values": values}
+    positions: dict[str, int] = {}  # keyed by the text and type: True and 1 are two values here
+    for value in values:
+        positions.setdefault(f"{type(value).__name__}:{value!r}", len(positions))
+    texts = [str(v) for v in {f"{type(v).__name__}:{v!r}": v for v in values}.values()]
+    return {
+        "label": label,
+        "values": [positions[f"{type(v).__name__}:{v!r}"] for v in values],
+        "tickvals": list(range(len(positions))),
+        "ticktext": texts,
+    }
 
 
 def _layers(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:

@@ -149,3 +149,43 @@ def test_the_deploy_notebook_serves_calls_updates_and_deletes(tmp_path: Path, mo
     ws = Workspace(tmp_path)
     assert Webservice.list(ws) == [] and not (ws.path / "services" / "iris-service").exists()
     assert [m.version for m in Model.list(ws, name="iris-classifier")] == [2, 1]
+
+
+@pytest.mark.slow
+def test_the_sweep_notebook_tunes_ranks_and_registers_the_best(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18's new user: a scikit-learn script swept with seeded random sampling and a bandit policy,
+    watched with RunDetails, ranked, and the best trial's model registered from its run."""
+    from jupyter_mlws import HyperDriveRun
+
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
+    shutil.copy(NOTEBOOKS / "sweep.ipynb", tmp_path / "sweep.ipynb")
+    nb = nbformat.read(tmp_path / "sweep.ipynb", as_version=4)
+    try:
+        NotebookClient(
+            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute()
+    finally:
+        if (tmp_path / ".mlws").exists():
+            agent.stop(Workspace(tmp_path))
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert errors == []
+    ws = Workspace(tmp_path)
+    [sweep] = [r for r in ws.search_runs().runs if r.type == "hyperdrive"]
+    hd = HyperDriveRun(sweep.experiment, sweep.id)
+    assert hd.get_status() == "Completed" and len(hd.get_hyperparameters()) == 6
+    best = hd.get_best_run_by_primary_metric()
+    assert best is not None
+    model = Model(ws, "iris-sweep-best")
+    assert (model.version, model.run_id, model.tags) == (1, best.id, {"sweep": hd.id})
+    text = "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
+    )
+    assert f"1. {best.id}  " in text and f"registered iris-sweep-best:1 from run {best.id}" in text
+    assert "Trials (" in text and "accuracy (max)" in text  # RunDetails' text, with the trials' table
+    widgets = [
+        o
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert len(widgets) == 1
