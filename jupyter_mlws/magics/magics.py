@@ -197,17 +197,7 @@ class MlwsMagics(Magics):
         ws = self.workspace(create=True)
         name = args.experiment or default_experiment_name(folder, "notebook")
         source = "%%submit" if spec is None else "%%submit --sweep"
-        if spec is None:
-            run = Experiment(ws, name).submit(submitted, tags={"mlws.source": source})
-        else:
-            # submit_sweep snapshots the folder without the run config's extra_files (sweeps/run.py), so
-            # the cell's script is in the folder while the snapshot is taken, and removed right after.
-            cell_file = folder / CELL_SCRIPT
-            cell_file.write_bytes(script.encode())
-            try:
-                run = Experiment(ws, name).submit(submitted, tags={"mlws.source": source})
-            finally:
-                cell_file.unlink(missing_ok=True)
+        run = Experiment(ws, name).submit(submitted, tags={"mlws.source": source})
         if params:
             run.log_params(params)
         if spec is not None:

@@ -278,12 +278,7 @@ class SweepController:
 
     # -- stopping and ending ----------------------------------------------------------------------------
     def _stop(self, record: RunRecord, reason: str) -> RunRecord:
-        tracking = self.ws.services.tracking
-        with contextlib.suppress(MlwsError):  # set already (a controller before this one decided)
-            tracking.add_properties(record.run_id, {STOPPED_PROPERTY: reason})
-        with contextlib.suppress(MlwsError):  # it ended meanwhile
-            tracking.cancel(self.ws.services.queries.run(record.run_id))
-        return self.ws.services.queries.run(record.run_id)
+        return stop_trial(self.ws, record.run_id, reason)
 
     def _stop_active(self, trials: dict[int, RunRecord], reason: str) -> None:
         for index, record in trials.items():
@@ -360,13 +355,21 @@ class SweepDriver:
         stop_trials(workspace, run_id, f"the sweep ended: {reason}")
 
 
+def stop_trial(workspace: Workspace, run_id: str, reason: str) -> RunRecord:
+    """Cancel a trial and, if the cancel took (it had not ended on its own meanwhile), record why."""
+    tracking = workspace.services.tracking
+    queries = workspace.services.queries
+    with contextlib.suppress(MlwsError):  # it ended meanwhile
+        tracking.cancel(queries.run(run_id))
+    record = queries.run(run_id)
+    if record.status in (RunStatus.CANCEL_REQUESTED, RunStatus.CANCELED):
+        with contextlib.suppress(MlwsError):  # set already (a controller before this one decided)
+            tracking.add_properties(run_id, {STOPPED_PROPERTY: reason})
+    return record
+
+
 def stop_trials(workspace: Workspace, run_id: str, reason: str) -> None:
     """Stop every trial of a sweep that has not ended (the reason recorded on each)."""
-    tracking = workspace.services.tracking
     for record in workspace.services.queries.children(run_id):
-        if record.status in TERMINAL_STATUSES or record.status == RunStatus.CANCEL_REQUESTED:
-            continue
-        with contextlib.suppress(MlwsError):
-            tracking.add_properties(record.run_id, {STOPPED_PROPERTY: reason})
-        with contextlib.suppress(MlwsError):
-            tracking.cancel(record)
+        if record.status not in TERMINAL_STATUSES and record.status != RunStatus.CANCEL_REQUESTED:
+            stop_trial(workspace, record.run_id, reason)

@@ -37,6 +37,8 @@ def submit_sweep(
         experiment,
         spec,
         tags=tags,
+        # a script given as content (a notebook cell's, by %%submit --sweep) is in the sweep's snapshot
+        extra_files=getattr(config.run_config, "extra_files", None),
         run_id=config.custom_run_id,
         properties={"azureml.runsource": "hyperdrive", "primary_metric_config": json.dumps(spec["primary_metric"])},
     )
