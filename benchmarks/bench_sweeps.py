@@ -35,9 +35,10 @@ Run from the repository root::
    given to our Bayesian sampler (``make_sampler(...).suggest(index, history)``, the history as the
    controller passes it) and added to an Optuna study (``study.add_trials``) with the same space and seed.
    After one untimed call each (our sampler learns the history then; Optuna's first ``ask`` warms its
-   caches), ``--ask-repeats`` calls are timed: our ``suggest`` of a new index (earlier asks in the history as
-   running trials) vs Optuna's ``study.ask()`` + two ``suggest_float`` (earlier asks left running). Medians,
-   and the ratio. Target: at most twice Optuna's at every size.
+   caches), ``--ask-repeats`` calls are timed, alternating between the sides, over three seeds: our
+   ``suggest`` of a new index (earlier asks in the history as running trials) vs Optuna's ``study.ask()`` +
+   two ``suggest_float`` (earlier asks left running). Medians, and the ratio.
+   Target: at most twice Optuna's at every size.
 3. Known function: ``(x - 1.5)² + (y + 0.5)² + N(0, 0.1²)`` noise (seeded by seed and trial index) over
    ``uniform(-5, 5)`` for both, minimised; ``--seeds`` (10) sweeps of ``--known-trials`` (30) trials each,
    one trial at a time through the Sampler API in-process (no jobs): the mean (and spread) of the best value
@@ -134,6 +135,31 @@ def points(trials: int, seed: int) -> list[tuple[float, float]]:
     return [(rng.uniform(LOW, HIGH), rng.uniform(LOW, HIGH)) for _ in range(trials)]
 
 
+def breakdown(records: list[Any], concurrency: int) -> dict[str, Any]:
+    """Where a trial's time goes, from the runs' own times: the wait from a slot freeing (the end that let
+    it start) to the run being created (a sweep's controller reacting; plain jobs were created up front)
+    and to it starting (the dispatcher), and its span from start to end (supervisor, process, records).
+    First and last 20 trials apart, to show costs that grow with the sweep's size."""
+    by_start = sorted(records, key=lambda r: r.start_time)
+    ends = sorted(r.end_time for r in records)
+    freed = {r.run_id: ends[k - concurrency] for k, r in enumerate(by_start) if k >= concurrency}
+    later = [r for r in by_start if r.run_id in freed]
+
+    def ms_median(values: list[float]) -> float:
+        return statistics.median(values) * 1000 if values else float("nan")
+
+    out: dict[str, Any] = {
+        "span_ms": ms_median([r.end_time - r.start_time for r in records]),
+        "created_to_start_ms": ms_median([r.start_time - r.created_time for r in later]),
+        "freed_to_start_ms": ms_median([r.start_time - freed[r.run_id] for r in later]),
+        "freed_to_created_ms": ms_median([max(0.0, r.created_time - freed[r.run_id]) for r in later]),
+    }
+    for name, part in (("first20", later[:20]), ("last20", later[-20:])):
+        out[f"freed_to_start_{name}_ms"] = ms_median([r.start_time - freed[r.run_id] for r in part])
+        out[f"freed_to_created_{name}_ms"] = ms_median([max(0.0, r.created_time - freed[r.run_id]) for r in part])
+    return out
+
+
 def peak_running(spans: list[tuple[float, float]]) -> int:
     events = sorted([(s, 1) for s, _ in spans] + [(e, -1) for _, e in spans])
     running = peak = 0
@@ -183,7 +209,9 @@ def warm_up(ws: Workspace, exp: Experiment, src: Path) -> None:
             return
 
 
-def bench_jobs(ws: Workspace, exp: Experiment, src: Path, pts: list[tuple[float, float]]) -> dict[str, Any]:
+def bench_jobs(
+    ws: Workspace, exp: Experiment, src: Path, pts: list[tuple[float, float]], concurrency: int
+) -> dict[str, Any]:
     configs = [
         ScriptRunConfig(src, "objective.py", arguments=["--x", repr(x), "--y", repr(y)], compute_target=TARGET)
         for x, y in pts
@@ -206,6 +234,7 @@ def bench_jobs(ws: Workspace, exp: Experiment, src: Path, pts: list[tuple[float,
         "submit_loop_s": submitted,
         "median_run_span_s": statistics.median(e - s for s, e in spans),
         "peak_running": peak_running(spans),
+        "breakdown": breakdown(records, concurrency),
     }
 
 
@@ -244,6 +273,7 @@ def bench_sweep(
         "median_run_span_s": statistics.median(e - s for s, e in spans),
         "peak_running": peak_running(spans),
         "best": ranking[0]["best_primary_metric"],
+        "breakdown": breakdown(records, concurrency),
     }
 
 
@@ -278,26 +308,22 @@ def bayesian_json(seed: int) -> dict[str, Any]:
     return BayesianParameterSampling({"x": uniform(LOW, HIGH), "y": uniform(LOW, HIGH)}, seed=seed).to_json()
 
 
-def time_ours(history_size: int, repeats: int, seed: int) -> list[float]:
+def ours_and_optuna(history_size: int, seed: int) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Our Bayesian sampler and an Optuna study holding the same completed history; each call of the
+    returned functions makes one new suggestion (earlier ones stay running, as in a sweep)."""
+    completed = points(history_size, seed)
     sampler = make_sampler(bayesian_json(seed), seed, goal="minimize")
     history = [
         Trial(index=i, values={"x": x, "y": y}, metric=quadratic(x, y), state="completed")
-        for i, (x, y) in enumerate(points(history_size, seed))
+        for i, (x, y) in enumerate(completed)
     ]
-    samples = []
-    for k in range(repeats + 1):
-        index = history_size + k
-        t = time.perf_counter()
+
+    def ours() -> None:
+        index = len(history)
         values = sampler.suggest(index, history)
-        elapsed = time.perf_counter() - t
         assert values is not None
         history.append(Trial(index=index, values=values, metric=None, state="running"))
-        if k:  # the first call learns the history (add_trial of each): not the per-call cost
-            samples.append(elapsed)
-    return samples
 
-
-def time_optuna(history_size: int, repeats: int, seed: int) -> list[float]:
     distributions = {
         "x": optuna.distributions.FloatDistribution(LOW, HIGH),
         "y": optuna.distributions.FloatDistribution(LOW, HIGH),
@@ -306,29 +332,34 @@ def time_optuna(history_size: int, repeats: int, seed: int) -> list[float]:
     study.add_trials(
         [
             optuna.trial.create_trial(params={"x": x, "y": y}, distributions=distributions, value=quadratic(x, y))
-            for x, y in points(history_size, seed)
+            for x, y in completed
         ]
     )
-    samples = []
-    for k in range(repeats + 1):
-        t = time.perf_counter()
+
+    def theirs() -> None:
         trial = study.ask()
         trial.suggest_float("x", LOW, HIGH)
         trial.suggest_float("y", LOW, HIGH)
-        elapsed = time.perf_counter() - t
-        if k:
-            samples.append(elapsed)
-    return samples
+
+    # untimed: our sampler learns the history on its first call (an add_trial each); Optuna warms its caches
+    ours()
+    theirs()
+    return ours, theirs
 
 
 def bench_sampling(sizes: list[int], repeats: int, seed: int) -> list[dict[str, Any]]:
     rows = []
     for size in sizes:
-        # interleaved, so both sides meet the same machine conditions
-        ours, theirs = [], []
+        # three seeds; calls alternate between the sides, so both meet the same machine conditions
+        ours: list[float] = []
+        theirs: list[float] = []
         for r in range(3):
-            ours += time_ours(size, repeats // 3 or 1, seed + r)
-            theirs += time_optuna(size, repeats // 3 or 1, seed + r)
+            calls = ours_and_optuna(size, seed + r)
+            for _ in range(max(1, repeats // 3)):
+                for call, samples in zip(calls, (ours, theirs), strict=True):
+                    t = time.perf_counter()
+                    call()
+                    samples.append(time.perf_counter() - t)
         row = {
             "history": size,
             "ours_s": statistics.median(ours),
@@ -427,7 +458,7 @@ def main() -> int:
         exp = Experiment(ws, "bench-sweeps")
         warm_up(ws, exp, src)
         say(f"plain jobs: {args.trials} ScriptRunConfig submissions …")
-        jobs = bench_jobs(ws, exp, src, pts)
+        jobs = bench_jobs(ws, exp, src, pts, args.concurrency)
         say(f"our sweep: {args.trials} trials, {args.sampling} sampling …")
         sweep = bench_sweep(ws, exp, src, args.trials, args.concurrency, args.sampling, args.seed)
         agent.stop(ws)
@@ -564,6 +595,22 @@ def print_table(f: dict[str, Any]) -> None:
     ):
         row = k[key]
         print(f"| {label} | {row['mean_best']:.3f} ± {row['stdev_best']:.3f} | {row['mean_true_at_best']:.3f} |")
+    print()
+    print("| Where a trial's time goes (medians, from the runs' records) | plain jobs | our sweep |")
+    print("|---|---:|---:|")
+    jb, sb = j["breakdown"], s["breakdown"]
+    for key, label in (
+        ("freed_to_created_ms", "slot freed → run created (sweep: the controller's pass, sampling included)"),
+        ("freed_to_created_first20_ms", "… first 20 trials"),
+        ("freed_to_created_last20_ms", "… last 20 trials"),
+        ("created_to_start_ms", "run created → started (sweep; plain jobs waited in the queue)"),
+        ("freed_to_start_ms", "slot freed → next run started"),
+        ("freed_to_start_first20_ms", "… first 20 trials"),
+        ("freed_to_start_last20_ms", "… last 20 trials"),
+        ("span_ms", "run start → end (supervisor, the process, its records)"),
+    ):
+        mine = "—" if key.startswith("freed_to_created") or key == "created_to_start_ms" else f"{jb[key]:.1f} ms"
+        print(f"| {label} | {mine} | {sb[key]:.1f} ms |")
     print()
     print(
         f"Trials' own spans (start → end, median): plain jobs {ms(j['median_run_span_s'])}, sweep "
