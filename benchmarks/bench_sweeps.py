@@ -8,11 +8,14 @@ Run from the repository root::
 
 1. Trial overhead. One objective script (``OBJECTIVE``: takes ``--x``/``--y``, computes a 2-D quadratic and
    logs it as ``loss`` with ``Run.get_context().log``) is run ``--trials`` times, ``--concurrency`` (2) at a
-   time, four ways, one after the other in this process:
+   time, in these ways, one after the other in this process:
 
    - floor: ``python objective.py --x … --y …`` as subprocesses from a thread pool of 2, ``MLWS_*`` unset, so
      ``Run.get_context()`` is an offline run that prints the value; nothing else. This is what the trials'
      processes themselves take at that concurrency (interpreter start, ``import jupyter_mlws``, the work);
+   - floor, logging into the workspace: the same processes with ``MLWS_RUN_ID`` set to a run made beforehand
+     (untimed), so ``Run.get_context().log`` writes the metric to the workspace as in a job: the share of the
+     overhead that is the trial's own logging, with no dispatching (shown, not a target);
    - plain jobs: ``--trials`` ``exp.submit(ScriptRunConfig(...))`` of the same script with fixed values, to a
      ``local`` target attached with ``max_concurrent_runs=2`` (dispatcher warm), until the last run's end time;
    - our sweep: ``exp.submit(HyperDriveConfig(...))`` with ``BayesianParameterSampling`` (Optuna TPE
@@ -25,6 +28,9 @@ Run from the repository root::
      loss:`` and the value on the next line). Capturing and parsing stdout is Optuna's way of getting the
      value, so it counts as Optuna's overhead, as recording the metric in the workspace (the job opens the
      workspace and writes the point) counts as ours.
+
+   The floor runs first and again last; its wall time is the mean of the two (both are in the JSON and the
+   table, to show how much the machine's load moved meanwhile).
 
    Per-trial overhead = (wall time of the tool - wall time of the floor) / trials, both at the same
    concurrency: what the tool adds to each trial on top of running its process. Both wall times run from the
@@ -191,6 +197,33 @@ def bench_floor(src: Path, pts: list[tuple[float, float]], concurrency: int) -> 
     wall = time.perf_counter() - t
     if not all(math.isclose(v, quadratic(*p)) for v, p in zip(values, pts, strict=True)):
         raise RuntimeError("the floor's objective answered wrong values")
+    return {"trials": len(pts), "wall_s": wall, "per_trial_s": wall / len(pts)}
+
+
+def bench_floor_logged(
+    ws: Workspace, exp: Experiment, src: Path, pts: list[tuple[float, float]], concurrency: int
+) -> dict[str, Any]:
+    """The same processes, each logging into the workspace as a job does (``MLWS_RUN_ID`` of a run created
+    beforehand, untimed): what the trial's own ``Run.get_context().log`` costs, without any dispatching."""
+    runs = [exp.start_logging() for _ in pts]
+    script = str(src / "objective.py")
+    base = offline_env()
+
+    def one(job: tuple[Any, tuple[float, float]]) -> None:
+        run, (x, y) = job
+        env = {**base, "MLWS_RUN_ID": run.id, "MLWS_WORKSPACE": str(ws.root)}
+        subprocess.run(
+            [sys.executable, script, "--x", repr(x), "--y", repr(y)], env=env, cwd=src, capture_output=True, check=True
+        )
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, zip(runs, pts, strict=True)))
+    wall = time.perf_counter() - t
+    for run in runs:
+        run.complete()
+    if not all(run.get_metrics().get(METRIC) is not None for run in runs):
+        raise RuntimeError("the logging floor's runs have no metric")
     return {"trials": len(pts), "wall_s": wall, "per_trial_s": wall / len(pts)}
 
 
@@ -456,6 +489,8 @@ def main() -> int:
         ws = Workspace.create(work / "ws")
         ComputeTarget.attach(ws, TARGET, LocalCompute.attach_configuration(max_concurrent_runs=args.concurrency))
         exp = Experiment(ws, "bench-sweeps")
+        say(f"floor with the metric logged into the workspace: {args.trials} × `python objective.py` …")
+        floor_logged = bench_floor_logged(ws, exp, src, pts, args.concurrency)
         warm_up(ws, exp, src)
         say(f"plain jobs: {args.trials} ScriptRunConfig submissions …")
         jobs = bench_jobs(ws, exp, src, pts, args.concurrency)
@@ -465,6 +500,15 @@ def main() -> int:
         ws = None
         say(f"Optuna: study.optimize, {args.trials} trials, n_jobs={args.concurrency} …")
         optuna_loop = bench_optuna_loop(src, args.trials, args.concurrency, args.seed)
+        say("floor again (the machine's load may have changed meanwhile) …")
+        floor_after = bench_floor(src, pts, args.concurrency)
+        floor = {
+            "trials": args.trials,
+            "wall_s": (floor["wall_s"] + floor_after["wall_s"]) / 2,
+            "per_trial_s": (floor["per_trial_s"] + floor_after["per_trial_s"]) / 2,
+            "wall_before_s": floor["wall_s"],
+            "wall_after_s": floor_after["wall_s"],
+        }
         say("Bayesian sampling time vs Optuna's TPE ask …")
         sampling = bench_sampling(list(HISTORY_SIZES), args.ask_repeats, args.seed)
         say(f"known function: {args.seeds} seeds × {args.known_trials} trials …")
@@ -490,6 +534,7 @@ def main() -> int:
         "env": env,
         "concurrency": args.concurrency,
         "floor": floor,
+        "floor_logged": floor_logged,
         "jobs": jobs,
         "sweep": sweep,
         "optuna": optuna_loop,
@@ -505,7 +550,9 @@ def main() -> int:
 
 def targets(f: dict[str, Any]) -> dict[str, Any]:
     n, floor = f["sweep"]["trials"], f["floor"]["wall_s"]
-    overhead = {key: (f[key]["wall_s"] - floor) / f[key]["trials"] for key in ("sweep", "jobs", "optuna")}
+    overhead = {
+        key: (f[key]["wall_s"] - floor) / f[key]["trials"] for key in ("sweep", "jobs", "optuna", "floor_logged")
+    }
     return {
         "per_trial_overhead_s": overhead,
         "trials": n,
@@ -550,8 +597,13 @@ def print_table(f: dict[str, Any]) -> None:
     print("| Figure | Wall time | Per trial | Overhead per trial | Ratio | Target |")
     print("|---|---:|---:|---:|---|---|")
     print(
-        f"| floor: `python objective.py` (offline run), pool of {c} | {ms(fl['wall_s'])} | "
+        f"| floor: `python objective.py` (offline run), pool of {c}; mean of first "
+        f"{ms(fl['wall_before_s'])} and last {ms(fl['wall_after_s'])} | {ms(fl['wall_s'])} | "
         f"{ms(fl['per_trial_s'])} | — | | |"
+    )
+    print(
+        f"| floor, logging into the workspace: the same, `MLWS_RUN_ID` of a run made beforehand | "
+        f"{ms(f['floor_logged']['wall_s'])} | {ms(f['floor_logged']['per_trial_s'])} | {ms(over['floor_logged'])} | | |"
     )
     print(
         f"| plain jobs: {n} `ScriptRunConfig` submissions, `max_concurrent_runs={c}` | {ms(j['wall_s'])} | "
