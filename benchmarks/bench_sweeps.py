@@ -3,8 +3,8 @@ plain jobs; Bayesian sampling time against Optuna's TPE ``ask``; Random vs Bayes
 
 Run from the repository root::
 
-    python benchmarks/bench_sweeps.py              # defaults: 200 trials, 2 concurrent (a few minutes)
-    python benchmarks/bench_sweeps.py --quick      # smoke run: 40 trials, fewer sampling repeats
+    python benchmarks/bench_sweeps.py              # defaults: 200 trials, 2 at a time (about 9 minutes, busy 2 CPUs)
+    python benchmarks/bench_sweeps.py --quick      # smoke run: 40 trials, fewer sampling repeats (about 2 minutes)
 
 1. Trial overhead. One objective script (``OBJECTIVE``: takes ``--x``/``--y``, computes a 2-D quadratic and
    logs it as ``loss`` with ``Run.get_context().log``) is run ``--trials`` times, ``--concurrency`` (2) at a
