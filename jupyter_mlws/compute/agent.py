@@ -38,7 +38,8 @@ __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "s
 IDLE_EXIT_S = float(os.environ.get("MLWS_AGENT_IDLE_SECONDS", 600))
 RESCAN_S = 1.0
 SWEEP_S = 1.0  # how often the agent looks for jobs whose supervisor died
-MAX_RESUMES = 5  # new drivers one agent gives a resumable driven run before it ends the run
+MAX_RESUMES = 5  # new drivers in a row one agent gives a resumable driven run before it ends the run
+RESUME_WINDOW_S = 120.0  # "in a row": each within this long of the one before
 LOCK_WAIT_S = 10.0
 SPAWN_WAIT_S = 15.0
 
@@ -210,7 +211,8 @@ class Agent:
         self.identity: tuple[int, int] | None = None  # the workspace folder's (device, inode)
         self.next_tasks = 0.0
         self.tasks_busy = False  # a periodic task (an enabled schedule) keeps the agent up
-        self.resumed: dict[str, int] = {}  # run id -> how often this agent gave it a new driver
+        # run id -> (new drivers given in a row, when the last was): a driver that lived a while resets it
+        self.resumed: dict[str, tuple[int, float]] = {}
 
     def _workspace_gone(self) -> bool:
         """Whether our workspace's folder was deleted (or replaced by another): nothing is left to
@@ -400,8 +402,10 @@ class Agent:
                 or stale_reason(record) is None
             ):
                 continue
-            count = self.resumed.get(record.run_id, 0) + 1
-            self.resumed[record.run_id] = count
+            count, last = self.resumed.get(record.run_id, (0, 0.0))
+            now = time.monotonic()
+            count = 1 if now - last > RESUME_WINDOW_S else count + 1
+            self.resumed[record.run_id] = (count, now)
             if count > MAX_RESUMES:  # its driver dies at once every time: end it rather than loop
                 reason = f"its driver died {MAX_RESUMES} times in a row"
                 new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED

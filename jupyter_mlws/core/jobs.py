@@ -157,12 +157,12 @@ def reconcile_jobs(workspace: Workspace, run_ids: Iterable[str] | None = None) -
 
 
 def drive_until_ended(
-    workspace: Workspace, run_id: str, advance: Callable[[], bool], give_up: Callable[[str], None]
+    workspace: Workspace, run_id: str, advance: Callable[[], bool], give_up: Callable[[BaseException], None]
 ) -> None:
     """The loop of a run driver (a pipeline run, a sweep): call ``advance`` (True once the run
     ended) whenever the workspace's change feed moves (a child changed: one cheap query every
     ``DRIVE_TICK_S``) and every ``DRIVE_FULL_PASS_S`` anyway, sending the run's heartbeat meanwhile.
-    Passes that keep failing end with ``give_up(message)``."""
+    Passes that keep failing end with ``give_up(the last error)``."""
     from .services.liveness import HEARTBEAT_INTERVAL_S
 
     events = workspace.services.events
@@ -181,9 +181,8 @@ def drive_until_ended(
                 failures = 0
             except Exception as exc:
                 failures += 1
-                message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
                 if failures >= DRIVE_MAX_FAILED_PASSES:
-                    give_up(message)
+                    give_up(exc)
                     return
                 time.sleep(min(2.0, 0.1 * 2**failures))
         if now >= next_beat:

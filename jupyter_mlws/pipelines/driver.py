@@ -297,7 +297,7 @@ class PipelineDriver:
             workspace,
             run_id,
             lambda: advance(workspace, run_id),
-            lambda message: self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {message}"),
+            lambda exc: self.abandon_with(workspace, run_id, f"the pipeline's scheduler failed: {_message(exc)}"),
         )
 
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
@@ -315,6 +315,10 @@ class PipelineDriver:
         parent = workspace.services.queries.run(run_id)
         p = _Pipeline(workspace, parent)
         _stop_all(p, f"the pipeline run ended: {reason}", PIPELINE_STOPPED)
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
 
 
 def step_reuse(workspace: Workspace, run_id: str) -> dict[str, Any] | None:

@@ -32,8 +32,16 @@ from ..core.entities import RunRecord
 from ..core.experiment import Experiment
 from ..core.jobs import create_job_run, drive_until_ended, queue_job
 from ..core.runs import Run
+from ..core.services import liveness
 from ..core.status import TERMINAL_STATUSES, RunStatus
-from ..errors import AlreadyExistsError, MlwsError
+from ..errors import (
+    AlreadyExistsError,
+    BackendUnavailableError,
+    InvalidArgumentError,
+    InvalidStateError,
+    MlwsError,
+    NotFoundError,
+)
 from .config import notebook_parameter
 from .policies import should_stop
 from .sampling import Trial, make_sampler
@@ -56,6 +64,7 @@ INDEX_PROPERTY = "mlws.sweep.index"
 HYPERPARAMETERS_PROPERTY = "mlws.sweep.hyperparameters"  # the sampled values, as JSON (typed)
 STOPPED_PROPERTY = "mlws.sweep.stopped"  # why the controller stopped the trial (policy, budget, cancel)
 END_PROPERTY = "mlws.sweep.end_reason"  # on the sweep: why no more trials started
+REACH_CHECK_S = 5.0  # how often the controller checks that its trials' targets still exist
 _STATE = {
     RunStatus.COMPLETED: "completed",
     RunStatus.FAILED: "failed",
@@ -64,8 +73,9 @@ _STATE = {
 
 
 def best_value(values: Sequence[float], goal: str) -> float | None:
-    """The best of a primary-metric series (by the goal); NaN values never count."""
-    finite = [v for v in values if isinstance(v, int | float) and not math.isnan(v)]
+    """The best of a primary-metric series (by the goal); NaN and infinite values never count (a
+    diverged trial must not look best, nor make every other trial look hopeless)."""
+    finite = [v for v in values if isinstance(v, int | float) and math.isfinite(v)]
     if not finite:
         return None
     return max(finite) if goal == "maximize" else min(finite)
@@ -112,6 +122,14 @@ class SweepController:
         self.values: dict[int, dict[str, Any]] = {}  # trial index -> its sampled values
         self.final: dict[str, list[float]] = {}  # series of trials that ended (they never change)
         self.evaluated: dict[str, int] = {}  # trial id -> the last interval the policy looked at
+        # The driver's own process owns the sweep (set by the agent's claim); None when driven in-process.
+        self.owner: tuple[int | None, str | None] | None = None
+        self._backends: dict[str, Any] = {}  # compute target -> its back end, looked up once
+        self.next_reach_check = 0.0
+        for record in queries.children(run_id):
+            if record.status not in TERMINAL_STATUSES and trial_index(run_id, record.run_id) is not None:
+                # A controller before this one judged the intervals reached so far: v1 judges each once.
+                self.evaluated[record.run_id] = len(queries.metric_history(record.run_id, self.metric))
         if self.parent.start_time is None and self.parent.status == RunStatus.RUNNING:
             # Claiming the run set no start time: the sweep starts now (its duration counts from here).
             workspace.services.tracking.try_transition(
@@ -127,7 +145,10 @@ class SweepController:
         self.parent = parent
         if parent.status in TERMINAL_STATUSES:
             return True
+        if self.owner is not None and (parent.supervisor_pid, parent.supervisor_host) != self.owner:
+            return True  # another controller took the sweep over (this one was thought dead): leave it
         trials = self._trials(queries.children(self.run_id))
+        self._end_unreachable(trials)
         if parent.status == RunStatus.CANCEL_REQUESTED:
             self._stop_active(trials, "the sweep was canceled")
             return self._finish(trials, canceled=True)
@@ -258,7 +279,10 @@ class SweepController:
                 git=self.git,
             )
         except AlreadyExistsError:
-            pass  # made by a controller that died right after: queue that one
+            # Made by a controller that died right after: queue it only if nobody did.
+            record = self.ws.services.queries.run(run_id)
+            if record.status != RunStatus.NOT_STARTED:
+                return record
         self._queue(index, run_id)
         return self.ws.services.queries.run(run_id)
 
@@ -270,11 +294,53 @@ class SweepController:
     def _backend(self, target: str) -> Any:
         from ..core.jobs import target_backend
 
-        if not hasattr(self, "_backends"):
-            self._backends: dict[str, Any] = {}
         if target not in self._backends:
-            self._backends[target] = target_backend(self.ws, target)
+            self._backends[target] = target_backend(self.ws, target)  # raises for a detached target
         return self._backends[target]
+
+    def _end_unreachable(self, trials: dict[int, RunRecord]) -> None:
+        """A trial whose compute target was detached, or whose target type's plug-in is gone, can
+        never be run or checked by anyone: end it with the reason rather than wait for it forever.
+        Looked at every ``REACH_CHECK_S`` (one query per target)."""
+        now = time.monotonic()
+        if now < self.next_reach_check:
+            return
+        self.next_reach_check = now + REACH_CHECK_S
+        from ..core.jobs import target_backend
+
+        checked: set[str] = set()
+        unreachable: dict[str, MlwsError] = {}
+        for index, record in trials.items():
+            target = record.compute_target
+            if record.status in TERMINAL_STATUSES or target is None:
+                continue
+            if target not in unreachable and target not in checked:
+                try:
+                    self._backends[target] = target_backend(self.ws, target)
+                    checked.add(target)
+                except MlwsError as exc:
+                    unreachable[target] = exc
+                    self._backends.pop(target, None)
+            problem = unreachable.get(target)
+            if problem is not None:
+                if record.supervisor_pid is not None and (
+                    liveness.stale_reason(
+                        "its supervisor",
+                        record.supervisor_pid,
+                        record.supervisor_host,
+                        record.supervisor_start,
+                        record.heartbeat_time,
+                        self.ws.services.tracking.database_time,
+                    )
+                    is None
+                ):
+                    continue  # its supervisor is alive and ends it; only a trial nobody can end is ended here
+                new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+                error = {"message": f"its compute target cannot be used: {problem.message}", "reason": "unreachable"}
+                self.ws.services.tracking.try_transition(
+                    record.run_id, record.status, new, end_time=time.time(), error=error
+                )
+                trials[index] = self.ws.services.queries.run(record.run_id)
 
     # -- stopping and ending ----------------------------------------------------------------------------
     def _stop(self, record: RunRecord, reason: str) -> RunRecord:
@@ -317,8 +383,10 @@ class SweepController:
             fields["error"] = error
         if self.parent.start_time is None:
             fields["start_time"] = self.parent.created_time
-        tracking.try_transition(self.run_id, self.parent.status, new, **fields)  # else someone else ended it
-        return True
+        if tracking.try_transition(self.run_id, self.parent.status, new, **fields):
+            return True
+        # Its status changed since this pass read it (a cancel request): the next pass decides again.
+        return self.ws.services.queries.run(self.run_id).status in TERMINAL_STATUSES
 
 
 class SweepDriver:
@@ -331,15 +399,20 @@ class SweepDriver:
         try:
             controller = SweepController(workspace, run_id)
         except Exception as exc:
-            message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
-            self.abandon_with(workspace, run_id, f"the sweep's controller could not start: {message}")
+            if not _lasting(exc):
+                raise  # this process ends; the agent gives the sweep a new controller
+            self.abandon_with(workspace, run_id, f"the sweep's controller could not start: {_message(exc)}")
             return
-        drive_until_ended(
-            workspace,
-            run_id,
-            controller.advance,
-            lambda message: self.abandon_with(workspace, run_id, f"the sweep's controller failed: {message}"),
-        )
+        controller.owner = (controller.parent.supervisor_pid, controller.parent.supervisor_host)
+
+        def give_up(exc: BaseException) -> None:
+            if not _lasting(exc):
+                # Errors that may pass (a locked database, an engine restarting) must not end a sweep
+                # of days: this controller exits and the agent starts another, which goes on.
+                raise BackendUnavailableError(f"the sweep's controller stops for now: {_message(exc)}") from exc
+            self.abandon_with(workspace, run_id, f"the sweep's controller failed: {_message(exc)}")
+
+        drive_until_ended(workspace, run_id, controller.advance, give_up)
 
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
         record = workspace.services.queries.run(run_id)
@@ -353,6 +426,15 @@ class SweepDriver:
     def abandon(self, workspace: Workspace, run_id: str, reason: str) -> None:
         """The sweep ended without its controller: its trials not yet ended are stopped."""
         stop_trials(workspace, run_id, f"the sweep ended: {reason}")
+
+
+def _lasting(exc: BaseException) -> bool:
+    """Whether an error will not pass by trying again (bad data, something missing)."""
+    return isinstance(exc, InvalidArgumentError | NotFoundError | InvalidStateError | KeyError | TypeError | ValueError)
+
+
+def _message(exc: BaseException) -> str:
+    return exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
 
 
 def stop_trial(workspace: Workspace, run_id: str, reason: str) -> RunRecord:

@@ -223,8 +223,9 @@ def _normal_goal(goal: Any) -> bool:
 
 
 def _value_at(curve: Sequence[float], k: int, maximize: bool) -> float | None:
-    """The best of the first k values (NaN ignored), or None without one."""
-    values = [float(v) for v in curve[:k] if not math.isnan(v)]
+    """The best of the first k values (NaN and infinities ignored: a diverged value is no value), or
+    None without one."""
+    values = [float(v) for v in curve[:k] if math.isfinite(v)]
     if not values:
         return None
     return max(values) if maximize else min(values)
@@ -298,7 +299,7 @@ def should_stop(
     if isinstance(policy, MedianStoppingPolicy):
         averages = []
         for run in values:
-            head = [float(x) for x in curves[run][:k] if not math.isnan(x)]
+            head = [float(x) for x in curves[run][:k] if math.isfinite(x)]
             averages.append(sum(head) / len(head))
         median = statistics.median(averages)
         if (v < median) if maximize else (v > median):

@@ -135,7 +135,10 @@ class HyperDriveRun(Run):
         raise InvalidStateError("a sweep cannot be failed by hand (v1); cancel() it instead")
 
     def cancel(self) -> bool:  # type: ignore[override]
-        """Cancel the sweep: no more trials start, and the ones not ended are stopped."""
+        """Cancel the sweep: no more trials start, and the ones not ended are stopped. False if it
+        had ended already (v1)."""
+        if self._queries.run(self.id).status in TERMINAL_STATUSES:
+            return False
         super().cancel()
         record = self._queries.run(self.id)
         if record.status == RunStatus.CANCELED:  # nobody was driving it yet: stop its trials here

@@ -62,8 +62,8 @@ def _check_properties(properties: Any, sampling: str) -> dict[str, Any] | None:
 
 
 def _check_seed(seed: Any, sampling: str) -> int | None:
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise InvalidArgumentError(f"{sampling}: seed must be an int or None, got {seed!r}")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32):
+        raise InvalidArgumentError(f"{sampling}: seed must be a whole number from 0 to 2**32 - 1 or None, got {seed!r}")
     return seed
 
 

@@ -168,7 +168,28 @@ def _literal(node: ast.expr, where: str, inside_choice: bool) -> Any:
     )
 
 
+MAX_EXPRESSION_LENGTH = 10_000
+
+
 def parse_expression(text: str) -> ParameterExpression:
+    """See :func:`_parse_expression`; an expression too deep or too long to read is a clear error too."""
+    if isinstance(text, str) and len(text) > MAX_EXPRESSION_LENGTH:
+        raise InvalidArgumentError(
+            f"the parameter expression is {len(text)} characters long (at most {MAX_EXPRESSION_LENGTH}): "
+            "list long choices in a JSON sweep spec instead"
+        )
+    try:
+        return _parse_expression(text)
+    except (RecursionError, MemoryError, ValueError) as exc:
+        if isinstance(exc, InvalidArgumentError):
+            raise
+        raise InvalidArgumentError(
+            f"cannot read the parameter expression {str(text)[:60]!r}…: it is nested too deeply; write a call "
+            "such as uniform(0.01, 0.1) or choice(2, 3)"
+        ) from None
+
+
+def _parse_expression(text: str) -> ParameterExpression:
     """``"uniform(0.01, 0.1)"`` -> the expression (read with ast; nothing is evaluated)."""
     if not isinstance(text, str) or not text.strip():
         raise InvalidArgumentError(f"a parameter expression must be text such as 'uniform(0.01, 0.1)', got {text!r}")

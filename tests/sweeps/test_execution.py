@@ -206,7 +206,7 @@ def test_max_duration_stops_running_trials_and_ends_the_sweep(kit: SweepKit) -> 
     run.wait_for_completion(timeout=TIMEOUT)
     assert run.status == "Completed"
     children = run.get_children()
-    assert len(children) == 2  # nothing started after the time was up
+    assert 1 <= len(children) <= 2  # nothing started after the time was up (max_total_runs is 6)
     for child in children:
         assert child.status == "Canceled"
         assert _stop_reason(run, child.id) == "the sweep reached max_duration_minutes (0.04)"
@@ -340,3 +340,38 @@ def test_v1_code_reads_the_best_trials_arguments_from_its_run_definition(kit: Sw
     definition = best.get_details()["runDefinition"]
     assert definition["arguments"] == ["--curve", "c1"]  # v1 tutorials print this
     assert definition["script"] == "trial.py" and definition["target"] == "local"
+
+
+def test_trials_on_a_target_that_went_away_are_ended_not_waited_for(kit: SweepKit) -> None:
+    # One trial at a time on "gone": the first holds its slot, the second waits in the queue.
+    ComputeTarget.attach(kit.ws, "gone", LocalCompute.attach_configuration(max_concurrent_runs=1))
+    gate = kit.flag("go")
+    config = kit.trial({"c0": [0.5, f"wait:{gate}"], "c1": [0.7]})
+    config.run_config.target = "gone"
+    run = kit.exp.submit(
+        HyperDriveConfig(
+            run_config=config,
+            hyperparameter_sampling=GridParameterSampling({"--curve": choice("c0", "c1")}),
+            primary_metric_name="acc",
+            primary_metric_goal="maximize",
+            max_total_runs=2,
+            max_concurrent_runs=2,
+        )
+    )
+    queries = kit.ws.services.queries
+    wait_until(
+        lambda: sorted(r.status.value for r in queries.children(run.id)) == ["Queued", "Running"],
+        TIMEOUT,
+        "one trial running, one queued",
+    )
+    ComputeTarget(kit.ws, "gone").detach()
+    # The queued trial can never start: it is ended with the reason. The running one's supervisor is
+    # alive, so it is left to finish.
+    waiting = f"{run.id}_1"
+    wait_until(lambda: queries.run(waiting).status.value == "Failed", TIMEOUT, "the queued trial ended")
+    assert "compute target cannot be used" in queries.run(waiting).error["message"]  # type: ignore[index]
+    assert queries.run(f"{run.id}_0").status.value == "Running"
+    gate.write_text("")
+    run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
+    assert run.status == "Completed"
+    assert queries.run(f"{run.id}_0").status.value == "Completed"

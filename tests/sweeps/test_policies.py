@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 
 import pytest
 
@@ -278,3 +279,13 @@ def test_policy_json_and_descriptions() -> None:
     assert "median" in MedianStoppingPolicy().describe() and "from interval 5" in MedianStoppingPolicy().describe()
     assert "worst 20%" in TruncationSelectionPolicy(20).describe()
     assert NoTerminationPolicy().describe().startswith("No early termination")
+
+
+def test_infinite_values_count_as_no_value() -> None:
+    # A diverged trial (inf) is not the best one: the others are not stopped for being behind it.
+    curves = {"a": [math.inf], "b": [0.8], "c": [0.75]}
+    assert should_stop(BanditPolicy(slack_amount=0.1).to_json(), "maximize", curves, "c", 1) is None
+    from jupyter_mlws.sweeps.driver import best_value
+
+    assert best_value([math.inf, 0.5, math.nan], "maximize") == 0.5
+    assert best_value([-math.inf], "minimize") is None

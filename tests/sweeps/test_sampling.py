@@ -342,3 +342,10 @@ def test_bayesian_beats_random_on_a_noisy_quadratic() -> None:
     bayesian = best_of_sweeps(BayesianParameterSampling)
     random_ = best_of_sweeps(RandomParameterSampling)
     assert bayesian < random_, (bayesian, random_)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 2**40])
+def test_a_seed_out_of_range_is_refused_when_the_sampling_is_made(seed: int) -> None:
+    for sampling in (RandomParameterSampling, BayesianParameterSampling):
+        with pytest.raises(InvalidArgumentError, match="2\\*\\*32"):
+            sampling({"--x": uniform(0, 1)}, seed=seed)

@@ -223,3 +223,12 @@ def test_spec_text_and_files_that_are_not_specs(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps({**SPEC, "goal": "sideways"}))
     with pytest.raises(InvalidArgumentError, match=r"^bad.json: \"goal\" must be"):
         load_spec("bad.json", tmp_path)
+
+
+def test_an_expression_nested_too_deeply_or_too_long_is_a_clear_error() -> None:
+    from jupyter_mlws.sweeps.spec import parse_expression
+
+    with pytest.raises(InvalidArgumentError, match="nested too deeply"):
+        parse_expression("choice(1" + "+1" * 4000 + ")")
+    with pytest.raises(InvalidArgumentError, match="characters long"):
+        parse_expression("choice(" + ", ".join(["1"] * 6000) + ")")

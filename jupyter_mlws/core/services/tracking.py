@@ -148,6 +148,10 @@ class TrackingService:
             liveness.stop_beating(self._store, run_id)
         return done
 
+    def database_time(self) -> float:
+        """The database's clock (heartbeats are compared with it, never with this machine's)."""
+        return float(self._store.database_time())
+
     def heartbeat(self, run_ids: Sequence[str]) -> None:
         """The runs' supervisor (a job's, a driver's) is alive: their heartbeat time is now."""
         self._store.heartbeat(list(run_ids))
