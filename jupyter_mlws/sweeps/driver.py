@@ -33,7 +33,7 @@ from ..core.experiment import Experiment
 from ..core.jobs import create_job_run, drive_until_ended, queue_job
 from ..core.runs import Run
 from ..core.services import liveness
-from ..core.status import TERMINAL_STATUSES, RunStatus
+from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..errors import (
     AlreadyExistsError,
     BackendUnavailableError,
@@ -125,6 +125,7 @@ class SweepController:
         # The driver's own process owns the sweep (set by the agent's claim); None when driven in-process.
         self.owner: tuple[int | None, str | None] | None = None
         self._backends: dict[str, Any] = {}  # compute target -> its back end, looked up once
+        self.known: dict[int, RunRecord] | None = None  # the trials as the last pass left them
         self.next_reach_check = 0.0
         for record in queries.children(run_id):
             if record.status not in TERMINAL_STATUSES and trial_index(run_id, record.run_id) is not None:
@@ -147,10 +148,11 @@ class SweepController:
             return True
         if self.owner is not None and (parent.supervisor_pid, parent.supervisor_host) != self.owner:
             return True  # another controller took the sweep over (this one was thought dead): leave it
-        trials = self._trials(queries.children(self.run_id))
+        trials = self._trials()
         self._end_unreachable(trials)
         if parent.status == RunStatus.CANCEL_REQUESTED:
             self._stop_active(trials, "the sweep was canceled")
+            self.known = dict(sorted(trials.items()))
             return self._finish(trials, canceled=True)
         started = parent.start_time or parent.created_time
         over = time.time() - started >= self.max_seconds
@@ -161,15 +163,30 @@ class SweepController:
             self._apply_policy(trials, curves)
             self._queue_not_started(trials)
             self._fill(trials, curves)
+        self.known = dict(sorted(trials.items()))  # with the trials this pass made or stopped
         return self._finish(trials, over=over)
 
-    def _trials(self, children: Sequence[RunRecord]) -> dict[int, RunRecord]:
-        found: dict[int, RunRecord] = {}
+    def _trials(self) -> dict[int, RunRecord]:
+        """Every trial's record, index order. A trial that ended never changes, so a pass reads only
+        the trials not ended yet (and, once, each that ended since the last pass): the cost of a pass
+        follows ``max_concurrent_runs``, not the size of the sweep."""
+        queries = self.ws.services.queries
+        if self.known is None:
+            children = queries.children(self.run_id)
+        else:
+            children = queries.children(self.run_id, statuses=sorted(ACTIVE_STATUSES))
+        found: dict[int, RunRecord] = {} if self.known is None else dict(self.known)
+        fresh = set()
         for record in children:
             index = trial_index(self.run_id, record.run_id)
             if index is not None:
                 found[index] = record
-        return dict(sorted(found.items()))
+                fresh.add(index)
+        for index, record in found.items():
+            if index not in fresh and record.status not in TERMINAL_STATUSES:
+                found[index] = queries.run(record.run_id)  # it ended since the last pass
+        self.known = dict(sorted(found.items()))
+        return dict(self.known)
 
     def _values_of(self, index: int, record: RunRecord) -> dict[str, Any]:
         if index not in self.values:  # a trial an earlier controller made

@@ -90,6 +90,13 @@ def test_children_direct_and_recursive(store: SqlMetadataStore) -> None:
     add_run(store, "g1", parent_run_id="c1")
     assert [r.run_id for r in store.get_child_runs("root")] == ["c1", "c2"]
     assert sorted(r.run_id for r in store.get_child_runs("root", recursive=True)) == ["c1", "c2", "g1"]
+    # Only the children in the statuses asked for (a sweep's controller reads its active trials).
+    assert store.transition_run("c2", RunStatus.RUNNING, RunStatus.COMPLETED, end_time=9.0)
+    assert [r.run_id for r in store.get_child_runs("root", statuses=[RunStatus.RUNNING])] == ["c1"]
+    assert [r.run_id for r in store.get_child_runs("root", statuses=[RunStatus.COMPLETED])] == ["c2"]
+    assert store.get_child_runs("root", statuses=[]) == []
+    running = store.get_child_runs("root", recursive=True, statuses=[RunStatus.RUNNING])
+    assert sorted(r.run_id for r in running) == ["c1", "g1"]
 
 
 # -- search ---------------------------------------------------------------------------------------------

@@ -93,4 +93,8 @@ class RunStore(MetadataInterface):
     ) -> RunSearchResult: ...
 
     @abstractmethod
-    def get_child_runs(self, run_id: str, recursive: bool = False) -> list[RunRecord]: ...
+    def get_child_runs(
+        self, run_id: str, recursive: bool = False, statuses: Sequence[RunStatus] | None = None
+    ) -> list[RunRecord]:
+        """The run's children (and theirs, ``recursive``), oldest first; only those in ``statuses``
+        if given (a sweep's controller reads its active trials each pass)."""

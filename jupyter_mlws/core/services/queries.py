@@ -18,7 +18,7 @@ from ..interfaces import MetadataStore
 from ..layout import DRIVER_LOG, live_dir
 from ..names import validate_file_name
 from ..search import FilterExpr, decode_page_token, encode_page_token, parse_filter, parse_order_by
-from ..status import ACTIVE_STATUSES
+from ..status import ACTIVE_STATUSES, RunStatus
 from ..values import iso_utc, row_columns
 from .context import Backends
 from .views import MetricSeriesView, RunDetailView, RunSummary, RunSummaryPage, downsample
@@ -145,8 +145,12 @@ class QueryService:
             records = [self._store.get_run(run_id) for run_id in run_ids]
         return [r for r in records if r.compute_target is not None and r.status in ACTIVE_STATUSES]
 
-    def children(self, run_id: str, recursive: bool = False) -> list[RunRecord]:
-        return self._store.get_child_runs(run_id, recursive)
+    def children(
+        self, run_id: str, recursive: bool = False, statuses: Sequence[RunStatus] | None = None
+    ) -> list[RunRecord]:
+        """The run's children (``recursive``: all descendants), oldest first; only those in
+        ``statuses`` if given."""
+        return self._store.get_child_runs(run_id, recursive, statuses)
 
     def tags(self, run_id: str) -> dict[str, str]:
         return self._store.get_tags(run_id)

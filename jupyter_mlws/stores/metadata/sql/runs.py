@@ -215,17 +215,24 @@ class RunsMixin(SqlStoreBase, RunStore):
             next_offset=offset + max_results if more else None,
         )
 
-    def get_child_runs(self, run_id: str, recursive: bool = False) -> list[RunRecord]:
+    def get_child_runs(
+        self, run_id: str, recursive: bool = False, statuses: Sequence[RunStatus] | None = None
+    ) -> list[RunRecord]:
         found: list[RunRecord] = []
+        wanted = None if statuses is None else {s.value for s in statuses}
         with self.sql.read() as conn:
             frontier = [self.run_key(conn, run_id)]
             while frontier:
-                rows = conn.execute(
+                query = (
                     select(runs.c.key, *RUN_COLUMNS)
                     .select_from(RUNS_JOINED)
                     .where(runs.c.parent_key.in_(frontier))
                     .order_by(runs.c.created_time, runs.c.number)
-                ).all()
-                found.extend(run_record(r[1:]) for r in rows)
+                )
+                if wanted is not None and not recursive:
+                    query = query.where(runs.c.status.in_(sorted(wanted)))
+                rows = conn.execute(query).all()
+                records = [run_record(r[1:]) for r in rows]
+                found.extend(r for r in records if wanted is None or r.status.value in wanted)
                 frontier = [r[0] for r in rows] if recursive else []
         return found
