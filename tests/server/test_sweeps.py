@@ -80,13 +80,14 @@ async def test_a_sweep_with_its_trials_best_run_and_decisions(api: Api, sweeps: 
     assert decision["time"] == children[2]["end_time"]
 
 
-async def test_non_finite_metrics_are_strict_json_and_minimize_picks_the_lowest(api: Api, sweeps: Sweeps) -> None:
+async def test_non_finite_metrics_count_as_none_and_minimize_picks_the_lowest(api: Api, sweeps: Sweeps) -> None:
     reply = await api.get(f"runs/{sweeps.recorded}/sweep")
-    assert reply.status == 200 and b"Infinity" in reply.body and b"NaN" not in reply.body
+    # Trial 0 logged only +inf: a diverged value is no value (it must not rank, nor break strict JSON).
+    assert reply.status == 200 and b"Infinity" not in reply.body and b"NaN" not in reply.body
     view = reply.data
     assert view["primary_metric"] == {"name": "loss", "goal": "minimize"}
     assert view["parameters"] == ["--lr", "--opt"] and view["sampling"]["type"] == "random"
-    assert [c["best_primary_metric"] for c in view["children"]] == ["Infinity", 0.4, 0.9]
+    assert [c["best_primary_metric"] for c in view["children"]] == [None, 0.4, 0.9]
     assert view["children"][1]["hyperparameters"] == {"--lr": 0.02, "--opt": "adam"}
     assert view["best_run_id"] == f"{sweeps.recorded}_1"
     assert [d["index"] for d in view["decisions"]] == [2]

@@ -67,7 +67,7 @@ def small_sweep(ws: Workspace, folder: Path, experiment: str = "sweep") -> Hyper
 
 def recorded_sweep(ws: Workspace, folder: Path, experiment: str = "recorded-sweep") -> str:
     """A finished sweep's records as the controller leaves them, made directly (no agent, no job):
-    a random sweep over ``--lr`` and ``--opt`` whose trial 0 logged +inf (the API's "Infinity"), trial
+    a random sweep over ``--lr`` and ``--opt`` whose trial 0 logged only +inf (which counts as no value), trial
     1 a plain value, and trial 2 the policy stopped. Returns the sweep's run id."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "train.py").write_text("pass\n")
