@@ -375,3 +375,42 @@ def test_trials_on_a_target_that_went_away_are_ended_not_waited_for(kit: SweepKi
     run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
     assert run.status == "Completed"
     assert queries.run(f"{run.id}_0").status.value == "Completed"
+
+
+def test_a_controller_taking_over_queues_the_trial_its_predecessor_made_but_never_queued(kit: SweepKit) -> None:
+    from jupyter_mlws.core.jobs import create_job_run
+    from jupyter_mlws.core.status import RunStatus
+    from jupyter_mlws.sweeps.driver import HYPERPARAMETERS_PROPERTY, INDEX_PROPERTY, SweepController
+
+    config = HyperDriveConfig(
+        run_config=kit.trial({"c0": [0.2], "c1": [0.4], "c2": [0.3]}),
+        hyperparameter_sampling=GridParameterSampling({"--curve": choice("c0", "c1", "c2")}),
+        primary_metric_name="acc",
+        primary_metric_goal="maximize",
+        max_total_runs=3,
+        max_concurrent_runs=2,
+        policy=BanditPolicy(slack_factor=0.5),
+    )
+    spec = config.sweep_spec()
+    # The sweep as a controller that died would leave it: Running, nobody driving it (no supervisor,
+    # so no agent takes it over), trial 0 made but still NotStarted.
+    sweep, _backend = create_job_run(kit.exp, spec, status=RunStatus.RUNNING)
+    trial_spec = {**spec["child"], "arguments": ["--curve", "c0"], "params": {"--curve": "c0"}}
+    create_job_run(
+        kit.exp,
+        trial_spec,
+        parent=sweep,
+        status=RunStatus.NOT_STARTED,
+        run_id=f"{sweep.id}_0",
+        properties={INDEX_PROPERTY: "0", HYPERPARAMETERS_PROPERTY: '{"--curve": "c0"}'},
+        snapshot_id=sweep.record.snapshot_id,
+    )
+    controller = SweepController(kit.ws, sweep.id)
+    wait_until(controller.advance, TIMEOUT, "the sweep to end under the new controller")
+    queries = kit.ws.services.queries
+    children = sorted(queries.children(sweep.id), key=lambda r: r.run_id)
+    assert [r.run_id for r in children] == [f"{sweep.id}_{i}" for i in range(3)]
+    assert [r.status.value for r in children] == ["Completed"] * 3
+    assert queries.run(sweep.id).status.value == "Completed"
+    hd = HyperDriveRun(kit.exp, sweep.id)
+    assert [r["hyperparameters"]["--curve"] for r in hd.get_children_sorted_by_primary_metric()] == ["c1", "c2", "c0"]
