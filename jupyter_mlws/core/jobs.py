@@ -17,7 +17,7 @@ from ..errors import InvalidArgumentError, MlwsError
 from .compute import DEFAULT_TARGET, ComputeTarget
 from .entities import RunRecord
 from .job_inputs import discard_inputs, record_inputs
-from .status import RunStatus
+from .status import TERMINAL_STATUSES, RunStatus
 
 if TYPE_CHECKING:
     from .experiment import Experiment
@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from .runs import Run
     from .workspace import Workspace
 
-__all__ = ["create_job_run", "drive_until_ended", "queue_job", "reconcile_jobs", "submit", "target_backend"]
+__all__ = [
+    "create_job_run",
+    "drive_until_ended",
+    "end_driven_run",
+    "queue_job",
+    "reconcile_jobs",
+    "submit",
+    "target_backend",
+]
 
 DRIVE_TICK_S = 0.01  # how often a driver looks at the change feed
 DRIVE_FULL_PASS_S = 0.5  # a pass at least this often, whatever the feed says
@@ -189,3 +197,14 @@ def drive_until_ended(
             workspace.services.tracking.heartbeat([run_id])
             next_beat = now + HEARTBEAT_INTERVAL_S
         time.sleep(DRIVE_TICK_S)
+
+
+def end_driven_run(workspace: Workspace, run_id: str, reason: str) -> None:
+    """A driver gives up its run: Failed with ``reason`` (Canceled if a cancel was asked for), unless
+    it ended already."""
+    record = workspace.services.queries.run(run_id)
+    if record.status not in TERMINAL_STATUSES:
+        new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
+        workspace.services.tracking.try_transition(
+            run_id, record.status, new, end_time=time.time(), error={"message": reason}
+        )

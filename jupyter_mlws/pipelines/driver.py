@@ -27,7 +27,7 @@ from ..core.entities import RunRecord
 from ..core.experiment import Experiment
 from ..core.interfaces.pipelines import StepRunRecord
 from ..core.job_inputs import discard_inputs
-from ..core.jobs import drive_until_ended, queue_job, target_backend
+from ..core.jobs import drive_until_ended, end_driven_run, queue_job, target_backend
 from ..core.runs import Run
 from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..errors import MlwsError
@@ -301,12 +301,7 @@ class PipelineDriver:
         )
 
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
-        record = workspace.services.queries.run(run_id)
-        if record.status not in TERMINAL_STATUSES:
-            new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
-            workspace.services.tracking.try_transition(
-                run_id, record.status, new, end_time=time.time(), error={"message": reason}
-            )
+        end_driven_run(workspace, run_id, reason)
         self.abandon(workspace, run_id, reason)
 
     def abandon(self, workspace: Workspace, run_id: str, reason: str) -> None:

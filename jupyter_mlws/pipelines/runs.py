@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.runs import Run
-from ..core.status import TERMINAL_STATUSES, RunStatus
+from ..core.status import RunStatus
 from ..errors import ActivityFailedException, InvalidArgumentError, NotFoundError
 from .driver import graph, step_reuse
 
@@ -76,25 +76,10 @@ class PipelineRun(Run):
         timeout = kwargs.pop("timeout", timeout_seconds)
         if kwargs:
             raise InvalidArgumentError(f"wait_for_completion() got unknown keyword(s) {sorted(kwargs)}")
-        deadline = None if timeout is None else time.monotonic() + float(timeout)
         seen: dict[str, str] = {}
-        next_check = 0.0
-        delay = 0.02
-        while True:
-            record = self._queries.run(self.id)
-            if show_output:
-                self._print_changes(seen)
-            if record.status in TERMINAL_STATUSES:
-                break
-            now = time.monotonic()
-            if now >= next_check:
-                self._workspace.reconcile_jobs([self.id])  # a driver that died ends the pipeline
-                next_check = now + 2.0
-            if deadline is not None and now >= deadline:
-                raise TimeoutError(f"pipeline run {self.id} did not end within {timeout} s; it goes on")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-        self._record = record
+        record = self._wait_driven(
+            timeout, (lambda: self._print_changes(seen)) if show_output else None, "pipeline run"
+        )
         if show_output:
             print(f"PipelineRun {self.id}: {record.status.value}", file=sys.stdout, flush=True)
         if raise_on_error and record.status == RunStatus.FAILED:

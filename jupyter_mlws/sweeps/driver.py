@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.entities import RunRecord
 from ..core.experiment import Experiment
-from ..core.jobs import create_job_run, drive_until_ended, queue_job
+from ..core.jobs import create_job_run, drive_until_ended, end_driven_run, queue_job
 from ..core.runs import Run
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
@@ -432,12 +432,7 @@ class SweepDriver:
         drive_until_ended(workspace, run_id, controller.advance, give_up)
 
     def abandon_with(self, workspace: Workspace, run_id: str, reason: str) -> None:
-        record = workspace.services.queries.run(run_id)
-        if record.status not in TERMINAL_STATUSES:
-            new = RunStatus.CANCELED if record.status == RunStatus.CANCEL_REQUESTED else RunStatus.FAILED
-            workspace.services.tracking.try_transition(
-                run_id, record.status, new, end_time=time.time(), error={"message": reason}
-            )
+        end_driven_run(workspace, run_id, reason)
         self.abandon(workspace, run_id, reason)
 
     def abandon(self, workspace: Workspace, run_id: str, reason: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -159,26 +158,9 @@ class HyperDriveRun(Run):
         timeout = kwargs.pop("timeout", timeout_seconds)
         if kwargs:
             raise InvalidArgumentError(f"wait_for_completion() got unknown keyword(s) {sorted(kwargs)}")
-        deadline = None if timeout is None else time.monotonic() + float(timeout)
         seen: dict[str, str] = {}
-        next_check = 0.0
-        delay = 0.02
-        while True:
-            record = self._queries.run(self.id)
-            if show_output:
-                self._print_changes(seen)
-            if record.status in TERMINAL_STATUSES:
-                break
-            now = time.monotonic()
-            if now >= next_check:
-                # A controller that died is replaced by the agent; this makes sure one is up.
-                self._workspace.reconcile_jobs([self.id])
-                next_check = now + 2.0
-            if deadline is not None and now >= deadline:
-                raise TimeoutError(f"sweep {self.id} did not end within {timeout} s; it goes on")
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-        self._record = record
+        show = (lambda: self._print_changes(seen)) if show_output else None
+        record = self._wait_driven(timeout, show, "sweep")
         if show_output:
             print(f"HyperDriveRun {self.id}: {record.status.value}", file=sys.stdout, flush=True)
         if raise_on_error and record.status == RunStatus.FAILED:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -24,6 +23,7 @@ import pytest
 from jupyter_mlws import Experiment, Run, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.run_config import ScriptRunConfig
+from tests.support.agent_workspace import stop_processes
 from tests.support.docker import engine  # noqa: F401 - the Docker engine's session fixture
 
 TIMEOUT = 60.0  # generous upper bound for anything a job does here, on a loaded 2-core machine
@@ -151,45 +151,12 @@ class JobKit:
         return proc
 
 
-def _processes_of(marker: str) -> list[int]:
-    """Our processes whose command line or environment mentions ``marker`` (a test's tmp folder)."""
-    found = []
-    needle = marker.encode()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == os.getpid():
-            continue
-        try:
-            if os.stat(f"/proc/{entry}").st_uid != os.getuid():
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read()
-            with open(f"/proc/{entry}/environ", "rb") as f:
-                environ = f.read()
-        except OSError:
-            continue
-        if needle in cmdline or needle in environ:
-            found.append(int(entry))
-    return found
-
-
 @pytest.fixture(autouse=True)
 def _job_processes(monkeypatch: pytest.MonkeyPatch, ws: Workspace, tmp_path: Path) -> Iterator[None]:
     """Agents exit after 5 idle seconds; after each test its agent, supervisors and jobs are gone."""
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     yield
-    # Supervisors (forked from the agent: their command line names the workspace), jobs (their
-    # environment holds MLWS_WORKSPACE) and extra agents still waiting for the workspace's lock go
-    # first, so that none of them takes over from the agent stopped next.
-    holder = agent.running_pid(ws)
-    marker = f"{tmp_path}{os.sep}"
-    for pid in _processes_of(marker):
-        if pid != holder:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
-    agent.stop(ws)
-    for pid in _processes_of(marker):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
+    stop_processes(ws, tmp_path)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(agent.socket_path(ws))  # a stopped agent leaves its socket behind
 

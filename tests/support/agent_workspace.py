@@ -11,7 +11,43 @@ from pathlib import Path
 
 from jupyter_mlws import Workspace
 from jupyter_mlws.compute import agent
-from tests.compute.conftest import _processes_of
+
+
+def _processes_of(marker: str) -> list[int]:
+    """Our processes whose command line or environment mentions ``marker`` (a test's tmp folder)."""
+    found = []
+    needle = marker.encode()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            if os.stat(f"/proc/{entry}").st_uid != os.getuid():
+                continue
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read()
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                environ = f.read()
+        except OSError:
+            continue
+        if needle in cmdline or needle in environ:
+            found.append(int(entry))
+    return found
+
+
+def stop_processes(ws: Workspace, root: Path) -> None:
+    """Kill every process of a test folder (supervisors: their command line names the workspace; jobs:
+    their environment does; extra agents waiting for its lock) first, so that none takes over from the
+    agent, which is stopped next; then whatever is left."""
+    holder = agent.running_pid(ws)
+    marker = f"{root}{os.sep}"
+    for pid in _processes_of(marker):
+        if pid != holder:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    agent.stop(ws)
+    for pid in _processes_of(marker):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
 
 
 @contextlib.contextmanager
@@ -23,16 +59,7 @@ def agent_workspace(root: Path, idle_seconds: int = 30) -> Iterator[Workspace]:
         ws = Workspace.create(root / "ws")
         yield ws
     finally:
-        holder = agent.running_pid(ws)
-        marker = f"{root}{os.sep}"
-        for pid in _processes_of(marker):
-            if pid != holder:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, signal.SIGKILL)
-        agent.stop(ws)
-        for pid in _processes_of(marker):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(pid, signal.SIGKILL)
+        stop_processes(ws, root)
         if old is None:
             os.environ.pop("MLWS_AGENT_IDLE_SECONDS", None)
         else:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ...errors import ActivityFailedException, InvalidArgumentError
 from ..layout import DRIVER_LOG
@@ -12,12 +13,38 @@ from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import finite_number
 from .base import RunBase
 
+if TYPE_CHECKING:
+    from ..entities import RunRecord
+
 __all__ = ["RECONCILE_EVERY_S", "RunWaiting"]
 
 RECONCILE_EVERY_S = 2.0  # how often wait_for_completion checks that a job's supervisor lives
 
 
 class RunWaiting(RunBase):
+    def _wait_driven(self, timeout: float | None, on_poll: Callable[[], None] | None, what: str) -> RunRecord:
+        """Wait for a driven run (a pipeline run, a sweep) to end, calling ``on_poll`` each look (to
+        print its children's changes). Every 2 s the run's health is checked: a driver that died is
+        dealt with (a pipeline ends, a sweep gets a new controller from an agent this brings up)."""
+        deadline = None if timeout is None else time.monotonic() + float(timeout)
+        next_check = 0.0
+        delay = 0.02
+        while True:
+            record = self._queries.run(self._id)
+            if on_poll is not None:
+                on_poll()
+            if record.status in TERMINAL_STATUSES:
+                self._record = record
+                return record
+            now = time.monotonic()
+            if now >= next_check:
+                self._workspace.reconcile_jobs([self._id])
+                next_check = now + 2.0
+            if deadline is not None and now >= deadline:
+                raise TimeoutError(f"{what} {self._id} did not end within {timeout} s; it goes on")
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
     def wait_for_completion(
         self,
         show_output: bool = False,
