@@ -381,24 +381,26 @@ class Agent:
             for record in self.ws.metadata.list_job_runs(None, list(ACTIVE_STATUSES)):
                 if record.compute_target in targets and record.supervisor_pid is not None:
                     groups.setdefault(record.compute_target, []).append(record)
+            # A resumable driven run whose driver died is not ended by reconcile_records: it is
+            # given a new driver below, from the same records.
+            driven = [r for records in groups.values() for r in records if resumable_driver(r.run_type)]
             for name, records in groups.items():
                 for run_id in reconcile_records(targets[name].backend(), records, dispatch=False):
                     _log(f"ended {run_id}: its supervisor is gone")
             for run_id in self.ws.services.tracking.end_stale_interactive():
                 _log(f"ended {run_id}: the process that logged it is gone")
-            self._resume_driven(targets)
+            self._resume_driven(targets, driven)
         except Exception as exc:  # a store hiccup: the next sweep tries again
             _log(f"sweep failed: {type(exc).__name__}: {exc}")
 
-    def _resume_driven(self, targets: dict[str, ComputeTarget]) -> None:
+    def _resume_driven(self, targets: dict[str, ComputeTarget], records: list[Any]) -> None:
         """Give a new driver to each run of a resumable driver (a sweep) whose driver died: killed,
         or gone with the agent that forked it. It goes on from the records."""
         mine = {run_id for run_id, _target in self.children.values()}
-        for record in self.ws.metadata.list_job_runs(None, [RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED]):
+        for record in records:
             if (
                 record.run_id in mine
-                or record.compute_target not in targets
-                or not resumable_driver(record.run_type)
+                or record.status not in (RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
                 or stale_reason(record) is None
             ):
                 continue

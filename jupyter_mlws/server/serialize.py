@@ -83,7 +83,7 @@ def dataset_version_json(dataset: Dataset) -> dict[str, Any]:
 def run_inputs(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     """The datasets a run used, as ``get_details()["inputDatasets"]`` lists them (only the documented keys)."""
     found = []
-    for item in ws.services.queries.details(run_id).get("inputDatasets", []):
+    for item in ws.services.queries.input_datasets(run_id):  # not the whole details: one query
         dataset = item.get("dataset") or {}
         found.append(
             {

@@ -204,7 +204,8 @@ def policy_from_json(d: Mapping[str, Any] | EarlyTerminationPolicy | None) -> Ea
     if kind == MedianStoppingPolicy.TYPE:
         return MedianStoppingPolicy(**interval)
     if kind == TruncationSelectionPolicy.TYPE:
-        return TruncationSelectionPolicy(args.get("truncation_percentage"), **interval)  # type: ignore[arg-type]
+        percentage: Any = args.get("truncation_percentage")  # checked by the class, which names what is wrong
+        return TruncationSelectionPolicy(percentage, **interval)
     if kind == NoTerminationPolicy.TYPE:
         return NoTerminationPolicy()
     types = (BanditPolicy, MedianStoppingPolicy, TruncationSelectionPolicy, NoTerminationPolicy)

@@ -69,6 +69,7 @@ class HyperDriveRun(Run):
         records.sort(key=lambda r: trial_index(self.id, r.run_id) or 0)
         return [Run(self._experiment, r.run_id, _record=r) for r in records]
 
+    # A trial is a plain run, not a sweep: the base class would answer HyperDriveRuns.
     def get_children(self, recursive: bool = False) -> list[Run]:  # type: ignore[override]
         """The trials (and anything else parented here), as plain runs: a trial is not a sweep."""
         return [Run(self._experiment, r.run_id, _record=r) for r in self._queries.children(self.id, recursive)]
@@ -133,6 +134,7 @@ class HyperDriveRun(Run):
     def fail(self, error: BaseException | str | None = None, error_details: Any = None) -> None:
         raise InvalidStateError("a sweep cannot be failed by hand (v1); cancel() it instead")
 
+    # v1's HyperDriveRun.cancel answers whether it canceled (Run.cancel answers nothing).
     def cancel(self) -> bool:  # type: ignore[override]
         """Cancel the sweep: no more trials start, and the ones not ended are stopped. False if it
         had ended already (v1)."""
@@ -145,6 +147,7 @@ class HyperDriveRun(Run):
         self._record = self._queries.run(self.id)
         return True
 
+    # v1's HyperDriveRun signature (wait_post_processing; answers the details, as v1 does).
     def wait_for_completion(  # type: ignore[override]
         self,
         show_output: bool = False,

@@ -67,6 +67,18 @@ def _check_seed(seed: Any, sampling: str) -> int | None:
     return seed
 
 
+def _v1_positional(
+    seed: int | Mapping[str, Any] | None, properties: Mapping[str, Any] | None, sampling: str
+) -> tuple[int | None, Mapping[str, Any] | None]:
+    """``(seed, properties)``: v1's signature is ``(parameter_space, properties=None)``, so a dict in
+    second place is v1's properties."""
+    if not isinstance(seed, Mapping):
+        return seed, properties
+    if properties is not None:
+        raise InvalidArgumentError(f"{sampling}: properties given twice; pass seed= and properties= by keyword")
+    return None, seed
+
+
 class HyperParameterSampling:
     """Base of the sampling classes: a search space (and, for random and Bayesian, a seed)."""
 
@@ -153,14 +165,7 @@ class RandomParameterSampling(HyperParameterSampling):
         seed: int | Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
     ) -> None:
-        # v1's signature is (parameter_space, properties=None): a dict in second place is v1's properties
-        if isinstance(seed, Mapping):
-            if properties is not None:
-                raise InvalidArgumentError(
-                    "RandomParameterSampling: properties given twice; pass seed= and properties= by keyword"
-                )
-            seed, properties = None, seed
-        super().__init__(parameter_space, seed, properties)
+        super().__init__(parameter_space, *_v1_positional(seed, properties, "RandomParameterSampling"))
 
 
 class BayesianParameterSampling(HyperParameterSampling):
@@ -176,14 +181,7 @@ class BayesianParameterSampling(HyperParameterSampling):
         seed: int | Mapping[str, Any] | None = None,
         properties: Mapping[str, Any] | None = None,
     ) -> None:
-        # v1's signature is (parameter_space, properties=None): a dict in second place is v1's properties
-        if isinstance(seed, Mapping):
-            if properties is not None:
-                raise InvalidArgumentError(
-                    "BayesianParameterSampling: properties given twice; pass seed= and properties= by keyword"
-                )
-            seed, properties = None, seed
-        super().__init__(parameter_space, seed, properties)
+        super().__init__(parameter_space, *_v1_positional(seed, properties, "BayesianParameterSampling"))
         bad = [name for name, expr in self._space.items() if expr.kind not in _BAYESIAN_KINDS]
         if bad:
             raise InvalidArgumentError(
@@ -210,11 +208,11 @@ def sampling_from_json(d: Mapping[str, Any]) -> HyperParameterSampling:
             f"unknown sampling {kind!r}: expected a dict with type one of {', '.join(_CLASSES)} and a space"
         )
     cls = _CLASSES[d["type"]]
-    space = d.get("space")
+    space: Any = d.get("space")  # checked by the class, which names what is wrong
     properties = d.get("properties")
     if cls is GridParameterSampling:
-        return GridParameterSampling(space, properties=properties)  # type: ignore[arg-type]
-    return cls(space, seed=d.get("seed"), properties=properties)  # type: ignore[arg-type]
+        return GridParameterSampling(space, properties=properties)
+    return cls(space, seed=d.get("seed"), properties=properties)
 
 
 @dataclass(frozen=True)

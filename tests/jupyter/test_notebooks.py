@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -15,20 +17,35 @@ from jupyter_mlws.compute import agent
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 
-@pytest.mark.slow
-def test_quickstart_notebook_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _execute_example(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cleanup: Callable[[Workspace], None] | None = None
+) -> tuple[Any, str]:
+    """Execute ``notebooks/<name>`` in ``tmp_path`` as a user would; then stop its workspace's agent
+    (after ``cleanup``), check that no cell failed, and answer the notebook and all its output text."""
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
-    shutil.copy(NOTEBOOKS / "quickstart.ipynb", tmp_path / "quickstart.ipynb")
-    nb = nbformat.read(tmp_path / "quickstart.ipynb", as_version=4)
+    shutil.copy(NOTEBOOKS / name, tmp_path / name)
+    nb = nbformat.read(tmp_path / name, as_version=4)
     try:
         NotebookClient(
             nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
         ).execute()
     finally:
         if (tmp_path / ".mlws").exists():
-            agent.stop(Workspace(tmp_path))
+            ws = Workspace(tmp_path)
+            if cleanup is not None:
+                cleanup(ws)
+            agent.stop(ws)
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
+    text = "".join(
+        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
+    )
+    return nb, text
+
+
+@pytest.mark.slow
+def test_quickstart_notebook_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb, text = _execute_example("quickstart.ipynb", tmp_path, monkeypatch)
     ws = Workspace(tmp_path)
     runs = list(ws.search_runs().runs)
     assert sorted(r.type for r in runs) == ["interactive", "script"]
@@ -37,9 +54,6 @@ def test_quickstart_notebook_runs_end_to_end(tmp_path: Path, monkeypatch: pytest
     assert len(job.get_metrics()["loss"]) == 20
     model = Model(ws, "quickstart-model")
     assert (model.version, model.run_id, model.tags) == (1, job.id, {"source": "notebook"})
-    text = "".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
-    )
     assert "Execution Summary" in text and "quickstart-model" in text
     widgets = [
         o
@@ -95,21 +109,7 @@ def test_the_example_notebook_runs_as_a_job_with_two_parameter_sets(
 def test_the_getting_started_pipeline_notebook_runs_and_reuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 16's new user: prepare → train → evaluate from a notebook; re-submitted, every step is
     reused; after an in-place edit of the CSV, the steps it reaches rerun and say why."""
-    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
-    shutil.copy(NOTEBOOKS / "pipeline.ipynb", tmp_path / "pipeline.ipynb")
-    nb = nbformat.read(tmp_path / "pipeline.ipynb", as_version=4)
-    try:
-        NotebookClient(
-            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
-    finally:
-        if (tmp_path / ".mlws").exists():
-            agent.stop(Workspace(tmp_path))
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == []
-    text = "".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
-    )
+    _nb, text = _execute_example("pipeline.ipynb", tmp_path, monkeypatch)
     assert "step 'evaluate': Completed (reused" in text
     assert "prepare input 'raw' changed: 1 of 2 files (train.csv)" in text
     assert "train input 'prepared' changed: 1 of 2 files (train.csv)" in text
@@ -124,24 +124,11 @@ def test_the_deploy_notebook_serves_calls_updates_and_deletes(tmp_path: Path, mo
     (and refused without), its telemetry read, moved to version 2 without downtime, deleted."""
     from jupyter_mlws import Webservice
 
-    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
-    shutil.copy(NOTEBOOKS / "deploy.ipynb", tmp_path / "deploy.ipynb")
-    nb = nbformat.read(tmp_path / "deploy.ipynb", as_version=4)
-    try:
-        NotebookClient(
-            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
-    finally:
-        if (tmp_path / ".mlws").exists():
-            ws = Workspace(tmp_path)
-            for service in Webservice.list(ws):  # left by a failed cell
-                service.delete()
-            agent.stop(ws)
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == []
-    text = "".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
-    )
+    def delete_services(ws: Workspace) -> None:
+        for service in Webservice.list(ws):  # left by a failed cell
+            service.delete()
+
+    _nb, text = _execute_example("deploy.ipynb", tmp_path, monkeypatch, cleanup=delete_services)
     assert "iris-service: Healthy" in text and "{'predictions': [0, 2]}" in text
     assert "200 {'predictions': [2]}" in text and "401 " in text  # with the key, then without
     assert "iris-classifier:1" in text  # the telemetry's models column
@@ -157,18 +144,7 @@ def test_the_sweep_notebook_tunes_ranks_and_registers_the_best(tmp_path: Path, m
     watched with RunDetails, ranked, and the best trial's model registered from its run."""
     from jupyter_mlws import HyperDriveRun
 
-    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
-    shutil.copy(NOTEBOOKS / "sweep.ipynb", tmp_path / "sweep.ipynb")
-    nb = nbformat.read(tmp_path / "sweep.ipynb", as_version=4)
-    try:
-        NotebookClient(
-            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-        ).execute()
-    finally:
-        if (tmp_path / ".mlws").exists():
-            agent.stop(Workspace(tmp_path))
-    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert errors == []
+    nb, text = _execute_example("sweep.ipynb", tmp_path, monkeypatch)
     ws = Workspace(tmp_path)
     [sweep] = [r for r in ws.search_runs().runs if r.type == "hyperdrive"]
     hd = HyperDriveRun(sweep.experiment, sweep.id)
@@ -177,9 +153,6 @@ def test_the_sweep_notebook_tunes_ranks_and_registers_the_best(tmp_path: Path, m
     assert best is not None
     model = Model(ws, "iris-sweep-best")
     assert (model.version, model.run_id, model.tags) == (1, best.id, {"sweep": hd.id})
-    text = "".join(
-        o.get("text", "") + o.get("data", {}).get("text/plain", "") for c in nb.cells for o in c.get("outputs", [])
-    )
     assert f"1. {best.id}  " in text and f"registered iris-sweep-best:1 from run {best.id}" in text
     assert "Trials (" in text and "accuracy (max)" in text  # RunDetails' text, with the trials' table
     widgets = [

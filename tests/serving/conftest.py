@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 
-from tests.compute.conftest import wait_until  # noqa: F401 - re-exported for the tests here
 from tests.support.docker import engine  # noqa: F401 - the Docker engine's session fixture
 
 ROOT = Path(__file__).resolve().parents[2]

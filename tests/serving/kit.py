@@ -12,7 +12,6 @@ from pathlib import Path
 
 from jupyter_mlws import Model, Webservice, Workspace
 from jupyter_mlws.compute.agent import stop as stop_agent
-from tests.compute.conftest import wait_until  # noqa: F401 - re-exported for the tests here
 
 TIMEOUT = 60.0
 

@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from jupyter_mlws import ComputeTarget, DockerCompute, DockerWebservice, InferenceConfig, Model, Workspace
-from tests.serving.kit import cleanup, post, wait_until
+from tests.compute.conftest import wait_until
+from tests.serving.kit import cleanup, post
 from tests.support.docker import TEST_IMAGE
 
 BUILD_TIMEOUT = 600.0  # the first image build installs the runtime with pip inside a container

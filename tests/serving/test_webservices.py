@@ -33,7 +33,8 @@ from jupyter_mlws.compute.agent import stop as stop_agent
 from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from jupyter_mlws.server.sweeper import JobSweeper
 from jupyter_mlws.serving import deploy as deployer
-from tests.serving.kit import ROWS, SCORE, body, children, cleanup, kill, make_workspace, post, wait_until
+from tests.compute.conftest import wait_until
+from tests.serving.kit import ROWS, SCORE, body, children, cleanup, kill, make_workspace, post
 
 
 @pytest.fixture(scope="module")

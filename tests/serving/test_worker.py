@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from jupyter_mlws.serving.telemetry import read_telemetry
-from tests.serving.conftest import ROOT, TIMEOUT, Supervisor, Worker, call, wait_until, worker_config
+from tests.compute.conftest import wait_until
+from tests.serving.conftest import ROOT, TIMEOUT, Supervisor, Worker, call, worker_config
 
 SCORE = r"""
 import json

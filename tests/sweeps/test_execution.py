@@ -61,6 +61,15 @@ def _by_curve(run: HyperDriveRun) -> dict[str, Any]:
     return {hp["--curve"]: rid for rid, hp in run.get_hyperparameters().items()}
 
 
+def _wait_running(kit: SweepKit, run: HyperDriveRun, count: int) -> None:
+    queries = kit.ws.services.queries
+    wait_until(
+        lambda: sum(r.status.value == "Running" for r in queries.children(run.id)) == count,
+        TIMEOUT,
+        f"{count} trials running",
+    )
+
+
 def _status(run: HyperDriveRun, run_id: str) -> str:
     return str(run.experiment.workspace.services.queries.run(run_id).status.value)
 
@@ -170,11 +179,7 @@ def test_max_concurrent_runs_is_never_exceeded_and_max_total_runs_is_kept(kit: S
         )
     )
     queries = kit.ws.services.queries
-    wait_until(
-        lambda: sum(r.status.value == "Running" for r in queries.children(run.id)) == 2,
-        TIMEOUT,
-        "two trials running",
-    )
+    _wait_running(kit, run, 2)
     assert len(queries.children(run.id)) == 2  # the others wait for a free slot
     gate.write_text("")
     run.wait_for_completion(timeout=TIMEOUT)
@@ -216,11 +221,7 @@ def test_max_duration_stops_running_trials_and_ends_the_sweep(kit: SweepKit) -> 
 def test_cancel_of_the_sweep_cancels_its_trials_and_starts_no_more(kit: SweepKit) -> None:
     run = _grid(kit, {f"c{i}": [0.1, "hold"] for i in range(4)}, concurrent=2)
     queries = kit.ws.services.queries
-    wait_until(
-        lambda: sum(r.status.value == "Running" for r in queries.children(run.id)) == 2,
-        TIMEOUT,
-        "two trials running",
-    )
+    _wait_running(kit, run, 2)
     run.cancel()
     run.wait_for_completion(timeout=TIMEOUT, raise_on_error=False)
     assert run.status == "Canceled"
@@ -244,11 +245,7 @@ def test_killed_agent_and_controller_resume_without_duplicate_trials(kit: SweepK
         )
     )
     queries = kit.ws.services.queries
-    wait_until(
-        lambda: sum(r.status.value == "Running" for r in queries.children(run.id)) == 2,
-        TIMEOUT,
-        "two trials running",
-    )
+    _wait_running(kit, run, 2)
     controller = queries.run(run.id).supervisor_pid
     holder = agent.running_pid(kit.ws)
     assert controller is not None and holder is not None
