@@ -9,9 +9,11 @@ point group ``jupyter_mlws.compute_targets``), so the core never imports them.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -152,6 +154,14 @@ class ComputeBackend(ABC):
         a read. The default knows nothing about the jobs' health and changes nothing; targets whose
         supervisors report through compute's ``StoreReporter`` derive from ``SupervisedCompute``."""
         return []
+
+    def task_executor(self, max_workers: int) -> contextlib.AbstractContextManager[Executor]:
+        """Where a job fans out small tasks (a ParallelRunStep's mini-batches, issue 19): a
+        ``concurrent.futures`` executor, closed when the ``with`` block ends. The default is a pool
+        of ``max_workers`` processes on this machine; a cluster target (Dask) hands out its
+        cluster's executor, whose tasks run on its workers. Tasks are module-level functions and
+        picklable arguments (they may run in another process, on another machine)."""
+        return ProcessPoolExecutor(max_workers=max(1, int(max_workers)))
 
     @classmethod
     def execution(cls) -> builtins.type[Any]:

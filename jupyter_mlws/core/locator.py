@@ -1,0 +1,87 @@
+"""How a process elsewhere finds a workspace (issue 19): a worker of a Dask cluster, a mini-batch task.
+
+A *locator* is a small JSON-able dict — the workspace's folder, the host it is on and its
+``config.json`` (which never holds a password) — that travels with a task. :func:`open_located`
+opens the same workspace from it: the folder itself when it is on this machine with the same
+settings, else (a team workspace: PostgreSQL + an object store) a private folder in this user's
+cache holding the same config, so a worker reports to the database and writes to the object store
+directly. A workspace whose database is a SQLite file (or whose artifacts are a local folder) is
+refused on a machine that does not have that folder: nothing ever opens a SQLite file it does not own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError, InvalidStateError
+from .workspace import CONFIG_DIR, CONFIG_FILE, Workspace, _make_private_dir, _write_atomic
+
+__all__ = ["is_team_workspace", "open_located", "workspace_locator"]
+
+
+def workspace_locator(ws: Workspace) -> dict[str, Any]:
+    """What a process on another machine needs to open ``ws`` (no password: a PostgreSQL password
+    stays in that machine's environment or ``~/.pgpass``)."""
+    from .services.liveness import HOSTNAME
+
+    config = {"name": ws.name, "metadata_url": ws.metadata_url, "artifact_url": ws.artifact_url}
+    options = ws.artifact_options if hasattr(ws, "artifact_options") else None
+    if options:
+        config["artifact_options"] = options
+    return {"root": str(ws.root), "host": HOSTNAME, "config": config}
+
+
+def is_team_workspace(ws: Workspace) -> bool:
+    """Whether ``ws`` can be opened from another machine (its database and artifacts are servers)."""
+    return _shared(ws.metadata_url, ws.artifact_url)
+
+
+def _shared(metadata_url: str, artifact_url: str) -> bool:
+    local_artifacts = "://" not in artifact_url or artifact_url.startswith("file://")
+    return not metadata_url.startswith("sqlite") and not local_artifacts
+
+
+def open_located(locator: Any) -> Workspace:
+    """The workspace ``locator`` (from :func:`workspace_locator`) names, opened in this process."""
+    try:
+        root = Path(locator["root"])
+        config = dict(locator["config"])
+        metadata_url, artifact_url = str(config["metadata_url"]), str(config["artifact_url"])
+        host = str(locator.get("host") or "another machine")
+    except (KeyError, TypeError) as exc:
+        raise InvalidArgumentError(f"not a workspace locator: {locator!r} ({exc})") from None
+    here = root / CONFIG_DIR / CONFIG_FILE
+    if here.is_file():
+        ws = Workspace(root)
+        if ws.metadata_url == metadata_url and ws.artifact_url == artifact_url:
+            return ws
+    if not _shared(metadata_url, artifact_url):
+        raise InvalidStateError(
+            f"the workspace {root} on {host} keeps its runs in a SQLite file or its files in a local folder, "
+            "which a process on another machine cannot share: run the cluster's workers on that machine "
+            "(`mlws dask local`), or use a team workspace (Workspace.create(path, "
+            "metadata_url='postgresql+psycopg://…', artifact_url='s3://…'); `mlws workspace migrate` copies one)"
+        )
+    digest = hashlib.sha256(f"{metadata_url}\n{artifact_url}".encode()).hexdigest()[:16]
+    folder = _cache_base() / "jupyter-mlws" / "workspaces" / digest
+    path = folder / CONFIG_DIR / CONFIG_FILE
+    text = json.dumps({"format": 1, **config}, indent=2, sort_keys=True) + "\n"
+    try:
+        current = path.read_text(encoding="utf-8")
+    except OSError:
+        current = None
+    if current != text:
+        _make_private_dir(folder / CONFIG_DIR)
+        _write_atomic(path, text)
+    return Workspace(folder)
+
+
+def _cache_base() -> Path:
+    value = os.environ.get("XDG_CACHE_HOME", "")
+    if value and os.path.isabs(value):
+        return Path(value)
+    return Path.home() / ".cache"
