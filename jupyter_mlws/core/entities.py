@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 from .status import RunStatus
 
 __all__ = [
+    "ATTEMPT_PROPERTY",
     "ActivityRecord",
     "ComputeTargetRecord",
     "EnvironmentRecord",
@@ -22,6 +23,10 @@ __all__ = [
     "RunSearchResult",
     "SnapshotRecord",
 ]
+
+# A job run again after its worker died (a Dask retry, issue 19) is the same run at a new attempt:
+# its number is this run property (absent: attempt 1) and ``get_details()["attempt"]``.
+ATTEMPT_PROPERTY = "mlws.attempt"
 
 
 @dataclass(frozen=True, slots=True)

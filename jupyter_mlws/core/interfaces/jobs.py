@@ -56,6 +56,24 @@ class JobStore(MetadataInterface):
         a first heartbeat. ``False`` (nothing written) if another dispatcher claimed it first."""
 
     @abstractmethod
+    def reclaim_job(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        attempt: int,
+        *,
+        supervisor_pid: int,
+        supervisor_host: str,
+        supervisor_start: int | None,
+        job_folder: str | None,
+    ) -> bool:
+        """A retry of a job whose worker died (issue 19: a Dask task run again): compare-and-set the
+        status (``expected`` -> Preparing) and the run property ``mlws.attempt`` (``attempt`` ->
+        ``attempt + 1``; a run without it is at attempt 1) in one transaction, recording the new
+        supervisor as :meth:`claim_job` does. ``False`` (nothing written) if the run moved on or
+        another retry took it first."""
+
+    @abstractmethod
     def heartbeat(self, run_ids: Sequence[str]) -> None:
         """Set the heartbeat of those of ``run_ids`` that are still active to the database's clock
         (so clock skew between hosts does not matter)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ...errors import InvalidArgumentError, NotFoundError
-from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricSeriesInfo, RunRecord
+from ..entities import ATTEMPT_PROPERTY, ExperimentRecord, FileRecord, MetricPoint, MetricSeriesInfo, RunRecord
 from ..interfaces import MetadataStore
 from ..layout import DRIVER_LOG, live_dir
 from ..names import validate_file_name
@@ -208,6 +208,8 @@ class QueryService:
         if record.compute_target is not None:
             details["target"] = record.compute_target
             details["snapshotId"] = record.snapshot_id
+            # Which attempt of the job this is (a retry after its worker died is the same run).
+            details["attempt"] = _attempt(details["properties"])
             try:
                 spec = self._store.get_job_spec(run_id)
             except NotFoundError:  # a run filed under a target without a job definition
@@ -365,3 +367,10 @@ def _run_definition(spec: Mapping[str, Any], target: str) -> dict[str, Any]:
         else {"name": environment.get("name"), "version": environment.get("version")},
         "maxRunDurationSeconds": spec.get("max_run_duration_seconds"),
     }
+
+
+def _attempt(properties: Mapping[str, str]) -> int:
+    try:
+        return max(1, int(properties.get(ATTEMPT_PROPERTY, "1")))
+    except ValueError:
+        return 1

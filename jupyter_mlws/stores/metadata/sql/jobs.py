@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, update
 
-from ....core.entities import ComputeTargetRecord, RunRecord, SnapshotRecord
+from ....core.entities import ATTEMPT_PROPERTY, ComputeTargetRecord, RunRecord, SnapshotRecord
 from ....core.interfaces import JobStore
 from ....core.status import RunStatus
 from ....errors import NotFoundError
 from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, chunks, run_record
-from .schema import compute_targets, runs, snapshots
+from .schema import compute_targets, run_properties, runs, snapshots
 
 __all__ = ["JobsMixin", "db_now_sql"]
 
@@ -31,6 +31,12 @@ _STATUS_EVENT = (
     "INSERT INTO events (time, kind, run_id, experiment, payload) SELECT ?, 'run.status', r.run_id, e.name, ? "
     "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.run_id = ?"
 )
+
+
+class _LostReclaim(Exception):
+    """Rolls a reclaim back: another attempt took the run first."""
+
+
 _ACTIVE = tuple(s.value for s in RunStatus if not s.is_terminal)
 
 _TARGET_COLUMNS = (
@@ -101,6 +107,57 @@ class JobsMixin(SqlStoreBase, JobStore):
             event = json.dumps({"status": new.value, "previous": expected.value})
             conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
             return True
+
+    def reclaim_job(
+        self,
+        run_id: str,
+        expected: RunStatus,
+        attempt: int,
+        *,
+        supervisor_pid: int,
+        supervisor_host: str,
+        supervisor_start: int | None,
+        job_folder: str | None,
+    ) -> bool:
+        # Both compare-and-sets in one transaction: the status (the run did not move on meanwhile)
+        # and the attempt property (no other retry took it first); a loser writes nothing.
+        statement = (
+            "UPDATE runs SET status = ?, supervisor_pid = ?, supervisor_host = ?, supervisor_start = ?, "
+            f"job_folder = ?, heartbeat_time = {db_now_sql(self.sql.dialect)} WHERE run_id = ? AND status = ?"
+        )
+        new = RunStatus.PREPARING
+        values = (new.value, supervisor_pid, supervisor_host, supervisor_start, job_folder, run_id, expected.value)
+        try:
+            with self.sql.write() as conn:
+                if conn.exec_driver_sql(self.raw(statement), values).rowcount != 1:
+                    return False
+                run_key = conn.execute(select(runs.c.key).where(runs.c.run_id == run_id)).scalar_one()
+                current = conn.execute(
+                    select(run_properties.c.value).where(
+                        run_properties.c.run_key == run_key, run_properties.c.key == ATTEMPT_PROPERTY
+                    )
+                ).scalar_one_or_none()
+                if (current or "1") != str(attempt):
+                    raise _LostReclaim
+                if current is None:
+                    conn.execute(
+                        run_properties.insert().values(run_key=run_key, key=ATTEMPT_PROPERTY, value=str(attempt + 1))
+                    )
+                else:
+                    conn.execute(
+                        update(run_properties)
+                        .where(
+                            run_properties.c.run_key == run_key,
+                            run_properties.c.key == ATTEMPT_PROPERTY,
+                            run_properties.c.value == current,
+                        )
+                        .values(value=str(attempt + 1))
+                    )
+                event = json.dumps({"status": new.value, "previous": expected.value, "attempt": attempt + 1})
+                conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
+        except _LostReclaim:
+            return False
+        return True
 
     def heartbeat(self, run_ids: Sequence[str]) -> None:
         if not run_ids:
