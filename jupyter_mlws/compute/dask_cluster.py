@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from ..errors import BackendUnavailableError
 
@@ -42,7 +43,7 @@ def _has_dashboard() -> bool:
 
 
 class LocalDaskCluster:
-    """``dask scheduler`` + ``workers`` × ``dask worker`` on ``host``; ``address`` and
+    """``dask scheduler`` + ``workers`` times ``dask worker`` on ``host``; ``address`` and
     ``dashboard_url`` once started. ``env`` adds to the processes' environment (e.g. Dask's
     ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES``)."""
 
@@ -80,7 +81,12 @@ class LocalDaskCluster:
     def _spawn(self, argv: list[str], log: str) -> subprocess.Popen[bytes]:
         with open(self._folder / log, "ab") as out:
             return subprocess.Popen(
-                argv, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def start(self) -> LocalDaskCluster:
@@ -110,10 +116,11 @@ class LocalDaskCluster:
         return self
 
     def _worker_count(self) -> int:
-        from distributed import Client
+        import distributed
 
-        with Client(self.address, timeout=5, set_as_default=False) as client:
-            return len(client.scheduler_info(n_workers=-1)["workers"])
+        client: Any = distributed.Client
+        with client(self.address, timeout=5, set_as_default=False) as connected:
+            return len(connected.scheduler_info(n_workers=-1)["workers"])
 
     def _wait_for(self, ready: object, what: str) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -135,6 +142,9 @@ class LocalDaskCluster:
         return "\n".join(out)
 
     def stop(self) -> None:
+        from .dask import close_clients
+
+        close_clients(self.address)  # this process's clients of the cluster: not left reconnecting
         for proc in (*self.worker_processes, self.scheduler):
             if proc is None or proc.poll() is not None:
                 continue

@@ -42,6 +42,7 @@ __all__ = [
     "AgentCompute",
     "StoreReporter",
     "SupervisedCompute",
+    "database_clock",
     "end_if_stale",
     "job_workdir",
     "jobs_root",
@@ -345,11 +346,13 @@ def end_if_stale(
     record: RunRecord,
     backend: ComputeBackend | None = None,
     database_time: Callable[[], float] | None = None,
+    reason: str | None = None,
 ) -> bool:
     """End a job whose supervisor is gone: Failed (Canceled if a cancel was asked for) with the
     reason, its logs so far kept, its builds ended and (through ``backend``) what is left of it
-    stopped. ``True`` if this call ended it."""
-    reason = stale_reason(record, database_time or _database_clock(workspace))
+    stopped. ``reason``: the target knows already why (a Dask task Dask gave up on). ``True`` if
+    this call ended it."""
+    reason = reason or stale_reason(record, database_time or database_clock(workspace))
     if reason is None:
         return False
     if resumable_driver(record.run_type):
@@ -374,7 +377,7 @@ def reconcile_records(backend: ComputeBackend, records: Sequence[RunRecord], *, 
     """``backend.reconcile`` for targets whose jobs are supervised here: end the stale ones, and
     (``dispatch``) restart the dispatcher when a queued run has waited a while. Returns the ids of
     the runs it ended."""
-    clock = _database_clock(backend.workspace)  # one query per sweep, only if a record needs it
+    clock = database_clock(backend.workspace)  # one query per sweep, only if a record needs it
     ended = [r.run_id for r in records if end_if_stale(backend.workspace, r, backend, clock)]
     if dispatch and any(
         (r.status == RunStatus.QUEUED and r.run_id not in ended and time.time() - r.created_time > DISPATCH_AFTER_S)
@@ -393,7 +396,7 @@ def reconcile_records(backend: ComputeBackend, records: Sequence[RunRecord], *, 
     return ended
 
 
-def _database_clock(workspace: Workspace) -> Callable[[], float]:
+def database_clock(workspace: Workspace) -> Callable[[], float]:
     """The database's clock, asked once (lazily) for a whole sweep."""
     cache: list[float] = []
 

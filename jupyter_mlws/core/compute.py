@@ -42,6 +42,7 @@ compute_target_types = PluginRegistry(
         "local": "jupyter_mlws.compute.local:LocalCompute",
         "docker": "jupyter_mlws.compute.docker:DockerCompute",
         "amlcompute": "jupyter_mlws.compute.aml:AmlComputeBackend",
+        "dask": "jupyter_mlws.compute.dask:DaskCompute",
     },
     {"docker": "docker", "dask": "dask"},
 )
@@ -164,12 +165,15 @@ class ComputeTarget:
             existing = workspace.services.compute_targets.target(name)
         except NotFoundError:
             existing = None
-        if existing is not None and existing.type != AML_COMPUTE:
+        if existing is not None and existing.type != AML_COMPUTE and not existing.config.get(AML_ON_DASK):
             raise ComputeTargetException(
                 f"compute target {name!r} exists already as a {existing.type!r} target; "
                 f"use it with ComputeTarget(workspace=ws, name={name!r}), or choose another name"
             )
         provisioning_configuration.validate_configuration()
+        cluster = _attached_cluster(workspace, name)
+        if cluster is not None:
+            return ComputeTarget.attach(workspace, name, _on_cluster(provisioning_configuration, cluster))
         return ComputeTarget.attach(workspace, name, provisioning_configuration)
 
     @staticmethod
@@ -219,6 +223,30 @@ class ComputeTarget:
 
 
 # -- Azure ML v1's AmlCompute: a "cluster" of at most max_nodes concurrent jobs on this machine ----------------
+# ... or, when the workspace has a Dask cluster attached (issue 19), a target on that cluster: v1 code
+# that provisions an AmlCompute runs its jobs on the team's Dask workers.
+DASK = "dask"
+AML_ON_DASK = "aml_compute"  # a dask target's setting: made by AmlCompute.provisioning_configuration
+
+
+def _attached_cluster(workspace: Workspace, name: str) -> Any:
+    """The first Dask target attached by hand (not one made from a provisioning configuration)."""
+    for record in sorted(workspace.services.compute_targets.targets(), key=lambda r: r.name):
+        if record.type == DASK and record.name != name and not record.config.get(AML_ON_DASK):
+            return record
+    return None
+
+
+def _on_cluster(provisioning: AmlComputeProvisioningConfiguration, cluster: Any) -> dict[str, Any]:
+    config = provisioning.to_dict()
+    config.pop("max_concurrent_runs", None)  # the cluster's workers decide how many run at once
+    config.update(type=DASK, scheduler_address=cluster.config["scheduler_address"], max_nodes=provisioning.max_nodes)
+    config[AML_ON_DASK] = True
+    if cluster.config.get("dashboard_url"):
+        config["dashboard_url"] = cluster.config["dashboard_url"]
+    return {k: v for k, v in config.items() if v is not None}
+
+
 def _count(what: str, value: Any, minimum: int, none_ok: bool = True) -> int | None:
     if value is None and none_ok:
         return None

@@ -2,9 +2,10 @@
 
 A *locator* is a small JSON-able dict — the workspace's folder, the host it is on and its
 ``config.json`` (which never holds a password) — that travels with a task. :func:`open_located`
-opens the same workspace from it: the folder itself when it is on this machine with the same
-settings, else (a team workspace: PostgreSQL + an object store) a private folder in this user's
-cache holding the same config, so a worker reports to the database and writes to the object store
+opens the same workspace from it: the folder itself on the same host (the host identity of
+:mod:`.services.liveness`: a container is another host) when it has the same settings, else (a
+team workspace: PostgreSQL + an object store) a private folder in this user's cache holding the
+same config, so a worker reports to the database and writes to the object store
 directly. A workspace whose database is a SQLite file (or whose artifacts are a local folder) is
 refused on a machine that does not have that folder: nothing ever opens a SQLite file it does not own.
 """
@@ -51,19 +52,21 @@ def open_located(locator: Any) -> Workspace:
         root = Path(locator["root"])
         config = dict(locator["config"])
         metadata_url, artifact_url = str(config["metadata_url"]), str(config["artifact_url"])
-        host = str(locator.get("host") or "another machine")
+        host = str(locator.get("host") or "")
     except (KeyError, TypeError) as exc:
         raise InvalidArgumentError(f"not a workspace locator: {locator!r} ({exc})") from None
+    from .services.liveness import HOSTNAME
+
     here = root / CONFIG_DIR / CONFIG_FILE
-    if here.is_file():
+    if host == HOSTNAME and here.is_file():
         ws = Workspace(root)
         if ws.metadata_url == metadata_url and ws.artifact_url == artifact_url:
             return ws
     if not _shared(metadata_url, artifact_url):
         raise InvalidStateError(
-            f"the workspace {root} on {host} keeps its runs in a SQLite file or its files in a local folder, "
-            "which a process on another machine cannot share: run the cluster's workers on that machine "
-            "(`mlws dask local`), or use a team workspace (Workspace.create(path, "
+            f"the workspace {root} on {host or 'another machine'} keeps its runs in a SQLite file or its files "
+            "in a local folder, which a process on another machine cannot share: run the cluster's workers "
+            "on that machine (`mlws dask local`), or use a team workspace (Workspace.create(path, "
             "metadata_url='postgresql+psycopg://…', artifact_url='s3://…'); `mlws workspace migrate` copies one)"
         )
     digest = hashlib.sha256(f"{metadata_url}\n{artifact_url}".encode()).hexdigest()[:16]

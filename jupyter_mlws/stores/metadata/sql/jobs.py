@@ -33,7 +33,7 @@ _STATUS_EVENT = (
 )
 
 
-class _LostReclaim(Exception):
+class _LostReclaimError(Exception):
     """Rolls a reclaim back: another attempt took the run first."""
 
 
@@ -138,7 +138,7 @@ class JobsMixin(SqlStoreBase, JobStore):
                     )
                 ).scalar_one_or_none()
                 if (current or "1") != str(attempt):
-                    raise _LostReclaim
+                    raise _LostReclaimError
                 if current is None:
                     conn.execute(
                         run_properties.insert().values(run_key=run_key, key=ATTEMPT_PROPERTY, value=str(attempt + 1))
@@ -155,7 +155,7 @@ class JobsMixin(SqlStoreBase, JobStore):
                     )
                 event = json.dumps({"status": new.value, "previous": expected.value, "attempt": attempt + 1})
                 conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
-        except _LostReclaim:
+        except _LostReclaimError:
             return False
         return True
 
