@@ -227,7 +227,12 @@ class DaskCompute(SupervisedCompute):
                 ts = dask_scheduler.tasks.get(key)
                 if ts is not None:
                     text = ts.exception_text or (repr(ts.exception) if ts.exception is not None else "")
-                    out[key] = {"state": ts.state, "exception": text, "suspicious": ts.suspicious}
+                    out[key] = {"state": ts.state, "exception": text}
+            # A fire-and-forget task that erred is forgotten at once; the scheduler's recent history of
+            # erred tasks still has it (a KilledWorker has no exception text there).
+            for erred in getattr(dask_scheduler, "erred_tasks", ()):
+                if erred.key in keys and erred.key not in out:
+                    out[erred.key] = {"state": "erred", "exception": erred.exception_text or ""}
             return out
 
         try:
@@ -269,11 +274,11 @@ class DaskCompute(SupervisedCompute):
 
 
 def _dask_reason(task: Mapping[str, Any]) -> str:
-    text = str(task.get("exception") or "the task failed").strip()
-    if "KilledWorker" in text or task.get("suspicious"):
+    text = str(task.get("exception") or "").strip()
+    if not text or "KilledWorker" in text:
         return (
-            f"the workers running this job died {task.get('suspicious') or 'too many'} time(s) and Dask gave up "
-            f"(its retry budget, distributed.scheduler.allowed-failures): {text}"
+            "KilledWorker: the workers running this job died, and Dask gave up on running it again "
+            f"(its retry budget, distributed.scheduler.allowed-failures, is spent){': ' + text if text else ''}"
         )
     return f"the job's Dask task failed: {text}"
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,6 +55,7 @@ class LocalDaskCluster:
         port: int = 0,
         env: Mapping[str, str] | None = None,
         dashboard: bool = True,
+        worker_wrapper: Sequence[str] = (),
     ) -> None:
         if workers < 1 or threads_per_worker < 1:
             raise ValueError("a local Dask cluster needs at least one worker with one thread")
@@ -64,6 +65,7 @@ class LocalDaskCluster:
         self.port = port or _free_port(host)
         self.env = {**os.environ, **(env or {})}
         self.dashboard = dashboard and _has_dashboard()
+        self.worker_wrapper = list(worker_wrapper)  # an argv prefix for the workers (e.g. another namespace)
         self.address = f"tcp://{host}:{self.port}"
         self.dashboard_url: str | None = None
         self.scheduler: subprocess.Popen[bytes] | None = None
@@ -108,7 +110,7 @@ class LocalDaskCluster:
             for i in range(self.workers):
                 worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--host", self.host]
                 worker += ["--nthreads", str(self.threads_per_worker), "--name", f"worker-{i}", "--no-dashboard"]
-                self.worker_processes.append(self._spawn(worker, f"worker-{i}.log"))
+                self.worker_processes.append(self._spawn([*self.worker_wrapper, *worker], f"worker-{i}.log"))
             self._wait_for(lambda: self._worker_count() >= self.workers, f"{self.workers} worker(s)")
         except BaseException:
             self.stop()
