@@ -17,6 +17,7 @@ VERSION = __version__
 #: Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
     "DockerCompute": ".compute.docker",
+    "DaskCompute": ".compute.dask",
     "LocalCompute": ".compute.local",
     "ComputeTarget": ".core.compute",
     "AmlCompute": ".core.compute",
@@ -123,6 +124,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ loads them
+    from .compute.dask import DaskCompute
     from .compute.docker import DockerCompute
     from .compute.local import LocalCompute
     from .core.cloud_only import (
@@ -280,6 +282,7 @@ __all__ = [
     "ComputeTarget",
     "ComputeTargetException",
     "CondaDependencies",
+    "DaskCompute",
     "DataFactoryCompute",
     "DataPath",
     "DataPathComputeBinding",

@@ -56,7 +56,8 @@ if TYPE_CHECKING:
 __all__ = ["DaskCompute", "DaskJob", "client_for", "close_clients", "execute_run", "task_key"]
 
 TASK_PREFIX = "mlws-run-"
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
+CHECK_VALID_S = 10.0  # how long a passed check() holds in a process
 LOG_SYNC_INTERVAL_S = 2.0  # how often a team workspace's readers elsewhere see a job's log grow
 _SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
 # max_nodes, aml_compute and v1's settings: a target made by AmlCompute.provisioning_configuration (recorded).
@@ -83,6 +84,7 @@ def _distributed() -> Any:
 # distributed's API is untyped: its objects are Any here.
 _clients: dict[tuple[int, str], Any] = {}
 _clients_lock = threading.Lock()
+_checked: dict[tuple[int, str, str], float] = {}  # (pid, scheduler, workspace) -> when check() passed
 
 
 def client_for(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
@@ -173,10 +175,17 @@ class DaskCompute(SupervisedCompute):
 
     def check(self) -> None:
         """The cluster answers, and a workspace whose database is a SQLite file (or whose files are a
-        local folder) only sends jobs to workers on this machine."""
-        client = self.client()
-        if is_team_workspace(self.workspace):
+        local folder) only sends jobs to workers on this machine. A passed check holds for a few
+        seconds in this process (a loop submitting runs asks the scheduler once)."""
+        key = (os.getpid(), self.address, str(self.workspace.root))
+        if time.monotonic() - _checked.get(key, -CHECK_VALID_S) < CHECK_VALID_S:
             return
+        client = self.client()
+        if not is_team_workspace(self.workspace):
+            self._check_workers_local(client)
+        _checked[key] = time.monotonic()
+
+    def _check_workers_local(self, client: Any) -> None:
         workers = client.scheduler_info(n_workers=-1).get("workers", {})
         local = _local_hosts()
         remote = sorted({str(w.get("host")) for w in workers.values() if str(w.get("host")) not in local})

@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -227,10 +228,29 @@ class LocalJob(JobExecution):
 
     def wait(self, timeout: float) -> int | None:
         assert self.proc is not None
+        if isinstance(self.proc, subprocess.Popen) and self.proc.returncode is None:
+            self._wait_exit(self.proc, timeout)
+            return self.proc.poll()
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+
+    _pidfd: int | None = None
+
+    def _wait_exit(self, proc: subprocess.Popen[bytes], timeout: float) -> None:
+        """Sleep until the process exits or ``timeout`` passes. A pidfd wakes us the moment it exits
+        (``Popen.wait(timeout)`` polls with growing sleeps: up to tens of ms late for a short job)."""
+        if self._pidfd is None and hasattr(os, "pidfd_open"):
+            try:
+                self._pidfd = os.pidfd_open(proc.pid)
+            except OSError:  # an old kernel, or it is gone already
+                self._pidfd = -1
+        if self._pidfd is None or self._pidfd < 0:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout)
+            return
+        select.select([self._pidfd], [], [], timeout)
 
     def _signal_group(self, sig: int) -> None:
         if self.proc is None:
@@ -248,4 +268,7 @@ class LocalJob(JobExecution):
 
     def cleanup(self, workdir: Path | None) -> None:
         self.kill()  # nothing the job started outlives it
+        if self._pidfd is not None and self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = None
         super().cleanup(workdir)

@@ -40,7 +40,9 @@ DRIVE_FULL_PASS_S = 0.5  # a pass at least this often, whatever the feed says
 DRIVE_MAX_FAILED_PASSES = 5  # passes failing in a row before the driver gives up
 
 
-def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None) -> Run:
+def submit(
+    experiment: Experiment, config: Any, tags: Mapping[str, Any] | None = None, parent: Run | None = None
+) -> Run:
     job_spec = getattr(config, "job_spec", None)
     if not callable(job_spec):
         raise InvalidArgumentError(
@@ -48,7 +50,9 @@ def submit(experiment: Experiment, config: Any, tags: Mapping[str, Any] | None =
         )
     spec: dict[str, Any] = job_spec()
     try:
-        run, backend = create_job_run(experiment, spec, tags=tags, extra_files=getattr(config, "extra_files", None))
+        run, backend = create_job_run(
+            experiment, spec, tags=tags, extra_files=getattr(config, "extra_files", None), parent=parent
+        )
     except BaseException:
         discard_inputs(spec)  # what the inputs' types kept for a job that will never run
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,11 +31,25 @@ def _git(folder: Path, *args: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
+def _maybe_in_work_tree(folder: Path) -> bool:
+    """Whether a ``.git`` (a folder, or a file for worktrees and submodules) is in ``folder`` or above
+    it, or git is pointed elsewhere by the environment: else git would find no repository either."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    try:
+        start = folder.resolve()
+    except OSError:
+        return True
+    return any((level / ".git").exists() for level in (start, *start.parents))
+
+
 def git_properties(folder: str | Path) -> dict[str, str]:
     """``{"azureml.git.commit": …, …}`` for a folder inside a git work tree; ``{}`` otherwise."""
     if shutil.which("git") is None:
         return {}
     folder = Path(folder)
+    if not _maybe_in_work_tree(folder):
+        return {}  # no git process to learn that (a submit pays it on every run)
     status = _git(folder, "status", "--porcelain=v2", "--branch")
     if status is None:
         return {}

@@ -6,7 +6,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from ...errors import InvalidArgumentError, MlwsError
 from ..names import validate_run_id
@@ -15,6 +15,7 @@ from .base import RunBase
 
 if TYPE_CHECKING:
     from ..model import Model
+    from .run import Run
 
 __all__ = ["RunLifecycle"]
 
@@ -91,6 +92,13 @@ class RunLifecycle(RunBase):
         if run_id is not None:
             validate_run_id(run_id)
         return type(self).create(self._experiment, display_name=name, parent=self, run_id=run_id)
+
+    def submit_child(self, config: Any, tags: Mapping[str, Any] | None = None, **kwargs: Any) -> Run:
+        """Azure ML v1's ``Run.submit_child(config, tags=None)``: submit a job (a ``ScriptRunConfig`` or
+        ``NotebookRunConfig``) as a child of this run, in its experiment; returns the child's run."""
+        from ..jobs import submit
+
+        return submit(self._experiment, config, tags=tags, parent=cast("Run", self))  # this mixin is a Run
 
     def create_children(
         self, count: int | None = None, tag_key: str | None = None, tag_values: Sequence[str] | None = None
