@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mlws import ComputeTarget, Workspace
+from jupyter_mlws import (
+    ComputeTarget,
+    GridParameterSampling,
+    HyperDriveConfig,
+    PrimaryMetricGoal,
+    Workspace,
+    choice,
+)
 from jupyter_mlws.compute import dask as dask_target
 from jupyter_mlws.compute.dask import DaskCompute
 from jupyter_mlws.compute.dask_cluster import LocalDaskCluster
@@ -126,6 +133,33 @@ def test_the_run_fails_with_the_reason_once_dask_gives_up(kit: JobKit) -> None:
         assert run.get_details()["attempt"] == 2
     finally:
         cluster.stop()
+
+
+def test_a_sweeps_trials_run_on_the_cluster(cluster_kit: JobKit) -> None:
+    kit = cluster_kit
+    kit.script(
+        "trial.py",
+        """
+        from jupyter_mlws import Run
+        x = float(sys.argv[sys.argv.index("--x") + 1])
+        Run.get_context().log("score", -((x - 3) ** 2))
+        """,
+    )
+    config = HyperDriveConfig(
+        run_config=kit.config("trial.py", compute_target="cluster"),
+        hyperparameter_sampling=GridParameterSampling({"--x": choice(1, 2, 3, 4)}),
+        primary_metric_name="score",
+        primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+        max_total_runs=4,
+        max_concurrent_runs=2,
+    )
+    sweep = kit.exp.submit(config)
+    sweep.wait_for_completion(timeout=TIMEOUT)
+    assert sweep.status == "Completed"
+    trials = sweep.get_children()
+    assert len(trials) == 4 and {t.status for t in trials} == {"Completed"}
+    assert {t.get_details()["target"] for t in trials} == {"cluster"}
+    assert sweep.get_best_run_by_primary_metric().get_metrics()["score"] == 0
 
 
 def test_settings_are_checked_when_attached(ws: Workspace) -> None:
