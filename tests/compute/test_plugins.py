@@ -255,11 +255,13 @@ def test_reconcile_checks_a_plugins_jobs_through_its_backend(kit: Any, registry:
     assert runs["plain"].status == RunStatus.RUNNING
 
 
-def test_the_dask_room_registers_nothing_yet() -> None:
-    """``compute/dask.py`` is where the Dask target will go (issue 19); until then it is a docstring."""
-    import jupyter_mlws.compute.dask as room
-
-    assert room.__all__ == []
-    assert "dask" not in compute_target_types.names()
-    with pytest.raises(InvalidArgumentError, match="unknown compute target type 'dask'"):
-        compute_target_types.get("dask")
+def test_dask_is_a_built_in_target_type_loaded_only_when_used() -> None:
+    """The dask target (issue 19) is registered by name; ``distributed`` is imported when a target of
+    that type is used, not by ``import jupyter_mlws`` nor by the registry."""
+    assert "dask" in compute_target_types.names()
+    code = (
+        "import sys; from jupyter_mlws.core.compute import compute_target_types; "
+        "cls = compute_target_types.get('dask'); print(cls.__name__, 'distributed' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["DaskCompute", "False"]
