@@ -658,6 +658,7 @@ COMPUTE_MAY_IMPORT = (
     "jupyter_mlws.core.activities",
     "jupyter_mlws.core.notebooks",
     "jupyter_mlws.core.workspace",
+    "jupyter_mlws.core.locator",  # a Dask worker opens the workspace a task names (issue 19)
     "jupyter_mlws.core.compute",
     "jupyter_mlws.core.environment",
     "jupyter_mlws.snapshots",

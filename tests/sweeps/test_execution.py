@@ -386,7 +386,9 @@ def test_a_controller_taking_over_queues_the_trial_its_predecessor_made_but_neve
         primary_metric_goal="maximize",
         max_total_runs=3,
         max_concurrent_runs=2,
-        policy=BanditPolicy(slack_factor=0.5),
+        # A policy that stops none of these curves (0.2 >= best 0.4 / (1 + 1.5)): which trials run at
+        # the same time is up to the machine, and every trial is to complete here.
+        policy=BanditPolicy(slack_factor=1.5),
     )
     spec = config.sweep_spec()
     # The sweep as a controller that died would leave it: Running, nobody driving it (no supervisor,

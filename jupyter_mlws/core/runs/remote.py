@@ -72,6 +72,7 @@ REFUSED = {
     "get_portal_url": "get_portal_url() (the JupyterLab serving the workspace is the host's)",
     "take_snapshot": "take_snapshot() (the job's code was snapshotted when it was submitted)",
     "restore_snapshot": "restore_snapshot()",
+    "submit_child": "submit_child() (a job queues no jobs of its own)",
 }
 
 
