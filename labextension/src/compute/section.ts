@@ -137,9 +137,11 @@ export class ComputeSection extends ListSection {
       memory,
       trans.__('%1 executing', executing)
     ].filter(Boolean);
+    // The facts first (a narrow sidebar cuts the end of a line), the address below them.
     item.append(
       el('span', '', name),
-      el('span', 'jp-mlws-status', ` ${address} · ${facts.join(' · ')}`)
+      el('span', 'jp-mlws-status', ` ${facts.join(' · ')}`),
+      el('div', 'jp-mlws-status jp-mlws-compute-address', address)
     );
     return item;
   }
