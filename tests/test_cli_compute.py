@@ -10,7 +10,6 @@ import sys
 import types
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -67,6 +66,17 @@ def test_a_dashboard_given_on_attach(capsys: pytest.CaptureFixture[str], ws: Wor
     assert data["config"]["dashboard_url"] == data["cluster"]["dashboard"] == "https://dask.example/status"
 
 
+def test_show_of_a_target_that_describes_nothing(capsys: pytest.CaptureFixture[str], ws: Workspace) -> None:
+    ComputeTarget.attach(ws, "two", {"type": "local", "max_concurrent_runs": 2})
+    result = mlws(capsys, "-w", str(ws.root), "compute", "show", "two")
+    assert result.code == 0, result
+    lines = [line.split() for line in result.out.splitlines()]
+    assert lines[:2] == [["name:", "two"], ["type:", "local"]]
+    assert ["max_concurrent_runs:", "2"] in lines
+    data = mlws(capsys, "-w", str(ws.root), "compute", "show", "local", "--json").json()
+    assert (data["name"], data["type"], data["cluster"]) == ("local", "local", None)
+
+
 def test_show_of_a_cluster_that_is_down(capsys: pytest.CaptureFixture[str], ws: Workspace, tmp_path: Path) -> None:
     with dask_procs(tmp_path / "gone", workers=0, dashboard=False) as gone:
         address = gone.address
@@ -74,7 +84,7 @@ def test_show_of_a_cluster_that_is_down(capsys: pytest.CaptureFixture[str], ws: 
     result = mlws(capsys, "-w", str(ws.root), "compute", "show", "gone")
     line = assert_one_line_error(result)
     assert address in line and "does not answer" in line
-    assert "gone" in result.out  # the target's own settings come first
+    assert result.out.split()[:6] == ["name:", "gone", "type:", "dask", "scheduler_address:", address]
     line = assert_one_line_error(mlws(capsys, "-w", str(ws.root), "compute", "show", "nope"))
     assert "'nope'" in line and "local" in line
 
@@ -108,8 +118,8 @@ def test_attach_names_a_bad_target_name(capsys: pytest.CaptureFixture[str], ws: 
 class _FakeCluster:
     made: list[_FakeCluster] = []
 
-    def __init__(self, **options: Any) -> None:
-        self.options = options
+    def __init__(self, workers: int = 2, threads_per_worker: int = 1, port: int = 0) -> None:
+        self.options = {"workers": workers, "threads_per_worker": threads_per_worker, "port": port}
         self.events: list[str] = []
         self.address = "tcp://127.0.0.1:8786"
         self.dashboard_url = "http://127.0.0.1:8787/status"
@@ -152,7 +162,7 @@ def test_dask_local_prints_how_to_attach_and_stops_on_ctrl_c(
     assert attach in result.out.splitlines()[3]
 
     assert mlws(capsys, "dask", "local").code == 0
-    assert fake_local_cluster[-1].options == {"workers": 2, "threads_per_worker": 1}  # the port: a free one
+    assert fake_local_cluster[-1].options == {"workers": 2, "threads_per_worker": 1, "port": 0}  # a free port
 
 
 @pytest.mark.parametrize(
@@ -164,3 +174,18 @@ def test_dask_local_argument_errors(
     line = assert_one_line_error(mlws(capsys, "dask", "local", *argv), code=2, prefix="mlws dask local: usage error:")
     assert word in line
     assert not fake_local_cluster
+
+
+class _PortlessCluster(_FakeCluster):
+    def __init__(self, workers: int = 2, threads_per_worker: int = 1) -> None:
+        super().__init__(workers, threads_per_worker)
+
+
+def test_dask_local_port_needs_a_cluster_that_takes_one(
+    capsys: pytest.CaptureFixture[str], fake_local_cluster: list[_FakeCluster]
+) -> None:
+    sys.modules["jupyter_mlws.compute.dask_cluster"].LocalDaskCluster = _PortlessCluster  # type: ignore[attr-defined]
+    line = assert_one_line_error(mlws(capsys, "dask", "local", "--port", "8786"), code=2, prefix="mlws dask local:")
+    assert "--port" in line
+    assert not fake_local_cluster
+    assert mlws(capsys, "dask", "local").code == 0

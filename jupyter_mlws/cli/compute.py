@@ -11,6 +11,7 @@ errors: one line, exit 2.
 from __future__ import annotations
 
 import argparse
+import inspect
 import signal
 import sys
 import time
@@ -75,14 +76,15 @@ def cmd_compute_list(args: argparse.Namespace) -> int:
 
 
 def _print_target(described: Mapping[str, Any]) -> None:
-    lines = [f"{'name:':12}{described['name']}", f"{'type:':12}{described['type']}"]
-    lines += [
-        f"{k + ':':12}{v}" for k, v in described["config"].items() if k not in ("scheduler_address", "dashboard_url")
-    ]
     cluster = described["cluster"] or {}
+    # A cluster that answered tells its scheduler and dashboard below; else the settings say them.
+    shown_below = ("scheduler_address", "dashboard_url") if "scheduler" in cluster else ()
+    facts: list[tuple[str, Any]] = [("name", described["name"]), ("type", described["type"])]
+    facts += [(k, v) for k, v in described["config"].items() if k not in shown_below]
     if "scheduler" in cluster:
-        lines.append(f"{'scheduler:':12}{cluster['scheduler']}")
-        lines.append(f"{'dashboard:':12}{cluster.get('dashboard') or '(none)'}")
+        facts += [("scheduler", cluster["scheduler"]), ("dashboard", cluster.get("dashboard") or "(none)")]
+    width = max(len(name) for name, _ in facts) + 2
+    lines = [f"{name + ':':{width}}{value}" for name, value in facts]
     print("\n".join(lines))
     if "workers" in cluster:
         rows = [
@@ -162,6 +164,8 @@ def cmd_dask_local(args: argparse.Namespace) -> int:
         raise BackendUnavailableError(f"mlws dask local needs Dask: pip install 'jupyter-mlws[dask]' ({exc})") from None
     options: dict[str, Any] = {"workers": args.workers, "threads_per_worker": args.threads_per_worker}
     if args.port is not None:
+        if "port" not in inspect.signature(LocalDaskCluster).parameters:
+            _usage(args, "--port is not supported by this installation's LocalDaskCluster; leave it out")
         options["port"] = args.port
     cluster = LocalDaskCluster(**options)
     cluster.start()
