@@ -6,6 +6,10 @@ not registered (the real one is used once it is). ``dask local`` runs with a sta
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import signal
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -15,8 +19,12 @@ import pytest
 
 from jupyter_mlws import ComputeTarget, Workspace
 from jupyter_mlws.cli import compute as compute_cmds
+from jupyter_mlws.compute.dask_cluster_info import describe_cluster
+from jupyter_mlws.errors import BackendUnavailableError
 from tests.support.dask_procs import DaskProcs, dask_procs, described_dask_registered
 from tests.test_cli import assert_one_line_error, mlws
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +198,41 @@ def test_dask_local_port_needs_a_cluster_that_takes_one(
     assert "--port" in line
     assert not fake_local_cluster
     assert mlws(capsys, "dask", "local").code == 0
+
+
+def test_dask_local_as_a_real_process(tmp_path: Path) -> None:
+    """``mlws dask local`` as a user runs it: with ``compute.dask_cluster.LocalDaskCluster``, a real
+    cluster answers at the printed address until Ctrl-C, which stops it; without that module, one line
+    naming the fix."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_mlws.cli", "dask", "local", "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        start_new_session=True,
+    )
+    try:
+        if importlib.util.find_spec("jupyter_mlws.compute.dask_cluster") is None:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 1 and "Traceback" not in err, (out, err)
+            assert err.strip().count("\n") == 0 and "jupyter-mlws[dask]" in err, err
+            return
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(5)]
+        assert lines[-1].startswith("Press Ctrl-C"), lines
+        address = lines[0].split()[-1]
+        assert f"mlws compute attach dask dask-local --scheduler {address}" in lines[3]
+        assert len(describe_cluster({"scheduler_address": address}, timeout=10)["workers"]) == 2
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, (out, err)
+        assert "stopping the Dask cluster" in out and "Traceback" not in err
+        with pytest.raises(BackendUnavailableError):
+            describe_cluster({"scheduler_address": address}, timeout=1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -139,17 +139,19 @@ def cmd_compute_detach(args: argparse.Namespace) -> int:
 
 # -- dask local ---------------------------------------------------------------------------------------------
 def wait_for_interrupt() -> None:
-    """Sleep until Ctrl-C (or SIGTERM, taken as one)."""
+    """Sleep until Ctrl-C (or SIGTERM, taken as one). SIGINT is handled even when this process was
+    started with it ignored (a shell's background job), so that the cluster is always stopped."""
 
-    def terminated(signum: int, frame: object) -> None:
+    def interrupted(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, terminated)
+    previous = {sig: signal.signal(sig, interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         while True:
             time.sleep(3600)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def cmd_dask_local(args: argparse.Namespace) -> int:
