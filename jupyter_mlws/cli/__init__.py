@@ -1,8 +1,8 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
-One module per group of commands (``workspace``, ``runs``, ``submit``, ``models``, ``datasets``,
-``pipelines``, ``services`` with ``deploy``, ``sweeps``); errors print one line on stderr and exit 1 (2 for usage
-errors); never a traceback unless ``MLWS_DEBUG=1``.
+One module per group of commands (``workspace``, ``runs``, ``submit``, ``compute`` with ``dask``, ``models``,
+``datasets``, ``pipelines``, ``services`` with ``deploy``, ``sweeps``); errors print one line on stderr and
+exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from ..core.layout import DRIVER_LOG
 from ..errors import MlwsError
+from . import compute as compute_cmds
 from . import datasets as datasets_cmds
 from . import models as models_cmds
 from . import pipelines as pipelines_cmds
@@ -97,12 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", action="store_true", help="stream the log and wait for the end")
     p.set_defaults(func=submit_cmds.cmd_submit)
 
-    computes = sub.add_parser("compute", help="compute targets").add_subparsers(
-        dest="action", required=True, parser_class=Parser
-    )
-    p = computes.add_parser("list", help="list compute targets")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=workspace_cmds.cmd_compute_list)
+    compute_cmds.add_parsers(sub)
 
     models = sub.add_parser("models", help="model registry").add_subparsers(
         dest="action", required=True, parser_class=Parser

@@ -1,4 +1,4 @@
-"""``mlws init``, ``quickstart``, ``experiments list`` and ``compute list``."""
+"""``mlws init``, ``quickstart`` and ``experiments list``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from ..core.workspace import Workspace
 from ..terminal import text_table
 from .common import print_json, workspace_of
 
-__all__ = ["cmd_compute_list", "cmd_experiments_list", "cmd_init", "cmd_quickstart"]
+__all__ = ["cmd_experiments_list", "cmd_init", "cmd_quickstart"]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -82,18 +82,4 @@ def cmd_experiments_list(args: argparse.Namespace) -> int:
         print_json(items)
     else:
         print(text_table(["NAME", "CREATED"], [(i["name"], i["created_time"]) for i in items], empty=None))
-    return 0
-
-
-def cmd_compute_list(args: argparse.Namespace) -> int:
-    from ..core.compute import ComputeTarget, compute_target_types
-
-    targets = [t.serialize() for t in ComputeTarget.list(workspace_of(args))]
-    if args.json:
-        print_json(targets)
-    else:
-        rows = [(t["name"], t["type"], ", ".join(f"{k}={v}" for k, v in t["config"].items())) for t in targets]
-        print(text_table(["NAME", "TYPE", "SETTINGS"], rows, empty=None))
-        # Broken plug-ins warn here (on stderr) and are left out.
-        print(f"\ntarget types available: {', '.join(sorted(compute_target_types.available()))}")
     return 0

@@ -2,12 +2,14 @@ import type { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { plugins as activities } from './activities';
 import { plugins as compare } from './compare';
+import { plugins as compute } from './compute';
 import { plugins as core } from './core';
 import { plugins as datasets } from './datasets';
 import { plugins as endpoints } from './endpoints';
 import { plugins as experiments } from './experiments';
 import { plugins as models } from './models';
 import { plugins as monitoring } from './monitoring';
+import { plugins as parallel } from './parallel';
 import { plugins as pipelines } from './pipelines';
 import { plugins as run } from './run';
 import { plugins as submit } from './submit';
@@ -37,7 +39,9 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   ...pipelines,
   ...endpoints,
   ...sweeps,
-  ...monitoring
+  ...monitoring,
+  ...compute,
+  ...parallel
 ];
 
 export default plugins;

@@ -2,3 +2,4 @@ import './base.css';
 import './pipelines.css';
 import './endpoints.css';
 import './sweeps.css';
+import './compute.css';

@@ -213,6 +213,7 @@ def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str) -> list[dict[s
         "/runs/{run_id}/sweep": [{"run_id": sweep}, run],
         "/models/{name}": [{"name": "clf"}],
         "/environments/{name}": [{"name": "train-env"}],
+        "/computes/{name}": [{"name": "local"}],
         "/activities/{activity_id}": [{"activity_id": seed.activities[0]}],
         "/models/{name}/versions/{version}": [{"name": "clf"}, model, {"name": "clf", "version": "prod"}],
         "/models/{name}/versions/{version}/files": [model],

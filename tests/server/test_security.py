@@ -38,6 +38,7 @@ def every_route(seed: Seed, running: str) -> list[tuple[str, str, dict[str, Any]
         ("GET", "models/clf/versions/latest/files", None, None),
         ("GET", "models/clf/versions/1/files/clf/model.pkl", None, None),
         ("GET", "computes", None, None),
+        ("GET", "computes/local", None, None),
         ("GET", "events", None, None),
     ]
 

@@ -146,6 +146,13 @@ class ComputeBackend(ABC):
     def abandon(self, run_id: str) -> None:  # noqa: B027 - optional hook
         """Stop what is left of a job whose supervisor died (e.g. its container)."""
 
+    def describe(self) -> dict[str, Any]:
+        """What this target tells about where its jobs run, for the sidebar, ``mlws compute show``
+        and ``GET computes/{name}`` (issue 19): e.g. a Dask target's scheduler, dashboard and
+        workers. JSON; ``{}`` (the default) when there is nothing to tell. It may contact the
+        target (briefly) and raise when the target cannot be reached; the caller reports that."""
+        return {}
+
     def reconcile(self, records: Sequence[RunRecord]) -> list[str]:
         """Check the health of this target's active jobs (``records``), the shape of Dagster's
         ``RunLauncher.check_run_worker_health``: end those that can no longer finish (their

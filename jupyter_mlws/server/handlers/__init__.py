@@ -24,7 +24,7 @@ How a new feature adds its routes:
 from __future__ import annotations
 
 from .activities import ActivitiesHandler, ActivityHandler
-from .computes import ComputesHandler
+from .computes import ComputeHandler, ComputesHandler
 from .datasets import DatasetHandler, DatasetPreviewHandler, DatasetsHandler, DatasetVersionHandler
 from .datastores import DatastoresHandler
 from .environments import EnvironmentHandler, EnvironmentsHandler
@@ -96,6 +96,7 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{model}/versions/(?P<version>[^/]+)/files", ModelFilesHandler),
         (rf"{model}/versions/(?P<version>[^/]+)/files/(?P<path>.+)", ModelFileHandler),
         (rf"{API}/computes", ComputesHandler),
+        (rf"{API}/computes/(?P<name>[^/]+)", ComputeHandler),
         (rf"{API}/activities", ActivitiesHandler),
         (rf"{API}/activities/(?P<activity_id>[^/]+)", ActivityHandler),
         (rf"{API}/datastores", DatastoresHandler),
