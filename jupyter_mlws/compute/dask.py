@@ -173,6 +173,12 @@ class DaskCompute(SupervisedCompute):
     def execution(cls) -> builtins.type[JobExecution]:
         return DaskJob
 
+    def describe(self) -> dict[str, Any]:
+        """The cluster as its scheduler sees it: address, dashboard, workers."""
+        from .dask_cluster_info import describe_cluster
+
+        return describe_cluster(self.config)
+
     def check(self) -> None:
         """The cluster answers, and a workspace whose database is a SQLite file (or whose files are a
         local folder) only sends jobs to workers on this machine. A passed check holds for a few
