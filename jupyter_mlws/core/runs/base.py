@@ -250,10 +250,15 @@ class RunBase:
     def input_datasets(self) -> dict[str, Any]:
         """Inside the run's job: ``{input name: value}`` of its inputs (``ds.as_named_input(name)``):
         a tabular input is its dataset, a file input mounted or downloaded its local folder (a
-        string). Elsewhere empty: what a run read is in ``get_details()["inputDatasets"]``."""
+        string). A child run made inside the job (a ParallelRunStep's mini-batch) answers the job's
+        inputs. Elsewhere empty: what a run read is in ``get_details()["inputDatasets"]``."""
         from .remote import job_input_values
 
-        return job_input_values(self._id)
+        values = job_input_values(self._id)
+        parent = self._record.parent_run_id
+        if not values and parent is not None:
+            values = job_input_values(parent)
+        return values
 
     def __repr__(self) -> str:
         return f"Run(experiment={self._experiment.name!r}, id={self._id!r}, status={self._record.status.value!r})"
