@@ -209,6 +209,7 @@ class _Entry:
     """The entry script loaded in this process for one step run, its ``init()`` called once."""
 
     def __init__(self, task: MiniBatchTask) -> None:
+        started = time.monotonic()
         self.ws = open_located(task.locator)
         self.experiment = Experiment(self.ws, task.experiment)
         self.module: ModuleType | None = None
@@ -241,6 +242,7 @@ class _Entry:
                 raise
         finally:
             sys.argv = argv
+        log.info("worker %d: entry script loaded and init() done in %.2f s", os.getpid(), time.monotonic() - started)
 
 
 _entries: dict[tuple[int, str], _Entry] = {}
@@ -575,13 +577,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "a ParallelRunStep runs on a target whose jobs reach the workspace (local, Dask); "
             f"this job reaches its run only through its supervisor ({type(step).__name__})"
         )
-    reason = run_step(step, settings, Path(options.output) if options.output else None, user)
-    if reason is None:
-        return 0
-    log.error("the step failed: %s", reason)
+    try:
+        reason = run_step(step, settings, Path(options.output) if options.output else None, user)
+    except MlwsError as exc:  # bad input (a partition key that is no column...): the reason, no traceback
+        return _failed(exc.message, "invalid_input")
+    return 0 if reason is None else _failed(reason, "error_threshold")
+
+
+def _failed(message: str, reason: str) -> int:
+    """The step fails with ``message`` as its error (the job's error file) and exit code 1."""
+    log.error("the step failed: %s", message)
     error_file = os.environ.get("MLWS_ERROR_FILE")
     if error_file:
-        Path(error_file).write_text(json.dumps({"message": reason, "reason": "error_threshold"}), encoding="utf-8")
+        Path(error_file).write_text(json.dumps({"message": message, "reason": reason}), encoding="utf-8")
     return 1
 
 

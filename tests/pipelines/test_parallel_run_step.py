@@ -204,6 +204,67 @@ def test_a_file_dataset_by_mini_batch_size(pk: PipeKit) -> None:
     assert again.find_step_run("count-files")[0].get_details()["reuse"]["reused"] is True
 
 
+LOOKUP = """
+import argparse
+from jupyter_mlws import Run
+
+def init():
+    global FACTOR
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--factor", type=int)
+    FACTOR = parser.parse_known_args()[0].factor
+
+def run(mini_batch):
+    regions = Path(Run.get_context().input_datasets["regions"]) / "regions.json"
+    store = int(mini_batch["store"].iloc[0])
+    return [[store, json.loads(regions.read_text())[str(store)], FACTOR * len(mini_batch)]]
+"""
+
+
+def test_side_inputs_and_the_entry_scripts_arguments(pk: PipeKit) -> None:
+    table = pk.root / "small.csv"
+    table.write_text("store,week,sales\n7,0,1\n7,1,2\n8,0,3\n9,0,4\n9,1,5\n9,2,6\n")
+    (pk.root / "regions").mkdir()
+    (pk.root / "regions" / "regions.json").write_text(json.dumps({"7": "north", "8": "south", "9": "east"}))
+    pk.script("lookup.py", LOOKUP)
+    config = ParallelRunConfig(
+        source_directory=str(pk.src),
+        entry_script="lookup.py",
+        error_threshold=0,
+        output_action="append_row",
+        compute_target="local",
+        partition_keys=["store"],
+        process_count_per_node=1,
+    )
+    step = ParallelRunStep(
+        "lookup",
+        config,
+        inputs=[Dataset.Tabular.from_delimited_files(str(table)).as_named_input("small")],
+        side_inputs=[Dataset.File.from_files(str(pk.root / "regions")).as_named_input("regions").as_mount()],
+        arguments=["--factor", 10],
+    )
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[step]))
+    assert run.wait_for_completion(show_output=False) == "Completed"
+    (step_run,) = run.find_step_run("lookup")
+    # No output given: the append_row file is among the step run's outputs.
+    step_run.download_file("outputs/parallel_run_step.txt", str(pk.root / "rows.txt"))
+    assert (pk.root / "rows.txt").read_text().splitlines() == ["7 north 20", "8 south 10", "9 east 30"]
+
+
+def test_a_partition_key_that_is_no_column_fails_the_step_with_the_reason(pk: PipeKit) -> None:
+    pk.script("train.py", TRAIN)
+    sales = Dataset.Tabular.from_delimited_files(str(sales_table(pk.root / "data")))
+    config = _config(source_directory=str(pk.src), entry_script="train.py", partition_keys=["region"])
+    step = ParallelRunStep("no-column", config, inputs=[sales.as_named_input("sales")])
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[step]))
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Failed"
+    (step_run,) = run.find_step_run("no-column")
+    assert step_run.get_details()["error"]["message"] == (
+        "partition_keys ['region'] are not columns of the input; its columns: ['store', 'week', 'sales']"
+    )
+    assert step_run.get_children() == []
+
+
 def _config(**changes: object) -> ParallelRunConfig:
     arguments: dict[str, object] = {
         "entry_script": "score.py",
