@@ -374,13 +374,29 @@ def _limit_reason(failed: int, total: int, settings: Mapping[str, Any]) -> str |
     return None
 
 
-def _tasks(batches: list[MiniBatch], run_ids: list[str], workers: int, template: MiniBatchTask) -> list[MiniBatchTask]:
+def _groups(batches: list[MiniBatch], workers: int) -> Iterator[list[MiniBatch]]:
+    """The mini-batches in tasks of a few each (about ``TASKS_PER_WORKER`` tasks per worker)."""
     per_task = max(1, min(MAX_BATCHES_PER_TASK, math.ceil(len(batches) / max(1, workers * TASKS_PER_WORKER))))
-    tasks = []
     for start in range(0, len(batches), per_task):
-        items = [(b.index, run_ids[b.index], b.data) for b in batches[start : start + per_task]]
-        tasks.append(MiniBatchTask(**{**template.__dict__, "items": items}))
-    return tasks
+        yield batches[start : start + per_task]
+
+
+def _children(step: Run, group: list[MiniBatch]) -> list[tuple[int, str, Any]]:
+    """One NotStarted child run of the step per mini-batch: ``(index, run id, data)`` for its task."""
+    tracking = step.experiment.workspace.services.tracking
+    items: list[tuple[int, str, Any]] = []
+    for batch in group:
+        record = tracking.create_run(
+            step.experiment.record,
+            status=RunStatus.NOT_STARTED,
+            run_type=MINI_BATCH_RUN_TYPE,
+            display_name=batch.display_name,
+            parent_run_id=step.id,
+            tags=batch.tags,
+            properties={INDEX_PROPERTY: str(batch.index)},
+        )
+        items.append((batch.index, record.run_id, batch.data))
+    return items
 
 
 class _StepStoppedError(BaseException):
@@ -394,24 +410,11 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, arguments: list[str]) -> str | None:
     """Run the step's mini-batches; returns why the step fails (None: it completes)."""
     ws = step.experiment.workspace
-    tracking = ws.services.tracking
     workdir = Path.cwd()
     started = time.monotonic()
     batches = split_inputs(step.input_datasets, settings, workdir)
     total = len(batches)
     log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
-    run_ids = []
-    for batch in batches:
-        record = tracking.create_run(
-            step.experiment.record,
-            status=RunStatus.NOT_STARTED,
-            run_type=MINI_BATCH_RUN_TYPE,
-            display_name=batch.display_name,
-            parent_run_id=step.id,
-            tags=batch.tags,
-            properties={INDEX_PROPERTY: str(batch.index)},
-        )
-        run_ids.append(record.run_id)
     workers = int(settings.get("node_count") or 1) * int(
         settings.get("process_count_per_node") or default_concurrency()
     )
@@ -442,7 +445,10 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
             log.info("fanning out to %d worker(s) on %r", workers, target)
             pending: set[Future[list[MiniBatchResult]]] = set()
             owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
-            for task in _tasks(batches, run_ids, workers, template):
+            # Each task's children are made just before it is handed out: the first workers start
+            # (import the entry script, init()) while the runner makes the rest.
+            for group in _groups(batches, workers):
+                task = MiniBatchTask(**{**template.__dict__, "items": _children(step, group)})
                 future = pool.submit(run_mini_batches, task)
                 pending.add(future)
                 owners[future] = task
