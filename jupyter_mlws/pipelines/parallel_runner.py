@@ -503,14 +503,15 @@ def _task_results(ws: Workspace, future: Future[list[MiniBatchResult]], task: Mi
 
 
 def _end_unfinished(ws: Workspace, step_id: str, stop_reason: str | None) -> None:
-    """Children never run (the step stopped) end Canceled, saying why."""
+    """Children not ended when the step stops end Canceled, saying why (not run, or stopped)."""
     if stop_reason is None:
         return
     why = "the step was canceled" if stop_reason == "canceled" else "the step stopped: too many mini-batches failed"
-    error = {"message": f"not run: {why}", "reason": "parallel_step_stopped"}
     tracking = ws.services.tracking
     for record in ws.services.queries.children(step_id):
         if record.status not in TERMINAL_STATUSES:
+            verb = "not run" if record.status == RunStatus.NOT_STARTED else "stopped"
+            error = {"message": f"{verb}: {why}", "reason": "parallel_step_stopped"}
             with contextlib.suppress(MlwsError):
                 tracking.try_transition(
                     record.run_id, record.status, RunStatus.CANCELED, end_time=time.time(), error=error

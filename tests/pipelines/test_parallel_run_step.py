@@ -265,6 +265,38 @@ def test_a_partition_key_that_is_no_column_fails_the_step_with_the_reason(pk: Pi
     assert step_run.get_children() == []
 
 
+HANG = """
+def init():
+    pass
+
+def run(mini_batch):
+    if int(mini_batch["store"].iloc[0]) == 1001:
+        (FLAGS / "hanging").write_text("1")
+        time.sleep(600)
+    return []
+"""
+
+
+def test_a_canceled_step_cancels_its_unfinished_mini_batches(pk: PipeKit) -> None:
+    pk.script("hang.py", HANG)
+    sales = Dataset.Tabular.from_delimited_files(str(sales_table(pk.root / "data")))
+    config = _config(source_directory=str(pk.src), entry_script="hang.py", partition_keys=["store"])
+    config.process_count_per_node = 1
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[ParallelRunStep("hang", config, inputs=[sales.as_named_input("s")])]))
+    pk.wait_until(lambda: pk.flag("hanging").exists(), what="the mini-batch of store 1001 to run")
+    run.cancel()
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Canceled"
+    (step,) = run.find_step_run("hang")
+    assert step.status == "Canceled"
+    children = {c.tags["store"]: c for c in step.get_children()}
+    assert children["1000"].status == "Completed"
+    assert children["1001"].status == "Canceled"
+    assert children["1001"].get_details()["error"]["message"] == "stopped: the step was canceled"
+    waiting = [c for s, c in children.items() if s not in ("1000", "1001")]
+    assert {c.status for c in waiting} == {"Canceled"}
+    assert waiting[-1].get_details()["error"]["message"] == "not run: the step was canceled"
+
+
 def _config(**changes: object) -> ParallelRunConfig:
     arguments: dict[str, object] = {
         "entry_script": "score.py",
