@@ -231,7 +231,9 @@ class _Entry:
                 raise InvalidArgumentError(f"entry_script {task.entry_script!r} has no run(mini_batch) function")
             init = getattr(module, "init", None)
             if callable(init):
-                init()
+                # init() sees the step run as its context, on a worker of any machine.
+                with context_run(Run(self.experiment, task.step_run_id)):
+                    init()
             self.module = module
         except BaseException as exc:  # every mini-batch of this process fails with it
             self.init_error = (

@@ -210,6 +210,7 @@ from jupyter_mlws import Run
 
 def init():
     global FACTOR
+    assert Run.get_context().display_name == "lookup"  # the step run
     parser = argparse.ArgumentParser()
     parser.add_argument("--factor", type=int)
     FACTOR = parser.parse_known_args()[0].factor
