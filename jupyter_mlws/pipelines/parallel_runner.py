@@ -59,6 +59,7 @@ if TYPE_CHECKING:
 __all__ = [
     "INDEX_PROPERTY",
     "MINI_BATCH_RUN_TYPE",
+    "EntryScriptError",
     "MiniBatch",
     "MiniBatchResult",
     "MiniBatchTask",
@@ -213,7 +214,7 @@ class _Entry:
         self.ws = open_located(task.locator)
         self.experiment = Experiment(self.ws, task.experiment)
         self.module: ModuleType | None = None
-        self.init_error: str | None = None
+        self.init_error: BaseException | None = None
         folder = _source_folder(self.ws, task)
         path = folder / task.entry_script
         digest = hashlib.sha256(f"{task.step_run_id}:{path}".encode()).hexdigest()[:12]
@@ -236,15 +237,22 @@ class _Entry:
                     init()
             self.module = module
         except BaseException as exc:  # every mini-batch of this process fails with it
-            self.init_error = (
-                f"the entry script {task.entry_script!r} failed to load or init(): {type(exc).__name__}: {exc}\n"
-                + "".join(traceback.format_exception(exc))
+            self.init_error = EntryScriptError(
+                f"the entry script {task.entry_script!r} failed to load or init(): {type(exc).__name__}: {exc}"
             )
+            self.init_error.__cause__ = exc  # its traceback is the cause's
             if not isinstance(exc, Exception):
                 raise
         finally:
             sys.argv = argv
-        log.info("worker %d: entry script loaded and init() done in %.2f s", os.getpid(), time.monotonic() - started)
+        if self.init_error is not None:
+            log.error("worker %d: %s", os.getpid(), self.init_error)
+        else:
+            log.info("worker %d: entry script loaded, init() done in %.2f s", os.getpid(), time.monotonic() - started)
+
+
+class EntryScriptError(Exception):
+    """The entry script could not be imported or its init() failed (in this worker process)."""
 
 
 _entries: dict[tuple[int, str], _Entry] = {}
@@ -339,7 +347,7 @@ def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: 
     if child.record.status != RunStatus.NOT_STARTED:  # the step stopped (canceled) meanwhile
         return MiniBatchResult(index, run_id, False, 0.0, 0, f"not run: the mini-batch was {child.record.status.value}")
     child.start()
-    error: BaseException | str | None = entry.init_error
+    error: BaseException | None = entry.init_error
     rows: list[str] = []
     attempts = 0
     if entry.module is not None:
@@ -357,8 +365,8 @@ def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: 
         child.complete()
         return MiniBatchResult(index, run_id, True, seconds, attempts, rows=rows)
     child.fail(error)
-    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    return MiniBatchResult(index, run_id, False, seconds, attempts, message.splitlines()[0])
+    message = str(error) if isinstance(error, EntryScriptError) else f"{type(error).__name__}: {error}"
+    return MiniBatchResult(index, run_id, False, seconds, attempts, message.splitlines()[0] if message else "")
 
 
 # -- the runner ---------------------------------------------------------------------------------------------

@@ -266,6 +266,35 @@ def test_a_partition_key_that_is_no_column_fails_the_step_with_the_reason(pk: Pi
     assert step_run.get_children() == []
 
 
+BROKEN_INIT = """
+def init():
+    raise RuntimeError("no model registry today")
+
+def run(mini_batch):
+    return []
+"""
+
+
+def test_a_failing_init_fails_each_mini_batch_and_minus_one_ignores_failures(pk: PipeKit) -> None:
+    table = pk.root / "small.csv"
+    table.write_text("store,week,sales\n7,0,1\n8,0,3\n9,0,4\n")
+    pk.script("broken.py", BROKEN_INIT)
+    config = _config(source_directory=str(pk.src), entry_script="broken.py", partition_keys=["store"])
+    config.error_threshold = -1
+    small = Dataset.Tabular.from_delimited_files(str(table)).as_named_input("small")
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[ParallelRunStep("broken-init", config, inputs=[small])]))
+    assert run.wait_for_completion(show_output=False) == "Completed"
+    (step,) = run.find_step_run("broken-init")
+    assert step.get_properties()["mlws.parallel.failed"] == "3"
+    errors = [c.get_details()["error"] for c in step.get_children()]
+    assert [c.status for c in step.get_children()] == ["Failed"] * 3
+    expected = (
+        "EntryScriptError: the entry script 'broken.py' failed to load or init(): RuntimeError: no model registry today"
+    )
+    assert [e["message"] for e in errors] == [expected] * 3
+    assert all("raise RuntimeError" in e["traceback"] for e in errors)
+
+
 HANG = """
 def init():
     pass
