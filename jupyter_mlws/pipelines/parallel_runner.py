@@ -392,21 +392,15 @@ def _groups(batches: list[MiniBatch], workers: int) -> Iterator[list[MiniBatch]]
 
 
 def _children(step: Run, group: list[MiniBatch]) -> list[tuple[int, str, Any]]:
-    """One NotStarted child run of the step per mini-batch: ``(index, run id, data)`` for its task."""
-    tracking = step.experiment.workspace.services.tracking
-    items: list[tuple[int, str, Any]] = []
-    for batch in group:
-        record = tracking.create_run(
-            step.experiment.record,
-            status=RunStatus.NOT_STARTED,
-            run_type=MINI_BATCH_RUN_TYPE,
-            display_name=batch.display_name,
-            parent_run_id=step.id,
-            tags=batch.tags,
-            properties={INDEX_PROPERTY: str(batch.index)},
-        )
-        items.append((batch.index, record.run_id, batch.data))
-    return items
+    """One NotStarted child run of the step per mini-batch, made in one transaction: ``(index, run
+    id, data)`` for the task."""
+    records = step.experiment.workspace.services.tracking.create_children(
+        step.experiment.record,
+        step.id,
+        [{"display_name": b.display_name, "tags": b.tags, "properties": {INDEX_PROPERTY: str(b.index)}} for b in group],
+        run_type=MINI_BATCH_RUN_TYPE,
+    )
+    return [(b.index, r.run_id, b.data) for b, r in zip(group, records, strict=True)]
 
 
 class _StepStoppedError(BaseException):
