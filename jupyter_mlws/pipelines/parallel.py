@@ -58,7 +58,7 @@ def parse_mini_batch_size(value: Any, files: bool) -> int:
             "dataset (e.g. '10') or a size for a tabular dataset (e.g. '1MB', '256KB')"
         )
     unit = (match.group(2) or "").upper()
-    if files and unit not in ("",):
+    if files and unit:
         raise InvalidArgumentError(
             f"ParallelRunConfig: mini_batch_size {value!r} is a size, but the input is a file dataset: give the "
             "number of files per mini-batch (e.g. '10')"

@@ -605,4 +605,8 @@ def _failed(message: str, reason: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m`, this file is `__main__`: the tasks must name the real module, which a
+    # worker on another machine imports (by its name, not this process's `__main__`).
+    from jupyter_mlws.pipelines.parallel_runner import main as _main
+
+    sys.exit(_main())
