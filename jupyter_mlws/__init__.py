@@ -83,6 +83,8 @@ _EXPORTS: dict[str, str] = {
     "Pipeline": ".pipelines.graph",
     "PythonScriptStep": ".pipelines.steps",
     "NotebookStep": ".pipelines.steps",
+    "ParallelRunConfig": ".pipelines.parallel",
+    "ParallelRunStep": ".pipelines.parallel",
     "PipelineStep": ".pipelines.steps",
     "PipelineData": ".pipelines.data",
     "OutputFileDatasetConfig": ".pipelines.data",
@@ -189,6 +191,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     )
     from .pipelines.data import OutputFileDatasetConfig, PipelineData, PipelineParameter
     from .pipelines.graph import Pipeline
+    from .pipelines.parallel import ParallelRunConfig, ParallelRunStep
     from .pipelines.published import PipelineEndpoint, PublishedPipeline
     from .pipelines.recurrence import ScheduleRecurrence, TimeZone
     from .pipelines.runs import PipelineRun, StepRun
@@ -321,6 +324,8 @@ __all__ = [
     "NotebookRunConfig",
     "NotebookStep",
     "OutputFileDatasetConfig",
+    "ParallelRunConfig",
+    "ParallelRunStep",
     "Pipeline",
     "PipelineData",
     "PipelineEndpoint",

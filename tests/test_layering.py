@@ -291,6 +291,9 @@ _MAKES_RUNS = (
     "jupyter_mlws.core.run_config",
     "jupyter_mlws.core.registry",
 )
+# A ParallelRunStep's runner (issue 19) fans mini-batches out to worker processes, maybe on other
+# machines: each task opens the workspace from its locator.
+_FANS_OUT = ("jupyter_mlws.core.locator",)
 # Deployments (issue 17) serve Model versions, build their services' environments on a compute
 # target's engine (the environment facade and its build, the target list), register their agent task,
 # and publish captured inputs as versions of a tabular dataset (the data feature's public facade).
@@ -301,7 +304,11 @@ _DEPLOYS = (
     "jupyter_mlws.core.registry",
     "jupyter_mlws.data.dataset",
 )
-FEATURE_EXTRA: dict[str, tuple[str, ...]] = {"pipelines": _MAKES_RUNS, "sweeps": _MAKES_RUNS, "serving": _DEPLOYS}
+FEATURE_EXTRA: dict[str, tuple[str, ...]] = {
+    "pipelines": (*_MAKES_RUNS, *_FANS_OUT),
+    "sweeps": _MAKES_RUNS,
+    "serving": _DEPLOYS,
+}
 
 
 def _type_only_lines(tree: ast.AST) -> set[int]:

@@ -13,6 +13,7 @@ submitting kernel); a pipeline whose every step was reused is complete before ``
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import sys
 import tempfile
@@ -39,6 +40,7 @@ PIPELINE_RUN_TYPE = "azureml.PipelineRun"
 STEP_RUN_TYPE = "azureml.StepRun"
 PIPELINE_TARGET = "local"  # the pipeline run is filed under the local target: its agent drives it
 _INPUT_MARK = "\x00input:"  # a notebook parameter that is a dataset input, until its placeholder is known
+PARALLEL_RUNNER = "jupyter_mlws.pipelines.parallel_runner"  # what a ParallelRunStep's job runs
 
 
 def resolve_parameters(defaults: Mapping[str, Any], assignments: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -153,9 +155,11 @@ class _StepBuilder:
         name = step["name"]
         inputs = self.inputs(step)
         source = self.source(step)
-        if step["kind"] == "script":
+        if step["kind"] == "parallel":
+            config: Any = self._parallel_config(step, inputs, source)
+        elif step["kind"] == "script":
             arguments = [self.value(a, inputs, name) for a in step["arguments"]]
-            config: Any = ScriptRunConfig(
+            config = ScriptRunConfig(
                 source_directory=source,
                 script=step["script"],
                 arguments=arguments,
@@ -191,12 +195,31 @@ class _StepBuilder:
         if step.get("snapshot_id"):
             spec["source_directory"] = str(step["source_directory"])  # shown; the job gets the snapshot
             spec["frozen_snapshot"] = step["snapshot_id"]
+        if step["kind"] == "parallel" and step.get("environment_variables"):
+            spec["environment_variables"] = dict(step["environment_variables"])
         if step["kind"] == "script" and step.get("params"):
             spec["params"] = {k: self.value(v, inputs, name) for k, v in step["params"].items()}
             # v1 hands a PythonScriptStep's params to the script as environment variables too.
             spec["environment_variables"] = {f"AML_PARAMETER_{k}": str(v) for k, v in spec["params"].items()}
         self._add_pipeline_data(step, spec)
         return spec
+
+    def _parallel_config(self, step: Mapping[str, Any], inputs: Mapping[str, Any], source: str) -> ScriptRunConfig:
+        """A ParallelRunStep is a job whose command is the built-in runner: its settings (JSON) and
+        the output folder's placeholder, then ``--`` and the entry script's own arguments."""
+        settings = step["parallel"]
+        runner = ["--settings", json.dumps(settings, sort_keys=True)]
+        if settings.get("output"):
+            runner += ["--output", output_placeholder(settings["output"])]
+        arguments = [self.value(a, inputs, step["name"]) for a in step["arguments"]]
+        config = ScriptRunConfig(
+            source_directory=source,
+            command=["python", "-m", PARALLEL_RUNNER],
+            arguments=[*runner, "--", *arguments],
+            compute_target=step["compute_target"],
+        )
+        config.inputs = list(inputs.values())
+        return config
 
     def _add_pipeline_data(self, step: Mapping[str, Any], spec: dict[str, Any]) -> None:
         described = list(spec.get("inputs") or [])

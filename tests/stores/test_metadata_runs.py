@@ -60,6 +60,41 @@ def test_duplicate_run_id_and_unknown_parent(store: SqlMetadataStore) -> None:
         add_run(store, "x", parent_run_id="missing")
 
 
+def test_create_runs_in_one_transaction(store: SqlMetadataStore) -> None:
+    """Several runs at once (a ParallelRunStep's mini-batches, issue 19): numbered in order, each
+    kept whole; one that cannot be made (an id taken) makes none of them."""
+    add_run(store, "step")
+    exp = store.get_experiment("exp")
+
+    def child(run_id: str, index: int) -> dict[str, object]:
+        return {
+            "run_id": run_id,
+            "experiment_id": exp.id,
+            "status": RunStatus.NOT_STARTED,
+            "run_type": "mlws.parallel.MiniBatch",
+            "created_time": 1.0,
+            "parent_run_id": "step",
+            "display_name": f"store={index}",
+            "tags": {"store": str(index)},
+            "properties": {"mlws.parallel.index": str(index)},
+        }
+
+    made = store.create_runs([child(f"mb{i}", i) for i in range(3)])
+    assert [(r.run_id, r.number, r.parent_run_id) for r in made] == [
+        ("mb0", 2, "step"),
+        ("mb1", 3, "step"),
+        ("mb2", 4, "step"),
+    ]
+    assert [r.run_id for r in store.get_child_runs("step")] == ["mb0", "mb1", "mb2"]
+    assert store.get_tags("mb1") == {"store": "1"} and store.get_properties("mb1") == {"mlws.parallel.index": "1"}
+    assert store.get_run("mb2").display_name == "store=2"
+    with pytest.raises(AlreadyExistsError):
+        store.create_runs([child("mb3", 3), child("mb0", 0)])
+    with pytest.raises(NotFoundError):
+        store.get_run("mb3")
+    assert store.create_runs([]) == []
+
+
 def test_missing_run_is_not_found(store: SqlMetadataStore) -> None:
     with pytest.raises(NotFoundError, match="'nope'"):
         store.get_run("nope")

@@ -60,6 +60,11 @@ class RunStore(MetadataInterface):
         database's clock."""
 
     @abstractmethod
+    def create_runs(self, runs: Sequence[Mapping[str, Any]]) -> list[RunRecord]:
+        """Insert several runs in one transaction (all or none), each ``runs`` item holding
+        :meth:`create_run`'s keywords (a ParallelRunStep's mini-batches, issue 19)."""
+
+    @abstractmethod
     def get_run(self, run_id: str) -> RunRecord:
         """:class:`NotFoundError` when there is no such run."""
 

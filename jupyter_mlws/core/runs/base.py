@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from ...errors import InvalidStateError, NotFoundError
 from ..entities import RunRecord
@@ -19,7 +21,22 @@ if TYPE_CHECKING:
     from .offline import OfflineRun
     from .remote import RemoteRun
 
-__all__ = ["RunBase"]
+__all__ = ["RunBase", "context_run"]
+
+# The run that ``Run.get_context()`` answers in this thread or task, when code runs one piece of a
+# job's work as a run of its own (a ParallelRunStep's mini-batch, issue 19). A context variable, not
+# the process environment: a worker may run several mini-batches at once in threads (Dask).
+_CONTEXT_RUN: ContextVar[RunBase | None] = ContextVar("mlws_context_run", default=None)
+
+
+@contextlib.contextmanager
+def context_run(run: RunBase) -> Iterator[RunBase]:
+    """While the block runs (in this thread or task), ``Run.get_context()`` returns ``run``."""
+    token = _CONTEXT_RUN.set(run)
+    try:
+        yield run
+    finally:
+        _CONTEXT_RUN.reset(token)
 
 
 class RunBase:
@@ -135,7 +152,11 @@ class RunBase:
 
     @classmethod
     def get_context(cls, allow_offline: bool = True) -> Self | OfflineRun | RemoteRun:
-        """The run of the job this code runs in; outside a job an offline run that prints."""
+        """The run of the job this code runs in (inside :func:`context_run`, that run); outside a
+        job an offline run that prints."""
+        scoped = _CONTEXT_RUN.get()
+        if scoped is not None:
+            return cast(Self, scoped)
         run_id = os.environ.get(ENV_RUN_ID)
         if run_id and os.environ.get(ENV_JOB_API):
             # A Docker job: no workspace in reach, only its run through the supervisor's job API.
@@ -229,10 +250,15 @@ class RunBase:
     def input_datasets(self) -> dict[str, Any]:
         """Inside the run's job: ``{input name: value}`` of its inputs (``ds.as_named_input(name)``):
         a tabular input is its dataset, a file input mounted or downloaded its local folder (a
-        string). Elsewhere empty: what a run read is in ``get_details()["inputDatasets"]``."""
+        string). A child run made inside the job (a ParallelRunStep's mini-batch) answers the job's
+        inputs. Elsewhere empty: what a run read is in ``get_details()["inputDatasets"]``."""
         from .remote import job_input_values
 
-        return job_input_values(self._id)
+        values = job_input_values(self._id)
+        parent = self._record.parent_run_id
+        if not values and parent is not None:
+            values = job_input_values(parent)
+        return values
 
     def __repr__(self) -> str:
         return f"Run(experiment={self._experiment.name!r}, id={self._id!r}, status={self._record.status.value!r})"

@@ -115,6 +115,50 @@ class TrackingService:
             liveness.beat_for(self._store, record.run_id)
         return record
 
+    def create_children(
+        self,
+        experiment: ExperimentRecord,
+        parent_run_id: str,
+        children: Sequence[Mapping[str, Any]],
+        *,
+        status: RunStatus = RunStatus.NOT_STARTED,
+        run_type: str = "interactive",
+    ) -> list[RunRecord]:
+        """Create child runs of ``parent_run_id`` in one transaction (a ParallelRunStep's
+        mini-batches, issue 19); each of ``children`` may hold ``display_name``, ``tags`` and
+        ``properties``. Like any run that is not a job, they belong to this process (see
+        :meth:`create_run`) until they end."""
+        now = time.time()
+        pid, start = os.getpid(), _own_start()
+        owned = status in ACTIVE_STATUSES
+        rows = []
+        for child in children:
+            unknown = set(child) - {"display_name", "tags", "properties"}
+            if unknown:
+                raise InvalidArgumentError(f"create_children: unknown field(s) {sorted(unknown)} of a child run")
+            rows.append(
+                {
+                    "run_id": new_run_id(experiment.name),
+                    "experiment_id": experiment.id,
+                    "status": status,
+                    "run_type": run_type,
+                    "created_time": now,
+                    "parent_run_id": parent_run_id,
+                    "display_name": child.get("display_name"),
+                    "start_time": now if status == RunStatus.RUNNING else None,
+                    "tags": str_map("tag", child.get("tags")),
+                    "properties": str_map("property", child.get("properties")),
+                    "supervisor_pid": pid if owned else None,
+                    "supervisor_host": liveness.HOSTNAME if owned else None,
+                    "supervisor_start": start if owned else None,
+                }
+            )
+        records: list[RunRecord] = self._store.create_runs(rows)
+        if owned:
+            for record in records:
+                liveness.beat_for(self._store, record.run_id)
+        return records
+
     def join(self, record: RunRecord) -> None:
         """This process writes to ``record``'s run: if it is an interactive run that another process
         created (resumed with ``Run.get``), beat for it too, so that it is not ended as dead when that

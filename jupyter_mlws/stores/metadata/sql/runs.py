@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from ....core.entities import ExperimentRecord, RunRecord, RunSearchResult
@@ -111,31 +112,81 @@ class RunsMixin(SqlStoreBase, RunStore):
         supervisor_host: str | None = None,
         supervisor_start: int | None = None,
     ) -> RunRecord:
+        return self.create_runs(
+            [
+                {
+                    "run_id": run_id,
+                    "experiment_id": experiment_id,
+                    "status": status,
+                    "run_type": run_type,
+                    "created_time": created_time,
+                    "parent_run_id": parent_run_id,
+                    "display_name": display_name,
+                    "start_time": start_time,
+                    "tags": tags,
+                    "properties": properties,
+                    "compute_target": compute_target,
+                    "snapshot_id": snapshot_id,
+                    "job_spec": job_spec,
+                    "supervisor_pid": supervisor_pid,
+                    "supervisor_host": supervisor_host,
+                    "supervisor_start": supervisor_start,
+                }
+            ]
+        )[0]
+
+    def create_runs(self, runs: Sequence[Mapping[str, Any]]) -> list[RunRecord]:
         # Hand-written SQL on the hot paths (run creation, status reads and changes): building
-        # SQLAlchemy statements costs more than the database work itself here.
+        # SQLAlchemy statements costs more than the database work itself here. One transaction.
         with self.sql.write() as conn:
-            bumped = conn.exec_driver_sql(self.raw(_BUMP_RUN_NUMBER), (experiment_id,)).first()
-            if bumped is None:
-                raise NotFoundError(f"experiment id {experiment_id} not found in this workspace")
-            number, experiment_name = bumped
-            parent_key = self.run_key(conn, parent_run_id) if parent_run_id else None
-            spec = json.dumps(dict(job_spec)) if job_spec is not None else None
-            values: tuple[Any, ...] = (run_id, experiment_id, number, parent_key, display_name, status.value)
-            values += (run_type, created_time, start_time, compute_target, snapshot_id, spec)
-            statement = _INSERT_RUN
-            if supervisor_pid is not None:
-                values += (supervisor_pid, supervisor_host, supervisor_start)
-                statement = _INSERT_SUPERVISED_RUN.format(now=db_now_sql(self.sql.dialect))
-            try:
-                key = conn.exec_driver_sql(self.raw(statement), values).scalar_one()
-            except IntegrityError:
-                raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
-            self.upsert_values(conn, run_tags, "run_key", key, tags or {})
-            self.upsert_values(conn, run_properties, "run_key", key, properties or {})
-            event = {"status": status.value, "parent_run_id": parent_run_id, "display_name": display_name}
-            self.emit(conn, "run.created", event, run_id, experiment_name)
-        self._run_keys[run_id] = key
-        return RunRecord(
+            created = [self._insert_run(conn, **run) for run in runs]
+        for record, key in created:  # cached once the transaction committed
+            self._run_keys[record.run_id] = key
+        return [record for record, _key in created]
+
+    def _insert_run(
+        self,
+        conn: Connection,
+        *,
+        run_id: str,
+        experiment_id: int,
+        status: RunStatus,
+        run_type: str,
+        created_time: float,
+        parent_run_id: str | None = None,
+        display_name: str | None = None,
+        start_time: float | None = None,
+        tags: Mapping[str, str] | None = None,
+        properties: Mapping[str, str] | None = None,
+        compute_target: str | None = None,
+        snapshot_id: str | None = None,
+        job_spec: Mapping[str, Any] | None = None,
+        supervisor_pid: int | None = None,
+        supervisor_host: str | None = None,
+        supervisor_start: int | None = None,
+    ) -> tuple[RunRecord, int]:
+        """One run inserted in the caller's transaction: its record and its key."""
+        bumped = conn.exec_driver_sql(self.raw(_BUMP_RUN_NUMBER), (experiment_id,)).first()
+        if bumped is None:
+            raise NotFoundError(f"experiment id {experiment_id} not found in this workspace")
+        number, experiment_name = bumped
+        parent_key = self.run_key(conn, parent_run_id) if parent_run_id else None
+        spec = json.dumps(dict(job_spec)) if job_spec is not None else None
+        values: tuple[Any, ...] = (run_id, experiment_id, number, parent_key, display_name, status.value)
+        values += (run_type, created_time, start_time, compute_target, snapshot_id, spec)
+        statement = _INSERT_RUN
+        if supervisor_pid is not None:
+            values += (supervisor_pid, supervisor_host, supervisor_start)
+            statement = _INSERT_SUPERVISED_RUN.format(now=db_now_sql(self.sql.dialect))
+        try:
+            key = conn.exec_driver_sql(self.raw(statement), values).scalar_one()
+        except IntegrityError:
+            raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
+        self.upsert_values(conn, run_tags, "run_key", key, tags or {})
+        self.upsert_values(conn, run_properties, "run_key", key, properties or {})
+        event = {"status": status.value, "parent_run_id": parent_run_id, "display_name": display_name}
+        self.emit(conn, "run.created", event, run_id, experiment_name)
+        record = RunRecord(
             run_id=run_id,
             experiment_id=experiment_id,
             experiment_name=experiment_name,
@@ -152,6 +203,7 @@ class RunsMixin(SqlStoreBase, RunStore):
             supervisor_host=supervisor_host,
             supervisor_start=supervisor_start,
         )
+        return record, key
 
     def get_run(self, run_id: str) -> RunRecord:
         with self.sql.read() as conn:

@@ -1,0 +1,612 @@
+"""The job a ``ParallelRunStep`` runs (issue 19): ``python -m jupyter_mlws.pipelines.parallel_runner
+--settings JSON [--output FOLDER] -- [entry script arguments]``.
+
+Inside the step's job (``Run.get_context()`` is the step run) it reads the step's inputs, splits
+them into mini-batches, creates one NotStarted child run per mini-batch (tags: the partition's key
+values; property ``mlws.parallel.index``), and fans the mini-batches out through the compute
+target's task executor (``ComputeBackend.task_executor``: a process pool here, a Dask cluster's
+workers there) in tasks of a few mini-batches each. A task is :func:`run_mini_batches`, a
+module-level function of picklable arguments: it opens the workspace from its locator, imports the
+entry script once per process (from the snapshot folder, restored there from the artifact store
+when the worker is another machine) and calls ``init()`` once per process; then per mini-batch the
+child run goes Running, ``run(mini_batch)`` runs with ``Run.get_context()`` answering that child
+(:func:`~jupyter_mlws.core.runs.context_run`), and the child ends Completed or Failed with the error.
+
+The runner logs one line per mini-batch to the step's log, stops handing out work once failures
+pass ``error_threshold`` (then the step fails with the reason), writes the rows of
+``output_action="append_row"`` to the append_row file, and records the summary on the step run:
+properties ``mlws.parallel.partitions|succeeded|failed|seconds|error_threshold|partition_keys`` and
+metrics ``partitions``, ``succeeded``, ``failed``, ``seconds``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ..core.experiment import Experiment
+from ..core.interfaces.compute import default_concurrency
+from ..core.jobs import target_backend
+from ..core.locator import open_located, workspace_locator
+from ..core.runs import Run, context_run
+from ..core.services.liveness import HOSTNAME, stop_beating
+from ..core.status import TERMINAL_STATUSES, RunStatus
+from ..errors import InvalidArgumentError, MlwsError
+from .parallel import DEFAULT_APPEND_ROW_FILE, level_number, parse_mini_batch_size
+
+if TYPE_CHECKING:
+    from ..core.workspace import Workspace
+
+__all__ = [
+    "INDEX_PROPERTY",
+    "MINI_BATCH_RUN_TYPE",
+    "EntryScriptError",
+    "MiniBatch",
+    "MiniBatchResult",
+    "MiniBatchTask",
+    "main",
+    "run_mini_batches",
+    "split_inputs",
+]
+
+MINI_BATCH_RUN_TYPE = "mlws.parallel.MiniBatch"
+INDEX_PROPERTY = "mlws.parallel.index"
+SUMMARY_PREFIX = "mlws.parallel."
+DEFAULT_FILES_PER_BATCH = 10  # v1's default mini_batch_size for a file dataset
+DEFAULT_TABULAR_BATCH = "1MB"  # and for a tabular one
+TASKS_PER_WORKER = 4  # tasks handed out per worker: few enough to cost little, enough to balance
+MAX_BATCHES_PER_TASK = 16
+
+log = logging.getLogger("jupyter_mlws.parallel")
+
+
+# -- mini-batches ---------------------------------------------------------------------------------------
+@dataclass
+class MiniBatch:
+    """One mini-batch: its index, display name, tags and data (a DataFrame or a list of file paths)."""
+
+    index: int
+    display_name: str
+    tags: dict[str, str]
+    data: Any
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def split_inputs(values: Mapping[str, Any], settings: Mapping[str, Any], workdir: Path) -> list[MiniBatch]:
+    """The step's inputs (``input_datasets``) as mini-batches: a tabular input by ``partition_keys``
+    or by ``mini_batch_size`` bytes, a file input by ``mini_batch_size`` files."""
+    names = list(settings["inputs"])
+    tabular, files = [], []
+    for name in names:
+        if name not in values:
+            raise InvalidArgumentError(f"the step's input {name!r} was not staged for its job")
+        value = values[name]
+        if hasattr(value, "to_pandas_dataframe"):
+            tabular.append(value)
+        elif isinstance(value, str):
+            files.append(Path(value))
+        elif hasattr(value, "download"):  # a file dataset read directly: its files, here
+            folder = workdir / ".mlws-parallel" / name
+            value.download(folder, overwrite=True)
+            files.append(folder)
+        else:
+            raise InvalidArgumentError(f"the step's input {name!r} is neither a tabular nor a file dataset: {value!r}")
+    if tabular and files:
+        raise InvalidArgumentError(
+            f"the inputs of a ParallelRunStep are all tabular or all file datasets; these mix both: {names}"
+        )
+    if tabular:
+        return _split_tabular([t.to_pandas_dataframe() for t in tabular], settings)
+    return _split_files(files, settings)
+
+
+def _split_tabular(frames: list[Any], settings: Mapping[str, Any]) -> list[MiniBatch]:
+    import pandas as pd
+
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    keys = settings.get("partition_keys")
+    if keys:
+        missing = [k for k in keys if k not in df.columns]
+        if missing:
+            raise InvalidArgumentError(
+                f"partition_keys {missing} are not columns of the input; its columns: {[str(c) for c in df.columns]}"
+            )
+        batches = []
+        for position, (key, frame) in enumerate(df.groupby(list(keys), sort=True, dropna=False)):
+            key_values = key if isinstance(key, tuple) else (key,)
+            tags = {k: _text(v) for k, v in zip(keys, key_values, strict=True)}
+            name = ", ".join(f"{k}={v}" for k, v in tags.items())
+            batches.append(MiniBatch(position, name, tags, frame.reset_index(drop=True)))
+        return batches
+    size = parse_mini_batch_size(settings.get("mini_batch_size") or DEFAULT_TABULAR_BATCH, files=False)
+    if len(df) == 0:
+        return []
+    row_bytes = max(1.0, float(df.memory_usage(deep=True, index=False).sum()) / len(df))
+    rows = max(1, int(size // row_bytes))
+    return [
+        MiniBatch(i, f"mini-batch {i}", {}, df.iloc[start : start + rows].reset_index(drop=True))
+        for i, start in enumerate(range(0, len(df), rows))
+    ]
+
+
+def _split_files(folders: list[Path], settings: Mapping[str, Any]) -> list[MiniBatch]:
+    if settings.get("partition_keys"):
+        raise InvalidArgumentError(
+            "partition_keys split a tabular dataset by its columns; the input is a file dataset: use "
+            "mini_batch_size (files per mini-batch) instead"
+        )
+    size = parse_mini_batch_size(settings.get("mini_batch_size") or DEFAULT_FILES_PER_BATCH, files=True)
+    paths: list[str] = []
+    for folder in folders:
+        if folder.is_file():
+            paths.append(str(folder))
+            continue
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames.sort()
+            paths += [str(Path(dirpath) / f) for f in sorted(filenames)]
+    return [
+        MiniBatch(i, f"mini-batch {i}", {}, paths[start : start + size])
+        for i, start in enumerate(range(0, len(paths), size))
+    ]
+
+
+# -- the task a worker runs -------------------------------------------------------------------------------
+@dataclass
+class MiniBatchTask:
+    """A few mini-batches for one worker (picklable: it may travel to another machine)."""
+
+    locator: dict[str, Any]
+    step_run_id: str
+    experiment: str
+    source: str  # the snapshot folder on the runner's machine
+    snapshot_id: str | None
+    host: str
+    entry_script: str
+    arguments: list[str]
+    output_action: str
+    run_invocation_timeout: int
+    run_max_try: int
+    items: list[tuple[int, str, Any]] = field(default_factory=list)  # (index, child run id, data)
+
+
+@dataclass
+class MiniBatchResult:
+    """How a mini-batch went: its rows (append_row) or its error."""
+
+    index: int
+    run_id: str
+    ok: bool
+    seconds: float
+    attempts: int
+    error: str | None = None
+    rows: list[str] = field(default_factory=list)
+
+
+class _Entry:
+    """The entry script loaded in this process for one step run, its ``init()`` called once."""
+
+    def __init__(self, task: MiniBatchTask) -> None:
+        started = time.monotonic()
+        self.ws = open_located(task.locator)
+        self.experiment = Experiment(self.ws, task.experiment)
+        self.module: ModuleType | None = None
+        self.init_error: BaseException | None = None
+        folder = _source_folder(self.ws, task)
+        path = folder / task.entry_script
+        digest = hashlib.sha256(f"{task.step_run_id}:{path}".encode()).hexdigest()[:12]
+        argv = sys.argv
+        sys.argv = [str(path), *task.arguments]  # v1: the step's arguments are the entry script's argv
+        if str(folder) not in sys.path:
+            sys.path.insert(0, str(folder))  # the entry script's own modules import
+        try:
+            spec = importlib.util.spec_from_file_location(f"mlws_entry_{digest}", path)
+            if spec is None or spec.loader is None:
+                raise InvalidArgumentError(f"entry_script {task.entry_script!r} cannot be imported from {folder}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            if not callable(getattr(module, "run", None)):
+                raise InvalidArgumentError(f"entry_script {task.entry_script!r} has no run(mini_batch) function")
+            init = getattr(module, "init", None)
+            if callable(init):
+                # init() sees the step run as its context, on a worker of any machine.
+                with context_run(Run(self.experiment, task.step_run_id)):
+                    init()
+            self.module = module
+        except BaseException as exc:  # every mini-batch of this process fails with it
+            self.init_error = EntryScriptError(
+                f"the entry script {task.entry_script!r} failed to load or init(): {type(exc).__name__}: {exc}"
+            )
+            self.init_error.__cause__ = exc  # its traceback is the cause's
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            sys.argv = argv
+        if self.init_error is not None:
+            log.error("worker %d: %s", os.getpid(), self.init_error)
+        else:
+            log.info("worker %d: entry script loaded, init() done in %.2f s", os.getpid(), time.monotonic() - started)
+
+
+class EntryScriptError(Exception):
+    """The entry script could not be imported or its init() failed (in this worker process)."""
+
+
+_entries: dict[tuple[int, str], _Entry] = {}
+_entries_lock = threading.Lock()
+
+
+def _entry(task: MiniBatchTask) -> _Entry:
+    """Once per process and step run (a Dask worker's threads share it)."""
+    key = (os.getpid(), task.step_run_id)
+    with _entries_lock:
+        if key not in _entries:
+            _entries[key] = _Entry(task)
+        return _entries[key]
+
+
+def _source_folder(ws: Workspace, task: MiniBatchTask) -> Path:
+    """The step's snapshot folder: the runner's on its machine, else restored once from the
+    artifact store into this user's cache (a worker on another machine)."""
+    here = Path(task.source)
+    if task.host == HOSTNAME and here.is_dir():
+        return here
+    if not task.snapshot_id:
+        raise InvalidArgumentError(f"the step's code {here} is not on this machine and it has no snapshot")
+    cache = Path(tempfile.gettempdir()) / f"mlws-parallel-{os.getuid()}" / task.snapshot_id
+    if not cache.is_dir():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=cache.parent))
+        ws.services.snapshots.restore(task.snapshot_id, scratch)
+        try:
+            scratch.rename(cache)
+        except OSError:  # another process restored it first
+            shutil.rmtree(scratch, ignore_errors=True)
+    return cache
+
+
+class _InvocationTimeoutError(Exception):
+    """run() took longer than run_invocation_timeout."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """``run_invocation_timeout``: a SIGALRM in a worker process's main thread (a pool process);
+    elsewhere (a thread of a Dask worker) a call is not interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum: int, frame: FrameType | None) -> None:
+        raise _InvocationTimeoutError(f"run() took longer than run_invocation_timeout={seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _rows(result: Any, output_action: str) -> list[str]:
+    """What ``run()`` returned, as lines of the append_row file (v1: space separated)."""
+    if output_action != "append_row" or result is None:
+        return []
+    if hasattr(result, "to_csv"):
+        text = result.to_csv(sep=" ", header=False, index=False)
+        return [line for line in str(text).splitlines() if line]
+    if isinstance(result, str | bytes | Mapping) or not hasattr(result, "__iter__"):
+        raise InvalidArgumentError(
+            f"with output_action='append_row', run() returns a pandas DataFrame or a list of rows, got "
+            f"{type(result).__name__}"
+        )
+    lines = []
+    for row in result:
+        if isinstance(row, list | tuple):
+            lines.append(" ".join(str(v) for v in row))
+        else:
+            lines.append(str(row))
+    return lines
+
+
+def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
+    """A worker's task: each mini-batch as its own child run (see the module docstring)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a pool process forked from the runner: die on SIGTERM
+    entry = _entry(task)
+    return [_run_one(entry, task, index, run_id, data) for index, run_id, data in task.items]
+
+
+def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: Any) -> MiniBatchResult:
+    started = time.monotonic()
+    child = Run(entry.experiment, run_id)
+    if child.record.status != RunStatus.NOT_STARTED:  # the step stopped (canceled) meanwhile
+        return MiniBatchResult(index, run_id, False, 0.0, 0, f"not run: the mini-batch was {child.record.status.value}")
+    child.start()
+    error: BaseException | None = entry.init_error
+    rows: list[str] = []
+    attempts = 0
+    if entry.module is not None:
+        for attempts in range(1, task.run_max_try + 1):  # noqa: B007 - the count is reported
+            try:
+                with context_run(child), _time_limit(task.run_invocation_timeout):
+                    result = entry.module.run(data)
+                rows = _rows(result, task.output_action)
+                error = None
+                break
+            except Exception as exc:
+                error = exc
+    seconds = time.monotonic() - started
+    if error is None:
+        child.complete()
+        return MiniBatchResult(index, run_id, True, seconds, attempts, rows=rows)
+    child.fail(error)
+    message = str(error) if isinstance(error, EntryScriptError) else f"{type(error).__name__}: {error}"
+    return MiniBatchResult(index, run_id, False, seconds, attempts, message.splitlines()[0] if message else "")
+
+
+# -- the runner ---------------------------------------------------------------------------------------------
+def _limit_reason(failed: int, total: int, settings: Mapping[str, Any]) -> str | None:
+    """Why the failures so far stop the step (None: they do not)."""
+    threshold = int(settings["error_threshold"])
+    if threshold != -1 and failed > threshold:
+        return f"{failed} of {total} mini-batches failed, more than error_threshold={threshold}"
+    count = settings.get("allowed_failed_count")
+    if count is not None and failed > int(count):
+        return f"{failed} of {total} mini-batches failed, more than allowed_failed_count={count}"
+    percent = settings.get("allowed_failed_percent")
+    if percent is not None and total and failed * 100 / total > float(percent):
+        return f"{failed} of {total} mini-batches failed, more than allowed_failed_percent={percent}"
+    return None
+
+
+def _groups(batches: list[MiniBatch], workers: int) -> Iterator[list[MiniBatch]]:
+    """The mini-batches in tasks of a few each (about ``TASKS_PER_WORKER`` tasks per worker)."""
+    per_task = max(1, min(MAX_BATCHES_PER_TASK, math.ceil(len(batches) / max(1, workers * TASKS_PER_WORKER))))
+    for start in range(0, len(batches), per_task):
+        yield batches[start : start + per_task]
+
+
+def _children(step: Run, group: list[MiniBatch]) -> list[tuple[int, str, Any]]:
+    """One NotStarted child run of the step per mini-batch, made in one transaction: ``(index, run
+    id, data)`` for the task."""
+    records = step.experiment.workspace.services.tracking.create_children(
+        step.experiment.record,
+        step.id,
+        [{"display_name": b.display_name, "tags": b.tags, "properties": {INDEX_PROPERTY: str(b.index)}} for b in group],
+        run_type=MINI_BATCH_RUN_TYPE,
+    )
+    return [(b.index, r.run_id, b.data) for b, r in zip(group, records, strict=True)]
+
+
+class _StepStoppedError(BaseException):
+    """SIGTERM (the step is being canceled): stop handing out work."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _StepStoppedError("the step was asked to stop")
+
+
+def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, arguments: list[str]) -> str | None:
+    """Run the step's mini-batches; returns why the step fails (None: it completes)."""
+    ws = step.experiment.workspace
+    workdir = Path.cwd()
+    started = time.monotonic()
+    batches = split_inputs(step.input_datasets, settings, workdir)
+    total = len(batches)
+    log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
+    workers = int(settings.get("node_count") or 1) * int(
+        settings.get("process_count_per_node") or default_concurrency()
+    )
+    workers = max(1, min(workers, total or 1))
+
+    template = MiniBatchTask(
+        locator=workspace_locator(ws),
+        step_run_id=step.id,
+        experiment=step.experiment.name,
+        source=str(workdir),
+        snapshot_id=step.record.snapshot_id,
+        host=HOSTNAME,
+        entry_script=str(settings["entry_script"]),
+        arguments=arguments,
+        output_action=str(settings["output_action"]),
+        run_invocation_timeout=int(settings["run_invocation_timeout"]),
+        run_max_try=int(settings["run_max_try"]),
+    )
+    results: dict[int, MiniBatchResult] = {}
+    failed = 0
+    stop_reason: str | None = None
+    target = step.record.compute_target or "local"
+    backend = target_backend(ws, target)
+    names = {b.index: b.display_name for b in batches}
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        with backend.task_executor(workers) as pool:
+            log.info("fanning out to %d worker(s) on %r", workers, target)
+            pending: set[Future[list[MiniBatchResult]]] = set()
+            owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
+            # Each task's children are made just before it is handed out: the first workers start
+            # (import the entry script, init()) while the runner makes the rest.
+            for group in _groups(batches, workers):
+                task = MiniBatchTask(**{**template.__dict__, "items": _children(step, group)})
+                future = pool.submit(run_mini_batches, task)
+                pending.add(future)
+                owners[future] = task
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    for result in _task_results(ws, future, owners[future]):
+                        results[result.index] = result
+                        stop_beating(ws.metadata, result.run_id)  # ended: its creator no longer vouches for it
+                        failed += not result.ok
+                        _log_result(result, names[result.index])
+                if stop_reason is None and _limit_reason(failed, total, settings):
+                    stop_reason = "failures"
+                    log.error("stopping: %s", _limit_reason(failed, total, settings))
+                    for future in pending:
+                        future.cancel()
+    except _StepStoppedError:
+        stop_reason = "canceled"
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _end_unfinished(ws, step.id, stop_reason)
+    seconds = time.monotonic() - started
+    succeeded = sum(1 for r in results.values() if r.ok)
+    failed = sum(1 for r in results.values() if not r.ok)
+    reason = _limit_reason(failed, total, settings)
+    if settings["output_action"] == "append_row":
+        _write_rows(results, output, str(settings.get("append_row_file_name") or DEFAULT_APPEND_ROW_FILE), workdir)
+    _summary(step, settings, total, succeeded, failed, seconds)
+    log.info("%d of %d mini-batches succeeded, %d failed, in %.2f s", succeeded, total, failed, seconds)
+    return reason
+
+
+def _task_results(ws: Workspace, future: Future[list[MiniBatchResult]], task: MiniBatchTask) -> list[MiniBatchResult]:
+    """A task's results; a task that failed as a whole (its worker died) fails each of its mini-batches."""
+    if future.cancelled():
+        return []
+    try:
+        return future.result()
+    except Exception as exc:
+        message = f"the worker running this mini-batch failed: {type(exc).__name__}: {exc}"
+        ended = []
+        for index, run_id, _data in task.items:
+            error = {"message": message, "traceback": "".join(traceback.format_exception(exc))}
+            for status in (RunStatus.NOT_STARTED, RunStatus.RUNNING):
+                if ws.services.tracking.try_transition(
+                    run_id, status, RunStatus.FAILED, end_time=time.time(), error=error
+                ):
+                    break
+            ended.append(MiniBatchResult(index, run_id, False, 0.0, 0, message))
+        return ended
+
+
+def _end_unfinished(ws: Workspace, step_id: str, stop_reason: str | None) -> None:
+    """Children not ended when the step stops end Canceled, saying why (not run, or stopped)."""
+    if stop_reason is None:
+        return
+    why = "the step was canceled" if stop_reason == "canceled" else "the step stopped: too many mini-batches failed"
+    tracking = ws.services.tracking
+    for record in ws.services.queries.children(step_id):
+        if record.status not in TERMINAL_STATUSES:
+            verb = "not run" if record.status == RunStatus.NOT_STARTED else "stopped"
+            error = {"message": f"{verb}: {why}", "reason": "parallel_step_stopped"}
+            with contextlib.suppress(MlwsError):
+                tracking.try_transition(
+                    record.run_id, record.status, RunStatus.CANCELED, end_time=time.time(), error=error
+                )
+
+
+def _log_result(result: MiniBatchResult, name: str) -> None:
+    if result.ok:
+        log.info("mini-batch %d (%s): Completed in %.3f s", result.index, name, result.seconds)
+    else:
+        log.error(
+            "mini-batch %d (%s): Failed after %d attempt(s): %s", result.index, name, result.attempts, result.error
+        )
+
+
+def _write_rows(results: Mapping[int, MiniBatchResult], output: Path | None, name: str, workdir: Path) -> None:
+    folder = output if output is not None else workdir / "outputs"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / name, "w", encoding="utf-8") as f:
+        for index in sorted(results):
+            for line in results[index].rows:
+                f.write(line + "\n")
+
+
+def _summary(step: Run, settings: Mapping[str, Any], total: int, succeeded: int, failed: int, seconds: float) -> None:
+    step.add_properties(
+        {
+            f"{SUMMARY_PREFIX}partitions": str(total),
+            f"{SUMMARY_PREFIX}succeeded": str(succeeded),
+            f"{SUMMARY_PREFIX}failed": str(failed),
+            f"{SUMMARY_PREFIX}seconds": f"{seconds:.3f}",
+            f"{SUMMARY_PREFIX}error_threshold": str(settings["error_threshold"]),
+            f"{SUMMARY_PREFIX}partition_keys": json.dumps(list(settings.get("partition_keys") or [])),
+        }
+    )
+    step.log_batch(
+        metrics=[
+            ("partitions", total, None),
+            ("succeeded", succeeded, None),
+            ("failed", failed, None),
+            ("seconds", seconds, None),
+        ]
+    )
+    step.flush()
+
+
+def _arguments(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    argv = list(argv)
+    user: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, user = argv[:cut], argv[cut + 1 :]
+    parser = argparse.ArgumentParser(prog="python -m jupyter_mlws.pipelines.parallel_runner")
+    parser.add_argument("--settings", required=True, help="the ParallelRunConfig's settings (JSON)")
+    parser.add_argument("--output", default=None, help="the folder of the step's output")
+    return parser.parse_args(argv), user
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, user = _arguments(sys.argv[1:] if argv is None else argv)
+    settings = json.loads(options.settings)
+    logging.basicConfig(
+        level=level_number(str(settings.get("logging_level") or "INFO")),
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stdout,
+    )
+    step = Run.get_context(allow_offline=False)
+    if not isinstance(step, Run):
+        raise InvalidArgumentError(
+            "a ParallelRunStep runs on a target whose jobs reach the workspace (local, Dask); "
+            f"this job reaches its run only through its supervisor ({type(step).__name__})"
+        )
+    try:
+        reason = run_step(step, settings, Path(options.output) if options.output else None, user)
+    except MlwsError as exc:  # bad input (a partition key that is no column...): the reason, no traceback
+        return _failed(exc.message, "invalid_input")
+    return 0 if reason is None else _failed(reason, "error_threshold")
+
+
+def _failed(message: str, reason: str) -> int:
+    """The step fails with ``message`` as its error (the job's error file) and exit code 1."""
+    log.error("the step failed: %s", message)
+    error_file = os.environ.get("MLWS_ERROR_FILE")
+    if error_file:
+        Path(error_file).write_text(json.dumps({"message": message, "reason": reason}), encoding="utf-8")
+    return 1
+
+
+if __name__ == "__main__":
+    # Run as `python -m`, this file is `__main__`: the tasks must name the real module, which a
+    # worker on another machine imports (by its name, not this process's `__main__`).
+    from jupyter_mlws.pipelines.parallel_runner import main as _main
+
+    sys.exit(_main())
