@@ -1,7 +1,6 @@
 """A ParallelRunStep on the dask target (issue 19): the step's job is a Dask task on a real cluster
 (``dask scheduler`` + 2 workers) and its mini-batches fan out through the cluster's executor, each
-still a child run with its own metrics and model. Runs once the Dask target (``compute/dask.py``) is
-there."""
+still a child run with its own metrics and model."""
 
 from __future__ import annotations
 
@@ -9,8 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-pytest.importorskip("jupyter_mlws.compute.dask_cluster", reason="the Dask target is not in this tree yet")
 
 from jupyter_mlws import ComputeTarget, DaskCompute, Dataset, Model, ParallelRunConfig, ParallelRunStep, Pipeline
 from jupyter_mlws.compute import dask as dask_target
