@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # tests.support: a workspace whose agent runs the pipeline
 
 
 def say(message: str) -> None:
@@ -92,6 +93,137 @@ def bench_overhead(root: Path, address: str, runs: int) -> dict[str, Any]:
     }
 
 
+ENTRY = """
+import json, os
+from pathlib import Path
+from sklearn.linear_model import LinearRegression
+from jupyter_mlws import Run
+
+def init():
+    pass
+
+def run(mini_batch):
+    store = str(mini_batch["store"].iloc[0])
+    model = LinearRegression().fit(mini_batch[["week", "price", "promo"]], mini_batch["sales"])
+    run = Run.get_context()
+    run.log("r2", float(model.score(mini_batch[["week", "price", "promo"]], mini_batch["sales"])))
+    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"model-{os.getpid()}-{store}.json"
+    path.write_text(json.dumps({"coef": [float(c) for c in model.coef_], "intercept": float(model.intercept_)}))
+    run.upload_file("outputs/model.json", str(path))
+    run.register_model(f"sales-{store}", "outputs/model.json", tags={"store": store})
+    return [[store, round(float(model.coef_[0]), 4)]]
+"""
+
+
+def sales_table(folder: Path, stores: int, weeks: int = 40) -> Path:
+    """A small synthetic sales table: ``stores`` stores x ``weeks`` weeks, a linear trend per store."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    store = np.repeat(np.arange(1000, 1000 + stores), weeks)
+    week = np.tile(np.arange(weeks), stores)
+    price = rng.uniform(1, 5, stores * weeks).round(2)
+    promo = rng.integers(0, 2, stores * weeks)
+    sales = (100 + (store % 7) * week - 8 * price + 20 * promo + rng.normal(0, 3, stores * weeks)).round(1)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "sales.csv"
+    pd.DataFrame({"store": store, "week": week, "price": price, "promo": promo, "sales": sales}).to_csv(
+        path, index=False
+    )
+    return path
+
+
+def fit_one(frame: Any) -> tuple[str, float]:
+    from sklearn.linear_model import LinearRegression
+
+    model = LinearRegression().fit(frame[["week", "price", "promo"]], frame["sales"])
+    return str(frame["store"].iloc[0]), float(model.coef_[0])
+
+
+def bench_many_models(root: Path, address: str, partitions: int) -> dict[str, Any]:
+    import pandas as pd
+    from joblib import Parallel, delayed
+
+    from jupyter_mlws import (
+        ComputeTarget,
+        Dataset,
+        Experiment,
+        Model,
+        ParallelRunConfig,
+        ParallelRunStep,
+        Pipeline,
+        Workspace,
+    )
+    from jupyter_mlws.compute.dask import DaskCompute
+    from tests.support.agent_workspace import agent_workspace
+
+    table = sales_table(root / "data", partitions)
+    frame = pd.read_csv(table)
+    groups = [g for _, g in frame.groupby("store")]
+    start = time.perf_counter()
+    looped = [fit_one(g) for g in groups]
+    loop_wall = time.perf_counter() - start
+    start = time.perf_counter()
+    parallel = Parallel(n_jobs=2)(delayed(fit_one)(g) for g in groups)
+    joblib_wall = time.perf_counter() - start
+    if len(looped) != partitions or len(parallel) != partitions:
+        raise RuntimeError("a baseline missed partitions")
+
+    src = root / "entry"
+    src.mkdir()
+    (src / "train.py").write_text(ENTRY)
+    results: dict[str, Any] = {
+        "partitions": partitions,
+        "for_loop_wall_s": loop_wall,
+        "joblib_wall_s": joblib_wall,
+    }
+    with agent_workspace(root / "ws-models") as ws:
+        assert isinstance(ws, Workspace)
+        ComputeTarget.attach(ws, "cluster", DaskCompute.attach_configuration(address))
+        sales = Dataset.Tabular.from_delimited_files(str(table))
+        for target in ("local", "cluster"):
+            config = ParallelRunConfig(
+                source_directory=str(src),
+                entry_script="train.py",
+                error_threshold=0,
+                output_action="append_row",
+                compute_target=target,
+                environment=None,
+                node_count=1,
+                process_count_per_node=2,
+                partition_keys=["store"],
+            )
+            step = ParallelRunStep(
+                name=f"models-{target}",
+                parallel_run_config=config,
+                inputs=[sales.as_named_input("sales")],
+                allow_reuse=False,  # the second target must not reuse the first one's step run
+            )
+            run = Experiment(ws, f"many-models-{target}").submit(Pipeline(ws, steps=[step]))
+            started = time.time()
+            if run.wait_for_completion(show_output=False) != "Completed":
+                raise RuntimeError(
+                    f"the ParallelRunStep on {target} did not complete: {run.get_details().get('error')}"
+                )
+            (step_run,) = run.find_step_run(f"models-{target}")
+            record = ws.metadata.get_run(step_run.id)
+            wall = (record.end_time or time.time()) - (ws.metadata.get_run(run.id).created_time or started)
+            children = step_run.get_children()
+            broken = [c for c in children if c.status != "Completed"]
+            if len(children) != partitions or broken:
+                error = broken[0].get_details().get("error") if broken else None
+                raise RuntimeError(f"{len(children)} children, {len(broken)} not completed on {target}: {error}")
+            if not Model.list(ws, tags=[["store", "1042"]]):
+                raise RuntimeError("store 1042's model is not found by its tag")
+            results[f"parallel_run_step_{target}_wall_s"] = wall
+            results[f"parallel_run_step_{target}_seconds_property"] = float(
+                step_run.get_properties()["mlws.parallel.seconds"]
+            )
+            results[f"ratio_{target}_to_joblib"] = wall / joblib_wall
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1000)
@@ -110,6 +242,8 @@ def main() -> int:
         with LocalDaskCluster(workers=2, threads_per_worker=1, dashboard=False) as cluster:
             say(f"1. {args.runs} trivial runs on the dask target ...")
             results["overhead"] = bench_overhead(root, cluster.address, args.runs)
+            say(f"2. many models: {args.partitions} partitions ...")
+            results["many_models"] = bench_many_models(root, cluster.address, args.partitions)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     o = results["overhead"]
@@ -120,6 +254,15 @@ def main() -> int:
     print(f"| per-run overhead above Dask's own (target <= 50 ms) | {o['overhead_ms_per_run']:.1f} ms |")
     print(f"| submit, per run (in the submitting process) | {o['ours_submit_ms_per_run']:.1f} ms |")
     print(f"| a run's span (Running to its end), median | {o['ours_span_median_ms']:.0f} ms |")
+    m = results["many_models"]
+    print(f"| many models, {m['partitions']} partitions: plain for loop | {m['for_loop_wall_s']:.2f} s |")
+    print(f"| the same, joblib.Parallel(n_jobs=2) | {m['joblib_wall_s']:.2f} s |")
+    for target in ("local", "cluster"):
+        print(
+            f"| ParallelRunStep on {target} (every partition a run with its metric and model) | "
+            f"{m[f'parallel_run_step_{target}_wall_s']:.2f} s = {m[f'ratio_{target}_to_joblib']:.2f}x joblib "
+            "(target <= 1.5x) |"
+        )
     out = HERE / "results" / "scaleout.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
