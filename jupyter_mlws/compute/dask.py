@@ -213,19 +213,9 @@ class DaskCompute(SupervisedCompute):
         for run_id in run_ids:
             future = client.submit(execute_run, locator, run_id, key=task_key(run_id), pure=False, retries=0)
             distributed.fire_and_forget(future)
-        # Submissions travel in a batch a moment later: a process that exits now (a driver ends with
-        # os._exit, skipping atexit) must not lose them. Returns once the scheduler has them all.
-        deadline = time.monotonic() + CONNECT_TIMEOUT_S
-        missing = list(run_ids)
-        while missing and time.monotonic() < deadline:
-            states = self.task_states(missing)
-            if states is None:
-                return  # the scheduler cannot be asked: the health check resubmits what it lost
-            missing = [r for r in missing if r not in states]
-            # A task that ran already is forgotten by the scheduler: its run moved on from Queued.
-            missing = [r for r in missing if self.workspace.metadata.get_run(r).status == RunStatus.QUEUED]
-            if missing:
-                time.sleep(0.005)
+        # Submissions travel in a batch a moment later: closing the client at exit flushes them, and a
+        # queued run the scheduler never got (a process gone with os._exit) is handed to it again by the
+        # health check (reconcile), which whoever waits on a run calls.
 
     def abandon(self, run_id: str) -> None:
         distributed = _distributed()

@@ -67,6 +67,24 @@ def test_a_job_runs_on_a_dask_worker_with_logs_outputs_and_metrics(cluster_kit: 
     assert details["target"] == "cluster"
 
 
+def test_a_run_submitted_by_a_process_that_exits_at_once_still_runs(cluster_kit: JobKit) -> None:
+    kit = cluster_kit
+    kit.script("quick.py", "print('ran')\n")
+    code = """
+        import sys
+        from jupyter_mlws import Experiment, ScriptRunConfig, Workspace
+        ws = Workspace(sys.argv[1])
+        run = Experiment(ws, "jobs").submit(ScriptRunConfig(sys.argv[2], "quick.py", compute_target="cluster"))
+        print(run.id)
+    """
+    proc = kit.python(code, str(kit.ws.root), str(kit.src))
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, err
+    run = kit.exp.workspace.get_run(out.strip())
+    run.wait_for_completion(timeout=TIMEOUT)
+    assert run.status == "Completed"
+
+
 def test_cancel_stops_the_job_and_its_process_group(cluster_kit: JobKit) -> None:
     kit = cluster_kit
     kit.script(
