@@ -176,14 +176,20 @@ def open_metadata_store(url: str) -> MetadataStore:
     return store
 
 
-def open_artifact_store(url: str) -> ArtifactStore:
-    """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL."""
+def open_artifact_store(url: str, options: dict[str, Any] | None = None) -> ArtifactStore:
+    """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL;
+    ``options`` are fsspec storage options for the latter (a workspace's ``artifact_options``)."""
     scheme = _scheme(url)
     if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
+        if options:
+            raise InvalidArgumentError(
+                f"the artifact store {url} is a local folder, which takes no storage options; leave "
+                "artifact_options out, or name an object store (artifact_url='s3://bucket/prefix')"
+            )
         store: ArtifactStore = artifact_stores.get("file")(url)
         return store
     name = scheme if scheme in artifact_stores.names() else "fsspec"
-    store = artifact_stores.get(name)(url)
+    store = artifact_stores.get(name)(url, **(options or {}))
     return store
 
 
