@@ -15,15 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import BackendUnavailableError, InvalidArgumentError
-from .interfaces import ArtifactStore, MetadataStore
+from .interfaces import ArtifactStore, MetadataCopier, MetadataStore
 
 __all__ = [
     "PluginRegistry",
     "agent_tasks",
     "artifact_stores",
     "job_input_types",
+    "metadata_copiers",
     "metadata_stores",
     "open_artifact_store",
+    "open_metadata_copier",
     "open_metadata_store",
     "resumable_driver",
     "run_drivers",
@@ -115,6 +117,17 @@ metadata_stores = PluginRegistry(
     },
     {"postgresql": "postgres"},
 )
+# Copiers of a workspace's metadata into another database (issue 19, `mlws workspace migrate`), by the
+# target URL's scheme; each implements ``core.interfaces.MetadataCopier``.
+metadata_copiers = PluginRegistry(
+    "metadata copier",
+    "jupyter_mlws.metadata_copiers",
+    {
+        "sqlite": "jupyter_mlws.stores.metadata.sql.copy:SqlMetadataCopier",
+        "postgresql": "jupyter_mlws.stores.metadata.sql.copy:SqlMetadataCopier",
+    },
+    {"postgresql": "postgres"},
+)
 artifact_stores = PluginRegistry(
     "artifact store",
     "jupyter_mlws.artifact_stores",
@@ -174,6 +187,15 @@ def open_metadata_store(url: str) -> MetadataStore:
         raise InvalidArgumentError(f"metadata_url {url!r} has no scheme; use e.g. sqlite:///path/mlws.db")
     store: MetadataStore = metadata_stores.get(scheme)(url)
     return store
+
+
+def open_metadata_copier(target_url: str) -> MetadataCopier:
+    """The copier that fills a database of ``target_url``'s kind from a workspace's metadata."""
+    scheme = _scheme(target_url)
+    if not scheme:
+        raise InvalidArgumentError(f"metadata URL {target_url!r} has no scheme; use e.g. postgresql+psycopg://host/db")
+    copier: MetadataCopier = metadata_copiers.get(scheme)()
+    return copier
 
 
 def open_artifact_store(url: str, options: dict[str, Any] | None = None) -> ArtifactStore:

@@ -116,3 +116,23 @@ def test_an_object_store_opened_before_a_fork_works_in_the_child(tmp_path: Path,
         answer = pipe.read()
     os.waitpid(pid, 0)
     assert answer == b"before the fork"
+
+
+def test_mlws_init_takes_artifact_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from jupyter_mlws.cli import main
+
+    argv = ["init", str(tmp_path / "ws"), "--artifact-url", "s3://bucket/x"]
+    options = ["--artifact-option", "endpoint_url=http://127.0.0.1:9", "--artifact-option", "use_ssl=false"]
+    assert main([*argv, *options, "--artifact-option", 'client_kwargs={"region_name": "eu-west-1"}']) == 0
+    config = json.loads((tmp_path / "ws" / ".mlws" / "config.json").read_text())
+    assert config["artifact_options"] == {
+        "client_kwargs": {"region_name": "eu-west-1"},
+        "endpoint_url": "http://127.0.0.1:9",
+        "use_ssl": False,
+    }
+    assert (
+        main(["init", str(tmp_path / "other"), "--artifact-url", "s3://b/x", "--artifact-option", f"secret={SECRET}"])
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert "AWS_SECRET_ACCESS_KEY" in err and SECRET not in err
