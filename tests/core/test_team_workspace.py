@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def aws_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """This process has the S3 keys in the standard variables, and no endpoint there: its endpoint
     comes from the workspace's artifact options."""
     for name in list(os.environ):
@@ -39,6 +39,7 @@ def aws_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "20")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where open_located materialises it
     yield
 
 
