@@ -5,6 +5,7 @@ the same database is refused."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import uuid
@@ -167,6 +168,11 @@ def test_migrate_with_switch_points_the_workspace_at_the_team(
     artifact_url = f"s3://{s3_server.create_bucket()}/team"
     report = migrate_workspace(local, url, artifact_url, switch=True)
     assert report.switched and report.rows["runs"] == 1 and report.blobs == 0
+    shown = json.loads(json.dumps(report.as_dict()))  # what `--json` prints
+    assert (
+        shown["metadata_url"] == url
+        and shown["open"] == f"Workspace.create('<folder>', metadata_url={url!r}, artifact_url={artifact_url!r})"
+    )
     again = Workspace(local.root)
     assert (again.metadata_url, again.artifact_url) == (url, artifact_url)
     assert again.get_run(run.id).get_metrics() == {"acc": 0.5}
