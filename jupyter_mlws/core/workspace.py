@@ -9,6 +9,7 @@ written into ``config.json``: libpq takes it from ``PGPASSWORD`` or ``~/.pgpass`
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -433,7 +434,7 @@ class Workspace:
     def artifact_options(self) -> dict[str, Any]:
         """The artifact store's fsspec storage options that are not secret (``endpoint_url``, …),
         from ``config.json``; empty by default. A copy: changing it changes nothing."""
-        return json.loads(json.dumps(self._artifact_options))  # type: ignore[no-any-return]
+        return copy.deepcopy(self._artifact_options)
 
     def __repr__(self) -> str:
         return f"Workspace(name={self.name!r}, root={str(self.root)!r})"

@@ -54,6 +54,7 @@ class FsspecArtifactStore(ArtifactStore):
         **storage_options: Any,
     ) -> None:
         self.url = url.rstrip("/")
+        self._given_url = url  # as given: "memory://" must not lose its slashes
         self._storage_options = storage_options
         fs, root = self._connect()
         self._fs: Any = fs
@@ -70,7 +71,7 @@ class FsspecArtifactStore(ArtifactStore):
 
     def _connect(self) -> tuple[Any, str]:
         try:
-            fs, root = fsspec.core.url_to_fs(self.url, **self._storage_options)
+            fs, root = fsspec.core.url_to_fs(self._given_url, **self._storage_options)
         except ImportError as exc:  # e.g. "Install s3fs to access S3"
             raise BackendUnavailableError(f"cannot open the artifact store {self.url}: {exc}") from exc
         except ValueError as exc:  # "Protocol not known: …" — a typo in the URL
