@@ -277,6 +277,7 @@ FEATURE_ALLOWED = (
     "jupyter_mlws.core.portal",  # where the JupyterLab serving the workspace is (published endpoints' URLs)
     "jupyter_mlws.core.statcache",
     "jupyter_mlws.core.filelock",
+    "jupyter_mlws.core.storage_options",  # which storage options are secrets (datastores, artifact store)
     "jupyter_mlws.errors",
 )
 # Features that make runs of their own may use the run facade and core's job service as well: v1's

@@ -27,6 +27,12 @@ from .common import Parser
 
 __all__ = ["build_parser", "main"]
 
+ARTIFACT_OPTION_HELP = (
+    "a non-secret fsspec storage option of the artifact store, e.g. endpoint_url=http://host:9000 (JSON values "
+    'are decoded: client_kwargs=\'{"region_name": "eu-west-1"}\'); repeatable. Keys come from AWS_ACCESS_KEY_ID / '
+    "AWS_SECRET_ACCESS_KEY, the endpoint may come from AWS_ENDPOINT_URL"
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="mlws", description="jupyter-mlws: a local-first machine-learning workspace")
@@ -44,7 +50,36 @@ def build_parser() -> argparse.ArgumentParser:
         "the password comes from PGPASSWORD or ~/.pgpass and is never stored",
     )
     p.add_argument("--artifact-url", help="a folder or fsspec URL (default: .mlws/artifacts)")
+    p.add_argument("--artifact-option", action="append", default=[], metavar="KEY=VALUE", help=ARTIFACT_OPTION_HELP)
     p.set_defaults(func=workspace_cmds.cmd_init)
+
+    workspace = sub.add_parser("workspace", help="the workspace itself").add_subparsers(
+        dest="action", required=True, parser_class=Parser
+    )
+    p = workspace.add_parser(
+        "migrate",
+        help="copy this workspace (database and every blob) into an empty team workspace, and verify the copy",
+    )
+    p.add_argument(
+        "--to",
+        required=True,
+        metavar="METADATA_URL",
+        help="the empty team database, e.g. postgresql+psycopg://user@host/dbname (a password there is used, "
+        "never stored: later processes take it from PGPASSWORD or ~/.pgpass)",
+    )
+    p.add_argument(
+        "--artifacts",
+        required=True,
+        dest="artifact_url",
+        metavar="ARTIFACT_URL",
+        help="the team's artifact store, e.g. s3://bucket/prefix",
+    )
+    p.add_argument("--artifact-option", action="append", default=[], metavar="KEY=VALUE", help=ARTIFACT_OPTION_HELP)
+    p.add_argument(
+        "--switch", action="store_true", help="afterwards point this workspace's config.json at the team workspace"
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=workspace_cmds.cmd_workspace_migrate)
 
     p = sub.add_parser("quickstart", help="create a workspace, log a training run, register a model")
     p.add_argument("path", nargs="?", help="folder for the workspace (default: a new temporary folder)")

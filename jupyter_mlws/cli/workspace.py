@@ -11,9 +11,9 @@ from ..core.experiment import Experiment
 from ..core.values import iso_utc
 from ..core.workspace import Workspace
 from ..terminal import text_table
-from .common import print_json, workspace_of
+from .common import parse_options, print_json, workspace_of
 
-__all__ = ["cmd_experiments_list", "cmd_init", "cmd_quickstart"]
+__all__ = ["cmd_experiments_list", "cmd_init", "cmd_quickstart", "cmd_workspace_migrate"]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -23,6 +23,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         metadata_url=args.metadata_url,
         artifact_url=args.artifact_url,
         exist_ok=True,
+        artifact_options=parse_options(args.artifact_option) or None,
     )
     metadata = ws.get_details()["metadata_url"]
     print(f"workspace {ws.name!r} at {ws.root} (metadata: {metadata}, artifacts: {ws.artifact_url})")
@@ -33,6 +34,39 @@ def cmd_init(args: argparse.Namespace) -> int:
             "jobs and the Jupyter server in PGPASSWORD or ~/.pgpass",
             file=sys.stderr,
         )
+    return 0
+
+
+def cmd_workspace_migrate(args: argparse.Namespace) -> int:
+    from ..core.migration import migrate_workspace
+
+    ws = workspace_of(args)
+    options = parse_options(args.artifact_option)
+    say = None if args.json else (lambda message: print(message, file=sys.stderr, flush=True))
+    report = migrate_workspace(ws, args.to, args.artifact_url, options, switch=args.switch, progress=say)
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    rows = sum(report.rows.values())
+    print(
+        f"copied {ws.root} into {report.metadata_url} + {report.artifact_url}: {rows} rows in "
+        f"{sum(1 for n in report.rows.values() if n)} tables, {report.blobs} blobs ({report.blob_bytes} bytes)"
+        + (f", {report.datastore_files} datastore files" if report.datastore_files else "")
+    )
+    print("verified: every table has the same rows on both sides, every blob is there with its digest")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.switched:
+        print(
+            f"this workspace ({ws.root}) now uses the team workspace; its former database and artifacts stay "
+            "as a backup"
+        )
+    print("open it from another folder or machine with:")
+    print(f"  {report.open_code()}")
+    print(
+        "giving each process the database password in PGPASSWORD or ~/.pgpass and the object store's keys in "
+        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
+    )
     return 0
 
 

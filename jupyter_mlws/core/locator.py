@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgumentError, InvalidStateError
+from .storage_options import is_local_url
 from .workspace import CONFIG_DIR, CONFIG_FILE, Workspace, _make_private_dir, _write_atomic
 
 __all__ = ["is_team_workspace", "open_located", "workspace_locator"]
@@ -29,8 +30,8 @@ def workspace_locator(ws: Workspace) -> dict[str, Any]:
     stays in that machine's environment or ``~/.pgpass``)."""
     from .services.liveness import HOSTNAME
 
-    config = {"name": ws.name, "metadata_url": ws.metadata_url, "artifact_url": ws.artifact_url}
-    options = ws.artifact_options if hasattr(ws, "artifact_options") else None
+    config: dict[str, Any] = {"name": ws.name, "metadata_url": ws.metadata_url, "artifact_url": ws.artifact_url}
+    options = ws.artifact_options
     if options:
         config["artifact_options"] = options
     return {"root": str(ws.root), "host": HOSTNAME, "config": config}
@@ -42,8 +43,7 @@ def is_team_workspace(ws: Workspace) -> bool:
 
 
 def _shared(metadata_url: str, artifact_url: str) -> bool:
-    local_artifacts = "://" not in artifact_url or artifact_url.startswith("file://")
-    return not metadata_url.startswith("sqlite") and not local_artifacts
+    return not metadata_url.startswith("sqlite") and not is_local_url(artifact_url)
 
 
 def open_located(locator: Any) -> Workspace:
@@ -60,7 +60,8 @@ def open_located(locator: Any) -> Workspace:
     here = root / CONFIG_DIR / CONFIG_FILE
     if host == HOSTNAME and here.is_file():
         ws = Workspace(root)
-        if ws.metadata_url == metadata_url and ws.artifact_url == artifact_url:
+        same_options = ws.artifact_options == (config.get("artifact_options") or {})
+        if ws.metadata_url == metadata_url and ws.artifact_url == artifact_url and same_options:
             return ws
     if not _shared(metadata_url, artifact_url):
         raise InvalidStateError(

@@ -15,15 +15,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import BackendUnavailableError, InvalidArgumentError
-from .interfaces import ArtifactStore, MetadataStore
+from .interfaces import ArtifactStore, MetadataCopier, MetadataStore
 
 __all__ = [
     "PluginRegistry",
     "agent_tasks",
     "artifact_stores",
     "job_input_types",
+    "metadata_copiers",
     "metadata_stores",
     "open_artifact_store",
+    "open_metadata_copier",
     "open_metadata_store",
     "resumable_driver",
     "run_drivers",
@@ -115,6 +117,17 @@ metadata_stores = PluginRegistry(
     },
     {"postgresql": "postgres"},
 )
+# Copiers of a workspace's metadata into another database (issue 19, `mlws workspace migrate`), by the
+# target URL's scheme; each implements ``core.interfaces.MetadataCopier``.
+metadata_copiers = PluginRegistry(
+    "metadata copier",
+    "jupyter_mlws.metadata_copiers",
+    {
+        "sqlite": "jupyter_mlws.stores.metadata.sql.copy:SqlMetadataCopier",
+        "postgresql": "jupyter_mlws.stores.metadata.sql.copy:SqlMetadataCopier",
+    },
+    {"postgresql": "postgres"},
+)
 artifact_stores = PluginRegistry(
     "artifact store",
     "jupyter_mlws.artifact_stores",
@@ -176,14 +189,29 @@ def open_metadata_store(url: str) -> MetadataStore:
     return store
 
 
-def open_artifact_store(url: str) -> ArtifactStore:
-    """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL."""
+def open_metadata_copier(target_url: str) -> MetadataCopier:
+    """The copier that fills a database of ``target_url``'s kind from a workspace's metadata."""
+    scheme = _scheme(target_url)
+    if not scheme:
+        raise InvalidArgumentError(f"metadata URL {target_url!r} has no scheme; use e.g. postgresql+psycopg://host/db")
+    copier: MetadataCopier = metadata_copiers.get(scheme)()
+    return copier
+
+
+def open_artifact_store(url: str, options: dict[str, Any] | None = None) -> ArtifactStore:
+    """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL;
+    ``options`` are fsspec storage options for the latter (a workspace's ``artifact_options``)."""
     scheme = _scheme(url)
     if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
+        if options:
+            raise InvalidArgumentError(
+                f"the artifact store {url} is a local folder, which takes no storage options; leave "
+                "artifact_options out, or name an object store (artifact_url='s3://bucket/prefix')"
+            )
         store: ArtifactStore = artifact_stores.get("file")(url)
         return store
     name = scheme if scheme in artifact_stores.names() else "fsspec"
-    store = artifact_stores.get(name)(url)
+    store = artifact_stores.get(name)(url, **(options or {}))
     return store
 
 

@@ -9,6 +9,7 @@ written into ``config.json``: libpq takes it from ``PGPASSWORD`` or ``~/.pgpass`
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import stat
@@ -33,6 +34,7 @@ from .interfaces import ArtifactStore, MetadataStore
 from .layout import ENV_JOB_API
 from .names import validate_entity_name
 from .registry import open_artifact_store, open_metadata_store
+from .storage_options import check_artifact_options
 from .v1config import (
     AZUREML_DIR,
     LOCAL,
@@ -152,6 +154,8 @@ class Workspace:
             _passwords[url] = password
         self._metadata_url: str = url
         self._artifact_url: str = config.get("artifact_url") or str(root / CONFIG_DIR / "artifacts")
+        options = config.get("artifact_options") or {}
+        self._artifact_options: dict[str, Any] = dict(options) if isinstance(options, dict) else {}
         self._experiments: dict[str, ExperimentRecord] = {}
         if root not in _checked:
             _check_once(root, config_path, url, password is not None)
@@ -166,6 +170,7 @@ class Workspace:
         artifact_url: str | None = None,
         exist_ok: bool | None = None,
         *,
+        artifact_options: dict[str, Any] | None = None,
         auth: object = None,
         subscription_id: str | None = None,
         resource_group: str | None = None,
@@ -186,6 +191,12 @@ class Workspace:
         v1's descriptive ones (``sku``, ``tags``, ``friendly_name``, ``show_output``, …) are accepted
         and ignored; the ones that name Azure resources (``storage_account``, ``key_vault``, …) are
         refused, naming the local equivalent (issue 14).
+
+        A team workspace (issue 19) names a PostgreSQL ``metadata_url`` and an object store
+        ``artifact_url`` (``s3://bucket/prefix``); ``artifact_options`` are the fsspec storage options
+        its members share (``endpoint_url``, ``client_kwargs``, …), kept in ``config.json``. Keys are
+        refused there: each process gives its own in ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``
+        (the endpoint may come from ``AWS_ENDPOINT_URL`` too).
         """
         v1_call = (
             auth is not None
@@ -221,10 +232,22 @@ class Workspace:
             if not exist_ok:
                 raise AlreadyExistsError(f"a workspace exists already at {root}; pass exist_ok=True to open it")
             ws = cls(root)
+            if artifact_options is not None:
+                artifact_options = check_artifact_options(artifact_options, artifact_url or ws.artifact_url)
             if password is not None and metadata_url == ws.metadata_url:
                 _passwords[metadata_url] = password
-            wanted = {"name": name, "metadata_url": metadata_url, "artifact_url": artifact_url}
-            current = {"name": ws.name, "metadata_url": ws.metadata_url, "artifact_url": ws.artifact_url}
+            wanted: dict[str, object] = {
+                "name": name,
+                "metadata_url": metadata_url,
+                "artifact_url": artifact_url,
+                "artifact_options": artifact_options,
+            }
+            current: dict[str, object] = {
+                "name": ws.name,
+                "metadata_url": ws.metadata_url,
+                "artifact_url": ws.artifact_url,
+                "artifact_options": ws.artifact_options,
+            }
             clash = [k for k, v in wanted.items() if v is not None and v != current[k]]
             if clash:
                 raise AlreadyExistsError(
@@ -232,21 +255,26 @@ class Workspace:
                     "open it with Workspace.from_config() or create a new one elsewhere"
                 )
             return ws
+        if artifact_options is not None:
+            artifact_options = check_artifact_options(artifact_options, artifact_url)
         _make_private_dir(root / CONFIG_DIR)
         if password is not None:
             assert metadata_url is not None
             _passwords[metadata_url] = password
-        config = {
+        config: dict[str, Any] = {
             "format": CONFIG_FORMAT,
             "name": name or root.name or "workspace",
             "metadata_url": metadata_url,
             "artifact_url": artifact_url,
         }
+        if artifact_options:
+            config["artifact_options"] = artifact_options
         ws = cls.__new__(cls)
         ws._root, ws._experiments = root, {}
         ws._name = str(config["name"])
         ws._metadata_url = metadata_url or _default_metadata_url(root)
         ws._artifact_url = artifact_url or str(root / CONFIG_DIR / "artifacts")
+        ws._artifact_options = dict(artifact_options or {})
         # Open both stores before writing the config: a bad URL leaves no half-made workspace.
         ws.metadata  # noqa: B018 - creates the schema
         ws.artifacts  # noqa: B018
@@ -402,6 +430,12 @@ class Workspace:
     def artifact_url(self) -> str:
         return self._artifact_url
 
+    @property
+    def artifact_options(self) -> dict[str, Any]:
+        """The artifact store's fsspec storage options that are not secret (``endpoint_url``, …),
+        from ``config.json``; empty by default. A copy: changing it changes nothing."""
+        return copy.deepcopy(self._artifact_options)
+
     def __repr__(self) -> str:
         return f"Workspace(name={self.name!r}, root={str(self.root)!r})"
 
@@ -425,12 +459,15 @@ class Workspace:
 
     @property
     def artifacts(self) -> ArtifactStore:
-        store = _artifact_stores.get(self._artifact_url)
+        key = self._artifact_url
+        if self._artifact_options:
+            key += "\n" + json.dumps(self._artifact_options, sort_keys=True)
+        store = _artifact_stores.get(key)
         if store is None:
             with _backends_lock:
-                store = _artifact_stores.get(self._artifact_url)
+                store = _artifact_stores.get(key)
                 if store is None:
-                    store = _artifact_stores[self._artifact_url] = open_artifact_store(self._artifact_url)
+                    store = _artifact_stores[key] = open_artifact_store(self._artifact_url, self._artifact_options)
         return store
 
     @property
@@ -601,6 +638,7 @@ class Workspace:
             "root": str(self.root),
             "metadata_url": _hide_password(self.metadata_url),
             "artifact_url": self.artifact_url,
+            "artifact_options": self.artifact_options,
         }
 
     # -- v1: listing workspaces (last in the class: it shadows the builtin `list` in annotations) --
@@ -738,7 +776,7 @@ def _check_v1_create_options(options: dict[str, Any]) -> None:
         known = ", ".join(sorted({"auth", "subscription_id", "resource_group", "location", *_V1_CREATE_IGNORED}))
         raise InvalidArgumentError(
             f"Workspace.create got an unknown argument {key!r}; it takes path, name, metadata_url, artifact_url, "
-            f"exist_ok and v1's {known}"
+            f"exist_ok, artifact_options and v1's {known}"
         )
 
 

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from ..core.filelock import locked_beside
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
+from ..core.storage_options import is_local_url, looks_secret
 from ..errors import (
     AlreadyExistsError,
     BackendUnavailableError,
@@ -56,10 +57,6 @@ SCHEMES: dict[str, tuple[str, str | None, str | None]] = {
     "memory": ("memory", None, None),
     "s3": ("s3", "s3fs", "s3"),
 }
-# Storage options that are never secret (kept in the database); anything else given in `credentials`
-# whose name looks secret goes to the private file.
-_SECRET_WORDS = ("key", "secret", "token", "password", "credential", "sas", "session", "user")
-_PUBLIC_OPTIONS = frozenset({"endpoint_url", "region_name", "anon", "use_ssl", "requester_pays", "default_block_size"})
 # An unanswering S3 endpoint is reported after at most this many attempts of this many seconds.
 S3_ATTEMPTS = 2
 S3_TIMEOUT = 2.0
@@ -182,8 +179,9 @@ class Datastore:
 
     @classmethod
     def get_default(cls, workspace: Workspace) -> Datastore:
-        """The workspace's default datastore (``workspaceblobstore``, a folder in ``.mlws/``, unless
-        :meth:`set_default` chose another)."""
+        """The workspace's default datastore (``workspaceblobstore``, a folder in ``.mlws/`` — beside the
+        artifacts when they are in an object store, as in a team workspace — unless :meth:`set_default`
+        chose another)."""
         return cls._of(workspace, _default_record(workspace))
 
     @classmethod
@@ -297,7 +295,7 @@ class Datastore:
     _secret_override: dict[str, Any] | None = None
 
     def _options(self) -> dict[str, Any]:
-        options = dict(self._record.options)
+        options = {**_workspace_options(self._workspace, self._record), **self._record.options}
         secret = self._secret_override
         if secret is None:
             secret = _read_secrets(self._workspace).get(self.name, {})
@@ -634,8 +632,9 @@ def _split_credentials(credentials: Mapping[str, Any] | None) -> tuple[dict[str,
     for key, value in credentials.items():
         if not isinstance(key, str):
             raise InvalidArgumentError(f"credentials keys are option names (strings), got {key!r}")
-        lower = key.lower()
-        if key in _PUBLIC_OPTIONS or not (any(w in lower for w in _SECRET_WORDS) or isinstance(value, Mapping)):
+        # Options that are never secret are kept in the database; anything whose name looks secret goes
+        # to the private file.
+        if not (looks_secret(key) or isinstance(value, Mapping)):
             public[key] = value
         else:
             secret[key] = value  # nested options (client_kwargs, …) may hold keys: kept private too
@@ -713,7 +712,20 @@ def _filesystem(scheme: str, options: dict[str, Any]) -> AbstractFileSystem:
 
 
 def _builtin_url(workspace: Workspace) -> str:
+    """``workspaceblobstore``'s URL: beside the artifacts. A workspace whose artifacts are in an object
+    store (a team workspace, issue 19) keeps it there too, so that every member reads the same data;
+    otherwise it is a folder in ``.mlws/``."""
+    if not is_local_url(workspace.artifact_url):
+        return f"{workspace.artifact_url.rstrip('/')}/datastores/{DEFAULT_DATASTORE}"
     return "file://" + str(workspace.path / "datastores" / DEFAULT_DATASTORE)
+
+
+def _workspace_options(workspace: Workspace, record: DatastoreRecord) -> dict[str, Any]:
+    """The workspace's artifact options (its object store's endpoint, …) when ``record`` is the
+    built-in datastore inside that store: each member's config supplies them, not the first member's."""
+    if record.name != DEFAULT_DATASTORE or is_local_url(workspace.artifact_url):
+        return {}
+    return workspace.artifact_options if record.url.startswith(workspace.artifact_url.rstrip("/") + "/") else {}
 
 
 def _ensure_builtin(workspace: Workspace, make_folder: bool = True) -> DatastoreRecord:

@@ -10,6 +10,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
   :class:`PipelineStepStore`, :class:`PipelinePublishingStore` and :class:`WebserviceStore`, all derived
   from :class:`MetadataInterface` (``base.py``). Its docstring says how a new feature adds its own concern.
+- :class:`MetadataCopier` (``migration.py``): copies one metadata database into another (migrate).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
 from .metadata import MetadataStore
+from .migration import MetadataCopier
 from .pipeline_publishing import (
     PipelineEndpointRecord,
     PipelinePublishingStore,
@@ -49,6 +51,7 @@ __all__ = [
     "EnvironmentStore",
     "EventStore",
     "JobStore",
+    "MetadataCopier",
     "MetadataInterface",
     "MetadataStore",
     "MetricTuple",

@@ -54,15 +54,11 @@ class FsspecArtifactStore(ArtifactStore):
         **storage_options: Any,
     ) -> None:
         self.url = url.rstrip("/")
-        try:
-            fs, root = fsspec.core.url_to_fs(url, **storage_options)
-        except ImportError as exc:  # e.g. "Install s3fs to access S3"
-            raise BackendUnavailableError(f"cannot open the artifact store {url}: {exc}") from exc
-        except ValueError as exc:  # "Protocol not known: …" — a typo in the URL
-            raise InvalidArgumentError(f"invalid artifact store URL {url!r}: {exc}") from exc
-        except Exception as exc:  # credentials, unreachable endpoints, …
-            raise BackendUnavailableError(f"cannot open the artifact store {url}: {exc}") from exc
-        self.fs: Any = fs
+        self._given_url = url  # as given: "memory://" must not lose its slashes
+        self._storage_options = storage_options
+        fs, root = self._connect()
+        self._fs: Any = fs
+        self._pid = os.getpid()
         self.root: str = root.rstrip("/")
         self._spool_dir = spool_dir
         if atomic_uploads is None:
@@ -72,6 +68,30 @@ class FsspecArtifactStore(ArtifactStore):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.url!r})"
+
+    def _connect(self) -> tuple[Any, str]:
+        try:
+            fs, root = fsspec.core.url_to_fs(self._given_url, **self._storage_options)
+        except ImportError as exc:  # e.g. "Install s3fs to access S3"
+            raise BackendUnavailableError(f"cannot open the artifact store {self.url}: {exc}") from exc
+        except ValueError as exc:  # "Protocol not known: …" — a typo in the URL
+            raise InvalidArgumentError(f"invalid artifact store URL {self.url!r}: {exc}") from exc
+        except Exception as exc:  # credentials, unreachable endpoints, …
+            raise BackendUnavailableError(f"cannot open the artifact store {self.url}: {exc}") from exc
+        return fs, str(root)
+
+    @property
+    def fs(self) -> Any:
+        """The fsspec filesystem, made again in a forked child: async filesystems (s3fs, gcsfs) are
+        not fork-safe, and the dispatcher agent forks every job's supervisor from a warm process."""
+        if self._pid != os.getpid():
+            self._fs, _root = self._connect()
+            self._pid = os.getpid()
+        return self._fs
+
+    @fs.setter
+    def fs(self, value: Any) -> None:
+        self._fs, self._pid = value, os.getpid()
 
     def _key(self, digest: str) -> str:
         return f"{self.root}/{blob_key(digest)}"
