@@ -1,8 +1,8 @@
 """``mlws compute list|show|attach|detach`` and ``mlws dask local`` (issue 19), in-process through
-``main(argv)``. ``show`` reads a real Dask cluster (``dask scheduler`` + 2 ``dask worker`` processes);
-the ``dask`` target type is the test stand-in of ``tests.support.dask_procs`` while the real one is
-not registered (the real one is used once it is). ``dask local`` runs with a stand-in
-``LocalDaskCluster`` (the real one starts processes: its own tests are the cluster's)."""
+``main(argv)``. ``show`` reads a real Dask cluster (``LocalDaskCluster``: ``dask scheduler`` + 2 ``dask
+worker`` processes) through the real ``dask`` target type. ``dask local`` runs with a stand-in
+``LocalDaskCluster`` (the real one starts processes: its own tests are the cluster's), and once as a
+real process."""
 
 from __future__ import annotations
 
@@ -19,28 +19,28 @@ import pytest
 
 from jupyter_mlws import ComputeTarget, Workspace
 from jupyter_mlws.cli import compute as compute_cmds
+from jupyter_mlws.compute.dask_cluster import LocalDaskCluster
 from jupyter_mlws.compute.dask_cluster_info import describe_cluster
 from jupyter_mlws.errors import BackendUnavailableError
-from tests.support.dask_procs import DaskProcs, dask_procs, described_dask_registered
+from tests.support.dask_cluster import shown_cluster, unreachable_address
 from tests.test_cli import assert_one_line_error, mlws
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaskProcs]:
-    with dask_procs(tmp_path_factory.mktemp("dask")) as procs:
-        yield procs
+def cluster() -> Iterator[LocalDaskCluster]:
+    with shown_cluster() as started:
+        yield started
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    with described_dask_registered():
-        yield Workspace.create(tmp_path / "ws")
+def ws(tmp_path: Path) -> Workspace:
+    return Workspace.create(tmp_path / "ws")
 
 
 def test_attach_show_list_and_detach_a_dask_target(
-    capsys: pytest.CaptureFixture[str], ws: Workspace, cluster: DaskProcs
+    capsys: pytest.CaptureFixture[str], ws: Workspace, cluster: LocalDaskCluster
 ) -> None:
     root = str(ws.root)
     result = mlws(capsys, "-w", root, "compute", "attach", "dask", "cluster", "--scheduler", cluster.address)
@@ -54,11 +54,15 @@ def test_attach_show_list_and_detach_a_dask_target(
     shown = mlws(capsys, "-w", root, "compute", "show", "cluster")
     assert shown.code == 0, shown
     assert cluster.address in shown.out and str(cluster.dashboard_url) in shown.out
-    rows = [line.split() for line in shown.out.splitlines() if line.startswith("w")]
-    assert [(r[0], r[2], r[-1]) for r in rows] == [("w0", "1", "0"), ("w1", "1", "0")]  # name, threads, executing
+    rows = [line.split() for line in shown.out.splitlines() if line.startswith("worker-")]
+    # name, threads, memory, executing
+    assert [(r[0], r[2], " ".join(r[3:-1]), r[-1]) for r in rows] == [
+        ("worker-0", "1", "1.0 GiB", "0"),
+        ("worker-1", "1", "1.0 GiB", "0"),
+    ]
 
     data = mlws(capsys, "-w", root, "compute", "show", "cluster", "--json").json()
-    assert [w["name"] for w in data["cluster"]["workers"]] == ["w0", "w1"]
+    assert [w["name"] for w in data["cluster"]["workers"]] == ["worker-0", "worker-1"]
     assert data["cluster"]["dashboard"] == cluster.dashboard_url
 
     assert mlws(capsys, "-w", root, "compute", "detach", "cluster").code == 0
@@ -67,7 +71,9 @@ def test_attach_show_list_and_detach_a_dask_target(
     assert "'cluster'" in line
 
 
-def test_a_dashboard_given_on_attach(capsys: pytest.CaptureFixture[str], ws: Workspace, cluster: DaskProcs) -> None:
+def test_a_dashboard_given_on_attach(
+    capsys: pytest.CaptureFixture[str], ws: Workspace, cluster: LocalDaskCluster
+) -> None:
     argv = ["-w", str(ws.root), "compute", "attach", "dask", "proxied", "--scheduler", cluster.address]
     assert mlws(capsys, *argv, "--dashboard", "https://dask.example/status").code == 0
     data = mlws(capsys, "-w", str(ws.root), "compute", "show", "proxied", "--json").json()
@@ -85,9 +91,8 @@ def test_show_of_a_target_that_describes_nothing(capsys: pytest.CaptureFixture[s
     assert (data["name"], data["type"], data["cluster"]) == ("local", "local", None)
 
 
-def test_show_of_a_cluster_that_is_down(capsys: pytest.CaptureFixture[str], ws: Workspace, tmp_path: Path) -> None:
-    with dask_procs(tmp_path / "gone", workers=0, dashboard=False) as gone:
-        address = gone.address
+def test_show_of_a_cluster_that_is_down(capsys: pytest.CaptureFixture[str], ws: Workspace) -> None:
+    address = unreachable_address()
     ComputeTarget.attach(ws, "gone", {"type": "dask", "scheduler_address": address})
     result = mlws(capsys, "-w", str(ws.root), "compute", "show", "gone")
     line = assert_one_line_error(result)

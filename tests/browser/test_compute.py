@@ -1,46 +1,36 @@
 """Compute surfaces in a real JupyterLab (issue 19): the sidebar's Compute section lists a Dask target
 whose row expands to its 2 workers (read from a real ``dask scheduler`` with 2 ``dask worker``
-processes on loopback), a run on that target links to the Dask dashboard, and a ParallelRunStep step
-run's page shows its Partitions (summary and one row per mini-batch child, made with the core API).
+processes on loopback, ``LocalDaskCluster``), a run on that target links to the Dask dashboard, and a
+ParallelRunStep step run's page shows its Partitions (summary and one row per mini-batch child, made
+with the core API).
 
-One Lab for the module. The ``dask`` target type: while the real ``DaskCompute`` is not registered, the
-test stand-in of ``tests.support.dask_procs`` is, here and — through the server's
-``jupyter_server_config.py`` — in the Lab's process; once the real type exists, that one is used.
+One Lab and one cluster for the module. The target is of the real ``dask`` type (``DaskCompute``), here
+and in the Lab's process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_mlws import ComputeTarget, Experiment, Run, RunStatus, Workspace
+from jupyter_mlws.compute.dask_cluster import LocalDaskCluster
 from jupyter_mlws.compute.dask_cluster_info import describe_cluster
 from jupyter_mlws.core.workspace import close_backends
 from tests.browser.conftest import Lab, running_lab, screenshot
-from tests.support.dask_procs import DaskProcs, dask_procs, described_dask_registered
+from tests.support.dask_cluster import shown_cluster
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
-REPO = Path(__file__).resolve().parents[2]
-
-SERVER_CONFIG = f"""\
-import sys
-sys.path.insert(0, {str(REPO)!r})
-from tests.support.dask_procs import DescribedDask
-from jupyter_mlws.core.compute import compute_target_types
-if "dask" not in compute_target_types.names():
-    compute_target_types.register("dask", DescribedDask)
-"""
 
 
 @dataclass
 class Seeded:
     lab: Lab
-    cluster: DaskProcs
+    cluster: LocalDaskCluster
     dask_run: str
     step_run: str
     children: dict[str, str]  # partition label -> child run id
@@ -83,8 +73,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> Iter
     root, home = base / "root", base / "home"
     root.mkdir()
     (home / "config").mkdir(parents=True)
-    (home / "config" / "jupyter_server_config.py").write_text(SERVER_CONFIG)
-    with dask_procs(base / "dask") as cluster, described_dask_registered():
+    with shown_cluster() as cluster:
         ws = Workspace.create(root)
         ComputeTarget.attach(ws, "cluster", {"type": "dask", "scheduler_address": cluster.address})
         on_dask = Run.create(Experiment(ws, "train"), status=RunStatus.COMPLETED, compute_target="cluster")
@@ -124,7 +113,7 @@ def test_the_compute_section_shows_a_dask_targets_workers(browser: Any, seeded: 
     for i in range(2):
         text = workers.nth(i).inner_text()
         assert "1 thread" in text and "1 GiB" in text and "0 executing" in text, text
-    assert [workers.nth(i).inner_text().split()[0] for i in range(2)] == ["w0", "w1"]
+    assert [workers.nth(i).inner_text().split()[0] for i in range(2)] == ["worker-0", "worker-1"]
     link = dask_row.locator('[data-testid="mlws-compute-dashboard"]')
     assert link.get_attribute("href") == seeded.cluster.dashboard_url
     assert link.get_attribute("target") == "_blank"
