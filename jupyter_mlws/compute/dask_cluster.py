@@ -56,6 +56,7 @@ class LocalDaskCluster:
         env: Mapping[str, str] | None = None,
         dashboard: bool = True,
         worker_wrapper: Sequence[str] = (),
+        memory_limit: str | None = None,
     ) -> None:
         if workers < 1 or threads_per_worker < 1:
             raise ValueError("a local Dask cluster needs at least one worker with one thread")
@@ -65,6 +66,7 @@ class LocalDaskCluster:
         self.port = port or _free_port(host)
         self.env = {**os.environ, **(env or {})}
         self.dashboard = dashboard and _has_dashboard()
+        self.memory_limit = memory_limit  # per worker, as `dask worker --memory-limit` takes it ("1GiB")
         self.worker_wrapper = list(worker_wrapper)  # an argv prefix for the workers (e.g. another namespace)
         self.address = f"tcp://{host}:{self.port}"
         self.dashboard_url: str | None = None
@@ -110,6 +112,8 @@ class LocalDaskCluster:
             for i in range(self.workers):
                 worker = [sys.executable, "-m", "distributed.cli.dask_worker", self.address, "--host", self.host]
                 worker += ["--nthreads", str(self.threads_per_worker), "--name", f"worker-{i}", "--no-dashboard"]
+                if self.memory_limit is not None:
+                    worker += ["--memory-limit", self.memory_limit]
                 self.worker_processes.append(self._spawn([*self.worker_wrapper, *worker], f"worker-{i}.log"))
             self._wait_for(lambda: self._worker_count() >= self.workers, f"{self.workers} worker(s)")
         except BaseException:

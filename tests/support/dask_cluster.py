@@ -33,18 +33,11 @@ WORKER_MEMORY = "1GiB"
 WORKER_MEMORY_BYTES = 2**30
 
 
-def memory_limit_wrapper(limit: str = WORKER_MEMORY) -> list[str]:
-    """An argv prefix that runs a ``dask worker`` command with ``--memory-limit LIMIT`` added (else the
-    worker's limit is a share of this machine's memory, which differs from machine to machine)."""
-    return ["sh", "-c", f'exec "$@" --memory-limit {shlex.quote(limit)}', "sh"]
-
-
 @contextlib.contextmanager
 def shown_cluster() -> Iterator[LocalDaskCluster]:
     """Two one-thread workers of 1 GiB each (``worker-0``, ``worker-1``) and the scheduler's dashboard,
     for a ``with`` block (a test module's fixture: one cluster per module)."""
-    wrapper = memory_limit_wrapper()
-    with LocalDaskCluster(workers=2, threads_per_worker=1, dashboard=True, worker_wrapper=wrapper) as cluster:
+    with LocalDaskCluster(workers=2, threads_per_worker=1, dashboard=True, memory_limit=WORKER_MEMORY) as cluster:
         if cluster.dashboard_url is None:
             pytest.fail("the Dask dashboard needs bokeh: pip install 'jupyter-mlws[dask]'")
         yield cluster
