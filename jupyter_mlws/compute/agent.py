@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
+from ..core.entities import SUBMITTED_FROM
+from ..core.locator import is_team_workspace
 from ..core.registry import agent_tasks, resumable_driver, run_drivers
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
@@ -213,6 +215,8 @@ class Agent:
         self.tasks_busy = False  # a periodic task (an enabled schedule) keeps the agent up
         # run id -> (new drivers given in a row, when the last was): a driver that lived a while resets it
         self.resumed: dict[str, tuple[int, float]] = {}
+        self.team = is_team_workspace(ws)  # members on other machines share the queue
+        self.hosts: dict[str, str] = {}  # queued run id -> the host it was submitted from
 
     def _workspace_gone(self) -> bool:
         """Whether our workspace's folder was deleted (or replaced by another): nothing is left to
@@ -451,11 +455,23 @@ class Agent:
 
     def _queued(self) -> list[Any]:
         targets = self._targets()
+        queued = self.ws.metadata.list_job_runs(None, [RunStatus.QUEUED])
+        self.hosts = {r.run_id: self.hosts[r.run_id] for r in queued if r.run_id in self.hosts}
         return [
             r
-            for r in self.ws.metadata.list_job_runs(None, [RunStatus.QUEUED])
-            if r.compute_target in targets and r.run_id not in self.started
+            for r in queued
+            if r.compute_target in targets and r.run_id not in self.started and self._submitted_here(r.run_id)
         ]
+
+    def _submitted_here(self, run_id: str) -> bool:
+        """A team workspace's members share one queue: a job of a target of this machine (local,
+        docker) is dispatched by the agent of the machine it was submitted from, never another's."""
+        if not self.team:
+            return True
+        host = self.hosts.get(run_id)
+        if host is None:
+            host = self.hosts[run_id] = self.ws.metadata.get_properties(run_id).get(SUBMITTED_FROM, HOSTNAME)
+        return host == HOSTNAME
 
     def _dispatch(self) -> None:
         targets = self._targets()

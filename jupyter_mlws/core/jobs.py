@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, MlwsError
 from .compute import DEFAULT_TARGET, ComputeTarget
-from .entities import RunRecord
+from .entities import SUBMITTED_FROM, RunRecord
 from .job_inputs import discard_inputs, record_inputs
+from .services.liveness import HOSTNAME
 from .status import TERMINAL_STATUSES, RunStatus
 
 if TYPE_CHECKING:
@@ -129,6 +130,7 @@ def create_job_run(
         **(git if git is not None and snapshot_id is not None else git_properties(spec["source_directory"])),
         "mlws.snapshot_id": snapshot_id,
         "mlws.compute_target": target.name,
+        SUBMITTED_FROM: HOSTNAME,  # a team workspace's job of a machine's target runs on that machine
         **(properties or {}),
     }
     run = Run.create(

@@ -12,6 +12,7 @@ import pytest
 
 from jupyter_mlws import RunStatus
 from jupyter_mlws.compute import agent
+from jupyter_mlws.core.jobs import create_job_run
 
 TIMEOUT = 60.0
 
@@ -106,3 +107,22 @@ def test_waiting_on_a_queued_run_whose_agent_died_starts_one_agent(kit: Any) -> 
     assert second.wait_for_completion(timeout=TIMEOUT)["status"] == "Completed"
     agents = _agents_of(kit)
     assert len(agents) <= 1, f"{len(agents)} agent processes were started for one workspace: {agents}"
+
+
+def test_in_a_team_workspace_an_agent_dispatches_only_the_jobs_submitted_on_its_machine(kit: Any) -> None:
+    from jupyter_mlws.core.entities import SUBMITTED_FROM
+    from jupyter_mlws.core.services.liveness import HOSTNAME
+
+    kit.script("noop.py", "pass\n")
+    mine = kit.exp.submit(kit.config("noop.py"))
+    assert mine.get_properties()[SUBMITTED_FROM] == HOSTNAME
+    agent.stop(kit.ws)
+    theirs_spec = kit.ws.metadata.get_job_spec(mine.id)
+    theirs, _backend = create_job_run(kit.exp, dict(theirs_spec), properties={SUBMITTED_FROM: "a-colleagues-laptop"})
+    dispatcher = agent.Agent(kit.ws)
+    dispatcher.team = True  # as for a workspace on PostgreSQL + an object store, which members share
+    queued = {r.run_id for r in dispatcher._queued()}
+    assert theirs.id not in queued  # their machine's agent runs it
+    assert mine.id in queued or kit.ws.metadata.get_run(mine.id).status != RunStatus.QUEUED
+    dispatcher.team = False  # a workspace of one machine: every queued job is this agent's
+    assert theirs.id in {r.run_id for r in dispatcher._queued()}
