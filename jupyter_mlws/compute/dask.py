@@ -58,6 +58,7 @@ __all__ = ["DaskCompute", "DaskJob", "client_for", "close_clients", "execute_run
 TASK_PREFIX = "mlws-run-"
 CONNECT_TIMEOUT_S = 5.0
 CHECK_VALID_S = 10.0  # how long a passed check() holds in a process
+ATTEMPT_CHECK_S = 1.0  # how often a running attempt checks that the run is still its own
 LOG_SYNC_INTERVAL_S = 2.0  # how often a team workspace's readers elsewhere see a job's log grow
 _SCHEMES = ("tcp://", "tls://", "ucx://", "ws://", "wss://", "inproc://")
 # max_nodes, aml_compute and v1's settings: a target made by AmlCompute.provisioning_configuration (recorded).
@@ -92,9 +93,13 @@ def client_for(address: str, timeout: float = CONNECT_TIMEOUT_S) -> Any:
     distributed = _distributed()
     key = (os.getpid(), address)
     with _clients_lock:
-        client = _clients.get(key)
+        client = _clients.pop(key, None)
         if client is not None and client.status == "running":
+            _clients[key] = client
             return client
+        if client is not None:  # reconnecting or closed: not left running beside the new one
+            with contextlib.suppress(Exception):
+                client.close(timeout=1)
         try:
             client = distributed.Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -120,9 +125,15 @@ def close_clients(address: str | None = None) -> None:
 
 
 def _local_hosts() -> set[str]:
+    """The names and addresses a worker on this machine may report as its host (a `dask worker`
+    started without --host registers at the machine's outward address)."""
     hosts = {"127.0.0.1", "localhost", "::1", HOSTNAME, socket.gethostname()}
     with contextlib.suppress(OSError):
         hosts.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    with contextlib.suppress(OSError):
+        hosts.update(str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None))
+    with contextlib.suppress(Exception):
+        hosts.add(_distributed().utils.get_ip())  # the address Dask itself picks by default
     return hosts
 
 
@@ -267,11 +278,15 @@ class DaskCompute(SupervisedCompute):
         if not records:
             return []
         states = self.task_states([r.run_id for r in records])
+        if states is None:
+            # The scheduler cannot be asked (restarting, busy): a dead worker's task may be about to
+            # run again, so nothing is judged now; the next check asks again.
+            return []
         clock = database_clock(self.workspace)
         ended: list[str] = []
         resubmit: list[str] = []
         for record in records:
-            task = None if states is None else states.get(record.run_id)
+            task = states.get(record.run_id)
             if task is not None and task["state"] in _ALIVE_TASK_STATES:
                 continue
             if task is not None and task["state"] == "erred" and record.status in ACTIVE_STATUSES:
@@ -280,7 +295,7 @@ class DaskCompute(SupervisedCompute):
                     ended.append(record.run_id)
                 continue
             if record.status == RunStatus.QUEUED:
-                if states is not None and time.time() - record.created_time > DISPATCH_AFTER_S:
+                if time.time() - record.created_time > DISPATCH_AFTER_S:
                     resubmit.append(record.run_id)
                 continue
             if end_if_stale(self.workspace, record, self, clock):
@@ -311,8 +326,12 @@ def execute_run(locator: Mapping[str, Any], run_id: str) -> str:
         return record.status.value
     target = workspace.services.compute_targets.target(record.compute_target)
     reporter = DaskReporter(workspace, run_id)
+    spec = reporter.job_spec()
+    # A job that hands tasks to this cluster and waits for them (a ParallelRunStep's runner) gives
+    # its thread slot back while it runs: on a small cluster its own tasks would wait for it forever.
+    seceded = bool(spec.get("fans_out")) and _secede()
     try:
-        execution = DaskJob(reporter, reporter.job_spec(), dict(target.config))
+        execution = DaskJob(reporter, spec, dict(target.config))
         return execution.process().value
     except Exception as exc:  # the lifecycle reports its own errors: this is what it could not
         error = {"message": f"the job could not run on the Dask worker: {type(exc).__name__}: {exc}"}
@@ -320,19 +339,58 @@ def execute_run(locator: Mapping[str, Any], run_id: str) -> str:
         with contextlib.suppress(Exception):
             reporter.transition(RunStatus.FAILED, error=error)
         return reporter.status().value
+    finally:
+        if seceded:
+            _distributed().rejoin()
+
+
+def _secede() -> bool:
+    try:
+        _distributed().secede()
+    except ValueError:  # not in a Dask task (called directly)
+        return False
+    return True
 
 
 class DaskReporter(StoreReporter):
-    """A :class:`StoreReporter` that can take a run over from a dead worker (a new attempt)."""
+    """A :class:`StoreReporter` that can take a run over from a dead worker (a new attempt), and
+    notices when a later attempt took the run from it (its worker was cut off from the scheduler,
+    not dead): it then stops its job and writes nothing more to the run."""
 
     attempt = 1
+    owned = False  # this attempt claimed the run
+    lost = False  # a later attempt took it over
+    _checked_at = 0.0
 
     def transition(self, new: RunStatus, *, error: Mapping[str, Any] | None = None) -> bool:
         if new == RunStatus.PREPARING and self._claimant is not None:
             record = self._store.get_run(self.run_id)
             if record.status in ACTIVE_STATUSES and record.status not in (RunStatus.QUEUED, RunStatus.CANCEL_REQUESTED):
-                return self._reclaim(record.status)
+                self.owned = self._reclaim(record.status)
+                return self.owned
+            self.owned = super().transition(new, error=error)
+            return self.owned
+        if self._lost_to_another():
+            return False
         return super().transition(new, error=error)
+
+    def status(self) -> RunStatus:
+        status = super().status()
+        if status in ACTIVE_STATUSES and time.monotonic() - self._checked_at >= ATTEMPT_CHECK_S:
+            self._checked_at = time.monotonic()
+            if self._lost_to_another():
+                return RunStatus.CANCELED  # as if ended by someone else: the job stops, nothing is written
+        return status
+
+    def heartbeat(self) -> None:
+        if not self.lost:
+            super().heartbeat()
+
+    def _lost_to_another(self) -> bool:
+        if self.owned and not self.lost:
+            current = self._store.get_properties(self.run_id).get(ATTEMPT_PROPERTY, "1")
+            self.lost = current != str(self.attempt)
+        return self.lost
 
     def _reclaim(self, current: RunStatus) -> bool:
         """Dask ran the task again because the worker of the previous attempt died."""
@@ -390,15 +448,28 @@ class DaskJob(LocalJob):
             stop.set()
             thread.join()
 
+    def collect(self, workdir: Path | None) -> None:
+        if not self.reporter.lost:  # the run is a later attempt's now: its files are that one's to write
+            super().collect(workdir)
+
+    def cleanup(self, workdir: Path | None) -> None:
+        if self.reporter.lost:
+            self.stop_all()  # the folders are named after the run: a later attempt here may use them
+            return
+        super().cleanup(workdir)
+
     def _sync_logs(self, stop: threading.Event) -> None:
         seen: tuple[int, float] | None = None
-        while not stop.wait(LOG_SYNC_INTERVAL_S):
+        next_sync = 0.0
+        while not stop.wait(LOG_SYNC_INTERVAL_S) and not self.reporter.lost:
             try:
                 st = self.driver_log.stat()
             except OSError:
                 continue
-            if (st.st_size, st.st_mtime) == seen:
+            if (st.st_size, st.st_mtime) == seen or time.monotonic() < next_sync:
                 continue
             seen = (st.st_size, st.st_mtime)
+            # Each copy is the whole log as a new blob: a long log is copied less often (a minute at most).
+            next_sync = time.monotonic() + min(60.0, LOG_SYNC_INTERVAL_S * max(1.0, st.st_size / (1 << 20)))
             with contextlib.suppress(Exception):  # a missed copy is retried; the final collect is complete
                 self.reporter.collect(self.driver_log.parent, DRIVER_LOG.rsplit("/", 1)[0])

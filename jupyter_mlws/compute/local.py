@@ -163,11 +163,15 @@ def job_variables(
     return variables
 
 
+# Looked up here, in the parent: between fork and exec in a threaded process (a Dask worker) a
+# dlopen could wait for a lock another thread held at the fork, for ever.
+_PRCTL = ctypes.CDLL(None).prctl if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     # If the supervisor dies, the job must not run on unsupervised (Linux: PR_SET_PDEATHSIG).
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None)
-        libc.prctl(1, signal.SIGKILL)
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)
 
 
 class LocalJob(JobExecution):
@@ -250,7 +254,9 @@ class LocalJob(JobExecution):
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout)
             return
-        select.select([self._pidfd], [], [], timeout)
+        poller = select.poll()  # not select(): a descriptor may be >= FD_SETSIZE in a busy process
+        poller.register(self._pidfd, select.POLLIN)
+        poller.poll(max(0, int(timeout * 1000)))
 
     def _signal_group(self, sig: int) -> None:
         if self.proc is None:
@@ -267,8 +273,12 @@ class LocalJob(JobExecution):
         self._signal_group(signal.SIGKILL)
 
     def cleanup(self, workdir: Path | None) -> None:
-        self.kill()  # nothing the job started outlives it
+        self.stop_all()
+        super().cleanup(workdir)
+
+    def stop_all(self) -> None:
+        """Kill the job's process group (nothing the job started outlives it) and let go of it."""
+        self.kill()
         if self._pidfd is not None and self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = None
-        super().cleanup(workdir)

@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError, InvalidStateError
 from .storage_options import is_local_url
 from .workspace import CONFIG_DIR, CONFIG_FILE, Workspace, _make_private_dir, _write_atomic
 
-__all__ = ["is_team_workspace", "open_located", "workspace_locator"]
+__all__ = ["is_team_workspace", "open_located", "private_cache_dir", "workspace_locator"]
 
 
 def workspace_locator(ws: Workspace) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def open_located(locator: Any) -> Workspace:
             "metadata_url='postgresql+psycopg://…', artifact_url='s3://…'); `mlws workspace migrate` copies one)"
         )
     digest = hashlib.sha256(f"{metadata_url}\n{artifact_url}".encode()).hexdigest()[:16]
-    folder = _cache_base() / "jupyter-mlws" / "workspaces" / digest
+    folder = private_cache_dir("workspaces") / digest
     path = folder / CONFIG_DIR / CONFIG_FILE
     text = json.dumps({"format": 1, **config}, indent=2, sort_keys=True) + "\n"
     try:
@@ -84,8 +84,14 @@ def open_located(locator: Any) -> Workspace:
     return Workspace(folder)
 
 
-def _cache_base() -> Path:
+def private_cache_dir(name: str) -> Path:
+    """``${XDG_CACHE_HOME:-~/.cache}/jupyter-mlws/<name>``, made private (0700) and ours: what a
+    worker keeps between tasks (a team workspace's config, a step's restored code) is never in a
+    folder another local user could have made first."""
     value = os.environ.get("XDG_CACHE_HOME", "")
-    if value and os.path.isabs(value):
-        return Path(value)
-    return Path.home() / ".cache"
+    base = Path(value) if value and os.path.isabs(value) else Path.home() / ".cache"
+    folder = base / "jupyter-mlws" / name
+    _make_private_dir(folder)
+    if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
+        raise InvalidStateError(f"{folder} is not a private folder of yours: remove it (or set XDG_CACHE_HOME)")
+    return folder

@@ -20,11 +20,13 @@ import tempfile
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..core.entities import SUBMITTED_FROM
 from ..core.experiment import Experiment
 from ..core.job_inputs import discard_inputs
 from ..core.jobs import create_job_run, target_backend
 from ..core.registry import job_input_types
 from ..core.run_config import NotebookRunConfig, ScriptRunConfig
+from ..core.services.liveness import HOSTNAME
 from ..core.services.tracking import new_run_id
 from ..core.status import RunStatus
 from ..errors import InvalidArgumentError
@@ -195,6 +197,10 @@ class _StepBuilder:
         if step.get("snapshot_id"):
             spec["source_directory"] = str(step["source_directory"])  # shown; the job gets the snapshot
             spec["frozen_snapshot"] = step["snapshot_id"]
+        if step["kind"] == "parallel":
+            # It hands tasks to its target and waits for them: on a cluster it must not hold a slot
+            # its own tasks need (see compute/dask.py).
+            spec["fans_out"] = True
         if step["kind"] == "parallel" and step.get("environment_variables"):
             spec["environment_variables"] = dict(step["environment_variables"])
         if step["kind"] == "script" and step.get("params"):
@@ -313,7 +319,8 @@ def submit_definition(
         status=RunStatus.NOT_STARTED,
         run_type=PIPELINE_RUN_TYPE,
         tags=tags,
-        properties={"azureml.runsource": "azureml.PipelineRun", **(properties or {})},
+        # Where it was submitted: in a team workspace that machine's agent drives it (as for any job).
+        properties={"azureml.runsource": "azureml.PipelineRun", SUBMITTED_FROM: HOSTNAME, **(properties or {})},
         compute_target=PIPELINE_TARGET,
         job_spec=pipeline_spec,
         display_name=definition.get("description") or None,

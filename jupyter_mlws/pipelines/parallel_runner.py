@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.experiment import Experiment
 from ..core.interfaces.compute import default_concurrency
 from ..core.jobs import target_backend
-from ..core.locator import open_located, workspace_locator
+from ..core.locator import open_located, private_cache_dir, workspace_locator
 from ..core.runs import Run, context_run
 from ..core.services.liveness import HOSTNAME, stop_beating
 from ..core.status import TERMINAL_STATUSES, RunStatus
@@ -276,7 +276,7 @@ def _source_folder(ws: Workspace, task: MiniBatchTask) -> Path:
         return here
     if not task.snapshot_id:
         raise InvalidArgumentError(f"the step's code {here} is not on this machine and it has no snapshot")
-    cache = Path(tempfile.gettempdir()) / f"mlws-parallel-{os.getuid()}" / task.snapshot_id
+    cache = private_cache_dir("parallel") / task.snapshot_id
     if not cache.is_dir():
         cache.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=cache.parent))

@@ -114,15 +114,13 @@ def test_in_a_team_workspace_an_agent_dispatches_only_the_jobs_submitted_on_its_
     from jupyter_mlws.core.services.liveness import HOSTNAME
 
     kit.script("noop.py", "pass\n")
-    mine = kit.exp.submit(kit.config("noop.py"))
+    spec = kit.config("noop.py").job_spec()
+    # Made and queued, but no agent told: they wait for the queue to be read.
+    mine, _backend = create_job_run(kit.exp, dict(spec))
+    theirs, _backend = create_job_run(kit.exp, dict(spec), properties={SUBMITTED_FROM: "a-colleagues-laptop"})
     assert mine.get_properties()[SUBMITTED_FROM] == HOSTNAME
-    agent.stop(kit.ws)
-    theirs_spec = kit.ws.metadata.get_job_spec(mine.id)
-    theirs, _backend = create_job_run(kit.exp, dict(theirs_spec), properties={SUBMITTED_FROM: "a-colleagues-laptop"})
     dispatcher = agent.Agent(kit.ws)
     dispatcher.team = True  # as for a workspace on PostgreSQL + an object store, which members share
-    queued = {r.run_id for r in dispatcher._queued()}
-    assert theirs.id not in queued  # their machine's agent runs it
-    assert mine.id in queued or kit.ws.metadata.get_run(mine.id).status != RunStatus.QUEUED
+    assert {r.run_id for r in dispatcher._queued()} == {mine.id}  # theirs: their machine's agent runs it
     dispatcher.team = False  # a workspace of one machine: every queued job is this agent's
-    assert theirs.id in {r.run_id for r in dispatcher._queued()}
+    assert {r.run_id for r in dispatcher._queued()} == {mine.id, theirs.id}
