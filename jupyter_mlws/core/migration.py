@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidArgumentError, InvalidStateError
 from .interfaces import ArtifactStore
 from .registry import open_artifact_store, open_metadata_copier
+from .status import ACTIVE_STATUSES
 from .storage_options import check_artifact_options, is_local_url
 from .workspace import (
     CONFIG_DIR,
@@ -120,16 +121,30 @@ def migrate_workspace(
             f"the workspace {ws.root} has {len(active)} active job(s) (e.g. {active[0].run_id}): wait for them to "
             "end or cancel them, then migrate, so that nothing is written during the copy"
         )
+    interactive = ws.metadata.list_interactive_runs(list(ACTIVE_STATUSES))
+    if interactive:
+        raise InvalidStateError(
+            f"the workspace {ws.root} has {len(interactive)} run(s) still logging (e.g. {interactive[0].run_id}, "
+            "started with start_logging or a child run): complete them (run.complete()), then migrate"
+        )
     ws.flush()
     source = ws.artifacts
     target = open_artifact_store(artifact_url, options)
     try:
-        say(f"copying the blobs of {ws.artifact_url} to {artifact_url}")
-        copied = _copy_blobs(source, target, list(source.iter_digests()))
-        say(f"copying the metadata of {ws.metadata_url} to {target_url}")
         copier = open_metadata_copier(target_url)
         source_full = _with_password(ws.metadata_url, _passwords.get(ws.metadata_url))
         target_full = _with_password(target_url, password)
+        # Checked before anything is written anywhere: a failure later would leave a target that a
+        # second try refuses (it holds data).
+        lost = sorted(source.missing(copier.referenced_digests(source_full)))
+        if lost:
+            raise InvalidStateError(
+                f"{len(lost)} blob(s) the workspace names are missing from {ws.artifact_url}, e.g. {lost[0]}: "
+                "restore them (or run `mlws workspace check`) before migrating; nothing was copied"
+            )
+        say(f"copying the blobs of {ws.artifact_url} to {artifact_url}")
+        copied = _copy_blobs(source, target, list(source.iter_digests()))
+        say(f"copying the metadata of {ws.metadata_url} to {target_url}")
         rows = copier.copy(source_full, target_full)
         referenced = copier.referenced_digests(target_full)
         late = sorted(d for d in target.missing(referenced) if source.exists(d))
@@ -247,7 +262,12 @@ def _move_builtin_datastore(
             files = [p for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
             if files:
                 say(f"copying the datastore {name} to {destination}")
-                moved.upload(folder, overwrite=True, show_progress=False)
+                try:
+                    moved.upload(folder, overwrite=True, show_progress=False)
+                except BaseException:
+                    # Not left pointing at a half-filled prefix: back to the folder, which still has it all.
+                    Datastore.register(team, name, datastore.url, overwrite=True)
+                    raise
             copied += len(files)
         return copied
 

@@ -344,9 +344,17 @@ def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
 def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: Any) -> MiniBatchResult:
     started = time.monotonic()
     child = Run(entry.experiment, run_id)
-    if child.record.status != RunStatus.NOT_STARTED:  # the step stopped (canceled) meanwhile
-        return MiniBatchResult(index, run_id, False, 0.0, 0, f"not run: the mini-batch was {child.record.status.value}")
-    child.start()
+    status = child.record.status
+    if status == RunStatus.COMPLETED:
+        # Done by an earlier attempt of this task, whose worker died before the task returned (Dask
+        # ran it again): it counts as done; the rows it returned went with that worker.
+        log.warning("mini-batch %d was completed by an earlier attempt of its task; its rows were lost", index)
+        return MiniBatchResult(index, run_id, True, 0.0, 0)
+    if status not in (RunStatus.NOT_STARTED, RunStatus.RUNNING):  # the step stopped (canceled) meanwhile
+        return MiniBatchResult(index, run_id, False, 0.0, 0, f"not run: the mini-batch was {status.value}")
+    if status == RunStatus.NOT_STARTED:
+        child.start()
+    # else: Running, started by an earlier attempt of this task whose worker died: run it again.
     error: BaseException | None = entry.init_error
     rows: list[str] = []
     attempts = 0
@@ -456,19 +464,27 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
                 future = pool.submit(run_mini_batches, task)
                 pending.add(future)
                 owners[future] = task
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    for result in _task_results(ws, future, owners[future]):
-                        results[result.index] = result
-                        stop_beating(ws.metadata, result.run_id)  # ended: its creator no longer vouches for it
-                        failed += not result.ok
-                        _log_result(result, names[result.index])
-                if stop_reason is None and _limit_reason(failed, total, settings):
-                    stop_reason = "failures"
-                    log.error("stopping: %s", _limit_reason(failed, total, settings))
-                    for future in pending:
-                        future.cancel()
+            try:
+                while pending:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        for result in _task_results(ws, future, owners[future]):
+                            results[result.index] = result
+                            stop_beating(ws.metadata, result.run_id)  # ended: its creator no longer vouches for it
+                            failed += not result.ok
+                            _log_result(result, names[result.index])
+                    if stop_reason is None and _limit_reason(failed, total, settings):
+                        stop_reason = "failures"
+                        log.error("stopping: %s", _limit_reason(failed, total, settings))
+                        for future in pending:
+                            future.cancel()
+            except _StepStoppedError:
+                # Before leaving the pool (which waits for its tasks): the children not run yet end
+                # Canceled, so a task that starts meanwhile runs none of them, and the rest is dropped.
+                _end_unfinished(ws, step.id, "canceled")
+                for future in pending:
+                    future.cancel()
+                raise
     except _StepStoppedError:
         stop_reason = "canceled"
         raise

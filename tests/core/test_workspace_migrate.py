@@ -191,3 +191,21 @@ def test_migrate_refuses_bad_targets_clearly(tmp_path: Path, capsys: pytest.Capt
     argv = ["--workspace", str(local.root), "workspace", "migrate", "--to", "postgresql+psycopg://h/db"]
     assert main([*argv, "--artifacts", "s3://b/x", "--artifact-option", "no-equals-sign"]) == 1
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_migrate_refuses_a_database_of_other_tables_and_a_run_still_logging(tmp_path: Path) -> None:
+    import sqlite3
+
+    local = Workspace.create(tmp_path / "local")
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    with pytest.raises(InvalidStateError, match=r"holds other tables \(invoices\)"):
+        migrate_workspace(local, f"sqlite:///{other}", str(tmp_path / "team-artifacts"))
+    with sqlite3.connect(other) as conn:  # nothing was created there
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")] == ["invoices"]
+
+    run = Experiment(local, "e").start_logging()
+    with pytest.raises(InvalidStateError, match="still logging"):
+        migrate_workspace(local, f"sqlite:///{tmp_path / 'empty.db'}", str(tmp_path / "team-artifacts"))
+    run.complete()

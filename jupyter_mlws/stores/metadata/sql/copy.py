@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Column, Table, bindparam, func, select, text, update
+from sqlalchemy import Column, Table, bindparam, func, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,6 +45,7 @@ class SqlMetadataCopier(MetadataCopier):
                     f"the database {source.safe_url} is at schema revision {revision!r}, not {SCHEMA_REVISION!r}: "
                     "open the workspace once with this version of jupyter-mlws (it upgrades it), then migrate"
                 )
+            _refuse_foreign(target)  # before anything is created or upgraded there
             ensure_schema(target)
             copied: dict[str, int] = {}
             with source.read() as src, target.write() as dst:
@@ -85,6 +86,26 @@ def _engine(url: str) -> Iterator[SqlEngine]:
 
 def _counts(conn: Connection) -> dict[str, int]:
     return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in metadata.sorted_tables}
+
+
+def _refuse_foreign(target: SqlEngine) -> None:
+    """A target holding tables that are not a workspace's, or a workspace's at another schema
+    revision, is refused as it is: nothing is created or upgraded in it."""
+    names = set(inspect(target.engine).get_table_names())
+    foreign = sorted(names - set(metadata.tables) - {"alembic_version"})
+    if foreign:
+        raise InvalidStateError(
+            f"the database {target.safe_url} holds other tables ({', '.join(foreign[:5])}): a migration copies "
+            "into an empty database only — create a new one (CREATE DATABASE …) and migrate into it"
+        )
+    if "alembic_version" in names:
+        with target.read() as conn:
+            revision = current_revision(conn)
+        if revision != SCHEMA_REVISION:
+            raise InvalidStateError(
+                f"the database {target.safe_url} holds a workspace at schema revision {revision!r}, not "
+                f"{SCHEMA_REVISION!r}: migrate into a new empty database"
+            )
 
 
 def _refuse_data(target: SqlEngine, conn: Connection) -> None:
