@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -167,3 +168,4 @@ class LocalDaskCluster:
                 proc.wait(10)
         self.worker_processes = []
         self.scheduler = None
+        shutil.rmtree(self._folder, ignore_errors=True)  # the scheduler file and the processes' logs
