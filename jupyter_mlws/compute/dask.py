@@ -34,7 +34,6 @@ from typing import TYPE_CHECKING, Any
 from ..core.entities import ATTEMPT_PROPERTY
 from ..core.layout import DRIVER_LOG
 from ..core.locator import is_team_workspace, open_located, workspace_locator
-from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, TERMINAL_STATUSES, RunStatus
 from ..errors import BackendUnavailableError, InvalidArgumentError, InvalidStateError
 from .aml import RECORDED
@@ -47,7 +46,6 @@ from .supervision import (
     SupervisedCompute,
     database_clock,
     end_if_stale,
-    job_workdir,
 )
 
 if TYPE_CHECKING:
@@ -394,22 +392,12 @@ class DaskReporter(StoreReporter):
 
     def _reclaim(self, current: RunStatus) -> bool:
         """Dask ran the task again because the worker of the previous attempt died."""
-        assert self._claimant is not None
-        pid, host = self._claimant
         properties = self._store.get_properties(self.run_id)
         try:
             previous = max(1, int(properties.get(ATTEMPT_PROPERTY, "1")))
         except ValueError:
             previous = 1
-        won = self._store.reclaim_job(
-            self.run_id,
-            current,
-            previous,
-            supervisor_pid=pid,
-            supervisor_host=host,
-            supervisor_start=liveness.process_start(pid) if host == HOSTNAME else None,
-            job_folder=str(job_workdir(self.run_id)),
-        )
+        won = self._store.reclaim_job(self.run_id, current, previous, **self.claimant_fields())
         if won:
             self.attempt = previous + 1
         return won

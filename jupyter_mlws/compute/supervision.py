@@ -256,17 +256,18 @@ class StoreReporter(JobReporter):
         """The claim: the status, the supervisor (pid, host, process start time), the job folder and a
         first heartbeat in one compare-and-set. A dispatcher that loses the race writes nothing, so it
         cannot leave its pid on a job another supervisor runs (it would be judged dead after it exits)."""
+        return self._store.claim_job(self.run_id, current, new, **self.claimant_fields())
+
+    def claimant_fields(self) -> dict[str, Any]:
+        """Who claims the job: the declared supervisor (pid, host, process start time), its folder."""
         assert self._claimant is not None
         pid, host = self._claimant
-        return self._store.claim_job(
-            self.run_id,
-            current,
-            new,
-            supervisor_pid=pid,
-            supervisor_host=host,
-            supervisor_start=liveness.process_start(pid) if host == HOSTNAME else None,
-            job_folder=str(job_workdir(self.run_id)),
-        )
+        return {
+            "supervisor_pid": pid,
+            "supervisor_host": host,
+            "supervisor_start": liveness.process_start(pid) if host == HOSTNAME else None,
+            "job_folder": str(job_workdir(self.run_id)),
+        }
 
     def supervisor(self, pid: int, host: str) -> None:
         # Recorded by the claim (the transition to Preparing), and only if it wins.

@@ -18,7 +18,7 @@ from jupyter_mlws.core.locator import workspace_locator
 from jupyter_mlws.core.services.liveness import HOSTNAME
 from tests.compute.conftest import wait_until
 from tests.support.dask_cluster import elsewhere_wrapper, start_cluster
-from tests.support.s3 import KEY, SECRET, S3Server, s3_server  # noqa: F401 - the module's S3 server
+from tests.support.s3 import KEY, SECRET, S3Server, s3_server, use_test_keys  # noqa: F401 - the module's S3 server
 
 pytestmark = pytest.mark.postgres
 TIMEOUT = 120.0
@@ -65,8 +65,7 @@ def elsewhere(
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    use_test_keys(monkeypatch)
 
 
 def _source(folder: Path) -> Path:

@@ -19,7 +19,7 @@ from jupyter_mlws import Workspace
 from jupyter_mlws.core.locator import open_located, workspace_locator
 from tests.core.team_workspace_helpers import describe, write
 from tests.support.agent_workspace import stop_processes
-from tests.support.s3 import KEY, SECRET, S3Server, s3_server  # noqa: F401 - the module's S3 server
+from tests.support.s3 import KEY, SECRET, S3Server, s3_server, use_test_keys  # noqa: F401 - the module's S3 server
 
 pytestmark = pytest.mark.postgres
 
@@ -30,14 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def aws_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """This process has the S3 keys in the standard variables, and no endpoint there: its endpoint
     comes from the workspace's artifact options."""
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    use_test_keys(monkeypatch)
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "20")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # where open_located materialises it
     yield

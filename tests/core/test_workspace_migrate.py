@@ -19,21 +19,14 @@ from jupyter_mlws import Dataset, Experiment, Model, Workspace
 from jupyter_mlws.cli import main
 from jupyter_mlws.core.migration import migrate_workspace
 from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError
-from tests.support.s3 import KEY, SECRET, S3Server, s3_server  # noqa: F401 - the module's S3 server
+from tests.support.s3 import KEY, SECRET, S3Server, s3_server, use_test_keys  # noqa: F401 - the module's S3 server
 
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(autouse=True)
 def aws_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    use_test_keys(monkeypatch)
     yield
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-__all__ = ["KEY", "SECRET", "S3Server", "aws_environment", "free_port", "s3_server"]
+__all__ = ["KEY", "SECRET", "S3Server", "aws_environment", "free_port", "s3_server", "use_test_keys"]
 
 KEY = "mlws-test-key-id"
 SECRET = "mlws-test-secret-7f3c9a"  # a value grep can find in any file that leaks it
@@ -98,3 +98,16 @@ def s3_server() -> Iterator[S3Server]:
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def use_test_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process has the test server's keys in the standard AWS variables, and nothing else of AWS
+    from the machine (no endpoint: each test says where its endpoint comes from)."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)

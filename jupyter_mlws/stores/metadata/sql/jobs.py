@@ -27,6 +27,11 @@ def db_now_sql(dialect: str) -> str:
     return "((julianday('now') - 2440587.5) * 86400.0)"
 
 
+# A supervisor's claim of a job: its status compared and set, the supervisor and a first heartbeat.
+_CLAIM = (
+    "UPDATE runs SET status = ?, supervisor_pid = ?, supervisor_host = ?, supervisor_start = ?, "
+    "job_folder = ?, heartbeat_time = {now} WHERE run_id = ? AND status = ?"
+)
 _STATUS_EVENT = (
     "INSERT INTO events (time, kind, run_id, experiment, payload) SELECT ?, 'run.status', r.run_id, e.name, ? "
     "FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.run_id = ?"
@@ -96,10 +101,7 @@ class JobsMixin(SqlStoreBase, JobStore):
         job_folder: str | None,
     ) -> bool:
         # One statement: the loser of a race writes nothing (its pid must not replace the winner's).
-        statement = (
-            "UPDATE runs SET status = ?, supervisor_pid = ?, supervisor_host = ?, supervisor_start = ?, "
-            f"job_folder = ?, heartbeat_time = {db_now_sql(self.sql.dialect)} WHERE run_id = ? AND status = ?"
-        )
+        statement = _CLAIM.format(now=db_now_sql(self.sql.dialect))
         values = (new.value, supervisor_pid, supervisor_host, supervisor_start, job_folder, run_id, expected.value)
         with self.sql.write() as conn:
             if conn.exec_driver_sql(self.raw(statement), values).rowcount != 1:
@@ -121,10 +123,7 @@ class JobsMixin(SqlStoreBase, JobStore):
     ) -> bool:
         # Both compare-and-sets in one transaction: the status (the run did not move on meanwhile)
         # and the attempt property (no other retry took it first); a loser writes nothing.
-        statement = (
-            "UPDATE runs SET status = ?, supervisor_pid = ?, supervisor_host = ?, supervisor_start = ?, "
-            f"job_folder = ?, heartbeat_time = {db_now_sql(self.sql.dialect)} WHERE run_id = ? AND status = ?"
-        )
+        statement = _CLAIM.format(now=db_now_sql(self.sql.dialect))
         new = RunStatus.PREPARING
         values = (new.value, supervisor_pid, supervisor_host, supervisor_start, job_folder, run_id, expected.value)
         try:
