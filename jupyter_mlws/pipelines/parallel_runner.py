@@ -453,38 +453,64 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     names = {b.index: b.display_name for b in batches}
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        with backend.task_executor(workers) as pool:
-            log.info("fanning out to %d worker(s) on %r", workers, target)
-            pending: set[Future[list[MiniBatchResult]]] = set()
-            owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
-            # Each task's children are made just before it is handed out: the first workers start
-            # (import the entry script, init()) while the runner makes the rest.
-            for group in _groups(batches, workers):
-                task = MiniBatchTask(**{**template.__dict__, "items": _children(step, group)})
-                future = pool.submit(run_mini_batches, task)
-                pending.add(future)
-                owners[future] = task
-            try:
-                while pending:
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        for result in _task_results(ws, future, owners[future]):
-                            results[result.index] = result
-                            stop_beating(ws.metadata, result.run_id)  # ended: its creator no longer vouches for it
-                            failed += not result.ok
-                            _log_result(result, names[result.index])
-                    if stop_reason is None and _limit_reason(failed, total, settings):
-                        stop_reason = "failures"
-                        log.error("stopping: %s", _limit_reason(failed, total, settings))
-                        for future in pending:
-                            future.cancel()
-            except _StepStoppedError:
-                # Before leaving the pool (which waits for its tasks): the children not run yet end
-                # Canceled, so a task that starts meanwhile runs none of them, and the rest is dropped.
-                _end_unfinished(ws, step.id, "canceled")
-                for future in pending:
-                    future.cancel()
-                raise
+        retry: list[MiniBatchTask] | None = None  # None: the first round makes its tasks as it goes
+        while True:
+            if retry is None:
+                tasks: Iterator[MiniBatchTask] = (
+                    MiniBatchTask(**{**template.__dict__, "items": _children(step, group)})
+                    for group in _groups(batches, workers)
+                )
+            else:
+                tasks = iter(retry)
+            ended_before = len(results)
+            retry = []
+            with backend.task_executor(workers) as pool:
+                log.info("fanning out to %d worker(s) on %r", workers, target)
+                pending: set[Future[list[MiniBatchResult]]] = set()
+                owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
+                # Each task's children are made just before it is handed out: the first workers start
+                # (import the entry script, init()) while the runner makes the rest.
+                for task in tasks:
+                    future = pool.submit(run_mini_batches, task)
+                    pending.add(future)
+                    owners[future] = task
+                try:
+                    while pending:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            if _pool_broke(future):
+                                ended, unstarted = _salvage_broken(ws, owners[future])
+                                if unstarted is not None:
+                                    retry.append(unstarted)
+                            else:
+                                ended = _task_results(ws, future, owners[future])
+                            for result in ended:
+                                results[result.index] = result
+                                stop_beating(ws.metadata, result.run_id)  # ended: its creator no longer vouches
+                                failed += not result.ok
+                                _log_result(result, names[result.index])
+                        if stop_reason is None and _limit_reason(failed, total, settings):
+                            stop_reason = "failures"
+                            log.error("stopping: %s", _limit_reason(failed, total, settings))
+                            for future in pending:
+                                future.cancel()
+                except _StepStoppedError:
+                    # Before leaving the pool (which waits for its tasks): the children not run yet end
+                    # Canceled, so a task that starts meanwhile runs none of them, and the rest is dropped.
+                    _end_unfinished(ws, step.id, "canceled")
+                    for future in pending:
+                        future.cancel()
+                    raise
+            if not retry or stop_reason is not None:
+                break
+            if len(results) == ended_before:
+                # The pool broke before any mini-batch ran (init() killing its process, say): no progress.
+                stop_reason = "failures"
+                log.error("stopping: the worker processes die before running any mini-batch")
+                break
+            # A mini-batch killed its worker process (os._exit, a crash, out of memory): the pool is
+            # broken, and what it had not started yet goes to a new one.
+            log.warning("a worker process died: %d task(s) not run go to a new pool", len(retry))
     except _StepStoppedError:
         stop_reason = "canceled"
         raise
@@ -500,6 +526,41 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     _summary(step, settings, total, succeeded, failed, seconds)
     log.info("%d of %d mini-batches succeeded, %d failed, in %.2f s", succeeded, total, failed, seconds)
     return reason
+
+
+def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:
+    """Whether the task was lost with its process pool (a worker process died: every task then fails)."""
+    if future.cancelled():
+        return False
+    from concurrent.futures.process import BrokenProcessPool
+
+    return isinstance(future.exception(), BrokenProcessPool)
+
+
+def _salvage_broken(ws: Workspace, task: MiniBatchTask) -> tuple[list[MiniBatchResult], MiniBatchTask | None]:
+    """A task lost with its pool: what its records say of each mini-batch. Those it ended count as they
+    ended (a completed one's rows went with the pool); one it was running fails (its process died, or
+    was stopped because another one's died); those it never started make a task for the next pool."""
+    ended: list[MiniBatchResult] = []
+    unstarted = []
+    for index, run_id, data in task.items:
+        record = ws.services.queries.run(run_id)
+        if record.status == RunStatus.NOT_STARTED:
+            unstarted.append((index, run_id, data))
+        elif record.status == RunStatus.COMPLETED:
+            ended.append(MiniBatchResult(index, run_id, True, 0.0, 1))
+        elif record.status == RunStatus.RUNNING:
+            message = "its worker process died while running it (this mini-batch or one beside it crashed)"
+            error = {"message": message, "reason": "worker_died"}
+            ws.services.tracking.try_transition(
+                run_id, RunStatus.RUNNING, RunStatus.FAILED, end_time=time.time(), error=error
+            )
+            ended.append(MiniBatchResult(index, run_id, False, 0.0, 1, message))
+        else:
+            message = str((record.error or {}).get("message") or f"the mini-batch ended {record.status.value}")
+            ended.append(MiniBatchResult(index, run_id, False, 0.0, 1, message))
+    again = MiniBatchTask(**{**task.__dict__, "items": unstarted}) if unstarted else None
+    return ended, again
 
 
 def _task_results(ws: Workspace, future: Future[list[MiniBatchResult]], task: MiniBatchTask) -> list[MiniBatchResult]:

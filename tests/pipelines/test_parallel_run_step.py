@@ -401,3 +401,49 @@ def test_context_run_scopes_what_get_context_returns(pk: PipeKit) -> None:
     assert Run.get_context() is not child  # outside the block: this process's own context again
     child.complete()
     outer.complete()
+
+
+CRASH = """
+import os
+
+def init():
+    pass
+
+def run(mini_batch):
+    store = int(mini_batch["store"].iloc[0])
+    if store == 1005:
+        os._exit(1)  # as a segfault or the OOM killer would end the process
+    return [[store]]
+"""
+
+
+def test_a_mini_batch_that_kills_its_process_fails_alone_and_the_rest_run_in_a_new_pool(pk: PipeKit) -> None:
+    pk.script("crash.py", CRASH)
+    folder = pk.root / "data"
+    folder.mkdir()
+    rows = ["store,week,sales"] + [f"{store},{week},1" for store in range(1000, 1020) for week in range(2)]
+    (folder / "sales.csv").write_text("\n".join(rows) + "\n")
+    config = ParallelRunConfig(
+        source_directory=str(pk.src),
+        entry_script="crash.py",
+        error_threshold=5,
+        output_action="append_row",
+        compute_target="local",
+        process_count_per_node=2,
+        partition_keys=["store"],
+    )
+    sales = Dataset.Tabular.from_delimited_files(str(folder / "sales.csv"))
+    step = ParallelRunStep("crashing", config, inputs=[sales.as_named_input("sales")])
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[step]))
+    assert run.wait_for_completion(show_output=False) == "Completed"
+    (step_run,) = run.find_step_run("crashing")
+    by_store = {c.tags["store"]: c for c in step_run.get_children()}
+    assert len(by_store) == 20
+    crashed = by_store["1005"]
+    assert crashed.status == "Failed"
+    assert "worker process died" in crashed.get_details()["error"]["message"]
+    failed = [s for s, c in by_store.items() if c.status == "Failed"]
+    # The crash takes down at most the one mini-batch running beside it in the other process.
+    assert "1005" in failed and len(failed) <= 2
+    assert all(c.status == "Completed" for s, c in by_store.items() if s not in failed)
+    assert step_run.get_properties()["mlws.parallel.failed"] == str(len(failed))
