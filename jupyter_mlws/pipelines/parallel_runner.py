@@ -218,12 +218,13 @@ class _Entry:
         folder = _source_folder(self.ws, task)
         path = folder / task.entry_script
         digest = hashlib.sha256(f"{task.step_run_id}:{path}".encode()).hexdigest()[:12]
+        self.folder, self.module_name = str(folder), f"mlws_entry_{digest}"
         argv = sys.argv
         sys.argv = [str(path), *task.arguments]  # v1: the step's arguments are the entry script's argv
         if str(folder) not in sys.path:
             sys.path.insert(0, str(folder))  # the entry script's own modules import
         try:
-            spec = importlib.util.spec_from_file_location(f"mlws_entry_{digest}", path)
+            spec = importlib.util.spec_from_file_location(self.module_name, path)
             if spec is None or spec.loader is None:
                 raise InvalidArgumentError(f"entry_script {task.entry_script!r} cannot be imported from {folder}")
             module = importlib.util.module_from_spec(spec)
@@ -250,22 +251,34 @@ class _Entry:
         else:
             log.info("worker %d: entry script loaded, init() done in %.2f s", os.getpid(), time.monotonic() - started)
 
+    def unload(self) -> None:
+        """Let go of the step's code (a long-lived Dask worker serves many steps); a task still running
+        with this entry keeps its module."""
+        sys.modules.pop(self.module_name, None)
+        if not any(e.folder == self.folder for e in _entries.values()):
+            with contextlib.suppress(ValueError):
+                sys.path.remove(self.folder)
+
 
 class EntryScriptError(Exception):
     """The entry script could not be imported or its init() failed (in this worker process)."""
 
 
-_entries: dict[tuple[int, str], _Entry] = {}
+_entries: dict[tuple[int, str], _Entry] = {}  # the most recently used last
 _entries_lock = threading.Lock()
+MAX_ENTRIES = 4  # steps whose entry scripts a worker process keeps loaded
 
 
 def _entry(task: MiniBatchTask) -> _Entry:
-    """Once per process and step run (a Dask worker's threads share it)."""
+    """Once per process and step run (a Dask worker's threads share it); the least recently used
+    step's is let go beyond ``MAX_ENTRIES``."""
     key = (os.getpid(), task.step_run_id)
     with _entries_lock:
-        if key not in _entries:
-            _entries[key] = _Entry(task)
-        return _entries[key]
+        entry = _entries.pop(key, None) or _Entry(task)
+        _entries[key] = entry
+        while len(_entries) > MAX_ENTRIES:
+            _entries.pop(next(iter(_entries))).unload()
+        return entry
 
 
 def _source_folder(ws: Workspace, task: MiniBatchTask) -> Path:
