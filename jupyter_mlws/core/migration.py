@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidArgumentError, InvalidStateError
 from .interfaces import ArtifactStore
 from .registry import open_artifact_store, open_metadata_copier
-from .status import ACTIVE_STATUSES
 from .storage_options import check_artifact_options, is_local_url
 from .workspace import (
     CONFIG_DIR,
@@ -121,7 +120,7 @@ def migrate_workspace(
             f"the workspace {ws.root} has {len(active)} active job(s) (e.g. {active[0].run_id}): wait for them to "
             "end or cancel them, then migrate, so that nothing is written during the copy"
         )
-    interactive = ws.metadata.list_interactive_runs(list(ACTIVE_STATUSES))
+    interactive = ws.services.queries.active_interactive_runs()
     if interactive:
         raise InvalidStateError(
             f"the workspace {ws.root} has {len(interactive)} run(s) still logging (e.g. {interactive[0].run_id}, "

@@ -55,6 +55,7 @@ class JobStore(MetadataInterface):
         if it succeeds, record the supervisor (pid, host, process start time), the job's folder and
         a first heartbeat. ``False`` (nothing written) if another dispatcher claimed it first."""
 
+    @abstractmethod
     def reclaim_job(
         self,
         run_id: str,
@@ -70,9 +71,7 @@ class JobStore(MetadataInterface):
         status (``expected`` -> Preparing) and the run property ``mlws.attempt`` (``attempt`` ->
         ``attempt + 1``; a run without it is at attempt 1) in one transaction, recording the new
         supervisor as :meth:`claim_job` does. ``False`` (nothing written) if the run moved on or
-        another retry took it first. Optional for a store plug-in: without it, a job whose worker
-        died is not run again (its run fails with the reason)."""
-        return False
+        another retry took it first."""
 
     @abstractmethod
     def heartbeat(self, run_ids: Sequence[str]) -> None:

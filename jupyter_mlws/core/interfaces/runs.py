@@ -59,11 +59,10 @@ class RunStore(MetadataInterface):
         (an interactive run: the process that logs it) its first heartbeat is written too, in the
         database's clock."""
 
+    @abstractmethod
     def create_runs(self, runs: Sequence[Mapping[str, Any]]) -> list[RunRecord]:
         """Insert several runs in one transaction (all or none), each ``runs`` item holding
-        :meth:`create_run`'s keywords (a ParallelRunStep's mini-batches, issue 19). A store plug-in
-        without it creates them one by one."""
-        return [self.create_run(**run) for run in runs]
+        :meth:`create_run`'s keywords (a ParallelRunStep's mini-batches, issue 19)."""
 
     @abstractmethod
     def get_run(self, run_id: str) -> RunRecord:

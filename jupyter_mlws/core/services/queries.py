@@ -137,6 +137,10 @@ class QueryService:
         page = self.search(experiment_ids, filter, order_by, max_results, page_token, include_children)
         return RunSummaryPage(self.summaries(page.records), page.next_page_token)
 
+    def active_interactive_runs(self) -> list[RunRecord]:
+        """Runs not ended that a process logs (``start_logging``, child runs), not jobs."""
+        return self._store.list_interactive_runs(list(ACTIVE_STATUSES))
+
     def active_jobs(self, run_ids: Sequence[str] | None = None) -> list[RunRecord]:
         """Jobs (runs on a compute target) that have not ended: all, or those of ``run_ids``."""
         if run_ids is None:
