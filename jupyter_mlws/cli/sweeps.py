@@ -129,19 +129,21 @@ def _config(args: argparse.Namespace) -> Any:
     return config
 
 
-def _trial_line(child: Mapping[str, Any], metric: str) -> str:
+def _trial_line(child: Mapping[str, Any], metric: str, first: bool) -> str:
+    """One trial's change. Its first line names its values, even when a quick trial is first seen ended
+    (the watch polls, so it can miss a short Running)."""
     from ..sweeps.tables import value_text
 
     head = f"trial {child['index']} {child['run_id']}: {child['status']}"
+    parts = [" ".join(f"{k}={value_text(v)}" for k, v in child["hyperparameters"].items())] if first else []
     if child["status"] in _TERMINAL:
-        parts = (
-            [f"{metric}={value_text(child['best_primary_metric'])}"] if child["best_primary_metric"] is not None else []
-        )
+        if child["best_primary_metric"] is not None:
+            parts.append(f"{metric}={value_text(child['best_primary_metric'])}")
         if child["stop_reason"]:
             parts.append(f"stopped: {child['stop_reason']}")
-        return f"{head}  {'  '.join(parts)}".rstrip()
-    values = " ".join(f"{k}={value_text(v)}" for k, v in child["hyperparameters"].items())
-    return f"{head}  {values}"
+    elif not first:
+        parts.append(" ".join(f"{k}={value_text(v)}" for k, v in child["hyperparameters"].items()))
+    return f"{head}  {'  '.join(parts)}".rstrip()
 
 
 def _watch(ws: Any, run_id: str) -> dict[str, Any]:
@@ -156,8 +158,9 @@ def _watch(ws: Any, run_id: str) -> dict[str, Any]:
         metric = view["primary_metric"]["name"]
         for child in view["children"]:
             if seen.get(child["run_id"]) != child["status"]:
+                first = child["run_id"] not in seen
                 seen[child["run_id"]] = child["status"]
-                print(_trial_line(child, metric), flush=True)
+                print(_trial_line(child, metric, first), flush=True)
         if view["status"] in _TERMINAL:
             return view
         if time.monotonic() >= next_check:
