@@ -1200,13 +1200,13 @@ class TabularDataset(Dataset):
         self, end_time: datetime.datetime, include_boundary: bool = True, validate: bool = True
     ) -> TabularDataset:
         """The rows timed at or before ``end_time`` (before it without ``include_boundary``)."""
-        return self._time_filter("time_before", None, ("end_time", end_time), include_boundary, validate)
+        return self._time_filter("time_before", None, ("end_time", end_time), include_boundary, None, validate)
 
     def time_after(
         self, start_time: datetime.datetime, include_boundary: bool = True, validate: bool = True
     ) -> TabularDataset:
         """The rows timed at or after ``start_time`` (after it without ``include_boundary``)."""
-        return self._time_filter("time_after", ("start_time", start_time), None, include_boundary, validate)
+        return self._time_filter("time_after", ("start_time", start_time), None, include_boundary, None, validate)
 
     def time_between(
         self,
@@ -1214,11 +1214,15 @@ class TabularDataset(Dataset):
         end_time: datetime.datetime,
         include_boundary: bool = True,
         validate: bool = True,
+        *,
+        include_end: bool | None = None,
     ) -> TabularDataset:
         """The rows timed from ``start_time`` to ``end_time``, both included (neither without
-        ``include_boundary``). Naive datetimes are UTC."""
+        ``include_boundary``). Naive datetimes are UTC. ``include_end`` (not in v1) decides the end
+        alone: ``include_end=False`` is the half-open ``[start_time, end_time)`` of adjoining intervals,
+        which share no row."""
         return self._time_filter(
-            "time_between", ("start_time", start_time), ("end_time", end_time), include_boundary, validate
+            "time_between", ("start_time", start_time), ("end_time", end_time), include_boundary, include_end, validate
         )
 
     def time_recent(
@@ -1236,7 +1240,7 @@ class TabularDataset(Dataset):
                 f"time_recent(time_delta) is a duration back from now, got the negative {time_delta!r}"
             )
         start = datetime.datetime.now(datetime.UTC) - time_delta
-        return self._time_filter("time_recent", ("time_delta", start), None, include_boundary, validate)
+        return self._time_filter("time_recent", ("time_delta", start), None, include_boundary, None, validate)
 
     def _time_filter(
         self,
@@ -1244,6 +1248,7 @@ class TabularDataset(Dataset):
         start: tuple[str, object] | None,
         end: tuple[str, object] | None,
         include_boundary: bool,
+        include_end: bool | None,
         validate: bool,
     ) -> TabularDataset:
         timestamp, partition = self.timestamp_columns
@@ -1260,6 +1265,7 @@ class TabularDataset(Dataset):
                 "swap them"
             )
         inclusive = _flag(include_boundary, f"{method}(include_boundary)")
+        end_inclusive = inclusive if include_end is None else _flag(include_end, f"{method}(include_end)")
         if _flag(validate, f"{method}(validate)"):
             self._check_time_columns([timestamp, *([partition] if partition else [])], f"{method}()")
         return self._derive(
@@ -1268,7 +1274,8 @@ class TabularDataset(Dataset):
             partition_column=partition,
             start=timeseries.iso(lower) if lower is not None else None,
             end=timeseries.iso(upper) if upper is not None else None,
-            include_boundary=inclusive,
+            include_start=inclusive,
+            include_end=end_inclusive,
         )
 
     def _check_time_columns(self, names: builtins.list[str], what: str) -> None:

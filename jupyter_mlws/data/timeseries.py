@@ -143,14 +143,14 @@ def filter_table(table: pa.Table, step: Mapping[str, Any]) -> pa.Table:
     partition = step.get("partition_column")
     check_columns(table, [column, *([partition] if partition else [])], "the time filter", convertible=False)
     start, end = _epoch_ns(step.get("start")), _epoch_ns(step.get("end"))
-    inclusive = bool(step.get("include_boundary", True))
-    mask = _mask(table.column(column), column, start, end, inclusive)
+    include_start, include_end = bool(step.get("include_start", True)), bool(step.get("include_end", True))
+    mask = _mask(table.column(column), column, (start, include_start), (end, include_end))
     if partition:
         # The partition timestamp is when the rows' partition (a day's folder, a month's file) starts: never
         # after a row's own timestamp. A partition that starts after the end holds no row in range, but one
         # that starts before the start may hold later rows — so only the end bounds it (v1 bounded both,
         # which loses the rows of a partition that straddles the start).
-        mask = pc.and_(mask, _mask(table.column(partition), partition, None, end, inclusive))
+        mask = pc.and_(mask, _mask(table.column(partition), partition, (None, True), (end, include_end)))
     return table.filter(mask)
 
 
@@ -168,15 +168,17 @@ def check_columns(table: pa.Table, names: Sequence[str], what: str, *, convertib
             _comparable(table.column(name), name)
 
 
-def _mask(values: pa.ChunkedArray, name: str, start: int | None, end: int | None, inclusive: bool) -> pa.ChunkedArray:
-    """True where ``values`` (converted to instants) are within ``[start, end]`` (epoch nanoseconds;
-    open bounds without ``inclusive``); nulls and NaN are False."""
+def _mask(
+    values: pa.ChunkedArray, name: str, start: tuple[int | None, bool], end: tuple[int | None, bool]
+) -> pa.ChunkedArray:
+    """True where ``values`` (converted to instants) are within ``start`` and ``end`` — each ``(epoch
+    nanoseconds or None, included)``; nulls and NaN are False."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     numbers, per = _comparable(values, name)
     mask = pc.is_valid(numbers)
-    for bound, lower in ((start, True), (end, False)):
+    for (bound, inclusive), lower in ((start, True), (end, False)):
         if bound is None:
             continue
         if per is None:  # epoch seconds as floats: compared as floats (NaN compares False)
