@@ -50,22 +50,26 @@ def timestamp_columns(spec: Mapping[str, Any]) -> tuple[str | None, str | None]:
 
 def names_checked(timestamp: object, partition_timestamp: object) -> tuple[str | None, str | None]:
     """The two column names of ``with_timestamp_columns``, checked as v1 checks them."""
-    for what, value in (("timestamp", timestamp), ("partition_timestamp", partition_timestamp)):
-        if value is not None and (not isinstance(value, str) or not value):
-            raise InvalidArgumentError(
-                f"with_timestamp_columns({what}=...) is a column name or None, got {type(value).__name__} {value!r}"
-            )
-    if partition_timestamp is not None and timestamp is None:
+    fine, coarse = _name(timestamp, "timestamp"), _name(partition_timestamp, "partition_timestamp")
+    if coarse is not None and fine is None:
         raise InvalidArgumentError(
-            f"with_timestamp_columns(partition_timestamp={partition_timestamp!r}) needs timestamp too: the partition "
-            "timestamp is the coarse time of the rows' partition, the timestamp their own time"
+            f"with_timestamp_columns(partition_timestamp={coarse!r}) needs timestamp too: the partition timestamp "
+            "is the coarse time of the rows' partition, the timestamp their own time"
         )
-    if timestamp is not None and timestamp == partition_timestamp:
+    if fine is not None and fine == coarse:
         raise InvalidArgumentError(
-            f"with_timestamp_columns: timestamp and partition_timestamp are both {timestamp!r}; name two columns, or "
+            f"with_timestamp_columns: timestamp and partition_timestamp are both {fine!r}; name two columns, or "
             "leave partition_timestamp out"
         )
-    return timestamp, partition_timestamp  # type: ignore[return-value]
+    return fine, coarse
+
+
+def _name(value: object, what: str) -> str | None:
+    if value is None or (isinstance(value, str) and value):
+        return value
+    raise InvalidArgumentError(
+        f"with_timestamp_columns({what}=...) is a column name or None, got {type(value).__name__} {value!r}"
+    )
 
 
 def with_timestamp_columns(spec: Mapping[str, Any], timestamp: str | None, partition: str | None) -> dict[str, Any]:
