@@ -124,6 +124,19 @@ def _tabular(dataset: Any, what: str) -> TabularDataset:
     return dataset
 
 
+def _training_dataset(workspace: Workspace, ref: str, model: str) -> Any:
+    """The dataset a model version recorded: ``name:version:digest`` (a registered version), else an id."""
+    name, _, rest = ref.partition(":")
+    version = rest.partition(":")[0]
+    if name and version.isdigit():
+        return _dataset_api().get_by_name(workspace, name, int(version))
+    if ref.startswith("unregistered:"):
+        raise InvalidArgumentError(
+            f"model {model} recorded an unregistered training dataset; pass baseline_dataset=... instead"
+        )
+    return _dataset_api().get_by_id(workspace, ref)
+
+
 def _columns(dataset: TabularDataset) -> builtins.list[str]:
     schema = dataset.schema
     if schema is None:
@@ -252,7 +265,7 @@ class DataDriftDetector:
                     f"model {model_name}:{model_version} was registered without a training dataset; pass "
                     "baseline_dataset=... (or register the model with datasets=[('training', dataset)])"
                 )
-            baseline_dataset = _dataset_api().get_by_id(workspace, training[0])
+            baseline_dataset = _training_dataset(workspace, training[0], f"{model_name}:{model_version}")
         baseline = _registered(
             _tabular(baseline_dataset, "baseline_dataset"), workspace, f"{name}-baseline", "baseline"
         )
