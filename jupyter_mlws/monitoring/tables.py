@@ -151,7 +151,8 @@ def detail_rows(view: Mapping[str, Any]) -> list[tuple[str, str]]:
     if view.get("service"):
         rows.append(("service", view["service"]))
     features = view.get("features")
-    feature_text = ", ".join(features) if features else f"{view['feature_count']}"
+    # No feature list: every column the baseline and the target share (feature_count counts the baseline's).
+    feature_text = ", ".join(features) if features else f"all shared columns ({view['feature_count']})"
     rows += [
         ("frequency", view["frequency"]),
         ("threshold", threshold_text(view["drift_threshold"])),

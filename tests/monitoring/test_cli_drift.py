@@ -109,7 +109,7 @@ def test_show_prints_the_detector_and_its_intervals(backfilled: Backfilled) -> N
     assert result.code == 0, result
     out = result.out
     assert "detector:  shop\n" in out and "frequency: Week\n" in out
-    assert "threshold: 0.2 (magnitude above 20)\n" in out and "features:  x0, x1, x2, c0\n" in out
+    assert "threshold: 0.2 (magnitude above 20)\n" in out and "features:  all shared columns (4)\n" in out
     table = out[out.index("START") :].splitlines()
     assert table[0].split() == ["START", "END", "STATUS", "MAGNITUDE", "DRIFT", "TOP", "FEATURES"]
     rows = [line.split() for line in table[2:]]

@@ -51,6 +51,7 @@ def monitors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitors]:
                 baseline,
                 target,
                 frequency="Week",
+                feature_list=["x0", "x1", "x2", "c0"],
                 drift_threshold=0.2,
                 alert_config=AlertConfiguration(email_addresses=["ops@example.com"]),
             )
