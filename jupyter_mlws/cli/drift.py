@@ -30,12 +30,12 @@ _TERMINAL = ("Completed", "Failed", "Canceled")
 
 def _date(text: str) -> dt.datetime:
     """An argparse type: the date as aware UTC; argparse names the argument in its one-line error."""
-    from ..monitoring.dates import EXPECTED, parse_utc
+    from ..monitoring.intervals import to_utc
 
     try:
-        return parse_utc(text, "the date")
-    except InvalidArgumentError:
-        raise argparse.ArgumentTypeError(f"expected {EXPECTED}; got {text!r}") from None
+        return to_utc(text, "")
+    except InvalidArgumentError as exc:  # "'yesterday' is no date; give ... an ISO 8601 text such as ..."
+        raise argparse.ArgumentTypeError(exc.message.strip()) from None
 
 
 def _detector(ws: Workspace, name: str) -> DataDriftDetector:

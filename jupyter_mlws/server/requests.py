@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError
-from ..monitoring.dates import parse_utc
+from ..monitoring.intervals import to_utc
 from .schemas import body_problem
 
 __all__ = [
@@ -156,11 +156,11 @@ class BackfillMonitor(RequestModel):
 
     @property
     def start(self) -> dt.datetime:
-        return parse_utc(self.start_date, "'start_date'")
+        return to_utc(self.start_date, "'start_date'")
 
     @property
     def end(self) -> dt.datetime:
-        return parse_utc(self.end_date, "'end_date'")
+        return to_utc(self.end_date, "'end_date'")
 
     def checked(self) -> Self:
         self.start, self.end  # noqa: B018 - a bad date is a 400 before anything runs
@@ -178,7 +178,7 @@ class CheckMonitor(RequestModel):
 
     @property
     def target(self) -> dt.datetime:
-        return parse_utc(self.target_date, "'target_date'")
+        return to_utc(self.target_date, "'target_date'")
 
     def checked(self) -> Self:
         self.target  # noqa: B018 - a bad date is a 400 before anything runs

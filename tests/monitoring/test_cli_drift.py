@@ -147,6 +147,8 @@ def test_mistakes_are_one_line(backfilled: Backfilled) -> None:
     assert "END (2026-11-02) must be after START (2026-11-09)" in line
     line = one_line_error(mlws(*ws, "drift", "run", "shop", "11/10/2026"), 2)
     assert "argument DATE" in line and "ISO 8601" in line
+    line = one_line_error(mlws(*ws, "drift", "run", "shop", "9999-12-31"), 1)
+    assert "ends after 9999-12-31" in line
     one_line_error(mlws(*ws, "drift", "backfill", "shop", "2026-11-02"), 2)
     one_line_error(mlws(*ws, "drift"), 2)
     line = one_line_error(mlws(*ws, "drift", "show", "nope"), 1)

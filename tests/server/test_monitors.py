@@ -154,6 +154,13 @@ async def test_bad_bodies_are_400s_naming_the_field(api: Api, monitors: Monitors
     # An empty range is refused by the detector, before any run is made.
     bad = {"start_date": "2026-11-09", "end_date": "2026-11-02"}
     expect_error(await api.post(backfill, body=bad), 400, "InvalidArgumentError")
+    # The calendar's edges and a backfill's size are 400s too, not overflows (nor millions of runs).
+    bad = {"start_date": "0001-01-01", "end_date": "9999-12-31"}
+    expect_error(await api.post(backfill, body=bad), 400, "InvalidArgumentError", "at most 1000")
+    bad = {"start_date": "0001-01-01T00:00:00+01:00", "end_date": "2026-11-09"}
+    expect_error(await api.post(backfill, body=bad), 400, "InvalidArgumentError", "start_date", "out of range")
+    bad = {"target_date": "9999-12-31T23:59:59"}
+    expect_error(await api.post("monitors/shop/run", body=bad), 400, "InvalidArgumentError", "9999-12-31")
     bad = {"target_date": "soon"}
     expect_error(await api.post("monitors/shop/run", body=bad), 400, "InvalidArgumentError", "target_date", "ISO")
     # The body is checked before the name: a bad body to an unknown detector is a 400.
