@@ -162,20 +162,28 @@ def _check_feature_count(count: int) -> None:
         )
 
 
+def _columns(frame: pd.DataFrame, shown: int = 20) -> str:
+    """The frame's column names for an error message (the first ``shown`` of a wide frame)."""
+    names = [str(c) for c in frame.columns]
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{names[:shown]}{more}"
+
+
 def feature_kinds(frame: pd.DataFrame, features: Sequence[str] | None = None) -> dict[str, str]:
-    """``{feature: NUMERIC | CATEGORICAL}`` for ``features`` (default: every column), time columns left out."""
-    names = list(frame.columns) if features is None else list(features)
+    """``{feature: NUMERIC | CATEGORICAL}`` for ``features`` (default: every column), time columns left out.
+
+    Numbers (not bool) are numeric; bool, strings, objects and pandas categoricals are categorical.
+    """
     if isinstance(features, str):
         raise InvalidArgumentError(f"features must be a list of column names, not the string {features!r}")
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    names: list[Any] = list(frame.columns) if features is None else list(features)
+    duplicates = sorted({str(name) for name in names if names.count(name) > 1})
     if duplicates:
         raise InvalidArgumentError(f"features {duplicates} are named more than once; name each feature once")
     unknown = [name for name in names if name not in frame.columns]
     if unknown:
-        raise InvalidArgumentError(
-            f"unknown features {unknown}: the data has the columns {[str(c) for c in frame.columns]}"
-        )
-    kinds = {str(name): kind for name in names if (kind := _kind_of(frame[name].dtype)) is not None}
+        raise InvalidArgumentError(f"unknown features {unknown}: name columns of the data, {_columns(frame)}")
+    kinds = {name: kind for name in names if (kind := _kind_of(frame[name].dtype)) is not None}
     _check_feature_count(len(kinds))
     return kinds
 
@@ -187,17 +195,16 @@ def _resolve_features(baseline: pd.DataFrame, target: pd.DataFrame, features: Se
         kinds = feature_kinds(baseline, common)
         if not kinds:
             raise InvalidArgumentError(
-                f"the baseline and the target have no feature in common (baseline columns "
-                f"{[str(c) for c in baseline.columns]}, target columns {[str(c) for c in target.columns]}); "
-                "compare data with the same columns or pass features"
+                f"the baseline and the target have no feature in common (baseline columns {_columns(baseline)}, "
+                f"target columns {_columns(target)}): compare data with the same columns"
             )
         return kinds
     kinds = feature_kinds(baseline, features)
     missing = [name for name in kinds if name not in target.columns]
     if missing:
         raise InvalidArgumentError(
-            f"the target has no column {missing}: its columns are {[str(c) for c in target.columns]}; "
-            "pass features both sides have"
+            f"the target has no column {missing}: pass features both sides have (the target's columns are "
+            f"{_columns(target)})"
         )
     if not kinds:
         raise InvalidArgumentError(f"no features to compare in {list(features)}: name numeric or categorical columns")
@@ -238,8 +245,8 @@ def _ecdf_distances(base: np.ndarray, target: np.ndarray) -> tuple[float, float]
     points = merged[order]
     # Baseline values up to each merged point; int32 counts take numpy's vectorised cumsum (int64: 15x slower).
     count_type = np.int32 if len(merged) < np.iinfo(np.int32).max else np.int64
-    base_seen = np.cumsum(order < n_base, dtype=count_type)
-    target_seen = np.arange(1, len(merged) + 1, dtype=count_type) - base_seen
+    base_seen: np.ndarray = np.cumsum(order < n_base, dtype=count_type)
+    target_seen: np.ndarray = np.arange(1, len(merged) + 1, dtype=count_type) - base_seen
     # Counts divided as scipy divides them, so that the KS statistic is the same float.
     gaps = np.abs(base_seen / n_base - target_seen / n_target)
     # Wasserstein: the area between the CDFs; within a run of ties the step width is 0. (einsum, not
