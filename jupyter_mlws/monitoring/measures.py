@@ -19,13 +19,19 @@ replaces whichever threshold applies.
 
 Overall, the **drift magnitude** (Azure ML v1's definition): a domain classifier — scikit-learn's
 ``HistGradientBoostingClassifier``, which takes categories and NaN natively — learns to tell baseline
-rows from target rows; its 3-fold cross-validated ROC AUC maps 0.5 (indistinguishable) → 0 and 1.0
-(fully separable) → 100. Each feature's **contribution** is its share of the classifier's split gain.
+rows from target rows (at most ``max_classifier_rows`` of each side); its 3-fold cross-validated ROC
+AUC maps 0.5 (indistinguishable) → 0 and 1.0 (fully separable) → 100. Each feature's **contribution**
+is its share of the classifier's split gain (all 0 when the magnitude is 0: there is nothing to
+attribute). The classifier sees nulls too, so a column that turns null raises the magnitude although
+its own measures (None without values) do not call it drifted; and it pools categories with fewer than
+about 10 rows, so drift spread thinly over many rare categories shows in the Jensen-Shannon distance
+rather than in the magnitude.
 
 Numeric measures share one sort per side: the KS statistic and the Wasserstein distance both read the
 two empirical CDFs at the merged sample points, so they come from one stable merge (a linear pass over
-two sorted runs) instead of the four sorts and four binary searches that calling scipy for each costs.
-Values equal ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp`` (tests check it).
+two sorted runs) instead of the five sorts and four binary searches of calling scipy for each. Values
+equal ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp`` (tests check it); up to 10,000
+rows a side the KS test is scipy's own call, for its exact p-value.
 """
 
 from __future__ import annotations
