@@ -59,6 +59,7 @@ __all__ = [
     "compare",
     "distributions",
     "feature_kinds",
+    "feature_measures",
 ]
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -522,6 +523,29 @@ def _check_options(stattest_threshold: float | None, max_classifier_rows: int) -
         )
 
 
+def _measured(
+    baseline: pd.DataFrame, target: pd.DataFrame, features: Sequence[str] | None, threshold: float | None
+) -> tuple[dict[str, _Column], dict[str, FeatureDrift]]:
+    """Checked input, each feature's two sides, and its measures and verdict (contribution 0)."""
+    kinds = _resolve_features(baseline, target, features)
+    _check_rows(baseline, target)
+    small = len(target) <= SMALL_SAMPLE_ROWS  # Evidently's rule counts the target's rows
+    columns = {name: _Column.of(kind, baseline[name], target[name]) for name, kind in kinds.items()}
+    return columns, {name: _feature_drift(name, column, small, threshold) for name, column in columns.items()}
+
+
+def feature_measures(
+    baseline: pd.DataFrame,
+    target: pd.DataFrame,
+    features: Sequence[str] | None = None,
+    *,
+    stattest_threshold: float | None = None,
+) -> dict[str, FeatureDrift]:
+    """The per-feature part of ``compare`` alone (no domain classifier: every contribution is 0)."""
+    _check_options(stattest_threshold, MIN_ROWS)
+    return _measured(baseline, target, features, stattest_threshold)[1]
+
+
 def compare(
     baseline: pd.DataFrame,
     target: pd.DataFrame,
@@ -533,11 +557,7 @@ def compare(
 ) -> DriftResult:
     """Compare ``target`` with ``baseline`` on ``features`` (default: every non-time column both have)."""
     _check_options(stattest_threshold, max_classifier_rows)
-    kinds = _resolve_features(baseline, target, features)
-    _check_rows(baseline, target)
-    small = len(target) <= SMALL_SAMPLE_ROWS  # Evidently's rule counts the target's rows
-    columns = {name: _Column.of(kind, baseline[name], target[name]) for name, kind in kinds.items()}
-    drifts = {name: _feature_drift(name, column, small, stattest_threshold) for name, column in columns.items()}
+    columns, drifts = _measured(baseline, target, features, stattest_threshold)
     sizes = (len(baseline), len(target))
     magnitude, shares = _magnitude_and_contributions(columns, sizes, seed, max_classifier_rows)
     return DriftResult(

@@ -23,6 +23,7 @@ from jupyter_mlws.monitoring.measures import (
     compare,
     distributions,
     feature_kinds,
+    feature_measures,
 )
 from tests.support.drift_data import CATEGORICAL as CATEGORICAL_COLUMNS
 from tests.support.drift_data import COLUMNS, DRIFTED, drift_frame
@@ -392,3 +393,13 @@ def test_contributions_fall_back_to_permutation_importance(monkeypatch: pytest.M
     result = compare(drift_frame(2_000, seed=35), drift_frame(2_000, seed=36, shift=1.0), ["n0", "n3", "c1", "c2"])
     assert set(by_contribution(result)[:2]) == {"n3", "c1"}
     assert sum(f.contribution for f in result.features.values()) == pytest.approx(1.0)
+
+
+def test_feature_measures_are_compares_without_the_classifier(drifted_10k: DriftResult) -> None:
+    alone = feature_measures(drift_frame(10_000, seed=1), drift_frame(10_000, seed=2, shift=1.0))
+    assert {name: f.measures for name, f in alone.items()} == {
+        name: f.measures for name, f in drifted_10k.features.items()
+    }
+    assert all(f.contribution == 0 for f in alone.values())
+    with pytest.raises(InvalidArgumentError, match="the target has 3 rows"):
+        feature_measures(drift_frame(100, 1), drift_frame(3, 2))
