@@ -67,10 +67,23 @@ def monitors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitors]:
 
 
 @pytest.fixture
-def jp_root_dir(monitors: Monitors) -> Path:
-    """Each test's Jupyter server serves the module's workspace (pytest-jupyter reads this fixture)."""
+def jp_root_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Each test's Jupyter server serves the module's workspace (pytest-jupyter reads this fixture), or,
+    parametrized indirectly with "empty", a folder with no workspace yet."""
+    if getattr(request, "param", None) == "empty":
+        return tmp_path
+    monitors: Monitors = request.getfixturevalue("monitors")
     assert os.path.isdir(monitors.root / ".mlws")
     return monitors.root
+
+
+@pytest.mark.parametrize("jp_root_dir", ["empty"], indirect=True)
+async def test_no_workspace_yet_is_an_empty_list(api: Api, jp_root_dir: Path) -> None:
+    assert await api.ok("monitors") == {"monitors": []}
+    expect_error(await api.get("monitors/shop"), 404, "NotFoundError", "no workspace")
+    body = {"target_date": "2026-11-02"}
+    expect_error(await api.post("monitors/shop/run", body=body), 404, "NotFoundError", "no workspace")
+    assert not (jp_root_dir / ".mlws").exists()
 
 
 def _week(iso: str) -> int:
