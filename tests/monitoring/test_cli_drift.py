@@ -1,5 +1,5 @@
 """``mlws drift list | show | backfill | run`` (issue 20) through the CLI's ``main``: a detector made
-with the facade over three weeks of target (one too small to check, one calm, one drifted in ``x0``),
+with the facade over three weeks of target (one too small to check, one calm, one drifted in ``n3``),
 backfilled with ``--wait``; the tables; mistakes as one line (exit 2 for the command line's, 1 for an
 unknown detector)."""
 
@@ -20,7 +20,7 @@ from jupyter_mlws.cli import main
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.workspace import close_backends
 from jupyter_mlws.data.dataset import Dataset
-from tests.support.drift_weeks import drift_weeks
+from tests.support.drift_weeks import DRIFTED, drift_weeks
 
 MONDAY = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
 DASH = "\u2013"
@@ -86,7 +86,7 @@ def test_a_backfill_prints_each_interval_and_a_summary(backfilled: Backfilled) -
     assert small.startswith(f"2026-10-26 {DASH} 2026-11-02  Failed: ") and "50" in small
     assert calm.startswith(f"2026-11-02 {DASH} 2026-11-09  magnitude ") and "  drift no" in calm
     assert drifted.startswith(f"2026-11-09 {DASH} 2026-11-16  magnitude ") and "  drift yes" in drifted
-    assert "(top: x0* " in drifted
+    assert f"(top: {DRIFTED}* " in drifted
     assert float(drifted.split("magnitude ")[1].split()[0]) > 20
     assert lines[-1] == "Completed: 3 intervals checked, 1 drifted, 1 failed"
 
@@ -118,7 +118,7 @@ def test_show_prints_the_detector_and_its_intervals(backfilled: Backfilled) -> N
         ["2026-11-02", "2026-11-09", "Completed"],
         ["2026-11-09", "2026-11-16", "Completed"],
     ]
-    assert rows[1][4] == "no" and rows[2][4] == "yes" and rows[2][5] == "x0*"
+    assert rows[1][4] == "no" and rows[2][4] == "yes" and rows[2][5] == f"{DRIFTED}*"
 
     shown = json.loads(mlws("-w", str(backfilled.root), "drift", "show", "shop", "--json").out)
     assert shown["name"] == "shop" and len(shown["intervals"]) == 3

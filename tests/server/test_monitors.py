@@ -3,7 +3,7 @@
 
 One detector is made once for the module with the public facade, over a registered baseline and a
 time-stamped target of three weeks: the first too small to check (fewer than 50 rows), the second like
-the baseline, the third with ``x0`` shifted by three standard deviations; a backfill of the three
+the baseline, the third with ``n3`` shifted by three standard deviations; a backfill of the three
 weeks runs to its end. Each test reads it through a real Jupyter server; the ``api`` client validates
 every reply against openapi.yaml and fails on any 5xx.
 """
@@ -22,7 +22,7 @@ from jupyter_mlws import AlertConfiguration, DataDriftDetector, Experiment, Work
 from jupyter_mlws.core.workspace import close_backends
 from jupyter_mlws.data.dataset import Dataset
 from tests.server.conftest import Api, expect_error, poll, stop_jobs
-from tests.support.drift_weeks import drift_weeks
+from tests.support.drift_weeks import DRIFTED, FEATURES, drift_weeks
 
 WEEKS = [dt.datetime(2026, 10, 26, tzinfo=dt.UTC) + dt.timedelta(weeks=i) for i in range(4)]  # Mondays
 TERMINAL = ("Completed", "Failed", "Canceled")
@@ -51,7 +51,7 @@ def monitors(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitors]:
                 baseline,
                 target,
                 frequency="Week",
-                feature_list=["x0", "x1", "x2", "c0"],
+                feature_list=list(FEATURES),
                 drift_threshold=0.2,
                 alert_config=AlertConfiguration(email_addresses=["ops@example.com"]),
             )
@@ -111,7 +111,7 @@ async def test_the_list_shows_each_detector_with_its_last_interval_and_alert(api
 
 async def test_a_detector_shows_its_intervals_features_and_checks(api: Api, monitors: Monitors) -> None:
     shop = await api.ok("monitors/shop")
-    assert shop["features"] == ["x0", "x1", "x2", "c0"]
+    assert shop["features"] == list(FEATURES)
     assert shop["alert_config"] == {"email_addresses": ["ops@example.com"], "webhook_url": None}
     small, calm, drifted = shop["intervals"]  # oldest interval first
     assert [_week(i["start_date"]) for i in shop["intervals"]] == [0, 1, 2]
@@ -121,7 +121,7 @@ async def test_a_detector_shows_its_intervals_features_and_checks(api: Api, moni
     features = drifted["features"]
     contributions = [f["contribution"] for f in features]
     assert contributions == sorted(contributions, reverse=True)
-    assert features[0]["name"] == "x0" and features[0]["drifted"] is True and features[0]["kind"] == "numeric"
+    assert features[0]["name"] == DRIFTED and features[0]["drifted"] is True and features[0]["kind"] == "numeric"
     assert not any(f["drifted"] for f in calm["features"])
     category = next(f for f in features if f["name"] == "c0")
     assert category["kind"] == "categorical" and category["measures"]["ks_statistic"] is None
@@ -138,9 +138,9 @@ async def test_a_drift_run_and_an_interval_run(api: Api, monitors: Monitors) -> 
     drifted = check["intervals"][2]
     interval = await api.ok(f"runs/{drifted['run_id']}/drift")
     assert interval["kind"] == "interval" and [i["run_id"] for i in interval["intervals"]] == [drifted["run_id"]]
-    x0, c0 = interval["distributions"]["x0"], interval["distributions"]["c0"]
-    assert x0["kind"] == "numeric" and len(x0["edges"]) == len(x0["baseline"]) + 1
-    assert sum(x0["target"]) == pytest.approx(1.0)
+    n3, c0 = interval["distributions"][DRIFTED], interval["distributions"]["c0"]
+    assert n3["kind"] == "numeric" and len(n3["edges"]) == len(n3["baseline"]) + 1
+    assert sum(n3["target"]) == pytest.approx(1.0)
     assert c0["kind"] == "categorical" and len(c0["categories"]) == len(c0["target"])
 
 
