@@ -24,15 +24,16 @@ Sides, per size, each timed ``--repeats`` times after one untimed warm-up, media
     gradient boosting, 3-fold cross-validated AUC, contributions), which is what one interval's check computes;
 (c) Evidently: ``Report([DataDriftPreset()]).run(...)`` on ``Dataset.from_pandas`` of both frames with an explicit
     ``DataDefinition`` (the same numeric/categorical split), in its own venv (``--venv-root``/bench-evidently,
-    ``benchmarks/requirements-drift-evidently.txt``: Evidently 0.7.23 needs pandas 2) as a subprocess
-    (``benchmarks/drift_evidently.py``) that times inside itself: its start and imports are not counted;
+    ``benchmarks/requirements-drift-evidently.txt``: Evidently 0.7.23 needs pandas 2), in a worker subprocess
+    (``benchmarks/drift_evidently.py``) that holds the frames, runs one check when asked over stdin and times it
+    inside itself: its start, imports and reading the Parquet files are not counted;
 (d) the floor: per numeric column ``scipy.stats.wasserstein_distance`` + ``scipy.stats.ks_2samp`` on the column's
     values; per categorical column its counterpart: the two sides' category counts (``pandas.factorize`` of both
     columns together, ``numpy.bincount``), ``scipy.spatial.distance.jensenshannon(base=2)`` and
     ``scipy.stats.chi2_contingency`` of the counts. The numeric and categorical shares are reported apart.
 
-The in-process sides (a), (b), (d) take turns inside each repetition (the order rotates), so a burst of load
-from other processes hits them alike; Evidently's repetitions run after them, in its subprocess.
+The four sides take turns inside each repetition (the order rotates; the Evidently worker waits on its stdin
+while the others run), so a burst of load from other processes hits them alike.
 
 Ratios and targets (issue 20): (a) / (d) ≤ 1.5x and (b) / (c) ≤ 1.0x, at every size. The columns each side
 flags as drifted are shown too (every side should flag the same 3). The markdown table goes to stdout and the
@@ -76,7 +77,8 @@ EVIDENTLY_REQUIREMENTS = HERE / "requirements-drift-evidently.txt"
 EVIDENTLY_SCRIPT = HERE / "drift_evidently.py"
 MEASURES_TARGET = 1.5  # (a) / (d)
 WHOLE_TARGET = 1.0  # (b) / (c)
-SIDES = ("floor", "measures", "whole")  # the in-process sides, in their first repetition's order
+SIDES = ("floor", "measures", "whole", "evidently")  # in the first repetition's order
+ANSWER = "@@ "  # drift_evidently.py's answer lines
 
 
 def say(message: str) -> None:
@@ -112,42 +114,79 @@ def ensure_evidently(root: Path) -> Path:
     return python
 
 
-def run_evidently(python: Path, cases: list[dict[str, str]], repeats: int, warmup: int, work: Path) -> dict[str, Any]:
-    spec = {
-        "repeats": repeats,
-        "warmup": warmup,
-        "numeric": list(NUMERIC),
-        "categorical": list(CATEGORICAL),
-        "cases": cases,
-    }
-    spec_path = work / "evidently-spec.json"
-    spec_path.write_text(json.dumps(spec))
-    env = {**os.environ, "DO_NOT_TRACK": "1", "EVIDENTLY_DISABLE_TELEMETRY": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    env.pop("PYTHONPATH", None)  # its own pandas 2, not this checkout's environment
-    done = subprocess.run(
-        [str(python), str(EVIDENTLY_SCRIPT), str(spec_path)], capture_output=True, text=True, env=env, cwd=work
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"Evidently's side failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+class EvidentlyWorker:
+    """``drift_evidently.py`` in Evidently's venv, holding every case's frames, running one check per request."""
+
+    def __init__(self, python: Path, cases: list[dict[str, str]], work: Path) -> None:
+        spec = {"numeric": list(NUMERIC), "categorical": list(CATEGORICAL), "cases": cases}
+        spec_path = work / "evidently-spec.json"
+        spec_path.write_text(json.dumps(spec))
+        env = {**os.environ, "DO_NOT_TRACK": "1", "PYTHONDONTWRITEBYTECODE": "1"}  # DO_NOT_TRACK: no telemetry
+        env.pop("PYTHONPATH", None)  # its own pandas 2, not this checkout's environment
+        self.log = work / "evidently.log"
+        self._stderr = self.log.open("w")
+        self.proc = subprocess.Popen(
+            [str(python), str(EVIDENTLY_SCRIPT), str(spec_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            text=True,
+            env=env,
+            cwd=work,
+        )
+        self.versions: dict[str, Any] = self._answer()
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if line.startswith(ANSWER):
+                value: dict[str, Any] = json.loads(line[len(ANSWER) :])
+                if "error" in value:
+                    raise RuntimeError(f"Evidently's worker: {value['error']}")
+                return value
+        self.proc.wait()
+        tail = self.log.read_text()[-3000:]
+        raise RuntimeError(f"Evidently's worker ended ({self.proc.returncode}):\n{tail}")
+
+    def _ask(self, command: str, label: str) -> dict[str, Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(f"{command} {label}\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def run(self, label: str) -> float:
+        return float(self._ask("run", label)["seconds"])
+
+    def columns(self, label: str) -> dict[str, Any]:
+        return self._ask("columns", label)
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._stderr.close()
 
 
 # -- the sides in this process ---------------------------------------------------------------------------------
 def floor(baseline: pd.DataFrame, target: pd.DataFrame) -> tuple[float, float, list[str]]:
     """(numeric seconds, categorical seconds, columns flagged) of the scipy floor.
 
-    A column is flagged by the default rule the other sides use above 1,000 rows (Wasserstein ÷ the
-    baseline's standard deviation, or Jensen-Shannon, ≥ 0.1), computed after the timing from the values the
-    timed part returned: the standard deviations are not part of the floor.
+    A column is flagged by the default rule the other sides use (above 1,000 target rows Wasserstein ÷ the
+    baseline's standard deviation, or Jensen-Shannon, ≥ 0.1; else KS / chi-squared p < 0.05), decided after
+    the timing from the values the timed part returned: the standard deviations are not part of the floor.
     """
     distances: dict[str, float] = {}
+    p_values: dict[str, float] = {}
     started = time.perf_counter()
     for name in NUMERIC:
         b = baseline[name].to_numpy(dtype=np.float64)
         t = target[name].to_numpy(dtype=np.float64)
         distances[name] = wasserstein_distance(b, t)
-        ks_2samp(b, t)
+        p_values[name] = ks_2samp(b, t).pvalue
     numeric_s = time.perf_counter() - started
     started = time.perf_counter()
     for name in CATEGORICAL:
@@ -157,11 +196,14 @@ def floor(baseline: pd.DataFrame, target: pd.DataFrame) -> tuple[float, float, l
             [np.bincount(codes[:n], minlength=len(uniques)), np.bincount(codes[n:], minlength=len(uniques))]
         )
         distances[name] = float(jensenshannon(counts[0], counts[1], base=2))  # it normalises the counts
-        chi2_contingency(counts)
+        p_values[name] = chi2_contingency(counts).pvalue
     categorical_s = time.perf_counter() - started
     for name in NUMERIC:
         distances[name] /= max(float(np.std(baseline[name].to_numpy(dtype=np.float64))), 1e-12)
-    flagged = [name for name, distance in distances.items() if distance >= 0.1]
+    if len(target) <= measures.SMALL_SAMPLE_ROWS:
+        flagged = [name for name, p_value in p_values.items() if p_value < 0.05]
+    else:
+        flagged = [name for name, distance in distances.items() if distance >= 0.1]
     return numeric_s, categorical_s, flagged
 
 
@@ -196,8 +238,12 @@ def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, value
 
 
-def bench_size(baseline: pd.DataFrame, target: pd.DataFrame, repeats: int, warmup: int) -> dict[str, Any]:
-    times: dict[str, list[float]] = {side: [] for side in SIDES}
+def bench_size(
+    baseline: pd.DataFrame, target: pd.DataFrame, repeats: int, warmup: int, evidently: EvidentlyWorker | None
+) -> dict[str, Any]:
+    label = str(len(baseline))
+    sides = tuple(side for side in SIDES if side != "evidently" or evidently is not None)
+    times: dict[str, list[float]] = {side: [] for side in sides}
     floor_numeric: list[float] = []
     floor_categorical: list[float] = []
     flagged: dict[str, list[str]] = {}
@@ -209,6 +255,9 @@ def bench_size(baseline: pd.DataFrame, target: pd.DataFrame, repeats: int, warmu
             floor_numeric.append(numeric_s)
             floor_categorical.append(categorical_s)
             return numeric_s + categorical_s
+        if side == "evidently":
+            assert evidently is not None
+            return evidently.run(label)
         elapsed, result = timed(lambda: (our_measures if side == "measures" else our_whole)(baseline, target))
         flagged[side] = drifted_of(result)
         if side == "whole":
@@ -216,19 +265,24 @@ def bench_size(baseline: pd.DataFrame, target: pd.DataFrame, repeats: int, warmu
         return elapsed
 
     for _ in range(warmup):
-        for side in SIDES:
+        for side in sides:
             run(side)
     floor_numeric.clear()
     floor_categorical.clear()
     magnitudes.clear()
     for r in range(repeats):
-        order = SIDES[r % len(SIDES) :] + SIDES[: r % len(SIDES)]
+        order = sides[r % len(sides) :] + sides[: r % len(sides)]
         for side in order:
             times[side].append(run(side))
-    out: dict[str, Any] = {side: {"times_s": times[side], "median_s": median(times[side])} for side in SIDES}
+    out: dict[str, Any] = {side: {"times_s": times[side], "median_s": median(times[side])} for side in sides}
     out["floor"]["numeric_median_s"] = median(floor_numeric)
     out["floor"]["categorical_median_s"] = median(floor_categorical)
     out["whole"]["magnitude"] = median(magnitudes)
+    if evidently is not None:
+        out["evidently"]["columns"] = columns = evidently.columns(label)
+        flagged["evidently"] = [name for name, column in columns.items() if column["drifted"]]
+    else:
+        out["evidently"] = {"times_s": [], "median_s": None}
     out["flagged"] = flagged
     return out
 
@@ -328,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         python = args.evidently_python or ensure_evidently(args.venv_root)
     work = Path(tempfile.mkdtemp(prefix="mlws-bench-drift-"))
     sizes: list[dict[str, Any]] = []
-    evidently: dict[str, Any] = {}
+    worker: EvidentlyWorker | None = None
     try:
         cases: list[dict[str, str]] = []
         for rows in args.sizes:
@@ -336,28 +390,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             drift_frame(rows, seed=1).to_parquet(paths["baseline"], index=False)
             drift_frame(rows, seed=2, shift=args.shift).to_parquet(paths["target"], index=False)
             cases.append({"label": str(rows), **{key: str(path) for key, path in paths.items()}})
-            baseline, target = pd.read_parquet(paths["baseline"]), pd.read_parquet(paths["target"])
-            say(f"{rows:,} rows: floor, our measures, our whole check × {args.repeats} (+{args.warmup} warm-up) …")
-            sizes.append({"rows": rows, **bench_size(baseline, target, args.repeats, args.warmup)})
         if python is not None:
-            say(f"Evidently DataDriftPreset × {args.repeats} (+{args.warmup} warm-up) per size, in {python} …")
-            evidently = run_evidently(python, cases, args.repeats, args.warmup, work)
+            say(f"starting Evidently's worker ({python}) …")
+            worker = EvidentlyWorker(python, cases, work)
+        for case in cases:
+            baseline, target = pd.read_parquet(case["baseline"]), pd.read_parquet(case["target"])
+            sides = "floor, our measures, our whole check" + (", Evidently" if worker else "")
+            say(f"{len(baseline):,} rows: {sides} × {args.repeats} (+{args.warmup} warm-up), taking turns …")
+            sizes.append({"rows": len(baseline), **bench_size(baseline, target, args.repeats, args.warmup, worker)})
     finally:
+        if worker is not None:
+            worker.close()
         if args.keep:
             say(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
 
-    by_label = {case["label"]: case for case in evidently.get("cases", [])}
     for size in sizes:
-        case = by_label.get(str(size["rows"]))
-        size["evidently"] = {
-            "times_s": case["times_s"] if case else [],
-            "median_s": median(case["times_s"]) if case else None,
-        }
-        if case:
-            size["flagged"]["evidently"] = [name for name, column in case["columns"].items() if column["drifted"]]
-            size["evidently"]["columns"] = case["columns"]
         size["ratios"] = {
             "measures_vs_floor": ratio(size["measures"]["median_s"], size["floor"]["median_s"]),
             "measures_vs_floor_numeric_only": ratio(size["measures"]["median_s"], size["floor"]["numeric_median_s"]),
@@ -378,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "pandas": pd.__version__,
         "scipy": scipy.__version__,
         "scikit_learn": sklearn.__version__,
-        "evidently": {k: v for k, v in evidently.items() if k != "cases"} or None,
+        "evidently": {k: v for k, v in worker.versions.items() if k != "ready"} if worker else None,
         "load_average_before": load_before,
         "load_average_after": load_average(),
     }

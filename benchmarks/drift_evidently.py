@@ -2,16 +2,20 @@
 
     <evidently venv>/bin/python benchmarks/drift_evidently.py SPEC.json
 
-SPEC.json: ``{"repeats": 5, "warmup": 1, "numeric": [...], "categorical": [...],
-"cases": [{"label": "10k", "baseline": "b.parquet", "target": "t.parquet"}, ...]}``.
+A worker that bench_drift.py drives over stdin/stdout, so Evidently's repetitions take turns with the other
+sides' under the same machine load. SPEC.json: ``{"numeric": [...], "categorical": [...], "cases": [{"label":
+"10000", "baseline": "b.parquet", "target": "t.parquet"}, ...]}``. It imports Evidently and reads every case's
+two Parquet files (untimed), answers ``ready``, then per line on stdin:
 
-For each case the two Parquet files are read (untimed), then ``warmup`` untimed and ``repeats`` timed runs of
-what a user of Evidently writes for one check: both frames wrapped as ``Dataset.from_pandas`` with an explicit
-``DataDefinition`` (the same numeric/categorical split the other sides get) and
-``Report([DataDriftPreset()]).run(target, baseline)`` with its defaults (normed Wasserstein / Jensen-Shannon at
-0.1 above 1,000 rows, K-S / chi-squared p < 0.05 below). Timed with ``time.perf_counter`` inside this process,
-so the interpreter's start and Evidently's import (several seconds) are not counted. The result is read once,
-untimed, for the columns Evidently flagged. Prints one JSON object on stdout.
+- ``run LABEL``: one check of that case, timed with ``time.perf_counter`` in this process (the interpreter's
+  start and Evidently's import, several seconds, are not counted): what a user of Evidently writes for one check,
+  both frames wrapped as ``Dataset.from_pandas`` with an explicit ``DataDefinition`` (the same numeric/categorical
+  split the other sides get) and ``Report([DataDriftPreset()]).run(target, baseline)`` with its defaults (normed
+  Wasserstein / Jensen-Shannon at 0.1 above 1,000 rows, K-S / chi-squared p < 0.05 below); answers the seconds;
+- ``columns LABEL``: per column of the case's last check, untimed: the method, score, threshold and whether
+  Evidently calls it drifted.
+
+Answers are single lines of JSON prefixed with ``@@ `` (anything else a library prints is not an answer).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ def check(baseline: pd.DataFrame, target: pd.DataFrame, definition: DataDefiniti
     return Report([DataDriftPreset()]).run(current, reference)
 
 
-def flagged(snapshot: Any) -> dict[str, Any]:
+def columns_of(snapshot: Any) -> dict[str, Any]:
     """Per column: the method, its score, its threshold and whether Evidently calls it drifted."""
     columns: dict[str, Any] = {}
     for metric in snapshot.dict()["metrics"]:
@@ -48,24 +52,29 @@ def flagged(snapshot: Any) -> dict[str, Any]:
     return columns
 
 
+def answer(value: Any) -> None:
+    print("@@ " + json.dumps(value), flush=True)
+
+
 def main() -> int:
     spec = json.loads(Path(sys.argv[1]).read_text())
     definition = DataDefinition(numerical_columns=spec["numeric"], categorical_columns=spec["categorical"])
-    cases = []
-    for case in spec["cases"]:
-        baseline, target = pd.read_parquet(case["baseline"]), pd.read_parquet(case["target"])
-        snapshot = None
-        for _ in range(spec["warmup"]):
-            snapshot = check(baseline, target, definition)
-        times = []
-        for _ in range(spec["repeats"]):
+    frames = {
+        case["label"]: (pd.read_parquet(case["baseline"]), pd.read_parquet(case["target"])) for case in spec["cases"]
+    }
+    last: dict[str, Any] = {}
+    answer({"ready": True, "evidently": evidently.__version__, "pandas": pd.__version__})
+    for line in sys.stdin:
+        command, label = line.split()
+        if command == "run":
+            baseline, target = frames[label]
             started = time.perf_counter()
-            snapshot = check(baseline, target, definition)
-            times.append(time.perf_counter() - started)
-        columns = flagged(snapshot) if snapshot is not None else {}
-        cases.append({"label": case["label"], "rows": len(baseline), "times_s": times, "columns": columns})
-    out = {"evidently": evidently.__version__, "pandas": pd.__version__, "cases": cases}
-    print(json.dumps(out))
+            last[label] = check(baseline, target, definition)
+            answer({"seconds": time.perf_counter() - started})
+        elif command == "columns":
+            answer(columns_of(last[label]) if label in last else {})
+        else:
+            answer({"error": f"unknown command {command!r}"})
     return 0
 
 
