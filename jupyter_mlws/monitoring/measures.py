@@ -19,20 +19,26 @@ replaces whichever threshold applies.
 
 Overall, the **drift magnitude** (Azure ML v1's definition): a domain classifier — scikit-learn's
 ``HistGradientBoostingClassifier``, which takes categories and NaN natively — learns to tell baseline
-rows from target rows; its 3-fold cross-validated ROC AUC maps 0.5 (indistinguishable) → 0 and 1.0
-(fully separable) → 100. Each feature's **contribution** is its share of the classifier's split gain.
+rows from target rows (at most ``max_classifier_rows`` of each side); its 3-fold cross-validated ROC
+AUC maps 0.5 (indistinguishable) → 0 and 1.0 (fully separable) → 100. Each feature's **contribution**
+is its share of the classifier's split gain (all 0 when the magnitude is 0: there is nothing to
+attribute). The classifier sees nulls too, so a column that turns null raises the magnitude although
+its own measures (None without values) do not call it drifted; and it pools categories with fewer than
+about 10 rows, so drift spread thinly over many rare categories shows in the Jensen-Shannon distance
+rather than in the magnitude.
 
 Numeric measures share one sort per side: the KS statistic and the Wasserstein distance both read the
 two empirical CDFs at the merged sample points, so they come from one stable merge (a linear pass over
-two sorted runs) instead of the four sorts and four binary searches that calling scipy for each costs.
-Values equal ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp`` (tests check it).
+two sorted runs) instead of the five sorts and four binary searches of calling scipy for each. Values
+equal ``scipy.stats.wasserstein_distance`` and ``scipy.stats.ks_2samp`` (tests check it); up to 10,000
+rows a side the KS test is scipy's own call, for its exact p-value.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -53,6 +59,7 @@ __all__ = [
     "compare",
     "distributions",
     "feature_kinds",
+    "feature_measures",
 ]
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
@@ -353,19 +360,33 @@ def _empty_measures() -> dict[str, float | None]:
     return dict.fromkeys(MEASURE_NAMES)
 
 
-def _feature_drift(
-    name: str, kind: str, baseline: pd.Series, target: pd.Series, small: bool, threshold: float | None
-) -> tuple[FeatureDrift, np.ndarray | None, np.ndarray | None]:
-    """One feature's drift (contribution 0 until the classifier speaks), and numeric columns' float values."""
-    unseen = 0
-    base_values = target_values = None
-    if kind == NUMERIC:
-        base_values, target_values = _numeric_values(baseline), _numeric_values(target)
-        base, tgt = _sorted_finite(base_values), _sorted_finite(target_values)
+@dataclass(frozen=True)
+class _Column:
+    """A feature's two sides; a numeric one's also as float arrays (NaN for missing), which the measures
+    and the classifier share."""
+
+    kind: str
+    baseline: pd.Series
+    target: pd.Series
+    baseline_values: np.ndarray | None = None
+    target_values: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, kind: str, baseline: pd.Series, target: pd.Series) -> _Column:
+        if kind != NUMERIC:
+            return cls(kind, baseline, target)
+        return cls(kind, baseline, target, _numeric_values(baseline), _numeric_values(target))
+
+
+def _feature_drift(name: str, column: _Column, small: bool, threshold: float | None) -> FeatureDrift:
+    """One feature's measures and verdict (contribution 0 until the classifier speaks)."""
+    kind, target, unseen = column.kind, column.target, 0
+    if column.baseline_values is not None and column.target_values is not None:
+        base, tgt = _sorted_finite(column.baseline_values), _sorted_finite(column.target_values)
         counts = (len(base), len(tgt))
         measures = _numeric_measures(base, tgt) if min(counts) else _empty_measures()
     else:
-        _, base_counts, target_counts = _category_counts(baseline, target)
+        _, base_counts, target_counts = _category_counts(column.baseline, target)
         counts = (int(base_counts.sum()), int(target_counts.sum()))
         unseen = int(target_counts[base_counts == 0].sum())
         measures = _categorical_measures(base_counts, target_counts) if min(counts) else _empty_measures()
@@ -373,7 +394,7 @@ def _feature_drift(
         drifted, method = _decide(kind, measures, small, threshold)
     else:
         drifted, method = False, "none (no values on one side)"
-    drift = FeatureDrift(
+    return FeatureDrift(
         name=name,
         kind=kind,
         measures=measures,
@@ -385,7 +406,6 @@ def _feature_drift(
         baseline_count=counts[0],
         target_count=counts[1],
     )
-    return drift, base_values, target_values
 
 
 # -- the domain classifier ---------------------------------------------------------------------------------
@@ -401,19 +421,15 @@ def _category_codes(values: pd.Series) -> np.ndarray:
     return np.where(valid, codes, np.nan)
 
 
-def _design_matrix(
-    columns: Mapping[str, tuple[pd.Series, pd.Series, np.ndarray | None, np.ndarray | None]],
-    base_rows: np.ndarray,
-    target_rows: np.ndarray,
-) -> np.ndarray:
+def _design_matrix(columns: Sequence[_Column], base_rows: np.ndarray, target_rows: np.ndarray) -> np.ndarray:
     """The sampled rows of both sides, one float column per feature (categories as codes)."""
     matrix = np.empty((len(base_rows) + len(target_rows), len(columns)), dtype=np.float64)
-    for j, (base, target, base_values, target_values) in enumerate(columns.values()):
-        if base_values is not None and target_values is not None:
-            matrix[:, j] = np.concatenate([base_values[base_rows], target_values[target_rows]])
+    for j, column in enumerate(columns):
+        if column.baseline_values is not None and column.target_values is not None:
+            matrix[:, j] = np.concatenate([column.baseline_values[base_rows], column.target_values[target_rows]])
         else:
-            both = pd.concat([base.iloc[base_rows], target.iloc[target_rows]], ignore_index=True)
-            matrix[:, j] = _category_codes(both)
+            sampled = (column.baseline.iloc[base_rows], column.target.iloc[target_rows])
+            matrix[:, j] = _category_codes(pd.concat(sampled, ignore_index=True))
     return matrix
 
 
@@ -475,18 +491,15 @@ def _domain_classifier(x: np.ndarray, y: np.ndarray, categorical: np.ndarray, se
 
 
 def _magnitude_and_contributions(
-    columns: Mapping[str, tuple[pd.Series, pd.Series, np.ndarray | None, np.ndarray | None]],
-    kinds: Mapping[str, str],
-    sizes: tuple[int, int],
-    seed: int,
-    max_rows: int,
+    columns: Mapping[str, _Column], sizes: tuple[int, int], seed: int, max_rows: int
 ) -> tuple[float, dict[str, float]]:
+    """The drift magnitude (0..100) and each feature's share of the classifier's importance."""
     rng = np.random.default_rng(seed)
     base_rows, target_rows = _subsample(sizes[0], max_rows, rng), _subsample(sizes[1], max_rows, rng)
-    order = sorted(columns, key=lambda name: kinds[name] != CATEGORICAL)  # categorical first (stable)
-    x = _design_matrix({name: columns[name] for name in order}, base_rows, target_rows)
+    order = sorted(columns, key=lambda name: columns[name].kind != CATEGORICAL)  # categorical first (stable)
+    x = _design_matrix([columns[name] for name in order], base_rows, target_rows)
     y = np.concatenate([np.zeros(len(base_rows), dtype=np.int8), np.ones(len(target_rows), dtype=np.int8)])
-    categorical = np.array([kinds[name] == CATEGORICAL for name in order])
+    categorical = np.array([columns[name].kind == CATEGORICAL for name in order])
     auc, importance = _domain_classifier(x, y, categorical, seed)
     magnitude = float(np.clip((auc - 0.5) / 0.5, 0.0, 1.0) * 100.0)
     total = float(importance.sum())
@@ -510,6 +523,29 @@ def _check_options(stattest_threshold: float | None, max_classifier_rows: int) -
         )
 
 
+def _measured(
+    baseline: pd.DataFrame, target: pd.DataFrame, features: Sequence[str] | None, threshold: float | None
+) -> tuple[dict[str, _Column], dict[str, FeatureDrift]]:
+    """Checked input, each feature's two sides, and its measures and verdict (contribution 0)."""
+    kinds = _resolve_features(baseline, target, features)
+    _check_rows(baseline, target)
+    small = len(target) <= SMALL_SAMPLE_ROWS  # Evidently's rule counts the target's rows
+    columns = {name: _Column.of(kind, baseline[name], target[name]) for name, kind in kinds.items()}
+    return columns, {name: _feature_drift(name, column, small, threshold) for name, column in columns.items()}
+
+
+def feature_measures(
+    baseline: pd.DataFrame,
+    target: pd.DataFrame,
+    features: Sequence[str] | None = None,
+    *,
+    stattest_threshold: float | None = None,
+) -> dict[str, FeatureDrift]:
+    """The per-feature part of ``compare`` alone (no domain classifier: every contribution is 0)."""
+    _check_options(stattest_threshold, MIN_ROWS)
+    return _measured(baseline, target, features, stattest_threshold)[1]
+
+
 def compare(
     baseline: pd.DataFrame,
     target: pd.DataFrame,
@@ -521,22 +557,15 @@ def compare(
 ) -> DriftResult:
     """Compare ``target`` with ``baseline`` on ``features`` (default: every non-time column both have)."""
     _check_options(stattest_threshold, max_classifier_rows)
-    kinds = _resolve_features(baseline, target, features)
-    _check_rows(baseline, target)
-    small = len(target) <= SMALL_SAMPLE_ROWS
-    drifts: dict[str, FeatureDrift] = {}
-    columns: dict[str, tuple[pd.Series, pd.Series, np.ndarray | None, np.ndarray | None]] = {}
-    for name, kind in kinds.items():
-        base, tgt = baseline[name], target[name]
-        drifts[name], base_values, target_values = _feature_drift(name, kind, base, tgt, small, stattest_threshold)
-        columns[name] = (base, tgt, base_values, target_values)
-    magnitude, shares = _magnitude_and_contributions(
-        columns, kinds, (len(baseline), len(target)), seed, max_classifier_rows
+    columns, drifts = _measured(baseline, target, features, stattest_threshold)
+    sizes = (len(baseline), len(target))
+    magnitude, shares = _magnitude_and_contributions(columns, sizes, seed, max_classifier_rows)
+    return DriftResult(
+        magnitude=magnitude,
+        features={name: replace(drift, contribution=shares[name]) for name, drift in drifts.items()},
+        baseline_rows=sizes[0],
+        target_rows=sizes[1],
     )
-    features_out = {
-        name: FeatureDrift(**{**drift.__dict__, "contribution": shares[name]}) for name, drift in drifts.items()
-    }
-    return DriftResult(magnitude=magnitude, features=features_out, baseline_rows=len(baseline), target_rows=len(target))
 
 
 # -- distributions -----------------------------------------------------------------------------------------

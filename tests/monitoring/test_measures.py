@@ -23,6 +23,7 @@ from jupyter_mlws.monitoring.measures import (
     compare,
     distributions,
     feature_kinds,
+    feature_measures,
 )
 from tests.support.drift_data import CATEGORICAL as CATEGORICAL_COLUMNS
 from tests.support.drift_data import COLUMNS, DRIFTED, drift_frame
@@ -371,3 +372,34 @@ def test_figures_build(drifted_10k: DriftResult) -> None:
         distribution_figure("c1", dists["c1"]),
     ):
         assert json.loads(figure.to_json())["data"]
+
+
+def test_many_categories_share_the_classifiers_last_code() -> None:
+    baseline, target = drift_frame(3_000, seed=33), drift_frame(3_000, seed=34)
+    rng = np.random.default_rng(33)
+    # More categories than the classifier's 254 bins; in the target a new one takes every third row.
+    baseline["id"] = [f"u{i}" for i in rng.integers(0, 400, len(baseline))]
+    target["id"] = rng.choice(baseline["id"].to_numpy(), len(target))  # only categories the baseline has
+    target.loc[::3, "id"] = "new"
+    result = compare(baseline, target, ["id", "n0", "c0"])
+    assert result.features["id"].unseen_category_count == 1_000
+    assert by_contribution(result)[0] == "id" and result.magnitude > 20
+
+
+def test_contributions_fall_back_to_permutation_importance(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jupyter_mlws.monitoring import measures
+
+    monkeypatch.setattr(measures, "_split_gains", lambda model, n_features: None)  # a model without split gains
+    result = compare(drift_frame(2_000, seed=35), drift_frame(2_000, seed=36, shift=1.0), ["n0", "n3", "c1", "c2"])
+    assert set(by_contribution(result)[:2]) == {"n3", "c1"}
+    assert sum(f.contribution for f in result.features.values()) == pytest.approx(1.0)
+
+
+def test_feature_measures_are_compares_without_the_classifier(drifted_10k: DriftResult) -> None:
+    alone = feature_measures(drift_frame(10_000, seed=1), drift_frame(10_000, seed=2, shift=1.0))
+    assert {name: f.measures for name, f in alone.items()} == {
+        name: f.measures for name, f in drifted_10k.features.items()
+    }
+    assert all(f.contribution == 0 for f in alone.values())
+    with pytest.raises(InvalidArgumentError, match="the target has 3 rows"):
+        feature_measures(drift_frame(100, 1), drift_frame(3, 2))
