@@ -16,10 +16,10 @@ venv's pandas 2), so every side sees the same values.
 
 Sides, per size, each timed ``--repeats`` times after one untimed warm-up, medians reported:
 
-(a) our per-feature measures: the per-feature part of ``measures.compare`` (``our_measures``), with
-    every measure of every feature (normalized Wasserstein, KS statistic and p-value, PSI for numeric columns;
-    Jensen-Shannon, chi-squared p-value, PSI for categorical ones; nulls and unseen categories counted), no
-    domain classifier;
+(a) our per-feature measures: ``measures.feature_measures(baseline, target)``, ``compare``'s per-feature part
+    alone: every measure of every feature (normalized Wasserstein, KS statistic and p-value, PSI for numeric
+    columns; Jensen-Shannon, chi-squared p-value, PSI for categorical ones; nulls and unseen categories
+    counted), no domain classifier;
 (b) our whole check: ``measures.compare(baseline, target)`` (the measures plus the domain classifier:
     gradient boosting, 3-fold cross-validated AUC, contributions), which is what one interval's check computes;
 (c) Evidently: ``Report([DataDriftPreset()]).run(...)`` on ``Dataset.from_pandas`` of both frames with an explicit
@@ -207,29 +207,17 @@ def floor(baseline: pd.DataFrame, target: pd.DataFrame) -> tuple[float, float, l
     return numeric_s, categorical_s, flagged
 
 
-def our_measures(baseline: pd.DataFrame, target: pd.DataFrame) -> Any:
-    """Every per-feature measure, no domain classifier: ``compare``'s own per-feature part.
-
-    ``measures`` has no public entry for the measures alone yet, so this is ``compare``'s body up to the
-    classifier, through its private helpers (the same calls in the same order). Swap in the public function
-    when there is one.
-    """
-    kinds = measures._resolve_features(baseline, target, None)
-    measures._check_rows(baseline, target)
-    small = len(target) <= measures.SMALL_SAMPLE_ROWS
-    features = {
-        name: measures._feature_drift(name, kind, baseline[name], target[name], small, None)[0]
-        for name, kind in kinds.items()
-    }
-    return measures.DriftResult(magnitude=0.0, features=features, baseline_rows=len(baseline), target_rows=len(target))
+def our_measures(baseline: pd.DataFrame, target: pd.DataFrame) -> dict[str, measures.FeatureDrift]:
+    """Every per-feature measure, no domain classifier: ``compare``'s per-feature part alone."""
+    return measures.feature_measures(baseline, target)
 
 
-def our_whole(baseline: pd.DataFrame, target: pd.DataFrame) -> Any:
+def our_whole(baseline: pd.DataFrame, target: pd.DataFrame) -> measures.DriftResult:
     return measures.compare(baseline, target)
 
 
-def drifted_of(result: Any) -> list[str]:
-    return [name for name, feature in result.features.items() if feature.drifted]
+def drifted_of(features: dict[str, measures.FeatureDrift]) -> list[str]:
+    return [name for name, feature in features.items() if feature.drifted]
 
 
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
@@ -258,10 +246,13 @@ def bench_size(
         if side == "evidently":
             assert evidently is not None
             return evidently.run(label)
-        elapsed, result = timed(lambda: (our_measures if side == "measures" else our_whole)(baseline, target))
-        flagged[side] = drifted_of(result)
-        if side == "whole":
-            magnitudes.append(float(result.magnitude))
+        if side == "measures":
+            elapsed, features = timed(lambda: our_measures(baseline, target))
+            flagged[side] = drifted_of(features)
+            return elapsed
+        elapsed, result = timed(lambda: our_whole(baseline, target))
+        flagged[side] = drifted_of(result.features)
+        magnitudes.append(result.magnitude)
         return elapsed
 
     for _ in range(warmup):
