@@ -3,8 +3,8 @@
 Run from the repository root, with one command (it creates Evidently's virtual environment when missing or when
 its requirements file changed)::
 
-    python benchmarks/bench_drift.py            # 10k and 100k rows, 5 repetitions (about 4 minutes, busy 2 CPUs)
-    python benchmarks/bench_drift.py --quick    # smoke run: 10k rows, 2 repetitions (under a minute, venv made)
+    python benchmarks/bench_drift.py            # 10k and 100k rows, 5 repetitions (about 2 minutes, busy 2 CPUs)
+    python benchmarks/bench_drift.py --quick    # smoke run: 10k rows, 2 repetitions (about 30 s once the venv exists)
 
 Data: ``tests/support/drift_data.py``'s ``drift_frame``: 20 columns (15 numeric of several families, 5
 categorical strings of 4-12 categories); the baseline is ``drift_frame(rows, seed=1)`` and the target
