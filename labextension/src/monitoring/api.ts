@@ -89,9 +89,7 @@ export type CategoricalDistribution = {
   target: number[];
 };
 
-export type FeatureDistribution =
-  | NumericDistribution
-  | CategoricalDistribution;
+export type FeatureDistribution = NumericDistribution | CategoricalDistribution;
 
 /** A drift run: a check (its intervals) or one interval (with its distributions). */
 export type DriftRunView = {

@@ -140,14 +140,13 @@ describe('magnitudeSeries', () => {
       '2026-11-09 – 2026-11-16: Failed – only 12 rows (fewer than 50)'
     ]);
     expect(series.threshold).toBe(20);
-    expect(series.span).toEqual([
-      '2026-11-02T00:00:00+00:00',
-      '2026-11-23T00:00:00+00:00'
-    ]);
   });
 
-  it('has no span without intervals', () => {
-    expect(magnitudeSeries([], 0.3).span).toBeNull();
+  it('is empty without intervals', () => {
+    const series = magnitudeSeries([], 0.3);
+    expect(series.x).toEqual([]);
+    expect(series.failed.x).toEqual([]);
+    expect(series.threshold).toBe(30);
   });
 });
 
@@ -228,8 +227,10 @@ describe('newAlerts', () => {
   });
 
   it('announces an alert that turned on, once', () => {
-    let states = newAlerts(null, [monitor('m', false), monitor('n', true)])
-      .states;
+    let states = newAlerts(null, [
+      monitor('m', false),
+      monitor('n', true)
+    ]).states;
     let step = newAlerts(states, [monitor('m', true), monitor('n', true)]);
     expect(step.raised.map(m => m.name)).toEqual(['m']);
     states = step.states;
@@ -249,10 +250,7 @@ describe('newAlerts', () => {
 describe('isDriftEvent', () => {
   it("follows the detector's runs and alert activities", () => {
     expect(
-      isDriftEvent(
-        { kind: 'run.status', data: { experiment: 'm-drift' } },
-        'm'
-      )
+      isDriftEvent({ kind: 'run.status', data: { experiment: 'm-drift' } }, 'm')
     ).toBe(true);
     expect(
       isDriftEvent({ kind: 'run.created', data: { experiment: 'x' } }, 'm')
@@ -290,8 +288,6 @@ describe('backfill dates', () => {
   });
 
   it('counts days back in UTC', () => {
-    expect(daysBefore(new Date('2026-12-03T23:30:00Z'), 28)).toBe(
-      '2026-11-05'
-    );
+    expect(daysBefore(new Date('2026-12-03T23:30:00Z'), 28)).toBe('2026-11-05');
   });
 });

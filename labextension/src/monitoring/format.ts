@@ -77,8 +77,6 @@ export interface IMagnitudeSeries {
   failed: { x: string[]; runIds: string[]; labels: string[] };
   /** The threshold on the magnitude's scale. */
   threshold: number;
-  /** The x range the threshold line spans (first and last interval start). */
-  span: [string, string] | null;
 }
 
 export function magnitudeSeries(
@@ -91,8 +89,7 @@ export function magnitudeSeries(
     runIds: [],
     labels: [],
     failed: { x: [], runIds: [], labels: [] },
-    threshold: thresholdMagnitude(driftThreshold),
-    span: null
+    threshold: thresholdMagnitude(driftThreshold)
   };
   const ordered = [...intervals].sort(
     (a, b) => Date.parse(a.start_date) - Date.parse(b.start_date)
@@ -111,12 +108,6 @@ export function magnitudeSeries(
         `${label}: ${interval.status}${interval.error ? ` – ${interval.error}` : ''}`
       );
     }
-  }
-  if (ordered.length) {
-    series.span = [
-      ordered[0].start_date,
-      ordered[ordered.length - 1].start_date
-    ];
   }
   return series;
 }
@@ -254,7 +245,10 @@ export function utcDayISO(value: string): string | null {
     return null;
   }
   const time = new Date(`${value}T00:00:00Z`);
-  if (Number.isNaN(time.getTime()) || time.toISOString().slice(0, 10) !== value) {
+  if (
+    Number.isNaN(time.getTime()) ||
+    time.toISOString().slice(0, 10) !== value
+  ) {
     return null;
   }
   return `${value}T00:00:00+00:00`;
