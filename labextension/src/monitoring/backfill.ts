@@ -100,11 +100,7 @@ export async function backfillDialog(
       continue;
     }
     try {
-      const { run_id } = await backfillMonitor(
-        name,
-        dates.start_date,
-        dates.end_date
-      );
+      const { run_id } = await backfillMonitor(name, dates);
       Notification.info(
         trans.__('Backfill of %1 started: run %2', name, run_id),
         {

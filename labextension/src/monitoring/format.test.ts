@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { IntervalResult, MonitorSummary } from './api';
+import type { DriftFeature, IntervalResult, MonitorSummary } from './api';
 import {
   backfillDates,
   chooseFeature,
@@ -8,6 +8,7 @@ import {
   contributionBars,
   daysBefore,
   distributionBars,
+  finite,
   formatMagnitude,
   intervalLabel,
   isDriftEvent,
@@ -23,10 +24,19 @@ const __ = (text: string, ...args: unknown[]) =>
     text
   );
 
+const MEASURES: DriftFeature['measures'] = {
+  wasserstein_distance: null,
+  normalized_wasserstein_distance: null,
+  ks_statistic: null,
+  p_value: null,
+  jensen_shannon_distance: null,
+  population_stability_index: null
+};
+
 function interval(
   week: number,
   magnitude: number | null,
-  status = 'Completed',
+  status: IntervalResult['status'] = 'Completed',
   error: string | null = null
 ): IntervalResult {
   const start = new Date(Date.UTC(2026, 10, 2 + 7 * week));
@@ -49,7 +59,7 @@ function interval(
         contribution: 0.1,
         drifted: false,
         method: 'ks_statistic p<0.05',
-        measures: {},
+        measures: MEASURES,
         null_count: 0,
         unseen_category_count: 0
       },
@@ -59,7 +69,7 @@ function interval(
         contribution: 0.7,
         drifted: true,
         method: 'jensen_shannon_distance >= 0.1',
-        measures: {},
+        measures: MEASURES,
         null_count: 2,
         unseen_category_count: 1
       },
@@ -69,7 +79,7 @@ function interval(
         contribution: 0.2,
         drifted: true,
         method: 'ks_statistic p<0.05',
-        measures: {},
+        measures: MEASURES,
         null_count: 0,
         unseen_category_count: 0
       }
@@ -88,7 +98,7 @@ function monitor(name: string, alert: boolean): MonitorSummary {
     latency: 0,
     feature_count: 3,
     schedule_enabled: false,
-    created_time: 0,
+    created_time: '2026-12-01T00:00:00.000000Z',
     last: null,
     alert
   };
@@ -101,6 +111,9 @@ describe('formatting', () => {
     expect(formatMagnitude(100)).toBe('100.0');
     expect(formatMagnitude(null)).toBe('–');
     expect(formatMagnitude(NaN)).toBe('–');
+    expect(formatMagnitude('NaN')).toBe('–');
+    expect(finite('Infinity')).toBeNull();
+    expect(finite(2.5)).toBe(2.5);
   });
 
   it('puts the threshold on the magnitude scale without float noise', () => {
@@ -140,6 +153,13 @@ describe('magnitudeSeries', () => {
       '2026-11-09 – 2026-11-16: Failed – only 12 rows (fewer than 50)'
     ]);
     expect(series.threshold).toBe(20);
+  });
+
+  it('counts a non-finite magnitude as none', () => {
+    const odd = { ...interval(0, null), magnitude: 'NaN' as const };
+    const series = magnitudeSeries([odd], 0.2);
+    expect(series.y).toEqual([]);
+    expect(series.failed.runIds).toEqual(['w0']);
   });
 
   it('is empty without intervals', () => {
@@ -216,6 +236,16 @@ describe('distributionBars', () => {
       baseline: [50, 50, 0],
       target: [20, 30, 50]
     });
+  });
+
+  it('draws nothing for a histogram without edges', () => {
+    const bars = distributionBars({
+      kind: 'numeric',
+      baseline: [],
+      target: []
+    });
+    expect(bars.x).toEqual([]);
+    expect(bars.baseline).toEqual([]);
   });
 });
 

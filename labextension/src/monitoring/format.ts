@@ -4,6 +4,7 @@
  * monitors newly alert, and the backfill dialog's dates. No DOM here, so it is unit-tested alone.
  */
 import type {
+  DriftFeature,
   FeatureDistribution,
   IntervalResult,
   IntervalSummary,
@@ -23,16 +24,18 @@ export function driftExperiment(name: string): string {
   return `${name}-drift`;
 }
 
+/**
+ * A number the API sent as a metric value (non-finite ones come as the strings NaN, Infinity,
+ * -Infinity) when it is finite, else null.
+ */
+export function finite(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
 /** A drift magnitude (0..100) to one decimal (`34.2`, `0.0`); `–` for none. */
-export function formatMagnitude(magnitude: number | null | undefined): string {
-  if (
-    magnitude === null ||
-    magnitude === undefined ||
-    !Number.isFinite(magnitude)
-  ) {
-    return '–';
-  }
-  return magnitude.toFixed(1);
+export function formatMagnitude(magnitude: unknown): string {
+  const value = finite(magnitude);
+  return value === null ? '–' : value.toFixed(1);
 }
 
 /** A detector's threshold (a coefficient, 0..1) on the magnitude's scale (0..100). */
@@ -57,13 +60,9 @@ export function intervalLabel(interval: {
   return `${isoDate(interval.start_date)} – ${isoDate(interval.end_date)}`;
 }
 
-/** Whether an interval's check ended with a magnitude. */
-export function hasMagnitude(interval: IntervalSummary): boolean {
-  return (
-    interval.magnitude !== null &&
-    interval.magnitude !== undefined &&
-    Number.isFinite(interval.magnitude)
-  );
+/** An interval's magnitude when its check ended with one, else null. */
+export function magnitudeOf(interval: IntervalSummary): number | null {
+  return finite(interval.magnitude);
 }
 
 /** The magnitude chart's data: a point per checked interval, the failed ones apart. */
@@ -96,9 +95,10 @@ export function magnitudeSeries(
   );
   for (const interval of ordered) {
     const label = intervalLabel(interval);
-    if (hasMagnitude(interval)) {
+    const magnitude = magnitudeOf(interval);
+    if (magnitude !== null) {
       series.x.push(interval.start_date);
-      series.y.push(interval.magnitude as number);
+      series.y.push(magnitude);
       series.runIds.push(interval.run_id);
       series.labels.push(label);
     } else {
@@ -126,7 +126,7 @@ export function chooseInterval(
   const ordered = [...intervals].sort(
     (a, b) => Date.parse(a.start_date) - Date.parse(b.start_date)
   );
-  const checked = ordered.filter(hasMagnitude);
+  const checked = ordered.filter(i => magnitudeOf(i) !== null);
   const pick = checked.length ? checked : ordered;
   return pick.length ? pick[pick.length - 1].run_id : null;
 }
@@ -142,12 +142,13 @@ export function contributionBars(
   interval: IntervalResult,
   limit = 20
 ): IContributionBars {
+  const share = (feature: DriftFeature) => finite(feature.contribution) ?? 0;
   const features = [...interval.features]
-    .sort((a, b) => b.contribution - a.contribution)
+    .sort((a, b) => share(b) - share(a))
     .slice(0, limit);
   return {
     names: features.map(f => f.name),
-    percents: features.map(f => Math.round(f.contribution * 1000) / 10),
+    percents: features.map(f => Math.round(share(f) * 1000) / 10),
     drifted: features.map(f => f.drifted)
   };
 }
@@ -176,10 +177,11 @@ export interface IDistributionBars {
 }
 
 export function distributionBars(dist: FeatureDistribution): IDistributionBars {
-  const percent = (values: number[]) =>
-    values.map(v => Math.round(v * 100000) / 1000);
+  // Fractions in percent; a non-finite one (never expected) as no bar.
+  const percent = (values: readonly unknown[]) =>
+    values.map(v => Math.round((finite(v) ?? 0) * 100000) / 1000);
   if (dist.kind === 'numeric') {
-    const edges = dist.edges;
+    const edges = (dist.edges ?? []).map(edge => finite(edge) ?? NaN);
     const bins = Math.max(0, edges.length - 1);
     const x: number[] = [];
     const width: number[] = [];
@@ -197,7 +199,7 @@ export function distributionBars(dist: FeatureDistribution): IDistributionBars {
   }
   return {
     kind: 'categorical',
-    x: [...dist.categories],
+    x: [...(dist.categories ?? [])],
     width: null,
     baseline: percent(dist.baseline),
     target: percent(dist.target)

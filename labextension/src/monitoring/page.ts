@@ -151,9 +151,7 @@ export class MonitorPage extends ChartPage {
         : trans.__('off'),
       [trans.__('Alert emails')]: alerts.email_addresses.join(', '),
       [trans.__('Alert webhook')]: alerts.webhook_url ?? '',
-      [trans.__('Created')]: new Date(
-        monitor.created_time * 1000
-      ).toLocaleString()
+      [trans.__('Created')]: new Date(monitor.created_time).toLocaleString()
     };
     if (monitor.service) {
       facts[trans.__('Service')] = monitor.service;
@@ -185,7 +183,7 @@ export class MonitorPage extends ChartPage {
             '',
             trans.__(
               ' %1 · %2 · %3 intervals',
-              new Date(run.created_time * 1000).toLocaleString(),
+              new Date(run.created_time).toLocaleString(),
               run.status,
               run.interval_count
             )

@@ -11,8 +11,10 @@ import {
   chooseInterval,
   contributionBars,
   distributionBars,
+  finite,
   formatMagnitude,
   intervalLabel,
+  magnitudeOf,
   magnitudeSeries,
   thresholdMagnitude
 } from './format';
@@ -147,7 +149,7 @@ export class DriftPanels {
       .sort((a, b) => Date.parse(b.start_date) - Date.parse(a.start_date))
       .map(interval => {
         const text =
-          interval.magnitude === null
+          magnitudeOf(interval) === null
             ? trans.__('%1 (%2)', intervalLabel(interval), interval.status)
             : trans.__(
                 '%1 · magnitude %2',
@@ -277,18 +279,18 @@ export class DriftPanels {
       return;
     }
     const parts: string[] = [intervalLabel(interval)];
-    if (interval.magnitude !== null) {
-      const above =
-        this._threshold !== null &&
-        interval.magnitude > thresholdMagnitude(this._threshold);
+    const magnitude = magnitudeOf(interval);
+    if (magnitude !== null) {
+      const threshold =
+        this._threshold === null ? null : thresholdMagnitude(this._threshold);
       parts.push(
-        above
+        threshold !== null && magnitude > threshold
           ? trans.__(
               'magnitude %1, above the threshold %2',
-              formatMagnitude(interval.magnitude),
-              formatMagnitude(thresholdMagnitude(this._threshold!))
+              formatMagnitude(magnitude),
+              formatMagnitude(threshold)
             )
-          : trans.__('magnitude %1', formatMagnitude(interval.magnitude))
+          : trans.__('magnitude %1', formatMagnitude(magnitude))
       );
       const drifted = interval.features.filter(f => f.drifted).length;
       parts.push(
@@ -353,8 +355,10 @@ export class DriftPanels {
       this._features.replaceChildren();
       return;
     }
-    const measure = (value: number | null | undefined) =>
-      value === null || value === undefined ? '' : value.toPrecision(3);
+    const measure = (value: unknown) => {
+      const number = finite(value);
+      return number === null ? String(value ?? '') : number.toPrecision(3);
+    };
     const head = el('thead');
     const titles = head.insertRow();
     for (const title of [
@@ -387,7 +391,11 @@ export class DriftPanels {
       row.append(
         el('td', '', feature.name),
         el('td', '', feature.kind),
-        el('td', '', `${(feature.contribution * 100).toFixed(1)}%`),
+        el(
+          'td',
+          '',
+          `${((finite(feature.contribution) ?? 0) * 100).toFixed(1)}%`
+        ),
         el('td', '', feature.drifted ? trans.__('yes') : trans.__('no')),
         el('td', '', feature.method),
         el('td', '', measure(m.normalized_wasserstein_distance)),
