@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime
 import hashlib
 import json
 import os
@@ -40,7 +41,7 @@ from ..errors import (
     InvalidArgumentError,
     InvalidStateError,
 )
-from . import tabular
+from . import tabular, timeseries
 from .datastore import S3_TIMEOUT, DataPath, Datastore, _call_s3, resolve_data_path
 from .fingerprint import (
     BUFFER_SIZE,
@@ -1122,11 +1123,15 @@ class TabularDataset(Dataset):
         return table.num_rows, tabular.schema_of(table)
 
     def _derive(self, op: str, **args: Any) -> TabularDataset:
+        return self._derived(tabular.with_step(self.spec, op, **args))
+
+    def _derived(self, spec: Mapping[str, Any]) -> TabularDataset:
+        """A new (unregistered) dataset of the same files read with ``spec``."""
         self._ensure_definition()
         derived = TabularDataset._new(
             self._workspace,
             self._source,
-            tabular.with_step(self.spec, op, **args),
+            spec,
             root=self._root,
             # A version's (or a job's staged copy's) files are its manifest's: the derived one reads those.
             manifest=self._manifest if self._root is not None or self._staged is not None else None,
@@ -1156,14 +1161,132 @@ class TabularDataset(Dataset):
         )
 
     def keep_columns(self, columns: str | Sequence[str], validate: bool = False) -> TabularDataset:
+        """Only these columns (a timestamp column left out is no longer the timestamp, as in v1)."""
         names = _columns(columns, "keep_columns")
-        derived = self._derive("keep_columns", columns=names)
+        spec = timeseries.after_column_step(self.spec, kept=names, dropped=None)
+        derived = self._derived(tabular.with_step(spec, "keep_columns", columns=names))
         if validate:
             derived.take(1).to_arrow()
         return derived
 
     def drop_columns(self, columns: str | Sequence[str]) -> TabularDataset:
-        return self._derive("drop_columns", columns=_columns(columns, "drop_columns"))
+        """Without these columns (a dropped timestamp column is no longer the timestamp, as in v1)."""
+        names = _columns(columns, "drop_columns")
+        spec = timeseries.after_column_step(self.spec, kept=None, dropped=names)
+        return self._derived(tabular.with_step(spec, "drop_columns", columns=names))
+
+    # -- time series (v1's names) -----------------------------------------------------------------------
+    @property
+    def timestamp_columns(self) -> tuple[str | None, str | None]:
+        """``(timestamp, partition_timestamp)``: the columns set by :meth:`with_timestamp_columns`."""
+        return timeseries.timestamp_columns(self.spec)
+
+    def with_timestamp_columns(
+        self, timestamp: str | None = None, partition_timestamp: str | None = None, validate: bool = False
+    ) -> TabularDataset:
+        """A new dataset whose rows are timed by column ``timestamp`` (and ``partition_timestamp``, the
+        coarse time of a row's partition, never after the row's own), for the ``time_*`` filters.
+        ``None`` clears them. The columns are part of the dataset's reading spec: they are registered
+        with it (a registered version with other columns is other content) and come back with
+        ``get_by_name``. ``validate=True`` reads the first rows to check that the columns exist and hold
+        times (timestamps, dates, ISO 8601 text or epoch seconds)."""
+        timestamp, partition = timeseries.names_checked(timestamp, partition_timestamp)
+        derived = self._derived(timeseries.with_timestamp_columns(self.spec, timestamp, partition))
+        if _flag(validate, "with_timestamp_columns(validate)") and timestamp is not None:
+            derived._check_time_columns([timestamp, *([partition] if partition else [])], "with_timestamp_columns")
+        return derived
+
+    def time_before(
+        self, end_time: datetime.datetime, include_boundary: bool = True, validate: bool = True
+    ) -> TabularDataset:
+        """The rows timed at or before ``end_time`` (before it without ``include_boundary``)."""
+        return self._time_filter("time_before", None, ("end_time", end_time), include_boundary, None, validate)
+
+    def time_after(
+        self, start_time: datetime.datetime, include_boundary: bool = True, validate: bool = True
+    ) -> TabularDataset:
+        """The rows timed at or after ``start_time`` (after it without ``include_boundary``)."""
+        return self._time_filter("time_after", ("start_time", start_time), None, include_boundary, None, validate)
+
+    def time_between(
+        self,
+        start_time: datetime.datetime,
+        end_time: datetime.datetime,
+        include_boundary: bool = True,
+        validate: bool = True,
+        *,
+        include_end: bool | None = None,
+    ) -> TabularDataset:
+        """The rows timed from ``start_time`` to ``end_time``, both included (neither without
+        ``include_boundary``). Naive datetimes are UTC. ``include_end`` (not in v1) decides the end
+        alone: ``include_end=False`` is the half-open ``[start_time, end_time)`` of adjoining intervals,
+        which share no row."""
+        return self._time_filter(
+            "time_between", ("start_time", start_time), ("end_time", end_time), include_boundary, include_end, validate
+        )
+
+    def time_recent(
+        self, time_delta: datetime.timedelta, include_boundary: bool = True, validate: bool = True
+    ) -> TabularDataset:
+        """The rows timed within ``time_delta`` before now (UTC): as v1, ``time_after(now - time_delta)``
+        with now taken at this call (a registered filtered dataset keeps that start)."""
+        if not isinstance(time_delta, datetime.timedelta):
+            raise InvalidArgumentError(
+                f"time_recent(time_delta) is a datetime.timedelta, got {type(time_delta).__name__} {time_delta!r}; "
+                "e.g. timedelta(days=7)"
+            )
+        if time_delta < datetime.timedelta(0):
+            raise InvalidArgumentError(
+                f"time_recent(time_delta) is a duration back from now, got the negative {time_delta!r}"
+            )
+        start = datetime.datetime.now(datetime.UTC) - time_delta
+        return self._time_filter("time_recent", ("time_delta", start), None, include_boundary, None, validate)
+
+    def _time_filter(
+        self,
+        method: str,
+        start: tuple[str, object] | None,
+        end: tuple[str, object] | None,
+        include_boundary: bool,
+        include_end: bool | None,
+        validate: bool,
+    ) -> TabularDataset:
+        timestamp, partition = self.timestamp_columns
+        if timestamp is None:
+            raise InvalidArgumentError(
+                f"{method}(): the dataset has no timestamp column; set it first with "
+                "ds.with_timestamp_columns(timestamp='<column>')"
+            )
+        lower = timeseries.utc_instant(start[1], f"{method}({start[0]})") if start else None
+        upper = timeseries.utc_instant(end[1], f"{method}({end[0]})") if end else None
+        if lower is not None and upper is not None and lower > upper:
+            raise InvalidArgumentError(
+                f"{method}(): start_time {timeseries.iso(lower)} is after end_time {timeseries.iso(upper)} (UTC); "
+                "swap them"
+            )
+        inclusive = _flag(include_boundary, f"{method}(include_boundary)")
+        end_inclusive = inclusive if include_end is None else _flag(include_end, f"{method}(include_end)")
+        if _flag(validate, f"{method}(validate)"):
+            self._check_time_columns([timestamp, *([partition] if partition else [])], f"{method}()")
+        return self._derive(
+            "time_filter",
+            column=timestamp,
+            partition_column=partition,
+            start=timeseries.iso(lower) if lower is not None else None,
+            end=timeseries.iso(upper) if upper is not None else None,
+            include_start=inclusive,
+            include_end=end_inclusive,
+        )
+
+    def _check_time_columns(self, names: builtins.list[str], what: str) -> None:
+        """The columns exist and hold times, by the first rows (read with the column steps only: the row
+        steps change no column, and skipping them keeps this to the start of the first file)."""
+        spec = self.spec
+        spec["steps"] = [s for s in spec.get("steps", []) if s["op"] in ("keep_columns", "drop_columns")]
+        files = self._table_files(validate=False)  # only the columns are looked at; a read checks the bytes
+        where = self._pinned_where() or _resolve(self._workspace, self._source)[1]
+        head = where.call(tabular.read_head, files, spec, 100)
+        timeseries.check_columns(head, names, what)
 
     def to_parquet_files(self) -> TabularDataset:
         """The table written as one Parquet file on the workspace's default datastore, as a new
@@ -1214,6 +1337,12 @@ def _object_versions(fs: AbstractFileSystem, where: _Where, manifest: DataManife
             [str(info.get(k)) for k in ("size", "ETag", "etag", "LastModified", "last_modified", "mtime", "created")]
         )
     return out
+
+
+def _flag(value: bool, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgumentError(f"{what} is True or False, got {type(value).__name__} {value!r}")
+    return value
 
 
 def _share(value: float, what: str) -> float:

@@ -1,6 +1,6 @@
 """The tabular engine of datasets: a JSON reading spec (format, separator, header, column types, and
-the steps ``take``/``skip``/``keep_columns``/``drop_columns``/``random_split``/``take_sample``) applied
-to a list of files with pyarrow, the files read in parallel.
+the steps ``take``/``skip``/``keep_columns``/``drop_columns``/``random_split``/``take_sample`` and the
+time filters of :mod:`.timeseries`) applied to a list of files with pyarrow, the files read in parallel.
 
 The spec is data, not code, so a dataset version stores it and a job rebuilds the same table from the
 staged files with no access to the workspace. Errors name the file, the line and the column, and say
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import BackendUnavailableError, InvalidArgumentError
+from . import timeseries
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -42,7 +43,7 @@ __all__ = [
 FORMATS = ("delimited", "parquet", "json_lines")
 #: The column v1 adds with ``include_path=True``: the file each row came from.
 PATH_COLUMN = "Path"
-_STEP_OPS = ("take", "skip", "keep_columns", "drop_columns", "random_split", "take_sample")
+_STEP_OPS = ("take", "skip", "keep_columns", "drop_columns", "random_split", "take_sample", "time_filter")
 
 
 @dataclass(frozen=True)
@@ -573,6 +574,8 @@ def apply_steps(table: pa.Table, steps: Sequence[Mapping[str, Any]]) -> pa.Table
             if op == "random_split" and int(step.get("part", 0)) == 1:
                 mask = ~mask
             table = table.filter(pa.array(mask))
+        elif op == "time_filter":
+            table = timeseries.filter_table(table, step)
         else:
             raise InvalidArgumentError(f"unknown dataset step {op!r} in a stored spec")
     return table

@@ -8,7 +8,8 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`RunStore`, :class:`TrackingStore`, :class:`RunFileStore`, :class:`JobStore`,
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
   :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
-  :class:`PipelineStepStore`, :class:`PipelinePublishingStore` and :class:`WebserviceStore`, all derived
+  :class:`PipelineStepStore`, :class:`PipelinePublishingStore`, :class:`WebserviceStore` and
+  :class:`DriftStore`, all derived
   from :class:`MetadataInterface` (``base.py``). Its docstring says how a new feature adds its own concern.
 - :class:`MetadataCopier` (``migration.py``): copies one metadata database into another (migrate).
 """
@@ -20,6 +21,7 @@ from .artifacts import ArtifactStore
 from .base import MetadataInterface
 from .datasets import DatasetInputRecord, DatasetStore, DatasetVersionRecord
 from .datastores import DatastoreRecord, DatastoreStore
+from .drift import DriftDetectorRecord, DriftStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
@@ -48,6 +50,8 @@ __all__ = [
     "DatasetVersionRecord",
     "DatastoreRecord",
     "DatastoreStore",
+    "DriftDetectorRecord",
+    "DriftStore",
     "EnvironmentStore",
     "EventStore",
     "JobStore",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .activities import ActivityStore
 from .datasets import DatasetStore
 from .datastores import DatastoreStore
+from .drift import DriftStore
 from .environments import EnvironmentStore
 from .events import EventStore
 from .jobs import JobStore
@@ -33,6 +34,7 @@ class MetadataStore(
     PipelineStepStore,
     PipelinePublishingStore,
     WebserviceStore,
+    DriftStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

@@ -85,6 +85,9 @@ class ScheduleRecord:
     last_fire_time: int | None = None
     fingerprint: str | None = None
     next_poll_time: float | None = None
+    #: None for a published pipeline's schedule; else the kind of what a fire starts (``"drift"``: a data
+    #: drift detector's check, issue 20), looked up in ``core.registry.schedule_targets``.
+    target_kind: str | None = None
 
 
 @dataclass(frozen=True)

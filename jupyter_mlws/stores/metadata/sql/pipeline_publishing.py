@@ -104,6 +104,7 @@ def _schedule(row: Row[Any]) -> ScheduleRecord:
         last_fire_time=m["last_fire_time"],
         fingerprint=m["fingerprint"],
         next_poll_time=m["next_poll_time"],
+        target_kind=m["target_kind"],
     )
 
 

@@ -399,6 +399,9 @@ schedules = Table(
     Column("last_fire_time", BigInteger, nullable=True),
     Column("fingerprint", String(64), nullable=True),
     Column("next_poll_time", Float, nullable=True),
+    # What a fire starts when it is not a published pipeline (issue 20): ``"drift"`` checks a data
+    # drift detector's interval (``core.registry.schedule_targets``); NULL for a pipeline schedule.
+    Column("target_kind", String(32), nullable=True),
     Index(None, "pipeline_id"),
     Index(None, "status"),
 )
@@ -444,4 +447,17 @@ webservice_models = Table(
     Column("service_key", BigId, ForeignKey("webservices.key", ondelete="CASCADE"), primary_key=True),
     Column("model_key", BigId, ForeignKey("model_versions.key"), primary_key=True),
     Index(None, "model_key"),
+)
+
+drift_detectors = Table(
+    "drift_detectors",
+    metadata,
+    # Data drift detectors (issue 20): ``definition`` is JSON (baseline and target datasets, features,
+    # frequency, threshold, latency, alerts); ``schedule_id`` names its schedule while one exists.
+    Column("key", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("definition", Text, nullable=False),
+    Column("schedule_id", String(64), nullable=True),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
 )

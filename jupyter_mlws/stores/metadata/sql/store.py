@@ -6,6 +6,7 @@ from ....core.interfaces import MetadataStore
 from .activities import ActivitiesMixin
 from .datasets import DatasetsMixin
 from .datastores import DatastoresMixin
+from .drift import DriftMixin
 from .environments import EnvironmentsMixin
 from .events import EventsMixin
 from .jobs import JobsMixin
@@ -35,6 +36,7 @@ class SqlMetadataStore(
     PipelineStepsMixin,
     PipelinePublishingMixin,
     WebservicesMixin,
+    DriftMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
