@@ -12,6 +12,7 @@ import {
   formatMagnitude,
   intervalLabel,
   isDriftEvent,
+  magnitudeRange,
   magnitudeSeries,
   newAlerts,
   thresholdMagnitude,
@@ -160,6 +161,18 @@ describe('magnitudeSeries', () => {
     const series = magnitudeSeries([odd], 0.2);
     expect(series.y).toEqual([]);
     expect(series.failed.runIds).toEqual(['w0']);
+  });
+
+  it('spans the interval starts padded by half an interval', () => {
+    expect(magnitudeRange([interval(1, 5), interval(0, null)])).toEqual([
+      '2026-10-29T12:00:00.000Z',
+      '2026-11-12T12:00:00.000Z'
+    ]);
+    expect(magnitudeRange([interval(2, 5)])).toEqual([
+      '2026-11-12T12:00:00.000Z',
+      '2026-11-19T12:00:00.000Z'
+    ]);
+    expect(magnitudeRange([])).toBeNull();
   });
 
   it('is empty without intervals', () => {

@@ -113,6 +113,30 @@ export function magnitudeSeries(
 }
 
 /**
+ * The magnitude chart's x range: the first to the last interval start, padded by half an interval
+ * each side, so that one interval (an interval's own run page) is not drawn on a millisecond axis.
+ */
+export function magnitudeRange(
+  intervals: readonly IntervalSummary[]
+): [string, string] | null {
+  const starts = intervals.map(i => Date.parse(i.start_date));
+  const lengths = intervals.map(
+    i => Date.parse(i.end_date) - Date.parse(i.start_date)
+  );
+  if (
+    !intervals.length ||
+    [...starts, ...lengths].some(value => Number.isNaN(value))
+  ) {
+    return null;
+  }
+  const pad = Math.max(...lengths) / 2;
+  return [
+    new Date(Math.min(...starts) - pad).toISOString(),
+    new Date(Math.max(...starts) + pad).toISOString()
+  ];
+}
+
+/**
  * The interval the panels show first: the one chosen before when it is still there, else the
  * latest with a magnitude, else the latest; null for none.
  */

@@ -15,6 +15,7 @@ import {
   formatMagnitude,
   intervalLabel,
   magnitudeOf,
+  magnitudeRange,
   magnitudeSeries,
   thresholdMagnitude
 } from './format';
@@ -40,9 +41,18 @@ const STEADY_COLOR = '#7f7f7f';
  * it the intervals each time it reads them (`show`); the distributions are read per interval.
  */
 export class DriftPanels {
-  constructor(context: IPageContext, loadDistributions: DistributionLoader) {
+  /**
+   * @param loadDistributions reads an interval's distributions
+   * @param ownRunId the run whose page shows the panels (its interval needs no "Open check")
+   */
+  constructor(
+    context: IPageContext,
+    loadDistributions: DistributionLoader,
+    ownRunId: string | null = null
+  ) {
     this._context = context;
     this._load = loadDistributions;
+    this._ownRunId = ownRunId;
     const trans = context.trans;
     this.node.dataset.testid = 'mlws-drift-panels';
     this._magnitude.dataset.testid = 'mlws-drift-magnitude';
@@ -139,6 +149,7 @@ export class DriftPanels {
     }
     this._chosen = runId;
     this._interval.value = runId;
+    this._openRun.hidden = runId === this._ownRunId;
     void this._drawMagnitude();
     void this._drawInterval();
   }
@@ -161,7 +172,7 @@ export class DriftPanels {
     this._interval.replaceChildren(...options);
     this._interval.disabled = !options.length;
     this._interval.value = this._chosen ?? '';
-    this._openRun.disabled = !this._chosen;
+    this._openRun.hidden = !this._chosen || this._chosen === this._ownRunId;
   }
 
   private async _drawMagnitude(): Promise<void> {
@@ -212,7 +223,8 @@ export class DriftPanels {
     ];
     const layout = baseLayout(trans.__('Drift magnitude'));
     layout.height = CHART_HEIGHT;
-    layout.xaxis = { type: 'date' };
+    const range = magnitudeRange(this._intervals);
+    layout.xaxis = { type: 'date', ...(range ? { range } : {}) };
     layout.yaxis = { range: [0, 105], title: { text: trans.__('magnitude') } };
     if (threshold !== null) {
       layout.shapes = [
@@ -501,6 +513,7 @@ export class DriftPanels {
 
   private _context: IPageContext;
   private _load: DistributionLoader;
+  private _ownRunId: string | null;
   private _intervals: IntervalResult[] = [];
   private _threshold: number | null = null;
   private _chosen: string | null = null;

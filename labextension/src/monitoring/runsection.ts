@@ -21,15 +21,20 @@ export class DriftRunSection implements IRunSection {
     this.node = parts.node;
     this.node.hidden = true;
     this._detector.dataset.testid = 'mlws-drift-detector';
+    this._detector.title = trans.__("Open the detector's page");
     this._detector.addEventListener('click', () => {
       if (this._view) {
         openMonitor(this._context, this._view.detector);
       }
     });
-    this._panels = new DriftPanels(context, runId =>
-      this._distributions(runId)
+    this._panels = new DriftPanels(
+      context,
+      id => this._distributions(id),
+      runId
     );
-    parts.body.append(this._detector, this._status, this._panels.node);
+    const tools = el('div', 'jp-mlws-run-tools');
+    tools.append(this._detector);
+    parts.body.append(tools, this._status, this._panels.node);
   }
 
   readonly node: HTMLElement;
@@ -62,7 +67,7 @@ export class DriftRunSection implements IRunSection {
     this._status.textContent = '';
     this.node.dataset.kind = view.kind;
     this._detector.textContent = this._context.trans.__(
-      'Detector %1',
+      'Open monitor %1',
       view.detector
     );
     const threshold = await this._threshold(view.detector);
@@ -97,6 +102,6 @@ export class DriftRunSection implements IRunSection {
   private _driftThreshold: number | null | undefined = undefined;
   private _disposed = false;
   private _panels: DriftPanels;
-  private _detector = el('button', 'jp-mlws-link');
+  private _detector = el('button', 'jp-mod-styled');
   private _status = el('div', 'jp-mlws-status');
 }
