@@ -93,7 +93,7 @@ export class DriftPanels {
 
     const charts = el('div', 'jp-mlws-drift-charts');
     const left = el('div', 'jp-mlws-drift-cell');
-    left.append(this._contributions);
+    left.append(this._contributionsNote, this._contributions);
     const right = el('div', 'jp-mlws-drift-cell');
     right.append(featureLabel, this._distribution, this._distributionNote);
     charts.append(left, right);
@@ -218,7 +218,11 @@ export class DriftPanels {
         name: trans.__('failed'),
         type: 'scatter',
         mode: 'markers',
-        marker: { symbol: 'x', size: 11, color: DRIFTED_COLOR }
+        marker: {
+          symbol: 'x',
+          size: series.failed.runIds.map(id => (id === this._chosen ? 15 : 11)),
+          color: DRIFTED_COLOR
+        }
       }
     ];
     const layout = baseLayout(trans.__('Drift magnitude'));
@@ -328,6 +332,17 @@ export class DriftPanels {
     node.dataset.interval = interval?.run_id ?? '';
     node.dataset.features = bars.names.join(',');
     const Plotly = await plotly();
+    if (!bars.names.length) {
+      // A failed (or unfinished) check has no contributions: say so rather than draw empty axes.
+      Plotly.purge(node);
+      node.hidden = true;
+      this._contributionsNote.textContent = interval
+        ? trans.__('No contributions: %1', interval.error ?? interval.status)
+        : '';
+      return;
+    }
+    node.hidden = false;
+    this._contributionsNote.textContent = '';
     // Horizontal bars read top-down: plotly draws the first category at the bottom.
     const layout = baseLayout(
       interval
@@ -458,8 +473,10 @@ export class DriftPanels {
     if (!dist || !feature) {
       node.dataset.kind = '';
       Plotly.purge(node);
+      node.hidden = true;
       return;
     }
+    node.hidden = false;
     const bars = distributionBars(dist);
     node.dataset.kind = bars.kind;
     const side = (
@@ -530,6 +547,7 @@ export class DriftPanels {
   private _openRun = el('button', 'jp-mod-styled');
   private _summary = el('div', 'jp-mlws-drift-summary');
   private _contributions = el('div', 'jp-mlws-chart');
+  private _contributionsNote = el('div', 'jp-mlws-status');
   private _feature = el('select', 'jp-mlws-select');
   private _distribution = el('div', 'jp-mlws-chart');
   private _distributionNote = el('div', 'jp-mlws-status');
