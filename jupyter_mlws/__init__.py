@@ -97,6 +97,8 @@ _EXPORTS: dict[str, str] = {
     "ScheduleRecurrence": ".pipelines.recurrence",
     "TimeZone": ".pipelines.recurrence",
     "InferenceConfig": ".serving.config",
+    "DataDriftDetector": ".monitoring.detector",
+    "AlertConfiguration": ".monitoring.alerts",
     "Webservice": ".serving.webservice",
     "LocalWebservice": ".serving.webservice",
     "DockerWebservice": ".serving.webservice",
@@ -189,6 +191,8 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
         UserErrorException,
         WebserviceException,
     )
+    from .monitoring.alerts import AlertConfiguration
+    from .monitoring.detector import DataDriftDetector
     from .pipelines.data import OutputFileDatasetConfig, PipelineData, PipelineParameter
     from .pipelines.graph import Pipeline
     from .pipelines.parallel import ParallelRunConfig, ParallelRunStep
@@ -270,6 +274,7 @@ __all__ = [
     "AdlaCompute",
     "AksCompute",
     "AksWebservice",
+    "AlertConfiguration",
     "AmlCompute",
     "AmlComputeProvisioningConfiguration",
     "AmlComputeStatus",
@@ -286,6 +291,7 @@ __all__ = [
     "ComputeTargetException",
     "CondaDependencies",
     "DaskCompute",
+    "DataDriftDetector",
     "DataFactoryCompute",
     "DataPath",
     "DataPathComputeBinding",

@@ -305,10 +305,20 @@ _DEPLOYS = (
     "jupyter_mlws.core.registry",
     "jupyter_mlws.data.dataset",
 )
+# Drift monitoring (issue 20) makes runs of its checks, records alerts as activities, checks the compute
+# target named, finds a model's training dataset, and reads datasets through the data feature's facade.
+_MONITORS = (
+    *_MAKES_RUNS,
+    "jupyter_mlws.core.activities",
+    "jupyter_mlws.core.compute",
+    "jupyter_mlws.core.model",
+    "jupyter_mlws.data.dataset",
+)
 FEATURE_EXTRA: dict[str, tuple[str, ...]] = {
     "pipelines": (*_MAKES_RUNS, *_FANS_OUT),
     "sweeps": _MAKES_RUNS,
     "serving": _DEPLOYS,
+    "monitoring": _MONITORS,
 }
 
 

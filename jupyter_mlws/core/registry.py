@@ -29,6 +29,7 @@ __all__ = [
     "open_metadata_store",
     "resumable_driver",
     "run_drivers",
+    "schedule_targets",
 ]
 
 
@@ -159,6 +160,7 @@ run_drivers = PluginRegistry(
     {
         "azureml.PipelineRun": "jupyter_mlws.pipelines.driver:PipelineDriver",
         "hyperdrive": "jupyter_mlws.sweeps.driver:SweepDriver",  # a sweep's controller (issue 18)
+        "mlws.datadrift": "jupyter_mlws.monitoring.driver:DriftDriver",  # a data drift check (issue 20)
     },
     {},
 )
@@ -226,5 +228,15 @@ agent_tasks = PluginRegistry(
         # deployed web services: restart dead supervisors, mirror states, publish captured inputs
         "serving": "jupyter_mlws.serving.agent_task:agent_task",
     },
+    {},
+)
+
+# What a schedule fires when it is not a published pipeline (``ScheduleRecord.target_kind``, issue 20):
+# each is a callable ``fire(workspace, record, fire_time) -> run id``, called by the schedule driver
+# (``pipelines/scheduler.py``) only after it claimed that fire, so each fire starts once.
+schedule_targets = PluginRegistry(
+    "schedule target",
+    "jupyter_mlws.schedule_targets",
+    {"drift": "jupyter_mlws.monitoring.schedule:fire"},  # a data drift detector's interval check
     {},
 )

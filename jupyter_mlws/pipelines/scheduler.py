@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from ..core.interfaces.pipeline_publishing import (
     ScheduleFireRecord,
     ScheduleRecord,
 )
+from ..core.registry import schedule_targets
 from ..errors import MlwsError
 from .published import submit_published
 from .recurrence import ScheduleRecurrence
@@ -95,11 +97,9 @@ def _fire(
     now: float,
     extra: dict[str, object] | None = None,
 ) -> str | None:
-    """Claim one fire; the winner submits it. Answers the new run's id (None if not ours or failed)."""
-    store = _store(workspace)
-    if not store.claim_schedule_fire(ScheduleFireRecord(record.id, fire_time, now, _claimant())):
-        return None  # another process fired it
-    try:
+    """Claim one fire of a pipeline's schedule; the winner submits the pipeline."""
+
+    def submit() -> str:
         run = submit_published(
             workspace,
             pipeline,
@@ -108,6 +108,20 @@ def _fire(
             continue_on_step_failure=record.continue_on_step_failure,
             properties={"azureml.scheduleid": record.id, "mlws.scheduleFireTime": str(fire_time)},
         )
+        return str(run.id)
+
+    return _claim_and_start(workspace, record, fire_time, now, submit)
+
+
+def _claim_and_start(
+    workspace: Workspace, record: ScheduleRecord, fire_time: int, now: float, start: Callable[[], str]
+) -> str | None:
+    """Claim one fire; the winner calls ``start``. Answers the new run's id (None if not ours or failed)."""
+    store = _store(workspace)
+    if not store.claim_schedule_fire(ScheduleFireRecord(record.id, fire_time, now, _claimant())):
+        return None  # another process fired it
+    try:
+        run_id = start()
     except Exception as exc:  # recorded on the fire and logged: one failing schedule stops no other
         message = exc.message if isinstance(exc, MlwsError) else f"{type(exc).__name__}: {exc}"
         store.set_schedule_fire_result(record.id, fire_time, None, error=message)
@@ -119,8 +133,28 @@ def _fire(
             message,
         )
         return None
-    store.set_schedule_fire_result(record.id, fire_time, run.id)
-    return str(run.id)
+    store.set_schedule_fire_result(record.id, fire_time, run_id)
+    return run_id
+
+
+def _tick_target(workspace: Workspace, record: ScheduleRecord, now: float) -> list[str]:
+    """A schedule of something other than a pipeline (``target_kind``): each due fire claimed, then
+    started by the target kind's ``fire`` (``core.registry.schedule_targets``)."""
+    due, handled = due_fire_times(record, now)
+    if handled is None:
+        return []
+    fire = schedule_targets.get(str(record.target_kind))
+    fired: list[str] = []
+    for fire_time in due:
+
+        def start(fire_time: int = fire_time) -> str:
+            return str(fire(workspace, record, fire_time))
+
+        run_id = _claim_and_start(workspace, record, fire_time, now, start)
+        if run_id is not None:
+            fired.append(run_id)
+    _store(workspace).skip_schedule_fires(record.id, handled)
+    return fired
 
 
 def _tick_recurrence(workspace: Workspace, record: ScheduleRecord, now: float) -> list[str]:
@@ -171,7 +205,9 @@ def tick(workspace: Workspace, now: float | None = None) -> list[str]:
     fired: list[str] = []
     for record in _store(workspace).list_schedules(active_only=True):
         try:
-            if record.recurrence is not None:
+            if record.target_kind is not None:
+                fired += _tick_target(workspace, record, now)
+            elif record.recurrence is not None:
                 fired += _tick_recurrence(workspace, record, now)
             elif record.datastore_name is not None:
                 fired += _tick_data_change(workspace, record, now)

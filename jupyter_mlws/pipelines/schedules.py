@@ -199,7 +199,8 @@ class Schedule:
         pipeline_endpoint_id: str | None = None,
     ) -> builtins.list[Schedule]:
         records = _store(workspace).list_schedules(active_only, pipeline_id, pipeline_endpoint_id)
-        return [cls(workspace, r) for r in records]
+        # A drift detector's schedule (issue 20) is the detector's business, not a pipeline schedule.
+        return [cls(workspace, r) for r in records if r.target_kind is None]
 
     @classmethod
     def get_all(cls, workspace: Workspace, active_only: bool = True) -> builtins.list[Schedule]:
