@@ -141,11 +141,10 @@ export class MonitorPage extends ChartPage {
         thresholdMagnitude(monitor.drift_threshold)
       ),
       [trans.__('Latency (days)')]: String(monitor.latency),
-      [trans.__('Features')]: trans.__(
-        '%1: %2',
-        monitor.feature_count,
-        monitor.features.join(', ')
-      ),
+      // A detector without a feature list monitors every column the datasets share.
+      [trans.__('Features')]: monitor.features.length
+        ? trans.__('%1: %2', monitor.feature_count, monitor.features.join(', '))
+        : trans.__('all shared columns (%1)', monitor.feature_count),
       [trans.__('Schedule')]: monitor.schedule_enabled
         ? trans.__('on')
         : trans.__('off'),
