@@ -1,11 +1,13 @@
-"""Data-drift monitors in a real JupyterLab (issue 20): the sidebar's Monitors section shows a detector
-with its last magnitude and an alert badge; its page draws the magnitude of each week with the
-threshold (the first week, too small to check, marked failed), the chosen week's contributions (a
-drifted column on top) and a feature's baseline-vs-target distribution; another week is picked from
-the interval select; Backfill starts a new check (a notification names its run, the page's Checks list
-follows the events feed); and the first check's run page shows the same panels. The detector and its
-backfill are real: a month of time-stamped target data (20 columns, ``tests/support/drift_data.py``)
-with drift in 3 of them from week 3, checked by the agent through the public facade."""
+"""Data-drift monitors in a real JupyterLab (issue 20), one flow: the sidebar's Monitors section shows a
+detector checked on its first two weeks (the first too small to check, the second clean: no alert);
+its page draws them (the failed week marked, the threshold at 20); Backfill of the last two weeks
+starts a check (a notification names its run, the page's Checks list shows it), and when the agent has
+checked them the alert appears live: a JupyterLab warning, the badge in the sidebar, the page redrawn
+with the drifted weeks above the threshold, the latest week's contributions (a drifted column on top)
+and a feature's baseline-vs-target distribution; another week is picked from the interval select; the
+new check's run page shows the same panels. The detector and its checks are real: a month of
+time-stamped target data (20 columns, ``tests/support/drift_data.py``) with drift in 3 of them from
+week 3, checked by the agent through the public facade."""
 
 from __future__ import annotations
 
@@ -25,9 +27,13 @@ pytestmark = pytest.mark.browser
 TIMEOUT_MS = 60_000
 NAME = "sales-drift"
 MONDAY = dt.datetime(2026, 11, 2, tzinfo=dt.UTC)  # weeks are aligned on Mondays
-WEEKS = 4
 ROWS_PER_WEEK = (20, 400, 400, 400)  # week 1 has too few rows to check (fewer than 50): its check fails
 PAGE = f'[data-testid="mlws-monitor-page"][data-name="{NAME}"]'
+ROW = f'[data-testid="mlws-monitor-row"][data-name="{NAME}"]'
+
+
+def _week(index: int) -> dt.datetime:
+    return MONDAY + dt.timedelta(weeks=index)
 
 
 def _target() -> pd.DataFrame:
@@ -35,16 +41,15 @@ def _target() -> pd.DataFrame:
     parts = []
     for week, rows in enumerate(ROWS_PER_WEEK):
         frame = drift_frame(rows, seed=10 + week, shift=2.0 if week >= 2 else 0.0)
-        start = MONDAY + dt.timedelta(weeks=week)
         step = dt.timedelta(weeks=1) / rows
-        frame.insert(0, "time", [(start + i * step).isoformat() for i in range(rows)])
+        frame.insert(0, "time", [(_week(week) + i * step).isoformat() for i in range(rows)])
         parts.append(frame)
     return pd.concat(parts, ignore_index=True)
 
 
-def _seed(root: Path) -> tuple[Workspace, str]:
-    """A weekly detector (threshold 0.2) of a month of target data against a baseline, and a
-    completed backfill of the month."""
+def _seed(root: Path) -> None:
+    """A weekly detector (threshold 0.2) of a month of target data against a baseline, with a completed
+    backfill of its first two weeks."""
     ws = Workspace.create(root)
     data = root / "data"
     data.mkdir()
@@ -57,85 +62,88 @@ def _seed(root: Path) -> tuple[Workspace, str]:
         .register(ws, "sales-target")
     )
     detector = DataDriftDetector.create_from_datasets(ws, NAME, baseline, target, frequency="Week", drift_threshold=0.2)
-    run = detector.backfill(MONDAY, MONDAY + dt.timedelta(weeks=WEEKS))
-    run.wait_for_completion()
-    return ws, run.id
+    detector.backfill(_week(0), _week(2)).wait_for_completion()
 
 
-def _chart(page: Any, selector: str, ready: str) -> Any:
+def _chart(page: Any, selector: str, ready: str) -> None:
     """Wait until the plotly chart at ``selector`` satisfies ``ready`` (JS on ``c``, the chart node)."""
     page.wait_for_function(
         f"s => {{ const c = document.querySelector(s); return !!(c && c.data && ({ready})); }}",
         arg=selector,
         timeout=TIMEOUT_MS,
     )
-    return page.locator(selector)
 
 
-def test_the_monitors_section_detector_page_backfill_and_drift_run_page(
+def test_monitors_section_detector_page_backfill_alert_and_drift_run_page(
     browser: Any, tmp_path: Path, lab_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", "5")
     root = tmp_path / "root"
     root.mkdir()
-    _, backfill_id = _seed(root)
+    _seed(root)
     with running_lab(root, lab_home) as lab:
         page = open_sidebar(browser, lab)
 
-        # The Monitors row: the name, the last week's magnitude, the alert badge (weeks 3-4 drifted).
-        row = page.locator(f'[data-testid="mlws-monitor-row"][data-name="{NAME}"]')
+        # The Monitors row: the name and the clean second week's magnitude, no alert badge.
+        row = page.locator(ROW)
         row.wait_for(timeout=TIMEOUT_MS)
-        assert row.get_attribute("data-alert") == "true"
-        assert row.locator('[data-testid="mlws-monitor-alert"]').count() == 1
-        magnitude = row.locator('[data-testid="mlws-monitor-magnitude"]').inner_text()
-        assert float(magnitude) > 20, magnitude
+        assert row.get_attribute("data-alert") == "false"
+        assert row.locator('[data-testid="mlws-monitor-alert"]').count() == 0
+        assert float(row.locator('[data-testid="mlws-monitor-magnitude"]').inner_text()) < 20
         row.click()
 
-        # The detector page: a point per checked week, the failed week marked, the threshold at 20, the
-        # latest week chosen.
+        # The detector page: the checked week as a point, the failed week marked, the threshold at 20.
         view = page.locator(PAGE)
-        page.locator(f'{PAGE}[data-alert="true"]').wait_for(timeout=TIMEOUT_MS)  # once the page has read it
-        magnitude_chart = f'{PAGE} [data-testid="mlws-drift-magnitude"]'
-        _chart(page, magnitude_chart, f"c.data[0].y.length === {WEEKS - 1} && c.data[1].x.length === 1")
-        threshold = page.evaluate("s => document.querySelector(s).layout.shapes[0].y0", magnitude_chart)
-        assert threshold == 20
-        weeks = page.evaluate("s => document.querySelector(s).data[0].customdata", magnitude_chart)
-        assert page.locator(magnitude_chart).get_attribute("data-interval") == weeks[-1]
+        page.locator(f'{PAGE}[data-alert="false"]').wait_for(timeout=TIMEOUT_MS)  # once the page has read it
+        magnitude = f'{PAGE} [data-testid="mlws-drift-magnitude"]'
+        _chart(page, magnitude, "c.data[0].y.length === 1 && c.data[1].x.length === 1")
+        assert page.evaluate("s => document.querySelector(s).layout.shapes[0].y0", magnitude) == 20
 
-        # The chosen week's contributions: a drifted column on top; its distribution overlay.
+        # Backfill the last two weeks: a notification names the new check, the Checks list shows it.
+        view.locator('[data-testid="mlws-drift-backfill"]').click()
+        dialog = page.locator('[data-testid="mlws-drift-backfill-dialog"]')
+        dialog.wait_for(timeout=TIMEOUT_MS)
+        dialog.locator('[data-testid="mlws-drift-backfill-start"]').fill(_week(2).date().isoformat())
+        dialog.locator('[data-testid="mlws-drift-backfill-end"]').fill(_week(4).date().isoformat())
+        page.locator(".jp-Dialog-button.jp-mod-accept").click()
+        page.get_by_text(f"Backfill of {NAME} started", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+        check_id = view.locator('[data-testid="mlws-drift-backfill"]').get_attribute("data-run-id")
+        assert check_id
+        page.locator(f'{PAGE} [data-testid="mlws-monitor-run"][data-run-id="{check_id}"]').wait_for(timeout=TIMEOUT_MS)
+
+        # Once the agent has checked them, the alert appears live: a warning, the badge, the page.
+        page.get_by_text(f"Data drift: {NAME} magnitude", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+        page.locator(f'{ROW} [data-testid="mlws-monitor-alert"]').wait_for(timeout=TIMEOUT_MS)
+        page.locator(f'{PAGE}[data-alert="true"]').wait_for(timeout=TIMEOUT_MS)
+        _chart(page, magnitude, "c.data[0].y.length === 3")
+        weeks = page.evaluate("s => document.querySelector(s).data[0].customdata", magnitude)
+        values = page.evaluate("s => document.querySelector(s).data[0].y", magnitude)
+        assert values[0] < 20 < min(values[1:]), values  # the drifted weeks above the threshold
+        assert page.locator(magnitude).get_attribute("data-interval") == weeks[-1]  # the latest week chosen
+
+        # The latest week's contributions, a drifted column on top, and its distribution overlay.
         contributions = f'{PAGE} [data-testid="mlws-drift-contributions"]'
         _chart(page, contributions, f"c.dataset.interval === '{weeks[-1]}' && c.data[0].y.length > 0")
         top = page.evaluate(
             "s => { const y = document.querySelector(s).data[0].y; return y[y.length - 1]; }", contributions
         )
         assert top in DRIFTED, top
-        distribution = f'{PAGE} [data-testid="mlws-drift-distribution"]'
-        _chart(page, distribution, f"c.dataset.feature === '{top}' && c.data.length === 2")
+        _chart(
+            page,
+            f'{PAGE} [data-testid="mlws-drift-distribution"]',
+            f"c.dataset.feature === '{top}' && c.data.length === 2",
+        )
         screenshot(page, "monitor-page")
 
-        # Another week from the interval select (the clean week 2): its contributions are drawn.
+        # Another week from the interval select (the clean second week): its contributions are drawn.
         view.locator('[data-testid="mlws-drift-interval"]').select_option(weeks[0])
         _chart(page, contributions, f"c.dataset.interval === '{weeks[0]}'")
 
-        # Backfill the first week again: a notification names the new check, the Checks list shows it.
-        view.locator('[data-testid="mlws-drift-backfill"]').click()
-        dialog = page.locator('[data-testid="mlws-drift-backfill-dialog"]')
-        dialog.wait_for(timeout=TIMEOUT_MS)
-        dialog.locator('[data-testid="mlws-drift-backfill-start"]').fill(MONDAY.date().isoformat())
-        dialog.locator('[data-testid="mlws-drift-backfill-end"]').fill(
-            (MONDAY + dt.timedelta(weeks=1)).date().isoformat()
-        )
-        page.locator(".jp-Dialog-button.jp-mod-accept").click()
-        page.get_by_text(f"Backfill of {NAME} started", exact=False).first.wait_for(timeout=TIMEOUT_MS)
-        new_id = view.locator('[data-testid="mlws-drift-backfill"]').get_attribute("data-run-id")
-        assert new_id and new_id != backfill_id
-        page.locator(f'{PAGE} [data-testid="mlws-monitor-run"][data-run-id="{new_id}"]').wait_for(timeout=TIMEOUT_MS)
-
-        # The first check's run page: the same panels, from runs/{id}/drift.
-        page.locator(f'{PAGE} [data-testid="mlws-monitor-run"][data-run-id="{backfill_id}"]').click()
-        run_section = f'[data-testid="mlws-run-page"][data-run-id="{backfill_id}"] [data-testid="mlws-drift"]'
-        page.locator(run_section).wait_for(timeout=TIMEOUT_MS)
-        _chart(page, f'{run_section} [data-testid="mlws-drift-magnitude"]', f"c.data[0].y.length === {WEEKS - 1}")
-        _chart(page, f'{run_section} [data-testid="mlws-drift-contributions"]', "c.data[0].y.length > 0")
+        # The new check's run page: the same panels on its two weeks, from runs/{id}/drift.
+        page.locator(f'{PAGE} [data-testid="mlws-monitor-run"][data-run-id="{check_id}"]').click()
+        section = f'[data-testid="mlws-run-page"][data-run-id="{check_id}"] [data-testid="mlws-drift"]'
+        page.locator(section).wait_for(timeout=TIMEOUT_MS)
+        _chart(page, f'{section} [data-testid="mlws-drift-magnitude"]', "c.data[0].y.length === 2")
+        _chart(page, f'{section} [data-testid="mlws-drift-contributions"]', "c.data[0].y.length > 0")
         screenshot(page, "drift-run-page")
         page.close()

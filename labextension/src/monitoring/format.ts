@@ -137,8 +137,8 @@ export function magnitudeRange(
 }
 
 /**
- * The interval the panels show first: the one chosen before when it is still there, else the
- * latest with a magnitude, else the latest; null for none.
+ * The interval the panels show: the one the user picked when it is still there, else the latest
+ * with a magnitude, else the latest; null for none.
  */
 export function chooseInterval(
   intervals: readonly IntervalSummary[],
@@ -178,7 +178,7 @@ export function contributionBars(
 }
 
 /**
- * The feature the distribution overlay shows: the one chosen before when the interval has it,
+ * The feature the distribution overlay shows: the one the user picked when the interval has it,
  * else the largest contributor (the interval's features come sorted by contribution).
  */
 export function chooseFeature(

@@ -68,6 +68,7 @@ export class DriftPanels {
     this._feature.setAttribute('aria-label', trans.__('Feature'));
     this._feature.addEventListener('change', () => {
       this._chosenFeature = this._feature.value;
+      this._featurePicked = true;
       this._drawFeatureRows();
       void this._drawDistribution();
     });
@@ -126,7 +127,11 @@ export class DriftPanels {
   ): Promise<void> {
     this._intervals = [...intervals];
     this._threshold = driftThreshold;
-    this._chosen = chooseInterval(this._intervals, this._chosen);
+    // An interval the user picked stays; else the panels follow the latest checked one.
+    this._chosen = chooseInterval(
+      this._intervals,
+      this._intervalPicked ? this._chosen : null
+    );
     this._fillIntervals();
     await Promise.all([this._drawMagnitude(), this._drawInterval()]);
   }
@@ -148,6 +153,7 @@ export class DriftPanels {
       return;
     }
     this._chosen = runId;
+    this._intervalPicked = true;
     this._interval.value = runId;
     this._openRun.hidden = runId === this._ownRunId;
     void this._drawMagnitude();
@@ -276,7 +282,11 @@ export class DriftPanels {
     const interval = this._current;
     this._drawSummary(interval);
     const names = interval ? interval.features.map(f => f.name) : [];
-    this._chosenFeature = chooseFeature(names, this._chosenFeature);
+    // A feature the user picked stays (when the interval has it); else the top contributor.
+    this._chosenFeature = chooseFeature(
+      names,
+      this._featurePicked ? this._chosenFeature : null
+    );
     this._feature.replaceChildren(...names.map(name => new Option(name, name)));
     this._feature.disabled = !names.length;
     this._feature.value = this._chosenFeature ?? '';
@@ -435,6 +445,7 @@ export class DriftPanels {
       );
       row.addEventListener('click', () => {
         this._chosenFeature = feature.name;
+        this._featurePicked = true;
         this._feature.value = feature.name;
         this._drawFeatureRows();
         void this._drawDistribution();
@@ -535,6 +546,9 @@ export class DriftPanels {
   private _threshold: number | null = null;
   private _chosen: string | null = null;
   private _chosenFeature: string | null = null;
+  /** Whether the user picked the interval / the feature (else they follow the data). */
+  private _intervalPicked = false;
+  private _featurePicked = false;
   private _clickable = false;
   private _distributionDraw = 0;
   private _loaded = new Map<
