@@ -12,6 +12,7 @@ week 3, checked by the agent through the public facade."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,8 @@ def test_monitors_section_detector_page_backfill_alert_and_drift_run_page(
         page.locator(f'{PAGE} [data-testid="mlws-monitor-run"][data-run-id="{check_id}"]').wait_for(timeout=TIMEOUT_MS)
 
         # Once the agent has checked them, the alert appears live: a warning, the badge, the page.
-        page.get_by_text(f"Data drift: {NAME} magnitude", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+        warning = re.compile(rf"Data drift: {NAME} magnitude \d+\.\d above threshold 20\.0")
+        page.get_by_text(warning).first.wait_for(timeout=TIMEOUT_MS)
         page.locator(f'{ROW} [data-testid="mlws-monitor-alert"]').wait_for(timeout=TIMEOUT_MS)
         page.locator(f'{PAGE}[data-alert="true"]').wait_for(timeout=TIMEOUT_MS)
         _chart(page, magnitude, "c.data[0].y.length === 3")

@@ -12,6 +12,7 @@ import {
   formatMagnitude,
   intervalLabel,
   isDriftEvent,
+  latestCompleted,
   magnitudeRange,
   magnitudeSeries,
   newAlerts,
@@ -180,6 +181,18 @@ describe('magnitudeSeries', () => {
     expect(series.x).toEqual([]);
     expect(series.failed.x).toEqual([]);
     expect(series.threshold).toBe(30);
+  });
+});
+
+describe('latestCompleted', () => {
+  it('takes the latest completed interval with a magnitude', () => {
+    const running = { ...interval(3, null), status: 'Running' as const };
+    expect(
+      latestCompleted([interval(2, 70), running, interval(0, 5)])?.run_id
+    ).toBe('w2');
+    expect(
+      latestCompleted([interval(1, null, 'Failed', 'too few rows')])
+    ).toBeNull();
   });
 });
 

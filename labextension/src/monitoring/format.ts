@@ -65,6 +65,19 @@ export function magnitudeOf(interval: IntervalSummary): number | null {
   return finite(interval.magnitude);
 }
 
+/**
+ * The latest completed interval with a magnitude: the one a detector's alert is about (its
+ * `last` may be a later interval still running, or one that failed); null for none.
+ */
+export function latestCompleted<T extends IntervalSummary>(
+  intervals: readonly T[]
+): T | null {
+  const done = intervals
+    .filter(i => i.status === 'Completed' && magnitudeOf(i) !== null)
+    .sort((a, b) => Date.parse(a.start_date) - Date.parse(b.start_date));
+  return done.length ? done[done.length - 1] : null;
+}
+
 /** The magnitude chart's data: a point per checked interval, the failed ones apart. */
 export interface IMagnitudeSeries {
   /** Interval starts (ISO) and magnitudes of the intervals with a magnitude. */

@@ -10,6 +10,7 @@ import {
   daysBefore,
   formatMagnitude,
   isDriftEvent,
+  latestCompleted,
   thresholdMagnitude
 } from './format';
 import { DriftPanels } from './panels';
@@ -111,6 +112,11 @@ export class MonitorPage extends ChartPage {
 
   private _drawHeader(monitor: MonitorDetail): void {
     const trans = this._context.trans;
+    // The alert is about the last completed interval (a later one may still be running).
+    const done = latestCompleted(monitor.intervals);
+    const threshold = formatMagnitude(
+      thresholdMagnitude(monitor.drift_threshold)
+    );
     this.node.dataset.alert = String(monitor.alert);
     this._alert.className = monitor.alert
       ? 'jp-mlws-monitor-alert'
@@ -118,14 +124,14 @@ export class MonitorPage extends ChartPage {
     this._alert.textContent = monitor.alert
       ? trans.__(
           'Drift: magnitude %1 above the threshold %2',
-          formatMagnitude(monitor.last?.magnitude),
-          formatMagnitude(thresholdMagnitude(monitor.drift_threshold))
+          formatMagnitude(done?.magnitude),
+          threshold
         )
-      : monitor.last
+      : done
         ? trans.__(
             'Magnitude %1, threshold %2',
-            formatMagnitude(monitor.last.magnitude),
-            formatMagnitude(thresholdMagnitude(monitor.drift_threshold))
+            formatMagnitude(done.magnitude),
+            threshold
           )
         : trans.__('Not checked yet');
   }

@@ -3,11 +3,12 @@ import { Notification } from '@jupyterlab/apputils';
 import { el, errorMessage, statusDot } from '../dom';
 import { ListSection } from '../listsection';
 import type { IPageContext } from '../tokens';
-import { listMonitors, MonitorSummary } from './api';
+import { getMonitor, listMonitors, MonitorSummary } from './api';
 import {
   AlertStates,
   formatMagnitude,
   intervalLabel,
+  latestCompleted,
   newAlerts,
   thresholdMagnitude
 } from './format';
@@ -48,7 +49,7 @@ export class MonitorsSection extends ListSection {
     );
     const { raised, states } = newAlerts(this._alerts, monitors);
     this._alerts = states;
-    raised.forEach(monitor => this._announce(monitor));
+    raised.forEach(monitor => void this._announce(monitor));
   }
 
   private _row(monitor: MonitorSummary): HTMLElement {
@@ -73,8 +74,7 @@ export class MonitorsSection extends ListSection {
       const badge = el('span', 'jp-mlws-monitor-alert', trans.__('drift'));
       badge.dataset.testid = 'mlws-monitor-alert';
       badge.title = trans.__(
-        'Magnitude %1 above the threshold %2',
-        formatMagnitude(last?.magnitude),
+        'The last completed interval drifted: its magnitude is above the threshold %1',
         formatMagnitude(thresholdMagnitude(monitor.drift_threshold))
       );
       parts.push(badge);
@@ -109,14 +109,28 @@ export class MonitorsSection extends ListSection {
     return row;
   }
 
-  /** A warning that stays until closed, with a button that opens the detector's page. */
-  private _announce(monitor: MonitorSummary): void {
+  /**
+   * A warning that stays until closed, with a button that opens the detector's page. It names the
+   * magnitude of the interval the alert is about: the last completed one, which is not `last`
+   * while a later interval is still being checked (then read from the detector's intervals).
+   */
+  private async _announce(monitor: MonitorSummary): Promise<void> {
     const trans = this.trans;
+    let magnitude =
+      monitor.last?.status === 'Completed' ? monitor.last.magnitude : null;
+    if (magnitude === null) {
+      try {
+        const detail = await getMonitor(monitor.name);
+        magnitude = latestCompleted(detail.intervals)?.magnitude ?? null;
+      } catch {
+        // Announce it all the same, without the number.
+      }
+    }
     Notification.warning(
       trans.__(
         'Data drift: %1 magnitude %2 above threshold %3',
         monitor.name,
-        formatMagnitude(monitor.last?.magnitude),
+        formatMagnitude(magnitude),
         formatMagnitude(thresholdMagnitude(monitor.drift_threshold))
       ),
       {
