@@ -1,7 +1,7 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
 One module per group of commands (``workspace``, ``runs``, ``submit``, ``compute`` with ``dask``, ``models``,
-``datasets``, ``pipelines``, ``services`` with ``deploy``, ``sweeps``); errors print one line on stderr and
+``datasets``, ``pipelines``, ``services`` with ``deploy``, ``sweeps``, ``drift``); errors print one line on stderr and
 exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
@@ -16,6 +16,7 @@ from ..core.layout import DRIVER_LOG
 from ..errors import MlwsError
 from . import compute as compute_cmds
 from . import datasets as datasets_cmds
+from . import drift as drift_cmds
 from . import models as models_cmds
 from . import pipelines as pipelines_cmds
 from . import runs as runs_cmds
@@ -159,6 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     pipelines_cmds.add_parsers(sub)
     services_cmds.add_parsers(sub)
     sweeps_cmds.add_parsers(sub)
+    drift_cmds.add_parsers(sub)
     return parser
 
 

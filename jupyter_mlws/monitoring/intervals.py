@@ -11,6 +11,7 @@ from ..errors import InvalidArgumentError
 
 __all__ = [
     "FREQUENCIES",
+    "MAX_INTERVALS",
     "Interval",
     "check_frequency",
     "interval_containing",
@@ -21,6 +22,7 @@ __all__ = [
 ]
 
 FREQUENCIES = ("Day", "Week", "Month")
+MAX_INTERVALS = 1000  # of one backfill: nearly three years of days
 Interval = tuple[dt.datetime, dt.datetime]  # [start, end)
 
 
@@ -44,7 +46,10 @@ def to_utc(value: Any, what: str) -> dt.datetime:
                 "2026-11-02T00:00:00Z"
             ) from None
     if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        try:
+            return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the calendar's first day in UTC
+            raise InvalidArgumentError(f"{what} {value.isoformat()} is out of range once moved to UTC") from None
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
     raise InvalidArgumentError(f"{what} must be a datetime, a date or an ISO 8601 text, got {type(value).__name__}")
@@ -61,15 +66,22 @@ def _start_of(moment: dt.datetime, frequency: str) -> dt.datetime:
 
 def next_start(start: dt.datetime, frequency: str) -> dt.datetime:
     """The start of the interval after the one starting at ``start``."""
-    if frequency == "Day":
-        return start + dt.timedelta(days=1)
-    if frequency == "Week":
-        return start + dt.timedelta(days=7)
-    return start.replace(year=start.year + 1, month=1) if start.month == 12 else start.replace(month=start.month + 1)
+    try:
+        if frequency == "Day":
+            return start + dt.timedelta(days=1)
+        if frequency == "Week":
+            return start + dt.timedelta(days=7)
+        if start.month == 12:
+            return start.replace(year=start.year + 1, month=1)
+        return start.replace(month=start.month + 1)
+    except (OverflowError, ValueError):  # past 9999-12-31: datetime's calendar ends there
+        raise InvalidArgumentError(
+            f"the {frequency.lower()} interval starting {iso(start)} ends after 9999-12-31, where dates end"
+        ) from None
 
 
 def interval_containing(moment: Any, frequency: str, what: str = "target_date") -> Interval:
-    start = _start_of(to_utc(moment, what), frequency)
+    start = _start_of(to_utc(moment, what), frequency)  # 0001-01-01 is a Monday: no week starts before it
     return start, next_start(start, frequency)
 
 
@@ -85,6 +97,11 @@ def intervals_starting_in(start_date: Any, end_date: Any, frequency: str) -> lis
         start = next_start(start, frequency)
     found: list[Interval] = []
     while start < high:
+        if len(found) == MAX_INTERVALS:  # each is a child run: a typo'd year must not make millions
+            raise InvalidArgumentError(
+                f"more than {MAX_INTERVALS} {frequency.lower()} intervals start between {iso(low)} and {iso(high)}; "
+                f"a backfill checks at most {MAX_INTERVALS}: split the range"
+            )
         end = next_start(start, frequency)
         found.append((start, end))
         start = end

@@ -8,15 +8,26 @@ model's ``checked`` or by the handler, which alone knows the server root.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Self, TypeVar
 
 from ..core.names import validate_file_name
 from ..errors import InvalidArgumentError
+from ..monitoring.intervals import to_utc
 from .schemas import body_problem
 
-__all__ = ["CreateSnapshot", "RegisterModelVersion", "RequestModel", "RunPublishedPipeline", "SubmitJob", "parse"]
+__all__ = [
+    "BackfillMonitor",
+    "CheckMonitor",
+    "CreateSnapshot",
+    "RegisterModelVersion",
+    "RequestModel",
+    "RunPublishedPipeline",
+    "SubmitJob",
+    "parse",
+]
 
 
 class RequestModel:
@@ -129,4 +140,46 @@ class RunPublishedPipeline(RequestModel):
     def checked(self) -> Self:
         if not self.ExperimentName.strip():
             raise InvalidArgumentError("'ExperimentName' must not be empty: the experiment the pipeline run goes to")
+        return self
+
+
+@dataclass(frozen=True)
+class BackfillMonitor(RequestModel):
+    """``POST monitors/{name}/backfill``: check every interval of a drift detector that starts in
+    ``[start_date, end_date)``. Dates are ISO 8601 (a date, or a date and time; no zone means UTC)."""
+
+    SCHEMA: ClassVar[str] = "MonitorBackfillRequest"
+    WHAT: ClassVar[str] = "a backfill request"
+
+    start_date: str
+    end_date: str
+
+    @property
+    def start(self) -> dt.datetime:
+        return to_utc(self.start_date, "'start_date'")
+
+    @property
+    def end(self) -> dt.datetime:
+        return to_utc(self.end_date, "'end_date'")
+
+    def checked(self) -> Self:
+        self.start, self.end  # noqa: B018 - a bad date is a 400 before anything runs
+        return self
+
+
+@dataclass(frozen=True)
+class CheckMonitor(RequestModel):
+    """``POST monitors/{name}/run``: check the interval of a drift detector that contains ``target_date``."""
+
+    SCHEMA: ClassVar[str] = "MonitorRunRequest"
+    WHAT: ClassVar[str] = "a drift check request"
+
+    target_date: str
+
+    @property
+    def target(self) -> dt.datetime:
+        return to_utc(self.target_date, "'target_date'")
+
+    def checked(self) -> Self:
+        self.target  # noqa: B018 - a bad date is a 400 before anything runs
         return self

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import json
 import secrets
 import socket
@@ -34,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from jupyter_mlws import (
+    DataDriftDetector,
     Experiment,
     Model,
     PipelineEndpoint,
@@ -49,6 +51,7 @@ from jupyter_mlws.data.dataset import Dataset
 from jupyter_mlws.pipelines import schedules
 from tests.server.apispec import SPEC
 from tests.server.conftest import Seed, seed_workspace, stop_jobs
+from tests.support.drift_weeks import drift_weeks
 from tests.support.jupyter_env import isolated_server_env
 from tests.support.pipelines import STEPS, fan_in_pipeline
 from tests.support.serving import deploy_linear
@@ -58,6 +61,7 @@ MAX_EXAMPLES = 25  # per operation and strategy
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 NOT_FUZZED = {"/events"}  # an endless text/event-stream: tested directly
 SERVICE = "fuzz-svc"  # a real local web service: the webservices routes reach it (the Test route scores)
+MONITOR = "fuzz-monitor"  # a data-drift detector with a backfill: the monitors routes reach data
 
 
 @dataclass
@@ -68,6 +72,7 @@ class LiveServer:
     log: Path
     pipeline_run: str = ""
     sweep: str = ""
+    drift_run: str = ""
 
 
 def _free_port() -> int:
@@ -88,6 +93,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     _seed_pipelines(seed)
     sweep = recorded_sweep(seed.ws, tmp_path / "sweep-src")  # a sweep's records: the sweep route reaches data
     service = deploy_linear(seed.ws, tmp_path / "serving", SERVICE)
+    drift_run = _seed_monitor(seed, tmp_path / "drift")
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -109,7 +115,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     ]
     with open(log, "wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path)
-    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log, pipeline_run, sweep)
+    server = LiveServer(f"http://127.0.0.1:{port}/mlws/api/v1", token, seed, log, pipeline_run, sweep, drift_run)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -192,11 +198,24 @@ def _seed_pipelines(seed: Seed) -> None:
         Schedule.create(seed.ws, "weekly", first.id, "scheduled", recurrence=later)
 
 
+def _seed_monitor(seed: Seed, folder: Path) -> str:
+    """A drift detector over three weeks of target and its backfill, ended: the id of a checked
+    interval's run (the drift route reads its distributions; the detector page its intervals and checks)."""
+    monday = dt.datetime(2026, 10, 26, tzinfo=dt.UTC)
+    baseline_path, target_path = drift_weeks(folder, monday)
+    baseline = Dataset.Tabular.from_parquet_files(str(baseline_path))
+    target = Dataset.Tabular.from_parquet_files(str(target_path)).with_timestamp_columns(timestamp="ts")
+    detector = DataDriftDetector.create_from_datasets(seed.ws, MONITOR, baseline, target, frequency="Week")
+    run = detector.backfill(monday, monday + dt.timedelta(weeks=3))
+    run.wait_for_completion()
+    return next(str(child.id) for child in run.get_children() if child.get_status() == "Completed")
+
+
 def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"token {token}"}
 
 
-def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str) -> list[dict[str, str]]:
+def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str, drift_run: str) -> list[dict[str, str]]:
     """Path parameters naming things that exist, so generated queries reach real data."""
     run = {"run_id": seed.files_run}
     model = {"name": "clf", "version": "1"}
@@ -211,6 +230,7 @@ def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str) -> list[dict[s
         "/runs/{run_id}/snapshot": [run],
         "/runs/{run_id}/cancel": [run],
         "/runs/{run_id}/sweep": [{"run_id": sweep}, run],
+        "/runs/{run_id}/drift": [{"run_id": drift_run}, run],
         "/models/{name}": [{"name": "clf"}],
         "/environments/{name}": [{"name": "train-env"}],
         "/computes/{name}": [{"name": "local"}],
@@ -227,6 +247,9 @@ def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str) -> list[dict[s
         "/webservices/{name}/logs": [{"name": SERVICE}],
         "/webservices/{name}/telemetry": [{"name": SERVICE}],
         "/webservices/{name}/test": [{"name": SERVICE}],
+        "/monitors/{name}": [{"name": MONITOR}],
+        "/monitors/{name}/backfill": [{"name": MONITOR}],
+        "/monitors/{name}/run": [{"name": MONITOR}],
     }.get(path, [])
 
 
@@ -281,7 +304,9 @@ def test_fuzz_every_operation(live_server: LiveServer) -> None:
         strategies = [op.as_strategy(), op.as_strategy(generation_mode=GenerationMode.NEGATIVE)]
         strategies += [
             op.as_strategy(path_parameters=p)
-            for p in _pinned(op.path, live_server.seed, live_server.pipeline_run, live_server.sweep)
+            for p in _pinned(
+                op.path, live_server.seed, live_server.pipeline_run, live_server.sweep, live_server.drift_run
+            )
         ]
         strategies += _tuned(op, live_server.seed)
         strategy = st.one_of(strategies)

@@ -9,7 +9,7 @@ against its ``components/schemas`` entry in openapi.yaml.
 
 How a new feature adds its routes:
 
-1. Write its handlers in its own module here (``monitoring.py`` is waiting, empty). A handler module imports ``..base``,
+1. Write its handlers in its own module here (as ``monitoring.py`` does). A handler module imports ``..base``,
    ``..requests``, ``..serialize`` and the core, never another handler module nor ``stores``
    (tests/test_layering.py checks it).
 2. Describe each operation in ``openapi.yaml`` (and its request body under ``components/schemas``),
@@ -39,6 +39,13 @@ from .models import (
     ModelsHandler,
     ModelVersionHandler,
     ModelVersionsHandler,
+)
+from .monitoring import (
+    DriftRunHandler,
+    MonitorBackfillHandler,
+    MonitorHandler,
+    MonitorRunHandler,
+    MonitorsHandler,
 )
 from .pipeline_runs import PipelineRunHandler, PipelineRunsHandler
 from .pipelines import (
@@ -74,6 +81,7 @@ def handlers() -> list[tuple[str, type]]:
     model = rf"{API}/models/(?P<name>[^/]+)"
     dataset_version = rf"{API}/datasets/(?P<name>[^/]+)/versions/(?P<version>[^/]+)"
     webservice = rf"{API}/webservices/(?P<name>[^/]+)"
+    monitor = rf"{API}/monitors/(?P<name>[^/]+)"
     return [
         (rf"{API}/workspace", WorkspaceHandler),
         (rf"{API}/experiments", ExperimentsHandler),
@@ -87,6 +95,7 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{run}/snapshot", RunSnapshotHandler),
         (rf"{run}/cancel", RunCancelHandler),
         (rf"{run}/sweep", SweepHandler),
+        (rf"{run}/drift", DriftRunHandler),
         (rf"{API}/snapshots", SnapshotsHandler),
         (rf"{API}/submissions", SubmissionsHandler),
         (rf"{API}/models", ModelsHandler),
@@ -119,6 +128,10 @@ def handlers() -> list[tuple[str, type]]:
         (rf"{webservice}/logs", WebserviceLogsHandler),
         (rf"{webservice}/telemetry", WebserviceTelemetryHandler),
         (rf"{webservice}/test", WebserviceTestHandler),
+        (rf"{API}/monitors", MonitorsHandler),
+        (monitor, MonitorHandler),
+        (rf"{monitor}/backfill", MonitorBackfillHandler),
+        (rf"{monitor}/run", MonitorRunHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),  # last: the JSON 404 for anything else
     ]
