@@ -112,11 +112,6 @@ export class DriftPanels {
 
   readonly node = el('div', 'jp-mlws-drift-panels');
 
-  /** The run id of the interval shown, or null. */
-  get chosenInterval(): string | null {
-    return this._chosen;
-  }
-
   /**
    * Draw the intervals (the latest check of each); `driftThreshold` is the detector's threshold
    * (a coefficient, 0..1), or null when unknown (then no threshold line).
@@ -192,7 +187,7 @@ export class DriftPanels {
     node.dataset.interval = this._chosen ?? '';
     this._magnitudeNote.textContent = this._intervals.length
       ? ''
-      : trans.__('No interval checked yet: run a backfill.');
+      : trans.__('No interval checked yet');
     const Plotly = await plotly();
     const chosen = series.runIds.map(id => id === this._chosen);
     const traces: PlotlyModule.Data[] = [
