@@ -306,13 +306,15 @@ _DEPLOYS = (
     "jupyter_mlws.data.dataset",
 )
 # Drift monitoring (issue 20) makes runs of its checks, records alerts as activities, checks the compute
-# target named, finds a model's training dataset, and reads datasets through the data feature's facade.
+# target named, finds a model's training dataset, reads datasets through the data feature's facade, and
+# schedules its checks as the pipelines' schedules are (their recurrence computes the fire times).
 _MONITORS = (
     *_MAKES_RUNS,
     "jupyter_mlws.core.activities",
     "jupyter_mlws.core.compute",
     "jupyter_mlws.core.model",
     "jupyter_mlws.data.dataset",
+    "jupyter_mlws.pipelines.recurrence",
 )
 FEATURE_EXTRA: dict[str, tuple[str, ...]] = {
     "pipelines": (*_MAKES_RUNS, *_FANS_OUT),

@@ -142,11 +142,11 @@ def cmd_drift_backfill(args: argparse.Namespace) -> int:
     from ..monitoring.tables import date_text
 
     if args.end <= args.start:
-        start, end = date_text(args.start.timestamp()), date_text(args.end.timestamp())
+        start, end = date_text(args.start), date_text(args.end)
         args.usage(f"END ({end}) must be after START ({start}): intervals starting in [START, END) are checked")
     ws = workspace_of(args)
     run = _detector(ws, args.name).backfill(args.start, args.end, compute_target=args.compute)
-    span = f"[{date_text(args.start.timestamp())}, {date_text(args.end.timestamp())})"
+    span = f"[{date_text(args.start)}, {date_text(args.end)})"
     return _submitted(args, ws, run.id, f"backfill of {args.name} (intervals starting in {span})")
 
 
@@ -155,9 +155,7 @@ def cmd_drift_run(args: argparse.Namespace) -> int:
 
     ws = workspace_of(args)
     run = _detector(ws, args.name).run(args.date, compute_target=args.compute)
-    return _submitted(
-        args, ws, run.id, f"check of {args.name} (the interval containing {date_text(args.date.timestamp())})"
-    )
+    return _submitted(args, ws, run.id, f"check of {args.name} (the interval containing {date_text(args.date)})")
 
 
 # -- the parser -----------------------------------------------------------------------------------------------

@@ -44,8 +44,8 @@ class AlertConfiguration:
                 raise InvalidArgumentError(
                     f"email address {address!r} is not an address; give e.g. ['ops@example.com']"
                 )
-        if webhook_url is not None and urlsplit(str(webhook_url)).scheme not in ("http", "https"):
-            raise InvalidArgumentError(f"webhook_url {webhook_url!r} must be an http:// or https:// URL")
+        if webhook_url is not None:
+            _check_url(str(webhook_url))
         self.email_addresses = addresses
         self.webhook_url = str(webhook_url) if webhook_url is not None else None
 
@@ -64,6 +64,16 @@ class AlertConfiguration:
         return isinstance(other, AlertConfiguration) and self.to_dict() == other.to_dict()
 
 
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - a port that is no number raises here
+    except ValueError as exc:
+        raise InvalidArgumentError(f"webhook_url {url!r} is no URL ({exc}); give e.g. http://host:8080/hook") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidArgumentError(f"webhook_url {url!r} must be an http:// or https:// URL with a host")
+
+
 def _post(url: str, payload: Mapping[str, Any]) -> str:
     request = urllib.request.Request(  # noqa: S310 - the URL's scheme is checked when configured
         url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
@@ -75,6 +85,8 @@ def _post(url: str, payload: Mapping[str, Any]) -> str:
         return f"webhook {url} answered HTTP {exc.code}: the alert was not accepted"
     except (urllib.error.URLError, OSError) as exc:
         return f"webhook {url} could not be reached: {getattr(exc, 'reason', exc)}"
+    except Exception as exc:  # anything else of a POST is this delivery's failure, never the check's
+        return f"webhook {url} failed: {type(exc).__name__}: {exc}"
 
 
 def _email(addresses: Sequence[str], subject: str, body: str) -> str:
@@ -86,16 +98,19 @@ def _email(addresses: Sequence[str], subject: str, body: str) -> str:
     message["From"] = os.environ.get("MLWS_SMTP_FROM", "jupyter-mlws@localhost")
     message["To"] = ", ".join(addresses)
     message.set_content(body)
+    port_text = os.environ.get("MLWS_SMTP_PORT", "25")
+    if not port_text.isdigit():
+        return f"email not sent: MLWS_SMTP_PORT={port_text!r} is no port number"
     try:
-        with smtplib.SMTP(host, int(os.environ.get("MLWS_SMTP_PORT", "25")), timeout=WEBHOOK_TIMEOUT_S) as smtp:
+        with smtplib.SMTP(host, int(port_text), timeout=WEBHOOK_TIMEOUT_S) as smtp:
             if os.environ.get("MLWS_SMTP_STARTTLS") == "1":
                 smtp.starttls()
             user = os.environ.get("MLWS_SMTP_USER")
             if user:
                 smtp.login(user, os.environ.get("MLWS_SMTP_PASSWORD", ""))
             smtp.send_message(message)
-    except (OSError, smtplib.SMTPException) as exc:
-        return f"email to {', '.join(addresses)} failed: {exc}"
+    except Exception as exc:  # smtplib's and the network's errors: this delivery failed, not the check
+        return f"email to {', '.join(addresses)} failed: {type(exc).__name__}: {exc}"
     return f"email sent to {', '.join(addresses)}"
 
 
@@ -106,18 +121,20 @@ def send_alert(
     ``interval_end``, ``magnitude``, ``threshold``, ``top_features`` (what the webhook receives)."""
     title = (
         f"Data drift: {payload['detector']} magnitude {payload['magnitude']:.1f} above "
-        f"{payload['threshold'] * 100:.1f} ({payload['interval_start'][:10]} to {payload['interval_end'][:10]})"
+        f"{payload['threshold']:.1f} ({payload['interval_start'][:10]} to {payload['interval_end'][:10]})"
     )
     recorder = ActivityRecorder(workspace, ALERT_ACTIVITY, title, run_id=run_id, details=dict(payload))
-    recorder.log(title)
-    recorder.log("top features: " + ", ".join(payload.get("top_features") or []))
-    outcomes = []
-    if config.webhook_url:
-        outcomes.append(_post(config.webhook_url, payload))
-    if config.email_addresses:
-        body = f"{title}\n\n{json.dumps(dict(payload), indent=2)}\n"
-        outcomes.append(_email(config.email_addresses, title, body))
-    for line in outcomes:
-        recorder.log(line)
-    recorder.finish(details={**payload, "delivery": outcomes}, progress=outcomes[-1] if outcomes else title)
+    outcomes: list[str] = []
+    try:
+        recorder.log(title)
+        recorder.log("top features: " + ", ".join(payload.get("top_features") or []))
+        if config.webhook_url:
+            outcomes.append(_post(config.webhook_url, payload))
+        if config.email_addresses:
+            body = f"{title}\n\n{json.dumps(dict(payload), indent=2)}\n"
+            outcomes.append(_email(config.email_addresses, title, body))
+        for line in outcomes:
+            recorder.log(line)
+    finally:  # the alert is recorded as raised whatever its delivery did
+        recorder.finish(details={**payload, "delivery": outcomes}, progress=outcomes[-1] if outcomes else title)
     return recorder.activity_id

@@ -24,6 +24,7 @@ from .intervals import Interval, iso
 from .measures import compare, distributions, feature_kinds
 from .results import (
     CAPTURE_NON_FEATURES,
+    DETECTOR_ID_PROPERTY,
     DETECTOR_PROPERTY,
     DISTRIBUTIONS_FILE,
     END_PROPERTY,
@@ -53,9 +54,9 @@ class DatasetCache:
         self._target: Any = None
 
     def _dataset(self, ref: Mapping[str, Any]) -> Any:
-        import jupyter_mlws  # the datasets feature through its public facade
+        from ..data.dataset import Dataset  # the datasets feature through its public facade
 
-        return jupyter_mlws.Dataset.get_by_name(self.workspace, ref["name"], ref["version"])
+        return Dataset.get_by_name(self.workspace, ref["name"], ref["version"])
 
     def baseline(self) -> pd.DataFrame:
         if self._baseline is None:
@@ -82,14 +83,19 @@ def _features(definition: Mapping[str, Any], baseline: pd.DataFrame, target: pd.
     return [c for c in baseline.columns if c in target.columns and c not in skip]
 
 
-def _start_child(parent: Run, detector: str, interval: Interval) -> Run:
+def _start_child(parent: Run, detector: str, detector_id: str, interval: Interval) -> Run:
     start, end = interval
     return Run.create(
         Experiment(parent.experiment.workspace, experiment_name(detector)),
         parent=parent,
         run_type=INTERVAL_RUN_TYPE,
         display_name=f"{start.date().isoformat()}/{end.date().isoformat()}",
-        properties={DETECTOR_PROPERTY: detector, START_PROPERTY: iso(start), END_PROPERTY: iso(end)},
+        properties={
+            DETECTOR_PROPERTY: detector,
+            DETECTOR_ID_PROPERTY: detector_id,
+            START_PROPERTY: iso(start),
+            END_PROPERTY: iso(end),
+        },
     )
 
 
@@ -140,7 +146,7 @@ def check_interval(
     """Check one interval as a child run of ``parent``; answers the child (Completed or Failed)."""
     from .figures import distribution_figure
 
-    child = _start_child(parent, detector, interval)
+    child = _start_child(parent, detector, str(definition.get("id", "")), interval)
     try:
         baseline = cache.baseline()
         target = cache.target(interval)
@@ -185,8 +191,11 @@ def _alert(
         "detector": detector,
         "interval_start": stored["start_date"],
         "interval_end": stored["end_date"],
+        # on one scale: a magnitude of 0-100 and the threshold it passed (drift_threshold x 100)
         "magnitude": stored["magnitude"],
-        "threshold": stored["drift_threshold"],
+        "threshold": stored["drift_threshold"] * 100,
+        "drift_threshold": stored["drift_threshold"],
+        "datadrift_coefficient": stored["datadrift_coefficient"],
         "top_features": [name for name, _ in ranked[:TOP_FEATURES]],
         "run_id": child.id,
     }

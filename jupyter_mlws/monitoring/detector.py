@@ -35,7 +35,15 @@ from ..errors import InvalidArgumentError, NotFoundError
 from .alerts import AlertConfiguration
 from .intervals import Interval, check_frequency, interval_containing, intervals_starting_in, iso, next_start
 from .measures import MAX_FEATURES
-from .results import CAPTURE_TIMESTAMP, DETECTOR_PROPERTY, drift_output, experiment_name, figures_of
+from .results import (
+    CAPTURE_NON_FEATURES,
+    CAPTURE_TIMESTAMP,
+    DETECTOR_ID_PROPERTY,
+    DETECTOR_PROPERTY,
+    drift_output,
+    experiment_name,
+    figures_of,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -59,16 +67,16 @@ def _schedules(workspace: Workspace) -> PipelinePublishingStore:
 
 def _dataset_api() -> Any:
     # The datasets feature through its public facade, as a user's code reaches it.
-    import jupyter_mlws
+    from ..data.dataset import Dataset
 
-    return jupyter_mlws.Dataset
+    return Dataset
 
 
 def _recurrence_api() -> Any:
-    # The pipelines feature's recurrence through its public name: a detector's schedule is theirs.
-    import jupyter_mlws
+    # A detector's schedule is one of the pipelines' schedules: their recurrence computes its fire times.
+    from ..pipelines.recurrence import ScheduleRecurrence
 
-    return jupyter_mlws.ScheduleRecurrence
+    return ScheduleRecurrence
 
 
 def _threshold(value: Any) -> float:
@@ -80,10 +88,33 @@ def _threshold(value: Any) -> float:
     return float(value)
 
 
-def _latency(value: Any) -> int:
+#: A monthly schedule fires on the same day of every month: day 1 + latency exists in each month only
+#: up to 27 days of latency (February), so longer ones would check early or skip a month.
+MAX_MONTH_LATENCY = 27
+
+
+def _latency(value: Any, frequency: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise InvalidArgumentError(f"latency is a whole number of days (0 or more), got {value!r}")
+    if frequency == "Month" and value > MAX_MONTH_LATENCY:
+        raise InvalidArgumentError(
+            f"latency {value} is too long for a monthly detector (at most {MAX_MONTH_LATENCY} days, so each "
+            "month's check falls in the next month); use a weekly or daily frequency for longer delays"
+        )
     return value
+
+
+def _schedule_id(name: str, created_time: float) -> str:
+    """A detector's schedule id, the same in every process: two that enable it at once make one schedule."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"mlws-drift-schedule:{name}:{created_time!r}").hex
+
+
+def _service_names(services: Any) -> builtins.list[str]:
+    if isinstance(services, str):
+        return [services]
+    if isinstance(services, Sequence) and all(isinstance(s, str) for s in services):
+        return list(services)
+    raise InvalidArgumentError(f"services is a list of deployed service names, got {services!r}")
 
 
 def _compute_name(workspace: Workspace, compute_target: Any) -> str | None:
@@ -206,7 +237,9 @@ class DataDriftDetector:
         """A detector comparing ``baseline_dataset`` with each ``frequency`` interval of
         ``target_dataset`` (which must have a timestamp column: ``with_timestamp_columns``)."""
         definition = cls._common(workspace, name, compute_target, frequency, feature_list, alert_config)
-        definition.update(drift_threshold=_threshold(drift_threshold), latency=_latency(latency))
+        definition.update(
+            drift_threshold=_threshold(drift_threshold), latency=_latency(latency, definition["frequency"])
+        )
         baseline = _tabular(baseline_dataset, "baseline_dataset")
         target = _tabular(target_dataset, "target_dataset")
         timestamp = target.timestamp_columns[0]
@@ -248,8 +281,10 @@ class DataDriftDetector:
         from ..core.model import Model
 
         definition = cls._common(workspace, name, compute_target, frequency, feature_list, alert_config)
-        definition.update(drift_threshold=_threshold(drift_threshold), latency=_latency(latency))
-        service_names = [services] if isinstance(services, str) else list(services or [])
+        definition.update(
+            drift_threshold=_threshold(drift_threshold), latency=_latency(latency, definition["frequency"])
+        )
+        service_names = _service_names(services)
         if len(service_names) != 1:
             raise InvalidArgumentError(
                 f"services names the one deployed service whose inputs are monitored, got {services!r}; "
@@ -276,8 +311,10 @@ class DataDriftDetector:
             baseline={"name": baseline.name, "version": baseline.version},
             target={"name": f"{service}-inputs", "version": "latest", "timestamp": CAPTURE_TIMESTAMP},
         )
-        if definition["features"] is not None:
-            _check_features(definition["features"], _columns(baseline), definition["features"], ())
+        # The service's columns are known once it captured inputs: the baseline's stand in for them.
+        baseline_columns = _columns(baseline)
+        features = definition["features"]
+        _check_features(features, baseline_columns, features or baseline_columns, CAPTURE_NON_FEATURES)
         return cls._add(workspace, name, definition)
 
     @classmethod
@@ -314,6 +351,8 @@ class DataDriftDetector:
 
     @classmethod
     def _add(cls, workspace: Workspace, name: str, definition: dict[str, Any]) -> DataDriftDetector:
+        # Its checks carry this id: a detector made again under the same name starts with no results.
+        definition["id"] = uuid.uuid4().hex
         now = time.time()
         _store(workspace).add_drift_detector(DriftDetectorRecord(name, definition, now, now))
         return cls.get_by_name(workspace, name)
@@ -328,10 +367,10 @@ class DataDriftDetector:
     ) -> builtins.list[DataDriftDetector]:
         """Every detector (v1: optionally those of a baseline and/or target dataset), by name."""
         found = [cls(workspace, r) for r in _store(workspace).list_drift_detectors()]
-        if baseline_dataset is not None:
-            found = [d for d in found if d._record.definition["baseline"]["name"] == baseline_dataset.name]
-        if target_dataset is not None:
-            found = [d for d in found if d._record.definition["target"]["name"] == target_dataset.name]
+        for side, dataset in (("baseline", baseline_dataset), ("target", target_dataset)):
+            if dataset is not None:
+                wanted = dataset if isinstance(dataset, str) else getattr(dataset, "name", None)
+                found = [d for d in found if d._record.definition[side]["name"] == wanted]
         return found
 
     # -- attributes --------------------------------------------------------------------------------------
@@ -406,18 +445,26 @@ class DataDriftDetector:
         return self._record.updated_time
 
     @property
-    def schedule_id(self) -> str | None:
-        return self._record.schedule_id
+    def schedule_id(self) -> str:
+        """The id of its schedule (one per detector, the same in every process)."""
+        return _schedule_id(self.name, self._record.created_time)
+
+    @property
+    def detector_id(self) -> str:
+        """What its checks carry (``mlws.drift.detector_id``): a detector made again starts afresh."""
+        return str(self._definition.get("id", ""))
+
+    def _schedule(self) -> ScheduleRecord | None:
+        try:
+            return _schedules(self._workspace).get_schedule(self.schedule_id)
+        except NotFoundError:
+            return None
 
     @property
     def enabled(self) -> bool:
         """Whether its schedule runs."""
-        if self._record.schedule_id is None:
-            return False
-        try:
-            return _schedules(self._workspace).get_schedule(self._record.schedule_id).status == ACTIVE
-        except NotFoundError:
-            return False
+        schedule = self._schedule()
+        return schedule is not None and schedule.status == ACTIVE
 
     @property
     def state(self) -> str:
@@ -451,7 +498,7 @@ class DataDriftDetector:
         """Change what is given (v1's signature; ``services`` and ``schedule_start`` are v1's and only
         checked); answers the detector. A changed frequency or latency moves its schedule."""
         if services is not None:
-            wanted = [services] if isinstance(services, str) else list(services)
+            wanted = _service_names(services)
             if wanted != ([self.service] if self.service else []):
                 raise InvalidArgumentError(
                     "a detector monitors the service it was made for; make a new detector for another service"
@@ -477,11 +524,13 @@ class DataDriftDetector:
             definition["drift_threshold"] = _threshold(drift_threshold)
         if frequency is not None:
             definition["frequency"] = check_frequency(frequency)
-        if latency is not None:
-            definition["latency"] = _latency(latency)
+        if latency is not None or frequency is not None:
+            definition["latency"] = _latency(
+                latency if latency is not None else definition["latency"], definition["frequency"]
+            )
         moved = (definition["frequency"], definition["latency"]) != (self.frequency, self.latency)
         self._record = _store(self._workspace).update_drift_detector(
-            self.name, definition, time.time(), self._record.schedule_id
+            self.name, definition, time.time(), self.schedule_id
         )
         if moved and self.enabled:
             self._reschedule()
@@ -489,8 +538,8 @@ class DataDriftDetector:
 
     def delete(self, wait_for_completion: bool = True) -> None:
         """Remove the detector and its schedule; its runs stay."""
-        if self._record.schedule_id is not None:
-            _schedules(self._workspace).update_schedule(self._record.schedule_id, {"status": DISABLED})
+        self._refresh()
+        self.disable_schedule()
         _store(self._workspace).delete_drift_detector(self.name)
 
     # -- checking ------------------------------------------------------------------------------------------
@@ -506,7 +555,15 @@ class DataDriftDetector:
         """Check the interval that contains ``target_date``; answers the run (wait with
         ``run.wait_for_completion()``)."""
         interval = interval_containing(target_date, self.frequency)
-        return self._submit([interval], "run", compute_target, _features(feature_list), drift_threshold)
+        if services is not None and _service_names(services) != ([self.service] if self.service else []):
+            raise InvalidArgumentError(
+                f"detector {self.name!r} monitors {self.service or 'no service'}; make a detector per service"
+            )
+        features = _features(feature_list)
+        if features is not None:
+            baseline = _columns(self.baseline_dataset)
+            _check_features(features, baseline, baseline if self.service else _columns(self.target_dataset), ())
+        return self._submit([interval], "run", compute_target, features, drift_threshold)
 
     def backfill(
         self, start_date: Any, end_date: Any, compute_target: Any = None, create_compute_target: bool = False
@@ -550,13 +607,21 @@ class DataDriftDetector:
             properties={
                 "azureml.runsource": DRIFT_RUN_TYPE,
                 DETECTOR_PROPERTY: self.name,
+                DETECTOR_ID_PROPERTY: self.detector_id,
                 SUBMITTED_FROM: HOSTNAME,  # the agent of this machine drives it (a team workspace's too)
                 **(properties or {}),
             },
             compute_target=CHECK_TARGET,
             job_spec=spec,
         )
-        target_backend(self._workspace, CHECK_TARGET).submit(run.id)
+        try:
+            target_backend(self._workspace, CHECK_TARGET).submit(run.id)
+        except BaseException as exc:  # never left Queued with nobody to drive it
+            message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+            self._workspace.services.tracking.try_transition(
+                run.id, RunStatus.QUEUED, RunStatus.FAILED, end_time=time.time(), error={"message": message}
+            )
+            raise
         return run
 
     # -- schedule ------------------------------------------------------------------------------------------
@@ -568,7 +633,7 @@ class DataDriftDetector:
         first = end + dt.timedelta(days=self.latency)
         recurrence = _recurrence_api()(frequency=self.frequency, interval=1, start_time=first)
         return ScheduleRecord(
-            id=self._record.schedule_id or uuid.uuid4().hex,
+            id=self.schedule_id,
             name=f"drift-{self.name}",
             experiment_name=experiment_name(self.name),
             status=ACTIVE,
@@ -585,13 +650,20 @@ class DataDriftDetector:
         """Check each interval once, ``latency`` days after it ends, from the current interval on
         (whatever runs the workspace fires it: the dispatcher agent or a Jupyter server)."""
         self._refresh()
-        if self.enabled:
+        existing = self._schedule()
+        if existing is not None and existing.status == ACTIVE:
             return
         now = time.time()
         record = self._schedule_record(now)
         schedules = _schedules(self._workspace)
-        if self._record.schedule_id is None:
-            schedules.add_schedule(record)
+        if existing is None:
+            try:
+                schedules.add_schedule(record)
+            except Exception:
+                # Another process enabled it at the same moment: the id is the same, so one schedule
+                # exists; anything else is a real error.
+                if self._schedule() is None:
+                    raise
         else:
             # Enabled again: intervals that ended while it was off are not checked now (backfill them).
             schedules.update_schedule(
@@ -599,14 +671,15 @@ class DataDriftDetector:
                 {"status": ACTIVE, "recurrence": record.recurrence, "anchor_time": record.anchor_time},
             )
             schedules.skip_schedule_fires(record.id, int(now))
-        self._record = _store(self._workspace).update_drift_detector(
-            self.name, self._definition, time.time(), record.id
-        )
+        if self._record.schedule_id != record.id:
+            self._record = _store(self._workspace).update_drift_detector(
+                self.name, self._definition, self._record.updated_time, record.id
+            )
         _wake_agent(self._workspace)
 
     def disable_schedule(self, wait_for_completion: bool = True) -> None:
-        if self._record.schedule_id is not None:
-            _schedules(self._workspace).update_schedule(self._record.schedule_id, {"status": DISABLED})
+        if self._schedule() is not None:
+            _schedules(self._workspace).update_schedule(self.schedule_id, {"status": DISABLED})
 
     def _reschedule(self) -> None:
         record = self._schedule_record(time.time())
@@ -618,10 +691,9 @@ class DataDriftDetector:
         """When the schedule fires next (None when it is off)."""
         import datetime as dt
 
-        if not self.enabled or self._record.schedule_id is None:
+        record = self._schedule()
+        if record is None or record.status != ACTIVE or record.recurrence is None:
             return None
-        record = _schedules(self._workspace).get_schedule(self._record.schedule_id)
-        assert record.recurrence is not None
         fire = _recurrence_api().from_dict(record.recurrence).next_fire_time(record.anchor_time, record.last_fire_time)
         return None if fire is None else dt.datetime.fromtimestamp(fire, dt.UTC)
 
@@ -631,11 +703,11 @@ class DataDriftDetector:
     ) -> tuple[builtins.list[dict[str, Any]], builtins.list[dict[str, Any]]]:
         """``(results, metrics)`` as v1: one result per interval (the latest check of it) that overlaps
         ``[start_time, end_time]``, or those of ``run_id`` (a check or one interval's run)."""
-        return drift_output(self._workspace, self.name, start_time, end_time, run_id)
+        return drift_output(self._workspace, self.name, self.detector_id, self.drift_type, start_time, end_time, run_id)
 
     def show(self, start_time: Any = None, end_time: Any = None) -> dict[str, Any]:
         """Plotly figures: the drift magnitude over time, and per interval the feature contributions."""
-        return figures_of(self._workspace, self.name, self.drift_threshold, start_time, end_time)
+        return figures_of(self._workspace, self.name, self.detector_id, self.drift_threshold, start_time, end_time)
 
 
 def _wake_agent(workspace: Workspace) -> None:

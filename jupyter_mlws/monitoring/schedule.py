@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..core.interfaces.pipeline_publishing import DISABLED, PipelinePublishingStore
+from ..errors import InvalidStateError, NotFoundError
 from .detector import DataDriftDetector, interval_of_fire
 
 if TYPE_CHECKING:
@@ -16,7 +18,17 @@ __all__ = ["fire"]
 
 
 def fire(workspace: Workspace, record: ScheduleRecord, fire_time: int) -> str:
-    detector = DataDriftDetector.get_by_name(workspace, str(record.parameters["detector"]))
+    name = str(record.parameters["detector"])
+    try:
+        detector: DataDriftDetector | None = DataDriftDetector.get_by_name(workspace, name)
+    except NotFoundError:
+        detector = None
+    if detector is None or detector.schedule_id != record.id:
+        # The schedule outlived its detector (deleted, or made again under that name with its own
+        # schedule): it stops here, once, with the reason on this fire.
+        store: PipelinePublishingStore = workspace.metadata
+        store.update_schedule(record.id, {"status": DISABLED})
+        raise InvalidStateError(f"drift detector {name!r} no longer owns schedule {record.id}; it is disabled")
     interval = interval_of_fire(fire_time, detector.frequency, detector.latency)
     run = detector._submit(
         [interval],

@@ -33,14 +33,15 @@ def date_text(value: Any) -> str:
     """An interval bound as a date (``2026-11-02``), with the time only when it is not midnight UTC."""
     if value is None:
         return ""
-    if isinstance(value, str):
+    if isinstance(value, dt.datetime):
+        when = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    elif isinstance(value, str):
         when = dt.datetime.fromisoformat(value)
         when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
     else:
         when = dt.datetime.fromtimestamp(float(value), dt.UTC)
-    if when.time() == dt.time(0):
-        return when.strftime("%Y-%m-%d")
-    return when.strftime("%Y-%m-%d %H:%M")
+    day = when.date().isoformat()  # not strftime: it drops a year's leading zeros (year 1 -> "1")
+    return day if when.time() == dt.time(0) else f"{day} {when:%H:%M}"
 
 
 def _magnitude(value: float | None) -> str:

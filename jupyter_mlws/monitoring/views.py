@@ -17,6 +17,7 @@ from .results import (
     INTERVAL_RUN_TYPE,
     RESULT_FILE,
     START_PROPERTY,
+    detector_filter,
     experiment_name,
     interval_records,
     latest_per_interval,
@@ -104,7 +105,7 @@ def _interval_result(workspace: Workspace, record: RunRecord, properties: Mappin
 
 def _summary(workspace: Workspace, detector: DataDriftDetector) -> dict[str, Any]:
     definition = detector._definition
-    intervals = latest_per_interval(workspace, interval_records(workspace, detector.name))
+    intervals = latest_per_interval(workspace, interval_records(workspace, detector.name, detector.detector_id))
     last = None
     alert = False
     if intervals:
@@ -153,19 +154,19 @@ def monitor_view(workspace: Workspace, name: str) -> dict[str, Any]:
     definition = detector._definition
     view["features"] = list(definition.get("features") or [])
     view["alert_config"] = detector.alert_config.to_dict()
-    intervals = latest_per_interval(workspace, interval_records(workspace, name))
+    intervals = latest_per_interval(workspace, interval_records(workspace, name, detector.detector_id))
     view["intervals"] = [_interval_result(workspace, r, p) for r, p in intervals]
-    view["runs"] = _checks(workspace, name)
+    view["runs"] = _checks(workspace, name, detector.detector_id)
     return view
 
 
-def _checks(workspace: Workspace, name: str) -> list[dict[str, Any]]:
+def _checks(workspace: Workspace, name: str, detector_id: str) -> list[dict[str, Any]]:
     queries = workspace.services.queries
     try:
         experiment = queries.experiment(experiment_name(name))
     except Exception:
         return []
-    page = queries.search([experiment.id], filter=f"properties.{DETECTOR_PROPERTY} = '{name}'", max_results=MAX_RUNS)
+    page = queries.search([experiment.id], filter=detector_filter(name, detector_id), max_results=MAX_RUNS)
     return [
         {
             "run_id": r.run_id,

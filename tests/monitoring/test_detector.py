@@ -24,7 +24,7 @@ import pytest
 from jupyter_mlws import AlertConfiguration, DataDriftDetector, Dataset, Run, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.activities import Activity
-from jupyter_mlws.errors import InvalidArgumentError, NotFoundError
+from jupyter_mlws.errors import InvalidArgumentError, MlwsError, NotFoundError
 from jupyter_mlws.monitoring.views import drift_run_view, monitor_view, monitors_view
 from tests.support.drift_data import COLUMNS, DRIFTED, drift_frame
 
@@ -160,6 +160,13 @@ def test_nulls_and_unseen_categories_are_counted(monitored: Monitored) -> None:
     assert features["c1"]["unseen_category_count"] == 25 and features["c0"]["unseen_category_count"] == 0
 
 
+def test_output_between_two_times_is_the_intervals_overlapping_them(monitored: Monitored) -> None:
+    week = dt.timedelta(weeks=1)
+    results, _ = monitored.detector.get_output(MONDAY + week, MONDAY + 3 * week)  # as backfill's [start, end)
+    assert [r["start_date"] for r in results] == [MONDAY + week, MONDAY + 2 * week]
+    assert all(r["drift_type"] == "DatasetBased" for r in results)
+
+
 def test_output_by_run_id_of_the_backfill_or_an_interval(monitored: Monitored) -> None:
     all_of_it, _ = monitored.detector.get_output(run_id=monitored.backfill.id)
     assert len(all_of_it) == 4
@@ -171,16 +178,19 @@ def test_output_by_run_id_of_the_backfill_or_an_interval(monitored: Monitored) -
 
 
 def test_the_intervals_above_the_threshold_raised_alerts(monitored: Monitored) -> None:
-    alerts = list(Activity.list(monitored.ws, kind="drift.alert"))
+    intervals = {child.id for child in monitored.backfill.get_children()}
+    alerts = [a for a in Activity.list(monitored.ws, kind="drift.alert") if a.run_id in intervals]
     starts = sorted(a.details["interval_start"][:10] for a in alerts)
     assert starts == ["2026-11-16", "2026-11-23"]
     assert all(a.status == "Completed" for a in alerts)
     # email goes nowhere without an SMTP server, and the alert says so
     assert all(any("no SMTP server" in line for line in a.details["delivery"]) for a in alerts)
-    bodies = sorted(monitored.webhook.received, key=lambda b: b["interval_start"])
+    bodies = sorted(
+        (b for b in monitored.webhook.received if b["run_id"] in intervals), key=lambda b: b["interval_start"]
+    )
     assert [b["interval_start"][:10] for b in bodies] == ["2026-11-16", "2026-11-23"]
     for body in bodies:
-        assert body["detector"] == "traffic-monitor" and body["threshold"] == 0.2
+        assert body["detector"] == "traffic-monitor" and body["threshold"] == 20.0 and body["drift_threshold"] == 0.2
         assert body["magnitude"] > 20 and body["interval_end"] > body["interval_start"]
         assert set(body["top_features"][:3]) == set(DRIFTED)
 
@@ -259,6 +269,7 @@ def test_every_mistake_is_named_and_nothing_stored_changes(monitored: Monitored)
         ({"drift_threshold": 1.5}, "drift_threshold must be a number between 0 and 1"),
         ({"frequency": "Hour"}, "frequency must be one of Day, Week, Month"),
         ({"latency": -1}, "latency is a whole number of days"),
+        ({"frequency": "Month", "latency": 28}, "too long for a monthly detector"),
         ({"name": "traffic-monitor"}, "already exists"),
         ({"name": "bad name!"}, "invalid drift detector name"),
         ({"baseline_dataset": "baseline"}, "must be a TabularDataset"),
@@ -273,7 +284,7 @@ def test_every_mistake_is_named_and_nothing_stored_changes(monitored: Monitored)
             "target_dataset": target,
             **change,
         }
-        with pytest.raises(Exception, match=message) as info:
+        with pytest.raises(MlwsError, match=message) as info:
             DataDriftDetector.create_from_datasets(ws, **arguments)
         assert "Traceback" not in str(info.value)
     detector = monitored.detector
@@ -287,5 +298,11 @@ def test_every_mistake_is_named_and_nothing_stored_changes(monitored: Monitored)
         AlertConfiguration(email_addresses=["ops"])
     with pytest.raises(InvalidArgumentError, match="webhook_url"):
         AlertConfiguration(webhook_url="ftp://x")
+    with pytest.raises(InvalidArgumentError, match="is no URL"):
+        AlertConfiguration(webhook_url="http://localhost:abc/x")
+    with pytest.raises(InvalidArgumentError, match="'nope'"):
+        detector.run(MONDAY, feature_list=["n1", "nope"])
+    with pytest.raises(InvalidArgumentError, match="services is a list"):
+        detector.run(MONDAY, services=123)
     assert [(d.name, d.modified_time) for d in DataDriftDetector.list(ws)] == before
     assert DataDriftDetector.get_by_name(ws, "traffic-monitor").feature_list is None

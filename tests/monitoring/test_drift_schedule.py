@@ -45,9 +45,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     agent.stop(workspace)
 
 
-def days_from_today(count: int) -> pd.DataFrame:
-    """``ROWS_PER_DAY`` rows on each of ``count`` days from today (UTC), a timestamp each."""
-    today, _ = interval_containing(dt.datetime.now(dt.UTC), "Day")
+def days_from(today: dt.datetime, count: int) -> pd.DataFrame:
+    """``ROWS_PER_DAY`` rows on each of ``count`` days from ``today``, a timestamp each."""
     frames = []
     for day in range(count):
         frame = drift_frame(ROWS_PER_DAY, seed=10 + day)
@@ -74,16 +73,16 @@ def tick_in_two_processes(ws: Workspace, now: float) -> list[str]:
 
 
 def test_each_interval_is_checked_once_across_two_schedulers(ws: Workspace) -> None:
+    today, tomorrow = interval_containing(dt.datetime.now(dt.UTC), "Day")  # once: the test may cross midnight
     store = ws.get_default_datastore()
     baseline = Dataset.Tabular.register_pandas_dataframe(drift_frame(600, seed=3), (store, "sched"), "sched-base")
-    target = Dataset.Tabular.register_pandas_dataframe(days_from_today(3), (store, "sched"), "sched-target")
+    target = Dataset.Tabular.register_pandas_dataframe(days_from(today, 3), (store, "sched"), "sched-target")
     target = target.with_timestamp_columns(timestamp="when")
     detector = DataDriftDetector.create_from_datasets(
         ws, "daily", baseline, target, frequency="Day", latency=1, drift_threshold=0.3
     )
     detector.enable_schedule()
     assert detector.state == "Enabled"
-    today, tomorrow = interval_containing(dt.datetime.now(dt.UTC), "Day")
     first_fire = tomorrow + dt.timedelta(days=1)  # the end of today, plus one day of latency
     assert detector.next_check_time() == first_fire
     # Two processes tick at a moment when three fires are due: each fire is claimed once.
@@ -109,6 +108,14 @@ def test_each_interval_is_checked_once_across_two_schedulers(ws: Workspace) -> N
     assert detector.state == "Disabled" and detector.next_check_time() is None
     assert tick(ws, now=now + 86400) == []
     detector.enable_schedule()
+    detector.enable_schedule()  # enabling twice makes one schedule
     assert detector.state == "Enabled"
-    detector.delete()
+    stale = DataDriftDetector.get_by_name(ws, "daily")
+    detector.disable_schedule()
+    stale.delete()  # an object read before is no worse: the detector and its schedule go
+    old_schedule = ws.metadata.get_schedule(detector.schedule_id)
+    assert old_schedule.status == "Disabled"
     assert tick(ws, now=now + 3 * 86400) == []
+    # made again under the same name: a detector of its own, with no results and another schedule
+    again = DataDriftDetector.create_from_datasets(ws, "daily", baseline, target, frequency="Day", latency=1)
+    assert again.get_output() == ([], []) and again.schedule_id != old_schedule.id
