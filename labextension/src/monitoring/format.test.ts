@@ -304,7 +304,7 @@ describe('newAlerts', () => {
 });
 
 describe('isDriftEvent', () => {
-  it("follows the detector's runs and alert activities", () => {
+  it('follows the detector, its runs and alert activities', () => {
     expect(
       isDriftEvent({ kind: 'run.status', data: { experiment: 'm-drift' } }, 'm')
     ).toBe(true);
@@ -314,6 +314,12 @@ describe('isDriftEvent', () => {
     expect(isDriftEvent({ kind: 'activity.updated', data: {} }, 'm')).toBe(
       true
     );
+    expect(
+      isDriftEvent({ kind: 'drift.updated', data: { name: 'm' } }, 'm')
+    ).toBe(true);
+    expect(
+      isDriftEvent({ kind: 'drift.deleted', data: { name: 'other' } }, 'm')
+    ).toBe(false);
     expect(
       isDriftEvent(
         { kind: 'model.version.created', data: { experiment: 'm-drift' } },

@@ -264,13 +264,19 @@ export function newAlerts(
   return { raised, states };
 }
 
-/** Whether a change event concerns a detector's checks (its runs, or an alert's activity). */
+/**
+ * Whether a change event concerns a detector: the detector made, changed or deleted (`drift.*`),
+ * its checks' runs, or an alert's activity.
+ */
 export function isDriftEvent(
   event: { kind: string; data: Record<string, unknown> },
   name: string
 ): boolean {
   if (event.kind === 'activity.updated') {
     return true;
+  }
+  if (event.kind.startsWith('drift.')) {
+    return event.data.name === name;
   }
   return (
     event.kind.startsWith('run.') &&
