@@ -10,6 +10,7 @@ from ..core.entities import RunRecord
 from ..core.status import RunStatus
 from ..errors import NotFoundError
 from .detector import DRIFT_RUN_TYPE, DataDriftDetector
+from .measures import MEASURE_NAMES
 from .results import (
     DETECTOR_PROPERTY,
     DISTRIBUTIONS_FILE,
@@ -83,17 +84,7 @@ def _interval_result(workspace: Workspace, record: RunRecord, properties: Mappin
                     "contribution": f.get("datadrift_contribution"),
                     "drifted": bool(f.get("drifted")),
                     "method": f.get("method"),
-                    "measures": {
-                        k: f.get(k)
-                        for k in (
-                            "wasserstein_distance",
-                            "normalized_wasserstein_distance",
-                            "ks_statistic",
-                            "p_value",
-                            "jensen_shannon_distance",
-                            "population_stability_index",
-                        )
-                    },
+                    "measures": {k: f.get(k) for k in MEASURE_NAMES},
                     "null_count": f.get("null_count", 0),
                     "unseen_category_count": f.get("unseen_category_count", 0),
                 }
