@@ -12,7 +12,10 @@ export const EVENT_KINDS = [
   'webservice.created',
   'webservice.updated',
   'webservice.state',
-  'webservice.deleted'
+  'webservice.deleted',
+  'drift.created',
+  'drift.updated',
+  'drift.deleted'
 ] as const;
 
 export type EventKind = (typeof EVENT_KINDS)[number];

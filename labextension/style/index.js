@@ -3,3 +3,4 @@ import './pipelines.css';
 import './endpoints.css';
 import './sweeps.css';
 import './compute.css';
+import './monitoring.css';
