@@ -11,6 +11,7 @@ __all__ = [
     "ATTEMPT_PROPERTY",
     "SUBMITTED_FROM",
     "ActivityRecord",
+    "BlobReference",
     "ComputeTargetRecord",
     "EnvironmentRecord",
     "EventRecord",
@@ -93,6 +94,14 @@ class MetricRecordEntry:
 
     payload: Any
     timestamp: float
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class BlobReference:
+    """A blob some record names: its digest and who names it (``run X file outputs/model.pkl``)."""
+
+    digest: str
+    owner: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import io
 import os
 import stat
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from jupyter_mlws.core.registry import open_artifact_store
 from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, NotFoundError
 from jupyter_mlws.stores.artifacts.fsspec_store import FsspecArtifactStore
 from jupyter_mlws.stores.artifacts.local import LocalArtifactStore
+from tests.support.s3 import S3Server, s3_server, use_test_keys  # noqa: F401 - the module's S3 server
 
 MiB = 1 << 20
 
@@ -437,3 +439,31 @@ def test_open_artifact_store_picks_the_backend(tmp_path: Path, memory_url: str) 
     assert remote.url == memory_url
     digest, _ = remote.put_bytes(b"through the registry")
     assert open_artifact_store(memory_url).read_bytes(digest) == b"through the registry"
+
+
+def test_list_blobs_reports_size_and_mtime(store: ArtifactStore) -> None:
+    assert list(store.list_blobs()) == []
+    before = time.time() - 5
+    small = store.put_bytes(b"small")[0]
+    large = store.put_bytes(b"x" * 70_000)[0]
+    listed = {digest: (size, mtime) for digest, size, mtime in store.list_blobs()}
+    assert set(listed) == {small, large}
+    assert listed[small][0] == 5 and listed[large][0] == 70_000
+    assert all(before <= mtime <= time.time() + 5 for _size, mtime in listed.values())
+    store.delete(small)
+    assert [d for d, _s, _m in store.list_blobs()] == [large]
+
+
+def test_list_blobs_on_s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    use_test_keys(monkeypatch)
+    s3 = open_artifact_store(f"s3://{s3_server.create_bucket()}/ws", {"endpoint_url": s3_server.endpoint_url})
+    try:
+        before = time.time() - 60
+        digest = s3.put_bytes(b"on s3")[0]
+        [(listed, size, mtime)] = list(s3.list_blobs())
+        assert (listed, size) == (digest, 5)
+        assert before <= mtime <= time.time() + 60
+        s3.delete(digest)
+        assert list(s3.list_blobs()) == []
+    finally:
+        s3.close()

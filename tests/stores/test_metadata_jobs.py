@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mlws.core.entities import BlobReference, SnapshotRecord
 from jupyter_mlws.core.status import RunStatus
 from jupyter_mlws.errors import NotFoundError
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore
@@ -16,7 +17,6 @@ from .metadata_helpers import add_run
 
 
 def test_jobs_snapshots_and_compute_targets(store: SqlMetadataStore) -> None:
-    from jupyter_mlws.core.entities import SnapshotRecord
 
     add_run(store, "job", compute_target="local", job_spec={"a": 1}, status=RunStatus.QUEUED)
     add_run(store, "job2", compute_target="docker", status=RunStatus.QUEUED)
@@ -41,3 +41,14 @@ def test_jobs_snapshots_and_compute_targets(store: SqlMetadataStore) -> None:
     store.delete_compute_target("gpu")
     with pytest.raises(NotFoundError, match="not attached"):
         store.get_compute_target("gpu")
+
+
+def test_snapshot_references(store: SqlMetadataStore) -> None:
+    assert store.snapshot_references() == []
+    store.add_snapshot(SnapshotRecord("cd" * 32, 1.0, 3, 100, "/src"))
+    add_run(store, "job", compute_target="local", snapshot_id="ef" * 32, status=RunStatus.QUEUED)
+    add_run(store, "plain")
+    assert sorted(store.snapshot_references()) == [
+        BlobReference("cd" * 32, f"snapshot {'cd' * 32}"),
+        BlobReference("ef" * 32, "run job snapshot"),
+    ]

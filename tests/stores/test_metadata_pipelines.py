@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mlws.core.entities import BlobReference
 from jupyter_mlws.core.interfaces import StepRunRecord
 from jupyter_mlws.core.status import RunStatus
 from jupyter_mlws.errors import NotFoundError
@@ -71,3 +72,16 @@ def test_latest_step_run_skips_the_asking_pipeline_and_other_steps(store: SqlMet
     assert store.latest_step_run("a", exp, before_parent="p9").run_id == "a2"  # type: ignore[union-attr]
     assert store.latest_step_run("c", exp, before_parent="p9") is None
     assert [r.run_id for r in store.list_step_runs("p1")] == ["a1", "b1"]
+
+
+def test_step_output_references(store: SqlMetadataStore) -> None:
+    assert store.step_output_references() == []
+    add_run(store, "s1")
+    add_run(store, "s2")
+    store.add_step_run(step("s1"))
+    store.add_step_run(step("s2"))  # no outputs yet
+    store.set_step_outputs("s1", {"b": "cd" * 32, "a": "ab" * 32})
+    assert store.step_output_references() == [
+        BlobReference("ab" * 32, "step run s1 output a"),
+        BlobReference("cd" * 32, "step run s1 output b"),
+    ]

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mlws.core.entities import BlobReference
 from jupyter_mlws.errors import InvalidStateError, NotFoundError
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore
 
-from .metadata_helpers import register_model
+from .metadata_helpers import DIGEST, register_model
 
 
 def test_versions_count_up_and_are_never_reused(store: SqlMetadataStore) -> None:
@@ -75,3 +76,15 @@ def test_list_model_versions_filters(store: SqlMetadataStore) -> None:
     ]
     assert [r.name for r in store.list_model_versions(properties={"fw": None})] == ["b"]
     assert [r.version for r in store.list_model_versions(name="a")] == [2, 1]
+
+
+def test_model_file_references(store: SqlMetadataStore) -> None:
+    assert store.model_file_references() == []
+    register_model(store, "m")
+    register_model(store, "m")
+    assert sorted(store.model_file_references()) == [
+        BlobReference(DIGEST, "model m:1 file model.pkl"),
+        BlobReference(DIGEST, "model m:2 file model.pkl"),
+    ]
+    store.delete_model_version("m", 1)
+    assert store.model_file_references() == [BlobReference(DIGEST, "model m:2 file model.pkl")]

@@ -50,6 +50,13 @@ class ArtifactStore(ABC):
     @abstractmethod
     def iter_digests(self) -> Iterator[str]: ...
 
+    @abstractmethod
+    def list_blobs(self) -> Iterator[tuple[str, int, float]]:
+        """Every blob as ``(digest, size, mtime)`` (seconds since the epoch; when it was written).
+
+        A store that cannot tell when a blob was written reports ``inf``, which ``mlws gc`` never
+        collects."""
+
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         with open(path, "rb") as stream:
             return self.put_stream(stream)

@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..entities import ComputeTargetRecord, RunRecord, SnapshotRecord
+from ..entities import BlobReference, ComputeTargetRecord, RunRecord, SnapshotRecord
 from ..status import RunStatus
 from .base import MetadataInterface
 
@@ -97,6 +97,11 @@ class JobStore(MetadataInterface):
 
     @abstractmethod
     def get_snapshot(self, snapshot_id: str) -> SnapshotRecord: ...
+
+    @abstractmethod
+    def snapshot_references(self) -> list[BlobReference]:
+        """The manifest blobs of recorded snapshots and of runs' ``snapshot_id`` (the files a manifest
+        lists are found by reading it)."""
 
     # -- compute targets ------------------------------------------------------------------------------
     @abstractmethod

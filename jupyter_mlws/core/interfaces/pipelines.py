@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..entities import BlobReference
 from .base import MetadataInterface
 
 __all__ = ["PipelineStepStore", "StepRunRecord"]
@@ -45,6 +46,10 @@ class PipelineStepStore(MetadataInterface):
     @abstractmethod
     def get_step_run(self, run_id: str) -> StepRunRecord:
         """The row of a step run; NotFoundError if there is none."""
+
+    @abstractmethod
+    def step_output_references(self) -> list[BlobReference]:
+        """The snapshot manifests step runs recorded as their outputs."""
 
     @abstractmethod
     def find_reusable_step_runs(self, reuse_key: str, limit: int = 10) -> list[StepRunRecord]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 
-from ..entities import FileRecord, ModelVersionRecord
+from ..entities import BlobReference, FileRecord, ModelVersionRecord
 from .base import MetadataInterface
 
 __all__ = ["ModelRegistryStore"]
@@ -66,3 +66,7 @@ class ModelRegistryStore(MetadataInterface):
 
     @abstractmethod
     def delete_model_version(self, name: str, version: int) -> None: ...
+
+    @abstractmethod
+    def model_file_references(self) -> list[BlobReference]:
+        """Every model version file's blob, owned by ``model <name>:<version> file <path>``."""

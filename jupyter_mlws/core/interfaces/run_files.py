@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 
-from ..entities import FileRecord
+from ..entities import BlobReference, FileRecord
 from .base import MetadataInterface
 
 __all__ = ["RunFileStore"]
@@ -26,3 +26,7 @@ class RunFileStore(MetadataInterface):
 
     @abstractmethod
     def get_run_file(self, run_id: str, path: str) -> FileRecord: ...
+
+    @abstractmethod
+    def run_file_references(self) -> list[BlobReference]:
+        """Every run file's blob, owned by ``run <id> file <path>`` (for ``mlws gc`` and ``workspace check``)."""

@@ -17,7 +17,9 @@ Errors from the filesystem or the network become :class:`BackendUnavailableError
 from __future__ import annotations
 
 import contextlib
+import datetime
 import io
+import math
 import os
 import posixpath
 import tempfile
@@ -170,15 +172,35 @@ class FsspecArtifactStore(ArtifactStore):
             self.fs.rm_file(key)
 
     def iter_digests(self) -> Iterator[str]:
+        for digest, _size, _mtime in self.list_blobs():
+            yield digest
+
+    def list_blobs(self) -> Iterator[tuple[str, int, float]]:
         blobs = f"{self.root}/{BLOBS_DIR}"
         with self._backend("list blobs"):
             self.fs.invalidate_cache(blobs)
             try:
-                keys: list[str] = list(self.fs.find(blobs))
+                found: dict[str, dict[str, Any]] = dict(self.fs.find(blobs, detail=True))
             except FileNotFoundError:
                 return
-        for key in sorted(keys):
+        for key in sorted(found):
             # ``…/blobs/ab/cdef…``: only names that form a digest count (ignores stray objects).
             parts = key.rsplit("/", 2)
             if len(parts) == 3 and len(parts[1]) == 2 and is_digest(parts[1] + parts[2]):
-                yield parts[1] + parts[2]
+                info = found[key]
+                yield parts[1] + parts[2], int(info.get("size") or 0), _mtime(info)
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    """When an object was written, from whichever field its filesystem reports (``inf`` if none)."""
+    for field in ("mtime", "LastModified", "last_modified", "updated", "created", "timeCreated"):
+        value = info.get(field)
+        if value is None:
+            continue
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+        with contextlib.suppress(ValueError):
+            return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    return math.inf

@@ -199,6 +199,12 @@ class LocalArtifactStore(ArtifactStore):
                 if is_digest(fan.name + blob.name):
                     yield fan.name + blob.name
 
+    def list_blobs(self) -> Iterator[tuple[str, int, float]]:
+        for digest in self.iter_digests():
+            with contextlib.suppress(FileNotFoundError):  # removed meanwhile
+                info = self._path(digest).stat()
+                yield digest, info.st_size, info.st_mtime
+
     def remove_stale_temp_files(self, older_than: float = 24 * 3600) -> int:
         """Delete temporary files left in ``tmp/`` by writers killed mid-put; return how many.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, select, text, update
 
-from ....core.entities import ATTEMPT_PROPERTY, ComputeTargetRecord, RunRecord, SnapshotRecord
+from ....core.entities import ATTEMPT_PROPERTY, BlobReference, ComputeTargetRecord, RunRecord, SnapshotRecord
 from ....core.interfaces import JobStore
 from ....core.status import RunStatus
 from ....errors import NotFoundError
@@ -228,6 +228,17 @@ class JobsMixin(SqlStoreBase, JobStore):
         if row is None:
             raise NotFoundError(f"snapshot {snapshot_id!r} not found in this workspace")
         return SnapshotRecord(*row)
+
+    def snapshot_references(self) -> list[BlobReference]:
+        with self.sql.read() as conn:
+            found = [BlobReference(d, f"snapshot {d}") for (d,) in conn.execute(select(snapshots.c.id))]
+            found += [
+                BlobReference(d, f"run {run_id} snapshot")
+                for run_id, d in conn.execute(
+                    select(runs.c.run_id, runs.c.snapshot_id).where(runs.c.snapshot_id.is_not(None))
+                )
+            ]
+        return found
 
     # -- compute targets ------------------------------------------------------------------------------
     def save_compute_target(self, name: str, type: str, config: Mapping[str, Any], created_time: float) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ....core.entities import BlobReference
 from ....core.interfaces.pipelines import PipelineStepStore, StepRunRecord
 from ....core.status import RunStatus
 from ....errors import NotFoundError
@@ -120,3 +121,16 @@ class PipelineStepsMixin(SqlStoreBase, PipelineStepStore):
         )
         with self.sql.read() as conn:
             return [_record(r) for r in conn.execute(query).all()]
+
+    def step_output_references(self) -> list[BlobReference]:
+        query = (
+            select(runs.c.run_id, pipeline_step_runs.c.outputs)
+            .join(runs, runs.c.key == pipeline_step_runs.c.run_key)
+            .where(pipeline_step_runs.c.outputs.is_not(None))
+        )
+        found: list[BlobReference] = []
+        with self.sql.read() as conn:
+            for run_id, outputs in conn.execute(query):
+                for name, digest in sorted((json.loads(outputs) or {}).items()):
+                    found.append(BlobReference(str(digest), f"step run {run_id} output {name}"))
+        return found

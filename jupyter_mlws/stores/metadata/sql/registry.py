@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import Connection
 
-from ....core.entities import FileRecord, ModelVersionRecord
+from ....core.entities import BlobReference, FileRecord, ModelVersionRecord
 from ....core.interfaces import ModelRegistryStore
 from ....errors import InvalidStateError, NotFoundError
 from .base import SqlStoreBase, chunks
@@ -238,3 +238,10 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             for table in (model_aliases, model_files, model_tags, model_properties):
                 conn.execute(delete(table).where(table.c.model_key == key))
             conn.execute(delete(model_versions).where(model_versions.c.key == key))
+
+    def model_file_references(self) -> list[BlobReference]:
+        query = select(model_files.c.digest, model_versions.c.name, model_versions.c.version, model_files.c.path).join(
+            model_versions, model_versions.c.key == model_files.c.model_key
+        )
+        with self.sql.read() as conn:
+            return [BlobReference(d, f"model {n}:{v} file {p}") for d, n, v, p in conn.execute(query)]

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, select
 
-from ....core.entities import FileRecord
+from ....core.entities import BlobReference, FileRecord
 from ....core.interfaces import RunFileStore
 from ....errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from .base import SqlStoreBase, chunks
-from .schema import run_files
+from .schema import run_files, runs
 
 __all__ = ["RunFilesMixin"]
 
@@ -73,3 +73,10 @@ class RunFilesMixin(SqlStoreBase, RunFileStore):
         if row is None:
             raise NotFoundError(f"run {run_id!r} has no file {path!r}; see run.get_file_names()")
         return FileRecord(*row)
+
+    def run_file_references(self) -> list[BlobReference]:
+        query = select(run_files.c.digest, runs.c.run_id, run_files.c.path).join(
+            runs, runs.c.key == run_files.c.run_key
+        )
+        with self.sql.read() as conn:
+            return [BlobReference(d, f"run {run_id} file {path}") for d, run_id, path in conn.execute(query)]
