@@ -81,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=workspace_cmds.cmd_workspace_migrate)
+    p = workspace.add_parser("check", help="verify that every referenced blob is stored with its digest")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=workspace_cmds.cmd_workspace_check)
+
+    p = sub.add_parser("gc", help="remove blobs nothing references (model versions deleted, crashed uploads)")
+    p.add_argument("--dry-run", action="store_true", help="list what would go, remove nothing")
+    p.add_argument(
+        "--grace",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="keep blobs written within this many seconds (default 3600): registrations in flight",
+    )
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=workspace_cmds.cmd_gc)
 
     p = sub.add_parser("quickstart", help="create a workspace, log a training run, register a model")
     p.add_argument("path", nargs="?", help="folder for the workspace (default: a new temporary folder)")
@@ -162,6 +177,16 @@ def build_parser() -> argparse.ArgumentParser:
     sweeps_cmds.add_parsers(sub)
     drift_cmds.add_parsers(sub)
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"a number of seconds >= 0, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:

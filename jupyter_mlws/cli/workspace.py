@@ -13,7 +13,14 @@ from ..core.workspace import Workspace
 from ..terminal import text_table
 from .common import parse_options, print_json, workspace_of
 
-__all__ = ["cmd_experiments_list", "cmd_init", "cmd_quickstart", "cmd_workspace_migrate"]
+__all__ = [
+    "cmd_experiments_list",
+    "cmd_gc",
+    "cmd_init",
+    "cmd_quickstart",
+    "cmd_workspace_check",
+    "cmd_workspace_migrate",
+]
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -67,6 +74,39 @@ def cmd_workspace_migrate(args: argparse.Namespace) -> int:
         "giving each process the database password in PGPASSWORD or ~/.pgpass and the object store's keys in "
         "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY"
     )
+    return 0
+
+
+def cmd_workspace_check(args: argparse.Namespace) -> int:
+    report = workspace_of(args).services.housekeeping.check()
+    if args.json:
+        print_json(report.to_json())
+        return 0 if report.clean else 1
+    for problem in report.problems:
+        owners = ", ".join(problem.referenced_by[:3]) + (
+            f" and {len(problem.referenced_by) - 3} more" if len(problem.referenced_by) > 3 else ""
+        )
+        detail = f" ({problem.detail})" if problem.detail else ""
+        print(f"{problem.problem} blob {problem.digest}{detail}: referenced by {owners}")
+    if report.clean:
+        print(f"clean: {report.checked} referenced blobs, each present with its digest")
+        return 0
+    print(f"{len(report.problems)} problem(s) among {report.checked} referenced blobs")
+    return 1
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    report = workspace_of(args).services.housekeeping.collect(dry_run=args.dry_run, grace_seconds=args.grace)
+    if args.json:
+        print_json(report.to_json())
+        return 0
+    verb = "would remove" if report.dry_run else "removed"
+    for blob in report.blobs:
+        print(f"{verb} blob {blob.digest} {blob.size} bytes")
+    total = "would reclaim" if report.dry_run else "reclaimed"
+    print(f"{total} {report.reclaimed_bytes} bytes ({len(report.blobs)} blobs)")
+    if report.kept_fresh:
+        print(f"kept {report.kept_fresh} unreferenced blob(s) written within the last {report.grace_seconds:g} s")
     return 0
 
 

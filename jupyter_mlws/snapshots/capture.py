@@ -207,6 +207,7 @@ def capture_snapshot(
         else:
             to_hash.append(found)
     # A cached digest counts only while its blob is still stored (garbage collection may remove it).
+    artifacts.refresh(set(digests.values()))  # reused blobs count as fresh for `mlws gc`
     gone = artifacts.missing(set(digests.values()))
     if gone:
         by_rel = {f.rel: f for f in files}

@@ -57,6 +57,18 @@ class ArtifactStore(ABC):
         A store that cannot tell when a blob was written reports ``inf``, which ``mlws gc`` never
         collects."""
 
+    def refresh(self, digests: Iterable[str]) -> None:  # noqa: B027 - optional hook
+        """Mark stored blobs as just written, so a put that found its bytes already stored protects
+        them through ``mlws gc``'s grace period like a new blob. A store whose objects keep their
+        write time (an object store) leaves this empty."""
+
+    def collect(self, digest: str, written_before: float) -> bool:
+        """Remove the blob if it was last written (or refreshed) at or before ``written_before``;
+        whether it was removed. For ``mlws gc``, which has checked that nothing references it: stores
+        that can, re-check the time atomically with the removal."""
+        self.delete(digest)
+        return True
+
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         with open(path, "rb") as stream:
             return self.put_stream(stream)
@@ -74,6 +86,7 @@ class ArtifactStore(ABC):
         import io
 
         digest = hashlib.sha256(data).hexdigest()
+        self.refresh([digest])  # before looking: a blob gc removes meanwhile is then found absent
         if self.exists(digest):  # small and in memory: cheaper to look first than to write and drop
             return digest, len(data)
         return self.put_stream(io.BytesIO(data))

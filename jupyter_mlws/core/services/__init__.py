@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .context import Backends
 from .feed import ACTIVITY_STATUSES, ActivityService, EventService
+from .housekeeping import HousekeepingService
 from .queries import QueryService, RunRecordPage
 from .registry import RegistryService
 from .snapshots import SnapshotService
@@ -25,6 +26,7 @@ __all__ = [
     "Backends",
     "ComputeTargetService",
     "EventService",
+    "HousekeepingService",
     "MetricSeriesView",
     "QueryService",
     "RegistryService",
@@ -44,7 +46,16 @@ __all__ = [
 class Services:
     """Every service of one workspace."""
 
-    __slots__ = ("activities", "compute_targets", "events", "queries", "registry", "snapshots", "tracking")
+    __slots__ = (
+        "activities",
+        "compute_targets",
+        "events",
+        "housekeeping",
+        "queries",
+        "registry",
+        "snapshots",
+        "tracking",
+    )
 
     def __init__(self, backends: Backends) -> None:
         self.tracking = TrackingService(backends)
@@ -54,3 +65,4 @@ class Services:
         self.activities = ActivityService(backends)
         self.events = EventService(backends)
         self.compute_targets = ComputeTargetService(backends)
+        self.housekeeping = HousekeepingService(backends)

@@ -153,6 +153,9 @@ class LocalArtifactStore(ArtifactStore):
                     out.flush()
                     os.fsync(out.fileno())
             final = self._path(digest)
+            # A put of stored bytes counts as fresh for `mlws gc`; refreshed before looking, so a blob
+            # gc takes meanwhile is found absent and written again.
+            self.refresh([digest])
             if final.exists():
                 return digest, size, None  # deduplicated: the finally clause drops the temporary file
             if not final.parent.is_dir():
@@ -198,6 +201,30 @@ class LocalArtifactStore(ArtifactStore):
             for blob in sorted(fan.iterdir()):
                 if is_digest(fan.name + blob.name):
                     yield fan.name + blob.name
+
+    def refresh(self, digests: Iterable[str]) -> None:
+        for digest in digests:
+            with contextlib.suppress(FileNotFoundError):
+                os.utime(self._path(digest))
+
+    def collect(self, digest: str, written_before: float) -> bool:
+        """Take the blob out of its name first (one rename), then look at its time: a put that
+        refreshed it before the rename is seen (the blob goes back), one after finds it absent and
+        writes it again. Either way the bytes a registration names stay stored."""
+        final = self._path(digest)
+        claimed = self._tmp / f"gc-{digest}-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            os.rename(final, claimed)
+        except FileNotFoundError:
+            return False
+        if claimed.stat().st_mtime > written_before:
+            if final.exists():  # written again meanwhile: identical bytes
+                _unlink(claimed)
+            else:
+                os.replace(claimed, final)
+            return False
+        _unlink(claimed)
+        return True
 
     def list_blobs(self) -> Iterator[tuple[str, int, float]]:
         for digest in self.iter_digests():
