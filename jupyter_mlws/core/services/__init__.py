@@ -14,6 +14,7 @@ from .context import Backends
 from .feed import ACTIVITY_STATUSES, ActivityService, EventService
 from .queries import QueryService, RunRecordPage
 from .registry import RegistryService
+from .secrets import SecretService
 from .snapshots import SnapshotService
 from .targets import ComputeTargetService
 from .tracking import TrackingService, error_details, new_run_id
@@ -32,6 +33,7 @@ __all__ = [
     "RunRecordPage",
     "RunSummary",
     "RunSummaryPage",
+    "SecretService",
     "Services",
     "SnapshotService",
     "TrackingService",
@@ -44,7 +46,7 @@ __all__ = [
 class Services:
     """Every service of one workspace."""
 
-    __slots__ = ("activities", "compute_targets", "events", "queries", "registry", "snapshots", "tracking")
+    __slots__ = ("activities", "compute_targets", "events", "queries", "registry", "secrets", "snapshots", "tracking")
 
     def __init__(self, backends: Backends) -> None:
         self.tracking = TrackingService(backends)
@@ -54,3 +56,4 @@ class Services:
         self.activities = ActivityService(backends)
         self.events = EventService(backends)
         self.compute_targets = ComputeTargetService(backends)
+        self.secrets = SecretService(backends)
