@@ -68,6 +68,7 @@ _EXPORTS: dict[str, str] = {
     "ServicePrincipalAuthentication": ".core.v1auth",
     "TokenAuthentication": ".core.v1auth",
     "ResourceConfiguration": ".core.model_v1",
+    "Keyvault": ".core.keyvault",
     "Datastore": ".data.datastore",
     "DataPath": ".data.datastore",
     "Dataset": ".data.dataset",
@@ -153,6 +154,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__
     from .core.conda import CondaDependencies
     from .core.environment import Environment
     from .core.experiment import Experiment
+    from .core.keyvault import Keyvault
     from .core.model import Model, ResourceConfiguration
     from .core.run_config import (
         DEFAULT_CPU_IMAGE,
@@ -316,6 +318,7 @@ __all__ = [
     "HyperParameterSampling",
     "InferenceConfig",
     "InteractiveLoginAuthentication",
+    "Keyvault",
     "KubernetesCompute",
     "KustoCompute",
     "LocalCompute",

@@ -80,6 +80,8 @@ def _isolate_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tests never see a workspace or run of the developer's shell."""
     monkeypatch.delenv("MLWS_WORKSPACE", raising=False)
     monkeypatch.delenv("MLWS_RUN_ID", raising=False)
+    monkeypatch.delenv("MLWS_SECRET_KEY", raising=False)  # nor its secrets' key
+    monkeypatch.delenv("MLWS_NEW_SECRET_KEY", raising=False)
     yield
     # Each test's databases are its own: stop writers and close pooled connections.
     close_backends()

@@ -1,7 +1,8 @@
 """The ``mlws`` command: a thin adapter over the public API and the services.
 
 One module per group of commands (``workspace``, ``runs``, ``submit``, ``compute`` with ``dask``, ``models``,
-``datasets``, ``pipelines``, ``services`` with ``deploy``, ``sweeps``, ``drift``); errors print one line on stderr and
+``datasets``, ``pipelines``, ``services`` with ``deploy``, ``sweeps``, ``drift``,
+``secrets``); errors print one line on stderr and
 exit 1 (2 for usage errors); never a traceback unless ``MLWS_DEBUG=1``.
 """
 
@@ -20,6 +21,7 @@ from . import drift as drift_cmds
 from . import models as models_cmds
 from . import pipelines as pipelines_cmds
 from . import runs as runs_cmds
+from . import secrets as secrets_cmds
 from . import services as services_cmds
 from . import submit as submit_cmds
 from . import sweeps as sweeps_cmds
@@ -176,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     services_cmds.add_parsers(sub)
     sweeps_cmds.add_parsers(sub)
     drift_cmds.add_parsers(sub)
+    secrets_cmds.add_parsers(sub)
     return parser
 
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from .compute import ComputeTarget
     from .environment import Environment
     from .experiment import Experiment
+    from .keyvault import Keyvault
     from .model import Model
     from .runs import Run, RunPage
     from .services import Services
@@ -561,6 +562,12 @@ class Workspace:
         from .. import Datastore
 
         return Datastore.get_default(self)
+
+    def get_default_keyvault(self) -> Keyvault:
+        """The workspace's vault of secrets (encrypted at rest; the key is kept outside the database)."""
+        from .keyvault import Keyvault
+
+        return Keyvault(self)
 
     def set_default_datastore(self, name: str) -> None:
         """Make the registered datastore ``name`` the default."""

@@ -25,6 +25,7 @@ __all__ = [
     "RegisterModelVersion",
     "RequestModel",
     "RunPublishedPipeline",
+    "SetSecret",
     "SubmitJob",
     "parse",
 ]
@@ -183,3 +184,16 @@ class CheckMonitor(RequestModel):
     def checked(self) -> Self:
         self.target  # noqa: B018 - a bad date is a 400 before anything runs
         return self
+
+
+@dataclass(frozen=True)
+class SetSecret(RequestModel):
+    """``PUT secrets/{name}``: a secret's new value (a non-empty string). The value is never echoed."""
+
+    SCHEMA: ClassVar[str] = "SecretValueRequest"
+    WHAT: ClassVar[str] = "a secret's value"
+
+    value: str
+
+    def __repr__(self) -> str:  # never the value, whatever logs the model
+        return "SetSecret(value=***)"

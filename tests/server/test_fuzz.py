@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from cryptography.fernet import Fernet
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -62,6 +63,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 NOT_FUZZED = {"/events"}  # an endless text/event-stream: tested directly
 SERVICE = "fuzz-svc"  # a real local web service: the webservices routes reach it (the Test route scores)
 MONITOR = "fuzz-monitor"  # a data-drift detector with a backfill: the monitors routes reach data
+SECRET = "fuzz-secret"  # a workspace secret: no reply may ever hold its value
+SECRET_VALUE = "fuzz-secret-value-5e0c9a"
 
 
 @dataclass
@@ -83,7 +86,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+def live_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
     """``python -m jupyter_server`` on a free loopback port, its root a seeded workspace; stopped by pid."""
     root = tmp_path / "root"
     root.mkdir()
@@ -94,6 +97,8 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     sweep = recorded_sweep(seed.ws, tmp_path / "sweep-src")  # a sweep's records: the sweep route reaches data
     service = deploy_linear(seed.ws, tmp_path / "serving", SERVICE)
     drift_run = _seed_monitor(seed, tmp_path / "drift")
+    monkeypatch.setenv("MLWS_SECRET_KEY", Fernet.generate_key().decode())  # the server inherits it
+    seed.ws.get_default_keyvault().set_secret(SECRET, SECRET_VALUE)
     (root / "job.py").write_text("print('a fuzzed submission')\n")
     close_backends()  # the server process owns the database from now on
     token = secrets.token_hex(16)
@@ -250,6 +255,7 @@ def _pinned(path: str, seed: Seed, pipeline_run: str, sweep: str, drift_run: str
         "/monitors/{name}": [{"name": MONITOR}],
         "/monitors/{name}/backfill": [{"name": MONITOR}],
         "/monitors/{name}/run": [{"name": MONITOR}],
+        "/secrets/{name}": [{"name": SECRET}],
     }.get(path, [])
 
 
@@ -293,7 +299,10 @@ def test_fuzz_every_operation(live_server: LiveServer) -> None:
     schema.config.output.sanitization.sensitive_markers = ("authorization",)
     operations = [result.ok() for result in schema.get_all_operations()]
     fuzzed = [op for op in operations if op.path not in NOT_FUZZED]
-    assert len(fuzzed) == sum(len([m for m in item if m in ("get", "post")]) for item in SPEC["paths"].values()) - 1
+    assert (
+        len(fuzzed)
+        == sum(len([m for m in item if m in ("get", "post", "put", "delete")]) for item in SPEC["paths"].values()) - 1
+    )
     headers = _auth(live_server.token)
     session = requests.Session()
     failures: list[str] = []
@@ -327,6 +336,7 @@ def test_fuzz_every_operation(live_server: LiveServer) -> None:
             response = case.call(base_url=live_server.url, headers=headers, session=session, timeout=30)
             seen[case.operation.method.upper(), case.operation.path].add(response.status_code)
             case.validate_response(response, checks=CHECKS)
+            assert SECRET_VALUE.encode() not in response.content, f"a reply holds the secret's value: {case!r}"
 
         try:
             check()

@@ -9,7 +9,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`ActivityStore`, :class:`ModelRegistryStore`, :class:`EnvironmentStore`,
   :class:`EventStore`, :class:`DatastoreStore`, :class:`DatasetStore` and
   :class:`PipelineStepStore`, :class:`PipelinePublishingStore`, :class:`WebserviceStore` and
-  :class:`DriftStore`, all derived
+  :class:`DriftStore` and :class:`SecretStore`, all derived
   from :class:`MetadataInterface` (``base.py``). Its docstring says how a new feature adds its own concern.
 - :class:`MetadataCopier` (``migration.py``): copies one metadata database into another (migrate).
 """
@@ -38,6 +38,7 @@ from .pipelines import PipelineStepStore, StepRunRecord
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
+from .secrets import SecretStore
 from .tracking import MetricTuple, TrackingStore
 from .webservices import WEBSERVICE_STATES, WebserviceRecord, WebserviceStore
 
@@ -68,6 +69,7 @@ __all__ = [
     "RunStore",
     "ScheduleFireRecord",
     "ScheduleRecord",
+    "SecretStore",
     "StepRunRecord",
     "TrackingStore",
     "WebserviceRecord",

@@ -14,6 +14,7 @@ from .pipelines import PipelineStepStore
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
 from .runs import RunStore
+from .secrets import SecretStore
 from .tracking import TrackingStore
 from .webservices import WebserviceStore
 
@@ -35,6 +36,7 @@ class MetadataStore(
     PipelinePublishingStore,
     WebserviceStore,
     DriftStore,
+    SecretStore,
 ):
     """Everything a workspace records apart from blobs, one concern per base class.
 

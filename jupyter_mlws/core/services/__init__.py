@@ -15,6 +15,7 @@ from .feed import ACTIVITY_STATUSES, ActivityService, EventService
 from .housekeeping import HousekeepingService
 from .queries import QueryService, RunRecordPage
 from .registry import RegistryService
+from .secrets import SecretService
 from .snapshots import SnapshotService
 from .targets import ComputeTargetService
 from .tracking import TrackingService, error_details, new_run_id
@@ -34,6 +35,7 @@ __all__ = [
     "RunRecordPage",
     "RunSummary",
     "RunSummaryPage",
+    "SecretService",
     "Services",
     "SnapshotService",
     "TrackingService",
@@ -53,6 +55,7 @@ class Services:
         "housekeeping",
         "queries",
         "registry",
+        "secrets",
         "snapshots",
         "tracking",
     )
@@ -66,3 +69,4 @@ class Services:
         self.events = EventService(backends)
         self.compute_targets = ComputeTargetService(backends)
         self.housekeeping = HousekeepingService(backends)
+        self.secrets = SecretService(backends)

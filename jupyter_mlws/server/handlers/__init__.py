@@ -57,6 +57,7 @@ from .pipelines import (
 )
 from .run_files import RunFileHandler, RunFilesHandler
 from .runs import RunCancelHandler, RunHandler, RunMetricsHandler, RunsHandler
+from .secrets import SecretHandler, SecretsHandler
 from .snapshots import RunSnapshotHandler, SnapshotsHandler
 from .submissions import SubmissionsHandler
 from .sweeps import SweepHandler
@@ -132,6 +133,8 @@ def handlers() -> list[tuple[str, type]]:
         (monitor, MonitorHandler),
         (rf"{monitor}/backfill", MonitorBackfillHandler),
         (rf"{monitor}/run", MonitorRunHandler),
+        (rf"{API}/secrets", SecretsHandler),
+        (rf"{API}/secrets/(?P<name>[^/]+)", SecretHandler),
         (rf"{API}/events", EventsHandler),
         (rf"{API}(?:/.*)?", UnknownRouteHandler),  # last: the JSON 404 for anything else
     ]

@@ -461,3 +461,15 @@ drift_detectors = Table(
     Column("created_time", Float, nullable=False),
     Column("updated_time", Float, nullable=False),
 )
+
+secrets = Table(
+    "secrets",
+    metadata,
+    # Workspace secrets (issue 21): only the Fernet ciphertext is stored; the key is kept outside the
+    # database (MLWS_SECRET_KEY, the OS keyring or a 0600 key file; ``core/secret_key.py``).
+    Column("key", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(127), nullable=False, unique=True),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_time", Float, nullable=False),
+    Column("updated_time", Float, nullable=False),
+)

@@ -16,6 +16,7 @@ from .pipelines import PipelineStepsMixin
 from .registry import RegistryMixin
 from .run_files import RunFilesMixin
 from .runs import RunsMixin
+from .secrets import SecretsMixin
 from .tracking import TrackingMixin
 from .webservices import WebservicesMixin
 
@@ -37,6 +38,7 @@ class SqlMetadataStore(
     PipelinePublishingMixin,
     WebservicesMixin,
     DriftMixin,
+    SecretsMixin,
     MetadataStore,
 ):
     """A :class:`MetadataStore` on SQLAlchemy; the schema is created or upgraded on open.
