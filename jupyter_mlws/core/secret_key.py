@@ -22,11 +22,12 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from cryptography.fernet import Fernet
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, InvalidStateError
+
+if TYPE_CHECKING:  # cryptography is imported when a secret is used: a job's runtime needs none of it
+    from cryptography.fernet import Fernet
 
 __all__ = [
     "ENV",
@@ -62,6 +63,8 @@ class SecretKey:
     kind: str
 
     def fernet(self) -> Fernet:
+        from cryptography.fernet import Fernet
+
         return Fernet(self.key)
 
     def __repr__(self) -> str:  # never the key itself
@@ -134,6 +137,8 @@ def load_key(*, team: bool = False, create: bool = False) -> SecretKey:
             f"no secret key was found: looked in {looked}. A key is made on the first set_secret, or set {ENV} "
             f"(make one with {MAKE_KEY})"
         )
+    from cryptography.fernet import Fernet
+
     return save_key(Fernet.generate_key(), "keyring" if ring is not None else "file")
 
 

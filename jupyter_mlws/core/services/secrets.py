@@ -9,8 +9,6 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 
-from cryptography.fernet import Fernet, InvalidToken
-
 from ...errors import InvalidArgumentError
 from ..interfaces.secrets import check_secret_name
 from ..secret_key import SecretKey, SecretKeyError, load_key, parse_key, save_key
@@ -43,7 +41,7 @@ class SecretService:
         ciphertext = self._b.metadata.get_secret_ciphertext(name)
         try:
             return key.fernet().decrypt(ciphertext.encode()).decode()
-        except InvalidToken:
+        except _invalid_token():
             raise SecretKeyError(
                 f"secret {name!r} cannot be decrypted with the key from {key.source}: the secrets were written "
                 "with another key (set MLWS_SECRET_KEY to the key they were written with)"
@@ -83,6 +81,8 @@ class SecretService:
                 "the current key comes from MLWS_SECRET_KEY, which mlws cannot rewrite: give the new key "
                 "(MLWS_NEW_SECRET_KEY for `mlws secrets rotate-key`), then set MLWS_SECRET_KEY to it"
             )
+        from cryptography.fernet import Fernet
+
         fresh = parse_key(new_key, "the new key") if new_key is not None else Fernet.generate_key()
         names = [n for n, _, _ in self.list()]
         plain = {name: self._decrypt(name, old) for name in names}
@@ -101,3 +101,10 @@ class SecretService:
                 {n: old.fernet().encrypt(v.encode()).decode() for n, v in plain.items()}, time.time()
             )
             raise
+
+
+def _invalid_token() -> type[Exception]:
+    # cryptography is imported when a secret is used: a job's runtime (a container's) may not have it.
+    from cryptography.fernet import InvalidToken
+
+    return InvalidToken

@@ -204,7 +204,9 @@ class LocalArtifactStore(ArtifactStore):
 
     def refresh(self, digests: Iterable[str]) -> None:
         for digest in digests:
-            with contextlib.suppress(FileNotFoundError):
+            # Best effort: a blob gone meanwhile, or a store this process may read but not write (a
+            # read-only mount, another owner), is simply not refreshed.
+            with contextlib.suppress(OSError):
                 os.utime(self._path(digest))
 
     def collect(self, digest: str, written_before: float) -> bool:
