@@ -98,6 +98,7 @@ def cmd_workspace_check(args: argparse.Namespace) -> int:
 
 def cmd_gc(args: argparse.Namespace) -> int:
     from ..compute.housekeeping import sweep_machine
+    from ..serving.layout import service_environments
 
     ws = workspace_of(args)
     hk = ws.services.housekeeping
@@ -107,7 +108,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
     report.items += [Reclaimable("blob", b.digest, b.size) for b in blobs.blobs]
     report.fresh_blobs = blobs.kept_fresh
     report.items += hk.collect_temp_files(dry_run=dry, grace_seconds=grace)
-    machine = sweep_machine(ws, args.keep_days, grace, dry_run=dry)
+    # Compute knows venvs, images and job folders; serving which of them its services run on.
+    machine = sweep_machine(ws, args.keep_days, grace, dry_run=dry, pinned=service_environments(ws.path))
     report.items += machine.items
     report.kept += machine.kept
     report.events = hk.prune_events(dry_run=dry, event_days=args.event_days)

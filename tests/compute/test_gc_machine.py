@@ -215,18 +215,20 @@ def test_images_unused_for_keep_days_go_others_stay() -> None:
     )
     engine.refuse.add(f"mlws-env:{refused}")
 
-    dry = collect_images(engine, 30, HOUR, dry_run=True)
+    served = image("7" * 16, 100)
+    engine.images[served.tag] = served  # a web service's image: kept, whatever its age
+    dry = collect_images(engine, 30, HOUR, dry_run=True, pinned={served.tag})
     expected = sorted([f"mlws-env:{old}", f"mlws-env:{unmarked_old}", f"mlws-env:{refused}"])
     assert [i.name for i in dry.items] == expected
     assert engine.removed == []
     assert any("a container was made from it" in k for k in dry.kept)
 
-    done = collect_images(engine, 30, HOUR)
+    done = collect_images(engine, 30, HOUR, pinned={served.tag})
     assert [i.name for i in done.items] == [f"mlws-env:{old}", f"mlws-env:{unmarked_old}"]
     assert sum(i.size for i in done.items) == 1000
     assert any("refused" in k for k in done.kept)
     assert not image_marker(old).exists() and image_marker(recent).exists()
-    assert set(engine.images) == {f"mlws-env:{k}" for k in (recent, unmarked_new, contained, refused)}
+    assert set(engine.images) == {f"mlws-env:{k}" for k in (recent, unmarked_new, contained, refused, "7" * 16)}
 
 
 def test_no_docker_engine_means_no_images() -> None:
@@ -308,6 +310,11 @@ def test_cli_gc_dry_run_reports_what_the_real_run_reclaims(ws: Workspace, capsys
     from jupyter_mlws.cli import main
 
     venv = fake_venv("9" * 16, used_days_ago=40, size=1234)
+    # A web service of the workspace (stopped: no process shows it) runs on another old venv.
+    served = fake_venv("8" * 16, used_days_ago=400)
+    service = ws.path / "services" / "scorer"
+    service.mkdir(parents=True)
+    (service / "service.json").write_text(json.dumps({"name": "scorer", "python": str(served / "bin" / "python")}))
     run = Experiment(ws, "gc-cli").start_logging()
     run.complete()
     folder = make_job_folder(run.id)
@@ -326,6 +333,9 @@ def test_cli_gc_dry_run_reports_what_the_real_run_reclaims(ws: Workspace, capsys
     assert dry["reclaimed_bytes"] == sum(i["bytes"] for i in dry["items"]) >= 1334
     assert venv.is_dir() and folder.is_dir()
 
+    assert not any(i["name"] == str(served) for i in dry["items"])
+    assert f"venv {served}: a web service of this workspace runs on it" in dry["kept"]
+
     code, text = gc("--dry-run")
     assert code == 0 and f"would remove venv {venv} " in text and f"would remove job-folder {folder} 100 bytes" in text
     assert f"would reclaim {dry['reclaimed_bytes']} bytes" in text and "would prune 0 events" in text
@@ -334,7 +344,7 @@ def test_cli_gc_dry_run_reports_what_the_real_run_reclaims(ws: Workspace, capsys
     done = json.loads(out)
     assert code == 0 and done["dry_run"] is False
     assert done["items"] == dry["items"] and done["reclaimed_bytes"] == dry["reclaimed_bytes"]
-    assert not venv.exists() and not folder.exists()
+    assert not venv.exists() and not folder.exists() and served.is_dir()
 
     code, text = gc()
     assert code == 0 and "reclaimed 0 bytes (0 blobs)" in text

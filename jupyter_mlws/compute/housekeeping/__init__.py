@@ -9,7 +9,7 @@ uses: each module says how.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from .images import DockerImages, ImageEngine, ProjectImage, collect_images, docker_images
@@ -43,14 +43,16 @@ def sweep_machine(
     grace_seconds: float,
     dry_run: bool = False,
     images: Callable[[], ImageEngine | None] = docker_images,
+    pinned: Collection[str] = (),
 ) -> Sweep:
     """Venvs, images and job folders this machine can do without. ``images`` opens the Docker
-    engine to ask (default: the local one, if it answers)."""
+    engine to ask (default: the local one, if it answers); ``pinned`` are interpreters and image
+    tags kept whatever their age (the workspace's web services')."""
     engine = images()
     sweep = Sweep()
     try:
-        sweep.extend(collect_venvs(keep_days, grace_seconds, dry_run))
-        sweep.extend(collect_images(engine, keep_days, grace_seconds, dry_run))
+        sweep.extend(collect_venvs(keep_days, grace_seconds, dry_run, pinned=pinned))
+        sweep.extend(collect_images(engine, keep_days, grace_seconds, dry_run, pinned=pinned))
         queries = workspace.services.queries
         sweep.extend(
             collect_job_folders(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -120,9 +121,15 @@ def docker_images() -> DockerImages | None:
 
 
 def collect_images(
-    images: ImageEngine | None, keep_days: float, grace_seconds: float, dry_run: bool = False, now: float | None = None
+    images: ImageEngine | None,
+    keep_days: float,
+    grace_seconds: float,
+    dry_run: bool = False,
+    now: float | None = None,
+    pinned: Collection[str] = (),
 ) -> Sweep:
-    """Remove (``dry_run``: list) the project's environment images last used before ``keep_days``."""
+    """Remove (``dry_run``: list) the project's environment images last used before ``keep_days``;
+    ``pinned`` tags (web services' images) are kept."""
     sweep = Sweep()
     if images is None:
         return sweep
@@ -136,6 +143,9 @@ def collect_images(
     candidates = [image for image in images.project_images() if used(image) <= cutoff]
     in_use = images.images_in_use() if candidates else set()
     for image in sorted(candidates, key=lambda i: i.tag):
+        if image.tag in pinned:
+            sweep.kept.append(f"image {image.tag}: a web service of this workspace runs on it")
+            continue
         if image.image_id in in_use:
             sweep.kept.append(f"image {image.tag}: a container was made from it")
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from ...core.services.reclaim import Reclaimable
@@ -44,9 +44,11 @@ def collect_venvs(
     dry_run: bool = False,
     now: float | None = None,
     processes: Callable[[], ProcessUse | None] = process_use,
+    pinned: Collection[str] = (),
 ) -> Sweep:
     """Remove (``dry_run``: list) the venvs last used before ``keep_days`` (and the grace period).
-    ``processes`` tells what the running processes use (asked before each removal)."""
+    ``processes`` tells what the running processes use (asked before each removal); a venv holding
+    a ``pinned`` path (a web service's interpreter) is kept."""
     sweep = Sweep()
     root = cache_root() / "venvs"
     cutoff = unused_since(keep_days, grace_seconds, now)
@@ -54,6 +56,9 @@ def collect_venvs(
         return sweep
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         if venv_last_used(folder) > cutoff:
+            continue
+        if _holds_any(folder, pinned):
+            sweep.kept.append(f"venv {folder}: a web service of this workspace runs on it")
             continue
         with try_build_lock(root, folder.name) as held:
             if not held:
@@ -82,3 +87,7 @@ def collect_venvs(
                     continue
             sweep.items.append(Reclaimable("venv", str(folder), size, detail))
     return sweep
+
+
+def _holds_any(folder: Path, paths: Collection[str]) -> bool:
+    return any(Path(path) == folder or folder in Path(path).parents for path in paths)
