@@ -278,6 +278,25 @@ def test_scratch_folders_of_ended_and_unknown_runs_go_active_ones_stay(
     assert [i.name for i in collect_job_folders(status_of, HOUR).items] == [str(folders["active"])]
 
 
+def test_a_live_supervisor_keeps_its_folder_fresh_for_other_workspaces(ws: Workspace) -> None:
+    """A job of another workspace building its environment for hours: no process works in its
+    folder yet, and this workspace does not know its run; its supervisor's heartbeats keep it."""
+    from jupyter_mlws.compute.supervision import StoreReporter
+
+    run = Experiment(ws, "elsewhere").start_logging()
+    folder = make_job_folder(run.id)
+    age(folder, 5 * HOUR)
+    StoreReporter(ws, run.id).heartbeat()
+    assert time.time() - folder.stat().st_mtime < 60
+
+    def unknown(run_id: str) -> RunStatus:
+        raise NotFoundError(run_id)
+
+    assert collect_job_folders(unknown, 0, processes=no_process).items == []  # not even with --grace 0
+    assert folder.is_dir()
+    run.complete()
+
+
 def test_a_container_of_the_run_keeps_its_folder() -> None:
     folder = make_job_folder("docker_1_feedface")
     age(folder, 2 * HOUR)

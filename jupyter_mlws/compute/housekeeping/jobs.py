@@ -4,8 +4,9 @@ was killed, or the machine stopped).
 A folder goes when its run has ended (a terminal status) or is not this workspace's, it has not
 changed within the grace period, and nothing runs in it: no process works inside it and no Docker
 container carries its run's label. The job root is this user's on this machine, shared by every
-workspace, so a run unknown here may be another workspace's, still running: those last checks keep
-it. A folder of an active run of this workspace is never touched.
+workspace, so a run unknown here may be another workspace's, still building or running: its
+supervisor touches the folder with each heartbeat, and the checks above keep it. A folder of an
+active run of this workspace is never touched.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import stat
 import time
 from collections.abc import Callable
 
+from ...core.services.liveness import STALE_AFTER_S
 from ...core.services.reclaim import Reclaimable
 from ...core.status import TERMINAL_STATUSES, RunStatus
 from ...errors import NotFoundError
@@ -41,7 +43,9 @@ def collect_job_folders(
     root = jobs_root()
     if not root.is_dir():
         return sweep
-    cutoff = (time.time() if now is None else now) - grace_seconds
+    # A live job's supervisor touches its folder with every heartbeat (StoreReporter.heartbeat): a
+    # folder touched within the time a heartbeat is trusted is a live job's, whatever the grace.
+    cutoff = (time.time() if now is None else now) - max(grace_seconds, STALE_AFTER_S)
     seen: ProcessUse | None = None
     containers: set[str] | None = None
     looked = False
