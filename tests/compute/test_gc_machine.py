@@ -231,6 +231,26 @@ def test_images_unused_for_keep_days_go_others_stay() -> None:
     assert set(engine.images) == {f"mlws-env:{k}" for k in (recent, unmarked_new, contained, refused, "7" * 16)}
 
 
+def test_the_docker_listing_keeps_to_the_projects_images() -> None:
+    """``DockerImages`` over a stand-in of the SDK's client: what it asks and how it reads the answer."""
+    from types import SimpleNamespace
+
+    from jupyter_mlws.compute.housekeeping import DockerImages
+
+    asked: dict[str, object] = {}
+
+    def images_list(**kwargs: object) -> list[SimpleNamespace]:
+        asked.update(kwargs)
+        attrs = {"Created": "2026-01-31T12:00:00.123456789Z", "Size": 4096}
+        return [SimpleNamespace(id="sha256:1", tags=["mlws-env:abc", "other:tag"], attrs=attrs)]
+
+    client = SimpleNamespace(images=SimpleNamespace(list=images_list))
+    [found] = DockerImages(client).project_images()  # type: ignore[arg-type]
+    assert asked == {"name": "mlws-env", "filters": {"label": "mlws.environment"}}
+    assert found == ProjectImage("mlws-env:abc", "sha256:1", 4096, 1769860800.0)
+    assert found.key16 == "abc"
+
+
 def test_no_docker_engine_means_no_images() -> None:
     assert docker_images() is None  # DOCKER_HOST names a socket nobody listens on
     assert collect_images(None, 0, 0).items == []
