@@ -245,7 +245,7 @@ def test_the_docker_listing_keeps_to_the_projects_images() -> None:
         return [SimpleNamespace(id="sha256:1", tags=["mlws-env:abc", "other:tag"], attrs=attrs)]
 
     client = SimpleNamespace(images=SimpleNamespace(list=images_list))
-    [found] = DockerImages(client).project_images()  # type: ignore[arg-type]
+    [found] = DockerImages(client).project_images()
     assert asked == {"name": "mlws-env", "filters": {"label": "mlws.environment"}}
     assert found == ProjectImage("mlws-env:abc", "sha256:1", 4096, 1769860800.0)
     assert found.key16 == "abc"
