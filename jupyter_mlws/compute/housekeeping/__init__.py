@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
+from ...core.services.reclaim import check_days
 from .images import DockerImages, ImageEngine, ProjectImage, collect_images, docker_images
 from .jobs import collect_job_folders
 from .processes import ProcessUse, process_use
@@ -48,6 +49,7 @@ def sweep_machine(
     """Venvs, images and job folders this machine can do without. ``images`` opens the Docker
     engine to ask (default: the local one, if it answers); ``pinned`` are interpreters and image
     tags kept whatever their age (the workspace's web services')."""
+    check_days(keep_days, "--keep-days")
     engine = images()
     sweep = Sweep()
     try:

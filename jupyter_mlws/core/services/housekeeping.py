@@ -1,4 +1,6 @@
-"""Workspace housekeeping over blobs: ``mlws workspace check`` and the blob part of ``mlws gc``.
+"""Workspace housekeeping: ``mlws workspace check`` and the workspace's part of ``mlws gc`` (blobs,
+the artifact store's stale temporary files, the change feed's old events). The machine's part
+(environments, job folders) is ``jupyter_mlws.compute.housekeeping``'s.
 
 What references a blob (each store concern answers for its own rows): run files, model version
 files, recorded snapshots and runs' ``snapshot_id``, pipeline step outputs — and, by reading them,
