@@ -278,6 +278,11 @@ class StoreReporter(JobReporter):
 
     def heartbeat(self) -> None:
         self._store.heartbeat([self.run_id])  # in the database's clock
+        # The job folder's time too: `mlws gc` of another workspace (the job root is this user's,
+        # shared by all their workspaces) does not know this run, and must see its folder as live
+        # while it builds or runs. One utime per beat; the folder may not be made yet, or be gone.
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.utime(job_workdir(self.run_id), follow_symlinks=False)
 
     def restore_snapshot(self, target: Path) -> None:
         from ..snapshots import load_manifest, restore_snapshot
