@@ -122,7 +122,11 @@ export class SecretsSection extends ListSection {
     remove.type = 'button';
     remove.dataset.testid = 'mlws-secret-delete';
     remove.title = trans.__('Delete the secret %1', secret.name);
-    remove.addEventListener('click', () => void this._delete(secret.name));
+    remove.setAttribute('aria-label', remove.title);
+    remove.addEventListener(
+      'click',
+      () => void this._delete(secret.name, remove)
+    );
     row.append(
       el('span', 'jp-mlws-secret-label', secret.name),
       el(
@@ -181,7 +185,10 @@ export class SecretsSection extends ListSection {
     await this.refresh();
   }
 
-  private async _delete(name: string): Promise<void> {
+  private async _delete(
+    name: string,
+    button: HTMLButtonElement
+  ): Promise<void> {
     const trans = this.trans;
     const result = await showDialog({
       title: trans.__('Delete secret'),
@@ -197,6 +204,7 @@ export class SecretsSection extends ListSection {
     if (!result.button.accept) {
       return;
     }
+    button.disabled = true; // one delete per click; the refresh below redraws the row or drops it
     try {
       await deleteSecret(name);
       this._showError(null);
