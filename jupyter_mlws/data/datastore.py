@@ -760,7 +760,11 @@ def _migrate_legacy_credentials(workspace: Workspace, needed_by: str | None) -> 
                 ) from None
             return  # moved by a later use, once a key is there
         path.unlink()
-        # The lock file goes too: a process waiting on it finds no credentials file and returns.
+        # The old version wrote the file through a temporary copy: one left by a crash holds plaintext
+        # credentials too (older than the file just moved). The lock file goes as well: a process waiting
+        # on it finds no credentials file and returns.
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
         path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
 

@@ -113,6 +113,8 @@ def _old_workspace(ws: Workspace, s3_server: S3Server) -> tuple[str, str]:
     fd = os.open(legacy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         json.dump(entries, out)
+    # A temporary copy the old version's atomic write left behind when it was killed: plaintext too.
+    (ws.path / f".{LEGACY_CREDENTIALS_FILE}.k1l2.tmp").write_text(json.dumps(entries))
     return bucket, url
 
 
