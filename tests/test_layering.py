@@ -670,6 +670,7 @@ COMPUTE_MAY_IMPORT = (
     "jupyter_mlws.core.entities",
     "jupyter_mlws.core.status",
     "jupyter_mlws.core.values",
+    "jupyter_mlws.core.redaction",  # a job's secrets masked in its log and records (issue 21)
     "jupyter_mlws.core.names",
     "jupyter_mlws.core.layout",
     "jupyter_mlws.core.search",
@@ -741,6 +742,7 @@ REMOTE_RUN_MAY_IMPORT = (
     "jupyter_mlws.core.layout",
     "jupyter_mlws.core.status",
     "jupyter_mlws.core.values",
+    "jupyter_mlws.core.redaction",
     "jupyter_mlws.core.model_v1",
 )
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ..core.layout import DRIVER_LOG
+from ..core.services.reclaim import DEFAULT_EVENT_DAYS, DEFAULT_KEEP_DAYS
 from ..errors import MlwsError
 from . import compute as compute_cmds
 from . import datasets as datasets_cmds
@@ -87,14 +88,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=workspace_cmds.cmd_workspace_check)
 
-    p = sub.add_parser("gc", help="remove blobs nothing references (model versions deleted, crashed uploads)")
-    p.add_argument("--dry-run", action="store_true", help="list what would go, remove nothing")
+    p = sub.add_parser(
+        "gc",
+        help="remove what nothing needs: unreferenced blobs, unused environments, old events, finished jobs' folders",
+    )
+    p.add_argument("--dry-run", action="store_true", help="list what would go and the bytes, remove nothing")
     p.add_argument(
         "--grace",
         type=_seconds,
         default=3600.0,
         metavar="SECONDS",
-        help="keep blobs written within this many seconds (default 3600): registrations in flight",
+        help="keep anything written or used within this many seconds (default 3600): registrations and jobs in flight",
+    )
+    p.add_argument(
+        "--keep-days",
+        type=_days("--keep-days"),
+        default=DEFAULT_KEEP_DAYS,
+        metavar="DAYS",
+        help=f"keep environment venvs and Docker images used within this many days (default {DEFAULT_KEEP_DAYS:g})",
+    )
+    p.add_argument(
+        "--event-days",
+        type=_days("--event-days"),
+        default=DEFAULT_EVENT_DAYS,
+        metavar="DAYS",
+        help=f"keep change-feed events of the last this many days (default {DEFAULT_EVENT_DAYS:g})",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=workspace_cmds.cmd_gc)
@@ -190,6 +208,19 @@ def _seconds(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"a number of seconds >= 0, got {text!r}")
     return value
+
+
+def _days(option: str) -> Callable[[str], float]:
+    def days(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 <= value < float("inf"):
+            raise argparse.ArgumentTypeError(f"a number of days >= 0 (e.g. {option} 30), got {text!r}")
+        return value
+
+    return days
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 from ..core.experiment import Experiment
+from ..core.services.reclaim import GcReport, Reclaimable
 from ..core.values import iso_utc
 from ..core.workspace import Workspace
 from ..terminal import text_table
@@ -96,18 +97,42 @@ def cmd_workspace_check(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
-    report = workspace_of(args).services.housekeeping.collect(dry_run=args.dry_run, grace_seconds=args.grace)
+    from ..compute.housekeeping import sweep_machine
+    from ..serving.layout import service_environments
+
+    ws = workspace_of(args)
+    hk = ws.services.housekeeping
+    dry, grace = args.dry_run, args.grace
+    report = GcReport(dry, grace, args.keep_days, args.event_days)
+    blobs = hk.collect(dry_run=dry, grace_seconds=grace)
+    report.items += [Reclaimable("blob", b.digest, b.size) for b in blobs.blobs]
+    report.fresh_blobs = blobs.kept_fresh
+    report.items += hk.collect_temp_files(dry_run=dry, grace_seconds=grace)
+    # Compute knows venvs, images and job folders; serving which of them its services run on.
+    machine = sweep_machine(ws, args.keep_days, grace, dry_run=dry, pinned=service_environments(ws.path))
+    report.items += machine.items
+    report.kept += machine.kept
+    report.events = hk.prune_events(dry_run=dry, event_days=args.event_days)
     if args.json:
         print_json(report.to_json())
         return 0
-    verb = "would remove" if report.dry_run else "removed"
-    for blob in report.blobs:
-        print(f"{verb} blob {blob.digest} {blob.size} bytes")
-    total = "would reclaim" if report.dry_run else "reclaimed"
-    print(f"{total} {report.reclaimed_bytes} bytes ({len(report.blobs)} blobs)")
-    if report.kept_fresh:
-        print(f"kept {report.kept_fresh} unreferenced blob(s) written within the last {report.grace_seconds:g} s")
+    print_gc_report(report)
     return 0
+
+
+def print_gc_report(report: GcReport) -> None:
+    verb = "would remove" if report.dry_run else "removed"
+    for item in report.ordered():
+        detail = f" ({item.detail})" if item.detail else ""
+        print(f"{verb} {item.kind} {item.name} {item.size} bytes{detail}")
+    counts = ", ".join(f"{n} {kind}s" for kind, n in report.counts().items() if n or kind == "blob")
+    print(f"{'would reclaim' if report.dry_run else 'reclaimed'} {report.reclaimed_bytes} bytes ({counts})")
+    pruned = "would prune" if report.dry_run else "pruned"
+    print(f"{pruned} {report.events} events older than {report.event_days:g} days")
+    if report.fresh_blobs:
+        print(f"kept {report.fresh_blobs} unreferenced blob(s) written within the last {report.grace_seconds:g} s")
+    for reason in report.kept:
+        print(f"kept {reason}")
 
 
 def cmd_quickstart(args: argparse.Namespace) -> int:

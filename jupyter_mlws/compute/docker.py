@@ -47,6 +47,7 @@ from .inputs import input_folder
 from .job_api import ENV_JOB_API, JobApi
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
+from .log_pump import LogPump
 from .supervision import AgentCompute
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "en
 IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
 PACKAGE_MOUNT = "/opt/mlws/lib"
 API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
+LOG_FIFO = "log.fifo"  # the job's stdout and stderr, read by its supervisor (beside the job API's socket)
 MAX_ERROR_FILE = 1 << 20  # the error details a job may leave (MLWS_ERROR_FILE)
 _SETTINGS = {
     "base_image",
@@ -214,7 +216,8 @@ class DockerJob(JobExecution):
         variables.pop("MLWS_WORKSPACE", None)  # not in the container: the job API is its way to its run
         variables.update(
             {
-                "MLWS_DRIVER_LOG": str(self.driver_log),
+                # The job's output goes through its supervisor, which masks its secrets (issue 21).
+                "MLWS_DRIVER_LOG": f"{API_MOUNT}/{LOG_FIFO}",
                 ENV_JOB_API: f"{API_MOUNT}/api.sock",
                 "PYTHONPATH": PACKAGE_MOUNT,
                 "HOME": "/tmp",  # noqa: S108 - the submitting user has no home inside the image
@@ -223,8 +226,9 @@ class DockerJob(JobExecution):
         # The job API's socket lives in a private folder of its own (0700, a fresh name): a short
         # path whatever the job folder's, and nothing else of the host beside it.
         self._api_folder = Path(tempfile.mkdtemp(prefix="mlws-job-api-"))
-        self.api = JobApi(ws, run_id, self._api_folder)
+        self.api = JobApi(ws, run_id, self._api_folder, redactor=self.redactor)
         self.api.start()
+        self.pump = LogPump(self.driver_log, self.redactor, fifo=self._api_folder / LOG_FIFO)
         mounts = [
             docker.types.Mount(str(workdir), str(workdir), type="bind"),
             # Only the run's own live folder (driver log, logs/), never the rest of .mlws.

@@ -34,6 +34,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ..core.layout import ENV_JOB_API
 from ..core.names import validate_entity_name, validate_file_name, validate_key
+from ..core.redaction import REDACTOR, Redactor
 from ..core.values import as_number, as_step, json_row
 from ..errors import InvalidArgumentError, InvalidStateError, MlwsError, NotFoundError
 
@@ -63,10 +64,20 @@ def refusal(what: str) -> InvalidStateError:
 class JobApi:
     """Serves one job's requests on ``folder/api.sock`` while the job runs (one thread a connection)."""
 
-    def __init__(self, workspace: Workspace, run_id: str, folder: Path) -> None:
+    def __init__(
+        self,
+        workspace: Workspace,
+        run_id: str,
+        folder: Path,
+        *,
+        only: frozenset[str] | None = None,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.workspace = workspace
         self.run_id = run_id
         self.socket_path = folder / "api.sock"
+        # The secret values this job obtained: its supervisor masks them in the job's log (issue 21).
+        self.redactor = Redactor() if redactor is None else redactor
         self._allowed = {run_id}  # the job's run and the children it created
         self._lock = threading.Lock()  # one request at a time reaches the stores
         # However many connections, only this many requests are decoded and held in memory at once.
@@ -76,7 +87,9 @@ class JobApi:
         self._connections_lock = threading.Lock()  # the accepting, serving and closing threads share it
         self._closed = False
         self._ops: dict[str, Callable[..., Any]] = {
-            name.removeprefix("op_"): getattr(self, name) for name in dir(self) if name.startswith("op_")
+            name.removeprefix("op_"): getattr(self, name)
+            for name in dir(self)
+            if name.startswith("op_") and (only is None or name.removeprefix("op_") in only)
         }
 
     # -- serving -------------------------------------------------------------------------------------------
@@ -290,6 +303,17 @@ class JobApi:
         self.workspace.flush()
 
     # -- reads ---------------------------------------------------------------------------------------------
+    def op_get_secrets(self, run_id: str, names: list[Any]) -> dict[str, str]:
+        """The values of the named secrets, for this job only; remembered to mask them wherever the job's
+        output and records pass through this supervisor."""
+        self._own(run_id)
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise InvalidArgumentError("get_secrets takes a list of secret names")
+        values: dict[str, str] = self.workspace.services.secrets.get(names)
+        self.redactor.add(values.values())
+        REDACTOR.add(values.values())  # what the supervisor stores for the job (Docker: all of it) is masked
+        return values
+
     def op_get_run(self, run_id: str) -> dict[str, Any]:
         return self._summary(self._own(run_id))
 

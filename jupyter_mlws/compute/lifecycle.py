@@ -27,9 +27,11 @@ from typing import Any, ClassVar
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, JobReporter
 from ..core.layout import DRIVER_LOG
+from ..core.redaction import Redactor
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
 from .inputs import collect_outputs, discard_inputs, stage_inputs, stage_outputs
+from .log_pump import LogPump, mask_file
 from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, make_job_folder
 
 __all__ = ["JobExecution", "Outcome"]
@@ -62,6 +64,10 @@ class JobExecution(ABC):
         self.error_file = self.live / "error.json"
         self.grace = float(config.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_S))
         self.built: BuildResult | None = None  # the job's environment, once materialised
+        # The secrets the job obtained (through its supervisor): masked in its log as it is written,
+        # in its log files and executed notebook when collected, and in what is stored of it (issue 21).
+        self.redactor = Redactor()
+        self.pump: LogPump | None = None  # the job's output on its way to the driver log
 
     # -- what a target provides ------------------------------------------------------------------------
     @abstractmethod
@@ -119,6 +125,7 @@ class JobExecution(ABC):
                 self.start(workdir)
                 reporter.transition(RunStatus.RUNNING)
                 outcome = self.watch()
+                self.output_ended()
                 if outcome.status == RunStatus.COMPLETED and self.spec.get("outputs"):
                     collect_outputs(reporter.workspace, reporter.run_id, self.spec, workdir)
             if outcome.status == RunStatus.COMPLETED or reporter.status() == RunStatus.RUNNING:
@@ -151,7 +158,8 @@ class JobExecution(ABC):
             self._collect_quietly(workdir)
         finally:
             self.cleanup(workdir)
-        reporter.transition(outcome.status, error=outcome.error)
+        masked = self.redactor.value(outcome.error) if self.redactor else outcome.error
+        reporter.transition(outcome.status, error=masked)
         return outcome.status
 
     @contextlib.contextmanager
@@ -214,6 +222,7 @@ class JobExecution(ABC):
         while True:
             code = self.wait(0.05)
             if code is not None:
+                self.output_ended()  # the log's last lines are in it before its tail is read
                 return self._exited(code)
             now = time.monotonic()
             if now >= next_beat:
@@ -280,7 +289,24 @@ class JobExecution(ABC):
             return ""
         return "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
 
+    def output_ended(self) -> None:
+        """The job's process is gone: its last output reaches the driver log."""
+        if self.pump is not None:
+            self.pump.finish()
+
+    def _mask_collected(self, workdir: Path | None) -> None:
+        """Mask what the job obtained in the files collected as logs and in an executed notebook (the
+        runner's, not the job's own outputs, which are the user's data and kept as written)."""
+        if not self.redactor:
+            return
+        for path in sorted((self.live / "logs").rglob("*")):
+            mask_file(path, self.redactor)
+        if workdir is not None and self.spec.get("kind") == "notebook":
+            mask_file(workdir / "outputs" / str(self.spec["notebook"]).rsplit("/", 1)[-1], self.redactor)
+
     def collect(self, workdir: Path | None) -> None:
+        self.output_ended()
+        self._mask_collected(workdir)
         if workdir is not None:
             self.reporter.collect(workdir / "outputs", "outputs")
         self.reporter.collect(self.live / "logs", "logs")

@@ -12,9 +12,11 @@ import ctypes
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -23,16 +25,20 @@ from typing import Any
 
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, default_concurrency
-from ..core.layout import ENV_INPUTS, INPUTS_FILE, INPUTS_FOLDER
+from ..core.layout import ENV_INPUTS, ENV_NEW_SECRET_KEY, ENV_SECRET_KEY, ENV_SECRETS_API, INPUTS_FILE, INPUTS_FOLDER
 from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
+from .job_api import JobApi
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
+from .log_pump import LogPump
 from .supervision import AgentCompute
 
 __all__ = ["LocalCompute", "LocalJob"]
 
 _SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds"}
+#: The vault key's variables, never passed on to a job (issue 21).
+SECRET_KEY_VARIABLES = (ENV_SECRET_KEY, ENV_NEW_SECRET_KEY)
 
 
 class LocalCompute(AgentCompute):
@@ -80,7 +86,7 @@ class LocalCompute(AgentCompute):
 class ForkedProcess:
     """A job run by a fork of the supervisor (with what it has imported), waited for like a Popen."""
 
-    def __init__(self, target: Callable[[], int], cwd: Path, env: Mapping[str, str], log: Path) -> None:
+    def __init__(self, target: Callable[[], int], cwd: Path, env: Mapping[str, str], log_fd: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -92,9 +98,8 @@ class ForkedProcess:
                 os.chdir(cwd)
                 os.environ.clear()
                 os.environ.update(env)
-                fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-                os.dup2(fd, 1)
-                os.dup2(fd, 2)
+                os.dup2(log_fd, 1)
+                os.dup2(log_fd, 2)
                 null = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(null, 0)
                 # Fresh line-buffered streams on the log: whatever sys.stdout was in the parent.
@@ -190,6 +195,8 @@ class LocalJob(JobExecution):
     def environment(self, workdir: Path) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("VIRTUAL_ENV", None)  # the job's interpreter is its own
+        for name in SECRET_KEY_VARIABLES:  # a job asks its supervisor for secrets; it never holds the key
+            env.pop(name, None)
         ws = self.reporter.workspace
         env.update(job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file))
         # `python` in a command means the job's interpreter.
@@ -197,28 +204,45 @@ class LocalJob(JobExecution):
         return env
 
     def start(self, workdir: Path) -> None:
-        if self._runner_is_warm():
-            # The agent has papermill imported: a fork of this supervisor runs the notebook without
-            # paying for the imports again (seconds, most of papermill's own start-up).
-            from . import notebook_runner
+        env = self.environment(workdir)
+        env[ENV_SECRETS_API] = str(self._serve_secrets())
+        self.pump = pump = LogPump(self.driver_log, self.redactor)
+        assert pump.write_fd is not None
+        try:
+            if self._runner_is_warm():
+                # The agent has papermill imported: a fork of this supervisor runs the notebook without
+                # paying for the imports again (seconds, most of papermill's own start-up).
+                from . import notebook_runner
 
-            argv = self.argv()[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
-            self.proc = ForkedProcess(
-                lambda: notebook_runner.main(argv), workdir, self.environment(workdir), self.driver_log
-            )
-            return
-        with open(self.driver_log, "ab") as log:
-            # Output goes straight to the file: a job printing megabytes costs the supervisor nothing.
-            self.proc = subprocess.Popen(
-                self.argv(),
-                cwd=workdir,
-                env=self.environment(workdir),
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+                argv = self.argv()[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
+                self.proc = ForkedProcess(lambda: notebook_runner.main(argv), workdir, env, pump.write_fd)
+            else:
+                self.proc = subprocess.Popen(
+                    self.argv(),
+                    cwd=workdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=pump.write_fd,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=_die_with_parent,
+                )
+        finally:
+            pump.started()
+
+    def _serve_secrets(self) -> Path:
+        """The job's channel to its secrets: the job API answering ``get_secrets`` only, on a socket in a
+        private folder of its own (0700, a fresh name)."""
+        self._secrets_folder = Path(tempfile.mkdtemp(prefix="mlws-job-secrets-"))
+        self.secrets_api = JobApi(
+            self.reporter.workspace,
+            self.reporter.run_id,
+            self._secrets_folder,
+            only=frozenset({"get_secrets"}),
+            redactor=self.redactor,
+        )
+        self.secrets_api.start()
+        return self.secrets_api.socket_path
 
     def _runner_is_warm(self) -> bool:
         """A notebook job with the supervisor's own interpreter, papermill already imported."""
@@ -272,8 +296,15 @@ class LocalJob(JobExecution):
     def kill(self) -> None:
         self._signal_group(signal.SIGKILL)
 
+    secrets_api: JobApi | None = None
+    _secrets_folder: Path | None = None
+
     def cleanup(self, workdir: Path | None) -> None:
         self.stop_all()
+        if self.secrets_api is not None:
+            self.secrets_api.close()
+        if self._secrets_folder is not None:
+            shutil.rmtree(self._secrets_folder, ignore_errors=True)
         super().cleanup(workdir)
 
     def stop_all(self) -> None:

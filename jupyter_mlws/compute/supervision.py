@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.interfaces.compute import BuildResult, ComputeBackend, JobReporter
 from ..core.layout import live_dir
+from ..core.redaction import REDACTOR
 from ..core.registry import resumable_driver
 from ..core.services import liveness
 from ..core.services.liveness import HEARTBEAT_INTERVAL_S, HOSTNAME, process_alive
@@ -233,6 +234,8 @@ class StoreReporter(JobReporter):
         return self._store.get_run(self.run_id).status
 
     def transition(self, new: RunStatus, *, error: Mapping[str, Any] | None = None) -> bool:
+        if error is not None and REDACTOR:  # a secret the job obtained, in its error or log tail (issue 21)
+            error = REDACTOR.value(error)
         for _ in range(20):
             current = self.status()
             try:
@@ -275,6 +278,11 @@ class StoreReporter(JobReporter):
 
     def heartbeat(self) -> None:
         self._store.heartbeat([self.run_id])  # in the database's clock
+        # The job folder's time too: `mlws gc` of another workspace (the job root is this user's,
+        # shared by all their workspaces) does not know this run, and must see its folder as live
+        # while it builds or runs. One utime per beat; the folder may not be made yet, or be gone.
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.utime(job_workdir(self.run_id), follow_symlinks=False)
 
     def restore_snapshot(self, target: Path) -> None:
         from ..snapshots import load_manifest, restore_snapshot

@@ -9,7 +9,10 @@ __all__ = [
     "DRIVER_LOG",
     "ENV_INPUTS",
     "ENV_JOB_API",
+    "ENV_NEW_SECRET_KEY",
     "ENV_RUN_ID",
+    "ENV_SECRETS_API",
+    "ENV_SECRET_KEY",
     "INPUTS_FILE",
     "INPUTS_FOLDER",
     "OUTPUTS_FOLDER",
@@ -27,6 +30,12 @@ ENV_RUN_ID = "MLWS_RUN_ID"
 #: Set in a Docker job's environment: the socket of the job API its supervisor serves
 #: (``compute/job_api.py``); ``Run.get_context()`` there talks to it (``core/runs/remote.py``).
 ENV_JOB_API = "MLWS_JOB_API"
+#: Set in a local or Dask job's environment: the socket its supervisor answers ``run.get_secret`` on
+#: (the job API restricted to secrets). The job never gets the vault's key (issue 21).
+ENV_SECRETS_API = "MLWS_SECRETS_API"
+#: The vault's key (``core/secret_key.py``) and the new key of a rotation: never passed on to a job.
+ENV_SECRET_KEY = "MLWS_SECRET_KEY"  # noqa: S105 - a variable's name, not a key
+ENV_NEW_SECRET_KEY = "MLWS_NEW_SECRET_KEY"  # noqa: S105 - a variable's name
 #: Set in the environment of a job with inputs (datasets): the JSON file, in the job's folder, that
 #: says what its supervisor staged where (``core/job_inputs.py``, ``compute/inputs.py``).
 ENV_INPUTS = "MLWS_INPUTS"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 from ..errors import InvalidArgumentError
 
 __all__ = [
+    "secret_names",
     "validate_entity_name",
     "validate_file_name",
     "validate_key",
@@ -72,3 +74,14 @@ def validate_file_name(name: object, kind: str = "file") -> str:
     if ".." in parts:
         raise InvalidArgumentError(f"{kind} name {name!r} escapes its folder ('..' is not allowed)")
     return "/".join(parts)
+
+
+def secret_names(secrets: Iterable[str]) -> list[str]:
+    """The names given to ``get_secrets``: a list of str (one str is refused: it would be read letter by letter)."""
+    if isinstance(secrets, str):
+        raise InvalidArgumentError("get_secrets takes a list of names; use get_secret for one")
+    names = list(secrets)
+    for name in names:
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"a secret's name is a str, not {type(name).__name__}")
+    return names

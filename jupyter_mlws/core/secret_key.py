@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError, InvalidStateError
+from .layout import ENV_NEW_SECRET_KEY, ENV_SECRET_KEY
 
 if TYPE_CHECKING:  # cryptography is imported when a secret is used: a job's runtime needs none of it
     from cryptography.fernet import Fernet
@@ -43,8 +44,8 @@ __all__ = [
     "save_key",
 ]
 
-ENV = "MLWS_SECRET_KEY"
-NEW_ENV = "MLWS_NEW_SECRET_KEY"
+ENV = ENV_SECRET_KEY
+NEW_ENV = ENV_NEW_SECRET_KEY
 KEYRING_SERVICE = "jupyter-mlws"
 KEYRING_USER = "secret-key"
 MAKE_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'

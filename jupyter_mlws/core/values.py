@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import InvalidArgumentError
 from .names import validate_key
+from .redaction import REDACTOR
 
 __all__ = [
     "CHART_KINDS",
@@ -96,7 +97,7 @@ def text_values(name: str, values: Sequence[object]) -> list[str | bool]:
                 f"metric {name!r} takes text (strings or booleans) here, got {type(value).__name__} "
                 f"{_shown(value)!r}: log numbers under another name"
             )
-        out.append(text)
+        out.append(REDACTOR.text(text) if REDACTOR and isinstance(text, str) else text)
     return out
 
 
@@ -185,6 +186,8 @@ def str_map(kind: str, values: Mapping[str, Any] | None) -> dict[str, str]:
         return {}
     if not isinstance(values, Mapping):
         raise InvalidArgumentError(f"{kind}s must be a dict, got {type(values).__name__}")
+    if REDACTOR:  # a secret the job obtained never becomes a tag, param or property (issue 21)
+        return {validate_key(kind, REDACTOR.text(str(k))): REDACTOR.text(text(v)) for k, v in values.items()}
     return {validate_key(kind, k): text(v) for k, v in values.items()}
 
 
@@ -192,7 +195,9 @@ def json_row(name: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """One row of a table metric as JSON: numbers, strings, booleans or None per column."""
     clean: dict[str, Any] = {}
     for key, value in row.items():
-        if isinstance(value, bool | str) or value is None:
+        if isinstance(value, str) and REDACTOR:
+            clean[key] = REDACTOR.text(value)
+        elif isinstance(value, bool | str) or value is None:
             clean[key] = value
         elif isinstance(value, numbers.Real) or callable(getattr(value, "item", None)):
             number = as_number(f"{name}.{key}", value)

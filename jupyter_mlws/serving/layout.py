@@ -26,6 +26,7 @@ __all__ = [
     "ServiceFolder",
     "process_start",
     "read_json",
+    "service_environments",
     "unix_address",
     "write_json",
 ]
@@ -111,6 +112,23 @@ def _last_lines(path: Path, count: int) -> list[str]:
     if start > 0:
         lines = lines[1:]  # the first may be cut
     return lines[-count:] if count > 0 else []
+
+
+def service_environments(workspace_path: Path) -> set[str]:
+    """The environments this workspace's web services run on: each service's interpreter (a venv's
+    ``bin/python``) and image. ``mlws gc`` keeps them, running or not: a stopped service restarts on
+    them without building again."""
+    found: set[str] = set()
+    services = workspace_path / SERVICES_FOLDER
+    if not services.is_dir():
+        return found
+    for folder in services.iterdir():
+        service = read_json(folder / "service.json") or {}
+        docker = service.get("docker")
+        for value in (service.get("python"), docker.get("image") if isinstance(docker, dict) else None):
+            if isinstance(value, str) and value:
+                found.add(value)
+    return found
 
 
 class ServiceFolder:

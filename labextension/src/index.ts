@@ -12,6 +12,7 @@ import { plugins as monitoring } from './monitoring';
 import { plugins as parallel } from './parallel';
 import { plugins as pipelines } from './pipelines';
 import { plugins as run } from './run';
+import { plugins as secrets } from './secrets';
 import { plugins as submit } from './submit';
 import { plugins as sweeps } from './sweeps';
 
@@ -41,7 +42,8 @@ const plugins: JupyterFrontEndPlugin<unknown>[] = [
   ...sweeps,
   ...monitoring,
   ...compute,
-  ...parallel
+  ...parallel,
+  ...secrets
 ];
 
 export default plugins;

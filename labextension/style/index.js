@@ -4,3 +4,4 @@ import './endpoints.css';
 import './sweeps.css';
 import './compute.css';
 import './monitoring.css';
+import './secrets.css';

@@ -582,23 +582,25 @@ def test_a_forked_runner_has_its_own_folder_environment_log_and_exit_code(tmp_pa
     from jupyter_mlws.compute.local import ForkedProcess
 
     log = tmp_path / "driver.log"
+    log_fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)  # its supervisor's pipe, here a file
 
     def job() -> int:
         print("in", os.getcwd(), os.environ.get("ONLY_HERE"), flush=True)
         return 3
 
-    proc = ForkedProcess(job, tmp_path, {"ONLY_HERE": "yes"}, log)
+    proc = ForkedProcess(job, tmp_path, {"ONLY_HERE": "yes"}, log_fd)
     assert proc.wait(60) == 3
     assert log.read_text() == f"in {tmp_path} yes\n" and "ONLY_HERE" not in os.environ
 
     def broken() -> int:
         raise ValueError("the data is bad")
 
-    assert ForkedProcess(broken, tmp_path, {}, log).wait(60) == 1
+    assert ForkedProcess(broken, tmp_path, {}, log_fd).wait(60) == 1
     assert "ValueError: the data is bad" in log.read_text()
 
-    sleeper = ForkedProcess(lambda: time.sleep(60) or 0, tmp_path, {}, log)
+    sleeper = ForkedProcess(lambda: time.sleep(60) or 0, tmp_path, {}, log_fd)
     with pytest.raises(Exception, match="timed out"):
         sleeper.wait(0.1)
     os.killpg(sleeper.pid, signal.SIGTERM)  # its own process group, like a Popen job
     assert sleeper.wait(30) == -signal.SIGTERM
+    os.close(log_fd)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
@@ -17,9 +18,20 @@ import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
 from jupyter_mlws.cli import main
+from jupyter_mlws.errors import InvalidArgumentError
 from jupyter_mlws.stores.artifacts.local import LocalArtifactStore
 
 HOUR = 3600.0
+DAY = 86400.0
+
+
+@pytest.fixture(autouse=True)
+def _own_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``mlws gc`` also sweeps the machine (environment cache, job folders, Docker images): here
+    this test's own, never the developer's."""
+    monkeypatch.setenv("MLWS_ENV_CACHE", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
 
 
 def blob_path(ws: Workspace, digest: str) -> Path:
@@ -196,7 +208,6 @@ def test_gc_under_concurrent_registration_never_breaks_a_reference(ws: Workspace
 
 
 def test_grace_must_be_a_non_negative_number(ws: Workspace) -> None:
-    from jupyter_mlws.errors import InvalidArgumentError
 
     with pytest.raises(InvalidArgumentError, match="grace"):
         ws.services.housekeeping.collect(grace_seconds=-1)
@@ -232,8 +243,14 @@ def test_cli_gc_and_check(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0 and json.loads(out) == {
         "dry_run": False,
         "grace_seconds": 0.0,
-        "blobs": [],
+        "keep_days": 30.0,
+        "event_days": 7.0,
+        "items": [],
+        "counts": {"blob": 0, "temp-file": 0, "venv": 0, "image": 0, "job-folder": 0},
         "reclaimed_bytes": 0,
+        "events_pruned": 0,
+        "kept": [],
+        "blobs": [],
         "kept_fresh": 0,
     }
 
@@ -246,3 +263,68 @@ def test_cli_gc_and_check(ws: Workspace, tmp_path: Path, capsys: pytest.CaptureF
 
     code, out, err = cli(capsys, ws, "gc", "--grace", "-5")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "seconds" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--keep-days", "-1"), ("--keep-days", "soon"), ("--event-days", "inf"), ("--event-days", "")]
+)
+def test_cli_gc_refuses_bad_day_counts(
+    ws: Workspace, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    code, out, err = cli(capsys, ws, "gc", option, value)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert f"argument {option}: a number of days >= 0 (e.g. {option} 30), got {value!r}" in err
+
+
+# -- events and temporary files ------------------------------------------------------------------------------
+
+
+def event_times(ws: Workspace) -> list[float]:
+    return [event.time for event in ws.services.events.read(0)]
+
+
+def age_events(ws: Workspace, first: int, days: float) -> None:
+    """Move the first ``first`` events of the feed ``days`` back (the feed's time is the database's)."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(ws.path / "mlws.db")) as db, db:
+        db.execute("UPDATE events SET time = time - ? WHERE id <= ?", (days * DAY, first))
+
+
+def test_events_are_pruned_by_age_only(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    exp = Experiment(ws, "feed")
+    for _ in range(3):
+        exp.start_logging().complete()
+    total = len(event_times(ws))
+    assert total >= 6  # created and status events
+    age_events(ws, 2, days=10)
+    age_events(ws, 4, days=0.5)  # two more, half a day back: within any retention here
+    hk = ws.services.housekeeping
+    assert hk.prune_events(dry_run=True) == 2
+    assert len(event_times(ws)) == total  # counted, not pruned
+    code, out, _ = cli(capsys, ws, "gc", "--dry-run", "--json")
+    assert code == 0 and json.loads(out)["events_pruned"] == 2
+    code, out, _ = cli(capsys, ws, "gc")
+    assert code == 0 and "pruned 2 events older than 7 days" in out
+    assert len(event_times(ws)) == total - 2
+    assert hk.prune_events(event_days=1) == 0
+    assert hk.prune_events(event_days=0.25) == 2
+    with pytest.raises(InvalidArgumentError, match="--event-days"):
+        hk.prune_events(event_days=-1)
+
+
+def test_stale_temp_files_of_interrupted_puts_go(ws: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    store = ws.artifacts
+    assert isinstance(store, LocalArtifactStore)
+    stale = store.root / "tmp" / "put-killed.part"
+    stale.write_bytes(b"half a blob")
+    running = store.root / "tmp" / "put-running.part"
+    running.write_bytes(b"being written")
+    then = time.time() - 2 * HOUR
+    os.utime(stale, (then, then))
+    code, out, _ = cli(capsys, ws, "gc", "--dry-run")
+    assert code == 0 and "would remove temp-file put-killed.part 11 bytes" in out and stale.exists()
+    code, out, _ = cli(capsys, ws, "gc")
+    assert code == 0 and "removed temp-file put-killed.part 11 bytes" in out
+    assert "reclaimed 11 bytes (0 blobs, 1 temp-files)" in out
+    assert not stale.exists() and running.exists()

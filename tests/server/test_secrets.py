@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from jupyter_mlws import Workspace
 from jupyter_mlws.core import secret_key
-from tests.server.conftest import Api, expect_error
+from tests.server.conftest import Api, expect_error, poll
 
 VALUE = "rest-secret-value-4b1c"
 
@@ -88,4 +89,48 @@ async def test_a_team_key_problem_is_a_409_without_the_value(
     Workspace.create(jp_root_dir)
     monkeypatch.setenv("MLWS_SECRET_KEY", "malformed")
     expect_error(await api("PUT", "secrets/a", body={"value": VALUE}), 409, "SecretKeyError", "malformed")
+    assert_no_value(api, VALUE)
+
+
+JOB = """\
+from jupyter_mlws import Run
+
+run = Run.get_context()
+value = run.get_secret("API-KEY")
+print("printing", value, flush=True)
+run.tag("api", value)
+run.log("message", "sent " + value)
+child = run.child_run(name=value)
+child.tag("k", value)
+child.complete()
+raise RuntimeError("failing with " + value)
+"""
+
+
+@pytest.mark.slow
+async def test_no_reply_about_a_job_that_used_a_secret_holds_it(api: Api, jobs: Path) -> None:
+    """A job prints, tags, logs and fails with a secret: the run, its children, metrics, logs, files and
+    the events feed, as REST serves them, hold only the mask."""
+    ws = Workspace.create(jobs)
+    ws.get_default_keyvault().set_secret("API-KEY", VALUE)
+    (jobs / "proj").mkdir()
+    (jobs / "proj" / "job.py").write_text(JOB)
+    reply = await api.post("submissions", body={"script": "proj/job.py"})
+    assert reply.status == 201, reply
+    run_id = reply.data["id"]
+
+    async def ended() -> Any:
+        run = await api.ok(f"runs/{run_id}")
+        return run if run["status"] in {"Completed", "Failed", "Canceled"} else None
+
+    run = await poll(ended, what="the job to end")
+    assert run["status"] == "Failed" and run["tags"]["api"] == "***"
+    assert "printing ***" in (await api.ok(f"runs/{run_id}/logs"))["data"]
+    await api.ok(f"runs/{run_id}/metrics", params={"name": "message"})
+    listed = await api.ok("runs", params={"experiment": "proj", "include_children": "true"})
+    assert len(listed["items"]) == 2  # the job's run and its child
+    for item in listed["items"]:
+        await api.ok(f"runs/{item['id']}")
+    for item in (await api.ok(f"runs/{run_id}/files"))["items"]:
+        await api.get(f"runs/{run_id}/files/{item['path']}")
     assert_no_value(api, VALUE)

@@ -27,6 +27,7 @@ from .keys import build_key, cache_root, runtime_requirements
 from .locks import build_lock
 from .pip import host_pip_settings, local_paths
 from .steps import failure_summary
+from .usage import image_marker, mark_used
 
 if TYPE_CHECKING:
     import docker
@@ -97,10 +98,12 @@ def build_image(
             try:
                 client.images.get(tag)
                 recorder.log(f"cache hit: image {tag}")
+                mark_used(image_marker(key))  # under the lock: `mlws gc` keeps what was just used
                 return BuildResult(key, tag, True, time.monotonic() - started, recorder.activity_id)
             except docker.errors.ImageNotFound:
                 pass
             _build(client, name, definition, base, tag, config, recorder)
+            mark_used(image_marker(key))
         return BuildResult(key, tag, False, time.monotonic() - started, recorder.activity_id)
     finally:
         client.close()

@@ -11,7 +11,12 @@ from pathlib import Path
 from ...core.activities import ActivityRecorder
 from ...errors import EnvironmentBuildError
 
-__all__ = ["build_lock"]
+__all__ = ["build_lock", "lock_path", "try_build_lock"]
+
+
+def lock_path(root: Path, key: str) -> Path:
+    """The lock file of ``key`` (a cache key, or its first 16 characters: a venv's folder name)."""
+    return root / f"{key[:16]}.lock"
 
 
 @contextlib.contextmanager
@@ -19,7 +24,7 @@ def build_lock(root: Path, key: str, recorder: ActivityRecorder) -> Iterator[Non
     """Hold the lock of ``key`` under ``root``; while another build holds it, say so and wait (a
     cancel of this build ends the wait)."""
     root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / f"{key[:16]}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path(root, key), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         waiting = False
         while True:
@@ -35,5 +40,26 @@ def build_lock(root: Path, key: str, recorder: ActivityRecorder) -> Iterator[Non
                         "the build was canceled", recorder.log_text, recorder.activity_id
                     ) from None
         yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def try_build_lock(root: Path, key: str) -> Iterator[bool]:
+    """Hold the build lock of ``key`` if it is free, without waiting: yields whether it is held. For
+    ``mlws gc``: an environment being built (or a job taking it from the cache) is left alone."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path(root, key), os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a cache we cannot write into: nothing of it is ours to remove
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
     finally:
         os.close(fd)

@@ -23,6 +23,7 @@ from .keys import build_key, cache_root, package_dir, runtime_requirements
 from .locks import build_lock
 from .pip import host_pip_settings
 from .steps import failure_summary, run_logged
+from .usage import USED_MARKER, mark_used
 
 __all__ = ["BUILT_MARKER", "build_venv"]
 
@@ -58,8 +59,10 @@ def build_venv(name: str, definition: Mapping[str, Any], recorder: ActivityRecor
     with build_lock(root, key, recorder):
         if (folder / BUILT_MARKER).is_file():
             recorder.log(f"cache hit: {folder}")
+            mark_used(folder / USED_MARKER)  # under the lock: `mlws gc` keeps what was just used
             return BuildResult(key, str(_venv_python(folder)), True, time.monotonic() - started, recorder.activity_id)
         _build(name, definition, folder, recorder)
+        mark_used(folder / USED_MARKER)
         (folder / BUILT_MARKER).write_text(json.dumps({"key": key, "built": time.time(), "definition": definition}))
     return BuildResult(key, str(_venv_python(folder)), False, time.monotonic() - started, recorder.activity_id)
 

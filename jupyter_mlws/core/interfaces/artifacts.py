@@ -69,6 +69,12 @@ class ArtifactStore(ABC):
         self.delete(digest)
         return True
 
+    def collect_temp_files(self, written_before: float, dry_run: bool = False) -> list[tuple[str, int]]:
+        """Remove (``dry_run``: only list) the temporary files writers killed mid-put left, last
+        written at or before ``written_before``, as ``(name, size)``. A store without any (an object
+        store writes in one request) has none."""
+        return []
+
     def put_file(self, path: str | os.PathLike[str]) -> tuple[str, int]:
         with open(path, "rb") as stream:
             return self.put_stream(stream)

@@ -29,3 +29,7 @@ class EventStore(MetadataInterface):
     @abstractmethod
     def prune_events(self, before_time: float) -> int:
         """Forget changes older than ``before_time``; returns how many."""
+
+    @abstractmethod
+    def count_events(self, before_time: float) -> int:
+        """How many changes are older than ``before_time`` (what :meth:`prune_events` would forget)."""

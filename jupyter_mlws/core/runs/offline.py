@@ -132,6 +132,17 @@ class OfflineRun:
     def get_status(self) -> str:
         return self.status.value
 
+    def get_secret(self, name: str) -> str:
+        """The value of secret ``name`` from the vault of the workspace found from here (``Workspace.from_config``)."""
+        return self.get_secrets([name])[name]
+
+    def get_secrets(self, secrets: Iterable[str]) -> dict[str, str]:
+        from ..names import secret_names
+        from ..workspace import Workspace
+        from .secrets import obtain_secrets
+
+        return obtain_secrets(secret_names(secrets), Workspace.from_config)
+
     def flush(self, timeout: float | None = None) -> None:
         pass
 

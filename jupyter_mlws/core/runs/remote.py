@@ -32,7 +32,8 @@ from ... import errors
 from ...errors import InvalidArgumentError, InvalidStateError, MlwsError, NotFoundError
 from ..entities import MetricPoint
 from ..layout import ENV_INPUTS, ENV_JOB_API, ENV_RUN_ID
-from ..names import validate_file_name, validate_key
+from ..names import secret_names, validate_file_name, validate_key
+from ..redaction import REDACTOR
 from ..status import TERMINAL_STATUSES, RunStatus
 from ..values import as_number, as_step, as_text, chart_value, metric_value, text_values
 
@@ -505,6 +506,18 @@ class RemoteRun:
             checked.append([name, as_number(name, value), as_step(step)])
         self._conn.send_points()  # points logged before keep their order
         self._call("log_batch", metrics=checked, params=_plain(params), tags=_plain(tags))
+
+    def get_secret(self, name: str) -> str:
+        """The value of secret ``name``, asked of the job's supervisor (never the vault's key)."""
+        if not isinstance(name, str):
+            raise errors.InvalidArgumentError(f"get_secret takes a secret's name (a str), not {type(name).__name__}")
+        return self.get_secrets([name])[name]
+
+    def get_secrets(self, secrets: Iterable[str]) -> dict[str, str]:
+        answer = self._call("get_secrets", names=secret_names(secrets))
+        values = {str(k): str(v) for k, v in answer.items()}
+        REDACTOR.add(values.values())
+        return values
 
     def flush(self, timeout: float | None = None) -> None:
         """Return once every point logged so far is on disk."""

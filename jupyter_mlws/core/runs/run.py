@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from .files import RunFiles
 from .lifecycle import RunLifecycle
 from .logging import RunLogging
+from .secrets import RunSecrets
 from .waiting import RunWaiting
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["Run", "RunPage", "search_runs"]
 
 
-class Run(RunLogging, RunFiles, RunLifecycle, RunWaiting):
+class Run(RunLogging, RunFiles, RunLifecycle, RunWaiting, RunSecrets):
     """A run of an experiment. ``Run(experiment, run_id)`` fetches an existing one.
 
     Its parts live in their own modules: identity (:mod:`.base`), logging, files, lifecycle and

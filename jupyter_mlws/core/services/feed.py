@@ -55,3 +55,7 @@ class EventService:
     def prune(self, before_time: float) -> int:
         """Forget events older than ``before_time``; returns how many went."""
         return self._b.metadata.prune_events(before_time)
+
+    def count(self, before_time: float) -> int:
+        """How many events are older than ``before_time`` (what :meth:`prune` would forget)."""
+        return self._b.metadata.count_events(before_time)

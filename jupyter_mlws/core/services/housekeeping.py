@@ -1,4 +1,6 @@
-"""Workspace housekeeping over blobs: ``mlws workspace check`` and the blob part of ``mlws gc``.
+"""Workspace housekeeping: ``mlws workspace check`` and the workspace's part of ``mlws gc`` (blobs,
+the artifact store's stale temporary files, the change feed's old events). The machine's part
+(environments, job folders) is ``jupyter_mlws.compute.housekeeping``'s.
 
 What references a blob (each store concern answers for its own rows): run files, model version
 files, recorded snapshots and runs' ``snapshot_id``, pipeline step outputs — and, by reading them,
@@ -38,6 +40,8 @@ from ...errors import InvalidArgumentError, MlwsError, NotFoundError
 from ..entities import BlobReference
 from ..interfaces import ArtifactStore
 from .context import Backends
+from .feed import EventService
+from .reclaim import DAY_SECONDS, DEFAULT_EVENT_DAYS, Reclaimable, check_days
 
 __all__ = ["BlobProblem", "CheckReport", "CollectReport", "CollectedBlob", "HousekeepingService"]
 
@@ -151,8 +155,7 @@ class HousekeepingService:
     # -- collect --------------------------------------------------------------------------------------
     def collect(self, dry_run: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS) -> CollectReport:
         """Remove (or, ``dry_run``, list) blobs nothing references, written before the grace period."""
-        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, (int, float)) or grace_seconds < 0:
-            raise InvalidArgumentError(f"the grace period is a number of seconds >= 0, got {grace_seconds!r}")
+        _check_grace(grace_seconds)
         self._b.flush()
         artifacts = self._b.artifacts
         cutoff = time.time() - grace_seconds
@@ -170,6 +173,27 @@ class HousekeepingService:
             blobs = [blob for blob in blobs if artifacts.collect(blob.digest, cutoff)]
         kept_fresh = len(fresh - referenced)
         return CollectReport(dry_run, float(grace_seconds), blobs, kept_fresh)
+
+    def collect_temp_files(
+        self, dry_run: bool = False, grace_seconds: float = DEFAULT_GRACE_SECONDS
+    ) -> list[Reclaimable]:
+        """Remove (or list) the temporary files of puts killed half-way, untouched for the grace
+        period (a put in progress keeps writing its file, so its time stays fresh)."""
+        _check_grace(grace_seconds)
+        found = self._b.artifacts.collect_temp_files(time.time() - grace_seconds, dry_run)
+        return [Reclaimable("temp-file", name, size, "left by an interrupted upload") for name, size in found]
+
+    # -- the change feed ------------------------------------------------------------------------------
+    def prune_events(self, dry_run: bool = False, event_days: float = DEFAULT_EVENT_DAYS) -> int:
+        """Forget (or count) the change feed's events older than ``event_days`` days: by age only."""
+        before = time.time() - check_days(event_days, "--event-days") * DAY_SECONDS
+        feed = EventService(self._b)
+        return feed.count(before) if dry_run else feed.prune(before)
+
+
+def _check_grace(grace_seconds: float) -> None:
+    if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, (int, float)) or not grace_seconds >= 0:
+        raise InvalidArgumentError(f"the grace period is a number of seconds >= 0, got {grace_seconds!r}")
 
 
 def _sha256(artifacts: ArtifactStore, digest: str) -> str:

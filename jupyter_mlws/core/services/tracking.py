@@ -17,6 +17,7 @@ from ...errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from ..entities import ExperimentRecord, FileRecord, MetricPoint, MetricRecordEntry, RunRecord
 from ..interfaces import MetadataStore
 from ..names import validate_file_name, validate_key, validate_run_id
+from ..redaction import REDACTOR
 from ..status import ACTIVE_STATUSES, RunStatus, check_transition
 from ..values import as_number, as_step, chart_value, str_map, text_values
 from . import liveness
@@ -43,7 +44,14 @@ def error_details(error: BaseException | str | None, details: Any = None) -> dic
         result = {"message": str(error)}
     if details is not None:
         result["details"] = details
-    return result
+    return dict(REDACTOR.value(result))
+
+
+def _masked(fields: dict[str, Any]) -> dict[str, Any]:
+    """A transition's fields with any secret a job obtained masked (its error's message, traceback, log tail)."""
+    if REDACTOR and fields.get("error") is not None:
+        return {**fields, "error": REDACTOR.value(fields["error"])}
+    return fields
 
 
 _own_starts: dict[int, int | None] = {}
@@ -100,7 +108,7 @@ class TrackingService:
             run_type=run_type,
             created_time=now,
             parent_run_id=parent_run_id,
-            display_name=display_name,
+            display_name=REDACTOR.text(display_name) if REDACTOR and display_name else display_name,
             start_time=now if status == RunStatus.RUNNING else None,
             tags=str_map("tag", tags),
             properties=str_map("property", properties),
@@ -144,7 +152,7 @@ class TrackingService:
                     "run_type": run_type,
                     "created_time": now,
                     "parent_run_id": parent_run_id,
-                    "display_name": child.get("display_name"),
+                    "display_name": REDACTOR.value(child.get("display_name")),
                     "start_time": now if status == RunStatus.RUNNING else None,
                     "tags": str_map("tag", child.get("tags")),
                     "properties": str_map("property", child.get("properties")),
@@ -174,6 +182,7 @@ class TrackingService:
         """Move a run to ``new``, optimistically from the status last seen; on a conflict re-read
         the truth and re-check the transition. Returns the updated record."""
         base = record
+        fields = _masked(fields)
         for _ in range(20):
             check_transition(base.status, new, record.run_id)
             if self._store.transition_run(record.run_id, base.status, new, **fields):
@@ -187,7 +196,7 @@ class TrackingService:
 
     def try_transition(self, run_id: str, expected: RunStatus, new: RunStatus, **fields: Any) -> bool:
         """One compare-and-set of a run's status: True if it was ``expected`` and is now ``new``."""
-        done = bool(self._store.transition_run(run_id, expected, new, **fields))
+        done = bool(self._store.transition_run(run_id, expected, new, **_masked(fields)))
         if done and new.is_terminal:
             liveness.stop_beating(self._store, run_id)
         return done
@@ -263,7 +272,7 @@ class TrackingService:
 
     def set_display_name(self, run_id: str, value: str | None) -> None:
         if value is not None:
-            validate_key("display", value)
+            value = validate_key("display", REDACTOR.text(value) if REDACTOR else value)
         self._store.set_display_name(run_id, value)
 
     # -- metrics, params, tags, properties -------------------------------------------------------------
@@ -290,6 +299,7 @@ class TrackingService:
     def log_records(self, run_id: str, name: str, kind: str, payloads: Sequence[Any]) -> None:
         """Append table rows or image references (JSON-able payloads) to a metric."""
         now = time.time()
+        payloads = REDACTOR.value(list(payloads)) if REDACTOR else payloads
         self._store.log_records(run_id, name, kind, [MetricRecordEntry(p, now) for p in payloads])
 
     def log_text(self, run_id: str, name: str, values: Sequence[Any], step: int | None = None) -> None:

@@ -240,11 +240,18 @@ class LocalArtifactStore(ArtifactStore):
         Only files older than ``older_than`` seconds go, so puts still in progress are left alone.
         Meant for garbage collection (``mlws gc``); a stray temporary file is never read.
         """
-        cutoff = time.time() - older_than
-        removed = 0
-        for entry in self._tmp.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if entry.stat().st_mtime < cutoff:
-                    _unlink(entry)
-                    removed += 1
-        return removed
+        return len(self.collect_temp_files(time.time() - older_than))
+
+    def collect_temp_files(self, written_before: float, dry_run: bool = False) -> list[tuple[str, int]]:
+        found: list[tuple[str, int]] = []
+        for entry in sorted(self._tmp.iterdir()):
+            with contextlib.suppress(FileNotFoundError):  # a put finished (renamed it) meanwhile
+                info = entry.lstat()
+                if stat.S_ISDIR(info.st_mode):
+                    continue  # not a put's: puts write files
+                # Strictly older: a put in progress keeps its file's time fresh as it writes.
+                if info.st_mtime < written_before:
+                    if not dry_run:
+                        _unlink(entry)
+                    found.append((entry.name, info.st_size))
+        return found

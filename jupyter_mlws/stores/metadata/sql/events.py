@@ -39,3 +39,9 @@ class EventsMixin(SqlStoreBase, EventStore):
         with self.sql.write() as conn:
             result = conn.exec_driver_sql(self.raw("DELETE FROM events WHERE time < ?"), (before_time,))
             return int(result.rowcount or 0)
+
+    def count_events(self, before_time: float) -> int:
+        with self.sql.read() as conn:
+            query = self.raw("SELECT COUNT(*) FROM events WHERE time < ?")
+            value = conn.exec_driver_sql(query, (before_time,)).scalar()
+        return int(value or 0)
