@@ -24,12 +24,15 @@ from jupyter_mlws.data.datastore import LEGACY_CREDENTIALS_FILE, credentials_sec
 from jupyter_mlws.errors import NotFoundError
 from tests.compute.conftest import TIMEOUT, JobKit, _job_processes, kit  # noqa: F401 (fixtures)
 from tests.data.conftest import KEY, SECRET, S3Server
+from tests.support.secret_scan import sqlite_dump_holds
 from tests.support.vault import new_key
 
 
 def _encodings(value: str) -> list[bytes]:
     """``value`` and the base64 of it at each of the three alignments it could have inside a longer
-    encoded text (standard and URL-safe alphabets), without the edge characters its neighbours change."""
+    encoded text (standard and URL-safe alphabets), without the edge characters its neighbours change —
+    stricter than ``secret_scan.needles``, which finds the value's base64 only when encoded alone: the
+    credentials are stored as a JSON document, where the value sits at any offset."""
     raw = value.encode()
     found = [raw]
     for pad in range(3):
@@ -72,6 +75,7 @@ def test_credentials_are_in_the_vault_and_in_no_stored_byte(
     assert _leaks(ws.root, SECRET, KEY) == []  # .mlws/: the database, its WAL, caches, logs
     database = ws.path / "mlws.db"
     assert database.is_file() and not any(n in database.read_bytes() for n in _encodings(SECRET))
+    assert not sqlite_dump_holds(database, SECRET) and not sqlite_dump_holds(database, KEY)  # every row as text
     shown = json.dumps([d.as_dict() for d in ws.datastores.values()]) + repr(ws.datastores) + repr(vault)
     assert SECRET not in shown and KEY not in shown
 
