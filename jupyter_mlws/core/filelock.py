@@ -1,5 +1,5 @@
 """An advisory lock file beside a small JSON file that several processes read-modify-write (the stat
-caches, the datastore credentials)."""
+caches, a pre-vault datastore credentials file while it is moved into the vault)."""
 
 from __future__ import annotations
 

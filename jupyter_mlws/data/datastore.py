@@ -1,25 +1,36 @@
 """Datastores (issue 15): a name for any fsspec URL — a local folder, ``s3://bucket/prefix``,
 ``memory://`` — with Azure ML v1's ``Datastore`` spellings over it.
 
-Credentials are never written into the workspace database, a REST reply, a repr or a log. Options
-that are not secret (``endpoint_url``, ``region_name``, …) are kept with the datastore in the
-database; the others (``key``, ``secret``, ``token``, anything naming a key, secret, token, password
-or credential) go to ``.mlws/datastore-credentials.json`` beside the database, mode 0600 in a 0700
-folder, on this machine only. Without them, the filesystem takes its keys from the environment at use
-(for S3: ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_PROFILE``,
-``AWS_ENDPOINT_URL``) — which is how the members of a team workspace (PostgreSQL) each supply their
-own keys: the shared database holds only the URL and the non-secret options.
+Credentials are never written in plaintext anywhere: not the workspace database, a file, a REST reply,
+a repr or a log (issue 21). Options that are not secret (``endpoint_url``, ``region_name``, …) are kept
+with the datastore in the database; the others (``key``, ``secret``, ``token``, anything naming a key,
+secret, token, password or credential, and nested option dicts) go to the workspace vault
+(:mod:`jupyter_mlws.core.keyvault`) as one secret per datastore holding their JSON, as Azure ML v1 keeps
+datastore credentials as generated secrets of the workspace Key Vault: the name is
+:func:`credentials_secret_name` (``datastore-<readable name>-<hash>``: Key Vault names allow only
+letters, digits and dashes). The vault encrypts with the workspace's secret key (``MLWS_SECRET_KEY``,
+the OS keyring or the key file; a team workspace needs ``MLWS_SECRET_KEY``), so whoever stages a job's
+inputs — this machine for the local and Docker targets, the worker for Dask — reads them with the key of
+its own environment. A datastore without credentials needs no key.
+
+Without credentials, the filesystem takes its keys from the environment at use (for S3:
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_PROFILE``,
+``AWS_ENDPOINT_URL``).
+
+Workspaces made before the vault kept the secret options in ``.mlws/datastore-credentials.json``
+(:data:`LEGACY_CREDENTIALS_FILE`). The first use of a datastore moves its entries into the vault and
+then removes the file: a crash in between leaves the file, and the next use moves them again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib
 import json
 import os
-import stat
+import re
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -31,12 +42,14 @@ from urllib.parse import urlsplit
 from ..core.filelock import locked_beside
 from ..core.interfaces import DatastoreRecord, DatastoreStore
 from ..core.names import validate_entity_name
+from ..core.services.secrets import SecretKeyError
 from ..core.storage_options import is_local_url, looks_secret
 from ..errors import (
     AlreadyExistsError,
     BackendUnavailableError,
     InvalidArgumentError,
     InvalidStateError,
+    NotFoundError,
     UserErrorException,
 )
 
@@ -45,12 +58,15 @@ if TYPE_CHECKING:
 
     from ..core.workspace import Workspace
 
-__all__ = ["DEFAULT_DATASTORE", "DataPath", "Datastore", "resolve_data_path"]
+__all__ = ["DEFAULT_DATASTORE", "DataPath", "Datastore", "credentials_secret_name", "resolve_data_path"]
 
 #: The name of the workspace's default datastore, as in Azure ML v1.
 DEFAULT_DATASTORE = "workspaceblobstore"
-#: The file beside the database that holds datastore secrets (mode 0600).
-CREDENTIALS_FILE = "datastore-credentials.json"
+#: The plaintext file (mode 0600, beside the database) where workspaces made before the vault kept
+#: datastore secrets; moved into the vault and removed on first use.
+LEGACY_CREDENTIALS_FILE = "datastore-credentials.json"
+#: The prefix of the vault secret that holds a datastore's secret options.
+CREDENTIALS_SECRET_PREFIX = "datastore-"  # noqa: S105 - a name prefix, not a password
 #: Scheme -> (kind shown to users, module of its fsspec driver, pip extra that provides it).
 SCHEMES: dict[str, tuple[str, str | None, str | None]] = {
     "file": ("file", None, None),
@@ -166,7 +182,10 @@ class Datastore:
         candidate = cls._of(workspace, DatastoreRecord(name, url, public))
         candidate._secret_override = secret
         candidate._check_reachable()
-        _write_secrets(workspace, name, secret)
+        # Credentials first, then the record: a crash between the two leaves a secret no datastore uses
+        # (replaced by the next register), never a registered datastore whose credentials are lost.
+        _migrate_legacy_credentials(workspace, name)
+        _store_credentials(workspace, name, secret)
         record = store.put_datastore(name, url, public, time.time())
         return cls._of(workspace, record)
 
@@ -201,7 +220,7 @@ class Datastore:
         """Forget this datastore (its data stays where it is). If it was the default, the default is
         ``workspaceblobstore`` again."""
         _store(self._workspace).delete_datastore(self.name)
-        _write_secrets(self._workspace, self.name, {})
+        _store_credentials(self._workspace, self.name, {})
 
     # v1's cloud-only constructors: importable, refused with what to use here.
     @classmethod
@@ -296,16 +315,9 @@ class Datastore:
 
     def _options(self) -> dict[str, Any]:
         options = {**_workspace_options(self._workspace, self._record), **self._record.options}
-        secret = self._secret_override
-        if secret is None:
-            secret = _read_secrets(self._workspace).get(self.name, {})
-        if not isinstance(secret, Mapping):  # a hand-edited file: say which entry, not a TypeError
-            raise InvalidStateError(
-                f"datastore {self.name!r}: its entry in {_secrets_path(self._workspace)} is not an object of storage "
-                f"options; register it again with Datastore.register(ws, {self.name!r}, url, credentials={{...}}, "
-                "overwrite=True), or fix that entry"
-            )
-        options.update(secret)
+        if self._secret_override is None:  # read once per object: each read decrypts
+            self._secret_override = _read_credentials(self._workspace, self.name)
+        options.update(self._secret_override)
         if _scheme(self.url) == "s3":
             endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
             if "endpoint_url" not in options and endpoint:
@@ -645,52 +657,115 @@ def _split_credentials(credentials: Mapping[str, Any] | None) -> tuple[dict[str,
     return public, secret
 
 
-def _secrets_path(workspace: Workspace) -> Path:
-    return workspace.path / CREDENTIALS_FILE
+def credentials_secret_name(name: str) -> str:
+    """The vault secret that holds datastore ``name``'s secret options: ``datastore-`` plus the name with
+    every character Key Vault refuses (``_``, ``.``) as ``-`` (to be recognisable in ``list_secrets``),
+    plus a hash of the exact name — ``a_b`` and ``a-b`` are different datastores and get different secrets."""
+    readable = re.sub(r"[^A-Za-z0-9-]", "-", name)[:80]
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+    return f"{CREDENTIALS_SECRET_PREFIX}{readable}-{digest}"
 
 
-def _read_secrets(workspace: Workspace) -> dict[str, dict[str, Any]]:
+def _vault_error(name: str, exc: SecretKeyError, *, writing: bool = False) -> SecretKeyError:
+    """``exc`` (which says where the key was looked for and how to give one) for datastore ``name``; a
+    read gets the other fix too: register the credentials again (with the key now at hand)."""
+    if writing:
+        return SecretKeyError(
+            f"datastore {name!r}: its credentials go to the workspace vault (secret "
+            f"{credentials_secret_name(name)!r}), which cannot be used here: {exc.message}"
+        )
+    return SecretKeyError(
+        f"datastore {name!r} keeps its credentials in the workspace vault (secret {credentials_secret_name(name)!r}), "
+        f"which cannot be used here: {exc.message}. Or register the datastore again with its credentials: "
+        f"Datastore.register(ws, {name!r}, url, credentials={{...}}, overwrite=True)"
+    )
+
+
+def _read_credentials(workspace: Workspace, name: str) -> dict[str, Any]:
+    """Datastore ``name``'s secret options from the vault (``{}`` without any; then no key is needed)."""
+    _migrate_legacy_credentials(workspace, name)
+    secret_name = credentials_secret_name(name)
     try:
-        data = json.loads(_secrets_path(workspace).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+        text = workspace.services.secrets.find(secret_name)
+    except SecretKeyError as exc:
+        raise _vault_error(name, exc) from None
+    if text is None:
         return {}
-    except (OSError, ValueError) as exc:
-        where = _secrets_path(workspace)
-        raise BackendUnavailableError(f"the datastore credentials file {where} cannot be read: {exc}") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _write_secrets(workspace: Workspace, name: str, secret: Mapping[str, Any]) -> None:
-    """Set (or, empty, remove) ``name``'s secrets in the 0600 file in the 0700 ``.mlws/``."""
-    path = _secrets_path(workspace)
-    with _credentials_lock:
-        if not secret and name not in _read_secrets(workspace):
-            return
-        folder = path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = folder.stat()
-        if stat.S_IMODE(st.st_mode) != 0o700 and st.st_uid == os.geteuid():
-            os.chmod(folder, 0o700)
-        with locked_beside(path):  # another process may be writing it too: read-modify-write under the lock
-            _write_secrets_locked(workspace, path, name, secret)
-
-
-def _write_secrets_locked(workspace: Workspace, path: Path, name: str, secret: Mapping[str, Any]) -> None:
-    data = _read_secrets(workspace)
-    if not secret and name not in data:
-        return
-    if secret:
-        data[name] = dict(secret)
-    else:
-        data.pop(name, None)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mode 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(data, out, sort_keys=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):  # set by hand through the vault: say which, not a TypeError
+        raise InvalidStateError(
+            f"datastore {name!r}: its vault secret {secret_name!r} is not a JSON object of storage options; "
+            f"register it again with Datastore.register(ws, {name!r}, url, credentials={{...}}, overwrite=True)"
+        )
+    return value
+
+
+def _store_credentials(workspace: Workspace, name: str, secret: Mapping[str, Any]) -> None:
+    """Set (or, empty, delete) datastore ``name``'s secret options in the vault."""
+    secrets = workspace.services.secrets
+    secret_name = credentials_secret_name(name)
+    if not secret:
+        with contextlib.suppress(NotFoundError):  # deleting needs no key
+            secrets.delete(secret_name)
+        return
+    try:
+        secrets.set({secret_name: json.dumps(dict(secret), sort_keys=True)})
+    except SecretKeyError as exc:
+        raise _vault_error(name, exc, writing=True) from None
+
+
+def _legacy_path(workspace: Workspace) -> Path:
+    return workspace.path / LEGACY_CREDENTIALS_FILE
+
+
+def _migrate_legacy_credentials(workspace: Workspace, needed_by: str | None) -> None:
+    """Move the entries of a pre-vault workspace's plaintext credentials file into the vault, then remove
+    the file (issue 21). The vault is written first: a crash before the file is removed leaves it, and the
+    next use moves its entries again. An entry is moved only for a registered datastore without a vault
+    secret (a vault secret was written later, by this version). Without a usable key the file stays; that
+    is an error only for ``needed_by``, the datastore being used, when the file holds its credentials."""
+    path = _legacy_path(workspace)
+    if not path.exists():
+        return
+    with _credentials_lock, locked_beside(path):  # another process may be moving it too
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return  # moved meanwhile
+        except (OSError, ValueError) as exc:
+            raise InvalidStateError(
+                f"the old datastore credentials file {path} cannot be read to move it into the workspace vault "
+                f"({exc}); fix it, or remove it and register the datastores that need credentials again with "
+                "Datastore.register(ws, name, url, credentials={...}, overwrite=True)"
+            ) from None
+        entries = data if isinstance(data, dict) else {}
+        secrets = workspace.services.secrets
+        registered = {r.name for r in _store(workspace).list_datastores()}
+        held = {n for n, _, _ in secrets.list()}
+        moving = {
+            credentials_secret_name(n): json.dumps(v, sort_keys=True)
+            for n, v in entries.items()
+            if n in registered and v and credentials_secret_name(n) not in held
+        }
+        try:
+            secrets.set(moving)
+        except SecretKeyError as exc:
+            if needed_by is not None and needed_by in entries:
+                raise SecretKeyError(
+                    f"datastore {needed_by!r}: its credentials are in the old file {path}, to be moved into the "
+                    f"workspace vault, which cannot be used here: {exc.message}"
+                ) from None
+            return  # moved by a later use, once a key is there
+        path.unlink()
+        # The old version wrote the file through a temporary copy: one left by a crash holds plaintext
+        # credentials too (older than the file just moved). The lock file goes as well: a process waiting
+        # on it finds no credentials file and returns.
+        for stale in path.parent.glob(f".{path.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+        path.with_name(path.name + ".lock").unlink(missing_ok=True)
 
 
 def _filesystem(scheme: str, options: dict[str, Any]) -> AbstractFileSystem:

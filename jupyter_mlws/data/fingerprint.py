@@ -16,7 +16,7 @@ Remote files are always read: the digest is a sha256 of the bytes, and object st
 local to key a cache on that proves the bytes are the same (an ETag is not a content hash for
 multipart uploads, and not every store has one). Nothing is cached for them.
 
-Folders named ``.mlws`` (a workspace's own state: its database, stat caches and datastore credentials)
+Folders named ``.mlws`` (a workspace's own state: its database, stat caches, an old credentials file)
 and ``.git`` are never walked, as snapshots leave them out: registering a project folder that holds the
 workspace must neither copy its secrets into every download and job nor fingerprint a database that
 changes with the registration itself (a version that could never be read back).

@@ -54,6 +54,18 @@ def test_the_key_file_is_private_and_made_on_first_write(ws: Workspace, key_home
     assert not [p for p in key_home.parent.iterdir() if p != key_home]  # no temporary file left
 
 
+def test_find_needs_a_key_only_for_a_secret_that_exists(ws: Workspace, key_home: Path) -> None:
+    """``find`` is how a caller reads a secret that may be absent (a datastore's credentials)."""
+    service = ws.services.secrets
+    assert service.find("absent") is None and not key_home.exists()  # no key looked for, none made
+    ws.get_default_keyvault().set_secret("present", VALUE)
+    assert service.find("present") == VALUE
+    key_home.unlink()
+    assert service.find("absent") is None
+    with pytest.raises(SecretKeyError, match="no secret key was found"):
+        service.find("present")
+
+
 def test_bad_names_and_values_are_refused(ws: Workspace) -> None:
     kv = ws.get_default_keyvault()
     with pytest.raises(InvalidArgumentError, match="1-127 letters, digits and '-'"):

@@ -16,7 +16,7 @@ import pytest
 
 from jupyter_mlws import AzureBlobDatastore, DataPath, Datastore, UserErrorException, Workspace
 from jupyter_mlws.core.interfaces import DatastoreRecord
-from jupyter_mlws.data.datastore import CREDENTIALS_FILE, _call_s3, resolve_data_path
+from jupyter_mlws.data.datastore import LEGACY_CREDENTIALS_FILE, _call_s3, credentials_secret_name, resolve_data_path
 from jupyter_mlws.errors import (
     AlreadyExistsError,
     BackendUnavailableError,
@@ -101,23 +101,22 @@ def test_an_s3_datastore_round_trips_and_keeps_its_keys_private(
     _round_trip(ds, tmp_path, capsys)
     assert ds.path("data/v1").url == f"s3://{bucket}/team/data/v1"
 
-    # Another Workspace object (a new process would do the same) reads the keys from the private file.
+    # Another Workspace object (a new process would do the same) reads the keys from the vault.
     again = Datastore.get(Workspace(ws.root), "s3store")
     assert again == ds and again.download(tmp_path / "again", prefix="single", show_progress=False) == 1
 
-    # Never in the database (nor its WAL), the reprs, or the datastore's description.
-    secrets_file = ws.path / CREDENTIALS_FILE
-    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
-    assert stat.S_IMODE(ws.path.stat().st_mode) == 0o700
-    assert json.loads(secrets_file.read_text())["s3store"] == {"key": KEY, "secret": SECRET}
-    leaking = [p for p in ws.path.rglob("*") if p.is_file() and p != secrets_file and SECRET.encode() in p.read_bytes()]
+    # Never in the database (nor its WAL), a file, the reprs, or the datastore's description.
+    vault = ws.get_default_keyvault()
+    assert json.loads(vault.get_secret(credentials_secret_name("s3store"))) == {"key": KEY, "secret": SECRET}
+    assert not (ws.path / LEGACY_CREDENTIALS_FILE).exists()
+    leaking = [p for p in ws.path.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
     assert leaking == []
     shown = " ".join([repr(ds), str(ds.path("x")), repr(ds.path("x")), json.dumps(ds.as_dict()), repr(ws.datastores)])
     assert SECRET not in shown and KEY not in shown
     assert ds.as_dict()["options"] == {"endpoint_url": s3_server.endpoint_url}
 
     ds.unregister()
-    assert "s3store" not in json.loads(secrets_file.read_text())
+    assert vault.list_secrets() == []
     with pytest.raises(NotFoundError, match="s3store"):
         Datastore.get(ws, "s3store")
 
@@ -133,7 +132,7 @@ def test_s3_keys_and_endpoint_from_the_aws_environment(
     ds.upload_files([_tree(tmp_path / "one", {"f.txt": "env"}) / "f.txt"], show_progress=False)
     assert ds.download(tmp_path / "back", show_progress=False) == 1
     assert (tmp_path / "back" / "f.txt").read_text() == "env"
-    assert ds.as_dict()["options"] == {} and not (ws.path / CREDENTIALS_FILE).exists()
+    assert ds.as_dict()["options"] == {} and ws.get_default_keyvault().list_secrets() == []
 
 
 def test_an_s3_endpoint_that_does_not_answer_is_named(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -306,32 +305,6 @@ def test_download_refuses_a_remote_name_that_would_escape_the_target_folder(ws: 
     assert not (tmp_path / "deep" / "evil.txt").exists() and not (tmp_path / "evil.txt").exists()
 
 
-def _write_many_secrets(folder: str, worker: int, count: int) -> None:
-    from types import SimpleNamespace
-
-    from jupyter_mlws.data.datastore import _write_secrets
-
-    fake = SimpleNamespace(path=Path(folder))
-    for i in range(count):
-        _write_secrets(fake, f"w{worker}-{i}", {"secret": f"s{worker}-{i}"})  # type: ignore[arg-type]
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file locks")
-def test_two_processes_writing_credentials_at_once_lose_no_entry(tmp_path: Path) -> None:
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    workers = [ctx.Process(target=_write_many_secrets, args=(str(tmp_path), w, 30)) for w in range(6)]
-    for p in workers:
-        p.start()
-    for p in workers:
-        p.join(60)
-        assert p.exitcode == 0
-    data = json.loads((tmp_path / CREDENTIALS_FILE).read_text())
-    assert set(data) == {f"w{w}-{i}" for w in range(6) for i in range(30)}
-    assert stat.S_IMODE((tmp_path / CREDENTIALS_FILE).stat().st_mode) == 0o600
-
-
 def test_an_interrupted_download_leaves_no_partial_file_to_be_skipped_later(
     ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -416,13 +389,12 @@ def test_uploading_a_file_onto_a_folder_of_its_name_is_a_clear_error(ws: Workspa
     assert sorted(p.name for p in (tmp_path / "store" / "x").iterdir()) == ["inner.txt"]
 
 
-def test_a_damaged_credentials_entry_is_named_and_registering_again_repairs_it(ws: Workspace) -> None:
+def test_a_damaged_credentials_secret_is_named_and_registering_again_repairs_it(ws: Workspace) -> None:
     ds = Datastore.register(ws, "scratch", f"memory://mlws-{uuid.uuid4().hex}", credentials={"key": "k"})
-    path = ws.path / CREDENTIALS_FILE
-    data = json.loads(path.read_text())
-    data["scratch"] = "not an object"
-    path.write_text(json.dumps(data))
-    with pytest.raises(InvalidStateError, match=r"'scratch'.*not an object of storage options.*overwrite=True"):
+    vault = ws.get_default_keyvault()
+    name = credentials_secret_name("scratch")
+    vault.set_secret(name, '"not an object"')  # set by hand through the vault
+    with pytest.raises(InvalidStateError, match=r"'scratch'.*not a JSON object of storage options.*overwrite=True"):
         Datastore.get(ws, "scratch").filesystem  # noqa: B018 - the property builds the filesystem
     Datastore.register(ws, "scratch", ds.url, credentials={"key": "k2"}, overwrite=True)
-    assert json.loads(path.read_text())["scratch"] == {"key": "k2"}
+    assert json.loads(vault.get_secret(name)) == {"key": "k2"}

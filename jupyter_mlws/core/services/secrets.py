@@ -9,12 +9,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 
-from ...errors import InvalidArgumentError
+from ...errors import InvalidArgumentError, NotFoundError
 from ..interfaces.secrets import check_secret_name
 from ..secret_key import SecretKey, SecretKeyError, load_key, parse_key, save_key
 from .context import Backends
 
-__all__ = ["SecretService"]
+__all__ = ["SecretKeyError", "SecretService"]  # the error its use cases raise, for the feature packages
 
 
 def _value(name: str, value: object) -> str:
@@ -37,8 +37,9 @@ class SecretService:
     def key(self, *, create: bool = False) -> SecretKey:
         return load_key(team=self.team, create=create)
 
-    def _decrypt(self, name: str, key: SecretKey) -> str:
-        ciphertext = self._b.metadata.get_secret_ciphertext(name)
+    def _decrypt(self, name: str, key: SecretKey, ciphertext: str | None = None) -> str:
+        if ciphertext is None:
+            ciphertext = self._b.metadata.get_secret_ciphertext(name)
         try:
             return key.fernet().decrypt(ciphertext.encode()).decode()
         except _invalid_token():
@@ -62,6 +63,17 @@ class SecretService:
             return {}
         key = self.key()
         return {name: self._decrypt(name, key) for name in wanted}
+
+    def find(self, name: str) -> str | None:
+        """The value of secret ``name``, or None when there is no such secret. The key is looked for only
+        when the secret exists: a workspace whose secrets a caller may not need (a datastore without
+        credentials) works on a machine with no key."""
+        check_secret_name(name)
+        try:
+            ciphertext = self._b.metadata.get_secret_ciphertext(name)
+        except NotFoundError:
+            return None
+        return self._decrypt(name, self.key(), ciphertext)
 
     def list(self) -> list[tuple[str, float, float]]:
         """``(name, created_time, updated_time)`` of every secret, by name; never a value."""
