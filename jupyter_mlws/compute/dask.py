@@ -443,6 +443,7 @@ class DaskJob(LocalJob):
     def cleanup(self, workdir: Path | None) -> None:
         if self.reporter.lost:
             self.stop_all()  # the folders are named after the run: a later attempt here may use them
+            self.close_channels()
             return
         super().cleanup(workdir)
 

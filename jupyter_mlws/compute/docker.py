@@ -231,8 +231,9 @@ class DockerJob(JobExecution):
         self.pump = LogPump(self.driver_log, self.redactor, fifo=self._api_folder / LOG_FIFO)
         mounts = [
             docker.types.Mount(str(workdir), str(workdir), type="bind"),
-            # Only the run's own live folder (driver log, logs/), never the rest of .mlws.
-            docker.types.Mount(str(self.live), str(self.live), type="bind"),
+            # Only the run's live logs/, never the rest of .mlws: its driver log is written by this
+            # supervisor alone (masked), from the job's output through the FIFO below.
+            docker.types.Mount(str(self.live / "logs"), str(self.live / "logs"), type="bind"),
             docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
         ]

@@ -78,6 +78,7 @@ class JobApi:
         self.socket_path = folder / "api.sock"
         # The secret values this job obtained: its supervisor masks them in the job's log (issue 21).
         self.redactor = Redactor() if redactor is None else redactor
+        self._restricted = only is not None
         self._allowed = {run_id}  # the job's run and the children it created
         self._lock = threading.Lock()  # one request at a time reaches the stores
         # However many connections, only this many requests are decoded and held in memory at once.
@@ -166,6 +167,8 @@ class JobApi:
             op = request.pop("op")
             handler = self._ops.get(op)
             if handler is None:
+                if self._restricted:
+                    raise InvalidArgumentError(f"{op!r}: this channel answers only {sorted(self._ops)}")
                 raise refusal(f"{op!r} is not available to a job on the Docker target")
             if op.startswith("upload_"):
                 result = handler(uploads, **request)

@@ -31,7 +31,7 @@ from ..core.redaction import Redactor
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
 from .inputs import collect_outputs, discard_inputs, stage_inputs, stage_outputs
-from .log_pump import LogPump, mask_file
+from .log_pump import LogPump, mask_file, mask_notebook
 from .supervision import HEARTBEAT_INTERVAL_S, HOSTNAME, make_job_folder
 
 __all__ = ["JobExecution", "Outcome"]
@@ -40,6 +40,7 @@ STATUS_CHECK_INTERVAL_S = 0.25
 DEFAULT_CANCEL_GRACE_S = 10.0
 LOG_TAIL_BYTES = 64 * 1024
 LOG_TAIL_LINES = 30
+ERROR_FILE = ".mlws-error.json"  # MLWS_ERROR_FILE, in the job's working folder
 BUILD_LOG = "environment_build.log"  # a run file under logs/ when the job has an environment
 
 
@@ -60,8 +61,9 @@ class JobExecution(ABC):
         self.config = config
         self.live = reporter.live_dir()
         self.driver_log = self.live / DRIVER_LOG
-        # A job may leave structured error details here (the notebook runner names the cell).
-        self.error_file = self.live / "error.json"
+        # A job may leave structured error details here (the notebook runner names the cell): in its
+        # private working folder (see prepare), not the live folder that readers of its logs see.
+        self.error_file = self.live / ERROR_FILE
         self.grace = float(config.get("cancel_grace_seconds", DEFAULT_CANCEL_GRACE_S))
         self.built: BuildResult | None = None  # the job's environment, once materialised
         # The secrets the job obtained (through its supervisor): masked in its log as it is written,
@@ -199,6 +201,9 @@ class JobExecution(ABC):
         :func:`.supervision.make_job_folder`), so no other local user can read it or swap it."""
         workdir = make_job_folder(self.reporter.run_id)  # an earlier attempt's is replaced
         self.reporter.restore_snapshot(workdir)
+        self.error_file = workdir / ERROR_FILE
+        if self.error_file.exists() or self.error_file.is_symlink():
+            self.error_file.unlink()  # a snapshot's file of that name is not the job's report
         (workdir / "outputs").mkdir(exist_ok=True)
         live_logs = self.live / "logs"
         live_logs.mkdir(parents=True, exist_ok=True)
@@ -299,10 +304,11 @@ class JobExecution(ABC):
         runner's, not the job's own outputs, which are the user's data and kept as written)."""
         if not self.redactor:
             return
-        for path in sorted((self.live / "logs").rglob("*")):
+        # The driver log again: a value the job printed before it asked for it was not known then.
+        for path in [self.driver_log, *sorted((self.live / "logs").rglob("*"))]:
             mask_file(path, self.redactor)
         if workdir is not None and self.spec.get("kind") == "notebook":
-            mask_file(workdir / "outputs" / str(self.spec["notebook"]).rsplit("/", 1)[-1], self.redactor)
+            mask_notebook(workdir / "outputs" / str(self.spec["notebook"]).rsplit("/", 1)[-1], self.redactor)
 
     def collect(self, workdir: Path | None) -> None:
         self.output_ended()

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +86,9 @@ class LocalCompute(AgentCompute):
 class ForkedProcess:
     """A job run by a fork of the supervisor (with what it has imported), waited for like a Popen."""
 
-    def __init__(self, target: Callable[[], int], cwd: Path, env: Mapping[str, str], log_fd: int) -> None:
+    def __init__(
+        self, target: Callable[[], int], cwd: Path, env: Mapping[str, str], log_fd: int, close: Sequence[int] = ()
+    ) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -100,6 +102,9 @@ class ForkedProcess:
                 os.environ.update(env)
                 os.dup2(log_fd, 1)
                 os.dup2(log_fd, 2)
+                for fd in close:  # the supervisor's own ends (its log pump reads; the job never does)
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
                 null = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(null, 0)
                 # Fresh line-buffered streams on the log: whatever sys.stdout was in the parent.
@@ -215,7 +220,9 @@ class LocalJob(JobExecution):
                 from . import notebook_runner
 
                 argv = self.argv()[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
-                self.proc = ForkedProcess(lambda: notebook_runner.main(argv), workdir, env, pump.write_fd)
+                self.proc = ForkedProcess(
+                    lambda: notebook_runner.main(argv), workdir, env, pump.write_fd, close=[pump.read_fd]
+                )
             else:
                 self.proc = subprocess.Popen(
                     self.argv(),
@@ -301,11 +308,18 @@ class LocalJob(JobExecution):
 
     def cleanup(self, workdir: Path | None) -> None:
         self.stop_all()
+        self.close_channels()
+        super().cleanup(workdir)
+
+    def close_channels(self) -> None:
+        """The job is gone: its output's last bytes reach the log, its secrets channel closes."""
+        self.output_ended()
         if self.secrets_api is not None:
             self.secrets_api.close()
+            self.secrets_api = None
         if self._secrets_folder is not None:
             shutil.rmtree(self._secrets_folder, ignore_errors=True)
-        super().cleanup(workdir)
+            self._secrets_folder = None
 
     def stop_all(self) -> None:
         """Kill the job's process group (nothing the job started outlives it) and let go of it."""

@@ -11,18 +11,22 @@ supervisor: a pipe read, a search for the job's few values, a write.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from ..core.redaction import Redactor, StreamRedactor
 
-__all__ = ["LogPump", "mask_file"]
+__all__ = ["LogPump", "mask_file", "mask_notebook"]
 
 _CHUNK = 1 << 16
+_BATCH = 1 << 20  # read at most this much before writing it out: memory stays bounded
 _POLL_MS = 100
 _DRAIN_S = 2.0  # after the job's process ended: how long its children may still hold the pipe
 
@@ -44,6 +48,7 @@ class LogPump:
         self._read_fd = read_fd
         self._stream = StreamRedactor(redactor)
         self._out = open(log, "ab")  # closed by the pumping thread when it ends
+        self._broken = False
         self._ending = threading.Event()
         self._thread = threading.Thread(target=self._pump, name="mlws-log-pump", daemon=True)
         self._thread.start()
@@ -54,17 +59,24 @@ class LogPump:
             os.close(self.write_fd)
             self.write_fd = None
 
-    def finish(self, timeout: float = _DRAIN_S) -> None:
-        """The job's process has ended: copy what is left (waiting at most ``timeout`` for processes it
-        left behind to let go of the pipe), then close. Safe to call twice."""
+    def finish(self) -> None:
+        """The job's process has ended: copy what is left (waiting at most two seconds for processes it
+        left behind to let go of the pipe), then close; the log is whole when this returns. Safe to
+        call twice."""
         self.started()
         self._ending.set()
-        self._thread.join(timeout + 1.0)
+        self._thread.join()  # the pump stops by itself at the drain's deadline
+
+    @property
+    def read_fd(self) -> int:
+        """The read end (a forked job closes its copy: only the supervisor reads)."""
+        return self._read_fd
 
     def _read_available(self) -> tuple[bytes, bool]:
-        """What the pipe holds now, and whether its writers are all gone."""
+        """What the pipe holds now (at most a batch), and whether its writers are all gone."""
         parts: list[bytes] = []
-        while True:
+        size = 0
+        while size < _BATCH:
             try:
                 data = os.read(self._read_fd, _CHUNK)
             except BlockingIOError:
@@ -74,6 +86,22 @@ class LogPump:
             if not data:
                 return b"".join(parts), True
             parts.append(data)
+            size += len(data)
+        return b"".join(parts), False
+
+    def _write(self, data: bytes) -> None:
+        """Append to the log; when it cannot be written (a full disk), the job's output is still read and
+        dropped, so the job never blocks on a full pipe, and the log says once that a part is missing."""
+        if self._broken:
+            return
+        try:
+            self._out.write(data)
+            self._out.flush()
+        except OSError as exc:
+            self._broken = True
+            with contextlib.suppress(OSError):
+                self._out.write(f"\n[jupyter-mlws: the rest of the log was lost: {exc}]\n".encode())
+                self._out.flush()
 
     def _pump(self) -> None:
         poller = select.poll()
@@ -84,8 +112,7 @@ class LogPump:
                 poller.poll(_POLL_MS)
                 data, closed = self._read_available()
                 if data:
-                    self._out.write(self._stream.feed(data))
-                    self._out.flush()
+                    self._write(self._stream.feed(data))
                 if self._ending.is_set():
                     now = time.monotonic()
                     deadline = now + _DRAIN_S if deadline is None else deadline
@@ -97,8 +124,7 @@ class LogPump:
                     # A FIFO with no writer yet (or any more) polls as readable at once: do not spin.
                     self._ending.wait(_POLL_MS / 1000)
         finally:
-            with contextlib.suppress(OSError):
-                self._out.write(self._stream.finish())
+            self._write(self._stream.finish())
             with contextlib.suppress(OSError):
                 self._out.close()
             with contextlib.suppress(OSError):
@@ -121,9 +147,49 @@ def mask_file(path: Path, redactor: Redactor) -> None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
         stream = StreamRedactor(redactor)
-        temp = path.with_name(f".{path.name}.masking")
-        with open(temp, "wb") as target:
-            while chunk := source.read(_CHUNK):
-                target.write(stream.feed(chunk))
-            target.write(stream.finish())
-    os.replace(temp, path)
+        # A fresh name, made with O_EXCL: a link the job planted in the folder is never followed.
+        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".masking", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as target:
+                while chunk := source.read(_CHUNK):
+                    target.write(stream.feed(chunk))
+                target.write(stream.finish())
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+
+
+def mask_notebook(path: Path, redactor: Redactor) -> None:
+    """Mask the string values of an executed notebook (its outputs, sources, metadata) — never its keys,
+    numbers or structure, so it stays a valid notebook whatever a value looks like. A file that is not a
+    JSON notebook is masked as bytes."""
+    if not redactor or path.is_symlink() or not path.is_file():
+        return
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        mask_file(path, redactor)
+        return
+    masked = _mask_leaves(document, redactor)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".masking", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as target:
+            json.dump(masked, target, indent=1, ensure_ascii=False)
+            target.write("\n")
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _mask_leaves(value: Any, redactor: Redactor) -> Any:
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, list):
+        return [_mask_leaves(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: _mask_leaves(v, redactor) for k, v in value.items()}
+    return value

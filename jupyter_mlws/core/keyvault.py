@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgumentError
+from .names import secret_names
 
 if TYPE_CHECKING:
     from .workspace import Workspace
@@ -39,13 +40,16 @@ class Keyvault:
 
     def get_secret(self, name: str) -> str:
         """The value of secret ``name`` (NotFoundError naming it if there is none)."""
-        return self.workspace.services.secrets.get([name])[name]
+        if not isinstance(name, str):
+            raise InvalidArgumentError(f"get_secret takes a secret's name (a str), not {type(name).__name__}")
+        return self.get_secrets([name])[name]
 
     def get_secrets(self, secrets: Iterable[str]) -> dict[str, str]:
-        """The values of the named secrets, by name."""
-        if isinstance(secrets, str):
-            raise InvalidArgumentError("get_secrets takes a list of names; use get_secret for one")
-        return self.workspace.services.secrets.get(list(secrets))
+        """The values of the named secrets, by name. In a job they come from its supervisor, as
+        ``run.get_secret``'s do, and what this process logs from then on masks them."""
+        from .runs.secrets import obtain_secrets
+
+        return obtain_secrets(secret_names(secrets), lambda: self.workspace)
 
     def list_secrets(self) -> list[dict[str, str]]:
         """Every secret's name, as v1: ``[{"name": ...}, ...]``; never a value."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -40,12 +41,18 @@ def _forms(value: str) -> set[str]:
 
 
 class Redactor:
-    """The values to mask, longest first. Empty (false) until a value is added: then masking costs nothing."""
+    """The values to mask. Empty (false) until a value is added: then masking costs nothing.
+
+    Every occurrence of every value is found, overlapping ones included, and the union of what they
+    cover is masked as one: two values that overlap, or one inside another, leave nothing out.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: tuple[str, ...] = ()
-        self._bytes: tuple[bytes, ...] = ()
+        self._text_re: re.Pattern[str] | None = None
+        self._bytes_re: re.Pattern[bytes] | None = None
+        self._by_first: dict[int, tuple[bytes, ...]] = {}  # the values as bytes, by their first byte
 
     def __bool__(self) -> bool:
         return bool(self._tokens)
@@ -56,21 +63,35 @@ class Redactor:
             for value in values:
                 if isinstance(value, str) and value:
                     tokens |= _forms(value)
+            if tokens == set(self._tokens):
+                return
+            # Longest first: at each position the lookahead finds the longest value starting there.
             ordered = tuple(sorted(tokens, key=lambda t: (-len(t), t)))
+            encoded = [t.encode() for t in ordered]
+            by_first: dict[int, list[bytes]] = {}
+            for token in encoded:
+                by_first.setdefault(token[0], []).append(token)
+            self._text_re = re.compile("(?=(" + "|".join(re.escape(t) for t in ordered) + "))")
+            self._bytes_re = re.compile(b"(?=(" + b"|".join(re.escape(t) for t in encoded) + b"))")
+            self._by_first = {k: tuple(v) for k, v in by_first.items()}
             self._tokens = ordered
-            self._bytes = tuple(t.encode() for t in ordered)
 
     def text(self, text: str) -> str:
-        for token in self._tokens:
-            if token in text:
-                text = text.replace(token, MASK)
-        return text
+        pattern = self._text_re
+        if pattern is None:
+            return text
+        spans = _union((m.start(), m.end(1)) for m in pattern.finditer(text))
+        return _masked(text, spans, MASK) if spans else text
 
     def data(self, data: bytes) -> bytes:
-        for token in self._bytes:
-            if token in data:
-                data = data.replace(token, _MASK_BYTES)
-        return data
+        spans = self._byte_spans(data)
+        return _masked(data, spans, _MASK_BYTES) if spans else data
+
+    def _byte_spans(self, data: bytes) -> list[tuple[int, int]]:
+        pattern = self._bytes_re
+        if pattern is None:
+            return []
+        return _union((m.start(), m.end(1)) for m in pattern.finditer(data))
 
     def value(self, value: Any) -> Any:
         """``value`` with every string in it masked (dict keys included); other values as they are."""
@@ -86,30 +107,63 @@ class Redactor:
             return tuple(self.value(v) for v in value)
         return value
 
-    def held_back(self, data: bytes) -> int:
-        """How many bytes at the end of ``data`` could be the start of a value (to wait for more)."""
-        longest = 0
-        for token in self._bytes:
-            for size in range(min(len(token) - 1, len(data)), longest, -1):
-                if token.startswith(data[-size:]):
-                    longest = size
-                    break
-        return longest
+    def safe_end(self, data: bytes) -> tuple[bytes, int]:
+        """``data`` masked up to the point no match can cross, and that point: what follows it could
+        still be (or extend) an occurrence once more bytes come, and is kept back as it is."""
+        cut = len(data)
+        lowest = max(0, len(data) - max((len(t) for t in self._tokens), default=1))
+        for i in range(lowest, len(data)):
+            tail = data[i:]
+            if any(t.startswith(tail) and t != tail for t in self._by_first.get(data[i], ())):
+                cut = i  # a value may start here and end in bytes not read yet
+                break
+        spans = self._byte_spans(data)
+        for start, end in reversed(spans):
+            if start < cut < end:
+                cut = start  # never split an occurrence
+        head = [(s, e) for s, e in spans if e <= cut]
+        return (_masked(data[:cut], head, _MASK_BYTES) if head else data[:cut]), cut
+
+
+def _union(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:  # finditer gives them by start
+        if merged and start < merged[-1][1]:  # overlapping (values side by side stay two masks)
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _masked(text: Any, spans: list[tuple[int, int]], mask: Any) -> Any:
+    parts = []
+    last = 0
+    for start, end in spans:
+        parts.append(text[last:start])
+        parts.append(mask)
+        last = end
+    parts.append(text[last:])
+    return text[:0].join(parts)
 
 
 class StreamRedactor:
     """Masks a byte stream written in pieces: a value split across two writes is still masked, because
-    the end of a piece that could begin a value is held back until the next piece (or the end) shows."""
+    the end of a piece that could begin (or continue) a value is held back, unmasked, until the next
+    piece (or the end) shows; masking always works on the bytes as written, never on masked text."""
 
     def __init__(self, redactor: Redactor) -> None:
         self.redactor = redactor
         self._held = b""
 
     def feed(self, data: bytes) -> bytes:
-        masked = self.redactor.data(self._held + data)
-        keep = self.redactor.held_back(masked)
-        self._held = masked[len(masked) - keep :] if keep else b""
-        return masked[: len(masked) - keep] if keep else masked
+        raw = self._held + data
+        if not self.redactor:
+            self._held = b""
+            return raw
+        out, cut = self.redactor.safe_end(raw)
+        self._held = raw[cut:]
+        return out
 
     def finish(self) -> bytes:
         rest, self._held = self._held, b""

@@ -187,7 +187,7 @@ def str_map(kind: str, values: Mapping[str, Any] | None) -> dict[str, str]:
     if not isinstance(values, Mapping):
         raise InvalidArgumentError(f"{kind}s must be a dict, got {type(values).__name__}")
     if REDACTOR:  # a secret the job obtained never becomes a tag, param or property (issue 21)
-        return {validate_key(kind, REDACTOR.text(str(k))): REDACTOR.text(text(v)) for k, v in values.items()}
+        return {REDACTOR.text(validate_key(kind, k)): REDACTOR.text(text(v)) for k, v in values.items()}
     return {validate_key(kind, k): text(v) for k, v in values.items()}
 
 

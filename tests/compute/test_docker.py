@@ -440,14 +440,19 @@ def test_the_supervisor_writes_nothing_through_a_link_the_job_left(
 
 def test_fifos_the_job_leaves_do_not_hang_its_supervisor(engine: Any, docker_target: str, kit: JobKit) -> None:
     """Before: a FIFO in place of the job's error file or log blocked the supervisor for ever when it
-    read them after the job: the run stayed Running, its container and folders were never removed."""
+    read them after the job: the run stayed Running, its container and folders were never removed.
+    The job's output FIFO (MLWS_DRIVER_LOG) and the live driver log's place are tried too: the first is
+    read through the descriptor opened before the job started, the second is not mounted at all."""
     kit.script(
         "fifo.py",
         """\
-        for path in (os.environ["MLWS_ERROR_FILE"], os.environ["MLWS_DRIVER_LOG"]):
+        live_log = os.path.join(os.path.dirname(os.path.realpath("logs")), "user_logs", "std_log.txt")
+        os.makedirs(os.path.dirname(live_log), exist_ok=True)
+        for path in (os.environ["MLWS_ERROR_FILE"], os.environ["MLWS_DRIVER_LOG"], live_log):
             if os.path.lexists(path):
                 os.unlink(path)
             os.mkfifo(path)
+        print("after the traps", flush=True)
         sys.exit(3)
         """,
     )
@@ -456,6 +461,7 @@ def test_fifos_the_job_leaves_do_not_hang_its_supervisor(engine: Any, docker_tar
     error = run.get_details()["error"]
     assert run.status == "Failed" and error.get("exit_code") == 3, error
     assert containers_of(engine, run) == []
+    assert "after the traps" in driver_log(run)
 
 
 def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
@@ -463,15 +469,19 @@ def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
 ) -> None:
     """Before: while the job ran, reading its log (what the Jupyter server's log view does every
     second) opened whatever the job had left at that name: a FIFO blocked the reading thread for ever
-    (the server's pool drained away), a link served a host file of the user."""
+    (the server's pool drained away), a link served a host file of the user. Now the live driver log is
+    not in the container at all (its supervisor writes it): a FIFO made at its place stays inside."""
     secret = tmp_path / "secret.txt"
     secret.write_text("SECRET-KEY")
     kit.script(
         "live.py",
         """\
-        log = os.environ["MLWS_DRIVER_LOG"]
-        os.unlink(log)
+        log = os.path.join(os.path.dirname(os.path.realpath("logs")), "user_logs", "std_log.txt")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        if os.path.lexists(log):
+            os.unlink(log)
         os.mkfifo(log)
+        print("traps set", flush=True)
         os.symlink(sys.argv[1], "logs/leak.txt")
         Path("logs/ready").write_text("ready")
         wait_for("logs/go", timeout=120)
@@ -484,7 +494,8 @@ def test_reading_a_running_jobs_live_logs_follows_no_link_and_blocks_on_no_fifo(
     try:
         log = pool.submit(run.read_log)
         leak = pool.submit(run.read_log, name="logs/leak.txt")
-        assert log.result(timeout=10) == (b"", 0)  # before: blocked for ever on the FIFO
+        data, _ = log.result(timeout=10)  # before: blocked for ever on the FIFO
+        assert data == b"traps set\n"
         assert leak.result(timeout=10) == (b"", 0)  # before: the host file's bytes
     finally:
         (ready.parent / "go").write_text("go")

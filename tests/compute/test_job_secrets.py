@@ -149,3 +149,33 @@ def test_a_notebook_jobs_outputs_are_masked(kit: Any, ws: Workspace, tmp_path: P
 
     assert files_holding(ws.root, VALUE) == []
     assert not sqlite_dump_holds(ws.root / ".mlws" / "mlws.db", VALUE)
+
+
+VAULT_IN_JOB = """
+from jupyter_mlws import Run, Workspace
+
+run = Run.get_context()
+value = Workspace.from_config().get_default_keyvault().get_secret("API-KEY")  # v1 code, ported as is
+print("from the vault object:", value, flush=True)
+run.tag("vault", value)
+for step in range(5):
+    run.log("loss", 1.0 / (step + 1))
+mark("ready")
+wait_for(FLAGS / "never")
+"""
+
+
+def test_a_keyvault_read_in_a_job_is_masked_and_a_cancel_still_keeps_its_metrics(kit: Any, ws: Workspace) -> None:
+    """v1 code reading ``ws.get_default_keyvault()`` in a job asks the supervisor too (so its values are
+    masked); asking for a secret leaves the job's SIGTERM handling alone (metrics flushed on cancel)."""
+    ws.get_default_keyvault().set_secret("API-KEY", VALUE)
+    kit.script("vault.py", VAULT_IN_JOB)
+    run = kit.submit("vault.py")
+    kit.wait_flag("ready")
+    run.cancel()
+    details = run.wait_for_completion(timeout=BUILD_TIMEOUT, raise_on_error=False)
+    assert details["status"] == "Canceled"
+    assert f"from the vault object: {MASK}" in _driver_log(run)
+    assert run.get_tags()["vault"] == MASK
+    assert run.get_metrics()["loss"] == [1.0, 0.5, 1 / 3, 0.25, 0.2]
+    assert files_holding(ws.root, VALUE) == []

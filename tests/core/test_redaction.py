@@ -10,7 +10,9 @@ import random
 import time
 from pathlib import Path
 
-from jupyter_mlws.compute.log_pump import LogPump, mask_file
+import nbformat
+
+from jupyter_mlws.compute.log_pump import LogPump, mask_file, mask_notebook
 from jupyter_mlws.core.redaction import MASK, Redactor, StreamRedactor
 
 VALUE = 'p@ss"word-with-quote'
@@ -120,3 +122,46 @@ def test_mask_file_rewrites_a_file_and_leaves_links_alone(tmp_path: Path) -> Non
     mask_file(target, r)
     assert target.read_text() == f"host {MASK}"
     mask_file(tmp_path / "missing.txt", r)  # gone: nothing to do
+
+
+def test_overlapping_and_nested_values_are_masked_whole_in_any_split() -> None:
+    r = Redactor()
+    r.add(["SECRET", "xxSECRETyy", "abcdef", "defghi", "*b*", "é-ünï"])
+    text = "log xxSECRETyy end abcdefghi and SECRET, *b* or é-ünï!".encode()
+    whole = r.data(text)
+    assert whole == f"log {MASK} end {MASK} and {MASK}, {MASK} or {MASK}!".encode()
+    rng = random.Random(11)
+    for _ in range(500):
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(1, 20)))
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+        stream = StreamRedactor(r)
+        assert b"".join(stream.feed(p) for p in pieces) + stream.finish() == whole
+
+
+def test_masking_a_file_never_writes_through_a_link_planted_beside_it(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the user's file")
+    log = tmp_path / "x.log"
+    log.write_text(f"line {OTHER}\n")
+    (tmp_path / ".x.log.masking").symlink_to(victim)  # where a fixed temporary name would be
+    mask_file(log, redactor())
+    assert log.read_text() == f"line {MASK}\n" and victim.read_text() == "the user's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".x.log.masking", "victim.txt", "x.log"]
+
+
+def test_an_executed_notebook_stays_a_valid_notebook_whatever_the_value(tmp_path: Path) -> None:
+
+    r = Redactor()
+    r.add(["4", "text", "sk-live-1"])
+    notebook = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(key)", execution_count=4)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="key sk-live-1 and 4\n")]
+    notebook.cells = [cell]
+    target = tmp_path / "nb.ipynb"
+    nbformat.write(notebook, target)
+    mask_notebook(target, r)
+    masked = nbformat.read(target, as_version=4)
+    nbformat.validate(masked)
+    (out,) = masked.cells[0].outputs
+    assert out["name"] == "stdout" and out["text"] == f"key {MASK} and {MASK}\n"
+    assert masked.cells[0].execution_count == 4

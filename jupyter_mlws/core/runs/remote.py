@@ -219,6 +219,18 @@ class _Connection:
         self._sender = None
 
 
+def ask(path: str, op: str, **args: Any) -> Any:
+    """One request on a connection of its own, closed after the answer: for a process that only asks
+    (a local job's secrets), without the exit and SIGTERM hooks that :func:`connect` installs for
+    logging (they would take the place of the local writer's own flush on SIGTERM)."""
+    connection = _Connection(path)
+    try:
+        return connection.call(op, **args)
+    finally:
+        with connection._lock:
+            connection._drop()
+
+
 _connections: dict[tuple[str, int], _Connection] = {}
 _run_ids: dict[tuple[str, int], str] = {}
 

@@ -32,9 +32,9 @@ def obtain_secrets(names: list[str], workspace: Callable[[], Workspace]) -> dict
     run_id = os.environ.get(ENV_RUN_ID)  # the job's run: a child run's code asks as the job
     values: dict[str, str]
     if path and run_id:
-        from .remote import connect
+        from .remote import ask
 
-        answer: Any = connect(path, run_id).call("get_secrets", run_id=run_id, names=names)
+        answer: Any = ask(path, "get_secrets", run_id=run_id, names=names)
         if not isinstance(answer, dict):
             raise MlwsError("the job's supervisor answered get_secrets with something other than the values")
         values = {str(k): str(v) for k, v in answer.items()}

@@ -12,6 +12,7 @@ from ...errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from ..entities import EnvironmentRecord, FileRecord, ModelVersionRecord
 from ..interfaces import MetadataStore
 from ..names import validate_entity_name, validate_file_name, validate_key
+from ..redaction import REDACTOR
 from ..values import str_map
 from .context import Backends
 
@@ -48,7 +49,7 @@ class RegistryService:
             name=name,
             files=list(files),
             created_time=time.time(),
-            description=description,
+            description=REDACTOR.text(description) if REDACTOR and description else description,
             tags=str_map("tag", tags),
             properties=str_map("property", properties),
             run_id=run_id,
