@@ -314,7 +314,11 @@ class JobApi:
             raise InvalidArgumentError("get_secrets takes a list of secret names")
         values: dict[str, str] = self.workspace.services.secrets.get(names)
         self.redactor.add(values.values())
-        REDACTOR.add(values.values())  # what the supervisor stores for the job (Docker: all of it) is masked
+        if not self._restricted:
+            # A Docker job's supervisor stores everything for it: what it stores is masked. (A local or
+            # Dask job masks what it stores itself; a Dask worker's supervisor serves many jobs, and one
+            # job's values must not change what another's records say.)
+            REDACTOR.add(values.values())
         return values
 
     def op_get_run(self, run_id: str) -> dict[str, Any]:
