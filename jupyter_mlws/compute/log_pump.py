@@ -18,8 +18,9 @@ import stat
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..core.redaction import Redactor, StreamRedactor
 
@@ -147,18 +148,27 @@ def mask_file(path: Path, redactor: Redactor) -> None:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return
         stream = StreamRedactor(redactor)
-        # A fresh name, made with O_EXCL: a link the job planted in the folder is never followed.
-        handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".masking", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as target:
-                while chunk := source.read(_CHUNK):
-                    target.write(stream.feed(chunk))
-                target.write(stream.finish())
-            os.replace(temp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
+
+        def write(target: IO[bytes]) -> None:
+            while chunk := source.read(_CHUNK):
+                target.write(stream.feed(chunk))
+            target.write(stream.finish())
+
+        _replace(path, write)
+
+
+def _replace(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Write a new content for ``path`` beside it and move it into place. The temporary file has a fresh
+    name, made with O_EXCL: a link the job planted in the folder is never followed."""
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".masking", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as target:
+            write(target)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def mask_notebook(path: Path, redactor: Redactor) -> None:
@@ -173,16 +183,7 @@ def mask_notebook(path: Path, redactor: Redactor) -> None:
         mask_file(path, redactor)
         return
     masked = _mask_leaves(document, redactor)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".masking", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as target:
-            json.dump(masked, target, indent=1, ensure_ascii=False)
-            target.write("\n")
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    _replace(path, lambda target: target.write(json.dumps(masked, indent=1, ensure_ascii=False).encode() + b"\n"))
 
 
 def _mask_leaves(value: Any, redactor: Redactor) -> Any:
