@@ -81,7 +81,18 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             self.upsert_values(conn, model_tags, "model_key", key, tags or {})
             self.upsert_values(conn, model_properties, "model_key", key, properties or {})
             self.emit(conn, "model.version.created", {"name": name, "version": version}, run_id)
-            return self._records(conn, [(key, name, version, created_time, description, run_id, datasets_json)])[0]
+        # Built from what was just written, not read back (three queries less a registration; a
+        # ParallelRunStep registers one per partition, issue 19): a new version has no aliases yet.
+        return ModelVersionRecord(
+            name=name,
+            version=version,
+            created_time=created_time,
+            description=description,
+            run_id=run_id,
+            tags=dict(sorted((tags or {}).items())),
+            properties=dict(sorted((properties or {}).items())),
+            datasets=tuple((purpose, ref) for purpose, ref in datasets),
+        )
 
     def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:
         keys = [row[0] for row in rows]
