@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -54,6 +55,7 @@ from ..errors import InvalidArgumentError, MlwsError
 from .parallel import DEFAULT_APPEND_ROW_FILE, level_number, parse_mini_batch_size
 
 if TYPE_CHECKING:
+    from ..core.entities import RunRecord
     from ..core.workspace import Workspace
 
 __all__ = [
@@ -191,6 +193,9 @@ class MiniBatchTask:
     run_invocation_timeout: int
     run_max_try: int
     items: list[tuple[int, str, Any]] = field(default_factory=list)  # (index, child run id, data)
+    # The children's records as created (NotStarted): a worker starts each with one compare-and-set
+    # instead of reading it first (issue 19: a query less a partition).
+    created: dict[str, RunRecord] = field(default_factory=dict)
 
 
 @dataclass
@@ -356,6 +361,26 @@ def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
 
 def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: Any) -> MiniBatchResult:
     started = time.monotonic()
+    created = task.created.get(run_id)
+    now = time.time()
+    if created is not None and entry.ws.services.tracking.try_transition(
+        run_id, RunStatus.NOT_STARTED, RunStatus.RUNNING, start_time=now
+    ):
+        # The common case: NotStarted as created, now Running. Anything else (an earlier attempt's
+        # work, a cancel) fails the compare-and-set and is read below.
+        child = Run(
+            entry.experiment, run_id, _record=dataclasses.replace(created, status=RunStatus.RUNNING, start_time=now)
+        )
+    else:
+        found = _read_child(entry, index, run_id)
+        if isinstance(found, MiniBatchResult):
+            return found
+        child = found
+    return _run_started(entry, task, index, child, data, started)
+
+
+def _read_child(entry: _Entry, index: int, run_id: str) -> Run | MiniBatchResult:
+    """A child that was not NotStarted as created: Running (run it again), or ended (its result)."""
     child = Run(entry.experiment, run_id)
     status = child.record.status
     if status == RunStatus.COMPLETED:
@@ -368,6 +393,13 @@ def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: 
     if status == RunStatus.NOT_STARTED:
         child.start()
     # else: Running, started by an earlier attempt of this task whose worker died: run it again.
+    return child
+
+
+def _run_started(
+    entry: _Entry, task: MiniBatchTask, index: int, child: Run, data: Any, started: float
+) -> MiniBatchResult:
+    run_id = child.id
     error: BaseException | None = entry.init_error
     rows: list[str] = []
     attempts = 0
@@ -412,16 +444,19 @@ def _groups(batches: list[MiniBatch], workers: int) -> Iterator[list[MiniBatch]]
         yield batches[start : start + per_task]
 
 
-def _children(step: Run, group: list[MiniBatch]) -> list[tuple[int, str, Any]]:
-    """One NotStarted child run of the step per mini-batch, made in one transaction: ``(index, run
-    id, data)`` for the task."""
+def _children(step: Run, group: list[MiniBatch]) -> dict[str, Any]:
+    """One NotStarted child run of the step per mini-batch, made in one transaction: the task's
+    ``items`` (``(index, run id, data)``) and ``created`` (the records)."""
     records = step.experiment.workspace.services.tracking.create_children(
         step.experiment.record,
         step.id,
         [{"display_name": b.display_name, "tags": b.tags, "properties": {INDEX_PROPERTY: str(b.index)}} for b in group],
         run_type=MINI_BATCH_RUN_TYPE,
     )
-    return [(b.index, r.run_id, b.data) for b, r in zip(group, records, strict=True)]
+    return {
+        "items": [(b.index, r.run_id, b.data) for b, r in zip(group, records, strict=True)],
+        "created": {r.run_id: r for r in records},
+    }
 
 
 class _StepStoppedError(BaseException):
@@ -470,7 +505,7 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
         while True:
             if retry is None:
                 tasks: Iterator[MiniBatchTask] = (
-                    MiniBatchTask(**{**template.__dict__, "items": _children(step, group)})
+                    MiniBatchTask(**{**template.__dict__, **_children(step, group)})
                     for group in _groups(batches, workers)
                 )
             else:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mlws.core.entities import BlobReference
+from jupyter_mlws.core.entities import BlobReference, FileRecord
 from jupyter_mlws.errors import InvalidStateError, NotFoundError
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore
 
@@ -23,6 +23,24 @@ def test_versions_count_up_and_are_never_reused(store: SqlMetadataStore) -> None
     store.delete_model_version("m", 1)
     assert register_model(store) == 5
     assert register_model(store, "other") == 1
+
+
+def test_registration_returns_the_record_as_stored(store: SqlMetadataStore) -> None:
+    # The record is built from what was written, not read back (issue 19's many-models path): it
+    # must equal a read of the version, tags and properties sorted, no aliases, datasets as tuples.
+    record = store.register_model_version(
+        name="m",
+        files=[FileRecord("model.pkl", DIGEST, 3)],
+        created_time=1234.5,
+        description="d",
+        tags={"z": "1", "a": "2"},
+        properties={"q": "x", "b": "y"},
+        run_id="r1",
+        datasets=[("training", "ds:1"), ("sample_input", "ds:2")],
+    )
+    assert record == store.get_model_version("m", record.version)
+    bare = store.register_model_version(name="m", files=[], created_time=1235.0)
+    assert bare == store.get_model_version("m", 2)
 
 
 def test_model_version_lookup_and_errors(store: SqlMetadataStore) -> None:

@@ -94,6 +94,9 @@ class SqlStoreBase:
         self._run_keys: dict[str, int] = {}
         self._series: dict[tuple[int, str], tuple[int, str]] = {}
         self._experiments: dict[str, ExperimentRecord] = {}
+        # Statements built once: building an upsert costs more than executing it (a ParallelRunStep
+        # registers a tagged model per partition, issue 19). Statements are immutable; values bind.
+        self._statements: dict[tuple[str, ...], Any] = {}
 
     def insert(self, table: Table) -> Any:
         """An INSERT that understands ``on_conflict_do_nothing/update`` on both dialects."""
@@ -165,10 +168,13 @@ class SqlStoreBase:
     ) -> None:
         if not values:
             return
-        stmt = self.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c[owner_column], table.c.key], set_={"value": stmt.excluded.value}
-        )
+        stmt = self._statements.get(("upsert", table.name, owner_column))
+        if stmt is None:
+            stmt = self.insert(table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=[table.c[owner_column], table.c.key], set_={"value": stmt.excluded.value}
+            )
+            self._statements[("upsert", table.name, owner_column)] = stmt
         conn.execute(stmt, [{owner_column: owner_key, "key": k, "value": v} for k, v in values.items()])
 
     def read_values(self, table: Table, owner_column: str, owner_key: int, conn: Connection) -> dict[str, str]:

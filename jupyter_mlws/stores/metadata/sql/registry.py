@@ -53,25 +53,20 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     ) -> ModelVersionRecord:
         # One transaction: a crash before commit leaves no version visible (its blobs are orphans
         # that garbage collection may remove).
+        bump, insert_version = self._registration_statements()
         with self.sql.write() as conn:
-            bump = self.insert(model_names).values(name=name, last_version=1, created_time=created_time)
-            version = conn.execute(
-                bump.on_conflict_do_update(
-                    index_elements=[model_names.c.name], set_={"last_version": model_names.c.last_version + 1}
-                ).returning(model_names.c.last_version)
-            ).scalar_one()
+            version = conn.execute(bump, {"name": name, "last_version": 1, "created_time": created_time}).scalar_one()
             datasets_json = json.dumps([list(d) for d in datasets]) if datasets else None
             key = conn.execute(
-                model_versions.insert()
-                .values(
-                    name=name,
-                    version=version,
-                    description=description,
-                    run_id=run_id,
-                    datasets=datasets_json,
-                    created_time=created_time,
-                )
-                .returning(model_versions.c.key)
+                insert_version,
+                {
+                    "name": name,
+                    "version": version,
+                    "description": description,
+                    "run_id": run_id,
+                    "datasets": datasets_json,
+                    "created_time": created_time,
+                },
             ).scalar_one()
             if files:
                 conn.execute(
@@ -81,7 +76,33 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             self.upsert_values(conn, model_tags, "model_key", key, tags or {})
             self.upsert_values(conn, model_properties, "model_key", key, properties or {})
             self.emit(conn, "model.version.created", {"name": name, "version": version}, run_id)
-            return self._records(conn, [(key, name, version, created_time, description, run_id, datasets_json)])[0]
+        # Built from what was just written, not read back (three queries less a registration; a
+        # ParallelRunStep registers one per partition, issue 19): a new version has no aliases yet.
+        return ModelVersionRecord(
+            name=name,
+            version=version,
+            created_time=created_time,
+            description=description,
+            run_id=run_id,
+            tags=dict(sorted((tags or {}).items())),
+            properties=dict(sorted((properties or {}).items())),
+            datasets=tuple((purpose, ref) for purpose, ref in datasets),
+        )
+
+    def _registration_statements(self) -> tuple[Any, Any]:
+        """The version counter's bump and the version's insert, built once per store (see
+        ``SqlStoreBase._statements``); their values are bound at execution."""
+        cached = self._statements.get(("register_model_version",))
+        if cached is None:
+            bump = self.insert(model_names).on_conflict_do_update(
+                index_elements=[model_names.c.name], set_={"last_version": model_names.c.last_version + 1}
+            )
+            cached = (
+                bump.returning(model_names.c.last_version),
+                model_versions.insert().returning(model_versions.c.key),
+            )
+            self._statements[("register_model_version",)] = cached
+        return cached
 
     def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:
         keys = [row[0] for row in rows]
