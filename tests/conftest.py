@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mlws import Workspace
+from jupyter_mlws.core.redaction import REDACTOR
 from jupyter_mlws.core.workspace import close_backends
 
 REQUIRE_POSTGRES = os.environ.get("MLWS_REQUIRE_POSTGRES") == "1"
@@ -85,3 +86,4 @@ def _isolate_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     # Each test's databases are its own: stop writers and close pooled connections.
     close_backends()
+    REDACTOR.clear()  # what a test's vault reads added to this process's masking is not the next test's

@@ -20,11 +20,14 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["MASK", "REDACTOR", "Redactor", "StreamRedactor"]
+__all__ = ["MASK", "MIN_MASKED", "REDACTOR", "Redactor", "StreamRedactor"]
 
 MASK = "***"
 _MASK_BYTES = MASK.encode()
 _LINE_MIN = 6  # a line of a multi-line value is masked on its own when at least this long
+#: Values shorter than this are not masked: masking "t" or "42" would turn every log and tag into masks
+#: (and tell where the value is not). Secrets that short protect nothing; the README says so.
+MIN_MASKED = 4
 
 
 def _forms(value: str) -> set[str]:
@@ -61,7 +64,7 @@ class Redactor:
         with self._lock:
             tokens = set(self._tokens)
             for value in values:
-                if isinstance(value, str) and value:
+                if isinstance(value, str) and len(value) >= MIN_MASKED:
                     tokens |= _forms(value)
             if tokens == set(self._tokens):
                 return
@@ -75,6 +78,13 @@ class Redactor:
             self._bytes_re = re.compile(b"(?=(" + b"|".join(re.escape(t) for t in encoded) + b"))")
             self._by_first = {k: tuple(v) for k, v in by_first.items()}
             self._tokens = ordered
+
+    def clear(self) -> None:
+        """Forget every value (a long-lived process that is done with them)."""
+        with self._lock:
+            self._tokens = ()
+            self._text_re = self._bytes_re = None
+            self._by_first = {}
 
     def text(self, text: str) -> str:
         pattern = self._text_re

@@ -126,8 +126,8 @@ def test_mask_file_rewrites_a_file_and_leaves_links_alone(tmp_path: Path) -> Non
 
 def test_overlapping_and_nested_values_are_masked_whole_in_any_split() -> None:
     r = Redactor()
-    r.add(["SECRET", "xxSECRETyy", "abcdef", "defghi", "*b*", "é-ünï"])
-    text = "log xxSECRETyy end abcdefghi and SECRET, *b* or é-ünï!".encode()
+    r.add(["SECRET", "xxSECRETyy", "abcdef", "defghi", "*bb*", "é-ünï"])
+    text = "log xxSECRETyy end abcdefghi and SECRET, *bb* or é-ünï!".encode()
     whole = r.data(text)
     assert whole == f"log {MASK} end {MASK} and {MASK}, {MASK} or {MASK}!".encode()
     rng = random.Random(11)
@@ -152,10 +152,10 @@ def test_masking_a_file_never_writes_through_a_link_planted_beside_it(tmp_path: 
 def test_an_executed_notebook_stays_a_valid_notebook_whatever_the_value(tmp_path: Path) -> None:
 
     r = Redactor()
-    r.add(["4", "text", "sk-live-1"])
+    r.add(["2024", "text", "sk-live-1"])
     notebook = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("print(key)", execution_count=4)
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="key sk-live-1 and 4\n")]
+    cell = nbformat.v4.new_code_cell("print(key)", execution_count=2024)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="key sk-live-1 and 2024\n")]
     notebook.cells = [cell]
     target = tmp_path / "nb.ipynb"
     nbformat.write(notebook, target)
@@ -164,4 +164,14 @@ def test_an_executed_notebook_stays_a_valid_notebook_whatever_the_value(tmp_path
     nbformat.validate(masked)
     (out,) = masked.cells[0].outputs
     assert out["name"] == "stdout" and out["text"] == f"key {MASK} and {MASK}\n"
-    assert masked.cells[0].execution_count == 4
+    assert masked.cells[0].execution_count == 2024
+
+
+def test_values_too_short_to_hide_anything_are_not_masked() -> None:
+    r = Redactor()
+    r.add(["t", "42", "abc"])
+    assert not r and r.text("t 42 abc") == "t 42 abc"
+    r.add(["abcd"])
+    assert r.text("t 42 abc abcd") == f"t 42 abc {MASK}"
+    r.clear()
+    assert not r and r.text("abcd") == "abcd"
