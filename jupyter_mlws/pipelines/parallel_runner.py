@@ -11,6 +11,8 @@ entry script once per process (from the snapshot folder, restored there from the
 when the worker is another machine) and calls ``init()`` once per process; then per mini-batch the
 child run goes Running, ``run(mini_batch)`` runs with ``Run.get_context()`` answering that child
 (:func:`~jupyter_mlws.core.runs.context_run`), and the child ends Completed or Failed with the error.
+A task's children write their file rows and ends in a group commit (``core.services.held_writes``):
+one transaction for a burst of quick mini-batches, made before the task reports them.
 
 The runner logs one line per mini-batch to the step's log, stops handing out work once failures
 pass ``error_threshold`` (then the step fails with the reason), writes the rows of
@@ -49,6 +51,7 @@ from ..core.interfaces.compute import default_concurrency
 from ..core.jobs import target_backend
 from ..core.locator import open_located, private_cache_dir, workspace_locator
 from ..core.runs import Run, context_run
+from ..core.services import held_writes
 from ..core.services.liveness import HOSTNAME, stop_beating
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import InvalidArgumentError, MlwsError
@@ -356,10 +359,23 @@ def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a pool process forked from the runner: die on SIGTERM
     entry = _entry(task)
-    return [_run_one(entry, task, index, run_id, data) for index, run_id, data in task.items]
+    results: list[MiniBatchResult] = []
+    # A group commit (issue 19): the children's file rows, models and ends are written together, at
+    # most MAX_HOLD_S after the first of them, and always before this task reports its results.
+    with held_writes.holding(entry.ws) as group:
+        for index, run_id, data in task.items:
+            results.append(_run_one(entry, task, index, run_id, data, group))
+    # A child whose end did not apply (it was canceled meanwhile) did not succeed.
+    for position, result in enumerate(results):
+        if result.run_id in group.moved:
+            error = "the mini-batch was canceled while it ran (its step stopped)"
+            results[position] = dataclasses.replace(result, ok=False, error=error, rows=[])
+    return results
 
 
-def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: Any) -> MiniBatchResult:
+def _run_one(
+    entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: Any, group: held_writes.HeldWrites
+) -> MiniBatchResult:
     started = time.monotonic()
     created = task.created.get(run_id)
     now = time.time()
@@ -367,7 +383,9 @@ def _run_one(entry: _Entry, task: MiniBatchTask, index: int, run_id: str, data: 
         run_id, RunStatus.NOT_STARTED, RunStatus.RUNNING, start_time=now
     ):
         # The common case: NotStarted as created, now Running. Anything else (an earlier attempt's
-        # work, a cancel) fails the compare-and-set and is read below.
+        # work, a cancel) fails the compare-and-set and is read below. A child started here is new
+        # (no files yet): its writes are held for the group commit; one run again is written through.
+        group.hold(run_id)
         child = Run(
             entry.experiment, run_id, _record=dataclasses.replace(created, status=RunStatus.RUNNING, start_time=now)
         )
@@ -587,13 +605,18 @@ def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:
 
 def _salvage_broken(ws: Workspace, task: MiniBatchTask) -> tuple[list[MiniBatchResult], MiniBatchTask | None]:
     """A task lost with its pool: what its records say of each mini-batch. Those it ended count as they
-    ended (a completed one's rows went with the pool); one it was running fails (its process died, or
-    was stopped because another one's died); those it never started make a task for the next pool."""
+    ended (a completed one's rows went with the pool); the one it was running fails (its process died,
+    or was stopped because another one's died); those it never started, and those whose held ends
+    died with the process, make a task for the next pool."""
     ended: list[MiniBatchResult] = []
     unstarted = []
-    for index, run_id, data in task.items:
-        record = ws.services.queries.run(run_id)
-        if record.status == RunStatus.NOT_STARTED:
+    records = [(index, run_id, data, ws.services.queries.run(run_id)) for index, run_id, data in task.items]
+    # The task ran its mini-batches in order, holding their ends for a group commit: of those left
+    # Running, only the last was running when the process died; the ones before it had ended, their
+    # ends lost with the process, and run again.
+    running = [run_id for _i, run_id, _d, record in records if record.status == RunStatus.RUNNING]
+    for index, run_id, data, record in records:
+        if record.status == RunStatus.NOT_STARTED or (record.status == RunStatus.RUNNING and run_id != running[-1]):
             unstarted.append((index, run_id, data))
         elif record.status == RunStatus.COMPLETED:
             ended.append(MiniBatchResult(index, run_id, True, 0.0, 1))
@@ -637,7 +660,13 @@ def _end_unfinished(ws: Workspace, step_id: str, stop_reason: str | None) -> Non
         return
     why = "the step was canceled" if stop_reason == "canceled" else "the step stopped: too many mini-batches failed"
     tracking = ws.services.tracking
-    for record in ws.services.queries.children(step_id):
+    records = ws.services.queries.children(step_id)
+    if any(r.status == RunStatus.RUNNING for r in records):
+        # A worker holds the ends of the mini-batches it finished last (a group commit): they are
+        # written within MAX_HOLD_S. Let them land rather than cancel work that is done.
+        time.sleep(held_writes.MAX_HOLD_S + 0.25)
+        records = ws.services.queries.children(step_id)
+    for record in records:
         if record.status not in TERMINAL_STATUSES:
             verb = "not run" if record.status == RunStatus.NOT_STARTED else "stopped"
             error = {"message": f"{verb}: {why}", "reason": "parallel_step_stopped"}

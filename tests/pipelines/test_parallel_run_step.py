@@ -314,6 +314,14 @@ def test_a_canceled_step_cancels_its_unfinished_mini_batches(pk: PipeKit) -> Non
     config.process_count_per_node = 1
     run = pk.exp.submit(Pipeline(pk.ws, steps=[ParallelRunStep("hang", config, inputs=[sales.as_named_input("s")])]))
     pk.wait_until(lambda: pk.flag("hanging").exists(), what="the mini-batch of store 1001 to run")
+    # The mini-batch before it ended Completed; its end is written with its worker's next group
+    # commit, within half a second even while the worker hangs in the next one.
+    pk.wait_until(
+        lambda: any(
+            c.tags.get("store") == "1000" and c.status == "Completed" for c in run.get_children(recursive=True)
+        ),
+        what="store 1000's mini-batch to be recorded Completed",
+    )
     run.cancel()
     assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Canceled"
     (step,) = run.find_step_run("hang")

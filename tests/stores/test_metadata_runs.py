@@ -9,14 +9,16 @@ from __future__ import annotations
 import math
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 
-from jupyter_mlws.core.entities import MetricPoint
+from jupyter_mlws.core.entities import FileRecord, MetricPoint, ModelVersionRecord
+from jupyter_mlws.core.interfaces.runs import HeldEnd
 from jupyter_mlws.core.search import parse_filter, parse_order_by
 from jupyter_mlws.core.status import RunStatus
 from jupyter_mlws.errors import AlreadyExistsError, NotFoundError
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore
 
-from .metadata_helpers import add_run, points
+from .metadata_helpers import DIGEST, add_run, points
 
 
 def test_experiments_are_created_once(store: SqlMetadataStore) -> None:
@@ -209,3 +211,44 @@ def test_search_order_children_experiments_and_paging(seeded: SqlMetadataStore) 
     third = seeded.search_runs(experiment_ids=None, filter=None, order_by=[], max_results=2, offset=4)
     ids = [r.run_id for page in (first, second, third) for r in page.runs]
     assert ids == ["other", "r4", "r3", "r2", "r1"] and third.next_offset is None
+
+
+def test_write_held_is_one_group_commit(store: SqlMetadataStore) -> None:
+    """A ParallelRunStep worker's group commit (issue 19): files, model versions numbered earlier and
+    ends, in one transaction; an end whose run moved meanwhile does not apply and says so."""
+    add_run(store, "a")
+    add_run(store, "b")
+    add_run(store, "c", status=RunStatus.CANCELED)
+    version = store.reserve_model_version("m")
+    assert store.reserve_model_version("m") == version + 1  # a number taken is never handed out again
+    model = ModelVersionRecord(name="m", version=version, created_time=5.0, run_id="a", tags={"store": "1"})
+    ends = [
+        HeldEnd("a", RunStatus.RUNNING, RunStatus.COMPLETED, {"end_time": 7.0}),
+        HeldEnd("b", RunStatus.RUNNING, RunStatus.FAILED, {"end_time": 8.0, "error": {"message": "boom"}}),
+        HeldEnd("c", RunStatus.RUNNING, RunStatus.COMPLETED, {"end_time": 9.0}),
+    ]
+    applied = store.write_held(
+        {"a": [FileRecord("outputs/model.txt", DIGEST, 3)], "b": [FileRecord("log.txt", DIGEST, 3)]},
+        [(model, [FileRecord("model.txt", DIGEST, 3)])],
+        ends,
+    )
+    assert applied == [True, True, False]
+    assert [(r.status, r.end_time) for r in map(store.get_run, "abc")] == [
+        (RunStatus.COMPLETED, 7.0),
+        (RunStatus.FAILED, 8.0),
+        (RunStatus.CANCELED, None),
+    ]
+    assert store.get_run("b").error == {"message": "boom"}
+    assert [f.path for f in store.list_run_files("a")] == ["outputs/model.txt"]
+    found = store.get_model_version("m", version)
+    assert (found.run_id, found.tags, found.created_time) == ("a", {"store": "1"}, 5.0)
+    assert [f.path for f in store.list_model_files("m", version)] == ["model.txt"]
+    assert store.register_model_version(name="m", files=[], created_time=1.0).version == version + 2
+    # All or nothing: a file name the run already has fails the whole commit.
+    with pytest.raises(IntegrityError):
+        store.write_held(
+            {"a": [FileRecord("outputs/model.txt", DIGEST, 3)]},
+            [],
+            [HeldEnd("b", RunStatus.FAILED, RunStatus.COMPLETED, {})],
+        )
+    assert store.get_run("b").status == RunStatus.FAILED

@@ -79,6 +79,17 @@ class ArtifactStore(ABC):
         with open(path, "rb") as stream:
             return self.put_stream(stream)
 
+    def put_file_unsynced(self, path: str | os.PathLike[str]) -> tuple[str, int, object]:
+        """Like :meth:`put_file`, but the bytes may reach the disk only at :meth:`sync_puts` of the
+        returned handle (a group commit makes one sync for many puts, issue 19). Nothing may name
+        the blob in the metadata store before then. A store whose puts are durable when they return
+        (an object store) makes this a plain put."""
+        digest, size = self.put_file(path)
+        return digest, size, None
+
+    def sync_puts(self, handles: Sequence[object]) -> None:  # noqa: B027 - optional hook
+        """Make the blobs of :meth:`put_file_unsynced` handles durable."""
+
     def missing(self, digests: Iterable[str]) -> set[str]:
         """Which of ``digests`` are not stored (stores may answer many at once cheaply)."""
         return {digest for digest in set(digests) if not self.exists(digest)}

@@ -34,6 +34,11 @@ class ModelRegistryStore(MetadataInterface):
         """Atomically create the next version of ``name`` (versions are never reused)."""
 
     @abstractmethod
+    def reserve_model_version(self, name: str) -> int:
+        """Take the next version number of ``name`` now, for a version a group commit writes later
+        (``RunStore.write_held``); a number taken and never written is skipped, never reused."""
+
+    @abstractmethod
     def get_model_version(
         self, name: str, version: int | None = None, alias: str | None = None
     ) -> ModelVersionRecord: ...

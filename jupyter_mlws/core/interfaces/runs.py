@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..entities import ExperimentRecord, RunRecord, RunSearchResult
+from ..entities import ExperimentRecord, FileRecord, ModelVersionRecord, RunRecord, RunSearchResult
 from ..search import FilterExpr, OrderKey
 from ..status import RunStatus
 from .base import MetadataInterface
 
-__all__ = ["RunStore"]
+__all__ = ["HeldEnd", "RunStore"]
+
+
+@dataclass(frozen=True)
+class HeldEnd:
+    """A run's end held back by a group commit (``core.services.held_writes``): a compare-and-set from
+    ``expected`` to ``new`` with ``fields`` (``start_time``, ``end_time``, ``error``)."""
+
+    run_id: str
+    expected: RunStatus
+    new: RunStatus
+    fields: Mapping[str, Any]
 
 
 class RunStore(MetadataInterface):
@@ -80,6 +92,18 @@ class RunStore(MetadataInterface):
         error: Mapping[str, object] | None = None,
     ) -> bool:
         """Compare-and-set the status: ``False`` if the run was no longer ``expected``."""
+
+    @abstractmethod
+    def write_held(
+        self,
+        files: Mapping[str, Sequence[FileRecord]],
+        models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]],
+        ends: Sequence[HeldEnd],
+    ) -> list[bool]:
+        """A group commit, in one transaction: index ``files`` (run id to new files; none of them may
+        exist), write the model versions ``models`` (numbers from ``reserve_model_version``, with
+        their files) and apply each of ``ends`` as :meth:`transition_run` does. Returns, per end,
+        whether it applied."""
 
     @abstractmethod
     def set_display_name(self, run_id: str, display_name: str | None) -> None: ...

@@ -20,6 +20,7 @@ from ..names import validate_file_name
 from ..search import FilterExpr, decode_page_token, encode_page_token, parse_filter, parse_order_by
 from ..status import ACTIVE_STATUSES, RunStatus
 from ..values import iso_utc, row_columns
+from . import held_writes
 from .context import Backends
 from .views import MetricSeriesView, RunDetailView, RunSummary, RunSummaryPage, downsample
 
@@ -170,7 +171,7 @@ class QueryService:
 
     def log_files(self, record: RunRecord, files: Sequence[str] | None = None) -> list[str]:
         """The run's log files: stored ones, and while a job runs those in its live folder."""
-        names = [f.path for f in self._store.list_run_files(record.run_id)] if files is None else list(files)
+        names = [f.path for f in held_writes.run_files(self._store, record.run_id)] if files is None else list(files)
         found = [f for f in names if f.startswith(("logs/", "user_logs/"))]
         if record.compute_target is not None and record.status in ACTIVE_STATUSES:
             live = live_dir(self._b.path, record.run_id)
@@ -179,7 +180,7 @@ class QueryService:
             except FileNotFoundError:  # the job ended while we looked: its live folder is stored and removed
                 walked = []
                 if files is None:
-                    names = [f.path for f in self._store.list_run_files(record.run_id)]
+                    names = [f.path for f in held_writes.run_files(self._store, record.run_id)]
                     found = [f for f in names if f.startswith(("logs/", "user_logs/"))]
             for path in walked:
                 if path.is_file():
@@ -191,7 +192,7 @@ class QueryService:
     def details(self, run_id: str) -> dict[str, Any]:
         """Azure ML v1's ``get_details()`` dict."""
         record = self._store.get_run(run_id)
-        files = [f.path for f in self._store.list_run_files(run_id)]
+        files = [f.path for f in held_writes.run_files(self._store, run_id)]
         details: dict[str, Any] = {
             "runId": record.run_id,
             "runNumber": record.number,
@@ -303,10 +304,10 @@ class QueryService:
 
     # -- files and logs ---------------------------------------------------------------------------------
     def files(self, run_id: str, prefix: str | None = None) -> list[FileRecord]:
-        return self._store.list_run_files(run_id, prefix)
+        return held_writes.run_files(self._store, run_id, prefix)
 
     def file(self, run_id: str, name: str) -> FileRecord:
-        return self._store.get_run_file(run_id, validate_file_name(name))
+        return held_writes.run_file(self._store, run_id, validate_file_name(name))
 
     def open_file(self, run_id: str, name: str) -> BinaryIO:
         return self.open_blob(self.file(run_id, name).digest)
@@ -324,7 +325,7 @@ class QueryService:
         """
         clean = validate_file_name(name, "log")
         try:
-            record = self._store.get_run_file(run_id, clean)
+            record = held_writes.run_file(self._store, run_id, clean)
             with self._b.artifacts.open(record.digest) as f:
                 f.seek(offset)
                 data = f.read(max_bytes)

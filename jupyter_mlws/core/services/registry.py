@@ -14,6 +14,7 @@ from ..interfaces import MetadataStore
 from ..names import validate_entity_name, validate_file_name, validate_key
 from ..redaction import REDACTOR
 from ..values import str_map
+from . import held_writes
 from .context import Backends
 
 __all__ = ["RegistryService"]
@@ -45,16 +46,32 @@ class RegistryService:
     ) -> ModelVersionRecord:
         """A new version (previous + 1) of ``name`` holding ``files`` (blobs already stored)."""
         validate_entity_name("model", name)
-        return self._store.register_model_version(
+        description = REDACTOR.text(description) if REDACTOR and description else description
+        group = held_writes.current(run_id) if run_id is not None else None
+        if group is None:
+            return self._store.register_model_version(
+                name=name,
+                files=list(files),
+                created_time=time.time(),
+                description=description,
+                tags=str_map("tag", tags),
+                properties=str_map("property", properties),
+                run_id=run_id,
+                datasets=list(datasets),
+            )
+        # A run whose writes a group holds (issue 19): the number now, the rows with the group's commit.
+        record = ModelVersionRecord(
             name=name,
-            files=list(files),
+            version=self._store.reserve_model_version(name),
             created_time=time.time(),
-            description=REDACTOR.text(description) if REDACTOR and description else description,
-            tags=str_map("tag", tags),
-            properties=str_map("property", properties),
+            description=description,
             run_id=run_id,
-            datasets=list(datasets),
+            tags=dict(sorted(str_map("tag", tags).items())),
+            properties=dict(sorted(str_map("property", properties).items())),
+            datasets=tuple((str(purpose), str(ref)) for purpose, ref in datasets),
         )
+        group.add_model(record, files)
+        return record
 
     def files_from_disk(self, path: Path, only: Sequence[str] | None = None) -> list[FileRecord]:
         """Store a local file or folder's files as blobs; a folder keeps its name as the top level.
@@ -82,7 +99,7 @@ class RegistryService:
     def files_from_run(self, run_id: str, model_path: str, only: Sequence[str] | None = None) -> list[FileRecord]:
         """A run's file or folder as model files; the blobs are the run's own (no bytes copied)."""
         clean = validate_file_name(model_path, "model path")
-        files = self._store.list_run_files(run_id, clean)
+        files = held_writes.run_files(self._store, run_id, clean)
         exact = [f for f in files if f.path == clean]
         if exact:
             if only is not None:
@@ -90,7 +107,7 @@ class RegistryService:
             return [FileRecord(clean.rsplit("/", 1)[-1], exact[0].digest, exact[0].size)]
         below = [f for f in files if f.path.startswith(clean + "/")]
         if not below:
-            names = ", ".join(f.path for f in self._store.list_run_files(run_id)[:10]) or "none"
+            names = ", ".join(f.path for f in held_writes.run_files(self._store, run_id)[:10]) or "none"
             raise NotFoundError(f"run {run_id} has no file or folder {clean!r} (its files: {names})")
         top = clean.rsplit("/", 1)[-1]
         kept = _kept([(f.path[len(clean) + 1 :], f) for f in below], only, f"{clean!r} of run {run_id}")

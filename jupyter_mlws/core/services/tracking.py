@@ -20,7 +20,7 @@ from ..names import validate_file_name, validate_key, validate_run_id
 from ..redaction import REDACTOR
 from ..status import ACTIVE_STATUSES, RunStatus, check_transition
 from ..values import as_number, as_step, chart_value, str_map, text_values
-from . import liveness
+from . import held_writes, liveness
 from .context import Backends
 
 __all__ = ["TrackingService", "error_details", "new_run_id"]
@@ -247,12 +247,23 @@ class TrackingService:
         return ended
 
     def complete(self, record: RunRecord) -> RunRecord:
-        self._b.flush()
-        return self.transition(record, RunStatus.COMPLETED, end_time=time.time())
+        return self._end(record, RunStatus.COMPLETED, end_time=time.time())
 
     def fail(self, record: RunRecord, error: BaseException | str | None = None, details: Any = None) -> RunRecord:
-        self._b.flush()
-        return self.transition(record, RunStatus.FAILED, end_time=time.time(), error=error_details(error, details))
+        return self._end(record, RunStatus.FAILED, end_time=time.time(), error=error_details(error, details))
+
+    def _end(self, record: RunRecord, new: RunStatus, **fields: Any) -> RunRecord:
+        """Flush the run's metric points, then end it; a run whose writes a group holds ends with the
+        group's commit (which flushes first too: see :mod:`.held_writes`)."""
+        group = held_writes.current(record.run_id)
+        if group is None:
+            self._b.flush()
+            return self.transition(record, new, **fields)
+        check_transition(record.status, new, record.run_id)
+        fields = _masked(fields)
+        group.end(record.run_id, record.status, new, fields)
+        liveness.stop_beating(self._store, record.run_id)
+        return dataclasses.replace(record, status=new, **{k: v for k, v in fields.items() if v is not None})
 
     def cancel(self, record: RunRecord) -> RunRecord:
         """An interactive run, or a job nobody has picked up yet, ends Canceled at once; a job that
@@ -338,10 +349,15 @@ class TrackingService:
             source = Path(path_or_stream)
             if not source.is_file():
                 raise NotFoundError(f"upload_file({name!r}): no file at {source}")
-            digest, size = blobs.put_file(source)
+            group = held_writes.current(run_id)
+            if group is not None:  # synced with the group's rows (issue 19)
+                digest, size, handle = blobs.put_file_unsynced(source)
+                group.add_blob(handle)
+            else:
+                digest, size = blobs.put_file(source)
         else:
             digest, size = blobs.put_stream(path_or_stream)
-        self._store.add_run_files(run_id, [FileRecord(name, digest, size)])
+        self._index_files(run_id, [FileRecord(name, digest, size)])
         return name
 
     def upload_many(self, run_id: str, pairs: Sequence[tuple[str, Path]], overwrite: bool = False) -> list[str]:
@@ -352,8 +368,16 @@ class TrackingService:
                 raise NotFoundError(f"no file at {source}")
         stored = self._b.artifacts.put_files([source for _, source in pairs])
         records = [FileRecord(name, digest, size) for (name, _), (digest, size) in zip(pairs, stored, strict=True)]
-        self._store.add_run_files(run_id, records, overwrite=overwrite)
+        self._index_files(run_id, records, overwrite)
         return [r.path for r in records]
+
+    def _index_files(self, run_id: str, records: Sequence[FileRecord], overwrite: bool = False) -> None:
+        """Name stored blobs as the run's files (held by a group that holds the run's writes)."""
+        group = held_writes.current(run_id)
+        if group is None:
+            self._store.add_run_files(run_id, records, overwrite=overwrite)
+        else:
+            group.add_files(run_id, records, overwrite)
 
     def upload_folder(self, run_id: str, name: str, path: str | os.PathLike[str], overwrite: bool = False) -> list[str]:
         """Store every file below ``path`` as ``name/<relative path>`` (symlinks are not followed)."""

@@ -143,6 +143,17 @@ class LocalArtifactStore(ArtifactStore):
             _sync_all(self.root, written)
         return results
 
+    def put_file_unsynced(self, path: str | os.PathLike[str]) -> tuple[str, int, object]:
+        with open(path, "rb") as stream:
+            digest, size, _final = self._put(stream, sync=False)
+        # The blob's path even when it was already stored: its writer may not have synced it yet.
+        return digest, size, self._path(digest)
+
+    def sync_puts(self, handles: Sequence[object]) -> None:
+        written = [h for h in handles if isinstance(h, Path)]
+        if written:
+            _sync_all(self.root, written)
+
     def _put(self, stream: BinaryIO, sync: bool) -> tuple[str, int, Path | None]:
         """Stage, hash and move into place; returns the new blob's path (None if deduplicated)."""
         fd, tmp = tempfile.mkstemp(prefix="put-", suffix=".part", dir=self._tmp)

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ....core.entities import ExperimentRecord, RunRecord
+from ....core.entities import ExperimentRecord, FileRecord, ModelVersionRecord, RunRecord
 from ....core.status import RunStatus
 from ....errors import InvalidStateError, NotFoundError
 from .engine import SqlEngine
@@ -119,6 +119,13 @@ class SqlStoreBase:
             self.raw("INSERT INTO events (time, kind, run_id, experiment, payload) VALUES (?, ?, ?, ?, ?)"),
             (time.time(), kind, run_id, experiment, json.dumps(dict(payload))),
         )
+
+    def _insert_versions(
+        self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
+    ) -> None:
+        """Write model versions whose numbers were taken, in ``conn``'s transaction: ``RegistryMixin``'s,
+        declared here for ``RunsMixin.write_held`` (a group commit spans runs and models)."""
+        raise NotImplementedError
 
     def raw(self, statement: str) -> str:
         """Hand-written SQL (``?`` placeholders) in this driver's parameter style."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -53,19 +54,48 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     ) -> ModelVersionRecord:
         # One transaction: a crash before commit leaves no version visible (its blobs are orphans
         # that garbage collection may remove).
-        bump, insert_version = self._registration_statements()
+        bump, _insert = self._registration_statements()
         with self.sql.write() as conn:
             version = conn.execute(bump, {"name": name, "last_version": 1, "created_time": created_time}).scalar_one()
-            datasets_json = json.dumps([list(d) for d in datasets]) if datasets else None
+            # Built from what is written, not read back (three queries less a registration; a
+            # ParallelRunStep registers one per partition, issue 19): a new version has no aliases yet.
+            record = ModelVersionRecord(
+                name=name,
+                version=version,
+                created_time=created_time,
+                description=description,
+                run_id=run_id,
+                tags=dict(sorted((tags or {}).items())),
+                properties=dict(sorted((properties or {}).items())),
+                datasets=tuple((purpose, ref) for purpose, ref in datasets),
+            )
+            self._insert_versions(conn, [(record, files)])
+        return record
+
+    def reserve_model_version(self, name: str) -> int:
+        bump, _insert = self._registration_statements()
+        with self.sql.write() as conn:
+            version: int = conn.execute(
+                bump, {"name": name, "last_version": 1, "created_time": time.time()}
+            ).scalar_one()
+        return version
+
+    def _insert_versions(
+        self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
+    ) -> None:
+        """Write model versions whose numbers were taken (in the caller's transaction)."""
+        _bump, insert_version = self._registration_statements()
+        for record, files in models:
+            datasets_json = json.dumps([list(d) for d in record.datasets]) if record.datasets else None
             key = conn.execute(
                 insert_version,
                 {
-                    "name": name,
-                    "version": version,
-                    "description": description,
-                    "run_id": run_id,
+                    "name": record.name,
+                    "version": record.version,
+                    "description": record.description,
+                    "run_id": record.run_id,
                     "datasets": datasets_json,
-                    "created_time": created_time,
+                    "created_time": record.created_time,
                 },
             ).scalar_one()
             if files:
@@ -73,21 +103,9 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
                     model_files.insert(),
                     [{"model_key": key, "path": f.path, "digest": f.digest, "size": f.size} for f in files],
                 )
-            self.upsert_values(conn, model_tags, "model_key", key, tags or {})
-            self.upsert_values(conn, model_properties, "model_key", key, properties or {})
-            self.emit(conn, "model.version.created", {"name": name, "version": version}, run_id)
-        # Built from what was just written, not read back (three queries less a registration; a
-        # ParallelRunStep registers one per partition, issue 19): a new version has no aliases yet.
-        return ModelVersionRecord(
-            name=name,
-            version=version,
-            created_time=created_time,
-            description=description,
-            run_id=run_id,
-            tags=dict(sorted((tags or {}).items())),
-            properties=dict(sorted((properties or {}).items())),
-            datasets=tuple((purpose, ref) for purpose, ref in datasets),
-        )
+            self.upsert_values(conn, model_tags, "model_key", key, record.tags)
+            self.upsert_values(conn, model_properties, "model_key", key, record.properties)
+            self.emit(conn, "model.version.created", {"name": record.name, "version": record.version}, record.run_id)
 
     def _registration_statements(self) -> tuple[Any, Any]:
         """The version counter's bump and the version's insert, built once per store (see

@@ -11,15 +11,16 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from ....core.entities import ExperimentRecord, RunRecord, RunSearchResult
+from ....core.entities import ExperimentRecord, FileRecord, ModelVersionRecord, RunRecord, RunSearchResult
 from ....core.interfaces import RunStore
+from ....core.interfaces.runs import HeldEnd
 from ....core.search import FilterExpr, OrderKey
 from ....core.status import RunStatus
 from ....errors import AlreadyExistsError, NotFoundError
 from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
 from .jobs import db_now_sql
 from .run_search import compile_filter, compile_order
-from .schema import experiments, run_properties, run_tags, runs
+from .schema import experiments, run_files, run_properties, run_tags, runs
 
 __all__ = ["RunsMixin"]
 
@@ -231,6 +232,52 @@ class RunsMixin(SqlStoreBase, RunStore):
             event = json.dumps({"status": new.value, "previous": expected.value})
             conn.exec_driver_sql(self.raw(_STATUS_EVENT), (time.time(), event, run_id))
             return True
+
+    def write_held(
+        self,
+        files: Mapping[str, Sequence[FileRecord]],
+        models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]],
+        ends: Sequence[HeldEnd],
+    ) -> list[bool]:
+        with self.sql.write() as conn:
+            self._insert_versions(conn, models)  # RegistryMixin's
+            return self._write_held_runs(conn, files, ends)
+
+    def _write_held_runs(
+        self, conn: Connection, files: Mapping[str, Sequence[FileRecord]], ends: Sequence[HeldEnd]
+    ) -> list[bool]:
+        """The files in one statement, then each end as a compare-and-set with its status event."""
+        now = time.time()
+        rows = [
+            {
+                "run_key": self.run_key(conn, run_id),
+                "path": f.path,
+                "digest": f.digest,
+                "size": f.size,
+                "created_time": now,
+            }
+            for run_id, records in files.items()
+            for f in records
+        ]
+        if rows:
+            conn.execute(run_files.insert(), rows)
+        applied = []
+        for end in ends:
+            error = end.fields.get("error")
+            values = (
+                end.new.value,
+                end.fields.get("start_time"),
+                end.fields.get("end_time"),
+                json.dumps(dict(error), default=str) if error is not None else None,
+                end.run_id,
+                end.expected.value,
+            )
+            ok = conn.exec_driver_sql(self.raw(_TRANSITION), values).rowcount == 1
+            if ok:
+                event = json.dumps({"status": end.new.value, "previous": end.expected.value})
+                conn.exec_driver_sql(self.raw(_STATUS_EVENT), (now, event, end.run_id))
+            applied.append(ok)
+        return applied
 
     def set_display_name(self, run_id: str, display_name: str | None) -> None:
         with self.sql.write() as conn:
