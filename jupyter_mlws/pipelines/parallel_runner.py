@@ -357,14 +357,19 @@ def _rows(result: Any, output_action: str) -> list[str]:
 def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
     """A worker's task: each mini-batch as its own child run (see the module docstring)."""
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a pool process forked from the runner: die on SIGTERM
+        # A pool process forked from the runner: on SIGTERM (the step is canceled) it writes what it
+        # holds of the mini-batches it finished, then dies.
+        signal.signal(signal.SIGTERM, _on_worker_sigterm)
     entry = _entry(task)
     results: list[MiniBatchResult] = []
     # A group commit (issue 19): the children's file rows, models and ends are written together, at
-    # most MAX_HOLD_S after the first of them, and always before this task reports its results.
-    with held_writes.holding(entry.ws) as group:
-        for index, run_id, data in task.items:
-            results.append(_run_one(entry, task, index, run_id, data, group))
+    # most MAX_HOLD_S after the first of them ended, and always before this task reports its results.
+    try:
+        with held_writes.holding(entry.ws) as group:
+            for index, run_id, data in task.items:
+                results.append(_run_one(entry, task, index, run_id, data, group))
+    except _WorkerStoppedError:
+        os._exit(128 + signal.SIGTERM)  # what SIGTERM's default would do, the held rows written first
     # A child whose end did not apply (it was canceled meanwhile) did not succeed.
     for position, result in enumerate(results):
         if result.run_id in group.moved:
@@ -410,7 +415,10 @@ def _read_child(entry: _Entry, index: int, run_id: str) -> Run | MiniBatchResult
         return MiniBatchResult(index, run_id, False, 0.0, 0, f"not run: the mini-batch was {status.value}")
     if status == RunStatus.NOT_STARTED:
         child.start()
-    # else: Running, started by an earlier attempt of this task whose worker died: run it again.
+    # else: Running, left by an earlier attempt of this task whose worker died: run it again, with a
+    # new start time (which tells _salvage_broken that this attempt reached it).
+    elif not entry.ws.services.tracking.try_transition(run_id, status, status, start_time=time.time()):
+        return _read_child(entry, index, run_id)  # it moved meanwhile
     return child
 
 
@@ -485,6 +493,14 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _StepStoppedError("the step was asked to stop")
 
 
+class _WorkerStoppedError(BaseException):
+    """SIGTERM in a pool worker process: write what is held, then exit."""
+
+
+def _on_worker_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _WorkerStoppedError("the worker was asked to stop")
+
+
 def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, arguments: list[str]) -> str | None:
     """Run the step's mini-batches; returns why the step fails (None: it completes)."""
     ws = step.experiment.workspace
@@ -534,18 +550,20 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
                 log.info("fanning out to %d worker(s) on %r", workers, target)
                 pending: set[Future[list[MiniBatchResult]]] = set()
                 owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
+                handed: dict[Future[list[MiniBatchResult]], float] = {}  # when each task was handed out
                 # Each task's children are made just before it is handed out: the first workers start
                 # (import the entry script, init()) while the runner makes the rest.
                 for task in tasks:
                     future = pool.submit(run_mini_batches, task)
                     pending.add(future)
                     owners[future] = task
+                    handed[future] = time.time()
                 try:
                     while pending:
                         done, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for future in done:
                             if _pool_broke(future):
-                                ended, unstarted = _salvage_broken(ws, owners[future])
+                                ended, unstarted = _salvage_broken(ws, owners[future], handed[future])
                                 if unstarted is not None:
                                     retry.append(unstarted)
                             else:
@@ -603,20 +621,27 @@ def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:
     return isinstance(future.exception(), BrokenProcessPool)
 
 
-def _salvage_broken(ws: Workspace, task: MiniBatchTask) -> tuple[list[MiniBatchResult], MiniBatchTask | None]:
+def _salvage_broken(
+    ws: Workspace, task: MiniBatchTask, handed_out: float
+) -> tuple[list[MiniBatchResult], MiniBatchTask | None]:
     """A task lost with its pool: what its records say of each mini-batch. Those it ended count as they
     ended (a completed one's rows went with the pool); the one it was running fails (its process died,
-    or was stopped because another one's died); those it never started, and those whose held ends
-    died with the process, make a task for the next pool."""
+    or was stopped because another one's died); those it never started, and those whose ends it held
+    (a group commit) when its process died, make a task for the next pool."""
     ended: list[MiniBatchResult] = []
     unstarted = []
     records = [(index, run_id, data, ws.services.queries.run(run_id)) for index, run_id, data in task.items]
-    # The task ran its mini-batches in order, holding their ends for a group commit: of those left
-    # Running, only the last was running when the process died; the ones before it had ended, their
-    # ends lost with the process, and run again.
-    running = [run_id for _i, run_id, _d, record in records if record.status == RunStatus.RUNNING]
+    # The children this task reached got a start time after it was handed out (a re-run one too: see
+    # _read_child); the one it reached last was running. A Running child it did not reach was left
+    # by an earlier pool.
+    reached = [
+        (record.start_time, run_id)
+        for _index, run_id, _data, record in records
+        if record.status == RunStatus.RUNNING and record.start_time is not None and record.start_time >= handed_out
+    ]
+    running = max(reached)[1] if reached else None
     for index, run_id, data, record in records:
-        if record.status == RunStatus.NOT_STARTED or (record.status == RunStatus.RUNNING and run_id != running[-1]):
+        if record.status == RunStatus.NOT_STARTED or (record.status == RunStatus.RUNNING and run_id != running):
             unstarted.append((index, run_id, data))
         elif record.status == RunStatus.COMPLETED:
             ended.append(MiniBatchResult(index, run_id, True, 0.0, 1))
@@ -659,13 +684,19 @@ def _end_unfinished(ws: Workspace, step_id: str, stop_reason: str | None) -> Non
     if stop_reason is None:
         return
     why = "the step was canceled" if stop_reason == "canceled" else "the step stopped: too many mini-batches failed"
-    tracking = ws.services.tracking
     records = ws.services.queries.children(step_id)
     if any(r.status == RunStatus.RUNNING for r in records):
-        # A worker holds the ends of the mini-batches it finished last (a group commit): they are
-        # written within MAX_HOLD_S. Let them land rather than cancel work that is done.
+        # First what never ran (no worker starts it now), then a moment for the ends a worker holds
+        # (a group commit writes them within MAX_HOLD_S; a pool worker at once, as SIGTERM stops it):
+        # work that is done is not canceled.
+        _cancel(ws, [r for r in records if r.status == RunStatus.NOT_STARTED], why)
         time.sleep(held_writes.MAX_HOLD_S + 0.25)
         records = ws.services.queries.children(step_id)
+    _cancel(ws, records, why)
+
+
+def _cancel(ws: Workspace, records: Sequence[RunRecord], why: str) -> None:
+    tracking = ws.services.tracking
     for record in records:
         if record.status not in TERMINAL_STATUSES:
             verb = "not run" if record.status == RunStatus.NOT_STARTED else "stopped"

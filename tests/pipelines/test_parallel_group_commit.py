@@ -153,7 +153,8 @@ def run(mini_batch):
     path.write_text(f"model of store {store}")
     run.upload_file("outputs/model.txt", str(path))
     run.register_model(f"model-{store}", "outputs/model.txt", tags={"store": str(store)})
-    if store == int(os.environ.get("CRASH_AT", "-1")):
+    crash = store == int(os.environ.get("CRASH_AT", "-1"))
+    if crash and not os.environ.get("CRASH_AFTER_SEEN"):
         os._exit(9)  # killed mid-group: the held rows of this task die with the process
     if os.environ.get("SEEN_FILE"):  # what another reader of the database sees as this one ends
         deadline = time.monotonic() + (10 if os.environ.get("WAIT_FOR_PREVIOUS") else 0)
@@ -165,6 +166,8 @@ def run(mini_batch):
             time.sleep(0.02)
         with open(os.environ["SEEN_FILE"], "a") as seen:
             seen.write(f"{store} {done}\\n")
+    if crash:
+        os._exit(9)
     return [[store]]
 """
 
@@ -185,30 +188,89 @@ def _run_in_child_process(task: pr.MiniBatchTask, env: dict[str, str]) -> int | 
 def test_a_worker_killed_mid_group_leaves_no_row_naming_a_missing_blob_and_its_mini_batches_run_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(held_writes, "MAX_HOLD_S", 3600.0)  # nothing is due before the crash
     ws, task = _task(tmp_path, 4, MODELS)
     (tmp_path / "models").mkdir()
     monkeypatch.setenv("MODELS_DIR", str(tmp_path / "models"))
+    handed_out = time.time()
     assert _run_in_child_process(task, {"CRASH_AT": "2"}) == 9
     ids = [run_id for _, run_id, _ in task.items]
     statuses = [ws.services.queries.run(run_id).status for run_id in ids]
-    # The three it started are Running (their ends were held), the fourth was never started.
+    # The three it started are Running (the ends of two were held), the fourth was never started.
     assert statuses == [RunStatus.RUNNING] * 3 + [RunStatus.NOT_STARTED]
     assert _db_rows(ws, "SELECT count(*) FROM run_files") == [(0,)]
     assert _db_rows(ws, "SELECT count(*) FROM model_versions") == [(0,)]
     # Every row that names a blob names a stored one (none do yet; the blobs wait for `mlws gc`).
     assert ws.services.housekeeping.check().clean
 
-    # The task runs again (Dask retries it; a new pool gets it): the Running ones are run again.
-    results = pr.run_mini_batches(task)
-    assert [r.ok for r in results] == [True] * 4
-    assert [ws.services.queries.run(run_id).status for run_id in ids] == [RunStatus.COMPLETED] * 4
-    for store, run_id in enumerate(ids):
+    # The pool broke: the runner fails the one that was running (it reached it last) and hands the
+    # others, the two whose ends died with the process and the one never started, to a new pool.
+    ended, again = pr._salvage_broken(ws, task, handed_out)
+    assert [(r.run_id, r.ok) for r in ended] == [(ids[2], False)]
+    assert "worker process died" in (ended[0].error or "")
+    assert again is not None and [run_id for _, run_id, _ in again.items] == [ids[0], ids[1], ids[3]]
+    results = pr.run_mini_batches(again)
+    assert [r.ok for r in results] == [True] * 3
+    assert [ws.services.queries.run(run_id).status for run_id in ids] == [RunStatus.COMPLETED] * 2 + [
+        RunStatus.FAILED,
+        RunStatus.COMPLETED,
+    ]
+    for store in (0, 1, 3):
         (model,) = Model.list(ws, tags=[["store", str(store)]])
         # The number taken by the killed attempt is skipped, never reused.
-        assert model.run_id == run_id and model.version == (2 if store <= 2 else 1)
-        assert [f.path for f in ws.services.queries.files(run_id)] == ["outputs/model.txt"]
+        assert model.run_id == ids[store] and model.version == (2 if store <= 1 else 1)
+        assert [f.path for f in ws.services.queries.files(ids[store])] == ["outputs/model.txt"]
     report = ws.services.housekeeping.check()
-    assert report.clean and report.checked >= 4, report
+    assert report.clean and report.checked >= 3, report
+
+    # A task handed out again later: the child this second pool reached last is the one it blames.
+    later = time.time()
+    ended, again = pr._salvage_broken(ws, task, later)
+    assert ended == [
+        pr.MiniBatchResult(0, ids[0], True, 0.0, 1),
+        pr.MiniBatchResult(1, ids[1], True, 0.0, 1),
+        pr.MiniBatchResult(
+            2,
+            ids[2],
+            False,
+            0.0,
+            1,
+            "its worker process died while running it (this mini-batch or one beside it crashed)",
+        ),
+        pr.MiniBatchResult(3, ids[3], True, 0.0, 1),
+    ]
+    assert again is None
+
+
+def test_only_ended_mini_batches_are_written_before_the_group_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer writes a mini-batch whole once it has ended; one still running keeps its file and
+    model held (a crash then leaves nothing of it to trip its re-run)."""
+    monkeypatch.setattr(held_writes, "MAX_HOLD_S", 0.1)
+    ws, task = _task(tmp_path, 3, MODELS)
+    (tmp_path / "models").mkdir()
+    seen = tmp_path / "seen.txt"
+    monkeypatch.setenv("MODELS_DIR", str(tmp_path / "models"))
+    env = {"SEEN_FILE": str(seen), "WAIT_FOR_PREVIOUS": "1", "CRASH_AT": "1", "CRASH_AFTER_SEEN": "1"}
+    monkeypatch.setenv("DATABASE", str(ws.metadata.sql.engine.url.database))
+    assert _run_in_child_process(task, env) == 9
+    ids = [run_id for _, run_id, _ in task.items]
+    assert seen.read_text() == "0 0\n1 1\n"  # store 1 saw store 0 Completed before it crashed
+    assert [ws.services.queries.run(run_id).status for run_id in ids] == [
+        RunStatus.COMPLETED,
+        RunStatus.RUNNING,
+        RunStatus.NOT_STARTED,
+    ]
+    assert _db_rows(ws, "SELECT r.run_id, f.path FROM run_files f JOIN runs r ON r.key = f.run_key") == [
+        (ids[0], "outputs/model.txt")
+    ]
+    assert _db_rows(ws, "SELECT name, version FROM model_versions") == [("model-0", 1)]
+    monkeypatch.setenv("SEEN_FILE", "")
+    results = pr.run_mini_batches(task)  # as Dask runs the task again
+    assert [r.ok for r in results] == [True] * 3
+    assert [m.version for m in Model.list(ws, name="model-1")] == [2]
+    assert [f.path for f in ws.services.queries.files(ids[1])] == ["outputs/model.txt"]
 
 
 def test_a_slow_group_is_written_as_it_goes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -244,3 +306,26 @@ def test_a_quick_group_is_one_transaction(tmp_path: Path, monkeypatch: pytest.Mo
     ends = {ws.services.queries.run(r.run_id).end_time for r in results}
     assert len(ends) == 4 and all(e is not None and e >= started for e in ends)
     assert _db_rows(ws, "SELECT count(*) FROM model_versions") == [(4,)]
+
+
+def test_a_process_forked_in_a_group_writes_straight_through(tmp_path: Path) -> None:
+    """A process the entry script forks has a copy of the group that is not its own: its writes go
+    to the store as they are made (none is lost with the copy)."""
+    ws = Workspace.create(tmp_path / "ws")
+    source = tmp_path / "part.txt"
+    source.write_text("part")
+    _step, child = _started_child(ws)
+    with held_writes.holding(ws) as group:
+        group.hold(child.id)
+
+        def target() -> None:
+            child.upload_file("from-fork.txt", str(source))
+
+        process = multiprocessing.get_context("fork").Process(target=target)
+        process.start()
+        process.join(60)
+        assert process.exitcode == 0
+        assert _db_rows(ws, "SELECT path FROM run_files") == [("from-fork.txt",)]
+        child.upload_file("held.txt", str(source))
+        assert [f.path for f in ws.services.queries.files(child.id)] == ["from-fork.txt", "held.txt"]
+    assert sorted(_db_rows(ws, "SELECT path FROM run_files")) == [("from-fork.txt",), ("held.txt",)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from jupyter_mlws.core.entities import FileRecord, MetricPoint, ModelVersionRecord
 from jupyter_mlws.core.interfaces.runs import HeldEnd
@@ -245,7 +244,7 @@ def test_write_held_is_one_group_commit(store: SqlMetadataStore) -> None:
     assert [f.path for f in store.list_model_files("m", version)] == ["model.txt"]
     assert store.register_model_version(name="m", files=[], created_time=1.0).version == version + 2
     # All or nothing: a file name the run already has fails the whole commit.
-    with pytest.raises(IntegrityError):
+    with pytest.raises(AlreadyExistsError, match="a group commit names a file a run already has"):
         store.write_held(
             {"a": [FileRecord("outputs/model.txt", DIGEST, 3)]},
             [],

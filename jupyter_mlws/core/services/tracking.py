@@ -352,7 +352,7 @@ class TrackingService:
             group = held_writes.current(run_id)
             if group is not None:  # synced with the group's rows (issue 19)
                 digest, size, handle = blobs.put_file_unsynced(source)
-                group.add_blob(handle)
+                group.add_blob(run_id, handle)
             else:
                 digest, size = blobs.put_file(source)
         else:

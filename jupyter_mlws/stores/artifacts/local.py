@@ -168,6 +168,8 @@ class LocalArtifactStore(ArtifactStore):
             # gc takes meanwhile is found absent and written again.
             self.refresh([digest])
             if final.exists():
+                if sync:  # it may be a put not synced yet (a group commit's, issue 19): cheap if it is
+                    _fsync_dir(final)  # fsyncs a file as well as a folder
                 return digest, size, None  # deduplicated: the finally clause drops the temporary file
             if not final.parent.is_dir():
                 final.parent.mkdir(mode=_PRIVATE_DIR, exist_ok=True)

@@ -239,9 +239,16 @@ class RunsMixin(SqlStoreBase, RunStore):
         models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]],
         ends: Sequence[HeldEnd],
     ) -> list[bool]:
-        with self.sql.write() as conn:
-            self._insert_versions(conn, models)  # RegistryMixin's
-            return self._write_held_runs(conn, files, ends)
+        try:
+            with self.sql.write() as conn:
+                self._insert_versions(conn, models)  # RegistryMixin's
+                return self._write_held_runs(conn, files, ends)
+        except IntegrityError as exc:  # nothing was written: the transaction rolled back
+            names = ", ".join(f"{run_id}: {[f.path for f in records]}" for run_id, records in files.items())
+            raise AlreadyExistsError(
+                f"a group commit names a file a run already has (the runs' files: {names}); files of a run "
+                "are immutable, upload under another name"
+            ) from exc
 
     def _write_held_runs(
         self, conn: Connection, files: Mapping[str, Sequence[FileRecord]], ends: Sequence[HeldEnd]
