@@ -164,3 +164,21 @@ def test_submit_wait_exit_codes(ws: Workspace, capsys: pytest.CaptureFixture[str
     assert main(["-w", str(ws.root), "submit", "--source", str(src), "bad.py", "--wait"]) == 1
     out = capsys.readouterr().out
     assert "it broke" in out and "Status: Failed" in out
+
+
+def test_the_command_as_a_process_prints_everything_and_keeps_its_exit_code(ws: Workspace) -> None:
+    # As the command (no argv), main() leaves its objects to the OS at exit (gc.freeze): the output
+    # is complete and the exit codes are the contract's.
+    command = [sys.executable, "-m", "jupyter_mlws.cli", "-w", str(ws.root)]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    listed = subprocess.run([*command, "runs", "list", "--json"], capture_output=True, text=True, env=env, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert [run["display_name"] for run in json.loads(listed.stdout)] == ["first"]
+    missing = subprocess.run(
+        [*command, "runs", "show", "no-such-run"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert missing.returncode == 1 and len(missing.stderr.strip().splitlines()) == 1
+    usage = subprocess.run(
+        [*command, "runs", "list", "--max", "x"], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert usage.returncode == 2 and "usage error" in usage.stderr
