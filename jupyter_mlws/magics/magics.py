@@ -210,8 +210,6 @@ class MlwsMagics(Magics):
         name = args.experiment or default_experiment_name(folder, "notebook")
         source = "%%submit" if spec is None else "%%submit --sweep"
         run = Experiment(ws, name).submit(submitted, tags={"mlws.source": source})
-        if spec is not None and display_name and run.display_name is None:
-            run.display_name = display_name  # the sweep's run; its trials are named after it
         if params:
             run.log_params(params)
         if spec is not None:
