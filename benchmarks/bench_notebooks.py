@@ -15,6 +15,9 @@ Run from the repository root::
    cached; the default bridge network and ``network_mode="host"``), next to the local target and to
    ``docker run --rm IMAGE python3 -c pass`` with the same network (a bare
    container's start and stop).
+4. The command line (``bench_cli.py``, whole processes): ``mlws submit job.py --wait`` next to
+   ``python job.py``, and ``mlws runs list`` on 1,000 runs next to ``mlflow runs list`` (``--no-cli``
+   skips it).
 
 Figures are medians; the markdown table goes to stdout, the JSON to ``benchmarks/results/notebooks.json``.
 """
@@ -36,6 +39,9 @@ from typing import Any
 from jupyter_mlws import ComputeTarget, DockerCompute, Environment, Experiment, NotebookRunConfig, Workspace
 from jupyter_mlws.compute import agent
 from jupyter_mlws.core.run_config import ScriptRunConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_cli  # the command-line figures (a script of their own too)
 
 HERE = Path(__file__).resolve().parent
 IMAGE = os.environ.get("MLWS_TEST_DOCKER_IMAGE", "mlws-test/python:bookworm")
@@ -189,6 +195,8 @@ def table(results: dict[str, Any]) -> str:
             f"| Environment build, Docker image: first build → cache hit | {build['image_first_s']:.1f} s → "
             f"{_ms(build['image_hit_s'])} | | |"
         )
+    if "cli" in results:
+        lines += bench_cli.table_rows(results["cli"])
     docker = results.get("docker")
     if docker:
         overhead = docker["docker_to_running_s"] - docker["local_to_running_s"]
@@ -210,6 +218,8 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="3 repeats")
     parser.add_argument("--tmpdir", default=None)
+    parser.add_argument("--no-cli", action="store_true", help="skip the command-line figures (bench_cli.py)")
+    parser.add_argument("--mlflow", help="the mlflow command for the runs-list peer (default: beside python, or PATH)")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     work = Path(tempfile.mkdtemp(prefix="mlws-bench-nb-", dir=args.tmpdir))
@@ -217,6 +227,8 @@ def main() -> int:
     engine = _engine()
     try:
         results: dict[str, Any] = {"repeats": repeats, "notebook": bench_notebook(work, repeats)}
+        if not args.no_cli:
+            results["cli"] = bench_cli.bench_cli(work, repeats, mlflow=args.mlflow)
         results["build"] = bench_build(work, engine)
         if engine is not None:
             results["docker"] = bench_docker(work, engine, repeats)

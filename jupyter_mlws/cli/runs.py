@@ -6,7 +6,6 @@ import argparse
 import sys
 import time
 
-from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..errors import NotFoundError
 from ..terminal import text_table
 from .common import fmt_metric, print_json, workspace_of
@@ -96,6 +95,7 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_logs(args: argparse.Namespace) -> int:
+    from ..core.runs.waiting import RECONCILE_EVERY_S
     from ..core.status import TERMINAL_STATUSES
 
     run = workspace_of(args).get_run(args.run)

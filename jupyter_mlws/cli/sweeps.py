@@ -15,7 +15,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..core.runs.waiting import RECONCILE_EVERY_S
 from ..errors import InvalidArgumentError, NotFoundError
 from ..terminal import text_table
 from .common import print_json, workspace_of
@@ -148,6 +147,7 @@ def _trial_line(child: Mapping[str, Any], metric: str, first: bool) -> str:
 
 def _watch(ws: Any, run_id: str) -> dict[str, Any]:
     """Print each trial's changes until the sweep ends; the last view."""
+    from ..core.runs.waiting import RECONCILE_EVERY_S
     from ..sweeps.views import sweep_view
 
     seen: dict[str, str] = {}

@@ -52,7 +52,12 @@ def submit(
     spec: dict[str, Any] = job_spec()
     try:
         run, backend = create_job_run(
-            experiment, spec, tags=tags, extra_files=getattr(config, "extra_files", None), parent=parent
+            experiment,
+            spec,
+            tags=tags,
+            extra_files=getattr(config, "extra_files", None),
+            parent=parent,
+            display_name=getattr(config, "display_name", None),  # %%submit names its runs (issue 22)
         )
     except BaseException:
         discard_inputs(spec)  # what the inputs' types kept for a job that will never run

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import warnings
-from importlib.metadata import entry_points
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,6 +56,9 @@ class PluginRegistry:
         if self._scanned:
             return
         self._scanned = True
+        # Imported here: reading the installed distributions costs a CLI start ~20 ms (issue 22).
+        from importlib.metadata import entry_points
+
         try:
             for ep in entry_points(group=self.group):
                 self._specs.setdefault(ep.name, ep.value)
@@ -75,7 +77,10 @@ class PluginRegistry:
         return sorted(self._specs)
 
     def get(self, name: str) -> Any:
-        self._scan()
+        if name not in self._specs:
+            # A known name needs no scan: an entry point never replaces a name already registered
+            # (``setdefault`` in ``_scan``), so opening a built-in store stays cheap (issue 22).
+            self._scan()
         if name in self._loaded:
             return self._loaded[name]
         spec = self._specs.get(name)

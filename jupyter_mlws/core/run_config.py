@@ -237,6 +237,8 @@ class ScriptRunConfig:
             self.run_config.docker = docker_runtime_config
         # Generated files added to the snapshot (name -> bytes): a notebook cell run as a script.
         self.extra_files: dict[str, bytes] = {}
+        # The submitted run's display name (%%submit names its runs after the cell, issue 22).
+        self.display_name: str | None = None
 
     def __repr__(self) -> str:
         what = f"script={self.script!r}" if self.script else f"command={self.command!r}"
@@ -358,6 +360,7 @@ class NotebookRunConfig:
         self.max_run_duration_seconds = max_run_duration_seconds
         self.inputs: Any = inputs if inputs is not None else []  # datasets, checked by job_spec()
         self.extra_files: dict[str, bytes] = {}
+        self.display_name: str | None = None  # the submitted run's display name
 
     def __repr__(self) -> str:
         return f"NotebookRunConfig(source_directory={self.source_directory!r}, notebook={self.notebook!r})"

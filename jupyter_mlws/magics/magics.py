@@ -10,7 +10,7 @@ import html
 import os
 import shlex
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -19,14 +19,16 @@ from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from ..core.experiment import Experiment
 from ..core.layout import default_experiment_name
 from ..core.model import Model
+from ..core.names import MAX_KEY_LENGTH
 from ..core.run_config import ScriptRunConfig
 from ..core.runs import Run
 from ..core.workspace import Workspace
 from ..errors import MlwsError, NotFoundError
 from ..terminal import human_size, text_table
 from .params import parse_assignment, typed_value
+from .provenance import execution_count, notebook_path
 
-__all__ = ["MlwsMagics", "Table"]
+__all__ = ["MlwsMagics", "Table", "cell_display_name"]
 
 CELL_SCRIPT = "__mlws_cell__.py"
 _USAGE = (
@@ -105,9 +107,13 @@ class MlwsMagics(Magics):
         """Run the cell (``%%submit``) or a notebook (``%submit NOTEBOOK.ipynb``) as a job.
 
         %%submit [--experiment E] [--compute T] [--environment N[:V]] [--param k=v]... [--no-wait] [--as NAME]
-                 [--sweep SPEC.json]
+                 [--display-name TEXT] [--sweep SPEC.json]
         %submit NOTEBOOK.ipynb [--param k=v]... [--kernel K] [--experiment E] [--compute T] [--environment N[:V]]
-                [--no-wait] [--as NAME]
+                [--no-wait] [--as NAME] [--display-name TEXT]
+
+        A ``%%submit`` run's display name (what the sidebar shows) is ``--display-name``, else the
+        cell's first comment line (``# train the baseline``), else ``cell 7 of train.ipynb`` (the
+        cell's execution count and the kernel's notebook, when known).
 
         The snapshot is the notebook's folder (this kernel's working directory). With ``--sweep`` the
         cell is the entry script of a sweep's trials (v1's HyperDrive): SPEC.json is a sweep spec (a JSON
@@ -123,6 +129,7 @@ class MlwsMagics(Magics):
         parser.add_argument("--param", "-p", action="append", default=[])
         parser.add_argument("--no-wait", action="store_true")
         parser.add_argument("--as", dest="name", default="_run")
+        parser.add_argument("--display-name")
         parser.add_argument("--sweep")
         args = parser.parse_args(_split(line))
         if not args.name.isidentifier():
@@ -139,6 +146,7 @@ class MlwsMagics(Magics):
         parser.add_argument("--param", "-p", action="append", default=[])
         parser.add_argument("--no-wait", action="store_true")
         parser.add_argument("--as", dest="name", default="_run")
+        parser.add_argument("--display-name")
         args = parser.parse_args(_split(line))
         if not args.notebook.endswith(".ipynb"):
             raise UsageError("%submit runs a notebook (NAME.ipynb); use %%submit to run a cell")
@@ -160,6 +168,7 @@ class MlwsMagics(Magics):
             kernel_name=args.kernel,
         )
         config.job_spec()  # bad parameters or kernels fail here, before a workspace is made
+        config.display_name = _checked_display_name(args.display_name, "%submit")
         ws = self.workspace(create=True)
         name = args.experiment or default_experiment_name(Path.cwd(), "notebook")
         run = Experiment(ws, name).submit(config, tags={"mlws.source": "%submit"})
@@ -193,6 +202,9 @@ class MlwsMagics(Magics):
             source_directory=folder, script=CELL_SCRIPT, compute_target=args.compute, environment=args.environment
         )
         config.extra_files = {CELL_SCRIPT: script.encode()}
+        explicit = _checked_display_name(args.display_name, "%%submit")
+        display_name = explicit or cell_display_name(cell, execution_count(self.shell), notebook_path(self.shell))
+        config.display_name = display_name
         submitted: Any = config if spec is None else spec.hyperdrive_config(config)
         ws = self.workspace(create=True)
         name = args.experiment or default_experiment_name(folder, "notebook")
@@ -449,6 +461,40 @@ def _sampled_header(parameters: Sequence[str], fixed: dict[str, Any]) -> str:
         *(f"{variable} = _mlws_sampled({parameter!r})" for parameter, variable in names.items()),
     ]
     return "# this trial's sampled values (a sweep's trial gets them as arguments)\n" + "\n".join(lines) + "\n"
+
+
+def cell_display_name(cell: str, execution_count: int | None, notebook: str | None) -> str | None:
+    """The display name of a ``%%submit`` run (issue 22): the cell's first comment line
+    (``# train the baseline`` -> ``train the baseline``), else ``cell 7 of train.ipynb`` (``cell 7``
+    when the notebook is not known; None without an execution count either)."""
+    for line in cell.splitlines():
+        text = line.strip()
+        if not text.startswith("#") or text.startswith("#!"):
+            continue  # code, or a shebang
+        text = " ".join(text.lstrip("#").split())
+        if not text or text.startswith(("%%", "-*-")) or "coding:" in text or "coding=" in text:
+            continue  # a bare "#", a cell marker of jupytext/VS Code ("# %%"), an encoding declaration
+        return _fit(text)
+    if execution_count is None:
+        return None
+    name = f"cell {execution_count}"
+    return _fit(f"{name} of {PurePath(notebook).name}") if notebook else name
+
+
+def _fit(text: str) -> str:
+    """Printable, at most MAX_KEY_LENGTH characters (a display name's limits), cut at the end."""
+    text = "".join(ch for ch in text if ch.isprintable())
+    return text if len(text) <= MAX_KEY_LENGTH else text[: MAX_KEY_LENGTH - 1].rstrip() + "…"
+
+
+def _checked_display_name(value: str | None, prog: str) -> str | None:
+    if value is None:
+        return None
+    if not value.strip() or len(value) > MAX_KEY_LENGTH:
+        raise UsageError(
+            f"{prog}: --display-name takes a non-empty name of at most {MAX_KEY_LENGTH} characters, got {value!r}"
+        )
+    return value.strip()
 
 
 def _input_text(item: dict[str, Any]) -> str:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..core.provenance import NotebookCell
 
-__all__ = ["kernel_cell"]
+__all__ = ["execution_count", "kernel_cell", "notebook_path"]
 
 _NBFORMAT_CELL_ID = re.compile(r"[a-zA-Z0-9-_]{1,64}")  # nbformat 4.5's schema for cell ids (fullmatch: no "\n")
 
@@ -45,16 +45,27 @@ def kernel_cell() -> NotebookCell | None:
     shell = get_ipython()
     if shell is None or getattr(shell, "kernel", None) is None:
         return None  # not a kernel: a terminal IPython has no notebook
-    namespace = shell.user_ns
-    session = namespace.get("__session__") or os.environ.get("JPY_SESSION_NAME") or namespace.get("__vsc_ipynb_file__")
-    if not isinstance(session, str) or not session.endswith(".ipynb"):
+    session = notebook_path(shell)
+    if session is None:
         return None  # a console or a file editor's kernel also has a session, but no notebook
     metadata = _parent_message(shell).get("metadata") or {}
     cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
-    result = getattr(getattr(shell, "displayhook", None), "exec_result", None)
-    count = getattr(result, "execution_count", None)
     return NotebookCell(
         path=session,
         cell_id=cell_id if isinstance(cell_id, str) and _NBFORMAT_CELL_ID.fullmatch(cell_id) else None,
-        execution_count=count if isinstance(count, int) and not isinstance(count, bool) else None,
+        execution_count=execution_count(shell),
     )
+
+
+def notebook_path(shell: Any) -> str | None:
+    """The path of the notebook this shell's kernel runs for, if its session names one."""
+    namespace = getattr(shell, "user_ns", None) or {}
+    session = namespace.get("__session__") or os.environ.get("JPY_SESSION_NAME") or namespace.get("__vsc_ipynb_file__")
+    return session if isinstance(session, str) and session.endswith(".ipynb") else None
+
+
+def execution_count(shell: Any) -> int | None:
+    """The execution count of the cell this shell runs now (None between cells)."""
+    result = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    count = getattr(result, "execution_count", None)
+    return count if isinstance(count, int) and not isinstance(count, bool) else None

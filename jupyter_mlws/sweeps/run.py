@@ -39,6 +39,7 @@ def submit_sweep(
         # a script given as content (a notebook cell's, by %%submit --sweep) is in the sweep's snapshot
         extra_files=getattr(config.run_config, "extra_files", None),
         run_id=config.custom_run_id,
+        display_name=getattr(config.run_config, "display_name", None),  # %%submit --sweep names it (issue 22)
         properties={"azureml.runsource": "hyperdrive", "primary_metric_config": json.dumps(spec["primary_metric"])},
     )
     backend.submit(run.id)

@@ -262,3 +262,60 @@ def test_submit_runs_a_cell_on_the_docker_target(
     job = shell.user_ns["job"]
     assert job.wait_for_completion(timeout=600)["status"] == "Completed"
     assert "in a container: True 4" in job.read_log()[0].decode()
+
+
+# -- display names of %%submit runs (issue 22, item 4) ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("cell", "count", "notebook", "name"),
+    [
+        ("# train the baseline\nx = 1\n", 7, "/w/train.ipynb", "train the baseline"),
+        ("import os\n  ##   tune   the\tmodel  \nx = 1  # not a comment line\n", 3, None, "tune the model"),
+        ("#!/usr/bin/env python\n# -*- coding: utf-8 -*-\n# %% setup\n#\n# the real one\n", 1, None, "the real one"),
+        ("x = 1  # trailing comments do not count\n", 7, "/w/sub dir/train.ipynb", "cell 7 of train.ipynb"),
+        ("x = 1\n", 12, None, "cell 12"),
+        ("x = 1\n", None, "/w/train.ipynb", None),
+        ("# " + "a" * 300, 1, None, "a" * 249 + "…"),
+    ],
+)  # fmt: skip
+def test_cell_display_name_rules(cell: str, count: int | None, notebook: str | None, name: str | None) -> None:
+    from jupyter_mlws.magics.magics import cell_display_name
+
+    assert cell_display_name(cell, count, notebook) == name
+
+
+def test_submit_names_the_run_after_the_cell(shell: InteractiveShell, folder: Path) -> None:
+    assert run_cell(shell, "%%submit --no-wait --as first\n# train the baseline\nprint('hi')\n").success
+    assert shell.user_ns["first"].display_name == "train the baseline"
+
+    # No comment: the cell's execution count and the notebook of the kernel's session.
+    shell.user_ns["__session__"] = str(folder / "experiments" / "train.ipynb")
+    try:
+        count = shell.execution_count
+        assert run_cell(shell, "%%submit --no-wait --as second\nprint('hi')\n").success
+    finally:
+        del shell.user_ns["__session__"]
+    second = shell.user_ns["second"]
+    assert second.display_name == f"cell {count} of train.ipynb"
+    assert Workspace(folder).get_run(second.id).display_name == second.display_name  # stored at creation
+
+    count = shell.execution_count
+    assert run_cell(shell, "%%submit --no-wait --as third\nprint('hi')\n").success
+    assert shell.user_ns["third"].display_name == f"cell {count}"
+
+    # An explicit name wins over the comment.
+    cell = "%%submit --no-wait --as fourth --display-name 'my name'\n# a comment\nprint('hi')\n"
+    assert run_cell(shell, cell).success
+    assert shell.user_ns["fourth"].display_name == "my name"
+    for name in ("first", "second", "third", "fourth"):
+        assert shell.user_ns[name].wait_for_completion(timeout=90)["status"] == "Completed"
+
+
+def test_bad_display_name_is_one_line(
+    shell: InteractiveShell, folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cell(shell, "%%submit --no-wait --display-name ' '\nprint('hi')\n")
+    err = capsys.readouterr()
+    assert not result.success or "UsageError" in err.out + err.err
+    assert "--display-name takes a non-empty name" in err.err + err.out
+    assert "Traceback" not in err.err + err.out
+    assert not (folder / ".mlws").exists()  # refused before a workspace is made

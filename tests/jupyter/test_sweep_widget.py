@@ -202,6 +202,7 @@ def test_submit_sweep_runs_the_cell_as_the_trials_script(
     (tmp_path / "sweep.json").write_text(json.dumps(spec))
     cell = (
         "%%submit --sweep sweep.json --experiment cell-sweep --param offset=10 --no-wait --as hd\n"
+        "# units and activations\n"
         "import sys\n"
         "from jupyter_mlws import Run\n"
         "assert '--units' in sys.argv  # the sampled values are the script's arguments ...\n"
@@ -217,6 +218,9 @@ def test_submit_sweep_runs_the_cell_as_the_trials_script(
         assert hd.get_status() == "Completed"
         ranking = hd.get_children_sorted_by_primary_metric()
         assert [r["best_primary_metric"] for r in ranking] == [11.0, 11.5, 12.0, 12.5]
+        # named after the cell's comment line, and so are its trials (issue 22)
+        assert hd.display_name == "units and activations"
+        assert {c.display_name for c in hd.get_children()} == {f"units and activations trial {i}" for i in range(4)}
         assert ranking[0]["hyperparameters"] == {"--units": 1, "--act": "relu"}
         # a bad spec is one line (IPython's UsageError), no traceback and no run
         (tmp_path / "bad.json").write_text(json.dumps({**spec, "goal": "sideways"}))

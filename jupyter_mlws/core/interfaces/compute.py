@@ -13,7 +13,6 @@ import contextlib
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Mapping, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -22,6 +21,9 @@ from ...errors import InvalidArgumentError
 from ..status import RunStatus
 
 if TYPE_CHECKING:
+    # concurrent.futures' process pool imports multiprocessing: too heavy for every CLI start (issue 22).
+    from concurrent.futures import Executor
+
     from ..activities import ActivityRecorder
     from ..entities import RunRecord
     from ..workspace import Workspace
@@ -168,6 +170,8 @@ class ComputeBackend(ABC):
         of ``max_workers`` processes on this machine; a cluster target (Dask) hands out its
         cluster's executor, whose tasks run on its workers. Tasks are module-level functions and
         picklable arguments (they may run in another process, on another machine)."""
+        from concurrent.futures import ProcessPoolExecutor
+
         return ProcessPoolExecutor(max_workers=max(1, int(max_workers)))
 
     @classmethod

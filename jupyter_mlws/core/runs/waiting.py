@@ -16,9 +16,22 @@ from .base import RunBase
 if TYPE_CHECKING:
     from ..entities import RunRecord
 
-__all__ = ["RECONCILE_EVERY_S", "RunWaiting"]
+__all__ = ["RECONCILE_EVERY_S", "RunWaiting", "next_poll_delay"]
 
 RECONCILE_EVERY_S = 2.0  # how often wait_for_completion checks that a job's supervisor lives
+# Adaptive polling (issue 22): a short job is seen ending within a few ms, a long one costs one
+# status read every half second. The first 5 s poll at least every 20 ms, and each status change
+# starts again from a few ms (a job that just started Running often ends right away).
+POLL_FIRST_S = 0.004
+POLL_QUICK_MAX_S = 0.02
+POLL_MAX_S = 0.5
+POLL_QUICK_PERIOD_S = 5.0
+
+
+def next_poll_delay(delay: float, waited: float) -> float:
+    """The pause after ``delay`` when the wait has lasted ``waited`` seconds: x1.5, capped at 20 ms in
+    the first 5 s and at 0.5 s after."""
+    return min(delay * 1.5, POLL_QUICK_MAX_S if waited < POLL_QUICK_PERIOD_S else POLL_MAX_S)
 
 
 class RunWaiting(RunBase):
@@ -72,7 +85,8 @@ class RunWaiting(RunBase):
             if timeout < 0:
                 raise InvalidArgumentError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.02
+        delay = POLL_FIRST_S
+        seen: RunStatus | None = None
         begun = time.monotonic()
         next_reconcile = begun + RECONCILE_EVERY_S
         stream = _LogStream(self) if show_output else None
@@ -86,6 +100,8 @@ class RunWaiting(RunBase):
                     self._workspace.reconcile_jobs([self._id])
                     next_reconcile = time.monotonic() + RECONCILE_EVERY_S
                 status = self.status
+                if status != seen:
+                    seen, delay = status, POLL_FIRST_S
                 if stream is not None:
                     stream.status(status)
                     stream.log()
@@ -97,7 +113,7 @@ class RunWaiting(RunBase):
                     raise TimeoutError(f"run {self._id} is still {status.value} after {timeout} s")
                 time.sleep(delay)
                 # Quick answers for short jobs, then gentler polling for long ones.
-                delay = 0.02 if time.monotonic() - begun < 5 else min(delay * 1.5, 0.5)
+                delay = next_poll_delay(delay, time.monotonic() - begun)
         except KeyboardInterrupt:
             print(f"\nStopped waiting; run {self._id} goes on (run.cancel() stops it).", flush=True)
             return self._queries.details(self._id)
