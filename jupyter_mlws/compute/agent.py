@@ -544,7 +544,11 @@ class Agent:
             return None, None
         limit = int(target.config.get("max_concurrent_runs", 1))
         self.pool.configure(key, min(size, limit))
-        kernel = self.pool.take(key) if "papermill.engines" in sys.modules else None
+        if "papermill.engines" not in sys.modules:
+            # The first notebook job of this agent: import the runner once here (about a second) so
+            # that this job's runner is a fork too, rather than a process importing it all again.
+            self._warm_notebook_runner()
+        kernel = self.pool.take(key)
         if kernel is not None:
             _log(f"pooled kernel {kernel.pid} given to {run_id}")
         return key, kernel

@@ -380,7 +380,8 @@ try:
     from IPython import get_ipython
     ip = get_ipython()
     if ip is not None:
-        ip.history_manager.dir_hist[:] = [os.getcwd()]  # _dh, as a kernel started here has it
+        kind = type(ip.history_manager.dir_hist[0]) if ip.history_manager.dir_hist else str
+        ip.history_manager.dir_hist[:] = [kind(os.getcwd())]  # _dh, as a kernel started here has it
 except Exception:
     pass
 """
