@@ -37,7 +37,7 @@ pytestmark = pytest.mark.slow
 
 WAIT = 120
 PRESTARTED = "Using a pre-started"
-IDLE_SECONDS = 8
+IDLE_SECONDS = 6
 PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PROBE = """\
