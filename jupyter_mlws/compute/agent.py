@@ -296,6 +296,7 @@ class Agent:
             st = os.stat(self.ws.path)
             self.identity = (st.st_dev, st.st_ino)
         self._warm_up()
+        self.pool.kill_leftovers()
         self._bind()
         _log(f"agent for {self.ws.root} listening")
         try:

@@ -254,6 +254,26 @@ class KernelPool:
         self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
         self.next_retry: dict[Key, float] = {}
 
+    def kill_leftovers(self) -> None:
+        """Kernels a previous agent left warm (it was killed, so its clean-up never ran): stopped
+        now, each only if its command line still names our pool's folder (not a reused pid)."""
+        try:
+            state = json.loads((self.folder / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return
+        marker = os.fsencode(str(self.folder))
+        for entry in state.get("kernels", []):
+            pid = entry.get("pid")
+            try:
+                cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+            except (OSError, TypeError, ValueError):
+                continue
+            if marker in cmdline:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(pid), signal.SIGKILL)
+                self.log(f"stopped kernel {pid}, left warm by an earlier agent")
+        self._save()
+
     # -- demand ------------------------------------------------------------------------------------------
     def wanted(self, key: Key) -> int:
         """How many warm kernels the key's pool holds: its configured size, or while more notebook

@@ -295,6 +295,17 @@ def test_notebook_sweep_children_and_pipeline_steps_draw_from_the_pool(pool: Poo
     assert any(PRESTARTED in log for log in logs)
 
 
+def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(pool: Pool) -> None:
+    warm = pool.warm()
+    holder = agent.running_pid(pool.ws)
+    assert holder is not None
+    os.kill(holder, signal.SIGKILL)  # no clean-up runs
+    wait_until(lambda: agent.running_pid(pool.ws) is None, WAIT, "the agent to die")
+    assert all(_alive(pid) for pid in warm)
+    pool.done(pool.submit())  # starts the next agent
+    wait_until(lambda: not any(_alive(pid) for pid in warm), WAIT, "the orphaned kernels to stop")
+
+
 def test_the_pool_keeps_its_size_and_empties_when_the_agent_idles_out(pool: Pool) -> None:
     ComputeTarget.attach(pool.ws, "two", LocalCompute.attach_configuration(max_concurrent_runs=2, kernel_pool_size=2))
     pool.done(
