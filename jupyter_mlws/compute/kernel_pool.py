@@ -58,6 +58,7 @@ __all__ = [
 
 DEFAULT_POOL_SIZE = 1
 POOL_SETTING = "kernel_pool_size"
+SHUTDOWN_WAIT_S = 5.0  # as long as a kernel gets to run its exit handlers before it is killed
 STATE_FILE = "pool.json"  # the warm kernels, for `mlws` tools and tests to see; rewritten on change
 # The variables a kernel's start-up reads (the interpreter's, the dynamic loader's, Jupyter's and
 # IPython's search paths): a job whose values differ gets a fresh kernel, never a pooled one.
@@ -141,6 +142,42 @@ class PooledKernel:
         for path in (self.connection_file,):
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+    def wait_exit(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the kernel to exit; whether it did."""
+        if self.pidfd >= 0:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            return bool(poller.poll(int(timeout * 1000)))
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.alive()
+
+    def shut_down(self, timeout: float = SHUTDOWN_WAIT_S) -> None:
+        """End the kernel as nbclient ends a kernel it started: a ``shutdown_request`` on its control
+        channel first, so that the job's exit handlers run (``Run.get_context()`` flushes its
+        metrics at exit), then SIGKILL if it has not gone within ``timeout``."""
+        if self.alive():
+            try:
+                import zmq
+                from jupyter_client.session import Session
+
+                info = self.connection
+                session = Session(key=str(info["key"]).encode(), signature_scheme=info["signature_scheme"])
+                context = zmq.Context()
+                try:
+                    control = context.socket(zmq.DEALER)
+                    control.linger = 0
+                    control.connect(f"{info['transport']}://{info['ip']}:{info['control_port']}")
+                    session.send(control, session.msg("shutdown_request", {"restart": False}))
+                    self.wait_exit(timeout)
+                    control.close()
+                finally:
+                    context.term()
+            except Exception:  # noqa: S110 - it is killed below either way
+                pass
+        self.kill()
 
     def release(self) -> None:
         """In the agent: kill it, reap it, close its pidfd."""
@@ -455,7 +492,10 @@ def attached_manager(kernel: PooledKernel, kernel_name: str) -> Any:
         interrupt_kernel = _async_interrupt_kernel
 
         async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
-            kernel.kill()
+            if now:
+                kernel.kill()
+            else:
+                kernel.shut_down()
 
         shutdown_kernel = _async_shutdown_kernel
 

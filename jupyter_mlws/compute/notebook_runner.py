@@ -49,7 +49,7 @@ def _execute_pooled(execute: Any, kernel: PooledKernel, kernel_name: str) -> Non
             print(f"the pre-started kernel was not usable ({exc}): starting a fresh kernel instead", flush=True)
             execute()
         finally:
-            kernel.kill()  # used for exactly one job
+            kernel.shut_down()  # used for exactly one job; its exit handlers run, as a fresh kernel's do
 
 
 def _progress_engine(run: Any) -> type:

@@ -64,6 +64,7 @@ seen = {
 }
 run.tag("seen", json.dumps(seen, sort_keys=True))
 run.tag("pid", str(os.getpid()))
+run.log("probe", 1)  # buffered: flushed when the kernel exits, which a pooled kernel must do too
 if leak:
     LEAKED = 1
     import mlws_pool_probe
@@ -192,6 +193,7 @@ def test_nothing_a_job_does_reaches_the_next_and_the_setup_is_invisible(pool: Po
     for run in (first, second):
         assert PRESTARTED in pool.log(run)
         assert _seen(run) == _seen(fresh), run.id  # execution count and history too
+        assert run.get_metrics()["probe"] == 1
     assert first.tags["pid"] != second.tags["pid"]  # a kernel serves one job
     assert not _alive(int(first.tags["pid"]))  # and is shut down after it
 
