@@ -19,6 +19,12 @@ Run from the repository root::
    ``python job.py``, and ``mlws runs list`` on 1,000 runs next to ``mlflow runs list`` (``--no-cli``
    skips it).
 
+5. Pre-started kernels (issue 22), side by side in one run and in turns: the same notebook submitted
+   in-process (``exp.submit(NotebookRunConfig(…))`` → Completed) with the kernel pool warm, with the
+   pool off (``kernel_pool_size=0``), and papermill's ``execute_notebook`` in this process (imports
+   done); whole processes: ``mlws submit three.ipynb -p n=… --wait`` (pool warm) vs the ``papermill``
+   CLI; and the resident memory (VmRSS) of each warm kernel. ``--pool-only`` runs just this part.
+
 Figures are medians; the markdown table goes to stdout, the JSON to ``benchmarks/results/notebooks.json``.
 """
 
@@ -99,6 +105,129 @@ def bench_notebook(work: Path, repeats: int) -> dict[str, Any]:
         "job_to_running_s": statistics.median(o[0] for o in ours),
         "job_to_completed_s": statistics.median(o[1] for o in ours),
     }
+
+
+def _pool_kernels(ws: Workspace) -> list[int]:
+    try:
+        state = json.loads((ws.path / "agent" / "pool" / "pool.json").read_text())
+    except (OSError, ValueError):
+        return []
+    return [int(k["pid"]) for k in state["kernels"]]
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wait_warm(ws: Workspace, timeout: float = 120) -> list[int]:
+    """Until the pool holds a kernel that has finished starting (its RSS stops growing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pids = _pool_kernels(ws)
+        if pids:
+            try:
+                before = _rss_mb(pids[0])
+                time.sleep(0.3)
+                if _rss_mb(pids[0]) == before and before > 30:
+                    return pids
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise TimeoutError("the kernel pool did not warm up")
+
+
+def bench_pool(work: Path, repeats: int) -> dict[str, Any]:
+    import logging
+
+    import papermill
+
+    from jupyter_mlws.compute.local import LocalCompute
+
+    logging.getLogger("papermill").setLevel(logging.ERROR)
+    src = work / "pool"
+    src.mkdir()
+    (src / "three.ipynb").write_text(json.dumps(NOTEBOOK))
+    ws = Workspace.create(work / "ws-pool")
+    ComputeTarget.attach(ws, "nopool", LocalCompute.attach_configuration(kernel_pool_size=0))
+    exp = Experiment(ws, "pool")
+    mlws = str(Path(sys.executable).parent / "mlws")
+    papermill_cli = str(Path(sys.executable).parent / "papermill")
+    env = {**os.environ, "MLWS_WORKSPACE": str(ws.root)}
+
+    def submit(n: int, target: str = "local") -> float:
+        config = NotebookRunConfig(
+            source_directory=src, notebook="three.ipynb", parameters={"n": n}, compute_target=target
+        )
+        t = time.perf_counter()
+        run = exp.submit(config)
+        status = run.wait_for_completion(timeout=300)["status"]
+        elapsed = time.perf_counter() - t
+        assert status == "Completed", status
+        return elapsed
+
+    def in_process_papermill(n: int) -> float:
+        t = time.perf_counter()
+        papermill.execute_notebook(
+            str(src / "three.ipynb"), str(work / "pm-out.ipynb"), parameters={"n": n}, progress_bar=False, cwd=str(src)
+        )
+        return time.perf_counter() - t
+
+    def cli_submit(n: int) -> float:
+        t = time.perf_counter()
+        subprocess.run(
+            [mlws, "submit", "three.ipynb", "-p", f"n={n}", "--wait", "-e", "pool"],
+            cwd=src,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        return time.perf_counter() - t
+
+    submit(1)  # starts the dispatcher, whose first notebook job creates the pool
+    submit(2, "nopool")
+    in_process_papermill(3)  # papermill's imports, outside the timing
+    pooled, unpooled, peer, cli, peer_cli, rss = [], [], [], [], [], []
+    for i in range(repeats):  # in turns: a burst of load on the shared machine hits all alike
+        pids = _wait_warm(ws)
+        rss += [_rss_mb(pid) for pid in pids]
+        pooled.append(submit(100 + i))
+        unpooled.append(submit(200 + i, "nopool"))
+        peer.append(in_process_papermill(300 + i))
+        _wait_warm(ws)
+        cli.append(cli_submit(400 + i))
+        peer_cli.append(_timed([papermill_cli, "three.ipynb", str(work / "out.ipynb"), "-p", "n", "1000",
+                                "--log-level", "ERROR"], src))  # fmt: skip
+    agent.stop(ws)
+    return {
+        "pooled_in_process_s": statistics.median(pooled),
+        "unpooled_in_process_s": statistics.median(unpooled),
+        "papermill_in_process_s": statistics.median(peer),
+        "mlws_submit_wait_s": statistics.median(cli),
+        "papermill_cli_s": statistics.median(peer_cli),
+        "rss_per_warm_kernel_mb": statistics.median(rss) if rss else None,
+        "samples": {"pooled": pooled, "unpooled": unpooled, "papermill": peer, "cli": cli, "papermill_cli": peer_cli},
+    }
+
+
+def pool_table(pool: dict[str, Any]) -> str:
+    pm, cli = pool["papermill_in_process_s"], pool["papermill_cli_s"]
+    return "\n".join(
+        [
+            "| Figure (pre-started kernels) | jupyter-mlws | Peer | Ratio / target |",
+            "|---|---:|---:|---|",
+            f"| 3-cell notebook, `exp.submit` → Completed, pool warm | {_ms(pool['pooled_in_process_s'])} "
+            f"| `papermill.execute_notebook` in-process: {_ms(pm)} "
+            f"| {pool['pooled_in_process_s'] / pm:.2f}× (targets ≤ 250 ms, ≤ 0.3×) |",
+            f"| Same, pool off (`kernel_pool_size=0`) | {_ms(pool['unpooled_in_process_s'])} | | "
+            f"{pool['unpooled_in_process_s'] / pm:.2f}× |",
+            f"| `mlws submit three.ipynb --wait`, whole process, pool warm | {_ms(pool['mlws_submit_wait_s'])} "
+            f"| `papermill` CLI: {_ms(cli)} | {pool['mlws_submit_wait_s'] / cli:.2f}× (target ≤ 0.5×) |",
+            f"| Resident memory per warm kernel (VmRSS) | {pool['rss_per_warm_kernel_mb'] or 0:.0f} MB | | |",
+        ]
+    )
 
 
 def _engine() -> Any:
@@ -220,15 +349,27 @@ def main() -> int:
     parser.add_argument("--tmpdir", default=None)
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line figures (bench_cli.py)")
     parser.add_argument("--mlflow", help="the mlflow command for the runs-list peer (default: beside python, or PATH)")
+    parser.add_argument("--pool-only", action="store_true", help="only the pre-started kernels' figures")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     work = Path(tempfile.mkdtemp(prefix="mlws-bench-nb-", dir=args.tmpdir))
     os.environ.setdefault("MLWS_AGENT_IDLE_SECONDS", "30")
+    if args.pool_only:
+        try:
+            pool = bench_pool(work, repeats)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        out = HERE / "results"
+        out.mkdir(exist_ok=True)
+        (out / "notebooks-pool.json").write_text(json.dumps(pool, indent=2))
+        print(pool_table(pool))
+        return 0
     engine = _engine()
     try:
         results: dict[str, Any] = {"repeats": repeats, "notebook": bench_notebook(work, repeats)}
         if not args.no_cli:
             results["cli"] = bench_cli.bench_cli(work, repeats, mlflow=args.mlflow)
+        results["pool"] = bench_pool(work, repeats)
         results["build"] = bench_build(work, engine)
         if engine is not None:
             results["docker"] = bench_docker(work, engine, repeats)
@@ -238,6 +379,8 @@ def main() -> int:
     out.mkdir(exist_ok=True)
     (out / "notebooks.json").write_text(json.dumps(results, indent=2))
     print(table(results))
+    print()
+    print(pool_table(results["pool"]))
     return 0
 
 

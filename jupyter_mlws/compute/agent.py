@@ -33,6 +33,7 @@ from ..core.registry import agent_tasks, resumable_driver, run_drivers
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
 from ..core.workspace import Workspace
+from .kernel_pool import KernelPool, PooledKernel, pool_key, pool_size
 from .supervision import HOSTNAME, StoreReporter, reconcile_records, stale_reason
 
 __all__ = ["Agent", "ensure_running", "notify", "running_pid", "socket_path", "stop"]
@@ -194,10 +195,13 @@ def run_driver(ws: Workspace, run_id: str, run_type: str, resume: RunStatus | No
         run_drivers.get(run_type)().drive(ws, run_id)
 
 
-def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget) -> RunStatus:
+def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget, kernel: PooledKernel | None = None) -> RunStatus:
     reporter = StoreReporter(ws, run_id)
     execution = compute_target_types.get(target.type).execution()
-    status: RunStatus = execution(reporter, reporter.job_spec(), target.config).process()
+    job = execution(reporter, reporter.job_spec(), target.config)
+    if kernel is not None:
+        job.pooled_kernel = kernel  # only local jobs are handed one
+    status: RunStatus = job.process()
     return status
 
 
@@ -205,6 +209,9 @@ class Agent:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.children: dict[int, tuple[str, str]] = {}  # pid -> (run id, target)
+        # Pre-started notebook kernels (issue 22), and the pool key of each supervisor's job.
+        self.pool = KernelPool(_agent_dir(ws) / "pool", _log)
+        self.job_keys: dict[int, tuple[str, str]] = {}
         self.started: set[str] = set()
         self.idle_since = time.monotonic()
         self.next_sweep = 0.0
@@ -289,6 +296,7 @@ class Agent:
             st = os.stat(self.ws.path)
             self.identity = (st.st_dev, st.st_ino)
         self._warm_up()
+        self.pool.kill_leftovers()
         self._bind()
         _log(f"agent for {self.ws.root} listening")
         try:
@@ -301,8 +309,14 @@ class Agent:
                 self._dispatch()
                 self._sweep()
                 self._run_tasks()
-                if "papermill.engines" not in sys.modules and not self.children and not self._queued():
+                # Notebook jobs with a kernel pool run in forks of a warm runner: import it now, even
+                # while jobs run (a sweep may never leave the agent idle).
+                if "papermill.engines" not in sys.modules and (
+                    self.pool.active() or (not self.children and not self._queued())
+                ):
                     self._warm_notebook_runner()
+                self.pool.poll()
+                self.pool.refill()
                 if self.children or self.tasks_busy:
                     self.idle_since = time.monotonic()
                 elif time.monotonic() - self.idle_since > IDLE_EXIT_S and self._quit_if_idle():
@@ -315,6 +329,7 @@ class Agent:
                 if listening and listening[0] in ready:
                     self._drain()
         finally:
+            self.pool.close()  # warm kernels go with the agent (kernels in jobs stay with their jobs)
             self._unbind()
 
     def _warm_up(self) -> None:
@@ -332,8 +347,11 @@ class Agent:
         with contextlib.suppress(Exception):
             # Imported for what forks inherit: the modules stay loaded in every later supervisor.
             import papermill.engines  # noqa: F401
+            from nbformat.validator import get_validator
 
             from . import notebook_runner  # noqa: F401
+
+            get_validator()  # type: ignore[no-untyped-call]  # compiles the notebook schema (a third of a second) once, not per job
 
     def _quit_if_idle(self) -> bool:
         # Stop accepting first, then look once more: a run queued meanwhile keeps us alive.
@@ -359,16 +377,21 @@ class Agent:
                     conn.recv(64)
 
     def _reap(self) -> None:
-        while self.children:
+        # Our supervisors by pid, not waitpid(-1): the kernel pool's kernels are children too, and
+        # their Popen objects reap them.
+        for pid in list(self.children):
             try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
+                done, _status = os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
-                self.children.clear()
-                return
-            if pid == 0:
-                return
+                done = pid
+            if done == 0:
+                continue
             run_id, _target = self.children.pop(pid, ("?", "?"))
             _log(f"supervisor {pid} of {run_id} finished")
+            self.pool.supervisor_ended(pid)  # its job's kernel goes, however the job ended
+            key = self.job_keys.pop(pid, None)
+            if key is not None:
+                self.pool.job_ended(key)
             self.next_sweep = 0.0  # if it died before ending its run, the sweep that follows ends it
 
     def _sweep(self) -> None:
@@ -494,13 +517,50 @@ class Agent:
             limit = int(targets[target].config.get("max_concurrent_runs", 1))
             if active.get(target, 0) >= limit:
                 continue
-            pid = self._fork(record.run_id, targets[target])
+            key, kernel = self._pooled_kernel(record.run_id, targets[target])
+            pid = self._fork(record.run_id, targets[target], kernel=kernel)
             self.children[pid] = (record.run_id, target)
             self.started.add(record.run_id)
             active[target] = active.get(target, 0) + 1
+            if key is not None:
+                self.job_keys[pid] = key
+                self.pool.job_started(key)
+                if kernel is not None:
+                    self.pool.hand(pid, kernel)
+
+    def _pooled_kernel(self, run_id: str, target: ComputeTarget) -> tuple[Any, PooledKernel | None]:
+        """The pool key of a notebook job on a local target with a kernel pool, and a warm kernel
+        for it if there is one (it is used only by a job whose runner is a fork of this agent)."""
+        if target.type != "local":
+            return None, None
+        try:
+            size = pool_size(target.config)
+            if not size:
+                return None, None
+            key = pool_key(self.ws.metadata.get_job_spec(run_id))
+        except Exception as exc:  # a bad setting or an unreadable spec: the job runs as before
+            _log(f"no pooled kernel for {run_id}: {type(exc).__name__}: {exc}")
+            return None, None
+        if key is None:
+            return None, None
+        limit = int(target.config.get("max_concurrent_runs", 1))
+        self.pool.configure(key, min(size, limit))
+        if "papermill.engines" not in sys.modules:
+            # The first notebook job of this agent: import the runner once here (about a second) so
+            # that this job's runner is a fork too, rather than a process importing it all again.
+            self._warm_notebook_runner()
+        kernel = self.pool.take(key)
+        if kernel is not None:
+            _log(f"pooled kernel {kernel.pid} given to {run_id}")
+        return key, kernel
 
     def _fork(
-        self, run_id: str, target: ComputeTarget, driven: str | None = None, resume: RunStatus | None = None
+        self,
+        run_id: str,
+        target: ComputeTarget,
+        driven: str | None = None,
+        resume: RunStatus | None = None,
+        kernel: PooledKernel | None = None,
     ) -> int:
         pid = os.fork()
         if pid:
@@ -519,7 +579,7 @@ class Agent:
             if driven is not None:
                 run_driver(self.ws, run_id, driven, resume)
             else:
-                run_supervisor(self.ws, run_id, target)
+                run_supervisor(self.ws, run_id, target, kernel)
             code = 0
         except BaseException as exc:
             _log(f"supervisor of {run_id} crashed: {type(exc).__name__}: {exc}")

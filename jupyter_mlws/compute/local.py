@@ -30,35 +30,48 @@ from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
 from .job_api import JobApi
+from .kernel_pool import DEFAULT_POOL_SIZE, POOL_SETTING, PooledKernel, pool_size, startup_variables
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .log_pump import LogPump
 from .supervision import AgentCompute
 
 __all__ = ["LocalCompute", "LocalJob"]
 
-_SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds"}
+_SETTINGS = {"max_concurrent_runs", "cancel_grace_seconds", POOL_SETTING}
 #: The vault key's variables, never passed on to a job (issue 21).
 SECRET_KEY_VARIABLES = (ENV_SECRET_KEY, ENV_NEW_SECRET_KEY)
 
 
 class LocalCompute(AgentCompute):
     """Processes on this machine. Settings: ``max_concurrent_runs`` (default: the number of cores),
-    ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10)."""
+    ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10), ``kernel_pool_size`` (notebook
+    kernels the agent keeps started ahead of need per kernel name, each used by one job; default 1,
+    0 turns it off)."""
 
     type = "local"
 
     @staticmethod
     def attach_configuration(
-        max_concurrent_runs: int | None = None, cancel_grace_seconds: float = DEFAULT_CANCEL_GRACE_S
+        max_concurrent_runs: int | None = None,
+        cancel_grace_seconds: float = DEFAULT_CANCEL_GRACE_S,
+        kernel_pool_size: int = DEFAULT_POOL_SIZE,
     ) -> dict[str, Any]:
-        config: dict[str, Any] = {"type": "local", "cancel_grace_seconds": cancel_grace_seconds}
+        config: dict[str, Any] = {
+            "type": "local",
+            "cancel_grace_seconds": cancel_grace_seconds,
+            POOL_SETTING: kernel_pool_size,
+        }
         if max_concurrent_runs is not None:
             config["max_concurrent_runs"] = max_concurrent_runs
         return config
 
     @classmethod
     def default_config(cls) -> dict[str, Any]:
-        return {"max_concurrent_runs": default_concurrency(), "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S}
+        return {
+            "max_concurrent_runs": default_concurrency(),
+            "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S,
+            POOL_SETTING: DEFAULT_POOL_SIZE,
+        }
 
     @classmethod
     def validate_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,6 +83,7 @@ class LocalCompute(AgentCompute):
         # not (grace >= 0): NaN fails every comparison, so "grace < 0" would let it through.
         if not is_finite_number(grace) or grace < 0:
             raise InvalidArgumentError(f"cancel_grace_seconds must be a finite number >= 0, got {grace!r}")
+        pool_size(result)
         return result
 
     @classmethod
@@ -189,6 +203,8 @@ class LocalJob(JobExecution):
 
     target_type = "local"
     proc: subprocess.Popen[bytes] | ForkedProcess | None = None
+    #: A pre-started kernel the agent handed to this job (issue 22); used once, killed at the end.
+    pooled_kernel: PooledKernel | None = None
 
     def argv(self) -> list[str]:
         return job_argv(self.spec, self.python())
@@ -220,8 +236,9 @@ class LocalJob(JobExecution):
                 from . import notebook_runner
 
                 argv = self.argv()[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
+                kernel = self._usable_kernel(env)
                 self.proc = ForkedProcess(
-                    lambda: notebook_runner.main(argv), workdir, env, pump.write_fd, close=[pump.read_fd]
+                    lambda: notebook_runner.main(argv, kernel=kernel), workdir, env, pump.write_fd, close=[pump.read_fd]
                 )
             else:
                 self.proc = subprocess.Popen(
@@ -236,6 +253,21 @@ class LocalJob(JobExecution):
                 )
         finally:
             pump.started()
+
+    def _usable_kernel(self, env: Mapping[str, str]) -> PooledKernel | None:
+        """The pooled kernel, if this job can use it: what the kernel's start-up read from its
+        environment must be what this job's would have been; otherwise it is stopped here and the
+        job starts a fresh kernel (see :mod:`.kernel_pool`)."""
+        kernel = self.pooled_kernel
+        if kernel is None:
+            return None
+        # The kernelspec's own variables win over the job's in a fresh launch too.
+        launched = {k: v for k, v in startup_variables(kernel.launch_env).items() if k not in kernel.spec_env}
+        wanted = {k: v for k, v in startup_variables(env).items() if k not in kernel.spec_env}
+        if wanted != launched or not kernel.alive():
+            kernel.kill()
+            return None
+        return kernel
 
     def _serve_secrets(self) -> Path:
         """The job's channel to its secrets: the job API answering ``get_secrets`` only, on a socket in a
@@ -324,6 +356,8 @@ class LocalJob(JobExecution):
     def stop_all(self) -> None:
         """Kill the job's process group (nothing the job started outlives it) and let go of it."""
         self.kill()
+        if self.pooled_kernel is not None:  # not in the job's group: the agent started it
+            self.pooled_kernel.kill()
         if self._pidfd is not None and self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = None

@@ -16,12 +16,40 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .kernel_pool import PooledKernel
 
 __all__ = ["main"]
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks; error details are plain text
+
+
+_progress: dict[str, int] = {}  # the code cell executing now (1-based), for a kernel that dies
+
+
+def _execute_pooled(execute: Any, kernel: PooledKernel, kernel_name: str) -> None:
+    """papermill on a pre-started kernel: nbclient takes our kernel manager as ``km`` and runs the
+    set-up as its ``on_notebook_start`` hook, before the first cell."""
+    from . import kernel_pool
+
+    km = kernel_pool.attached_manager(kernel, kernel_name)
+    hook = kernel_pool.bootstrap_hook(km, kernel, os.getcwd(), dict(os.environ), timeout=60)
+    print(f"Using a pre-started {kernel_name} kernel (pid {kernel.pid})", flush=True)
+    with kernel_pool.kernel_log_to_stdout(kernel):
+        try:
+            execute(km=km, on_notebook_start=hook)
+        except Exception as exc:
+            if hook.ready:
+                raise  # the job's own cells ran: their outcome is the job's
+            # It died while pooled, or never answered: no cell has run, so a fresh kernel can.
+            kernel.kill()
+            print(f"the pre-started kernel was not usable ({exc}): starting a fresh kernel instead", flush=True)
+            execute()
+        finally:
+            kernel.shut_down()  # used for exactly one job; its exit handlers run, as a fresh kernel's do
 
 
 def _progress_engine(run: Any) -> type:
@@ -40,6 +68,7 @@ def _progress_engine(run: Any) -> type:
                 if cell.cell_type == "code":
                     # Every code cell: one small write, and the tag always names the cell running now.
                     seen["n"] += 1
+                    _progress["cell"] = seen["n"]
                     run.tag("mlws.progress", f"cell {seen['n']} of {total}")
                 return start(cell, cell_index, **kw)
 
@@ -67,7 +96,10 @@ def _glued(output: Path) -> dict[str, float]:
     return values
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, kernel: PooledKernel | None = None) -> int:
+    """Run the notebook; ``kernel``: a pre-started kernel from the agent's pool (issue 22), used for
+    this job only and shut down after it. If it cannot be prepared (it died while pooled), no cell
+    has run yet and the job starts a fresh kernel instead."""
     parser = argparse.ArgumentParser(prog="jupyter_mlws.compute.notebook_runner")
     parser.add_argument("notebook")
     parser.add_argument("output")
@@ -76,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parameters = json.loads(os.environ.get("MLWS_NOTEBOOK_PARAMETERS", "{}"))
 
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.engines import papermill_engines
     from papermill.exceptions import PapermillExecutionError
 
@@ -88,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     code = 0
-    try:
+
+    def execute(**engine_kwargs: Any) -> None:
         papermill.execute_notebook(
             args.notebook,
             str(output),
@@ -98,7 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar=False,
             log_output=True,  # cell output goes to the driver log as it comes
             cwd=os.getcwd(),
+            **engine_kwargs,
         )
+
+    try:
+        if kernel is None:
+            execute()
+        else:
+            _execute_pooled(execute, kernel, args.kernel)
     except PapermillExecutionError as exc:
         details = {
             "message": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}",
@@ -108,6 +149,14 @@ def main(argv: list[str] | None = None) -> int:
             "evalue": exc.evalue,
             "traceback": _ANSI.sub("", "\n".join(exc.traceback)),
         }
+        _report(details)
+        print(f"Notebook failed: {details['message']}", file=sys.stderr)
+        code = 1
+    except DeadKernelError as exc:
+        # The kernel died under a cell (killed, out of memory): this job fails, naming why.
+        cell = _progress.get("cell")
+        where = f" while running cell {cell}" if cell else ""
+        details = {"message": f"the notebook's kernel died{where} ({exc})", "reason": "kernel_died"}
         _report(details)
         print(f"Notebook failed: {details['message']}", file=sys.stderr)
         code = 1

@@ -1,0 +1,555 @@
+"""Pre-started Jupyter kernels for notebook jobs, each used by exactly one job (issue 22).
+
+Starting a kernel is nearly all of a small notebook job's time. The local agent (see :mod:`.agent`)
+keeps a few kernels started ahead of need, per *key* — the interpreter and the kernel name — and
+hands one to each notebook job it dispatches; a used kernel is shut down, never returned, and the
+pool starts a replacement in the background.
+
+Why a neutral kernel plus a hidden bootstrap, rather than starting the kernel once the job's
+environment is known: the job's environment (its run id, its folder, its secrets channel) exists only
+when the job is dispatched, and starting the process then is exactly the cost the pool is there to
+save. What a kernel's start-up reads from its environment is small and checkable: the interpreter,
+its ``PYTHON*``/``LD_*`` variables, where Jupyter and IPython look for their files. A kernel is pooled
+for jobs whose values of those are the pool's (:func:`startup_variables`); any other job gets a fresh
+kernel as before. Everything else is set by one silent execution before the first cell (not stored
+in the history, no output, no execution count, names kept out of the user namespace): the working
+folder, ``sys.path``'s entry for it, IPython's directory history, and ``os.environ`` replaced wholesale
+by the job's own (plus what the kernel itself set at start-up, e.g. ``MPLBACKEND``, as a fresh kernel
+would have). No user code has run in the kernel before, so there is nothing else to hide; and a
+kernel is never given to a second job, so nothing a job does can reach another.
+
+The kernels are children of the agent, in sessions of their own. A forked supervisor and its job
+reach a kernel through a pidfd opened by the agent (inherited across the forks): signals through it
+can never hit a process that took over a reused pid.
+
+Papermill stays the engine: the job passes a kernel manager attached to the pooled kernel as
+nbclient's ``km`` (papermill hands its engine keyword arguments to nbclient's ``NotebookClient``), and
+the bootstrap runs as nbclient's ``on_notebook_start`` hook, after the client is connected and before
+papermill's first cell.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidArgumentError
+
+__all__ = [
+    "DEFAULT_POOL_SIZE",
+    "KernelPool",
+    "PooledKernel",
+    "attached_manager",
+    "bootstrap_hook",
+    "pool_key",
+    "pool_size",
+    "startup_variables",
+]
+
+DEFAULT_POOL_SIZE = 1
+POOL_SETTING = "kernel_pool_size"
+SHUTDOWN_WAIT_S = 5.0  # as long as a kernel gets to run its exit handlers before it is killed
+STATE_FILE = "pool.json"  # the warm kernels, for `mlws` tools and tests to see; rewritten on change
+# The variables a kernel's start-up reads (the interpreter's, the dynamic loader's, Jupyter's and
+# IPython's search paths): a job whose values differ gets a fresh kernel, never a pooled one.
+_STARTUP_PREFIXES = ("PYTHON", "LD_", "JUPYTER", "IPYTHON", "PYDEVD")
+_STARTUP_NAMES = ("PATH", "HOME", "MPLBACKEND", "VIRTUAL_ENV")
+
+Key = tuple[str, str]  # (interpreter, kernel name)
+
+
+def pool_size(config: Mapping[str, Any]) -> int:
+    """The local target setting ``kernel_pool_size``: kernels kept warm per key (0: no pool)."""
+    size = config.get(POOL_SETTING, DEFAULT_POOL_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidArgumentError(
+            f"{POOL_SETTING} must be an integer >= 0 (0 turns the kernel pool off), got {size!r}: "
+            f"attach the target again with LocalCompute.attach_configuration({POOL_SETTING}=1)"
+        )
+    return size
+
+
+def pool_key(spec: Mapping[str, Any]) -> Key | None:
+    """Which pool a job's kernel can come from, or None: a notebook job run by the agent's own
+    interpreter (the local target's default) with no environment to build. A built venv's or a Docker
+    image's kernels are not pooled yet: their jobs start a fresh kernel as before."""
+    if spec.get("kind") != "notebook" or spec.get("environment"):
+        return None
+    python = str(spec.get("python") or "")
+    # Not resolved: two venvs' interpreters are links to the same base interpreter.
+    if not python or os.path.abspath(python) != os.path.abspath(sys.executable):
+        return None
+    return (python, str(spec.get("kernel_name") or "python3"))
+
+
+def startup_variables(env: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if k.startswith(_STARTUP_PREFIXES) or k in _STARTUP_NAMES}
+
+
+@dataclass
+class PooledKernel:
+    """One pre-started kernel: what a job needs to connect to it and to stop it."""
+
+    key: Key
+    pid: int
+    pidfd: int  # -1 when pidfd_open is missing (then signals go by pid)
+    connection: dict[str, Any]
+    connection_file: str
+    log_file: str
+    neutral_cwd: str
+    launch_env: dict[str, str]  # the environment the kernel was started with
+    spec_env: dict[str, str]  # the kernelspec's own variables (they win, as in a fresh launch)
+    started: float = field(default_factory=time.monotonic)
+    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)  # only in the agent
+
+    def alive(self) -> bool:
+        if self.pidfd >= 0:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            return not poller.poll(0)  # readable once the process has exited
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        with contextlib.suppress(OSError):
+            return Path(f"/proc/{self.pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+        return True
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            if self.pidfd >= 0:
+                signal.pidfd_send_signal(self.pidfd, sig)
+            else:
+                os.kill(self.pid, sig)
+
+    def kill(self) -> None:
+        """Stop the kernel and whatever it started (its own process group), then forget its files."""
+        if self.alive():
+            # The group only while the leader lives: its pid (the group's id) cannot be reused then.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGKILL)
+        self.signal(signal.SIGKILL)
+        for path in (self.connection_file,):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+    def wait_exit(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the kernel to exit; whether it did."""
+        if self.pidfd >= 0:
+            poller = select.poll()
+            poller.register(self.pidfd, select.POLLIN)
+            return bool(poller.poll(int(timeout * 1000)))
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return not self.alive()
+
+    def shut_down(self, timeout: float = SHUTDOWN_WAIT_S) -> None:
+        """End the kernel as nbclient ends a kernel it started: a ``shutdown_request`` on its control
+        channel first, so that the job's exit handlers run (``Run.get_context()`` flushes its
+        metrics at exit), then SIGKILL if it has not gone within ``timeout``."""
+        if self.alive():
+            try:
+                import zmq
+                from jupyter_client.session import Session
+
+                info = self.connection
+                session = Session(key=str(info["key"]).encode(), signature_scheme=info["signature_scheme"])
+                context = zmq.Context()
+                try:
+                    control = context.socket(zmq.DEALER)
+                    control.linger = 0
+                    control.connect(f"{info['transport']}://{info['ip']}:{info['control_port']}")
+                    session.send(control, session.msg("shutdown_request", {"restart": False}))
+                    self.wait_exit(timeout)
+                    control.close()
+                finally:
+                    context.term()
+            except Exception:  # noqa: S110 - it is killed below either way
+                pass
+        self.kill()
+
+    def release(self) -> None:
+        """In the agent: kill it, reap it, close its pidfd."""
+        self.kill()
+        if self.proc is not None:
+            with contextlib.suppress(Exception):
+                self.proc.wait(5)
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_file)
+        if self.pidfd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self.pidfd)
+            self.pidfd = -1
+
+    def log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_file)
+        except OSError:
+            return 0
+
+    def take_log(self, start: int) -> str:
+        """What the kernel wrote to its own stdout/stderr from ``start`` on (a fresh kernel's would be
+        in the job's log; its start-up chatter, which differs for a kernel without a parent, is not)."""
+        try:
+            with open(self.log_file, "rb") as f:
+                f.seek(start)
+                return f.read().decode("utf-8", errors="replace")
+        except OSError:
+            return ""
+
+
+def base_environment() -> dict[str, str]:
+    """The environment a pooled kernel starts with: the agent's, as a local job gets it before its
+    own variables (see ``LocalJob.environment``): no venv marker, no vault key, unbuffered output,
+    the interpreter's folder first on PATH."""
+    from .local import SECRET_KEY_VARIABLES
+
+    env = dict(os.environ)
+    env.pop("VIRTUAL_ENV", None)
+    for name in SECRET_KEY_VARIABLES:
+        env.pop(name, None)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def start_kernel(key: Key, folder: Path) -> PooledKernel:
+    """Start one kernel for ``key`` in a neutral folder, the way jupyter_client's local provisioner
+    would (the kernelspec's argv and env, a fresh connection file), but not through a KernelManager:
+    that would open ZeroMQ sockets in the agent, which forks supervisors."""
+    from jupyter_client.connect import write_connection_file
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    python, name = key
+    spec = KernelSpecManager().get_kernel_spec(name)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    neutral = folder / "cwd"
+    neutral.mkdir(mode=0o700, exist_ok=True)
+    stamp = f"{os.getpid()}-{time.monotonic_ns()}"
+    connection_file = str(folder / f"kernel-{stamp}.json")
+    _path, connection = write_connection_file(connection_file)  # 0600: it holds the HMAC key
+    argv = list(spec.argv)
+    if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
+        argv[0] = python  # as jupyter_client does: the kernel runs on the submitting interpreter
+    values = {"connection_file": os.path.realpath(connection_file), "prefix": sys.prefix}
+    values["resource_dir"] = spec.resource_dir
+    argv = [arg.format(**values) if "{" in arg else arg for arg in argv]
+    spec_env = {k: str(v) for k, v in (spec.env or {}).items()}
+    env = {**base_environment(), **spec_env}
+    log_file = str(folder / f"kernel-{stamp}.log")
+    with open(log_file, "ab") as log:
+        proc = subprocess.Popen(
+            argv,
+            cwd=neutral,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own group: a job's subprocesses are stopped with it
+            close_fds=True,
+        )
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        pidfd = -1
+    return PooledKernel(
+        key=key,
+        pid=proc.pid,
+        pidfd=pidfd,
+        connection={k: v for k, v in connection.items() if k != "kernel_name"},
+        connection_file=connection_file,
+        log_file=log_file,
+        neutral_cwd=str(neutral),
+        launch_env=env,
+        spec_env=spec_env,
+        proc=proc,
+    )
+
+
+class KernelPool:
+    """The agent's pools, one per key: warm kernels, how many each should hold, and the kernels
+    handed to jobs (killed when their supervisor ends, whatever the job did)."""
+
+    def __init__(self, folder: Path, log: Callable[[str], None] = lambda _m: None) -> None:
+        self.folder = folder
+        self.log = log
+        self.warm: dict[Key, list[PooledKernel]] = {}
+        self.sizes: dict[Key, int] = {}  # configured size per key (from the job's target)
+        self.demand: dict[Key, int] = {}  # notebook jobs of the key running now
+        self.handed: dict[int, PooledKernel] = {}  # supervisor pid -> its kernel
+        self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
+        self.next_retry: dict[Key, float] = {}
+
+    def kill_leftovers(self) -> None:
+        """Kernels a previous agent left warm (it was killed, so its clean-up never ran): stopped
+        now, each only if its command line still names our pool's folder (not a reused pid)."""
+        try:
+            state = json.loads((self.folder / STATE_FILE).read_text())
+        except (OSError, ValueError):
+            return
+        marker = os.fsencode(str(self.folder))
+        for entry in state.get("kernels", []):
+            pid = entry.get("pid")
+            try:
+                cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
+            except (OSError, TypeError, ValueError):
+                continue
+            if marker in cmdline:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(int(pid), signal.SIGKILL)
+                self.log(f"stopped kernel {pid}, left warm by an earlier agent")
+        self._save()
+
+    # -- demand ------------------------------------------------------------------------------------------
+    def wanted(self, key: Key) -> int:
+        """How many warm kernels the key's pool holds: its configured size, or while more notebook
+        jobs of the key run than that (a sweep's children), as many as run, so each next one finds a
+        kernel ready."""
+        size = self.sizes.get(key, 0)
+        return max(size, self.demand.get(key, 0)) if size else 0
+
+    def configure(self, key: Key, size: int) -> None:
+        self.sizes[key] = size
+
+    def job_started(self, key: Key) -> None:
+        self.demand[key] = self.demand.get(key, 0) + 1
+
+    def job_ended(self, key: Key) -> None:
+        self.demand[key] = max(0, self.demand.get(key, 0) - 1)
+
+    def active(self) -> bool:
+        return any(self.sizes.values())
+
+    # -- kernels -----------------------------------------------------------------------------------------
+    def take(self, key: Key) -> PooledKernel | None:
+        """A warm, live kernel of ``key`` (the oldest: most likely ready), or None."""
+        kernels = self.warm.get(key, [])
+        while kernels:
+            kernel = kernels.pop(0)
+            if kernel.alive():
+                self._save()
+                return kernel
+            self.log(f"pooled kernel {kernel.pid} had died: replacing it")
+            kernel.release()
+        return None
+
+    def hand(self, supervisor_pid: int, kernel: PooledKernel) -> None:
+        self.handed[supervisor_pid] = kernel
+
+    def supervisor_ended(self, supervisor_pid: int) -> None:
+        kernel = self.handed.pop(supervisor_pid, None)
+        if kernel is not None:
+            kernel.release()  # the job is over: its kernel goes too, however the job ended
+
+    def poll(self) -> None:
+        """Reap dead kernels (pooled ones are replaced by ``refill``), and those jobs shut down."""
+        changed = False
+        for key, kernels in self.warm.items():
+            for kernel in list(kernels):
+                if kernel.proc is not None and kernel.proc.poll() is not None:
+                    self.log(f"pooled kernel {kernel.pid} of {key[1]} exited ({kernel.proc.returncode}): replacing it")
+                    kernels.remove(kernel)
+                    kernel.release()
+                    changed = True
+        for kernel in self.handed.values():
+            if kernel.proc is not None:
+                kernel.proc.poll()  # a kernel its job shut down is reaped, not left a zombie
+        if changed:
+            self._save()
+
+    def refill(self) -> None:
+        """Start the kernels each pool lacks; stop those it holds beyond its size."""
+        changed = False
+        now = time.monotonic()
+        for key in set(self.sizes) | set(self.warm):
+            kernels = self.warm.setdefault(key, [])
+            want = self.wanted(key)
+            while len(kernels) > want:
+                kernels.pop().release()  # the newest: the oldest are the readiest
+                changed = True
+            if key in self.broken and now < self.next_retry.get(key, 0.0):
+                continue
+            while len(kernels) < want:
+                try:
+                    kernel = start_kernel(key, self.folder)
+                except Exception as exc:  # a kernelspec removed since submit: its jobs say so themselves
+                    self.log(f"cannot start a {key[1]} kernel for the pool: {type(exc).__name__}: {exc}")
+                    self.broken.add(key)
+                    self.next_retry[key] = now + 30
+                    break
+                self.broken.discard(key)
+                kernels.append(kernel)
+                changed = True
+                self.log(f"pooled kernel {kernel.pid} of {key[1]} started")
+        if changed:
+            self._save()
+
+    def close(self) -> None:
+        """The agent is leaving: its warm kernels go (kernels in jobs stay with their jobs)."""
+        for kernels in self.warm.values():
+            for kernel in kernels:
+                kernel.release()
+        self.warm.clear()
+        self._save()
+
+    def _save(self) -> None:
+        state = {
+            "kernels": [
+                {"pid": k.pid, "python": key[0], "kernel_name": key[1]}
+                for key, kernels in self.warm.items()
+                for k in kernels
+            ]
+        }
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            tmp = self.folder / f".{STATE_FILE}.tmp"
+            tmp.write_text(json.dumps(state))
+            os.replace(tmp, self.folder / STATE_FILE)
+
+
+# -- in the job: attach papermill to a pooled kernel -------------------------------------------------------
+
+_BOOTSTRAP = """\
+import json, os, sys
+a = json.loads(ARGS)
+os.chdir(a["cwd"])
+# Where a fresh kernel started in the job's folder has that folder (sys.path[0] of `python -m`).
+sys.path[:] = [a["cwd"] if p == a["neutral"] else p for p in sys.path]
+env = dict(a["env"])
+for k, v in os.environ.items():  # what the kernel set itself at start-up (MPLBACKEND, ...), as fresh
+    if k not in a["launch"] and k not in env:
+        env[k] = v
+env.update(a["spec_env"])
+os.environ.clear()
+os.environ.update(env)
+try:
+    from IPython import get_ipython
+    ip = get_ipython()
+    if ip is not None:
+        kind = type(ip.history_manager.dir_hist[0]) if ip.history_manager.dir_hist else str
+        ip.history_manager.dir_hist[:] = [kind(os.getcwd())]  # _dh, as a kernel started here has it
+except Exception:
+    pass
+"""
+
+
+class BootstrapError(RuntimeError):
+    """The pooled kernel could not be prepared (dead, unresponsive): no cell of the job has run."""
+
+
+def bootstrap_code(kernel: PooledKernel, cwd: str, env: Mapping[str, str]) -> str:
+    args = {
+        "cwd": cwd,
+        "neutral": kernel.neutral_cwd,
+        "env": {**env, "JPY_PARENT_PID": str(os.getpid())},  # as jupyter_client sets for its kernels
+        "launch": list(kernel.launch_env),
+        "spec_env": kernel.spec_env,
+    }
+    # Run in a namespace of its own: nothing of it lands in the notebook's globals.
+    return f"exec({_BOOTSTRAP!r}, {{'ARGS': {json.dumps(args)!r}}})"
+
+
+def attached_manager(kernel: PooledKernel, kernel_name: str) -> Any:
+    """An nbclient ``km`` for a kernel this process did not start: alive while its process is,
+    shut down by killing it (it is never used again), signalled through the agent's pidfd."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class AttachedKernelManager(AsyncKernelManager):
+        last_client: Any = None
+
+        @property
+        def has_kernel(self) -> bool:
+            return True
+
+        def client(self, **kwargs: Any) -> Any:
+            self.last_client = super().client(**kwargs)
+            return self.last_client
+
+        async def _async_is_alive(self) -> bool:
+            return kernel.alive()
+
+        is_alive = _async_is_alive
+
+        async def _async_signal_kernel(self, signum: int) -> None:
+            kernel.signal(signum)
+
+        signal_kernel = _async_signal_kernel
+
+        async def _async_interrupt_kernel(self) -> None:
+            kernel.signal(signal.SIGINT)
+
+        interrupt_kernel = _async_interrupt_kernel
+
+        async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+            if now:
+                kernel.kill()
+            else:
+                kernel.shut_down()
+
+        shutdown_kernel = _async_shutdown_kernel
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            with contextlib.suppress(OSError):
+                os.unlink(kernel.connection_file)
+
+        cleanup_resources = _async_cleanup_resources
+
+    km = AttachedKernelManager(kernel_name=kernel_name, connection_file=kernel.connection_file)
+    km.load_connection_info(kernel.connection)  # type: ignore[arg-type]  # a plain dict of its fields
+    return km
+
+
+def bootstrap_hook(km: Any, kernel: PooledKernel, cwd: str, env: Mapping[str, str], timeout: float) -> Any:
+    """nbclient's ``on_notebook_start``: the hidden set-up execution, on the client nbclient has just
+    connected and seen ready, before papermill's first cell."""
+
+    async def hook(**_kw: Any) -> None:
+        kc = km.last_client
+        if kc is None:
+            raise BootstrapError("no client was connected to the pre-started kernel")
+        msg_id = kc.execute(bootstrap_code(kernel, cwd, env), silent=True, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not kernel.alive():
+                raise BootstrapError("the pre-started kernel did not answer its set-up")
+            try:
+                reply = await kc.get_shell_msg(timeout=min(1.0, remaining))
+            except Exception:  # noqa: S112 - queue.Empty: look again until the deadline
+                continue
+            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                break
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise BootstrapError(
+                f"the pre-started kernel's set-up failed: {content.get('ename')}: {content.get('evalue')}"
+            )
+        ready.append(True)
+
+    ready: list[bool] = []
+    hook.ready = ready  # type: ignore[attr-defined]  # non-empty once the kernel is the job's
+    return hook
+
+
+@contextlib.contextmanager
+def kernel_log_to_stdout(kernel: PooledKernel) -> Iterator[None]:
+    """After the job, what the kernel wrote to its own stdout/stderr meanwhile goes to the job's log."""
+    start = kernel.log_size()
+    try:
+        yield
+    finally:
+        text = kernel.take_log(start)
+        if text:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+            sys.stdout.flush()

@@ -1,0 +1,349 @@
+"""The agent's pool of pre-started notebook kernels (issue 22), with real kernels.
+
+Each pooled kernel serves exactly one job: nothing a job does (a global, an imported module,
+``os.environ``, the working folder, a patched builtin) is visible to the next; a job starts in its own
+folder with its own environment and run, and sees nothing of the pool's set-up. A kernel that dies
+while pooled is replaced; one killed under a job fails that job only, naming why; jobs of different
+kernels never share one; a failing cell reports as it does with a fresh kernel; sweeps' and pipelines'
+notebook jobs draw from the pool; the pool keeps its size and empties when the agent idles out.
+
+One workspace and one agent serve the whole module (kernels are what is slow here); the test that
+lets the agent idle out runs last. No assertion depends on how long anything takes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from jupyter_mlws import ComputeTarget, Experiment, NotebookRunConfig, Run, Workspace
+from jupyter_mlws.compute import agent
+from jupyter_mlws.compute.kernel_pool import KernelPool, pool_size
+from jupyter_mlws.compute.local import LocalCompute
+from jupyter_mlws.errors import InvalidArgumentError
+from tests.compute.conftest import wait_until
+from tests.support.agent_workspace import agent_workspace
+
+pytestmark = pytest.mark.slow
+
+WAIT = 120
+PRESTARTED = "Using a pre-started"
+IDLE_SECONDS = 6
+PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+PROBE = """\
+import builtins, json, os, sys
+from IPython import get_ipython
+from jupyter_mlws import Run
+
+run = Run.get_context()
+ip = get_ipython()
+seen = {
+    "global": "LEAKED" in globals(),
+    "module": "mlws_pool_probe" in sys.modules,
+    "env": "MLWS_POOL_LEAK" in os.environ,
+    "builtin": hasattr(builtins, "mlws_leak") or abs(-1) != 1,
+    "setup_names": sorted(n for n in ("ARGS", "a", "env", "json_loads") if n in globals()),
+    "cwd_is_job": os.path.basename(os.getcwd()) == run.id,
+    "run_env": os.environ.get("MLWS_RUN_ID") == run.id,
+    "pool_on_path": [p for p in sys.path if "agent/pool" in p],
+    "dh": [str(d) for d in _dh] == [os.getcwd()],
+    "dh_types": [type(d).__name__ for d in _dh],
+    "count": ip.execution_count,
+    "history": len(In),
+    "flavour": os.environ.get("MLWS_KERNEL_FLAVOUR", "default"),
+}
+run.tag("seen", json.dumps(seen, sort_keys=True))
+run.tag("pid", str(os.getpid()))
+run.log("probe", 1)  # buffered: flushed when the kernel exits, which a pooled kernel must do too
+if leak:
+    LEAKED = 1
+    import mlws_pool_probe
+    os.environ["MLWS_POOL_LEAK"] = "1"
+    builtins.mlws_leak = True
+    builtins.abs = lambda x: 42
+    os.chdir("/")
+"""
+
+CLEAN = {
+    "global": False,
+    "module": False,
+    "env": False,
+    "builtin": False,
+    "setup_names": [],
+    "cwd_is_job": True,
+    "run_env": True,
+    "pool_on_path": [],
+    "dh": True,
+}
+
+
+def _notebook(path: Path, cells: list[tuple[str, str]], kernel: dict[str, str] | None = None) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = dict(kernel or PYTHON3)
+    for kind, source in cells:
+        cell = nbformat.v4.new_code_cell(source)
+        if kind == "parameters":
+            cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nbformat.write(nb, path)
+
+
+@dataclass
+class Pool:
+    ws: Workspace
+    exp: Experiment
+    src: Path
+    root: Path
+
+    def submit(self, notebook: str = "probe.ipynb", **kwargs: Any) -> Run:
+        if notebook in ("probe.ipynb", "alt.ipynb"):
+            kwargs.setdefault("parameters", {"leak": False})  # papermill injects a cell only for parameters
+        return self.exp.submit(NotebookRunConfig(source_directory=self.src, notebook=notebook, **kwargs))
+
+    def done(self, run: Run, status: str = "Completed") -> Run:
+        details = run.wait_for_completion(timeout=WAIT, raise_on_error=False)
+        assert details["status"] == status, details.get("error")
+        return Run(self.exp, run.id)
+
+    def log(self, run: Run) -> str:
+        return str(run.read_log()[0].decode())
+
+    def kernels(self, name: str | None = "python3") -> list[int]:
+        """The warm kernels the agent lists (of one kernel name, or all)."""
+        try:
+            state = json.loads((self.ws.path / "agent" / "pool" / "pool.json").read_text())
+        except (OSError, ValueError):
+            return []
+        return [k["pid"] for k in state["kernels"] if name is None or k["kernel_name"] == name]
+
+    def warm(self, name: str = "python3", count: int = 1) -> list[int]:
+        return wait_until(lambda: len(self.kernels(name)) >= count and self.kernels(name), WAIT, f"{count} warm {name}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
+    root = tmp_path_factory.mktemp("kernel-pool")
+    # A second kernel, `mlws-alt`: this interpreter with a variable of its kernelspec.
+    spec = root / "jupyter" / "kernels" / "mlws-alt"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Alt Python",
+                "language": "python",
+                "env": {"MLWS_KERNEL_FLAVOUR": "alt"},
+            }
+        )
+    )
+    old_path = os.environ.get("JUPYTER_PATH")
+    os.environ["JUPYTER_PATH"] = str(root / "jupyter")  # the agent is spawned with it
+    try:
+        with agent_workspace(root, idle_seconds=IDLE_SECONDS) as ws:
+            src = root / "src"
+            src.mkdir()
+            (src / "mlws_pool_probe.py").write_text("VALUE = 1\n")
+            _notebook(src / "probe.ipynb", [("parameters", "leak = False"), ("code", PROBE)])
+            _notebook(
+                src / "alt.ipynb",
+                [("parameters", "leak = False"), ("code", PROBE)],
+                kernel={"name": "mlws-alt", "display_name": "Alt", "language": "python"},
+            )
+            ComputeTarget.attach(ws, "nopool", LocalCompute.attach_configuration(kernel_pool_size=0))
+            p = Pool(ws, Experiment(ws, "pool"), src, root)
+            p.done(p.submit())  # the first job of a fresh agent starts its kernel itself
+            p.warm()
+            yield p
+    finally:
+        if old_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = old_path
+
+
+def _seen(run: Run) -> dict[str, Any]:
+    seen: dict[str, Any] = json.loads(run.tags["seen"])
+    return seen
+
+
+def test_nothing_a_job_does_reaches_the_next_and_the_setup_is_invisible(pool: Pool) -> None:
+    first = pool.done(pool.submit(parameters={"leak": True}))
+    second = pool.done(pool.submit())
+    fresh = pool.done(pool.submit(compute_target="nopool"))  # a kernel started for the job, as before
+    assert PRESTARTED not in pool.log(fresh)
+    assert {k: _seen(fresh)[k] for k in CLEAN} == CLEAN
+    for run in (first, second):
+        assert PRESTARTED in pool.log(run)
+        assert _seen(run) == _seen(fresh), run.id  # execution count and history too
+        assert run.get_metrics()["probe"] == 1
+    assert first.tags["pid"] != second.tags["pid"]  # a kernel serves one job
+    assert not _alive(int(first.tags["pid"]))  # and is shut down after it
+
+
+def test_a_kernel_that_dies_while_pooled_is_replaced(pool: Pool) -> None:
+    (victim,) = pool.warm()
+    os.kill(victim, signal.SIGKILL)
+    replaced = wait_until(lambda: [p for p in pool.kernels() if p != victim], WAIT, "a replacement kernel")
+    run = pool.done(pool.submit())
+    assert PRESTARTED in pool.log(run) and run.tags["pid"] == str(replaced[0])
+
+
+def test_a_pooled_kernel_killed_mid_job_fails_that_job_only_with_the_reason(pool: Pool) -> None:
+    flag = pool.root / "kernel.pid"
+    _notebook(
+        pool.src / "hang.ipynb",
+        [
+            ("parameters", "flag = ''"),
+            ("code", "import os, pathlib, time\npathlib.Path(flag).write_text(str(os.getpid()))\ntime.sleep(600)"),
+        ],
+    )
+    pool.warm()
+    hung = pool.submit("hang.ipynb", parameters={"flag": str(flag)})
+    pid = int(wait_until(lambda: flag.exists() and flag.read_text(), WAIT, "the job's kernel"))
+    other = pool.submit()  # alongside it, on another kernel
+    os.kill(pid, signal.SIGKILL)
+    failed = pool.done(hung, "Failed")
+    error = failed.get_details()["error"]
+    # Code cells: the parameters, papermill's injected parameters, then the one that hangs.
+    assert "kernel died while running cell 3" in error["message"], error
+    assert pool.done(other).tags["pid"] != str(pid)
+    assert pool.done(pool.submit()).tags["seen"]  # the pool goes on serving
+
+
+def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
+    _notebook(
+        pool.src / "fail.ipynb",
+        [("parameters", "x = 1"), ("code", "y = x + 1"), ("code", "raise ValueError(f'boom {y}')"), ("code", "z = 3")],
+    )
+    pool.warm()
+    pooled = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}), "Failed")
+    fresh = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}, compute_target="nopool"), "Failed")
+    assert PRESTARTED in pool.log(pooled) and PRESTARTED not in pool.log(fresh)
+    errors = [run.get_details()["error"] for run in (pooled, fresh)]
+    fields = ("message", "cell_index", "exec_count", "ename", "evalue")
+    assert [{k: e[k] for k in fields} for e in errors] == [
+        {"message": "cell 3 raised ValueError: boom 3", "cell_index": 3, "exec_count": 4, "ename": "ValueError",
+         "evalue": "boom 3"}
+    ] * 2  # fmt: skip
+    assert all("raise ValueError(f'boom {y}')" in e["traceback"] for e in errors)
+
+
+def test_jobs_of_different_kernels_never_share_one(pool: Pool) -> None:
+    runs = [pool.submit("alt.ipynb"), pool.submit(), pool.submit("alt.ipynb"), pool.submit()]
+    done = [pool.done(run) for run in runs]
+    flavours = [_seen(run)["flavour"] for run in done]
+    assert flavours == ["alt", "default", "alt", "default"]  # the kernelspec's variable survives the set-up
+    assert len({run.tags["pid"] for run in done}) == 4
+    assert PRESTARTED in pool.log(done[2]) and PRESTARTED in pool.log(done[3])
+    assert pool.warm("mlws-alt") and pool.warm("python3")
+    assert not set(pool.kernels("mlws-alt")) & set(pool.kernels("python3"))
+
+
+def test_notebook_sweep_children_and_pipeline_steps_draw_from_the_pool(pool: Pool) -> None:
+    from jupyter_mlws import (
+        GridParameterSampling,
+        HyperDriveConfig,
+        NotebookStep,
+        Pipeline,
+        PrimaryMetricGoal,
+        choice,
+    )
+
+    _notebook(
+        pool.src / "trial.ipynb",
+        [("parameters", "lr = 0.1"), ("code", "from jupyter_mlws import Run\nRun.get_context().log('acc', lr)")],
+    )
+    pool.warm()
+    sweep = pool.exp.submit(
+        HyperDriveConfig(
+            run_config=NotebookRunConfig(source_directory=str(pool.src), notebook="trial.ipynb"),
+            hyperparameter_sampling=GridParameterSampling({"--lr": choice(0.1, 0.2, 0.3, 0.4)}),
+            primary_metric_name="acc",
+            primary_metric_goal=PrimaryMetricGoal.MAXIMIZE,
+            max_total_runs=4,
+            max_concurrent_runs=2,
+        )
+    )
+    sweep.wait_for_completion(timeout=WAIT)
+    children = sorted(sweep.get_children(), key=lambda r: r.id)
+    assert len(children) == 4 and all(c.get_status() == "Completed" for c in children)
+    # While two trials run, two kernels are kept warm: the later trials all find one.
+    assert sum(PRESTARTED in pool.log(c) for c in children) >= 3
+
+    steps = [
+        NotebookStep("trial.ipynb", name=f"s{i}", parameters={"lr": i / 10}, source_directory=pool.src) for i in (1, 2)
+    ]
+    run = pool.exp.submit(Pipeline(pool.ws, steps))
+    assert run.wait_for_completion(show_output=False) == "Completed"
+    logs = [pool.log(run.find_step_run(f"s{i}")[0]) for i in (1, 2)]
+    assert any(PRESTARTED in log for log in logs)
+
+
+def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(pool: Pool) -> None:
+    warm = pool.warm()
+    holder = agent.running_pid(pool.ws)
+    assert holder is not None
+    os.kill(holder, signal.SIGKILL)  # no clean-up runs
+    wait_until(lambda: agent.running_pid(pool.ws) is None, WAIT, "the agent to die")
+    assert all(_alive(pid) for pid in warm)
+    pool.done(pool.submit())  # starts the next agent
+    wait_until(lambda: not any(_alive(pid) for pid in warm), WAIT, "the orphaned kernels to stop")
+
+
+def test_the_pool_keeps_its_size_and_empties_when_the_agent_idles_out(pool: Pool) -> None:
+    ComputeTarget.attach(pool.ws, "two", LocalCompute.attach_configuration(max_concurrent_runs=2, kernel_pool_size=2))
+    pool.done(
+        pool.exp.submit(NotebookRunConfig(source_directory=pool.src, notebook="probe.ipynb", compute_target="two"))
+    )
+    warm = pool.warm("python3", 2)
+    assert len(warm) == 2 and len(pool.kernels()) <= 2
+    everything = pool.kernels(None)
+    holder = agent.running_pid(pool.ws)
+    assert holder is not None
+    wait_until(lambda: agent.running_pid(pool.ws) is None, WAIT, "the agent to idle out")
+    assert pool.kernels(None) == []
+    assert [pid for pid in everything if _alive(pid)] == []
+
+
+def test_the_pool_size_setting_is_checked_with_the_fix() -> None:
+    assert pool_size({}) == 1 and pool_size({"kernel_pool_size": 0}) == 0
+    for bad in (-1, "2", 1.5, True):
+        with pytest.raises(
+            InvalidArgumentError, match=r"kernel_pool_size must be an integer >= 0.*attach_configuration"
+        ):
+            LocalCompute.validate_config({"kernel_pool_size": bad})
+
+
+def test_a_pool_follows_demand_while_more_jobs_run_than_its_size(tmp_path: Path) -> None:
+    kernels = KernelPool(tmp_path)
+    key = (sys.executable, "python3")
+    assert kernels.wanted(key) == 0  # no pool before a job asks for one
+    kernels.configure(key, 1)
+    assert kernels.wanted(key) == 1
+    for _ in range(3):
+        kernels.job_started(key)
+    assert kernels.wanted(key) == 3  # a sweep running three: three kept warm
+    for _ in range(3):
+        kernels.job_ended(key)
+    assert kernels.wanted(key) == 1
+    kernels.configure(key, 0)
+    kernels.job_started(key)
+    assert kernels.wanted(key) == 0  # 0 turns it off, whatever runs
