@@ -41,6 +41,7 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -71,6 +72,7 @@ __all__ = [
     "main",
     "run_mini_batches",
     "split_inputs",
+    "warm_entry",
 ]
 
 MINI_BATCH_RUN_TYPE = "mlws.parallel.MiniBatch"
@@ -354,12 +356,26 @@ def _rows(result: Any, output_action: str) -> list[str]:
     return lines
 
 
-def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
-    """A worker's task: each mini-batch as its own child run (see the module docstring)."""
+def _pool_worker_signals() -> None:
     if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
         # A pool process forked from the runner: on SIGTERM (the step is canceled) it writes what it
         # holds of the mini-batches it finished, then dies.
         signal.signal(signal.SIGTERM, _on_worker_sigterm)
+
+
+def warm_entry(task: MiniBatchTask) -> None:
+    """Sent to each worker as the step starts: the entry script is loaded and ``init()`` called
+    before the worker's first mini-batches come (``task`` has none)."""
+    _pool_worker_signals()
+    try:
+        _entry(task)
+    except _WorkerStoppedError:
+        os._exit(128 + signal.SIGTERM)  # canceled while loading: nothing is held yet
+
+
+def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
+    """A worker's task: each mini-batch as its own child run (see the module docstring)."""
+    _pool_worker_signals()
     entry = _entry(task)
     results: list[MiniBatchResult] = []
     # A group commit (issue 19): the children's file rows, models and ends are written together, at
@@ -426,6 +442,7 @@ def _run_started(
     entry: _Entry, task: MiniBatchTask, index: int, child: Run, data: Any, started: float
 ) -> MiniBatchResult:
     run_id = child.id
+    child._vouched_for()  # the runner that created it beats for it until it ends
     error: BaseException | None = entry.init_error
     rows: list[str] = []
     attempts = 0
@@ -506,14 +523,9 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     ws = step.experiment.workspace
     workdir = Path.cwd()
     started = time.monotonic()
-    batches = split_inputs(step.input_datasets, settings, workdir)
-    total = len(batches)
-    log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
-    workers = int(settings.get("node_count") or 1) * int(
-        settings.get("process_count_per_node") or default_concurrency()
+    planned = max(
+        1, int(settings.get("node_count") or 1) * int(settings.get("process_count_per_node") or default_concurrency())
     )
-    workers = max(1, min(workers, total or 1))
-
     template = MiniBatchTask(
         locator=workspace_locator(ws),
         step_run_id=step.id,
@@ -532,9 +544,19 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     stop_reason: str | None = None
     target = step.record.compute_target or "local"
     backend = target_backend(ws, target)
-    names = {b.index: b.display_name for b in batches}
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)  # before the pool: its processes inherit it
+    pools = contextlib.ExitStack()
     try:
+        # The workers start first (a fork, the entry script's imports, init(): about a second) and
+        # load the entry script while this process reads and splits the inputs and makes the children.
+        pool = pools.enter_context(backend.task_executor(planned))
+        for _ in range(planned):
+            pool.submit(warm_entry, template)
+        batches = split_inputs(step.input_datasets, settings, workdir)
+        total = len(batches)
+        log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
+        workers = max(1, min(planned, total or 1))
+        names = {b.index: b.display_name for b in batches}
         retry: list[MiniBatchTask] | None = None  # None: the first round makes its tasks as it goes
         while True:
             if retry is None:
@@ -546,15 +568,19 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
                 tasks = iter(retry)
             ended_before = len(results)
             retry = []
-            with backend.task_executor(workers) as pool:
+            with pools:
                 log.info("fanning out to %d worker(s) on %r", workers, target)
                 pending: set[Future[list[MiniBatchResult]]] = set()
                 owners: dict[Future[list[MiniBatchResult]], MiniBatchTask] = {}
                 handed: dict[Future[list[MiniBatchResult]], float] = {}  # when each task was handed out
                 # Each task's children are made just before it is handed out: the first workers start
-                # (import the entry script, init()) while the runner makes the rest.
+                # on theirs while the runner makes the rest.
                 for task in tasks:
-                    future = pool.submit(run_mini_batches, task)
+                    try:
+                        future = pool.submit(run_mini_batches, task)
+                    except BrokenProcessPool:  # a worker died already (init() killing its process)
+                        retry.append(task)
+                        continue
                     pending.add(future)
                     owners[future] = task
                     handed[future] = time.time()
@@ -595,10 +621,13 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
             # A mini-batch killed its worker process (os._exit, a crash, out of memory): the pool is
             # broken, and what it had not started yet goes to a new one.
             log.warning("a worker process died: %d task(s) not run go to a new pool", len(retry))
+            pools = contextlib.ExitStack()
+            pool = pools.enter_context(backend.task_executor(workers))
     except _StepStoppedError:
         stop_reason = "canceled"
         raise
     finally:
+        pools.close()  # left open only when the step stopped before fanning out (bad input, a cancel)
         signal.signal(signal.SIGTERM, previous)
         _end_unfinished(ws, step.id, stop_reason)
     seconds = time.monotonic() - started
@@ -616,8 +645,6 @@ def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:
     """Whether the task was lost with its process pool (a worker process died: every task then fails)."""
     if future.cancelled():
         return False
-    from concurrent.futures.process import BrokenProcessPool
-
     return isinstance(future.exception(), BrokenProcessPool)
 
 

@@ -10,6 +10,7 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -287,6 +288,64 @@ def test_a_slow_group_is_written_as_it_goes(tmp_path: Path, monkeypatch: pytest.
     results = pr.run_mini_batches(task)
     assert all(r.ok for r in results)
     assert seen.read_text().split("\n")[:4] == ["0 0", "1 1", "2 2", "3 3"]
+
+
+def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mini-batch that logs a metric, uploads a file and registers a model from it writes only its
+    start and its version number on its own: its run is kept alive by the runner that created it (no
+    heartbeat to join it), and its held files are listed without a query."""
+    monkeypatch.setattr(held_writes, "MAX_HOLD_S", 3600.0)
+    ws, task = _task(tmp_path, 3, MODELS)
+    (tmp_path / "models").mkdir()
+    counts = tmp_path / "calls.json"
+
+    def worker() -> None:  # a pool worker: another process than the runner that made the children
+        os.environ["MODELS_DIR"] = str(tmp_path / "models")
+        store = pr._entry(task).ws.metadata  # loaded first, as warm_entry does
+        calls = {"heartbeat": 0, "list_run_files": 0, "write_held": 0}
+        for name in calls:
+            real = getattr(store, name)
+
+            def counted(*args: object, _name: str = name, _real: Any = real, **kwargs: object) -> object:
+                calls[_name] += 1
+                return _real(*args, **kwargs)
+
+            setattr(store, name, counted)
+        results = pr.run_mini_batches(task)
+        counts.write_text(json.dumps({"ok": [r.ok for r in results], "calls": calls}))
+
+    process = multiprocessing.get_context("fork").Process(target=worker)
+    process.start()
+    process.join(120)
+    assert process.exitcode == 0
+    # Three mini-batches: no heartbeat, no listing; their files, models and ends in one commit.
+    assert json.loads(counts.read_text()) == {
+        "ok": [True, True, True],
+        "calls": {"heartbeat": 0, "list_run_files": 0, "write_held": 1},
+    }
+    for _index, run_id, _data in task.items:
+        assert [f.path for f in ws.services.queries.files(run_id)] == ["outputs/model.txt"]
+        assert ws.services.queries.metrics(run_id) == {"rows": 2}
+    assert sorted(m.name for m in Model.list(ws)) == ["model-0", "model-1", "model-2"]
+
+
+def test_the_workers_load_the_entry_script_before_their_first_task(tmp_path: Path) -> None:
+    """warm_entry (sent to each worker as the step starts) loads the entry script and calls init()
+    once; the worker's tasks then use it."""
+    entry = (
+        "import os\nCALLS = []\n"
+        "def init():\n    CALLS.append(os.getpid())\n"
+        "def run(mini_batch):\n    return [[len(CALLS)]]\n"
+    )
+    _ws, task = _task(tmp_path, 2, entry)
+    empty = pr.MiniBatchTask(**{**task.__dict__, "items": [], "created": {}})
+    assert pr.warm_entry(empty) is None
+    loaded = pr._entry(task)
+    assert loaded.module is not None and loaded.module.CALLS == [os.getpid()]
+    results = pr.run_mini_batches(task)
+    assert [r.rows for r in results] == [["1"], ["1"]]  # init() ran once, before the first mini-batch
 
 
 def test_a_quick_group_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,7 +62,8 @@ class RunBase:
     def __getattr__(self, name: str) -> Any:
         # The writer (and its thread) exists only once a run logs: listing runs starts no thread.
         if name in ("_writer", "_enqueue"):
-            self._join()
+            if not self._joined:
+                self._join()
             writer = self._workspace.writer
             self._writer = writer
             self._enqueue = writer.append
@@ -85,6 +86,12 @@ class RunBase:
         if not self._joined:
             self._join()
         return self._services.tracking
+
+    def _vouched_for(self) -> None:
+        """The process that created this run keeps it alive while this one writes to it (a
+        ParallelRunStep's runner beats for each mini-batch until it ends): writing here needs no
+        join, which would cost a transaction per run (issue 19)."""
+        self._joined = True
 
     def _join(self) -> None:
         """This process writes to the run: an interactive run another process created is kept

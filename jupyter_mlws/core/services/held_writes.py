@@ -60,8 +60,20 @@ _current: ContextVar[HeldWrites | None] = ContextVar("mlws_held_writes", default
 log = logging.getLogger("jupyter_mlws.held_writes")
 
 
+_forks = 0  # forks of this process so far: a forked process may write a held run's files itself
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+os.register_at_fork(before=_count_fork)
+
+
 @dataclass
 class _HeldRun:
+    forks: int = field(default_factory=lambda: _forks)  # as it was held: later forks may have written
     files: dict[str, FileRecord] = field(default_factory=dict)  # path -> record
     models: list[tuple[ModelVersionRecord, list[FileRecord]]] = field(default_factory=list)
     blobs: list[object] = field(default_factory=list)  # handles of puts not synced yet
@@ -223,8 +235,10 @@ def run_files(store: MetadataStore, run_id: str, prefix: str | None = None) -> l
     if group is None:
         return store.list_run_files(run_id, prefix)
     with group.lock:  # not committed between the two reads
-        listed = store.list_run_files(run_id, prefix)
         run = group.held.get(run_id)
+        # A run held is new, and only this process writes it (a process it forks meanwhile writes
+        # straight through): its files are all here, no query (register_model lists them every time).
+        listed = [] if run is not None and run.forks == _forks else store.list_run_files(run_id, prefix)
         if run is None or not run.files:
             return listed
         merged = {f.path: f for f in listed}
