@@ -179,6 +179,41 @@ class PooledKernel:
                 pass
         self.kill()
 
+    def finish(self, timeout: float = SHUTDOWN_WAIT_S) -> bool:
+        """End the job on this kernel without waiting for the kernel to exit: what the job's code
+        buffered for the workspace (metric points) is written now, as its exit handlers would write it,
+        then the kernel is asked to shut down (its exit handlers run) on its control channel. Whether
+        that was done (False: the kernel is dead or did not answer; then :meth:`shut_down` it).
+
+        A fresh kernel's job waits for the kernel to exit (a tenth of a second to a few: most of a small
+        notebook job's end) only so that what exit handlers flush lands before the run ends; that part
+        is done here first. The kernel's exit has until its job's supervisor ends: the agent then stops
+        it, as it stops every kernel it handed out."""
+        if not self.alive():
+            return False
+        from jupyter_client.blocking.client import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self.connection)  # type: ignore[arg-type]  # a plain dict of its fields
+        kc.start_channels(iopub=False, stdin=False, hb=False)  # the shell and control channels
+        try:
+            msg_id = kc.execute(f"exec({_FLUSH!r}, {{}})", silent=True, store_history=False, allow_stdin=False)
+            deadline = time.monotonic() + timeout
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.alive():
+                    return False
+                try:
+                    reply = kc.get_shell_msg(timeout=min(0.5, remaining))
+                except Exception:  # noqa: S112 - queue.Empty: look again until the deadline
+                    continue
+                if reply.get("parent_header", {}).get("msg_id") == msg_id:
+                    break
+            kc.shutdown()
+            return True
+        finally:
+            kc.stop_channels()
+
     def release(self) -> None:
         """In the agent: kill it, reap it, close its pidfd."""
         self.kill()
@@ -288,6 +323,7 @@ class KernelPool:
         self.sizes: dict[Key, int] = {}  # configured size per key (from the job's target)
         self.demand: dict[Key, int] = {}  # notebook jobs of the key running now
         self.handed: dict[int, PooledKernel] = {}  # supervisor pid -> its kernel
+        self.retiring: list[tuple[PooledKernel, float]] = []  # used kernels exiting, and when to kill them
         self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
         self.next_retry: dict[Key, float] = {}
 
@@ -350,7 +386,10 @@ class KernelPool:
     def supervisor_ended(self, supervisor_pid: int) -> None:
         kernel = self.handed.pop(supervisor_pid, None)
         if kernel is not None:
-            kernel.release()  # the job is over: its kernel goes too, however the job ended
+            # The job is over: its kernel goes too, however the job ended. A job that ended on its own
+            # asked its kernel to shut down without waiting (PooledKernel.finish): the kernel gets as
+            # long as a fresh one would to run its exit handlers and exit, then it is killed.
+            self.retiring.append((kernel, time.monotonic() + SHUTDOWN_WAIT_S))
 
     def poll(self) -> None:
         """Reap dead kernels (pooled ones are replaced by ``refill``), and those jobs shut down."""
@@ -365,6 +404,12 @@ class KernelPool:
         for kernel in self.handed.values():
             if kernel.proc is not None:
                 kernel.proc.poll()  # a kernel its job shut down is reaped, not left a zombie
+        now = time.monotonic()
+        for entry in list(self.retiring):
+            kernel, deadline = entry
+            if now >= deadline or (kernel.proc is not None and kernel.proc.poll() is not None):
+                self.retiring.remove(entry)
+                kernel.release()
         if changed:
             self._save()
 
@@ -401,6 +446,9 @@ class KernelPool:
             for kernel in kernels:
                 kernel.release()
         self.warm.clear()
+        for kernel, _deadline in self.retiring:
+            kernel.release()
+        self.retiring.clear()
         self._save()
 
     def _save(self) -> None:
@@ -444,6 +492,15 @@ except Exception:
 """
 
 
+# What the job's code in the kernel buffered for the workspace, written (see PooledKernel.finish).
+_FLUSH = """\
+import sys
+writer = sys.modules.get("jupyter_mlws.core.writer")
+if writer is not None:
+    writer.flush_all()
+"""
+
+
 class BootstrapError(RuntimeError):
     """The pooled kernel could not be prepared (dead, unresponsive): no cell of the job has run."""
 
@@ -473,8 +530,10 @@ def attached_manager(kernel: PooledKernel, kernel_name: str) -> Any:
             return True
 
         def client(self, **kwargs: Any) -> Any:
-            self.last_client = super().client(**kwargs)
-            return self.last_client
+            kc = super().client(**kwargs)
+            kc.wait_for_ready = lambda timeout=None: _ready(kc, kernel, timeout)  # type: ignore[method-assign]  # this client only: see _ready
+            self.last_client = kc
+            return kc
 
         async def _async_is_alive(self) -> bool:
             return kernel.alive()
@@ -508,6 +567,40 @@ def attached_manager(kernel: PooledKernel, kernel_name: str) -> Any:
     km = AttachedKernelManager(kernel_name=kernel_name, connection_file=kernel.connection_file)
     km.load_connection_info(kernel.connection)  # type: ignore[arg-type]  # a plain dict of its fields
     return km
+
+
+async def _ready(kc: Any, kernel: PooledKernel, timeout: float | None) -> None:
+    """nbclient's wait for the kernel, for a pooled one: as jupyter_client's ``wait_for_ready`` (a
+    ``kernel_info`` reply, then an IOPub message to show IOPub is connected), without its last step,
+    which waits until IOPub has been quiet for 0.2 s: that is for a kernel just started, whose start-up
+    messages may still come. A pooled kernel started long ago, and nbclient reads only the IOPub
+    messages of its own requests; what is queued now is read and dropped without waiting."""
+    from queue import Empty
+
+    deadline = time.monotonic() + (timeout if timeout is not None else 60.0)
+    while True:
+        if not kernel.alive():
+            raise RuntimeError("the pre-started kernel died before replying to kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the pre-started kernel did not answer kernel_info in {timeout} s")
+        kc.kernel_info()
+        try:
+            msg = await kc.shell_channel.get_msg(timeout=1)
+        except Empty:
+            continue
+        if msg["msg_type"] != "kernel_info_reply":
+            continue
+        try:
+            await kc.iopub_channel.get_msg(timeout=0.2)  # IOPub connected: its status message came
+        except Empty:
+            continue  # not subscribed yet: ask again
+        kc._handle_kernel_info_reply(msg)
+        break
+    while True:
+        try:
+            await kc.iopub_channel.get_msg(timeout=0)
+        except Empty:
+            return
 
 
 def bootstrap_hook(km: Any, kernel: PooledKernel, cwd: str, env: Mapping[str, str], timeout: float) -> Any:

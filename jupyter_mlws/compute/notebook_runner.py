@@ -33,23 +33,32 @@ _progress: dict[str, int] = {}  # the code cell executing now (1-based), for a k
 def _execute_pooled(execute: Any, kernel: PooledKernel, kernel_name: str) -> None:
     """papermill on a pre-started kernel: nbclient takes our kernel manager as ``km`` and runs the
     set-up as its ``on_notebook_start`` hook, before the first cell."""
+    from papermill.exceptions import PapermillExecutionError
+
     from . import kernel_pool
 
     km = kernel_pool.attached_manager(kernel, kernel_name)
     hook = kernel_pool.bootstrap_hook(km, kernel, os.getcwd(), dict(os.environ), timeout=60)
     print(f"Using a pre-started {kernel_name} kernel (pid {kernel.pid})", flush=True)
+    idle = False  # the kernel has finished the job's cells (all of them, or up to a failing one)
     with kernel_pool.kernel_log_to_stdout(kernel):
         try:
             execute(km=km, on_notebook_start=hook)
+            idle = True
         except Exception as exc:
             if hook.ready:
+                idle = isinstance(exc, PapermillExecutionError)
                 raise  # the job's own cells ran: their outcome is the job's
             # It died while pooled, or never answered: no cell has run, so a fresh kernel can.
             kernel.kill()
             print(f"the pre-started kernel was not usable ({exc}): starting a fresh kernel instead", flush=True)
             execute()
         finally:
-            kernel.shut_down()  # used for exactly one job; its exit handlers run, as a fresh kernel's do
+            # Used for exactly one job, then shut down; its exit handlers run, as a fresh kernel's do.
+            # Idle, it writes what it buffered and is asked to shut down, without a wait for its exit;
+            # else (it died, the job is canceled mid-cell) it is shut down the way nbclient would.
+            if not (idle and kernel.finish()):
+                kernel.shut_down()
 
 
 def _progress_engine(run: Any) -> type:
