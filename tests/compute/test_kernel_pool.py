@@ -37,7 +37,8 @@ pytestmark = pytest.mark.slow
 
 WAIT = 120
 PRESTARTED = "Using a pre-started"
-IDLE_SECONDS = 6
+IDLE_SECONDS = 6  # longer than any pause between two jobs of the module: its agent never idles out early
+LAST_AGENT_IDLE_SECONDS = 3
 PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PROBE = """\
@@ -185,9 +186,11 @@ def _seen(run: Run) -> dict[str, Any]:
 
 
 def test_nothing_a_job_does_reaches_the_next_and_the_setup_is_invisible(pool: Pool) -> None:
+    # A kernel started for the job, as before: on a target of its own, so it starts alongside the others.
+    fresh_run = pool.submit(compute_target="nopool")
     first = pool.done(pool.submit(parameters={"leak": True}))
     second = pool.done(pool.submit())
-    fresh = pool.done(pool.submit(compute_target="nopool"))  # a kernel started for the job, as before
+    fresh = pool.done(fresh_run)
     assert PRESTARTED not in pool.log(fresh)
     assert {k: _seen(fresh)[k] for k in CLEAN} == CLEAN
     for run in (first, second):
@@ -234,8 +237,9 @@ def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
         [("parameters", "x = 1"), ("code", "y = x + 1"), ("code", "raise ValueError(f'boom {y}')"), ("code", "z = 3")],
     )
     pool.warm()
-    pooled = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}), "Failed")
-    fresh = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}, compute_target="nopool"), "Failed")
+    # Side by side: each target runs its own.
+    runs = [pool.submit("fail.ipynb", parameters={"x": 2}, compute_target=t) for t in ("local", "nopool")]
+    pooled, fresh = (pool.done(run, "Failed") for run in runs)
     assert PRESTARTED in pool.log(pooled) and PRESTARTED not in pool.log(fresh)
     errors = [run.get_details()["error"] for run in (pooled, fresh)]
     fields = ("message", "cell_index", "exec_count", "ename", "evalue")
@@ -297,13 +301,19 @@ def test_notebook_sweep_children_and_pipeline_steps_draw_from_the_pool(pool: Poo
     assert any(PRESTARTED in log for log in logs)
 
 
-def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(pool: Pool) -> None:
+def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warm = pool.warm()
     holder = agent.running_pid(pool.ws)
     assert holder is not None
     os.kill(holder, signal.SIGKILL)  # no clean-up runs
     wait_until(lambda: agent.running_pid(pool.ws) is None, WAIT, "the agent to die")
     assert all(_alive(pid) for pid in warm)
+    # The next agent serves only this test and the idle-out one, which waits for it to idle: a shorter
+    # idle time saves that test seconds. (Should it idle out before that test submits, the submit starts
+    # another agent, with the module's idle time: the test holds either way.)
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", str(LAST_AGENT_IDLE_SECONDS))
     pool.done(pool.submit())  # starts the next agent
     wait_until(lambda: not any(_alive(pid) for pid in warm), WAIT, "the orphaned kernels to stop")
 
