@@ -14,9 +14,9 @@ for jobs whose values of those are the pool's (:func:`startup_variables`); any o
 kernel as before. Everything else is set by one silent execution before the first cell (not stored
 in the history, no output, no execution count, names kept out of the user namespace): the working
 folder, ``sys.path``'s entry for it, IPython's directory history, and ``os.environ`` replaced wholesale
-by the job's own (plus what the kernel itself set at start-up, e.g. ``MPLBACKEND``, as a fresh kernel
-would have). No user code has run in the kernel before, so there is nothing else to hide; and a
-kernel is never given to a second job, so nothing a job does can reach another.
+by the job's own (with what the kernel itself changed at start-up, e.g. ``TERM``, ``MPLBACKEND``, as a
+fresh kernel would have it). No user code has run in the kernel before, so there is nothing else to
+hide; and a kernel is never given to a second job, so nothing a job does can reach another.
 
 The kernels are children of the agent, in sessions of their own. A forked supervisor and its job
 reach a kernel through a pidfd opened by the agent (inherited across the forks): signals through it
@@ -519,10 +519,17 @@ os.chdir(a["cwd"])
 # Where a fresh kernel started in the job's folder has that folder (sys.path[0] of `python -m`).
 sys.path[:] = [a["cwd"] if p == a["neutral"] else p for p in sys.path]
 env = dict(a["env"])
-for k, v in os.environ.items():  # what the kernel set itself at start-up (MPLBACKEND, ...), as fresh
-    if k not in a["launch"] and k not in env:
+env.update(a["spec_env"])  # the kernelspec's own variables win over the job's, as in a fresh launch
+# What the kernel changed at start-up (TERM, PAGER, MPLBACKEND, ...) it would have changed in a fresh
+# launch too, over the job's values: kept. (Changes that depend on a start-up variable's value are the
+# same here: the job's start-up variables are the kernel's, or it was not given this kernel.)
+launch = a["launch"]
+for k, v in os.environ.items():
+    if launch.get(k) != v:
         env[k] = v
-env.update(a["spec_env"])
+for k in launch:
+    if k not in os.environ:
+        env.pop(k, None)
 os.environ.clear()
 os.environ.update(env)
 try:
@@ -566,7 +573,7 @@ def bootstrap_code(kernel: PooledKernel, cwd: str, env: Mapping[str, str]) -> st
         "cwd": cwd,
         "neutral": kernel.neutral_cwd,
         "env": {**env, "JPY_PARENT_PID": str(os.getpid())},  # as jupyter_client sets for its kernels
-        "launch": list(kernel.launch_env),
+        "launch": kernel.launch_env,
         "spec_env": kernel.spec_env,
     }
     # Run in a namespace of its own: nothing of it lands in the notebook's globals.
