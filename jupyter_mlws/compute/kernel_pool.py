@@ -3,7 +3,9 @@
 Starting a kernel is nearly all of a small notebook job's time. The local agent (see :mod:`.agent`)
 keeps a few kernels started ahead of need, per *key* — the interpreter and the kernel name — and
 hands one to each notebook job it dispatches; a used kernel is shut down, never returned, and the
-pool starts a replacement in the background.
+pool starts a replacement in the background. The interpreter is the agent's own, or a built venv's
+for jobs whose environment the cache already holds (:func:`pool_key`); Docker images' kernels are not
+pooled.
 
 Why a neutral kernel plus a hidden bootstrap, rather than starting the kernel once the job's
 environment is known: the job's environment (its run id, its folder, its secrets channel) exists only
@@ -19,8 +21,9 @@ fresh kernel would have it). No user code has run in the kernel before, so there
 hide; and a kernel is never given to a second job, so nothing a job does can reach another.
 
 The kernels are children of the agent, in sessions of their own. A forked supervisor and its job
-reach a kernel through a pidfd opened by the agent (inherited across the forks): signals through it
-can never hit a process that took over a reused pid.
+reach a kernel through a pidfd opened by the agent (inherited across the forks; a venv job's runner,
+a new process of the venv's interpreter, gets it passed open with the kernel's description): signals
+through it can never hit a process that took over a reused pid.
 
 Papermill stays the engine: the job passes a kernel manager attached to the pooled kernel as
 nbclient's ``km`` (papermill hands its engine keyword arguments to nbclient's ``NotebookClient``), and
