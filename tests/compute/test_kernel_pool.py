@@ -33,7 +33,14 @@ from jupyter_mlws import ComputeTarget, Environment, Experiment, NotebookRunConf
 from jupyter_mlws.compute import agent
 from jupyter_mlws.compute.environments.keys import package_dir
 from jupyter_mlws.compute.environments.venv import BUILT_MARKER, venv_folder
-from jupyter_mlws.compute.kernel_pool import KernelPool, pool_size
+from jupyter_mlws.compute.kernel_pool import (
+    KernelPool,
+    PooledKernel,
+    pool_key,
+    pool_size,
+    read_description,
+    write_description,
+)
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.errors import InvalidArgumentError
 from tests.compute.conftest import wait_until
@@ -446,3 +453,48 @@ def test_a_pool_follows_demand_while_more_jobs_run_than_its_size(tmp_path: Path)
     kernels.configure(key, 0)
     kernels.job_started(key)
     assert kernels.wanted(key) == 0  # 0 turns it off, whatever runs
+
+
+def test_a_job_in_an_environment_is_keyed_by_its_built_venv_only(tmp_path: Path) -> None:
+    env = Environment("key-venv")
+    env.python.pip_packages = ["mlws-kernel-pool-key"]  # a venv of this test alone
+    definition = env.definition()
+    spec: dict[str, Any] = {
+        "kind": "notebook",
+        "kernel_name": "python3",
+        "python": sys.executable,
+        "environment": {"name": "key-venv", "version": 1, "definition": definition},
+    }
+    assert pool_key(spec) is None  # not built yet: the job builds it and starts its own kernel
+    folder = venv_folder(definition)
+    (folder / "bin").mkdir(parents=True)
+    (folder / BUILT_MARKER).write_text("{}")  # what a finished build leaves
+    assert pool_key(spec) == (str(folder / "bin" / "python"), "python3")
+    assert pool_key({**spec, "kind": "script"}) is None
+    assert pool_key({**spec, "environment": {"name": "key-venv", "version": 1}}) is None  # not resolved yet
+    managed = Environment("mine")
+    managed.python.user_managed_dependencies = True
+    assert pool_key({**spec, "environment": {"name": "mine", "version": 1, "definition": managed.definition()}}) is None
+    assert pool_key({k: v for k, v in spec.items() if k != "environment"}) == (sys.executable, "python3")
+
+
+def test_a_pooled_kernels_description_is_read_once_and_checked(tmp_path: Path) -> None:
+    kernel = PooledKernel(
+        key=("/venv/bin/python", "python3"),
+        pid=12345,
+        pidfd=-1,
+        connection={"ip": "127.0.0.1", "key": "secret"},
+        connection_file=str(tmp_path / "kernel.json"),
+        log_file=str(tmp_path / "kernel.log"),
+        neutral_cwd=str(tmp_path / "cwd"),
+        launch_env={"PATH": "/venv/bin"},
+        spec_env={"FLAVOUR": "alt"},
+    )
+    path = write_description(kernel, tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds the kernel's key
+    assert read_description(path).describe() == kernel.describe() and not path.exists()
+    with pytest.raises(InvalidArgumentError, match="cannot read the pooled kernel's description"):
+        read_description(path)
+    path.write_text(json.dumps({"key": ["/venv/bin/python", "python3"], "pid": "x"}))
+    with pytest.raises(InvalidArgumentError, match=r"not a pooled kernel's description.*PooledKernel.describe"):
+        read_description(path)
