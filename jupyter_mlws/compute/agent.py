@@ -530,7 +530,8 @@ class Agent:
 
     def _pooled_kernel(self, run_id: str, target: ComputeTarget) -> tuple[Any, PooledKernel | None]:
         """The pool key of a notebook job on a local target with a kernel pool, and a warm kernel
-        for it if there is one (it is used only by a job whose runner is a fork of this agent)."""
+        for it if there is one. A job with an environment has a key only once its venv is built
+        (``pool_key`` looks in the cache; building is the job's, never this loop's)."""
         if target.type != "local":
             return None, None
         try:

@@ -3,7 +3,9 @@
 Starting a kernel is nearly all of a small notebook job's time. The local agent (see :mod:`.agent`)
 keeps a few kernels started ahead of need, per *key* — the interpreter and the kernel name — and
 hands one to each notebook job it dispatches; a used kernel is shut down, never returned, and the
-pool starts a replacement in the background.
+pool starts a replacement in the background. The interpreter is the agent's own, or a built venv's
+for jobs whose environment the cache already holds (:func:`pool_key`); Docker images' kernels are not
+pooled.
 
 Why a neutral kernel plus a hidden bootstrap, rather than starting the kernel once the job's
 environment is known: the job's environment (its run id, its folder, its secrets channel) exists only
@@ -14,13 +16,14 @@ for jobs whose values of those are the pool's (:func:`startup_variables`); any o
 kernel as before. Everything else is set by one silent execution before the first cell (not stored
 in the history, no output, no execution count, names kept out of the user namespace): the working
 folder, ``sys.path``'s entry for it, IPython's directory history, and ``os.environ`` replaced wholesale
-by the job's own (plus what the kernel itself set at start-up, e.g. ``MPLBACKEND``, as a fresh kernel
-would have). No user code has run in the kernel before, so there is nothing else to hide; and a
-kernel is never given to a second job, so nothing a job does can reach another.
+by the job's own (with what the kernel itself changed at start-up, e.g. ``TERM``, ``MPLBACKEND``, as a
+fresh kernel would have it). No user code has run in the kernel before, so there is nothing else to
+hide; and a kernel is never given to a second job, so nothing a job does can reach another.
 
 The kernels are children of the agent, in sessions of their own. A forked supervisor and its job
-reach a kernel through a pidfd opened by the agent (inherited across the forks): signals through it
-can never hit a process that took over a reused pid.
+reach a kernel through a pidfd opened by the agent (inherited across the forks; a venv job's runner,
+a new process of the venv's interpreter, gets it passed open with the kernel's description): signals
+through it can never hit a process that took over a reused pid.
 
 Papermill stays the engine: the job passes a kernel manager attached to the pooled kernel as
 nbclient's ``km`` (papermill hands its engine keyword arguments to nbclient's ``NotebookClient``), and
@@ -53,7 +56,9 @@ __all__ = [
     "bootstrap_hook",
     "pool_key",
     "pool_size",
+    "read_description",
     "startup_variables",
+    "write_description",
 ]
 
 DEFAULT_POOL_SIZE = 1
@@ -80,16 +85,33 @@ def pool_size(config: Mapping[str, Any]) -> int:
 
 
 def pool_key(spec: Mapping[str, Any]) -> Key | None:
-    """Which pool a job's kernel can come from, or None: a notebook job run by the agent's own
-    interpreter (the local target's default) with no environment to build. A built venv's or a Docker
-    image's kernels are not pooled yet: their jobs start a fresh kernel as before."""
-    if spec.get("kind") != "notebook" or spec.get("environment"):
+    """Which pool a local notebook job's kernel can come from, or None (it starts a fresh kernel):
+
+    * no environment: the agent's own interpreter (the local target's default), if the job was
+      submitted from it;
+    * an environment whose virtual environment the cache already holds built: that venv's
+      interpreter. One not built yet gets None: the agent never builds (its job does, in its
+      supervisor; the environment's next jobs then find it built). A user-managed interpreter is
+      not pooled.
+
+    Docker images' kernels are never pooled (the agent asks only for ``local`` targets' jobs)."""
+    if spec.get("kind") != "notebook":
         return None
+    kernel_name = str(spec.get("kernel_name") or "python3")
+    environment = spec.get("environment")
+    if environment:
+        from .environments.venv import built_venv_python
+
+        definition = environment.get("definition") if isinstance(environment, Mapping) else None
+        if not isinstance(definition, Mapping):
+            return None  # a reference the supervisor resolves (and rejects, if bad): not ours to judge
+        venv_python = built_venv_python(definition)
+        return (venv_python, kernel_name) if venv_python else None
     python = str(spec.get("python") or "")
     # Not resolved: two venvs' interpreters are links to the same base interpreter.
     if not python or os.path.abspath(python) != os.path.abspath(sys.executable):
         return None
-    return (python, str(spec.get("kernel_name") or "python3"))
+    return (python, kernel_name)
 
 
 def startup_variables(env: Mapping[str, str]) -> dict[str, str]:
@@ -111,6 +133,43 @@ class PooledKernel:
     spec_env: dict[str, str]  # the kernelspec's own variables (they win, as in a fresh launch)
     started: float = field(default_factory=time.monotonic)
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)  # only in the agent
+
+    def describe(self) -> dict[str, Any]:
+        """What a job's runner that is not a fork of the agent (a venv's interpreter) needs to use this
+        kernel: read back with :meth:`described`; the pidfd is passed to it open, under its number."""
+        return {
+            "key": list(self.key),
+            "pid": self.pid,
+            "pidfd": self.pidfd,
+            "connection": self.connection,
+            "connection_file": self.connection_file,
+            "log_file": self.log_file,
+            "neutral_cwd": self.neutral_cwd,
+            "launch_env": self.launch_env,
+            "spec_env": self.spec_env,
+        }
+
+    @classmethod
+    def described(cls, data: Any) -> PooledKernel:
+        """The kernel :meth:`describe` described (``proc`` stays None: only the agent has it)."""
+        try:
+            python, name = data["key"]
+            return cls(
+                key=(str(python), str(name)),
+                pid=int(data["pid"]),
+                pidfd=int(data["pidfd"]),
+                connection=dict(data["connection"]),
+                connection_file=str(data["connection_file"]),
+                log_file=str(data["log_file"]),
+                neutral_cwd=str(data["neutral_cwd"]),
+                launch_env={str(k): str(v) for k, v in data["launch_env"].items()},
+                spec_env={str(k): str(v) for k, v in data["spec_env"].items()},
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InvalidArgumentError(
+                f"not a pooled kernel's description ({type(exc).__name__}: {exc}): it is written by the "
+                "job's supervisor (PooledKernel.describe), not by hand"
+            ) from exc
 
     def alive(self) -> bool:
         if self.pidfd >= 0:
@@ -244,10 +303,11 @@ class PooledKernel:
             return ""
 
 
-def base_environment() -> dict[str, str]:
-    """The environment a pooled kernel starts with: the agent's, as a local job gets it before its
-    own variables (see ``LocalJob.environment``): no venv marker, no vault key, unbuffered output,
-    the interpreter's folder first on PATH."""
+def base_environment(python: str | None = None) -> dict[str, str]:
+    """The environment a pooled kernel of interpreter ``python`` (default: the agent's) starts with:
+    the agent's, as a local job gets it before its own variables (see ``LocalJob.environment``): no
+    venv marker (a venv job's runner has none either: its interpreter is its own), no vault key,
+    unbuffered output, the interpreter's folder first on PATH."""
     from .local import SECRET_KEY_VARIABLES
 
     env = dict(os.environ)
@@ -255,19 +315,52 @@ def base_environment() -> dict[str, str]:
     for name in SECRET_KEY_VARIABLES:
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PATH"] = str(Path(python or sys.executable).parent) + os.pathsep + env.get("PATH", "")
     return env
+
+
+def _is_agent_python(python: str) -> bool:
+    # Not resolved: two venvs' interpreters are links to the same base interpreter.
+    return os.path.abspath(python) == os.path.abspath(sys.executable)
+
+
+def _kernel_spec(name: str, prefix: str) -> Any:
+    """The kernelspec ``name`` as the job's runner, an interpreter whose ``sys.prefix`` is ``prefix``,
+    would find it: its own prefix's ``share/jupyter/kernels`` in place of the agent's, and ipykernel's
+    built-in ``python3`` naming that runner's interpreter (it names ``sys.executable``)."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    manager = KernelSpecManager()
+    if os.path.abspath(prefix) == os.path.abspath(sys.prefix):
+        return manager.get_kernel_spec(name)
+    own = os.path.normpath(os.path.join(sys.prefix, "share", "jupyter", "kernels"))
+    theirs = os.path.join(prefix, "share", "jupyter", "kernels")
+    manager.kernel_dirs = [theirs if os.path.normpath(d) == own else d for d in manager.kernel_dirs]
+    return manager.get_kernel_spec(name)
+
+
+def _is_builtin_spec(spec: Any) -> bool:
+    """Whether ``spec`` is ipykernel's built-in one (no kernel.json found), generated for this process."""
+    try:
+        from ipykernel.kernelspec import RESOURCES
+    except ImportError:
+        return False
+    return os.path.abspath(str(spec.resource_dir)) == os.path.abspath(RESOURCES)
 
 
 def start_kernel(key: Key, folder: Path) -> PooledKernel:
     """Start one kernel for ``key`` in a neutral folder, the way jupyter_client's local provisioner
-    would (the kernelspec's argv and env, a fresh connection file), but not through a KernelManager:
-    that would open ZeroMQ sockets in the agent, which forks supervisors."""
+    in the job's runner would (the kernelspec's argv and env, a fresh connection file), but not
+    through a KernelManager: that would open ZeroMQ sockets in the agent, which forks supervisors.
+
+    A venv's kernel (``key``'s interpreter is not the agent's): its runner is that venv's interpreter,
+    so ``{prefix}`` and the kernelspecs of the prefix are the venv's, as is PATH's first folder."""
     from jupyter_client.connect import write_connection_file
-    from jupyter_client.kernelspec import KernelSpecManager
 
     python, name = key
-    spec = KernelSpecManager().get_kernel_spec(name)
+    # A venv's interpreter is <venv>/bin/python, and the venv is its sys.prefix.
+    prefix = sys.prefix if _is_agent_python(python) else str(Path(os.path.abspath(python)).parent.parent)
+    spec = _kernel_spec(name, prefix)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     neutral = folder / "cwd"
     neutral.mkdir(mode=0o700, exist_ok=True)
@@ -276,12 +369,14 @@ def start_kernel(key: Key, folder: Path) -> PooledKernel:
     _path, connection = write_connection_file(connection_file)  # 0600: it holds the HMAC key
     argv = list(spec.argv)
     if argv and argv[0] in {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}:
-        argv[0] = python  # as jupyter_client does: the kernel runs on the submitting interpreter
-    values = {"connection_file": os.path.realpath(connection_file), "prefix": sys.prefix}
+        argv[0] = python  # as jupyter_client does: the kernel runs on the job's interpreter
+    elif argv and _is_builtin_spec(spec) and argv[0] == sys.executable:
+        argv[0] = python  # the built-in spec the venv's runner generates names the venv's interpreter
+    values = {"connection_file": os.path.realpath(connection_file), "prefix": prefix}
     values["resource_dir"] = spec.resource_dir
     argv = [arg.format(**values) if "{" in arg else arg for arg in argv]
     spec_env = {k: str(v) for k, v in (spec.env or {}).items()}
-    env = {**base_environment(), **spec_env}
+    env = {**base_environment(python), **spec_env}
     log_file = str(folder / f"kernel-{stamp}.log")
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -475,10 +570,17 @@ os.chdir(a["cwd"])
 # Where a fresh kernel started in the job's folder has that folder (sys.path[0] of `python -m`).
 sys.path[:] = [a["cwd"] if p == a["neutral"] else p for p in sys.path]
 env = dict(a["env"])
-for k, v in os.environ.items():  # what the kernel set itself at start-up (MPLBACKEND, ...), as fresh
-    if k not in a["launch"] and k not in env:
+env.update(a["spec_env"])  # the kernelspec's own variables win over the job's, as in a fresh launch
+# What the kernel changed at start-up (TERM, PAGER, MPLBACKEND, ...) it would have changed in a fresh
+# launch too, over the job's values: kept. (Changes that depend on a start-up variable's value are the
+# same here: the job's start-up variables are the kernel's, or it was not given this kernel.)
+launch = a["launch"]
+for k, v in os.environ.items():
+    if launch.get(k) != v:
         env[k] = v
-env.update(a["spec_env"])
+for k in launch:
+    if k not in os.environ:
+        env.pop(k, None)
 os.environ.clear()
 os.environ.update(env)
 try:
@@ -505,12 +607,33 @@ class BootstrapError(RuntimeError):
     """The pooled kernel could not be prepared (dead, unresponsive): no cell of the job has run."""
 
 
+def write_description(kernel: PooledKernel, folder: Path) -> Path:
+    """The kernel's description in a new 0600 file of ``folder`` (it holds the kernel's HMAC key), for
+    a runner started as a new process; :func:`read_description` reads and removes it."""
+    path = folder / f"pooled-kernel-{kernel.pid}.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(kernel.describe(), f)
+    return path
+
+
+def read_description(path: str | os.PathLike[str]) -> PooledKernel:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise InvalidArgumentError(f"cannot read the pooled kernel's description {os.fspath(path)!r}: {exc}") from exc
+    with contextlib.suppress(OSError):
+        os.unlink(path)  # read once: nothing else needs its key
+    return PooledKernel.described(data)
+
+
 def bootstrap_code(kernel: PooledKernel, cwd: str, env: Mapping[str, str]) -> str:
     args = {
         "cwd": cwd,
         "neutral": kernel.neutral_cwd,
         "env": {**env, "JPY_PARENT_PID": str(os.getpid())},  # as jupyter_client sets for its kernels
-        "launch": list(kernel.launch_env),
+        "launch": kernel.launch_env,
         "spec_env": kernel.spec_env,
     }
     # Run in a namespace of its own: nothing of it lands in the notebook's globals.

@@ -30,7 +30,14 @@ from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
 from .job_api import JobApi
-from .kernel_pool import DEFAULT_POOL_SIZE, POOL_SETTING, PooledKernel, pool_size, startup_variables
+from .kernel_pool import (
+    DEFAULT_POOL_SIZE,
+    POOL_SETTING,
+    PooledKernel,
+    pool_size,
+    startup_variables,
+    write_description,
+)
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .log_pump import LogPump
 from .supervision import AgentCompute
@@ -45,8 +52,8 @@ SECRET_KEY_VARIABLES = (ENV_SECRET_KEY, ENV_NEW_SECRET_KEY)
 class LocalCompute(AgentCompute):
     """Processes on this machine. Settings: ``max_concurrent_runs`` (default: the number of cores),
     ``cancel_grace_seconds`` (SIGTERM to SIGKILL, default 10), ``kernel_pool_size`` (notebook
-    kernels the agent keeps started ahead of need per kernel name, each used by one job; default 1,
-    0 turns it off)."""
+    kernels the agent keeps started ahead of need per interpreter (this one, or an environment's
+    built venv) and kernel name, each used by one job; default 1, 0 turns it off)."""
 
     type = "local"
 
@@ -241,8 +248,17 @@ class LocalJob(JobExecution):
                     lambda: notebook_runner.main(argv, kernel=kernel), workdir, env, pump.write_fd, close=[pump.read_fd]
                 )
             else:
+                argv = self.argv()
+                passed: tuple[int, ...] = ()
+                # A venv's notebook job: its runner is that venv's interpreter, a new process, so the
+                # kernel goes to it as a description in our private folder, and its pidfd stays open.
+                kernel = self._usable_kernel(env) if self.spec.get("kind") == "notebook" else None
+                if kernel is not None:
+                    assert self._secrets_folder is not None  # made by _serve_secrets, above
+                    argv += ["--pooled-kernel", str(write_description(kernel, self._secrets_folder))]
+                    passed = (kernel.pidfd,) if kernel.pidfd >= 0 else ()
                 self.proc = subprocess.Popen(
-                    self.argv(),
+                    argv,
                     cwd=workdir,
                     env=env,
                     stdin=subprocess.DEVNULL,
@@ -250,6 +266,7 @@ class LocalJob(JobExecution):
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                     preexec_fn=_die_with_parent,
+                    pass_fds=passed,
                 )
         finally:
             pump.started()
@@ -264,7 +281,11 @@ class LocalJob(JobExecution):
         # The kernelspec's own variables win over the job's in a fresh launch too.
         launched = {k: v for k, v in startup_variables(kernel.launch_env).items() if k not in kernel.spec_env}
         wanted = {k: v for k, v in startup_variables(env).items() if k not in kernel.spec_env}
-        if wanted != launched or not kernel.alive():
+        # The interpreter the job's own kernel would run on (the venv's, once built) and its kernel name:
+        # what the agent keyed the pool by, checked again now that the environment is built.
+        # Not resolved: two venvs' interpreters are links to the same base interpreter.
+        own = (os.path.abspath(self.python()), str(self.spec.get("kernel_name") or "python3"))
+        if (os.path.abspath(kernel.key[0]), kernel.key[1]) != own or wanted != launched or not kernel.alive():
             kernel.kill()
             return None
         return kernel

@@ -1,10 +1,12 @@
 """Runs inside a notebook job: papermill executes the notebook, reporting which cell runs.
 
-``python -m jupyter_mlws.compute.notebook_runner NOTEBOOK OUTPUT --kernel NAME`` with the parameters
-as JSON in ``MLWS_NOTEBOOK_PARAMETERS``. The executed notebook is written to OUTPUT even when a cell
-fails (papermill saves it as it goes); the failing cell's number, exception and traceback go to the
-file named by ``MLWS_ERROR_FILE`` for the run's error details. Values recorded with scrapbook's
-``glue`` become metrics of the run.
+``python -m jupyter_mlws.compute.notebook_runner NOTEBOOK OUTPUT --kernel NAME [--pooled-kernel FILE]``
+with the parameters as JSON in ``MLWS_NOTEBOOK_PARAMETERS``; ``--pooled-kernel``: a pre-started
+kernel's description, written by the supervisor of a job whose runner is not a fork of it (a venv's
+interpreter). The executed notebook is written to OUTPUT even when a cell fails (papermill saves it as
+it goes); the failing cell's number, exception and traceback go to the file named by
+``MLWS_ERROR_FILE`` for the run's error details. Values recorded with scrapbook's ``glue`` become
+metrics of the run.
 """
 
 from __future__ import annotations
@@ -113,7 +115,12 @@ def main(argv: list[str] | None = None, kernel: PooledKernel | None = None) -> i
     parser.add_argument("notebook")
     parser.add_argument("output")
     parser.add_argument("--kernel", required=True)
+    parser.add_argument("--pooled-kernel", help="a pre-started kernel's description (read once, then removed)")
     args = parser.parse_args(argv)
+    if args.pooled_kernel is not None:
+        from .kernel_pool import read_description
+
+        kernel = read_description(args.pooled_kernel)
     parameters = json.loads(os.environ.get("MLWS_NOTEBOOK_PARAMETERS", "{}"))
 
     import papermill

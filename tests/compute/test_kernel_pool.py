@@ -5,7 +5,9 @@ Each pooled kernel serves exactly one job: nothing a job does (a global, an impo
 folder with its own environment and run, and sees nothing of the pool's set-up. A kernel that dies
 while pooled is replaced; one killed under a job fails that job only, naming why; jobs of different
 kernels never share one; a failing cell reports as it does with a fresh kernel; sweeps' and pipelines'
-notebook jobs draw from the pool; the pool keeps its size and empties when the agent idles out.
+notebook jobs draw from the pool; a built venv's jobs draw from a pool of the venv's interpreter (never
+a plain job's), their kernel seeing exactly what a fresh one does; the pool keeps its size and empties
+when the agent idles out.
 
 One workspace and one agent serve the whole module (kernels are what is slow here); the test that
 lets the agent idle out runs last. No assertion depends on how long anything takes.
@@ -16,7 +18,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
+import sysconfig
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +29,18 @@ from typing import Any
 import nbformat
 import pytest
 
-from jupyter_mlws import ComputeTarget, Experiment, NotebookRunConfig, Run, Workspace
+from jupyter_mlws import ComputeTarget, Environment, Experiment, NotebookRunConfig, Run, Workspace
 from jupyter_mlws.compute import agent
-from jupyter_mlws.compute.kernel_pool import KernelPool, pool_size
+from jupyter_mlws.compute.environments.keys import package_dir
+from jupyter_mlws.compute.environments.venv import BUILT_MARKER, venv_folder
+from jupyter_mlws.compute.kernel_pool import (
+    KernelPool,
+    PooledKernel,
+    pool_key,
+    pool_size,
+    read_description,
+    write_description,
+)
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.errors import InvalidArgumentError
 from tests.compute.conftest import wait_until
@@ -37,7 +50,8 @@ pytestmark = pytest.mark.slow
 
 WAIT = 120
 PRESTARTED = "Using a pre-started"
-IDLE_SECONDS = 6
+IDLE_SECONDS = 6  # longer than any pause between two jobs of the module: its agent never idles out early
+LAST_AGENT_IDLE_SECONDS = 3
 PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PROBE = """\
@@ -126,6 +140,14 @@ class Pool:
             return []
         return [k["pid"] for k in state["kernels"] if name is None or k["kernel_name"] == name]
 
+    def pythons(self) -> list[str]:
+        """The interpreters of the warm kernels the agent lists."""
+        try:
+            state = json.loads((self.ws.path / "agent" / "pool" / "pool.json").read_text())
+        except (OSError, ValueError):
+            return []
+        return [str(k["python"]) for k in state["kernels"]]
+
     def warm(self, name: str = "python3", count: int = 1) -> list[int]:
         return wait_until(lambda: len(self.kernels(name)) >= count and self.kernels(name), WAIT, f"{count} warm {name}")
 
@@ -185,9 +207,11 @@ def _seen(run: Run) -> dict[str, Any]:
 
 
 def test_nothing_a_job_does_reaches_the_next_and_the_setup_is_invisible(pool: Pool) -> None:
+    # A kernel started for the job, as before: on a target of its own, so it starts alongside the others.
+    fresh_run = pool.submit(compute_target="nopool")
     first = pool.done(pool.submit(parameters={"leak": True}))
     second = pool.done(pool.submit())
-    fresh = pool.done(pool.submit(compute_target="nopool"))  # a kernel started for the job, as before
+    fresh = pool.done(fresh_run)
     assert PRESTARTED not in pool.log(fresh)
     assert {k: _seen(fresh)[k] for k in CLEAN} == CLEAN
     for run in (first, second):
@@ -234,8 +258,9 @@ def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
         [("parameters", "x = 1"), ("code", "y = x + 1"), ("code", "raise ValueError(f'boom {y}')"), ("code", "z = 3")],
     )
     pool.warm()
-    pooled = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}), "Failed")
-    fresh = pool.done(pool.submit("fail.ipynb", parameters={"x": 2}, compute_target="nopool"), "Failed")
+    # Side by side: each target runs its own.
+    runs = [pool.submit("fail.ipynb", parameters={"x": 2}, compute_target=t) for t in ("local", "nopool")]
+    pooled, fresh = (pool.done(run, "Failed") for run in runs)
     assert PRESTARTED in pool.log(pooled) and PRESTARTED not in pool.log(fresh)
     errors = [run.get_details()["error"] for run in (pooled, fresh)]
     fields = ("message", "cell_index", "exec_count", "ename", "evalue")
@@ -297,13 +322,94 @@ def test_notebook_sweep_children_and_pipeline_steps_draw_from_the_pool(pool: Poo
     assert any(PRESTARTED in log for log in logs)
 
 
-def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(pool: Pool) -> None:
+VENV_PROBE = """\
+import json, os, sys
+from jupyter_mlws import Run
+
+run = Run.get_context()
+# What differs between any two jobs (their run, their secrets channel, their runner's pid) is left out.
+volatile = {"JPY_PARENT_PID", "MLWS_SECRETS_API"}
+seen = {
+    "executable": sys.executable,
+    "prefix": sys.prefix,
+    "environ": {k: v.replace(run.id, "RUN") for k, v in os.environ.items() if k not in volatile},
+    "path": [p.replace(run.id, "RUN") for p in sys.path],
+    "cwd_is_job": os.path.basename(os.getcwd()) == run.id,
+}
+run.tag("venv", json.dumps(seen, sort_keys=True))
+run.tag("pid", str(os.getpid()))
+"""
+
+
+def _cached_venv(definition: dict[str, Any]) -> Path:
+    """The venv of ``definition`` as the environment cache holds a built one (its marker written), made
+    without the build (pip installing the job runtime takes minutes; building is test_environments'
+    part): its packages are this interpreter's, through a .pth, and the package linked as a build
+    links it. What matters here is that it is an interpreter, and a prefix, of its own."""
+    folder = venv_folder(definition)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=WAIT)
+    site = folder / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    (site / "mlws_host.pth").write_text(f"{package_dir().parent}\n{sysconfig.get_paths()['purelib']}\n")
+    (folder / BUILT_MARKER).write_text(json.dumps({"definition": definition}))
+    return folder
+
+
+def _venv_seen(run: Run) -> dict[str, Any]:
+    seen: dict[str, Any] = json.loads(run.tags["venv"])
+    return seen
+
+
+def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def test_a_built_venvs_jobs_draw_from_a_pool_of_their_own_interpreter(pool: Pool) -> None:
+    _notebook(pool.src / "venv.ipynb", [("code", VENV_PROBE)])
+    env = Environment("pool-venv")
+    env.python.pip_packages = ["mlws-kernel-pool-venv"]  # a definition (a venv) no other test of the session has
+    env = env.register(pool.ws)
+    folder = _cached_venv(env.definition())
+    python = str(folder / "bin" / "python")
+
+    # Fresh kernels to compare with: the venv's first job (its pool has no kernel yet: the agent keys
+    # it when the job is dispatched) and a plain job on the target without a pool, side by side.
+    firsts = [pool.submit("venv.ipynb", environment="pool-venv"), pool.submit("venv.ipynb", compute_target="nopool")]
+    fresh_venv, fresh_plain = (pool.done(run) for run in firsts)
+    assert PRESTARTED not in pool.log(fresh_venv) and PRESTARTED not in pool.log(fresh_plain)
+    assert (_venv_seen(fresh_venv)["executable"], _venv_seen(fresh_venv)["prefix"]) == (python, str(folder))
+    wait_until(lambda: {python, sys.executable} <= set(pool.pythons()), WAIT, "warm kernels of both interpreters")
+    # Side by side: a job of the venv and a plain one, each on a pooled kernel of its own interpreter.
+    runs = [pool.submit("venv.ipynb", environment="pool-venv"), pool.submit("venv.ipynb")]
+    in_venv, plain = (pool.done(run) for run in runs)
+    assert PRESTARTED in pool.log(in_venv) and PRESTARTED in pool.log(plain)
+    assert (_venv_seen(in_venv)["executable"], _venv_seen(in_venv)["prefix"]) == (python, str(folder))
+    assert (_venv_seen(plain)["executable"], _venv_seen(plain)["prefix"]) == (sys.executable, sys.prefix)
+    assert len({run.tags["pid"] for run in (fresh_venv, fresh_plain, in_venv, plain)}) == 4
+    # A pooled kernel sees exactly what a fresh one saw: its variables (for the venv: PATH's first folder
+    # the venv's, no VIRTUAL_ENV, as a venv job's runner has; TERM as ipykernel sets it), its sys.path,
+    # its folder.
+    for pooled, fresh in ((in_venv, fresh_venv), (plain, fresh_plain)):
+        assert _differences(_venv_seen(pooled)["environ"], _venv_seen(fresh)["environ"]) == {}, pooled.id
+        assert _venv_seen(pooled) == _venv_seen(fresh), pooled.id
+        assert _venv_seen(pooled)["cwd_is_job"]
+    environ = _venv_seen(in_venv)["environ"]
+    assert environ["PATH"].split(os.pathsep)[0] == str(folder / "bin") and "VIRTUAL_ENV" not in environ
+
+
+def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(
+    pool: Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     warm = pool.warm()
     holder = agent.running_pid(pool.ws)
     assert holder is not None
     os.kill(holder, signal.SIGKILL)  # no clean-up runs
     wait_until(lambda: agent.running_pid(pool.ws) is None, WAIT, "the agent to die")
     assert all(_alive(pid) for pid in warm)
+    # The next agent serves only this test and the idle-out one, which waits for it to idle: a shorter
+    # idle time saves that test seconds. (Should it idle out before that test submits, the submit starts
+    # another agent, with the module's idle time: the test holds either way.)
+    monkeypatch.setenv("MLWS_AGENT_IDLE_SECONDS", str(LAST_AGENT_IDLE_SECONDS))
     pool.done(pool.submit())  # starts the next agent
     wait_until(lambda: not any(_alive(pid) for pid in warm), WAIT, "the orphaned kernels to stop")
 
@@ -347,3 +453,48 @@ def test_a_pool_follows_demand_while_more_jobs_run_than_its_size(tmp_path: Path)
     kernels.configure(key, 0)
     kernels.job_started(key)
     assert kernels.wanted(key) == 0  # 0 turns it off, whatever runs
+
+
+def test_a_job_in_an_environment_is_keyed_by_its_built_venv_only(tmp_path: Path) -> None:
+    env = Environment("key-venv")
+    env.python.pip_packages = ["mlws-kernel-pool-key"]  # a venv of this test alone
+    definition = env.definition()
+    spec: dict[str, Any] = {
+        "kind": "notebook",
+        "kernel_name": "python3",
+        "python": sys.executable,
+        "environment": {"name": "key-venv", "version": 1, "definition": definition},
+    }
+    assert pool_key(spec) is None  # not built yet: the job builds it and starts its own kernel
+    folder = venv_folder(definition)
+    (folder / "bin").mkdir(parents=True)
+    (folder / BUILT_MARKER).write_text("{}")  # what a finished build leaves
+    assert pool_key(spec) == (str(folder / "bin" / "python"), "python3")
+    assert pool_key({**spec, "kind": "script"}) is None
+    assert pool_key({**spec, "environment": {"name": "key-venv", "version": 1}}) is None  # not resolved yet
+    managed = Environment("mine")
+    managed.python.user_managed_dependencies = True
+    assert pool_key({**spec, "environment": {"name": "mine", "version": 1, "definition": managed.definition()}}) is None
+    assert pool_key({k: v for k, v in spec.items() if k != "environment"}) == (sys.executable, "python3")
+
+
+def test_a_pooled_kernels_description_is_read_once_and_checked(tmp_path: Path) -> None:
+    kernel = PooledKernel(
+        key=("/venv/bin/python", "python3"),
+        pid=12345,
+        pidfd=-1,
+        connection={"ip": "127.0.0.1", "key": "secret"},
+        connection_file=str(tmp_path / "kernel.json"),
+        log_file=str(tmp_path / "kernel.log"),
+        neutral_cwd=str(tmp_path / "cwd"),
+        launch_env={"PATH": "/venv/bin"},
+        spec_env={"FLAVOUR": "alt"},
+    )
+    path = write_description(kernel, tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o600  # it holds the kernel's key
+    assert read_description(path).describe() == kernel.describe() and not path.exists()
+    with pytest.raises(InvalidArgumentError, match="cannot read the pooled kernel's description"):
+        read_description(path)
+    path.write_text(json.dumps({"key": ["/venv/bin/python", "python3"], "pid": "x"}))
+    with pytest.raises(InvalidArgumentError, match=r"not a pooled kernel's description.*PooledKernel.describe"):
+        read_description(path)

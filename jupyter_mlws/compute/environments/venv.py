@@ -25,7 +25,7 @@ from .pip import host_pip_settings
 from .steps import failure_summary, run_logged
 from .usage import USED_MARKER, mark_used
 
-__all__ = ["BUILT_MARKER", "build_venv"]
+__all__ = ["BUILT_MARKER", "build_venv", "built_venv_python", "venv_folder"]
 
 BUILT_MARKER = ".mlws-built"
 # What a finished environment must import: the package (through its link) and the job runtime.
@@ -40,6 +40,28 @@ def _site_packages(folder: Path) -> Path:
     return folder / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
 
 
+def _venv_key(definition: Mapping[str, Any]) -> str:
+    # The running package is linked in: a venv is for one installation of it.
+    base = getattr(sys, "_base_executable", sys.executable)
+    return build_key("venv", definition, python=sys.version, base=base, package=str(package_dir()))
+
+
+def venv_folder(definition: Mapping[str, Any]) -> Path:
+    """Where the cache holds (or will hold) the virtual environment of ``definition``."""
+    return cache_root() / "venvs" / _venv_key(definition)[:16]
+
+
+def built_venv_python(definition: Mapping[str, Any]) -> str | None:
+    """The interpreter of ``definition``'s virtual environment if the cache holds it built, else None
+    (not built yet, or a user-managed interpreter, which is no venv of ours). Never builds and takes no
+    lock: the marker is written only once a build is complete, so it is safe to look without one."""
+    python = definition.get("python", {})
+    if not isinstance(python, Mapping) or python.get("user_managed_dependencies"):
+        return None
+    folder = venv_folder(definition)
+    return str(_venv_python(folder)) if (folder / BUILT_MARKER).is_file() else None
+
+
 def build_venv(name: str, definition: Mapping[str, Any], recorder: ActivityRecorder) -> BuildResult:
     """The environment's virtual environment, built unless the cache has it."""
     started = time.monotonic()
@@ -51,9 +73,7 @@ def build_venv(name: str, definition: Mapping[str, Any], recorder: ActivityRecor
                 f"environment {name!r}: python.interpreter_path {interpreter!r} is not an executable file"
             )
         return BuildResult("user-managed", interpreter, True, 0.0)
-    # The running package is linked in: a venv is for one installation of it.
-    base = getattr(sys, "_base_executable", sys.executable)
-    key = build_key("venv", definition, python=sys.version, base=base, package=str(package_dir()))
+    key = _venv_key(definition)
     root = cache_root() / "venvs"
     folder = root / key[:16]
     with build_lock(root, key, recorder):
