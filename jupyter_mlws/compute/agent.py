@@ -349,6 +349,7 @@ class Agent:
             import papermill.engines  # noqa: F401
             from nbformat.validator import get_validator
 
+            from ..core.runs import Run  # noqa: F401  # what the runner reports through
             from . import notebook_runner  # noqa: F401
 
             get_validator()  # type: ignore[no-untyped-call]  # compiles the notebook schema (a third of a second) once, not per job

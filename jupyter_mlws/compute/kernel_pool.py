@@ -246,8 +246,8 @@ class PooledKernel:
 
         A fresh kernel's job waits for the kernel to exit (a tenth of a second to a few: most of a small
         notebook job's end) only so that what exit handlers flush lands before the run ends; that part
-        is done here first. The kernel's exit has until its job's supervisor ends: the agent then stops
-        it, as it stops every kernel it handed out."""
+        is done here first; the job's supervisor waits for the kernel's exit only before it collects
+        the job's outputs (what exit handlers write is in them), while it wraps the job up."""
         if not self.alive():
             return False
         from jupyter_client.blocking.client import BlockingKernelClient
@@ -269,6 +269,10 @@ class PooledKernel:
                 if reply.get("parent_header", {}).get("msg_id") == msg_id:
                     break
             kc.shutdown()
+            # Its reply (sent before the kernel stops) says the request was read: closing the channel
+            # at once could drop it unsent.
+            with contextlib.suppress(Exception):
+                kc.control_channel.get_msg(timeout=min(1.0, max(0.01, deadline - time.monotonic())))
             return True
         finally:
             kc.stop_channels()
@@ -418,7 +422,6 @@ class KernelPool:
         self.sizes: dict[Key, int] = {}  # configured size per key (from the job's target)
         self.demand: dict[Key, int] = {}  # notebook jobs of the key running now
         self.handed: dict[int, PooledKernel] = {}  # supervisor pid -> its kernel
-        self.retiring: list[tuple[PooledKernel, float]] = []  # used kernels exiting, and when to kill them
         self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
         self.next_retry: dict[Key, float] = {}
 
@@ -481,10 +484,7 @@ class KernelPool:
     def supervisor_ended(self, supervisor_pid: int) -> None:
         kernel = self.handed.pop(supervisor_pid, None)
         if kernel is not None:
-            # The job is over: its kernel goes too, however the job ended. A job that ended on its own
-            # asked its kernel to shut down without waiting (PooledKernel.finish): the kernel gets as
-            # long as a fresh one would to run its exit handlers and exit, then it is killed.
-            self.retiring.append((kernel, time.monotonic() + SHUTDOWN_WAIT_S))
+            kernel.release()  # the job is over: its kernel goes too, however the job ended
 
     def poll(self) -> None:
         """Reap dead kernels (pooled ones are replaced by ``refill``), and those jobs shut down."""
@@ -499,12 +499,6 @@ class KernelPool:
         for kernel in self.handed.values():
             if kernel.proc is not None:
                 kernel.proc.poll()  # a kernel its job shut down is reaped, not left a zombie
-        now = time.monotonic()
-        for entry in list(self.retiring):
-            kernel, deadline = entry
-            if now >= deadline or (kernel.proc is not None and kernel.proc.poll() is not None):
-                self.retiring.remove(entry)
-                kernel.release()
         if changed:
             self._save()
 
@@ -541,9 +535,6 @@ class KernelPool:
             for kernel in kernels:
                 kernel.release()
         self.warm.clear()
-        for kernel, _deadline in self.retiring:
-            kernel.release()
-        self.retiring.clear()
         self._save()
 
     def _save(self) -> None:

@@ -33,6 +33,7 @@ from .job_api import JobApi
 from .kernel_pool import (
     DEFAULT_POOL_SIZE,
     POOL_SETTING,
+    SHUTDOWN_WAIT_S,
     PooledKernel,
     pool_size,
     startup_variables,
@@ -154,8 +155,26 @@ class ForkedProcess:
                 break
             if deadline is not None and time.monotonic() >= deadline:
                 raise subprocess.TimeoutExpired([str(self.pid)], timeout or 0)
-            time.sleep(0.01)
+            self._sleep(0.01 if deadline is None else max(0.0, min(0.05, deadline - time.monotonic())))
         return self.returncode
+
+    _pidfd: int | None = None
+
+    def _sleep(self, seconds: float) -> None:
+        """Until the process exits (a pidfd wakes us the moment it does) or ``seconds`` pass."""
+        if self._pidfd is None:
+            try:
+                self._pidfd = os.pidfd_open(self.pid)
+            except (AttributeError, OSError):  # an old kernel, or it is gone already
+                self._pidfd = -1
+        if self._pidfd < 0:
+            time.sleep(seconds)
+            return
+        poller = select.poll()
+        poller.register(self._pidfd, select.POLLIN)
+        if poller.poll(int(seconds * 1000)):
+            os.close(self._pidfd)  # exited: waitpid reaps it next
+            self._pidfd = -2
 
 
 def job_argv(spec: Mapping[str, Any], python: str) -> list[str]:
@@ -373,6 +392,15 @@ class LocalJob(JobExecution):
         if self._secrets_folder is not None:
             shutil.rmtree(self._secrets_folder, ignore_errors=True)
             self._secrets_folder = None
+
+    def collect(self, workdir: Path | None) -> None:
+        kernel = self.pooled_kernel
+        if kernel is not None and self.proc is not None and (self.proc.returncode or 0) >= 0:
+            # The runner ended on its own and asked its pooled kernel to shut down without waiting
+            # (PooledKernel.finish): what the kernel's exit writes (exit handlers, files left open)
+            # belongs in the outputs, as with a fresh kernel, whose runner waits for its exit.
+            kernel.wait_exit(SHUTDOWN_WAIT_S)
+        super().collect(workdir)
 
     def stop_all(self) -> None:
         """Kill the job's process group (nothing the job started outlives it) and let go of it."""

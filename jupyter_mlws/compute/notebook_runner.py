@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
+SAVE_EVERY_S = 1.0  # how often the output notebook is written while it runs (papermill: every cell, twice)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks; error details are plain text
 
 
@@ -84,6 +86,19 @@ def _progress_engine(run: Any) -> type:
                 return start(cell, cell_index, **kw)
 
             nb_man.cell_start = cell_start
+            save = nb_man.save
+            saved = {"at": -SAVE_EVERY_S}
+
+            def save_now_and_then(**kw: Any) -> Any:
+                # papermill saves the notebook as each cell starts and ends (validating it each time:
+                # a tenth of a small job); the executed notebook as it stands is written at most every
+                # SAVE_EVERY_S here. papermill itself writes the final one, also when a cell fails.
+                if time.monotonic() - saved["at"] >= SAVE_EVERY_S:
+                    saved["at"] = time.monotonic()
+                    return save(**kw)
+                return None
+
+            nb_man.save = save_now_and_then
             return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
 
     return ProgressEngine

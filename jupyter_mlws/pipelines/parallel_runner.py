@@ -41,7 +41,7 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures.process import BrokenProcessPool, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -82,6 +82,7 @@ DEFAULT_FILES_PER_BATCH = 10  # v1's default mini_batch_size for a file dataset
 DEFAULT_TABULAR_BATCH = "1MB"  # and for a tabular one
 TASKS_PER_WORKER = 4  # tasks handed out per worker: few enough to cost little, enough to balance
 MAX_BATCHES_PER_TASK = 16
+WARM_WORKERS = 2  # pool processes that load the entry script while the inputs are split
 
 log = logging.getLogger("jupyter_mlws.parallel")
 
@@ -547,11 +548,14 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # before the pool: its processes inherit it
     pools = contextlib.ExitStack()
     try:
-        # The workers start first (a fork, the entry script's imports, init(): about a second) and
-        # load the entry script while this process reads and splits the inputs and makes the children.
         pool = pools.enter_context(backend.task_executor(planned))
-        for _ in range(planned):
-            pool.submit(warm_entry, template)
+        if isinstance(pool, ProcessPoolExecutor):
+            # The first workers start now (a fork, the entry script's imports, init(): about a second)
+            # and load the entry script while this process reads and splits the inputs and makes the
+            # children. Only a few: how many mini-batches there are is not known yet. (A cluster's
+            # workers are shared and placed by the cluster: they load it with their first task.)
+            for _ in range(min(planned, WARM_WORKERS)):
+                pool.submit(warm_entry, template)
         batches = split_inputs(step.input_datasets, settings, workdir)
         total = len(batches)
         log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
@@ -627,9 +631,11 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
         stop_reason = "canceled"
         raise
     finally:
-        pools.close()  # left open only when the step stopped before fanning out (bad input, a cancel)
-        signal.signal(signal.SIGTERM, previous)
-        _end_unfinished(ws, step.id, stop_reason)
+        try:
+            pools.close()  # left open only when the step stopped before fanning out (bad input, a cancel)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            _end_unfinished(ws, step.id, stop_reason)
     seconds = time.monotonic() - started
     succeeded = sum(1 for r in results.values() if r.ok)
     failed = sum(1 for r in results.values() if not r.ok)

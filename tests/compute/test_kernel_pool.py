@@ -271,6 +271,30 @@ def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
     assert all("raise ValueError(f'boom {y}')" in e["traceback"] for e in errors)
 
 
+def test_what_a_pooled_kernel_writes_as_it_exits_is_in_the_outputs(pool: Pool) -> None:
+    """A pooled job ends without waiting for its kernel to exit, but its outputs are collected only
+    after the exit: an exit handler's file and a file left open (flushed at exit) are in them, as with
+    a fresh kernel, and the metric the notebook buffered is recorded."""
+    code = (
+        "import atexit, os\n"
+        "from jupyter_mlws import Run\n"
+        "os.makedirs('outputs', exist_ok=True)\n"
+        "atexit.register(lambda: open('outputs/at-exit.txt', 'w').write('written at exit'))\n"
+        "left_open = open('outputs/left-open.txt', 'w')\n"
+        "left_open.write('buffered until exit')\n"
+        "Run.get_context().log('buffered', 3)\n"
+    )
+    _notebook(pool.src / "exits.ipynb", [("code", code)])
+    run = pool.done(pool.submit("exits.ipynb"))
+    assert PRESTARTED in pool.log(run)
+    assert run.get_metrics()["buffered"] == 3
+    out = pool.root / "exits-out"
+    run.download_file("outputs/at-exit.txt", str(out / "at-exit.txt"))
+    run.download_file("outputs/left-open.txt", str(out / "left-open.txt"))
+    assert (out / "at-exit.txt").read_text() == "written at exit"
+    assert (out / "left-open.txt").read_text() == "buffered until exit"
+
+
 def test_jobs_of_different_kernels_never_share_one(pool: Pool) -> None:
     runs = [pool.submit("alt.ipynb"), pool.submit(), pool.submit("alt.ipynb"), pool.submit()]
     done = [pool.done(run) for run in runs]

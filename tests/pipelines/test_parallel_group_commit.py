@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -341,11 +342,35 @@ def test_the_workers_load_the_entry_script_before_their_first_task(tmp_path: Pat
     )
     _ws, task = _task(tmp_path, 2, entry)
     empty = pr.MiniBatchTask(**{**task.__dict__, "items": [], "created": {}})
+    key = (os.getpid(), task.step_run_id)
+    assert key not in pr._entries
     assert pr.warm_entry(empty) is None
-    loaded = pr._entry(task)
+    loaded = pr._entries[key]  # loaded by warm_entry, for this step
     assert loaded.module is not None and loaded.module.CALLS == [os.getpid()]
     results = pr.run_mini_batches(task)
     assert [r.rows for r in results] == [["1"], ["1"]]  # init() ran once, before the first mini-batch
+
+
+def test_files_another_thread_wrote_to_a_held_run_are_listed(tmp_path: Path) -> None:
+    """A held run's files are listed without a query, unless some went straight to the store: a
+    thread of the worker (outside the group) uploaded one."""
+    ws = Workspace.create(tmp_path / "ws")
+    source = tmp_path / "model.txt"
+    source.write_text("m")
+    _step, child = _started_child(ws)
+    with held_writes.holding(ws) as group:
+        group.hold(child.id)
+        child.upload_file("held.txt", str(source))
+        thread = threading.Thread(target=child.upload_file, args=("outputs/model.txt", str(source)))
+        thread.start()
+        thread.join(30)
+        assert _db_rows(ws, "SELECT path FROM run_files") == [("outputs/model.txt",)]  # not held
+        assert child.get_file_names() == ["held.txt", "outputs/model.txt"]
+        model = child.register_model("from-thread", "outputs/model.txt")
+        child.complete()
+    assert model.version == 1
+    assert [f.path for f in ws.services.queries.files(child.id)] == ["held.txt", "outputs/model.txt"]
+    assert Model(ws, "from-thread").run_id == child.id
 
 
 def test_a_quick_group_is_one_transaction(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

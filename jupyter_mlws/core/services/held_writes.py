@@ -52,11 +52,14 @@ from ..interfaces.runs import HeldEnd
 from ..status import RunStatus
 from .context import Backends
 
-__all__ = ["MAX_HOLD_S", "HeldWrites", "current", "holding", "run_file", "run_files"]
+__all__ = ["MAX_HOLD_S", "HeldWrites", "current", "holding", "run_file", "run_files", "wrote_through"]
 
 MAX_HOLD_S = 0.5  # an ended run's rows wait at most about this long
 
 _current: ContextVar[HeldWrites | None] = ContextVar("mlws_held_writes", default=None)
+# Every run held by a group of this process, whichever thread's: a write of its files made without
+# the group (another thread of the worker) marks it, so its files are read from the store too.
+_held_here: dict[str, _HeldRun] = {}
 log = logging.getLogger("jupyter_mlws.held_writes")
 
 
@@ -74,6 +77,7 @@ os.register_at_fork(before=_count_fork)
 @dataclass
 class _HeldRun:
     forks: int = field(default_factory=lambda: _forks)  # as it was held: later forks may have written
+    elsewhere: bool = False  # a file row of it went straight to the store (another thread's write)
     files: dict[str, FileRecord] = field(default_factory=dict)  # path -> record
     models: list[tuple[ModelVersionRecord, list[FileRecord]]] = field(default_factory=list)
     blobs: list[object] = field(default_factory=list)  # handles of puts not synced yet
@@ -97,7 +101,7 @@ class HeldWrites:
         """Hold the writes of ``run_id`` from now on: a run this thread started, new (no files yet),
         and that is run again if this process dies."""
         with self.lock:
-            self.held.setdefault(run_id, _HeldRun())
+            _held_here[run_id] = self.held.setdefault(run_id, _HeldRun())
 
     def holds(self, run_id: str) -> bool:
         return run_id in self.held
@@ -166,7 +170,8 @@ class HeldWrites:
             )
             self.moved.update(end.run_id for end, ok in zip(ends, applied, strict=True) if not ok)
             for run_id in ready:
-                del self.held[run_id]  # written: from now on the run's writes go straight through
+                # Written: from now on the run's writes go straight through.
+                _forget(run_id, self.held.pop(run_id))
 
     def _oldest_end(self) -> float | None:
         ended = [run.ended_at for run in self.held.values() if run.ended_at is not None]
@@ -198,6 +203,19 @@ class HeldWrites:
             self._timer.join()
 
 
+def _forget(run_id: str, run: _HeldRun) -> None:
+    if _held_here.get(run_id) is run:
+        del _held_here[run_id]
+
+
+def wrote_through(run_id: str) -> None:
+    """A file row of ``run_id`` is about to be written straight to the store (not through a group):
+    if a group of this process holds the run, its reads of the run's files query the store too."""
+    run = _held_here.get(run_id)
+    if run is not None:
+        run.elsewhere = True
+
+
 def current(run_id: str) -> HeldWrites | None:
     """The calling thread's group if it holds ``run_id``'s writes, else None (also in a process
     forked from the group's: its copy of the group is not its own)."""
@@ -227,6 +245,8 @@ def holding(backends: Backends) -> Iterator[HeldWrites]:
         group.commit(everything=True)
     finally:
         _current.reset(token)
+        for run_id, run in list(group.held.items()):  # not written (its commit failed): not ours now
+            _forget(run_id, run)
 
 
 def run_files(store: MetadataStore, run_id: str, prefix: str | None = None) -> list[FileRecord]:
@@ -236,9 +256,11 @@ def run_files(store: MetadataStore, run_id: str, prefix: str | None = None) -> l
         return store.list_run_files(run_id, prefix)
     with group.lock:  # not committed between the two reads
         run = group.held.get(run_id)
-        # A run held is new, and only this process writes it (a process it forks meanwhile writes
-        # straight through): its files are all here, no query (register_model lists them every time).
-        listed = [] if run is not None and run.forks == _forks else store.list_run_files(run_id, prefix)
+        # A run held is new, and written only through its group: its files are all here, no query
+        # (register_model lists them every time). Unless a process forked meanwhile or another thread
+        # wrote some of its files: they went straight to the store.
+        mine = run is not None and run.forks == _forks and not run.elsewhere
+        listed = [] if mine else store.list_run_files(run_id, prefix)
         if run is None or not run.files:
             return listed
         merged = {f.path: f for f in listed}

@@ -375,6 +375,7 @@ class TrackingService:
         """Name stored blobs as the run's files (held by a group that holds the run's writes)."""
         group = held_writes.current(run_id)
         if group is None:
+            held_writes.wrote_through(run_id)  # a group of another thread may hold it
             self._store.add_run_files(run_id, records, overwrite=overwrite)
         else:
             group.add_files(run_id, records, overwrite)
