@@ -112,6 +112,7 @@ def run(mini_batch):
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"model-{os.getpid()}-{store}.json"
     path.write_text(json.dumps({"coef": [float(c) for c in model.coef_], "intercept": float(model.intercept_)}))
     run.upload_file("outputs/model.json", str(path))
+    path.unlink()  # stored: not left in the temporary folder (1,000 files a run)
     run.register_model(f"sales-{store}", "outputs/model.json", tags={"store": store})
     return [[store, round(float(model.coef_[0]), 4)]]
 """

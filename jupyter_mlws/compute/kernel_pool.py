@@ -422,19 +422,29 @@ class KernelPool:
         self.sizes: dict[Key, int] = {}  # configured size per key (from the job's target)
         self.demand: dict[Key, int] = {}  # notebook jobs of the key running now
         self.handed: dict[int, PooledKernel] = {}  # supervisor pid -> its kernel
+        self.handed_start: dict[int, int | None] = {}  # supervisor pid -> its start (a pid is reused)
         self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
         self.next_retry: dict[Key, float] = {}
 
     def kill_leftovers(self) -> None:
-        """Kernels a previous agent left warm (it was killed, so its clean-up never ran): stopped
-        now, each only if its command line still names our pool's folder (not a reused pid)."""
+        """Kernels a previous agent left (it was killed, so its clean-up never ran): the warm ones, and
+        those it had handed to jobs whose supervisors are gone too (a pooled kernel has no parent to
+        exit with); stopped now, each only if its command line still names our pool's folder (not a
+        reused pid). A kernel whose job's supervisor still runs stays with its job."""
+        from ..core.services.liveness import process_start
+
         try:
             state = json.loads((self.folder / STATE_FILE).read_text())
         except (OSError, ValueError):
             return
         marker = os.fsencode(str(self.folder))
-        for entry in state.get("kernels", []):
-            pid = entry.get("pid")
+        leftovers = [(entry.get("pid"), "left warm") for entry in state.get("kernels", [])]
+        for entry in state.get("handed", []):
+            supervisor = entry.get("supervisor")
+            started = process_start(int(supervisor)) if isinstance(supervisor, int) else None
+            if started is None or started != entry.get("supervisor_start"):
+                leftovers.append((entry.get("pid"), "left by a job whose supervisor is gone"))
+        for pid, why in leftovers:
             try:
                 cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
             except (OSError, TypeError, ValueError):
@@ -442,7 +452,7 @@ class KernelPool:
             if marker in cmdline:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(int(pid), signal.SIGKILL)
-                self.log(f"stopped kernel {pid}, left warm by an earlier agent")
+                self.log(f"stopped kernel {pid}, {why} by an earlier agent")
         self._save()
 
     # -- demand ------------------------------------------------------------------------------------------
@@ -479,12 +489,18 @@ class KernelPool:
         return None
 
     def hand(self, supervisor_pid: int, kernel: PooledKernel) -> None:
+        from ..core.services.liveness import process_start
+
         self.handed[supervisor_pid] = kernel
+        self.handed_start[supervisor_pid] = process_start(supervisor_pid)
+        self._save()
 
     def supervisor_ended(self, supervisor_pid: int) -> None:
         kernel = self.handed.pop(supervisor_pid, None)
+        self.handed_start.pop(supervisor_pid, None)
         if kernel is not None:
             kernel.release()  # the job is over: its kernel goes too, however the job ended
+            self._save()
 
     def poll(self) -> None:
         """Reap dead kernels (pooled ones are replaced by ``refill``), and those jobs shut down."""
@@ -543,7 +559,11 @@ class KernelPool:
                 {"pid": k.pid, "python": key[0], "kernel_name": key[1]}
                 for key, kernels in self.warm.items()
                 for k in kernels
-            ]
+            ],
+            "handed": [
+                {"pid": k.pid, "supervisor": pid, "supervisor_start": self.handed_start.get(pid)}
+                for pid, k in self.handed.items()
+            ],
         }
         with contextlib.suppress(OSError):
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)

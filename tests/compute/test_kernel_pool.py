@@ -438,6 +438,33 @@ def test_kernels_left_warm_by_a_killed_agent_are_stopped_by_the_next(
     wait_until(lambda: not any(_alive(pid) for pid in warm), WAIT, "the orphaned kernels to stop")
 
 
+def test_kernels_a_killed_agent_had_handed_out_are_stopped_once_their_supervisors_are_gone(tmp_path: Path) -> None:
+    """A pooled kernel has no parent to exit with: the agent lists the kernels it handed to jobs, and
+    the next agent stops those whose job's supervisor died with it (not one whose supervisor runs)."""
+    folder = tmp_path / "pool"
+
+    def fake_kernel() -> subprocess.Popen[bytes]:  # its command line names the pool's folder, as a kernel's
+        argv = [sys.executable, "-c", "import time; time.sleep(120)", str(folder)]
+        return subprocess.Popen(argv, start_new_session=True)
+
+    orphan, in_use = fake_kernel(), fake_kernel()
+    try:
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        pool = KernelPool(folder)
+        for supervisor, kernel in ((gone.pid, orphan), (os.getpid(), in_use)):
+            pool.hand(supervisor, PooledKernel(("python", "python3"), kernel.pid, -1, {}, "", "", "", {}, {}))
+        state = json.loads((folder / "pool.json").read_text())
+        assert sorted(entry["pid"] for entry in state["handed"]) == sorted([orphan.pid, in_use.pid])
+        KernelPool(folder).kill_leftovers()  # the next agent
+        assert orphan.wait(30) == -signal.SIGKILL
+        assert in_use.poll() is None  # its job's supervisor still runs
+    finally:
+        for process in (orphan, in_use):
+            process.kill()
+            process.wait()
+
+
 def test_the_pool_keeps_its_size_and_empties_when_the_agent_idles_out(pool: Pool) -> None:
     ComputeTarget.attach(pool.ws, "two", LocalCompute.attach_configuration(max_concurrent_runs=2, kernel_pool_size=2))
     pool.done(
