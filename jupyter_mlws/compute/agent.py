@@ -349,8 +349,9 @@ class Agent:
             import papermill.engines  # noqa: F401
             from nbformat.validator import get_validator
 
-            from ..core.runs import Run  # noqa: F401  # what the runner reports through
-            from . import notebook_runner  # noqa: F401
+            from . import notebook_runner
+
+            notebook_runner.preload()
 
             get_validator()  # type: ignore[no-untyped-call]  # compiles the notebook schema (a third of a second) once, not per job
 

@@ -122,6 +122,17 @@ def _glued(output: Path) -> dict[str, float]:
     return values
 
 
+def preload() -> None:
+    """What :func:`main` imports, imported now: the agent calls it so that runners it forks start with
+    it loaded."""
+    import papermill  # noqa: F401
+    from nbclient.exceptions import DeadKernelError  # noqa: F401
+    from papermill.engines import papermill_engines  # noqa: F401
+    from papermill.exceptions import PapermillExecutionError  # noqa: F401
+
+    from jupyter_mlws import Run  # noqa: F401
+
+
 def main(argv: list[str] | None = None, kernel: PooledKernel | None = None) -> int:
     """Run the notebook; ``kernel``: a pre-started kernel from the agent's pool (issue 22), used for
     this job only and shut down after it. If it cannot be prepared (it died while pooled), no cell
