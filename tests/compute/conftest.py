@@ -9,6 +9,7 @@ upper bounds.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -170,3 +171,20 @@ def kit(ws: Workspace, tmp_path: Path) -> Iterator[JobKit]:
             proc.kill()
         with contextlib.suppress(Exception):
             proc.communicate(timeout=10)
+
+
+def write_alt_kernelspec(jupyter_root: Path) -> None:
+    """A second kernelspec, ``mlws-alt``, under ``jupyter_root`` (a JUPYTER_PATH entry): this
+    interpreter with MLWS_KERNEL_FLAVOUR=alt."""
+    spec = jupyter_root / "kernels" / "mlws-alt"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Alt Python",
+                "language": "python",
+                "env": {"MLWS_KERNEL_FLAVOUR": "alt"},
+            }
+        )
+    )

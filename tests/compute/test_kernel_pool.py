@@ -43,7 +43,7 @@ from jupyter_mlws.compute.kernel_pool import (
 )
 from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.errors import InvalidArgumentError
-from tests.compute.conftest import wait_until
+from tests.compute.conftest import wait_until, write_alt_kernelspec
 from tests.support.agent_workspace import agent_workspace
 
 pytestmark = pytest.mark.slow
@@ -163,19 +163,7 @@ def _alive(pid: int) -> bool:
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
     root = tmp_path_factory.mktemp("kernel-pool")
-    # A second kernel, `mlws-alt`: this interpreter with a variable of its kernelspec.
-    spec = root / "jupyter" / "kernels" / "mlws-alt"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Alt Python",
-                "language": "python",
-                "env": {"MLWS_KERNEL_FLAVOUR": "alt"},
-            }
-        )
-    )
+    write_alt_kernelspec(root / "jupyter")  # a second kernel: this interpreter with a variable of its kernelspec
     old_path = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(root / "jupyter")  # the agent is spawned with it
     try:

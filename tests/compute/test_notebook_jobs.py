@@ -13,7 +13,6 @@ Every run here starts a real kernel: the tests that submit are marked slow and b
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pytest
 
 from jupyter_mlws import Experiment, NotebookRunConfig, Run, Workspace
 from jupyter_mlws.errors import InvalidArgumentError, MlwsError, NotFoundError
-from tests.compute.conftest import wait_until
+from tests.compute.conftest import wait_until, write_alt_kernelspec
 
 WAIT = 120  # generous upper bound for one notebook job on a loaded 2-core machine
 SCRAP_MIME = "application/scrapbook.scrap.json+json"
@@ -435,18 +434,7 @@ def test_a_failing_cell_fails_the_run_with_the_cell_and_keeps_the_partial_notebo
 def alt_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A second kernelspec, ``mlws-alt``: this interpreter with MLWS_KERNEL_FLAVOUR=alt."""
     root = tmp_path / "jupyter"
-    spec = root / "kernels" / "mlws-alt"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Alt Python",
-                "language": "python",
-                "env": {"MLWS_KERNEL_FLAVOUR": "alt"},
-            }
-        )
-    )
+    write_alt_kernelspec(root)
     monkeypatch.setenv("JUPYTER_PATH", str(root))
     monkeypatch.delenv("MLWS_KERNEL_FLAVOUR", raising=False)
     return "mlws-alt"
