@@ -676,15 +676,19 @@ def _salvage_broken(
     for index, run_id, data, record in records:
         if record.status == RunStatus.NOT_STARTED or (record.status == RunStatus.RUNNING and run_id != running):
             unstarted.append((index, run_id, data))
-        elif record.status == RunStatus.COMPLETED:
-            ended.append(MiniBatchResult(index, run_id, True, 0.0, 1))
-        elif record.status == RunStatus.RUNNING:
+            continue
+        if record.status == RunStatus.RUNNING:
             message = "its worker process died while running it (this mini-batch or one beside it crashed)"
             error = {"message": message, "reason": "worker_died"}
-            ws.services.tracking.try_transition(
+            if ws.services.tracking.try_transition(
                 run_id, RunStatus.RUNNING, RunStatus.FAILED, end_time=time.time(), error=error
-            )
-            ended.append(MiniBatchResult(index, run_id, False, 0.0, 1, message))
+            ):
+                ended.append(MiniBatchResult(index, run_id, False, 0.0, 1, message))
+                continue
+            # It ended meanwhile: a worker the broken pool stopped wrote its held ends as it exited.
+            record = ws.services.queries.run(run_id)
+        if record.status == RunStatus.COMPLETED:
+            ended.append(MiniBatchResult(index, run_id, True, 0.0, 1))
         else:
             message = str((record.error or {}).get("message") or f"the mini-batch ended {record.status.value}")
             ended.append(MiniBatchResult(index, run_id, False, 0.0, 1, message))
@@ -703,12 +707,16 @@ def _task_results(ws: Workspace, future: Future[list[MiniBatchResult]], task: Mi
         ended = []
         for index, run_id, _data in task.items:
             error = {"message": message, "traceback": "".join(traceback.format_exception(exc))}
-            for status in (RunStatus.NOT_STARTED, RunStatus.RUNNING):
-                if ws.services.tracking.try_transition(
-                    run_id, status, RunStatus.FAILED, end_time=time.time(), error=error
-                ):
-                    break
-            ended.append(MiniBatchResult(index, run_id, False, 0.0, 0, message))
+            if any(
+                ws.services.tracking.try_transition(run_id, status, RunStatus.FAILED, end_time=time.time(), error=error)
+                for status in (RunStatus.NOT_STARTED, RunStatus.RUNNING)
+            ):
+                ended.append(MiniBatchResult(index, run_id, False, 0.0, 0, message))
+                continue
+            record = ws.services.queries.run(run_id)  # it had ended: as it ended
+            done = record.status == RunStatus.COMPLETED
+            said = None if done else str((record.error or {}).get("message") or f"it ended {record.status.value}")
+            ended.append(MiniBatchResult(index, run_id, done, 0.0, 0, said))
         return ended
 
 

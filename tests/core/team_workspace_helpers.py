@@ -112,10 +112,15 @@ def write(ws: Workspace, who: str, folder: Path) -> None:
 
 
 def describe(ws: Workspace, who: str) -> dict[str, Any]:
-    """Everything ``write(…, who, …)`` recorded, as read from ``ws``."""
+    """Everything ``write(…, who, …)`` recorded, as read from ``ws`` (through downloads into a scratch
+    folder removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="team-describe-") as scratch:
+        return _describe(ws, who, Path(scratch))
+
+
+def _describe(ws: Workspace, who: str, scratch: Path) -> dict[str, Any]:
     exp = Experiment(ws, f"team-{who}")
     runs = sorted(exp.get_runs(), key=lambda r: r.number)
-    scratch = Path(tempfile.mkdtemp(prefix="team-describe-"))
     described = []
     for run in runs:
         files = {}

@@ -55,6 +55,7 @@ def run(mini_batch):
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"model-{os.getpid()}-{store}.json"
     path.write_text(json.dumps({"coef": float(model.coef_[0]), "intercept": float(model.intercept_)}))
     run.upload_file("outputs/model.json", str(path))
+    path.unlink()  # stored: not left in the temporary folder
     run.register_model(f"sales-{store}", "outputs/model.json", tags={"store": str(store)})
     return pd.DataFrame({"store": [store], "slope": [round(float(model.coef_[0]), 3)]})
 """

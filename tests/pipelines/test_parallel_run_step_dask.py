@@ -28,6 +28,7 @@ def run(mini_batch):
     path = Path(os.environ.get("TMPDIR", "/tmp")) / f"mean-{os.getpid()}-{store}.json"
     path.write_text(json.dumps({"mean": mean}))
     run.upload_file("outputs/model.json", str(path))
+    path.unlink()  # stored: not left in the temporary folder
     run.register_model(f"dask-sales-{store}", "outputs/model.json", tags={"store": store})
     return [[store, mean, os.getpid()]]
 """
