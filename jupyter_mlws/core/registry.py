@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import BackendUnavailableError, InvalidArgumentError
-from .interfaces import ArtifactStore, MetadataCopier, MetadataStore
+from .interfaces import ArtifactStore, MetadataCopier, MetadataStore, RunLister
 
 __all__ = [
     "PluginRegistry",
@@ -26,8 +26,10 @@ __all__ = [
     "open_artifact_store",
     "open_metadata_copier",
     "open_metadata_store",
+    "open_run_lister",
     "resumable_driver",
     "run_drivers",
+    "run_listers",
     "schedule_targets",
 ]
 
@@ -51,6 +53,10 @@ class PluginRegistry:
         else:
             self._loaded[name] = target
             self._specs[name] = f"{target.__module__}:{target.__qualname__}"
+
+    def registered(self, name: str) -> bool:
+        """Whether ``name`` is built in or registered, without reading the entry points (cheap)."""
+        return name in self._specs
 
     def _scan(self) -> None:
         if self._scanned:
@@ -194,6 +200,26 @@ def open_metadata_store(url: str) -> MetadataStore:
         raise InvalidArgumentError(f"metadata_url {url!r} has no scheme; use e.g. sqlite:///path/mlws.db")
     store: MetadataStore = metadata_stores.get(scheme)(url)
     return store
+
+
+# Light readers for the run lists of short-lived processes (``mlws runs list``), by URL scheme: a
+# scheme without one is listed through its full metadata store.
+run_listers = PluginRegistry(
+    "run lister",
+    "jupyter_mlws.run_listers",
+    {"sqlite": "jupyter_mlws.stores.metadata.sqlite_lister:open_sqlite_lister"},
+    {},
+)
+
+
+def open_run_lister(url: str) -> RunLister | None:
+    """A run lister for the metadata URL, or ``None`` when its scheme has none or it declines the
+    database (e.g. not yet at the current schema: the full store migrates it)."""
+    scheme = _scheme(url)
+    if not run_listers.registered(scheme):  # no entry-point scan: a lister is there to be quick
+        return None
+    lister: RunLister | None = run_listers.get(scheme)(url)
+    return lister
 
 
 def open_metadata_copier(target_url: str) -> MetadataCopier:

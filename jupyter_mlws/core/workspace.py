@@ -30,10 +30,10 @@ from ..errors import (
     ProjectSystemException,
 )
 from .entities import ExperimentRecord
-from .interfaces import ArtifactStore, MetadataStore
+from .interfaces import ArtifactStore, MetadataStore, RunLister
 from .layout import ENV_JOB_API
 from .names import validate_entity_name
-from .registry import open_artifact_store, open_metadata_store
+from .registry import open_artifact_store, open_metadata_store, open_run_lister
 from .storage_options import check_artifact_options
 from .v1config import (
     AZUREML_DIR,
@@ -69,6 +69,7 @@ ENV_WORKSPACE = "MLWS_WORKSPACE"
 # one engine (connection pool) and one background writer per database.
 _backends_lock = threading.Lock()
 _metadata_stores: dict[str, MetadataStore] = {}
+_run_listers: dict[str, RunLister | None] = {}  # None: this URL has no lister (or it declined)
 _artifact_stores: dict[str, ArtifactStore] = {}
 _writers: dict[str, MetricWriter] = {}
 # Database passwords this process was given in a metadata URL (Workspace.create, or an older
@@ -458,6 +459,18 @@ class Workspace:
                     store = _metadata_stores[self._metadata_url] = open_metadata_store(url)
         return store
 
+    def run_lister(self) -> RunLister | None:
+        """A light reader for run lists while this process has not opened the metadata store (a
+        command-line process lists runs without loading the store's database toolkit); ``None`` once
+        the store is open, or when the store has no lister."""
+        if self._metadata_url in _metadata_stores:
+            return None
+        with _backends_lock:
+            if self._metadata_url not in _run_listers:
+                url = _with_password(self._metadata_url, _passwords.get(self._metadata_url))
+                _run_listers[self._metadata_url] = open_run_lister(url)
+            return _run_listers[self._metadata_url]
+
     @property
     def artifacts(self) -> ArtifactStore:
         key = self._artifact_url
@@ -673,9 +686,13 @@ def close_backends() -> None:
         writers = list(_writers.values())
         metadata_stores = list(_metadata_stores.values())
         artifact_stores = list(_artifact_stores.values())
+        listers = [lister for lister in _run_listers.values() if lister is not None]
         _writers.clear()
         _metadata_stores.clear()
         _artifact_stores.clear()
+        _run_listers.clear()
+    for lister in listers:
+        lister.close()
     try:
         for writer in writers:
             writer.close()

@@ -12,6 +12,7 @@ Implementations live in ``jupyter_mlws.stores``; they are found by URL scheme th
   :class:`DriftStore` and :class:`SecretStore`, all derived
   from :class:`MetadataInterface` (``base.py``). Its docstring says how a new feature adds its own concern.
 - :class:`MetadataCopier` (``migration.py``): copies one metadata database into another (migrate).
+- :class:`RunLister` (``run_lister.py``): run lists without the full store, for short-lived processes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .pipeline_publishing import (
 from .pipelines import PipelineStepStore, StepRunRecord
 from .registry import ModelRegistryStore
 from .run_files import RunFileStore
+from .run_lister import RunLister
 from .runs import RunStore
 from .secrets import SecretStore
 from .tracking import MetricTuple, TrackingStore
@@ -66,6 +68,7 @@ __all__ = [
     "PipelineStepStore",
     "PublishedPipelineRecord",
     "RunFileStore",
+    "RunLister",
     "RunStore",
     "ScheduleFireRecord",
     "ScheduleRecord",

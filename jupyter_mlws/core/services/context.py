@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from ..interfaces import ArtifactStore, MetadataStore
+from ..interfaces import ArtifactStore, MetadataStore, RunLister
 
 __all__ = ["Backends"]
 
@@ -26,4 +26,8 @@ class Backends(Protocol):
 
     def flush(self, timeout: float | None = None) -> None:
         """Write the buffered metric points (reads see their own writes)."""
+        ...
+
+    def run_lister(self) -> RunLister | None:
+        """A light reader for run lists while the metadata store is not open (``None``: use the store)."""
         ...

@@ -29,6 +29,19 @@ __all__ = ["QueryService", "RunRecordPage"]
 MAX_RESULTS = 50_000
 
 
+def _check_max_results(max_results: object) -> None:
+    if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
+        raise InvalidArgumentError(f"max_results must be an integer from 1 to {MAX_RESULTS}, got {max_results!r}")
+
+
+def _summaries(records: Sequence[RunRecord], found: Mapping[str, Mapping[str, Any]]) -> list[RunSummary]:
+    out = []
+    for record in records:
+        s = found.get(record.run_id) or {}
+        out.append(RunSummary(record, s.get("metrics", {}), s.get("params", {}), s.get("tags", {})))
+    return out
+
+
 class RunRecordPage:
     """Run records of one search page and the token of the next page (``None`` at the end)."""
 
@@ -55,7 +68,8 @@ class QueryService:
 
     def experiment(self, name: str) -> ExperimentRecord:
         """An existing experiment (``NotFoundError`` otherwise: reads never create one)."""
-        return self._store.get_experiment(name)
+        lister = self._b.run_lister()
+        return (lister or self._store).get_experiment(name)
 
     def experiment_ids(self, names: Sequence[str]) -> list[int]:
         """The ids of the named experiments that exist (unknown names match no run)."""
@@ -81,8 +95,7 @@ class QueryService:
         include_children: bool = False,
     ) -> RunRecordPage:
         """A page of runs matching the filter language (newest first by default)."""
-        if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
-            raise InvalidArgumentError(f"max_results must be an integer from 1 to {MAX_RESULTS}, got {max_results!r}")
+        _check_max_results(max_results)
         self._b.flush()  # read your own writes: buffered metrics count in the search
         result = self._store.search_runs(
             experiment_ids=experiment_ids,
@@ -115,12 +128,7 @@ class QueryService:
 
     def summaries(self, records: Sequence[RunRecord]) -> list[RunSummary]:
         """Records with their latest metrics, params and tags (three queries for a whole page)."""
-        found = self._store.summarize_runs([r.run_id for r in records])
-        out = []
-        for record in records:
-            s = found.get(record.run_id) or {}
-            out.append(RunSummary(record, s.get("metrics", {}), s.get("params", {}), s.get("tags", {})))
-        return out
+        return _summaries(records, self._store.summarize_runs([r.run_id for r in records]))
 
     def run_summary(self, run_id: str) -> RunSummary:
         return self.summaries([self._store.get_run(run_id)])[0]
@@ -135,6 +143,21 @@ class QueryService:
         include_children: bool = False,
     ) -> RunSummaryPage:
         """A page of run summaries: what every run list (REST, CLI, magics) shows."""
+        lister = self._b.run_lister()
+        if lister is not None:  # a process that has not opened the store (a command line): the light way
+            _check_max_results(max_results)
+            found = lister.search_runs(
+                experiment_ids=experiment_ids,
+                filter=parse_filter(filter),
+                order_by=parse_order_by(order_by),
+                max_results=max_results,
+                offset=decode_page_token(page_token),
+                include_children=include_children,
+            )
+            if found is not None:
+                summaries = lister.summarize_runs([r.run_id for r in found.runs])
+                token = None if found.next_offset is None else encode_page_token(found.next_offset)
+                return RunSummaryPage(_summaries(found.runs, summaries), token)
         page = self.search(experiment_ids, filter, order_by, max_results, page_token, include_children)
         return RunSummaryPage(self.summaries(page.records), page.next_page_token)
 

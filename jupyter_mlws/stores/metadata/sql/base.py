@@ -5,15 +5,15 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Connection
 
-from ....core.entities import ExperimentRecord, FileRecord, ModelVersionRecord, RunRecord
-from ....core.status import RunStatus
+from ....core.entities import ExperimentRecord, FileRecord, ModelVersionRecord
 from ....errors import InvalidStateError, NotFoundError
+from ..run_rows import chunks
 from .engine import SqlEngine
 from .schema import experiments, runs
 
@@ -44,39 +44,7 @@ RUN_COLUMNS = (
 RUNS_JOINED = runs.join(experiments, experiments.c.id == runs.c.experiment_id).outerjoin(
     parent_runs, parent_runs.c.key == runs.c.parent_key
 )
-# SQLite's default limit on bound parameters in one statement was 999 in older builds.
-CHUNK = 500
-
 _PLURALS = {"property": "properties"}
-
-
-def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def run_record(row: Sequence[Any]) -> RunRecord:
-    return RunRecord(
-        run_id=row[0],
-        experiment_id=row[1],
-        experiment_name=row[2],
-        number=row[3],
-        status=RunStatus(row[4]),
-        created_time=row[5],
-        parent_run_id=row[6],
-        display_name=row[7],
-        run_type=row[8],
-        start_time=row[9],
-        end_time=row[10],
-        error=json.loads(row[11]) if row[11] else None,
-        compute_target=row[12],
-        snapshot_id=row[13],
-        supervisor_pid=row[14],
-        supervisor_host=row[15],
-        heartbeat_time=row[16],
-        supervisor_start=row[17],
-        job_folder=row[18],
-    )
 
 
 class SqlStoreBase:

@@ -13,7 +13,8 @@ from ....core.entities import ATTEMPT_PROPERTY, BlobReference, ComputeTargetReco
 from ....core.interfaces import JobStore
 from ....core.status import RunStatus
 from ....errors import NotFoundError
-from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, chunks, run_record
+from ..run_rows import run_record
+from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, chunks
 from .schema import compute_targets, run_properties, runs, snapshots
 
 __all__ = ["JobsMixin", "db_now_sql"]

@@ -17,12 +17,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from ....errors import InvalidStateError
+from ..run_rows import SCHEMA_REVISION
 from .engine import SqlEngine
 
 __all__ = ["SCHEMA_REVISION", "current_revision", "ensure_schema", "upgrade"]
 
-# The head of migrations/versions; a test checks that Alembic agrees.
-SCHEMA_REVISION = "0013"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_ID = 0x6D6C7773  # "mlws"
 

@@ -17,7 +17,8 @@ from ....core.interfaces.runs import HeldEnd
 from ....core.search import FilterExpr, OrderKey
 from ....core.status import RunStatus
 from ....errors import AlreadyExistsError, NotFoundError
-from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase, run_record
+from ..run_rows import run_record
+from .base import RUN_COLUMNS, RUNS_JOINED, SqlStoreBase
 from .jobs import db_now_sql
 from .run_search import compile_filter, compile_order
 from .schema import experiments, run_files, run_properties, run_tags, runs

@@ -16,7 +16,8 @@ from sqlalchemy.engine import Connection
 from ....core.entities import MetricPoint, MetricRecordEntry, MetricSeriesInfo
 from ....core.interfaces import MetricTuple, TrackingStore
 from ....errors import InvalidArgumentError
-from .base import SqlStoreBase, chunks
+from ..run_rows import summarize_run_rows
+from .base import SqlStoreBase
 from .schema import metric_records, metric_series, run_params, run_properties, run_tags
 
 __all__ = ["TrackingMixin"]
@@ -247,36 +248,7 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
 
     def summarize_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         """Latest metric values, params and tags of many runs in three queries (list pages)."""
-        result: dict[str, dict[str, dict[str, Any]]] = {
-            rid: {"metrics": {}, "params": {}, "tags": {}} for rid in run_ids
-        }
         if not run_ids:
-            return result
-        nan = math.nan
+            return {}
         with self.sql.read() as conn:
-            # Hand-written SQL: this runs for every page of every list, and SQLAlchemy's rendering of
-            # the IN lists cost more than the queries.
-            for part in chunks(list(run_ids)):
-                marks = ", ".join("?" * len(part))
-                rows = conn.exec_driver_sql(
-                    self.raw(
-                        "SELECT r.run_id, s.name, s.last_value, s.count FROM metric_series s "
-                        f"JOIN runs r ON r.key = s.run_key WHERE r.run_id IN ({marks}) AND s.kind = 'scalar' "
-                        "ORDER BY s.id"  # metrics in the order they were first logged
-                    ),
-                    tuple(part),
-                )
-                for rid, name, value, count in rows:
-                    if count:
-                        result[rid]["metrics"][name] = nan if value is None else value
-                for table, section in (("run_params", "params"), ("run_tags", "tags")):
-                    rows = conn.exec_driver_sql(
-                        self.raw(
-                            f"SELECT r.run_id, t.key, t.value FROM {table} t "
-                            f"JOIN runs r ON r.key = t.run_key WHERE r.run_id IN ({marks})"
-                        ),
-                        tuple(part),
-                    )
-                    for rid, key, value in rows:
-                        result[rid][section][key] = value
-        return result
+            return summarize_run_rows(lambda sql, params: conn.exec_driver_sql(self.raw(sql), tuple(params)), run_ids)
