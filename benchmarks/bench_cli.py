@@ -6,8 +6,9 @@ Run from the repository root (``bench_notebooks.py`` runs it too)::
     python benchmarks/bench_cli.py --quick         # smoke run: 3 repeats
     python benchmarks/bench_cli.py --mlflow /path/to/venv/bin/mlflow
 
-1. A trivial script as a job: ``mlws submit job.py --wait`` (dispatcher warm) next to ``python job.py``
-   in the same folder: the difference is the command line's overhead (target <= 300 ms).
+1. A trivial script as a job: ``mlws submit job.py --wait`` (dispatcher warm: the command runs in a fork
+   of it) next to ``python job.py`` in the same folder: the difference is the command line's overhead
+   (target <= 300 ms); and the same command run in its own process (``MLWS_AGENT_COMMANDS=0``).
 2. Listing runs: ``mlws runs list`` on a workspace of 1,000 finished runs (each with a metric and a
    param) — the default page (newest 100) and ``--max 1000`` (all of them) — next to ``mlflow runs
    list --experiment-id …`` on an MLflow SQLite store of 1,000 runs (it lists them all). Target:
@@ -110,8 +111,13 @@ def bench_cli(work: Path, repeats: int, n_runs: int = 1000, mlflow: str | None =
     src.mkdir()
     (src / "job.py").write_text(SCRIPT)
     Workspace.create(src)
+    alone = ["env", "MLWS_AGENT_COMMANDS=0"]  # the command run in its own process, not in the warm agent
     submit = _rounds(
-        {"python": ([sys.executable, "job.py"], src), "mlws": ([*mlws, "submit", "job.py", "--wait"], src)},
+        {
+            "python": ([sys.executable, "job.py"], src),
+            "mlws": ([*mlws, "submit", "job.py", "--wait"], src),
+            "mlws_alone": ([*alone, *mlws, "submit", "job.py", "--wait"], src),
+        },
         repeats,
         env,
     )
@@ -156,6 +162,9 @@ def bench_cli(work: Path, repeats: int, n_runs: int = 1000, mlflow: str | None =
         "cli_overhead_s": submit["mlws"] - submit["python"],
         "python_job_cpu_s": submit["python_cpu"],
         "mlws_submit_wait_cpu_s": submit["mlws_cpu"],
+        "mlws_submit_alone_s": submit["mlws_alone"],
+        "mlws_submit_alone_cpu_s": submit["mlws_alone_cpu"],
+        "cli_overhead_alone_s": submit["mlws_alone"] - submit["python"],
         **{f"{name}_s": value for name, value in lists.items()},
     }
 
@@ -177,6 +186,11 @@ def table_rows(cli: dict[str, Any]) -> list[str]:
         f"| `python job.py`: {both('python_job_s')} "
         f"| overhead {_ms(cli['cli_overhead_s'])} (target ≤ 300 ms) |",
     ]
+    if "mlws_submit_alone_s" in cli:
+        rows.append(
+            "| The same, run in its own process (`MLWS_AGENT_COMMANDS=0`), not in the warm agent "
+            f"| {both('mlws_submit_alone_s')} | | overhead {_ms(cli['cli_overhead_alone_s'])} |"
+        )
     peer = cli.get("mlflow_list_s")
     peer_text = f"`mlflow runs list` ({n} runs): {both('mlflow_list_s')}" if peer else ""
     for key, what in (("mlws_list_s", "newest 100"), ("mlws_list_all_s", f"all {n}, `--max {cli['n_runs']}`")):

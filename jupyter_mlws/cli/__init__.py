@@ -248,6 +248,8 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     words = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(sweeps_cmds.split_sweep(words) or submit_cmds.split_submit(words))
+    # The `mlws` command itself (not a caller's main([...])) may run in its workspace's warm agent.
+    args.forward_words = words if argv is None else None
     try:
         code: int = args.func(args)
         return code

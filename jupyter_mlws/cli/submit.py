@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
-from ..core.experiment import Experiment
+from ..compute.agent_socket import forward_command
 from ..core.layout import default_experiment_name
 from ..errors import InvalidArgumentError
 from .common import workspace_of
@@ -25,9 +26,16 @@ def _relative_to_source(script: str, source: Path) -> str:
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
+    ws = workspace_of(args)
+    if args.forward_words is not None and os.environ.get("MLWS_AGENT_COMMANDS", "1") != "0":
+        # Run in a fork of the workspace's agent when one runs: it has the store open and its imports
+        # done, which is most of this command's time (issue 22). None: no agent, run it here.
+        code = forward_command(ws.root, ws.path, args.forward_words)
+        if code is not None:
+            return code
+    from ..core.experiment import Experiment
     from ..core.run_config import NotebookRunConfig, ScriptRunConfig
 
-    ws = workspace_of(args)
     source = Path(args.source)
     args.script = _relative_to_source(args.script, source)
     experiment = Experiment(ws, args.experiment or default_experiment_name(source))

@@ -22,17 +22,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..core.compute import ComputeTarget, compute_target_types
 from ..core.entities import SUBMITTED_FROM
 from ..core.locator import is_team_workspace
-from ..core.registry import agent_tasks, resumable_driver, run_drivers
+from ..core.registry import agent_commands, agent_tasks, resumable_driver, run_drivers
 from ..core.services import liveness
 from ..core.status import ACTIVE_STATUSES, RunStatus
-from ..core.workspace import Workspace
+from ..core.workspace import Workspace, close_backends
+from . import agent_socket
 from .kernel_pool import KernelPool, PooledKernel, pool_key, pool_size
 from .supervision import HOSTNAME, StoreReporter, reconcile_records, stale_reason
 
@@ -48,37 +48,16 @@ SPAWN_WAIT_S = 15.0
 
 
 def _agent_dir(ws: Workspace) -> Path:
-    path = ws.path / "agent"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-SOCKET_NAME = "agent.sock"
-# sun_path holds 108 bytes with its terminating NUL; longer paths go through the folder's descriptor.
-_SUN_PATH_MAX = 107
+    return agent_socket.agent_dir(ws.path)
 
 
 def socket_path(ws: Workspace) -> str:
-    """The agent's socket: in the workspace's own folder (``.mlws/agent/agent.sock``), which only the
-    workspace's owner can write, not at a predictable name in the shared temporary folder that
-    another user could take first (then no agent could ever start)."""
-    return str(ws.path / "agent" / SOCKET_NAME)
+    """The agent's socket (``.mlws/agent/agent.sock``)."""
+    return agent_socket.socket_path(ws.path)
 
 
-@contextlib.contextmanager
-def _socket_address(ws: Workspace) -> Iterator[str]:
-    """An address for the socket's path that fits in sun_path: the path itself, or when it is too
-    long ``/proc/self/fd/<fd>/agent.sock`` through a descriptor of its folder (Linux resolves it as
-    a path; no ``chdir``, which would move every thread of the process)."""
-    path = socket_path(ws)
-    if len(os.fsencode(path)) <= _SUN_PATH_MAX:
-        yield path
-        return
-    fd = os.open(_agent_dir(ws), os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        yield f"/proc/self/fd/{fd}/{SOCKET_NAME}"
-    finally:
-        os.close(fd)
+def _socket_address(ws: Workspace) -> contextlib.AbstractContextManager[str]:
+    return agent_socket.socket_address(ws.path)
 
 
 def notify(ws: Workspace) -> None:
@@ -209,6 +188,7 @@ class Agent:
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         self.children: dict[int, tuple[str, str]] = {}  # pid -> (run id, target)
+        self.commands: set[int] = set()  # clients' mlws commands, run in forks (agent_socket)
         # Pre-started notebook kernels (issue 22), and the pool key of each supervisor's job.
         self.pool = KernelPool(_agent_dir(ws) / "pool", _log)
         self.job_keys: dict[int, tuple[str, str]] = {}
@@ -340,6 +320,8 @@ class Agent:
         self.ws.metadata  # noqa: B018
         self.ws.artifacts  # noqa: B018
         self._targets()
+        with contextlib.suppress(Exception):  # clients' commands run in forks: their program loaded once
+            agent_commands.get("mlws")
 
     def _warm_notebook_runner(self) -> None:
         """Import papermill once, while idle (not at start: the first job must not wait for it).
@@ -374,13 +356,56 @@ class Agent:
             except (BlockingIOError, InterruptedError):
                 return
             with conn:
-                conn.settimeout(0.5)
-                with contextlib.suppress(OSError):
-                    conn.recv(64)
+                kind, request = agent_socket.read_request(conn)
+                if kind == "command" and request is not None:
+                    self._command(conn, request)
+
+    def _command(self, conn: socket.socket, request: dict[str, Any]) -> None:
+        """Run a client's ``mlws`` command in a fork of this warm process (see ``agent_socket``)."""
+        reason = agent_socket.decline_reason(conn, request, self.ws.root)
+        if reason is None:
+            try:
+                program = agent_commands.get(str(request.get("program", "mlws")))
+            except Exception as exc:
+                reason = f"no such program: {exc}"
+        if reason is not None:
+            _log(f"declined a command: {reason}")
+            agent_socket.decline(conn, reason)
+            return
+        pid = os.fork()
+        if pid:
+            self.commands.add(pid)
+            _log(f"command {pid} started: mlws {' '.join(map(str, request['argv'][:1]))}")
+            return
+        code = 1
+        try:  # the command: never returns into the agent's loop
+            self._leave_the_loop()
+            code = agent_socket.run_forwarded(conn, request, program)
+            close_backends()  # as the command's own process would at exit
+        except BaseException as exc:
+            _log(f"command {os.getpid()} crashed: {type(exc).__name__}: {exc}")
+        finally:
+            os._exit(code)
+
+    def _leave_the_loop(self) -> None:
+        """In a fork: let go of what is the agent's (its session, signals, socket and lock)."""
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if self.sock is not None:
+            self.sock.close()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
 
     def _reap(self) -> None:
         # Our supervisors by pid, not waitpid(-1): the kernel pool's kernels are children too, and
         # their Popen objects reap them.
+        for pid in list(self.commands):
+            with contextlib.suppress(ChildProcessError):
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    continue
+            self.commands.discard(pid)
         for pid in list(self.children):
             try:
                 done, _status = os.waitpid(pid, os.WNOHANG)
@@ -571,14 +596,7 @@ class Agent:
             return pid
         code = 1
         try:  # the supervisor: never returns into the agent's loop
-            os.setsid()
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            if self.sock is not None:
-                self.sock.close()
-            if self.lock_fd is not None:
-                os.close(self.lock_fd)  # the lock stays with the agent (flock is per open file)
+            self._leave_the_loop()
             if driven is not None:
                 run_driver(self.ws, run_id, driven, resume)
             else:

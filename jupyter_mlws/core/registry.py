@@ -18,6 +18,7 @@ from .interfaces import ArtifactStore, MetadataCopier, MetadataStore, RunLister
 
 __all__ = [
     "PluginRegistry",
+    "agent_commands",
     "agent_tasks",
     "artifact_stores",
     "job_input_types",
@@ -202,8 +203,14 @@ def open_metadata_store(url: str) -> MetadataStore:
     return store
 
 
+# Programs whose commands a client may run in a fork of its workspace's agent (``compute/agent_socket.py``):
+# ``main(argv) -> exit code``. The agent is warm, so a command there starts without its imports.
+agent_commands = PluginRegistry("agent command", "jupyter_mlws.agent_commands", {"mlws": "jupyter_mlws.cli:main"}, {})
+
 # Light readers for the run lists of short-lived processes (``mlws runs list``), by URL scheme: a
-# scheme without one is listed through its full metadata store.
+# scheme without one is listed through its full metadata store. Only registered listers are used (no
+# entry-point scan: a lister exists to be quick); one registered for a scheme must read the database
+# that scheme's registered metadata store writes.
 run_listers = PluginRegistry(
     "run lister",
     "jupyter_mlws.run_listers",

@@ -703,6 +703,15 @@ def close_backends() -> None:
             artifacts.close()
 
 
+def _forget_listers_in_child() -> None:
+    # A forked child must not use its parent's SQLite connections (nor wait on a lock a parent's
+    # thread held at the fork): it opens its own listers. Not closed: they are the parent's.
+    _run_listers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_listers_in_child)
+
+
 class _Found(NamedTuple):
     """What a search upward found: the workspace folder (None: none), and the v1 config file that
     led there or was met on the way (a cloud workspace's, without a pointer)."""

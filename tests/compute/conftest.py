@@ -129,21 +129,27 @@ class JobKit:
         self.children.append(proc)
         return proc
 
-    def mlws(self, *argv: str, cwd: Path | None = None, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
-        """Run the real ``mlws`` command of this interpreter's environment."""
+    def mlws(
+        self, *argv: str, cwd: Path | None = None, timeout: float = TIMEOUT, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the real ``mlws`` command of this interpreter's environment (``env``: added variables)."""
         return subprocess.run(
             [str(Path(sys.executable).parent / "mlws"), *argv],
             cwd=cwd or self.ws.root,
+            env={**os.environ, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
             check=False,
         )
 
-    def mlws_popen(self, *argv: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    def mlws_popen(
+        self, *argv: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [str(Path(sys.executable).parent / "mlws"), *argv],
             cwd=cwd or self.ws.root,
+            env={**os.environ, **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

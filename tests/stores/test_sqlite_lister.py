@@ -21,7 +21,7 @@ import pytest
 from jupyter_mlws import Experiment, Workspace
 from jupyter_mlws.core.search import parse_filter, parse_order_by
 from jupyter_mlws.core.workspace import close_backends
-from jupyter_mlws.errors import InvalidArgumentError, NotFoundError
+from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, NotFoundError
 from jupyter_mlws.stores.metadata.run_rows import RUN_SELECT, run_record
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore, migrate
 from jupyter_mlws.stores.metadata.sqlite_lister import SqliteRunLister, open_sqlite_lister
@@ -213,7 +213,62 @@ def test_the_lister_declines_a_database_it_must_not_read(tmp_path: Path) -> None
     assert open_sqlite_lister(f"sqlite:///{tmp_path / 'missing.db'}") is None  # the store creates it
     assert not (tmp_path / "missing.db").exists()
     assert open_sqlite_lister("sqlite:///:memory:") is None
-    assert open_sqlite_lister(f"sqlite:///{tmp_path / 'old.db'}?timeout=5") is None
+    current_url = f"sqlite:///{tmp_path / 'current.db'}"
+    SqlMetadataStore(current_url).close()
+    opened = open_sqlite_lister(current_url)
+    assert opened is not None  # at the current revision: read
+    opened.close()
+    assert open_sqlite_lister(f"{current_url}?timeout=5") is None  # options are the store's engine's
     assert open_sqlite_lister("postgresql+psycopg://u@127.0.0.1/db") is None
     (tmp_path / "junk.db").write_text("not a database")
     assert open_sqlite_lister(f"sqlite:///{tmp_path / 'junk.db'}") is None
+
+
+def test_a_folder_with_url_special_characters_is_the_same_database(tmp_path: Path) -> None:
+    """The URL's path is read as SQLAlchemy reads it: ``%25`` is ``%`` (the lister and the store must
+    open one file), and spaces and ``#`` are plain characters."""
+    folder = tmp_path / "sale 50% #1"
+    folder.mkdir()
+    url = f"sqlite:///{folder / 'm.db'}".replace("%", "%25")
+    store = SqlMetadataStore(url)
+    exp = store.get_or_create_experiment("e")
+    store.close()
+    lister = open_sqlite_lister(url)
+    assert lister is not None and (folder / "m.db").is_file()
+    try:
+        assert lister.get_experiment("e") == exp  # the store's database, not a file named "…%25…"
+        assert _search(lister) is not None
+    finally:
+        lister.close()
+
+
+def test_runs_created_at_the_same_time_page_alike(tmp_path: Path) -> None:
+    """Ties in created_time are broken by the row's key, as the store breaks them."""
+    ws = Workspace.create(tmp_path / "ties")
+    exp = Experiment(ws, "e")
+    for i in range(5):
+        exp.start_logging(display_name=f"r{i}").complete()
+    conn = sqlite3.connect(ws.metadata_url.removeprefix("sqlite:///"))
+    with conn:
+        conn.execute("UPDATE runs SET created_time = 1000.0")
+    conn.close()
+    lister = open_sqlite_lister(ws.metadata_url)
+    assert lister is not None
+    try:
+        for size in (2, 4):
+            for offset in range(6):
+                light, full = (
+                    _search(lister, max_results=size, offset=offset),
+                    _search(ws.metadata, max_results=size, offset=offset),
+                )
+                assert light is not None and light.runs == full.runs and light.next_offset == full.next_offset
+    finally:
+        lister.close()
+
+
+def test_a_closed_or_unreadable_database_is_unavailable_not_a_crash(ws: Workspace) -> None:
+    lister = open_sqlite_lister(ws.metadata_url)
+    assert lister is not None
+    lister.close()
+    with pytest.raises(BackendUnavailableError, match="could not read the workspace's database"):
+        _search(lister)

@@ -9,18 +9,19 @@ store's work, as is every other search (a filter expression, an order, children,
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ...core.entities import ExperimentRecord, RunSearchResult
 from ...core.interfaces import RunLister
 from ...core.search import Comparison, FilterExpr, OrderKey
 from ...core.status import RunStatus
-from ...errors import InvalidArgumentError, NotFoundError
+from ...errors import BackendUnavailableError, InvalidArgumentError, NotFoundError
 from .run_rows import RUN_SELECT, SCHEMA_REVISION, run_record, summarize_run_rows
 
 __all__ = ["SqliteRunLister", "open_sqlite_lister"]
@@ -33,14 +34,14 @@ def open_sqlite_lister(url: str) -> SqliteRunLister | None:
     prefix = "sqlite:///"
     if not url.startswith(prefix) or "?" in url:
         return None  # query options (e.g. a custom timeout) belong to the full store's engine
-    path = url[len(prefix) :]
-    if not path or path == ":memory:" or not Path(path).is_file():
-        return None
+    path = unquote(url[len(prefix) :])  # as SQLAlchemy reads the URL: "%25" is "%"
     try:
+        if not path or path == ":memory:" or not Path(path).is_file():
+            return None
         conn = sqlite3.connect(
             f"file:{quote(path)}?mode=ro", uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False
         )
-    except sqlite3.Error:
+    except (OSError, sqlite3.Error):
         return None
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -50,6 +51,15 @@ def open_sqlite_lister(url: str) -> SqliteRunLister | None:
         conn.close()
         return None
     return SqliteRunLister(conn)
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """Database errors as the store reports them (a closed or unreadable database is unavailable)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise BackendUnavailableError(f"could not read the workspace's database: {exc}") from exc
 
 
 def _one_status(expr: FilterExpr | None) -> str | None:
@@ -69,7 +79,7 @@ class SqliteRunLister(RunLister):
         self._lock = threading.Lock()  # one connection, shared by the threads of a process
 
     def _rows(self, sql: str, params: Sequence[Any]) -> list[Any]:
-        with self._lock:
+        with self._lock, _translated():
             return self._conn.execute(sql, tuple(params)).fetchall()
 
     def get_experiment(self, name: str) -> ExperimentRecord:
@@ -114,7 +124,13 @@ class SqliteRunLister(RunLister):
     def summarize_runs(self, run_ids: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
         if not run_ids:
             return {}
-        return summarize_run_rows(self._rows, run_ids)
+        # One read transaction, as the store's: a page's metrics, params and tags from one commit.
+        with self._lock, _translated():
+            self._conn.execute("BEGIN")
+            try:
+                return summarize_run_rows(lambda sql, params: self._conn.execute(sql, tuple(params)), run_ids)
+            finally:
+                self._conn.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:
