@@ -47,7 +47,9 @@ def _execute_pooled(execute: Any, kernel: PooledKernel, kernel_name: str) -> Non
     idle = False  # the kernel has finished the job's cells (all of them, or up to a failing one)
     with kernel_pool.kernel_log_to_stdout(kernel):
         try:
-            execute(km=km, on_notebook_start=hook)
+            # The cells done, the kernel is finished at once: it exits while papermill writes the
+            # executed notebook (the last cell's outcome is already known, failed or not).
+            execute(km=km, on_notebook_start=hook, mlws_cells_done=kernel.finish)
             idle = True
         except Exception as exc:
             if hook.ready:
@@ -73,6 +75,7 @@ def _progress_engine(run: Any) -> type:
 
         @classmethod
         def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+            cells_done = kwargs.pop("mlws_cells_done", None)  # ours, not nbclient's
             start = nb_man.cell_start
             total = sum(1 for cell in nb_man.nb.cells if cell.cell_type == "code")
             seen = {"n": 0}
@@ -99,7 +102,10 @@ def _progress_engine(run: Any) -> type:
                 return None
 
             nb_man.save = save_now_and_then
-            return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            result = super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+            if cells_done is not None:
+                cells_done()
+            return result
 
     return ProgressEngine
 

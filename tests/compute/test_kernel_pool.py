@@ -261,8 +261,12 @@ def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
 
 def test_what_a_pooled_kernel_writes_as_it_exits_is_in_the_outputs(pool: Pool) -> None:
     """A pooled job ends without waiting for its kernel to exit, but its outputs are collected only
-    after the exit: an exit handler's file and a file left open (flushed at exit) are in them, as with
-    a fresh kernel, and the metric the notebook buffered is recorded."""
+    after the exit: an exit handler's file and files left open (flushed at exit) are in them, as with
+    a fresh kernel, and the metric the notebook buffered is recorded. The kernel's exit skips the
+    objects alive at the job's end in its last garbage collections (they are frozen): a file left
+    open in a reference cycle that a global holds is written all the same, as a fresh kernel writes it
+    when its exit collects the cycle. (One in a cycle nobody holds loses what it buffered in either
+    kernel: Python finalizes the cycle's file objects in no set order.)"""
     code = (
         "import atexit, os\n"
         "from jupyter_mlws import Run\n"
@@ -270,6 +274,10 @@ def test_what_a_pooled_kernel_writes_as_it_exits_is_in_the_outputs(pool: Pool) -
         "atexit.register(lambda: open('outputs/at-exit.txt', 'w').write('written at exit'))\n"
         "left_open = open('outputs/left-open.txt', 'w')\n"
         "left_open.write('buffered until exit')\n"
+        "class Box:\n"
+        "    pass\n"
+        "held = Box(); held.me = held; held.f = open('outputs/held-cycle.txt', 'w')\n"
+        "held.f.write('a cycle a global holds')\n"
         "Run.get_context().log('buffered', 3)\n"
     )
     _notebook(pool.src / "exits.ipynb", [("code", code)])
@@ -281,6 +289,8 @@ def test_what_a_pooled_kernel_writes_as_it_exits_is_in_the_outputs(pool: Pool) -
     run.download_file("outputs/left-open.txt", str(out / "left-open.txt"))
     assert (out / "at-exit.txt").read_text() == "written at exit"
     assert (out / "left-open.txt").read_text() == "buffered until exit"
+    run.download_file("outputs/held-cycle.txt", str(out / "held-cycle.txt"))
+    assert (out / "held-cycle.txt").read_text() == "a cycle a global holds"
 
 
 def test_jobs_of_different_kernels_never_share_one(pool: Pool) -> None:
