@@ -317,6 +317,7 @@ class Agent:
         from .. import snapshots  # noqa: F401
         from . import lifecycle, local  # noqa: F401
 
+        agent_socket.remember_code_identity()  # the code this agent loaded: what its commands run
         self.ws.metadata  # noqa: B018
         self.ws.artifacts  # noqa: B018
         self._targets()
@@ -380,8 +381,7 @@ class Agent:
         code = 1
         try:  # the command: never returns into the agent's loop
             self._leave_the_loop()
-            code = agent_socket.run_forwarded(conn, request, program)
-            close_backends()  # as the command's own process would at exit
+            code = agent_socket.run_forwarded(conn, request, program, before_exit=_command_exit)
         except BaseException as exc:
             _log(f"command {os.getpid()} crashed: {type(exc).__name__}: {exc}")
         finally:
@@ -606,6 +606,16 @@ class Agent:
             _log(f"supervisor of {run_id} crashed: {type(exc).__name__}: {exc}")
         finally:
             os._exit(code)
+
+
+def _command_exit() -> None:
+    """What a command's own process does at exit for jupyter-mlws (its atexit handlers): buffered
+    metric points written and stores closed, and Dask clients closed, which hands the scheduler what
+    was submitted fire-and-forget (a run submitted to a Dask target)."""
+    close_backends()
+    dask = sys.modules.get(f"{__package__}.dask")
+    if dask is not None:
+        dask.close_clients()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,9 +10,11 @@ client's working folder, environment and arguments, its output sent back as it i
 
 The conversation, one JSON object a line:
 
-1. client → agent: ``{"argv": [...], "cwd": ..., "env": {...}, "code": ..., "workspace": ...}``;
-2. agent (the forked command) → client: ``{"ok": true}``, or the agent → client ``{"declined": why}``
-   (another interpreter or workspace, another user): the client then runs the command itself;
+1. client → agent: ``{"argv": [...], "cwd": ..., "env": {...}, "umask": ..., "path0": ..., "code": ...,
+   "workspace": ...}`` (``code``: what the client would run, see ``_code_identity``);
+2. agent (the forked command) → client: ``{"ok": true}``, or ``{"declined": why}`` (another
+   interpreter, install or workspace, another user, a folder it cannot enter): the client then runs the
+   command itself;
 3. client → command: ``{"go": true}``. Only now does the command run: a client that gave up waiting for
    ``ok`` (and runs the command itself) has closed the connection, and the command sees that instead
    of ``go``. So a command never runs twice;
@@ -24,6 +26,7 @@ The conversation, one JSON object a line:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -33,6 +36,8 @@ import socket
 import struct
 import sys
 import threading
+import time
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,6 +49,7 @@ SOCKET_NAME = "agent.sock"
 _SUN_PATH_MAX = 107
 _MAX_REQUEST = 4 << 20  # bytes: arguments and an environment, with room to spare
 _ACCEPT_WAIT_S = 30.0  # for the agent's "ok": one turn of its loop, which may be busy a while
+_READ_WAIT_S = 1.0  # for a request's whole line, in the agent's loop
 
 
 def agent_dir(ws_path: Path) -> Path:
@@ -96,13 +102,56 @@ class _Lines:
         return json.loads(line)
 
 
-def _code_identity() -> list[str]:
-    """What a command runs on: the interpreter, its environment and this package's folder."""
-    return [os.path.realpath(sys.executable), sys.prefix, str(Path(__file__).resolve().parents[1])]
+def _code_identity() -> list[Any]:
+    """What a command runs on: the interpreter, its environment, where imports come from (the path
+    after its first entry, which is the command's own folder), and this package's source files as
+    they are on disk (names, sizes, times): an agent started before an upgrade, an edit of a checkout
+    or a ``pip install`` in its environment runs code the client would not run, and declines."""
+    package = Path(__file__).resolve().parents[1]
+    files = []
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d not in ("__pycache__", "labextension"))
+        for name in sorted(names):
+            if name.endswith(".py"):
+                with contextlib.suppress(OSError):
+                    st = os.stat(os.path.join(folder, name))
+                    files.append(f"{os.path.join(folder, name)}:{st.st_size}:{st.st_mtime_ns}")
+    installed = []
+    for entry in sys.path[1:]:
+        if entry.endswith(("site-packages", "dist-packages")):  # a pip install or uninstall changes them
+            with contextlib.suppress(OSError):
+                installed.append(f"{entry}:{os.stat(entry).st_mtime_ns}")
+    digest = hashlib.sha256("\n".join(files + installed).encode()).hexdigest()
+    return [os.path.realpath(sys.executable), sys.prefix, str(package), sys.path[1:], digest]
+
+
+_AGENT_CODE: list[Any] | None = None  # the agent's identity, taken as it starts (the code it loaded)
+
+
+def remember_code_identity() -> None:
+    """In the agent, at its start: the code it loads now is what its commands run."""
+    global _AGENT_CODE
+    _AGENT_CODE = _code_identity()
+
+
+def _send_all(sock: socket.socket, data: bytes) -> None:
+    """``sendall`` that a signal (Ctrl-C) cannot cut in the middle of a line: the line is sent whole,
+    then the interruption is raised."""
+    view = memoryview(data)
+    interrupted: BaseException | None = None
+    while view:
+        try:
+            sent = sock.send(view)
+        except KeyboardInterrupt as exc:  # raised before anything of this try was sent
+            interrupted = exc
+            continue
+        view = view[sent:]
+    if interrupted is not None:
+        raise interrupted
 
 
 def _send(sock: socket.socket, message: dict[str, Any]) -> None:
-    sock.sendall(json.dumps(message).encode() + b"\n")
+    _send_all(sock, json.dumps(message).encode() + b"\n")
 
 
 def forward_command(ws_root: Path, ws_path: Path, argv: Sequence[str]) -> int | None:
@@ -111,7 +160,17 @@ def forward_command(ws_root: Path, ws_path: Path, argv: Sequence[str]) -> int | 
     env = dict(os.environ)
     if sys.stdout.isatty() and "COLUMNS" not in env:
         env["COLUMNS"] = str(shutil.get_terminal_size().columns)  # the command prints for this terminal
-    request = {"argv": list(argv), "cwd": os.getcwd(), "env": env, "code": _code_identity(), "workspace": str(ws_root)}
+    umask = os.umask(0o022)
+    os.umask(umask)
+    request = {
+        "argv": list(argv),
+        "cwd": os.getcwd(),
+        "env": env,
+        "umask": umask,
+        "path0": sys.path[0],
+        "code": _code_identity(),
+        "workspace": str(ws_root),
+    }
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with sock:
         try:
@@ -156,8 +215,13 @@ def _relay(lines: _Lines) -> int:
             )
             return 1
         if "o" in message:
-            sys.stdout.write(message["o"])
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(message["o"])
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # The reader went away (`mlws submit … | head`): not an error, as on its own; quiet at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return 0
         elif "e" in message:
             sys.stderr.write(message["e"])
             sys.stderr.flush()
@@ -170,9 +234,15 @@ def _relay(lines: _Lines) -> int:
 
 def read_request(conn: socket.socket) -> tuple[str, dict[str, Any] | None]:
     """The first line a client sent: ``("wake", None)``, or ``("command", request)``."""
-    conn.settimeout(0.5)
+    # One deadline for the whole line: the agent's loop waits on it, and a client that trickles its
+    # bytes must not hold the loop (dispatching, sweeping) for longer than this.
+    deadline = time.monotonic() + _READ_WAIT_S
     buffer = b""
     while b"\n" not in buffer and len(buffer) <= _MAX_REQUEST:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        conn.settimeout(remaining)
         try:
             data = conn.recv(1 << 16)
         except OSError:
@@ -181,11 +251,11 @@ def read_request(conn: socket.socket) -> tuple[str, dict[str, Any] | None]:
             break
         buffer += data
     line = buffer.split(b"\n", 1)[0]
-    if not line.startswith(b"{"):
+    if not line.startswith(b"{") or b"\n" not in buffer:
         return "wake", None
     try:
         request = json.loads(line)
-    except ValueError:
+    except Exception:  # not JSON, or nested past the parser's recursion limit
         return "wake", None
     return ("command", request) if isinstance(request, dict) else ("wake", None)
 
@@ -195,12 +265,20 @@ def decline_reason(conn: socket.socket, request: dict[str, Any], ws_root: Path) 
     uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")))[1]
     if uid != os.getuid():
         return "another user's command"  # it would run as the agent's user
-    if request.get("code") != _code_identity():
+    if request.get("code") != (_AGENT_CODE or _code_identity()):
         return "another interpreter or jupyter-mlws install"  # the command must run the client's code
     if request.get("workspace") != str(ws_root):
         return "another workspace"
-    argv, env, cwd = request.get("argv"), request.get("env"), request.get("cwd")
-    if not (isinstance(argv, list) and isinstance(env, dict) and isinstance(cwd, str)):
+    argv, env, cwd, umask = request.get("argv"), request.get("env"), request.get("cwd"), request.get("umask")
+    if not (
+        isinstance(argv, list)
+        and all(isinstance(a, str) for a in argv)
+        and isinstance(env, dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())
+        and isinstance(cwd, str)
+        and isinstance(umask, int)
+        and isinstance(request.get("path0"), str)
+    ):
         return "a malformed request"
     return None
 
@@ -232,33 +310,62 @@ class _Framed(io.TextIOBase):
         return len(text)
 
 
-def run_forwarded(conn: socket.socket, request: dict[str, Any], main: Callable[[list[str]], int]) -> int:
-    """In the agent's fork: run ``main(argv)`` as the client's command; the exit code (already sent)."""
+def run_forwarded(
+    conn: socket.socket,
+    request: dict[str, Any],
+    main: Callable[[list[str]], int],
+    before_exit: Callable[[], None] = lambda: None,
+) -> int:
+    """In the agent's fork: run ``main(argv)`` as the client's command; the exit code (already sent).
+    ``before_exit``: what the command's own process would do at exit (its atexit handlers are the
+    agent's in this fork, and are not run): done before the exit code is sent, so that the client
+    ends only once it is."""
     lines = _Lines(conn)
     conn.settimeout(_ACCEPT_WAIT_S)
+    try:
+        os.chdir(request["cwd"])
+    except OSError as exc:  # a folder this process cannot enter: the client runs the command itself
+        decline(conn, f"cannot enter {request['cwd']}: {exc.strerror}")
+        return 0
     _send(conn, {"ok": True})
     if lines.next() != {"go": True}:
         return 0  # the client gave up and runs the command itself
     conn.settimeout(None)
-    os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])
+    os.umask(request["umask"])
+    sys.path[0] = request["path0"]
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupt_when_the_client_leaves() -> None:
         with contextlib.suppress(OSError):
             while conn.recv(1 << 10):
                 pass
-        os.kill(os.getpid(), signal.SIGINT)
+        if not done.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
 
+    done = threading.Event()
     threading.Thread(target=interrupt_when_the_client_leaves, daemon=True).start()
     lock = threading.Lock()
     sys.stdout = _Framed(conn, "o", lock)
     sys.stderr = _Framed(conn, "e", lock)
     try:
         code = main(list(request["argv"]))
-    except SystemExit as exc:  # argparse's usage errors
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except SystemExit as exc:  # argparse's usage errors; a message is printed, as Python prints it
+        if isinstance(exc.code, int) or exc.code is None:
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except Exception:  # MLWS_DEBUG lets the command's exception through: its traceback goes to the client
+        traceback.print_exc()
+        code = 1
+    done.set()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command is over: a client leaving now cuts nothing
+    try:
+        before_exit()
+    except Exception as exc:
+        print(f"mlws: error while the command ended: {type(exc).__name__}: {exc}", file=sys.stderr)
     with lock:
         _send(conn, {"x": code})
     return code

@@ -18,6 +18,8 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -116,6 +118,8 @@ def _raw_request(kit: Any, **changes: Any) -> tuple[socket.socket, agent_socket.
         "argv": ["submit", "job.py"],
         "cwd": str(kit.ws.root),
         "env": dict(os.environ),
+        "umask": 0o022,
+        "path0": sys.path[0],
         "code": agent_socket._code_identity(),
         "workspace": str(kit.ws.root),
         **changes,
@@ -128,23 +132,138 @@ def _raw_request(kit: Any, **changes: Any) -> tuple[socket.socket, agent_socket.
     return sock, agent_socket._Lines(sock)
 
 
-def test_a_client_that_gave_up_before_go_runs_nothing(kit: Any) -> None:
+def test_a_command_without_its_go_runs_nothing(kit: Any) -> None:
+    """The command waits for "go" with the connection open: anything else (here "go": false, the
+    connection held) and it ends without running, and the agent serves on."""
     _warm_agent(kit)
     before = _runs(kit)
     sock, lines = _raw_request(kit)
     with sock:
         assert lines.next() == {"ok": True}
-    # The command saw the end of the connection instead of "go": it exits without running.
-    kit.wait_until(lambda: _commands_run(kit) == 1, TIMEOUT, "the command's fork")
+        agent_socket._send(sock, {"go": False})
+        pid = int(kit.wait_until(lambda: re.findall(r"command (\d+) started: mlws submit", _log(kit)), TIMEOUT)[-1])
+        kit.wait_until(lambda: not _alive(pid), TIMEOUT, "the command to end without running")
+        assert lines.next() is None  # it closed the connection, sending nothing
     sock, lines = _raw_request(kit, argv=["runs", "list"])
-    with sock:  # the agent still serves: a full conversation after the abandoned one
+    with sock:  # a full conversation after the refused one
         assert lines.next() == {"ok": True}
         agent_socket._send(sock, {"go": True})
         out = []
         while (message := lines.next()) is not None and "x" not in message:
             out.append(message.get("o", ""))
         assert message == {"x": 0}
-    assert _runs(kit) == before and "RUN" in "".join(out)
+    assert _runs(kit) == before and "Completed" in "".join(out)
+
+
+def test_bad_or_slow_requests_do_not_hold_or_kill_the_agent(kit: Any) -> None:
+    _warm_agent(kit)
+    holder = agent.running_pid(kit.ws)
+    # JSON nested deeper than the parser's recursion limit: treated as a wake-up.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        with agent_socket.socket_address(kit.ws.path) as address:
+            sock.connect(address)
+        sock.sendall(b'{"a": ' + b"[" * 100_000 + b"\n")
+    # A client trickling its request: the agent drops it after a second, it does not wait on it.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        with agent_socket.socket_address(kit.ws.path) as address:
+            sock.connect(address)
+        dropped = False
+        for _ in range(40):  # 12 s of a byte every 0.3 s
+            try:
+                sock.sendall(b"{")
+            except OSError:
+                dropped = True
+                break
+            time.sleep(0.3)
+        assert dropped, "the agent kept reading a request that never ends"
+    result = kit.mlws("submit", "job.py", "--wait", cwd=kit.ws.root)
+    assert result.returncode == 0 and _commands_run(kit) == 1, result.stderr
+    assert agent.running_pid(kit.ws) == holder
+
+
+def test_the_commands_end_is_sent_after_its_exit_work(tmp_path: Path) -> None:
+    """In the fork: the command runs, then what its own process would do at exit (here: recorded),
+    and only then does the client get the exit code; SystemExit's message and an exception's
+    traceback reach the client's stderr; a folder the fork cannot enter is declined before "ok"."""
+    events: list[str] = []
+
+    def conversation(argv: list[str], main: Any, cwd: str) -> list[Any]:
+        ours, theirs = socket.socketpair()
+        request = {"argv": argv, "cwd": cwd, "env": dict(os.environ), "umask": 0o022, "path0": sys.path[0]}
+        received: list[Any] = []
+        with ours, theirs:
+            lines = agent_socket._Lines(ours)
+
+            def client() -> None:
+                first = lines.next()
+                received.append(first)
+                if first == {"ok": True}:
+                    agent_socket._send(ours, {"go": True})
+                    while (message := lines.next()) is not None:
+                        received.append(message)
+                        if "x" in message:
+                            events.append("client got the exit code")
+                            break
+
+            thread = threading.Thread(target=client)
+            thread.start()
+            saved = (
+                os.getcwd(),
+                sys.stdout,
+                sys.stderr,
+                dict(os.environ),
+                sys.path[0],
+                signal.getsignal(signal.SIGINT),
+            )
+            try:
+                agent_socket.run_forwarded(theirs, request, main, before_exit=lambda: events.append("exit work"))
+            finally:
+                os.chdir(saved[0])
+                sys.stdout, sys.stderr = saved[1], saved[2]
+                os.environ.clear()
+                os.environ.update(saved[3])
+                sys.path[0] = saved[4]
+                signal.signal(signal.SIGINT, saved[5])
+            thread.join(TIMEOUT)
+        return received
+
+    def ok(argv: list[str]) -> int:
+        events.append("command ran")
+        print("hello")
+        return 3
+
+    got = conversation(["x"], ok, str(tmp_path))
+    assert events == ["command ran", "exit work", "client got the exit code"]
+    assert got == [{"ok": True}, {"o": "hello"}, {"o": "\n"}, {"x": 3}]
+
+    def exits(argv: list[str]) -> int:
+        raise SystemExit("stopped: a reason")
+
+    got = conversation(["x"], exits, str(tmp_path))
+    assert {"e": "stopped: a reason"} in got and got[-1] == {"x": 1}
+
+    def raises(argv: list[str]) -> int:
+        raise RuntimeError("deep down")
+
+    got = conversation(["x"], raises, str(tmp_path))
+    text = "".join(m.get("e", "") for m in got)
+    assert "Traceback" in text and "RuntimeError: deep down" in text and got[-1] == {"x": 1}
+
+    got = conversation(["x"], ok, str(tmp_path / "gone"))
+    assert got[0]["declined"].startswith("cannot enter") and len(got) == 1
+
+
+def test_a_reader_that_goes_away_is_not_an_error(kit: Any) -> None:
+    """`mlws submit job.py --wait | head -1`: exit code 0 and nothing on stderr, as on its own."""
+    _warm_agent(kit)
+    for env in ({}, {"MLWS_AGENT_COMMANDS": "0"}):
+        client = kit.mlws_popen("submit", "job.py", "--wait", cwd=kit.ws.root, env=env)
+        assert client.stdout is not None
+        assert client.stdout.readline().startswith("Submitted ")
+        client.stdout.close()
+        assert client.wait(TIMEOUT) == 0
+        assert client.stderr is not None and client.stderr.read() == ""
+    assert _commands_run(kit) == 1
 
 
 def test_the_agent_declines_what_it_must_not_run(kit: Any) -> None:
@@ -165,7 +284,10 @@ def test_another_users_command_is_declined(monkeypatch: pytest.MonkeyPatch) -> N
     """The socket's peer is checked (SO_PEERCRED): a command would run as the agent's user."""
     ours, theirs = socket.socketpair()
     with ours, theirs:
-        request = {"argv": [], "env": {}, "cwd": "/", "code": agent_socket._code_identity(), "workspace": "/ws"}
+        request = {
+            "argv": [], "env": {}, "cwd": "/", "umask": 0o022, "path0": "", "code": agent_socket._code_identity(),
+            "workspace": "/ws",
+        }  # fmt: skip
         assert agent_socket.decline_reason(ours, request, Path("/ws")) is None
         monkeypatch.setattr(os, "getuid", lambda: 12345)
         assert agent_socket.decline_reason(ours, request, Path("/ws")) == "another user's command"
