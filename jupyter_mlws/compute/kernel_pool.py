@@ -386,6 +386,8 @@ def start_kernel(key: Key, folder: Path) -> PooledKernel:
     values = {"connection_file": os.path.realpath(connection_file), "prefix": prefix}
     values["resource_dir"] = spec.resource_dir
     argv = [arg.format(**values) if "{" in arg else arg for arg in argv]
+    if argv[1:3] == ["-m", "ipykernel_launcher"]:
+        argv[1:3] = ["-c", _LAUNCHER]  # ipykernel's launcher, with its start-up frozen (see _LAUNCHER)
     spec_env = {k: str(v) for k, v in (spec.env or {}).items()}
     env = {**base_environment(python), **spec_env}
     log_file = str(folder / f"kernel-{stamp}.log")
@@ -579,6 +581,35 @@ class KernelPool:
             os.replace(tmp, self.folder / STATE_FILE)
 
 
+# What ``python -m ipykernel_launcher`` does (the built-in kernelspec's argv), as ``python -c``, with
+# one step more: once the kernel is initialised, what its start-up made (IPython's objects, most of a
+# kernel's) is collected and frozen (gc.freeze), in the pool, before any job. A finished job's kernel
+# then collects and freezes only the job's objects before it exits (_FLUSH): its exit does not walk the
+# rest. The job sees the launcher's argv, path and modules; only ``gc.get_freeze_count()`` tells.
+_LAUNCHER = """\
+def launch():
+    import gc
+    import sys
+    from importlib.util import find_spec
+    from pathlib import Path
+
+    if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
+        del sys.path[0]  # as ipykernel_launcher does (IPython puts it back)
+    sys.argv[0] = find_spec("ipykernel_launcher").origin
+    sys.orig_argv[1:3] = ["-m", "ipykernel_launcher"]
+    from ipykernel import kernelapp
+
+    app = kernelapp.IPKernelApp.instance()
+    app.initialize()
+    gc.collect()
+    gc.freeze()
+    app.start()
+
+
+launch()
+"""
+
+
 # -- in the job: attach papermill to a pooled kernel -------------------------------------------------------
 
 _BOOTSTRAP = """\
@@ -619,7 +650,8 @@ except Exception:
 # exit (50-100 ms of the 70-130 ms after its shutdown reply, measured). The garbage the job left is
 # collected now (its finalizers run, as the exit's collection would have run them), what open files
 # hold is flushed, and the survivors are frozen (gc.freeze) so that the exit's collections skip them;
-# they are still freed, and files closed, as the exit clears the modules (reference counts).
+# they are still freed, and files closed, as the exit clears the modules (reference counts). What the
+# kernel's start-up made is frozen already (_LAUNCHER): this walks the job's objects only.
 _FLUSH = """\
 import _io
 import gc

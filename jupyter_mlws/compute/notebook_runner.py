@@ -137,6 +137,7 @@ def preload() -> None:
     from papermill.exceptions import PapermillExecutionError  # noqa: F401
 
     from jupyter_mlws import Run  # noqa: F401
+    from jupyter_mlws.core.services import queries, views  # noqa: F401 - Run.get_context's, imported on first use
 
 
 def main(argv: list[str] | None = None, kernel: PooledKernel | None = None) -> int:

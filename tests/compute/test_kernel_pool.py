@@ -75,6 +75,10 @@ seen = {
     "count": ip.execution_count,
     "history": len(In),
     "flavour": os.environ.get("MLWS_KERNEL_FLAVOUR", "default"),
+    # As ipykernel's launcher starts it (a pooled kernel is launched by its code, see _LAUNCHER).
+    "argv": [os.path.basename(sys.argv[0]), *sys.argv[1:2]],
+    "orig_argv": sys.orig_argv[1:3],
+    "path": [p.replace(run.id, "RUN") for p in sys.path],
 }
 run.tag("seen", json.dumps(seen, sort_keys=True))
 run.tag("pid", str(os.getpid()))
