@@ -386,8 +386,10 @@ def start_kernel(key: Key, folder: Path) -> PooledKernel:
     values = {"connection_file": os.path.realpath(connection_file), "prefix": prefix}
     values["resource_dir"] = spec.resource_dir
     argv = [arg.format(**values) if "{" in arg else arg for arg in argv]
-    if argv[1:3] == ["-m", "ipykernel_launcher"]:
-        argv[1:3] = ["-c", _LAUNCHER]  # ipykernel's launcher, with its start-up frozen (see _LAUNCHER)
+    if argv[:3] == [python, "-m", "ipykernel_launcher"]:
+        # ipykernel's launcher, with its start-up frozen (see _LAUNCHER); only on the key's interpreter
+        # (the agent's or its venv's: this Python), not on one a kernelspec names itself.
+        argv[1:3] = ["-c", _LAUNCHER]
     spec_env = {k: str(v) for k, v in (spec.env or {}).items()}
     env = {**base_environment(python), **spec_env}
     log_file = str(folder / f"kernel-{stamp}.log")
@@ -582,10 +584,13 @@ class KernelPool:
 
 
 # What ``python -m ipykernel_launcher`` does (the built-in kernelspec's argv), as ``python -c``, with
-# one step more: once the kernel is initialised, what its start-up made (IPython's objects, most of a
-# kernel's) is collected and frozen (gc.freeze), in the pool, before any job. A finished job's kernel
-# then collects and freezes only the job's objects before it exits (_FLUSH): its exit does not walk the
-# rest. The job sees the launcher's argv, path and modules; only ``gc.get_freeze_count()`` tells.
+# one step more: once the kernel is initialised, what its start-up made (IPython's and ipykernel's
+# objects, most of a kernel's) is collected and frozen (gc.freeze), in the pool, before any job. The
+# interpreter's last garbage collections at exit skip frozen objects: a kernel's exit took 70-130 ms
+# after its shutdown reply, 50-100 ms of it walking those objects. The job's own objects are not
+# frozen: the exit collects them as a fresh kernel's does. The job sees the launcher's argv,
+# ``sys.orig_argv``, path and modules; what tells is the garbage collector's view (``gc.get_freeze_count()``,
+# and ``gc.get_objects()``/``get_referrers()`` leave the frozen objects out) and the bottom stack frame.
 _LAUNCHER = """\
 def launch():
     import gc
@@ -593,10 +598,13 @@ def launch():
     from importlib.util import find_spec
     from pathlib import Path
 
+    import runpy  # noqa: F401 - loaded under `python -m`: the job sees the same modules
+
     if sys.path[0] == "" or Path(sys.path[0]) == Path.cwd():
         del sys.path[0]  # as ipykernel_launcher does (IPython puts it back)
     sys.argv[0] = find_spec("ipykernel_launcher").origin
-    sys.orig_argv[1:3] = ["-m", "ipykernel_launcher"]
+    if hasattr(sys, "orig_argv"):  # Python 3.10+
+        sys.orig_argv[1:3] = ["-m", "ipykernel_launcher"]
     from ipykernel import kernelapp
 
     app = kernelapp.IPKernelApp.instance()
@@ -643,31 +651,15 @@ except Exception:
 """
 
 
-# What the job's code in the kernel buffered for the workspace, written (see PooledKernel.finish).
-# Run by ``finish`` in the kernel, in a namespace of its own (the job's globals see nothing of it).
-# What the job buffered for the workspace is written first. Then the exit is made short: an
-# interpreter's exit ends with garbage collections over every object still alive, most of a kernel's
-# exit (50-100 ms of the 70-130 ms after its shutdown reply, measured). The garbage the job left is
-# collected now (its finalizers run, as the exit's collection would have run them), what open files
-# hold is flushed, and the survivors are frozen (gc.freeze) so that the exit's collections skip them;
-# they are still freed, and files closed, as the exit clears the modules (reference counts). What the
-# kernel's start-up made is frozen already (_LAUNCHER): this walks the job's objects only.
+# What the job's code in the kernel buffered for the workspace, written (see PooledKernel.finish). Run
+# in a namespace of its own: the job's globals see nothing of it. Nothing of the job's is collected or
+# frozen here: its objects are left to the exit's collections, where their finalizers run (cycles that
+# only become garbage as the exit clears the namespace too), as in a fresh kernel.
 _FLUSH = """\
-import _io
-import gc
 import sys
 writer = sys.modules.get("jupyter_mlws.core.writer")
 if writer is not None:
     writer.flush_all()
-gc.collect()
-for obj in gc.get_objects():
-    if isinstance(obj, _io._IOBase):
-        try:
-            if not obj.closed:
-                obj.flush()
-        except Exception:
-            pass
-gc.freeze()
 """
 
 

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ...errors import InvalidArgumentError, NotFoundError
-from ..entities import ATTEMPT_PROPERTY, ExperimentRecord, FileRecord, MetricPoint, MetricSeriesInfo, RunRecord
+from ..entities import (
+    ATTEMPT_PROPERTY,
+    ExperimentRecord,
+    FileRecord,
+    MetricPoint,
+    MetricSeriesInfo,
+    RunRecord,
+    RunSearchResult,
+)
 from ..interfaces import MetadataStore
 from ..layout import DRIVER_LOG, live_dir
 from ..names import validate_file_name
@@ -29,9 +37,29 @@ __all__ = ["QueryService", "RunRecordPage"]
 MAX_RESULTS = 50_000
 
 
-def _check_max_results(max_results: object) -> None:
+def _search_arguments(
+    experiment_ids: Sequence[int] | None,
+    filter: str | None,
+    order_by: str | Sequence[str] | None,
+    max_results: int,
+    page_token: str | None,
+    include_children: bool,
+) -> dict[str, Any]:
+    """A search's arguments as the stores take them: checked and parsed (errors name the problem)."""
     if not isinstance(max_results, int) or isinstance(max_results, bool) or not 1 <= max_results <= MAX_RESULTS:
         raise InvalidArgumentError(f"max_results must be an integer from 1 to {MAX_RESULTS}, got {max_results!r}")
+    return {
+        "experiment_ids": experiment_ids,
+        "filter": parse_filter(filter),
+        "order_by": parse_order_by(order_by),
+        "max_results": max_results,
+        "offset": decode_page_token(page_token),
+        "include_children": include_children,
+    }
+
+
+def _next_token(result: RunSearchResult) -> str | None:
+    return None if result.next_offset is None else encode_page_token(result.next_offset)
 
 
 def _summaries(records: Sequence[RunRecord], found: Mapping[str, Mapping[str, Any]]) -> list[RunSummary]:
@@ -95,18 +123,10 @@ class QueryService:
         include_children: bool = False,
     ) -> RunRecordPage:
         """A page of runs matching the filter language (newest first by default)."""
-        _check_max_results(max_results)
+        search = _search_arguments(experiment_ids, filter, order_by, max_results, page_token, include_children)
         self._b.flush()  # read your own writes: buffered metrics count in the search
-        result = self._store.search_runs(
-            experiment_ids=experiment_ids,
-            filter=parse_filter(filter),
-            order_by=parse_order_by(order_by),
-            max_results=max_results,
-            offset=decode_page_token(page_token),
-            include_children=include_children,
-        )
-        token = None if result.next_offset is None else encode_page_token(result.next_offset)
-        return RunRecordPage(result.runs, token)
+        result = self._store.search_runs(**search)
+        return RunRecordPage(result.runs, _next_token(result))
 
     def iter_runs(
         self, experiment_ids: Sequence[int], filter: FilterExpr | None, include_children: bool = False
@@ -145,19 +165,11 @@ class QueryService:
         """A page of run summaries: what every run list (REST, CLI, magics) shows."""
         lister = self._b.run_lister()
         if lister is not None:  # a process that has not opened the store (a command line): the light way
-            _check_max_results(max_results)
-            found = lister.search_runs(
-                experiment_ids=experiment_ids,
-                filter=parse_filter(filter),
-                order_by=parse_order_by(order_by),
-                max_results=max_results,
-                offset=decode_page_token(page_token),
-                include_children=include_children,
-            )
+            search = _search_arguments(experiment_ids, filter, order_by, max_results, page_token, include_children)
+            found = lister.search_runs(**search)
             if found is not None:
                 summaries = lister.summarize_runs([r.run_id for r in found.runs])
-                token = None if found.next_offset is None else encode_page_token(found.next_offset)
-                return RunSummaryPage(_summaries(found.runs, summaries), token)
+                return RunSummaryPage(_summaries(found.runs, summaries), _next_token(found))
         page = self.search(experiment_ids, filter, order_by, max_results, page_token, include_children)
         return RunSummaryPage(self.summaries(page.records), page.next_page_token)
 
