@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
@@ -41,7 +40,7 @@ from .kernel_pool import (
 )
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .log_pump import LogPump
-from .supervision import AgentCompute
+from .supervision import AgentCompute, make_secrets_channel_folder
 
 __all__ = ["LocalCompute", "LocalJob"]
 
@@ -312,7 +311,7 @@ class LocalJob(JobExecution):
     def _serve_secrets(self) -> Path:
         """The job's channel to its secrets: the job API answering ``get_secrets`` only, on a socket in a
         private folder of its own (0700, a fresh name)."""
-        self._secrets_folder = Path(tempfile.mkdtemp(prefix="mlws-job-secrets-"))
+        self._secrets_folder = make_secrets_channel_folder()
         self.secrets_api = JobApi(
             self.reporter.workspace,
             self.reporter.run_id,

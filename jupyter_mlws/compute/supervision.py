@@ -48,8 +48,10 @@ __all__ = [
     "job_workdir",
     "jobs_root",
     "make_job_folder",
+    "make_secrets_channel_folder",
     "process_alive",
     "reconcile_records",
+    "secrets_channel_owner",
     "stale_reason",
 ]
 
@@ -106,6 +108,30 @@ def jobs_root() -> Path:
     """The folder holding this user's job folders on this machine (not created here)."""
     base, app = _cache_base()
     return base / app / "jobs"
+
+
+SECRETS_CHANNEL_PREFIX = "mlws-job-secrets-"
+_CHANNEL_OWNER = "supervisor"  # the file in a secrets channel folder that names its supervisor
+
+
+def make_secrets_channel_folder() -> Path:
+    """A private (0700) folder for a job's secrets channel (its socket), in the temporary folder
+    (a socket's path must be short), with a file naming this supervisor (pid and start time):
+    ``mlws gc`` removes the folders of supervisors that are gone (killed before they removed them)."""
+    folder = Path(tempfile.mkdtemp(prefix=SECRETS_CHANNEL_PREFIX))
+    pid = os.getpid()
+    (folder / _CHANNEL_OWNER).write_text(f"{pid} {liveness.process_start(pid) or 0}\n", encoding="ascii")
+    return folder
+
+
+def secrets_channel_owner(folder: Path) -> tuple[int, int] | None:
+    """The (pid, start time) of the supervisor of a secrets channel folder, or ``None`` when it does
+    not say (not made by :func:`make_secrets_channel_folder`, or being made right now)."""
+    try:
+        pid, start = (folder / _CHANNEL_OWNER).read_text(encoding="ascii").split()
+        return int(pid), int(start)
+    except (OSError, ValueError):
+        return None
 
 
 def job_workdir(run_id: str) -> Path:

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,13 +34,20 @@ from jupyter_mlws.compute.housekeeping import (
     ProjectImage,
     collect_images,
     collect_job_folders,
+    collect_secrets_channels,
     collect_venvs,
     docker_images,
     process_use,
     venv_last_used,
 )
-from jupyter_mlws.compute.supervision import jobs_root, make_job_folder
+from jupyter_mlws.compute.supervision import (
+    jobs_root,
+    make_job_folder,
+    make_secrets_channel_folder,
+    secrets_channel_owner,
+)
 from jupyter_mlws.core.activities import ActivityRecorder
+from jupyter_mlws.core.services.liveness import process_start
 from jupyter_mlws.core.status import RunStatus
 from jupyter_mlws.errors import NotFoundError
 
@@ -46,11 +57,13 @@ HOUR = 3600.0
 
 @pytest.fixture(autouse=True)
 def machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """This test's own environment cache, job root and (absent) Docker engine: gc never sees the
+    """This test's own environment cache, job root, temporary folder and (absent) Docker engine: gc never sees the
     developer's."""
     monkeypatch.setenv("MLWS_ENV_CACHE", str(tmp_path / "env-cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # jobs' secrets channels
     yield tmp_path
 
 
@@ -387,3 +400,61 @@ def test_cli_gc_dry_run_reports_what_the_real_run_reclaims(ws: Workspace, capsys
 
     code, text = gc()
     assert code == 0 and "reclaimed 0 bytes (0 blobs)" in text
+
+
+def test_secrets_channels_of_killed_supervisors_go(machine: Path) -> None:
+    """A supervisor's job's secrets channel folder names its supervisor (pid and start time, in a
+    file) and is removed as the job ends; one of a killed supervisor stays, and gc removes it once
+    that process is gone. The folders of live supervisors, ones that name none, files stay."""
+    base = Path(tempfile.gettempdir())
+    mine = make_secrets_channel_folder()  # this process stands for a live supervisor
+    assert mine.parent == base and mine.stat().st_mode & 0o777 == 0o700
+    assert secrets_channel_owner(mine) == (os.getpid(), process_start(os.getpid()))
+    finished = subprocess.Popen(["/bin/true"])
+    finished.wait()
+    folders = {}
+    for name, owner in [
+        ("dead", f"{finished.pid} 12345"),
+        ("reused", f"{os.getpid()} {(process_start(os.getpid()) or 0) + 1}"),  # the pid of another process now
+        ("unnamed", None),  # an older version's, or one being made: not ours to judge
+    ]:
+        folder = Path(tempfile.mkdtemp(prefix="mlws-job-secrets-"))
+        (folder / "api.sock").write_text("")
+        if owner is not None:
+            (folder / "supervisor").write_text(owner + "\n")
+        folders[name] = folder
+    (base / "mlws-job-secrets-a-file").write_text("not a folder")
+    dry = collect_secrets_channels(dry_run=True)
+    assert sorted(i.name for i in dry.items) == sorted([str(folders["dead"]), str(folders["reused"])])
+    assert all(i.kind == "job-folder" and "supervisor is gone" in i.detail for i in dry.items)
+    assert all(f.exists() for f in folders.values())
+    done = collect_secrets_channels()
+    assert [i.name for i in done.items] == [i.name for i in dry.items]
+    assert not folders["dead"].exists() and not folders["reused"].exists()
+    assert mine.exists() and folders["unnamed"].exists() and (base / "mlws-job-secrets-a-file").exists()
+
+
+def test_a_killed_supervisors_secrets_channel_is_swept(kit: Any, machine: Path) -> None:
+    """A real local job: its secrets channel folder names its supervisor; the supervisor killed
+    (SIGKILL: no clean-up), the folder stays until gc finds that supervisor gone."""
+    kit.script("wait.py", "print(os.environ['MLWS_SECRETS_API'], flush=True)\nwhile True:\n    time.sleep(0.1)\n")
+    run = kit.submit("wait.py")
+    kit.wait_status(run, "Running")
+    record = kit.wait_until(lambda: (r := kit.record(run)).supervisor_pid and r, what="the supervisor's pid")
+    channel = Path(kit.wait_until(lambda: _first_line(run), what="the job's first line")).parent
+    assert secrets_channel_owner(channel) == (record.supervisor_pid, process_start(record.supervisor_pid))
+    # The agent's temporary folder is the machine's: looked at, not swept, while the supervisor lives.
+    assert str(channel) not in [i.name for i in collect_secrets_channels(dry_run=True, folder=channel.parent).items]
+    os.kill(record.supervisor_pid, signal.SIGKILL)
+    kit.wait_until(lambda: process_start(record.supervisor_pid) is None, what="the supervisor to be gone")
+    assert channel.is_dir()
+    assert str(channel) in [i.name for i in collect_secrets_channels(dry_run=True, folder=channel.parent).items]
+    moved = Path(shutil.move(channel, machine / "tmp"))  # swept where nothing else is
+    swept = collect_secrets_channels(folder=machine / "tmp")
+    assert [i.name for i in swept.items] == [str(moved)] and not moved.exists()
+
+
+def _first_line(run: Any) -> str | None:
+    data, _ = run.read_log(name="user_logs/std_log.txt")
+    lines = data.decode().splitlines()
+    return lines[0] if lines else None

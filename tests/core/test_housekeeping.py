@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import stat
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -32,6 +33,8 @@ def _own_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLWS_ENV_CACHE", str(tmp_path / "env-cache"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-docker.sock")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # jobs' secrets channels
 
 
 def blob_path(ws: Workspace, digest: str) -> Path:

@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from ...core.services.liveness import STALE_AFTER_S
+from ...core.services.liveness import STALE_AFTER_S, process_start
 from ...core.services.reclaim import Reclaimable
 from ...core.status import TERMINAL_STATUSES, RunStatus
 from ...errors import NotFoundError
-from ..supervision import jobs_root
+from ..supervision import SECRETS_CHANNEL_PREFIX, jobs_root, secrets_channel_owner
 from .files import folder_bytes, remove_tree
 from .processes import ProcessUse, process_use
 from .sweep import Sweep
 
-__all__ = ["collect_job_folders"]
+__all__ = ["collect_job_folders", "collect_secrets_channels"]
 
 
 def collect_job_folders(
@@ -82,4 +84,37 @@ def collect_job_folders(
             continue
         why = f"run {status.value}" if status is not None else "a run this workspace does not know"
         sweep.items.append(Reclaimable("job-folder", str(folder), size, why))
+    return sweep
+
+
+def collect_secrets_channels(
+    dry_run: bool = False,
+    folder: Path | None = None,
+    start_of: Callable[[int], int | None] = process_start,
+) -> Sweep:
+    """Remove (``dry_run``: list) the secrets channel folders (``mlws-job-secrets-…`` in the temporary
+    folder ``folder``) of job supervisors that are gone: a supervisor removes its own as its job ends,
+    unless it is killed first. One whose supervisor lives (the same pid, started at the same time) is
+    its running job's; one that names no supervisor is left alone. ``start_of``: a process's start
+    time, None when it is gone."""
+    sweep = Sweep()
+    base = Path(tempfile.gettempdir()) if folder is None else folder
+    for found in sorted(base.glob(f"{SECRETS_CHANNEL_PREFIX}*")):
+        owner = secrets_channel_owner(found)
+        try:
+            info = found.lstat()
+        except FileNotFoundError:
+            continue
+        if owner is None or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+            continue  # not a folder of ours that names its supervisor
+        pid, start = owner
+        now = start_of(pid)
+        if now is not None and (now in (start, -1) or start == 0):
+            continue  # its supervisor runs (or cannot be told apart from one that does)
+        size = folder_bytes(found)
+        if not dry_run and not remove_tree(found):
+            sweep.kept.append(f"job folder {found}: could not be removed completely (see its permissions)")
+            continue
+        why = "a job's secrets channel; its supervisor is gone"
+        sweep.items.append(Reclaimable("job-folder", str(found), size, why))
     return sweep
