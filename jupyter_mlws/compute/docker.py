@@ -28,7 +28,6 @@ import os
 import re
 import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -48,7 +47,7 @@ from .job_api import ENV_JOB_API, JobApi
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
 from .log_pump import LogPump
-from .supervision import AgentCompute
+from .supervision import JOB_API_CHANNEL_PREFIX, AgentCompute, make_channel_folder
 
 if TYPE_CHECKING:
     import docker
@@ -224,8 +223,9 @@ class DockerJob(JobExecution):
             }
         )
         # The job API's socket lives in a private folder of its own (0700, a fresh name): a short
-        # path whatever the job folder's, and nothing else of the host beside it.
-        self._api_folder = Path(tempfile.mkdtemp(prefix="mlws-job-api-"))
+        # path whatever the job folder's, and nothing else of the host beside it (but the file naming
+        # this supervisor, for `mlws gc`).
+        self._api_folder = make_channel_folder(JOB_API_CHANNEL_PREFIX)
         self.api = JobApi(ws, run_id, self._api_folder, redactor=self.redactor)
         self.api.start()
         self.pump = LogPump(self.driver_log, self.redactor, fifo=self._api_folder / LOG_FIFO)

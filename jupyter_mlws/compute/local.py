@@ -40,7 +40,7 @@ from .kernel_pool import (
 )
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution
 from .log_pump import LogPump
-from .supervision import AgentCompute, make_secrets_channel_folder
+from .supervision import SECRETS_CHANNEL_PREFIX, AgentCompute, make_channel_folder
 
 __all__ = ["LocalCompute", "LocalJob"]
 
@@ -311,7 +311,7 @@ class LocalJob(JobExecution):
     def _serve_secrets(self) -> Path:
         """The job's channel to its secrets: the job API answering ``get_secrets`` only, on a socket in a
         private folder of its own (0700, a fresh name)."""
-        self._secrets_folder = make_secrets_channel_folder()
+        self._secrets_folder = make_channel_folder(SECRETS_CHANNEL_PREFIX)
         self.secrets_api = JobApi(
             self.reporter.workspace,
             self.reporter.run_id,

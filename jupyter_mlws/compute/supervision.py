@@ -38,20 +38,23 @@ if TYPE_CHECKING:
     from ..core.workspace import Workspace
 
 __all__ = [
+    "CHANNEL_PREFIXES",
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
+    "JOB_API_CHANNEL_PREFIX",
+    "SECRETS_CHANNEL_PREFIX",
     "AgentCompute",
     "StoreReporter",
     "SupervisedCompute",
+    "channel_owner",
     "database_clock",
     "end_if_stale",
     "job_workdir",
     "jobs_root",
+    "make_channel_folder",
     "make_job_folder",
-    "make_secrets_channel_folder",
     "process_alive",
     "reconcile_records",
-    "secrets_channel_owner",
     "stale_reason",
 ]
 
@@ -110,23 +113,27 @@ def jobs_root() -> Path:
     return base / app / "jobs"
 
 
+# A job's channels to its supervisor (its secrets; the Docker target's job API) are sockets in private
+# folders of the temporary folder (a socket's path must be short), removed by the supervisor as the
+# job ends; each names its supervisor, so that ``mlws gc`` can remove those of supervisors killed first.
 SECRETS_CHANNEL_PREFIX = "mlws-job-secrets-"
-_CHANNEL_OWNER = "supervisor"  # the file in a secrets channel folder that names its supervisor
+JOB_API_CHANNEL_PREFIX = "mlws-job-api-"
+CHANNEL_PREFIXES = (SECRETS_CHANNEL_PREFIX, JOB_API_CHANNEL_PREFIX)
+_CHANNEL_OWNER = "supervisor"  # the file in a channel folder that names its supervisor
 
 
-def make_secrets_channel_folder() -> Path:
-    """A private (0700) folder for a job's secrets channel (its socket), in the temporary folder
-    (a socket's path must be short), with a file naming this supervisor (pid and start time):
-    ``mlws gc`` removes the folders of supervisors that are gone (killed before they removed them)."""
-    folder = Path(tempfile.mkdtemp(prefix=SECRETS_CHANNEL_PREFIX))
+def make_channel_folder(prefix: str) -> Path:
+    """A private (0700) folder ``<tmp>/<prefix>…`` for a job's channel, with a file naming this
+    supervisor (pid and start time)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     pid = os.getpid()
     (folder / _CHANNEL_OWNER).write_text(f"{pid} {liveness.process_start(pid) or 0}\n", encoding="ascii")
     return folder
 
 
-def secrets_channel_owner(folder: Path) -> tuple[int, int] | None:
-    """The (pid, start time) of the supervisor of a secrets channel folder, or ``None`` when it does
-    not say (not made by :func:`make_secrets_channel_folder`, or being made right now)."""
+def channel_owner(folder: Path) -> tuple[int, int] | None:
+    """The (pid, start time) of the supervisor of a channel folder, or ``None`` when it does not say
+    (not made by :func:`make_channel_folder`, or being made right now)."""
     try:
         pid, start = (folder / _CHANNEL_OWNER).read_text(encoding="ascii").split()
         return int(pid), int(start)

@@ -33,18 +33,20 @@ from jupyter_mlws.compute.housekeeping import (
     ProcessUse,
     ProjectImage,
     collect_images,
+    collect_job_channels,
     collect_job_folders,
-    collect_secrets_channels,
     collect_venvs,
     docker_images,
     process_use,
     venv_last_used,
 )
 from jupyter_mlws.compute.supervision import (
+    JOB_API_CHANNEL_PREFIX,
+    SECRETS_CHANNEL_PREFIX,
+    channel_owner,
     jobs_root,
+    make_channel_folder,
     make_job_folder,
-    make_secrets_channel_folder,
-    secrets_channel_owner,
 )
 from jupyter_mlws.core.activities import ActivityRecorder
 from jupyter_mlws.core.services.liveness import process_start
@@ -402,36 +404,41 @@ def test_cli_gc_dry_run_reports_what_the_real_run_reclaims(ws: Workspace, capsys
     assert code == 0 and "reclaimed 0 bytes (0 blobs)" in text
 
 
-def test_secrets_channels_of_killed_supervisors_go(machine: Path) -> None:
-    """A supervisor's job's secrets channel folder names its supervisor (pid and start time, in a
-    file) and is removed as the job ends; one of a killed supervisor stays, and gc removes it once
-    that process is gone. The folders of live supervisors, ones that name none, files stay."""
+def test_channels_of_killed_supervisors_go(machine: Path) -> None:
+    """A supervisor's job's channel folders (its secrets; the Docker target's job API) name their
+    supervisor (pid and start time, in a file) and are removed as the job ends; those of a killed
+    supervisor stay, and gc removes them once that process is gone. The folders of live supervisors,
+    ones that name none, files stay."""
     base = Path(tempfile.gettempdir())
-    mine = make_secrets_channel_folder()  # this process stands for a live supervisor
-    assert mine.parent == base and mine.stat().st_mode & 0o777 == 0o700
-    assert secrets_channel_owner(mine) == (os.getpid(), process_start(os.getpid()))
+    mine = [make_channel_folder(prefix) for prefix in (SECRETS_CHANNEL_PREFIX, JOB_API_CHANNEL_PREFIX)]
+    for folder in mine:  # this process stands for a live supervisor
+        assert folder.parent == base and folder.stat().st_mode & 0o777 == 0o700
+        assert channel_owner(folder) == (os.getpid(), process_start(os.getpid()))
     finished = subprocess.Popen(["/bin/true"])
     finished.wait()
     folders = {}
-    for name, owner in [
-        ("dead", f"{finished.pid} 12345"),
-        ("reused", f"{os.getpid()} {(process_start(os.getpid()) or 0) + 1}"),  # the pid of another process now
-        ("unnamed", None),  # an older version's, or one being made: not ours to judge
+    for name, prefix, owner in [
+        ("dead", SECRETS_CHANNEL_PREFIX, f"{finished.pid} 12345"),
+        ("dead-api", JOB_API_CHANNEL_PREFIX, f"{finished.pid} 12345"),
+        ("reused", SECRETS_CHANNEL_PREFIX, f"{os.getpid()} {(process_start(os.getpid()) or 0) + 1}"),  # pid reused
+        ("unnamed", SECRETS_CHANNEL_PREFIX, None),  # an older version's, or one being made: not ours to judge
+        ("other", "mlws-something-", f"{finished.pid} 12345"),  # not a channel
     ]:
-        folder = Path(tempfile.mkdtemp(prefix="mlws-job-secrets-"))
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
         (folder / "api.sock").write_text("")
         if owner is not None:
             (folder / "supervisor").write_text(owner + "\n")
         folders[name] = folder
     (base / "mlws-job-secrets-a-file").write_text("not a folder")
-    dry = collect_secrets_channels(dry_run=True)
-    assert sorted(i.name for i in dry.items) == sorted([str(folders["dead"]), str(folders["reused"])])
-    assert all(i.kind == "job-folder" and "supervisor is gone" in i.detail for i in dry.items)
+    gone = sorted(str(folders[k]) for k in ("dead", "dead-api", "reused"))
+    dry = collect_job_channels(dry_run=True)
+    assert sorted(i.name for i in dry.items) == gone
+    assert all(i.kind == "job-folder" and "supervisor, which is gone" in i.detail for i in dry.items)
     assert all(f.exists() for f in folders.values())
-    done = collect_secrets_channels()
+    done = collect_job_channels()
     assert [i.name for i in done.items] == [i.name for i in dry.items]
-    assert not folders["dead"].exists() and not folders["reused"].exists()
-    assert mine.exists() and folders["unnamed"].exists() and (base / "mlws-job-secrets-a-file").exists()
+    assert sorted(str(f) for f in folders.values() if not f.exists()) == gone
+    assert all(f.exists() for f in mine) and (base / "mlws-job-secrets-a-file").exists()
 
 
 def test_a_killed_supervisors_secrets_channel_is_swept(kit: Any, machine: Path) -> None:
@@ -442,15 +449,15 @@ def test_a_killed_supervisors_secrets_channel_is_swept(kit: Any, machine: Path) 
     kit.wait_status(run, "Running")
     record = kit.wait_until(lambda: (r := kit.record(run)).supervisor_pid and r, what="the supervisor's pid")
     channel = Path(kit.wait_until(lambda: _first_line(run), what="the job's first line")).parent
-    assert secrets_channel_owner(channel) == (record.supervisor_pid, process_start(record.supervisor_pid))
+    assert channel_owner(channel) == (record.supervisor_pid, process_start(record.supervisor_pid))
     # The agent's temporary folder is the machine's: looked at, not swept, while the supervisor lives.
-    assert str(channel) not in [i.name for i in collect_secrets_channels(dry_run=True, folder=channel.parent).items]
+    assert str(channel) not in [i.name for i in collect_job_channels(dry_run=True, folder=channel.parent).items]
     os.kill(record.supervisor_pid, signal.SIGKILL)
     kit.wait_until(lambda: process_start(record.supervisor_pid) is None, what="the supervisor to be gone")
     assert channel.is_dir()
-    assert str(channel) in [i.name for i in collect_secrets_channels(dry_run=True, folder=channel.parent).items]
+    assert str(channel) in [i.name for i in collect_job_channels(dry_run=True, folder=channel.parent).items]
     moved = Path(shutil.move(channel, machine / "tmp"))  # swept where nothing else is
-    swept = collect_secrets_channels(folder=machine / "tmp")
+    swept = collect_job_channels(folder=machine / "tmp")
     assert [i.name for i in swept.items] == [str(moved)] and not moved.exists()
 
 

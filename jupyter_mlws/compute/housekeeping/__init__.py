@@ -1,7 +1,7 @@
 """The machine's part of ``mlws gc`` (issue 21): what compute made on this machine for jobs.
 
 Environment venvs (:mod:`.venvs`) and Docker images (:mod:`.images`) no one has used for
-``keep_days``, and finished jobs' scratch folders and killed supervisors' secrets channels
+``keep_days``, and finished jobs' scratch folders and killed supervisors' channel folders
 (:mod:`.jobs`). The workspace's own part (blobs,
 the artifact store's temporary files, the change feed) is core's ``HousekeepingService``; the CLI
 puts both into one report. Nothing here removes what a build, a starting job or a running process
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...core.services.reclaim import check_days
 from .images import DockerImages, ImageEngine, ProjectImage, collect_images, docker_images
-from .jobs import collect_job_folders, collect_secrets_channels
+from .jobs import collect_job_channels, collect_job_folders
 from .processes import ProcessUse, process_use
 from .sweep import Sweep
 from .venvs import collect_venvs, venv_last_used
@@ -30,8 +30,8 @@ __all__ = [
     "ProjectImage",
     "Sweep",
     "collect_images",
+    "collect_job_channels",
     "collect_job_folders",
-    "collect_secrets_channels",
     "collect_venvs",
     "docker_images",
     "process_use",
@@ -66,7 +66,7 @@ def sweep_machine(
                 labelled_runs=engine.labelled_runs if engine is not None else lambda: None,
             )
         )
-        sweep.extend(collect_secrets_channels(dry_run))
+        sweep.extend(collect_job_channels(dry_run))
     finally:
         if engine is not None:
             engine.close()

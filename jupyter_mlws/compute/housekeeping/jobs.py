@@ -22,12 +22,12 @@ from ...core.services.liveness import STALE_AFTER_S, process_start
 from ...core.services.reclaim import Reclaimable
 from ...core.status import TERMINAL_STATUSES, RunStatus
 from ...errors import NotFoundError
-from ..supervision import SECRETS_CHANNEL_PREFIX, jobs_root, secrets_channel_owner
+from ..supervision import CHANNEL_PREFIXES, channel_owner, jobs_root
 from .files import folder_bytes, remove_tree
 from .processes import ProcessUse, process_use
 from .sweep import Sweep
 
-__all__ = ["collect_job_folders", "collect_secrets_channels"]
+__all__ = ["collect_job_channels", "collect_job_folders"]
 
 
 def collect_job_folders(
@@ -87,20 +87,20 @@ def collect_job_folders(
     return sweep
 
 
-def collect_secrets_channels(
+def collect_job_channels(
     dry_run: bool = False,
     folder: Path | None = None,
     start_of: Callable[[int], int | None] = process_start,
 ) -> Sweep:
-    """Remove (``dry_run``: list) the secrets channel folders (``mlws-job-secrets-…`` in the temporary
-    folder ``folder``) of job supervisors that are gone: a supervisor removes its own as its job ends,
-    unless it is killed first. One whose supervisor lives (the same pid, started at the same time) is
-    its running job's; one that names no supervisor is left alone. ``start_of``: a process's start
-    time, None when it is gone."""
+    """Remove (``dry_run``: list) the channel folders (``mlws-job-secrets-…``, ``mlws-job-api-…`` in the
+    temporary folder ``folder``) of job supervisors that are gone: a supervisor removes its own as its
+    job ends, unless it is killed first. One whose supervisor lives (the same pid, started at the same
+    time) is its running job's; one that names no supervisor is left alone. ``start_of``: a process's
+    start time, None when it is gone."""
     sweep = Sweep()
     base = Path(tempfile.gettempdir()) if folder is None else folder
-    for found in sorted(base.glob(f"{SECRETS_CHANNEL_PREFIX}*")):
-        owner = secrets_channel_owner(found)
+    for found in sorted(f for prefix in CHANNEL_PREFIXES for f in base.glob(f"{prefix}*")):
+        owner = channel_owner(found)
         try:
             info = found.lstat()
         except FileNotFoundError:
@@ -115,6 +115,6 @@ def collect_secrets_channels(
         if not dry_run and not remove_tree(found):
             sweep.kept.append(f"job folder {found}: could not be removed completely (see its permissions)")
             continue
-        why = "a job's secrets channel; its supervisor is gone"
+        why = "a job's channel to its supervisor, which is gone"
         sweep.items.append(Reclaimable("job-folder", str(found), size, why))
     return sweep
