@@ -24,6 +24,10 @@ Run from the repository root::
    pool off (``kernel_pool_size=0``), and papermill's ``execute_notebook`` in this process (imports
    done); whole processes: ``mlws submit three.ipynb -p n=… --wait`` (pool warm) vs the ``papermill``
    CLI; and the resident memory (VmRSS) of each warm kernel. ``--pool-only`` runs just this part.
+6. Pre-started kernels in containers (when an engine answers): the same notebook on the docker target,
+   in-process submit → Completed, with the pool warm and with it off (a fresh container per job), in
+   turns; and the memory of a warm kernel's container (the engine's figure). ``--docker-pool-only``
+   runs just this part.
 
 Figures are medians; the markdown table goes to stdout, the JSON to ``benchmarks/results/notebooks.json``.
 """
@@ -31,6 +35,7 @@ Figures are medians; the markdown table goes to stdout, the JSON to ``benchmarks
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -212,6 +217,73 @@ def bench_pool(work: Path, repeats: int) -> dict[str, Any]:
     }
 
 
+def _wait_warm_container(ws: Workspace, timeout: float = 120) -> str:
+    """Until the pool holds a container kernel whose launcher has written its start-up environment."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = json.loads((ws.path / "agent" / "pool" / "pool.json").read_text())
+        except (OSError, ValueError):
+            state = {"kernels": []}
+        for kernel in state["kernels"]:
+            if kernel.get("container") and (Path(kernel["slot"]) / "api" / "launch-env.json").exists():
+                time.sleep(0.3)  # its kernel initialises after the launcher's first step
+                return str(kernel["container"])
+        time.sleep(0.1)
+    raise TimeoutError("the docker kernel pool did not warm up")
+
+
+def bench_docker_pool(work: Path, engine: Any, repeats: int) -> dict[str, Any]:
+    src = work / "docker-pool"
+    src.mkdir()
+    (src / "three.ipynb").write_text(json.dumps(NOTEBOOK))
+    ws = Workspace.create(work / "ws-docker-pool")
+    ComputeTarget.attach(ws, "docker", DockerCompute.attach_configuration(base_image=IMAGE))
+    ComputeTarget.attach(ws, "docker-fresh", DockerCompute.attach_configuration(base_image=IMAGE, kernel_pool_size=0))
+    exp = Experiment(ws, "docker-pool")
+
+    def submit(n: int, target: str) -> float:
+        config = NotebookRunConfig(
+            source_directory=src, notebook="three.ipynb", parameters={"n": n}, compute_target=target
+        )
+        t = time.perf_counter()
+        status = exp.submit(config).wait_for_completion(timeout=600)["status"]
+        elapsed = time.perf_counter() - t
+        assert status == "Completed", status
+        return elapsed
+
+    submit(1, "docker")  # starts the dispatcher and builds the runtime's image once
+    submit(2, "docker")  # the image built: the pool starts its first kernel
+    pooled, fresh, memory = [], [], []
+    for i in range(repeats):  # in turns
+        container = _wait_warm_container(ws)
+        with contextlib.suppress(Exception):
+            memory.append(engine.containers.get(container).stats(stream=False)["memory_stats"]["usage"] / 2**20)
+        pooled.append(submit(100 + i, "docker"))
+        fresh.append(submit(200 + i, "docker-fresh"))
+    agent.stop(ws)
+    return {
+        "pooled_s": statistics.median(pooled),
+        "fresh_s": statistics.median(fresh),
+        "memory_per_warm_container_mb": statistics.median(memory) if memory else None,
+        "samples": {"pooled": pooled, "fresh": fresh},
+    }
+
+
+def docker_pool_table(figures: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            "| Figure (pre-started kernels in containers) | jupyter-mlws | Peer | Ratio |",
+            "|---|---:|---:|---|",
+            f"| 3-cell notebook on Docker, `exp.submit` → Completed, pool warm | {_ms(figures['pooled_s'])} "
+            f"| pool off (a fresh container and kernel): {_ms(figures['fresh_s'])} "
+            f"| {figures['pooled_s'] / figures['fresh_s']:.2f}× |",
+            f"| Memory per warm kernel's container (engine's figure) | "
+            f"{figures['memory_per_warm_container_mb'] or 0:.0f} MB | | |",
+        ]
+    )
+
+
 def pool_table(pool: dict[str, Any]) -> str:
     pm, cli = pool["papermill_in_process_s"], pool["papermill_cli_s"]
     return "\n".join(
@@ -350,6 +422,7 @@ def main() -> int:
     parser.add_argument("--no-cli", action="store_true", help="skip the command-line figures (bench_cli.py)")
     parser.add_argument("--mlflow", help="the mlflow command for the runs-list peer (default: beside python, or PATH)")
     parser.add_argument("--pool-only", action="store_true", help="only the pre-started kernels' figures")
+    parser.add_argument("--docker-pool-only", action="store_true", help="only the container kernels' figures")
     args = parser.parse_args()
     repeats = 3 if args.quick else args.repeats
     work = Path(tempfile.mkdtemp(prefix="mlws-bench-nb-", dir=args.tmpdir))
@@ -365,6 +438,18 @@ def main() -> int:
         print(pool_table(pool))
         return 0
     engine = _engine()
+    if args.docker_pool_only:
+        if engine is None:
+            print("no Docker engine answers", file=sys.stderr)
+            return 1
+        try:
+            figures = bench_docker_pool(work, engine, repeats)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        (HERE / "results").mkdir(exist_ok=True)
+        (HERE / "results" / "notebooks-docker-pool.json").write_text(json.dumps(figures, indent=2))
+        print(docker_pool_table(figures))
+        return 0
     try:
         results: dict[str, Any] = {"repeats": repeats, "notebook": bench_notebook(work, repeats)}
         if not args.no_cli:
@@ -373,6 +458,7 @@ def main() -> int:
         results["build"] = bench_build(work, engine)
         if engine is not None:
             results["docker"] = bench_docker(work, engine, repeats)
+            results["docker_pool"] = bench_docker_pool(work, engine, repeats)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     out = HERE / "results"
@@ -381,6 +467,9 @@ def main() -> int:
     print(table(results))
     print()
     print(pool_table(results["pool"]))
+    if "docker_pool" in results:
+        print()
+        print(docker_pool_table(results["docker_pool"]))
     return 0
 
 

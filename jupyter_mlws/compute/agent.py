@@ -179,7 +179,7 @@ def run_supervisor(ws: Workspace, run_id: str, target: ComputeTarget, kernel: Po
     execution = compute_target_types.get(target.type).execution()
     job = execution(reporter, reporter.job_spec(), target.config)
     if kernel is not None:
-        job.pooled_kernel = kernel  # only local jobs are handed one
+        job.pooled_kernel = kernel  # a notebook job on a local or docker target
     status: RunStatus = job.process()
     return status
 
@@ -556,16 +556,23 @@ class Agent:
                     self.pool.hand(pid, kernel)
 
     def _pooled_kernel(self, run_id: str, target: ComputeTarget) -> tuple[Any, PooledKernel | None]:
-        """The pool key of a notebook job on a local target with a kernel pool, and a warm kernel
-        for it if there is one. A job with an environment has a key only once its venv is built
-        (``pool_key`` looks in the cache; building is the job's, never this loop's)."""
-        if target.type != "local":
+        """The pool key of a notebook job on a local or docker target with a kernel pool, and a warm
+        kernel for it if there is one. A job with an environment has a key only once its venv or image
+        is built (the keys look in the cache or ask the engine; building is the job's, never this
+        loop's)."""
+        if target.type not in ("local", "docker"):
             return None, None
         try:
             size = pool_size(target.config)
             if not size:
                 return None, None
-            key = pool_key(self.ws.metadata.get_job_spec(run_id))
+            spec = self.ws.metadata.get_job_spec(run_id)
+            if target.type == "docker":
+                from .docker_kernels import pool_key as container_pool_key
+
+                key = container_pool_key(spec, target.config)
+            else:
+                key = pool_key(spec)
         except Exception as exc:  # a bad setting or an unreadable spec: the job runs as before
             _log(f"no pooled kernel for {run_id}: {type(exc).__name__}: {exc}")
             return None, None

@@ -27,8 +27,11 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import stat
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,13 +42,32 @@ from ..core.interfaces.compute import BuildResult, default_concurrency
 from ..core.status import RunStatus
 from ..core.values import is_finite_number
 from ..errors import BackendUnavailableError, InvalidArgumentError
-from .docker_engine import DEFAULT_DOCKER_HOST, RUN_LABEL, engine
+from .docker_engine import (
+    API_MOUNT,
+    CONTAINER_VARIABLES,
+    DEFAULT_DOCKER_HOST,
+    IMAGE_PYTHON,
+    PACKAGE_MOUNT,
+    RUN_LABEL,
+    container_options,
+    engine,
+)
+from .docker_kernels import ContainerKernel
 from .environments.image import build_image
 from .environments.keys import package_dir
 from .inputs import input_folder
 from .job_api import ENV_JOB_API, JobApi
+from .kernel_pool import (
+    DEFAULT_POOL_SIZE,
+    POOL_SETTING,
+    SHUTDOWN_WAIT_S,
+    PooledKernel,
+    base_environment,
+    pool_size,
+    startup_variables,
+)
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
-from .local import job_argv, job_variables
+from .local import ForkedProcess, job_argv, job_variables
 from .log_pump import LogPump
 from .supervision import JOB_API_CHANNEL_PREFIX, AgentCompute, make_channel_folder
 
@@ -54,9 +76,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "engine"]
 
-IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
-PACKAGE_MOUNT = "/opt/mlws/lib"
-API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
 LOG_FIFO = "log.fifo"  # the job's stdout and stderr, read by its supervisor (beside the job API's socket)
 MAX_ERROR_FILE = 1 << 20  # the error details a job may leave (MLWS_ERROR_FILE)
 _SETTINGS = {
@@ -69,6 +88,7 @@ _SETTINGS = {
     "network_mode",
     "max_concurrent_runs",
     "cancel_grace_seconds",
+    POOL_SETTING,
 }
 _MEMORY = re.compile(r"^\d+(\.\d+)?[bkmgBKMG]?$")
 
@@ -79,7 +99,9 @@ class DockerCompute(AgentCompute):
     (e.g. ``"2g"``), ``gpus`` (a count or ``"all"``: a GPU device request), ``shm_size``,
     ``network_mode`` (default ``bridge``: a job reaches its run through the job API, not the network;
     ``host`` or another network when the job needs it),
-    ``max_concurrent_runs``, ``cancel_grace_seconds``."""
+    ``max_concurrent_runs``, ``cancel_grace_seconds``, ``kernel_pool_size`` (notebook kernels the agent
+    keeps started ahead of need, each in a container of its own, per built image and kernel name, each
+    used by one job; default 1, 0 turns it off: see :mod:`.docker_kernels`)."""
 
     type = "docker"
 
@@ -104,6 +126,7 @@ class DockerCompute(AgentCompute):
             "network_mode": "bridge",
             "max_concurrent_runs": default_concurrency(),
             "cancel_grace_seconds": DEFAULT_CANCEL_GRACE_S,
+            POOL_SETTING: DEFAULT_POOL_SIZE,
         }
 
     @classmethod
@@ -135,6 +158,7 @@ class DockerCompute(AgentCompute):
         for key, check in checks.items():
             if key in result and not check(result[key]):
                 raise InvalidArgumentError(f"docker setting {key} must be {expected[key]}, got {result[key]!r}")
+        pool_size(result)
         return result
 
     def check(self) -> None:
@@ -182,9 +206,18 @@ def _container_name(run_id: str) -> str:
 
 
 class DockerJob(JobExecution):
-    """The job's process as a container: start, wait, SIGTERM, SIGKILL, remove."""
+    """The job's process as a container: start, wait, SIGTERM, SIGKILL, remove.
+
+    A notebook job handed a pooled kernel (a container made ahead, see :mod:`.docker_kernels`) runs in
+    that container's folders: its working folder is the slot's ``work/``, its ``./logs`` the slot's
+    ``logs/`` (copied into the run's live folder as it grows), its job API in the slot's ``api/``; its
+    process is the notebook runner on this side, attached to the kernel."""
 
     target_type = "docker"
+    #: A pre-started kernel's container the agent handed to this job (issue 22); used once, then removed.
+    pooled_kernel: PooledKernel | None = None
+    runner: ForkedProcess | None = None  # the notebook runner of a job on a pooled kernel
+    MIRROR_EVERY_S = 0.5  # how often a pooled job's ./logs reach the live folder while it runs
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -197,10 +230,86 @@ class DockerJob(JobExecution):
         # What the supervisor learns of the job's end (out of memory, the engine lost): kept here, never
         # written into the live folder, where the job may have left a link to a host file in its place.
         self._end_error: dict[str, Any] | None = None
+        self._mirrored: dict[str, tuple[int, int]] = {}  # a pooled job's ./logs copied so far
+        self._next_mirror = 0.0
 
     def default_environment(self) -> dict[str, Any]:
         # Without an environment the job still needs its runtime in the image: the target's base image.
         return Environment("mlws-runtime").definition()
+
+    def _slot(self) -> ContainerKernel | None:
+        kernel = self.pooled_kernel
+        return kernel if isinstance(kernel, ContainerKernel) else None
+
+    def job_folder(self) -> Path:
+        slot = self._slot()
+        # The slot's work/ (private, made empty with the slot) is mounted in its container already.
+        return slot.work if slot is not None else super().job_folder()
+
+    def prepare(self) -> Path:
+        workdir = super().prepare()
+        slot = self._slot()
+        if slot is not None:
+            # ./logs is the slot's logs/ (what the container has mounted), holding what the snapshot had.
+            shutil.copytree(self.live / "logs", slot.logs, dirs_exist_ok=True, symlinks=True)
+            (workdir / "logs").unlink()
+            os.symlink(slot.logs, workdir / "logs")
+        return workdir
+
+    def _usable_slot(self, variables: Mapping[str, str]) -> ContainerKernel | None:
+        """The pooled kernel, if this job can use it: its container runs this job's image, its kernel
+        lives, and what it started with is what this job's container would have (the variables its
+        start-up reads). Otherwise it is stopped and the job gets a fresh container."""
+        slot = self._slot()
+        if slot is None:
+            return None
+        assert self.built is not None and self.client is not None
+        try:
+            launched = slot.launch_environment() if slot.alive() else None
+            usable = (
+                launched is not None
+                and self.built.key != "user-managed"
+                and str(self.client.images.get(self.built.location).id) == slot.image_id()
+                and not any(d.get("read_only") for d in self.spec.get("inputs") or [])
+                and startup_variables({**launched, **variables}) == startup_variables(launched)
+            )
+        except Exception:  # the image removed meanwhile, the engine gone: a fresh container says why
+            launched, usable = None, False
+        if not usable or launched is None:
+            slot.kill()
+            return None
+        slot.launch_env = launched
+        return slot
+
+    def _start_on_slot(self, workdir: Path, slot: ContainerKernel, variables: Mapping[str, str]) -> None:
+        """The notebook runner, a fork of this supervisor, on the slot's kernel: set up for the job as a
+        fresh kernel in the job's container would be (its variables, its folder), reporting through
+        the job API in the slot's api/ (``/run/mlws`` in the container)."""
+        from . import notebook_runner
+
+        ws = self.reporter.workspace
+        run_id = self.reporter.run_id
+        self.api = JobApi(ws, run_id, slot.api, redactor=self.redactor)
+        self.api.start()
+        self.pump = pump = LogPump(self.driver_log, self.redactor)
+        assert pump.write_fd is not None
+        # The runner's own environment: this side's (it records the run's progress in the workspace).
+        env = base_environment()
+        env.update(job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file))
+        kernel_env = {**slot.launch_env, **variables}
+        if "PWD" in kernel_env:  # the container's shell set it where it started, as a fresh job's does
+            kernel_env["PWD"] = str(workdir)
+        argv = job_argv(self.spec, IMAGE_PYTHON)[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
+        try:
+            self.runner = ForkedProcess(
+                lambda: notebook_runner.main(argv, kernel=slot, kernel_env=kernel_env),
+                workdir,
+                env,
+                pump.write_fd,
+                close=[pump.read_fd],
+            )
+        finally:
+            pump.started()
 
     def start(self, workdir: Path) -> None:
         import docker
@@ -218,10 +327,13 @@ class DockerJob(JobExecution):
                 # The job's output goes through its supervisor, which masks its secrets (issue 21).
                 "MLWS_DRIVER_LOG": f"{API_MOUNT}/{LOG_FIFO}",
                 ENV_JOB_API: f"{API_MOUNT}/api.sock",
-                "PYTHONPATH": PACKAGE_MOUNT,
-                "HOME": "/tmp",  # noqa: S108 - the submitting user has no home inside the image
+                **CONTAINER_VARIABLES,
             }
         )
+        slot = self._usable_slot(variables)
+        if slot is not None:
+            self._start_on_slot(workdir, slot, variables)
+            return
         # The job API's socket lives in a private folder of its own (0700, a fresh name): a short
         # path whatever the job folder's, and nothing else of the host beside it (but the file naming
         # this supervisor, for `mlws gc`).
@@ -229,11 +341,14 @@ class DockerJob(JobExecution):
         self.api = JobApi(ws, run_id, self._api_folder, redactor=self.redactor)
         self.api.start()
         self.pump = LogPump(self.driver_log, self.redactor, fifo=self._api_folder / LOG_FIFO)
+        unused = self._slot()
+        logs = unused.logs if unused is not None else self.live / "logs"
         mounts = [
             docker.types.Mount(str(workdir), str(workdir), type="bind"),
             # Only the run's live logs/, never the rest of .mlws: its driver log is written by this
-            # supervisor alone (masked), from the job's output through the FIFO below.
-            docker.types.Mount(str(self.live / "logs"), str(self.live / "logs"), type="bind"),
+            # supervisor alone (masked), from the job's output through the FIFO below. (A job handed a
+            # kernel it could not use has its ./logs in the slot's logs/.)
+            docker.types.Mount(str(logs), str(logs), type="bind"),
             docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
         ]
@@ -244,16 +359,7 @@ class DockerJob(JobExecution):
             for folder in (input_folder(workdir, d) for d in self.spec.get("inputs") or [] if d.get("read_only"))
         ]
         config = self.config
-        options: dict[str, Any] = {}
-        if config.get("cpus"):
-            options["nano_cpus"] = int(float(config["cpus"]) * 1e9)
-        if config.get("memory"):
-            options["mem_limit"] = config["memory"]
-        if config.get("shm_size"):
-            options["shm_size"] = config["shm_size"]
-        if config.get("gpus"):
-            count = -1 if config["gpus"] == "all" else int(config["gpus"])
-            options["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+        options = container_options(config)
         try:
             # Created, then started: a container the engine refuses to start is still ours to remove.
             self.container = self.client.containers.create(
@@ -300,9 +406,28 @@ class DockerJob(JobExecution):
             self._done.set()  # whatever happened, the lifecycle must learn the job is over
 
     def wait(self, timeout: float) -> int | None:
+        if self._slot() is not None and time.monotonic() >= self._next_mirror:
+            self._next_mirror = time.monotonic() + self.MIRROR_EVERY_S
+            self._mirror_logs()
+        if self.runner is not None:
+            try:
+                return self.runner.wait(timeout)
+            except subprocess.TimeoutExpired:
+                return None
         return self._exit if self._done.wait(timeout) else None
 
+    def _mirror_logs(self) -> None:
+        slot = self._slot()
+        if slot is not None:
+            mirror_files(slot.logs, self.live / "logs", self._mirrored)
+
     def _signal(self, sig: str) -> None:
+        if self.runner is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.runner.pid, getattr(signal, sig))
+            if sig == "SIGKILL" and self.pooled_kernel is not None:
+                self.pooled_kernel.kill()
+            return
         if self.container is None:
             return
         try:
@@ -329,6 +454,13 @@ class DockerJob(JobExecution):
     def collect(self, workdir: Path | None) -> None:
         # The container could have replaced a collected folder by a link to elsewhere on the host:
         # such folders are dropped, not followed (files that are links are skipped by the upload).
+        kernel = self._slot()
+        if kernel is not None:
+            if self.runner is not None and (self.runner.returncode or 0) >= 0:
+                # The runner ended on its own and asked the kernel to shut down without waiting: what
+                # the kernel's exit writes belongs in the outputs, as with a fresh kernel.
+                kernel.wait_exit(SHUTDOWN_WAIT_S)
+            self._mirror_logs()
         folders = [self.live / "logs", self.driver_log.parent]
         if workdir is not None:
             folders.append(workdir / "outputs")
@@ -338,6 +470,13 @@ class DockerJob(JobExecution):
         super().collect(workdir)
 
     def cleanup(self, workdir: Path | None) -> None:
+        if self.runner is not None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.runner.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                self.runner.wait(30)
+        if self.pooled_kernel is not None:
+            self.pooled_kernel.kill()  # used once: its container is removed by the agent
         if self.container is not None:
             try:
                 self.container.remove(force=True)
@@ -354,3 +493,38 @@ class DockerJob(JobExecution):
         if self._api_folder is not None:
             shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)
+
+
+def mirror_files(source: Path, dest: Path, seen: dict[str, tuple[int, int]]) -> None:
+    """Copy what is new in the regular files under ``source`` (a folder a container writes) to the same
+    names under ``dest`` (a folder only this side writes); ``seen`` holds what was copied of each. Links
+    and FIFOs are skipped, never followed; a file that shrank is copied again whole."""
+    for root, _dirs, files in os.walk(source):  # links to folders are listed, not entered
+        for name in files:
+            path = os.path.join(root, name)
+            relative = os.path.relpath(path, source)
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            except OSError:  # a link (ELOOP), or gone
+                continue
+            try:
+                found = os.fstat(fd)
+                if not stat.S_ISREG(found.st_mode) or seen.get(relative) == (found.st_size, found.st_mtime_ns):
+                    continue
+                target = dest / relative
+                if target.parent.is_symlink():
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                before = seen.get(relative, (0, 0))[0]
+                offset = before if before <= found.st_size and target.is_file() else 0
+                with open(target, "r+b" if offset else "wb") as out:
+                    out.seek(offset)
+                    out.truncate()
+                    while chunk := os.pread(fd, 1 << 20, offset):
+                        out.write(chunk)
+                        offset += len(chunk)
+                seen[relative] = (offset, found.st_mtime_ns)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)

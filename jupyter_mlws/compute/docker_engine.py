@@ -1,5 +1,7 @@
 """The Docker engine a ``docker`` target talks to: a client, or a clear error saying how to get one
-running. Shared by the target (:mod:`.docker`) and image builds (:mod:`.environments.image`)."""
+running, and what every job container has (its runtime's paths, its limits). Shared by the target
+(:mod:`.docker`), its pooled kernels (:mod:`.docker_kernels`) and image builds
+(:mod:`.environments.image`)."""
 
 from __future__ import annotations
 
@@ -13,10 +15,27 @@ from ..errors import BackendUnavailableError
 if TYPE_CHECKING:
     import docker
 
-__all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "engine"]
+__all__ = [
+    "API_MOUNT",
+    "CONTAINER_VARIABLES",
+    "DEFAULT_DOCKER_HOST",
+    "IMAGE_PYTHON",
+    "PACKAGE_MOUNT",
+    "RUN_LABEL",
+    "container_options",
+    "engine",
+]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 RUN_LABEL = "mlws.run_id"  # on every container of a run (a job's, a build's): abandon() finds them by it
+IMAGE_PYTHON = "/opt/mlws/venv/bin/python"
+PACKAGE_MOUNT = "/opt/mlws/lib"
+API_MOUNT = "/run/mlws"  # the job API's private folder, inside the container
+# What every job container's environment has beside the job's own variables.
+CONTAINER_VARIABLES = {
+    "PYTHONPATH": PACKAGE_MOUNT,
+    "HOME": "/tmp",  # noqa: S108 - the submitting user has no home inside the image
+}
 
 
 def engine(config: Mapping[str, Any]) -> docker.DockerClient:
@@ -42,3 +61,20 @@ def engine(config: Mapping[str, Any]) -> docker.DockerClient:
             f"the Docker engine at {host} does not answer ({reason}). Start it (`sudo systemctl start docker`, "
             "or `sudo dockerd &`), or set the compute target's docker_host (or DOCKER_HOST) to a running engine"
         ) from None
+
+
+def container_options(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The target's limits and devices as keyword arguments of ``containers.create``."""
+    import docker
+
+    options: dict[str, Any] = {}
+    if config.get("cpus"):
+        options["nano_cpus"] = int(float(config["cpus"]) * 1e9)
+    if config.get("memory"):
+        options["mem_limit"] = config["memory"]
+    if config.get("shm_size"):
+        options["shm_size"] = config["shm_size"]
+    if config.get("gpus"):
+        count = -1 if config["gpus"] == "all" else int(config["gpus"])
+        options["device_requests"] = [docker.types.DeviceRequest(count=count, capabilities=[["gpu"]])]
+    return options

@@ -4,8 +4,8 @@ Starting a kernel is nearly all of a small notebook job's time. The local agent 
 keeps a few kernels started ahead of need, per *key* — the interpreter and the kernel name — and
 hands one to each notebook job it dispatches; a used kernel is shut down, never returned, and the
 pool starts a replacement in the background. The interpreter is the agent's own, or a built venv's
-for jobs whose environment the cache already holds (:func:`pool_key`); Docker images' kernels are not
-pooled.
+for jobs whose environment the cache already holds (:func:`pool_key`); a Docker target's notebook
+jobs get kernels in containers of a built image, keyed by the image (:mod:`.docker_kernels`).
 
 Why a neutral kernel plus a hidden bootstrap, rather than starting the kernel once the job's
 environment is known: the job's environment (its run id, its folder, its secrets channel) exists only
@@ -36,10 +36,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -74,12 +76,12 @@ Key = tuple[str, str]  # (interpreter, kernel name)
 
 
 def pool_size(config: Mapping[str, Any]) -> int:
-    """The local target setting ``kernel_pool_size``: kernels kept warm per key (0: no pool)."""
+    """The local and docker targets' setting ``kernel_pool_size``: kernels kept warm per key (0: no pool)."""
     size = config.get(POOL_SETTING, DEFAULT_POOL_SIZE)
     if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise InvalidArgumentError(
             f"{POOL_SETTING} must be an integer >= 0 (0 turns the kernel pool off), got {size!r}: "
-            f"attach the target again with LocalCompute.attach_configuration({POOL_SETTING}=1)"
+            f"attach the target again with LocalCompute.attach_configuration({POOL_SETTING}=1) (or DockerCompute's)"
         )
     return size
 
@@ -297,6 +299,10 @@ class PooledKernel:
                 os.close(self.pidfd)
             self.pidfd = -1
 
+    def state(self) -> dict[str, Any]:
+        """What the pool's state file says of this kernel (an agent started after a crash stops it)."""
+        return {"pid": self.pid, "python": self.key[0], "kernel_name": self.key[1]}
+
     def log_size(self) -> int:
         try:
             return os.path.getsize(self.log_file)
@@ -360,6 +366,16 @@ def _is_builtin_spec(spec: Any) -> bool:
 
 
 def start_kernel(key: Key, folder: Path) -> PooledKernel:
+    """Start one kernel for ``key``: in a container of its image for a Docker target's key (see
+    :mod:`.docker_kernels`), else a local process (:func:`start_local_kernel`)."""
+    from . import docker_kernels
+
+    if docker_kernels.is_container_key(key):
+        return docker_kernels.start_container_kernel(key, folder)
+    return start_local_kernel(key, folder)
+
+
+def start_local_kernel(key: Key, folder: Path) -> PooledKernel:
     """Start one kernel for ``key`` in a neutral folder, the way jupyter_client's local provisioner
     in the job's runner would (the kernelspec's argv and env, a fresh connection file), but not
     through a KernelManager: that would open ZeroMQ sockets in the agent, which forks supervisors.
@@ -422,6 +438,12 @@ def start_kernel(key: Key, folder: Path) -> PooledKernel:
     )
 
 
+def _in_container(key: Key) -> bool:
+    from .docker_kernels import is_container_key
+
+    return is_container_key(key)
+
+
 class KernelPool:
     """The agent's pools, one per key: warm kernels, how many each should hold, and the kernels
     handed to jobs (killed when their supervisor ends, whatever the job did)."""
@@ -436,6 +458,11 @@ class KernelPool:
         self.handed_start: dict[int, int | None] = {}  # supervisor pid -> its start (a pid is reused)
         self.broken: set[Key] = set()  # keys whose kernels cannot start (a kernelspec gone)
         self.next_retry: dict[Key, float] = {}
+        # Container kernels start in threads (half a second of engine calls each: the agent's loop
+        # must not wait); what they made is taken in by poll().
+        self.starting: dict[Key, int] = {}
+        self._threads: list[threading.Thread] = []
+        self._made: queue.SimpleQueue[tuple[Key, PooledKernel | Exception]] = queue.SimpleQueue()
 
     def kill_leftovers(self) -> None:
         """Kernels a previous agent left (it was killed, so its clean-up never ran): the warm ones, and
@@ -449,13 +476,20 @@ class KernelPool:
         except (OSError, ValueError):
             return
         marker = os.fsencode(str(self.folder))
-        leftovers = [(entry.get("pid"), "left warm") for entry in state.get("kernels", [])]
+        leftovers = [(entry, "left warm") for entry in state.get("kernels", [])]
         for entry in state.get("handed", []):
             supervisor = entry.get("supervisor")
             started = process_start(int(supervisor)) if isinstance(supervisor, int) else None
             if started is None or started != entry.get("supervisor_start"):
-                leftovers.append((entry.get("pid"), "left by a job whose supervisor is gone"))
-        for pid, why in leftovers:
+                leftovers.append((entry, "left by a job whose supervisor is gone"))
+        for entry, why in leftovers:
+            pid = entry.get("pid")
+            if entry.get("container"):
+                from .docker_kernels import remove_leftover
+
+                remove_leftover(entry)  # its container, by id, and the slot's folders
+                self.log(f"removed kernel container {str(entry['container'])[:12]}, {why} by an earlier agent")
+                continue
             try:
                 cmdline = Path(f"/proc/{int(pid)}/cmdline").read_bytes()
             except (OSError, TypeError, ValueError):
@@ -496,7 +530,7 @@ class KernelPool:
                 self._save()
                 return kernel
             self.log(f"pooled kernel {kernel.pid} had died: replacing it")
-            kernel.release()
+            self._release(kernel)
         return None
 
     def hand(self, supervisor_pid: int, kernel: PooledKernel) -> None:
@@ -510,18 +544,21 @@ class KernelPool:
         kernel = self.handed.pop(supervisor_pid, None)
         self.handed_start.pop(supervisor_pid, None)
         if kernel is not None:
-            kernel.release()  # the job is over: its kernel goes too, however the job ended
+            self._release(kernel)  # the job is over: its kernel goes too, however the job ended
             self._save()
 
     def poll(self) -> None:
-        """Reap dead kernels (pooled ones are replaced by ``refill``), and those jobs shut down."""
-        changed = False
+        """Take in the kernels started meanwhile; reap dead kernels (pooled ones are replaced by
+        ``refill``), and those jobs shut down."""
+        changed = self._take_made()
         for key, kernels in self.warm.items():
             for kernel in list(kernels):
-                if kernel.proc is not None and kernel.proc.poll() is not None:
-                    self.log(f"pooled kernel {kernel.pid} of {key[1]} exited ({kernel.proc.returncode}): replacing it")
+                # A container's kernel is no child of ours: whether it lives is asked of its pidfd.
+                ended = kernel.proc.poll() is not None if kernel.proc is not None else not kernel.alive()
+                if ended:
+                    self.log(f"pooled kernel {kernel.pid} of {key[1]} exited: replacing it")
                     kernels.remove(kernel)
-                    kernel.release()
+                    self._release(kernel)
                     changed = True
         for kernel in self.handed.values():
             if kernel.proc is not None:
@@ -537,27 +574,83 @@ class KernelPool:
             kernels = self.warm.setdefault(key, [])
             want = self.wanted(key)
             while len(kernels) > want:
-                kernels.pop().release()  # the newest: the oldest are the readiest
+                self._release(kernels.pop())  # the newest: the oldest are the readiest
                 changed = True
             if key in self.broken and now < self.next_retry.get(key, 0.0):
+                continue
+            if _in_container(key):
+                for _ in range(want - len(kernels) - self.starting.get(key, 0)):
+                    self.starting[key] = self.starting.get(key, 0) + 1
+                    thread = threading.Thread(target=self._start_in_thread, args=(key,), daemon=True)
+                    thread.start()
+                    self._threads.append(thread)
                 continue
             while len(kernels) < want:
                 try:
                     kernel = start_kernel(key, self.folder)
                 except Exception as exc:  # a kernelspec removed since submit: its jobs say so themselves
-                    self.log(f"cannot start a {key[1]} kernel for the pool: {type(exc).__name__}: {exc}")
-                    self.broken.add(key)
-                    self.next_retry[key] = now + 30
+                    self._cannot_start(key, exc)
                     break
-                self.broken.discard(key)
-                kernels.append(kernel)
+                self._started(key, kernel)
                 changed = True
-                self.log(f"pooled kernel {kernel.pid} of {key[1]} started")
         if changed:
             self._save()
 
+    def _release(self, kernel: PooledKernel) -> None:
+        """Stop a kernel now; a container's removal (a fraction of a second of engine calls) is left to
+        a thread, which the agent waits for when it leaves."""
+        if kernel.proc is not None:
+            kernel.release()
+            return
+        kernel.kill()
+        thread = threading.Thread(target=kernel.release, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _start_in_thread(self, key: Key) -> None:
+        try:
+            self._made.put((key, start_kernel(key, self.folder)))
+        except Exception as exc:  # an image removed, the engine gone: told in the log, retried later
+            self._made.put((key, exc))
+
+    def _take_made(self) -> bool:
+        changed = False
+        self._threads = [t for t in self._threads if t.is_alive()]
+        while True:
+            try:
+                key, made = self._made.get_nowait()
+            except queue.Empty:
+                return changed
+            self.starting[key] = max(0, self.starting.get(key, 0) - 1)
+            if isinstance(made, Exception):
+                self._cannot_start(key, made)
+            elif len(self.warm.setdefault(key, [])) >= self.wanted(key):
+                self._release(made)  # no longer wanted (the pool shrank meanwhile)
+            else:
+                self._started(key, made)
+                changed = True
+
+    def _started(self, key: Key, kernel: PooledKernel) -> None:
+        self.broken.discard(key)
+        self.warm.setdefault(key, []).append(kernel)
+        self.log(f"pooled kernel {kernel.pid} of {key[1]} started")
+
+    def _cannot_start(self, key: Key, exc: Exception) -> None:
+        self.log(f"cannot start a {key[1]} kernel for the pool: {type(exc).__name__}: {exc}")
+        self.broken.add(key)
+        self.next_retry[key] = time.monotonic() + 30
+
     def close(self) -> None:
-        """The agent is leaving: its warm kernels go (kernels in jobs stay with their jobs)."""
+        """The agent is leaving: its warm kernels go (kernels in jobs stay with their jobs), those
+        still starting too."""
+        for thread in self._threads:  # kernels starting, containers being removed
+            thread.join(60)
+        self._threads = []
+        with contextlib.suppress(queue.Empty):
+            while True:
+                _key, made = self._made.get_nowait()
+                if isinstance(made, PooledKernel):
+                    made.release()
         for kernels in self.warm.values():
             for kernel in kernels:
                 kernel.release()
@@ -566,13 +659,9 @@ class KernelPool:
 
     def _save(self) -> None:
         state = {
-            "kernels": [
-                {"pid": k.pid, "python": key[0], "kernel_name": key[1]}
-                for key, kernels in self.warm.items()
-                for k in kernels
-            ],
+            "kernels": [k.state() for kernels in self.warm.values() for k in kernels],
             "handed": [
-                {"pid": k.pid, "supervisor": pid, "supervisor_start": self.handed_start.get(pid)}
+                {**k.state(), "supervisor": pid, "supervisor_start": self.handed_start.get(pid)}
                 for pid, k in self.handed.items()
             ],
         }

@@ -199,7 +199,7 @@ class JobExecution(ABC):
         """A fresh working folder holding the snapshot, with ``outputs/`` and a live ``logs/``: private
         to the user (0700, in their cache folder, checked level by level — see
         :func:`.supervision.make_job_folder`), so no other local user can read it or swap it."""
-        workdir = make_job_folder(self.reporter.run_id)  # an earlier attempt's is replaced
+        workdir = self.job_folder()
         self.reporter.restore_snapshot(workdir)
         self.error_file = workdir / ERROR_FILE
         if self.error_file.exists() or self.error_file.is_symlink():
@@ -217,6 +217,10 @@ class JobExecution(ABC):
         # ./logs is the live folder itself, so readers see log files as the job writes them.
         os.symlink(live_logs, snapshot_logs)
         return workdir
+
+    def job_folder(self) -> Path:
+        """The job's fresh, private working folder (an earlier attempt's is replaced)."""
+        return make_job_folder(self.reporter.run_id)
 
     def watch(self) -> Outcome:
         reporter = self.reporter

@@ -32,7 +32,14 @@ from .usage import image_marker, mark_used
 if TYPE_CHECKING:
     import docker
 
-__all__ = ["AZURE_ML_IMAGE_PREFIXES", "IMAGE_REPOSITORY", "base_image_choice", "base_image_of", "build_image"]
+__all__ = [
+    "AZURE_ML_IMAGE_PREFIXES",
+    "IMAGE_REPOSITORY",
+    "base_image_choice",
+    "base_image_of",
+    "build_image",
+    "built_image",
+]
 
 IMAGE_REPOSITORY = "mlws-env"
 # Build steps run by the base image's shell; packages arrive as "$@" (no quoting to get wrong).
@@ -91,9 +98,7 @@ def build_image(
         if definition.get("python", {}).get("user_managed_dependencies"):
             _ensure_image(client, base, recorder)
             return BuildResult("user-managed", base, True, time.monotonic() - started)
-        base_id = _ensure_image(client, base, recorder)
-        key = build_key("docker", definition, base_image=base, base_image_id=base_id)
-        tag = f"{IMAGE_REPOSITORY}:{key[:16]}"
+        key, tag = _image_tag(definition, base, _ensure_image(client, base, recorder))
         with build_lock(cache_root() / "images", key, recorder):
             try:
                 client.images.get(tag)
@@ -107,6 +112,30 @@ def build_image(
         return BuildResult(key, tag, False, time.monotonic() - started, recorder.activity_id)
     finally:
         client.close()
+
+
+def _image_tag(definition: Mapping[str, Any], base: str, base_id: str) -> tuple[str, str]:
+    """The cache key and tag of the environment's image on ``base`` (whose id is ``base_id``)."""
+    key = build_key("docker", definition, base_image=base, base_image_id=base_id)
+    return key, f"{IMAGE_REPOSITORY}:{key[:16]}"
+
+
+def built_image(definition: Mapping[str, Any], config: Mapping[str, Any], client: docker.DockerClient) -> str | None:
+    """The id of the environment's image if the engine holds it built, else None (not built yet, a base
+    image not pulled yet, or a user-managed environment, whose image is its base image as it is).
+    Never builds or pulls, and takes no lock: a tag is set only once its build is complete."""
+    import docker
+
+    if definition.get("python", {}).get("user_managed_dependencies"):
+        return None
+    base, stand_in = base_image_choice(definition, config)
+    if stand_in:
+        definition = {**definition, "docker": {**definition["docker"], "base_image": None}}
+    try:
+        _key, tag = _image_tag(definition, base, str(client.images.get(base).id))
+        return str(client.images.get(tag).id)
+    except docker.errors.ImageNotFound:
+        return None
 
 
 def _ensure_image(client: docker.DockerClient, image: str, recorder: ActivityRecorder) -> str:
