@@ -247,6 +247,18 @@ def test_a_failing_cell_and_a_killed_kernel_fail_only_their_job(pool: Pool) -> N
     assert _seen(pool.done(pool.submit()))["cwd_is_job"]
 
 
+def test_a_kernel_that_dies_while_pooled_is_replaced(pool: Pool) -> None:
+    dead = pool.warm()[0]
+    pool.engine.containers.get(dead["container"]).kill()
+    replaced = wait_until(
+        lambda: [k for k in pool.warm() if k["container"] != dead["container"]], WAIT, "a new warm kernel"
+    )
+    assert [k["container"] for k in pool.warm()] == [replaced[0]["container"]]
+    wait_until(lambda: not Path(dead["slot"]).exists(), WAIT, "the dead kernel's folder to be removed")
+    run = pool.done(pool.submit())
+    assert PRESTARTED in _log(run) and _seen(run)["cwd_is_job"]
+
+
 def test_pools_are_keyed_by_image_and_container_settings(pool: Pool) -> None:
     spec = {"kind": "notebook", "kernel_name": "python3"}
     config = DockerCompute.validate_config({"base_image": TEST_IMAGE})
