@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import json
 import os
 import re
 import shutil
-import signal
 import stat
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -60,16 +59,15 @@ from .job_api import ENV_JOB_API, JobApi
 from .kernel_pool import (
     DEFAULT_POOL_SIZE,
     POOL_SETTING,
-    SHUTDOWN_WAIT_S,
     PooledKernel,
-    base_environment,
     pool_size,
     startup_variables,
 )
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
-from .local import ForkedProcess, job_argv, job_variables
+from .local import job_argv, job_variables
 from .log_pump import LogPump
-from .supervision import JOB_API_CHANNEL_PREFIX, AgentCompute, make_channel_folder
+from .slot_runner import JOB_FILE
+from .supervision import JOB_API_CHANNEL_PREFIX, AgentCompute, make_channel_folder, own_channel_folder
 
 if TYPE_CHECKING:
     import docker
@@ -216,7 +214,6 @@ class DockerJob(JobExecution):
     target_type = "docker"
     #: A pre-started kernel's container the agent handed to this job (issue 22); used once, then removed.
     pooled_kernel: PooledKernel | None = None
-    runner: ForkedProcess | None = None  # the notebook runner of a job on a pooled kernel
     MIRROR_EVERY_S = 0.5  # how often a pooled job's ./logs reach the live folder while it runs
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -230,25 +227,26 @@ class DockerJob(JobExecution):
         # What the supervisor learns of the job's end (out of memory, the engine lost): kept here, never
         # written into the live folder, where the job may have left a link to a host file in its place.
         self._end_error: dict[str, Any] | None = None
-        self._mirrored: dict[str, tuple[int, int]] = {}  # a pooled job's ./logs copied so far
+        self._slot_folders: ContainerKernel | None = None  # the slot whose folders the job's are
+        self._mirrored: dict[str, tuple[int, int, bool]] = {}  # a pooled job's ./logs copied so far
         self._next_mirror = 0.0
 
     def default_environment(self) -> dict[str, Any]:
         # Without an environment the job still needs its runtime in the image: the target's base image.
         return Environment("mlws-runtime").definition()
 
-    def _slot(self) -> ContainerKernel | None:
-        kernel = self.pooled_kernel
-        return kernel if isinstance(kernel, ContainerKernel) else None
-
     def job_folder(self) -> Path:
-        slot = self._slot()
-        # The slot's work/ (private, made empty with the slot) is mounted in its container already.
-        return slot.work if slot is not None else super().job_folder()
+        kernel = self.pooled_kernel
+        if isinstance(kernel, ContainerKernel) and _pristine(kernel.work) and _pristine(kernel.logs):
+            # The slot's work/ (private, made empty with the slot) is mounted in its container already.
+            own_channel_folder(Path(kernel.slot))  # `mlws gc` leaves it alone while this job runs
+            self._slot_folders = kernel
+            return kernel.work
+        return super().job_folder()
 
     def prepare(self) -> Path:
         workdir = super().prepare()
-        slot = self._slot()
+        slot = self._slot_folders
         if slot is not None:
             # ./logs is the slot's logs/ (what the container has mounted), holding what the snapshot had.
             shutil.copytree(self.live / "logs", slot.logs, dirs_exist_ok=True, symlinks=True)
@@ -257,59 +255,49 @@ class DockerJob(JobExecution):
         return workdir
 
     def _usable_slot(self, variables: Mapping[str, str]) -> ContainerKernel | None:
-        """The pooled kernel, if this job can use it: its container runs this job's image, its kernel
-        lives, and what it started with is what this job's container would have (the variables its
-        start-up reads). Otherwise it is stopped and the job gets a fresh container."""
-        slot = self._slot()
+        """The pooled kernel's container, if this job can use it: it runs this job's image, it lives,
+        its folders are the job's, and what it started with is what this job's container would have
+        (the variables a start-up reads). Otherwise it is stopped and the job gets a fresh container."""
+        slot = self._slot_folders
         if slot is None:
+            if self.pooled_kernel is not None:
+                self.pooled_kernel.kill()
             return None
         assert self.built is not None and self.client is not None
+        launched = slot.launch_environment()
         try:
-            launched = slot.launch_environment() if slot.alive() else None
+            container = self.client.containers.get(slot.container_id)
             usable = (
                 launched is not None
+                and slot.alive()
+                and container.status == "running"
                 and self.built.key != "user-managed"
                 and str(self.client.images.get(self.built.location).id) == slot.image_id()
                 and not any(d.get("read_only") for d in self.spec.get("inputs") or [])
                 and startup_variables({**launched, **variables}) == startup_variables(launched)
             )
         except Exception:  # the image removed meanwhile, the engine gone: a fresh container says why
-            launched, usable = None, False
+            usable = False
         if not usable or launched is None:
             slot.kill()
             return None
+        self.container = container
         slot.launch_env = launched
         return slot
 
     def _start_on_slot(self, workdir: Path, slot: ContainerKernel, variables: Mapping[str, str]) -> None:
-        """The notebook runner, a fork of this supervisor, on the slot's kernel: set up for the job as a
-        fresh kernel in the job's container would be (its variables, its folder), reporting through
-        the job API in the slot's api/ (``/run/mlws`` in the container)."""
-        from . import notebook_runner
-
+        """Hand the job to the slot's runner (see :mod:`.slot_runner`): its job API and log FIFO in the
+        slot's api/ (``/run/mlws``), then its description; from here on the container is followed as a
+        fresh job's is."""
         ws = self.reporter.workspace
-        run_id = self.reporter.run_id
-        self.api = JobApi(ws, run_id, slot.api, redactor=self.redactor)
+        self.api = JobApi(ws, self.reporter.run_id, slot.api, redactor=self.redactor)
         self.api.start()
-        self.pump = pump = LogPump(self.driver_log, self.redactor)
-        assert pump.write_fd is not None
-        # The runner's own environment: this side's (it records the run's progress in the workspace).
-        env = base_environment()
-        env.update(job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file))
-        kernel_env = {**slot.launch_env, **variables}
-        if "PWD" in kernel_env:  # the container's shell set it where it started, as a fresh job's does
-            kernel_env["PWD"] = str(workdir)
+        self.pump = LogPump(self.driver_log, self.redactor, fifo=slot.api / LOG_FIFO)
+        # PWD: as a fresh container's runner has it (set by the shell that starts it, where it starts).
+        env = {**slot.launch_env, **variables, "PWD": str(workdir)}
         argv = job_argv(self.spec, IMAGE_PYTHON)[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
-        try:
-            self.runner = ForkedProcess(
-                lambda: notebook_runner.main(argv, kernel=slot, kernel_env=kernel_env),
-                workdir,
-                env,
-                pump.write_fd,
-                close=[pump.read_fd],
-            )
-        finally:
-            pump.started()
+        _write_new(slot.api / JOB_FILE, json.dumps({"argv": argv, "env": env, "cwd": str(workdir)}))
+        threading.Thread(target=self._wait_for_exit, name="mlws-docker-wait", daemon=True).start()
 
     def start(self, workdir: Path) -> None:
         import docker
@@ -341,13 +329,12 @@ class DockerJob(JobExecution):
         self.api = JobApi(ws, run_id, self._api_folder, redactor=self.redactor)
         self.api.start()
         self.pump = LogPump(self.driver_log, self.redactor, fifo=self._api_folder / LOG_FIFO)
-        unused = self._slot()
-        logs = unused.logs if unused is not None else self.live / "logs"
+        # A job handed a container it could not use has its ./logs in that slot's logs/.
+        logs = self._slot_folders.logs if self._slot_folders is not None else self.live / "logs"
         mounts = [
             docker.types.Mount(str(workdir), str(workdir), type="bind"),
             # Only the run's live logs/, never the rest of .mlws: its driver log is written by this
-            # supervisor alone (masked), from the job's output through the FIFO below. (A job handed a
-            # kernel it could not use has its ./logs in the slot's logs/.)
+            # supervisor alone (masked), from the job's output through the FIFO below.
             docker.types.Mount(str(logs), str(logs), type="bind"),
             docker.types.Mount(API_MOUNT, str(self._api_folder), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
@@ -406,28 +393,12 @@ class DockerJob(JobExecution):
             self._done.set()  # whatever happened, the lifecycle must learn the job is over
 
     def wait(self, timeout: float) -> int | None:
-        if self._slot() is not None and time.monotonic() >= self._next_mirror:
+        if self._slot_folders is not None and time.monotonic() >= self._next_mirror:
             self._next_mirror = time.monotonic() + self.MIRROR_EVERY_S
-            self._mirror_logs()
-        if self.runner is not None:
-            try:
-                return self.runner.wait(timeout)
-            except subprocess.TimeoutExpired:
-                return None
+            mirror_files(self._slot_folders.logs, self.live / "logs", self._mirrored)
         return self._exit if self._done.wait(timeout) else None
 
-    def _mirror_logs(self) -> None:
-        slot = self._slot()
-        if slot is not None:
-            mirror_files(slot.logs, self.live / "logs", self._mirrored)
-
     def _signal(self, sig: str) -> None:
-        if self.runner is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.runner.pid, getattr(signal, sig))
-            if sig == "SIGKILL" and self.pooled_kernel is not None:
-                self.pooled_kernel.kill()
-            return
         if self.container is None:
             return
         try:
@@ -454,13 +425,9 @@ class DockerJob(JobExecution):
     def collect(self, workdir: Path | None) -> None:
         # The container could have replaced a collected folder by a link to elsewhere on the host:
         # such folders are dropped, not followed (files that are links are skipped by the upload).
-        kernel = self._slot()
-        if kernel is not None:
-            if self.runner is not None and (self.runner.returncode or 0) >= 0:
-                # The runner ended on its own and asked the kernel to shut down without waiting: what
-                # the kernel's exit writes belongs in the outputs, as with a fresh kernel.
-                kernel.wait_exit(SHUTDOWN_WAIT_S)
-            self._mirror_logs()
+        if self._slot_folders is not None:
+            # The container has stopped (or was never started): ./logs reaches the live folder whole.
+            mirror_files(self._slot_folders.logs, self.live / "logs", self._mirrored, whole=True)
         folders = [self.live / "logs", self.driver_log.parent]
         if workdir is not None:
             folders.append(workdir / "outputs")
@@ -470,13 +437,8 @@ class DockerJob(JobExecution):
         super().collect(workdir)
 
     def cleanup(self, workdir: Path | None) -> None:
-        if self.runner is not None:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.runner.pid, signal.SIGKILL)
-            with contextlib.suppress(Exception):
-                self.runner.wait(30)
         if self.pooled_kernel is not None:
-            self.pooled_kernel.kill()  # used once: its container is removed by the agent
+            self.pooled_kernel.kill()  # used once (or not at all): the agent removes its folders
         if self.container is not None:
             try:
                 self.container.remove(force=True)
@@ -495,36 +457,68 @@ class DockerJob(JobExecution):
         super().cleanup(workdir)
 
 
-def mirror_files(source: Path, dest: Path, seen: dict[str, tuple[int, int]]) -> None:
-    """Copy what is new in the regular files under ``source`` (a folder a container writes) to the same
-    names under ``dest`` (a folder only this side writes); ``seen`` holds what was copied of each. Links
-    and FIFOs are skipped, never followed; a file that shrank is copied again whole."""
-    for root, _dirs, files in os.walk(source):  # links to folders are listed, not entered
+def _pristine(folder: Path) -> bool:
+    """Whether ``folder`` is an empty folder, not a link (a slot's, which no job has used)."""
+    try:
+        return stat.S_ISDIR(folder.lstat().st_mode) and not any(folder.iterdir())
+    except OSError:
+        return False
+
+
+def _write_new(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` in a folder the container writes: a new file, never through a link,
+    put in place whole."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def mirror_files(source: Path, dest: Path, seen: dict[str, tuple[int, int, bool]], whole: bool = False) -> None:
+    """Copy the regular files under ``source`` (a folder a container writes) to the same names under
+    ``dest`` (a folder only this side writes); ``seen`` holds what was copied of each (its size, its time,
+    whether that copy was of the whole file). While the job
+    runs only what was appended is copied (a live view); ``whole`` (once the container has stopped)
+    copies every file that changed whole and removes the copies of files that are gone. Walked by
+    descriptors (``os.fwalk``), each file opened relative to its folder's: links, to files or folders,
+    are never followed, even if the container swaps one in meanwhile; FIFOs and devices are skipped."""
+    found: set[str] = set()
+    for folder, _dirs, files, dir_fd in os.fwalk(source, follow_symlinks=False):
         for name in files:
-            path = os.path.join(root, name)
-            relative = os.path.relpath(path, source)
+            relative = os.path.relpath(os.path.join(folder, name), source)
             try:
-                fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+                fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
             except OSError:  # a link (ELOOP), or gone
                 continue
             try:
-                found = os.fstat(fd)
-                if not stat.S_ISREG(found.st_mode) or seen.get(relative) == (found.st_size, found.st_mtime_ns):
+                info = os.fstat(fd)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                found.add(relative)
+                last = seen.get(relative)
+                if last is not None and last[:2] == (info.st_size, info.st_mtime_ns) and (last[2] or not whole):
                     continue
                 target = dest / relative
-                if target.parent.is_symlink():
+                if any(p.is_symlink() for p in [target, *target.parents] if p.is_relative_to(dest)):
                     continue
                 target.parent.mkdir(parents=True, exist_ok=True)
-                before = seen.get(relative, (0, 0))[0]
-                offset = before if before <= found.st_size and target.is_file() else 0
+                before = 0 if whole or last is None else last[0]
+                offset = before if 0 < before <= info.st_size and target.is_file() else 0
+                from_start = offset == 0
                 with open(target, "r+b" if offset else "wb") as out:
                     out.seek(offset)
                     out.truncate()
                     while chunk := os.pread(fd, 1 << 20, offset):
                         out.write(chunk)
                         offset += len(chunk)
-                seen[relative] = (offset, found.st_mtime_ns)
+                seen[relative] = (offset, info.st_mtime_ns, from_start)
             except OSError:
                 continue
             finally:
                 os.close(fd)
+    if whole:
+        for relative in set(seen) - found:  # the job removed it: so is its copy
+            with contextlib.suppress(OSError):
+                (dest / relative).unlink()
+            seen.pop(relative, None)

@@ -38,7 +38,7 @@ CONTAINER_VARIABLES = {
 }
 
 
-def engine(config: Mapping[str, Any]) -> docker.DockerClient:
+def engine(config: Mapping[str, Any], timeout: float = 120) -> docker.DockerClient:
     """A client for the target's Docker engine, or a clear error saying how to get one running."""
     try:
         import docker
@@ -53,7 +53,7 @@ def engine(config: Mapping[str, Any]) -> docker.DockerClient:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
                 probe.settimeout(5)
                 probe.connect(host[len("unix://") :])
-        return docker.DockerClient(base_url=host, version="auto", timeout=120)
+        return docker.DockerClient(base_url=host, version="auto", timeout=timeout)
     except (OSError, docker.errors.DockerException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).split("(", 1)[0].strip()
         reason = reason or type(exc).__name__

@@ -1,41 +1,36 @@
 """Pre-started kernels in containers, for the ``docker`` target's notebook jobs (issue 22).
 
-A fresh Docker notebook job pays for a container and a kernel in it (about a second and a half here).
-The agent's kernel pool (:mod:`.kernel_pool`) keeps such kernels ready too, keyed by the image (by its
-id), the engine, and the container settings a job's container gets (network, limits, devices). A
-pooled container is a *slot*: made ahead of the job, with the job's folders already mounted, since a
-container's mounts are fixed when it is created:
+A fresh Docker notebook job pays for a container, its runner's imports and a kernel (about a second
+and a half here). The agent's kernel pool (:mod:`.kernel_pool`) keeps such containers ready too, keyed
+by the image (by its id), the engine, and the container settings a job's container gets (network,
+limits, devices). A pooled container is a *slot*, made ahead of its job with the job's folders
+already mounted (a container's mounts are fixed when it is created):
 
 - a private folder ``<tmp>/mlws-kernel-slot-…`` (0700) with ``work/`` (becomes the job's working
   folder, mounted at the same path), ``logs/`` (the job's ``./logs``, same path) and ``api/`` (mounted at
-  ``/run/mlws``, as a fresh job's API folder is: the job API's socket goes there when a job takes it);
-- the running ``jupyter_mlws`` package read-only, the submitting user, no capabilities, an init process,
-  as for a fresh job's container;
-- a kernel started by ipykernel's launcher code, its start-up environment written to
-  ``/run/mlws/launch-env.json`` first (what it started with, so that the job's set-up can tell what the
-  kernel changed itself, see :mod:`.kernel_pool`), its ports published on 127.0.0.1 only (``bridge``
-  networking) or bound on 127.0.0.1 (``host`` networking).
+  ``/run/mlws``, as a fresh job's API folder is: the job API's socket and the log FIFO go there when a
+  job takes the slot);
+- the running ``jupyter_mlws`` package read-only, the submitting user, no capabilities, an init
+  process, the target's network and limits, as for a fresh job's container;
+- its command, :mod:`.slot_runner`: it starts the kernel and imports papermill in the container, then
+  waits for the job's description, runs the notebook and exits with the job's code.
 
-The job's notebook runner (papermill) runs on the host, in a fork of the job's supervisor, attached to
-the kernel through those ports, as for a local pooled kernel; the kernel is set up for the job as a
-fresh kernel in the job's container would have been (its folder, its variables: the job API at
-``/run/mlws/api.sock``), and used for this one job: the container is removed after it.
+Everything of the job runs in the container, as in a fresh one; the job's supervisor writes the
+job's description into the slot and from then on follows the container as a fresh job's (its exit,
+signals, out-of-memory, removal). The container is used for that one job only.
 
 Pooled only where that holds: a built image with its runtime (not a user-managed environment),
-``python3`` (the image's own ipykernel), ``bridge`` or ``host`` networking, an engine on this machine
-(the kernel's processes are signalled by their pid here), no read-only dataset inputs (those are
-mounts of their own). Other jobs start a fresh container as before.
+``python3`` (the image's own ipykernel), an engine on this machine (the slot's processes are watched
+through a pidfd of its init process, checked to be the container's), no read-only dataset inputs
+(those are mounts of their own). Other jobs start a fresh container as before.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import secrets
 import shutil
-import socket
-import time
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +48,9 @@ from .docker_engine import (
 )
 from .environments.image import built_image
 from .environments.keys import package_dir
-from .kernel_pool import _LAUNCHER, Key, PooledKernel
-from .supervision import make_channel_folder
+from .kernel_pool import Key, PooledKernel
+from .slot_runner import LAUNCH_ENV
+from .supervision import KERNEL_SLOT_PREFIX, make_channel_folder
 
 __all__ = [
     "POOL_LABEL",
@@ -67,33 +63,11 @@ __all__ = [
 
 KEY_PREFIX = "docker:"
 POOL_LABEL = "mlws.kernel_pool"  # on a pooled kernel's container: the pool's folder
-SLOT_PREFIX = "mlws-kernel-slot-"
-POOLED_NETWORKS = ("bridge", "host")
-NEUTRAL_CWD = "/tmp"  # noqa: S108 - where the kernel starts, inside the container (the job's set-up moves it)
-LAUNCH_ENV = "launch-env.json"
-KERNEL_LOG = "kernel.log"
-CONNECTION_FILE = "kernel.json"
-# The kernel's ports inside its own network namespace (bridge): published on 127.0.0.1.
-_CHANNELS = ("shell", "iopub", "stdin", "control", "hb")
-_INNER_PORTS = dict(zip(_CHANNELS, range(50001, 50006), strict=True))
-_SETTINGS_IN_KEY = ("cpus", "memory", "gpus", "shm_size")
-
-# The launcher writes what the kernel's process started with before anything else runs in it.
-_PRELUDE = f"""\
-    import json
-    import os
-
-    with open("{API_MOUNT}/.{LAUNCH_ENV}", "w") as f:
-        json.dump(dict(os.environ), f)
-    os.replace("{API_MOUNT}/.{LAUNCH_ENV}", "{API_MOUNT}/{LAUNCH_ENV}")
-    del json, os, f
-"""
-
-
-def container_launcher() -> str:
-    code = _LAUNCHER.replace("def launch():\n", "def launch():\n" + _PRELUDE, 1)
-    assert code != _LAUNCHER, "the launcher's code changed: its prelude has nowhere to go"
-    return code
+SLOT_PREFIX = KERNEL_SLOT_PREFIX
+NEUTRAL_CWD = "/tmp"  # noqa: S108 - where the slot's runner starts, inside the container (the job moves it)
+MAX_LAUNCH_ENV = 1 << 20
+_SETTINGS_IN_KEY = ("cpus", "memory", "gpus", "shm_size", "network_mode")
+KEY_ENGINE_TIMEOUT_S = 10  # the agent's loop asks the engine whether an image is built: never for long
 
 
 def pool_key(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Key | None:
@@ -104,27 +78,22 @@ def pool_key(spec: Mapping[str, Any], config: Mapping[str, Any]) -> Key | None:
         return None
     if any(d.get("read_only") for d in spec.get("inputs") or []):
         return None  # its read-only inputs are mounts of their own
-    network = str(config.get("network_mode") or "bridge")
     host = str(config.get("docker_host") or os.environ.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST)
-    if network not in POOLED_NETWORKS or not host.startswith("unix://"):
+    if not host.startswith("unix://"):
         return None
     environment = spec.get("environment")
     definition = environment.get("definition") if environment else Environment("mlws-runtime").definition()
     if not isinstance(definition, Mapping):
         return None
-    client = engine(config)
+    client = engine(config, timeout=KEY_ENGINE_TIMEOUT_S)
     try:
         image = built_image(definition, config, client)
     finally:
         client.close()
     if image is None:
         return None
-    described = {
-        "image": image,
-        "docker_host": host,
-        "network_mode": network,
-        "settings": {k: config.get(k) for k in _SETTINGS_IN_KEY if config.get(k) is not None},
-    }
+    settings = {k: config.get(k) for k in _SETTINGS_IN_KEY if config.get(k) is not None}
+    described = {"image": image, "docker_host": host, "settings": {"network_mode": "bridge", **settings}}
     return (KEY_PREFIX + json.dumps(described, sort_keys=True), "python3")
 
 
@@ -133,13 +102,15 @@ def is_container_key(key: Key) -> bool:
 
 
 def key_settings(key: Key) -> dict[str, Any]:
-    """What :func:`pool_key` put in the key: the image id, the engine, the network, the limits."""
+    """What :func:`pool_key` put in the key: the image id, the engine, the container settings."""
     return dict(json.loads(key[0][len(KEY_PREFIX) :]))
 
 
 @dataclass
 class ContainerKernel(PooledKernel):
-    """A pooled kernel in a container of its own: ``pid`` is its init process's (on this machine)."""
+    """A pooled kernel in a container of its own (a slot): ``pid``/``pidfd`` are its init process's
+    (0 and -1 where the engine's processes cannot be seen from here: then it is judged alive, and the
+    job's supervisor asks the engine)."""
 
     container_id: str = ""
     docker_host: str = ""
@@ -160,21 +131,33 @@ class ContainerKernel(PooledKernel):
     def image_id(self) -> str:
         return str(key_settings(self.key)["image"])
 
-    def launch_environment(self, timeout: float = 30.0) -> dict[str, str] | None:
-        """What the kernel's process started with (written by its launcher), or None if it is not there
-        within ``timeout`` (the kernel died, or never started)."""
-        path = self.api / LAUNCH_ENV
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                found = json.loads(path.read_text(encoding="utf-8"))
-                if path.is_symlink() or not isinstance(found, dict):
-                    return None
-                return {str(k): str(v) for k, v in found.items()}
-            except (OSError, ValueError):
-                if not self.alive() or time.monotonic() >= deadline:
-                    return None
-                time.sleep(0.02)
+    def alive(self) -> bool:
+        return True if self.pid <= 0 else super().alive()
+
+    def kill(self) -> None:
+        """SIGKILL to the container's init (the whole container stops); through the pidfd only."""
+        if self.pidfd >= 0:
+            self.signal(9)
+
+    def launch_environment(self) -> dict[str, str] | None:
+        """What the slot's runner started with (it writes it first), or None (not there, not a regular
+        file of a sane size, not JSON: the container's code wrote that folder, so it is read warily)."""
+        try:
+            fd = os.open(self.api / LAUNCH_ENV, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            found = os.fstat(fd)
+            if not stat.S_ISREG(found.st_mode) or found.st_size > MAX_LAUNCH_ENV:
+                return None
+            data = json.loads(os.read(fd, MAX_LAUNCH_ENV + 1))
+        except (OSError, ValueError):
+            return None
+        finally:
+            os.close(fd)
+        if not isinstance(data, dict):
+            return None
+        return {str(k): str(v) for k, v in data.items()}
 
     def release(self) -> None:
         """In the agent: the container goes (and with it the kernel), then the slot's folders."""
@@ -187,31 +170,37 @@ class ContainerKernel(PooledKernel):
 
 def remove_leftover(entry: Mapping[str, Any]) -> None:
     """Remove a pooled kernel's container and slot folder (as :meth:`ContainerKernel.state` names them);
-    best effort: gone already is fine."""
+    best effort: gone already is fine. The folder stays while the container may still use it."""
     container = entry.get("container")
     if isinstance(container, str) and container:
-        with contextlib.suppress(Exception):
+        try:
             client = engine({"docker_host": entry.get("docker_host") or None})
             try:
                 client.api.remove_container(container, force=True)
             finally:
                 client.close()
+        except Exception as exc:
+            if type(exc).__name__ != "NotFound":
+                return  # the engine is away: `mlws gc` sweeps the folder once its owner is gone
     slot = entry.get("slot")
     if isinstance(slot, str) and Path(slot).name.startswith(SLOT_PREFIX):
         shutil.rmtree(slot, ignore_errors=True)
 
 
-def _free_ports(count: int) -> list[int]:
-    sockets = []
+def _verified_pidfd(pid: int, container_id: str) -> int:
+    """A pidfd of ``pid`` if it is this container's process (its cgroup names the container), else -1."""
     try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return -1
+    try:
+        ours = container_id in Path(f"/proc/{pid}/cgroup").read_text()
+    except OSError:
+        ours = False
+    if not ours:  # another pid namespace (a VM's engine, a rootless one): not a process of ours to signal
+        os.close(pidfd)
+        return -1
+    return pidfd
 
 
 def start_container_kernel(key: Key, pool_folder: Path) -> ContainerKernel:
@@ -219,49 +208,22 @@ def start_container_kernel(key: Key, pool_folder: Path) -> ContainerKernel:
     import docker
 
     settings = key_settings(key)
-    network = str(settings["network_mode"])
+    options = dict(settings["settings"])
     slot = make_channel_folder(SLOT_PREFIX)
     try:
         for name in ("work", "logs", "api"):
             (slot / name).mkdir(mode=0o700)
-        connection: dict[str, Any] = {
-            "transport": "tcp",
-            "key": secrets.token_hex(32),
-            "signature_scheme": "hmac-sha256",
-        }
-        if network == "host":
-            ports = dict(zip(_CHANNELS, _free_ports(len(_CHANNELS)), strict=True))
-            inner = {**connection, "ip": "127.0.0.1", **{f"{c}_port": p for c, p in ports.items()}}
-            published: dict[str, Any] = {}
-        else:
-            inner = {**connection, "ip": "0.0.0.0", **{f"{c}_port": p for c, p in _INNER_PORTS.items()}}  # noqa: S104 - its own namespace
-            published = {f"{p}/tcp": ("127.0.0.1", None) for p in _INNER_PORTS.values()}
-        fd = os.open(slot / "api" / CONNECTION_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(inner, f)
         mounts = [
             docker.types.Mount(str(slot / "work"), str(slot / "work"), type="bind"),
             docker.types.Mount(str(slot / "logs"), str(slot / "logs"), type="bind"),
             docker.types.Mount(API_MOUNT, str(slot / "api"), type="bind"),
             docker.types.Mount(f"{PACKAGE_MOUNT}/jupyter_mlws", str(package_dir()), type="bind", read_only=True),
         ]
-        # `$0` of the shell names the pool: the init process's command line tells an agent's kernels.
-        command = [
-            "/bin/sh",
-            "-c",
-            f'exec "$@" >>{API_MOUNT}/{KERNEL_LOG} 2>&1',
-            str(pool_folder),
-            IMAGE_PYTHON,
-            "-c",
-            container_launcher(),
-            "-f",
-            f"{API_MOUNT}/{CONNECTION_FILE}",
-        ]
         client = engine({"docker_host": settings["docker_host"]})
         try:
             container = client.containers.create(
                 str(settings["image"]),
-                command,
+                [IMAGE_PYTHON, "-m", "jupyter_mlws.compute.slot_runner", API_MOUNT],
                 working_dir=NEUTRAL_CWD,
                 environment={**CONTAINER_VARIABLES, "PYTHONUNBUFFERED": "1"},
                 labels={POOL_LABEL: str(pool_folder)},
@@ -270,9 +232,8 @@ def start_container_kernel(key: Key, pool_folder: Path) -> ContainerKernel:
                 init=True,
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
-                network_mode=network,
-                ports=published or None,
-                **container_options(settings["settings"]),
+                network_mode=str(options.pop("network_mode", "bridge")),
+                **container_options(options),
             )
             try:
                 container.start()
@@ -280,9 +241,6 @@ def start_container_kernel(key: Key, pool_folder: Path) -> ContainerKernel:
                 pid = int(container.attrs.get("State", {}).get("Pid") or 0)
                 if not pid:
                     raise RuntimeError("the kernel's container stopped as it started")
-                if published:
-                    bound = container.attrs["NetworkSettings"]["Ports"]
-                    ports = {c: int(bound[f"{p}/tcp"][0]["HostPort"]) for c, p in _INNER_PORTS.items()}
             except BaseException:
                 container.remove(force=True)
                 raise
@@ -291,18 +249,14 @@ def start_container_kernel(key: Key, pool_folder: Path) -> ContainerKernel:
     except BaseException:
         shutil.rmtree(slot, ignore_errors=True)
         raise
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = -1
-    outer = {**connection, "ip": "127.0.0.1", **{f"{c}_port": p for c, p in ports.items()}}
+    pidfd = _verified_pidfd(pid, str(container.id))
     return ContainerKernel(
         key=key,
-        pid=pid,
+        pid=pid if pidfd >= 0 else 0,
         pidfd=pidfd,
-        connection=outer,
-        connection_file=str(slot / "api" / CONNECTION_FILE),
-        log_file=str(slot / "api" / KERNEL_LOG),
+        connection={},  # the kernel is reached by its runner, in the container
+        connection_file="",
+        log_file="",
         neutral_cwd=NEUTRAL_CWD,
         launch_env={},  # read when a job takes it: see launch_environment
         spec_env={},

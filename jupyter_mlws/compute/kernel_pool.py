@@ -41,6 +41,7 @@ import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -375,13 +376,15 @@ def start_kernel(key: Key, folder: Path) -> PooledKernel:
     return start_local_kernel(key, folder)
 
 
-def start_local_kernel(key: Key, folder: Path) -> PooledKernel:
+def start_local_kernel(key: Key, folder: Path, env: Mapping[str, str] | None = None) -> PooledKernel:
     """Start one kernel for ``key`` in a neutral folder, the way jupyter_client's local provisioner
     in the job's runner would (the kernelspec's argv and env, a fresh connection file), but not
     through a KernelManager: that would open ZeroMQ sockets in the agent, which forks supervisors.
 
     A venv's kernel (``key``'s interpreter is not the agent's): its runner is that venv's interpreter,
-    so ``{prefix}`` and the kernelspecs of the prefix are the venv's, as is PATH's first folder."""
+    so ``{prefix}`` and the kernelspecs of the prefix are the venv's, as is PATH's first folder.
+    ``env``: the environment to start it with (default: :func:`base_environment`'s), before the
+    kernelspec's own variables."""
     from jupyter_client.connect import write_connection_file
 
     python, name = key
@@ -407,7 +410,7 @@ def start_local_kernel(key: Key, folder: Path) -> PooledKernel:
         # (the agent's or its venv's: this Python), not on one a kernelspec names itself.
         argv[1:3] = ["-c", _LAUNCHER]
     spec_env = {k: str(v) for k, v in (spec.env or {}).items()}
-    env = {**base_environment(python), **spec_env}
+    env = {**(base_environment(python) if env is None else env), **spec_env}
     log_file = str(folder / f"kernel-{stamp}.log")
     with open(log_file, "ab") as log:
         proc = subprocess.Popen(
@@ -463,6 +466,8 @@ class KernelPool:
         self.starting: dict[Key, int] = {}
         self._threads: list[threading.Thread] = []
         self._made: queue.SimpleQueue[tuple[Key, PooledKernel | Exception]] = queue.SimpleQueue()
+        # tempfile finds its folder once, under a lock: here, not first in a thread that a fork copies.
+        tempfile.gettempdir()
 
     def kill_leftovers(self) -> None:
         """Kernels a previous agent left (it was killed, so its clean-up never ran): the warm ones, and

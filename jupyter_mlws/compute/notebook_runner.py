@@ -34,9 +34,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")  # IPython colours its tracebacks; error d
 _progress: dict[str, int] = {}  # the code cell executing now (1-based), for a kernel that dies
 
 
-def _execute_pooled(
-    execute: Any, kernel: PooledKernel, kernel_name: str, kernel_env: dict[str, str], fresh_fallback: bool
-) -> None:
+def _execute_pooled(execute: Any, kernel: PooledKernel, kernel_name: str) -> None:
     """papermill on a pre-started kernel: nbclient takes our kernel manager as ``km`` and runs the
     set-up as its ``on_notebook_start`` hook, before the first cell."""
     from papermill.exceptions import PapermillExecutionError
@@ -44,7 +42,7 @@ def _execute_pooled(
     from . import kernel_pool
 
     km = kernel_pool.attached_manager(kernel, kernel_name)
-    hook = kernel_pool.bootstrap_hook(km, kernel, os.getcwd(), kernel_env, timeout=60)
+    hook = kernel_pool.bootstrap_hook(km, kernel, os.getcwd(), dict(os.environ), timeout=60)
     print(f"Using a pre-started {kernel_name} kernel (pid {kernel.pid})", flush=True)
     idle = False  # the kernel has finished the job's cells (all of them, or up to a failing one)
     with kernel_pool.kernel_log_to_stdout(kernel):
@@ -57,11 +55,8 @@ def _execute_pooled(
             if hook.ready:
                 idle = isinstance(exc, PapermillExecutionError)
                 raise  # the job's own cells ran: their outcome is the job's
-            # It died while pooled, or never answered: no cell has run, so a fresh kernel can (one
-            # started here: not for a container's kernel, whose job must not run on the host).
+            # It died while pooled, or never answered: no cell has run, so a fresh kernel can.
             kernel.kill()
-            if not fresh_fallback:
-                raise
             print(f"the pre-started kernel was not usable ({exc}): starting a fresh kernel instead", flush=True)
             execute()
         finally:
@@ -145,14 +140,10 @@ def preload() -> None:
     from jupyter_mlws.core.services import queries, views  # noqa: F401 - Run.get_context's, imported on first use
 
 
-def main(
-    argv: list[str] | None = None, kernel: PooledKernel | None = None, kernel_env: dict[str, str] | None = None
-) -> int:
+def main(argv: list[str] | None = None, kernel: PooledKernel | None = None) -> int:
     """Run the notebook; ``kernel``: a pre-started kernel from the agent's pool (issue 22), used for
     this job only and shut down after it. If it cannot be prepared (it died while pooled), no cell
-    has run yet and the job starts a fresh kernel instead. ``kernel_env``: the environment the
-    kernel gets (default: this process's); given (a container's kernel, with its container's), the
-    job fails rather than start a fresh kernel here."""
+    has run yet and the job starts a fresh kernel instead."""
     parser = argparse.ArgumentParser(prog="jupyter_mlws.compute.notebook_runner")
     parser.add_argument("notebook")
     parser.add_argument("output")
@@ -197,8 +188,7 @@ def main(
         if kernel is None:
             execute()
         else:
-            env = dict(os.environ) if kernel_env is None else kernel_env
-            _execute_pooled(execute, kernel, args.kernel, env, fresh_fallback=kernel_env is None)
+            _execute_pooled(execute, kernel, args.kernel)
     except PapermillExecutionError as exc:
         details = {
             "message": f"cell {exc.cell_index} raised {exc.ename}: {exc.evalue}",

@@ -42,6 +42,7 @@ __all__ = [
     "HEARTBEAT_INTERVAL_S",
     "HOSTNAME",
     "JOB_API_CHANNEL_PREFIX",
+    "KERNEL_SLOT_PREFIX",
     "SECRETS_CHANNEL_PREFIX",
     "AgentCompute",
     "StoreReporter",
@@ -53,6 +54,7 @@ __all__ = [
     "jobs_root",
     "make_channel_folder",
     "make_job_folder",
+    "own_channel_folder",
     "process_alive",
     "reconcile_records",
     "stale_reason",
@@ -118,7 +120,8 @@ def jobs_root() -> Path:
 # job ends; each names its supervisor, so that ``mlws gc`` can remove those of supervisors killed first.
 SECRETS_CHANNEL_PREFIX = "mlws-job-secrets-"
 JOB_API_CHANNEL_PREFIX = "mlws-job-api-"
-CHANNEL_PREFIXES = (SECRETS_CHANNEL_PREFIX, JOB_API_CHANNEL_PREFIX)
+KERNEL_SLOT_PREFIX = "mlws-kernel-slot-"  # a pooled kernel's container's folders (see .docker_kernels)
+CHANNEL_PREFIXES = (SECRETS_CHANNEL_PREFIX, JOB_API_CHANNEL_PREFIX, KERNEL_SLOT_PREFIX)
 _CHANNEL_OWNER = "supervisor"  # the file in a channel folder that names its supervisor
 
 
@@ -129,6 +132,15 @@ def make_channel_folder(prefix: str) -> Path:
     pid = os.getpid()
     (folder / _CHANNEL_OWNER).write_text(f"{pid} {liveness.process_start(pid) or 0}\n", encoding="ascii")
     return folder
+
+
+def own_channel_folder(folder: Path) -> None:
+    """Name this process as the owner of ``folder`` (a pooled kernel's, handed from the agent to a job's
+    supervisor): ``mlws gc`` leaves it alone while this process lives."""
+    pid = os.getpid()
+    tmp = folder / f".{_CHANNEL_OWNER}.{pid}"
+    tmp.write_text(f"{pid} {liveness.process_start(pid) or 0}\n", encoding="ascii")
+    os.replace(tmp, folder / _CHANNEL_OWNER)
 
 
 def channel_owner(folder: Path) -> tuple[int, int] | None:

@@ -84,6 +84,30 @@ if leak:
     os.chdir("/")
 """
 
+TRAPS = """\
+import os, time
+from pathlib import Path
+from jupyter_mlws import Run
+os.makedirs("logs", exist_ok=True)
+Path("logs/real.txt").write_text("fine")
+os.symlink(secret, "logs/leak.txt")
+os.symlink(os.path.dirname(secret), "logs/leakdir")
+os.mkfifo("logs/pipe")
+os.symlink(secret, "outputs/leak.txt")
+Run.get_context().tag("started", "yes")
+time.sleep(600)
+"""
+
+# Run in a pooled job's container: SIGKILL to its kernel (the process running ipykernel's launcher).
+KILL_KERNEL = """\
+import os, signal
+found = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()
+         and b"IPKernelApp" in open(f"/proc/{p}/cmdline", "rb").read()]
+for pid in found:
+    os.kill(pid, signal.SIGKILL)
+print(len(found))
+"""
+
 # What differs between any two jobs' kernels, pooled or not: the run, its folder, its container.
 PER_JOB = {"MLWS_RUN_ID", "MLWS_OUTPUTS", "MLWS_ERROR_FILE", "HOSTNAME", "JPY_PARENT_PID"}
 
@@ -157,6 +181,13 @@ def pool(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool
                     "import time\nfrom jupyter_mlws import Run\nRun.get_context().tag('started', 'yes')\n"
                     "time.sleep(600)",
                 )
+            ],
+        )
+        _notebook(
+            src / "traps.ipynb",
+            [
+                ("parameters", "secret = ''"),
+                ("code", TRAPS),
             ],
         )
         ComputeTarget.attach(ws, "docker", DockerCompute.attach_configuration(base_image=TEST_IMAGE))
@@ -239,12 +270,35 @@ def test_a_failing_cell_and_a_killed_kernel_fail_only_their_job(pool: Pool) -> N
     wait_until(lambda: Run(pool.exp, waiting.id).get_tags().get("started") == "yes", WAIT, "the cell to start")
     handed = [k for k in pool.state()["handed"] if k.get("container")]
     assert len(handed) == 1
-    pool.engine.containers.get(handed[0]["container"]).kill()  # SIGKILL: the kernel dies under its cell
+    # SIGKILL to the kernel alone (its runner, in the same container, sees it die under its cell).
+    killed = pool.engine.containers.get(handed[0]["container"]).exec_run(
+        ["/opt/mlws/venv/bin/python", "-c", KILL_KERNEL]
+    )
+    assert killed.exit_code == 0 and killed.output.strip() == b"1", killed.output
     error = pool.done(waiting, "Failed").get_details()["error"]
     assert error["reason"] == "kernel_died" and "cell 1" in error["message"], error
 
     pool.warm()  # replaced; the next job runs
     assert _seen(pool.done(pool.submit()))["cwd_is_job"]
+
+
+def test_a_pooled_job_cancels_and_its_links_and_fifos_are_not_followed(pool: Pool, tmp_path: Path) -> None:
+    """The container's code may leave links to host files and FIFOs where the supervisor reads (its
+    ./logs, copied live; its outputs): none is followed or opened. And a cancel stops it as it stops a
+    fresh container."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-KEY")
+    pool.warm()
+    run = pool.submit("traps.ipynb", secret=str(secret))
+    wait_until(lambda: Run(pool.exp, run.id).get_tags().get("started") == "yes", WAIT, "the traps to be set")
+    run.cancel()
+    details = pool.done(run, "Canceled").get_details()
+    assert PRESTARTED in _log(run)
+    names = set(Run(pool.exp, run.id).get_file_names())
+    assert "logs/real.txt" in names and not {"logs/leak.txt", "logs/pipe", "outputs/leak.txt"} & names, names
+    assert details["error"]["reason"] == "canceled"
+    host = _log(run)
+    assert "SECRET-KEY" not in host
 
 
 def test_a_kernel_that_dies_while_pooled_is_replaced(pool: Pool) -> None:
@@ -267,7 +321,7 @@ def test_pools_are_keyed_by_image_and_container_settings(pool: Pool) -> None:
     assert pool_key(spec, {**config, "memory": "1g"}) not in (None, key)
     assert pool_key({**spec, "kernel_name": "other"}, config) is None
     assert pool_key({**spec, "kind": "script"}, config) is None
-    assert pool_key(spec, {**config, "network_mode": "none"}) is None
+    assert pool_key(spec, {**config, "network_mode": "none"}) not in (None, key)  # no ports: any network
     assert pool_key(spec, {**config, "docker_host": "tcp://127.0.0.1:2375"}) is None
     unbuilt = Environment("never-built")
     unbuilt.python.pip_packages = ["six==1.16.0", "mlws-not-built-marker-0"]
