@@ -66,7 +66,7 @@ from .kernel_pool import (
 from .lifecycle import DEFAULT_CANCEL_GRACE_S, JobExecution, Outcome
 from .local import job_argv, job_variables
 from .log_pump import LogPump
-from .slot_runner import JOB_FILE
+from .slot_runner import JOB_FILE, LAUNCH_ENV
 from .supervision import JOB_API_CHANNEL_PREFIX, AgentCompute, make_channel_folder, own_channel_folder
 
 if TYPE_CHECKING:
@@ -76,6 +76,8 @@ __all__ = ["DEFAULT_DOCKER_HOST", "RUN_LABEL", "DockerCompute", "DockerJob", "en
 
 LOG_FIFO = "log.fifo"  # the job's stdout and stderr, read by its supervisor (beside the job API's socket)
 MAX_ERROR_FILE = 1 << 20  # the error details a job may leave (MLWS_ERROR_FILE)
+SLOT_READY_WAIT_S = 30.0  # how long a job waits for a slot started just before it to be ready
+MIRROR_PASS_BYTES = 8 << 20  # what one live pass copies of a file at most (the final one copies all)
 _SETTINGS = {
     "base_image",
     "docker_host",
@@ -166,7 +168,10 @@ class DockerCompute(AgentCompute):
         """Remove the containers of a run whose supervisor died (they must not run on unsupervised)."""
         client = engine(self.config)
         try:
-            for container in client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
+            found = client.containers.list(all=True, filters={"label": f"{RUN_LABEL}={run_id}"})
+            # A pooled container is named after the run it was handed to (it was made before the run).
+            found += client.containers.list(all=True, filters={"name": f"^/?{_container_name(run_id)}$"})
+            for container in {c.id: c for c in found}.values():
                 container.remove(force=True)
         finally:
             client.close()
@@ -228,6 +233,7 @@ class DockerJob(JobExecution):
         # written into the live folder, where the job may have left a link to a host file in its place.
         self._end_error: dict[str, Any] | None = None
         self._slot_folders: ContainerKernel | None = None  # the slot whose folders the job's are
+        self._held: Any = None  # that slot's container, paused until the job is handed over
         self._mirrored: dict[str, tuple[int, int, bool]] = {}  # a pooled job's ./logs copied so far
         self._next_mirror = 0.0
 
@@ -237,12 +243,41 @@ class DockerJob(JobExecution):
 
     def job_folder(self) -> Path:
         kernel = self.pooled_kernel
-        if isinstance(kernel, ContainerKernel) and _pristine(kernel.work) and _pristine(kernel.logs):
-            # The slot's work/ (private, made empty with the slot) is mounted in its container already.
-            own_channel_folder(Path(kernel.slot))  # `mlws gc` leaves it alone while this job runs
-            self._slot_folders = kernel
-            return kernel.work
+        if isinstance(kernel, ContainerKernel):
+            if self._hold(kernel):
+                # The slot's work/ (private, made empty with the slot) is mounted in its container already.
+                own_channel_folder(Path(kernel.slot))  # `mlws gc` leaves it alone while this job runs
+                self._slot_folders = kernel
+                return kernel.work
+            self._discard(kernel)
         return super().job_folder()
+
+    def _hold(self, slot: ContainerKernel) -> bool:
+        """Freeze the slot's container, then check its folders are as they were made. The image's code
+        has run in it since it started (its packages' start-up hooks, the kernel's): from here until the
+        job is handed over (:meth:`_start_on_slot`), this side writes in those folders (the snapshot,
+        inputs, the job API's socket, the log FIFO), and nothing in the container may change them
+        meanwhile, as nothing can before a fresh job's container is created."""
+        deadline = time.monotonic() + SLOT_READY_WAIT_S
+        while not (slot.api / LAUNCH_ENV).exists() and slot.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)  # a slot just started: its runner writes this first
+        try:
+            self.client = self.client or engine(self.config)
+            container = self.client.containers.get(slot.container_id)
+            container.pause()
+        except Exception:  # gone, the engine away: a fresh container
+            return False
+        self._held = container
+        api = {p.name for p in slot.api.iterdir()} if _is_folder(slot.api) else None
+        return _pristine(slot.work) and _pristine(slot.logs) and api == {LAUNCH_ENV}
+
+    def _discard(self, slot: ContainerKernel) -> None:
+        """A slot this job does not use: stopped and removed now (the agent removes its folders)."""
+        slot.kill()
+        with contextlib.suppress(Exception):
+            self.client = self.client or engine(self.config)
+            self.client.api.remove_container(slot.container_id, force=True)
+        self._held = None
 
     def prepare(self) -> Path:
         workdir = super().prepare()
@@ -260,17 +295,16 @@ class DockerJob(JobExecution):
         (the variables a start-up reads). Otherwise it is stopped and the job gets a fresh container."""
         slot = self._slot_folders
         if slot is None:
-            if self.pooled_kernel is not None:
-                self.pooled_kernel.kill()
             return None
         assert self.built is not None and self.client is not None
         launched = slot.launch_environment()
+        container = self._held
         try:
-            container = self.client.containers.get(slot.container_id)
+            container.reload()
             usable = (
                 launched is not None
                 and slot.alive()
-                and container.status == "running"
+                and container.status == "paused"
                 and self.built.key != "user-managed"
                 and str(self.client.images.get(self.built.location).id) == slot.image_id()
                 and not any(d.get("read_only") for d in self.spec.get("inputs") or [])
@@ -279,7 +313,7 @@ class DockerJob(JobExecution):
         except Exception:  # the image removed meanwhile, the engine gone: a fresh container says why
             usable = False
         if not usable or launched is None:
-            slot.kill()
+            self._discard(slot)
             return None
         self.container = container
         slot.launch_env = launched
@@ -297,13 +331,22 @@ class DockerJob(JobExecution):
         env = {**slot.launch_env, **variables, "PWD": str(workdir)}
         argv = job_argv(self.spec, IMAGE_PYTHON)[3:]  # after `python -m jupyter_mlws.compute.notebook_runner`
         _write_new(slot.api / JOB_FILE, json.dumps({"argv": argv, "env": env, "cwd": str(workdir)}))
+        with contextlib.suppress(Exception):  # a name taken (an earlier attempt's): found by its label then
+            # Named as a fresh job's container is: abandon() finds it if this supervisor dies.
+            self.container.rename(_container_name(self.reporter.run_id))
+        try:
+            self.container.unpause()
+        except docker_errors().APIError as exc:
+            raise BackendUnavailableError(
+                f"the Docker engine refused to start the job's container: {exc.explanation or exc}"
+            ) from None
         threading.Thread(target=self._wait_for_exit, name="mlws-docker-wait", daemon=True).start()
 
     def start(self, workdir: Path) -> None:
         import docker
 
         assert self.built is not None
-        self.client = engine(self.config)
+        self.client = self.client or engine(self.config)
         ws = self.reporter.workspace
         run_id = self.reporter.run_id
         user_managed = self.built.key == "user-managed"
@@ -437,6 +480,8 @@ class DockerJob(JobExecution):
         super().collect(workdir)
 
     def cleanup(self, workdir: Path | None) -> None:
+        if self._slot_folders is not None and self.container is None:
+            self._discard(self._slot_folders)  # held, but the job ended before it was handed over
         if self.pooled_kernel is not None:
             self.pooled_kernel.kill()  # used once (or not at all): the agent removes its folders
         if self.container is not None:
@@ -455,6 +500,19 @@ class DockerJob(JobExecution):
         if self._api_folder is not None:
             shutil.rmtree(self._api_folder, ignore_errors=True)
         super().cleanup(workdir)
+
+
+def docker_errors() -> Any:
+    import docker
+
+    return docker.errors
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _pristine(folder: Path) -> bool:
@@ -506,13 +564,16 @@ def mirror_files(source: Path, dest: Path, seen: dict[str, tuple[int, int, bool]
                 before = 0 if whole or last is None else last[0]
                 offset = before if 0 < before <= info.st_size and target.is_file() else 0
                 from_start = offset == 0
+                # At most what the file held when looked at, and a pass's budget while the job runs:
+                # a job writing faster than this copies must not hold up its supervisor's watch.
+                end = info.st_size if whole else min(info.st_size, offset + MIRROR_PASS_BYTES)
                 with open(target, "r+b" if offset else "wb") as out:
                     out.seek(offset)
                     out.truncate()
-                    while chunk := os.pread(fd, 1 << 20, offset):
+                    while offset < end and (chunk := os.pread(fd, min(1 << 20, end - offset), offset)):
                         out.write(chunk)
                         offset += len(chunk)
-                seen[relative] = (offset, info.st_mtime_ns, from_start)
+                seen[relative] = (offset, info.st_mtime_ns if offset == info.st_size else -1, from_start)
             except OSError:
                 continue
             finally:

@@ -67,6 +67,7 @@ __all__ = [
 DEFAULT_POOL_SIZE = 1
 POOL_SETTING = "kernel_pool_size"
 SHUTDOWN_WAIT_S = 5.0  # as long as a kernel gets to run its exit handlers before it is killed
+EARLY_EXIT_S = 5  # a container's kernel that exits this soon after its start is not restarted at once
 STATE_FILE = "pool.json"  # the warm kernels, for `mlws` tools and tests to see; rewritten on change
 # The variables a kernel's start-up reads (the interpreter's, the dynamic loader's, Jupyter's and
 # IPython's search paths): a job whose values differ gets a fresh kernel, never a pooled one.
@@ -468,6 +469,7 @@ class KernelPool:
         self._made: queue.SimpleQueue[tuple[Key, PooledKernel | Exception]] = queue.SimpleQueue()
         # tempfile finds its folder once, under a lock: here, not first in a thread that a fork copies.
         tempfile.gettempdir()
+        tempfile._get_candidate_names()  # type: ignore[attr-defined]  # mkdtemp's name source, made once too
 
     def kill_leftovers(self) -> None:
         """Kernels a previous agent left (it was killed, so its clean-up never ran): the warm ones, and
@@ -565,6 +567,10 @@ class KernelPool:
                     kernels.remove(kernel)
                     self._release(kernel)
                     changed = True
+                    if kernel.proc is None and time.monotonic() - kernel.started < EARLY_EXIT_S:
+                        # A container that could not start (a broken image, too little memory): not again
+                        # at once (a local kernel's start fails as it is launched, or later, by accident).
+                        self._cannot_start(key, RuntimeError(f"it exited within {EARLY_EXIT_S} s of starting"))
         for kernel in self.handed.values():
             if kernel.proc is not None:
                 kernel.proc.poll()  # a kernel its job shut down is reaped, not left a zombie
