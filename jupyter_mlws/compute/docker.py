@@ -212,9 +212,9 @@ class DockerJob(JobExecution):
     """The job's process as a container: start, wait, SIGTERM, SIGKILL, remove.
 
     A notebook job handed a pooled kernel (a container made ahead, see :mod:`.docker_kernels`) runs in
-    that container's folders: its working folder is the slot's ``work/``, its ``./logs`` the slot's
-    ``logs/`` (copied into the run's live folder as it grows), its job API in the slot's ``api/``; its
-    process is the notebook runner on this side, attached to the kernel."""
+    that container: its working folder is the slot's ``work/``, its ``./logs`` the slot's ``logs/``
+    (copied into the run's live folder as it grows), its job API in the slot's ``api/``; the container
+    is held (paused) while this side writes those, then handed the job and followed as a fresh one."""
 
     target_type = "docker"
     #: A pre-started kernel's container the agent handed to this job (issue 22); used once, then removed.
@@ -268,8 +268,7 @@ class DockerJob(JobExecution):
         except Exception:  # gone, the engine away: a fresh container
             return False
         self._held = container
-        api = {p.name for p in slot.api.iterdir()} if _is_folder(slot.api) else None
-        return _pristine(slot.work) and _pristine(slot.logs) and api == {LAUNCH_ENV}
+        return _entries(slot.work) == _entries(slot.logs) == set() and _entries(slot.api) == {LAUNCH_ENV}
 
     def _discard(self, slot: ContainerKernel) -> None:
         """A slot this job does not use: stopped and removed now (the agent removes its folders)."""
@@ -334,9 +333,16 @@ class DockerJob(JobExecution):
         with contextlib.suppress(Exception):  # a name taken (an earlier attempt's): found by its label then
             # Named as a fresh job's container is: abandon() finds it if this supervisor dies.
             self.container.rename(_container_name(self.reporter.run_id))
+        self._follow(self.container.unpause)
+
+    def _follow(self, begin: Callable[[], None]) -> None:
+        """Let the job's container run (``begin``: start it, or let a held one go), then wait for its end
+        in a thread."""
+        import docker
+
         try:
-            self.container.unpause()
-        except docker_errors().APIError as exc:
+            begin()
+        except docker.errors.APIError as exc:
             raise BackendUnavailableError(
                 f"the Docker engine refused to start the job's container: {exc.explanation or exc}"
             ) from None
@@ -390,7 +396,9 @@ class DockerJob(JobExecution):
         ]
         config = self.config
         options = container_options(config)
-        try:
+
+        def create_and_start() -> None:
+            assert self.client is not None and self.built is not None
             # Created, then started: a container the engine refuses to start is still ours to remove.
             self.container = self.client.containers.create(
                 self.built.location,
@@ -409,11 +417,8 @@ class DockerJob(JobExecution):
                 **options,
             )
             self.container.start()
-        except docker.errors.APIError as exc:
-            raise BackendUnavailableError(
-                f"the Docker engine refused to start the job's container: {exc.explanation or exc}"
-            ) from None
-        threading.Thread(target=self._wait_for_exit, name="mlws-docker-wait", daemon=True).start()
+
+        self._follow(create_and_start)
 
     def _wait_for_exit(self) -> None:
         code = 1
@@ -502,25 +507,12 @@ class DockerJob(JobExecution):
         super().cleanup(workdir)
 
 
-def docker_errors() -> Any:
-    import docker
-
-    return docker.errors
-
-
-def _is_folder(path: Path) -> bool:
+def _entries(folder: Path) -> set[str] | None:
+    """The names in ``folder``, or None if it is not a folder (a link in its place, or gone)."""
     try:
-        return stat.S_ISDIR(path.lstat().st_mode)
+        return {p.name for p in folder.iterdir()} if stat.S_ISDIR(folder.lstat().st_mode) else None
     except OSError:
-        return False
-
-
-def _pristine(folder: Path) -> bool:
-    """Whether ``folder`` is an empty folder, not a link (a slot's, which no job has used)."""
-    try:
-        return stat.S_ISDIR(folder.lstat().st_mode) and not any(folder.iterdir())
-    except OSError:
-        return False
+        return None
 
 
 def _write_new(path: Path, text: str) -> None:

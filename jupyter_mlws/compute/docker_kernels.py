@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ class ContainerKernel(PooledKernel):
     def kill(self) -> None:
         """SIGKILL to the container's init (the whole container stops); through the pidfd only."""
         if self.pidfd >= 0:
-            self.signal(9)
+            self.signal(signal.SIGKILL)
 
     def launch_environment(self) -> dict[str, str] | None:
         """What the slot's runner started with (it writes it first), or None (not there, not a regular
@@ -173,15 +174,18 @@ def remove_leftover(entry: Mapping[str, Any]) -> None:
     best effort: gone already is fine. The folder stays while the container may still use it."""
     container = entry.get("container")
     if isinstance(container, str) and container:
+        import docker
+
         try:
             client = engine({"docker_host": entry.get("docker_host") or None})
             try:
                 client.api.remove_container(container, force=True)
             finally:
                 client.close()
-        except Exception as exc:
-            if type(exc).__name__ != "NotFound":
-                return  # the engine is away: `mlws gc` sweeps the folder once its owner is gone
+        except docker.errors.NotFound:
+            pass  # removed already (by the job's supervisor)
+        except Exception:
+            return  # the engine is away: `mlws gc` sweeps the folder once its owner is gone
     slot = entry.get("slot")
     if isinstance(slot, str) and Path(slot).name.startswith(SLOT_PREFIX):
         shutil.rmtree(slot, ignore_errors=True)

@@ -467,9 +467,9 @@ class KernelPool:
         self.starting: dict[Key, int] = {}
         self._threads: list[threading.Thread] = []
         self._made: queue.SimpleQueue[tuple[Key, PooledKernel | Exception]] = queue.SimpleQueue()
-        # tempfile finds its folder once, under a lock: here, not first in a thread that a fork copies.
-        tempfile.gettempdir()
-        tempfile._get_candidate_names()  # type: ignore[attr-defined]  # mkdtemp's name source, made once too
+        # tempfile sets up its folder and name source once, under a lock: here, not first in a start
+        # thread, which a fork could copy holding it.
+        os.rmdir(tempfile.mkdtemp(prefix="mlws-pool-"))
 
     def kill_leftovers(self) -> None:
         """Kernels a previous agent left (it was killed, so its clean-up never ran): the warm ones, and

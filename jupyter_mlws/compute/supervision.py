@@ -129,8 +129,7 @@ def make_channel_folder(prefix: str) -> Path:
     """A private (0700) folder ``<tmp>/<prefix>…`` for a job's channel, with a file naming this
     supervisor (pid and start time)."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
-    pid = os.getpid()
-    (folder / _CHANNEL_OWNER).write_text(f"{pid} {liveness.process_start(pid) or 0}\n", encoding="ascii")
+    own_channel_folder(folder)
     return folder
 
 

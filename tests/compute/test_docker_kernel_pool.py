@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from jupyter_mlws import ComputeTarget, DockerCompute, Environment, Experiment, NotebookRunConfig, Run
@@ -35,6 +34,7 @@ from jupyter_mlws.errors import InvalidArgumentError
 from tests.compute.conftest import wait_until
 from tests.support.agent_workspace import agent_workspace
 from tests.support.docker import TEST_IMAGE
+from tests.support.notebooks import write_notebook
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -42,7 +42,6 @@ BUILD_WAIT = 600.0  # the module's first job may build the runtime's image
 WAIT = 120.0
 IDLE_SECONDS = 15  # longer than any pause between two jobs of the module (one test waits EARLY_EXIT_S)
 PRESTARTED = "Using a pre-started"
-PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PROBE = """\
 import builtins, json, os, sys
@@ -113,17 +112,6 @@ print(len(found))
 PER_JOB = {"MLWS_RUN_ID", "MLWS_OUTPUTS", "MLWS_ERROR_FILE", "HOSTNAME", "JPY_PARENT_PID"}
 
 
-def _notebook(path: Path, cells: list[tuple[str, str]]) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = dict(PYTHON3)
-    for kind, source in cells:
-        cell = nbformat.v4.new_code_cell(source)
-        if kind == "parameters":
-            cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nbformat.write(nb, path)
-
-
 @dataclass
 class Pool:
     ws: Any
@@ -169,12 +157,12 @@ def pool(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool
     with agent_workspace(root, idle_seconds=IDLE_SECONDS) as ws:
         src = root / "src"
         src.mkdir()
-        _notebook(src / "probe.ipynb", [("parameters", "leak = False"), ("code", PROBE)])
-        _notebook(
+        write_notebook(src / "probe.ipynb", [("parameters", "leak = False"), ("code", PROBE)])
+        write_notebook(
             src / "fails.ipynb",
             [("code", "x = 1"), ("code", "raise ValueError('cell two fails')"), ("code", "y = 3")],
         )
-        _notebook(
+        write_notebook(
             src / "waits.ipynb",
             [
                 (
@@ -184,7 +172,7 @@ def pool(engine: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool
                 )
             ],
         )
-        _notebook(
+        write_notebook(
             src / "traps.ipynb",
             [
                 ("parameters", "secret = ''"),

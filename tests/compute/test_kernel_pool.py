@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
 from jupyter_mlws import ComputeTarget, Environment, Experiment, NotebookRunConfig, Run, Workspace
@@ -46,6 +45,7 @@ from jupyter_mlws.compute.local import LocalCompute
 from jupyter_mlws.errors import InvalidArgumentError
 from tests.compute.conftest import wait_until, write_alt_kernelspec
 from tests.support.agent_workspace import agent_workspace
+from tests.support.notebooks import write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -53,7 +53,6 @@ WAIT = 120
 PRESTARTED = "Using a pre-started"
 IDLE_SECONDS = 6  # longer than any pause between two jobs of the module: its agent never idles out early
 LAST_AGENT_IDLE_SECONDS = 3
-PYTHON3 = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 PROBE = """\
 import builtins, json, os, sys
@@ -104,17 +103,6 @@ CLEAN = {
     "pool_on_path": [],
     "dh": True,
 }
-
-
-def _notebook(path: Path, cells: list[tuple[str, str]], kernel: dict[str, str] | None = None) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = dict(kernel or PYTHON3)
-    for kind, source in cells:
-        cell = nbformat.v4.new_code_cell(source)
-        if kind == "parameters":
-            cell.metadata["tags"] = ["parameters"]
-        nb.cells.append(cell)
-    nbformat.write(nb, path)
 
 
 @dataclass
@@ -176,8 +164,8 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
             src = root / "src"
             src.mkdir()
             (src / "mlws_pool_probe.py").write_text("VALUE = 1\n")
-            _notebook(src / "probe.ipynb", [("parameters", "leak = False"), ("code", PROBE)])
-            _notebook(
+            write_notebook(src / "probe.ipynb", [("parameters", "leak = False"), ("code", PROBE)])
+            write_notebook(
                 src / "alt.ipynb",
                 [("parameters", "leak = False"), ("code", PROBE)],
                 kernel={"name": "mlws-alt", "display_name": "Alt", "language": "python"},
@@ -225,7 +213,7 @@ def test_a_kernel_that_dies_while_pooled_is_replaced(pool: Pool) -> None:
 
 def test_a_pooled_kernel_killed_mid_job_fails_that_job_only_with_the_reason(pool: Pool) -> None:
     flag = pool.root / "kernel.pid"
-    _notebook(
+    write_notebook(
         pool.src / "hang.ipynb",
         [
             ("parameters", "flag = ''"),
@@ -246,7 +234,7 @@ def test_a_pooled_kernel_killed_mid_job_fails_that_job_only_with_the_reason(pool
 
 
 def test_a_failing_cell_reports_as_with_a_fresh_kernel(pool: Pool) -> None:
-    _notebook(
+    write_notebook(
         pool.src / "fail.ipynb",
         [("parameters", "x = 1"), ("code", "y = x + 1"), ("code", "raise ValueError(f'boom {y}')"), ("code", "z = 3")],
     )
@@ -298,7 +286,7 @@ def test_what_a_pooled_kernel_writes_as_it_exits_is_in_the_outputs(pool: Pool) -
     collected, their finalizers run (a __del__, a gzip file's trailer, a file an exit handler writes
     to). The kernel froze only its own start-up objects; the metric the notebook buffered is
     recorded. Compared file by file with a fresh kernel's job."""
-    _notebook(pool.src / "exits.ipynb", [("code", EXITS)])
+    write_notebook(pool.src / "exits.ipynb", [("code", EXITS)])
     fresh_run = pool.submit("exits.ipynb", compute_target="nopool")
     pooled = pool.done(pool.submit("exits.ipynb"))
     fresh = pool.done(fresh_run)
@@ -346,7 +334,7 @@ def test_notebook_sweep_children_and_pipeline_steps_draw_from_the_pool(pool: Poo
         choice,
     )
 
-    _notebook(
+    write_notebook(
         pool.src / "trial.ipynb",
         [("parameters", "lr = 0.1"), ("code", "from jupyter_mlws import Run\nRun.get_context().log('acc', lr)")],
     )
@@ -419,7 +407,7 @@ def _differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_built_venvs_jobs_draw_from_a_pool_of_their_own_interpreter(pool: Pool) -> None:
-    _notebook(pool.src / "venv.ipynb", [("code", VENV_PROBE)])
+    write_notebook(pool.src / "venv.ipynb", [("code", VENV_PROBE)])
     env = Environment("pool-venv")
     env.python.pip_packages = ["mlws-kernel-pool-venv"]  # a definition (a venv) no other test of the session has
     env = env.register(pool.ws)
