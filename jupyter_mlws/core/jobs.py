@@ -179,21 +179,25 @@ def drive_until_ended(
     workspace: Workspace, run_id: str, advance: Callable[[], bool], give_up: Callable[[BaseException], None]
 ) -> None:
     """The loop of a run driver (a pipeline run, a sweep): call ``advance`` (True once the run
-    ended) whenever the workspace's change feed moves (a child changed: one cheap query every
-    ``DRIVE_TICK_S``) and every ``DRIVE_FULL_PASS_S`` anyway, sending the run's heartbeat meanwhile.
-    Passes that keep failing end with ``give_up(the last error)``."""
+    ended) whenever the workspace's change feed names the run or one of its children (one cheap
+    query every ``DRIVE_TICK_S``) and every ``DRIVE_FULL_PASS_S`` anyway, sending the run's heartbeat
+    meanwhile. Passes that keep failing end with ``give_up(the last error)``.
+
+    Only the run's own family counts: a ParallelRunStep's mini-batches (grandchildren) or other
+    runs of the workspace change the feed hundreds of times a second, and a pass each time kept a
+    core busy reading the pipeline's records (issue 19)."""
     from .services.liveness import HEARTBEAT_INTERVAL_S
 
     events = workspace.services.events
     next_beat = time.monotonic() + HEARTBEAT_INTERVAL_S
-    seen = -1
-    next_pass = 0.0
+    seen = events.latest_id()
+    next_pass = 0.0  # the first pass at once
     failures = 0
     while True:
         now = time.monotonic()
-        latest = events.latest_id()
-        if latest != seen or now >= next_pass:
-            seen, next_pass = latest, now + DRIVE_FULL_PASS_S
+        seen, touched = events.family_changed(run_id, seen)
+        if touched or now >= next_pass:
+            next_pass = now + DRIVE_FULL_PASS_S
             try:
                 if advance():
                     return

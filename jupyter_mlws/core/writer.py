@@ -131,7 +131,9 @@ class MetricWriter:
                 marker.done.set()
 
     def _write(self, batch: list[QueuedPoint], written: set[object]) -> None:
-        """One transaction per run; ``written`` collects the runs (and ``(run, name)`` pairs) committed."""
+        """One transaction for the batch; ``written`` collects the runs (and ``(run, name)`` pairs)
+        committed. A batch of several runs whose transaction a deterministic error rejects is
+        written again run by run, so one run's bad points do not hold back the others'."""
         run_ids = list(map(_RUN_ID, batch))
         if run_ids.count(run_ids[0]) == len(run_ids):  # the common case: one run logging
             by_run = {run_ids[0]: list(map(_POINT, batch))}
@@ -139,6 +141,17 @@ class MetricWriter:
             by_run = defaultdict(list)
             for item in batch:
                 by_run[item[0]].append(item[1:])
+            # Many short runs logging at once (a ParallelRunStep's workers): one transaction, not
+            # one per run, each of which waits for the write lock (issue 19).
+            try:
+                self.store.log_points(by_run)
+            except BackendUnavailableError:
+                raise  # transient: the batch stays queued and is retried
+            except MlwsError:
+                pass  # below, run by run: the error lands with its run's points only
+            else:
+                written.update(by_run)
+                return
         for run_id, points in by_run.items():
             try:
                 self.store.log_batch(run_id, points)

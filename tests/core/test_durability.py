@@ -30,7 +30,7 @@ import pytest
 from jupyter_mlws import Experiment, Run, Workspace
 from jupyter_mlws.core import writer as writer_module
 from jupyter_mlws.core.workspace import close_backends
-from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError
+from jupyter_mlws.errors import BackendUnavailableError, InvalidArgumentError, MlwsError
 
 HELPERS = Path(__file__).with_name("durability_helpers.py")
 WRITER_THREAD = "mlws-metric-writer"
@@ -615,13 +615,19 @@ def test_background_writer_retries_after_an_outage_on_its_own(ws: Workspace, mon
 def test_outage_beginning_mid_batch_writes_each_point_once(
     quiet_writer: None, ws: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # One batch holds points of two runs, written as one transaction per run. The store goes down
-    # after the first run's transaction committed: the retry must not write that run's points again.
+    # One batch holds points of two runs. Their one transaction (log_points) is refused with a
+    # deterministic error here, so they are written run by run; the store goes down after the first
+    # run's transaction committed: the retry must not write that run's points again.
     exp = Experiment(ws, "outage")
     first, second = exp.start_logging(), exp.start_logging()
     writer = ws.writer
     flaky = FlakyLogBatch(writer.store.log_batch)
     monkeypatch.setattr(writer.store, "log_batch", flaky)
+
+    def refuse(points: Any) -> None:
+        raise InvalidArgumentError("refused as one batch (simulated)")
+
+    monkeypatch.setattr(writer.store, "log_points", refuse)
     for i in range(1_000):
         first.log("m", float(i), step=i)
         second.log("m", float(i), step=i)
@@ -644,6 +650,38 @@ def test_outage_beginning_mid_batch_writes_each_point_once(
 
 def writer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == WRITER_THREAD and t.is_alive()]
+
+
+def test_points_of_several_runs_are_one_transaction_and_a_refused_run_holds_back_no_other(
+    quiet_writer: None, ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exp = Experiment(ws, "many")
+    runs = [exp.start_logging() for _ in range(5)]
+    runs[2].log_table("m", {"a": [1]})  # "m" of this run is a table: numbers are refused by the store
+    runs[2].flush()
+    runs[2] = ws.get_run(runs[2].id)  # a handle that has not seen the table (as another process's)
+    writer = ws.writer
+    calls: list[list[str]] = []
+    original = writer.store.log_points
+
+    def counted(points: Any) -> None:
+        calls.append(sorted(points))
+        original(points)
+
+    monkeypatch.setattr(writer.store, "log_points", counted)
+    for i in range(100):
+        for run in (runs[0], runs[1], runs[3], runs[4]):
+            run.log("m", float(i), step=i)
+    runs[0].flush()
+    assert calls == [sorted(r.id for r in (runs[0], runs[1], runs[3], runs[4]))]  # one transaction
+    for i in range(100):
+        for run in runs:
+            run.log("m", float(i), step=i)
+    with pytest.raises(MlwsError, match=f"100 points of run {runs[2].id}: .*holds rows"):
+        runs[0].flush()  # the refused run's points are reported...
+    for run in (runs[0], runs[1], runs[3], runs[4]):  # ...and the others' written, each point once
+        history = fresh_run(ws, run.id).get_metric_history("m")
+        assert [p.value for p in history] == [float(i) for i in range(100)] * 2
 
 
 def test_close_backends_writes_pending_points_and_stops_every_writer_thread(tmp_path: Path) -> None:

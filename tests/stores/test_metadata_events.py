@@ -29,3 +29,24 @@ def test_change_feed_records_runs_statuses_and_models(store: SqlMetadataStore) -
     assert store.latest_event_id() == events[-1].id
     assert store.prune_events(events[-1].time + 1) == 3
     assert store.read_events(start) == []
+
+
+def test_family_changed_names_changes_of_a_run_and_its_children_only(store: SqlMetadataStore) -> None:
+    add_run(store, "parent")
+    start = store.latest_event_id()
+    assert store.family_changed("parent", start) == (start, False)  # nothing new
+    add_run(store, "child", parent_run_id="parent")
+    add_run(store, "grandchild", parent_run_id="child")
+    add_run(store, "other")
+    created_child = start + 1
+    assert store.family_changed("parent", start) == (store.latest_event_id(), True)  # the child's creation
+    assert store.family_changed("parent", created_child) == (store.latest_event_id(), False)  # later: not family
+    seen = store.latest_event_id()
+    assert store.transition_run("grandchild", RunStatus.RUNNING, RunStatus.COMPLETED)
+    register_model(store, run_id="child", name="from-child")  # a model event naming the child
+    latest = store.latest_event_id()
+    assert store.family_changed("parent", seen) == (latest, True)
+    assert store.family_changed("child", seen) == (latest, True)  # its child (grandchild) and itself
+    assert store.family_changed("other", seen) == (latest, False)
+    assert store.transition_run("parent", RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
+    assert store.family_changed("parent", latest) == (store.latest_event_id(), True)  # the run itself

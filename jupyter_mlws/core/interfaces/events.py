@@ -27,6 +27,12 @@ class EventStore(MetadataInterface):
     def latest_event_id(self) -> int: ...
 
     @abstractmethod
+    def family_changed(self, run_id: str, after_id: int) -> tuple[int, bool]:
+        """The latest change's id (``after_id`` if none came since), and whether a change after
+        ``after_id`` names ``run_id`` or one of its child runs (not grandchildren): what a run driver
+        (a pipeline, a sweep) acts on, unmoved by the rest of the workspace's feed."""
+
+    @abstractmethod
     def prune_events(self, before_time: float) -> int:
         """Forget changes older than ``before_time``; returns how many."""
 

@@ -38,6 +38,12 @@ class TrackingStore(MetadataInterface):
         """
 
     @abstractmethod
+    def log_points(self, points: Mapping[str, Sequence[MetricTuple]]) -> None:
+        """Write metric points of several runs (run id -> points) in one transaction: all or nothing,
+        raising as :meth:`log_batch` does for the first run that cannot take its points. The
+        background writer's batch when several runs log at once (a ParallelRunStep's mini-batches)."""
+
+    @abstractmethod
     def log_records(self, run_id: str, name: str, kind: str, entries: Sequence[MetricRecordEntry]) -> None:
         """Append rows of a table metric (``kind='table'``) or image references (``kind='image'``)."""
 

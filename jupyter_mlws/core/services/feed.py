@@ -49,6 +49,11 @@ class EventService:
     def latest_id(self) -> int:
         return self._b.metadata.latest_event_id()
 
+    def family_changed(self, run_id: str, after_id: int) -> tuple[int, bool]:
+        """The latest change's id, and whether a change after ``after_id`` names ``run_id`` or a child
+        of it."""
+        return self._b.metadata.family_changed(run_id, after_id)
+
     def read(self, after_id: int, limit: int = 1000) -> list[EventRecord]:
         return self._b.metadata.read_events(after_id, limit)
 

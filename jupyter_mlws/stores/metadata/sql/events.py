@@ -35,6 +35,17 @@ class EventsMixin(SqlStoreBase, EventStore):
             value = conn.exec_driver_sql("SELECT MAX(id) FROM events").scalar()
         return int(value or 0)
 
+    def family_changed(self, run_id: str, after_id: int) -> tuple[int, bool]:
+        # Only the new events are scanned (by id); each one's run is looked up by its unique id.
+        query = self.raw(
+            "SELECT MAX(e.id), MAX(CASE WHEN e.run_id = ? OR EXISTS (SELECT 1 FROM runs c JOIN runs p "
+            "ON p.key = c.parent_key WHERE c.run_id = e.run_id AND p.run_id = ?) THEN 1 ELSE 0 END) "
+            "FROM events e WHERE e.id > ?"
+        )
+        with self.sql.read() as conn:
+            latest, touched = conn.exec_driver_sql(query, (run_id, run_id, after_id)).one()
+        return (after_id, False) if latest is None else (int(latest), bool(touched))
+
     def prune_events(self, before_time: float) -> int:
         with self.sql.write() as conn:
             result = conn.exec_driver_sql(self.raw("DELETE FROM events WHERE time < ?"), (before_time,))

@@ -86,6 +86,14 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
                 self.upsert_values(conn, run_tags, "run_key", run_key, tags)
         self._series.update(created)
 
+    def log_points(self, points: Mapping[str, Sequence[MetricTuple]]) -> None:
+        created: dict[tuple[int, str], tuple[int, str]] = {}
+        with self.sql.write() as conn:
+            for run_id, metrics in points.items():
+                if metrics:
+                    self._insert_points(conn, self.run_key(conn, run_id), metrics, created)
+        self._series.update(created)
+
     def _insert_points(
         self,
         conn: Connection,
