@@ -104,7 +104,7 @@ class SqlStoreBase:
     def run_key(self, conn: Connection, run_id: str) -> int:
         key = self._run_keys.get(run_id)
         if key is None:
-            key = conn.execute(select(runs.c.key).where(runs.c.run_id == run_id)).scalar()
+            key = conn.exec_driver_sql(self.raw("SELECT key FROM runs WHERE run_id = ?"), (run_id,)).scalar()
             if key is None:
                 raise NotFoundError(f"run {run_id!r} not found in this workspace")
             self._run_keys[run_id] = key

@@ -33,6 +33,14 @@ _KIND_HINT = {
     "residuals": "residuals (run.log_residuals)",
     "predictions": "predictions (run.log_predictions)",
 }
+_NEW_SERIES = (
+    "INSERT INTO metric_series (run_key, name, kind, count) VALUES (?, ?, ?, 0) ON CONFLICT (run_key, name) DO NOTHING"
+)
+_SERIES = "SELECT id, kind FROM metric_series WHERE run_key = ? AND name = ?"
+_ADVANCE_SERIES = (
+    "UPDATE metric_series SET count = count + ?, last_value = ?, last_step = ?, last_time = ? WHERE id = ? "
+    "RETURNING count"
+)
 #: Kinds kept as JSON records (everything but numbers).
 RECORD_KINDS = frozenset(_KIND_HINT) - {"scalar"}
 
@@ -48,16 +56,10 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
     ) -> int:
         cached = self._series.get((run_key, name)) or created.get((run_key, name))
         if cached is None:
-            conn.execute(
-                self.insert(metric_series)
-                .values(run_key=run_key, name=name, kind=kind, count=0)
-                .on_conflict_do_nothing()
-            )
-            row = conn.execute(
-                select(metric_series.c.id, metric_series.c.kind).where(
-                    metric_series.c.run_key == run_key, metric_series.c.name == name
-                )
-            ).one()
+            # Hand-written SQL: a new series per short run (a ParallelRunStep's mini-batches) made
+            # SQLAlchemy's statement building most of a metric write (issue 19).
+            conn.exec_driver_sql(self.raw(_NEW_SERIES), (run_key, name, kind))
+            row = conn.exec_driver_sql(self.raw(_SERIES), (run_key, name)).one()
             cached = (row[0], row[1])
             # Cached only once the transaction commits: a rolled-back id must not be reused.
             created[(run_key, name)] = cached
@@ -117,16 +119,8 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
             _, step, value, ts = points[-1][0], points[-1][2], points[-1][1], points[-1][3]
             # Sequence numbers come from the series counter, under the write lock (SQLite) or the
             # row lock of this UPDATE (PostgreSQL): concurrent writers never collide.
-            end = conn.execute(
-                update(metric_series)
-                .where(metric_series.c.id == sid)
-                .values(
-                    count=metric_series.c.count + len(points),
-                    last_value=None if value != value else value,
-                    last_step=step,
-                    last_time=ts,
-                )
-                .returning(metric_series.c.count)
+            end = conn.exec_driver_sql(
+                self.raw(_ADVANCE_SERIES), (len(points), None if value != value else value, step, ts, sid)
             ).scalar_one()
             seqs = range(end - len(points), end)
             rows.extend(zip(repeat(sid), seqs, map(_STEP, points), map(_VALUE, points), map(_TIME, points)))
