@@ -239,8 +239,11 @@ class DaskCompute(SupervisedCompute):
         finally:
             executor.shutdown(wait=True)
 
-    def task_executor(self, max_workers: int) -> contextlib.AbstractContextManager[Executor]:
-        # The cluster decides the parallelism (its workers' threads): max_workers is a local notion.
+    def task_executor(
+        self, max_workers: int, preload: Sequence[str] = ()
+    ) -> contextlib.AbstractContextManager[Executor]:
+        # The cluster decides the parallelism (its workers' threads): max_workers is a local notion;
+        # its long-lived workers import what a task needs once, with their first task.
         return self._executor()
 
     def task_states(self, run_ids: Sequence[str]) -> dict[str, dict[str, Any]] | None:

@@ -69,6 +69,7 @@ __all__ = [
     "MiniBatch",
     "MiniBatchResult",
     "MiniBatchTask",
+    "entry_imports",
     "main",
     "run_mini_batches",
     "split_inputs",
@@ -83,6 +84,7 @@ DEFAULT_TABULAR_BATCH = "1MB"  # and for a tabular one
 TASKS_PER_WORKER = 4  # tasks handed out per worker: few enough to cost little, enough to balance
 MAX_BATCHES_PER_TASK = 16
 WARM_WORKERS = 2  # pool processes that load the entry script while the inputs are split
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 
 log = logging.getLogger("jupyter_mlws.parallel")
 
@@ -198,6 +200,10 @@ class MiniBatchTask:
     output_action: str
     run_invocation_timeout: int
     run_max_try: int
+    # A process of the runner's own pool (not a cluster's worker): it stops on SIGTERM as the step
+    # is canceled, and logs to the step's log at this level.
+    pool_process: bool = False
+    log_level: int = logging.INFO
     items: list[tuple[int, str, Any]] = field(default_factory=list)  # (index, child run id, data)
     # The children's records as created (NotStarted): a worker starts each with one compare-and-set
     # instead of reading it first (issue 19: a query less a partition).
@@ -357,17 +363,22 @@ def _rows(result: Any, output_action: str) -> list[str]:
     return lines
 
 
-def _pool_worker_signals() -> None:
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is _on_sigterm:
-        # A pool process forked from the runner: on SIGTERM (the step is canceled) it writes what it
-        # holds of the mini-batches it finished, then dies.
+def _pool_worker_setup(task: MiniBatchTask) -> None:
+    """A process of the runner's pool (forked from its fork server, not from the runner): on SIGTERM
+    (the step is canceled) it writes what it holds of the mini-batches it finished, then dies; it
+    logs as the runner does, to the step's log."""
+    if not task.pool_process or threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not _on_worker_sigterm:
         signal.signal(signal.SIGTERM, _on_worker_sigterm)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=task.log_level, format=LOG_FORMAT, stream=sys.stdout)
 
 
 def warm_entry(task: MiniBatchTask) -> None:
     """Sent to each worker as the step starts: the entry script is loaded and ``init()`` called
     before the worker's first mini-batches come (``task`` has none)."""
-    _pool_worker_signals()
+    _pool_worker_setup(task)
     try:
         _entry(task)
     except _WorkerStoppedError:
@@ -376,7 +387,7 @@ def warm_entry(task: MiniBatchTask) -> None:
 
 def run_mini_batches(task: MiniBatchTask) -> list[MiniBatchResult]:
     """A worker's task: each mini-batch as its own child run (see the module docstring)."""
-    _pool_worker_signals()
+    _pool_worker_setup(task)
     entry = _entry(task)
     results: list[MiniBatchResult] = []
     # A group commit (issue 19): the children's file rows, models and ends are written together, at
@@ -539,6 +550,7 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
         output_action=str(settings["output_action"]),
         run_invocation_timeout=int(settings["run_invocation_timeout"]),
         run_max_try=int(settings["run_max_try"]),
+        log_level=logging.getLogger().getEffectiveLevel(),
     )
     results: dict[int, MiniBatchResult] = {}
     failed = 0
@@ -547,15 +559,20 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     backend = target_backend(ws, target)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # before the pool: its processes inherit it
     pools = contextlib.ExitStack()
+    preload = _preload(step, workdir / template.entry_script, workdir)
     try:
-        pool = pools.enter_context(backend.task_executor(planned))
+        pool = pools.enter_context(backend.task_executor(planned, preload))
         if isinstance(pool, ProcessPoolExecutor):
-            # The first workers start now (a fork, the entry script's imports, init(): about a second)
-            # and load the entry script while this process reads and splits the inputs and makes the
-            # children. Only a few: how many mini-batches there are is not known yet. (A cluster's
-            # workers are shared and placed by the cluster: they load it with their first task.)
-            for _ in range(min(planned, WARM_WORKERS)):
-                pool.submit(warm_entry, template)
+            template.pool_process = True
+            # The first workers start now and load the entry script (its imports done by the pool's
+            # fork server meanwhile, then init()) while this process reads and splits the inputs and
+            # makes the children. Only a few: how many mini-batches there are is not known yet. From
+            # a thread: a process of the pool starts once the fork server has its imports. (A
+            # cluster's workers are shared and placed by the cluster: they load it with their first
+            # task.)
+            threading.Thread(
+                target=_warm, args=(pool, template, min(planned, WARM_WORKERS)), name="mlws-warm", daemon=True
+            ).start()
         batches = split_inputs(step.input_datasets, settings, workdir)
         total = len(batches)
         log.info("%d mini-batches from input(s) %s", total, ", ".join(settings["inputs"]))
@@ -626,7 +643,7 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
             # broken, and what it had not started yet goes to a new one.
             log.warning("a worker process died: %d task(s) not run go to a new pool", len(retry))
             pools = contextlib.ExitStack()
-            pool = pools.enter_context(backend.task_executor(workers))
+            pool = pools.enter_context(backend.task_executor(workers, preload))
     except _StepStoppedError:
         stop_reason = "canceled"
         raise
@@ -645,6 +662,58 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     _summary(step, settings, total, succeeded, failed, seconds)
     log.info("%d of %d mini-batches succeeded, %d failed, in %.2f s", succeeded, total, failed, seconds)
     return reason
+
+
+def _warm(pool: ProcessPoolExecutor, template: MiniBatchTask, workers: int) -> None:
+    with contextlib.suppress(Exception):  # a pool that breaks or closes meanwhile: the tasks report it
+        for _ in range(workers):
+            pool.submit(warm_entry, template)
+
+
+def _preload(step: Run, entry_script: Path, folder: Path) -> list[str]:
+    """The modules a pool's processes import before their first task: this runner's (the tasks'
+    code), pandas for a tabular input (its mini-batches are DataFrames), and the libraries the entry
+    script imports at its top level (not its own modules beside it: only its init() runs its code,
+    once per process)."""
+    modules = [__name__ if __name__ != "__main__" else "jupyter_mlws.pipelines.parallel_runner"]
+    if any(hasattr(value, "to_pandas_dataframe") for value in step.input_datasets.values()):
+        modules.append("pandas")
+    for name in entry_imports(entry_script):
+        top = name.split(".")[0]
+        try:  # a top-level name: found without importing anything
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            continue
+        origin = spec.origin if spec is not None else None
+        if spec is None or (origin and Path(origin).resolve().is_relative_to(folder.resolve())):
+            continue
+        if name not in modules:
+            modules.append(name)
+    return modules
+
+
+def entry_imports(path: Path) -> list[str]:
+    """The absolute imports at an entry script's top level (also under a top-level ``if`` or
+    ``try``), in order; none if it cannot be read or parsed (its import reports that)."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return []
+    names: list[str] = []
+    statements = list(tree.body)
+    while statements:
+        node = statements.pop(0)
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.If | ast.Try):
+            statements[:0] = [*node.body, *getattr(node, "handlers", []), *node.orelse]
+        elif isinstance(node, ast.ExceptHandler):
+            statements[:0] = list(node.body)
+    return names
 
 
 def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:
@@ -805,7 +874,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = json.loads(options.settings)
     logging.basicConfig(
         level=level_number(str(settings.get("logging_level") or "INFO")),
-        format="%(asctime)s %(levelname)s %(message)s",
+        format=LOG_FORMAT,
         stream=sys.stdout,
     )
     step = Run.get_context(allow_offline=False)

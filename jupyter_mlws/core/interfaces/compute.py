@@ -164,15 +164,19 @@ class ComputeBackend(ABC):
         supervisors report through compute's ``StoreReporter`` derive from ``SupervisedCompute``."""
         return []
 
-    def task_executor(self, max_workers: int) -> contextlib.AbstractContextManager[Executor]:
+    def task_executor(
+        self, max_workers: int, preload: Sequence[str] = ()
+    ) -> contextlib.AbstractContextManager[Executor]:
         """Where a job fans out small tasks (a ParallelRunStep's mini-batches, issue 19): a
         ``concurrent.futures`` executor, closed when the ``with`` block ends. The default is a pool
-        of ``max_workers`` processes on this machine; a cluster target (Dask) hands out its
-        cluster's executor, whose tasks run on its workers. Tasks are module-level functions and
-        picklable arguments (they may run in another process, on another machine)."""
-        from concurrent.futures import ProcessPoolExecutor
+        of ``max_workers`` processes on this machine, forked from a fork server that imported the
+        modules ``preload`` names (the tasks' imports: once, not once per process; see
+        :mod:`jupyter_mlws.core.preload`); a cluster target (Dask) hands out its cluster's
+        executor, whose tasks run on its workers. Tasks are module-level functions and picklable
+        arguments (they may run in another process, on another machine)."""
+        from ..preload import preloaded_pool
 
-        return ProcessPoolExecutor(max_workers=max(1, int(max_workers)))
+        return preloaded_pool(max_workers, preload)
 
     @classmethod
     def execution(cls) -> builtins.type[Any]:

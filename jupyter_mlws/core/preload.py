@@ -1,0 +1,74 @@
+"""Process pools whose workers start with their imports done (issue 19).
+
+A ParallelRunStep's entry script imports heavy libraries (scikit-learn: about two seconds). Each
+worker of a plain forked pool imported them again, all at once, while the runner read and split
+the inputs: on a small machine three processes competed for its cores. :func:`preloaded_pool`
+starts a fork server (``multiprocessing``'s ``forkserver``) that imports them once, in the
+background, and the pool's processes are forked from it with everything loaded.
+
+The fork server imports through this module (``python -m``-free: by its name, in the fork server's
+preload list), which takes the module names from ``MLWS_PRELOAD`` and keeps going past any error:
+a module that fails to import there (a missing GPU driver, a module that needs the job's working
+folder) is imported again by the task that needs it, which then reports the error as its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import multiprocessing
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+__all__ = ["PRELOAD_VARIABLE", "preloaded_pool"]
+
+PRELOAD_VARIABLE = "MLWS_PRELOAD"  # comma-separated module names, read by the fork server as it starts
+MAIN_VARIABLE = "MLWS_PRELOAD_MAIN"  # the starting process's ``python -m`` module, if any
+
+
+def preloaded_pool(max_workers: int, modules: Sequence[str]) -> ProcessPoolExecutor:
+    """A pool of ``max_workers`` processes forked from a fork server that imported ``modules``.
+    The fork server is started now and imports them in the background; the pool's first task
+    waits for them only if it comes sooner."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    # A process started from a module run with ``python -m`` runs that module again as its own
+    # ``__mp_main__`` (multiprocessing's spawn rules), with a warning that it was imported already.
+    # Named here, the fork server makes the imported module its ``__main__``: nothing runs twice.
+    main = getattr(sys.modules["__main__"].__spec__, "name", None) or ""
+    with _variable(PRELOAD_VARIABLE, ",".join(modules)), _variable(MAIN_VARIABLE, main):
+        # The fork server inherits this process's environment as it starts (once per process: a
+        # later pool reuses it, with what it imported).
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+    return ProcessPoolExecutor(max_workers=max(1, int(max_workers)), mp_context=context)
+
+
+@contextlib.contextmanager
+def _variable(name: str, value: str) -> Iterator[None]:
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = old
+
+
+def _preload() -> None:
+    for name in filter(None, os.environ.pop(PRELOAD_VARIABLE, "").split(",")):
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    main = os.environ.pop(MAIN_VARIABLE, "")
+    if main:
+        with contextlib.suppress(Exception):  # run under its name: its `__main__` block does not run
+            sys.modules["__main__"] = importlib.import_module(main)
+
+
+if __name__ != "__main__" and os.environ.get(PRELOAD_VARIABLE):
+    _preload()  # in the fork server: what its workers need, imported before they are forked

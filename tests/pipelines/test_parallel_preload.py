@@ -1,0 +1,99 @@
+"""A ParallelRunStep's local pool starts with the entry script's imports done (issue 19): the modules
+it imports at its top level are imported once, by a fork server, and the pool's processes are forked
+from it (``jupyter_mlws.core.preload``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from jupyter_mlws.pipelines import parallel_runner as pr
+
+ENTRY = """
+import json, os.path as osp
+from numpy import linalg
+from .relative import thing
+import helper
+try:
+    import a_module_nobody_has
+except ImportError:
+    import csv
+else:
+    import math
+if True:
+    from collections import abc
+
+def init():
+    import inside_a_function
+"""
+
+
+def test_entry_imports_are_the_scripts_top_level_absolute_imports(tmp_path: Path) -> None:
+    entry = tmp_path / "score.py"
+    entry.write_text(ENTRY)
+    assert pr.entry_imports(entry) == [
+        "json", "os.path", "numpy", "helper", "a_module_nobody_has", "csv", "math", "collections",
+    ]  # fmt: skip
+    broken = tmp_path / "broken.py"
+    broken.write_text("import json\ndef run(:\n")
+    assert pr.entry_imports(broken) == []  # its import reports the syntax error, as before
+    assert pr.entry_imports(tmp_path / "missing.py") == []
+
+
+def test_the_pool_preloads_the_runner_pandas_and_the_libraries_not_the_scripts_own_modules(tmp_path: Path) -> None:
+    entry = tmp_path / "score.py"
+    entry.write_text(ENTRY)
+    (tmp_path / "helper.py").write_text("X = 1\n")  # beside the entry script: its own code, not preloaded
+    tabular = SimpleNamespace(input_datasets={"sales": SimpleNamespace(to_pandas_dataframe=lambda: None)})
+    preload = pr._preload(tabular, entry, tmp_path)  # type: ignore[arg-type]
+    assert preload == [
+        "jupyter_mlws.pipelines.parallel_runner", "pandas", "json", "os.path", "numpy", "csv", "math", "collections",
+    ]  # fmt: skip
+    files = SimpleNamespace(input_datasets={"images": str(tmp_path)})  # a file dataset: no pandas
+    assert "pandas" not in pr._preload(files, entry, tmp_path)  # type: ignore[arg-type]
+
+
+PROBE = """
+import json, os, sys
+
+def probe(_: object) -> list:
+    return [os.getpid(), "counted" in sys.modules, sys.modules["__main__"].__name__]
+
+if __name__ == "__main__":
+    from jupyter_mlws.core.preload import preloaded_pool
+
+    with preloaded_pool(2, ["broken", "counted"]) as pool:
+        print(json.dumps(list(pool.map(probe, range(6)))))
+"""
+
+
+def test_the_pools_processes_are_forked_with_the_modules_imported_once(tmp_path: Path) -> None:
+    package = tmp_path / "probes"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "main.py").write_text(PROBE)
+    (tmp_path / "counted.py").write_text(
+        textwrap.dedent(f"""
+        import os
+        with open({str(tmp_path / "imports.txt")!r}, "a") as f:
+            f.write(f"{{os.getpid()}}\\n")
+        """)
+    )
+    (tmp_path / "broken.py").write_text("raise RuntimeError('this module cannot be imported here')\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "probes.main"], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr, done.stderr  # the -m module is not run again in each process
+    answers: list[list[Any]] = json.loads(done.stdout)
+    workers = {pid for pid, _, _ in answers}
+    assert 1 <= len(workers) <= 2
+    assert all(loaded for _, loaded, _ in answers)  # imported before the task asked for it...
+    importers = (tmp_path / "imports.txt").read_text().split()
+    assert len(importers) == 1 and int(importers[0]) not in workers  # ...once, by the fork server
+    assert {main for _, _, main in answers} == {"probes.main"}  # the module, imported, is __main__
