@@ -560,6 +560,8 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     previous = signal.signal(signal.SIGTERM, _on_sigterm)  # before the pool: its processes inherit it
     pools = contextlib.ExitStack()
     preload = _preload(step, workdir / template.entry_script, workdir)
+    # The workspace's stores too: a worker opens the workspace before its first mini-batch.
+    preload += [type(ws.metadata).__module__, type(ws.artifacts).__module__]
     try:
         pool = pools.enter_context(backend.task_executor(planned, preload))
         if isinstance(pool, ProcessPoolExecutor):
