@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -32,13 +33,16 @@ MAIN_VARIABLE = "MLWS_PRELOAD_MAIN"  # the starting process's ``python -m`` modu
 def preloaded_pool(max_workers: int, modules: Sequence[str]) -> ProcessPoolExecutor:
     """A pool of ``max_workers`` processes forked from a fork server that imported ``modules``.
     The fork server is started now and imports them in the background; the pool's first task
-    waits for them only if it comes sooner."""
+    waits for them only if it comes sooner. One fork server per process: a later pool (e.g. after
+    one broke) reuses it with what it imported the first time."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     # A process started from a module run with ``python -m`` runs that module again as its own
     # ``__mp_main__`` (multiprocessing's spawn rules), with a warning that it was imported already.
     # Named here, the fork server makes the imported module its ``__main__``: nothing runs twice.
     main = getattr(sys.modules["__main__"].__spec__, "name", None) or ""
+    if main == "__main__" or main.endswith(".__main__"):
+        main = ""  # a package's __main__ is its program: not imported twice (multiprocessing's rule too)
     with _variable(PRELOAD_VARIABLE, ",".join(modules)), _variable(MAIN_VARIABLE, main):
         # The fork server inherits this process's environment as it starts (once per process: a
         # later pool reuses it, with what it imported).
@@ -68,6 +72,12 @@ def _preload() -> None:
     # finalized, so they do not inherit this. Registered first, it runs after the handlers of the
     # modules imported below.
     atexit.register(os._exit, 0)
+    # A cancel signals the job's whole process group, the fork server with it: it must not die then,
+    # for the pool would take its processes' pipes to the server for their deaths and stop them all
+    # at once, while they write what they hold. It leaves with the job's process (its alive pipe);
+    # the processes it forks get the default back.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.register_at_fork(after_in_child=lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL))
     for name in filter(None, os.environ.pop(PRELOAD_VARIABLE, "").split(",")):
         with contextlib.suppress(Exception):
             importlib.import_module(name)

@@ -24,9 +24,11 @@ metrics ``partitions``, ``succeeded``, ``failed``, ``seconds``.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import dataclasses
 import hashlib
+import importlib.machinery
 import importlib.util
 import json
 import logging
@@ -527,6 +529,9 @@ class _WorkerStoppedError(BaseException):
 
 
 def _on_worker_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Once: a second SIGTERM (the pool stops its processes when it sees one of them gone) must not
+    # interrupt the writing of what this one holds.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise _WorkerStoppedError("the worker was asked to stop")
 
 
@@ -557,7 +562,9 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     stop_reason: str | None = None
     target = step.record.compute_target or "local"
     backend = target_backend(ws, target)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)  # before the pool: its processes inherit it
+    # Before the pool starts: a SIGTERM from then on stops the fan-out (the pool's processes set up
+    # their own handler with their first task; the fork server ignores it: see core/preload.py).
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     pools = contextlib.ExitStack()
     preload = _preload(step, workdir / template.entry_script, workdir)
     # The workspace's stores too: a worker opens the workspace before its first mini-batch.
@@ -686,36 +693,57 @@ def _preload(step: Run, entry_script: Path, folder: Path) -> list[str]:
             spec = importlib.util.find_spec(top)
         except (ImportError, ValueError):
             continue
-        origin = spec.origin if spec is not None else None
-        if spec is None or (origin and Path(origin).resolve().is_relative_to(folder.resolve())):
+        if spec is None or _inside(spec, folder):
             continue
         if name not in modules:
             modules.append(name)
     return modules
 
 
+def _inside(spec: importlib.machinery.ModuleSpec, folder: Path) -> bool:
+    """Whether a module is the step's own code: a file or a package (a namespace one too) in its folder."""
+    places = list(spec.submodule_search_locations or [])
+    if spec.has_location and spec.origin:
+        places.append(spec.origin)
+    root = folder.resolve()
+    return any(Path(place).resolve().is_relative_to(root) for place in places)
+
+
 def entry_imports(path: Path) -> list[str]:
     """The absolute imports at an entry script's top level (also under a top-level ``if`` or
     ``try``), in order; none if it cannot be read or parsed (its import reports that)."""
-    import ast
-
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return []
     names: list[str] = []
-    statements = list(tree.body)
+    statements: list[ast.AST] = list(tree.body)
     while statements:
         node = statements.pop(0)
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.append(node.module)
-        elif isinstance(node, ast.If | ast.Try):
-            statements[:0] = [*node.body, *getattr(node, "handlers", []), *node.orelse]
+        elif isinstance(node, ast.If):
+            if not _never_at_import(node.test):
+                statements[:0] = [*node.body, *node.orelse]
+        elif isinstance(node, ast.Try | ast.TryStar):
+            statements[:0] = [*node.body, *node.handlers, *node.orelse, *node.finalbody]
         elif isinstance(node, ast.ExceptHandler):
             statements[:0] = list(node.body)
     return names
+
+
+def _never_at_import(test: ast.expr) -> bool:
+    """``if TYPE_CHECKING:`` and ``if __name__ == "__main__":``: imports a worker never runs."""
+    if isinstance(test, ast.Name | ast.Attribute):
+        return (test.id if isinstance(test, ast.Name) else test.attr) == "TYPE_CHECKING"
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and any(isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators)
+    )
 
 
 def _pool_broke(future: Future[list[MiniBatchResult]]) -> bool:

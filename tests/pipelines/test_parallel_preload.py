@@ -12,13 +12,17 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from jupyter_mlws.pipelines import parallel_runner as pr
 
 ENTRY = """
 import json, os.path as osp
+from typing import TYPE_CHECKING
 from numpy import linalg
 from .relative import thing
 import helper
+from utils.model import Thing
 try:
     import a_module_nobody_has
 except ImportError:
@@ -27,6 +31,11 @@ else:
     import math
 if True:
     from collections import abc
+if TYPE_CHECKING:
+    import never_at_import
+if __name__ == "__main__":
+    import nor_this
+
 
 def init():
     import inside_a_function
@@ -37,7 +46,8 @@ def test_entry_imports_are_the_scripts_top_level_absolute_imports(tmp_path: Path
     entry = tmp_path / "score.py"
     entry.write_text(ENTRY)
     assert pr.entry_imports(entry) == [
-        "json", "os.path", "numpy", "helper", "a_module_nobody_has", "csv", "math", "collections",
+        "json", "os.path", "typing", "numpy", "helper", "utils.model", "a_module_nobody_has", "csv", "math",
+        "collections",
     ]  # fmt: skip
     broken = tmp_path / "broken.py"
     broken.write_text("import json\ndef run(:\n")
@@ -45,14 +55,22 @@ def test_entry_imports_are_the_scripts_top_level_absolute_imports(tmp_path: Path
     assert pr.entry_imports(tmp_path / "missing.py") == []
 
 
-def test_the_pool_preloads_the_runner_pandas_and_the_libraries_not_the_scripts_own_modules(tmp_path: Path) -> None:
+def test_the_pool_preloads_the_runner_pandas_and_the_libraries_not_the_scripts_own_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     entry = tmp_path / "score.py"
     entry.write_text(ENTRY)
-    (tmp_path / "helper.py").write_text("X = 1\n")  # beside the entry script: its own code, not preloaded
+    # Beside the entry script, importable (its folder is on the path, as in a job): its own code, which
+    # only its init() runs, is not preloaded; a module and a namespace package alike.
+    (tmp_path / "helper.py").write_text("X = 1\n")
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "model.py").write_text("Thing = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
     tabular = SimpleNamespace(input_datasets={"sales": SimpleNamespace(to_pandas_dataframe=lambda: None)})
     preload = pr._preload(tabular, entry, tmp_path)  # type: ignore[arg-type]
     assert preload == [
-        "jupyter_mlws.pipelines.parallel_runner", "pandas", "json", "os.path", "numpy", "csv", "math", "collections",
+        "jupyter_mlws.pipelines.parallel_runner", "pandas", "json", "os.path", "typing", "numpy", "csv", "math",
+        "collections",
     ]  # fmt: skip
     files = SimpleNamespace(input_datasets={"images": str(tmp_path)})  # a file dataset: no pandas
     assert "pandas" not in pr._preload(files, entry, tmp_path)  # type: ignore[arg-type]

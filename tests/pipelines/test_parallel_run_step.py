@@ -336,6 +336,32 @@ def test_a_canceled_step_cancels_its_unfinished_mini_batches(pk: PipeKit) -> Non
     assert waiting[-1].get_details()["error"]["message"] == "not run: the step was canceled"
 
 
+def test_a_cancel_keeps_what_a_worker_holds_of_mini_batches_it_finished(pk: PipeKit) -> None:
+    # The worker holds store 1000's end (its group commit is an hour away here) when the cancel comes:
+    # SIGTERM reaches the job's whole process group, the pool's fork server with it, and the worker
+    # writes what it holds before it exits; the pool, seeing its processes go, must not cut that short.
+    pk.script(
+        "hold.py",
+        HANG.replace(
+            "    pass\n",
+            "    from jupyter_mlws.core.services import held_writes\n    held_writes.MAX_HOLD_S = 3600\n",
+            1,
+        ),
+    )
+    sales = Dataset.Tabular.from_delimited_files(str(sales_table(pk.root / "data")))
+    config = _config(source_directory=str(pk.src), entry_script="hold.py", partition_keys=["store"])
+    config.process_count_per_node = 1
+    run = pk.exp.submit(Pipeline(pk.ws, steps=[ParallelRunStep("hold", config, inputs=[sales.as_named_input("s")])]))
+    pk.wait_until(lambda: pk.flag("hanging").exists(), what="the mini-batch of store 1001 to run")
+    (step,) = run.find_step_run("hold")
+    assert {c.tags["store"]: c.status for c in step.get_children()}["1000"] == "Running"  # ended, held
+    run.cancel()
+    assert run.wait_for_completion(show_output=False, raise_on_error=False) == "Canceled"
+    children = {c.tags["store"]: c for c in step.get_children()}
+    assert children["1000"].status == "Completed"
+    assert children["1001"].status == "Canceled"
+
+
 def _config(**changes: object) -> ParallelRunConfig:
     arguments: dict[str, object] = {
         "entry_script": "score.py",

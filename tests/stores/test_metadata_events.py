@@ -50,3 +50,15 @@ def test_family_changed_names_changes_of_a_run_and_its_children_only(store: SqlM
     assert store.family_changed("other", seen) == (latest, False)
     assert store.transition_run("parent", RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED)
     assert store.family_changed("parent", latest) == (store.latest_event_id(), True)  # the run itself
+
+
+def test_a_feed_pruned_empty_whose_ids_begin_again_counts_as_changed(store: SqlMetadataStore) -> None:
+    add_run(store, "p")
+    add_run(store, "q")
+    add_run(store, "r")
+    seen = store.latest_event_id()
+    assert store.prune_events(store.read_events(0)[-1].time + 1) >= 3
+    add_run(store, "unrelated")  # SQLite numbers it from the table's highest id again
+    latest, changed = store.family_changed("p", seen)
+    assert latest == store.latest_event_id()
+    assert changed or latest > seen  # on PostgreSQL ids never go back: the new one is simply later

@@ -11,7 +11,7 @@ import math
 import pytest
 
 from jupyter_mlws.core.entities import MetricPoint, MetricRecordEntry
-from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError
+from jupyter_mlws.errors import InvalidArgumentError, InvalidStateError, NotFoundError
 from jupyter_mlws.stores.metadata.sql import SqlMetadataStore
 
 from .metadata_helpers import add_run, points
@@ -103,3 +103,18 @@ def test_concurrent_style_sequences_interleave_in_order(store: SqlMetadataStore)
     store.log_batch("r1", [MetricPoint("b", 20.0, None, 1.0), MetricPoint("a", 3.0, None, 1.0)])
     assert store.get_metric_values("r1", "a") == [1.0, 2.0, 3.0]
     assert store.get_metric_values("r1", "b") == [10.0, 20.0]
+
+
+def test_log_points_writes_several_runs_in_one_transaction_all_or_nothing(store: SqlMetadataStore) -> None:
+    add_run(store, "r1")
+    add_run(store, "r2")
+    store.log_points({"r2": points(1.0, 2.0), "r1": [*points(5.0, name="b"), *points(3.0, name="a")]})
+    assert store.get_metric_values("r1", "a") == [3.0] and store.get_metric_values("r1", "b") == [5.0]
+    assert store.get_metric_values("r2", "m") == [1.0, 2.0]
+    store.log_records("r1", "t", "table", [MetricRecordEntry({"x": 1}, 1.0)])
+    with pytest.raises(InvalidArgumentError, match="holds rows"):  # r1's "t" is a table: the batch is refused
+        store.log_points({"r2": points(3.0), "r1": points(1.0, name="t")})
+    assert store.get_metric_values("r2", "m") == [1.0, 2.0]  # nothing of the batch was written
+    with pytest.raises(NotFoundError):
+        store.log_points({"r2": points(3.0), "gone": points(1.0)})
+    assert store.get_metric_values("r2", "m") == [1.0, 2.0]

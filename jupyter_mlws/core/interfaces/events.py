@@ -28,9 +28,10 @@ class EventStore(MetadataInterface):
 
     @abstractmethod
     def family_changed(self, run_id: str, after_id: int) -> tuple[int, bool]:
-        """The latest change's id (``after_id`` if none came since), and whether a change after
-        ``after_id`` names ``run_id`` or one of its child runs (not grandchildren): what a run driver
-        (a pipeline, a sweep) acts on, unmoved by the rest of the workspace's feed."""
+        """The latest change's id, and whether a change after ``after_id`` names ``run_id`` or one of
+        its child runs (not grandchildren): what a run driver (a pipeline, a sweep) acts on, unmoved
+        by the rest of the workspace's feed. A latest id below ``after_id`` (the feed was pruned and
+        its ids began again) counts as a change."""
 
     @abstractmethod
     def prune_events(self, before_time: float) -> int:

@@ -38,13 +38,16 @@ class EventsMixin(SqlStoreBase, EventStore):
     def family_changed(self, run_id: str, after_id: int) -> tuple[int, bool]:
         # Only the new events are scanned (by id); each one's run is looked up by its unique id.
         query = self.raw(
-            "SELECT MAX(e.id), MAX(CASE WHEN e.run_id = ? OR EXISTS (SELECT 1 FROM runs c JOIN runs p "
-            "ON p.key = c.parent_key WHERE c.run_id = e.run_id AND p.run_id = ?) THEN 1 ELSE 0 END) "
+            "SELECT (SELECT MAX(id) FROM events), MAX(CASE WHEN e.run_id = ? OR EXISTS (SELECT 1 FROM runs c "
+            "JOIN runs p ON p.key = c.parent_key WHERE c.run_id = e.run_id AND p.run_id = ?) THEN 1 ELSE 0 END) "
             "FROM events e WHERE e.id > ?"
         )
         with self.sql.read() as conn:
             latest, touched = conn.exec_driver_sql(query, (run_id, run_id, after_id)).one()
-        return (after_id, False) if latest is None else (int(latest), bool(touched))
+        latest = int(latest or 0)
+        if latest < after_id:  # the feed was pruned empty and its ids began again: anything may have changed
+            return latest, True
+        return latest, bool(touched)
 
     def prune_events(self, before_time: float) -> int:
         with self.sql.write() as conn:

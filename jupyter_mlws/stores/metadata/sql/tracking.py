@@ -91,7 +91,9 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
     def log_points(self, points: Mapping[str, Sequence[MetricTuple]]) -> None:
         created: dict[tuple[int, str], tuple[int, str]] = {}
         with self.sql.write() as conn:
-            for run_id, metrics in points.items():
+            # In one order (runs, then names in _insert_points) in every process: PostgreSQL locks
+            # each series row it advances, and two writers taking them in opposite orders deadlock.
+            for run_id, metrics in sorted(points.items()):
                 if metrics:
                     self._insert_points(conn, self.run_key(conn, run_id), metrics, created)
         self._series.update(created)
@@ -112,7 +114,7 @@ class TrackingMixin(SqlStoreBase, TrackingStore):
             grouped: dict[str, list[MetricTuple]] = defaultdict(list)
             for m in metrics:
                 grouped[m[0]].append(m)
-            groups = dict(grouped)
+            groups = dict(sorted(grouped.items()))
         rows: list[tuple[int, int, int | None, float, float]] = []
         for name, points in groups.items():
             sid = self._series_id(conn, run_key, name, "scalar", created)
