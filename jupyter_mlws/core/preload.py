@@ -6,8 +6,8 @@ the inputs: on a small machine three processes competed for its cores. :func:`pr
 starts a fork server (``multiprocessing``'s ``forkserver``) that imports them once, in the
 background, and the pool's processes are forked from it with everything loaded.
 
-The fork server imports through this module (``python -m``-free: by its name, in the fork server's
-preload list), which takes the module names from ``MLWS_PRELOAD`` and keeps going past any error:
+The fork server's preload list names only this module, which takes the module names from
+``MLWS_PRELOAD`` (set while the fork server starts) and keeps going past any error:
 a module that fails to import there (a missing GPU driver, a module that needs the job's working
 folder) is imported again by the task that needs it, which then reports the error as its own.
 """
@@ -87,5 +87,5 @@ def _preload() -> None:
             sys.modules["__main__"] = importlib.import_module(main)
 
 
-if __name__ != "__main__" and os.environ.get(PRELOAD_VARIABLE):
+if __name__ != "__main__" and PRELOAD_VARIABLE in os.environ:  # set, if empty: a fork server all the same
     _preload()  # in the fork server: what its workers need, imported before they are forked

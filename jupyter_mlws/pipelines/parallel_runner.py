@@ -566,10 +566,10 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     # their own handler with their first task; the fork server ignores it: see core/preload.py).
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     pools = contextlib.ExitStack()
-    preload = _preload(step, workdir / template.entry_script, workdir)
-    # The workspace's stores too: a worker opens the workspace before its first mini-batch.
-    preload += [type(ws.metadata).__module__, type(ws.artifacts).__module__]
     try:
+        preload = _preload(step, workdir / template.entry_script, workdir)
+        # The workspace's stores too: a worker opens the workspace before its first mini-batch.
+        preload += [type(ws.metadata).__module__, type(ws.artifacts).__module__]
         pool = pools.enter_context(backend.task_executor(planned, preload))
         if isinstance(pool, ProcessPoolExecutor):
             template.pool_process = True
