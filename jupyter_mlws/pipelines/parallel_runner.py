@@ -567,7 +567,7 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     pools = contextlib.ExitStack()
     try:
-        preload = _preload(step, workdir / template.entry_script, workdir)
+        preload = _preload(step.input_datasets, workdir / template.entry_script, workdir)
         # The workspace's stores too: a worker opens the workspace before its first mini-batch.
         preload += [type(ws.metadata).__module__, type(ws.artifacts).__module__]
         pool = pools.enter_context(backend.task_executor(planned, preload))
@@ -679,13 +679,14 @@ def _warm(pool: ProcessPoolExecutor, template: MiniBatchTask, workers: int) -> N
             pool.submit(warm_entry, template)
 
 
-def _preload(step: Run, entry_script: Path, folder: Path) -> list[str]:
+def _preload(inputs: Mapping[str, Any], entry_script: Path, folder: Path) -> list[str]:
     """The modules a pool's processes import before their first task: this runner's (the tasks'
-    code), pandas for a tabular input (its mini-batches are DataFrames), and the libraries the entry
-    script imports at its top level (not its own modules beside it: only its init() runs its code,
-    once per process)."""
-    modules = [__name__ if __name__ != "__main__" else "jupyter_mlws.pipelines.parallel_runner"]
-    if any(hasattr(value, "to_pandas_dataframe") for value in step.input_datasets.values()):
+    code; run_step runs in the module imported by name, never in ``__main__``), pandas for a tabular
+    input among ``inputs`` (its mini-batches are DataFrames), and the libraries the entry script
+    imports at its top level (not its own modules beside it: only its init() runs its code, once per
+    process)."""
+    modules = [__name__]
+    if any(hasattr(value, "to_pandas_dataframe") for value in inputs.values()):
         modules.append("pandas")
     for name in entry_imports(entry_script):
         top = name.split(".")[0]

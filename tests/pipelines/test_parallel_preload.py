@@ -66,14 +66,14 @@ def test_the_pool_preloads_the_runner_pandas_and_the_libraries_not_the_scripts_o
     (tmp_path / "utils").mkdir()
     (tmp_path / "utils" / "model.py").write_text("Thing = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    tabular = SimpleNamespace(input_datasets={"sales": SimpleNamespace(to_pandas_dataframe=lambda: None)})
-    preload = pr._preload(tabular, entry, tmp_path)  # type: ignore[arg-type]
+    tabular = {"sales": SimpleNamespace(to_pandas_dataframe=lambda: None)}  # a tabular input's shape
+    preload = pr._preload(tabular, entry, tmp_path)
     assert preload == [
         "jupyter_mlws.pipelines.parallel_runner", "pandas", "json", "os.path", "typing", "numpy", "csv", "math",
         "collections",
     ]  # fmt: skip
-    files = SimpleNamespace(input_datasets={"images": str(tmp_path)})  # a file dataset: no pandas
-    assert "pandas" not in pr._preload(files, entry, tmp_path)  # type: ignore[arg-type]
+    files = {"images": str(tmp_path)}  # a file dataset's value is its folder: no pandas
+    assert "pandas" not in pr._preload(files, entry, tmp_path)
 
 
 PROBE = """
