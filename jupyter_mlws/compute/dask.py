@@ -412,6 +412,7 @@ class DaskJob(LocalJob):
     (readers on other machines have no access to this worker's folder)."""
 
     target_type = "local"  # the environment is a venv built on the worker
+    task_pool = "cluster"  # the job's tasks go to the cluster (DaskBackend.task_executor), not a pool here
     reporter: DaskReporter
 
     def _runner_is_warm(self) -> bool:

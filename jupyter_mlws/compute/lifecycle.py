@@ -26,7 +26,7 @@ from typing import Any, ClassVar
 
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, JobReporter
-from ..core.layout import DRIVER_LOG
+from ..core.layout import DRIVER_LOG, LOCAL_TASK_POOL
 from ..core.redaction import Redactor
 from ..core.status import TERMINAL_STATUSES, RunStatus
 from ..errors import EnvironmentBuildError, MlwsError
@@ -54,6 +54,7 @@ class JobExecution(ABC):
     """Runs one job inside its supervisor process."""
 
     target_type: ClassVar[str] = "local"  # which kind of target builds its environment (a venv here)
+    task_pool: ClassVar[str] = LOCAL_TASK_POOL  # where the tasks the job fans out run (its MLWS_TASK_POOL)
 
     def __init__(self, reporter: JobReporter, spec: dict[str, Any], config: dict[str, Any]) -> None:
         self.reporter = reporter

@@ -24,7 +24,16 @@ from typing import Any
 
 from ..core.activities import ActivityRecorder
 from ..core.interfaces.compute import BuildResult, default_concurrency
-from ..core.layout import ENV_INPUTS, ENV_NEW_SECRET_KEY, ENV_SECRET_KEY, ENV_SECRETS_API, INPUTS_FILE, INPUTS_FOLDER
+from ..core.layout import (
+    ENV_INPUTS,
+    ENV_NEW_SECRET_KEY,
+    ENV_SECRET_KEY,
+    ENV_SECRETS_API,
+    ENV_TASK_POOL,
+    INPUTS_FILE,
+    INPUTS_FOLDER,
+    LOCAL_TASK_POOL,
+)
 from ..core.values import is_finite_number
 from ..errors import InvalidArgumentError
 from .environments.venv import build_venv
@@ -191,9 +200,15 @@ def job_argv(spec: Mapping[str, Any], python: str) -> list[str]:
 
 
 def job_variables(
-    spec: Mapping[str, Any], run_id: str, workspace_root: str, workdir: Path, error_file: Path
+    spec: Mapping[str, Any],
+    run_id: str,
+    workspace_root: str,
+    workdir: Path,
+    error_file: Path,
+    task_pool: str = LOCAL_TASK_POOL,
 ) -> dict[str, str]:
-    """What a job finds in its environment: its run, its workspace, the environment's variables."""
+    """What a job finds in its environment: its run, its workspace, where the tasks it fans out run
+    (``task_pool``: see ENV_TASK_POOL), the environment's variables."""
     variables = dict((spec.get("environment") or {}).get("definition", {}).get("environment_variables", {}))
     # The job's own (a pipeline step's params as v1's AML_PARAMETER_<name>), then ours, which win.
     variables.update({str(k): str(v) for k, v in (spec.get("environment_variables") or {}).items()})
@@ -204,6 +219,7 @@ def job_variables(
             "MLWS_OUTPUTS": str(workdir / "outputs"),
             "MLWS_ERROR_FILE": str(error_file),
             "MLWS_NOTEBOOK_PARAMETERS": json.dumps(spec.get("parameters", {})),
+            ENV_TASK_POOL: task_pool,
             "PYTHONUNBUFFERED": "1",  # logs stream as they are written
         }
     )
@@ -244,7 +260,9 @@ class LocalJob(JobExecution):
         for name in SECRET_KEY_VARIABLES:  # a job asks its supervisor for secrets; it never holds the key
             env.pop(name, None)
         ws = self.reporter.workspace
-        env.update(job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file))
+        env.update(
+            job_variables(self.spec, self.reporter.run_id, str(ws.root), workdir, self.error_file, self.task_pool)
+        )
         # `python` in a command means the job's interpreter.
         env["PATH"] = str(Path(self.python()).parent) + os.pathsep + env.get("PATH", "")
         return env

@@ -13,8 +13,10 @@ __all__ = [
     "ENV_RUN_ID",
     "ENV_SECRETS_API",
     "ENV_SECRET_KEY",
+    "ENV_TASK_POOL",
     "INPUTS_FILE",
     "INPUTS_FOLDER",
+    "LOCAL_TASK_POOL",
     "OUTPUTS_FOLDER",
     "default_experiment_name",
     "live_dir",
@@ -27,6 +29,12 @@ DRIVER_LOG = "user_logs/std_log.txt"
 DEFAULT_EXPERIMENT = "default"
 #: Set in a job's environment: ``Run.get_context()`` returns that run.
 ENV_RUN_ID = "MLWS_RUN_ID"
+#: Set in a job's environment: where the tasks it fans out run (``ComputeBackend.task_executor``).
+#: LOCAL_TASK_POOL: a pool of its own machine's processes, whose fork server the job may start as
+#: early as it likes (a ParallelRunStep's runner does, before it opens the workspace); any other
+#: value: elsewhere (a Dask job's tasks go to its cluster).
+ENV_TASK_POOL = "MLWS_TASK_POOL"
+LOCAL_TASK_POOL = "processes"
 #: Set in a Docker job's environment: the socket of the job API its supervisor serves
 #: (``compute/job_api.py``); ``Run.get_context()`` there talks to it (``core/runs/remote.py``).
 ENV_JOB_API = "MLWS_JOB_API"

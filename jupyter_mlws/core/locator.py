@@ -18,11 +18,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..errors import InvalidArgumentError, InvalidStateError
+from ..errors import InvalidArgumentError, InvalidStateError, MlwsError
 from .storage_options import is_local_url
-from .workspace import CONFIG_DIR, CONFIG_FILE, Workspace, _make_private_dir, _write_atomic
+from .workspace import CONFIG_DIR, CONFIG_FILE, ENV_WORKSPACE, Workspace, _make_private_dir, _write_atomic
 
-__all__ = ["is_team_workspace", "open_located", "private_cache_dir", "workspace_locator"]
+__all__ = ["is_team_workspace", "job_store_modules", "open_located", "private_cache_dir", "workspace_locator"]
 
 
 def workspace_locator(ws: Workspace) -> dict[str, Any]:
@@ -35,6 +35,22 @@ def workspace_locator(ws: Workspace) -> dict[str, Any]:
     if options:
         config["artifact_options"] = options
     return {"root": str(ws.root), "host": HOSTNAME, "config": config}
+
+
+def job_store_modules() -> list[str] | None:
+    """In a job: the modules of its workspace's stores, named by the registry from the workspace's
+    config (nothing opened, nothing imported); None outside a job (or its workspace cannot be read).
+    A job that starts worker processes has them imported before the workspace opens."""
+    from .registry import store_modules
+
+    root = os.environ.get(ENV_WORKSPACE)
+    if not root:
+        return None
+    try:
+        ws = Workspace(root)  # the config only: the stores open on first use
+        return store_modules(ws.metadata_url, ws.artifact_url)
+    except MlwsError:
+        return None
 
 
 def is_team_workspace(ws: Workspace) -> bool:

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-__all__ = ["PRELOAD_VARIABLE", "preloaded_pool"]
+__all__ = ["PRELOAD_VARIABLE", "preloaded_pool", "start_fork_server"]
 
 PRELOAD_VARIABLE = "MLWS_PRELOAD"  # comma-separated module names, read by the fork server as it starts
 MAIN_VARIABLE = "MLWS_PRELOAD_MAIN"  # the starting process's ``python -m`` module, if any
@@ -32,9 +32,18 @@ MAIN_VARIABLE = "MLWS_PRELOAD_MAIN"  # the starting process's ``python -m`` modu
 
 def preloaded_pool(max_workers: int, modules: Sequence[str]) -> ProcessPoolExecutor:
     """A pool of ``max_workers`` processes forked from a fork server that imported ``modules``.
-    The fork server is started now and imports them in the background; the pool's first task
-    waits for them only if it comes sooner. One fork server per process: a later pool (e.g. after
-    one broke) reuses it with what it imported the first time."""
+    The fork server is started now (unless :func:`start_fork_server` started it already) and imports
+    them in the background; the pool's first task waits for them only if it comes sooner. One fork
+    server per process: a later pool (e.g. after one broke) reuses it with what it imported the first
+    time."""
+    start_fork_server(modules)
+    context = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=max(1, int(max_workers)), mp_context=context)
+
+
+def start_fork_server(modules: Sequence[str]) -> None:
+    """Start this process's fork server (if it has none yet), importing ``modules`` in the background:
+    a pool made later by :func:`preloaded_pool` forks its processes from it."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     # A process started from a module run with ``python -m`` runs that module again as its own
@@ -49,7 +58,6 @@ def preloaded_pool(max_workers: int, modules: Sequence[str]) -> ProcessPoolExecu
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
-    return ProcessPoolExecutor(max_workers=max(1, int(max_workers)), mp_context=context)
 
 
 @contextlib.contextmanager

@@ -241,18 +241,33 @@ def open_metadata_copier(target_url: str) -> MetadataCopier:
 def open_artifact_store(url: str, options: dict[str, Any] | None = None) -> ArtifactStore:
     """Open the artifact store for a local path, a ``file://`` URL or any other fsspec URL;
     ``options`` are fsspec storage options for the latter (a workspace's ``artifact_options``)."""
-    scheme = _scheme(url)
-    if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
+    name = _artifact_store_name(url)
+    if name == "file":
         if options:
             raise InvalidArgumentError(
                 f"the artifact store {url} is a local folder, which takes no storage options; leave "
                 "artifact_options out, or name an object store (artifact_url='s3://bucket/prefix')"
             )
-        store: ArtifactStore = artifact_stores.get("file")(url)
+        store: ArtifactStore = artifact_stores.get(name)(url)
         return store
-    name = scheme if scheme in artifact_stores.names() else "fsspec"
     store = artifact_stores.get(name)(url, **(options or {}))
     return store
+
+
+def _artifact_store_name(url: str) -> str:
+    """The registered artifact store that opens ``url``: a local path or ``file://`` URL ("file"),
+    a scheme registered by name, else any other fsspec URL ("fsspec")."""
+    scheme = _scheme(url)
+    if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
+        return "file"
+    return scheme if scheme in artifact_stores.names() else "fsspec"
+
+
+def store_modules(metadata_url: str, artifact_url: str) -> list[str]:
+    """The modules of the stores a workspace of these URLs opens, named by the registry and not
+    imported (a process that will open the workspace has them imported beforehand: see core/preload.py)."""
+    specs = [metadata_stores.spec(_scheme(metadata_url)), artifact_stores.spec(_artifact_store_name(artifact_url))]
+    return [spec.partition(":")[0] for spec in specs]
 
 
 # Periodic work of the dispatcher agent besides its queue (issue 16): each task is a callable

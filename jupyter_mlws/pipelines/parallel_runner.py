@@ -50,10 +50,13 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..core.experiment import Experiment
-from ..core.interfaces.compute import default_concurrency
+from ..core.interfaces.compute import default_concurrency, start_local_task_pool
 from ..core.jobs import target_backend
-from ..core.locator import open_located, private_cache_dir, workspace_locator
+from ..core.layout import ENV_RUN_ID, ENV_TASK_POOL, LOCAL_TASK_POOL
+from ..core.locator import job_store_modules, open_located, private_cache_dir, workspace_locator
+from ..core.registry import store_modules
 from ..core.runs import Run, context_run
+from ..core.runs.remote import job_input_values
 from ..core.services import held_writes
 from ..core.services.liveness import HOSTNAME, stop_beating
 from ..core.status import TERMINAL_STATUSES, RunStatus
@@ -569,7 +572,7 @@ def run_step(step: Run, settings: Mapping[str, Any], output: Path | None, argume
     try:
         preload = _preload(step.input_datasets, workdir / template.entry_script, workdir)
         # The workspace's stores too: a worker opens the workspace before its first mini-batch.
-        preload += [type(ws.metadata).__module__, type(ws.artifacts).__module__]
+        preload += store_modules(ws.metadata_url, ws.artifact_url)
         pool = pools.enter_context(backend.task_executor(planned, preload))
         if isinstance(pool, ProcessPoolExecutor):
             template.pool_process = True
@@ -677,6 +680,25 @@ def _warm(pool: ProcessPoolExecutor, template: MiniBatchTask, workers: int) -> N
     with contextlib.suppress(Exception):  # a pool that breaks or closes meanwhile: the tasks report it
         for _ in range(workers):
             pool.submit(warm_entry, template)
+
+
+def _start_pool_early(settings: Mapping[str, Any]) -> None:
+    """In a job whose tasks run in a pool of this machine's processes (its ``MLWS_TASK_POOL`` says
+    so), start the pool's fork server now, before the workspace opens and the inputs are read: its
+    imports (seconds, for scikit-learn) are the first workers' critical path. Anything amiss here is
+    left to run_step, which meets it again and reports it."""
+    run_id = os.environ.get(ENV_RUN_ID)
+    if os.environ.get(ENV_TASK_POOL) != LOCAL_TASK_POOL or not run_id:
+        return
+    stores = job_store_modules()
+    if stores is None:
+        return
+    workdir = Path.cwd()
+    try:
+        modules = _preload(job_input_values(run_id), workdir / str(settings["entry_script"]), workdir)
+    except (MlwsError, KeyError):
+        return
+    start_local_task_pool(modules + stores)
 
 
 def _preload(inputs: Mapping[str, Any], entry_script: Path, folder: Path) -> list[str]:
@@ -908,6 +930,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format=LOG_FORMAT,
         stream=sys.stdout,
     )
+    _start_pool_early(settings)
     step = Run.get_context(allow_offline=False)
     if not isinstance(step, Run):
         raise InvalidArgumentError(

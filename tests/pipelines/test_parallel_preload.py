@@ -5,6 +5,7 @@ from it (``jupyter_mlws.core.preload``)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -115,3 +116,89 @@ def test_the_pools_processes_are_forked_with_the_modules_imported_once(tmp_path:
     importers = (tmp_path / "imports.txt").read_text().split()
     assert len(importers) == 1 and int(importers[0]) not in workers  # ...once, by the fork server
     assert {main for _, _, main in answers} == {"probes.main"}  # the module, imported, is __main__
+
+
+EARLY = """
+import json, os, sys
+
+from jupyter_mlws.core.preload import preloaded_pool
+from jupyter_mlws.pipelines import parallel_runner as pr
+
+
+def probe(_: object) -> list:
+    return [os.getpid(), "counted" in sys.modules]
+
+
+if __name__ == "__main__":
+    pr._start_pool_early({"entry_script": "entry.py"})  # as the runner's main() does, before the workspace opens
+    with preloaded_pool(1, []) as pool:  # run_step's pool, later: forked from the fork server started early
+        print(json.dumps(pool.submit(probe, 0).result()))
+"""
+
+
+@pytest.mark.parametrize("pool", ["processes", "cluster", None])
+def test_the_runner_starts_its_local_pools_fork_server_before_it_opens_the_workspace(
+    tmp_path: Path, pool: str | None
+) -> None:
+    from jupyter_mlws import Workspace
+    from jupyter_mlws.core.layout import ENV_TASK_POOL
+
+    ws = Workspace.create(tmp_path / "ws")
+    step = tmp_path / "step"  # the job's working folder: the entry script, importing a library
+    step.mkdir()
+    (step / "entry.py").write_text("import counted\n\ndef init():\n    pass\n")
+    (step / "early.py").write_text(EARLY)
+    library = tmp_path / "library"  # installed elsewhere: preloaded
+    library.mkdir()
+    (library / "counted.py").write_text(
+        f"import os\nwith open({str(tmp_path / 'imports.txt')!r}, 'a') as f:\n    f.write(f'{{os.getpid()}}\\n')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(library), str(step), *sys.path])}
+    env.update({"MLWS_WORKSPACE": str(ws.root), "MLWS_RUN_ID": "early-run"})
+    env.pop(ENV_TASK_POOL, None)
+    if pool is not None:
+        env[ENV_TASK_POOL] = pool
+    done = subprocess.run(
+        [sys.executable, "early.py"], cwd=step, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    worker, loaded = json.loads(done.stdout)
+    if pool == "processes":  # a pool of this machine's processes: its fork server imported the library at once
+        assert loaded
+        (importer,) = (tmp_path / "imports.txt").read_text().split()
+        assert int(importer) != worker
+    else:  # a cluster's job (or a job that does not say): no fork server started early, nothing imported for it
+        assert not loaded
+        assert not (tmp_path / "imports.txt").exists()
+
+
+def test_the_store_modules_are_named_without_importing_them(tmp_path: Path) -> None:
+    from jupyter_mlws import Workspace
+    from jupyter_mlws.core.registry import store_modules
+
+    ws = Workspace.create(tmp_path / "ws")
+    named = store_modules(ws.metadata_url, ws.artifact_url)
+    # The modules the opened stores come from (a package names its modules' classes too).
+    assert type(ws.metadata).__module__.startswith(named[0])
+    assert type(ws.artifacts).__module__.startswith(named[1])
+    team = store_modules("postgresql+psycopg://db.example/mlws", "s3://bucket/prefix")
+    assert team == [named[0], "jupyter_mlws.stores.artifacts.fsspec_store"]
+    assert store_modules("sqlite:///x.db", "file:///srv/artifacts")[1] == named[1]
+
+
+def test_a_job_is_told_where_its_tasks_run(tmp_path: Path) -> None:
+    from jupyter_mlws.compute.dask import DaskJob
+    from jupyter_mlws.compute.local import LocalJob, job_variables
+    from jupyter_mlws.core.layout import ENV_TASK_POOL, LOCAL_TASK_POOL
+
+    def told(task_pool: str) -> str:
+        return job_variables({}, "run-1", str(tmp_path), tmp_path, tmp_path / "error.json", task_pool)[ENV_TASK_POOL]
+
+    assert LocalJob.task_pool == LOCAL_TASK_POOL and told(LocalJob.task_pool) == LOCAL_TASK_POOL
+    # A Dask job's runner fans out to the cluster: it starts no pool of its own.
+    assert DaskJob.task_pool != LOCAL_TASK_POOL and told(DaskJob.task_pool) == DaskJob.task_pool
+    spec = {"environment_variables": {ENV_TASK_POOL: LOCAL_TASK_POOL}}  # a step's own variables cannot say otherwise
+    assert (
+        job_variables(spec, "run-1", str(tmp_path), tmp_path, tmp_path / "e", DaskJob.task_pool)[ENV_TASK_POOL]
+        == DaskJob.task_pool
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "JobReporter",
     "RunDriver",
     "default_concurrency",
+    "start_local_task_pool",
 ]
 
 
@@ -256,3 +257,13 @@ class RunDriver(Protocol):
 
 def default_concurrency() -> int:
     return os.cpu_count() or 1
+
+
+def start_local_task_pool(preload: Sequence[str]) -> None:
+    """Start the fork server of :meth:`ComputeBackend.task_executor`'s default pools now, importing
+    the modules ``preload`` names in the background: for a job that knows its tasks run in a pool of
+    its own machine (its ``MLWS_TASK_POOL``) before it knows its backend. Its pools fork from it,
+    with what it imported (see :mod:`jupyter_mlws.core.preload`)."""
+    from ..preload import start_fork_server
+
+    start_fork_server(preload)
