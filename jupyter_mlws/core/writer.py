@@ -6,7 +6,9 @@ interpreter exit and on SIGTERM. Points stay queued (never dropped) while the st
 
 What SIGKILL loses (the OOM killer, a power loss too): the points still queued and a batch whose
 transaction had not committed yet, i.e. about the last ``FLUSH_INTERVAL_S`` (0.05 s) of logging, or
-the last batch if the store is slow (a batch is one transaction: kept whole or lost whole). Params,
+the last batch if the store is slow (a batch is one transaction: kept whole or lost whole); while a
+group holds runs' writes (``core.services.held_writes``: a ParallelRunStep's worker), up to
+``HELD_FLUSH_INTERVAL_S`` (0.5 s), as long as the group holds those runs' ends too. Params,
 tags and files are written synchronously and are not at risk. The run itself is ended Failed, with
 the reason and everything written, by a sweep soon after (see ``core.services.liveness``).
 
@@ -18,12 +20,14 @@ batch holding it is committed, which is how "everything logged before the call" 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import sys
 import threading
 import weakref
 from collections import defaultdict, deque
+from collections.abc import Iterator
 from operator import itemgetter
 from types import FrameType
 from typing import Any
@@ -31,14 +35,39 @@ from typing import Any
 from ..errors import BackendUnavailableError, InvalidArgumentError, MlwsError
 from .interfaces import MetadataStore
 
-__all__ = ["MetricWriter", "QueuedPoint", "flush_all"]
+__all__ = ["MetricWriter", "QueuedPoint", "flush_all", "flushed_by_group_commits"]
 
 # Short, so a burst of logging is written while it happens (SQLite releases the GIL as it inserts).
 FLUSH_INTERVAL_S = 0.05
+# While a group holds runs' writes in this process: its commits flush the writer (a run's points are
+# written before its end), so the writer need not wake often — a transaction per 50 ms of each
+# worker's short runs was a tenth of a ParallelRunStep worker's time (issue 19).
+HELD_FLUSH_INTERVAL_S = 0.5
 MAX_BATCH = 200_000  # points per transaction
 QueuedPoint = tuple[str, str, float, int | None, float]  # run_id, name, value, step, timestamp
 _RUN_ID, _POINT = itemgetter(0), itemgetter(1, 2, 3, 4)
 _writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()
+_groups_lock = threading.Lock()
+_groups = 0  # groups of held writes open in this process (flushed_by_group_commits)
+
+
+@contextlib.contextmanager
+def flushed_by_group_commits() -> Iterator[None]:
+    """While the block runs, this process's writers wake every ``HELD_FLUSH_INTERVAL_S``: a group of
+    held writes is open, whose commits flush them (``flush`` writes everything at once, as always)."""
+    global _groups
+    with _groups_lock:
+        _groups += 1
+    try:
+        yield
+    finally:
+        with _groups_lock:
+            _groups -= 1
+
+
+def flush_interval() -> float:
+    """How long a writer's thread waits between its writes now."""
+    return HELD_FLUSH_INTERVAL_S if _groups else FLUSH_INTERVAL_S
 
 
 class _Marker:
@@ -77,7 +106,7 @@ class MetricWriter:
 
     def _loop(self) -> None:
         while not self._stopping:
-            self._wake.wait(FLUSH_INTERVAL_S)
+            self._wake.wait(flush_interval())
             self._wake.clear()
             try:
                 self.write_pending()

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
+from jupyter_mlws.core import writer
 from jupyter_mlws.core.locator import workspace_locator
 from jupyter_mlws.core.services import held_writes
 from jupyter_mlws.core.services.liveness import HOSTNAME
@@ -296,8 +297,10 @@ def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
 ) -> None:
     """A mini-batch that logs a metric, uploads a file and registers a model from it writes only its
     start and its version number on its own: its run is kept alive by the runner that created it (no
-    heartbeat to join it), and its held files are listed without a query."""
+    heartbeat to join it), its held files are listed without a query, and its metric points are
+    written with the group's (the metric writer waits for the group commit's flush)."""
     monkeypatch.setattr(held_writes, "MAX_HOLD_S", 3600.0)
+    monkeypatch.setattr(writer, "HELD_FLUSH_INTERVAL_S", 3600.0)
     ws, task = _task(tmp_path, 3, MODELS)
     (tmp_path / "models").mkdir()
     counts = tmp_path / "calls.json"
@@ -305,7 +308,7 @@ def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
     def worker() -> None:  # a pool worker: another process than the runner that made the children
         os.environ["MODELS_DIR"] = str(tmp_path / "models")
         store = pr._entry(task).ws.metadata  # loaded first, as warm_entry does
-        calls = {"heartbeat": 0, "list_run_files": 0, "write_held": 0}
+        calls = {"heartbeat": 0, "list_run_files": 0, "write_held": 0, "log_points": 0, "log_batch": 0}
         for name in calls:
             real = getattr(store, name)
 
@@ -321,15 +324,28 @@ def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
     process.start()
     process.join(120)
     assert process.exitcode == 0
-    # Three mini-batches: no heartbeat, no listing; their files, models and ends in one commit.
+    # Three mini-batches: no heartbeat, no listing; their files, models and ends in one commit, their
+    # points in one batch just before it.
     assert json.loads(counts.read_text()) == {
         "ok": [True, True, True],
-        "calls": {"heartbeat": 0, "list_run_files": 0, "write_held": 1},
+        "calls": {"heartbeat": 0, "list_run_files": 0, "write_held": 1, "log_points": 1, "log_batch": 0},
     }
     for _index, run_id, _data in task.items:
         assert [f.path for f in ws.services.queries.files(run_id)] == ["outputs/model.txt"]
         assert ws.services.queries.metrics(run_id) == {"rows": 2}
     assert sorted(m.name for m in Model.list(ws)) == ["model-0", "model-1", "model-2"]
+
+
+def test_the_metric_writer_wakes_less_often_while_a_group_holds_writes(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws")
+    assert writer.flush_interval() == writer.FLUSH_INTERVAL_S
+    with held_writes.holding(ws):
+        assert writer.flush_interval() == writer.HELD_FLUSH_INTERVAL_S > writer.FLUSH_INTERVAL_S
+    assert writer.flush_interval() == writer.FLUSH_INTERVAL_S
+    with pytest.raises(ZeroDivisionError), held_writes.holding(ws):  # a group that ends by an error too
+        assert writer.flush_interval() == writer.HELD_FLUSH_INTERVAL_S
+        _ = 1 / 0
+    assert writer.flush_interval() == writer.FLUSH_INTERVAL_S
 
 
 def test_the_workers_load_the_entry_script_before_their_first_task(tmp_path: Path) -> None:

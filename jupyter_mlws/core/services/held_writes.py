@@ -24,13 +24,15 @@ ended runs. So the housekeeping invariant holds (a blob is durable before any ro
 :mod:`.housekeeping`), and a reader that sees a run Completed sees its metrics, files and models. A
 group's ended runs are committed when the first of them has waited ``MAX_HOLD_S`` (by the group's
 timer thread, whatever the worker does meanwhile) and when the group closes (then also what a run
-that did not end wrote). Not held: metric points (the writer's thread writes them as always), the
-run's start, and writes of runs the group does not hold (or from other threads).
+that did not end wrote). Not held: metric points (the writer's thread writes them, but only every
+``HELD_FLUSH_INTERVAL_S`` while a group is open: each commit flushes it first, so a group's points go
+in one batch before its rows), the run's start, and writes of runs the group does not hold (or from
+other threads).
 
 What a crash loses: the held rows of a killed process (its runs stay Running, their blobs unnamed
 until ``mlws gc``, a version number taken is skipped), which is why the caller holds only runs it
-runs again when that happens (a ParallelRunStep does: its metric points, written meanwhile, are then
-logged twice).
+runs again when that happens (a ParallelRunStep does: its metric points, if written meanwhile, are
+then logged twice).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ..entities import FileRecord, ModelVersionRecord
 from ..interfaces import MetadataStore
 from ..interfaces.runs import HeldEnd
 from ..status import RunStatus
+from ..writer import flushed_by_group_commits
 from .context import Backends
 
 __all__ = ["MAX_HOLD_S", "HeldWrites", "current", "holding", "run_file", "run_files", "wrote_through"]
@@ -234,7 +237,8 @@ def holding(backends: Backends) -> Iterator[HeldWrites]:
     group = HeldWrites(backends)
     token = _current.set(group)
     try:
-        yield group
+        with flushed_by_group_commits():  # the group's commits flush the metric writer
+            yield group
     except BaseException:
         group.close()
         with contextlib.suppress(Exception):  # the first error is the one to report
