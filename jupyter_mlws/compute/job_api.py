@@ -424,6 +424,7 @@ class JobApi:
         record = registry.register_model(
             model_name, files, description=description, tags=tags, properties=properties, run_id=run_id, datasets=[]
         )
+        record = registry.numbered(record)  # the job's caller reads the number now
         return {"name": record.name, "version": record.version}
 
 

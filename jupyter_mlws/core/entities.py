@@ -9,6 +9,7 @@ from .status import RunStatus
 
 __all__ = [
     "ATTEMPT_PROPERTY",
+    "PENDING_VERSION",
     "SUBMITTED_FROM",
     "ActivityRecord",
     "BlobReference",
@@ -29,6 +30,9 @@ __all__ = [
 # A job run again after its worker died (a Dask retry, issue 19) is the same run at a new attempt:
 # its number is this run property (absent: attempt 1) and ``get_details()["attempt"]``.
 ATTEMPT_PROPERTY = "mlws.attempt"
+# The version of a registration a group commit holds whose number is not taken yet: the commit takes
+# it, unless it is asked for sooner (``Model.version``; see core/services/held_writes.py).
+PENDING_VERSION = 0
 # The host a job was submitted from (its run property): in a team workspace only that machine's agent
 # dispatches a job of a target of this machine (local, docker).
 SUBMITTED_FROM = "mlws.submitted_from"

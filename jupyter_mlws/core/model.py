@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgumentError
-from .entities import FileRecord, ModelVersionRecord
+from .entities import PENDING_VERSION, FileRecord, ModelVersionRecord
 from .model_v1 import (
     FRAMEWORK_PROPERTY,
     FRAMEWORK_VERSION_PROPERTY,
@@ -94,6 +94,8 @@ class Model:
 
     @property
     def version(self) -> int:
+        if self._record.version == PENDING_VERSION:  # registered by a ParallelRunStep's mini-batch
+            self._record = self._workspace.services.registry.numbered(self._record)
         return self._record.version
 
     @property

@@ -18,11 +18,12 @@ import pytest
 
 from jupyter_mlws import Experiment, Model, Workspace
 from jupyter_mlws.core import writer
+from jupyter_mlws.core.entities import PENDING_VERSION, ModelVersionRecord
 from jupyter_mlws.core.locator import workspace_locator
 from jupyter_mlws.core.services import held_writes
 from jupyter_mlws.core.services.liveness import HOSTNAME
 from jupyter_mlws.core.status import RunStatus
-from jupyter_mlws.errors import AlreadyExistsError
+from jupyter_mlws.errors import AlreadyExistsError, InvalidStateError
 from jupyter_mlws.pipelines import parallel_runner as pr
 
 
@@ -31,6 +32,19 @@ def _started_child(ws: Workspace, parent_name: str = "group") -> tuple[object, o
     step = Experiment(ws, parent_name).start_logging()
     child = step.child_run(name="mini-batch 0")
     return step, child
+
+
+def _counting(store: object, method: str) -> list[object]:
+    """The first arguments of each call of ``store.method`` from now on (this process)."""
+    calls: list[object] = []
+    real = getattr(store, method)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args[0] if args else None)
+        return real(*args, **kwargs)
+
+    setattr(store, method, counted)
+    return calls
 
 
 def _db_rows(ws: Workspace, sql: str) -> list[tuple[object, ...]]:
@@ -71,7 +85,37 @@ def test_held_rows_are_seen_by_the_group_and_written_at_its_commit(tmp_path: Pat
     assert ws.services.queries.run(child.id).end_time is not None
 
 
-def test_version_numbers_are_taken_at_once_and_kept(tmp_path: Path) -> None:
+def test_version_numbers_are_taken_when_asked_for_or_by_the_commit(tmp_path: Path) -> None:
+    ws = Workspace.create(tmp_path / "ws")
+    model_file = tmp_path / "model.txt"
+    model_file.write_text("m")
+    _step, child = _started_child(ws)
+    reserved = _counting(ws.metadata, "reserve_model_version")
+    with held_writes.holding(ws) as group:
+        group.hold(child.id)
+        child.upload_file("model.txt", str(model_file))
+        first = child.register_model("shared", "model.txt")
+        assert reserved == [] and first.id == "shared:1"  # asked for: taken now (kept by the commit)
+        assert reserved == ["shared"]
+        # Another process registers the same name meanwhile: it gets the next number.
+        outside = Model.register(ws, str(model_file), "shared")
+        second = child.register_model("shared", "model.txt")  # not asked for: taken by the commit
+        third = child.register_model("shared", "model.txt")
+        child.complete()
+    assert reserved == ["shared"]
+    assert (first.version, outside.version) == (1, 2)
+    assert (third.version, second.version) == (4, 3)  # read back after the commit, in any order
+    assert {m.version: m.run_id for m in Model.list(ws, name="shared")} == {
+        1: child.id,
+        2: None,
+        3: child.id,
+        4: child.id,
+    }
+
+
+def test_a_held_registrations_number_is_taken_in_any_thread_and_a_lost_one_is_a_clear_error(
+    tmp_path: Path,
+) -> None:
     ws = Workspace.create(tmp_path / "ws")
     model_file = tmp_path / "model.txt"
     model_file.write_text("m")
@@ -79,14 +123,19 @@ def test_version_numbers_are_taken_at_once_and_kept(tmp_path: Path) -> None:
     with held_writes.holding(ws) as group:
         group.hold(child.id)
         child.upload_file("model.txt", str(model_file))
-        first = child.register_model("shared", "model.txt")
-        # Another process registers the same name meanwhile: it gets the next number.
-        outside = Model.register(ws, str(model_file), "shared")
-        second = child.register_model("shared", "model.txt")
+        model = child.register_model("held", "model.txt")
+        asked: list[int] = []
+        thread = threading.Thread(target=lambda: asked.append(model.version))  # another thread of the worker
+        thread.start()
+        thread.join()
+        assert asked == [1]
         child.complete()
-    assert (first.version, outside.version, second.version) == (1, 2, 3)
-    assert sorted(m.version for m in Model.list(ws, name="shared")) == [1, 2, 3]
-    assert {m.version: m.run_id for m in Model.list(ws, name="shared")} == {1: child.id, 2: None, 3: child.id}
+    assert Model(ws, "held").version == 1
+    # A registration whose group went without writing it (its process died): no number to give.
+    pending = ModelVersionRecord(name="held", version=PENDING_VERSION, created_time=1.0, run_id=child.id)
+    lost = Model(ws, _record=pending)
+    with pytest.raises(InvalidStateError, match="version number of model 'held' registered by run"):
+        _ = lost.version
 
 
 def test_an_end_that_no_longer_applies_is_reported_and_the_rest_is_written(tmp_path: Path) -> None:
@@ -220,8 +269,8 @@ def test_a_worker_killed_mid_group_leaves_no_row_naming_a_missing_blob_and_its_m
     ]
     for store in (0, 1, 3):
         (model,) = Model.list(ws, tags=[["store", str(store)]])
-        # The number taken by the killed attempt is skipped, never reused.
-        assert model.run_id == ids[store] and model.version == (2 if store <= 1 else 1)
+        # The killed attempt took no number (its commit would have): the first is the re-run's.
+        assert model.run_id == ids[store] and model.version == 1
         assert [f.path for f in ws.services.queries.files(ids[store])] == ["outputs/model.txt"]
     report = ws.services.housekeeping.check()
     assert report.clean and report.checked >= 3, report
@@ -272,7 +321,7 @@ def test_only_ended_mini_batches_are_written_before_the_group_ends(
     monkeypatch.setenv("SEEN_FILE", "")
     results = pr.run_mini_batches(task)  # as Dask runs the task again
     assert [r.ok for r in results] == [True] * 3
-    assert [m.version for m in Model.list(ws, name="model-1")] == [2]
+    assert [m.version for m in Model.list(ws, name="model-1")] == [1]  # the crashed attempt took none
     assert [f.path for f in ws.services.queries.files(ids[1])] == ["outputs/model.txt"]
 
 
@@ -292,13 +341,14 @@ def test_a_slow_group_is_written_as_it_goes(tmp_path: Path, monkeypatch: pytest.
     assert seen.read_text().split("\n")[:4] == ["0 0", "1 1", "2 2", "3 3"]
 
 
-def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
+def test_a_mini_batch_logs_files_and_models_with_one_transaction_of_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A mini-batch that logs a metric, uploads a file and registers a model from it writes only its
-    start and its version number on its own: its run is kept alive by the runner that created it (no
-    heartbeat to join it), its held files are listed without a query, and its metric points are
-    written with the group's (the metric writer waits for the group commit's flush)."""
+    start on its own: its run is kept alive by the runner that created it (no heartbeat to join it),
+    its held files are listed without a query, its model's number is taken by the commit (the entry
+    script does not ask for it), and its metric points are written with the group's (the metric
+    writer waits for the group commit's flush)."""
     monkeypatch.setattr(held_writes, "MAX_HOLD_S", 3600.0)
     monkeypatch.setattr(writer, "HELD_FLUSH_INTERVAL_S", 3600.0)
     ws, task = _task(tmp_path, 3, MODELS)
@@ -308,7 +358,14 @@ def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
     def worker() -> None:  # a pool worker: another process than the runner that made the children
         os.environ["MODELS_DIR"] = str(tmp_path / "models")
         store = pr._entry(task).ws.metadata  # loaded first, as warm_entry does
-        calls = {"heartbeat": 0, "list_run_files": 0, "write_held": 0, "log_points": 0, "log_batch": 0}
+        calls = {
+            "heartbeat": 0,
+            "list_run_files": 0,
+            "write_held": 0,
+            "log_points": 0,
+            "log_batch": 0,
+            "reserve_model_version": 0,
+        }
         for name in calls:
             real = getattr(store, name)
 
@@ -328,7 +385,14 @@ def test_a_mini_batch_logs_files_and_models_with_two_transactions_of_its_own(
     # points in one batch just before it.
     assert json.loads(counts.read_text()) == {
         "ok": [True, True, True],
-        "calls": {"heartbeat": 0, "list_run_files": 0, "write_held": 1, "log_points": 1, "log_batch": 0},
+        "calls": {
+            "heartbeat": 0,
+            "list_run_files": 0,
+            "write_held": 1,
+            "log_points": 1,
+            "log_batch": 0,
+            "reserve_model_version": 0,
+        },
     }
     for _index, run_id, _data in task.items:
         assert [f.path for f in ws.services.queries.files(run_id)] == ["outputs/model.txt"]

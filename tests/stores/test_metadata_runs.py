@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from jupyter_mlws.core.entities import FileRecord, MetricPoint, ModelVersionRecord
+from jupyter_mlws.core.entities import PENDING_VERSION, FileRecord, MetricPoint, ModelVersionRecord
 from jupyter_mlws.core.interfaces.runs import HeldEnd
 from jupyter_mlws.core.search import parse_filter, parse_order_by
 from jupyter_mlws.core.status import RunStatus
@@ -221,17 +221,26 @@ def test_write_held_is_one_group_commit(store: SqlMetadataStore) -> None:
     version = store.reserve_model_version("m")
     assert store.reserve_model_version("m") == version + 1  # a number taken is never handed out again
     model = ModelVersionRecord(name="m", version=version, created_time=5.0, run_id="a", tags={"store": "1"})
+    # Registrations whose numbers the commit takes: in registration order, a name's counter shared.
+    later = ModelVersionRecord(name="m", version=PENDING_VERSION, created_time=6.0, run_id="b")
+    other = ModelVersionRecord(name="a-model", version=PENDING_VERSION, created_time=6.5, run_id="b")
+    last = ModelVersionRecord(name="m", version=PENDING_VERSION, created_time=7.0, run_id="b")
     ends = [
         HeldEnd("a", RunStatus.RUNNING, RunStatus.COMPLETED, {"end_time": 7.0}),
         HeldEnd("b", RunStatus.RUNNING, RunStatus.FAILED, {"end_time": 8.0, "error": {"message": "boom"}}),
         HeldEnd("c", RunStatus.RUNNING, RunStatus.COMPLETED, {"end_time": 9.0}),
     ]
-    applied = store.write_held(
+    done = store.write_held(
         {"a": [FileRecord("outputs/model.txt", DIGEST, 3)], "b": [FileRecord("log.txt", DIGEST, 3)]},
-        [(model, [FileRecord("model.txt", DIGEST, 3)])],
+        [(model, [FileRecord("model.txt", DIGEST, 3)]), (later, []), (other, []), (last, [])],
         ends,
     )
-    assert applied == [True, True, False]
+    assert done.applied == [True, True, False]
+    assert done.versions == [version, version + 2, 1, version + 3]
+    assert [(v.version, v.run_id, v.created_time) for v in store.list_model_versions(name="m")][:2] == [
+        (version + 3, "b", 7.0),
+        (version + 2, "b", 6.0),
+    ]
     assert [(r.status, r.end_time) for r in map(store.get_run, "abc")] == [
         (RunStatus.COMPLETED, 7.0),
         (RunStatus.FAILED, 8.0),
@@ -242,7 +251,7 @@ def test_write_held_is_one_group_commit(store: SqlMetadataStore) -> None:
     found = store.get_model_version("m", version)
     assert (found.run_id, found.tags, found.created_time) == ("a", {"store": "1"}, 5.0)
     assert [f.path for f in store.list_model_files("m", version)] == ["model.txt"]
-    assert store.register_model_version(name="m", files=[], created_time=1.0).version == version + 2
+    assert store.register_model_version(name="m", files=[], created_time=1.0).version == version + 4
     # All or nothing: a file name the run already has fails the whole commit.
     with pytest.raises(AlreadyExistsError, match="a group commit names a file a run already has"):
         store.write_held(

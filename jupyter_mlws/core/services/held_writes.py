@@ -3,8 +3,8 @@
 A ParallelRunStep's worker runs many short mini-batches, each a child run that uploads a file,
 registers a model from it and ends Completed. Written one by one, a mini-batch costs five
 transactions (its start, its file's row, its model version, a metric flush, its end) and two or three
-``fsync`` calls. Held back, it costs two small transactions (its start, its model version's number)
-and a share of one commit and one sync per group. :func:`holding` opens a group for the calling
+``fsync`` calls. Held back, it costs one small transaction (its start) and a share of one commit and
+one sync per group. :func:`holding` opens a group for the calling
 thread (a context variable: a Dask worker's threads each have their own; a process forked meanwhile
 writes straight through); the runs it holds (:meth:`~HeldWrites.hold`) then keep here, until their
 commit:
@@ -12,8 +12,9 @@ commit:
 - their uploaded files, stored as blobs but not yet synced to disk, and the files' index rows; reads
   of the run's files through the services (:func:`run_files`, :func:`run_file`: ``register_model``,
   ``get_file_names``, ``download_file``, ``get_details``) see them;
-- their model registrations, each with its version number taken at once (in a transaction that names
-  no blob: ``reserve_model_version``), so ``register_model`` answers the version; the model itself is
+- their model registrations, each with its version number taken by the commit (in registration
+  order) — or sooner, when the entry script asks for it (``Model.version``: :meth:`HeldWrites.number`
+  takes it then, in a transaction that names no blob, ``reserve_model_version``); the model itself is
   found (``Model.list``, ``Model(ws, name)``, its ``download``) only after the commit;
 - their end (Completed or Failed, with its error), without the metric flush each end makes; the run
   reads Running until the commit.
@@ -30,7 +31,7 @@ in one batch before its rows), the run's start, and writes of runs the group doe
 other threads).
 
 What a crash loses: the held rows of a killed process (its runs stay Running, their blobs unnamed
-until ``mlws gc``, a version number taken is skipped), which is why the caller holds only runs it
+until ``mlws gc``, a version number taken early is skipped), which is why the caller holds only runs it
 runs again when that happens (a ParallelRunStep does: its metric points, if written meanwhile, are
 then logged twice).
 """
@@ -38,6 +39,7 @@ then logged twice).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -48,14 +50,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import AlreadyExistsError, InvalidArgumentError
-from ..entities import FileRecord, ModelVersionRecord
+from ..entities import PENDING_VERSION, FileRecord, ModelVersionRecord
 from ..interfaces import MetadataStore
 from ..interfaces.runs import HeldEnd
 from ..status import RunStatus
 from ..writer import flushed_by_group_commits
 from .context import Backends
 
-__all__ = ["MAX_HOLD_S", "HeldWrites", "current", "holding", "run_file", "run_files", "wrote_through"]
+__all__ = ["MAX_HOLD_S", "HeldWrites", "current", "holding", "number", "run_file", "run_files", "wrote_through"]
 
 MAX_HOLD_S = 0.5  # an ended run's rows wait at most about this long
 
@@ -78,14 +80,23 @@ os.register_at_fork(before=_count_fork)
 
 
 @dataclass
+class _HeldModel:
+    """A held registration: its record's version is PENDING_VERSION until its number is taken."""
+
+    record: ModelVersionRecord
+    files: list[FileRecord]
+
+
+@dataclass
 class _HeldRun:
     forks: int = field(default_factory=lambda: _forks)  # as it was held: later forks may have written
     elsewhere: bool = False  # a file row of it went straight to the store (another thread's write)
     files: dict[str, FileRecord] = field(default_factory=dict)  # path -> record
-    models: list[tuple[ModelVersionRecord, list[FileRecord]]] = field(default_factory=list)
+    models: list[_HeldModel] = field(default_factory=list)
     blobs: list[object] = field(default_factory=list)  # handles of puts not synced yet
     end: HeldEnd | None = None
     ended_at: float | None = None  # monotonic
+    group: HeldWrites | None = field(default=None, repr=False, compare=False)  # whose it is
 
 
 @dataclass
@@ -104,7 +115,7 @@ class HeldWrites:
         """Hold the writes of ``run_id`` from now on: a run this thread started, new (no files yet),
         and that is run again if this process dies."""
         with self.lock:
-            _held_here[run_id] = self.held.setdefault(run_id, _HeldRun())
+            _held_here[run_id] = self.held.setdefault(run_id, _HeldRun(group=self))
 
     def holds(self, run_id: str) -> bool:
         return run_id in self.held
@@ -137,10 +148,29 @@ class HeldWrites:
             self._run(run_id).blobs.append(handle)
 
     def add_model(self, record: ModelVersionRecord, files: Sequence[FileRecord]) -> None:
-        """A held run's model version (its number already taken)."""
+        """A held run's model version (``record`` itself, whose number the commit takes if it is
+        ``PENDING_VERSION``: see :meth:`number`)."""
         assert record.run_id is not None
         with self.lock:
-            self._run(record.run_id).models.append((record, list(files)))
+            self._run(record.run_id).models.append(_HeldModel(record, list(files)))
+
+    def number(self, record: ModelVersionRecord) -> ModelVersionRecord | None:
+        """``record`` (a pending registration :meth:`add_model` was given) with its number, taken now
+        if it has none yet, and kept for the commit; None if this group holds it no more (committed:
+        the number is in the store)."""
+        assert record.run_id is not None
+        with self.lock:
+            run = self.held.get(record.run_id)
+            models = run.models if run is not None else []
+            held = next((m for m in models if m.record is record), None) or next(
+                (m for m in models if _same(m.record, record)), None
+            )
+            if held is None:
+                return None
+            if held.record.version == PENDING_VERSION:
+                version = self.backends.metadata.reserve_model_version(record.name)
+                held.record = dataclasses.replace(held.record, version=version)
+            return held.record
 
     def end(self, run_id: str, expected: RunStatus, new: RunStatus, fields: Mapping[str, Any]) -> None:
         """Hold a held run's end (a compare-and-set from ``expected``, made at its commit)."""
@@ -166,12 +196,12 @@ class HeldWrites:
             self.backends.artifacts.sync_puts([h for run in ready.values() for h in run.blobs])
             self.backends.flush()  # a run seen ended has all its metric points
             ends = [run.end for run in ready.values() if run.end is not None]
-            applied = self.backends.metadata.write_held(
+            done = self.backends.metadata.write_held(
                 {run_id: list(run.files.values()) for run_id, run in ready.items() if run.files},
-                [model for run in ready.values() for model in run.models],
+                [(model.record, model.files) for run in ready.values() for model in run.models],
                 ends,
             )
-            self.moved.update(end.run_id for end, ok in zip(ends, applied, strict=True) if not ok)
+            self.moved.update(end.run_id for end, ok in zip(ends, done.applied, strict=True) if not ok)
             for run_id in ready:
                 # Written: from now on the run's writes go straight through.
                 _forget(run_id, self.held.pop(run_id))
@@ -204,6 +234,20 @@ class HeldWrites:
         self._closed.set()
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.join()
+
+
+def _same(a: ModelVersionRecord, b: ModelVersionRecord) -> bool:
+    """The same registration: ``b`` pending, ``a`` its numbered copy."""
+    return (a.name, a.run_id, a.created_time) == (b.name, b.run_id, b.created_time)
+
+
+def number(record: ModelVersionRecord) -> ModelVersionRecord | None:
+    """A pending registration of this process (see :meth:`HeldWrites.number`) with its number, taken
+    now if need be; None once its group has committed it (or it is another process's)."""
+    assert record.run_id is not None
+    run = _held_here.get(record.run_id)
+    group = run.group if run is not None else None
+    return group.number(record) if group is not None and group.pid == os.getpid() else None
 
 
 def _forget(run_id: str, run: _HeldRun) -> None:

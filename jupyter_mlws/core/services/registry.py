@@ -8,8 +8,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ...errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
-from ..entities import EnvironmentRecord, FileRecord, ModelVersionRecord
+from ...errors import AlreadyExistsError, InvalidArgumentError, InvalidStateError, NotFoundError
+from ..entities import PENDING_VERSION, EnvironmentRecord, FileRecord, ModelVersionRecord
 from ..interfaces import MetadataStore
 from ..names import validate_entity_name, validate_file_name, validate_key
 from ..redaction import REDACTOR
@@ -59,10 +59,11 @@ class RegistryService:
                 run_id=run_id,
                 datasets=list(datasets),
             )
-        # A run whose writes a group holds (issue 19): the number now, the rows with the group's commit.
+        # A run whose writes a group holds (issue 19): the rows, and the number unless asked for
+        # sooner (numbered), with the group's commit.
         record = ModelVersionRecord(
             name=name,
-            version=self._store.reserve_model_version(name),
+            version=PENDING_VERSION,
             created_time=time.time(),
             description=description,
             run_id=run_id,
@@ -72,6 +73,23 @@ class RegistryService:
         )
         group.add_model(record, files)
         return record
+
+    def numbered(self, record: ModelVersionRecord) -> ModelVersionRecord:
+        """``record`` with its version number: a registration a group holds (``PENDING_VERSION``) has
+        its number taken now, or it was taken by the group's commit (then it is read back)."""
+        if record.version != PENDING_VERSION:
+            return record
+        found = held_writes.number(record)
+        if found is not None:
+            return found
+        for candidate in self.models(name=record.name, run_id=record.run_id):
+            if candidate.created_time == record.created_time:
+                return candidate
+        raise InvalidStateError(
+            f"the version number of model {record.name!r} registered by run {record.run_id} is not known: its "
+            "registration was held by a group of another thread or process that has not committed it (yet); "
+            "ask for model.version in the thread that registered it"
+        )
 
     def files_from_disk(self, path: Path, only: Sequence[str] | None = None) -> list[FileRecord]:
         """Store a local file or folder's files as blobs; a folder keeps its name as the top level.

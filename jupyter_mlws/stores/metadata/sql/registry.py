@@ -6,12 +6,13 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.engine import Connection
 
-from ....core.entities import BlobReference, FileRecord, ModelVersionRecord
+from ....core.entities import PENDING_VERSION, BlobReference, FileRecord, ModelVersionRecord
 from ....core.interfaces import ModelRegistryStore
 from ....errors import InvalidStateError, NotFoundError
 from .base import SqlStoreBase, chunks
@@ -82,10 +83,24 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
 
     def _insert_versions(
         self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
-    ) -> None:
-        """Write model versions whose numbers were taken (in the caller's transaction)."""
-        _bump, insert_version = self._registration_statements()
-        for record, files in models:
+    ) -> list[int]:
+        """Write model versions (in the caller's transaction); their numbers, taken here for those
+        still ``PENDING_VERSION`` (name by name in sorted order: two commits that take numbers of
+        the same names lock their counters in one order)."""
+        bump, insert_version = self._registration_statements()
+        taken: dict[int, int] = {}
+        pending = sorted(
+            (i for i, (r, _f) in enumerate(models) if r.version == PENDING_VERSION), key=lambda i: models[i][0].name
+        )
+        for i in pending:
+            taken[i] = conn.execute(
+                bump, {"name": models[i][0].name, "last_version": 1, "created_time": models[i][0].created_time}
+            ).scalar_one()
+        versions = []
+        for i, (record, files) in enumerate(models):
+            if i in taken:
+                record = replace(record, version=taken[i])
+            versions.append(record.version)
             datasets_json = json.dumps([list(d) for d in record.datasets]) if record.datasets else None
             key = conn.execute(
                 insert_version,
@@ -106,6 +121,7 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             self.upsert_values(conn, model_tags, "model_key", key, record.tags)
             self.upsert_values(conn, model_properties, "model_key", key, record.properties)
             self.emit(conn, "model.version.created", {"name": record.name, "version": record.version}, record.run_id)
+        return versions
 
     def _registration_statements(self) -> tuple[Any, Any]:
         """The version counter's bump and the version's insert, built once per store (see
