@@ -139,7 +139,7 @@ def test_a_failure_mid_registration_leaves_no_version(
         raise RuntimeError("power cut")
 
     # The version row and its files are written; then the transaction dies before tags land.
-    monkeypatch.setattr(SqlStoreBase, "upsert_values", crash)
+    monkeypatch.setattr(SqlStoreBase, "insert_new_values", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         Model.register(ws, model_dir, "m", tags={"a": "b"})
     monkeypatch.undo()

@@ -6,7 +6,6 @@ import json
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import delete, exists, select
@@ -19,7 +18,6 @@ from .base import SqlStoreBase, chunks
 from .schema import (
     model_aliases,
     model_files,
-    model_names,
     model_properties,
     model_tags,
     model_versions,
@@ -40,6 +38,18 @@ _VERSION_COLUMNS = (
 )
 
 
+# Hand-written SQL of a registration (a hot path: see _insert_versions); the same on SQLite and PostgreSQL.
+_BUMP_VERSION = (
+    "INSERT INTO model_names (name, last_version, created_time) VALUES (?, 1, ?) "
+    "ON CONFLICT (name) DO UPDATE SET last_version = model_names.last_version + 1 RETURNING last_version"
+)
+_INSERT_VERSION = (
+    "INSERT INTO model_versions (name, version, description, run_id, datasets, created_time) "
+    "VALUES (?, ?, ?, ?, ?, ?) RETURNING key"
+)
+_INSERT_MODEL_FILE = "INSERT INTO model_files (model_key, path, digest, size) VALUES (?, ?, ?, ?)"
+
+
 class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     def register_model_version(
         self,
@@ -55,9 +65,8 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
     ) -> ModelVersionRecord:
         # One transaction: a crash before commit leaves no version visible (its blobs are orphans
         # that garbage collection may remove).
-        bump, _insert = self._registration_statements()
         with self.sql.write() as conn:
-            version = conn.execute(bump, {"name": name, "last_version": 1, "created_time": created_time}).scalar_one()
+            version = self._bump_version(conn, name, created_time)
             # Built from what is written, not read back (three queries less a registration; a
             # ParallelRunStep registers one per partition, issue 19): a new version has no aliases yet.
             record = ModelVersionRecord(
@@ -74,69 +83,48 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
         return record
 
     def reserve_model_version(self, name: str) -> int:
-        bump, _insert = self._registration_statements()
         with self.sql.write() as conn:
-            version: int = conn.execute(
-                bump, {"name": name, "last_version": 1, "created_time": time.time()}
-            ).scalar_one()
-        return version
+            return self._bump_version(conn, name, time.time())
 
     def _insert_versions(
         self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
     ) -> list[int]:
         """Write model versions (in the caller's transaction); their numbers, taken here for those
         still ``PENDING_VERSION`` (name by name in sorted order: two commits that take numbers of
-        the same names lock their counters in one order)."""
-        bump, insert_version = self._registration_statements()
+        the same names lock their counters in one order). Hand-written SQL, the files, tags and
+        properties of all of them inserted at once: a ParallelRunStep's group commit writes one
+        version per mini-batch (issue 19)."""
         taken: dict[int, int] = {}
-        pending = sorted(
-            (i for i, (r, _f) in enumerate(models) if r.version == PENDING_VERSION), key=lambda i: models[i][0].name
-        )
-        for i in pending:
-            taken[i] = conn.execute(
-                bump, {"name": models[i][0].name, "last_version": 1, "created_time": models[i][0].created_time}
-            ).scalar_one()
-        versions = []
-        for i, (record, files) in enumerate(models):
-            if i in taken:
-                record = replace(record, version=taken[i])
-            versions.append(record.version)
+        pending = [i for i, (record, _files) in enumerate(models) if record.version == PENDING_VERSION]
+        for i in sorted(pending, key=lambda i: models[i][0].name):
+            taken[i] = self._bump_version(conn, models[i][0].name, models[i][0].created_time)
+        versions: list[int] = []
+        files: list[tuple[int, str, str, int]] = []
+        tags: list[tuple[int, str, str]] = []
+        properties: list[tuple[int, str, str]] = []
+        for i, (record, its_files) in enumerate(models):
+            version = taken.get(i, record.version)
+            versions.append(version)
             datasets_json = json.dumps([list(d) for d in record.datasets]) if record.datasets else None
-            key = conn.execute(
-                insert_version,
-                {
-                    "name": record.name,
-                    "version": record.version,
-                    "description": record.description,
-                    "run_id": record.run_id,
-                    "datasets": datasets_json,
-                    "created_time": record.created_time,
-                },
+            key = conn.exec_driver_sql(
+                self.raw(_INSERT_VERSION),
+                (record.name, version, record.description, record.run_id, datasets_json, record.created_time),
             ).scalar_one()
-            if files:
-                conn.execute(
-                    model_files.insert(),
-                    [{"model_key": key, "path": f.path, "digest": f.digest, "size": f.size} for f in files],
-                )
-            self.upsert_values(conn, model_tags, "model_key", key, record.tags)
-            self.upsert_values(conn, model_properties, "model_key", key, record.properties)
-            self.emit(conn, "model.version.created", {"name": record.name, "version": record.version}, record.run_id)
+            files += [(key, f.path, f.digest, f.size) for f in its_files]
+            tags += [(key, k, v) for k, v in record.tags.items()]
+            properties += [(key, k, v) for k, v in record.properties.items()]
+            self.emit(conn, "model.version.created", {"name": record.name, "version": version}, record.run_id)
+        if files:
+            conn.exec_driver_sql(self.raw(_INSERT_MODEL_FILE), files)
+        self.insert_new_values(conn, model_tags, "model_key", tags)
+        self.insert_new_values(conn, model_properties, "model_key", properties)
         return versions
 
-    def _registration_statements(self) -> tuple[Any, Any]:
-        """The version counter's bump and the version's insert, built once per store (see
-        ``SqlStoreBase._statements``); their values are bound at execution."""
-        cached = self._statements.get(("register_model_version",))
-        if cached is None:
-            bump = self.insert(model_names).on_conflict_do_update(
-                index_elements=[model_names.c.name], set_={"last_version": model_names.c.last_version + 1}
-            )
-            cached = (
-                bump.returning(model_names.c.last_version),
-                model_versions.insert().returning(model_versions.c.key),
-            )
-            self._statements[("register_model_version",)] = cached
-        return cached
+    def _bump_version(self, conn: Connection, name: str, created_time: float) -> int:
+        """The next version number of ``name`` (its counter made at its first version), in ``conn``'s
+        transaction: under the write lock (SQLite) or the counter row's lock (PostgreSQL)."""
+        version: int = conn.exec_driver_sql(self.raw(_BUMP_VERSION), (name, created_time)).scalar_one()
+        return version
 
     def _records(self, conn: Connection, rows: Sequence[Sequence[Any]]) -> list[ModelVersionRecord]:
         keys = [row[0] for row in rows]

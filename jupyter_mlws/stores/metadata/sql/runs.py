@@ -142,6 +142,13 @@ class RunsMixin(SqlStoreBase, RunStore):
         # SQLAlchemy statements costs more than the database work itself here. One transaction.
         with self.sql.write() as conn:
             created = [self._insert_run(conn, **run) for run in runs]
+            for table, field in ((run_tags, "tags"), (run_properties, "properties")):
+                rows = [
+                    (key, k, v)
+                    for (_r, key), run in zip(created, runs, strict=True)
+                    for k, v in (run.get(field) or {}).items()
+                ]
+                self.insert_new_values(conn, table, "run_key", rows)
         for record, key in created:  # cached once the transaction committed
             self._run_keys[record.run_id] = key
         return [record for record, _key in created]
@@ -167,7 +174,8 @@ class RunsMixin(SqlStoreBase, RunStore):
         supervisor_host: str | None = None,
         supervisor_start: int | None = None,
     ) -> tuple[RunRecord, int]:
-        """One run inserted in the caller's transaction: its record and its key."""
+        """One run inserted in the caller's transaction: its record and its key (its tags and
+        properties are the caller's to insert: :meth:`create_runs` does, for all its runs at once)."""
         bumped = conn.exec_driver_sql(self.raw(_BUMP_RUN_NUMBER), (experiment_id,)).first()
         if bumped is None:
             raise NotFoundError(f"experiment id {experiment_id} not found in this workspace")
@@ -184,8 +192,6 @@ class RunsMixin(SqlStoreBase, RunStore):
             key = conn.exec_driver_sql(self.raw(statement), values).scalar_one()
         except IntegrityError:
             raise AlreadyExistsError(f"a run with id {run_id!r} exists already") from None
-        self.upsert_values(conn, run_tags, "run_key", key, tags or {})
-        self.upsert_values(conn, run_properties, "run_key", key, properties or {})
         event = {"status": status.value, "parent_run_id": parent_run_id, "display_name": display_name}
         self.emit(conn, "run.created", event, run_id, experiment_name)
         record = RunRecord(
