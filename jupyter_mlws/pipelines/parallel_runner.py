@@ -105,6 +105,27 @@ class MiniBatch:
     data: Any
 
 
+@dataclass
+class Rows:
+    """A tabular mini-batch's data: rows ``start:stop`` of ``source``, a frame that a task's mini-batches
+    share (a task carries the rows of its mini-batches once, pickled together, not a frame each: pickling
+    and unpickling a small DataFrame costs more than training a small model). The entry script gets
+    :meth:`frame`."""
+
+    source: Any  # a pandas DataFrame
+    start: int
+    stop: int
+
+    def frame(self) -> Any:
+        """The mini-batch's DataFrame (its own index, from 0)."""
+        return self.source.iloc[self.start : self.stop].reset_index(drop=True)
+
+
+def _key_text(value: Any) -> str:
+    """A partition key's value as text, a missing one as pandas' groups name it (None: nan)."""
+    return _text(float("nan") if value is None else value)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -140,6 +161,7 @@ def split_inputs(values: Mapping[str, Any], settings: Mapping[str, Any], workdir
 
 
 def _split_tabular(frames: list[Any], settings: Mapping[str, Any]) -> list[MiniBatch]:
+    import numpy as np
     import pandas as pd
 
     df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
@@ -150,12 +172,19 @@ def _split_tabular(frames: list[Any], settings: Mapping[str, Any]) -> list[MiniB
             raise InvalidArgumentError(
                 f"partition_keys {missing} are not columns of the input; its columns: {[str(c) for c in df.columns]}"
             )
-        batches = []
-        for position, (key, frame) in enumerate(df.groupby(list(keys), sort=True, dropna=False)):
-            key_values = key if isinstance(key, tuple) else (key,)
-            tags = {k: _text(v) for k, v in zip(keys, key_values, strict=True)}
-            name = ", ".join(f"{k}={v}" for k, v in tags.items())
-            batches.append(MiniBatch(position, name, tags, frame.reset_index(drop=True)))
+        # The rows grouped by the keys' values, in the groups' sorted order (each group's rows as they
+        # came): one frame, each partition a range of it.
+        codes = df.groupby(list(keys), sort=True, dropna=False).ngroup().to_numpy()
+        ordered = df.take(np.argsort(codes, kind="stable"))
+        key_columns = [ordered.columns.get_loc(k) for k in keys]
+        batches: list[MiniBatch] = []
+        start = 0
+        for count in np.bincount(codes).tolist():
+            if count:  # (an unobserved category of a categorical key has no rows: no mini-batch)
+                tags = {k: _key_text(ordered.iat[start, column]) for k, column in zip(keys, key_columns, strict=True)}
+                name = ", ".join(f"{k}={v}" for k, v in tags.items())
+                batches.append(MiniBatch(len(batches), name, tags, Rows(ordered, start, start + count)))
+            start += count
         return batches
     size = parse_mini_batch_size(settings.get("mini_batch_size") or DEFAULT_TABULAR_BATCH, files=False)
     if len(df) == 0:
@@ -163,7 +192,7 @@ def _split_tabular(frames: list[Any], settings: Mapping[str, Any]) -> list[MiniB
     row_bytes = max(1.0, float(df.memory_usage(deep=True, index=False).sum()) / len(df))
     rows = max(1, int(size // row_bytes))
     return [
-        MiniBatch(i, f"mini-batch {i}", {}, df.iloc[start : start + rows].reset_index(drop=True))
+        MiniBatch(i, f"mini-batch {i}", {}, Rows(df, start, min(start + rows, len(df))))
         for i, start in enumerate(range(0, len(df), rows))
     ]
 
@@ -467,7 +496,7 @@ def _run_started(
         for attempts in range(1, task.run_max_try + 1):  # noqa: B007 - the count is reported
             try:
                 with context_run(child), _time_limit(task.run_invocation_timeout):
-                    result = entry.module.run(data)
+                    result = entry.module.run(data.frame() if isinstance(data, Rows) else data)
                 rows = _rows(result, task.output_action)
                 error = None
                 break
@@ -514,9 +543,20 @@ def _children(step: Run, group: list[MiniBatch]) -> dict[str, Any]:
         run_type=MINI_BATCH_RUN_TYPE,
     )
     return {
-        "items": [(b.index, r.run_id, b.data) for b, r in zip(group, records, strict=True)],
+        "items": [(b.index, r.run_id, data) for b, r, data in zip(group, records, _packed(group), strict=True)],
         "created": {r.run_id: r for r in records},
     }
+
+
+def _packed(group: list[MiniBatch]) -> list[Any]:
+    """The group's data, its tabular rows as ranges of one frame holding just theirs (a task pickles
+    it once: see :class:`Rows`)."""
+    rows = [b.data for b in group if isinstance(b.data, Rows)]
+    if not rows or len(rows) != len(group) or any(r.source is not rows[0].source for r in rows):
+        return [b.data for b in group]
+    first, last = min(r.start for r in rows), max(r.stop for r in rows)
+    shared = rows[0].source.iloc[first:last]
+    return [Rows(shared, r.start - first, r.stop - first) for r in rows]
 
 
 class _StepStoppedError(BaseException):

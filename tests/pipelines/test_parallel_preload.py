@@ -202,3 +202,38 @@ def test_a_job_is_told_where_its_tasks_run(tmp_path: Path) -> None:
         job_variables(spec, "run-1", str(tmp_path), tmp_path, tmp_path / "e", DaskJob.task_pool)[ENV_TASK_POOL]
         == DaskJob.task_pool
     )
+
+
+def test_tabular_mini_batches_are_the_groups_and_a_task_carries_its_rows_once(tmp_path: Path) -> None:
+    import pickle
+
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "region": pd.Series(["b", "a", "b", None, "a", "b", None, "a"], dtype=object),
+            "store": [2.0, 1.0, 1.0, 3.0, 1.0, 2.0, 3.0, 2.0],
+            "sales": np.arange(8.0),
+        }
+    )
+    settings = {"inputs": ["sales"], "partition_keys": ["region", "store"]}
+    table = SimpleNamespace(to_pandas_dataframe=lambda: df)
+    batches = pr.split_inputs({"sales": table}, settings, tmp_path)
+    expected = list(df.groupby(["region", "store"], sort=True, dropna=False))
+    assert [b.index for b in batches] == list(range(len(expected)))
+    for batch, (key, frame) in zip(batches, expected, strict=True):
+        assert batch.tags == {"region": str(key[0]), "store": pr._text(key[1])}
+        assert batch.display_name == f"region={key[0]}, store={pr._text(key[1])}"
+        pd.testing.assert_frame_equal(batch.data.frame(), frame.reset_index(drop=True))
+    assert [b.display_name for b in batches][-1] == "region=nan, store=3"  # a missing key is a partition too
+    # A task's mini-batches share one frame of just their rows: pickled once, not a frame each.
+    packed = pr._packed(batches[1:4])
+    assert all(p.source is packed[0].source for p in packed) and len(packed[0].source) == sum(
+        len(b.data.frame()) for b in batches[1:4]
+    )
+    for p, batch in zip(pickle.loads(pickle.dumps(packed)), batches[1:4], strict=True):
+        pd.testing.assert_frame_equal(p.frame(), batch.data.frame())
+    # By size: consecutive rows, the last batch shorter.
+    sized = pr.split_inputs({"sales": table}, {"inputs": ["sales"], "mini_batch_size": "60"}, tmp_path)
+    assert pd.concat([b.data.frame() for b in sized], ignore_index=True).equals(df)
