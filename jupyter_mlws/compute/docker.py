@@ -357,7 +357,7 @@ class DockerJob(JobExecution):
         run_id = self.reporter.run_id
         user_managed = self.built.key == "user-managed"
         argv = job_argv(self.spec, "python3" if user_managed else IMAGE_PYTHON)
-        variables = job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file)
+        variables = job_variables(self.spec, run_id, str(ws.root), workdir, self.error_file, self.task_pool)
         variables.pop("MLWS_WORKSPACE", None)  # not in the container: the job API is its way to its run
         variables.update(
             {

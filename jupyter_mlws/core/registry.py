@@ -74,7 +74,8 @@ class PluginRegistry:
 
     def spec(self, name: str) -> str:
         """The ``"module:attribute"`` a name is registered as (to load it where this registry is not)."""
-        self._scan()
+        if name not in self._specs:  # a known name needs no scan (see get)
+            self._scan()
         if name not in self._specs:
             raise InvalidArgumentError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}")
         return self._specs[name]
@@ -260,7 +261,8 @@ def _artifact_store_name(url: str) -> str:
     scheme = _scheme(url)
     if scheme in ("", "file") or (len(scheme) == 1 and url[1:2] == ":"):
         return "file"
-    return scheme if scheme in artifact_stores.names() else "fsspec"
+    known = artifact_stores.registered(scheme) or scheme in artifact_stores.names()  # (names: a scan)
+    return scheme if known else "fsspec"
 
 
 def store_modules(metadata_url: str, artifact_url: str) -> list[str]:

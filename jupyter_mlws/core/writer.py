@@ -65,6 +65,14 @@ def flushed_by_group_commits() -> Iterator[None]:
             _groups -= 1
 
 
+def _no_groups_after_fork() -> None:
+    global _groups
+    _groups = 0  # a forked process has no group of its own to flush its writers
+
+
+os.register_at_fork(after_in_child=_no_groups_after_fork)
+
+
 def flush_interval() -> float:
     """How long a writer's thread waits between its writes now."""
     return HELD_FLUSH_INTERVAL_S if _groups else FLUSH_INTERVAL_S

@@ -174,13 +174,14 @@ def _split_tabular(frames: list[Any], settings: Mapping[str, Any]) -> list[MiniB
             )
         # The rows grouped by the keys' values, in the groups' sorted order (each group's rows as they
         # came): one frame, each partition a range of it.
-        codes = df.groupby(list(keys), sort=True, dropna=False).ngroup().to_numpy()
+        # Only the categories a categorical key has rows of (pandas 3's default; pandas 2's was all).
+        codes = df.groupby(list(keys), sort=True, dropna=False, observed=True).ngroup().to_numpy()
         ordered = df.take(np.argsort(codes, kind="stable"))
         key_columns = [ordered.columns.get_loc(k) for k in keys]
         batches: list[MiniBatch] = []
         start = 0
         for count in np.bincount(codes).tolist():
-            if count:  # (an unobserved category of a categorical key has no rows: no mini-batch)
+            if count:  # (every group has rows: a guard, should a pandas number an empty one)
                 tags = {k: _key_text(ordered.iat[start, column]) for k, column in zip(keys, key_columns, strict=True)}
                 name = ", ".join(f"{k}={v}" for k, v in tags.items())
                 batches.append(MiniBatch(len(batches), name, tags, Rows(ordered, start, start + count)))

@@ -410,6 +410,15 @@ def test_the_metric_writer_wakes_less_often_while_a_group_holds_writes(tmp_path:
         assert writer.flush_interval() == writer.HELD_FLUSH_INTERVAL_S
         _ = 1 / 0
     assert writer.flush_interval() == writer.FLUSH_INTERVAL_S
+    # A process forked while a group is open has no group of its own: its writers keep their pace.
+    answer = tmp_path / "interval.txt"
+    with held_writes.holding(ws):
+        child = multiprocessing.get_context("fork").Process(
+            target=lambda: answer.write_text(str(writer.flush_interval()))
+        )
+        child.start()
+        child.join(60)
+    assert child.exitcode == 0 and float(answer.read_text()) == writer.FLUSH_INTERVAL_S
 
 
 def test_the_workers_load_the_entry_script_before_their_first_task(tmp_path: Path) -> None:

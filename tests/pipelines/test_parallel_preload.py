@@ -177,7 +177,21 @@ def test_the_store_modules_are_named_without_importing_them(tmp_path: Path) -> N
     from jupyter_mlws.core.registry import store_modules
 
     ws = Workspace.create(tmp_path / "ws")
+    probe = (
+        "import json, sys\n"
+        "from jupyter_mlws.core.locator import job_store_modules\n"
+        "named = job_store_modules()\n"
+        "print(json.dumps([named, [m for m in named if m in sys.modules], 'sqlalchemy' in sys.modules]))\n"
+    )
+    env = {**os.environ, "MLWS_WORKSPACE": str(ws.root)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    in_a_job, imported, sqlalchemy = json.loads(done.stdout)
+    assert (imported, sqlalchemy) == ([], False)  # named from the workspace's config: nothing imported
     named = store_modules(ws.metadata_url, ws.artifact_url)
+    assert in_a_job == named
     # The modules the opened stores come from (a package names its modules' classes too).
     assert type(ws.metadata).__module__.startswith(named[0])
     assert type(ws.artifacts).__module__.startswith(named[1])
@@ -234,6 +248,13 @@ def test_tabular_mini_batches_are_the_groups_and_a_task_carries_its_rows_once(tm
     )
     for p, batch in zip(pickle.loads(pickle.dumps(packed)), batches[1:4], strict=True):
         pd.testing.assert_frame_equal(p.frame(), batch.data.frame())
+    # A categorical key: its categories that have rows, in the categories' order.
+    df["kind"] = pd.Categorical(["y", "x", "y", "x", "y", "y", "x", "x"], categories=["z", "y", "x", "w"])
+    by_kind = pr.split_inputs({"sales": table}, {"inputs": ["sales"], "partition_keys": ["kind"]}, tmp_path)
+    assert [b.tags for b in by_kind] == [{"kind": "y"}, {"kind": "x"}]
+    for batch, (_key, frame) in zip(by_kind, df.groupby("kind", observed=True), strict=True):
+        pd.testing.assert_frame_equal(batch.data.frame(), frame.reset_index(drop=True))
     # By size: consecutive rows, the last batch shorter.
-    sized = pr.split_inputs({"sales": table}, {"inputs": ["sales"], "mini_batch_size": "60"}, tmp_path)
+    sized = pr.split_inputs({"sales": table}, {"inputs": ["sales"], "mini_batch_size": "80"}, tmp_path)
+    assert len(sized) > 1
     assert pd.concat([b.data.frame() for b in sized], ignore_index=True).equals(df)

@@ -12,10 +12,11 @@ commit:
 - their uploaded files, stored as blobs but not yet synced to disk, and the files' index rows; reads
   of the run's files through the services (:func:`run_files`, :func:`run_file`: ``register_model``,
   ``get_file_names``, ``download_file``, ``get_details``) see them;
-- their model registrations, each with its version number taken by the commit (in registration
-  order) — or sooner, when the entry script asks for it (``Model.version``: :meth:`HeldWrites.number`
-  takes it then, in a transaction that names no blob, ``reserve_model_version``); the model itself is
-  found (``Model.list``, ``Model(ws, name)``, its ``download``) only after the commit;
+- their model registrations, each with its version number taken by the commit (name by name, in
+  registration order within a name) — or sooner, when the entry script asks for it
+  (``Model.version``: :meth:`HeldWrites.number` takes it then, in a transaction that names no blob,
+  ``reserve_model_version``); the model itself is found (``Model.list``, ``Model(ws, name)``, its
+  ``download``) only after the commit;
 - their end (Completed or Failed, with its error), without the metric flush each end makes; the run
   reads Running until the commit.
 

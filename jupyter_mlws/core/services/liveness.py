@@ -21,15 +21,16 @@ Interactive runs beat from one daemon thread per process (:func:`beat_for`), eve
 ``HEARTBEAT_INTERVAL_S``, for the process's runs that have not ended; a run ended normally
 (complete, fail, cancel) stops beating.
 
-What a killed process loses. Metric points are queued in memory and written by the background
-writer (:mod:`jupyter_mlws.core.writer`) every ``FLUSH_INTERVAL_S`` (0.05 s) or as soon as the
-previous batch is committed. SIGTERM and a normal exit flush the queue first, so nothing is lost;
-SIGKILL (or the OOM killer, or a power loss) loses the points logged in the last flush interval or
-so — those still queued, plus a batch whose transaction had not committed (a batch is one
-transaction: it is kept whole or lost whole). Params, tags and files are written synchronously and
-are never lost. The run itself ends Failed, with the reason and everything already written, at the
-next sweep after its process is seen dead (same host: a job at the next sweep, an interactive run
-once its heartbeat is ``JOINED_GRACE_S`` old; other hosts: once its heartbeat is ``STALE_AFTER_S`` old).
+What a killed process loses. Metric points are queued in memory and written by the background writer
+(:mod:`jupyter_mlws.core.writer`) every ``FLUSH_INTERVAL_S`` (0.05 s; 0.5 s in a ParallelRunStep's
+worker, whose group commits flush it) or as soon as the previous batch is committed. SIGTERM and a
+normal exit flush the queue first, so nothing is lost; SIGKILL (or the OOM killer, or a power loss)
+loses the points logged in the last flush interval or so — those still queued, plus a batch whose
+transaction had not committed (a batch is one transaction: it is kept whole or lost whole). Params,
+tags and files are written synchronously and are never lost. The run itself ends Failed, with the
+reason and everything already written, at the next sweep after its process is seen dead (same host:
+a job at the next sweep, an interactive run once its heartbeat is ``JOINED_GRACE_S`` old; other
+hosts: once its heartbeat is ``STALE_AFTER_S`` old).
 """
 
 from __future__ import annotations

@@ -87,8 +87,8 @@ class RegistryService:
                 return candidate
         raise InvalidStateError(
             f"the version number of model {record.name!r} registered by run {record.run_id} is not known: its "
-            "registration was held by a group of another thread or process that has not committed it (yet); "
-            "ask for model.version in the thread that registered it"
+            "registration is held by a ParallelRunStep worker's group commit in another process (this one was "
+            "forked from it), or that commit failed; ask for model.version in the process that registered it"
         )
 
     def files_from_disk(self, path: Path, only: Sequence[str] | None = None) -> list[FileRecord]:
