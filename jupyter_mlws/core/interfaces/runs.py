@@ -12,7 +12,7 @@ from ..search import FilterExpr, OrderKey
 from ..status import RunStatus
 from .base import MetadataInterface
 
-__all__ = ["HeldCommit", "HeldEnd", "RunStore"]
+__all__ = ["HeldEnd", "RunStore"]
 
 
 @dataclass(frozen=True)
@@ -24,14 +24,6 @@ class HeldEnd:
     expected: RunStatus
     new: RunStatus
     fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class HeldCommit:
-    """What a group commit did: per held end, whether it applied; per model, its version number."""
-
-    applied: list[bool]
-    versions: list[int]
 
 
 class RunStore(MetadataInterface):
@@ -107,11 +99,12 @@ class RunStore(MetadataInterface):
         files: Mapping[str, Sequence[FileRecord]],
         models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]],
         ends: Sequence[HeldEnd],
-    ) -> HeldCommit:
+    ) -> list[bool]:
         """A group commit, in one transaction: index ``files`` (run id to new files; none of them may
         exist), write the model versions ``models`` with their files (each with its number from
         ``reserve_model_version``, or ``PENDING_VERSION``: its number is taken here, the names in
-        sorted order) and apply each of ``ends`` as :meth:`transition_run` does."""
+        sorted order) and apply each of ``ends`` as :meth:`transition_run` does. Returns, per end,
+        whether it applied."""
 
     @abstractmethod
     def set_display_name(self, run_id: str, display_name: str | None) -> None: ...

@@ -197,12 +197,12 @@ class HeldWrites:
             self.backends.artifacts.sync_puts([h for run in ready.values() for h in run.blobs])
             self.backends.flush()  # a run seen ended has all its metric points
             ends = [run.end for run in ready.values() if run.end is not None]
-            done = self.backends.metadata.write_held(
+            applied = self.backends.metadata.write_held(
                 {run_id: list(run.files.values()) for run_id, run in ready.items() if run.files},
                 [(model.record, model.files) for run in ready.values() for model in run.models],
                 ends,
             )
-            self.moved.update(end.run_id for end, ok in zip(ends, done.applied, strict=True) if not ok)
+            self.moved.update(end.run_id for end, ok in zip(ends, applied, strict=True) if not ok)
             for run_id in ready:
                 # Written: from now on the run's writes go straight through.
                 _forget(run_id, self.held.pop(run_id))

@@ -92,10 +92,10 @@ class SqlStoreBase:
 
     def _insert_versions(
         self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
-    ) -> list[int]:
-        """Write model versions in ``conn``'s transaction (numbers taken for those still pending) and
-        return their numbers: ``RegistryMixin``'s, declared here for ``RunsMixin.write_held`` (a group
-        commit spans runs and models)."""
+    ) -> None:
+        """Write model versions in ``conn``'s transaction (numbers taken for those still pending):
+        ``RegistryMixin``'s, declared here for ``RunsMixin.write_held`` (a group commit spans runs and
+        models)."""
         raise NotImplementedError
 
     def raw(self, statement: str) -> str:

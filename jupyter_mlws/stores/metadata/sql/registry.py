@@ -88,9 +88,9 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
 
     def _insert_versions(
         self, conn: Connection, models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]]
-    ) -> list[int]:
-        """Write model versions (in the caller's transaction); their numbers, taken here for those
-        still ``PENDING_VERSION`` (name by name in sorted order: two commits that take numbers of
+    ) -> None:
+        """Write model versions (in the caller's transaction), numbers taken here for those still
+        ``PENDING_VERSION`` (name by name in sorted order: two commits that take numbers of
         the same names lock their counters in one order). Hand-written SQL, the files, tags and
         properties of all of them inserted at once: a ParallelRunStep's group commit writes one
         version per mini-batch (issue 19)."""
@@ -98,13 +98,11 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
         pending = [i for i, (record, _files) in enumerate(models) if record.version == PENDING_VERSION]
         for i in sorted(pending, key=lambda i: models[i][0].name):
             taken[i] = self._bump_version(conn, models[i][0].name, models[i][0].created_time)
-        versions: list[int] = []
         files: list[tuple[int, str, str, int]] = []
         tags: list[tuple[int, str, str]] = []
         properties: list[tuple[int, str, str]] = []
         for i, (record, its_files) in enumerate(models):
             version = taken.get(i, record.version)
-            versions.append(version)
             datasets_json = json.dumps([list(d) for d in record.datasets]) if record.datasets else None
             key = conn.exec_driver_sql(
                 self.raw(_INSERT_VERSION),
@@ -118,7 +116,6 @@ class RegistryMixin(SqlStoreBase, ModelRegistryStore):
             conn.exec_driver_sql(self.raw(_INSERT_MODEL_FILE), files)
         self.insert_new_values(conn, model_tags, "model_key", tags)
         self.insert_new_values(conn, model_properties, "model_key", properties)
-        return versions
 
     def _bump_version(self, conn: Connection, name: str, created_time: float) -> int:
         """The next version number of ``name`` (its counter made at its first version), in ``conn``'s

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ....core.entities import ExperimentRecord, FileRecord, ModelVersionRecord, RunRecord, RunSearchResult
 from ....core.interfaces import RunStore
-from ....core.interfaces.runs import HeldCommit, HeldEnd
+from ....core.interfaces.runs import HeldEnd
 from ....core.search import FilterExpr, OrderKey
 from ....core.status import RunStatus
 from ....errors import AlreadyExistsError, NotFoundError
@@ -245,11 +245,11 @@ class RunsMixin(SqlStoreBase, RunStore):
         files: Mapping[str, Sequence[FileRecord]],
         models: Sequence[tuple[ModelVersionRecord, Sequence[FileRecord]]],
         ends: Sequence[HeldEnd],
-    ) -> HeldCommit:
+    ) -> list[bool]:
         try:
             with self.sql.write() as conn:
-                versions = self._insert_versions(conn, models)  # RegistryMixin's
-                return HeldCommit(self._write_held_runs(conn, files, ends), versions)
+                self._insert_versions(conn, models)  # RegistryMixin's
+                return self._write_held_runs(conn, files, ends)
         except IntegrityError as exc:  # nothing was written: the transaction rolled back
             names = ", ".join(f"{run_id}: {[f.path for f in records]}" for run_id, records in files.items())
             raise AlreadyExistsError(
